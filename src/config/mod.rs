@@ -1,0 +1,3 @@
+//! One configuration model with two front ends: keepalived.conf syntax and OpenWrt UCI.
+
+pub mod diag;
