@@ -19,7 +19,11 @@ pub struct Loc {
 
 impl Loc {
     pub fn new(file: &Arc<str>, line: u32, col: u32) -> Self {
-        Loc { file: Arc::clone(file), line, col }
+        Loc {
+            file: Arc::clone(file),
+            line,
+            col,
+        }
     }
 }
 
@@ -78,7 +82,11 @@ impl fmt::Display for Diagnostic {
         if self.keyword.is_empty() {
             write!(f, "{}: {}: {}", self.loc, sev, self.message)
         } else {
-            write!(f, "{}: {}: '{}': {}", self.loc, sev, self.keyword, self.message)
+            write!(
+                f,
+                "{}: {}: '{}': {}",
+                self.loc, sev, self.keyword, self.message
+            )
         }
     }
 }
@@ -106,13 +114,32 @@ impl Diagnostics {
         }
     }
 
-    fn add(&mut self, severity: Severity, class: KaClass, loc: &Loc, keyword: &str, message: String) {
-        self.push(Diagnostic { severity, class, loc: loc.clone(), keyword: keyword.into(), message });
+    fn add(
+        &mut self,
+        severity: Severity,
+        class: KaClass,
+        loc: &Loc,
+        keyword: &str,
+        message: String,
+    ) {
+        self.push(Diagnostic {
+            severity,
+            class,
+            loc: loc.clone(),
+            keyword: keyword.into(),
+            message,
+        });
     }
 
     /// keepalived warns too; kalive tolerates it.
     pub fn warn(&mut self, loc: &Loc, keyword: &str, message: impl Into<String>) {
-        self.add(Severity::Warning, KaClass::Warn, loc, keyword, message.into());
+        self.add(
+            Severity::Warning,
+            KaClass::Warn,
+            loc,
+            keyword,
+            message.into(),
+        );
     }
 
     /// keepalived warns and drops or defaults the item; kalive refuses the configuration.
@@ -122,26 +149,56 @@ impl Diagnostics {
 
     /// keepalived aborts the parse here (exit 2); kalive refuses.
     pub fn abort(&mut self, loc: &Loc, keyword: &str, message: impl Into<String>) {
-        self.add(Severity::Error, KaClass::Abort, loc, keyword, message.into());
+        self.add(
+            Severity::Error,
+            KaClass::Abort,
+            loc,
+            keyword,
+            message.into(),
+        );
     }
 
     /// keepalived cannot run (exit 4); kalive refuses.
     pub fn fatal(&mut self, loc: &Loc, keyword: &str, message: impl Into<String>) {
-        self.add(Severity::Error, KaClass::Fatal, loc, keyword, message.into());
+        self.add(
+            Severity::Error,
+            KaClass::Fatal,
+            loc,
+            keyword,
+            message.into(),
+        );
     }
 
     /// A kalive-only remark; keepalived is silent, so it does not change the exit code.
     pub fn note(&mut self, loc: &Loc, keyword: &str, message: impl Into<String>) {
-        self.add(Severity::Note, KaClass::Silent, loc, keyword, message.into());
+        self.add(
+            Severity::Note,
+            KaClass::Silent,
+            loc,
+            keyword,
+            message.into(),
+        );
     }
 
     /// A kalive-only warning about something keepalived silently does wrong.
     pub fn advise(&mut self, loc: &Loc, keyword: &str, message: impl Into<String>) {
-        self.add(Severity::Warning, KaClass::Silent, loc, keyword, message.into());
+        self.add(
+            Severity::Warning,
+            KaClass::Silent,
+            loc,
+            keyword,
+            message.into(),
+        );
     }
 
     pub fn security(&mut self, loc: &Loc, keyword: &str, message: impl Into<String>) {
-        self.add(Severity::Warning, KaClass::Security, loc, keyword, message.into());
+        self.add(
+            Severity::Warning,
+            KaClass::Security,
+            loc,
+            keyword,
+            message.into(),
+        );
     }
 
     pub fn has_errors(&self) -> bool {
@@ -154,7 +211,12 @@ impl Diagnostics {
 
     /// The exit code `keepalived -t` gives for the same input.
     pub fn exit_code(&self) -> i32 {
-        let worst = self.items.iter().map(|d| d.class).max().unwrap_or(KaClass::Silent);
+        let worst = self
+            .items
+            .iter()
+            .map(|d| d.class)
+            .max()
+            .unwrap_or(KaClass::Silent);
         match worst {
             KaClass::Silent => exit::OK,
             KaClass::Warn => exit::WARNINGS,

@@ -1,3 +1,24 @@
 //! One configuration model with two front ends: keepalived.conf syntax and OpenWrt UCI.
+//!
+//! Pure data in, pure data out: files are read through [`Sources`], so tests and fuzzers feed
+//! text from memory, and the checks `-t` makes against the machine go through [`probe::Probe`].
 
 pub mod diag;
+pub mod model;
+
+pub use diag::{Diagnostic, Diagnostics, Loc, Severity};
+pub use model::Config;
+
+/// The result of reading a configuration: the model and everything said about it.
+#[derive(Clone, Debug, Default)]
+pub struct Loaded {
+    pub config: Config,
+    pub diags: Diagnostics,
+}
+
+/// Options that change how a configuration is read.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// `-i`: the config-id matched by `@id` lines; default the host name up to its first dot.
+    pub config_id: Option<String>,
+}

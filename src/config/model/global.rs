@@ -1,0 +1,113 @@
+//! `global_defs`: process-wide settings and the defaults the instances inherit.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+use super::vrrp::GarpKnobs;
+
+/// The VRRP multicast groups of RFC 3768 §5.2.2 / RFC 5798 §5.1.1.2.
+pub const VRRP_MCAST4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+pub const VRRP_MCAST6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
+
+/// `notify_fifo FIFO [user [group]]` plus its `*_fifo_script` twin.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Fifo {
+    pub path: String,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub script: Option<super::Script>,
+}
+
+/// Real-time and memory knobs, one set for the VRRP side and one for the checkers.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct RealtimeKnobs {
+    /// `vrrp_rt_priority` 1..99 (SCHED_RR).
+    pub rt_priority: Option<u8>,
+    /// `vrrp_rlimit_rttime` in µs (keepalived default 10000 once RT is on).
+    pub rlimit_rttime: Option<u32>,
+    /// `vrrp_priority` -20..19 (nice).
+    pub nice: Option<i8>,
+    /// `vrrp_no_swap`: mlockall.
+    pub no_swap: bool,
+    pub cpu_affinity: Vec<u16>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GlobalDefs {
+    /// Default: the host name.
+    pub router_id: Option<String>,
+    /// `script_user u[:g]`. Default: `keepalived_script` when that user exists, else root.
+    pub script_user: Option<String>,
+    pub script_group: Option<String>,
+    pub enable_script_security: bool,
+    /// Default VRRP version for IPv4 instances (2). IPv6 instances are always version 3.
+    pub vrrp_version: u8,
+    pub mcast_group4: Ipv4Addr,
+    pub mcast_group6: Ipv6Addr,
+    /// The GARP/NA schedule every instance inherits (see [`GarpKnobs`]).
+    pub garp: GarpKnobs,
+    /// `vrrp_garp_interval` / `vrrp_gna_interval`: pacing between packets on one interface.
+    pub garp_interval: Duration,
+    pub gna_interval: Duration,
+    pub vrrp_strict: bool,
+    pub check_unicast_src: bool,
+    pub skip_check_adv_addr: bool,
+    pub lower_prio_no_advert: bool,
+    pub higher_prio_send_advert: bool,
+    /// `vrrp_startup_delay`: hold every instance in BACKUP this long after start.
+    pub startup_delay: Duration,
+    pub default_interface: String,
+    pub notify_fifo: Option<Fifo>,
+    pub vrrp_notify_fifo: Option<Fifo>,
+    pub lvs_notify_fifo: Option<Fifo>,
+    pub vrrp_rt: RealtimeKnobs,
+    pub checker_rt: RealtimeKnobs,
+    pub lvs_flush: bool,
+    pub lvs_flush_on_stop: bool,
+    pub notify_priority_changes: bool,
+    pub vmac_prefix: String,
+    pub dynamic_interfaces: bool,
+    /// `vrrp_down_timer_adverts` (3): Master_Down_Interval = N × advert + skew.
+    pub down_timer_adverts: u8,
+    pub smtp_server: Option<IpAddr>,
+    pub notification_email: Vec<String>,
+    pub notification_email_from: Option<String>,
+}
+
+impl Default for GlobalDefs {
+    fn default() -> Self {
+        GlobalDefs {
+            router_id: None,
+            script_user: None,
+            script_group: None,
+            enable_script_security: false,
+            vrrp_version: 2,
+            mcast_group4: VRRP_MCAST4,
+            mcast_group6: VRRP_MCAST6,
+            garp: GarpKnobs::default(),
+            garp_interval: Duration::ZERO,
+            gna_interval: Duration::ZERO,
+            vrrp_strict: false,
+            check_unicast_src: false,
+            skip_check_adv_addr: false,
+            lower_prio_no_advert: false,
+            higher_prio_send_advert: false,
+            startup_delay: Duration::ZERO,
+            default_interface: "eth0".into(),
+            notify_fifo: None,
+            vrrp_notify_fifo: None,
+            lvs_notify_fifo: None,
+            vrrp_rt: RealtimeKnobs::default(),
+            checker_rt: RealtimeKnobs::default(),
+            lvs_flush: false,
+            lvs_flush_on_stop: false,
+            notify_priority_changes: false,
+            vmac_prefix: "vrrp".into(),
+            dynamic_interfaces: false,
+            down_timer_adverts: 3,
+            smtp_server: None,
+            notification_email: Vec::new(),
+            notification_email_from: None,
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! LVS: `virtual_server_group`, `virtual_server`, `real_server` and the health checkers
+//! (keepalived-semantics §1.8, §1.9). Defaults inherit virtual server → real server → checker.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::Script;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Protocol {
+    #[default]
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+impl Protocol {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "TCP" => Some(Protocol::Tcp),
+            "UDP" => Some(Protocol::Udp),
+            "SCTP" => Some(Protocol::Sctp),
+            _ => None,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+            Protocol::Sctp => "SCTP",
+        }
+    }
+}
+
+/// `lvs_method` / `lb_kind`: NAT (the default), DR or TUN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LbKind {
+    #[default]
+    Nat,
+    Dr,
+    Tun,
+}
+
+impl LbKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "NAT" => Some(LbKind::Nat),
+            "DR" => Some(LbKind::Dr),
+            "TUN" => Some(LbKind::Tun),
+            _ => None,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            LbKind::Nat => "NAT",
+            LbKind::Dr => "DR",
+            LbKind::Tun => "TUN",
+        }
+    }
+}
+
+/// The IPVS schedulers keepalived accepts for `lvs_sched` / `lb_algo`.
+pub const SCHEDULERS: &[&str] = &[
+    "rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos",
+];
+pub const DEFAULT_SCHEDULER: &str = "wlc";
+/// `persistence_timeout` given without a value.
+pub const DEFAULT_PERSISTENCE_SECS: u32 = 360;
+pub const DEFAULT_DELAY_LOOP: Duration = Duration::from_secs(60);
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a virtual server listens on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VsKey {
+    Addr { ip: IpAddr, port: u16 },
+    Fwmark(u32),
+    Group(String),
+}
+
+/// One member of a `virtual_server_group`: `IP [port]`, a range `a.b.c.d-e [port]`, or `fwmark N`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VsGroupMember {
+    Addr {
+        ip: IpAddr,
+        range_end: Option<u16>,
+        port: u16,
+    },
+    Fwmark(u32),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct VirtualServerGroup {
+    pub name: String,
+    pub members: Vec<VsGroupMember>,
+}
+
+/// Timers and retry counts shared by virtual server, real server and checker; `None` inherits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct CheckTiming {
+    pub delay_loop: Option<Duration>,
+    pub connect_timeout: Option<Duration>,
+    pub retry: Option<u32>,
+    pub delay_before_retry: Option<Duration>,
+    pub warmup: Option<Duration>,
+    pub alpha: Option<bool>,
+}
+
+impl CheckTiming {
+    /// `self` where set, else `parent`.
+    pub fn or(self, parent: CheckTiming) -> CheckTiming {
+        CheckTiming {
+            delay_loop: self.delay_loop.or(parent.delay_loop),
+            connect_timeout: self.connect_timeout.or(parent.connect_timeout),
+            retry: self.retry.or(parent.retry),
+            delay_before_retry: self.delay_before_retry.or(parent.delay_before_retry),
+            warmup: self.warmup.or(parent.warmup),
+            alpha: self.alpha.or(parent.alpha),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Url {
+    pub path: String,
+    /// MD5 of the body, 32 hex digits.
+    pub digest: Option<String>,
+    /// Accepted status ranges; empty = 200-299.
+    pub status_codes: Vec<(u16, u16)>,
+    pub virtualhost: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckKind {
+    Tcp,
+    Http {
+        urls: Vec<Url>,
+        virtualhost: Option<String>,
+        http_protocol: Option<String>,
+    },
+    Ssl {
+        urls: Vec<Url>,
+        virtualhost: Option<String>,
+        http_protocol: Option<String>,
+        sni_name: Option<String>,
+        enable_sni: bool,
+    },
+    Smtp {
+        helo_name: Option<String>,
+    },
+    Misc {
+        path: Option<Script>,
+        timeout: Option<Duration>,
+        dynamic: bool,
+        user: Option<String>,
+    },
+    /// A checker kalive parses but does not run yet (PING_CHECK, UDP_CHECK, DNS_CHECK, FILE_CHECK, BFD_CHECK).
+    Other(String),
+}
+
+impl CheckKind {
+    pub fn keyword(&self) -> &str {
+        match self {
+            CheckKind::Tcp => "TCP_CHECK",
+            CheckKind::Http { .. } => "HTTP_GET",
+            CheckKind::Ssl { .. } => "SSL_GET",
+            CheckKind::Smtp { .. } => "SMTP_CHECK",
+            CheckKind::Misc { .. } => "MISC_CHECK",
+            CheckKind::Other(k) => k,
+        }
+    }
+
+    /// Per-checker defaults for `retry` and `delay_before_retry` (keepalived-semantics §1.9).
+    pub fn default_retry(&self) -> (u32, Duration) {
+        match self {
+            CheckKind::Http { .. } | CheckKind::Ssl { .. } => (1, Duration::from_secs(3)),
+            CheckKind::Misc { .. } => (0, Duration::from_secs(1)),
+            _ => (1, Duration::from_secs(1)),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checker {
+    pub kind: CheckKind,
+    pub connect_ip: Option<IpAddr>,
+    pub connect_port: Option<u16>,
+    pub bindto: Option<IpAddr>,
+    pub bind_port: Option<u16>,
+    pub bind_if: Option<String>,
+    pub fwmark: Option<u32>,
+    pub timing: CheckTiming,
+    pub log_all_failures: bool,
+}
+
+impl Checker {
+    pub fn new(kind: CheckKind) -> Self {
+        Checker {
+            kind,
+            connect_ip: None,
+            connect_port: None,
+            bindto: None,
+            bind_port: None,
+            bind_if: None,
+            fwmark: None,
+            timing: CheckTiming::default(),
+            log_all_failures: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RealServer {
+    pub ip: IpAddr,
+    pub port: Option<u16>,
+    pub weight: u32,
+    pub lb_kind: Option<LbKind>,
+    pub inhibit_on_failure: Option<bool>,
+    pub notify_up: Option<Script>,
+    pub notify_down: Option<Script>,
+    pub timing: CheckTiming,
+    pub checkers: Vec<Checker>,
+}
+
+impl RealServer {
+    pub fn new(ip: IpAddr, port: Option<u16>) -> Self {
+        RealServer {
+            ip,
+            port,
+            weight: 1,
+            lb_kind: None,
+            inhibit_on_failure: None,
+            notify_up: None,
+            notify_down: None,
+            timing: CheckTiming::default(),
+            checkers: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SorryServer {
+    pub ip: IpAddr,
+    pub port: Option<u16>,
+    pub inhibit: bool,
+    pub lb_kind: Option<LbKind>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VirtualServer {
+    pub key: VsKey,
+    pub scheduler: String,
+    pub lb_kind: LbKind,
+    pub protocol: Protocol,
+    /// `Some` = persistent service; a bare keyword means 360 s.
+    pub persistence_timeout: Option<u32>,
+    pub persistence_granularity: Option<IpAddr>,
+    /// Sum of the weights of the live real servers needed to keep the service up (1).
+    pub quorum: u32,
+    pub hysteresis: u32,
+    pub quorum_up: Option<Script>,
+    pub quorum_down: Option<Script>,
+    pub sorry_server: Option<SorryServer>,
+    pub timing: CheckTiming,
+    pub inhibit_on_failure: bool,
+    pub omega: bool,
+    pub ha_suspend: bool,
+    pub virtualhost: Option<String>,
+    pub ops: bool,
+    /// `sh-port`, `sh-fallback`, `mh-port`, `mh-fallback`, `flag-1..3`.
+    pub sched_flags: Vec<String>,
+    pub real_servers: Vec<RealServer>,
+}
+
+impl VirtualServer {
+    pub fn new(key: VsKey) -> Self {
+        VirtualServer {
+            key,
+            scheduler: DEFAULT_SCHEDULER.into(),
+            lb_kind: LbKind::Nat,
+            protocol: Protocol::Tcp,
+            persistence_timeout: None,
+            persistence_granularity: None,
+            quorum: 1,
+            hysteresis: 0,
+            quorum_up: None,
+            quorum_down: None,
+            sorry_server: None,
+            timing: CheckTiming::default(),
+            inhibit_on_failure: false,
+            omega: false,
+            ha_suspend: false,
+            virtualhost: None,
+            ops: false,
+            sched_flags: Vec::new(),
+            real_servers: Vec::new(),
+        }
+    }
+
+    /// The root of the timing inheritance chain: the service's own values over keepalived's defaults.
+    pub fn effective_timing(&self) -> CheckTiming {
+        self.timing.or(CheckTiming {
+            delay_loop: Some(DEFAULT_DELAY_LOOP),
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            retry: None,
+            delay_before_retry: None,
+            warmup: None,
+            alpha: Some(false),
+        })
+    }
+}
