@@ -1,3 +1,125 @@
-fn main() {
-    std::process::exit(0);
+//! kalive's entry point: flags → one of config test, dump, convert, status, or the daemon.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use kalive::cli::{self, Cli, Command};
+use kalive::config::diag::{exit, Severity};
+use kalive::config::load::{self, Syntax};
+use kalive::config::{probe, LoadOptions, Loaded};
+use kalive::sys::probe::{FileSources, SystemProbe};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Where kalive looks when no `-f` is given, in order.
+const DEFAULT_CONFIGS: &[&str] = &["/etc/kalive/kalive.conf", "/etc/keepalived/keepalived.conf", "/etc/config/kalive"];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cli = match cli::parse(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            // argh's help text is not an error; a bad flag is (exit 1, like getopt's callers).
+            let code = if e.status.is_ok() { 0 } else { 1 };
+            if code == 0 {
+                println!("{}", e.output);
+            } else {
+                eprintln!("{}", e.output);
+            }
+            return ExitCode::from(code);
+        }
+    };
+    ExitCode::from(run(cli) as u8)
+}
+
+fn run(cli: Cli) -> i32 {
+    if cli.version {
+        println!("kalive {VERSION} (keepalived 2.2.7 compatible configuration and behaviour)");
+        return 0;
+    }
+    if let Some(name) = &cli.signum {
+        return match cli::signum(name) {
+            Some(n) => {
+                println!("{n}");
+                0
+            }
+            None => {
+                eprintln!("kalive: unknown signal name '{name}' (STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON)");
+                1
+            }
+        };
+    }
+    let opts = LoadOptions { config_id: Some(cli.config_id.clone().unwrap_or_else(kalive::sys::host::short_hostname)) };
+    let forced = cli.uci.then_some(Syntax::Uci);
+    match &cli.cmd {
+        Some(Command::Convert(c)) => return convert(c, &opts),
+        Some(Command::Status(s)) => return status(s.json),
+        None => {}
+    }
+    let path = cli.config_test_file.clone().or_else(|| cli.use_file.clone()).unwrap_or_else(default_config);
+    if cli.config_test {
+        let mut loaded = load::load(&path, forced, &opts, &FileSources);
+        if !loaded.diags.items.iter().any(|d| d.class == kalive::config::diag::KaClass::Fatal) {
+            probe::check(&mut loaded, &SystemProbe);
+        }
+        print_diags(&loaded, cli.log_detail);
+        let code = loaded.diags.exit_code();
+        let (e, w) = (loaded.diags.count(Severity::Error), loaded.diags.count(Severity::Warning));
+        eprintln!("kalive: configuration test of {path}: {e} error(s), {w} warning(s); exit {code}");
+        return code;
+    }
+    let loaded = load::load(&path, forced, &opts, &FileSources);
+    print_diags(&loaded, cli.log_detail);
+    if loaded.diags.has_errors() {
+        eprintln!("kalive: {path}: configuration refused; fix the errors above (kalive -t {path} shows them)");
+        return 1;
+    }
+    if cli.dump_conf {
+        print!("{:#?}", loaded.config);
+        return 0;
+    }
+    eprintln!(
+        "kalive: {path}: {} vrrp_instance(s), {} virtual_server(s) loaded; the VRRP and LVS engines are not part of this build yet",
+        loaded.config.instances.len(),
+        loaded.config.virtual_servers.len()
+    );
+    exit::FATAL
+}
+
+fn default_config() -> String {
+    DEFAULT_CONFIGS.iter().find(|p| std::path::Path::new(p).exists()).unwrap_or(&DEFAULT_CONFIGS[0]).to_string()
+}
+
+fn print_diags(loaded: &Loaded, detail: bool) {
+    let mut err = std::io::stderr().lock();
+    for d in &loaded.diags.items {
+        if d.severity == Severity::Note && !detail {
+            continue;
+        }
+        let _ = writeln!(err, "{d}");
+    }
+}
+
+fn convert(c: &cli::Convert, opts: &LoadOptions) -> i32 {
+    let syntax = match c.from.as_str() {
+        "keepalived" => Syntax::Keepalived,
+        "uci" => Syntax::Uci,
+        other => {
+            eprintln!("kalive convert: --from takes 'keepalived' or 'uci', not '{other}'");
+            return 1;
+        }
+    };
+    let opts = LoadOptions { config_id: c.config_id.clone().or(opts.config_id.clone()) };
+    let loaded = load::load(&c.file, Some(syntax), &opts, &FileSources);
+    print_diags(&loaded, false);
+    if loaded.diags.has_errors() {
+        eprintln!("kalive convert: {}: not converted; fix the errors above", c.file);
+        return 1;
+    }
+    eprintln!("kalive convert: not available in this build yet");
+    1
+}
+
+fn status(_json: bool) -> i32 {
+    eprintln!("kalive status: kalive is not running (no /run/kalive/kalive.json)");
+    3
 }

@@ -229,3 +229,36 @@ impl Diagnostics {
         }
     }
 }
+
+/// Where the blocks and keywords of a configuration were written, so checks made on the whole
+/// model (a missing VRID, an unknown sync-group member) can still point at a line. Keys are
+/// `kind:name` for a block and `kind:name:keyword` for a keyword inside it.
+#[derive(Clone, Debug, Default)]
+pub struct Spans {
+    map: std::collections::BTreeMap<String, Loc>,
+    /// The main file, for messages about a configuration as a whole.
+    pub file: Loc,
+}
+
+impl Spans {
+    /// Records the first place `key` was written.
+    pub fn put(&mut self, key: String, loc: &Loc) {
+        if self.map.len() < 100_000 {
+            self.map.entry(key).or_insert_with(|| loc.clone());
+        }
+    }
+
+    /// The place of `key`, else of the block it is in (`kind:name`), else the main file.
+    pub fn get(&self, key: &str) -> Loc {
+        if let Some(l) = self.map.get(key) {
+            return l.clone();
+        }
+        let mut parts = key.splitn(3, ':');
+        if let (Some(kind), Some(name)) = (parts.next(), parts.next()) {
+            if let Some(l) = self.map.get(&format!("{kind}:{name}")) {
+                return l.clone();
+            }
+        }
+        self.file.clone()
+    }
+}

@@ -4,9 +4,14 @@
 //! text from memory, and the checks `-t` makes against the machine go through [`probe::Probe`].
 
 pub mod diag;
+pub mod keepalived;
+pub mod load;
+pub mod uci_stub;
 pub mod model;
+pub mod probe;
+pub mod source;
 
-pub use diag::{Diagnostic, Diagnostics, Loc, Severity};
+pub use diag::{Diagnostic, Diagnostics, Loc, Severity, Spans};
 pub use model::Config;
 
 /// The result of reading a configuration: the model and everything said about it.
@@ -14,6 +19,8 @@ pub use model::Config;
 pub struct Loaded {
     pub config: Config,
     pub diags: Diagnostics,
+    /// Where each block and keyword was written (for later checks, e.g. `-t` against the machine).
+    pub spans: Spans,
 }
 
 /// Options that change how a configuration is read.

@@ -1,0 +1,339 @@
+//! `virtual_server_group`, `virtual_server`, `real_server` and the checkers
+//! (keepalived-semantics §1.8, §1.9).
+
+use std::time::Duration;
+
+use crate::config::model::lvs::{
+    CheckKind, CheckTiming, Checker, LbKind, Protocol, RealServer, SorryServer, Url, VirtualServer, VirtualServerGroup,
+    VsGroupMember, VsKey, DEFAULT_PERSISTENCE_SECS, SCHEDULERS,
+};
+use crate::config::model::Script;
+
+use super::tree::Node;
+use super::values::{parse_u32_any, Ctx};
+use super::vrrp::script;
+
+/// Keywords shared by virtual server, real server and checker. Returns false when `k` is not one.
+fn timing(c: &mut Ctx, k: &Node, t: &mut CheckTiming) -> bool {
+    match k.name() {
+        "delay_loop" => t.delay_loop = c.timer(k, 0, Duration::from_micros(1), 1_000_000).or(t.delay_loop),
+        "connect_timeout" => t.connect_timeout = c.timer(k, 0, Duration::from_micros(1), 1_000_000).or(t.connect_timeout),
+        "retry" | "nb_get_retry" => t.retry = c.u32_in(k, 0, 0, u32::MAX).or(t.retry),
+        "delay_before_retry" => t.delay_before_retry = c.timer(k, 0, Duration::ZERO, 1_000_000).or(t.delay_before_retry),
+        "warmup" => t.warmup = c.timer(k, 0, Duration::ZERO, 1_000_000).or(t.warmup),
+        "alpha" => t.alpha = Some(c.flag(k, 0)),
+        _ => return false,
+    }
+    true
+}
+
+fn lb_kind(c: &mut Ctx, k: &Node) -> Option<LbKind> {
+    let s = c.need(k, 0)?;
+    let kind = LbKind::parse(s);
+    if kind.is_none() {
+        c.d.error(&k.arg_loc(0), k.name(), format!("unknown forwarding method '{s}' (NAT, DR or TUN)"));
+    }
+    kind
+}
+
+pub fn vs_group(c: &mut Ctx, n: &Node) -> Option<VirtualServerGroup> {
+    let name = c.need(n, 0)?;
+    let mut g = VirtualServerGroup { name: name.into(), members: Vec::new() };
+    if !c.want_block(n) {
+        return Some(g);
+    }
+    for m in n.block() {
+        if m.name() == "fwmark" {
+            if let Some(v) = c.need(m, 0) {
+                match parse_u32_any(v) {
+                    Some(f) => g.members.push(VsGroupMember::Fwmark(f)),
+                    None => c.d.error(&m.arg_loc(0), "fwmark", format!("invalid fwmark '{v}'")),
+                }
+            }
+            continue;
+        }
+        // `IP [port]`, `a.b.c.d-e [port]`, or a prefix `IP/len`.
+        let word = m.name();
+        let (ip_s, end) = match word.rsplit_once('-') {
+            Some((ip, e)) if !ip.contains(':') || ip.contains('.') => (ip, Some(e)),
+            _ => (word.split('/').next().unwrap_or(word), None),
+        };
+        let Ok(ip) = ip_s.parse() else {
+            c.d.error(&m.loc, word, format!("invalid virtual server group member '{word}'"));
+            continue;
+        };
+        let range_end = match end.map(|e| e.parse::<u16>()) {
+            Some(Ok(e)) => Some(e),
+            Some(Err(_)) => {
+                c.d.error(&m.loc, word, "invalid range end");
+                continue;
+            }
+            None => None,
+        };
+        let port = if m.args.is_empty() { Some(0) } else { c.port(m, 0) };
+        if let Some(port) = port {
+            g.members.push(VsGroupMember::Addr { ip, range_end, port });
+        }
+    }
+    Some(g)
+}
+
+pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
+    let first = c.need(n, 0)?;
+    let key = match first {
+        "fwmark" => VsKey::Fwmark(match c.need(n, 1).map(parse_u32_any) {
+            Some(Some(f)) => f,
+            Some(None) => {
+                c.d.error(&n.arg_loc(1), "virtual_server", "invalid fwmark");
+                return None;
+            }
+            None => return None,
+        }),
+        "group" => VsKey::Group(c.need(n, 1)?.into()),
+        _ => {
+            let ip = c.ip(n, 0)?;
+            let port = if n.args.len() > 1 { c.port(n, 1)? } else { 0 };
+            VsKey::Addr { ip, port }
+        }
+    };
+    let mut vs = VirtualServer::new(key);
+    c.spans.put(format!("vs:{}", n.args.iter().map(|a| a.text.as_str()).collect::<Vec<_>>().join(" ")), &n.loc);
+    if !c.want_block(n) {
+        return Some(vs);
+    }
+    for k in n.block() {
+        if timing(c, k, &mut vs.timing) {
+            continue;
+        }
+        let kw = k.name();
+        match kw {
+            "lvs_sched" | "lb_algo" => {
+                if let Some(s) = c.need(k, 0) {
+                    if SCHEDULERS.contains(&s) {
+                        vs.scheduler = s.into();
+                    } else {
+                        c.d.error(&k.arg_loc(0), kw, format!("unknown scheduler '{s}' (one of {})", SCHEDULERS.join(", ")));
+                    }
+                }
+            }
+            "lvs_method" | "lb_kind" => vs.lb_kind = lb_kind(c, k).unwrap_or(vs.lb_kind),
+            "protocol" => match c.need(k, 0) {
+                Some(p) => match Protocol::parse(p) {
+                    Some(p) => vs.protocol = p,
+                    None => c.d.error(&k.arg_loc(0), kw, format!("unknown protocol '{p}' (TCP, UDP or SCTP)")),
+                },
+                None => {}
+            },
+            "persistence_timeout" => {
+                vs.persistence_timeout = match k.arg(0) {
+                    None => Some(DEFAULT_PERSISTENCE_SECS),
+                    Some(_) => c.u32_in(k, 0, 1, u32::MAX).or(vs.persistence_timeout),
+                }
+            }
+            "persistence_granularity" => vs.persistence_granularity = c.ip(k, 0),
+            "quorum" => vs.quorum = c.u32_in(k, 0, 1, u32::MAX).unwrap_or(vs.quorum),
+            "hysteresis" => vs.hysteresis = c.u32_in(k, 0, 0, u32::MAX).unwrap_or(vs.hysteresis),
+            "quorum_up" => vs.quorum_up = script(c, k),
+            "quorum_down" => vs.quorum_down = script(c, k),
+            "sorry_server" => {
+                if let Some(ip) = c.ip(k, 0) {
+                    let port = if k.args.len() > 1 { c.port(k, 1) } else { None };
+                    let inhibit = vs.sorry_server.as_ref().is_some_and(|s| s.inhibit);
+                    vs.sorry_server = Some(SorryServer { ip, port, inhibit, lb_kind: None });
+                }
+            }
+            "sorry_server_inhibit" => {
+                if let Some(s) = vs.sorry_server.as_mut() {
+                    s.inhibit = true;
+                } else {
+                    c.d.warn(&k.loc, kw, "sorry_server_inhibit before sorry_server; ignored");
+                }
+            }
+            "sorry_server_lvs_method" => {
+                let m = lb_kind(c, k);
+                if let Some(s) = vs.sorry_server.as_mut() {
+                    s.lb_kind = m;
+                }
+            }
+            "inhibit_on_failure" => vs.inhibit_on_failure = c.flag(k, 0),
+            "omega" => vs.omega = true,
+            "ha_suspend" => vs.ha_suspend = true,
+            "virtualhost" => vs.virtualhost = c.need(k, 0).map(Into::into),
+            "ops" => vs.ops = true,
+            "sh-port" | "sh-fallback" | "mh-port" | "mh-fallback" | "flag-1" | "flag-2" | "flag-3" | "hashed" => {
+                vs.sched_flags.push(kw.into())
+            }
+            "real_server" => {
+                if let Some(rs) = real_server(c, k) {
+                    vs.real_servers.push(rs);
+                }
+            }
+            "ip_family" | "persistence_engine" | "smtp_alert" | "retry_smtp" => {
+                c.d.note(&k.loc, kw, "accepted; kalive does not act on it yet");
+            }
+            _ => c.unknown(k, "virtual_server"),
+        }
+    }
+    Some(vs)
+}
+
+fn real_server(c: &mut Ctx, n: &Node) -> Option<RealServer> {
+    let ip = c.ip(n, 0)?;
+    let port = if n.args.len() > 1 { Some(c.port(n, 1)?) } else { None };
+    let mut rs = RealServer::new(ip, port);
+    if !c.want_block(n) {
+        return Some(rs);
+    }
+    for k in n.block() {
+        if timing(c, k, &mut rs.timing) {
+            continue;
+        }
+        let kw = k.name();
+        if let Some(kind) = checker_kind(kw) {
+            if let Some(ch) = checker(c, k, kind) {
+                rs.checkers.push(ch);
+            }
+            continue;
+        }
+        match kw {
+            "weight" => rs.weight = c.u32_in(k, 0, 0, 65535).unwrap_or(rs.weight),
+            "lvs_method" | "lb_kind" => rs.lb_kind = lb_kind(c, k),
+            "inhibit_on_failure" => rs.inhibit_on_failure = Some(c.flag(k, 0)),
+            "notify_up" => rs.notify_up = script(c, k),
+            "notify_down" => rs.notify_down = script(c, k),
+            "uthreshold" | "lthreshold" | "smtp_alert" | "virtualhost" => {
+                c.d.note(&k.loc, kw, "accepted; kalive does not act on it yet");
+            }
+            _ => c.unknown(k, "real_server"),
+        }
+    }
+    Some(rs)
+}
+
+fn checker_kind(kw: &str) -> Option<CheckKind> {
+    Some(match kw {
+        "TCP_CHECK" => CheckKind::Tcp,
+        "HTTP_GET" => CheckKind::Http { urls: Vec::new(), virtualhost: None, http_protocol: None },
+        "SSL_GET" => CheckKind::Ssl { urls: Vec::new(), virtualhost: None, http_protocol: None, sni_name: None, enable_sni: false },
+        "SMTP_CHECK" => CheckKind::Smtp { helo_name: None },
+        "MISC_CHECK" => CheckKind::Misc { path: None, timeout: None, dynamic: false, user: None },
+        "PING_CHECK" | "UDP_CHECK" | "DNS_CHECK" | "FILE_CHECK" | "BFD_CHECK" => CheckKind::Other(kw.into()),
+        _ => return None,
+    })
+}
+
+fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Option<Checker> {
+    let mut ch = Checker::new(kind);
+    if !c.want_block(n) {
+        return Some(ch);
+    }
+    if let CheckKind::Other(k) = &ch.kind {
+        c.d.warn(&n.loc, k, "checker not supported by kalive yet; the real server is kept without it");
+        return Some(ch);
+    }
+    let is_tcp = matches!(ch.kind, CheckKind::Tcp);
+    for k in n.block() {
+        let kw = k.name();
+        // keepalived knows `nb_get_retry` only in HTTP_GET / SSL_GET: inside TCP_CHECK it is unknown.
+        if kw == "nb_get_retry" && is_tcp {
+            c.unknown(k, "TCP_CHECK");
+            continue;
+        }
+        if timing(c, k, &mut ch.timing) {
+            continue;
+        }
+        match (kw, &mut ch.kind) {
+            ("connect_ip", _) => ch.connect_ip = c.ip(k, 0),
+            ("connect_port", _) => ch.connect_port = c.port(k, 0),
+            ("bindto", _) => ch.bindto = c.ip(k, 0),
+            ("bind_port", _) => ch.bind_port = c.port(k, 0),
+            ("bind_if", _) => ch.bind_if = c.need(k, 0).map(Into::into),
+            ("fwmark", _) => ch.fwmark = c.need(k, 0).and_then(parse_u32_any),
+            ("log_all_failures", _) => ch.log_all_failures = c.flag(k, 0),
+            ("url", CheckKind::Http { urls, .. } | CheckKind::Ssl { urls, .. }) => {
+                if let Some(u) = url(c, k) {
+                    urls.push(u);
+                }
+            }
+            ("virtualhost", CheckKind::Http { virtualhost, .. } | CheckKind::Ssl { virtualhost, .. }) => {
+                *virtualhost = c.need(k, 0).map(Into::into)
+            }
+            ("http_protocol", CheckKind::Http { http_protocol, .. } | CheckKind::Ssl { http_protocol, .. }) => {
+                *http_protocol = c.need(k, 0).map(Into::into)
+            }
+            ("sni_name", CheckKind::Ssl { sni_name, .. }) => *sni_name = c.need(k, 0).map(Into::into),
+            ("enable_sni", CheckKind::Ssl { enable_sni, .. }) => *enable_sni = c.flag(k, 0),
+            ("fast_recovery" | "tls_compliant", CheckKind::Http { .. } | CheckKind::Ssl { .. }) => {}
+            ("helo_name", CheckKind::Smtp { helo_name }) => *helo_name = c.need(k, 0).map(Into::into),
+            ("misc_path", CheckKind::Misc { path, .. }) => {
+                if let Some(p) = c.need(k, 0) {
+                    *path = Some(Script::new(p));
+                }
+            }
+            ("misc_timeout", CheckKind::Misc { timeout, .. }) => {
+                *timeout = c.timer(k, 0, Duration::from_micros(1), 1_000_000).or(*timeout)
+            }
+            ("misc_dynamic", CheckKind::Misc { dynamic, .. }) => *dynamic = true,
+            ("user", CheckKind::Misc { user, .. }) => *user = c.need(k, 0).map(Into::into),
+            _ => c.unknown(k, ch.kind.keyword().to_string().as_str()),
+        }
+    }
+    if let CheckKind::Misc { path: None, .. } = ch.kind {
+        c.d.error(&n.loc, "MISC_CHECK", "MISC_CHECK without misc_path");
+    }
+    if let CheckKind::Http { urls, .. } | CheckKind::Ssl { urls, .. } = &ch.kind {
+        if urls.is_empty() {
+            c.d.warn(&n.loc, ch.kind.keyword(), "no url block: nothing to check");
+        }
+    }
+    Some(ch)
+}
+
+fn url(c: &mut Ctx, n: &Node) -> Option<Url> {
+    if !c.want_block(n) {
+        return None;
+    }
+    let mut u = Url { path: String::new(), digest: None, status_codes: Vec::new(), virtualhost: None };
+    for k in n.block() {
+        match k.name() {
+            "path" => u.path = c.need(k, 0).unwrap_or_default().into(),
+            "digest" => match c.need(k, 0) {
+                Some(d) if d.len() == 32 && d.bytes().all(|b| b.is_ascii_hexdigit()) => u.digest = Some(d.to_ascii_lowercase()),
+                Some(d) => c.d.error(&k.arg_loc(0), "digest", format!("'{d}' is not an MD5 digest (32 hex digits)")),
+                None => {}
+            },
+            "status_code" => {
+                for (i, a) in k.args.iter().enumerate() {
+                    match status_range(&a.text) {
+                        Some(r) => u.status_codes.push(r),
+                        None => c.d.error(&k.arg_loc(i), "status_code", format!("invalid HTTP status code or range '{}' (100-599)", a.text)),
+                    }
+                }
+                if k.args.is_empty() {
+                    c.need(k, 0);
+                }
+            }
+            "virtualhost" => u.virtualhost = c.need(k, 0).map(Into::into),
+            "regex" | "regex_no_match" | "regex_options" | "regex_stack" | "regex_min_offset" | "regex_max_offset" => {
+                c.d.warn(&k.loc, k.name(), "regex matching is not supported by kalive yet; ignored");
+            }
+            _ => c.unknown(k, "url"),
+        }
+    }
+    if u.path.is_empty() {
+        c.d.error(&n.loc, "url", "url block without a path");
+        return None;
+    }
+    Some(u)
+}
+
+fn status_range(s: &str) -> Option<(u16, u16)> {
+    let (a, b) = match s.split_once('-') {
+        Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
+        None => {
+            let v = s.parse().ok()?;
+            (v, v)
+        }
+    };
+    ((100..=599).contains(&a) && (100..=599).contains(&b) && a <= b).then_some((a, b))
+}

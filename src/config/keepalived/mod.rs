@@ -1,0 +1,70 @@
+//! The keepalived.conf front end: text → [`lexer`] → [`tree`] → keyword handlers → model, then
+//! [`validate`] for what only the whole configuration shows.
+
+pub mod global;
+pub mod lexer;
+pub mod lvs;
+pub mod track;
+pub mod tree;
+pub mod validate;
+pub mod values;
+pub mod vrrp;
+
+use crate::config::source::{MemSources, Sources};
+use crate::config::{Diagnostics, LoadOptions, Loaded};
+
+use tree::Node;
+use values::Ctx;
+
+/// Reads `path` (and what it includes) through `sources`.
+pub fn parse_path(path: &str, opts: &LoadOptions, sources: &dyn Sources) -> Loaded {
+    let mut diags = Diagnostics::default();
+    let id = opts.config_id.clone().unwrap_or_default();
+    let mut lx = lexer::Lexer::new(sources, &id);
+    if !lx.read_main(path, &mut diags) {
+        return Loaded { diags, ..Default::default() };
+    }
+    finish(path, &lx.lines, diags)
+}
+
+/// Reads configuration text held in memory; `include` finds nothing (used by fuzzing and tests).
+pub fn parse_text(name: &str, text: &str, opts: &LoadOptions) -> Loaded {
+    let mem = MemSources::default().with(name, text);
+    parse_path(name, opts, &mem)
+}
+
+fn finish(path: &str, lines: &[lexer::Line], mut diags: Diagnostics) -> Loaded {
+    let nodes = tree::build(lines, &mut diags);
+    let mut loaded = Loaded { diags, ..Default::default() };
+    loaded.spans.file = crate::config::Loc { file: path.into(), line: 0, col: 0 };
+    let mut c = Ctx { d: &mut loaded.diags, spans: &mut loaded.spans };
+    top_level(&mut c, &nodes, &mut loaded.config);
+    validate::validate(&mut c, &mut loaded.config);
+    loaded
+}
+
+fn top_level(c: &mut Ctx, nodes: &[Node], cfg: &mut crate::config::Config) {
+    for n in nodes {
+        let kw = n.name();
+        match kw {
+            "global_defs" => global::global_defs(c, n, &mut cfg.global),
+            "static_ipaddress" | "static_routes" | "static_rules" | "interface_up_down_delays" => {
+                global::static_block(c, n, cfg)
+            }
+            "vrrp_script" => cfg.scripts.extend(track::vrrp_script(c, n)),
+            "vrrp_track_file" | "track_file" => cfg.track_files.extend(track::track_file(c, n)),
+            "vrrp_instance" => cfg.instances.extend(vrrp::instance(c, n)),
+            "vrrp_sync_group" => cfg.sync_groups.extend(vrrp::sync_group(c, n)),
+            "virtual_server_group" => cfg.vs_groups.extend(lvs::vs_group(c, n)),
+            "virtual_server" => cfg.virtual_servers.extend(lvs::virtual_server(c, n)),
+            "linkbeat_interfaces" | "track_group" | "garp_group" | "vrrp_track_process" | "track_process"
+            | "bfd_instance" | "SSL" | "net_namespace" | "namespace_with_ipsets" | "instance" => {
+                c.d.warn(&n.loc, kw, "not supported by kalive yet; ignored");
+            }
+            _ => c.unknown(n, "the top level"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,145 @@
+//! Checks that need the whole configuration: required keywords, references between blocks,
+//! duplicates, and keepalived's adjustments (nopreempt vs `state MASTER`, vrrp_strict, …).
+
+use std::time::Duration;
+
+use crate::config::model::vrrp::{InitialState, OWNER_PRIORITY};
+use crate::config::model::{Config, VrrpInstance};
+use crate::config::Loc;
+
+use super::values::Ctx;
+
+/// Where keyword `kw` of block `kind:name` was written (or the block, or the file).
+fn at(c: &Ctx, kind: &str, name: &str, kw: &str) -> Loc {
+    c.spans.get(&format!("{kind}:{name}:{kw}"))
+}
+
+pub fn validate(c: &mut Ctx, cfg: &mut Config) {
+    instances(c, cfg);
+    sync_groups(c, cfg);
+    virtual_servers(c, cfg);
+}
+
+fn instances(c: &mut Ctx, cfg: &mut Config) {
+    let g = cfg.global.clone();
+    let mut kept: Vec<VrrpInstance> = Vec::new();
+    for mut v in std::mem::take(&mut cfg.instances) {
+        let name = v.name.clone();
+        if v.vrid == 0 {
+            c.d.error(&at(c, "instance", &name, "virtual_router_id"), "virtual_router_id", format!("vrrp_instance '{name}': the virtual router id must be set (1..255); the instance is not run"));
+            continue;
+        }
+        if kept.iter().any(|k| k.name == name) {
+            c.d.error(&at(c, "instance", &name, "vrrp_instance"), "vrrp_instance", format!("vrrp_instance '{name}' is defined twice"));
+            continue;
+        }
+        // One address family per instance (keepalived-semantics §1.4).
+        if let Some(first) = v.vips.first().map(|a| a.prefix.addr.is_ipv4()) {
+            if v.vips.iter().any(|a| a.prefix.addr.is_ipv4() != first) {
+                c.d.error(&at(c, "instance", &name, "virtual_ipaddress"), "virtual_ipaddress", format!("vrrp_instance '{name}': IPv4 and IPv6 addresses mixed; put the other family in virtual_ipaddress_excluded or another instance"));
+            }
+        }
+        let version = v.effective_version(&g);
+        if v.is_ipv6() && v.version == Some(2) {
+            c.d.warn(&at(c, "instance", &name, "version"), "version", format!("vrrp_instance '{name}': IPv6 needs VRRP version 3; using 3"));
+            v.version = Some(3);
+        }
+        let cs = v.advert_int.as_micros() / 10_000;
+        if version == 2 {
+            // v2 carries whole seconds (RFC 3768 §5.3.7); keepalived rounds.
+            let rounded = ((v.advert_int.as_millis() + 500) / 1000).max(1) as u64;
+            if v.advert_int != Duration::from_secs(rounded) {
+                c.d.warn(&at(c, "instance", &name, "advert_int"), "advert_int", format!("vrrp_instance '{name}': VRRPv2 adverts carry whole seconds; advert_int rounded to {rounded}"));
+                v.advert_int = Duration::from_secs(rounded);
+            }
+        } else if !(1..=4095).contains(&cs) || v.advert_int.as_micros() % 10_000 != 0 {
+            c.d.error(&at(c, "instance", &name, "advert_int"), "advert_int", format!("vrrp_instance '{name}': VRRPv3 advert_int must be 0.01..40.95 s in steps of 0.01"));
+        }
+        let dup = kept.iter().find(|k| {
+            k.vrid == v.vrid && k.interface_name(&g) == v.interface_name(&g) && k.is_ipv6() == v.is_ipv6() && k.unicast_peers == v.unicast_peers
+        });
+        if let Some(d) = dup {
+            c.d.error(&at(c, "instance", &name, "virtual_router_id"), "virtual_router_id", format!("vrrp_instance '{name}' and '{}' use VRID {} on the same interface", d.name, v.vrid));
+        }
+        if v.nopreempt && (v.state == Some(InitialState::Master) || v.priority == Some(OWNER_PRIORITY)) {
+            c.d.warn(&at(c, "instance", &name, "nopreempt"), "nopreempt", format!("vrrp_instance '{name}': nopreempt does not work with state MASTER or priority 255; cleared"));
+            v.nopreempt = false;
+        }
+        if v.nopreempt && !v.preempt_delay.is_zero() {
+            c.d.warn(&at(c, "instance", &name, "preempt_delay"), "preempt_delay", format!("vrrp_instance '{name}': preempt_delay has no effect with nopreempt; reset to 0"));
+            v.preempt_delay = Duration::ZERO;
+        }
+        if g.vrrp_strict || v.strict_mode {
+            if v.state == Some(InitialState::Master) && !v.is_owner() {
+                c.d.warn(&at(c, "instance", &name, "state"), "state", format!("vrrp_instance '{name}': strict mode starts only the address owner as MASTER; state set to BACKUP"));
+                v.state = Some(InitialState::Backup);
+            }
+            if v.auth.take().is_some() {
+                c.d.warn(&at(c, "instance", &name, "authentication"), "authentication", format!("vrrp_instance '{name}': strict mode forbids authentication (RFC 5798 §9); removed"));
+            }
+            if v.is_unicast() {
+                c.d.error(&at(c, "instance", &name, "unicast_peer"), "unicast_peer", format!("vrrp_instance '{name}': strict mode forbids unicast peers"));
+            }
+            if v.vips.is_empty() {
+                c.d.error(&at(c, "instance", &name, "virtual_ipaddress"), "virtual_ipaddress", format!("vrrp_instance '{name}': strict mode needs at least one virtual address"));
+            }
+        }
+        if version == 3 && v.auth.is_some() {
+            c.d.warn(&at(c, "instance", &name, "authentication"), "authentication", format!("vrrp_instance '{name}': VRRPv3 has no authentication (RFC 5798 §9); removed"));
+            v.auth = None;
+        }
+        for t in &v.track_scripts {
+            if cfg.script(&t.name).is_none() {
+                c.d.error(&at(c, "instance", &name, "track_script"), "track_script", format!("vrrp_instance '{name}' tracks script '{}', which no vrrp_script defines", t.name));
+            }
+        }
+        for t in &v.track_files {
+            if !cfg.track_files.iter().any(|f| f.name == t.name) {
+                c.d.error(&at(c, "instance", &name, "track_file"), "track_file", format!("vrrp_instance '{name}' tracks file '{}', which no track_file defines", t.name));
+            }
+        }
+        if v.is_owner() && v.track_scripts.iter().chain(&v.track_interfaces).any(|t| t.weight.is_some_and(|w| w != 0)) {
+            c.d.note(&at(c, "instance", &name, "priority"), "priority", format!("vrrp_instance '{name}': the address owner's priority (255) never changes; tracker weights are ignored"));
+        }
+        for p in &v.unicast_peers {
+            if p.addr.is_ipv4() == v.is_ipv6() && !v.vips.is_empty() {
+                c.d.error(&at(c, "instance", &name, "unicast_peer"), "unicast_peer", format!("vrrp_instance '{name}': unicast peer {} is not of the instance's address family", p.addr));
+            }
+        }
+        kept.push(v);
+    }
+    cfg.instances = kept;
+}
+
+fn sync_groups(c: &mut Ctx, cfg: &mut Config) {
+    let mut seen: Vec<String> = Vec::new();
+    for g in &cfg.sync_groups {
+        let loc = at(c, "group", &g.name, "group");
+        if g.members.is_empty() {
+            c.d.error(&loc, "group", format!("vrrp_sync_group '{}' has no members", g.name));
+        }
+        for m in &g.members {
+            if cfg.instance(m).is_none() {
+                c.d.error(&loc, "group", format!("vrrp_sync_group '{}' names '{m}', which is not a vrrp_instance", g.name));
+            }
+            if seen.contains(m) {
+                c.d.error(&loc, "group", format!("vrrp_instance '{m}' is in more than one sync group"));
+            }
+            seen.push(m.clone());
+        }
+    }
+}
+
+fn virtual_servers(c: &mut Ctx, cfg: &mut Config) {
+    for vs in &cfg.virtual_servers {
+        let loc = c.spans.file.clone();
+        if let crate::config::model::VsKey::Group(g) = &vs.key {
+            if !cfg.vs_groups.iter().any(|x| &x.name == g) {
+                c.d.error(&loc, "virtual_server", format!("virtual_server group '{g}' is not defined"));
+            }
+        }
+        if vs.real_servers.is_empty() && vs.sorry_server.is_none() {
+            c.d.note(&loc, "virtual_server", "virtual server without real servers");
+        }
+    }
+}

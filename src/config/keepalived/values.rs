@@ -1,0 +1,405 @@
+//! Reading keyword arguments, with keepalived's messages and its judgement of each mistake.
+//!
+//! A keyword that needs a value and has none aborts keepalived's parse (`-t` exit 2); a value that
+//! does not parse or is out of range is warned about (exit 5) and keepalived keeps its default —
+//! kalive reports it as an error and refuses the configuration.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::config::diag::Diagnostics;
+use crate::config::model::net::{AddressSpec, IpPrefix, RouteSpec, RuleSpec, Scope};
+
+use super::tree::Node;
+
+/// The largest timer keepalived accepts, in seconds (its TIMER_MAXIMUM is about 4 million s);
+/// also keeps µs arithmetic far from overflow.
+const MAX_TIMER_SECS: u64 = 10_000_000;
+
+pub struct Ctx<'a> {
+    pub d: &'a mut Diagnostics,
+    pub spans: &'a mut crate::config::Spans,
+}
+
+fn shorten(s: &str) -> String {
+    if s.chars().count() > 64 {
+        let mut t: String = s.chars().take(61).collect();
+        t.push_str("...");
+        t
+    } else {
+        s.to_string()
+    }
+}
+
+impl Ctx<'_> {
+    /// Argument `i`, or an abort diagnostic naming the keyword.
+    pub fn need<'n>(&mut self, n: &'n Node, i: usize) -> Option<&'n str> {
+        match n.arg(i) {
+            Some(a) => Some(a),
+            None => {
+                let what = if i == 0 { "a value".to_string() } else { format!("a value at word {}", i + 2) };
+                self.d.abort(&n.loc, n.name(), format!("is missing {what}; keepalived aborts the whole parse here"));
+                None
+            }
+        }
+    }
+
+    pub fn unsigned(&mut self, n: &Node, i: usize, min: u64, max: u64) -> Option<u64> {
+        let s = self.need(n, i)?;
+        match s.parse::<u64>() {
+            Ok(v) if (min..=max).contains(&v) => Some(v),
+            Ok(_) | Err(_) if s.parse::<i128>().is_ok() => {
+                self.d.error(&n.arg_loc(i), n.name(), format!("number '{}' outside range [{min}, {max}]", shorten(s)));
+                None
+            }
+            _ => {
+                self.d.error(&n.arg_loc(i), n.name(), format!("invalid number '{}' (expected {min}..{max})", shorten(s)));
+                None
+            }
+        }
+    }
+
+    pub fn signed(&mut self, n: &Node, i: usize, min: i64, max: i64) -> Option<i64> {
+        let s = self.need(n, i)?;
+        match s.parse::<i64>() {
+            Ok(v) if (min..=max).contains(&v) => Some(v),
+            Ok(_) => {
+                self.d.error(&n.arg_loc(i), n.name(), format!("number '{}' outside range [{min}, {max}]", shorten(s)));
+                None
+            }
+            Err(_) => {
+                self.d.error(&n.arg_loc(i), n.name(), format!("invalid number '{}' (expected {min}..{max})", shorten(s)));
+                None
+            }
+        }
+    }
+
+    pub fn u8_in(&mut self, n: &Node, i: usize, min: u8, max: u8) -> Option<u8> {
+        self.unsigned(n, i, min.into(), max.into()).and_then(|v| u8::try_from(v).ok())
+    }
+
+    pub fn u32_in(&mut self, n: &Node, i: usize, min: u32, max: u32) -> Option<u32> {
+        self.unsigned(n, i, min.into(), max.into()).and_then(|v| u32::try_from(v).ok())
+    }
+
+    /// A keepalived TIMER: seconds with up to 6 decimals (µs resolution).
+    pub fn timer(&mut self, n: &Node, i: usize, min: Duration, max_secs: u64) -> Option<Duration> {
+        let s = self.need(n, i)?;
+        match parse_timer(s) {
+            Some(d) if d >= min && d.as_secs() <= max_secs.min(MAX_TIMER_SECS) => Some(d),
+            Some(_) => {
+                self.d.error(
+                    &n.arg_loc(i),
+                    n.name(),
+                    format!("time '{}' outside range [{}, {}] seconds", shorten(s), secs(min), max_secs.min(MAX_TIMER_SECS)),
+                );
+                None
+            }
+            None => {
+                self.d.error(&n.arg_loc(i), n.name(), format!("invalid time '{}' (expected seconds, e.g. 1 or 0.5)", shorten(s)));
+                None
+            }
+        }
+    }
+
+    pub fn ip(&mut self, n: &Node, i: usize) -> Option<IpAddr> {
+        let s = self.need(n, i)?;
+        match s.parse::<IpAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                self.d.error(&n.arg_loc(i), n.name(), format!("invalid IP address '{}'", shorten(s)));
+                None
+            }
+        }
+    }
+
+    pub fn port(&mut self, n: &Node, i: usize) -> Option<u16> {
+        self.unsigned(n, i, 0, 65535).and_then(|v| u16::try_from(v).ok())
+    }
+
+    /// An optional on/off argument after a flag keyword (`nopreempt`, `vrrp_strict true`).
+    pub fn flag(&mut self, n: &Node, i: usize) -> bool {
+        match n.arg(i) {
+            None => true,
+            Some(s) => match s.to_ascii_lowercase().as_str() {
+                "true" | "on" | "yes" | "1" => true,
+                "false" | "off" | "no" | "0" => false,
+                _ => {
+                    self.d.warn(&n.arg_loc(i), n.name(), format!("unexpected '{}' after the keyword; ignored", shorten(s)));
+                    true
+                }
+            },
+        }
+    }
+
+    /// Words after the last one a keyword reads: keepalived drops them silently; kalive says so.
+    pub fn extra(&mut self, n: &Node, used: usize) {
+        if n.args.len() > used {
+            let words: Vec<&str> = n.args[used..].iter().map(|t| t.text.as_str()).collect();
+            self.d.advise(&n.arg_loc(used), n.name(), format!("extra words ignored: '{}'", shorten(&words.join(" "))));
+        }
+    }
+
+    pub fn unknown(&mut self, n: &Node, context: &str) {
+        let kw = shorten(n.name());
+        if n.children.is_some() {
+            self.d.warn(
+                &n.loc,
+                &kw,
+                format!(
+                    "unknown block in {context}; kalive skips the whole block (keepalived 2.2.7 would read its contents into {context} and end {context} at its '}}')"
+                ),
+            );
+        } else if n.name().contains("{{") || n.args.iter().any(|a| a.text.contains("{{")) {
+            self.d.abort(&n.loc, &kw, "unrendered template placeholder '{{ … }}'");
+        } else if n.name() == "..." || n.name() == "…" {
+            self.d.warn(&n.loc, &kw, format!("'...' elision in {context}: something was left out here; ignored"));
+        } else {
+            self.d.warn(&n.loc, &kw, format!("unknown keyword in {context}; ignored"));
+        }
+    }
+
+    /// A block keyword written without its `{ … }`.
+    pub fn want_block(&mut self, n: &Node) -> bool {
+        if n.children.is_none() {
+            self.d.error(&n.loc, n.name(), "expects a '{ … }' block");
+            return false;
+        }
+        true
+    }
+}
+
+pub fn parse_timer(s: &str) -> Option<Duration> {
+    let (whole, frac) = match s.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (s, ""),
+    };
+    if whole.is_empty() && frac.is_empty() {
+        return None;
+    }
+    if !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 6 {
+        return None;
+    }
+    let w: u64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    if w > MAX_TIMER_SECS {
+        return Some(Duration::from_secs(MAX_TIMER_SECS + 1));
+    }
+    let mut us: u32 = 0;
+    for (k, b) in frac.bytes().enumerate() {
+        us += u32::from(b - b'0') * 10u32.pow(5 - k as u32);
+    }
+    Some(Duration::from_secs(w) + Duration::from_micros(us.into()))
+}
+
+pub fn secs(d: Duration) -> String {
+    let us = d.subsec_micros();
+    if us == 0 {
+        format!("{}", d.as_secs())
+    } else {
+        let f = format!("{:06}", us);
+        format!("{}.{}", d.as_secs(), f.trim_end_matches('0'))
+    }
+}
+
+/// `IP[/len] [brd IP] [dev IF] [scope S] [label L] [peer IP] [home] [-nodad] …` — one address line.
+pub fn address_line(c: &mut Ctx, n: &Node) -> Option<AddressSpec> {
+    let first = n.name();
+    let Some(prefix) = IpPrefix::parse(first) else {
+        c.d.error(&n.loc, first, format!("invalid IP address '{}'", shorten(first)));
+        return None;
+    };
+    let mut a = AddressSpec::new(prefix);
+    let args = &n.args;
+    let mut i = 0;
+    while i < args.len() {
+        let w = args[i].text.as_str();
+        let val = args.get(i + 1).map(|t| t.text.as_str());
+        let loc = n.arg_loc(i);
+        let mut takes = true;
+        match (w, val) {
+            ("brd" | "broadcast", Some(v)) => match v.parse() {
+                Ok(ip) => a.broadcast = Some(ip),
+                Err(_) if v == "+" || v == "-" => {}
+                Err(_) => c.d.error(&loc, w, format!("invalid broadcast address '{}'", shorten(v))),
+            },
+            ("dev", Some(v)) => a.dev = Some(v.into()),
+            ("scope", Some(v)) => match Scope::parse(v) {
+                Some(s) => a.scope = s,
+                None => c.d.error(&loc, w, format!("invalid scope '{}'", shorten(v))),
+            },
+            ("label", Some(v)) => a.label = Some(v.into()),
+            ("peer", Some(v)) => match IpPrefix::parse(v) {
+                Some(p) => a.peer = Some(p),
+                None => c.d.error(&loc, w, format!("invalid peer address '{}'", shorten(v))),
+            },
+            ("preferred_lft", Some(v)) => a.preferred_forever = v == "forever",
+            ("valid_lft", Some(_)) | ("track_group", Some(_)) => {}
+            ("home", _) => (a.home, takes) = (true, false),
+            ("-nodad" | "nodad", _) => (a.nodad, takes) = (true, false),
+            ("noprefixroute", _) => (a.noprefixroute, takes) = (true, false),
+            ("autojoin", _) => (a.autojoin, takes) = (true, false),
+            ("no_track", _) => (a.no_track, takes) = (true, false),
+            ("mngtmpaddr" | "use_vmac" | "mcast_autojoin", _) => takes = false,
+            (_, _) => {
+                c.d.error(&loc, w, format!("unknown or incomplete option '{}' in address line", shorten(w)));
+                takes = false;
+            }
+        }
+        i += if takes { 2 } else { 1 };
+    }
+    Some(a)
+}
+
+/// `[type] DST|default [via GW] [src IP] [dev IF] [table N] [metric N] [scope S] [onlink] [no_track]`
+pub fn route_line(c: &mut Ctx, n: &Node) -> Option<RouteSpec> {
+    let mut words: Vec<(&str, crate::config::Loc)> = vec![(n.name(), n.loc.clone())];
+    for (k, t) in n.args.iter().enumerate() {
+        words.push((t.text.as_str(), n.arg_loc(k)));
+    }
+    let mut r = RouteSpec::default();
+    let mut i = 0;
+    if matches!(words[0].0, "blackhole" | "unreachable" | "prohibit" | "throw") {
+        r.kind = Some(words[0].0.into());
+        i = 1;
+    }
+    match words.get(i).map(|w| w.0) {
+        Some("default") => {}
+        Some("to") => {
+            i += 1;
+            return route_dst(c, n, &words, i, r);
+        }
+        Some(_) => return route_dst(c, n, &words, i, r),
+        None => {
+            c.d.error(&n.loc, n.name(), "route without a destination");
+            return None;
+        }
+    }
+    route_opts(c, &words, i + 1, r)
+}
+
+fn route_dst(c: &mut Ctx, n: &Node, words: &[(&str, crate::config::Loc)], i: usize, mut r: RouteSpec) -> Option<RouteSpec> {
+    let Some((w, loc)) = words.get(i) else {
+        c.d.error(&n.loc, n.name(), "route without a destination");
+        return None;
+    };
+    match IpPrefix::parse(w) {
+        Some(p) => r.dst = Some(p),
+        None => {
+            c.d.error(loc, w, format!("invalid route destination '{}'", shorten(w)));
+            return None;
+        }
+    }
+    route_opts(c, words, i + 1, r)
+}
+
+fn route_opts(c: &mut Ctx, words: &[(&str, crate::config::Loc)], mut i: usize, mut r: RouteSpec) -> Option<RouteSpec> {
+    while i < words.len() {
+        let (w, loc) = (words[i].0, &words[i].1);
+        let v = words.get(i + 1).map(|x| x.0);
+        let mut takes = true;
+        let bad = |c: &mut Ctx, what: &str| c.d.error(loc, w, format!("invalid {what} '{}'", shorten(v.unwrap_or(""))));
+        match (w, v) {
+            ("via" | "gw", Some(v)) => match v.parse() {
+                Ok(a) => r.via = Some(a),
+                Err(_) => bad(c, "gateway"),
+            },
+            ("src", Some(v)) => match v.parse() {
+                Ok(a) => r.src = Some(a),
+                Err(_) => bad(c, "source address"),
+            },
+            ("dev" | "oif", Some(v)) => r.dev = Some(v.into()),
+            ("table", Some(v)) => match v.parse() {
+                Ok(t) => r.table = Some(t),
+                Err(_) => bad(c, "table"),
+            },
+            ("metric" | "preference", Some(v)) => match v.parse() {
+                Ok(m) => r.metric = Some(m),
+                Err(_) => bad(c, "metric"),
+            },
+            ("scope", Some(v)) => match Scope::parse(v) {
+                Some(s) => r.scope = Some(s),
+                None => bad(c, "scope"),
+            },
+            ("onlink", _) => (r.onlink, takes) = (true, false),
+            ("no_track", _) => (r.no_track, takes) = (true, false),
+            ("proto" | "protocol" | "mtu" | "advmss" | "realm" | "weight" | "pref", Some(_)) => {}
+            _ => {
+                c.d.error(loc, w, format!("unknown or incomplete option '{}' in route", shorten(w)));
+                takes = false;
+            }
+        }
+        i += if takes { 2 } else { 1 };
+    }
+    Some(r)
+}
+
+/// `from P [to P] [table N] [priority N] [fwmark N] [iif IF] [oif IF] [no_track]`
+pub fn rule_line(c: &mut Ctx, n: &Node) -> Option<RuleSpec> {
+    let mut words: Vec<(&str, crate::config::Loc)> = vec![(n.name(), n.loc.clone())];
+    for (k, t) in n.args.iter().enumerate() {
+        words.push((t.text.as_str(), n.arg_loc(k)));
+    }
+    let mut r = RuleSpec::default();
+    let mut i = 0;
+    while i < words.len() {
+        let (w, loc) = (words[i].0, &words[i].1);
+        let v = words.get(i + 1).map(|x| x.0);
+        let mut takes = true;
+        let prefix = |v: Option<&str>| v.and_then(|s| if s == "all" { IpPrefix::parse("0.0.0.0/0") } else { IpPrefix::parse(s) });
+        match (w, v) {
+            ("from", Some(_)) => match prefix(v) {
+                Some(p) => r.from = Some(p),
+                None => c.d.error(loc, w, format!("invalid address '{}'", shorten(v.unwrap_or("")))),
+            },
+            ("to", Some(_)) => match prefix(v) {
+                Some(p) => r.to = Some(p),
+                None => c.d.error(loc, w, format!("invalid address '{}'", shorten(v.unwrap_or("")))),
+            },
+            ("table" | "lookup", Some(v)) => match v.parse() {
+                Ok(t) => r.table = Some(t),
+                Err(_) => c.d.error(loc, w, format!("invalid table '{}'", shorten(v))),
+            },
+            ("priority" | "preference" | "pref", Some(v)) => match v.parse() {
+                Ok(t) => r.priority = Some(t),
+                Err(_) => c.d.error(loc, w, format!("invalid priority '{}'", shorten(v))),
+            },
+            ("fwmark", Some(v)) => match parse_u32_any(v) {
+                Some(t) => r.fwmark = Some(t),
+                None => c.d.error(loc, w, format!("invalid fwmark '{}'", shorten(v))),
+            },
+            ("iif" | "dev", Some(v)) => r.iif = Some(v.into()),
+            ("oif", Some(v)) => r.oif = Some(v.into()),
+            ("no_track", _) => (r.no_track, takes) = (true, false),
+            _ => {
+                c.d.error(loc, w, format!("unknown or incomplete option '{}' in rule", shorten(w)));
+                takes = false;
+            }
+        }
+        i += if takes { 2 } else { 1 };
+    }
+    Some(r)
+}
+
+/// Decimal or `0x` hexadecimal.
+pub fn parse_u32_any(s: &str) -> Option<u32> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u32::from_str_radix(h, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timers() {
+        assert_eq!(parse_timer("1"), Some(Duration::from_secs(1)));
+        assert_eq!(parse_timer("0.5"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_timer(".25"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_timer("-1"), None);
+        assert_eq!(parse_timer("1.2345678"), None);
+        assert_eq!(parse_timer("abc"), None);
+        assert_eq!(secs(Duration::from_millis(1500)), "1.5");
+    }
+}

@@ -1,0 +1,326 @@
+//! `vrrp_instance` and `vrrp_sync_group` keywords (keepalived-semantics §1.4, §1.5).
+
+use std::time::Duration;
+
+use crate::config::model::vrrp::{Auth, InitialState, Notify, TrackRef, UnicastPeer, Vmac};
+use crate::config::model::{Script, SyncGroup, VrrpInstance};
+
+use super::tree::Node;
+use super::values::{address_line, route_line, rule_line, Ctx};
+
+/// `notify_* "cmd" [user [group]]`: the command is one (quoted) word; the words after it name the
+/// user and group to run it as.
+pub fn script(c: &mut Ctx, n: &Node) -> Option<Script> {
+    let cmd = c.need(n, 0)?;
+    if cmd.trim().is_empty() {
+        c.d.error(&n.arg_loc(0), n.name(), "empty command");
+        return None;
+    }
+    let s = Script { cmd: cmd.into(), user: n.arg(1).map(Into::into), group: n.arg(2).map(Into::into) };
+    c.extra(n, 3);
+    warn_shell(c, n, &s);
+    Some(s)
+}
+
+/// keepalived 2.x execs script words without a shell; say what will really happen.
+pub fn warn_shell(c: &mut Ctx, n: &Node, s: &Script) {
+    if let Some(what) = s.shell_syntax() {
+        let argv = s.argv();
+        let prog = argv.first().map(String::as_str).unwrap_or("");
+        c.d.advise(
+            &n.arg_loc(0),
+            n.name(),
+            format!(
+                "the command contains {what}, but scripts run without a shell: '{prog}' would be executed with {} argument(s); write it as \"/bin/sh -c '…'\" or move it into a script file",
+                argv.len().saturating_sub(1)
+            ),
+        );
+    }
+}
+
+fn notify_slot<'a>(notify: &'a mut Notify, kw: &str) -> Option<&'a mut Option<Script>> {
+    Some(match kw {
+        "notify_master" => &mut notify.master,
+        "notify_backup" => &mut notify.backup,
+        "notify_fault" => &mut notify.fault,
+        "notify_stop" => &mut notify.stop,
+        "notify_deleted" => &mut notify.deleted,
+        "notify" => &mut notify.any,
+        "notify_master_rx_lower_pri" => &mut notify.master_rx_lower_pri,
+        _ => return None,
+    })
+}
+
+/// `track_script { NAME [weight W [reverse|noreverse]] }` and the like.
+pub fn track_block(c: &mut Ctx, n: &Node, out: &mut Vec<TrackRef>) {
+    if !c.want_block(n) {
+        return;
+    }
+    for t in n.block() {
+        let mut r = TrackRef { name: t.name().into(), weight: None, reverse: false };
+        let mut i = 0;
+        while i < t.args.len() {
+            match t.arg(i) {
+                Some("weight") => {
+                    if let Some(w) = c.signed(t, i + 1, -253, 253) {
+                        r.weight = Some(w as i32);
+                    }
+                    i += 2;
+                }
+                Some("reverse") => {
+                    r.reverse = true;
+                    i += 1;
+                }
+                Some("noreverse") => i += 1,
+                Some(w) => {
+                    c.d.warn(&t.arg_loc(i), t.name(), format!("unexpected '{w}' in tracker line; ignored"));
+                    i += 1;
+                }
+                None => break,
+            }
+        }
+        out.push(r);
+    }
+}
+
+pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
+    let name = c.need(n, 0)?;
+    let mut v = VrrpInstance::new(name);
+    c.spans.put(format!("instance:{name}"), &n.loc);
+    if !c.want_block(n) {
+        return Some(v);
+    }
+    for k in n.block() {
+        let kw = k.name();
+        c.spans.put(format!("instance:{name}:{kw}"), &k.loc);
+        if let Some(slot) = notify_slot(&mut v.notify, kw) {
+            if let Some(s) = script(c, k) {
+                *slot = Some(s);
+            }
+            continue;
+        }
+        match kw {
+            "interface" => v.interface = c.need(k, 0).map(Into::into),
+            "virtual_router_id" => {
+                if let Some(id) = c.u8_in(k, 0, 1, 255) {
+                    v.vrid = id;
+                }
+            }
+            "state" => match c.need(k, 0) {
+                Some("MASTER") => v.state = Some(InitialState::Master),
+                Some("BACKUP") => v.state = Some(InitialState::Backup),
+                Some(s) => c.d.error(&k.arg_loc(0), kw, format!("unknown state '{s}' (MASTER or BACKUP)")),
+                None => {}
+            },
+            "priority" => v.priority = c.u8_in(k, 0, 1, 255).or(v.priority),
+            "advert_int" => {
+                if let Some(d) = c.timer(k, 0, Duration::from_millis(10), 255) {
+                    v.advert_int = d;
+                }
+            }
+            "version" => v.version = c.u8_in(k, 0, 2, 3).or(v.version),
+            "virtual_ipaddress" | "virtual_ipaddress_excluded" => {
+                if c.want_block(k) {
+                    for a in k.block() {
+                        if let Some(a) = address_line(c, a) {
+                            if kw == "virtual_ipaddress" { v.vips.push(a) } else { v.excluded_vips.push(a) }
+                        }
+                    }
+                }
+            }
+            "virtual_routes" => {
+                if c.want_block(k) {
+                    v.routes.extend(k.block().iter().filter_map(|r| route_line(c, r)));
+                }
+            }
+            "virtual_rules" => {
+                if c.want_block(k) {
+                    v.rules.extend(k.block().iter().filter_map(|r| rule_line(c, r)));
+                }
+            }
+            "nopreempt" => v.nopreempt = true,
+            "preempt" => v.nopreempt = false,
+            "preempt_delay" => {
+                if let Some(d) = c.timer(k, 0, Duration::ZERO, 1000) {
+                    v.preempt_delay = d;
+                }
+            }
+            "track_interface" => track_block(c, k, &mut v.track_interfaces),
+            "track_script" => track_block(c, k, &mut v.track_scripts),
+            "track_file" => track_block(c, k, &mut v.track_files),
+            "track_process" | "track_bfd" => {
+                c.d.warn(&k.loc, kw, "not supported by kalive yet; this tracker is ignored");
+            }
+            "dont_track_primary" => v.dont_track_primary = true,
+            "unicast_src_ip" => v.unicast_src_ip = c.ip(k, 0).or(v.unicast_src_ip),
+            "mcast_src_ip" => v.mcast_src_ip = c.ip(k, 0).or(v.mcast_src_ip),
+            "unicast_ttl" => v.unicast_ttl = c.u8_in(k, 0, 1, 255).or(v.unicast_ttl),
+            "unicast_peer" => {
+                if c.want_block(k) {
+                    for p in k.block() {
+                        unicast_peer(c, p, &mut v.unicast_peers);
+                    }
+                }
+            }
+            "use_vmac" => v.use_vmac = Some(vmac(c, k)),
+            "vmac_xmit_base" => v.vmac_xmit_base = true,
+            "accept" => v.accept = Some(true),
+            "no_accept" => v.accept = Some(false),
+            "strict_mode" => v.strict_mode = c.flag(k, 0),
+            "authentication" => v.auth = auth(c, k),
+            "garp_master_delay" => v.garp.master_delay = c.timer(k, 0, Duration::ZERO, 255).or(v.garp.master_delay),
+            "garp_master_repeat" => v.garp.master_repeat = c.u32_in(k, 0, 1, 255).or(v.garp.master_repeat),
+            "garp_master_refresh" => v.garp.master_refresh = c.timer(k, 0, Duration::ZERO, 1_000_000).or(v.garp.master_refresh),
+            "garp_master_refresh_repeat" => {
+                v.garp.master_refresh_repeat = c.u32_in(k, 0, 1, 255).or(v.garp.master_refresh_repeat)
+            }
+            "garp_lower_prio_delay" => v.garp.lower_prio_delay = c.timer(k, 0, Duration::ZERO, 255).or(v.garp.lower_prio_delay),
+            "garp_lower_prio_repeat" => v.garp.lower_prio_repeat = c.u32_in(k, 0, 0, 255).or(v.garp.lower_prio_repeat),
+            "lower_prio_no_advert" => v.lower_prio_no_advert = Some(c.flag(k, 0)),
+            "higher_prio_send_advert" => v.higher_prio_send_advert = Some(c.flag(k, 0)),
+            "check_unicast_src" => v.check_unicast_src = true,
+            "native_ipv6" => v.native_ipv6 = true,
+            // Accepted and without effect in kalive, as in keepalived (`debug` is a no-op there too).
+            "debug" | "smtp_alert" | "notify_priority_changes" | "promote_secondaries" | "garp_extra_if"
+            | "kernel_rx_buf_size" | "skip_check_adv_addr" | "down_timer_adverts" | "timer_expired_backup"
+            | "lvs_sync_daemon_interface" | "unicast_fault_no_peer" | "track_src_ip" | "old_unicast_checksum"
+            | "v3_checksum_as_v2" | "owner_ignore_adverts" | "mcast_dst_ip" => {
+                c.d.note(&k.loc, kw, "accepted; kalive does not act on it yet");
+            }
+            _ => c.unknown(k, "vrrp_instance"),
+        }
+    }
+    Some(v)
+}
+
+fn unicast_peer(c: &mut Ctx, p: &Node, out: &mut Vec<UnicastPeer>) {
+    let Ok(addr) = p.name().parse() else {
+        c.d.error(&p.loc, p.name(), format!("invalid unicast peer address '{}'", p.name()));
+        return;
+    };
+    let mut peer = UnicastPeer { addr, min_ttl: None, max_ttl: None };
+    let mut i = 0;
+    while i < p.args.len() {
+        match p.arg(i) {
+            Some("min_ttl") => peer.min_ttl = c.u8_in(p, i + 1, 0, 255),
+            Some("max_ttl") => peer.max_ttl = c.u8_in(p, i + 1, 0, 255),
+            Some(w) => c.d.warn(&p.arg_loc(i), p.name(), format!("unexpected '{w}' after a unicast peer; ignored")),
+            None => {}
+        }
+        i += 2;
+    }
+    out.push(peer);
+}
+
+/// `use_vmac [NAME] [MAC]`: either word may be omitted.
+fn vmac(c: &mut Ctx, k: &Node) -> Vmac {
+    let mut v = Vmac::default();
+    for (i, a) in k.args.iter().enumerate() {
+        if a.text.contains(':') {
+            match parse_mac(&a.text) {
+                Some(m) => v.mac = Some(m),
+                None => c.d.error(&k.arg_loc(i), "use_vmac", format!("invalid MAC address '{}'", a.text)),
+            }
+        } else if a.text.len() > 15 {
+            c.d.error(&k.arg_loc(i), "use_vmac", format!("interface name '{}' is longer than 15 characters", a.text));
+        } else {
+            v.name = Some(a.text.clone());
+        }
+    }
+    v
+}
+
+pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
+    let mut out = [0u8; 6];
+    let mut n = 0;
+    for part in s.split(':') {
+        if n == 6 || part.is_empty() || part.len() > 2 {
+            return None;
+        }
+        out[n] = u8::from_str_radix(part, 16).ok()?;
+        n += 1;
+    }
+    (n == 6).then_some(out)
+}
+
+fn auth(c: &mut Ctx, k: &Node) -> Option<Auth> {
+    if !c.want_block(k) {
+        return None;
+    }
+    let mut kind: Option<&str> = None;
+    let mut pass: Option<String> = None;
+    for a in k.block() {
+        match a.name() {
+            "auth_type" => match c.need(a, 0) {
+                Some(t @ ("PASS" | "AH")) => kind = Some(t),
+                Some(t) => c.d.error(&a.arg_loc(0), "auth_type", format!("unknown authentication type '{t}' (PASS or AH)")),
+                None => {}
+            },
+            "auth_pass" => {
+                if let Some(p) = c.need(a, 0) {
+                    if p.len() > 8 {
+                        c.d.warn(&a.arg_loc(0), "auth_pass", "password longer than 8 characters; only the first 8 are used (RFC 3768 §5.3.6.1)");
+                    }
+                    pass = Some(p.chars().take(8).collect());
+                }
+            }
+            _ => c.unknown(a, "authentication"),
+        }
+    }
+    match (kind, pass) {
+        (Some("AH"), Some(p)) => {
+            c.d.warn(&k.loc, "authentication", "AH authentication is deprecated (RFC 3768 §5.3.6.3) and not supported by kalive; no authentication is used");
+            let _ = p;
+            None
+        }
+        (Some(_), Some(p)) => Some(Auth::Pass(p)),
+        (Some(_), None) => {
+            c.d.warn(&k.loc, "authentication", "auth_type without auth_pass: authentication is disabled");
+            None
+        }
+        (None, Some(_)) => {
+            c.d.warn(&k.loc, "authentication", "auth_pass without auth_type: authentication is disabled");
+            None
+        }
+        (None, None) => None,
+    }
+}
+
+pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
+    let name = c.need(n, 0)?;
+    let mut g = SyncGroup { name: name.into(), ..SyncGroup::default() };
+    c.spans.put(format!("group:{name}"), &n.loc);
+    if !c.want_block(n) {
+        return Some(g);
+    }
+    for k in n.block() {
+        let kw = k.name();
+        c.spans.put(format!("group:{name}:{kw}"), &k.loc);
+        if let Some(slot) = notify_slot(&mut g.notify, kw) {
+            if let Some(s) = script(c, k) {
+                *slot = Some(s);
+            }
+            continue;
+        }
+        match kw {
+            "group" => {
+                if c.want_block(k) {
+                    for m in k.block() {
+                        g.members.push(m.name().into());
+                        for a in &m.args {
+                            g.members.push(a.text.clone());
+                        }
+                    }
+                }
+            }
+            "track_interface" => track_block(c, k, &mut g.track_interfaces),
+            "track_script" => track_block(c, k, &mut g.track_scripts),
+            "track_file" => track_block(c, k, &mut g.track_files),
+            "smtp_alert" => g.smtp_alert = true,
+            "global_tracking" => g.global_tracking = true,
+            "sync_group_tracking_weight" => g.sync_group_tracking_weight = true,
+            _ => c.unknown(k, "vrrp_sync_group"),
+        }
+    }
+    Some(g)
+}
