@@ -7,7 +7,7 @@
 
 use super::lvs_text;
 use super::net_text::{address, route, rule};
-use super::text::{secs, secs_us, user_group, word, Out};
+use super::text::{quote_always, secs, secs_us, user_group, word, Out};
 use crate::config::model::global::{Fifo, RealtimeKnobs};
 use crate::config::model::net::AddressSpec;
 use crate::config::model::vrrp::{Auth, GarpKnobs, InitialState, Notify, TrackRef, VrrpInstance};
@@ -203,7 +203,10 @@ impl<'a> Emitter<'a> {
         let o = &mut self.out;
         o.gap();
         o.open(format_args!("vrrp_script {}", word(&s.name)));
-        o.script("script", s.script.as_ref());
+        // `script` takes only the command here; its user goes on the separate `user` line.
+        if let Some(sc) = &s.script {
+            o.line(format_args!("script {}", quote_always(&sc.cmd)));
+        }
         o.kv_if(
             full || s.interval != d.interval,
             "interval",
@@ -221,9 +224,11 @@ impl<'a> Emitter<'a> {
         }
         o.kv_if(full || s.rise != d.rise, "rise", s.rise);
         o.kv_if(full || s.fall != d.fall, "fall", s.fall);
-        if s.user.is_some() || s.group.is_some() {
-            let ug = user_group(s.user.as_deref(), s.group.as_deref());
-            o.line(format_args!("user{ug}"));
+        let sc = s.script.as_ref();
+        let user = s.user.as_deref().or(sc.and_then(|c| c.user.as_deref()));
+        let group = s.group.as_deref().or(sc.and_then(|c| c.group.as_deref()));
+        if user.is_some() || group.is_some() {
+            o.line(format_args!("user{}", user_group(user, group)));
         }
         o.flag(s.init_fail, "init_fail");
         o.close();

@@ -3,7 +3,7 @@
 //! (virtual server → real server → checker inheritance resolved, checker retry defaults filled).
 
 use super::keepalived::Emitter;
-use super::text::{secs, user_group, word, Out};
+use super::text::{quote_always, secs, user_group, word, Out};
 use crate::config::model::lvs::{CheckTiming, SorryServer, Url, VsGroupMember, DEFAULT_SCHEDULER};
 use crate::config::model::{
     CheckKind, Checker, RealServer, VirtualServer, VirtualServerGroup, VsKey,
@@ -186,10 +186,7 @@ fn checker(o: &mut Out, c: &Checker, parent: Option<CheckTiming>) {
             user,
         } => {
             if let Some(p) = path {
-                o.line(format_args!(
-                    "misc_path {}",
-                    super::text::quote_always(&p.cmd)
-                ));
+                o.line(format_args!("misc_path {}", quote_always(&p.cmd)));
             }
             // misc_timeout defaults to the checker's delay_loop.
             let timeout = if full {

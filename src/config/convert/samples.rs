@@ -227,7 +227,7 @@ pub(crate) fn instance_full() -> Config {
     let mut i = VrrpInstance::new("VI full");
     i.interface = Some("eth0".into());
     i.vrid = 42;
-    i.state = Some(InitialState::Master);
+    i.state = Some(InitialState::Backup);
     i.priority = Some(150);
     i.advert_int = Duration::from_secs(2);
     i.version = Some(2);
@@ -290,7 +290,6 @@ pub(crate) fn instance_full() -> Config {
     });
     i.vmac_xmit_base = true;
     i.accept = Some(false);
-    i.strict_mode = true;
     i.auth = Some(Auth::Pass("ab#cd".into()));
     i.garp = GarpOverride {
         master_delay: Some(ms(1500)),
@@ -305,11 +304,17 @@ pub(crate) fn instance_full() -> Config {
     i.check_unicast_src = true;
     let mut ah = VrrpInstance::new("VI_ah");
     ah.vrid = 43;
+    // state MASTER without a priority: the owner's 255 is derived, not written.
+    ah.state = Some(InitialState::Master);
     ah.accept = Some(true);
     ah.auth = Some(Auth::Ah("secret".into()));
     ah.use_vmac = Some(Vmac::default());
+    // Strict mode on its own: it forbids auth and unicast, which the others use.
+    let mut strict = VrrpInstance::new("VI_strict");
+    strict.vrid = 44;
+    strict.strict_mode = true;
     Config {
-        instances: vec![i, ah],
+        instances: vec![i, ah, strict],
         ..Config::default()
     }
 }

@@ -149,7 +149,7 @@ fn instance_fields() {
         &to_keepalived(&samples::instance_full()),
         &[
             "vrrp_instance \"VI full\" {",
-            "state MASTER",
+            "state BACKUP",
             "interface eth0",
             "virtual_router_id 42",
             "priority 150",
@@ -194,6 +194,7 @@ fn instance_fields() {
             "higher_prio_send_advert false",
             "check_unicast_src",
             "auth_type AH",
+            "state MASTER",
             "use_vmac",
             "accept",
         ],
