@@ -240,12 +240,19 @@ fn tricky_strings_are_quoted() {
         group: None,
     });
     i.notify.backup = Some(Script::new("/opt/x!y/run"));
+    let mut chk = VrrpScript::new("chk");
+    chk.script = Some(Script {
+        cmd: r#"/bin/check "quoted" 'and single'"#.into(),
+        user: Some("nobody".into()),
+        group: Some("nogroup".into()),
+    });
     i.use_vmac = Some(Vmac {
         name: Some("v#1".into()),
         mac: None,
     });
     let cfg = Config {
         instances: vec![i],
+        scripts: vec![chk],
         ..Config::default()
     };
     assert_has(
@@ -255,6 +262,9 @@ fn tricky_strings_are_quoted() {
             "notify_master \"/usr/local/bin/notify it 'two words'\" \"svc user\"",
             "notify_backup \"/opt/x!y/run\"",
             "use_vmac \"v#1\"",
+            // Both quote kinds: double quotes with escapes; the user goes on its own line.
+            r#"script "/bin/check \"quoted\" 'and single'""#,
+            "user nobody nogroup",
         ],
     );
 }
