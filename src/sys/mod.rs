@@ -1,4 +1,6 @@
 //! The edge: the only code that talks to the operating system.
 
 pub mod host;
+pub mod logger;
 pub mod probe;
+pub mod syslog;

@@ -1,0 +1,58 @@
+# kalive: build, test and size checks. See README "Build and test".
+
+CARGO        ?= cargo
+TARGET       := x86_64-unknown-linux-musl
+BIN          := target/$(TARGET)/release/kalive
+AARCH64      := aarch64-unknown-linux-musl
+AARCH64_BIN  := target/$(AARCH64)/release/kalive
+# 700 KB: the budget for the static binary without TLS (reference/crates.md expects ~530-600 KB).
+MAX_SIZE     ?= 716800
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := keepalived_conf uci_conf
+
+# Cross-link with the linker rustup ships: no aarch64 C toolchain is needed, because the musl
+# targets carry their own crt objects and libc.a. An environment setting still wins.
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
+
+.PHONY: all size aarch64 test fuzz demo clean
+
+all:
+	$(CARGO) build --release --target $(TARGET)
+	@$(call check_static,$(BIN))
+
+size: all
+	@size=$$(stat -c %s $(BIN)); \
+	echo "$(BIN): $$size bytes (limit $(MAX_SIZE))"; \
+	if [ "$$size" -gt $(MAX_SIZE) ]; then echo "make: $(BIN) is over $(MAX_SIZE) bytes" >&2; exit 1; fi
+
+aarch64:
+	$(CARGO) build --release --target $(AARCH64)
+	@$(call check_static,$(AARCH64_BIN))
+
+test:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) test
+	$(MAKE) size
+
+# Not part of `test`: needs nightly and cargo-fuzz (`cargo install cargo-fuzz`) and a C++ compiler.
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		$(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS); \
+	done
+
+demo: all
+	tests/demo.sh $(BIN)
+
+clean:
+	$(CARGO) clean
+	rm -rf fuzz/target
+
+# `file` says "static-pie linked" (x86_64, the musl default) or "statically linked" (aarch64 via
+# rust-lld); anything dynamic fails the build.
+define check_static
+	out=$$(file -b $(1)); echo "$(1): $$out"; \
+	case "$$out" in *"static-pie linked"*|*"statically linked"*) ;; \
+	*) echo "make: $(1) is not statically linked" >&2; exit 1;; esac
+endef
