@@ -157,7 +157,12 @@ pub fn normalize(args: &[String]) -> Vec<String> {
             if c == 't' {
                 out.push("-t".into());
                 // getopt's optional argument: `-tFILE`; kalive also takes `-t FILE`.
-                test_file(&mut out, (!rest.is_empty()).then(|| rest.to_string()), args, &mut i);
+                test_file(
+                    &mut out,
+                    (!rest.is_empty()).then(|| rest.to_string()),
+                    args,
+                    &mut i,
+                );
                 break;
             }
             if WITH_VALUE.contains(c) {
@@ -232,7 +237,10 @@ mod tests {
     fn init_script_lines_work() {
         let c = p("-n -l -D -f /etc/keepalived/keepalived.conf");
         assert!(c.dont_fork && c.log_console && c.log_detail);
-        assert_eq!(c.use_file.as_deref(), Some("/etc/keepalived/keepalived.conf"));
+        assert_eq!(
+            c.use_file.as_deref(),
+            Some("/etc/keepalived/keepalived.conf")
+        );
         let c = p("-nlD -f/etc/k.conf -S0 --vrrp_pid=/run/v.pid");
         assert!(c.dont_fork && c.log_console && c.log_detail);
         assert_eq!(c.use_file.as_deref(), Some("/etc/k.conf"));
@@ -249,14 +257,19 @@ mod tests {
         assert_eq!(c.use_file.as_deref(), Some("/a.conf"));
         assert_eq!(p("-t/b.conf").config_test_file.as_deref(), Some("/b.conf"));
         assert_eq!(p("-t /b.conf").config_test_file.as_deref(), Some("/b.conf"));
-        assert_eq!(p("--config-test=/c.conf").config_test_file.as_deref(), Some("/c.conf"));
+        assert_eq!(
+            p("--config-test=/c.conf").config_test_file.as_deref(),
+            Some("/c.conf")
+        );
         assert!(p("--config-test").config_test);
     }
 
     #[test]
     fn subcommands() {
         let c = p("convert --from keepalived /x.conf");
-        assert!(matches!(c.cmd, Some(Command::Convert(ref v)) if v.from == "keepalived" && v.file == "/x.conf"));
+        assert!(
+            matches!(c.cmd, Some(Command::Convert(ref v)) if v.from == "keepalived" && v.file == "/x.conf")
+        );
         assert!(matches!(p("status").cmd, Some(Command::Status(_))));
     }
 

@@ -11,7 +11,11 @@ use kalive::sys::probe::{FileSources, SystemProbe};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Where kalive looks when no `-f` is given, in order.
-const DEFAULT_CONFIGS: &[&str] = &["/etc/kalive/kalive.conf", "/etc/keepalived/keepalived.conf", "/etc/config/kalive"];
+const DEFAULT_CONFIGS: &[&str] = &[
+    "/etc/kalive/kalive.conf",
+    "/etc/keepalived/keepalived.conf",
+    "/etc/config/kalive",
+];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -48,45 +52,105 @@ fn run(cli: Cli) -> i32 {
             }
         };
     }
-    let opts = LoadOptions { config_id: Some(cli.config_id.clone().unwrap_or_else(kalive::sys::host::short_hostname)) };
+    let opts = LoadOptions {
+        config_id: Some(
+            cli.config_id
+                .clone()
+                .unwrap_or_else(kalive::sys::host::short_hostname),
+        ),
+    };
     let forced = cli.uci.then_some(Syntax::Uci);
     match &cli.cmd {
         Some(Command::Convert(c)) => return convert(c, &opts),
         Some(Command::Status(s)) => return status(s.json),
         None => {}
     }
-    let path = cli.config_test_file.clone().or_else(|| cli.use_file.clone()).unwrap_or_else(default_config);
+    let path = cli
+        .config_test_file
+        .clone()
+        .or_else(|| cli.use_file.clone())
+        .unwrap_or_else(default_config);
     if cli.config_test {
         let mut loaded = load::load(&path, forced, &opts, &FileSources);
-        if !loaded.diags.items.iter().any(|d| d.class == kalive::config::diag::KaClass::Fatal) {
+        if !loaded
+            .diags
+            .items
+            .iter()
+            .any(|d| d.class == kalive::config::diag::KaClass::Fatal)
+        {
             probe::check(&mut loaded, &SystemProbe);
         }
         print_diags(&loaded, cli.log_detail);
         let code = loaded.diags.exit_code();
-        let (e, w) = (loaded.diags.count(Severity::Error), loaded.diags.count(Severity::Warning));
-        eprintln!("kalive: configuration test of {path}: {e} error(s), {w} warning(s); exit {code}");
+        let (e, w) = (
+            loaded.diags.count(Severity::Error),
+            loaded.diags.count(Severity::Warning),
+        );
+        eprintln!(
+            "kalive: configuration test of {path}: {e} error(s), {w} warning(s); exit {code}"
+        );
         return code;
     }
     let loaded = load::load(&path, forced, &opts, &FileSources);
-    print_diags(&loaded, cli.log_detail);
+    if cli.dump_conf {
+        print_diags(&loaded, cli.log_detail);
+        print!(
+            "{}",
+            kalive::config::convert::dump::dump_effective(&loaded.config)
+        );
+        return if loaded.diags.has_errors() { 1 } else { 0 };
+    }
+    start_logging(&cli);
+    for d in &loaded.diags.items {
+        match d.severity {
+            Severity::Error => log::error!("{d}"),
+            Severity::Warning => log::warn!("{d}"),
+            Severity::Note => log::debug!("{d}"),
+        }
+    }
     if loaded.diags.has_errors() {
-        eprintln!("kalive: {path}: configuration refused; fix the errors above (kalive -t {path} shows them)");
+        log::error!(
+            "{path}: configuration refused; fix the errors above (kalive -t {path} shows them)"
+        );
         return 1;
     }
-    if cli.dump_conf {
-        print!("{:#?}", loaded.config);
-        return 0;
-    }
-    eprintln!(
-        "kalive: {path}: {} vrrp_instance(s), {} virtual_server(s) loaded; the VRRP and LVS engines are not part of this build yet",
+    log::error!(
+        "{path}: {} vrrp_instance(s), {} virtual_server(s) loaded; the VRRP and LVS engines are not part of this build yet",
         loaded.config.instances.len(),
         loaded.config.virtual_servers.len()
     );
     exit::FATAL
 }
 
+fn start_logging(cli: &Cli) {
+    use kalive::sys::logger::{self, LogOptions};
+    use kalive::sys::syslog::Facility;
+    let facility = match cli.log_facility {
+        Some(n @ 0..=7) => Facility::local(n).unwrap_or(Facility::DAEMON),
+        Some(n) => {
+            eprintln!("kalive: -S {n}: the facility must be 0..7 (local0..local7); using daemon");
+            Facility::DAEMON
+        }
+        None => Facility::DAEMON,
+    };
+    let opts = LogOptions {
+        syslog: !cli.no_syslog,
+        console: cli.log_console || cli.no_syslog,
+        detailed: cli.log_detail,
+        facility,
+        ..LogOptions::default()
+    };
+    if logger::init(&opts).is_err() {
+        eprintln!("kalive: logging was already set up");
+    }
+}
+
 fn default_config() -> String {
-    DEFAULT_CONFIGS.iter().find(|p| std::path::Path::new(p).exists()).unwrap_or(&DEFAULT_CONFIGS[0]).to_string()
+    DEFAULT_CONFIGS
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .unwrap_or(&DEFAULT_CONFIGS[0])
+        .to_string()
 }
 
 fn print_diags(loaded: &Loaded, detail: bool) {
@@ -108,11 +172,16 @@ fn convert(c: &cli::Convert, opts: &LoadOptions) -> i32 {
             return 1;
         }
     };
-    let opts = LoadOptions { config_id: c.config_id.clone().or(opts.config_id.clone()) };
+    let opts = LoadOptions {
+        config_id: c.config_id.clone().or(opts.config_id.clone()),
+    };
     let loaded = load::load(&c.file, Some(syntax), &opts, &FileSources);
     print_diags(&loaded, false);
     if loaded.diags.has_errors() {
-        eprintln!("kalive convert: {}: not converted; fix the errors above", c.file);
+        eprintln!(
+            "kalive convert: {}: not converted; fix the errors above",
+            c.file
+        );
         return 1;
     }
     eprintln!("kalive convert: not available in this build yet");

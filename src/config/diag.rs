@@ -191,6 +191,18 @@ impl Diagnostics {
         );
     }
 
+    /// kalive refuses what keepalived 2.2.7 skips without changing its `-t` exit code (an include
+    /// loop, an unreadable include, a missing main file): `-t` keeps keepalived's code.
+    pub fn stricter(&mut self, loc: &Loc, keyword: &str, message: impl Into<String>) {
+        self.add(
+            Severity::Error,
+            KaClass::Silent,
+            loc,
+            keyword,
+            message.into(),
+        );
+    }
+
     pub fn security(&mut self, loc: &Loc, keyword: &str, message: impl Into<String>) {
         self.add(
             Severity::Warning,

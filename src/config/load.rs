@@ -21,13 +21,20 @@ pub fn detect(path: &str, text: &[u8]) -> Syntax {
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .map(str::to_string);
     match first {
-        Some(l) if l.starts_with("config ") || l.starts_with("package ") || l == "config" => Syntax::Uci,
+        Some(l) if l.starts_with("config ") || l.starts_with("package ") || l == "config" => {
+            Syntax::Uci
+        }
         _ => Syntax::Keepalived,
     }
 }
 
 /// Loads `path` with the front end `syntax` names, or the detected one.
-pub fn load(path: &str, syntax: Option<Syntax>, opts: &LoadOptions, sources: &dyn Sources) -> Loaded {
+pub fn load(
+    path: &str,
+    syntax: Option<Syntax>,
+    opts: &LoadOptions,
+    sources: &dyn Sources,
+) -> Loaded {
     let syntax = syntax.unwrap_or_else(|| match sources.read(path) {
         Ok(bytes) => detect(path, &bytes),
         Err(_) => Syntax::Keepalived,

@@ -7,10 +7,10 @@ pub mod convert;
 pub mod diag;
 pub mod keepalived;
 pub mod load;
-pub mod uci_stub;
 pub mod model;
 pub mod probe;
 pub mod source;
+pub mod uci_stub;
 
 pub use diag::{Diagnostic, Diagnostics, Loc, Severity, Spans};
 pub use model::Config;

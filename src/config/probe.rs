@@ -30,21 +30,45 @@ pub trait Probe {
 }
 
 /// Every script a configuration would run, with where it was configured.
+/// The third member says what runs the script; `"track"` marks a vrrp_script some instance or
+/// sync group tracks (keepalived warns when such a script is missing; for others it is silent).
 fn scripts(loaded: &Loaded) -> Vec<(Script, Loc, &'static str)> {
     let cfg: &Config = &loaded.config;
     let sp = &loaded.spans;
     let mut out = Vec::new();
+    let tracked = |name: &str| {
+        cfg.instances
+            .iter()
+            .any(|i| i.track_scripts.iter().any(|t| t.name == name))
+            || cfg
+                .sync_groups
+                .iter()
+                .any(|g| g.track_scripts.iter().any(|t| t.name == name))
+    };
     for s in &cfg.scripts {
         if let Some(sc) = &s.script {
-            out.push((sc.clone(), sp.get(&format!("script:{}:script", s.name)), "script"));
+            let what = if tracked(&s.name) { "track" } else { "script" };
+            out.push((
+                sc.clone(),
+                sp.get(&format!("script:{}:script", s.name)),
+                what,
+            ));
         }
     }
     let notifies = |n: &crate::config::model::vrrp::Notify| {
-        [&n.master, &n.backup, &n.fault, &n.stop, &n.deleted, &n.any, &n.master_rx_lower_pri]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect::<Vec<_>>()
+        [
+            &n.master,
+            &n.backup,
+            &n.fault,
+            &n.stop,
+            &n.deleted,
+            &n.any,
+            &n.master_rx_lower_pri,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
     };
     for i in &cfg.instances {
         for s in notifies(&i.notify) {
@@ -72,7 +96,14 @@ fn scripts(loaded: &Loaded) -> Vec<(Script, Loc, &'static str)> {
             }
         }
     }
-    for f in [&cfg.global.notify_fifo, &cfg.global.vrrp_notify_fifo, &cfg.global.lvs_notify_fifo].into_iter().flatten() {
+    for f in [
+        &cfg.global.notify_fifo,
+        &cfg.global.vrrp_notify_fifo,
+        &cfg.global.lvs_notify_fifo,
+    ]
+    .into_iter()
+    .flatten()
+    {
         if let Some(s) = &f.script {
             out.push((s.clone(), sp.file.clone(), "fifo_script"));
         }
@@ -83,7 +114,8 @@ fn scripts(loaded: &Loaded) -> Vec<(Script, Loc, &'static str)> {
 /// Adds the machine's verdict on `loaded` to its diagnostics.
 pub fn check(loaded: &mut Loaded, probe: &dyn Probe) {
     let g = loaded.config.global.clone();
-    let mut add: Vec<(Loc, String, String, u8)> = Vec::new(); // (loc, kw, msg, kind: 0 warn 1 error 2 security)
+    // (loc, keyword, message, kind): 0 warn, 1 error, 2 security, 3 kalive-only warning.
+    let mut add: Vec<(Loc, String, String, u8)> = Vec::new();
     for i in &loaded.config.instances {
         let ifname = i.interface_name(&g);
         let loc = loaded.spans.get(&format!("instance:{}:interface", i.name));
@@ -104,18 +136,37 @@ pub fn check(loaded: &mut Loaded, probe: &dyn Probe) {
         }
         for t in &i.track_interfaces {
             if probe.interface(&t.name) == Iface::Missing {
-                let loc = loaded.spans.get(&format!("instance:{}:track_interface", i.name));
-                add.push((loc, "track_interface".into(), format!("tracked interface '{}' does not exist; it counts as down", t.name), 0));
+                let loc = loaded
+                    .spans
+                    .get(&format!("instance:{}:track_interface", i.name));
+                add.push((
+                    loc,
+                    "track_interface".into(),
+                    format!(
+                        "tracked interface '{}' does not exist; it counts as down",
+                        t.name
+                    ),
+                    0,
+                ));
             }
         }
     }
     let list = scripts(loaded);
     let user = g.script_user.clone().unwrap_or_else(|| {
-        if probe.user_exists("keepalived_script") { "keepalived_script".into() } else { "root".into() }
+        if probe.user_exists("keepalived_script") {
+            "keepalived_script".into()
+        } else {
+            "root".into()
+        }
     });
     if let Some(u) = g.script_user.as_deref() {
         if !probe.user_exists(u) {
-            add.push((loaded.spans.file.clone(), "script_user".into(), format!("script_user '{u}' does not exist"), 0));
+            add.push((
+                loaded.spans.file.clone(),
+                "script_user".into(),
+                format!("script_user '{u}' does not exist"),
+                0,
+            ));
         }
     }
     let mut runs_as_root = false;
@@ -123,19 +174,28 @@ pub fn check(loaded: &mut Loaded, probe: &dyn Probe) {
         let argv = s.argv();
         let Some(prog) = argv.first() else { continue };
         let as_user = s.user.as_deref().unwrap_or(&user);
-        if as_user == "root" {
+        let found = probe.script(prog);
+        if as_user == "root" && matches!(found, ScriptFile::Ok(_) | ScriptFile::Insecure(_)) {
             runs_as_root = true;
         }
-        match probe.script(prog) {
+        match found {
             ScriptFile::Ok(_) => {}
+            // keepalived 2.2.7 warns about a missing tracked script ("Disabling track script"),
+            // except, oddly, a bash `</dev/tcp/…` redirection, which it accepts silently.
+            ScriptFile::NotFound if *kw == "track" && !prog.contains("/dev/tcp/") && !prog.contains("/dev/udp/") => add.push((
+                loc.clone(),
+                "script".into(),
+                format!("script '{prog}' not found; kalive counts every run as a failure (keepalived 2.2.7 disables the tracker)"),
+                0,
+            )),
             ScriptFile::NotFound => add.push((
                 loc.clone(),
                 (*kw).into(),
-                format!("script '{prog}' not found; kalive counts every run as a failure (keepalived 2.2.7 drops the tracker)"),
-                0,
+                format!("script '{prog}' not found; kalive counts every run as a failure (keepalived 2.2.7 silently ignores it)"),
+                3,
             )),
             ScriptFile::NotExecutable(p) => {
-                add.push((loc.clone(), (*kw).into(), format!("script '{p}' is not executable; every run fails"), 0))
+                add.push((loc.clone(), (*kw).into(), format!("script '{p}' is not executable; every run fails"), 3))
             }
             ScriptFile::Insecure(p) if g.enable_script_security => add.push((
                 loc.clone(),
@@ -158,6 +218,7 @@ pub fn check(loaded: &mut Loaded, probe: &dyn Probe) {
         match kind {
             0 => loaded.diags.warn(&loc, &kw, msg),
             1 => loaded.diags.error(&loc, &kw, msg),
+            3 => loaded.diags.advise(&loc, &kw, msg),
             _ => loaded.diags.security(&loc, &kw, msg),
         }
     }

@@ -26,10 +26,17 @@ impl MemSources {
 
 impl Sources for MemSources {
     fn read(&self, path: &str) -> Result<Vec<u8>, String> {
-        self.files.get(path).cloned().ok_or_else(|| "No such file or directory".into())
+        self.files
+            .get(path)
+            .cloned()
+            .ok_or_else(|| "No such file or directory".into())
     }
     fn glob(&self, pattern: &str) -> Vec<String> {
-        self.files.keys().filter(|p| glob_match(pattern, p)).cloned().collect()
+        self.files
+            .keys()
+            .filter(|p| glob_match(pattern, p))
+            .cloned()
+            .collect()
     }
 }
 

@@ -6,7 +6,14 @@ use std::path::Path;
 use crate::config::probe::{Iface, Probe, ScriptFile};
 
 /// keepalived runs scripts with this PATH.
-const SCRIPT_PATH: &[&str] = &["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+const SCRIPT_PATH: &[&str] = &[
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
 const IFF_LOOPBACK: u32 = 0x8;
 
 pub struct SystemProbe;
@@ -21,7 +28,10 @@ impl Probe for SystemProbe {
             return Iface::Missing;
         }
         let flags = std::fs::read_to_string(dir.join("flags")).ok();
-        let flags = flags.as_deref().map(str::trim).and_then(|f| u32::from_str_radix(f.trim_start_matches("0x"), 16).ok());
+        let flags = flags
+            .as_deref()
+            .map(str::trim)
+            .and_then(|f| u32::from_str_radix(f.trim_start_matches("0x"), 16).ok());
         match flags {
             Some(f) if f & IFF_LOOPBACK != 0 => Iface::Loopback,
             _ => Iface::Present,
@@ -32,10 +42,17 @@ impl Probe for SystemProbe {
         let path = if program.contains('/') {
             Some(program.to_string())
         } else {
-            SCRIPT_PATH.iter().map(|d| format!("{d}/{program}")).find(|p| Path::new(p).is_file())
+            SCRIPT_PATH
+                .iter()
+                .map(|d| format!("{d}/{program}"))
+                .find(|p| Path::new(p).is_file())
         };
-        let Some(path) = path else { return ScriptFile::NotFound };
-        let Ok(meta) = std::fs::metadata(&path) else { return ScriptFile::NotFound };
+        let Some(path) = path else {
+            return ScriptFile::NotFound;
+        };
+        let Ok(meta) = std::fs::metadata(&path) else {
+            return ScriptFile::NotFound;
+        };
         if !meta.is_file() || meta.mode() & 0o111 == 0 {
             return ScriptFile::NotExecutable(path);
         }
@@ -57,7 +74,9 @@ impl Probe for SystemProbe {
 fn secure(path: &Path) -> bool {
     let mut p = Some(path);
     while let Some(cur) = p {
-        let Ok(m) = std::fs::metadata(cur) else { return false };
+        let Ok(m) = std::fs::metadata(cur) else {
+            return false;
+        };
         let sticky = m.mode() & 0o1000 != 0;
         if m.uid() != 0 || (m.mode() & 0o022 != 0 && !(m.is_dir() && sticky)) {
             return false;
@@ -78,7 +97,10 @@ impl crate::config::source::Sources for FileSources {
         }
         // A configuration is text; refuse something absurd before reading it into memory.
         if meta.len() > 64 << 20 {
-            return Err(format!("file is {} bytes, more than the 64 MiB a configuration may have", meta.len()));
+            return Err(format!(
+                "file is {} bytes, more than the 64 MiB a configuration may have",
+                meta.len()
+            ));
         }
         std::fs::read(path).map_err(|e| io_reason(&e))
     }
@@ -106,7 +128,15 @@ fn glob_fs(pattern: &str) -> Vec<String> {
         let last = i + 1 == parts.len();
         let mut next = Vec::new();
         for base in &current {
-            let join = |name: &str| if base.is_empty() { name.to_string() } else if base.ends_with('/') { format!("{base}{name}") } else { format!("{base}/{name}") };
+            let join = |name: &str| {
+                if base.is_empty() {
+                    name.to_string()
+                } else if base.ends_with('/') {
+                    format!("{base}{name}")
+                } else {
+                    format!("{base}/{name}")
+                }
+            };
             if !part.contains(['*', '?', '[']) {
                 let p = join(part);
                 if Path::new(&p).exists() {
@@ -114,9 +144,18 @@ fn glob_fs(pattern: &str) -> Vec<String> {
                 }
                 continue;
             }
-            let dir = if base.is_empty() { ".".to_string() } else { base.clone() };
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-            let mut names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+            let dir = if base.is_empty() {
+                ".".to_string()
+            } else {
+                base.clone()
+            };
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            let mut names: Vec<String> = entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
             names.sort();
             for name in names {
                 // As in sh, a wildcard does not match a leading dot.

@@ -16,7 +16,9 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
     }
     for k in n.block() {
         let kw = k.name();
-        if rt_knob(c, k, kw, "vrrp_", &mut g.vrrp_rt) || rt_knob(c, k, kw, "checker_", &mut g.checker_rt) {
+        if rt_knob(c, k, kw, "vrrp_", &mut g.vrrp_rt)
+            || rt_knob(c, k, kw, "checker_", &mut g.checker_rt)
+        {
             continue;
         }
         match kw {
@@ -35,29 +37,61 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             "vrrp_version" => g.vrrp_version = c.u8_in(k, 0, 2, 3).unwrap_or(g.vrrp_version),
             "vrrp_mcast_group4" => match c.ip(k, 0) {
                 Some(std::net::IpAddr::V4(a)) if a.is_multicast() => g.mcast_group4 = a,
-                Some(a) => c.d.error(&k.arg_loc(0), kw, format!("'{a}' is not an IPv4 multicast address")),
+                Some(a) => c.d.error(
+                    &k.arg_loc(0),
+                    kw,
+                    format!("'{a}' is not an IPv4 multicast address"),
+                ),
                 None => {}
             },
             "vrrp_mcast_group6" => match c.ip(k, 0) {
                 Some(std::net::IpAddr::V6(a)) if a.is_multicast() => g.mcast_group6 = a,
-                Some(a) => c.d.error(&k.arg_loc(0), kw, format!("'{a}' is not an IPv6 multicast address")),
+                Some(a) => c.d.error(
+                    &k.arg_loc(0),
+                    kw,
+                    format!("'{a}' is not an IPv6 multicast address"),
+                ),
                 None => {}
             },
-            "vrrp_garp_master_delay" => g.garp.master_delay = c.timer(k, 0, Duration::ZERO, 255).unwrap_or(g.garp.master_delay),
-            "vrrp_garp_master_repeat" => g.garp.master_repeat = c.u32_in(k, 0, 1, 255).unwrap_or(g.garp.master_repeat),
+            "vrrp_garp_master_delay" => {
+                g.garp.master_delay = c
+                    .timer(k, 0, Duration::ZERO, 255)
+                    .unwrap_or(g.garp.master_delay)
+            }
+            "vrrp_garp_master_repeat" => {
+                g.garp.master_repeat = c
+                    .u32_in(k, 0, 1, i32::MAX as u32)
+                    .unwrap_or(g.garp.master_repeat)
+            }
             "vrrp_garp_master_refresh" => {
-                g.garp.master_refresh = c.timer(k, 0, Duration::ZERO, 1_000_000).unwrap_or(g.garp.master_refresh)
+                g.garp.master_refresh = c
+                    .timer(k, 0, Duration::ZERO, 1_000_000)
+                    .unwrap_or(g.garp.master_refresh)
             }
             "vrrp_garp_master_refresh_repeat" => {
-                g.garp.master_refresh_repeat = c.u32_in(k, 0, 1, 255).unwrap_or(g.garp.master_refresh_repeat)
+                g.garp.master_refresh_repeat = c
+                    .u32_in(k, 0, 1, 255)
+                    .unwrap_or(g.garp.master_refresh_repeat)
             }
-            "vrrp_garp_lower_prio_delay" => g.garp.lower_prio_delay = c.timer(k, 0, Duration::ZERO, 255).or(g.garp.lower_prio_delay),
-            "vrrp_garp_lower_prio_repeat" => g.garp.lower_prio_repeat = c.u32_in(k, 0, 0, 255).or(g.garp.lower_prio_repeat),
+            "vrrp_garp_lower_prio_delay" => {
+                g.garp.lower_prio_delay = c
+                    .timer(k, 0, Duration::ZERO, 255)
+                    .or(g.garp.lower_prio_delay)
+            }
+            "vrrp_garp_lower_prio_repeat" => {
+                g.garp.lower_prio_repeat = c.u32_in(k, 0, 0, 255).or(g.garp.lower_prio_repeat)
+            }
             // keepalived refuses 0 here as out of range (keepalived-semantics §3.1).
             "vrrp_garp_interval" => {
-                g.garp_interval = c.timer(k, 0, Duration::from_micros(1), 1).unwrap_or(g.garp_interval)
+                g.garp_interval = c
+                    .timer(k, 0, Duration::from_micros(1), 1)
+                    .unwrap_or(g.garp_interval)
             }
-            "vrrp_gna_interval" => g.gna_interval = c.timer(k, 0, Duration::from_micros(1), 1).unwrap_or(g.gna_interval),
+            "vrrp_gna_interval" => {
+                g.gna_interval = c
+                    .timer(k, 0, Duration::from_micros(1), 1)
+                    .unwrap_or(g.gna_interval)
+            }
             "vrrp_min_garp" => {
                 if c.flag(k, 0) {
                     g.garp.master_repeat = 1;
@@ -69,8 +103,14 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             "vrrp_skip_check_adv_addr" => g.skip_check_adv_addr = true,
             "vrrp_lower_prio_no_advert" => g.lower_prio_no_advert = c.flag(k, 0),
             "vrrp_higher_prio_send_advert" => g.higher_prio_send_advert = c.flag(k, 0),
-            "vrrp_startup_delay" => g.startup_delay = c.timer(k, 0, Duration::ZERO, 3600).unwrap_or(g.startup_delay),
-            "vrrp_down_timer_adverts" => g.down_timer_adverts = c.u8_in(k, 0, 1, 100).unwrap_or(g.down_timer_adverts),
+            "vrrp_startup_delay" => {
+                g.startup_delay = c
+                    .timer(k, 0, Duration::ZERO, 3600)
+                    .unwrap_or(g.startup_delay)
+            }
+            "vrrp_down_timer_adverts" => {
+                g.down_timer_adverts = c.u8_in(k, 0, 1, 100).unwrap_or(g.down_timer_adverts)
+            }
             "default_interface" => {
                 if let Some(i) = c.need(k, 0) {
                     g.default_interface = i.into();
@@ -95,24 +135,71 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             "notification_email_from" => g.notification_email_from = c.need(k, 0).map(Into::into),
             "notification_email" => {
                 if c.want_block(k) {
-                    g.notification_email.extend(k.block().iter().map(|e| e.name().to_string()));
+                    g.notification_email
+                        .extend(k.block().iter().map(|e| e.name().to_string()));
                 }
             }
             // Parsed and without effect in kalive: mail, SNMP, DBus, namespaces, buffer sizes, …
-            "smtp_connect_timeout" | "smtp_helo_name" | "enable_traps" | "enable_snmp_vrrp" | "enable_snmp_checker"
-            | "enable_snmp_rfc" | "enable_snmp_rfcv2" | "enable_snmp_rfcv3" | "enable_snmp_keepalived"
-            | "snmp_socket" | "enable_dbus" | "instance" | "net_namespace" | "namespace_with_ipsets"
-            | "use_pid_dir" | "linkbeat_use_polling" | "process_names" | "process_name" | "vrrp_process_name"
-            | "checker_process_name" | "bfd_process_name" | "lvs_timeouts" | "lvs_sync_daemon"
-            | "vrrp_netlink_cmd_rcv_bufs" | "vrrp_netlink_monitor_rcv_bufs" | "lvs_netlink_cmd_rcv_bufs"
-            | "lvs_netlink_monitor_rcv_bufs" | "vrrp_rx_bufs_policy" | "vrrp_rx_bufs_multiplier"
-            | "umask" | "startup_script" | "startup_script_timeout" | "shutdown_script"
-            | "shutdown_script_timeout" | "max_auto_priority" | "min_auto_priority_delay" | "vrrp_iptables"
-            | "vrrp_ipsets" | "nftables" | "nftables_priority" | "nftables_counters" | "nftables_ifindex"
-            | "random_seed" | "json_version" | "child_wait_time" | "reload_check_config" | "reload_time_file"
-            | "reload_repeat" | "reload_file" | "config_save_dir" | "data_use_instance" | "tmp_config_directory"
-            | "use_symlink_paths" | "no_email_faults" | "checker_log_all_failures" | "vrrp_garp_extra_if"
-            | "vrrp_notify_priority_changes" | "vrrp_track_process" | "provider_name" | "vrrp_no_swap_sock" => {
+            "smtp_connect_timeout"
+            | "smtp_helo_name"
+            | "enable_traps"
+            | "enable_snmp_vrrp"
+            | "enable_snmp_checker"
+            | "enable_snmp_rfc"
+            | "enable_snmp_rfcv2"
+            | "enable_snmp_rfcv3"
+            | "enable_snmp_keepalived"
+            | "snmp_socket"
+            | "enable_dbus"
+            | "instance"
+            | "net_namespace"
+            | "namespace_with_ipsets"
+            | "use_pid_dir"
+            | "linkbeat_use_polling"
+            | "process_names"
+            | "process_name"
+            | "vrrp_process_name"
+            | "checker_process_name"
+            | "bfd_process_name"
+            | "lvs_timeouts"
+            | "lvs_sync_daemon"
+            | "vrrp_netlink_cmd_rcv_bufs"
+            | "vrrp_netlink_monitor_rcv_bufs"
+            | "lvs_netlink_cmd_rcv_bufs"
+            | "lvs_netlink_monitor_rcv_bufs"
+            | "vrrp_rx_bufs_policy"
+            | "vrrp_rx_bufs_multiplier"
+            | "umask"
+            | "startup_script"
+            | "startup_script_timeout"
+            | "shutdown_script"
+            | "shutdown_script_timeout"
+            | "max_auto_priority"
+            | "min_auto_priority_delay"
+            | "vrrp_iptables"
+            | "vrrp_ipsets"
+            | "nftables"
+            | "nftables_priority"
+            | "nftables_counters"
+            | "nftables_ifindex"
+            | "random_seed"
+            | "json_version"
+            | "child_wait_time"
+            | "reload_check_config"
+            | "reload_time_file"
+            | "reload_repeat"
+            | "reload_file"
+            | "config_save_dir"
+            | "data_use_instance"
+            | "tmp_config_directory"
+            | "use_symlink_paths"
+            | "no_email_faults"
+            | "checker_log_all_failures"
+            | "vrrp_garp_extra_if"
+            | "vrrp_notify_priority_changes"
+            | "vrrp_track_process"
+            | "provider_name"
+            | "vrrp_no_swap_sock" => {
                 c.d.note(&k.loc, kw, "accepted; kalive does not act on it");
             }
             _ => c.unknown(k, "global_defs"),
@@ -123,10 +210,14 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
 /// `vrrp_rt_priority`, `vrrp_rlimit_rttime`, `vrrp_priority`, `vrrp_no_swap`, `vrrp_cpu_affinity`
 /// and their `checker_` twins.
 fn rt_knob(c: &mut Ctx, k: &Node, kw: &str, prefix: &str, rt: &mut RealtimeKnobs) -> bool {
-    let Some(rest) = kw.strip_prefix(prefix) else { return false };
+    let Some(rest) = kw.strip_prefix(prefix) else {
+        return false;
+    };
     match rest {
         "rt_priority" => rt.rt_priority = c.u8_in(k, 0, 1, 99).or(rt.rt_priority),
-        "rlimit_rttime" | "rlimit_rtime" => rt.rlimit_rttime = c.u32_in(k, 0, 1, u32::MAX).or(rt.rlimit_rttime),
+        "rlimit_rttime" | "rlimit_rtime" => {
+            rt.rlimit_rttime = c.u32_in(k, 0, 1, u32::MAX).or(rt.rlimit_rttime)
+        }
         "priority" => rt.nice = c.signed(k, 0, -20, 19).map(|v| v as i8).or(rt.nice),
         "no_swap" => rt.no_swap = true,
         "cpu_affinity" => {
@@ -144,7 +235,12 @@ fn rt_knob(c: &mut Ctx, k: &Node, kw: &str, prefix: &str, rt: &mut RealtimeKnobs
 fn fifo(c: &mut Ctx, k: &Node, old: Option<Fifo>) -> Option<Fifo> {
     let path = c.need(k, 0)?;
     let script = old.and_then(|f| f.script);
-    Some(Fifo { path: path.into(), user: k.arg(1).map(Into::into), group: k.arg(2).map(Into::into), script })
+    Some(Fifo {
+        path: path.into(),
+        user: k.arg(1).map(Into::into),
+        group: k.arg(2).map(Into::into),
+        script,
+    })
 }
 
 fn fifo_script(c: &mut Ctx, k: &Node, fifo: &mut Option<Fifo>) {
@@ -170,7 +266,11 @@ pub fn static_block(c: &mut Ctx, n: &Node, cfg: &mut Config) {
                     None => down,
                 };
                 if let (Some(down_secs), Some(up_secs)) = (down, up) {
-                    cfg.interface_delays.push(InterfaceDelay { interface: k.name().into(), down_secs, up_secs });
+                    cfg.interface_delays.push(InterfaceDelay {
+                        interface: k.name().into(),
+                        down_secs,
+                        up_secs,
+                    });
                 }
             }
         }

@@ -65,7 +65,14 @@ pub struct Lexer<'a> {
 
 impl<'a> Lexer<'a> {
     pub fn new(sources: &'a dyn Sources, config_id: &str) -> Self {
-        Lexer { sources, config_id: config_id.into(), macros: BTreeMap::new(), stack: Vec::new(), files_read: 0, lines: Vec::new() }
+        Lexer {
+            sources,
+            config_id: config_id.into(),
+            macros: BTreeMap::new(),
+            stack: Vec::new(),
+            files_read: 0,
+            lines: Vec::new(),
+        }
     }
 
     /// Reads the main file. A missing main file is fatal (keepalived: "Config files missing").
@@ -76,8 +83,16 @@ impl<'a> Lexer<'a> {
                 true
             }
             Err(why) => {
-                let loc = Loc { file: Arc::from(path), line: 0, col: 0 };
-                diags.fatal(&loc, "", format!("cannot read the configuration file: {why}"));
+                let loc = Loc {
+                    file: Arc::from(path),
+                    line: 0,
+                    col: 0,
+                };
+                diags.stricter(
+                    &loc,
+                    "",
+                    format!("cannot read the configuration file: {why}"),
+                );
                 false
             }
         }
@@ -90,7 +105,11 @@ impl<'a> Lexer<'a> {
         let file: Arc<str> = Arc::from(path);
         let text = String::from_utf8_lossy(bytes);
         if matches!(text, std::borrow::Cow::Owned(_)) {
-            diags.warn(&Loc::new(&file, 1, 1), "", "the file is not valid UTF-8; invalid bytes are read as U+FFFD");
+            diags.warn(
+                &Loc::new(&file, 1, 1),
+                "",
+                "the file is not valid UTF-8; invalid bytes are read as U+FFFD",
+            );
         }
         let mut pending = String::new();
         let mut pending_start = 0u32;
@@ -129,7 +148,8 @@ impl<'a> Lexer<'a> {
                 diags.error(loc, name, "too many macros (1000)");
                 return;
             }
-            self.macros.insert(name.to_string(), value.trim().to_string());
+            self.macros
+                .insert(name.to_string(), value.trim().to_string());
         }
     }
 
@@ -143,6 +163,14 @@ impl<'a> Lexer<'a> {
         }
         let tokens = tokenize(raw);
         let Some(first) = tokens.first() else { return };
+        if let Some(q) = unterminated_quote(raw) {
+            diags.warn(
+                &Loc::new(file, n, q),
+                "",
+                "unterminated quote; the line is ignored",
+            );
+            return;
+        }
         // `include` is recognised before `@` and `$` processing (keepalived-semantics §1.1).
         if first.is("include") {
             self.include(file, n, &tokens, diags);
@@ -158,7 +186,10 @@ impl<'a> Lexer<'a> {
             if (id == self.config_id) == negate {
                 return;
             }
-            let start: usize = raw.char_indices().nth(first.col as usize - 1).map_or(0, |(b, _)| b);
+            let start: usize = raw
+                .char_indices()
+                .nth(first.col as usize - 1)
+                .map_or(0, |(b, _)| b);
             let end = start + first.text.len();
             let mut blanked = String::with_capacity(raw.len());
             blanked.push_str(&raw[..start]);
@@ -170,7 +201,11 @@ impl<'a> Lexer<'a> {
             match self.expand(&line, 0) {
                 Some(expanded) => line = std::borrow::Cow::Owned(expanded),
                 None => {
-                    diags.error(&Loc::new(file, n, 1), "", "macro expansion too deep or too long (a macro that expands to itself?)");
+                    diags.error(
+                        &Loc::new(file, n, 1),
+                        "",
+                        "macro expansion too deep or too long (a macro that expands to itself?)",
+                    );
                     return;
                 }
             }
@@ -188,28 +223,51 @@ impl<'a> Lexer<'a> {
         for t in tokens {
             if t.is("{") {
                 cur.push(t);
-                self.lines.push(Line { file: Arc::clone(file), line: n, tokens: std::mem::take(&mut cur) });
+                self.lines.push(Line {
+                    file: Arc::clone(file),
+                    line: n,
+                    tokens: std::mem::take(&mut cur),
+                });
             } else if t.is("}") {
                 if !cur.is_empty() {
-                    self.lines.push(Line { file: Arc::clone(file), line: n, tokens: std::mem::take(&mut cur) });
+                    self.lines.push(Line {
+                        file: Arc::clone(file),
+                        line: n,
+                        tokens: std::mem::take(&mut cur),
+                    });
                 }
-                self.lines.push(Line { file: Arc::clone(file), line: n, tokens: vec![t] });
+                self.lines.push(Line {
+                    file: Arc::clone(file),
+                    line: n,
+                    tokens: vec![t],
+                });
             } else {
                 cur.push(t);
             }
         }
         if !cur.is_empty() {
-            self.lines.push(Line { file: Arc::clone(file), line: n, tokens: cur });
+            self.lines.push(Line {
+                file: Arc::clone(file),
+                line: n,
+                tokens: cur,
+            });
         }
     }
 
     fn include(&mut self, file: &Arc<str>, n: u32, tokens: &[Token], diags: &mut Diagnostics) {
         let loc = Loc::new(file, n, tokens[0].col);
         let Some(pattern) = tokens.get(1) else {
-            diags.abort(&loc, "include", "missing the file name or pattern after 'include'");
+            diags.abort(
+                &loc,
+                "include",
+                "missing the file name or pattern after 'include'",
+            );
             return;
         };
-        let base = Path::new(&**file).parent().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+        let base = Path::new(&**file)
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let full = if pattern.text.starts_with('/') || base.is_empty() {
             pattern.text.clone()
         } else {
@@ -218,12 +276,38 @@ impl<'a> Lexer<'a> {
         let matches = self.sources.glob(&normalize_path(&full));
         if matches.is_empty() {
             // keepalived prints "Config files missing" and goes on (exit 0): nothing to read.
-            diags.note(&loc, "include", format!("'{}' matches no file; nothing included", pattern.text));
+            diags.note(
+                &loc,
+                "include",
+                format!("'{}' matches no file; nothing included", pattern.text),
+            );
             return;
         }
         for path in matches {
             if self.stack.iter().any(|p| *p == path) {
-                diags.error(&loc, "include", format!("include loop: '{}' is already being read ({})", path, self.stack.join(" -> ")));
+                // keepalived does not see loops: it re-reads until it runs out of file descriptors,
+                // which only produces warnings ("already defined") when the files define something.
+                if self.defines_something(&path) {
+                    diags.error(
+                        &loc,
+                        "include",
+                        format!(
+                            "include loop: '{}' is already being read ({})",
+                            path,
+                            self.stack.join(" -> ")
+                        ),
+                    );
+                    continue;
+                }
+                diags.stricter(
+                    &loc,
+                    "include",
+                    format!(
+                        "include loop: '{}' is already being read ({})",
+                        path,
+                        self.stack.join(" -> ")
+                    ),
+                );
                 continue;
             }
             if self.stack.len() >= MAX_INCLUDE_DEPTH || self.files_read >= MAX_FILES {
@@ -232,9 +316,25 @@ impl<'a> Lexer<'a> {
             }
             match self.sources.read(&path) {
                 Ok(bytes) => self.lex_file(&path, &bytes, diags),
-                Err(why) => diags.error(&loc, "include", format!("cannot read '{path}': {why}")),
+                Err(why) => diags.stricter(&loc, "include", format!("cannot read '{path}': {why}")),
             }
         }
+    }
+
+    /// Whether a file (or the files on the include stack) holds anything but includes and comments.
+    fn defines_something(&self, path: &str) -> bool {
+        self.stack
+            .iter()
+            .map(String::as_str)
+            .chain(std::iter::once(path))
+            .any(|p| {
+                self.sources.read(p).is_ok_and(|b| {
+                    String::from_utf8_lossy(&b).lines().any(|l| {
+                        let t = tokenize(l);
+                        t.first().is_some_and(|f| !f.is("include"))
+                    })
+                })
+            })
     }
 
     /// Expands `$NAME` and `${NAME}`; an undefined macro is left as written. `None` when the
@@ -255,7 +355,9 @@ impl<'a> Lexer<'a> {
                     None => ("", 0),
                 }
             } else {
-                let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
                 (&after[..end], end)
             };
             match self.macros.get(name).filter(|_| !name.is_empty()) {
@@ -304,9 +406,37 @@ fn normalize_path(p: &str) -> String {
 fn is_macro_def(s: &str) -> bool {
     let body = &s[1..];
     match body.find('=') {
-        Some(eq) => eq > 0 && body[..eq].chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        Some(eq) => {
+            eq > 0
+                && body[..eq]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        }
         None => false,
     }
+}
+
+/// The column of a quote that is never closed on its line, outside comments.
+fn unterminated_quote(raw: &str) -> Option<u32> {
+    let mut quote: Option<(char, u32)> = None;
+    let mut escaped = false;
+    for (i, c) in raw.chars().enumerate() {
+        match quote {
+            Some((q, _)) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q == '"' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '#' || c == '!' => return None,
+            None if c == '"' || c == '\'' => quote = Some((c, i as u32 + 1)),
+            None => {}
+        }
+    }
+    quote.map(|(_, col)| col)
 }
 
 fn has_nbsp_outside_comment(raw: &str) -> bool {
@@ -324,7 +454,9 @@ fn has_nbsp_outside_comment(raw: &str) -> bool {
 }
 
 fn nbsp_col(raw: &str) -> u32 {
-    raw.chars().position(|c| c == '\u{a0}').map_or(1, |p| p as u32 + 1)
+    raw.chars()
+        .position(|c| c == '\u{a0}')
+        .map_or(1, |p| p as u32 + 1)
 }
 
 /// Splits one physical line into tokens.
@@ -342,7 +474,11 @@ pub fn tokenize(raw: &str) -> Vec<Token> {
         }
         if c == '{' || c == '}' {
             chars.next();
-            out.push(Token { text: c.to_string(), col, quoted: false });
+            out.push(Token {
+                text: c.to_string(),
+                col,
+                quoted: false,
+            });
             continue;
         }
         if c == '"' || c == '\'' {
@@ -367,18 +503,34 @@ pub fn tokenize(raw: &str) -> Vec<Token> {
             }
             // An unterminated quote runs to the end of the line, as in keepalived.
             let _ = closed;
-            out.push(Token { text, col, quoted: true });
+            out.push(Token {
+                text,
+                col,
+                quoted: true,
+            });
             continue;
         }
         let mut text = String::new();
         while let Some(&(_, d)) = chars.peek() {
-            if d.is_whitespace() || d == '\u{a0}' || d == '{' || d == '}' || d == '#' || d == '!' || d == '"' || d == '\'' {
+            if d.is_whitespace()
+                || d == '\u{a0}'
+                || d == '{'
+                || d == '}'
+                || d == '#'
+                || d == '!'
+                || d == '"'
+                || d == '\''
+            {
                 break;
             }
             text.push(d);
             chars.next();
         }
-        out.push(Token { text, col, quoted: false });
+        out.push(Token {
+            text,
+            col,
+            quoted: false,
+        });
     }
     out
 }
@@ -392,14 +544,26 @@ mod tests {
         let mut d = Diagnostics::default();
         let mut lx = Lexer::new(&files, id);
         lx.read_main(main, &mut d);
-        (lx.lines.iter().map(|l| l.tokens.iter().map(|t| t.text.clone()).collect()).collect(), d)
+        (
+            lx.lines
+                .iter()
+                .map(|l| l.tokens.iter().map(|t| t.text.clone()).collect())
+                .collect(),
+            d,
+        )
     }
 
     #[test]
     fn comments_quotes_braces() {
-        let t: Vec<String> = tokenize(r#"  auth_pass "se#cr!t" # comment"#).into_iter().map(|t| t.text).collect();
+        let t: Vec<String> = tokenize(r#"  auth_pass "se#cr!t" # comment"#)
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
         assert_eq!(t, ["auth_pass", "se#cr!t"]);
-        let t: Vec<String> = tokenize("a{b}c // not a comment ! but this is").into_iter().map(|t| t.text).collect();
+        let t: Vec<String> = tokenize("a{b}c // not a comment ! but this is")
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
         assert_eq!(t, ["a", "{", "b", "}", "c", "//", "not", "a", "comment"]);
     }
 
@@ -407,7 +571,14 @@ mod tests {
     fn one_line_blocks_split() {
         let fs = MemSources::default().with("/k.conf", "vrrp_instance X { state MASTER }\n");
         let (lines, _) = lex(fs, "/k.conf", "h");
-        assert_eq!(lines, [vec!["vrrp_instance", "X", "{"], vec!["state", "MASTER"], vec!["}"]]);
+        assert_eq!(
+            lines,
+            [
+                vec!["vrrp_instance", "X", "{"],
+                vec!["state", "MASTER"],
+                vec!["}"]
+            ]
+        );
     }
 
     #[test]
@@ -418,21 +589,36 @@ mod tests {
             .with("/etc/k/svc/b.conf", "include ../main.conf\nb 2\n");
         let (lines, d) = lex(fs, "/etc/k/main.conf", "h");
         assert_eq!(lines, [vec!["a", "1"], vec!["b", "2"], vec!["last"]]);
-        assert!(d.items.iter().any(|x| x.message.contains("include loop")), "{:?}", d);
+        assert!(
+            d.items.iter().any(|x| x.message.contains("include loop")),
+            "{:?}",
+            d
+        );
     }
 
     #[test]
     fn config_id_lines() {
-        let fs = MemSources::default().with("/k", "@high priority 150\n@low priority 50\n@^high x\n");
+        let fs =
+            MemSources::default().with("/k", "@high priority 150\n@low priority 50\n@^high x\n");
         let (lines, _) = lex(fs, "/k", "high");
         assert_eq!(lines, [vec!["priority", "150"]]);
     }
 
     #[test]
     fn macros_expand_and_nest() {
-        let fs = MemSources::default().with("/k", "$IF=eth0\n$X=${IF} \\\n more\ninterface $IF\nv ${X}\nu $UNDEF\n");
+        let fs = MemSources::default().with(
+            "/k",
+            "$IF=eth0\n$X=${IF} \\\n more\ninterface $IF\nv ${X}\nu $UNDEF\n",
+        );
         let (lines, _) = lex(fs, "/k", "h");
-        assert_eq!(lines, [vec!["interface", "eth0"], vec!["v", "eth0", "more"], vec!["u", "$UNDEF"]]);
+        assert_eq!(
+            lines,
+            [
+                vec!["interface", "eth0"],
+                vec!["v", "eth0", "more"],
+                vec!["u", "$UNDEF"]
+            ]
+        );
         let fs = MemSources::default().with("/k", "$A=$A$A\nx $A\n");
         let (_, d) = lex(fs, "/k", "h");
         assert!(d.has_errors());

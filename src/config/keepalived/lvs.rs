@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use crate::config::model::lvs::{
-    CheckKind, CheckTiming, Checker, LbKind, Protocol, RealServer, SorryServer, Url, VirtualServer, VirtualServerGroup,
-    VsGroupMember, VsKey, DEFAULT_PERSISTENCE_SECS, SCHEDULERS,
+    CheckKind, CheckTiming, Checker, LbKind, Protocol, RealServer, SorryServer, Url, VirtualServer,
+    VirtualServerGroup, VsGroupMember, VsKey, DEFAULT_PERSISTENCE_SECS, SCHEDULERS,
 };
 use crate::config::model::Script;
 
@@ -16,10 +16,22 @@ use super::vrrp::script;
 /// Keywords shared by virtual server, real server and checker. Returns false when `k` is not one.
 fn timing(c: &mut Ctx, k: &Node, t: &mut CheckTiming) -> bool {
     match k.name() {
-        "delay_loop" => t.delay_loop = c.timer(k, 0, Duration::from_micros(1), 1_000_000).or(t.delay_loop),
-        "connect_timeout" => t.connect_timeout = c.timer(k, 0, Duration::from_micros(1), 1_000_000).or(t.connect_timeout),
+        "delay_loop" => {
+            t.delay_loop = c
+                .timer(k, 0, Duration::from_micros(1), 1_000_000)
+                .or(t.delay_loop)
+        }
+        "connect_timeout" => {
+            t.connect_timeout = c
+                .timer(k, 0, Duration::from_micros(1), 1_000_000)
+                .or(t.connect_timeout)
+        }
         "retry" | "nb_get_retry" => t.retry = c.u32_in(k, 0, 0, u32::MAX).or(t.retry),
-        "delay_before_retry" => t.delay_before_retry = c.timer(k, 0, Duration::ZERO, 1_000_000).or(t.delay_before_retry),
+        "delay_before_retry" => {
+            t.delay_before_retry = c
+                .timer(k, 0, Duration::ZERO, 1_000_000)
+                .or(t.delay_before_retry)
+        }
         "warmup" => t.warmup = c.timer(k, 0, Duration::ZERO, 1_000_000).or(t.warmup),
         "alpha" => t.alpha = Some(c.flag(k, 0)),
         _ => return false,
@@ -31,14 +43,21 @@ fn lb_kind(c: &mut Ctx, k: &Node) -> Option<LbKind> {
     let s = c.need(k, 0)?;
     let kind = LbKind::parse(s);
     if kind.is_none() {
-        c.d.error(&k.arg_loc(0), k.name(), format!("unknown forwarding method '{s}' (NAT, DR or TUN)"));
+        c.d.error(
+            &k.arg_loc(0),
+            k.name(),
+            format!("unknown forwarding method '{s}' (NAT, DR or TUN)"),
+        );
     }
     kind
 }
 
 pub fn vs_group(c: &mut Ctx, n: &Node) -> Option<VirtualServerGroup> {
     let name = c.need(n, 0)?;
-    let mut g = VirtualServerGroup { name: name.into(), members: Vec::new() };
+    let mut g = VirtualServerGroup {
+        name: name.into(),
+        members: Vec::new(),
+    };
     if !c.want_block(n) {
         return Some(g);
     }
@@ -47,7 +66,9 @@ pub fn vs_group(c: &mut Ctx, n: &Node) -> Option<VirtualServerGroup> {
             if let Some(v) = c.need(m, 0) {
                 match parse_u32_any(v) {
                     Some(f) => g.members.push(VsGroupMember::Fwmark(f)),
-                    None => c.d.error(&m.arg_loc(0), "fwmark", format!("invalid fwmark '{v}'")),
+                    None => {
+                        c.d.error(&m.arg_loc(0), "fwmark", format!("invalid fwmark '{v}'"))
+                    }
                 }
             }
             continue;
@@ -59,7 +80,11 @@ pub fn vs_group(c: &mut Ctx, n: &Node) -> Option<VirtualServerGroup> {
             _ => (word.split('/').next().unwrap_or(word), None),
         };
         let Ok(ip) = ip_s.parse() else {
-            c.d.error(&m.loc, word, format!("invalid virtual server group member '{word}'"));
+            c.d.error(
+                &m.loc,
+                word,
+                format!("invalid virtual server group member '{word}'"),
+            );
             continue;
         };
         let range_end = match end.map(|e| e.parse::<u16>()) {
@@ -70,9 +95,17 @@ pub fn vs_group(c: &mut Ctx, n: &Node) -> Option<VirtualServerGroup> {
             }
             None => None,
         };
-        let port = if m.args.is_empty() { Some(0) } else { c.port(m, 0) };
+        let port = if m.args.is_empty() {
+            Some(0)
+        } else {
+            c.port(m, 0)
+        };
         if let Some(port) = port {
-            g.members.push(VsGroupMember::Addr { ip, range_end, port });
+            g.members.push(VsGroupMember::Addr {
+                ip,
+                range_end,
+                port,
+            });
         }
     }
     Some(g)
@@ -97,7 +130,17 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
         }
     };
     let mut vs = VirtualServer::new(key);
-    c.spans.put(format!("vs:{}", n.args.iter().map(|a| a.text.as_str()).collect::<Vec<_>>().join(" ")), &n.loc);
+    c.spans.put(
+        format!(
+            "vs:{}",
+            n.args
+                .iter()
+                .map(|a| a.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        &n.loc,
+    );
     if !c.want_block(n) {
         return Some(vs);
     }
@@ -112,7 +155,11 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
                     if SCHEDULERS.contains(&s) {
                         vs.scheduler = s.into();
                     } else {
-                        c.d.error(&k.arg_loc(0), kw, format!("unknown scheduler '{s}' (one of {})", SCHEDULERS.join(", ")));
+                        c.d.error(
+                            &k.arg_loc(0),
+                            kw,
+                            format!("unknown scheduler '{s}' (one of {})", SCHEDULERS.join(", ")),
+                        );
                     }
                 }
             }
@@ -120,7 +167,11 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
             "protocol" => match c.need(k, 0) {
                 Some(p) => match Protocol::parse(p) {
                     Some(p) => vs.protocol = p,
-                    None => c.d.error(&k.arg_loc(0), kw, format!("unknown protocol '{p}' (TCP, UDP or SCTP)")),
+                    None => c.d.error(
+                        &k.arg_loc(0),
+                        kw,
+                        format!("unknown protocol '{p}' (TCP, UDP or SCTP)"),
+                    ),
                 },
                 None => {}
             },
@@ -139,14 +190,23 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
                 if let Some(ip) = c.ip(k, 0) {
                     let port = if k.args.len() > 1 { c.port(k, 1) } else { None };
                     let inhibit = vs.sorry_server.as_ref().is_some_and(|s| s.inhibit);
-                    vs.sorry_server = Some(SorryServer { ip, port, inhibit, lb_kind: None });
+                    vs.sorry_server = Some(SorryServer {
+                        ip,
+                        port,
+                        inhibit,
+                        lb_kind: None,
+                    });
                 }
             }
             "sorry_server_inhibit" => {
                 if let Some(s) = vs.sorry_server.as_mut() {
                     s.inhibit = true;
                 } else {
-                    c.d.warn(&k.loc, kw, "sorry_server_inhibit before sorry_server; ignored");
+                    c.d.warn(
+                        &k.loc,
+                        kw,
+                        "sorry_server_inhibit before sorry_server; ignored",
+                    );
                 }
             }
             "sorry_server_lvs_method" => {
@@ -160,9 +220,8 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
             "ha_suspend" => vs.ha_suspend = true,
             "virtualhost" => vs.virtualhost = c.need(k, 0).map(Into::into),
             "ops" => vs.ops = true,
-            "sh-port" | "sh-fallback" | "mh-port" | "mh-fallback" | "flag-1" | "flag-2" | "flag-3" | "hashed" => {
-                vs.sched_flags.push(kw.into())
-            }
+            "sh-port" | "sh-fallback" | "mh-port" | "mh-fallback" | "flag-1" | "flag-2"
+            | "flag-3" | "hashed" => vs.sched_flags.push(kw.into()),
             "real_server" => {
                 if let Some(rs) = real_server(c, k) {
                     vs.real_servers.push(rs);
@@ -179,7 +238,11 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
 
 fn real_server(c: &mut Ctx, n: &Node) -> Option<RealServer> {
     let ip = c.ip(n, 0)?;
-    let port = if n.args.len() > 1 { Some(c.port(n, 1)?) } else { None };
+    let port = if n.args.len() > 1 {
+        Some(c.port(n, 1)?)
+    } else {
+        None
+    };
     let mut rs = RealServer::new(ip, port);
     if !c.want_block(n) {
         return Some(rs);
@@ -213,11 +276,28 @@ fn real_server(c: &mut Ctx, n: &Node) -> Option<RealServer> {
 fn checker_kind(kw: &str) -> Option<CheckKind> {
     Some(match kw {
         "TCP_CHECK" => CheckKind::Tcp,
-        "HTTP_GET" => CheckKind::Http { urls: Vec::new(), virtualhost: None, http_protocol: None },
-        "SSL_GET" => CheckKind::Ssl { urls: Vec::new(), virtualhost: None, http_protocol: None, sni_name: None, enable_sni: false },
+        "HTTP_GET" => CheckKind::Http {
+            urls: Vec::new(),
+            virtualhost: None,
+            http_protocol: None,
+        },
+        "SSL_GET" => CheckKind::Ssl {
+            urls: Vec::new(),
+            virtualhost: None,
+            http_protocol: None,
+            sni_name: None,
+            enable_sni: false,
+        },
         "SMTP_CHECK" => CheckKind::Smtp { helo_name: None },
-        "MISC_CHECK" => CheckKind::Misc { path: None, timeout: None, dynamic: false, user: None },
-        "PING_CHECK" | "UDP_CHECK" | "DNS_CHECK" | "FILE_CHECK" | "BFD_CHECK" => CheckKind::Other(kw.into()),
+        "MISC_CHECK" => CheckKind::Misc {
+            path: None,
+            timeout: None,
+            dynamic: false,
+            user: None,
+        },
+        "PING_CHECK" | "UDP_CHECK" | "DNS_CHECK" | "FILE_CHECK" | "BFD_CHECK" => {
+            CheckKind::Other(kw.into())
+        }
         _ => return None,
     })
 }
@@ -228,7 +308,11 @@ fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Option<Checker> {
         return Some(ch);
     }
     if let CheckKind::Other(k) = &ch.kind {
-        c.d.warn(&n.loc, k, "checker not supported by kalive yet; the real server is kept without it");
+        c.d.warn(
+            &n.loc,
+            k,
+            "checker not supported by kalive yet; the real server is kept without it",
+        );
         return Some(ch);
     }
     let is_tcp = matches!(ch.kind, CheckKind::Tcp);
@@ -255,23 +339,32 @@ fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Option<Checker> {
                     urls.push(u);
                 }
             }
-            ("virtualhost", CheckKind::Http { virtualhost, .. } | CheckKind::Ssl { virtualhost, .. }) => {
-                *virtualhost = c.need(k, 0).map(Into::into)
+            (
+                "virtualhost",
+                CheckKind::Http { virtualhost, .. } | CheckKind::Ssl { virtualhost, .. },
+            ) => *virtualhost = c.need(k, 0).map(Into::into),
+            (
+                "http_protocol",
+                CheckKind::Http { http_protocol, .. } | CheckKind::Ssl { http_protocol, .. },
+            ) => *http_protocol = c.need(k, 0).map(Into::into),
+            ("sni_name", CheckKind::Ssl { sni_name, .. }) => {
+                *sni_name = c.need(k, 0).map(Into::into)
             }
-            ("http_protocol", CheckKind::Http { http_protocol, .. } | CheckKind::Ssl { http_protocol, .. }) => {
-                *http_protocol = c.need(k, 0).map(Into::into)
-            }
-            ("sni_name", CheckKind::Ssl { sni_name, .. }) => *sni_name = c.need(k, 0).map(Into::into),
             ("enable_sni", CheckKind::Ssl { enable_sni, .. }) => *enable_sni = c.flag(k, 0),
-            ("fast_recovery" | "tls_compliant", CheckKind::Http { .. } | CheckKind::Ssl { .. }) => {}
-            ("helo_name", CheckKind::Smtp { helo_name }) => *helo_name = c.need(k, 0).map(Into::into),
+            ("fast_recovery" | "tls_compliant", CheckKind::Http { .. } | CheckKind::Ssl { .. }) => {
+            }
+            ("helo_name", CheckKind::Smtp { helo_name }) => {
+                *helo_name = c.need(k, 0).map(Into::into)
+            }
             ("misc_path", CheckKind::Misc { path, .. }) => {
                 if let Some(p) = c.need(k, 0) {
                     *path = Some(Script::new(p));
                 }
             }
             ("misc_timeout", CheckKind::Misc { timeout, .. }) => {
-                *timeout = c.timer(k, 0, Duration::from_micros(1), 1_000_000).or(*timeout)
+                *timeout = c
+                    .timer(k, 0, Duration::from_micros(1), 1_000_000)
+                    .or(*timeout)
             }
             ("misc_dynamic", CheckKind::Misc { dynamic, .. }) => *dynamic = true,
             ("user", CheckKind::Misc { user, .. }) => *user = c.need(k, 0).map(Into::into),
@@ -293,20 +386,35 @@ fn url(c: &mut Ctx, n: &Node) -> Option<Url> {
     if !c.want_block(n) {
         return None;
     }
-    let mut u = Url { path: String::new(), digest: None, status_codes: Vec::new(), virtualhost: None };
+    let mut u = Url {
+        path: String::new(),
+        digest: None,
+        status_codes: Vec::new(),
+        virtualhost: None,
+    };
     for k in n.block() {
         match k.name() {
             "path" => u.path = c.need(k, 0).unwrap_or_default().into(),
             "digest" => match c.need(k, 0) {
-                Some(d) if d.len() == 32 && d.bytes().all(|b| b.is_ascii_hexdigit()) => u.digest = Some(d.to_ascii_lowercase()),
-                Some(d) => c.d.error(&k.arg_loc(0), "digest", format!("'{d}' is not an MD5 digest (32 hex digits)")),
+                Some(d) if d.len() == 32 && d.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    u.digest = Some(d.to_ascii_lowercase())
+                }
+                Some(d) => c.d.error(
+                    &k.arg_loc(0),
+                    "digest",
+                    format!("'{d}' is not an MD5 digest (32 hex digits)"),
+                ),
                 None => {}
             },
             "status_code" => {
                 for (i, a) in k.args.iter().enumerate() {
                     match status_range(&a.text) {
                         Some(r) => u.status_codes.push(r),
-                        None => c.d.error(&k.arg_loc(i), "status_code", format!("invalid HTTP status code or range '{}' (100-599)", a.text)),
+                        None => c.d.error(
+                            &k.arg_loc(i),
+                            "status_code",
+                            format!("invalid HTTP status code or range '{}' (100-599)", a.text),
+                        ),
                     }
                 }
                 if k.args.is_empty() {
@@ -314,8 +422,13 @@ fn url(c: &mut Ctx, n: &Node) -> Option<Url> {
                 }
             }
             "virtualhost" => u.virtualhost = c.need(k, 0).map(Into::into),
-            "regex" | "regex_no_match" | "regex_options" | "regex_stack" | "regex_min_offset" | "regex_max_offset" => {
-                c.d.warn(&k.loc, k.name(), "regex matching is not supported by kalive yet; ignored");
+            "regex" | "regex_no_match" | "regex_options" | "regex_stack" | "regex_min_offset"
+            | "regex_max_offset" => {
+                c.d.warn(
+                    &k.loc,
+                    k.name(),
+                    "regex matching is not supported by kalive yet; ignored",
+                );
             }
             _ => c.unknown(k, "url"),
         }

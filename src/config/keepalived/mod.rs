@@ -22,7 +22,10 @@ pub fn parse_path(path: &str, opts: &LoadOptions, sources: &dyn Sources) -> Load
     let id = opts.config_id.clone().unwrap_or_default();
     let mut lx = lexer::Lexer::new(sources, &id);
     if !lx.read_main(path, &mut diags) {
-        return Loaded { diags, ..Default::default() };
+        return Loaded {
+            diags,
+            ..Default::default()
+        };
     }
     finish(path, &lx.lines, diags)
 }
@@ -35,9 +38,19 @@ pub fn parse_text(name: &str, text: &str, opts: &LoadOptions) -> Loaded {
 
 fn finish(path: &str, lines: &[lexer::Line], mut diags: Diagnostics) -> Loaded {
     let nodes = tree::build(lines, &mut diags);
-    let mut loaded = Loaded { diags, ..Default::default() };
-    loaded.spans.file = crate::config::Loc { file: path.into(), line: 0, col: 0 };
-    let mut c = Ctx { d: &mut loaded.diags, spans: &mut loaded.spans };
+    let mut loaded = Loaded {
+        diags,
+        ..Default::default()
+    };
+    loaded.spans.file = crate::config::Loc {
+        file: path.into(),
+        line: 0,
+        col: 0,
+    };
+    let mut c = Ctx {
+        d: &mut loaded.diags,
+        spans: &mut loaded.spans,
+    };
     top_level(&mut c, &nodes, &mut loaded.config);
     validate::validate(&mut c, &mut loaded.config);
     loaded
@@ -57,10 +70,23 @@ fn top_level(c: &mut Ctx, nodes: &[Node], cfg: &mut crate::config::Config) {
             "vrrp_sync_group" => cfg.sync_groups.extend(vrrp::sync_group(c, n)),
             "virtual_server_group" => cfg.vs_groups.extend(lvs::vs_group(c, n)),
             "virtual_server" => cfg.virtual_servers.extend(lvs::virtual_server(c, n)),
-            "linkbeat_interfaces" | "track_group" | "garp_group" | "vrrp_track_process" | "track_process"
-            | "bfd_instance" | "SSL" | "net_namespace" | "namespace_with_ipsets" | "instance" => {
+            "linkbeat_interfaces"
+            | "track_group"
+            | "garp_group"
+            | "vrrp_track_process"
+            | "track_process"
+            | "bfd_instance"
+            | "net_namespace"
+            | "namespace_with_ipsets"
+            | "instance" => {
                 c.d.warn(&n.loc, kw, "not supported by kalive yet; ignored");
             }
+            // The SSL_GET client credentials; kalive's TLS checks do not verify certificates.
+            "SSL" => c.d.note(
+                &n.loc,
+                kw,
+                "accepted; kalive's SSL_GET does not use client certificates",
+            ),
             _ => c.unknown(n, "the top level"),
         }
     }

@@ -11,7 +11,11 @@ use crate::config::{LoadOptions, Loaded};
 use super::{parse_path, parse_text};
 
 fn parse(text: &str) -> Loaded {
-    parse_text("/etc/keepalived/keepalived.conf", text, &LoadOptions::default())
+    parse_text(
+        "/etc/keepalived/keepalived.conf",
+        text,
+        &LoadOptions::default(),
+    )
 }
 
 fn ip(s: &str) -> IpAddr {
@@ -57,20 +61,39 @@ vrrp_instance VI_1 {
 #[test]
 fn master_config_reads_fully() {
     let l = parse(MASTER);
-    assert!(l.diags.items.iter().all(|d| d.severity < crate::config::Severity::Warning), "{:?}", l.diags);
+    assert!(
+        l.diags
+            .items
+            .iter()
+            .all(|d| d.severity < crate::config::Severity::Warning),
+        "{:?}",
+        l.diags
+    );
     let c = &l.config;
     assert_eq!(c.global.router_id.as_deref(), Some("LVS_DEVEL"));
     assert_eq!(c.global.garp.master_delay, Duration::from_secs(10));
     let s = &c.scripts[0];
-    assert_eq!((s.interval, s.weight, s.fall, s.rise), (Duration::from_secs(2), -20, 3, 2));
+    assert_eq!(
+        (s.interval, s.weight, s.fall, s.rise),
+        (Duration::from_secs(2), -20, 3, 2)
+    );
     let v = &c.instances[0];
-    assert_eq!((v.vrid, v.base_priority(), v.initial_state()), (51, 150, InitialState::Master));
+    assert_eq!(
+        (v.vrid, v.base_priority(), v.initial_state()),
+        (51, 150, InitialState::Master)
+    );
     assert_eq!(v.auth, Some(Auth::Pass("1111".into())));
     assert_eq!(v.vips.len(), 2);
     assert_eq!(v.vips[0].prefix.len, 24);
     assert_eq!(v.vips[0].label.as_deref(), Some("eth0:1"));
-    assert_eq!(v.notify.master.as_ref().unwrap().argv(), ["/etc/keepalived/notify.sh", "master"]);
-    assert_eq!(v.notify.master.as_ref().unwrap().user.as_deref(), Some("root"));
+    assert_eq!(
+        v.notify.master.as_ref().unwrap().argv(),
+        ["/etc/keepalived/notify.sh", "master"]
+    );
+    assert_eq!(
+        v.notify.master.as_ref().unwrap().user.as_deref(),
+        Some("root")
+    );
     assert_eq!(l.diags.exit_code(), 0);
 }
 
@@ -105,24 +128,50 @@ virtual_server 10.0.0.1 80 {
     );
     assert!(!l.diags.has_errors(), "{:?}", l.diags);
     let vs = &l.config.virtual_servers[0];
-    assert_eq!(vs.key, VsKey::Addr { ip: ip("10.0.0.1"), port: 80 });
-    assert_eq!((vs.scheduler.as_str(), vs.persistence_timeout), ("wrr", Some(360)));
+    assert_eq!(
+        vs.key,
+        VsKey::Addr {
+            ip: ip("10.0.0.1"),
+            port: 80
+        }
+    );
+    assert_eq!(
+        (vs.scheduler.as_str(), vs.persistence_timeout),
+        ("wrr", Some(360))
+    );
     assert_eq!(vs.real_servers[0].weight, 3);
     let ch = &vs.real_servers[0].checkers[0];
     assert_eq!(ch.timing.retry, Some(3));
-    let CheckKind::Http { urls, .. } = &ch.kind else { panic!() };
+    let CheckKind::Http { urls, .. } = &ch.kind else {
+        panic!()
+    };
     assert_eq!(urls[0].status_codes, [(200, 299), (301, 301)]);
     assert_eq!(vs.real_servers[1].checkers.len(), 2);
-    assert_eq!(vs.effective_timing().connect_timeout, Some(Duration::from_secs(5)));
+    assert_eq!(
+        vs.effective_timing().connect_timeout,
+        Some(Duration::from_secs(5))
+    );
 }
 
 #[test]
 fn mistakes_are_reported_with_position() {
     let l = parse("vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 256\n    priority 300\n    ahth_pass x\n}\n");
     let text: Vec<String> = l.diags.items.iter().map(|d| d.to_string()).collect();
-    assert!(text.iter().any(|t| t.starts_with("/etc/keepalived/keepalived.conf:3:23: error: 'virtual_router_id'")), "{text:?}");
-    assert!(text.iter().any(|t| t.contains(":4:14: error: 'priority'")), "{text:?}");
-    assert!(text.iter().any(|t| t.contains(":5:5: warning: 'ahth_pass'")), "{text:?}");
+    assert!(
+        text.iter()
+            .any(|t| t
+                .starts_with("/etc/keepalived/keepalived.conf:3:23: error: 'virtual_router_id'")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter().any(|t| t.contains(":4:14: error: 'priority'")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.contains(":5:5: warning: 'ahth_pass'")),
+        "{text:?}"
+    );
     assert_eq!(l.diags.exit_code(), 5);
 }
 
@@ -136,15 +185,29 @@ fn missing_value_aborts_like_keepalived() {
 fn unknown_block_is_skipped_whole() {
     let l = parse("virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  HTTP_GET|SSL_GET {\n   url {\n    path /\n   }\n  }\n  weight 5\n }\n}\n");
     let rs = &l.config.virtual_servers[0].real_servers[0];
-    assert_eq!(rs.weight, 5, "the block after the unknown one still belongs to the real server");
+    assert_eq!(
+        rs.weight, 5,
+        "the block after the unknown one still belongs to the real server"
+    );
     assert!(rs.checkers.is_empty());
-    assert!(l.diags.items.iter().any(|d| d.message.contains("skips the whole block")));
+    assert!(l
+        .diags
+        .items
+        .iter()
+        .any(|d| d.message.contains("skips the whole block")));
 }
 
 #[test]
 fn shell_in_script_is_explained() {
     let l = parse("vrrp_script c {\n script \"killall -0 nginx && exit 0 || exit 1\"\n}\n");
-    assert!(l.diags.items.iter().any(|d| d.message.contains("without a shell") && d.message.contains("8 argument")), "{:?}", l.diags);
+    assert!(
+        l.diags
+            .items
+            .iter()
+            .any(|d| d.message.contains("without a shell") && d.message.contains("8 argument")),
+        "{:?}",
+        l.diags
+    );
 }
 
 #[test]
@@ -152,9 +215,21 @@ fn include_and_conditionals() {
     let fs = MemSources::default()
         .with("/etc/k/main.conf", "include conf.d/*.conf\n@a vrrp_version 3\n@^a vrrp_version 2\n")
         .with("/etc/k/conf.d/vi.conf", "vrrp_instance V {\n interface eth0\n virtual_router_id 9\n @a priority 200\n @b priority 50\n}\n");
-    let l = parse_path("/etc/k/main.conf", &LoadOptions { config_id: Some("a".into()) }, &fs);
+    let l = parse_path(
+        "/etc/k/main.conf",
+        &LoadOptions {
+            config_id: Some("a".into()),
+        },
+        &fs,
+    );
     assert_eq!(l.config.instances[0].priority, Some(200));
-    let l = parse_path("/etc/k/main.conf", &LoadOptions { config_id: Some("b".into()) }, &fs);
+    let l = parse_path(
+        "/etc/k/main.conf",
+        &LoadOptions {
+            config_id: Some("b".into()),
+        },
+        &fs,
+    );
     assert_eq!(l.config.instances[0].priority, Some(50));
 }
 
@@ -162,7 +237,12 @@ fn include_and_conditionals() {
 fn cross_checks() {
     let l = parse("vrrp_instance A {\n interface eth0\n virtual_router_id 1\n track_script {\n nope\n }\n}\nvrrp_instance B {\n interface eth0\n virtual_router_id 1\n}\nvrrp_sync_group G {\n group {\n A\n C\n }\n}\n");
     let msgs: Vec<String> = l.diags.items.iter().map(|d| d.to_string()).collect();
-    assert!(msgs.iter().any(|m| m.contains(":5:1:") && m.contains("'nope'")) || msgs.iter().any(|m| m.contains("'nope'")), "{msgs:?}");
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains(":5:1:") && m.contains("'nope'"))
+            || msgs.iter().any(|m| m.contains("'nope'")),
+        "{msgs:?}"
+    );
     assert!(msgs.iter().any(|m| m.contains("VRID 1")), "{msgs:?}");
     assert!(msgs.iter().any(|m| m.contains("'C'")), "{msgs:?}");
     assert!(l.diags.has_errors());

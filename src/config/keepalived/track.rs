@@ -29,8 +29,16 @@ pub fn vrrp_script(c: &mut Ctx, n: &Node) -> Option<VrrpScript> {
                     s.script = Some(sc);
                 }
             }
-            "interval" => s.interval = c.timer(k, 0, Duration::from_millis(1), 1_000_000).unwrap_or(s.interval),
-            "timeout" => s.timeout = c.timer(k, 0, Duration::from_millis(1), 1_000_000).or(s.timeout),
+            "interval" => {
+                s.interval = c
+                    .timer(k, 0, Duration::from_millis(1), 1_000_000)
+                    .unwrap_or(s.interval)
+            }
+            "timeout" => {
+                s.timeout = c
+                    .timer(k, 0, Duration::from_millis(1), 1_000_000)
+                    .or(s.timeout)
+            }
             "weight" => {
                 if let Some(w) = c.signed(k, 0, -253, 253) {
                     s.weight = w as i32;
@@ -80,7 +88,11 @@ pub fn track_file(c: &mut Ctx, n: &Node) -> Option<TrackFile> {
         }
     }
     if t.file.is_empty() {
-        c.d.error(&n.loc, n.name(), format!("track_file '{}' has no 'file'", t.name));
+        c.d.error(
+            &n.loc,
+            n.name(),
+            format!("track_file '{}' has no 'file'", t.name),
+        );
     }
     Some(t)
 }

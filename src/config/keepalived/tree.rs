@@ -29,7 +29,10 @@ impl Node {
     }
     pub fn arg_loc(&self, i: usize) -> Loc {
         match self.args.get(i) {
-            Some(t) => Loc { col: t.col, ..self.loc.clone() },
+            Some(t) => Loc {
+                col: t.col,
+                ..self.loc.clone()
+            },
             None => self.loc.clone(),
         }
     }
@@ -53,41 +56,73 @@ pub fn build(lines: &[Line], diags: &mut Diagnostics) -> Vec<Node> {
 
 /// Reads nodes into `out` until the `}` that closes this level (consumed) or the end of input.
 /// Returns true when a closing `}` was found.
-fn level(lines: &[Line], i: &mut usize, depth: usize, out: &mut Vec<Node>, diags: &mut Diagnostics) -> bool {
+fn level(
+    lines: &[Line],
+    i: &mut usize,
+    depth: usize,
+    out: &mut Vec<Node>,
+    diags: &mut Diagnostics,
+) -> bool {
     while *i < lines.len() {
         let line = &lines[*i];
         *i += 1;
-        let Some(first) = line.tokens.first() else { continue };
+        let Some(first) = line.tokens.first() else {
+            continue;
+        };
         if first.is("}") {
             if depth > 0 {
                 return true;
             }
-            diags.warn(&line.loc(first.col), "}", "unexpected '}' (no block is open here); ignored");
+            diags.warn(
+                &line.loc(first.col),
+                "}",
+                "unexpected '}' (no block is open here); ignored",
+            );
             continue;
         }
         if first.is("{") {
-            diags.warn(&line.loc(first.col), "{", "unexpected '{' (no keyword opens a block here); ignored");
+            diags.warn(
+                &line.loc(first.col),
+                "{",
+                "unexpected '{' (no keyword opens a block here); ignored",
+            );
             continue;
         }
         let mut args: Vec<Token> = line.tokens[1..].to_vec();
         let mut opens = args.last().is_some_and(|t| t.is("{"));
         if opens {
             args.pop();
-        } else if lines.get(*i).is_some_and(|l| l.tokens.len() == 1 && l.tokens[0].is("{")) {
+        } else if lines
+            .get(*i)
+            .is_some_and(|l| l.tokens.len() == 1 && l.tokens[0].is("{"))
+        {
             *i += 1;
             opens = true;
         }
         let loc = line.loc(first.col);
-        let mut node = Node { kw: first.clone(), args, loc, children: None };
+        let mut node = Node {
+            kw: first.clone(),
+            args,
+            loc,
+            children: None,
+        };
         if opens {
             if depth + 1 >= MAX_DEPTH {
-                diags.error(&node.loc, &node.kw.text, format!("blocks nested more than {MAX_DEPTH} deep; this block is skipped"));
+                diags.error(
+                    &node.loc,
+                    &node.kw.text,
+                    format!("blocks nested more than {MAX_DEPTH} deep; this block is skipped"),
+                );
                 skip_block(lines, i);
                 continue;
             }
             let mut children = Vec::new();
             if !level(lines, i, depth + 1, &mut children, diags) {
-                diags.error(&node.loc, &node.kw.text, "block is never closed: missing '}' before the end of the configuration");
+                diags.error(
+                    &node.loc,
+                    &node.kw.text,
+                    "block is never closed: missing '}' before the end of the configuration",
+                );
             }
             node.children = Some(children);
         }

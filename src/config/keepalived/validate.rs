@@ -15,6 +15,8 @@ fn at(c: &Ctx, kind: &str, name: &str, kw: &str) -> Loc {
 }
 
 pub fn validate(c: &mut Ctx, cfg: &mut Config) {
+    statics(c, cfg);
+    scripts(c, cfg);
     instances(c, cfg);
     sync_groups(c, cfg);
     virtual_servers(c, cfg);
@@ -29,8 +31,28 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
             c.d.error(&at(c, "instance", &name, "virtual_router_id"), "virtual_router_id", format!("vrrp_instance '{name}': the virtual router id must be set (1..255); the instance is not run"));
             continue;
         }
+        if v.interface.is_none() {
+            c.d.error(
+                &at(c, "instance", &name, ""),
+                "interface",
+                format!("vrrp_instance '{name}' has no 'interface'; the instance is not run"),
+            );
+            continue;
+        }
+        if v.use_vmac.is_some() && v.is_unicast() && !v.vmac_xmit_base {
+            c.d.warn(
+                &at(c, "instance", &name, "use_vmac"),
+                "use_vmac",
+                format!("vrrp_instance '{name}': unicast with use_vmac needs vmac_xmit_base; set"),
+            );
+            v.vmac_xmit_base = true;
+        }
         if kept.iter().any(|k| k.name == name) {
-            c.d.error(&at(c, "instance", &name, "vrrp_instance"), "vrrp_instance", format!("vrrp_instance '{name}' is defined twice"));
+            c.d.error(
+                &at(c, "instance", &name, "vrrp_instance"),
+                "vrrp_instance",
+                format!("vrrp_instance '{name}' is defined twice"),
+            );
             continue;
         }
         // One address family per instance (keepalived-semantics §1.4).
@@ -41,7 +63,11 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
         }
         let version = v.effective_version(&g);
         if v.is_ipv6() && v.version == Some(2) {
-            c.d.warn(&at(c, "instance", &name, "version"), "version", format!("vrrp_instance '{name}': IPv6 needs VRRP version 3; using 3"));
+            c.d.warn(
+                &at(c, "instance", &name, "version"),
+                "version",
+                format!("vrrp_instance '{name}': IPv6 needs VRRP version 3; using 3"),
+            );
             v.version = Some(3);
         }
         let cs = v.advert_int.as_micros() / 10_000;
@@ -56,12 +82,24 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
             c.d.error(&at(c, "instance", &name, "advert_int"), "advert_int", format!("vrrp_instance '{name}': VRRPv3 advert_int must be 0.01..40.95 s in steps of 0.01"));
         }
         let dup = kept.iter().find(|k| {
-            k.vrid == v.vrid && k.interface_name(&g) == v.interface_name(&g) && k.is_ipv6() == v.is_ipv6() && k.unicast_peers == v.unicast_peers
+            k.vrid == v.vrid
+                && k.interface_name(&g) == v.interface_name(&g)
+                && k.is_ipv6() == v.is_ipv6()
+                && k.unicast_peers == v.unicast_peers
         });
         if let Some(d) = dup {
-            c.d.error(&at(c, "instance", &name, "virtual_router_id"), "virtual_router_id", format!("vrrp_instance '{name}' and '{}' use VRID {} on the same interface", d.name, v.vrid));
+            c.d.error(
+                &at(c, "instance", &name, "virtual_router_id"),
+                "virtual_router_id",
+                format!(
+                    "vrrp_instance '{name}' and '{}' use VRID {} on the same interface",
+                    d.name, v.vrid
+                ),
+            );
         }
-        if v.nopreempt && (v.state == Some(InitialState::Master) || v.priority == Some(OWNER_PRIORITY)) {
+        if v.nopreempt
+            && (v.state == Some(InitialState::Master) || v.priority == Some(OWNER_PRIORITY))
+        {
             c.d.warn(&at(c, "instance", &name, "nopreempt"), "nopreempt", format!("vrrp_instance '{name}': nopreempt does not work with state MASTER or priority 255; cleared"));
             v.nopreempt = false;
         }
@@ -78,27 +116,62 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
                 c.d.warn(&at(c, "instance", &name, "authentication"), "authentication", format!("vrrp_instance '{name}': strict mode forbids authentication (RFC 5798 §9); removed"));
             }
             if v.is_unicast() {
-                c.d.error(&at(c, "instance", &name, "unicast_peer"), "unicast_peer", format!("vrrp_instance '{name}': strict mode forbids unicast peers"));
+                c.d.error(
+                    &at(c, "instance", &name, "unicast_peer"),
+                    "unicast_peer",
+                    format!("vrrp_instance '{name}': strict mode forbids unicast peers"),
+                );
             }
             if v.vips.is_empty() {
-                c.d.error(&at(c, "instance", &name, "virtual_ipaddress"), "virtual_ipaddress", format!("vrrp_instance '{name}': strict mode needs at least one virtual address"));
+                c.d.error(
+                    &at(c, "instance", &name, "virtual_ipaddress"),
+                    "virtual_ipaddress",
+                    format!(
+                        "vrrp_instance '{name}': strict mode needs at least one virtual address"
+                    ),
+                );
             }
         }
         if version == 3 && v.auth.is_some() {
-            c.d.warn(&at(c, "instance", &name, "authentication"), "authentication", format!("vrrp_instance '{name}': VRRPv3 has no authentication (RFC 5798 §9); removed"));
+            c.d.warn(
+                &at(c, "instance", &name, "authentication"),
+                "authentication",
+                format!(
+                    "vrrp_instance '{name}': VRRPv3 has no authentication (RFC 5798 §9); removed"
+                ),
+            );
             v.auth = None;
         }
         for t in &v.track_scripts {
             if cfg.script(&t.name).is_none() {
-                c.d.error(&at(c, "instance", &name, "track_script"), "track_script", format!("vrrp_instance '{name}' tracks script '{}', which no vrrp_script defines", t.name));
+                c.d.error(
+                    &at(c, "instance", &name, "track_script"),
+                    "track_script",
+                    format!(
+                        "vrrp_instance '{name}' tracks script '{}', which no vrrp_script defines",
+                        t.name
+                    ),
+                );
             }
         }
         for t in &v.track_files {
             if !cfg.track_files.iter().any(|f| f.name == t.name) {
-                c.d.error(&at(c, "instance", &name, "track_file"), "track_file", format!("vrrp_instance '{name}' tracks file '{}', which no track_file defines", t.name));
+                c.d.error(
+                    &at(c, "instance", &name, "track_file"),
+                    "track_file",
+                    format!(
+                        "vrrp_instance '{name}' tracks file '{}', which no track_file defines",
+                        t.name
+                    ),
+                );
             }
         }
-        if v.is_owner() && v.track_scripts.iter().chain(&v.track_interfaces).any(|t| t.weight.is_some_and(|w| w != 0)) {
+        if v.is_owner()
+            && v.track_scripts
+                .iter()
+                .chain(&v.track_interfaces)
+                .any(|t| t.weight.is_some_and(|w| w != 0))
+        {
             c.d.note(&at(c, "instance", &name, "priority"), "priority", format!("vrrp_instance '{name}': the address owner's priority (255) never changes; tracker weights are ignored"));
         }
         for p in &v.unicast_peers {
@@ -111,19 +184,62 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
     cfg.instances = kept;
 }
 
+/// keepalived cannot track a static route that names no interface (it warns and leaves it alone).
+fn statics(c: &mut Ctx, cfg: &mut Config) {
+    for r in &cfg.static_routes {
+        if r.dev.is_none() {
+            let dst = r.dst.map_or("default".to_string(), |d| d.to_string());
+            c.d.warn(
+                &c.spans.file.clone(),
+                "static_routes",
+                format!("route {dst} names no interface ('dev'); it is installed but not tracked"),
+            );
+        }
+    }
+}
+
+/// A vrrp_script without a `script` line is removed (keepalived does the same), which silently
+/// drops it from every instance that tracks it: refuse instead.
+fn scripts(c: &mut Ctx, cfg: &mut Config) {
+    for s in &cfg.scripts {
+        if s.script.is_none() {
+            c.d.error(
+                &at(c, "script", &s.name, ""),
+                "vrrp_script",
+                format!("vrrp_script '{}' has no 'script' line", s.name),
+            );
+        }
+    }
+}
+
 fn sync_groups(c: &mut Ctx, cfg: &mut Config) {
     let mut seen: Vec<String> = Vec::new();
     for g in &cfg.sync_groups {
         let loc = at(c, "group", &g.name, "group");
         if g.members.is_empty() {
-            c.d.error(&loc, "group", format!("vrrp_sync_group '{}' has no members", g.name));
+            c.d.error(
+                &loc,
+                "group",
+                format!("vrrp_sync_group '{}' has no members", g.name),
+            );
         }
         for m in &g.members {
             if cfg.instance(m).is_none() {
-                c.d.error(&loc, "group", format!("vrrp_sync_group '{}' names '{m}', which is not a vrrp_instance", g.name));
+                c.d.error(
+                    &loc,
+                    "group",
+                    format!(
+                        "vrrp_sync_group '{}' names '{m}', which is not a vrrp_instance",
+                        g.name
+                    ),
+                );
             }
             if seen.contains(m) {
-                c.d.error(&loc, "group", format!("vrrp_instance '{m}' is in more than one sync group"));
+                c.d.error(
+                    &loc,
+                    "group",
+                    format!("vrrp_instance '{m}' is in more than one sync group"),
+                );
             }
             seen.push(m.clone());
         }
@@ -135,11 +251,19 @@ fn virtual_servers(c: &mut Ctx, cfg: &mut Config) {
         let loc = c.spans.file.clone();
         if let crate::config::model::VsKey::Group(g) = &vs.key {
             if !cfg.vs_groups.iter().any(|x| &x.name == g) {
-                c.d.error(&loc, "virtual_server", format!("virtual_server group '{g}' is not defined"));
+                c.d.error(
+                    &loc,
+                    "virtual_server",
+                    format!("virtual_server group '{g}' is not defined"),
+                );
             }
         }
         if vs.real_servers.is_empty() && vs.sorry_server.is_none() {
-            c.d.note(&loc, "virtual_server", "virtual server without real servers");
+            c.d.note(
+                &loc,
+                "virtual_server",
+                "virtual server without real servers",
+            );
         }
     }
 }

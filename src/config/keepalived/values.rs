@@ -37,8 +37,16 @@ impl Ctx<'_> {
         match n.arg(i) {
             Some(a) => Some(a),
             None => {
-                let what = if i == 0 { "a value".to_string() } else { format!("a value at word {}", i + 2) };
-                self.d.abort(&n.loc, n.name(), format!("is missing {what}; keepalived aborts the whole parse here"));
+                let what = if i == 0 {
+                    "a value".to_string()
+                } else {
+                    format!("a value at word {}", i + 2)
+                };
+                self.d.abort(
+                    &n.loc,
+                    n.name(),
+                    format!("is missing {what}; keepalived aborts the whole parse here"),
+                );
                 None
             }
         }
@@ -49,11 +57,19 @@ impl Ctx<'_> {
         match s.parse::<u64>() {
             Ok(v) if (min..=max).contains(&v) => Some(v),
             Ok(_) | Err(_) if s.parse::<i128>().is_ok() => {
-                self.d.error(&n.arg_loc(i), n.name(), format!("number '{}' outside range [{min}, {max}]", shorten(s)));
+                self.d.error(
+                    &n.arg_loc(i),
+                    n.name(),
+                    format!("number '{}' outside range [{min}, {max}]", shorten(s)),
+                );
                 None
             }
             _ => {
-                self.d.error(&n.arg_loc(i), n.name(), format!("invalid number '{}' (expected {min}..{max})", shorten(s)));
+                self.d.error(
+                    &n.arg_loc(i),
+                    n.name(),
+                    format!("invalid number '{}' (expected {min}..{max})", shorten(s)),
+                );
                 None
             }
         }
@@ -64,22 +80,32 @@ impl Ctx<'_> {
         match s.parse::<i64>() {
             Ok(v) if (min..=max).contains(&v) => Some(v),
             Ok(_) => {
-                self.d.error(&n.arg_loc(i), n.name(), format!("number '{}' outside range [{min}, {max}]", shorten(s)));
+                self.d.error(
+                    &n.arg_loc(i),
+                    n.name(),
+                    format!("number '{}' outside range [{min}, {max}]", shorten(s)),
+                );
                 None
             }
             Err(_) => {
-                self.d.error(&n.arg_loc(i), n.name(), format!("invalid number '{}' (expected {min}..{max})", shorten(s)));
+                self.d.error(
+                    &n.arg_loc(i),
+                    n.name(),
+                    format!("invalid number '{}' (expected {min}..{max})", shorten(s)),
+                );
                 None
             }
         }
     }
 
     pub fn u8_in(&mut self, n: &Node, i: usize, min: u8, max: u8) -> Option<u8> {
-        self.unsigned(n, i, min.into(), max.into()).and_then(|v| u8::try_from(v).ok())
+        self.unsigned(n, i, min.into(), max.into())
+            .and_then(|v| u8::try_from(v).ok())
     }
 
     pub fn u32_in(&mut self, n: &Node, i: usize, min: u32, max: u32) -> Option<u32> {
-        self.unsigned(n, i, min.into(), max.into()).and_then(|v| u32::try_from(v).ok())
+        self.unsigned(n, i, min.into(), max.into())
+            .and_then(|v| u32::try_from(v).ok())
     }
 
     /// A keepalived TIMER: seconds with up to 6 decimals (µs resolution).
@@ -91,12 +117,24 @@ impl Ctx<'_> {
                 self.d.error(
                     &n.arg_loc(i),
                     n.name(),
-                    format!("time '{}' outside range [{}, {}] seconds", shorten(s), secs(min), max_secs.min(MAX_TIMER_SECS)),
+                    format!(
+                        "time '{}' outside range [{}, {}] seconds",
+                        shorten(s),
+                        secs(min),
+                        max_secs.min(MAX_TIMER_SECS)
+                    ),
                 );
                 None
             }
             None => {
-                self.d.error(&n.arg_loc(i), n.name(), format!("invalid time '{}' (expected seconds, e.g. 1 or 0.5)", shorten(s)));
+                self.d.error(
+                    &n.arg_loc(i),
+                    n.name(),
+                    format!(
+                        "invalid time '{}' (expected seconds, e.g. 1 or 0.5)",
+                        shorten(s)
+                    ),
+                );
                 None
             }
         }
@@ -107,14 +145,19 @@ impl Ctx<'_> {
         match s.parse::<IpAddr>() {
             Ok(a) => Some(a),
             Err(_) => {
-                self.d.error(&n.arg_loc(i), n.name(), format!("invalid IP address '{}'", shorten(s)));
+                self.d.error(
+                    &n.arg_loc(i),
+                    n.name(),
+                    format!("invalid IP address '{}'", shorten(s)),
+                );
                 None
             }
         }
     }
 
     pub fn port(&mut self, n: &Node, i: usize) -> Option<u16> {
-        self.unsigned(n, i, 0, 65535).and_then(|v| u16::try_from(v).ok())
+        self.unsigned(n, i, 0, 65535)
+            .and_then(|v| u16::try_from(v).ok())
     }
 
     /// An optional on/off argument after a flag keyword (`nopreempt`, `vrrp_strict true`).
@@ -125,7 +168,11 @@ impl Ctx<'_> {
                 "true" | "on" | "yes" | "1" => true,
                 "false" | "off" | "no" | "0" => false,
                 _ => {
-                    self.d.warn(&n.arg_loc(i), n.name(), format!("unexpected '{}' after the keyword; ignored", shorten(s)));
+                    self.d.warn(
+                        &n.arg_loc(i),
+                        n.name(),
+                        format!("unexpected '{}' after the keyword; ignored", shorten(s)),
+                    );
                     true
                 }
             },
@@ -136,7 +183,11 @@ impl Ctx<'_> {
     pub fn extra(&mut self, n: &Node, used: usize) {
         if n.args.len() > used {
             let words: Vec<&str> = n.args[used..].iter().map(|t| t.text.as_str()).collect();
-            self.d.advise(&n.arg_loc(used), n.name(), format!("extra words ignored: '{}'", shorten(&words.join(" "))));
+            self.d.advise(
+                &n.arg_loc(used),
+                n.name(),
+                format!("extra words ignored: '{}'", shorten(&words.join(" "))),
+            );
         }
     }
 
@@ -151,11 +202,20 @@ impl Ctx<'_> {
                 ),
             );
         } else if n.name().contains("{{") || n.args.iter().any(|a| a.text.contains("{{")) {
-            self.d.abort(&n.loc, &kw, "unrendered template placeholder '{{ … }}'");
+            self.d
+                .abort(&n.loc, &kw, "unrendered template placeholder '{{ … }}'");
         } else if n.name() == "..." || n.name() == "…" {
-            self.d.warn(&n.loc, &kw, format!("'...' elision in {context}: something was left out here; ignored"));
+            self.d.warn(
+                &n.loc,
+                &kw,
+                format!("'...' elision in {context}: something was left out here; ignored"),
+            );
         } else {
-            self.d.warn(&n.loc, &kw, format!("unknown keyword in {context}; ignored"));
+            self.d.warn(
+                &n.loc,
+                &kw,
+                format!("unknown keyword in {context}; ignored"),
+            );
         }
     }
 
@@ -177,10 +237,17 @@ pub fn parse_timer(s: &str) -> Option<Duration> {
     if whole.is_empty() && frac.is_empty() {
         return None;
     }
-    if !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 6 {
+    if !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 6
+    {
         return None;
     }
-    let w: u64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let w: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
     if w > MAX_TIMER_SECS {
         return Some(Duration::from_secs(MAX_TIMER_SECS + 1));
     }
@@ -205,7 +272,11 @@ pub fn secs(d: Duration) -> String {
 pub fn address_line(c: &mut Ctx, n: &Node) -> Option<AddressSpec> {
     let first = n.name();
     let Some(prefix) = IpPrefix::parse(first) else {
-        c.d.error(&n.loc, first, format!("invalid IP address '{}'", shorten(first)));
+        c.d.error(
+            &n.loc,
+            first,
+            format!("invalid IP address '{}'", shorten(first)),
+        );
         return None;
     };
     let mut a = AddressSpec::new(prefix);
@@ -220,17 +291,25 @@ pub fn address_line(c: &mut Ctx, n: &Node) -> Option<AddressSpec> {
             ("brd" | "broadcast", Some(v)) => match v.parse() {
                 Ok(ip) => a.broadcast = Some(ip),
                 Err(_) if v == "+" || v == "-" => {}
-                Err(_) => c.d.error(&loc, w, format!("invalid broadcast address '{}'", shorten(v))),
+                Err(_) => c.d.error(
+                    &loc,
+                    w,
+                    format!("invalid broadcast address '{}'", shorten(v)),
+                ),
             },
             ("dev", Some(v)) => a.dev = Some(v.into()),
             ("scope", Some(v)) => match Scope::parse(v) {
                 Some(s) => a.scope = s,
-                None => c.d.error(&loc, w, format!("invalid scope '{}'", shorten(v))),
+                None => {
+                    c.d.error(&loc, w, format!("invalid scope '{}'", shorten(v)))
+                }
             },
             ("label", Some(v)) => a.label = Some(v.into()),
             ("peer", Some(v)) => match IpPrefix::parse(v) {
                 Some(p) => a.peer = Some(p),
-                None => c.d.error(&loc, w, format!("invalid peer address '{}'", shorten(v))),
+                None => {
+                    c.d.error(&loc, w, format!("invalid peer address '{}'", shorten(v)))
+                }
             },
             ("preferred_lft", Some(v)) => a.preferred_forever = v == "forever",
             ("valid_lft", Some(_)) | ("track_group", Some(_)) => {}
@@ -241,7 +320,14 @@ pub fn address_line(c: &mut Ctx, n: &Node) -> Option<AddressSpec> {
             ("no_track", _) => (a.no_track, takes) = (true, false),
             ("mngtmpaddr" | "use_vmac" | "mcast_autojoin", _) => takes = false,
             (_, _) => {
-                c.d.error(&loc, w, format!("unknown or incomplete option '{}' in address line", shorten(w)));
+                c.d.error(
+                    &loc,
+                    w,
+                    format!(
+                        "unknown or incomplete option '{}' in address line",
+                        shorten(w)
+                    ),
+                );
                 takes = false;
             }
         }
@@ -258,7 +344,10 @@ pub fn route_line(c: &mut Ctx, n: &Node) -> Option<RouteSpec> {
     }
     let mut r = RouteSpec::default();
     let mut i = 0;
-    if matches!(words[0].0, "blackhole" | "unreachable" | "prohibit" | "throw") {
+    if matches!(
+        words[0].0,
+        "blackhole" | "unreachable" | "prohibit" | "throw"
+    ) {
         r.kind = Some(words[0].0.into());
         i = 1;
     }
@@ -277,7 +366,13 @@ pub fn route_line(c: &mut Ctx, n: &Node) -> Option<RouteSpec> {
     route_opts(c, &words, i + 1, r)
 }
 
-fn route_dst(c: &mut Ctx, n: &Node, words: &[(&str, crate::config::Loc)], i: usize, mut r: RouteSpec) -> Option<RouteSpec> {
+fn route_dst(
+    c: &mut Ctx,
+    n: &Node,
+    words: &[(&str, crate::config::Loc)],
+    i: usize,
+    mut r: RouteSpec,
+) -> Option<RouteSpec> {
     let Some((w, loc)) = words.get(i) else {
         c.d.error(&n.loc, n.name(), "route without a destination");
         return None;
@@ -285,19 +380,34 @@ fn route_dst(c: &mut Ctx, n: &Node, words: &[(&str, crate::config::Loc)], i: usi
     match IpPrefix::parse(w) {
         Some(p) => r.dst = Some(p),
         None => {
-            c.d.error(loc, w, format!("invalid route destination '{}'", shorten(w)));
+            c.d.error(
+                loc,
+                w,
+                format!("invalid route destination '{}'", shorten(w)),
+            );
             return None;
         }
     }
     route_opts(c, words, i + 1, r)
 }
 
-fn route_opts(c: &mut Ctx, words: &[(&str, crate::config::Loc)], mut i: usize, mut r: RouteSpec) -> Option<RouteSpec> {
+fn route_opts(
+    c: &mut Ctx,
+    words: &[(&str, crate::config::Loc)],
+    mut i: usize,
+    mut r: RouteSpec,
+) -> Option<RouteSpec> {
     while i < words.len() {
         let (w, loc) = (words[i].0, &words[i].1);
         let v = words.get(i + 1).map(|x| x.0);
         let mut takes = true;
-        let bad = |c: &mut Ctx, what: &str| c.d.error(loc, w, format!("invalid {what} '{}'", shorten(v.unwrap_or(""))));
+        let bad = |c: &mut Ctx, what: &str| {
+            c.d.error(
+                loc,
+                w,
+                format!("invalid {what} '{}'", shorten(v.unwrap_or(""))),
+            )
+        };
         match (w, v) {
             ("via" | "gw", Some(v)) => match v.parse() {
                 Ok(a) => r.via = Some(a),
@@ -324,7 +434,11 @@ fn route_opts(c: &mut Ctx, words: &[(&str, crate::config::Loc)], mut i: usize, m
             ("no_track", _) => (r.no_track, takes) = (true, false),
             ("proto" | "protocol" | "mtu" | "advmss" | "realm" | "weight" | "pref", Some(_)) => {}
             _ => {
-                c.d.error(loc, w, format!("unknown or incomplete option '{}' in route", shorten(w)));
+                c.d.error(
+                    loc,
+                    w,
+                    format!("unknown or incomplete option '{}' in route", shorten(w)),
+                );
                 takes = false;
             }
         }
@@ -345,15 +459,31 @@ pub fn rule_line(c: &mut Ctx, n: &Node) -> Option<RuleSpec> {
         let (w, loc) = (words[i].0, &words[i].1);
         let v = words.get(i + 1).map(|x| x.0);
         let mut takes = true;
-        let prefix = |v: Option<&str>| v.and_then(|s| if s == "all" { IpPrefix::parse("0.0.0.0/0") } else { IpPrefix::parse(s) });
+        let prefix = |v: Option<&str>| {
+            v.and_then(|s| {
+                if s == "all" {
+                    IpPrefix::parse("0.0.0.0/0")
+                } else {
+                    IpPrefix::parse(s)
+                }
+            })
+        };
         match (w, v) {
             ("from", Some(_)) => match prefix(v) {
                 Some(p) => r.from = Some(p),
-                None => c.d.error(loc, w, format!("invalid address '{}'", shorten(v.unwrap_or("")))),
+                None => c.d.error(
+                    loc,
+                    w,
+                    format!("invalid address '{}'", shorten(v.unwrap_or(""))),
+                ),
             },
             ("to", Some(_)) => match prefix(v) {
                 Some(p) => r.to = Some(p),
-                None => c.d.error(loc, w, format!("invalid address '{}'", shorten(v.unwrap_or("")))),
+                None => c.d.error(
+                    loc,
+                    w,
+                    format!("invalid address '{}'", shorten(v.unwrap_or(""))),
+                ),
             },
             ("table" | "lookup", Some(v)) => match v.parse() {
                 Ok(t) => r.table = Some(t),
@@ -361,17 +491,25 @@ pub fn rule_line(c: &mut Ctx, n: &Node) -> Option<RuleSpec> {
             },
             ("priority" | "preference" | "pref", Some(v)) => match v.parse() {
                 Ok(t) => r.priority = Some(t),
-                Err(_) => c.d.error(loc, w, format!("invalid priority '{}'", shorten(v))),
+                Err(_) => {
+                    c.d.error(loc, w, format!("invalid priority '{}'", shorten(v)))
+                }
             },
             ("fwmark", Some(v)) => match parse_u32_any(v) {
                 Some(t) => r.fwmark = Some(t),
-                None => c.d.error(loc, w, format!("invalid fwmark '{}'", shorten(v))),
+                None => {
+                    c.d.error(loc, w, format!("invalid fwmark '{}'", shorten(v)))
+                }
             },
             ("iif" | "dev", Some(v)) => r.iif = Some(v.into()),
             ("oif", Some(v)) => r.oif = Some(v.into()),
             ("no_track", _) => (r.no_track, takes) = (true, false),
             _ => {
-                c.d.error(loc, w, format!("unknown or incomplete option '{}' in rule", shorten(w)));
+                c.d.error(
+                    loc,
+                    w,
+                    format!("unknown or incomplete option '{}' in rule", shorten(w)),
+                );
                 takes = false;
             }
         }

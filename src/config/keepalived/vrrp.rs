@@ -16,7 +16,11 @@ pub fn script(c: &mut Ctx, n: &Node) -> Option<Script> {
         c.d.error(&n.arg_loc(0), n.name(), "empty command");
         return None;
     }
-    let s = Script { cmd: cmd.into(), user: n.arg(1).map(Into::into), group: n.arg(2).map(Into::into) };
+    let s = Script {
+        cmd: cmd.into(),
+        user: n.arg(1).map(Into::into),
+        group: n.arg(2).map(Into::into),
+    };
     c.extra(n, 3);
     warn_shell(c, n, &s);
     Some(s)
@@ -57,7 +61,11 @@ pub fn track_block(c: &mut Ctx, n: &Node, out: &mut Vec<TrackRef>) {
         return;
     }
     for t in n.block() {
-        let mut r = TrackRef { name: t.name().into(), weight: None, reverse: false };
+        let mut r = TrackRef {
+            name: t.name().into(),
+            weight: None,
+            reverse: false,
+        };
         let mut i = 0;
         while i < t.args.len() {
             match t.arg(i) {
@@ -73,7 +81,11 @@ pub fn track_block(c: &mut Ctx, n: &Node, out: &mut Vec<TrackRef>) {
                 }
                 Some("noreverse") => i += 1,
                 Some(w) => {
-                    c.d.warn(&t.arg_loc(i), t.name(), format!("unexpected '{w}' in tracker line; ignored"));
+                    c.d.warn(
+                        &t.arg_loc(i),
+                        t.name(),
+                        format!("unexpected '{w}' in tracker line; ignored"),
+                    );
                     i += 1;
                 }
                 None => break,
@@ -109,7 +121,11 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             "state" => match c.need(k, 0) {
                 Some("MASTER") => v.state = Some(InitialState::Master),
                 Some("BACKUP") => v.state = Some(InitialState::Backup),
-                Some(s) => c.d.error(&k.arg_loc(0), kw, format!("unknown state '{s}' (MASTER or BACKUP)")),
+                Some(s) => c.d.error(
+                    &k.arg_loc(0),
+                    kw,
+                    format!("unknown state '{s}' (MASTER or BACKUP)"),
+                ),
                 None => {}
             },
             "priority" => v.priority = c.u8_in(k, 0, 1, 255).or(v.priority),
@@ -123,19 +139,25 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
                 if c.want_block(k) {
                     for a in k.block() {
                         if let Some(a) = address_line(c, a) {
-                            if kw == "virtual_ipaddress" { v.vips.push(a) } else { v.excluded_vips.push(a) }
+                            if kw == "virtual_ipaddress" {
+                                v.vips.push(a)
+                            } else {
+                                v.excluded_vips.push(a)
+                            }
                         }
                     }
                 }
             }
             "virtual_routes" => {
                 if c.want_block(k) {
-                    v.routes.extend(k.block().iter().filter_map(|r| route_line(c, r)));
+                    v.routes
+                        .extend(k.block().iter().filter_map(|r| route_line(c, r)));
                 }
             }
             "virtual_rules" => {
                 if c.want_block(k) {
-                    v.rules.extend(k.block().iter().filter_map(|r| rule_line(c, r)));
+                    v.rules
+                        .extend(k.block().iter().filter_map(|r| rule_line(c, r)));
                 }
             }
             "nopreempt" => v.nopreempt = true,
@@ -149,7 +171,11 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             "track_script" => track_block(c, k, &mut v.track_scripts),
             "track_file" => track_block(c, k, &mut v.track_files),
             "track_process" | "track_bfd" => {
-                c.d.warn(&k.loc, kw, "not supported by kalive yet; this tracker is ignored");
+                c.d.warn(
+                    &k.loc,
+                    kw,
+                    "not supported by kalive yet; this tracker is ignored",
+                );
             }
             "dont_track_primary" => v.dont_track_primary = true,
             "unicast_src_ip" => v.unicast_src_ip = c.ip(k, 0).or(v.unicast_src_ip),
@@ -168,23 +194,53 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             "no_accept" => v.accept = Some(false),
             "strict_mode" => v.strict_mode = c.flag(k, 0),
             "authentication" => v.auth = auth(c, k),
-            "garp_master_delay" => v.garp.master_delay = c.timer(k, 0, Duration::ZERO, 255).or(v.garp.master_delay),
-            "garp_master_repeat" => v.garp.master_repeat = c.u32_in(k, 0, 1, 255).or(v.garp.master_repeat),
-            "garp_master_refresh" => v.garp.master_refresh = c.timer(k, 0, Duration::ZERO, 1_000_000).or(v.garp.master_refresh),
-            "garp_master_refresh_repeat" => {
-                v.garp.master_refresh_repeat = c.u32_in(k, 0, 1, 255).or(v.garp.master_refresh_repeat)
+            "garp_master_delay" => {
+                v.garp.master_delay = c.timer(k, 0, Duration::ZERO, 255).or(v.garp.master_delay)
             }
-            "garp_lower_prio_delay" => v.garp.lower_prio_delay = c.timer(k, 0, Duration::ZERO, 255).or(v.garp.lower_prio_delay),
-            "garp_lower_prio_repeat" => v.garp.lower_prio_repeat = c.u32_in(k, 0, 0, 255).or(v.garp.lower_prio_repeat),
+            "garp_master_repeat" => {
+                v.garp.master_repeat = c.u32_in(k, 0, 1, i32::MAX as u32).or(v.garp.master_repeat);
+                if v.garp.master_repeat.is_some_and(|r| r > 255) {
+                    c.d.advise(&k.arg_loc(0), kw, "more than 255 gratuitous ARPs per address in each burst floods the LAN; keepalived accepts it, so does kalive");
+                }
+            }
+            "garp_master_refresh" => {
+                v.garp.master_refresh = c
+                    .timer(k, 0, Duration::ZERO, 1_000_000)
+                    .or(v.garp.master_refresh)
+            }
+            "garp_master_refresh_repeat" => {
+                v.garp.master_refresh_repeat =
+                    c.u32_in(k, 0, 1, 255).or(v.garp.master_refresh_repeat)
+            }
+            "garp_lower_prio_delay" => {
+                v.garp.lower_prio_delay = c
+                    .timer(k, 0, Duration::ZERO, 255)
+                    .or(v.garp.lower_prio_delay)
+            }
+            "garp_lower_prio_repeat" => {
+                v.garp.lower_prio_repeat = c.u32_in(k, 0, 0, 255).or(v.garp.lower_prio_repeat)
+            }
             "lower_prio_no_advert" => v.lower_prio_no_advert = Some(c.flag(k, 0)),
             "higher_prio_send_advert" => v.higher_prio_send_advert = Some(c.flag(k, 0)),
             "check_unicast_src" => v.check_unicast_src = true,
             "native_ipv6" => v.native_ipv6 = true,
             // Accepted and without effect in kalive, as in keepalived (`debug` is a no-op there too).
-            "debug" | "smtp_alert" | "notify_priority_changes" | "promote_secondaries" | "garp_extra_if"
-            | "kernel_rx_buf_size" | "skip_check_adv_addr" | "down_timer_adverts" | "timer_expired_backup"
-            | "lvs_sync_daemon_interface" | "unicast_fault_no_peer" | "track_src_ip" | "old_unicast_checksum"
-            | "v3_checksum_as_v2" | "owner_ignore_adverts" | "mcast_dst_ip" => {
+            "debug"
+            | "smtp_alert"
+            | "notify_priority_changes"
+            | "promote_secondaries"
+            | "garp_extra_if"
+            | "kernel_rx_buf_size"
+            | "skip_check_adv_addr"
+            | "down_timer_adverts"
+            | "timer_expired_backup"
+            | "lvs_sync_daemon_interface"
+            | "unicast_fault_no_peer"
+            | "track_src_ip"
+            | "old_unicast_checksum"
+            | "v3_checksum_as_v2"
+            | "owner_ignore_adverts"
+            | "mcast_dst_ip" => {
                 c.d.note(&k.loc, kw, "accepted; kalive does not act on it yet");
             }
             _ => c.unknown(k, "vrrp_instance"),
@@ -195,16 +251,28 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
 
 fn unicast_peer(c: &mut Ctx, p: &Node, out: &mut Vec<UnicastPeer>) {
     let Ok(addr) = p.name().parse() else {
-        c.d.error(&p.loc, p.name(), format!("invalid unicast peer address '{}'", p.name()));
+        c.d.error(
+            &p.loc,
+            p.name(),
+            format!("invalid unicast peer address '{}'", p.name()),
+        );
         return;
     };
-    let mut peer = UnicastPeer { addr, min_ttl: None, max_ttl: None };
+    let mut peer = UnicastPeer {
+        addr,
+        min_ttl: None,
+        max_ttl: None,
+    };
     let mut i = 0;
     while i < p.args.len() {
         match p.arg(i) {
             Some("min_ttl") => peer.min_ttl = c.u8_in(p, i + 1, 0, 255),
             Some("max_ttl") => peer.max_ttl = c.u8_in(p, i + 1, 0, 255),
-            Some(w) => c.d.warn(&p.arg_loc(i), p.name(), format!("unexpected '{w}' after a unicast peer; ignored")),
+            Some(w) => c.d.warn(
+                &p.arg_loc(i),
+                p.name(),
+                format!("unexpected '{w}' after a unicast peer; ignored"),
+            ),
             None => {}
         }
         i += 2;
@@ -219,10 +287,18 @@ fn vmac(c: &mut Ctx, k: &Node) -> Vmac {
         if a.text.contains(':') {
             match parse_mac(&a.text) {
                 Some(m) => v.mac = Some(m),
-                None => c.d.error(&k.arg_loc(i), "use_vmac", format!("invalid MAC address '{}'", a.text)),
+                None => c.d.error(
+                    &k.arg_loc(i),
+                    "use_vmac",
+                    format!("invalid MAC address '{}'", a.text),
+                ),
             }
         } else if a.text.len() > 15 {
-            c.d.error(&k.arg_loc(i), "use_vmac", format!("interface name '{}' is longer than 15 characters", a.text));
+            c.d.error(
+                &k.arg_loc(i),
+                "use_vmac",
+                format!("interface name '{}' is longer than 15 characters", a.text),
+            );
         } else {
             v.name = Some(a.text.clone());
         }
@@ -253,7 +329,11 @@ fn auth(c: &mut Ctx, k: &Node) -> Option<Auth> {
         match a.name() {
             "auth_type" => match c.need(a, 0) {
                 Some(t @ ("PASS" | "AH")) => kind = Some(t),
-                Some(t) => c.d.error(&a.arg_loc(0), "auth_type", format!("unknown authentication type '{t}' (PASS or AH)")),
+                Some(t) => c.d.error(
+                    &a.arg_loc(0),
+                    "auth_type",
+                    format!("unknown authentication type '{t}' (PASS or AH)"),
+                ),
                 None => {}
             },
             "auth_pass" => {
@@ -275,11 +355,19 @@ fn auth(c: &mut Ctx, k: &Node) -> Option<Auth> {
         }
         (Some(_), Some(p)) => Some(Auth::Pass(p)),
         (Some(_), None) => {
-            c.d.warn(&k.loc, "authentication", "auth_type without auth_pass: authentication is disabled");
+            c.d.warn(
+                &k.loc,
+                "authentication",
+                "auth_type without auth_pass: authentication is disabled",
+            );
             None
         }
         (None, Some(_)) => {
-            c.d.warn(&k.loc, "authentication", "auth_pass without auth_type: authentication is disabled");
+            c.d.warn(
+                &k.loc,
+                "authentication",
+                "auth_pass without auth_type: authentication is disabled",
+            );
             None
         }
         (None, None) => None,
@@ -288,7 +376,10 @@ fn auth(c: &mut Ctx, k: &Node) -> Option<Auth> {
 
 pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
     let name = c.need(n, 0)?;
-    let mut g = SyncGroup { name: name.into(), ..SyncGroup::default() };
+    let mut g = SyncGroup {
+        name: name.into(),
+        ..SyncGroup::default()
+    };
     c.spans.put(format!("group:{name}"), &n.loc);
     if !c.want_block(n) {
         return Some(g);
