@@ -276,7 +276,7 @@ fn kalive_t_matches_keepalived() {
                     problems.push(format!("kalive {form}: exit {c} is not one of 0,2,4,5,6"))
                 }
                 Outcome::Code(c) if c != want => {
-                    problems.push(format!("kalive {form}: exit {c}, keepalived {}", e.code))
+                    problems.push(format!("kalive {form}: exit {c}, want {want} (keepalived {})", e.code))
                 }
                 Outcome::Code(_) => {}
                 other => problems.push(format!("kalive {form}: {other} (must exit 0,2,4,5,6)")),
