@@ -339,3 +339,12 @@ fn kalive_t_matches_keepalived() {
     eprintln!("{report}");
     assert!(bad.is_empty(), "{} of {} configs mismatch (table above)", bad.len(), rows.len());
 }
+
+#[test]
+fn location_pattern() {
+    assert!(names_location("broken/vrid-0.conf:4:5: error: VRID 0", "broken/vrid-0.conf"));
+    assert!(names_location("x\nwarning at broken/inc/loop-b.conf:2:1 loop", "broken/include-loop-a.conf"));
+    assert!(!names_location("broken/vrid-0.conf:4: no column", "broken/vrid-0.conf"));
+    assert!(!names_location("(broken/vrid-0.conf: Line 4) keepalived style", "broken/vrid-0.conf"));
+    assert!(!names_location("", "broken/empty.conf"));
+}
