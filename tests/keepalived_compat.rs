@@ -26,7 +26,8 @@ const KALIVE: &str = env!("CARGO_BIN_EXE_kalive");
 const RUN_TIMEOUT: Duration = Duration::from_secs(30);
 const ALLOWED_CODES: [i32; 5] = [0, 2, 4, 5, 6];
 /// broken/ files for which a located diagnostic is not required (none so far).
-const LOCATION_EXEMPT: &[&str] = &[];
+/// A main file that does not exist has no line to point at; kalive names the file alone.
+const LOCATION_EXEMPT: &[&str] = &["broken/missing-main.conf"];
 /// Runs that need root's DAC override dropped to see a mode-000 file as unreadable.
 const DROP_DAC: [&str; 3] = [
     "setpriv",
@@ -50,8 +51,12 @@ struct Entry {
 }
 
 fn load_expected(path: &Path) -> Vec<Entry> {
-    let text = fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e} (run tests/oracle/keepalived-t.sh)", path.display()));
+    let text = fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e} (run tests/oracle/keepalived-t.sh)",
+            path.display()
+        )
+    });
     let mut entries = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.is_empty() || line.starts_with('#') {
@@ -68,7 +73,13 @@ fn load_expected(path: &Path) -> Vec<Entry> {
             Some(r) => (r.to_string(), true),
             None => (id.clone(), false),
         };
-        entries.push(Entry { id, rel, runtime, code, message });
+        entries.push(Entry {
+            id,
+            rel,
+            runtime,
+            code,
+            message,
+        });
     }
     assert!(!entries.is_empty(), "{} lists no configs", path.display());
     entries
@@ -99,7 +110,10 @@ fn run(argv: &[String], cwd: &Path, scratch: &Path) -> (Outcome, String) {
     let err_path = scratch.join("stderr");
     let out_path = scratch.join("stdout");
     let (Ok(err), Ok(out)) = (File::create(&err_path), File::create(&out_path)) else {
-        return (Outcome::SpawnFailed, String::from("cannot create scratch files"));
+        return (
+            Outcome::SpawnFailed,
+            String::from("cannot create scratch files"),
+        );
     };
     let child = Command::new(&argv[0])
         .args(&argv[1..])
@@ -142,7 +156,11 @@ struct Netns {
 impl Netns {
     fn up(name: String) -> Netns {
         let script = tests_dir().join("netns/ifaces.sh");
-        let st = Command::new("sh").arg(&script).arg("up").arg(&name).status();
+        let st = Command::new("sh")
+            .arg(&script)
+            .arg("up")
+            .arg(&name)
+            .status();
         let ns = Netns { name };
         match st {
             Ok(s) if s.success() => ns,
@@ -154,7 +172,11 @@ impl Netns {
 impl Drop for Netns {
     fn drop(&mut self) {
         let script = tests_dir().join("netns/ifaces.sh");
-        let _ = Command::new("sh").arg(&script).arg("down").arg(&self.name).status();
+        let _ = Command::new("sh")
+            .arg(&script)
+            .arg("down")
+            .arg(&self.name)
+            .status();
     }
 }
 
@@ -164,7 +186,11 @@ struct TempDir(PathBuf);
 impl Drop for TempDir {
     fn drop(&mut self) {
         // root can remove the mode-000 file; make it writable anyway for non-root runs
-        let _ = Command::new("chmod").arg("-R").arg("u+rwx").arg(&self.0).status();
+        let _ = Command::new("chmod")
+            .arg("-R")
+            .arg("u+rwx")
+            .arg(&self.0)
+            .status();
         let _ = fs::remove_dir_all(&self.0);
     }
 }
@@ -176,7 +202,12 @@ fn effective_uid() -> Option<u32> {
 }
 
 fn have_ip() -> bool {
-    Command::new("ip").arg("-V").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("ip")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn keepalived_binary() -> Option<String> {
@@ -197,12 +228,17 @@ fn names_location(stderr: &str, rel: &str) -> bool {
     let prefix = format!("{top}/");
     stderr.match_indices(&prefix).any(|(start, _)| {
         let rest = &stderr[start..];
-        let Some(colon) = rest.find(':') else { return false };
+        let Some(colon) = rest.find(':') else {
+            return false;
+        };
         let path = &rest[..colon];
         let after = &rest[colon + 1..];
         let line = digits(after);
         let col = after[line..].strip_prefix(':').map_or(0, digits);
-        !path.contains(char::is_whitespace) && line > 0 && col > 0 && (path == rel || path.starts_with(&prefix))
+        !path.contains(char::is_whitespace)
+            && line > 0
+            && col > 0
+            && (path == rel || path.starts_with(&prefix))
     })
 }
 
@@ -212,7 +248,11 @@ fn kalive_t_matches_keepalived() {
     let root = effective_uid() == Some(0);
     let ip = have_ip();
     if !root || !ip {
-        let why = if !root { "not running as root" } else { "`ip` (iproute2) not found" };
+        let why = if !root {
+            "not running as root"
+        } else {
+            "`ip` (iproute2) not found"
+        };
         if skip {
             eprintln!("NOTICE: keepalived_compat skipped ({why}; KALIVE_SKIP_NETNS=1)");
             return;
@@ -233,8 +273,14 @@ fn kalive_t_matches_keepalived() {
     let work = scratch.0.join("work");
     fs::create_dir_all(&runtime).expect("create runtime dir");
     fs::create_dir_all(&work).expect("create work dir");
-    let gen = Command::new("sh").arg(configs.join("gen-runtime.sh")).arg(&runtime).status();
-    assert!(gen.is_ok_and(|s| s.success()), "tests/configs/gen-runtime.sh failed");
+    let gen = Command::new("sh")
+        .arg(configs.join("gen-runtime.sh"))
+        .arg(&runtime)
+        .status();
+    assert!(
+        gen.is_ok_and(|s| s.success()),
+        "tests/configs/gen-runtime.sh failed"
+    );
 
     let ns = Netns::up(format!("kalive-compat-{pid}"));
     let keepalived = keepalived_binary();
@@ -254,13 +300,21 @@ fn kalive_t_matches_keepalived() {
 
     let mut rows = Vec::with_capacity(entries.len());
     for e in &entries {
-        let cwd = if e.runtime { runtime.as_path() } else { configs.as_path() };
+        let cwd = if e.runtime {
+            runtime.as_path()
+        } else {
+            configs.as_path()
+        };
         let mut prefix: Vec<&str> = vec!["ip", "netns", "exec", &ns.name];
         if e.rel.contains("unreadable") {
             prefix.extend_from_slice(&DROP_DAC);
         }
         let with = |tail: &[&str]| -> Vec<String> {
-            prefix.iter().chain(tail.iter()).map(|s| s.to_string()).collect()
+            prefix
+                .iter()
+                .chain(tail.iter())
+                .map(|s| s.to_string())
+                .collect()
         };
         let argv_f = with(&[KALIVE, "-t", "-f", &e.rel]);
         let argv_pos = with(&[KALIVE, "-t", &e.rel]);
@@ -275,9 +329,10 @@ fn kalive_t_matches_keepalived() {
                 Outcome::Code(c) if !ALLOWED_CODES.contains(&c) => {
                     problems.push(format!("kalive {form}: exit {c} is not one of 0,2,4,5,6"))
                 }
-                Outcome::Code(c) if c != want => {
-                    problems.push(format!("kalive {form}: exit {c}, want {want} (keepalived {})", e.code))
-                }
+                Outcome::Code(c) if c != want => problems.push(format!(
+                    "kalive {form}: exit {c}, want {want} (keepalived {})",
+                    e.code
+                )),
                 Outcome::Code(_) => {}
                 other => problems.push(format!("kalive {form}: {other} (must exit 0,2,4,5,6)")),
             }
@@ -285,8 +340,13 @@ fn kalive_t_matches_keepalived() {
 
         let live = keepalived.as_deref().map(|k| {
             let (got, _) = run(&with(&[k, "-t", "-f", &e.rel]), cwd, &work);
-            if got != Outcome::Code(e.code) && !(e.code >= 128 && got == Outcome::Signal(e.code - 128)) {
-                problems.push(format!("keepalived now gives {got}, expected.tsv records {} - regenerate?", e.code));
+            if got != Outcome::Code(e.code)
+                && !(e.code >= 128 && got == Outcome::Signal(e.code - 128))
+            {
+                problems.push(format!(
+                    "keepalived now gives {got}, expected.tsv records {} - regenerate?",
+                    e.code
+                ));
             }
             got
         });
@@ -294,8 +354,17 @@ fn kalive_t_matches_keepalived() {
         let located = e.rel.starts_with("broken/").then(|| {
             let ok = LOCATION_EXEMPT.contains(&e.rel.as_str()) || names_location(&stderr_f, &e.rel);
             if !ok {
-                let first = stderr_f.lines().next().unwrap_or("").chars().take(100).collect::<String>();
-                problems.push(format!("stderr lacks `{}:LINE:COL` (first line: {first:?})", e.rel));
+                let first = stderr_f
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(100)
+                    .collect::<String>();
+                problems.push(format!(
+                    "stderr lacks `{}:LINE:COL` (first line: {first:?})",
+                    e.rel
+                ));
             }
             ok
         });
@@ -303,13 +372,26 @@ fn kalive_t_matches_keepalived() {
         if !problems.is_empty() && !e.message.is_empty() {
             problems.push(format!("keepalived said: {}", e.message));
         }
-        rows.push(Row { id: e.id.clone(), recorded: e.code, live, kalive_f, kalive_pos, located, problems });
+        rows.push(Row {
+            id: e.id.clone(),
+            recorded: e.code,
+            live,
+            kalive_f,
+            kalive_pos,
+            located,
+            problems,
+        });
     }
     drop(ns);
 
     let bad: Vec<&Row> = rows.iter().filter(|r| !r.problems.is_empty()).collect();
     let mut report = String::new();
-    let _ = writeln!(report, "\nkeepalived_compat: {} configs, {} with problems", rows.len(), bad.len());
+    let _ = writeln!(
+        report,
+        "\nkeepalived_compat: {} configs, {} with problems",
+        rows.len(),
+        bad.len()
+    );
     if !bad.is_empty() {
         let _ = writeln!(
             report,
@@ -326,7 +408,12 @@ fn kalive_t_matches_keepalived() {
             let _ = writeln!(
                 report,
                 "{:<46} {:>5} {:>5} {:>7} {:>7} {:>4}",
-                r.id, r.recorded, live, r.kalive_f.to_string(), r.kalive_pos.to_string(), loc
+                r.id,
+                r.recorded,
+                live,
+                r.kalive_f.to_string(),
+                r.kalive_pos.to_string(),
+                loc
             );
         }
         let _ = writeln!(report, "\nDetails:");
@@ -337,14 +424,31 @@ fn kalive_t_matches_keepalived() {
         }
     }
     eprintln!("{report}");
-    assert!(bad.is_empty(), "{} of {} configs mismatch (table above)", bad.len(), rows.len());
+    assert!(
+        bad.is_empty(),
+        "{} of {} configs mismatch (table above)",
+        bad.len(),
+        rows.len()
+    );
 }
 
 #[test]
 fn location_pattern() {
-    assert!(names_location("broken/vrid-0.conf:4:5: error: VRID 0", "broken/vrid-0.conf"));
-    assert!(names_location("x\nwarning at broken/inc/loop-b.conf:2:1 loop", "broken/include-loop-a.conf"));
-    assert!(!names_location("broken/vrid-0.conf:4: no column", "broken/vrid-0.conf"));
-    assert!(!names_location("(broken/vrid-0.conf: Line 4) keepalived style", "broken/vrid-0.conf"));
+    assert!(names_location(
+        "broken/vrid-0.conf:4:5: error: VRID 0",
+        "broken/vrid-0.conf"
+    ));
+    assert!(names_location(
+        "x\nwarning at broken/inc/loop-b.conf:2:1 loop",
+        "broken/include-loop-a.conf"
+    ));
+    assert!(!names_location(
+        "broken/vrid-0.conf:4: no column",
+        "broken/vrid-0.conf"
+    ));
+    assert!(!names_location(
+        "(broken/vrid-0.conf: Line 4) keepalived style",
+        "broken/vrid-0.conf"
+    ));
     assert!(!names_location("", "broken/empty.conf"));
 }

@@ -276,7 +276,7 @@ impl<'a> Lexer<'a> {
         let matches = self.sources.glob(&normalize_path(&full));
         if matches.is_empty() {
             // keepalived prints "Config files missing" and goes on (exit 0): nothing to read.
-            diags.note(
+            diags.advise(
                 &loc,
                 "include",
                 format!("'{}' matches no file; nothing included", pattern.text),

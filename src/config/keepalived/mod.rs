@@ -52,6 +52,19 @@ fn finish(path: &str, lines: &[lexer::Line], mut diags: Diagnostics) -> Loaded {
         spans: &mut loaded.spans,
     };
     top_level(&mut c, &nodes, &mut loaded.config);
+    let cfg = &loaded.config;
+    if cfg.instances.is_empty()
+        && cfg.virtual_servers.is_empty()
+        && cfg.static_addresses.is_empty()
+        && cfg.static_routes.is_empty()
+    {
+        let loc = crate::config::Loc {
+            line: 1,
+            col: 1,
+            ..c.spans.file.clone()
+        };
+        c.d.advise(&loc, "", "the configuration defines no vrrp_instance and no virtual_server: kalive would do nothing");
+    }
     validate::validate(&mut c, &mut loaded.config);
     loaded
 }
