@@ -5,6 +5,7 @@
 
 pub mod diag;
 pub mod model;
+pub mod uci;
 
 pub use diag::{Diagnostic, Diagnostics, Loc, Severity};
 pub use model::Config;
