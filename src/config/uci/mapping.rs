@@ -418,3 +418,7 @@ pub(super) fn has_named(pkg: &Package, ty: &str, name: &str) -> bool {
         .iter()
         .any(|s: &Section| s.ty == ty && s.get("name").is_some_and(|o| o.value() == name))
 }
+
+#[cfg(test)]
+#[path = "mapping_tests.rs"]
+mod tests;
