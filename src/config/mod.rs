@@ -3,6 +3,7 @@
 //! Pure data in, pure data out: files are read through [`Sources`], so tests and fuzzers feed
 //! text from memory, and the checks `-t` makes against the machine go through [`probe::Probe`].
 
+pub mod convert;
 pub mod diag;
 pub mod model;
 pub mod uci;

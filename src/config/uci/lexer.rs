@@ -89,6 +89,12 @@ impl Cursor {
         }
     }
 
+    /// A `\` right before a line end (LF or CRLF) between tokens.
+    fn at_continuation(&self) -> bool {
+        let rest = self.chars.get(self.at + 1..).unwrap_or(&[]);
+        rest.starts_with(&['\n']) || rest.starts_with(&['\r', '\n'])
+    }
+
     fn skip_to_eol(&mut self) {
         while let Some(c) = self.bump() {
             if c == '\n' {
@@ -178,12 +184,9 @@ impl Cursor {
                     self.skip_to_eol();
                     return Ok(Some(toks));
                 }
-                Some('\\') if matches!(self.peek2(), Some('\n' | '\r')) => {
+                Some('\\') if self.at_continuation() => {
                     self.bump();
-                    if !self.eat_newline() {
-                        // A lone `\` before a CR that is not a line end: an escaped CR.
-                        toks.push(self.token()?);
-                    }
+                    self.eat_newline();
                 }
                 Some(_) => toks.push(self.token()?),
             }
@@ -354,6 +357,9 @@ mod tests {
         let p = parse("config t\noption x \\\n  1\n").unwrap();
         assert_eq!(p.sections[0].get("x").unwrap().value(), "1");
         assert_eq!(one("ab\\\ncd"), "abcd");
+        // A backslash before a lone CR escapes it (kept), it does not continue the line.
+        let p = parse("config t\noption x \\\rb\n").unwrap();
+        assert_eq!(p.sections[0].get("x").unwrap().value(), "\rb");
     }
 
     #[test]

@@ -26,6 +26,9 @@
 //!   silently; kalive keeps them (weight 1, the virtual server's port, any 2xx) with a warning.
 //! - **virtual_server `fwmark`**: the script writes it inside a block keyed by address and port,
 //!   where keepalived ignores it; kalive uses it as the key when there is no `ipaddr`/`port`.
+//! - **vrrp_script `direction`** and **`weight 'N reverse'`**: accepted on the script itself too
+//!   (OpenWrt only reads `direction` on track_script sections).
+//! - **interface_up_down_delays without `up_delay`**: the down delay applies both ways.
 //! - **`globals.enabled '0'`**: recorded in `GlobalDefs::enabled` with a warning; the init script
 //!   decides whether to start. The legacy type `global_defs` is accepted too.
 //! - The script hard-codes `script_user root` and `enable_script_security`, and gives every

@@ -50,13 +50,15 @@ impl Section {
 }
 
 /// A parsed UCI file.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Package {
     pub sections: Vec<Section>,
     /// The section the next option belongs to.
     current: Option<usize>,
     /// Sections allocated so far; libuci numbers anonymous sections with it.
     allocated: u32,
+    /// Named sections by name, so a file with many sections stays linear.
+    by_name: std::collections::HashMap<String, usize>,
 }
 
 /// libuci's anonymous section name: `cfg` + ordinal (`%02x`) + djb hash of the type (`%04x`).
@@ -91,7 +93,10 @@ impl Package {
         }
         self.allocated = self.allocated.saturating_add(1);
         let id = match name {
-            Some(n) => n.to_string(),
+            Some(n) => {
+                self.by_name.insert(n.to_string(), self.sections.len());
+                n.to_string()
+            }
             None => anonymous_name(self.allocated, ty),
         };
         self.sections.push(Section {
