@@ -150,11 +150,15 @@ fn globals(cx: &mut Ctx, sec: Sec, cfg: &mut Config) {
     if let Some(o) = sec.0.get("notification_email") {
         g.notification_email = o.items.iter().map(|i| i.value.clone()).collect();
     }
-    g.notification_email_from = sec.str("notification_email_from").map(String::from);
+    if let Some(v) = sec.str("notification_email_from") {
+        g.notification_email_from = Some(v.into());
+    }
     if let Some(ip) = sec.ip(cx, "smtp_server") {
         g.smtp_server = Some(ip);
     }
-    g.router_id = sec.str("router_id").map(String::from);
+    if let Some(v) = sec.str("router_id") {
+        g.router_id = Some(v.into());
+    }
     if let Some(a) = sec.parse(cx, "vrrp_mcast_group4", "an IPv4 multicast address", |s| {
         s.parse::<std::net::Ipv4Addr>()
             .ok()
