@@ -151,8 +151,7 @@ pub fn normalize(args: &[String]) -> Vec<String> {
             out.push(a.clone());
             continue;
         };
-        let mut chars = short.char_indices();
-        while let Some((pos, c)) = chars.next() {
+        for (pos, c) in short.char_indices() {
             let rest = &short[pos + c.len_utf8()..];
             if c == 't' {
                 out.push("-t".into());

@@ -41,6 +41,22 @@ pub fn load(
     });
     match syntax {
         Syntax::Keepalived => keepalived::parse_path(path, opts, sources),
-        Syntax::Uci => crate::config::uci_stub::parse_path(path, sources),
+        Syntax::Uci => match sources.read(path) {
+            Ok(bytes) => crate::config::uci::parse_text(path, &String::from_utf8_lossy(&bytes)),
+            Err(why) => {
+                let mut l = Loaded::default();
+                let loc = crate::config::Loc {
+                    file: path.into(),
+                    line: 0,
+                    col: 0,
+                };
+                l.diags.stricter(
+                    &loc,
+                    "",
+                    format!("cannot read the configuration file: {why}"),
+                );
+                l
+            }
+        },
     }
 }

@@ -10,7 +10,7 @@ pub mod load;
 pub mod model;
 pub mod probe;
 pub mod source;
-pub mod uci_stub;
+pub mod uci;
 
 pub use diag::{Diagnostic, Diagnostics, Loc, Severity, Spans};
 pub use model::Config;

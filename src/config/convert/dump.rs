@@ -79,6 +79,7 @@ mod tests {
         let mut cfg = samples::minimal_instance();
         cfg.global.vrrp_strict = true;
         cfg.global.default_interface = "br-lan".into();
+        cfg.instances[0].interface = None;
         cfg.instances[0].state = Some(InitialState::Master);
         let text = dump_effective(&cfg);
         // state MASTER without a priority means the owner's 255, so strict mode still accepts.

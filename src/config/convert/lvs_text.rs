@@ -183,7 +183,6 @@ fn checker(o: &mut Out, c: &Checker, parent: Option<CheckTiming>) {
             path,
             timeout,
             dynamic,
-            user,
         } => {
             if let Some(p) = path {
                 o.line(format_args!("misc_path {}", quote_always(&p.cmd)));
@@ -196,10 +195,8 @@ fn checker(o: &mut Out, c: &Checker, parent: Option<CheckTiming>) {
             };
             o.opt("misc_timeout", timeout.map(secs));
             o.flag(*dynamic, "misc_dynamic");
-            // keepalived has one `user U [G]` line for MISC_CHECK; the script's own user fills in.
-            let u = user
-                .as_deref()
-                .or(path.as_ref().and_then(|p| p.user.as_deref()));
+            // keepalived's MISC_CHECK takes its script's user on a separate `user U [G]` line.
+            let u = path.as_ref().and_then(|p| p.user.as_deref());
             let g = path.as_ref().and_then(|p| p.group.as_deref());
             if u.is_some() || g.is_some() {
                 o.line(format_args!("user{}", user_group(u, g)));

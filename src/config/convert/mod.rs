@@ -1,4 +1,4 @@
-//! Converters from the model to text: keepalived.conf and the effective dump (`-d`).
+//! Writing a [`crate::config::Config`] back out: keepalived.conf, UCI, and the effective dump (`-d`).
 
 pub mod dump;
 pub mod keepalived;
@@ -7,3 +7,5 @@ mod net_text;
 #[cfg(test)]
 pub(crate) mod samples;
 mod text;
+pub mod uci;
+pub mod uci_subset;

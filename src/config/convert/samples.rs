@@ -58,6 +58,7 @@ pub(crate) fn sample_configs() -> Vec<(&'static str, Config)> {
 pub(crate) fn minimal_instance() -> Config {
     let mut i = VrrpInstance::new("VI_1");
     i.vrid = 51;
+    i.interface = Some("eth0".into());
     i.vips.push(AddressSpec::new(pfx("192.0.2.10/24")));
     Config {
         instances: vec![i],
@@ -67,6 +68,8 @@ pub(crate) fn minimal_instance() -> Config {
 
 pub(crate) fn global() -> Config {
     let g = GlobalDefs {
+        enabled: true,
+        hotplug: false,
         router_id: Some("lb one".into()),
         script_user: Some("kscript".into()),
         script_group: Some("kgroup".into()),
@@ -250,7 +253,7 @@ pub(crate) fn instance_full() -> Config {
         table: Some(9),
         ..RuleSpec::default()
     }];
-    i.nopreempt = true;
+    // nopreempt is on VI_strict: keepalived resets preempt_delay when both are set.
     i.preempt_delay = Duration::from_secs(30);
     i.track_interfaces = vec![track("eth1", Some(-30), false), track("eth2", None, false)];
     i.track_scripts = vec![track("chk_nginx", Some(10), true)];
@@ -304,6 +307,7 @@ pub(crate) fn instance_full() -> Config {
     i.check_unicast_src = true;
     let mut ah = VrrpInstance::new("VI_ah");
     ah.vrid = 43;
+    ah.interface = Some("eth1".into());
     // state MASTER without a priority: the owner's 255 is derived, not written.
     ah.state = Some(InitialState::Master);
     ah.accept = Some(true);
@@ -312,9 +316,21 @@ pub(crate) fn instance_full() -> Config {
     // Strict mode on its own: it forbids auth and unicast, which the others use.
     let mut strict = VrrpInstance::new("VI_strict");
     strict.vrid = 44;
+    strict.interface = Some("eth2".into());
     strict.strict_mode = true;
+    strict.nopreempt = true;
+    strict.vips.push(AddressSpec::new(pfx("192.0.2.44")));
     Config {
         instances: vec![i, ah, strict],
+        // The trackers the full instance names.
+        scripts: vec![crate::config::model::VrrpScript {
+            script: Some(Script::new("/bin/true")),
+            ..crate::config::model::VrrpScript::new("chk_nginx")
+        }],
+        track_files: vec![crate::config::model::TrackFile {
+            file: "/run/tf".into(),
+            ..crate::config::model::TrackFile::new("tf_1")
+        }],
         ..Config::default()
     }
 }
@@ -339,6 +355,7 @@ pub(crate) fn sync_group() -> Config {
     let mut cfg = minimal_instance();
     let mut i2 = VrrpInstance::new("VI_2");
     i2.vrid = 52;
+    i2.interface = Some("eth1".into());
     cfg.instances.push(i2);
     cfg.sync_groups.push(SyncGroup {
         name: "SG_1".into(),
@@ -454,10 +471,13 @@ pub(crate) fn lvs() -> Config {
         helo_name: Some("mx.example.org".into()),
     });
     let misc = Checker::new(CheckKind::Misc {
-        path: Some(script("/usr/local/bin/check web --deep", None, None)),
+        path: Some(script(
+            "/usr/local/bin/check web --deep",
+            Some("checker"),
+            None,
+        )),
         timeout: Some(Duration::from_secs(7)),
         dynamic: true,
-        user: Some("checker".into()),
     });
     let other = Checker::new(CheckKind::Other("PING_CHECK".into()));
     rs.checkers = vec![tcp, http, ssl, smtp, misc, other];
@@ -471,7 +491,6 @@ pub(crate) fn lvs() -> Config {
         path: Some(script("/bin/check-misc", Some("nobody"), Some("nogroup"))),
         timeout: None,
         dynamic: false,
-        user: None,
     }));
     rs4.checkers.push(Checker::new(CheckKind::Http {
         urls: vec![url("/")],

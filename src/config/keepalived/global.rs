@@ -124,7 +124,9 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             "lvs_notify_fifo_script" => fifo_script(c, k, &mut g.lvs_notify_fifo),
             "lvs_flush" => g.lvs_flush = true,
             "lvs_flush_on_stop" => g.lvs_flush_on_stop = true,
-            "notify_priority_changes" => g.notify_priority_changes = c.flag(k, 0),
+            "notify_priority_changes" | "vrrp_notify_priority_changes" => {
+                g.notify_priority_changes = c.flag(k, 0)
+            }
             "vmac_prefix" => {
                 if let Some(p) = c.need(k, 0) {
                     g.vmac_prefix = p.into();
@@ -196,7 +198,6 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "no_email_faults"
             | "checker_log_all_failures"
             | "vrrp_garp_extra_if"
-            | "vrrp_notify_priority_changes"
             | "vrrp_track_process"
             | "provider_name"
             | "vrrp_no_swap_sock" => {

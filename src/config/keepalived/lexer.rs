@@ -193,7 +193,7 @@ impl<'a> Lexer<'a> {
             let end = start + first.text.len();
             let mut blanked = String::with_capacity(raw.len());
             blanked.push_str(&raw[..start]);
-            blanked.extend(std::iter::repeat(' ').take(first.text.chars().count()));
+            blanked.extend(std::iter::repeat_n(' ', first.text.chars().count()));
             blanked.push_str(raw.get(end..).unwrap_or(""));
             line = std::borrow::Cow::Owned(blanked);
         }
@@ -284,7 +284,7 @@ impl<'a> Lexer<'a> {
             return;
         }
         for path in matches {
-            if self.stack.iter().any(|p| *p == path) {
+            if self.stack.contains(&path) {
                 // keepalived does not see loops: it re-reads until it runs out of file descriptors,
                 // which only produces warnings ("already defined") when the files define something.
                 if self.defines_something(&path) {

@@ -164,17 +164,18 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
                 }
             }
             "lvs_method" | "lb_kind" => vs.lb_kind = lb_kind(c, k).unwrap_or(vs.lb_kind),
-            "protocol" => match c.need(k, 0) {
-                Some(p) => match Protocol::parse(p) {
-                    Some(p) => vs.protocol = p,
-                    None => c.d.error(
-                        &k.arg_loc(0),
-                        kw,
-                        format!("unknown protocol '{p}' (TCP, UDP or SCTP)"),
-                    ),
-                },
-                None => {}
-            },
+            "protocol" => {
+                if let Some(p) = c.need(k, 0) {
+                    match Protocol::parse(p) {
+                        Some(p) => vs.protocol = p,
+                        None => c.d.error(
+                            &k.arg_loc(0),
+                            kw,
+                            format!("unknown protocol '{p}' (TCP, UDP or SCTP)"),
+                        ),
+                    }
+                }
+            }
             "persistence_timeout" => {
                 vs.persistence_timeout = match k.arg(0) {
                     None => Some(DEFAULT_PERSISTENCE_SECS),
@@ -293,7 +294,6 @@ fn checker_kind(kw: &str) -> Option<CheckKind> {
             path: None,
             timeout: None,
             dynamic: false,
-            user: None,
         },
         "PING_CHECK" | "UDP_CHECK" | "DNS_CHECK" | "FILE_CHECK" | "BFD_CHECK" => {
             CheckKind::Other(kw.into())
@@ -316,6 +316,8 @@ fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Option<Checker> {
         return Some(ch);
     }
     let is_tcp = matches!(ch.kind, CheckKind::Tcp);
+    // `user` may come before or after `misc_path`; it is attached to the script at the end.
+    let mut misc_user: Option<(String, Option<String>)> = None;
     for k in n.block() {
         let kw = k.name();
         // keepalived knows `nb_get_retry` only in HTTP_GET / SSL_GET: inside TCP_CHECK it is unknown.
@@ -367,9 +369,17 @@ fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Option<Checker> {
                     .or(*timeout)
             }
             ("misc_dynamic", CheckKind::Misc { dynamic, .. }) => *dynamic = true,
-            ("user", CheckKind::Misc { user, .. }) => *user = c.need(k, 0).map(Into::into),
+            ("user", CheckKind::Misc { .. }) => {
+                misc_user = c
+                    .need(k, 0)
+                    .map(|u| (u.to_string(), k.arg(1).map(String::from)));
+            }
             _ => c.unknown(k, ch.kind.keyword().to_string().as_str()),
         }
+    }
+    if let (CheckKind::Misc { path: Some(p), .. }, Some((u, g))) = (&mut ch.kind, misc_user) {
+        p.user = Some(u);
+        p.group = g;
     }
     if let CheckKind::Misc { path: None, .. } = ch.kind {
         c.d.error(&n.loc, "MISC_CHECK", "MISC_CHECK without misc_path");

@@ -274,3 +274,35 @@ fn v2_advert_int_rounds_and_v3_keeps_centiseconds() {
     assert_eq!(l.config.instances[0].advert_int, Duration::from_secs(1));
     assert_eq!(l.config.instances[1].advert_int, Duration::from_millis(250));
 }
+
+/// Converting to keepalived syntax and reading it back gives the same model.
+#[test]
+fn round_trip_through_keepalived_text() {
+    for (name, cfg) in crate::config::convert::samples::sample_configs() {
+        let text = crate::config::convert::keepalived::to_keepalived(&cfg);
+        let back = parse(&text);
+        let errors: Vec<String> = back
+            .diags
+            .items
+            .iter()
+            .filter(|d| d.severity == crate::config::Severity::Error)
+            .map(|d| d.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:?}\n{text}");
+        if back.config != cfg {
+            let a = format!("{:#?}", cfg);
+            let b = format!("{:#?}", back.config);
+            let diff: Vec<String> = a
+                .lines()
+                .zip(b.lines())
+                .filter(|(x, y)| x != y)
+                .take(8)
+                .map(|(x, y)| format!("-{x}\n+{y}"))
+                .collect();
+            panic!(
+                "{name}: model differs after the round trip:\n{}\n---\n{text}",
+                diff.join("\n")
+            );
+        }
+    }
+}

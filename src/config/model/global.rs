@@ -72,6 +72,12 @@ pub struct GlobalDefs {
     pub smtp_server: Option<IpAddr>,
     pub notification_email: Vec<String>,
     pub notification_email_from: Option<String>,
+    /// UCI `globals.enabled`: `false` means the operator switched the service off; the init
+    /// script decides whether to start, the parser only records it.
+    pub enabled: bool,
+    /// OpenWrt's hotplug contract: every instance, group and real server reports its transitions
+    /// through `hotplug-call keepalived` (ACTION / TYPE / NAME). Set by the UCI front end.
+    pub hotplug: bool,
 }
 
 impl Default for GlobalDefs {
@@ -108,6 +114,8 @@ impl Default for GlobalDefs {
             smtp_server: None,
             notification_email: Vec::new(),
             notification_email_from: None,
+            enabled: true,
+            hotplug: false,
         }
     }
 }

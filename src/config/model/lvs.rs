@@ -147,11 +147,11 @@ pub enum CheckKind {
     Smtp {
         helo_name: Option<String>,
     },
+    /// `misc_path` with its `user U [G]` (kept on the script, like every other script's user).
     Misc {
         path: Option<Script>,
         timeout: Option<Duration>,
         dynamic: bool,
-        user: Option<String>,
     },
     /// A checker kalive parses but does not run yet (PING_CHECK, UDP_CHECK, DNS_CHECK, FILE_CHECK, BFD_CHECK).
     Other(String),

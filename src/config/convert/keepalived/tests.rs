@@ -24,7 +24,7 @@ fn default_config_emits_nothing() {
 
 #[test]
 fn minimal_instance_is_minimal() {
-    let want = "vrrp_instance VI_1 {\n    virtual_router_id 51\n    virtual_ipaddress {\n        \
+    let want = "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        \
                 192.0.2.10/24\n    }\n}\n";
     assert_eq!(to_keepalived(&samples::minimal_instance()), want);
 }
