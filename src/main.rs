@@ -184,8 +184,12 @@ fn convert(c: &cli::Convert, opts: &LoadOptions) -> i32 {
         );
         return 1;
     }
-    eprintln!("kalive convert: not available in this build yet");
-    1
+    let text = match syntax {
+        Syntax::Keepalived => kalive::config::convert::uci::to_uci(&loaded.config),
+        Syntax::Uci => kalive::config::convert::keepalived::to_keepalived(&loaded.config),
+    };
+    print!("{text}");
+    0
 }
 
 fn status(_json: bool) -> i32 {

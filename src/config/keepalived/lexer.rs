@@ -24,6 +24,8 @@ const MAX_INCLUDE_DEPTH: usize = 32;
 /// Macro expansion stops at this nesting, and a line may not grow past this many bytes.
 const MAX_MACRO_DEPTH: usize = 16;
 const MAX_EXPANDED_LINE: usize = 1 << 20;
+/// A configuration line longer than this is garbage (keepalived cuts lines at about 1 KiB).
+const MAX_LINE: usize = 64 * 1024;
 /// Total files one configuration may pull in.
 const MAX_FILES: usize = 1000;
 
@@ -103,6 +105,19 @@ impl<'a> Lexer<'a> {
         self.files_read += 1;
         self.stack.push(path.into());
         let file: Arc<str> = Arc::from(path);
+        if let Some(pos) = bytes
+            .iter()
+            .position(|&b| b == 0 || (b < 0x20 && !b"\t\n\r\x0c".contains(&b)))
+        {
+            let line = bytes[..pos].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+            diags.error(
+                &Loc::new(&file, line, 1),
+                "",
+                "binary data (a NUL or control byte): this is not a configuration file",
+            );
+            self.stack.pop();
+            return;
+        }
         let text = String::from_utf8_lossy(bytes);
         if matches!(text, std::borrow::Cow::Owned(_)) {
             diags.warn(
@@ -154,6 +169,17 @@ impl<'a> Lexer<'a> {
     }
 
     fn lex_line(&mut self, file: &Arc<str>, n: u32, raw: &str, diags: &mut Diagnostics) {
+        if raw.len() > MAX_LINE {
+            diags.error(
+                &Loc::new(file, n, 1),
+                "",
+                format!(
+                    "line of {} bytes (more than {MAX_LINE}): not a configuration line; ignored",
+                    raw.len()
+                ),
+            );
+            return;
+        }
         if raw.contains('\u{a0}') && has_nbsp_outside_comment(raw) {
             diags.warn(
                 &Loc::new(file, n, nbsp_col(raw)),
@@ -164,10 +190,10 @@ impl<'a> Lexer<'a> {
         let tokens = tokenize(raw);
         let Some(first) = tokens.first() else { return };
         if let Some(q) = unterminated_quote(raw) {
-            diags.warn(
+            diags.error(
                 &Loc::new(file, n, q),
                 "",
-                "unterminated quote; the line is ignored",
+                "unterminated quote: the line would be ignored",
             );
             return;
         }
@@ -274,6 +300,15 @@ impl<'a> Lexer<'a> {
             format!("{}/{}", base, pattern.text)
         };
         let matches = self.sources.glob(&normalize_path(&full));
+        if matches.is_empty() && !pattern.text.contains(['*', '?', '[']) {
+            // A file named outright that is missing: keepalived goes on (exit 0); kalive refuses.
+            diags.stricter(
+                &loc,
+                "include",
+                format!("'{}' does not exist", pattern.text),
+            );
+            return;
+        }
         if matches.is_empty() {
             // keepalived prints "Config files missing" and goes on (exit 0): nothing to read.
             diags.advise(

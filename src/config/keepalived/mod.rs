@@ -63,7 +63,11 @@ fn finish(path: &str, lines: &[lexer::Line], mut diags: Diagnostics) -> Loaded {
             col: 1,
             ..c.spans.file.clone()
         };
-        c.d.advise(&loc, "", "the configuration defines no vrrp_instance and no virtual_server: kalive would do nothing");
+        c.d.stricter(
+            &loc,
+            "",
+            "the configuration defines no vrrp_instance and no virtual_server: nothing to run",
+        );
     }
     validate::validate(&mut c, &mut loaded.config);
     loaded

@@ -73,10 +73,11 @@ fn level(
             if depth > 0 {
                 return true;
             }
-            diags.warn(
+            // The blocks do not nest the way the author thought: refuse rather than guess.
+            diags.error(
                 &line.loc(first.col),
                 "}",
-                "unexpected '}' (no block is open here); ignored",
+                "unexpected '}' (no block is open here): a block above was closed early or has one '}' too many",
             );
             continue;
         }

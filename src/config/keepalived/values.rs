@@ -194,7 +194,8 @@ impl Ctx<'_> {
     pub fn unknown(&mut self, n: &Node, context: &str) {
         let kw = shorten(n.name());
         if n.children.is_some() {
-            self.d.warn(
+            // A misspelled block name loses everything inside it: refuse rather than run without it.
+            self.d.error(
                 &n.loc,
                 &kw,
                 format!(

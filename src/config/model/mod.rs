@@ -42,6 +42,15 @@ impl Script {
     /// never do what the author meant (keepalived-semantics §3.1).
     pub fn shell_syntax(&self) -> Option<&'static str> {
         let c = self.cmd.trim_start();
+        // An explicit shell (`/bin/sh -c '…'`) is the right way to write shell syntax.
+        let argv = self.argv();
+        let shells = ["sh", "bash", "dash", "ash", "ksh", "zsh"];
+        if argv.len() >= 3
+            && argv[1] == "-c"
+            && shells.contains(&argv[0].rsplit('/').next().unwrap_or(""))
+        {
+            return None;
+        }
         const OPS: &[(&str, &str)] = &[
             ("&&", "'&&'"),
             ("||", "'||'"),

@@ -133,7 +133,8 @@ fn globals(cx: &mut Ctx, sec: Sec, cfg: &mut Config) {
     if let Some(false) = sec.bool(cx, "enabled") {
         g.enabled = false;
         let loc = cx.loc(sec.pos_of("enabled"));
-        cx.diags.warn(
+        // Not a mistake: OpenWrt ships the file disabled until it is configured.
+        cx.diags.advise(
             &loc,
             "enabled",
             "the configuration is disabled: the init script will not start kalive",

@@ -22,8 +22,7 @@ pub fn parse_text(name: &str, text: &str) -> Loaded {
     match lexer::parse(text) {
         Ok(pkg) => {
             let config = mapping::map(&pkg, &file, &mut diags);
-            let mut spans = super::Spans::default();
-            spans.file = Loc::new(&file, 0, 0);
+            let spans = spans(&pkg, &file);
             Loaded {
                 config,
                 diags,
@@ -52,6 +51,39 @@ pub fn looks_like_uci(text: &str) -> bool {
                     .is_some_and(|r| r.starts_with([' ', '\t']))
             })
         })
+}
+
+/// Where each instance, script and group (and their options) were written, for the checks made
+/// on the whole model (`-t` against the machine). UCI names them with `option name`, or the
+/// section name.
+fn spans(pkg: &package::Package, file: &Arc<str>) -> super::Spans {
+    let mut spans = super::Spans::default();
+    spans.file = Loc::new(file, 0, 0);
+    for s in &pkg.sections {
+        let kind = match s.ty.as_str() {
+            "vrrp_instance" => "instance",
+            "vrrp_script" => "script",
+            "vrrp_sync_group" => "group",
+            _ => continue,
+        };
+        let name = s
+            .get("name")
+            .and_then(|o| o.items.last())
+            .map(|i| i.value.clone())
+            .or_else(|| s.name.clone());
+        let Some(name) = name else { continue };
+        spans.put(
+            format!("{kind}:{name}"),
+            &Loc::new(file, s.pos.line, s.pos.col),
+        );
+        for o in &s.options {
+            spans.put(
+                format!("{kind}:{name}:{}", o.name),
+                &Loc::new(file, o.pos.line, o.pos.col),
+            );
+        }
+    }
+    spans
 }
 
 #[cfg(test)]
