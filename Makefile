@@ -10,9 +10,19 @@ MAX_SIZE     ?= 716800
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS := keepalived_conf uci_conf
 
-# Cross-link with the linker rustup ships: no aarch64 C toolchain is needed, because the musl
-# targets carry their own crt objects and libc.a. An environment setting still wins.
+# Link with the linker rustup ships (rust-lld): no C toolchain is needed, because the musl
+# targets carry their own crt objects and libc.a. Measured on the x86_64 binary (README "Size"):
+#   rust-lld instead of the gcc driver                                               -9 KB
+#   --icf=all                 folds identical functions (monomorphised copies)       -4 KB
+#   -z pack-relative-relocs   RELR relocations, so static-PIE (ASLR) stays cheap, and
+#   --no-eh-frame-hdr         no binary-search table for unwinding (panic=abort)    -26 KB
+# Set here, not in .cargo/config.toml, so firmware builds (Buildroot, OpenWrt) keep their own
+# linker. An environment setting still wins.
+LINK_FLAGS := -C link-arg=--icf=all -C link-arg=-z -C link-arg=pack-relative-relocs -C link-arg=--no-eh-frame-hdr
+export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
+export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS ?= $(LINK_FLAGS)
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS ?= $(LINK_FLAGS)
 
 .PHONY: all size aarch64 test fuzz demo clean
 
