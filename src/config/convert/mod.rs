@@ -5,6 +5,7 @@ pub mod keepalived;
 mod lvs_text;
 mod net_text;
 #[cfg(test)]
+#[path = "tests/samples.rs"]
 pub(crate) mod samples;
 mod text;
 pub mod uci;

@@ -388,5 +388,5 @@ pub fn to_uci(cfg: &Config) -> String {
 }
 
 #[cfg(test)]
-#[path = "uci_tests.rs"]
+#[path = "tests/uci.rs"]
 mod tests;

@@ -19,6 +19,9 @@ use std::sync::Arc;
 use crate::config::diag::{Diagnostics, Loc};
 use crate::config::source::Sources;
 
+use super::tokens::{has_nbsp_outside_comment, nbsp_col, unterminated_quote};
+pub use super::tokens::{tokenize, Token};
+
 /// Nested includes deeper than this are refused (a loop is caught before, by the include stack).
 const MAX_INCLUDE_DEPTH: usize = 32;
 /// Macro expansion stops at this nesting, and a line may not grow past this many bytes.
@@ -28,20 +31,6 @@ const MAX_EXPANDED_LINE: usize = 1 << 20;
 const MAX_LINE: usize = 64 * 1024;
 /// Total files one configuration may pull in.
 const MAX_FILES: usize = 1000;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Token {
-    pub text: String,
-    /// 1-based column of the token's first character.
-    pub col: u32,
-    pub quoted: bool,
-}
-
-impl Token {
-    pub fn is(&self, s: &str) -> bool {
-        !self.quoted && self.text == s
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct Line {
@@ -322,27 +311,16 @@ impl<'a> Lexer<'a> {
             if self.stack.contains(&path) {
                 // keepalived does not see loops: it re-reads until it runs out of file descriptors,
                 // which only produces warnings ("already defined") when the files define something.
-                if self.defines_something(&path) {
-                    diags.error(
-                        &loc,
-                        "include",
-                        format!(
-                            "include loop: '{}' is already being read ({})",
-                            path,
-                            self.stack.join(" -> ")
-                        ),
-                    );
-                    continue;
-                }
-                diags.stricter(
-                    &loc,
-                    "include",
-                    format!(
-                        "include loop: '{}' is already being read ({})",
-                        path,
-                        self.stack.join(" -> ")
-                    ),
+                let msg = format!(
+                    "include loop: '{}' is already being read ({})",
+                    path,
+                    self.stack.join(" -> ")
                 );
+                if self.defines_something(&path) {
+                    diags.error(&loc, "include", msg);
+                } else {
+                    diags.stricter(&loc, "include", msg);
+                }
                 continue;
             }
             if self.stack.len() >= MAX_INCLUDE_DEPTH || self.files_read >= MAX_FILES {
@@ -449,125 +427,6 @@ fn is_macro_def(s: &str) -> bool {
         }
         None => false,
     }
-}
-
-/// The column of a quote that is never closed on its line, outside comments.
-fn unterminated_quote(raw: &str) -> Option<u32> {
-    let mut quote: Option<(char, u32)> = None;
-    let mut escaped = false;
-    for (i, c) in raw.chars().enumerate() {
-        match quote {
-            Some((q, _)) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' && q == '"' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
-                }
-            }
-            None if c == '#' || c == '!' => return None,
-            None if c == '"' || c == '\'' => quote = Some((c, i as u32 + 1)),
-            None => {}
-        }
-    }
-    quote.map(|(_, col)| col)
-}
-
-fn has_nbsp_outside_comment(raw: &str) -> bool {
-    let mut quote: Option<char> = None;
-    for c in raw.chars() {
-        match (quote, c) {
-            (None, '#') | (None, '!') => return false,
-            (None, '"') | (None, '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, '\u{a0}') => return true,
-            _ => {}
-        }
-    }
-    false
-}
-
-fn nbsp_col(raw: &str) -> u32 {
-    raw.chars()
-        .position(|c| c == '\u{a0}')
-        .map_or(1, |p| p as u32 + 1)
-}
-
-/// Splits one physical line into tokens.
-pub fn tokenize(raw: &str) -> Vec<Token> {
-    let mut out = Vec::new();
-    let mut chars = raw.chars().enumerate().peekable();
-    while let Some(&(i, c)) = chars.peek() {
-        let col = i as u32 + 1;
-        if c.is_whitespace() || c == '\u{a0}' {
-            chars.next();
-            continue;
-        }
-        if c == '#' || c == '!' {
-            break;
-        }
-        if c == '{' || c == '}' {
-            chars.next();
-            out.push(Token {
-                text: c.to_string(),
-                col,
-                quoted: false,
-            });
-            continue;
-        }
-        if c == '"' || c == '\'' {
-            chars.next();
-            let mut text = String::new();
-            let mut closed = false;
-            while let Some((_, d)) = chars.next() {
-                if d == c {
-                    closed = true;
-                    break;
-                }
-                if d == '\\' && c == '"' {
-                    if let Some(&(_, e)) = chars.peek() {
-                        if e == '"' || e == '\\' {
-                            text.push(e);
-                            chars.next();
-                            continue;
-                        }
-                    }
-                }
-                text.push(d);
-            }
-            // An unterminated quote runs to the end of the line, as in keepalived.
-            let _ = closed;
-            out.push(Token {
-                text,
-                col,
-                quoted: true,
-            });
-            continue;
-        }
-        let mut text = String::new();
-        while let Some(&(_, d)) = chars.peek() {
-            if d.is_whitespace()
-                || d == '\u{a0}'
-                || d == '{'
-                || d == '}'
-                || d == '#'
-                || d == '!'
-                || d == '"'
-                || d == '\''
-            {
-                break;
-            }
-            text.push(d);
-            chars.next();
-        }
-        out.push(Token {
-            text,
-            col,
-            quoted: false,
-        });
-    }
-    out
 }
 
 #[cfg(test)]

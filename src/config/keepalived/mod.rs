@@ -4,6 +4,7 @@
 pub mod global;
 pub mod lexer;
 pub mod lvs;
+pub mod tokens;
 pub mod track;
 pub mod tree;
 pub mod validate;

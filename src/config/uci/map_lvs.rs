@@ -52,13 +52,10 @@ fn url(cx: &mut Ctx, sec: Sec) -> Option<Url> {
     })
 }
 
-const REAL_SERVER: &[&str] = &[
-    "enabled",
-    "name",
-    "ipaddr",
-    "port",
-    "weight",
-    "check",
+const REAL_SERVER: &[&str] = &["enabled", "name", "ipaddr", "port", "weight", "check"];
+
+/// The real_server options that only mean something with a `check`.
+const CHECK_OPTIONS: &[&str] = &[
     "connect_port",
     "connect_timeout",
     "nb_get_retry",
@@ -70,14 +67,7 @@ const REAL_SERVER: &[&str] = &[
 fn checker(cx: &mut Ctx, sec: Sec, urls: &[(String, Url)]) -> Option<Checker> {
     let list = resolve(cx, sec, "url", urls, "url");
     let Some(kind) = sec.str("check") else {
-        for o in [
-            "connect_port",
-            "connect_timeout",
-            "nb_get_retry",
-            "delay_before_retry",
-            "misc_path",
-            "url",
-        ] {
+        for &o in CHECK_OPTIONS {
             if sec.str(o).is_some() {
                 let loc = cx.loc(sec.pos_of(o));
                 cx.diags
@@ -146,7 +136,8 @@ fn checker(cx: &mut Ctx, sec: Sec, urls: &[(String, Url)]) -> Option<Checker> {
 }
 
 fn real_server(cx: &mut Ctx, sec: Sec, urls: &[(String, Url)]) -> Option<Option<RealServer>> {
-    sec.check_known(cx, REAL_SERVER);
+    let known: Vec<&str> = REAL_SERVER.iter().chain(CHECK_OPTIONS).copied().collect();
+    sec.check_known(cx, &known);
     if disabled(cx, sec) {
         return Some(None);
     }

@@ -428,5 +428,5 @@ pub(super) fn has_named(pkg: &Package, ty: &str, name: &str) -> bool {
 }
 
 #[cfg(test)]
-#[path = "mapping_tests.rs"]
+#[path = "tests/mapping.rs"]
 mod tests;

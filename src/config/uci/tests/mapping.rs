@@ -8,8 +8,8 @@ use crate::config::model::vrrp::{Auth, InitialState};
 use crate::config::uci::parse_text;
 use crate::config::{Loaded, Severity};
 
-const EXAMPLE: &str = include_str!("../../../config/kalive.uci");
-const OPENWRT: &str = include_str!("../../../config/openwrt-keepalived.uci");
+const EXAMPLE: &str = include_str!("../../../../config/kalive.uci");
+const OPENWRT: &str = include_str!("../../../../config/openwrt-keepalived.uci");
 
 fn errors(l: &Loaded) -> Vec<String> {
     l.diags

@@ -289,8 +289,8 @@ fn losses_are_announced_and_the_rest_round_trips() {
 #[test]
 fn uci_texts_round_trip() {
     for text in [
-        include_str!("../../../config/kalive.uci"),
-        include_str!("../../../config/openwrt-keepalived.uci"),
+        include_str!("../../../../config/kalive.uci"),
+        include_str!("../../../../config/openwrt-keepalived.uci"),
     ] {
         let first = parse_text("in", text).config;
         let (p, lost) = project(&first);
