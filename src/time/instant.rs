@@ -119,7 +119,10 @@ mod tests {
         assert_eq!(Instant(3) - Instant(10), Duration::ZERO);
         assert_eq!(Instant(u64::MAX) + Duration(1), Instant(u64::MAX));
         assert_eq!(Duration::from_centis(7).as_millis(), 70);
-        assert_eq!(Duration::from(std::time::Duration::from_millis(1500)), Duration::from_millis(1500));
+        assert_eq!(
+            Duration::from(std::time::Duration::from_millis(1500)),
+            Duration::from_millis(1500)
+        );
         assert_eq!(Duration::from_millis(1500).to_string(), "1.500000s");
     }
 }

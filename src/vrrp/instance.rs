@@ -1,0 +1,546 @@
+//! One VRRP instance: the state machine of RFC 5798 §6.4 (and RFC 3768 §6.4 for v2) with
+//! keepalived's rules (keepalived-semantics §2.4–§2.8, §2.12). Pure: `(now, event) -> actions`.
+//!
+//! Nothing here allocates after construction: actions go into a caller's fixed buffer, timers
+//! are deadlines the edge arms, and every field is fixed-size.
+
+use std::net::IpAddr;
+
+use crate::time::{Duration, Instant};
+
+use super::actions::{Action, Actions, State, TimerKind, TIMER_KINDS};
+use super::advert::{Advert, AuthData};
+use super::params::Params;
+use super::priority::{effective, master_down, skew, Effective, Tracker, OWNER};
+
+/// Why a received advert was not used (each has a counter in [`Stats`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drop {
+    /// Not for us: another version or VRID (the edge should not deliver these).
+    Mismatch,
+    /// Multicast with TTL / hop limit ≠ 255 (RFC 5798 §7.1), or outside a peer's min/max TTL.
+    Ttl,
+    /// Authentication type or password differ (RFC 3768 §7.1).
+    Auth,
+    /// v2 advert interval differs from ours (RFC 3768 §7.1).
+    Interval,
+    /// Unicast from an address that is not a configured peer (`check_unicast_src`).
+    Source,
+    /// Our own advert looped back.
+    Own,
+    /// Received in INIT, FAULT or STOP: no election running.
+    NotListening,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub adverts_rx: u64,
+    pub adverts_tx: u64,
+    pub priority_zero_rx: u64,
+    pub priority_zero_tx: u64,
+    pub became_master: u64,
+    pub released_master: u64,
+    pub dropped_ttl: u64,
+    pub dropped_auth: u64,
+    pub dropped_interval: u64,
+    pub dropped_source: u64,
+    pub dropped_other: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum GarpPhase {
+    /// Waiting for the second burst after becoming master.
+    Second,
+    /// Periodic refresh.
+    Refresh,
+}
+
+#[derive(Debug)]
+pub struct Instance {
+    pub id: u16,
+    pub params: Params,
+    state: State,
+    trackers: Vec<Tracker>,
+    in_group: bool,
+    link_up: bool,
+    priority: u8,
+    fault: bool,
+    /// Master_Adver_Interval: ours, or in v3 the one the current master advertises (RFC 5798 §6.4.2).
+    master_adver_int: Duration,
+    deadlines: [Option<Instant>; TIMER_KINDS],
+    /// The n-th advert of this mastership is due at `advert_epoch + n · advert_int` (no drift).
+    advert_epoch: Instant,
+    preempt_until: Option<Instant>,
+    garp_phase: GarpPhase,
+    /// The master we last heard (or ourselves when master).
+    pub master: Option<IpAddr>,
+    pub stats: Stats,
+}
+
+impl Instance {
+    /// `trackers` is allocated here, once; the instance never allocates afterwards.
+    pub fn new(id: u16, params: Params, trackers: Vec<Tracker>, in_group: bool) -> Instance {
+        let master_adver_int = params.advert_int;
+        let mut i = Instance {
+            id,
+            params,
+            state: State::Init,
+            trackers,
+            in_group,
+            link_up: true,
+            priority: 0,
+            fault: false,
+            master_adver_int,
+            deadlines: [None; TIMER_KINDS],
+            advert_epoch: Instant::ZERO,
+            preempt_until: None,
+            garp_phase: GarpPhase::Second,
+            master: None,
+            stats: Stats::default(),
+        };
+        i.recompute();
+        i
+    }
+
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The priority this instance advertises now (255 for the owner).
+    pub fn priority(&self) -> u8 {
+        self.priority
+    }
+
+    pub fn deadline(&self, kind: TimerKind) -> Option<Instant> {
+        self.deadlines.get(kind.index()).copied().flatten()
+    }
+
+    pub fn trackers(&self) -> &[Tracker] {
+        &self.trackers
+    }
+
+    fn recompute(&mut self) {
+        match effective(self.params.base_priority, &self.trackers, self.in_group) {
+            Effective::Priority(p) => {
+                self.priority = p;
+                self.fault = !self.link_up;
+            }
+            Effective::Fault => self.fault = true,
+        }
+    }
+
+    fn arm(&mut self, kind: TimerKind, at: Instant, out: &mut Actions) {
+        if let Some(d) = self.deadlines.get_mut(kind.index()) {
+            *d = Some(at);
+        }
+        out.push(self.id, Action::ArmTimer { kind, at });
+    }
+
+    fn cancel(&mut self, kind: TimerKind, out: &mut Actions) {
+        if let Some(d) = self.deadlines.get_mut(kind.index()) {
+            if d.take().is_some() {
+                out.push(self.id, Action::CancelTimer { kind });
+            }
+        }
+    }
+
+    fn send_advert(&mut self, priority: u8, out: &mut Actions) {
+        self.stats.adverts_tx += 1;
+        if priority == 0 {
+            self.stats.priority_zero_tx += 1;
+        }
+        out.push(self.id, Action::SendAdvert { priority });
+    }
+
+    fn notify(&mut self, out: &mut Actions) {
+        out.push(
+            self.id,
+            Action::Notify {
+                state: self.state,
+                priority: self.priority,
+            },
+        );
+    }
+
+    fn master_down_at(&self, now: Instant) -> Instant {
+        now + master_down(&self.params, self.master_adver_int, self.priority)
+    }
+
+    /// Start-up (keepalived-semantics §2.5): everyone enters BACKUP and clears leftover VIPs; the
+    /// owner becomes MASTER at once; `state MASTER` waits one advert interval plus the smallest
+    /// skew; everyone else the full Master_Down_Interval.
+    pub fn start(&mut self, now: Instant, out: &mut Actions) {
+        if !self.params.startup_delay.is_zero()
+            && self.state == State::Init
+            && self.deadline(TimerKind::Startup).is_none()
+        {
+            let at = now + self.params.startup_delay;
+            self.arm(TimerKind::Startup, at, out);
+            return;
+        }
+        self.recompute();
+        if self.fault {
+            self.become_fault(now, out);
+            return;
+        }
+        if self.params.base_priority == OWNER {
+            self.become_master(now, out);
+            return;
+        }
+        out.push(self.id, Action::RemoveVips);
+        self.state = State::Backup;
+        self.master = None;
+        let wait = if self.params.start_as_master {
+            self.params.advert_int + skew(&self.params, self.params.advert_int, OWNER)
+        } else {
+            master_down(&self.params, self.master_adver_int, self.priority)
+        };
+        self.arm(TimerKind::MasterDown, now + wait, out);
+        self.notify(out);
+    }
+
+    /// Checks of RFC 5798 §7.1 and keepalived-semantics §2.6 that do not depend on the state.
+    fn check(&self, a: &Advert) -> Result<(), Drop> {
+        let p = &self.params;
+        if a.version != p.version || a.vrid != p.vrid {
+            return Err(Drop::Mismatch);
+        }
+        if p.primary == Some(a.src) {
+            return Err(Drop::Own);
+        }
+        if a.unicast {
+            let peer = p.unicast_peers.iter().find(|(ip, _, _)| *ip == a.src);
+            match peer {
+                None if p.check_unicast_src => return Err(Drop::Source),
+                Some((_, min, max))
+                    if min.is_some_and(|m| a.ttl < m) || max.is_some_and(|m| a.ttl > m) =>
+                {
+                    return Err(Drop::Ttl);
+                }
+                _ => {}
+            }
+        } else if a.ttl != 255 {
+            return Err(Drop::Ttl);
+        }
+        if p.version == 2 {
+            let ok = match (p.auth, a.auth) {
+                (None, AuthData::None) => true,
+                (Some(ours), AuthData::Pass(theirs)) => ours == theirs,
+                _ => false,
+            };
+            if !ok {
+                return Err(Drop::Auth);
+            }
+            if a.interval != p.advert_int {
+                return Err(Drop::Interval);
+            }
+        }
+        Ok(())
+    }
+
+    /// An advert for this VRID arrived. Returns why it was dropped, if it was.
+    pub fn handle_advert(
+        &mut self,
+        now: Instant,
+        a: &Advert,
+        out: &mut Actions,
+    ) -> Result<(), Drop> {
+        if let Err(d) = self.check(a) {
+            let s = &mut self.stats;
+            match d {
+                Drop::Ttl => s.dropped_ttl += 1,
+                Drop::Auth => s.dropped_auth += 1,
+                Drop::Interval => s.dropped_interval += 1,
+                Drop::Source => s.dropped_source += 1,
+                _ => s.dropped_other += 1,
+            }
+            return Err(d);
+        }
+        self.stats.adverts_rx += 1;
+        if a.priority == 0 {
+            self.stats.priority_zero_rx += 1;
+        }
+        match self.state {
+            State::Backup => {
+                self.backup_rx(now, a, out);
+                Ok(())
+            }
+            State::Master => {
+                self.master_rx(now, a, out);
+                Ok(())
+            }
+            _ => {
+                self.stats.dropped_other += 1;
+                Err(Drop::NotListening)
+            }
+        }
+    }
+
+    /// RFC 5798 §6.4.2 (Backup), with keepalived's preempt and preempt_delay rules (§2.6, §2.7).
+    fn backup_rx(&mut self, now: Instant, a: &Advert, out: &mut Actions) {
+        if a.priority == 0 {
+            // The master resigned: take over after Skew_Time only.
+            let at = now + skew(&self.params, self.master_adver_int, self.priority);
+            self.arm(TimerKind::MasterDown, at, out);
+            return;
+        }
+        let accept = if !self.params.preempt || a.priority >= self.priority {
+            self.preempt_until = None;
+            true
+        } else if !self.params.preempt_delay.is_zero() {
+            // preempt_delay starts at the first lower-priority advert and only delays a takeover.
+            let until = *self
+                .preempt_until
+                .get_or_insert(now + self.params.preempt_delay);
+            now < until
+        } else {
+            false
+        };
+        if accept {
+            if self.params.version == 3 {
+                // RFC 5798 §6.4.2: a backup adopts the master's advertisement interval.
+                self.master_adver_int = a.interval;
+            }
+            self.master = Some(a.src);
+            let at = self.master_down_at(now);
+            self.arm(TimerKind::MasterDown, at, out);
+        }
+        // Otherwise the lower priority is discarded and the down timer preempts by running out.
+    }
+
+    /// RFC 5798 §6.4.3 (Master), with keepalived's answers to lower priorities (§2.6).
+    fn master_rx(&mut self, now: Instant, a: &Advert, out: &mut Actions) {
+        if a.priority == 0 {
+            // Another router resigned the VRID we hold: re-assert at once and restart the timer.
+            let p = self.priority;
+            self.send_advert(p, out);
+            self.advert_epoch = now;
+            self.arm(TimerKind::Advert, now + self.params.advert_int, out);
+            return;
+        }
+        let higher = a.priority > self.priority
+            || (a.priority == self.priority
+                && self.params.primary.is_none_or(|ours| addr_gt(a.src, ours)));
+        if higher && self.priority != OWNER {
+            if self.params.higher_prio_send_advert {
+                let p = self.priority;
+                self.send_advert(p, out);
+            }
+            if self.params.version == 3 {
+                self.master_adver_int = a.interval;
+            }
+            self.master = Some(a.src);
+            self.become_backup(now, out);
+            return;
+        }
+        // A lower priority (or an equal one from a lower address) thinks it is master:
+        // force a new election by advertising now (keepalived "forcing new election").
+        if !self.params.lower_prio_no_advert {
+            let p = self.priority;
+            self.send_advert(p, out);
+        }
+        if self.params.garp.lower_prio_repeat > 0 {
+            out.push(
+                self.id,
+                Action::SendGarp {
+                    count: self.params.garp.lower_prio_repeat,
+                },
+            );
+        }
+        out.push(self.id, Action::NotifyRxLowerPriority);
+    }
+
+    pub fn handle_timer(&mut self, now: Instant, kind: TimerKind, out: &mut Actions) {
+        // A stale expiry (cancelled or re-armed since) is ignored.
+        match self.deadline(kind) {
+            Some(at) if at <= now => {}
+            _ => return,
+        }
+        if let Some(d) = self.deadlines.get_mut(kind.index()) {
+            *d = None;
+        }
+        match (kind, self.state) {
+            (TimerKind::Startup, State::Init) => self.start(now, out),
+            (TimerKind::MasterDown, State::Backup) => self.become_master(now, out),
+            (TimerKind::Advert, State::Master) => {
+                let p = self.priority;
+                self.send_advert(p, out);
+                // The next slot after `now` on the grid epoch + n·interval: late wake-ups do not
+                // push later adverts back, and a long stall sends one advert, not a burst.
+                let int = self.params.advert_int.as_micros().max(1);
+                let n = now.since(self.advert_epoch).as_micros() / int + 1;
+                let at = self.advert_epoch + Duration::from_micros(n.saturating_mul(int));
+                self.arm(TimerKind::Advert, at, out);
+            }
+            (TimerKind::Garp, State::Master) => self.garp_fire(now, out),
+            _ => {}
+        }
+    }
+
+    fn garp_fire(&mut self, now: Instant, out: &mut Actions) {
+        let g = self.params.garp;
+        let count = match self.garp_phase {
+            GarpPhase::Second => g.master_repeat,
+            GarpPhase::Refresh => g.refresh_repeat,
+        };
+        out.push(self.id, Action::SendGarp { count });
+        if !g.refresh.is_zero() {
+            self.garp_phase = GarpPhase::Refresh;
+            self.arm(TimerKind::Garp, now + g.refresh, out);
+        }
+    }
+
+    /// RFC 5798 §6.4.2 "transition to Master": advertise, take the addresses, announce them.
+    fn become_master(&mut self, now: Instant, out: &mut Actions) {
+        self.cancel(TimerKind::MasterDown, out);
+        self.state = State::Master;
+        self.master = self.params.primary;
+        self.preempt_until = None;
+        self.master_adver_int = self.params.advert_int;
+        self.stats.became_master += 1;
+        let p = self.priority;
+        self.send_advert(p, out);
+        out.push(self.id, Action::AddVips);
+        let g = self.params.garp;
+        if g.master_repeat > 0 {
+            out.push(
+                self.id,
+                Action::SendGarp {
+                    count: g.master_repeat,
+                },
+            );
+        }
+        if !g.master_delay.is_zero() {
+            self.garp_phase = GarpPhase::Second;
+            self.arm(TimerKind::Garp, now + g.master_delay, out);
+        } else if !g.refresh.is_zero() {
+            self.garp_phase = GarpPhase::Refresh;
+            self.arm(TimerKind::Garp, now + g.refresh, out);
+        }
+        self.advert_epoch = now;
+        self.arm(TimerKind::Advert, now + self.params.advert_int, out);
+        self.notify(out);
+    }
+
+    fn leave_master(&mut self, out: &mut Actions) {
+        if self.state == State::Master {
+            self.stats.released_master += 1;
+            out.push(self.id, Action::RemoveVips);
+        }
+        self.cancel(TimerKind::Advert, out);
+        self.cancel(TimerKind::Garp, out);
+    }
+
+    fn become_backup(&mut self, now: Instant, out: &mut Actions) {
+        self.leave_master(out);
+        self.state = State::Backup;
+        self.preempt_until = None;
+        let at = self.master_down_at(now);
+        self.arm(TimerKind::MasterDown, at, out);
+        self.notify(out);
+    }
+
+    /// keepalived-semantics §2.8: a master going to FAULT first resigns with priority 0.
+    fn become_fault(&mut self, _now: Instant, out: &mut Actions) {
+        if self.state == State::Master {
+            self.send_advert(0, out);
+        }
+        self.leave_master(out);
+        self.cancel(TimerKind::MasterDown, out);
+        self.cancel(TimerKind::Startup, out);
+        self.state = State::Fault;
+        self.master = None;
+        self.notify(out);
+    }
+
+    /// SIGTERM: a master resigns with a priority-0 advert, then releases its addresses (§2.8).
+    pub fn shutdown(&mut self, now: Instant, out: &mut Actions) {
+        if self.state == State::Stop {
+            return;
+        }
+        if self.state == State::Master {
+            self.send_advert(0, out);
+        }
+        self.leave_master(out);
+        self.cancel(TimerKind::MasterDown, out);
+        self.cancel(TimerKind::Startup, out);
+        let _ = now;
+        self.state = State::Stop;
+        self.notify(out);
+    }
+
+    /// The instance's own interface went down or came up.
+    pub fn set_link(&mut self, now: Instant, up: bool, out: &mut Actions) {
+        self.link_up = up;
+        self.reevaluate(now, out);
+    }
+
+    /// Tracker `index` reported `value` (1/0 for scripts and interfaces, the number for files).
+    pub fn set_tracker(&mut self, now: Instant, index: usize, value: i64, out: &mut Actions) {
+        if let Some(t) = self.trackers.get_mut(index) {
+            t.value = value;
+            t.known = true;
+        }
+        self.reevaluate(now, out);
+    }
+
+    fn reevaluate(&mut self, now: Instant, out: &mut Actions) {
+        let (old_p, old_fault) = (self.priority, self.fault);
+        self.recompute();
+        match self.state {
+            State::Init | State::Stop => {}
+            State::Fault if !self.fault => {
+                if self.params.base_priority == OWNER {
+                    self.become_master(now, out);
+                } else {
+                    self.become_backup(now, out);
+                }
+            }
+            State::Fault => {}
+            State::Master | State::Backup if self.fault && !old_fault => {
+                self.become_fault(now, out)
+            }
+            State::Backup if self.priority != old_p => {
+                // keepalived shifts the running down timer by the change in Skew_Time (§2.4).
+                if let Some(at) = self.deadline(TimerKind::MasterDown) {
+                    let old_skew = skew(&self.params, self.master_adver_int, old_p);
+                    let new_skew = skew(&self.params, self.master_adver_int, self.priority);
+                    let base = Instant(at.0.saturating_sub(old_skew.as_micros()));
+                    self.arm(TimerKind::MasterDown, base + new_skew, out);
+                }
+            }
+            State::Master if self.priority != old_p => {
+                // Tell the backups now, so a higher one can preempt without waiting an interval.
+                let p = self.priority;
+                self.send_advert(p, out);
+            }
+            _ => {}
+        }
+    }
+
+    /// Moves the instance to `target` because its sync group did (keepalived-semantics §1.5).
+    pub fn force(&mut self, now: Instant, target: State, out: &mut Actions) {
+        match (self.state, target) {
+            (State::Backup, State::Master) => self.become_master(now, out),
+            (State::Master, State::Backup) => self.become_backup(now, out),
+            (State::Fault, State::Backup) if !self.fault => self.become_backup(now, out),
+            (State::Master | State::Backup, State::Fault) => self.become_fault(now, out),
+            _ => {}
+        }
+    }
+
+    /// True when the instance's own trackers and link say FAULT.
+    pub fn is_faulty(&self) -> bool {
+        self.fault
+    }
+}
+
+/// Address order for the equal-priority tie-break (RFC 5798 §6.4.3: the higher primary IP wins).
+fn addr_gt(a: IpAddr, b: IpAddr) -> bool {
+    match (a, b) {
+        (IpAddr::V4(x), IpAddr::V4(y)) => x > y,
+        (IpAddr::V6(x), IpAddr::V6(y)) => x > y,
+        (IpAddr::V6(_), IpAddr::V4(_)) => true,
+        (IpAddr::V4(_), IpAddr::V6(_)) => false,
+    }
+}

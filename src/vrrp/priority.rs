@@ -1,0 +1,204 @@
+//! Effective priority from trackers (keepalived-semantics §2.3, §2.4).
+//!
+//! - weight 0: a failed tracker puts the instance in FAULT (`reverse`: a good one does);
+//! - weight W > 0: +W while good; W < 0: −|W| while failed (`reverse` swaps good and failed);
+//! - a track_file adds value × weight; with weight 0 a non-zero value means FAULT;
+//! - the sum is clamped to 1..254 and below −253 means FAULT;
+//! - the address owner (255) never changes, and trackers never raise anyone to 255.
+
+use crate::vrrp::params::Params;
+
+/// The configured priority of the address owner (RFC 5798 §5.2.4).
+pub const OWNER: u8 = 255;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrackerKind {
+    /// vrrp_script or track_interface: good or failed.
+    Binary,
+    /// track_file: an integer read from a file.
+    Value,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tracker {
+    pub kind: TrackerKind,
+    pub weight: i32,
+    pub reverse: bool,
+    /// Binary: 1 = good, 0 = failed. Value: the file's number.
+    pub value: i64,
+    /// A result has arrived (a script that has not run yet is not known).
+    pub known: bool,
+}
+
+impl Tracker {
+    pub fn binary(weight: i32, reverse: bool) -> Tracker {
+        Tracker {
+            kind: TrackerKind::Binary,
+            weight,
+            reverse,
+            value: 1,
+            known: false,
+        }
+    }
+    pub fn file(weight: i32, reverse: bool) -> Tracker {
+        Tracker {
+            kind: TrackerKind::Value,
+            weight,
+            reverse,
+            value: 0,
+            known: false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effective {
+    Priority(u8),
+    Fault,
+}
+
+/// The effective priority of an instance whose configured priority is `base`. Sync-group members
+/// ignore non-zero weights (keepalived-semantics §1.5), unless `group_weights` is set.
+pub fn effective(base: u8, trackers: &[Tracker], in_group: bool) -> Effective {
+    let mut sum: i64 = 0;
+    for t in trackers {
+        match t.kind {
+            TrackerKind::Binary => {
+                // Before its first result a weighted tracker counts as its initial value (good,
+                // unless `init_fail`); a weight-0 one keeps the instance in FAULT (§2.3).
+                let good = (t.value != 0) != t.reverse;
+                if t.weight == 0 {
+                    if !t.known || !good {
+                        return Effective::Fault;
+                    }
+                } else if (t.weight > 0 && good) || (t.weight < 0 && !good) {
+                    sum += i64::from(t.weight);
+                }
+            }
+            TrackerKind::Value => {
+                let v = if t.reverse { -t.value } else { t.value };
+                if t.weight == 0 {
+                    if t.value != 0 {
+                        return Effective::Fault;
+                    }
+                } else {
+                    sum = sum.saturating_add(v.saturating_mul(i64::from(t.weight)));
+                }
+            }
+        }
+    }
+    if sum < -253 {
+        return Effective::Fault;
+    }
+    if base == OWNER || in_group {
+        return Effective::Priority(base);
+    }
+    let p = (i64::from(base) + sum).clamp(1, 254);
+    Effective::Priority(p as u8)
+}
+
+/// Skew_Time for priority `p` (RFC 3768 §6.1: (256 − p) / 256 s; RFC 5798 §6.1:
+/// (256 − p) × Master_Adver_Interval / 256).
+pub fn skew(params: &Params, interval: crate::time::Duration, p: u8) -> crate::time::Duration {
+    let p = u64::from(p);
+    let base = if params.version == 3 {
+        interval.as_micros()
+    } else {
+        1_000_000
+    };
+    crate::time::Duration::from_micros((256 - p) * base / 256)
+}
+
+/// Master_Down_Interval = down_timer_adverts × Master_Adver_Interval + Skew_Time.
+pub fn master_down(
+    params: &Params,
+    interval: crate::time::Duration,
+    p: u8,
+) -> crate::time::Duration {
+    interval.saturating_mul(u64::from(params.down_timer_adverts)) + skew(params, interval, p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known(mut t: Tracker, v: i64) -> Tracker {
+        t.known = true;
+        t.value = v;
+        t
+    }
+
+    #[test]
+    fn weights_add_and_clamp() {
+        let up = known(Tracker::binary(10, false), 1);
+        let down = known(Tracker::binary(-30, false), 0);
+        assert_eq!(effective(100, &[up, down], false), Effective::Priority(80));
+        assert_eq!(
+            effective(250, &[up], false),
+            Effective::Priority(254),
+            "never raised to 255"
+        );
+        assert_eq!(effective(20, &[down], false), Effective::Priority(1));
+        assert_eq!(
+            effective(255, &[down], false),
+            Effective::Priority(255),
+            "the owner never changes"
+        );
+        assert_eq!(
+            effective(100, &[down], true),
+            Effective::Priority(100),
+            "sync-group members ignore weights"
+        );
+    }
+
+    #[test]
+    fn weight_zero_faults_and_reverse_inverts() {
+        let w0 = Tracker::binary(0, false);
+        assert_eq!(
+            effective(100, &[w0], false),
+            Effective::Fault,
+            "no result yet"
+        );
+        assert_eq!(
+            effective(100, &[known(w0, 1)], false),
+            Effective::Priority(100)
+        );
+        assert_eq!(effective(100, &[known(w0, 0)], false), Effective::Fault);
+        assert_eq!(
+            effective(255, &[known(w0, 0)], false),
+            Effective::Fault,
+            "weight 0 faults even the owner"
+        );
+        let rev = known(Tracker::binary(0, true), 1);
+        assert_eq!(effective(100, &[rev], false), Effective::Fault);
+        let rev_up = known(Tracker::binary(-20, true), 1);
+        assert_eq!(effective(100, &[rev_up], false), Effective::Priority(80));
+    }
+
+    #[test]
+    fn track_file_values() {
+        let f = known(Tracker::file(5, false), -3);
+        assert_eq!(effective(100, &[f], false), Effective::Priority(85));
+        assert_eq!(
+            effective(100, &[known(Tracker::file(0, false), 2)], false),
+            Effective::Fault
+        );
+        assert_eq!(
+            effective(100, &[known(Tracker::file(1, false), -254)], false),
+            Effective::Fault
+        );
+    }
+
+    #[test]
+    fn rfc_timers() {
+        let ip = "192.0.2.1".parse().unwrap();
+        let p = Params::simple(1, 100, ip);
+        let s = crate::time::Duration::from_secs(1);
+        assert_eq!(skew(&p, s, 100).as_micros(), 609_375);
+        assert_eq!(master_down(&p, s, 100).as_micros(), 3_609_375);
+        let mut p3 = p.clone();
+        p3.version = 3;
+        let i = crate::time::Duration::from_millis(100);
+        assert_eq!(skew(&p3, i, 200).as_micros(), 21_875);
+    }
+}

@@ -1,0 +1,248 @@
+//! All the instances of one router, and the sync-group rules between them
+//! (keepalived-semantics §1.5): members move together, a member's FAULT faults the group, and the
+//! group is notified when its state changes.
+
+use crate::time::Instant;
+
+use super::actions::{Action, Actions, State, TimerKind};
+use super::advert::Advert;
+use super::instance::{Drop, Instance};
+
+#[derive(Debug)]
+struct Group {
+    members: Vec<u16>,
+    state: State,
+}
+
+#[derive(Debug, Default)]
+pub struct Router {
+    pub instances: Vec<Instance>,
+    groups: Vec<Group>,
+    /// For each instance, the index of its sync group.
+    group_of: Vec<Option<u16>>,
+}
+
+impl Router {
+    /// `groups` lists the member indices of each sync group (an instance in at most one).
+    pub fn new(instances: Vec<Instance>, groups: Vec<Vec<u16>>) -> Router {
+        let mut group_of = vec![None; instances.len()];
+        for (g, members) in groups.iter().enumerate() {
+            for &m in members {
+                if let Some(slot) = group_of.get_mut(usize::from(m)) {
+                    *slot = Some(g as u16);
+                }
+            }
+        }
+        let groups = groups
+            .into_iter()
+            .map(|members| Group {
+                members,
+                state: State::Init,
+            })
+            .collect();
+        Router {
+            instances,
+            groups,
+            group_of,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.instances.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.instances.is_empty()
+    }
+
+    /// Starts instance `index`. The driver starts them one by one and carries out each one's
+    /// actions before the next, so the action buffer stays small whatever the instance count.
+    pub fn start_instance(&mut self, now: Instant, index: usize, out: &mut Actions) {
+        self.with(index, now, out, |inst, now, out| inst.start(now, out));
+    }
+
+    /// Stops instance `index` (SIGTERM): a master resigns with priority 0 first.
+    pub fn shutdown_instance(&mut self, now: Instant, index: usize, out: &mut Actions) {
+        if let Some(inst) = self.instances.get_mut(index) {
+            inst.shutdown(now, out);
+        }
+    }
+
+    /// After every instance is stopped: the groups' STOP notifies.
+    pub fn shutdown_groups(&mut self, out: &mut Actions) {
+        for (g, group) in self.groups.iter_mut().enumerate() {
+            group.state = State::Stop;
+            if let Some(&first) = group.members.first() {
+                out.push(
+                    first,
+                    Action::NotifyGroup {
+                        group: g as u16,
+                        state: State::Stop,
+                    },
+                );
+            }
+        }
+    }
+
+    pub fn handle_advert(
+        &mut self,
+        now: Instant,
+        index: usize,
+        a: &Advert,
+        out: &mut Actions,
+    ) -> Result<(), Drop> {
+        let mut r = Ok(());
+        self.with(index, now, out, |inst, now, out| {
+            r = inst.handle_advert(now, a, out)
+        });
+        r
+    }
+
+    pub fn handle_timer(&mut self, now: Instant, index: usize, kind: TimerKind, out: &mut Actions) {
+        self.with(index, now, out, |inst, now, out| {
+            inst.handle_timer(now, kind, out)
+        });
+    }
+
+    pub fn set_link(&mut self, now: Instant, index: usize, up: bool, out: &mut Actions) {
+        self.with(index, now, out, |inst, now, out| {
+            inst.set_link(now, up, out)
+        });
+    }
+
+    pub fn set_tracker(
+        &mut self,
+        now: Instant,
+        index: usize,
+        tracker: usize,
+        value: i64,
+        out: &mut Actions,
+    ) {
+        self.with(index, now, out, |inst, now, out| {
+            inst.set_tracker(now, tracker, value, out)
+        });
+    }
+
+    /// The earliest deadline of any instance: what the executor sleeps until.
+    pub fn next_deadline(&self) -> Option<(Instant, usize, TimerKind)> {
+        let kinds = [
+            TimerKind::Advert,
+            TimerKind::MasterDown,
+            TimerKind::Garp,
+            TimerKind::Startup,
+        ];
+        let mut best: Option<(Instant, usize, TimerKind)> = None;
+        for (i, inst) in self.instances.iter().enumerate() {
+            for k in kinds {
+                if let Some(at) = inst.deadline(k) {
+                    if best.is_none_or(|(b, _, _)| at < b) {
+                        best = Some((at, i, k));
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    /// Runs `f` on instance `index`, then applies the sync-group rules to what changed.
+    fn with(
+        &mut self,
+        index: usize,
+        now: Instant,
+        out: &mut Actions,
+        f: impl FnOnce(&mut Instance, Instant, &mut Actions),
+    ) {
+        let Some(inst) = self.instances.get_mut(index) else {
+            return;
+        };
+        let before = inst.state();
+        f(inst, now, out);
+        let after = inst.state();
+        if before != after {
+            self.sync(index, before, after, now, out);
+        }
+    }
+
+    fn sync(&mut self, index: usize, before: State, after: State, now: Instant, out: &mut Actions) {
+        let Some(g) = self.group_of.get(index).copied().flatten() else {
+            return;
+        };
+        let Some(group) = self.groups.get(usize::from(g)) else {
+            return;
+        };
+        let members: &[u16] = &group.members;
+        // A member that recovers while another is still faulty stays with the group in FAULT.
+        let other_faulty = members.iter().any(|&m| {
+            usize::from(m) != index
+                && self
+                    .instances
+                    .get(usize::from(m))
+                    .is_some_and(|i| i.is_faulty())
+        });
+        let target = match (before, after) {
+            (_, State::Fault) => Some(State::Fault),
+            (State::Fault, State::Backup | State::Master) if other_faulty => {
+                if let Some(inst) = self.instances.get_mut(index) {
+                    inst.force(now, State::Fault, out);
+                }
+                None
+            }
+            (State::Fault, State::Backup | State::Master) => Some(State::Backup),
+            (_, State::Master) => Some(State::Master),
+            (State::Master, State::Backup) => Some(State::Backup),
+            _ => None,
+        };
+        if let Some(target) = target {
+            for k in 0..members.len() {
+                let Some(&m) = self
+                    .groups
+                    .get(usize::from(g))
+                    .and_then(|gr| gr.members.get(k))
+                else {
+                    continue;
+                };
+                if usize::from(m) != index {
+                    if let Some(inst) = self.instances.get_mut(usize::from(m)) {
+                        inst.force(now, target, out);
+                    }
+                }
+            }
+        }
+        self.update_group_state(g, out);
+    }
+
+    /// The group is FAULT if any member is, MASTER when all are, BACKUP otherwise.
+    fn update_group_state(&mut self, g: u16, out: &mut Actions) {
+        let Some(group) = self.groups.get_mut(usize::from(g)) else {
+            return;
+        };
+        let states = group
+            .members
+            .iter()
+            .filter_map(|&m| self.instances.get(usize::from(m)).map(|i| i.state()));
+        let mut any_fault = false;
+        let mut all_master = true;
+        let mut any = false;
+        for s in states {
+            any = true;
+            any_fault |= s == State::Fault;
+            all_master &= s == State::Master;
+        }
+        let state = match (any, any_fault, all_master) {
+            (false, _, _) => return,
+            (_, true, _) => State::Fault,
+            (_, _, true) => State::Master,
+            _ => State::Backup,
+        };
+        if state != group.state {
+            group.state = state;
+            if let Some(&first) = group.members.first() {
+                out.push(first, Action::NotifyGroup { group: g, state });
+            }
+        }
+    }
+
+    pub fn group_state(&self, g: usize) -> Option<State> {
+        self.groups.get(g).map(|gr| gr.state)
+    }
+}

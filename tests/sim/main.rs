@@ -1,0 +1,6 @@
+//! The VRRP core on a simulated LAN with a virtual clock: elections, failover, preemption,
+//! trackers, sync groups, partitions, loss and the start-up race. Deterministic and fast.
+
+mod lan;
+mod scale;
+mod scenarios;
