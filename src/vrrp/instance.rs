@@ -170,14 +170,16 @@ impl Instance {
     /// owner becomes MASTER at once; `state MASTER` waits one advert interval plus the smallest
     /// skew; everyone else the full Master_Down_Interval.
     pub fn start(&mut self, now: Instant, out: &mut Actions) {
-        if !self.params.startup_delay.is_zero()
-            && self.state == State::Init
-            && self.deadline(TimerKind::Startup).is_none()
-        {
+        if !self.params.startup_delay.is_zero() && self.state == State::Init {
+            // `vrrp_startup_delay`: hold everything, then begin (keepalived-semantics §2.5).
             let at = now + self.params.startup_delay;
             self.arm(TimerKind::Startup, at, out);
             return;
         }
+        self.begin(now, out);
+    }
+
+    fn begin(&mut self, now: Instant, out: &mut Actions) {
         self.recompute();
         if self.fault {
             self.become_fault(now, out);
@@ -360,7 +362,7 @@ impl Instance {
             *d = None;
         }
         match (kind, self.state) {
-            (TimerKind::Startup, State::Init) => self.start(now, out),
+            (TimerKind::Startup, State::Init) => self.begin(now, out),
             (TimerKind::MasterDown, State::Backup) => self.become_master(now, out),
             (TimerKind::Advert, State::Master) => {
                 let p = self.priority;

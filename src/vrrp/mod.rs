@@ -14,3 +14,5 @@ pub use advert::{Advert, AuthData};
 pub use instance::{Drop, Instance, Stats};
 pub use params::Params;
 pub use router::Router;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,301 @@
+//! Receive rules and transitions of one instance, event by event.
+
+use std::net::IpAddr;
+
+use crate::time::{Duration, Instant};
+
+use super::actions::{Action, Actions, State, TimerKind, ACTIONS_CAPACITY};
+use super::advert::{Advert, AuthData};
+use super::instance::{Drop, Instance};
+use super::params::Params;
+use super::priority::Tracker;
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn advert(src: &str, priority: u8) -> Advert {
+    Advert {
+        src: ip(src),
+        version: 2,
+        vrid: 51,
+        priority,
+        interval: Duration::from_secs(1),
+        ttl: 255,
+        unicast: false,
+        auth: AuthData::None,
+        addr_count: 1,
+    }
+}
+
+fn started(priority: u8) -> (Instance, Actions) {
+    let mut i = Instance::new(
+        0,
+        Params::simple(51, priority, ip("192.0.2.1")),
+        Vec::new(),
+        false,
+    );
+    let mut out = Actions::default();
+    i.start(Instant::ZERO, &mut out);
+    (i, out)
+}
+
+fn actions(out: &mut Actions) -> Vec<Action> {
+    out.drain().map(|(_, a)| a).collect()
+}
+
+#[test]
+fn start_as_backup_clears_leftover_addresses_and_arms_master_down() {
+    let (i, mut out) = started(100);
+    assert_eq!(i.state(), State::Backup);
+    let a = actions(&mut out);
+    assert_eq!(a[0], Action::RemoveVips);
+    assert!(a.contains(&Action::ArmTimer {
+        kind: TimerKind::MasterDown,
+        at: Instant(3_609_375)
+    }));
+    assert!(a.contains(&Action::Notify {
+        state: State::Backup,
+        priority: 100
+    }));
+}
+
+#[test]
+fn receive_checks_drop_and_count() {
+    let (mut i, mut out) = started(100);
+    out.clear();
+    let mut a = advert("192.0.2.2", 150);
+    a.ttl = 254;
+    assert_eq!(
+        i.handle_advert(Instant(10), &a, &mut out),
+        Err(Drop::Ttl),
+        "RFC 5798 §7.1: multicast TTL must be 255"
+    );
+    let mut a = advert("192.0.2.2", 150);
+    a.auth = AuthData::Pass(*b"secret\0\0");
+    assert_eq!(i.handle_advert(Instant(10), &a, &mut out), Err(Drop::Auth));
+    let mut a = advert("192.0.2.2", 150);
+    a.interval = Duration::from_secs(2);
+    assert_eq!(
+        i.handle_advert(Instant(10), &a, &mut out),
+        Err(Drop::Interval),
+        "RFC 3768 §7.1"
+    );
+    let mut a = advert("192.0.2.2", 150);
+    a.version = 3;
+    assert_eq!(
+        i.handle_advert(Instant(10), &a, &mut out),
+        Err(Drop::Mismatch)
+    );
+    assert_eq!(
+        i.handle_advert(Instant(10), &advert("192.0.2.1", 150), &mut out),
+        Err(Drop::Own)
+    );
+    let s = i.stats;
+    assert_eq!(
+        (
+            s.dropped_ttl,
+            s.dropped_auth,
+            s.dropped_interval,
+            s.dropped_other,
+            s.adverts_rx
+        ),
+        (1, 1, 1, 2, 0)
+    );
+    assert!(out.is_empty(), "a dropped advert changes nothing");
+}
+
+#[test]
+fn pass_authentication_must_match() {
+    let mut p = Params::simple(51, 100, ip("192.0.2.1"));
+    p.auth = Some(*b"s3cret\0\0");
+    let mut i = Instance::new(0, p, Vec::new(), false);
+    let mut out = Actions::default();
+    i.start(Instant::ZERO, &mut out);
+    let mut a = advert("192.0.2.2", 150);
+    assert_eq!(
+        i.handle_advert(Instant(5), &a, &mut out),
+        Err(Drop::Auth),
+        "no auth where PASS is configured"
+    );
+    a.auth = AuthData::Pass(*b"s3cret\0\0");
+    assert_eq!(i.handle_advert(Instant(5), &a, &mut out), Ok(()));
+}
+
+#[test]
+fn unicast_source_and_ttl_window() {
+    let mut p = Params::simple(51, 100, ip("192.0.2.1"));
+    p.unicast_peers = vec![(ip("192.0.2.2"), Some(250), None)];
+    p.check_unicast_src = true;
+    let mut i = Instance::new(0, p, Vec::new(), false);
+    let mut out = Actions::default();
+    i.start(Instant::ZERO, &mut out);
+    let mut a = advert("192.0.2.9", 150);
+    a.unicast = true;
+    assert_eq!(i.handle_advert(Instant(5), &a, &mut out), Err(Drop::Source));
+    let mut a = advert("192.0.2.2", 150);
+    a.unicast = true;
+    a.ttl = 64;
+    assert_eq!(
+        i.handle_advert(Instant(5), &a, &mut out),
+        Err(Drop::Ttl),
+        "below the peer's min_ttl"
+    );
+    a.ttl = 253;
+    assert_eq!(
+        i.handle_advert(Instant(5), &a, &mut out),
+        Ok(()),
+        "unicast is not held to TTL 255"
+    );
+}
+
+#[test]
+fn backup_accepts_equal_or_higher_and_resets_its_timer() {
+    let (mut i, mut out) = started(100);
+    out.clear();
+    i.handle_advert(Instant(1_000_000), &advert("192.0.2.2", 100), &mut out)
+        .unwrap();
+    assert_eq!(
+        i.deadline(TimerKind::MasterDown),
+        Some(Instant(1_000_000 + 3_609_375))
+    );
+    // Lower priority with preempt: discarded, the timer keeps running.
+    i.handle_advert(Instant(2_000_000), &advert("192.0.2.2", 50), &mut out)
+        .unwrap();
+    assert_eq!(
+        i.deadline(TimerKind::MasterDown),
+        Some(Instant(1_000_000 + 3_609_375))
+    );
+    // Priority 0: take over after Skew_Time (RFC 5798 §6.4.2).
+    i.handle_advert(Instant(3_000_000), &advert("192.0.2.2", 0), &mut out)
+        .unwrap();
+    assert_eq!(
+        i.deadline(TimerKind::MasterDown),
+        Some(Instant(3_000_000 + 609_375))
+    );
+    assert_eq!(i.stats.priority_zero_rx, 1);
+}
+
+#[test]
+fn master_answers_priority_zero_lower_and_higher() {
+    let (mut m, mut out) = started(255);
+    assert_eq!(m.state(), State::Master);
+    out.clear();
+    // Priority 0 from another router: advertise at once and restart the interval.
+    m.handle_advert(Instant(500_000), &advert("192.0.2.2", 0), &mut out)
+        .unwrap();
+    assert_eq!(
+        actions(&mut out),
+        vec![
+            Action::SendAdvert { priority: 255 },
+            Action::ArmTimer {
+                kind: TimerKind::Advert,
+                at: Instant(1_500_000)
+            }
+        ]
+    );
+    // A lower priority: force a new election (re-advert), GARP burst, MASTER_RX_LOWER_PRI.
+    m.handle_advert(Instant(600_000), &advert("192.0.2.2", 100), &mut out)
+        .unwrap();
+    assert_eq!(
+        actions(&mut out),
+        vec![
+            Action::SendAdvert { priority: 255 },
+            Action::SendGarp { count: 5 },
+            Action::NotifyRxLowerPriority
+        ]
+    );
+
+    let mut p = Params::simple(51, 100, ip("192.0.2.1"));
+    p.start_as_master = true;
+    p.higher_prio_send_advert = true;
+    let mut m = Instance::new(0, p, Vec::new(), false);
+    m.start(Instant::ZERO, &mut out);
+    m.handle_timer(Instant(1_003_906), TimerKind::MasterDown, &mut out);
+    assert_eq!(
+        m.state(),
+        State::Master,
+        "state MASTER waits one interval plus the smallest skew"
+    );
+    out.clear();
+    // Equal priority from a higher address: yield (RFC 5798 §6.4.3), announcing ourselves first.
+    m.handle_advert(Instant(1_100_000), &advert("192.0.2.9", 100), &mut out)
+        .unwrap();
+    let a = actions(&mut out);
+    assert_eq!(m.state(), State::Backup);
+    assert_eq!(a[0], Action::SendAdvert { priority: 100 });
+    assert!(a.contains(&Action::RemoveVips));
+    assert_eq!(m.stats.released_master, 1);
+}
+
+#[test]
+fn the_owner_never_yields_and_weights_never_touch_it() {
+    let mut m = Instance::new(
+        0,
+        Params::simple(51, 255, ip("192.0.2.1")),
+        vec![Tracker::binary(-50, false)],
+        false,
+    );
+    let mut out = Actions::default();
+    m.start(Instant::ZERO, &mut out);
+    m.set_tracker(Instant(1), 0, 0, &mut out);
+    assert_eq!(m.priority(), 255);
+    m.handle_advert(Instant(2), &advert("192.0.2.200", 255), &mut out)
+        .unwrap();
+    assert_eq!(m.state(), State::Master);
+}
+
+#[test]
+fn priority_change_in_backup_shifts_the_down_timer_by_the_skew_change() {
+    let mut b = Instance::new(
+        0,
+        Params::simple(51, 100, ip("192.0.2.1")),
+        vec![Tracker::binary(-50, false)],
+        false,
+    );
+    let mut out = Actions::default();
+    b.start(Instant::ZERO, &mut out);
+    b.set_tracker(Instant(10), 0, 0, &mut out);
+    assert_eq!(b.priority(), 50);
+    // 3 s + (256 - 50)/256 s instead of 3 s + (256 - 100)/256 s.
+    assert_eq!(
+        b.deadline(TimerKind::MasterDown),
+        Some(Instant(3_000_000 + 804_687))
+    );
+}
+
+#[test]
+fn startup_delay_holds_the_instance() {
+    let mut p = Params::simple(51, 255, ip("192.0.2.1"));
+    p.startup_delay = Duration::from_secs(10);
+    let mut i = Instance::new(0, p, Vec::new(), false);
+    let mut out = Actions::default();
+    i.start(Instant::ZERO, &mut out);
+    assert_eq!(i.state(), State::Init);
+    i.handle_timer(Instant(9_999_999), TimerKind::Startup, &mut out);
+    assert_eq!(i.state(), State::Init, "never before its deadline");
+    i.handle_timer(Instant(10_000_000), TimerKind::Startup, &mut out);
+    assert_eq!(i.state(), State::Master);
+}
+
+#[test]
+fn no_event_overflows_the_action_buffer() {
+    // The busiest events: an owner starting (advert, VIPs, GARP, three timers, notify) and a
+    // master faulting (priority 0, VIPs, cancels, notify). Each must leave room to spare.
+    let mut p = Params::simple(51, 255, ip("192.0.2.1"));
+    p.garp.refresh = Duration::from_secs(60);
+    let mut i = Instance::new(0, p, vec![Tracker::binary(0, false)], false);
+    let mut out = Actions::default();
+    i.set_tracker(Instant::ZERO, 0, 1, &mut out);
+    i.start(Instant::ZERO, &mut out);
+    let start = out.len();
+    out.clear();
+    i.set_tracker(Instant(5), 0, 0, &mut out);
+    assert_eq!(i.state(), State::Fault);
+    let fault = out.len();
+    assert!(
+        start.max(fault) * 2 <= ACTIONS_CAPACITY,
+        "start {start}, fault {fault}, capacity {ACTIONS_CAPACITY}"
+    );
+    assert_eq!(out.overflowed, 0);
+}
