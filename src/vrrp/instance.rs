@@ -531,6 +531,36 @@ impl Instance {
         }
     }
 
+    /// SIGHUP with an unchanged instance (same VRID, interface, family): take the new settings
+    /// without leaving the current state, so a reload never flaps an address
+    /// (keepalived-semantics §3.2). Tracker results carry over by position.
+    pub fn reconfigure(
+        &mut self,
+        now: Instant,
+        params: Params,
+        mut trackers: Vec<Tracker>,
+        out: &mut Actions,
+    ) {
+        for (new, old) in trackers.iter_mut().zip(&self.trackers) {
+            if new.kind == old.kind {
+                new.value = old.value;
+                new.known = old.known;
+            }
+        }
+        let interval_changed = params.advert_int != self.params.advert_int;
+        self.params = params;
+        self.trackers = trackers;
+        if self.params.version == 2 || self.state != State::Backup {
+            self.master_adver_int = self.params.advert_int;
+        }
+        if self.state == State::Master && interval_changed {
+            self.advert_epoch = now;
+            let at = now + self.params.advert_int;
+            self.arm(TimerKind::Advert, at, out);
+        }
+        self.reevaluate(now, out);
+    }
+
     /// True when the instance's own trackers and link say FAULT.
     pub fn is_faulty(&self) -> bool {
         self.fault

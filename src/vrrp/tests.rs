@@ -299,3 +299,30 @@ fn no_event_overflows_the_action_buffer() {
     );
     assert_eq!(out.overflowed, 0);
 }
+
+#[test]
+fn reload_keeps_the_state_and_applies_new_settings() {
+    let (mut m, mut out) = started(255);
+    out.clear();
+    // The owner becomes an ordinary 200 with a faster interval: still MASTER, no address change.
+    let mut p = Params::simple(51, 200, ip("192.0.2.1"));
+    p.advert_int = Duration::from_millis(500);
+    p.version = 3;
+    m.reconfigure(Instant(100), p, Vec::new(), &mut out);
+    let a = actions(&mut out);
+    assert_eq!(m.state(), State::Master);
+    assert_eq!(m.priority(), 200);
+    assert!(
+        !a.iter()
+            .any(|x| matches!(x, Action::RemoveVips | Action::AddVips)),
+        "{a:?}"
+    );
+    assert!(a.contains(&Action::ArmTimer {
+        kind: TimerKind::Advert,
+        at: Instant(500_100)
+    }));
+    assert!(
+        a.contains(&Action::SendAdvert { priority: 200 }),
+        "the new priority is announced at once"
+    );
+}
