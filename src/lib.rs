@@ -7,4 +7,5 @@ pub mod cli;
 pub mod config;
 pub mod sys;
 pub mod time;
+pub mod track;
 pub mod vrrp;
