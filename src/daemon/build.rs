@@ -1,0 +1,258 @@
+//! Configuration model → what runs: a `vrrp::Router` of instances with their trackers bound by
+//! name, and for each instance what the edge needs (addresses, routes, scripts, peers).
+//! Pure: the one machine fact it needs (an interface's primary address) is passed in.
+
+use std::net::IpAddr;
+
+use crate::config::model::net::{AddressSpec, RouteSpec, RuleSpec};
+use crate::config::model::vrrp::{Notify, TrackRef, Vmac};
+use crate::config::model::{Config, Script, VrrpInstance};
+use crate::time::Instant;
+use crate::track::script::ScriptTracker;
+use crate::vrrp::priority::Tracker;
+use crate::vrrp::{Instance, Params, Router};
+
+/// What the edge needs to carry out one instance's actions.
+#[derive(Clone, Debug)]
+pub struct InstanceEdge {
+    pub name: String,
+    pub interface: String,
+    pub vrid: u8,
+    pub ipv6: bool,
+    pub vips: Vec<AddressSpec>,
+    pub excluded_vips: Vec<AddressSpec>,
+    pub routes: Vec<RouteSpec>,
+    pub rules: Vec<RuleSpec>,
+    pub notify: Notify,
+    pub unicast_peers: Vec<IpAddr>,
+    pub source: Option<IpAddr>,
+    pub use_vmac: Option<Vmac>,
+    pub vmac_xmit_base: bool,
+    pub group: Option<usize>,
+}
+
+/// A vrrp_script that some instance tracks, and where its verdict goes.
+#[derive(Clone, Debug)]
+pub struct ScriptBinding {
+    pub name: String,
+    pub script: Option<Script>,
+    pub tracker: ScriptTracker,
+    /// (instance index, tracker index within the instance).
+    pub targets: Vec<(usize, usize)>,
+}
+
+/// An interface or file tracker and where its value goes.
+#[derive(Clone, Debug)]
+pub struct Binding {
+    pub name: String,
+    pub targets: Vec<(usize, usize)>,
+}
+
+#[derive(Debug)]
+pub struct GroupEdge {
+    pub name: String,
+    pub notify: Notify,
+}
+
+#[derive(Debug)]
+pub struct Runtime {
+    pub router: Router,
+    pub instances: Vec<InstanceEdge>,
+    pub scripts: Vec<ScriptBinding>,
+    pub interfaces: Vec<Binding>,
+    pub files: Vec<Binding>,
+    pub groups: Vec<GroupEdge>,
+}
+
+fn bind(list: &mut Vec<Binding>, name: &str, target: (usize, usize)) {
+    match list.iter_mut().find(|b| b.name == name) {
+        Some(b) => b.targets.push(target),
+        None => list.push(Binding {
+            name: name.into(),
+            targets: vec![target],
+        }),
+    }
+}
+
+/// Builds the runtime. `primary(interface, ipv6)` gives the interface's own address, which is
+/// the advert's source and the tie-break on equal priority (RFC 5798 §6.4.3).
+pub fn build(
+    cfg: &Config,
+    now: Instant,
+    primary: &dyn Fn(&str, bool) -> Option<IpAddr>,
+) -> Runtime {
+    let g = &cfg.global;
+    let group_of = |name: &str| {
+        cfg.sync_groups
+            .iter()
+            .position(|s| s.members.iter().any(|m| m == name))
+    };
+    let mut instances = Vec::with_capacity(cfg.instances.len());
+    let mut edges = Vec::with_capacity(cfg.instances.len());
+    let mut scripts: Vec<ScriptBinding> = Vec::new();
+    let mut interfaces: Vec<Binding> = Vec::new();
+    let mut files: Vec<Binding> = Vec::new();
+    for (idx, v) in cfg.instances.iter().enumerate() {
+        let group = group_of(&v.name);
+        let ifname = v.interface_name(g).to_string();
+        let ipv6 = v.is_ipv6();
+        let source = v
+            .unicast_src_ip
+            .or(v.mcast_src_ip)
+            .or_else(|| primary(&ifname, ipv6));
+        let params = Params::from_config(v, g, source);
+        let mut trackers = Vec::new();
+        // A sync group's trackers apply to every member (keepalived-semantics §1.5).
+        let group_refs = group.and_then(|gi| cfg.sync_groups.get(gi));
+        let script_refs = v.track_scripts.iter().chain(
+            group_refs
+                .map(|s| s.track_scripts.as_slice())
+                .unwrap_or(&[]),
+        );
+        for r in script_refs {
+            let Some(s) = cfg.script(&r.name) else {
+                continue;
+            };
+            let t = trackers.len();
+            let (weight, reverse) = weight_of(r, s.weight, s.weight_reverse);
+            let mut tr = Tracker::binary(weight, reverse);
+            if s.init_fail {
+                tr.value = 0;
+            }
+            trackers.push(tr);
+            match scripts.iter_mut().find(|b| b.name == s.name) {
+                Some(b) => b.targets.push((idx, t)),
+                None => scripts.push(ScriptBinding {
+                    name: s.name.clone(),
+                    script: s.script.clone(),
+                    tracker: ScriptTracker::new(s, now),
+                    targets: vec![(idx, t)],
+                }),
+            }
+        }
+        let iface_refs = v.track_interfaces.iter().chain(
+            group_refs
+                .map(|s| s.track_interfaces.as_slice())
+                .unwrap_or(&[]),
+        );
+        for r in iface_refs {
+            let (weight, reverse) = weight_of(r, 0, false);
+            bind(&mut interfaces, &r.name, (idx, trackers.len()));
+            trackers.push(Tracker::binary(weight, reverse));
+        }
+        let file_refs = v
+            .track_files
+            .iter()
+            .chain(group_refs.map(|s| s.track_files.as_slice()).unwrap_or(&[]));
+        for r in file_refs {
+            let Some(f) = cfg.track_files.iter().find(|f| f.name == r.name) else {
+                continue;
+            };
+            let (weight, reverse) = weight_of(r, f.weight, f.reverse);
+            bind(&mut files, &f.name, (idx, trackers.len()));
+            trackers.push(crate::vrrp::priority::Tracker::file(weight, reverse));
+        }
+        instances.push(Instance::new(idx as u16, params, trackers, group.is_some()));
+        edges.push(edge(v, ifname, ipv6, source, group));
+    }
+    let groups_members: Vec<Vec<u16>> = cfg
+        .sync_groups
+        .iter()
+        .map(|s| {
+            s.members
+                .iter()
+                .filter_map(|m| cfg.instances.iter().position(|i| &i.name == m))
+                .map(|i| i as u16)
+                .collect()
+        })
+        .collect();
+    let groups = cfg
+        .sync_groups
+        .iter()
+        .map(|s| GroupEdge {
+            name: s.name.clone(),
+            notify: s.notify.clone(),
+        })
+        .collect();
+    Runtime {
+        router: Router::new(instances, groups_members),
+        instances: edges,
+        scripts,
+        interfaces,
+        files,
+        groups,
+    }
+}
+
+/// A reference's own weight wins over the tracker's (keepalived-semantics §1.4).
+fn weight_of(r: &TrackRef, default: i32, default_reverse: bool) -> (i32, bool) {
+    match r.weight {
+        Some(w) => (w, r.reverse),
+        None => (default, default_reverse || r.reverse),
+    }
+}
+
+fn edge(
+    v: &VrrpInstance,
+    interface: String,
+    ipv6: bool,
+    source: Option<IpAddr>,
+    group: Option<usize>,
+) -> InstanceEdge {
+    InstanceEdge {
+        name: v.name.clone(),
+        interface,
+        vrid: v.vrid,
+        ipv6,
+        vips: v.vips.clone(),
+        excluded_vips: v.excluded_vips.clone(),
+        routes: v.routes.clone(),
+        rules: v.rules.clone(),
+        notify: v.notify.clone(),
+        unicast_peers: v.unicast_peers.iter().map(|p| p.addr).collect(),
+        source,
+        use_vmac: v.use_vmac.clone(),
+        vmac_xmit_base: v.vmac_xmit_base,
+        group,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{keepalived, LoadOptions};
+
+    #[test]
+    fn trackers_are_bound_by_name_with_reference_weights() {
+        let text = r#"
+vrrp_script chk { script "/bin/true"
+    weight -20 }
+vrrp_instance A { interface eth0
+    virtual_router_id 1
+    priority 100
+    track_script { chk }
+    track_interface { eth1 weight -30 }
+    virtual_ipaddress { 192.0.2.1 } }
+vrrp_instance B { interface eth0
+    virtual_router_id 2
+    track_script { chk weight 10 }
+    virtual_ipaddress { 192.0.2.2 } }
+vrrp_sync_group G { group { A B } }
+"#;
+        let l = keepalived::parse_text("/k.conf", text, &LoadOptions::default());
+        assert!(!l.diags.has_errors(), "{:?}", l.diags);
+        let rt = build(&l.config, Instant::ZERO, &|_, _| "192.0.2.10".parse().ok());
+        assert_eq!(rt.scripts.len(), 1);
+        assert_eq!(rt.scripts[0].targets, vec![(0, 0), (1, 0)]);
+        assert_eq!(rt.router.instances[0].trackers()[0].weight, -20);
+        assert_eq!(
+            rt.router.instances[1].trackers()[0].weight,
+            10,
+            "the reference's weight wins"
+        );
+        assert_eq!(rt.interfaces[0].name, "eth1");
+        assert_eq!(rt.interfaces[0].targets, vec![(0, 1)]);
+        assert_eq!(rt.instances[0].group, Some(0));
+        assert_eq!(rt.instances[1].source, "192.0.2.10".parse().ok());
+    }
+}

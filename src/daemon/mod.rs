@@ -1,0 +1,3 @@
+//! The daemon: wires the pure cores (vrrp, track) to the edge (sys) in one poll loop.
+
+pub mod build;
