@@ -24,7 +24,7 @@ export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS ?= $(LINK_FLAGS)
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS ?= $(LINK_FLAGS)
 
-.PHONY: all size aarch64 test fuzz demo clean
+.PHONY: all size aarch64 test bench fuzz demo clean
 
 all:
 	$(CARGO) build --release --target $(TARGET)
@@ -44,6 +44,10 @@ test:
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test
 	$(MAKE) size
+
+# Timer wheel cost per tick and per arm/cancel with 1 to 10,000 pending timers (prints a table).
+bench:
+	$(CARGO) bench --bench wheel
 
 # Not part of `test`: needs nightly and cargo-fuzz (`cargo install cargo-fuzz`) and a C++ compiler.
 fuzz:
