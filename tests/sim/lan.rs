@@ -5,9 +5,10 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::IpAddr;
 
-use kalive::time::{Duration, Instant};
+use kalive::time::{Duration, Instant, TimerId, TimerWheel};
+use kalive::vrrp::actions::TIMER_KINDS;
 use kalive::vrrp::priority::Tracker;
-use kalive::vrrp::{Action, Actions, Advert, AuthData, Instance, Params, Router, State};
+use kalive::vrrp::{Action, Actions, Advert, AuthData, Instance, Params, Router, State, TimerKind};
 
 /// What happened, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +56,9 @@ pub struct Node {
     pub segment: u8,
     /// Per instance: does this node hold the VIPs now?
     pub holds: Vec<bool>,
+    /// The node's timers, on the same wheel the daemon uses.
+    wheel: TimerWheel<(u16, TimerKind)>,
+    ids: Vec<[Option<TimerId>; TIMER_KINDS]>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -138,6 +142,8 @@ impl Lan {
             alive: false,
             segment: 0,
             holds: vec![false; n],
+            wheel: TimerWheel::with_capacity(n * TIMER_KINDS),
+            ids: vec![[None; TIMER_KINDS]; n],
         });
         self.nodes.len() - 1
     }
@@ -277,9 +283,27 @@ impl Lan {
                 Action::NotifyGroup { group, state } => {
                     self.trace.0.push((now, Ev::Group { node, group, state }))
                 }
-                Action::NotifyRxLowerPriority
-                | Action::ArmTimer { .. }
-                | Action::CancelTimer { .. } => {}
+                Action::ArmTimer { kind, at } => {
+                    let n = &mut self.nodes[node];
+                    let slot = &mut n.ids[usize::from(i)][kind.index()];
+                    match *slot {
+                        Some(id) if n.wheel.rearm(id, at) => {}
+                        _ => {
+                            *slot = Some(
+                                n.wheel
+                                    .arm(at, (i, kind))
+                                    .expect("wheel sized for every timer"),
+                            )
+                        }
+                    }
+                }
+                Action::CancelTimer { kind } => {
+                    let n = &mut self.nodes[node];
+                    if let Some(id) = n.ids[usize::from(i)][kind.index()].take() {
+                        n.wheel.cancel(id);
+                    }
+                }
+                Action::NotifyRxLowerPriority => {}
             }
         }
     }
@@ -364,15 +388,23 @@ impl Lan {
                 if !self.nodes[node].alive {
                     continue;
                 }
-                while let Some((dt, i, kind)) = self.nodes[node].router.next_deadline() {
-                    if dt > t {
-                        break;
-                    }
+                while let Some((_, (i, kind))) = self.nodes[node].wheel.poll_expired(t) {
+                    self.nodes[node].ids[usize::from(i)][kind.index()] = None;
                     let mut out = std::mem::take(&mut self.actions);
-                    self.nodes[node].router.handle_timer(t, i, kind, &mut out);
+                    self.nodes[node]
+                        .router
+                        .handle_timer(t, usize::from(i), kind, &mut out);
                     self.apply(node, &mut out);
                     self.actions = out;
                 }
+                // The wheel and the instances agree on what is due next, to the microsecond.
+                let n = &self.nodes[node];
+                assert_eq!(
+                    n.wheel.next_deadline(),
+                    n.router.next_deadline().map(|d| d.0),
+                    "wheel out of step on {}",
+                    n.name
+                );
             }
         }
         self.now = until;
