@@ -4,3 +4,4 @@ pub mod host;
 pub mod logger;
 pub mod probe;
 pub mod syslog;
+pub mod vrrp_socket;

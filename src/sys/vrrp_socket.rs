@@ -1,0 +1,280 @@
+//! The VRRP sockets: IP protocol 112, bound to one interface (keepalived-semantics §4.3, §4.4).
+//!
+//! - IPv4: a raw socket with IP_HDRINCL, so kalive writes the IP header keepalived writes (TOS
+//!   0xC0, TTL 255, no options); reads return the whole IP packet, so the TTL check needs no cmsg.
+//! - IPv6: a raw socket with the kernel computing the checksum (IPV6_CHECKSUM at offset 6), hop
+//!   limit 255, traffic class 0xC0; the received hop limit and destination come from cmsgs.
+//!
+//! Sockets are non-blocking: the poll loop reads them when they are readable.
+
+use std::io;
+use std::mem::MaybeUninit;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+
+use socket2::{Domain, InterfaceIndexOrAddress, MsgHdrMut, Protocol, SockAddr, Socket, Type};
+
+/// IANA protocol number of VRRP (RFC 5798 §5.1.1.4).
+pub const IPPROTO_VRRP: i32 = 112;
+/// The VRRP checksum field's offset in the VRRP header, for IPV6_CHECKSUM.
+const VRRP_CHECKSUM_OFFSET: libc::c_int = 6;
+
+/// One received packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received {
+    pub len: usize,
+    pub src: IpAddr,
+    /// IPv6 only (IPv4 callers read the TTL and destination from the IP header in the buffer).
+    pub hop_limit: Option<u8>,
+    pub dst: Option<IpAddr>,
+}
+
+pub struct VrrpSocket {
+    sock: Socket,
+    ipv6: bool,
+    ifindex: u32,
+}
+
+impl AsFd for VrrpSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.sock.as_fd()
+    }
+}
+
+fn setsockopt_int(
+    sock: &Socket,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> io::Result<()> {
+    // SAFETY: passes a pointer to a live c_int and its exact size; the fd is owned by `sock`.
+    let r = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            level,
+            name,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+impl VrrpSocket {
+    /// Opens the socket for `ifname` (index `ifindex`) and joins `group` there, unless unicast.
+    pub fn open(
+        ifname: &str,
+        ifindex: u32,
+        group: IpAddr,
+        unicast: bool,
+    ) -> io::Result<VrrpSocket> {
+        let ipv6 = group.is_ipv6();
+        let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
+        let sock = Socket::new(
+            domain,
+            Type::RAW.nonblocking().cloexec(),
+            Some(Protocol::from(IPPROTO_VRRP)),
+        )?;
+        sock.bind_device(Some(ifname.as_bytes()))?;
+        match group {
+            IpAddr::V4(g) => {
+                sock.set_header_included_v4(true)?;
+                sock.set_multicast_loop_v4(false)?;
+                sock.set_multicast_ttl_v4(255)?;
+                // Only the groups joined on this socket, not every group of the host.
+                sock.set_multicast_all_v4(false)?;
+                if !unicast {
+                    sock.join_multicast_v4_n(&g, &InterfaceIndexOrAddress::Index(ifindex))?;
+                }
+            }
+            IpAddr::V6(g) => {
+                setsockopt_int(
+                    &sock,
+                    libc::IPPROTO_IPV6,
+                    libc::IPV6_CHECKSUM,
+                    VRRP_CHECKSUM_OFFSET,
+                )?;
+                setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)?;
+                sock.set_recv_hoplimit_v6(true)?;
+                sock.set_multicast_hops_v6(255)?;
+                sock.set_unicast_hops_v6(255)?;
+                sock.set_multicast_loop_v6(false)?;
+                sock.set_multicast_if_v6(ifindex)?;
+                sock.set_tclass_v6(0xc0)?;
+                sock.set_multicast_all_v6(false)?;
+                if !unicast {
+                    sock.join_multicast_v6(&g, ifindex)?;
+                }
+            }
+        }
+        Ok(VrrpSocket {
+            sock,
+            ipv6,
+            ifindex,
+        })
+    }
+
+    /// IPv6: send from this source address (a link-local one for multicast, RFC 5798 §5.1.2.1).
+    pub fn bind_source(&self, src: IpAddr) -> io::Result<()> {
+        let addr = match src {
+            IpAddr::V4(a) => SockAddr::from(SocketAddrV4::new(a, 0)),
+            IpAddr::V6(a) => {
+                let scope = if a.segments()[0] & 0xffc0 == 0xfe80 {
+                    self.ifindex
+                } else {
+                    0
+                };
+                SockAddr::from(SocketAddrV6::new(a, 0, 0, scope))
+            }
+        };
+        self.sock.bind(&addr)
+    }
+
+    /// Sends one packet: for IPv4 the whole IP packet (header included), for IPv6 the VRRP
+    /// message (the kernel adds the header and the checksum).
+    pub fn send(&self, packet: &[u8], dst: IpAddr) -> io::Result<()> {
+        let addr = match dst {
+            IpAddr::V4(a) => SockAddr::from(SocketAddrV4::new(a, 0)),
+            IpAddr::V6(a) => SockAddr::from(SocketAddrV6::new(a, 0, 0, self.ifindex)),
+        };
+        let n = self.sock.send_to(packet, &addr)?;
+        if n != packet.len() {
+            return Err(io::Error::new(io::ErrorKind::WriteZero, "short send"));
+        }
+        Ok(())
+    }
+
+    /// Reads one packet into `buf`; `Ok(None)` when nothing is waiting.
+    pub fn recv(&self, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<Option<Received>> {
+        // SAFETY: u8 and MaybeUninit<u8> have the same layout; recvmsg only writes initialised
+        // bytes into the buffer, and we read back only the `len` bytes it reports.
+        let data: &mut [MaybeUninit<u8>] =
+            unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+        // SAFETY: as above, for the control buffer.
+        let control: &mut [MaybeUninit<u8>] =
+            unsafe { &mut *(cmsg as *mut [u8] as *mut [MaybeUninit<u8>]) };
+        // The address buffer's length limits what recvmsg writes: size it for the family.
+        let mut from = if self.ipv6 {
+            SockAddr::from(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, 0, 0, 0))
+        } else {
+            SockAddr::from(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))
+        };
+        let mut iov = [socket2::MaybeUninitSlice::new(data)];
+        let mut msg = MsgHdrMut::new()
+            .with_addr(&mut from)
+            .with_buffers(&mut iov)
+            .with_control(control);
+        let len = match self.sock.recvmsg(&mut msg, 0) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let clen = msg.control_len();
+        let src = match from.as_socket() {
+            Some(a) => a.ip(),
+            None => return Ok(None),
+        };
+        let (hop_limit, dst) = if self.ipv6 {
+            parse_cmsgs(cmsg.get(..clen).unwrap_or(&[]))
+        } else {
+            (None, None)
+        };
+        Ok(Some(Received {
+            len,
+            src,
+            hop_limit,
+            dst,
+        }))
+    }
+}
+
+/// IPV6_HOPLIMIT and IPV6_PKTINFO from a control buffer; anything malformed is skipped.
+fn parse_cmsgs(mut c: &[u8]) -> (Option<u8>, Option<IpAddr>) {
+    let hdr = std::mem::size_of::<libc::cmsghdr>();
+    let align = std::mem::size_of::<usize>();
+    let (mut hop, mut dst) = (None, None);
+    while c.len() >= hdr {
+        // cmsghdr: cmsg_len (size_t), cmsg_level (int), cmsg_type (int), native endian.
+        let word = |b: &[u8], at: usize, n: usize| -> usize {
+            let mut v = [0u8; 8];
+            if let (Some(src), Some(dst)) = (b.get(at..at + n), v.get_mut(..n)) {
+                dst.copy_from_slice(src);
+            }
+            if n == 8 {
+                u64::from_ne_bytes(v) as usize
+            } else {
+                u32::from_ne_bytes([v[0], v[1], v[2], v[3]]) as usize
+            }
+        };
+        let len = word(c, 0, align);
+        let level = word(c, align, 4) as i32;
+        let kind = word(c, align + 4, 4) as i32;
+        if len < hdr || len > c.len() {
+            break;
+        }
+        let data = c.get(hdr..len).unwrap_or(&[]);
+        if level == libc::IPPROTO_IPV6 && kind == libc::IPV6_HOPLIMIT && data.len() >= 4 {
+            hop = Some(word(data, 0, 4) as u8);
+        }
+        if level == libc::IPPROTO_IPV6 && kind == libc::IPV6_PKTINFO && data.len() >= 16 {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(&data[..16]);
+            dst = Some(IpAddr::V6(Ipv6Addr::from(a)));
+        }
+        let step = len.div_ceil(align) * align;
+        c = c.get(step..).unwrap_or(&[]);
+    }
+    (hop, dst)
+}
+
+/// An AF_PACKET socket on one interface for gratuitous ARPs and Ethernet-level sends.
+pub struct PacketSocket {
+    sock: Socket,
+    ifindex: i32,
+}
+
+impl PacketSocket {
+    pub fn open(ifindex: u32) -> io::Result<PacketSocket> {
+        let proto = (libc::ETH_P_ARP as u16).to_be() as i32;
+        let sock = Socket::new(
+            Domain::PACKET,
+            Type::RAW.nonblocking().cloexec(),
+            Some(Protocol::from(proto)),
+        )?;
+        Ok(PacketSocket {
+            sock,
+            ifindex: ifindex as i32,
+        })
+    }
+
+    /// Sends a complete Ethernet frame (destination MAC first) out of the interface.
+    pub fn send(&self, frame: &[u8]) -> io::Result<()> {
+        // SAFETY: sockaddr_ll is plain old data; zeroed is a valid value for every field.
+        let mut ll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+        ll.sll_family = libc::AF_PACKET as u16;
+        ll.sll_ifindex = self.ifindex;
+        ll.sll_halen = 6;
+        if let Some(d) = frame.get(..6) {
+            ll.sll_addr[..6].copy_from_slice(d);
+        }
+        // SAFETY: ll is a fully initialised sockaddr_ll and we pass its exact size.
+        let addr = unsafe {
+            SockAddr::try_init(|storage, len| {
+                std::ptr::copy_nonoverlapping(
+                    (&ll as *const libc::sockaddr_ll).cast::<u8>(),
+                    storage.cast::<u8>(),
+                    std::mem::size_of::<libc::sockaddr_ll>(),
+                );
+                *len = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+                Ok(())
+            })
+        }?
+        .1;
+        self.sock.send_to(frame, &addr)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,121 @@
+//! Test namespaces: a LAN of network namespaces joined by veth pairs, created with iproute2 and
+//! removed on drop, and a way to run code inside one (a thread that setns()es into it).
+
+#![allow(dead_code)]
+
+use std::process::Command;
+
+/// Runs `ip ARGS`, panicking with its stderr on failure.
+pub fn ip(args: &[&str]) {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .expect("iproute2 is installed");
+    assert!(
+        out.status.success(),
+        "ip {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Root and iproute2 are needed; without them the test fails, unless KALIVE_SKIP_NETNS=1.
+pub fn available() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if root && Command::new("ip").arg("-V").output().is_ok() {
+        return true;
+    }
+    if std::env::var("KALIVE_SKIP_NETNS").as_deref() == Ok("1") {
+        eprintln!("skipped: needs root and iproute2 for network namespaces (KALIVE_SKIP_NETNS=1)");
+        return false;
+    }
+    panic!("this test needs root and iproute2 (network namespaces); set KALIVE_SKIP_NETNS=1 to skip it");
+}
+
+/// Namespaces `<prefix>-<pid>-<name>`, each with `eth0` on a shared bridge namespace.
+pub struct Lan {
+    pub names: Vec<String>,
+    bridge: String,
+}
+
+impl Lan {
+    /// `hosts`: (name, IPv4 address with prefix). IPv6 link-local addresses fe80::N come too.
+    pub fn new(prefix: &str, hosts: &[(&str, &str)]) -> Lan {
+        let pid = std::process::id();
+        let bridge = format!("{prefix}{pid}br");
+        let lan = Lan {
+            names: hosts
+                .iter()
+                .map(|(n, _)| format!("{prefix}{pid}{n}"))
+                .collect(),
+            bridge,
+        };
+        ip(&["netns", "add", &lan.bridge]);
+        ip(&["-n", &lan.bridge, "link", "add", "br0", "type", "bridge"]);
+        ip(&["-n", &lan.bridge, "link", "set", "br0", "up"]);
+        for (k, ((_, addr), ns)) in hosts.iter().zip(&lan.names).enumerate() {
+            ip(&["netns", "add", ns]);
+            let port = format!("p{k}");
+            ip(&[
+                "link",
+                "add",
+                "eth0",
+                "netns",
+                ns,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                &port,
+                "netns",
+                &lan.bridge,
+            ]);
+            ip(&[
+                "-n",
+                &lan.bridge,
+                "link",
+                "set",
+                &port,
+                "master",
+                "br0",
+                "up",
+            ]);
+            ip(&["-n", ns, "link", "set", "lo", "up"]);
+            ip(&["-n", ns, "addr", "add", addr, "dev", "eth0"]);
+            let ll = format!("fe80::{}/64", k + 1);
+            ip(&["-n", ns, "addr", "add", &ll, "dev", "eth0", "nodad"]);
+            ip(&["-n", ns, "link", "set", "eth0", "up"]);
+        }
+        lan
+    }
+
+    pub fn ns(&self, k: usize) -> &str {
+        &self.names[k]
+    }
+
+    /// Runs `f` on a thread inside namespace `k`; sockets it opens stay in that namespace.
+    pub fn run<T: Send>(&self, k: usize, f: impl FnOnce() -> T + Send) -> T {
+        let path = format!("/var/run/netns/{}", self.names[k]);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let file = std::fs::File::open(&path).expect("namespace file");
+                use std::os::fd::AsRawFd;
+                // SAFETY: setns on a valid namespace fd; it only changes this thread's namespace.
+                let r = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+                assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
+                f()
+            })
+            .join()
+            .expect("namespace thread")
+        })
+    }
+}
+
+impl Drop for Lan {
+    fn drop(&mut self) {
+        for ns in self.names.iter().chain(std::iter::once(&self.bridge)) {
+            let _ = Command::new("ip").args(["netns", "del", ns]).output();
+        }
+    }
+}
