@@ -7,3 +7,4 @@ pub mod cli;
 pub mod config;
 pub mod sys;
 pub mod time;
+pub mod wire;
