@@ -1,3 +1,4 @@
 //! The daemon: wires the pure cores (vrrp, track) to the edge (sys) in one poll loop.
 
 pub mod build;
+pub mod reactor;

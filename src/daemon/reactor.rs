@@ -1,0 +1,627 @@
+//! The one loop: sleep in poll() until a socket is readable or the timer wheel's next deadline,
+//! turn what happened into events for the pure core, and carry out the actions it returns.
+//!
+//! Nothing here waits on anything but poll(): scripts, netlink and logging never delay an advert.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
+
+use crate::config::model::GlobalDefs;
+use crate::daemon::build::{GroupEdge, InstanceEdge, Runtime};
+use crate::sys::vrrp_socket::{PacketSocket, VrrpSocket};
+use crate::time::{Duration, Instant, TimerId, TimerWheel};
+use crate::vrrp::actions::TIMER_KINDS;
+use crate::vrrp::garp::Pacer;
+use crate::vrrp::{Action, Actions, Advert, AuthData, State, TimerKind};
+use crate::wire;
+
+/// What the loop asks of the operating system besides packets: addresses and scripts.
+pub trait SystemOps {
+    fn add_vips(&mut self, e: &InstanceEdge);
+    fn remove_vips(&mut self, e: &InstanceEdge);
+    fn notify(&mut self, e: &InstanceEdge, state: State, priority: u8);
+    fn notify_group(&mut self, g: &GroupEdge, state: State);
+}
+
+/// Timers on the wheel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Token {
+    Vrrp(u16, TimerKind),
+    /// The next paced GARP / NA packet of instance `inst`: packet `k` of `total`.
+    Garp {
+        inst: u16,
+        k: u32,
+        total: u32,
+    },
+}
+
+/// One socket per (interface, family), shared by the instances on it (keepalived-semantics §4.2).
+struct Sock {
+    ifname: String,
+    ifindex: u32,
+    ipv6: bool,
+    socket: VrrpSocket,
+    packet: Option<PacketSocket>,
+    mac: wire::Mac,
+    /// Packets that failed to parse (checksum, length, version…): dropped and counted.
+    pub malformed: u64,
+}
+
+/// Counters of the whole loop, for the dumps.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoopStats {
+    pub wakeups: u64,
+    pub malformed: u64,
+    pub unknown_vrid: u64,
+    pub send_errors: u64,
+}
+
+pub struct Reactor<'a> {
+    pub rt: Runtime,
+    global: GlobalDefs,
+    ops: &'a mut dyn SystemOps,
+    wheel: TimerWheel<Token>,
+    timer_ids: Vec<[Option<TimerId>; TIMER_KINDS]>,
+    socks: Vec<Sock>,
+    inst_sock: Vec<usize>,
+    /// Each instance's IPv4 / IPv6 VIPs as the advert lists them (built once).
+    vip4: Vec<Vec<Ipv4Addr>>,
+    vip6: Vec<Vec<Ipv6Addr>>,
+    out: Actions,
+    pacer: Pacer,
+    origin: std::time::Instant,
+    ident: u16,
+    buf: Vec<u8>,
+    cmsg: [u8; 128],
+    pollfds: Vec<libc::pollfd>,
+    pub stats: LoopStats,
+}
+
+/// Facts about an interface the loop needs: index and MAC.
+pub struct Iface {
+    pub index: u32,
+    pub mac: wire::Mac,
+}
+
+impl<'a> Reactor<'a> {
+    /// Opens one socket per (interface, family) the instances use. `iface` looks interfaces up.
+    pub fn new(
+        rt: Runtime,
+        global: GlobalDefs,
+        ops: &'a mut dyn SystemOps,
+        iface: &dyn Fn(&str) -> Option<Iface>,
+    ) -> std::io::Result<Reactor<'a>> {
+        let n = rt.instances.len();
+        let mut socks: Vec<Sock> = Vec::new();
+        let mut inst_sock = Vec::with_capacity(n);
+        for e in &rt.instances {
+            let pos = socks
+                .iter()
+                .position(|s| s.ifname == e.interface && s.ipv6 == e.ipv6);
+            let k = match pos {
+                Some(k) => k,
+                None => {
+                    let info = iface(&e.interface).ok_or_else(|| {
+                        std::io::Error::new(
+                            std::io::ErrorKind::NotFound,
+                            format!("interface {} not found", e.interface),
+                        )
+                    })?;
+                    let group = if e.ipv6 {
+                        IpAddr::V6(global.mcast_group6)
+                    } else {
+                        IpAddr::V4(global.mcast_group4)
+                    };
+                    let unicast = !e.unicast_peers.is_empty();
+                    let socket = VrrpSocket::open(&e.interface, info.index, group, unicast)?;
+                    if let (true, Some(src)) = (e.ipv6, e.source) {
+                        socket.bind_source(src)?;
+                    }
+                    let packet = PacketSocket::open(info.index).ok();
+                    socks.push(Sock {
+                        ifname: e.interface.clone(),
+                        ifindex: info.index,
+                        ipv6: e.ipv6,
+                        socket,
+                        packet,
+                        mac: info.mac,
+                        malformed: 0,
+                    });
+                    socks.len() - 1
+                }
+            };
+            inst_sock.push(k);
+        }
+        let vip4 = rt
+            .instances
+            .iter()
+            .map(|e| {
+                e.vips
+                    .iter()
+                    .filter_map(|a| match a.prefix.addr {
+                        IpAddr::V4(x) => Some(x),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect();
+        let vip6 = rt
+            .instances
+            .iter()
+            .map(|e| {
+                e.vips
+                    .iter()
+                    .filter_map(|a| match a.prefix.addr {
+                        IpAddr::V6(x) => Some(x),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect();
+        let pollfds = socks
+            .iter()
+            .map(|s| libc::pollfd {
+                fd: s.socket.as_fd().as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        Ok(Reactor {
+            rt,
+            global,
+            ops,
+            wheel: TimerWheel::with_capacity(n * (TIMER_KINDS + 1) + 8),
+            timer_ids: vec![[None; TIMER_KINDS]; n],
+            socks,
+            inst_sock,
+            vip4,
+            vip6,
+            out: Actions::default(),
+            pacer: Pacer::default(),
+            origin: std::time::Instant::now(),
+            ident: 0,
+            buf: vec![0u8; 65536],
+            cmsg: [0u8; 128],
+            pollfds,
+            stats: LoopStats::default(),
+        })
+    }
+
+    /// Monotonic time since the loop was built, in the core's unit.
+    pub fn now(&self) -> Instant {
+        Instant::ZERO + Duration::from(self.origin.elapsed())
+    }
+
+    /// Starts every instance, one at a time.
+    pub fn start(&mut self) {
+        for i in 0..self.rt.router.len() {
+            let now = self.now();
+            self.rt.router.start_instance(now, i, &mut self.out);
+            self.execute(now);
+        }
+    }
+
+    /// SIGTERM: every master resigns with priority 0 and releases its addresses.
+    pub fn shutdown(&mut self) {
+        for i in 0..self.rt.router.len() {
+            let now = self.now();
+            self.rt.router.shutdown_instance(now, i, &mut self.out);
+            self.execute(now);
+        }
+        self.rt.router.shutdown_groups(&mut self.out);
+        let now = self.now();
+        self.execute(now);
+    }
+
+    /// Extra descriptors the caller polls with ours (signals, netlink); returns their revents.
+    /// Runs one iteration: wait at most until `limit` (or the next timer), then handle what is due.
+    pub fn turn(&mut self, extra: &[RawFd], limit: Option<Instant>) -> Vec<i16> {
+        let now = self.now();
+        let next = match (self.wheel.next_deadline(), limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        // ppoll takes nanoseconds: the loop wakes on the deadline's microsecond, not a rounded
+        // millisecond. With nothing scheduled it still wakes once a second.
+        let wait = match next {
+            None => Duration::from_secs(1),
+            Some(t) => t.since(now).min(Duration::from_secs(1)),
+        };
+        let ts = libc::timespec {
+            tv_sec: (wait.as_micros() / 1_000_000) as libc::time_t,
+            tv_nsec: ((wait.as_micros() % 1_000_000) * 1_000) as libc::c_long,
+        };
+        self.pollfds.truncate(self.socks.len());
+        self.pollfds.extend(extra.iter().map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        }));
+        // SAFETY: pollfds is a live, correctly sized pollfd array and ts a valid timespec for the
+        // duration of the call; a null signal mask leaves the mask unchanged.
+        let r = unsafe {
+            libc::ppoll(
+                self.pollfds.as_mut_ptr(),
+                self.pollfds.len() as libc::nfds_t,
+                &ts,
+                std::ptr::null(),
+            )
+        };
+        self.stats.wakeups += 1;
+        let revents: Vec<i16> = self
+            .pollfds
+            .iter()
+            .skip(self.socks.len())
+            .map(|p| p.revents)
+            .collect();
+        if r > 0 {
+            for k in 0..self.socks.len() {
+                if self
+                    .pollfds
+                    .get(k)
+                    .is_some_and(|p| p.revents & libc::POLLIN != 0)
+                {
+                    self.read_socket(k);
+                }
+            }
+        }
+        self.fire_timers();
+        revents
+    }
+
+    fn fire_timers(&mut self) {
+        let now = self.now();
+        // Bounded: a timer re-armed for "now" again cannot keep this loop forever.
+        for _ in 0..10_000 {
+            let Some((_, tok)) = self.wheel.poll_expired(now) else {
+                break;
+            };
+            match tok {
+                Token::Vrrp(i, kind) => {
+                    if let Some(slot) = self
+                        .timer_ids
+                        .get_mut(usize::from(i))
+                        .and_then(|s| s.get_mut(kind.index()))
+                    {
+                        *slot = None;
+                    }
+                    self.rt
+                        .router
+                        .handle_timer(now, usize::from(i), kind, &mut self.out);
+                    self.execute(now);
+                }
+                Token::Garp { inst, k, total } => self.garp_packet(now, inst, k, total),
+            }
+        }
+    }
+
+    /// Reads what one socket has (at most 64 packets per turn, so one busy LAN cannot starve
+    /// the timers).
+    fn read_socket(&mut self, k: usize) {
+        for _ in 0..64 {
+            let Some(sock) = self.socks.get(k) else {
+                return;
+            };
+            let got = match sock.socket.recv(&mut self.buf, &mut self.cmsg) {
+                Ok(Some(r)) => r,
+                Ok(None) | Err(_) => return,
+            };
+            let now = self.now();
+            let data = self.buf.get(..got.len).unwrap_or(&[]);
+            let parsed = if sock.ipv6 {
+                let dst = match got.dst {
+                    Some(IpAddr::V6(d)) => d,
+                    _ => self.global.mcast_group6,
+                };
+                let src = match got.src {
+                    IpAddr::V6(s) => s,
+                    IpAddr::V4(_) => Ipv6Addr::UNSPECIFIED,
+                };
+                wire::vrrp::Packet::new_checked(data)
+                    .and_then(|p| wire::vrrp::Repr::parse(&p, &wire::vrrp::Ctx::V6 { src, dst }))
+                    .map(|r| {
+                        advert(
+                            &r,
+                            IpAddr::V6(src),
+                            got.hop_limit.unwrap_or(0),
+                            !dst.is_multicast(),
+                        )
+                    })
+            } else {
+                wire::vrrp::Repr::parse_ipv4(data)
+                    .map(|(ip, r)| advert(&r, IpAddr::V4(ip.src), ip.ttl, !ip.dst.is_multicast()))
+            };
+            let Ok(a) = parsed else {
+                self.stats.malformed += 1;
+                if let Some(s) = self.socks.get_mut(k) {
+                    s.malformed += 1;
+                }
+                continue;
+            };
+            // The instance on this socket with this VRID.
+            let idx = (0..self.rt.instances.len()).find(|&i| {
+                self.inst_sock.get(i) == Some(&k)
+                    && self.rt.instances.get(i).is_some_and(|e| e.vrid == a.vrid)
+            });
+            match idx {
+                Some(i) => {
+                    let _ = self.rt.router.handle_advert(now, i, &a, &mut self.out);
+                    self.execute(now);
+                }
+                None => self.stats.unknown_vrid += 1,
+            }
+        }
+    }
+
+    /// Carries out the core's actions, in order.
+    fn execute(&mut self, now: Instant) {
+        let n = self.out.len();
+        for k in 0..n {
+            let Some(&(i, a)) = self.out.as_slice().get(k) else {
+                break;
+            };
+            let iu = usize::from(i);
+            match a {
+                Action::SendAdvert { priority } => self.send_advert(iu, priority),
+                Action::AddVips => {
+                    if let Some(e) = self.rt.instances.get(iu) {
+                        log::info!(
+                            "({}) Entering MASTER STATE; adding {} virtual address(es)",
+                            e.name,
+                            e.vips.len()
+                        );
+                        self.ops.add_vips(e);
+                    }
+                }
+                Action::RemoveVips => {
+                    if let Some(e) = self.rt.instances.get(iu) {
+                        self.ops.remove_vips(e);
+                    }
+                }
+                Action::SendGarp { count } => self.start_garp(now, i, count),
+                Action::Notify { state, priority } => {
+                    if let Some(e) = self.rt.instances.get(iu) {
+                        log::info!(
+                            "({}) Entering {} STATE (priority {})",
+                            e.name,
+                            state.name(),
+                            priority
+                        );
+                        self.ops.notify(e, state, priority);
+                    }
+                }
+                Action::NotifyGroup { group, state } => {
+                    if let Some(g) = self.rt.groups.get(usize::from(group)) {
+                        log::info!("VRRP_Group({}) Entering {} STATE", g.name, state.name());
+                        self.ops.notify_group(g, state);
+                    }
+                }
+                Action::NotifyRxLowerPriority => {
+                    if let Some(e) = self.rt.instances.get(iu) {
+                        log::info!(
+                            "({}) Received advert with lower priority; forcing a new election",
+                            e.name
+                        );
+                    }
+                }
+                Action::ArmTimer { kind, at } => self.arm(i, kind, at),
+                Action::CancelTimer { kind } => {
+                    if let Some(id) = self
+                        .timer_ids
+                        .get_mut(iu)
+                        .and_then(|s| s.get_mut(kind.index()))
+                        .and_then(Option::take)
+                    {
+                        self.wheel.cancel(id);
+                    }
+                }
+            }
+        }
+        self.out.clear();
+    }
+
+    fn arm(&mut self, i: u16, kind: TimerKind, at: Instant) {
+        let Some(slot) = self
+            .timer_ids
+            .get_mut(usize::from(i))
+            .and_then(|s| s.get_mut(kind.index()))
+        else {
+            return;
+        };
+        if let Some(id) = *slot {
+            if self.wheel.rearm(id, at) {
+                return;
+            }
+        }
+        // The wheel is sized for every timer of every instance; Full cannot happen.
+        *slot = self.wheel.arm(at, Token::Vrrp(i, kind)).ok();
+    }
+
+    fn send_advert(&mut self, i: usize, priority: u8) {
+        let (Some(e), Some(inst)) = (self.rt.instances.get(i), self.rt.router.instances.get(i))
+        else {
+            return;
+        };
+        let Some(sock) = self.inst_sock.get(i).and_then(|&k| self.socks.get(k)) else {
+            return;
+        };
+        let p = &inst.params;
+        let version = if p.version == 3 {
+            wire::vrrp::Version::V3
+        } else {
+            wire::vrrp::Version::V2
+        };
+        let auth = match (version, p.auth) {
+            (wire::vrrp::Version::V2, Some(a)) => wire::vrrp::Auth::Pass(a),
+            _ => wire::vrrp::Auth::None,
+        };
+        let interval = (p.advert_int.as_micros() / 10_000).min(u64::from(u16::MAX)) as u16;
+        let empty4: &[Ipv4Addr] = &[];
+        let empty6: &[Ipv6Addr] = &[];
+        let addrs = if e.ipv6 {
+            wire::vrrp::Addrs::V6(self.vip6.get(i).map_or(empty6, |v| v.as_slice()))
+        } else {
+            wire::vrrp::Addrs::V4(self.vip4.get(i).map_or(empty4, |v| v.as_slice()))
+        };
+        let repr = wire::vrrp::Repr {
+            version,
+            vrid: e.vrid,
+            priority,
+            interval,
+            addrs,
+            auth,
+        };
+        let dsts: Vec<IpAddr> = if e.unicast_peers.is_empty() {
+            vec![if e.ipv6 {
+                IpAddr::V6(self.global.mcast_group6)
+            } else {
+                IpAddr::V4(self.global.mcast_group4)
+            }]
+        } else {
+            e.unicast_peers.clone()
+        };
+        for dst in dsts {
+            self.ident = self.ident.wrapping_add(1);
+            let res = match (e.source, dst) {
+                (Some(IpAddr::V4(src)), IpAddr::V4(d)) => {
+                    repr.emit_ipv4(&mut self.buf, src, d, self.ident).ok()
+                }
+                (Some(IpAddr::V6(src)), IpAddr::V6(d)) => repr
+                    .emit(&mut self.buf, &wire::vrrp::Ctx::V6 { src, dst: d })
+                    .ok(),
+                _ => None,
+            };
+            let sent = match res {
+                Some(len) => self.buf.get(..len).map(|b| sock.socket.send(b, dst)),
+                None => None,
+            };
+            if !matches!(sent, Some(Ok(()))) {
+                self.stats.send_errors += 1;
+            }
+        }
+    }
+
+    /// Books a burst of `count` GARPs / NAs per VIP on the interface's pacer.
+    fn start_garp(&mut self, now: Instant, i: u16, count: u32) {
+        let iu = usize::from(i);
+        let Some(e) = self.rt.instances.get(iu) else {
+            return;
+        };
+        let per = if e.ipv6 {
+            self.global.gna_interval
+        } else {
+            self.global.garp_interval
+        };
+        let total = count.saturating_mul(e.vips.len() as u32);
+        if total == 0 {
+            return;
+        }
+        let k = self.inst_sock.get(iu).copied().unwrap_or(0);
+        let burst = self.pacer.book(now, k, total, per.into());
+        if burst.spacing.is_zero() {
+            for n in 0..total {
+                self.garp_packet(now, i, n, 0);
+            }
+        } else {
+            let _ = self.wheel.arm(
+                burst.first,
+                Token::Garp {
+                    inst: i,
+                    k: 0,
+                    total,
+                },
+            );
+        }
+    }
+
+    /// Sends packet `k` of a burst (cycling over the VIPs) and, when paced, arms the next one.
+    fn garp_packet(&mut self, now: Instant, i: u16, k: u32, total: u32) {
+        let iu = usize::from(i);
+        let (Some(e), Some(sock)) = (
+            self.rt.instances.get(iu),
+            self.inst_sock.get(iu).and_then(|&s| self.socks.get(s)),
+        ) else {
+            return;
+        };
+        let n = e.vips.len().max(1);
+        let Some(vip) = e.vips.get(k as usize % n) else {
+            return;
+        };
+        let mac = e
+            .use_vmac
+            .as_ref()
+            .map_or(sock.mac, |_| vmac(e.vrid, e.ipv6));
+        let len = match vip.prefix.addr {
+            IpAddr::V4(a) => wire::arp::Repr::gratuitous(mac, a).emit(&mut self.buf).ok(),
+            IpAddr::V6(a) => wire::ndisc::Repr::unsolicited(a, mac, false)
+                .emit_frame(&mut self.buf, mac)
+                .ok(),
+        };
+        if let (Some(len), Some(ps)) = (len, sock.packet.as_ref()) {
+            if self
+                .buf
+                .get(..len)
+                .map(|f| ps.send(f))
+                .is_some_and(|r| r.is_err())
+            {
+                self.stats.send_errors += 1;
+            }
+        }
+        if total > 0 && k + 1 < total {
+            let per = if e.ipv6 {
+                self.global.gna_interval
+            } else {
+                self.global.garp_interval
+            };
+            let _ = self.wheel.arm(
+                now + Duration::from(per),
+                Token::Garp {
+                    inst: i,
+                    k: k + 1,
+                    total,
+                },
+            );
+        }
+    }
+
+    pub fn state(&self, i: usize) -> Option<State> {
+        self.rt.router.instances.get(i).map(|x| x.state())
+    }
+
+    pub fn malformed(&self) -> u64 {
+        self.socks.iter().map(|s| s.malformed).sum()
+    }
+
+    pub fn interfaces(&self) -> Vec<(String, u32)> {
+        self.socks
+            .iter()
+            .map(|s| (s.ifname.clone(), s.ifindex))
+            .collect()
+    }
+}
+
+/// 00:00:5e:00:01:VRID (IPv4) or 00:00:5e:00:02:VRID (IPv6), RFC 5798 §7.3.
+pub fn vmac(vrid: u8, ipv6: bool) -> wire::Mac {
+    [0, 0, 0x5e, 0, if ipv6 { 2 } else { 1 }, vrid]
+}
+
+fn advert(r: &wire::vrrp::Repr, src: IpAddr, ttl: u8, unicast: bool) -> Advert {
+    Advert {
+        src,
+        version: if r.version == wire::vrrp::Version::V3 {
+            3
+        } else {
+            2
+        },
+        vrid: r.vrid,
+        priority: r.priority,
+        interval: Duration::from_centis(u64::from(r.interval)),
+        ttl,
+        unicast,
+        auth: match r.auth {
+            wire::vrrp::Auth::None => AuthData::None,
+            wire::vrrp::Auth::Pass(p) => AuthData::Pass(p),
+        },
+        addr_count: r.addrs.len().min(255) as u8,
+    }
+}
