@@ -28,6 +28,7 @@ pub struct InstanceEdge {
     pub source: Option<IpAddr>,
     pub use_vmac: Option<Vmac>,
     pub vmac_xmit_base: bool,
+    pub dont_track_primary: bool,
     pub group: Option<usize>,
 }
 
@@ -213,6 +214,7 @@ fn edge(
         source,
         use_vmac: v.use_vmac.clone(),
         vmac_xmit_base: v.vmac_xmit_base,
+        dont_track_primary: v.dont_track_primary,
         group,
     }
 }

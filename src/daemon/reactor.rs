@@ -21,6 +21,14 @@ pub trait SystemOps {
     fn remove_vips(&mut self, e: &InstanceEdge);
     fn notify(&mut self, e: &InstanceEdge, state: State, priority: u8);
     fn notify_group(&mut self, g: &GroupEdge, state: State);
+    /// Starts a vrrp_script run (`token` = its binding) that is killed at `deadline`.
+    fn run_check(&mut self, script: &crate::config::model::Script, deadline: Instant, token: u32);
+    /// Enforces deadlines and collects finished runs as (token, success).
+    fn collect(&mut self, now: Instant, done: &mut Vec<(u32, bool)>);
+    /// When `collect` next has work (a script deadline).
+    fn next_deadline(&self) -> Option<Instant>;
+    /// At exit: give notify_stop its moment, then end every child.
+    fn finish(&mut self);
 }
 
 /// Timers on the wheel.
@@ -582,6 +590,34 @@ impl<'a> Reactor<'a> {
                 },
             );
         }
+    }
+
+    /// An interface's link changed: instances on it go to FAULT or back (unless
+    /// `dont_track_primary`), and interface trackers bound to it get the new value.
+    pub fn link_changed(&mut self, ifname: &str, up: bool) {
+        let now = self.now();
+        for i in 0..self.rt.instances.len() {
+            if self.rt.instances.get(i).is_some_and(|e| e.interface == ifname && !e.dont_track_primary) {
+                self.rt.router.set_link(now, i, up, &mut self.out);
+                self.execute(now);
+            }
+        }
+        let targets: Vec<(usize, usize)> =
+            self.rt.interfaces.iter().filter(|b| b.name == ifname).flat_map(|b| b.targets.iter().copied()).collect();
+        self.tracker_result(&targets, i64::from(up));
+    }
+
+    /// A tracker bound to `targets` (instance, tracker index) reported `value`.
+    pub fn tracker_result(&mut self, targets: &[(usize, usize)], value: i64) {
+        let now = self.now();
+        for &(i, t) in targets {
+            self.rt.router.set_tracker(now, i, t, value, &mut self.out);
+            self.execute(now);
+        }
+    }
+
+    pub fn ops(&mut self) -> &mut dyn SystemOps {
+        &mut *self.ops
     }
 
     pub fn state(&self, i: usize) -> Option<State> {

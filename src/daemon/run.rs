@@ -1,0 +1,265 @@
+//! `kalive` as a daemon: build the runtime, open the sockets, and run the loop until SIGTERM.
+//!
+//! Around the reactor: signals (signalfd), link changes (rtnetlink monitor), vrrp_scripts and
+//! notify scripts (the child table), addresses and routes (rtnetlink), the notify FIFO.
+
+use std::io::Write;
+use std::os::fd::{AsFd, AsRawFd};
+
+use crate::config::model::{Config, Script};
+use crate::daemon::build::{build, GroupEdge, InstanceEdge};
+use crate::daemon::reactor::{Iface, Reactor, SystemOps};
+use crate::sys::netlink::{Event, Monitor, Netlink};
+use crate::sys::process::{lookup_user, Children, Outcome};
+use crate::sys::signals::SignalFd;
+use crate::time::Instant;
+use crate::track::script::RunResult;
+use crate::vrrp::State;
+
+/// Child-table tokens below this are vrrp_script runs (the binding's index); notify scripts use
+/// tokens from here up and their results are only logged.
+const NOTIFY_TOKEN: u32 = 1 << 20;
+
+struct Ops {
+    nl: Netlink,
+    children: Children,
+    user: Option<(u32, u32)>,
+    fifo: Option<std::fs::File>,
+    next_notify: u32,
+}
+
+impl Ops {
+    fn ifindex(&mut self, name: &str) -> Option<u32> {
+        crate::sys::host::interface(name).map(|(i, _)| i)
+    }
+
+    fn run_script(&mut self, s: &Script, extra: &[&str]) {
+        let user = s.user.as_deref().and_then(lookup_user).or(self.user);
+        let token = NOTIFY_TOKEN + self.next_notify;
+        self.next_notify = (self.next_notify + 1) % NOTIFY_TOKEN;
+        if let Err(e) = self.children.run(s, extra, user, None, token) {
+            log::warn!("cannot run '{}': {e:?}", s.cmd);
+        }
+    }
+
+    fn fifo_line(&mut self, line: std::fmt::Arguments<'_>) {
+        if let Some(f) = self.fifo.as_mut() {
+            // Non-blocking: a reader that is gone or slow must not stop the loop.
+            if f.write_fmt(line).is_err() {
+                log::warn!("notify FIFO write failed; the reader may be gone");
+            }
+        }
+    }
+}
+
+impl SystemOps for Ops {
+    fn add_vips(&mut self, e: &InstanceEdge) {
+        let Some(own) = self.ifindex(&e.interface) else { return };
+        for a in e.vips.iter().chain(&e.excluded_vips) {
+            let idx = a.dev.as_deref().and_then(|d| self.ifindex(d)).unwrap_or(own);
+            if let Err(err) = self.nl.add_address(idx, a) {
+                log::error!("({}) cannot add {}: {err}", e.name, a.prefix);
+            }
+        }
+        for r in &e.routes {
+            if let Err(err) = self.nl.add_route(r) {
+                log::error!("({}) cannot add a route: {err}", e.name);
+            }
+        }
+        for r in &e.rules {
+            if let Err(err) = self.nl.add_rule(r) {
+                log::error!("({}) cannot add a rule: {err}", e.name);
+            }
+        }
+    }
+
+    fn remove_vips(&mut self, e: &InstanceEdge) {
+        let Some(own) = self.ifindex(&e.interface) else { return };
+        for r in &e.rules {
+            let _ = self.nl.del_rule(r);
+        }
+        for r in &e.routes {
+            let _ = self.nl.del_route(r);
+        }
+        for a in e.vips.iter().chain(&e.excluded_vips) {
+            let idx = a.dev.as_deref().and_then(|d| self.ifindex(d)).unwrap_or(own);
+            if let Err(err) = self.nl.del_address(idx, a) {
+                log::error!("({}) cannot remove {}: {err}", e.name, a.prefix);
+            }
+        }
+    }
+
+    /// keepalived's order: the state's own script, then the generic `notify` with
+    /// `INSTANCE name STATE priority`, then the FIFO line (keepalived-semantics §2.1, §2.2).
+    fn notify(&mut self, e: &InstanceEdge, state: State, priority: u8) {
+        let n = &e.notify;
+        let own = match state {
+            State::Master => n.master.as_ref(),
+            State::Backup => n.backup.as_ref(),
+            State::Fault => n.fault.as_ref(),
+            State::Stop => n.stop.as_ref(),
+            State::Init => None,
+        };
+        if let Some(s) = own {
+            self.run_script(s, &[]);
+        }
+        let prio = priority.to_string();
+        if let Some(s) = n.any.as_ref() {
+            self.run_script(s, &["INSTANCE", &e.name, state.name(), &prio]);
+        }
+        self.fifo_line(format_args!("INSTANCE \"{}\" {} {}\n", e.name, state.name(), priority));
+    }
+
+    fn notify_group(&mut self, g: &GroupEdge, state: State) {
+        let n = &g.notify;
+        let own = match state {
+            State::Master => n.master.as_ref(),
+            State::Backup => n.backup.as_ref(),
+            State::Fault => n.fault.as_ref(),
+            State::Stop => n.stop.as_ref(),
+            State::Init => None,
+        };
+        if let Some(s) = own {
+            self.run_script(s, &[]);
+        }
+        if let Some(s) = n.any.as_ref() {
+            self.run_script(s, &["GROUP", &g.name, state.name(), "0"]);
+        }
+        self.fifo_line(format_args!("GROUP \"{}\" {} 0\n", g.name, state.name()));
+    }
+
+    fn run_check(&mut self, script: &Script, deadline: Instant, token: u32) {
+        let user = script.user.as_deref().and_then(lookup_user).or(self.user);
+        if let Err(e) = self.children.run(script, &[], user, Some(deadline), token) {
+            log::warn!("cannot run '{}': {e:?}", script.cmd);
+        }
+    }
+
+    fn collect(&mut self, now: Instant, done: &mut Vec<(u32, bool)>) {
+        self.children.expire(now);
+        self.children.reap(|token, outcome: Outcome| {
+            if token >= NOTIFY_TOKEN {
+                if !outcome.is_ok() {
+                    log::warn!("notify script ended {outcome:?}");
+                }
+            } else {
+                if let Outcome::ExecFailed(e) | Outcome::Signaled(e) = outcome {
+                    log::warn!("check script: {outcome:?} ({e}): counted as a failure");
+                }
+                done.push((token, outcome.is_ok()));
+            }
+        });
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.children.next_deadline()
+    }
+
+    fn finish(&mut self) {
+        // notify_stop gets a second (keepalived-semantics §2.1), then its process group goes.
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        while !self.children.is_empty() && std::time::Instant::now() < end {
+            self.children.reap(|_, _| {});
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        self.children.kill_all();
+    }
+}
+
+fn open_fifo(cfg: &Config) -> Option<std::fs::File> {
+    let f = cfg.global.vrrp_notify_fifo.as_ref().or(cfg.global.notify_fifo.as_ref())?;
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: opening a FIFO nobody reads fails at once (ENXIO) instead of hanging.
+    match std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&f.path) {
+        Ok(file) => Some(file),
+        Err(e) => {
+            log::warn!("notify FIFO {}: {e}; notifications go to scripts only", f.path);
+            None
+        }
+    }
+}
+
+/// Runs the daemon in the foreground until SIGTERM or SIGINT. Returns the exit code.
+pub fn run(cfg: &Config) -> i32 {
+    let signals = match SignalFd::new(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2, 37, 63]) {
+        Ok(s) => s,
+        Err(e) => {
+            log::error!("cannot set up signal handling: {e}");
+            return 1;
+        }
+    };
+    let (nl, mut monitor) = match (Netlink::new(), Monitor::new()) {
+        (Ok(n), Ok(m)) => (n, m),
+        (Err(e), _) | (_, Err(e)) => {
+            log::error!("cannot open rtnetlink: {e}");
+            return 1;
+        }
+    };
+    let user = cfg.global.script_user.as_deref().and_then(lookup_user);
+    let mut ops = Ops { nl, children: Children::with_capacity(256), user, fifo: open_fifo(cfg), next_notify: 0 };
+    let rt = build(cfg, Instant::ZERO, &|ifname, ipv6| crate::sys::host::interface_address(ifname, ipv6));
+    let mut scripts = rt.scripts.clone();
+    let iface = |name: &str| crate::sys::host::interface(name).map(|(index, mac)| Iface { index, mac });
+    let mut reactor = match Reactor::new(rt, cfg.global.clone(), &mut ops, &iface) {
+        Ok(r) => r,
+        Err(e) => {
+            log::error!("cannot open the VRRP sockets: {e}");
+            return 1;
+        }
+    };
+    log::info!("kalive {} starting: {} VRRP instance(s)", env!("CARGO_PKG_VERSION"), reactor.rt.instances.len());
+    reactor.start();
+    let sig_fd = signals.as_fd().as_raw_fd();
+    let mon_fd = monitor.as_fd().as_raw_fd();
+    let mut done: Vec<(u32, bool)> = Vec::with_capacity(64);
+    loop {
+        let next_script = scripts.iter().map(|s| s.tracker.next_run()).min();
+        let limit = [next_script, reactor.ops().next_deadline()].into_iter().flatten().min();
+        let rev = reactor.turn(&[sig_fd, mon_fd], limit);
+        if rev.first().is_some_and(|r| r & libc::POLLIN != 0) {
+            while let Some(sig) = signals.read() {
+                match sig {
+                    libc::SIGTERM | libc::SIGINT => {
+                        log::info!("Stopping");
+                        reactor.shutdown();
+                        reactor.ops().finish();
+                        return 0;
+                    }
+                    libc::SIGHUP => log::warn!("reload (SIGHUP) is not implemented yet; the running configuration stays"),
+                    other => log::info!("signal {other}: dumps are not implemented yet"),
+                }
+            }
+        }
+        if rev.get(1).is_some_and(|r| r & libc::POLLIN != 0) {
+            let mut links: Vec<(String, bool)> = Vec::new();
+            let _ = monitor.read_events(|ev| {
+                if let Event::Link { link, name: Some(name), deleted } = ev {
+                    links.push((name.to_string(), !deleted && link.up() && link.running()));
+                }
+            });
+            for (name, up) in links {
+                reactor.link_changed(&name, up);
+            }
+        }
+        // vrrp_scripts: start the due ones, collect the finished ones.
+        let now = reactor.now();
+        for (k, s) in scripts.iter_mut().enumerate() {
+            if s.tracker.due(now) {
+                if let Some(sc) = s.script.as_ref() {
+                    reactor.ops().run_check(sc, now + s.tracker.timeout, k as u32);
+                }
+            }
+        }
+        done.clear();
+        reactor.ops().collect(now, &mut done);
+        for &(token, ok) in &done {
+            let Some(s) = scripts.get_mut(token as usize) else { continue };
+            let r = if ok { RunResult::Success } else { RunResult::Failure };
+            if let Some(good) = s.tracker.finished(r) {
+                log::info!("Script `{}` now returning {}", s.name, if good { "success" } else { "failure" });
+                let targets = s.targets.clone();
+                reactor.tracker_result(&targets, i64::from(good));
+            }
+        }
+    }
+}
