@@ -24,7 +24,7 @@ export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS ?= $(LINK_FLAGS)
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS ?= $(LINK_FLAGS)
 
-.PHONY: all size aarch64 test bench fuzz demo clean
+.PHONY: all size aarch64 test bench fuzz demo examples clean
 
 all:
 	$(CARGO) build --release --target $(TARGET)
@@ -58,6 +58,10 @@ fuzz:
 
 demo: all
 	tests/demo.sh $(BIN)
+
+# Every example in config/ through kalive -t, next to keepalived -t.
+examples: all
+	tests/check_examples.sh $(BIN)
 
 clean:
 	$(CARGO) clean

@@ -1,49 +1,116 @@
 #!/usr/bin/env bash
-# `make demo`, until the VRRP engine lands: check every example in config/ with `kalive -t`, in a
-# network namespace that has the interfaces the examples name, side by side with keepalived 2.2.7's
-# own `-t` when it is installed. Fails if kalive refuses an example or disagrees with keepalived.
+# `make demo`: a live VRRP failover between network namespaces.
+#
+#   r1 (priority 150) ──┐
+#   r2 (priority 100) ──┼── bridge ── client (pings the VIP 10.77.0.100)
+#
+# Two kalive routers elect r1; the client reaches the VIP. r1 stops gracefully (SIGTERM:
+# priority-0 advert) and r2 takes over at once; r1 comes back and preempts; then r1 dies hard
+# (SIGKILL) and r2 takes over after Master_Down_Interval. Every step is timed.
 set -euo pipefail
 
-bin=${1:-target/x86_64-unknown-linux-musl/release/kalive}
-dir=${2:-config}
+bin=$(realpath "${1:-target/x86_64-unknown-linux-musl/release/kalive}")
 [ -x "$bin" ] || { echo "demo: no binary at $bin (run make first)" >&2; exit 1; }
-bin=$(realpath "$bin")
-here=$(cd "$(dirname "$0")" && pwd)
+[ "$(id -u)" -eq 0 ] || { echo "demo: needs root (network namespaces)" >&2; exit 1; }
 
-ns=""
-if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null; then
-	ns="kalive-demo-$$"
-	trap 'sh "$here/netns/ifaces.sh" down "$ns" >/dev/null 2>&1 || true' EXIT
-	sh "$here/netns/ifaces.sh" up "$ns" >/dev/null
-	run() { ip netns exec "$ns" "$@"; }
-	echo "demo: checking config/ in network namespace $ns (interfaces eth0 eth1 eth2 bond0 ens192)"
-else
-	run() { "$@"; }
-	echo "demo: not root: checking on the host (missing interfaces show as warnings)"
-fi
-ka=$(command -v keepalived || true)
+p="kdemo$$"
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+	for n in r1 r2 client br; do ip netns del "$p-$n" 2>/dev/null || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
 
-failed=0
-shopt -s nullglob
-for f in "$dir"/*; do
-	[ -f "$f" ] || continue
-	rc=0
-	out=$(run "$bin" -t -f "$f" 2>&1) || rc=$?
-	line="demo: $f: kalive -t exit $rc"
-	case "$f" in
-	*.conf)
-		if [ -n "$ka" ]; then
-			krc=0
-			run "$ka" -t -f "$f" >/dev/null 2>&1 || krc=$?
-			line="$line, keepalived -t exit $krc"
-			[ "$krc" -eq "$rc" ] || { line="$line  <-- differs"; failed=1; }
-		fi
-		;;
-	*) line="$line (UCI: kalive reads it natively)" ;;
-	esac
-	echo "$line"
-	printf '%s\n' "$out" | sed 's/^/    /'
-	if printf '%s\n' "$out" | grep -q ': error:'; then failed=1; fi
+ip netns add "$p-br"
+ip -n "$p-br" link add br0 type bridge
+ip -n "$p-br" link set br0 up
+k=0
+for n in r1 r2 client; do
+	k=$((k + 1))
+	ip netns add "$p-$n"
+	ip link add eth0 netns "$p-$n" type veth peer name "v$k" netns "$p-br"
+	ip -n "$p-br" link set "v$k" master br0 up
+	ip -n "$p-$n" link set lo up
+	ip -n "$p-$n" addr add "10.77.0.$k/24" dev eth0
+	ip -n "$p-$n" link set eth0 up
 done
-[ "$failed" -eq 0 ] && echo "demo: every example passes" || echo "demo: FAILED"
-exit "$failed"
+
+conf() { # name priority
+	cat >"$work/$1.conf" <<CONF
+global_defs {
+    router_id $1
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority $2
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass demo
+    }
+    virtual_ipaddress {
+        10.77.0.100/24
+    }
+}
+CONF
+}
+conf r1 150
+conf r2 100
+
+start() { # name
+	ip netns exec "$p-$1" "$bin" -n -l -G -f "$work/$1.conf" >>"$work/$1.log" 2>&1 &
+	pids+=($!)
+	eval "pid_$1=$!"
+}
+holder() {
+	for n in r1 r2; do
+		ip -n "$p-$n" -br addr show dev eth0 | grep -q '10\.77\.0\.100' && printf '%s ' "$n"
+	done
+	echo
+}
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+wait_for() { # expected-holder timeout-seconds -> prints the elapsed time
+	local t0 h
+	t0=$(now)
+	while :; do
+		h=$(holder)
+		[ "$h" = "$1 " ] && { elapsed "$t0"; return 0; }
+		if awk -v e="$(elapsed "$t0")" -v l="$2" 'BEGIN { exit !(e > l) }'; then
+			echo "demo: timeout waiting for $1 (holders: $h)" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+ping_vip() {
+	ip netns exec "$p-client" ping -c 1 -W 1 10.77.0.100 >/dev/null 2>&1 && echo "client reaches the VIP" || echo "client CANNOT reach the VIP"
+}
+
+echo "demo: starting r1 (priority 150) and r2 (priority 100)"
+start r1
+start r2
+t=$(wait_for r1 10) && echo "demo: r1 is MASTER with 10.77.0.100 after ${t}s (expected ~3.4 s: Master_Down_Interval)"
+echo "demo: $(ping_vip)"
+
+echo "demo: SIGTERM to r1 (graceful: priority-0 advert)"
+kill -TERM "$pid_r1"
+t=$(wait_for r2 5) && echo "demo: r2 took over after ${t}s (expected ~0.6 s: Skew_Time)"
+echo "demo: $(ping_vip)"
+
+echo "demo: r1 comes back and preempts"
+start r1
+t=$(wait_for r1 10) && echo "demo: r1 is MASTER again after ${t}s"
+
+echo "demo: SIGKILL to r1 (crash: no goodbye)"
+kill -9 "$pid_r1"
+ip -n "$p-r1" addr del 10.77.0.100/24 dev eth0 2>/dev/null || true
+t=$(wait_for r2 10) && echo "demo: r2 took over after ${t}s (expected ~3.6 s: 3 × advert + skew)"
+echo "demo: $(ping_vip)"
+echo "demo: r2's log:"
+sed 's/^/    /' "$work/r2.log" | tail -8
+echo "demo: done"
