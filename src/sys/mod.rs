@@ -2,5 +2,6 @@
 
 pub mod host;
 pub mod logger;
+pub mod netlink;
 pub mod probe;
 pub mod syslog;
