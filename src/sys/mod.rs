@@ -2,6 +2,7 @@
 
 pub mod host;
 pub mod logger;
+pub mod netlink;
 pub mod probe;
 pub mod syslog;
 pub mod vrrp_socket;

@@ -1,0 +1,150 @@
+//! Interface addresses: RTM_NEWADDR / RTM_DELADDR / RTM_GETADDR (linux/if_addr.h:
+//! `struct ifaddrmsg { u8 family, prefixlen, flags, scope; u32 index }`).
+
+use std::net::IpAddr;
+
+use super::msg::{self, Msg};
+use super::socket::Op;
+use super::{
+    family, octets, scope, Error, Netlink, Outcome, Result, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
+    RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR,
+};
+use crate::config::model::net::AddressSpec;
+
+pub(super) const IFA_ADDRESS: u16 = 1;
+pub(super) const IFA_LOCAL: u16 = 2;
+const IFA_LABEL: u16 = 3;
+const IFA_BROADCAST: u16 = 4;
+const IFA_CACHEINFO: u16 = 6;
+const IFA_FLAGS: u16 = 8;
+const IFA_F_NODAD: u32 = 0x02;
+const IFA_F_HOMEADDRESS: u32 = 0x10;
+const IFA_F_NOPREFIXROUTE: u32 = 0x200;
+/// linux/if.h; names and labels hold at most IFNAMSIZ - 1 bytes.
+pub(super) const IFNAMSIZ: usize = 16;
+pub(super) const IFADDRMSG_LEN: usize = 8;
+
+impl Netlink {
+    /// `ip addr add SPEC dev IFINDEX`.
+    pub fn add_address(&mut self, ifindex: u32, spec: &AddressSpec) -> Result<Outcome> {
+        let m = address_msg(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, spec)?;
+        self.request(m, Op::Add)
+    }
+
+    /// `ip addr del SPEC dev IFINDEX`; `AlreadySo` if it is not there (EADDRNOTAVAIL).
+    pub fn del_address(&mut self, ifindex: u32, spec: &AddressSpec) -> Result<Outcome> {
+        let m = address_msg(RTM_DELADDR, 0, ifindex, spec)?;
+        self.request(m, Op::Del)
+    }
+
+    /// Is `addr` configured on `ifindex`? (a dump of the family, filtered here)
+    pub fn has_address(&mut self, ifindex: u32, addr: IpAddr) -> Result<bool> {
+        let m = Msg::new(
+            RTM_GETADDR,
+            NLM_F_DUMP,
+            &[family(&addr), 0, 0, 0, 0, 0, 0, 0],
+        );
+        let mut found = false;
+        self.query(m, |reply| {
+            if let Some((index, a, _)) = parse_ifaddr(reply.payload) {
+                found |= index == ifindex && a == addr;
+            }
+        })?;
+        Ok(found)
+    }
+}
+
+/// The message for `ip addr add|del` of `spec`, its attributes in ip(8)'s order. IPv6 addresses
+/// are deprecated (preferred lifetime 0) unless `preferred_forever`; labels apply to IPv4 only.
+/// A delete names the address and prefix only, so it matches whatever label the address has.
+pub fn address_msg(ty: u16, flags: u16, ifindex: u32, spec: &AddressSpec) -> Result<Msg> {
+    let a = &spec.prefix.addr;
+    let v4 = a.is_ipv4();
+    let add = ty == RTM_NEWADDR;
+    let mut ifa_flags = 0u32;
+    if spec.nodad && !v4 {
+        ifa_flags |= IFA_F_NODAD;
+    }
+    if spec.home && !v4 {
+        ifa_flags |= IFA_F_HOMEADDRESS;
+    }
+    if spec.noprefixroute {
+        ifa_flags |= IFA_F_NOPREFIXROUTE;
+    }
+    let mut plen = spec.prefix.len;
+    if let Some(p) = spec.peer.filter(|p| !p.is_host()) {
+        plen = p.len; // `peer P/len` gives the prefix length, as in ip(8)
+    }
+    let i = ifindex.to_ne_bytes();
+    // Flags above 0xff go in IFA_FLAGS only, as ip(8) does.
+    let hflags = u8::try_from(ifa_flags).unwrap_or(0);
+    let hdr = [
+        family(a),
+        plen,
+        hflags,
+        scope(spec.scope),
+        i[0],
+        i[1],
+        i[2],
+        i[3],
+    ];
+    let mut m = Msg::new(ty, flags, &hdr);
+    let (local, n) = octets(a);
+    let local = local.get(..n).unwrap_or(&[]);
+    m.attr(IFA_LOCAL, local);
+    if let Some(p) = &spec.peer {
+        let (b, n) = octets(&p.addr);
+        m.attr(IFA_ADDRESS, b.get(..n).unwrap_or(&[]));
+    }
+    if let Some(brd) = spec.broadcast.filter(|_| v4 && add) {
+        let (b, n) = octets(&brd);
+        m.attr(IFA_BROADCAST, b.get(..n).unwrap_or(&[]));
+    }
+    if let Some(label) = spec.label.as_deref().filter(|_| v4 && add) {
+        check_label(label)?;
+        m.attr_str(IFA_LABEL, label);
+    }
+    if hflags == 0 && ifa_flags != 0 {
+        m.attr_u32(IFA_FLAGS, ifa_flags);
+    }
+    if spec.peer.is_none() {
+        m.attr(IFA_ADDRESS, local);
+    }
+    if !v4 && add && !spec.preferred_forever {
+        // struct ifa_cacheinfo { u32 ifa_prefered, ifa_valid, cstamp, tstamp }
+        let mut ci = [0u8; 16];
+        ci[4..8].copy_from_slice(&u32::MAX.to_ne_bytes()); // valid forever
+        m.attr(IFA_CACHEINFO, &ci);
+    }
+    Ok(m)
+}
+
+/// The kernel (net/ipv4/devinet.c, ifa_ipv4_policy) takes any label of at most IFNAMSIZ - 1
+/// bytes and answers ERANGE to a longer one; checked here to say why. It does not require the
+/// `IF:` prefix that ip(8) insists on (tested on 6.18), and keepalived doesn't either.
+pub fn check_label(label: &str) -> Result<()> {
+    if label.len() >= IFNAMSIZ {
+        return Err(Error::Invalid("label longer than 15 bytes"));
+    }
+    Ok(())
+}
+
+/// An RTM_NEWADDR / RTM_DELADDR payload: (ifindex, address, prefix length). The address is
+/// IFA_LOCAL when present (IPv4, or a peer address), else IFA_ADDRESS.
+pub fn parse_ifaddr(payload: &[u8]) -> Option<(u32, IpAddr, u8)> {
+    let plen = *payload.get(1)?;
+    let index = msg::u32_at(payload, 4)?;
+    let (mut local, mut address) = (None, None);
+    for (ty, data) in msg::attrs(payload, IFADDRMSG_LEN) {
+        match ty {
+            IFA_LOCAL => local = super::ip_from(data),
+            IFA_ADDRESS => address = super::ip_from(data),
+            _ => {}
+        }
+    }
+    Some((index, local.or(address)?, plen))
+}
+
+#[cfg(test)]
+#[path = "tests/addr.rs"]
+mod tests;

@@ -1,0 +1,137 @@
+//! Routes: RTM_NEWROUTE / RTM_DELROUTE as `ip route add|del` sends them (linux/rtnetlink.h
+//! `struct rtmsg { u8 family, dst_len, src_len, tos, table, protocol, scope, type; u32 flags }`).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::msg::Msg;
+use super::socket::Op;
+use super::{
+    family, octets, scope, Error, Netlink, Outcome, Result, NLM_F_CREATE, NLM_F_EXCL, RTM_DELROUTE,
+    RTM_NEWROUTE, RTPROT_KEEPALIVED, RT_TABLE_MAIN,
+};
+use crate::config::model::net::RouteSpec;
+
+const RTA_DST: u16 = 1;
+const RTA_OIF: u16 = 4;
+const RTA_GATEWAY: u16 = 5;
+const RTA_PRIORITY: u16 = 6;
+const RTA_PREFSRC: u16 = 7;
+pub(super) const RTA_TABLE: u16 = 15;
+const RTN_UNICAST: u8 = 1;
+const RT_SCOPE_LINK: u8 = 253;
+const RT_SCOPE_NOWHERE: u8 = 255;
+/// linux/rtnetlink.h RTNH_F_ONLINK, in `rtm_flags`.
+const RTNH_F_ONLINK: u32 = 4;
+
+impl Netlink {
+    /// `ip route add SPEC` (proto keepalived); `dev` names are looked up first.
+    pub fn add_route(&mut self, spec: &RouteSpec) -> Result<Outcome> {
+        let oif = self.oif(spec)?;
+        self.request(route_msg(true, spec, oif)?, Op::Add)
+    }
+
+    /// `ip route del SPEC`; `AlreadySo` if there is no such route (ESRCH).
+    pub fn del_route(&mut self, spec: &RouteSpec) -> Result<Outcome> {
+        let oif = self.oif(spec)?;
+        self.request(route_msg(false, spec, oif)?, Op::Del)
+    }
+
+    fn oif(&mut self, spec: &RouteSpec) -> Result<Option<u32>> {
+        spec.dev.as_deref().map(|d| self.ifindex(d)).transpose()
+    }
+}
+
+/// linux/rtnetlink.h RTN_*.
+fn route_type(kind: Option<&str>) -> Result<u8> {
+    Ok(match kind {
+        None | Some("unicast") => RTN_UNICAST,
+        Some("blackhole") => 6,
+        Some("unreachable") => 7,
+        Some("prohibit") => 8,
+        Some("throw") => 9,
+        Some(_) => return Err(Error::Invalid("unknown route type")),
+    })
+}
+
+/// The table number in the header, or 0 (RT_TABLE_UNSPEC) and RTA_TABLE when it is above 255.
+pub(super) fn table_byte(table: u32) -> (u8, bool) {
+    match u8::try_from(table) {
+        Ok(t) => (t, false),
+        Err(_) => (0, true),
+    }
+}
+
+/// The message for `ip route add` (`add`) or `ip route del` of `spec` out of `oif`, its
+/// attributes in ip(8)'s order. The family
+/// comes from the destination, else the gateway, else the source; `default` alone is IPv4.
+/// A delete matches any scope and protocol, and any type unless one is given, as ip(8)'s does.
+pub fn route_msg(add: bool, spec: &RouteSpec, oif: Option<u32>) -> Result<Msg> {
+    let fam_addr = spec
+        .dst
+        .map(|d| d.addr)
+        .or(spec.via)
+        .or(spec.src)
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let fam = family(&fam_addr);
+    let mixed = [spec.via, spec.src]
+        .iter()
+        .flatten()
+        .any(|a| family(a) != fam);
+    if mixed {
+        return Err(Error::Invalid("route mixes IPv4 and IPv6 addresses"));
+    }
+    let rtype = route_type(spec.kind.as_deref())?;
+    let table = spec.table.unwrap_or(RT_TABLE_MAIN);
+    let (table_b, big_table) = table_byte(table);
+    let (ty, flags, proto, rtype, scope_b) = if add {
+        let s = match spec.scope {
+            Some(s) => scope(s),
+            None if rtype == RTN_UNICAST && spec.via.is_none() => RT_SCOPE_LINK,
+            None => 0,
+        };
+        (
+            RTM_NEWROUTE,
+            NLM_F_CREATE | NLM_F_EXCL,
+            RTPROT_KEEPALIVED,
+            rtype,
+            s,
+        )
+    } else {
+        let t = if spec.kind.is_some() { rtype } else { 0 };
+        let s = spec.scope.map_or(RT_SCOPE_NOWHERE, scope);
+        (RTM_DELROUTE, 0, 0, t, s)
+    };
+    let dst_len = spec.dst.map_or(0, |d| d.len);
+    let rflags = if spec.onlink { RTNH_F_ONLINK } else { 0 }.to_ne_bytes();
+    let hdr = [
+        fam, dst_len, 0, 0, table_b, proto, scope_b, rtype, rflags[0], rflags[1], rflags[2],
+        rflags[3],
+    ];
+    let mut m = Msg::new(ty, flags, &hdr);
+    if let Some(d) = spec.dst {
+        let (b, n) = octets(&d.addr);
+        m.attr(RTA_DST, b.get(..n).unwrap_or(&[]));
+    }
+    if let Some(src) = spec.src {
+        let (b, n) = octets(&src);
+        m.attr(RTA_PREFSRC, b.get(..n).unwrap_or(&[]));
+    }
+    if let Some(gw) = spec.via {
+        let (b, n) = octets(&gw);
+        m.attr(RTA_GATEWAY, b.get(..n).unwrap_or(&[]));
+    }
+    if let Some(metric) = spec.metric {
+        m.attr_u32(RTA_PRIORITY, metric);
+    }
+    if big_table {
+        m.attr_u32(RTA_TABLE, table);
+    }
+    if let Some(i) = oif {
+        m.attr_u32(RTA_OIF, i);
+    }
+    Ok(m)
+}
+
+#[cfg(test)]
+#[path = "tests/route.rs"]
+mod tests;
