@@ -7,8 +7,14 @@ use kalive::wire::{arp, ndisc};
 use libfuzzer_sys::fuzz_target;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-const CTX4: Ctx = Ctx::V4 { src: Ipv4Addr::new(10, 77, 0, 1), dst: vrrp::MCAST_V4 };
-const CTX6: Ctx = Ctx::V6 { src: Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1), dst: vrrp::MCAST_V6 };
+const CTX4: Ctx = Ctx::V4 {
+    src: Ipv4Addr::new(10, 77, 0, 1),
+    dst: vrrp::MCAST_V4,
+};
+const CTX6: Ctx = Ctx::V6 {
+    src: Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1),
+    dst: vrrp::MCAST_V6,
+};
 
 fn round_trip(r: &Repr, ctx: &Ctx) {
     let mut out = [0u8; 4200];
@@ -22,10 +28,15 @@ fuzz_target!(|data: &[u8]| {
     // An IPv4 datagram as a raw socket returns it.
     if let Ok((ip, r)) = Repr::parse_ipv4(data) {
         let mut out = [0u8; 4200];
-        let n = r.emit_ipv4(&mut out, ip.src, ip.dst, ip.ident).expect("emit_ipv4");
+        let n = r
+            .emit_ipv4(&mut out, ip.src, ip.dst, ip.ident)
+            .expect("emit_ipv4");
         let (ip2, r2) = Repr::parse_ipv4(&out[..n]).expect("re-parse ipv4");
         assert_eq!(r2, r);
-        assert_eq!((ip2.src, ip2.dst, ip2.ident, ip2.ttl), (ip.src, ip.dst, ip.ident, 255));
+        assert_eq!(
+            (ip2.src, ip2.dst, ip2.ident, ip2.ttl),
+            (ip.src, ip.dst, ip.ident, 255)
+        );
     }
     // Bare VRRP over both families: as given, and with the checksum fixed up so the checks
     // after it are reached too.
