@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use super::msg::{self, Msg};
 use super::socket::Op;
 use super::{
-    family, octets, scope, Error, Netlink, Outcome, Result, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
+    family, scope, Error, Netlink, Outcome, Result, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
     RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR,
 };
 use crate::config::model::net::AddressSpec;
@@ -45,7 +45,7 @@ impl Netlink {
             &[family(&addr), 0, 0, 0, 0, 0, 0, 0],
         );
         let mut found = false;
-        self.query(m, |reply| {
+        self.query(m, &mut |reply| {
             if let Some((index, a, _)) = parse_ifaddr(reply.payload) {
                 found |= index == ifindex && a == addr;
             }
@@ -89,16 +89,12 @@ pub fn address_msg(ty: u16, flags: u16, ifindex: u32, spec: &AddressSpec) -> Res
         i[3],
     ];
     let mut m = Msg::new(ty, flags, &hdr);
-    let (local, n) = octets(a);
-    let local = local.get(..n).unwrap_or(&[]);
-    m.attr(IFA_LOCAL, local);
+    m.attr_ip(IFA_LOCAL, a);
     if let Some(p) = &spec.peer {
-        let (b, n) = octets(&p.addr);
-        m.attr(IFA_ADDRESS, b.get(..n).unwrap_or(&[]));
+        m.attr_ip(IFA_ADDRESS, &p.addr);
     }
     if let Some(brd) = spec.broadcast.filter(|_| v4 && add) {
-        let (b, n) = octets(&brd);
-        m.attr(IFA_BROADCAST, b.get(..n).unwrap_or(&[]));
+        m.attr_ip(IFA_BROADCAST, &brd);
     }
     if let Some(label) = spec.label.as_deref().filter(|_| v4 && add) {
         check_label(label)?;
@@ -108,7 +104,7 @@ pub fn address_msg(ty: u16, flags: u16, ifindex: u32, spec: &AddressSpec) -> Res
         m.attr_u32(IFA_FLAGS, ifa_flags);
     }
     if spec.peer.is_none() {
-        m.attr(IFA_ADDRESS, local);
+        m.attr_ip(IFA_ADDRESS, a);
     }
     if !v4 && add && !spec.preferred_forever {
         // struct ifa_cacheinfo { u32 ifa_prefered, ifa_valid, cstamp, tstamp }

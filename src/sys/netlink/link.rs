@@ -89,7 +89,7 @@ impl Netlink {
 
     fn get_link(&mut self, m: Msg) -> Result<LinkInfo> {
         let mut info = None;
-        self.query(m, |reply| {
+        self.query(m, &mut |reply| {
             if reply.ty == RTM_NEWLINK {
                 info = parse_link(reply.payload).map(|(l, _)| l);
             }

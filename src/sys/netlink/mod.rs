@@ -104,18 +104,6 @@ fn family(a: &std::net::IpAddr) -> u8 {
     }
 }
 
-/// The address in network order, 4 or 16 bytes, in a fixed buffer.
-fn octets(a: &std::net::IpAddr) -> ([u8; 16], usize) {
-    let mut b = [0u8; 16];
-    match a {
-        std::net::IpAddr::V4(v4) => {
-            b[..4].copy_from_slice(&v4.octets());
-            (b, 4)
-        }
-        std::net::IpAddr::V6(v6) => (v6.octets(), 16),
-    }
-}
-
 /// linux/rtnetlink.h RT_SCOPE_*.
 fn scope(s: crate::config::model::net::Scope) -> u8 {
     use crate::config::model::net::Scope;

@@ -60,6 +60,14 @@ impl Msg {
         self.put(data);
     }
 
+    /// An address attribute: 4 or 16 bytes in network order.
+    pub fn attr_ip(&mut self, ty: u16, a: &std::net::IpAddr) {
+        match a {
+            std::net::IpAddr::V4(v4) => self.attr(ty, &v4.octets()),
+            std::net::IpAddr::V6(v6) => self.attr(ty, &v6.octets()),
+        }
+    }
+
     pub fn attr_u32(&mut self, ty: u16, v: u32) {
         self.attr(ty, &v.to_ne_bytes());
     }

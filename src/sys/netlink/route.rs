@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use super::msg::Msg;
 use super::socket::Op;
 use super::{
-    family, octets, scope, Error, Netlink, Outcome, Result, NLM_F_CREATE, NLM_F_EXCL, RTM_DELROUTE,
+    family, scope, Error, Netlink, Outcome, Result, NLM_F_CREATE, NLM_F_EXCL, RTM_DELROUTE,
     RTM_NEWROUTE, RTPROT_KEEPALIVED, RT_TABLE_MAIN,
 };
 use crate::config::model::net::RouteSpec;
@@ -109,16 +109,13 @@ pub fn route_msg(add: bool, spec: &RouteSpec, oif: Option<u32>) -> Result<Msg> {
     ];
     let mut m = Msg::new(ty, flags, &hdr);
     if let Some(d) = spec.dst {
-        let (b, n) = octets(&d.addr);
-        m.attr(RTA_DST, b.get(..n).unwrap_or(&[]));
+        m.attr_ip(RTA_DST, &d.addr);
     }
     if let Some(src) = spec.src {
-        let (b, n) = octets(&src);
-        m.attr(RTA_PREFSRC, b.get(..n).unwrap_or(&[]));
+        m.attr_ip(RTA_PREFSRC, &src);
     }
     if let Some(gw) = spec.via {
-        let (b, n) = octets(&gw);
-        m.attr(RTA_GATEWAY, b.get(..n).unwrap_or(&[]));
+        m.attr_ip(RTA_GATEWAY, &gw);
     }
     if let Some(metric) = spec.metric {
         m.attr_u32(RTA_PRIORITY, metric);

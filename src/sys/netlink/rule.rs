@@ -6,8 +6,8 @@ use super::msg::Msg;
 use super::route::{table_byte, RTA_TABLE};
 use super::socket::Op;
 use super::{
-    family, octets, Error, Netlink, Outcome, Result, NLM_F_CREATE, NLM_F_EXCL, RTM_DELRULE,
-    RTM_NEWRULE, RTPROT_KEEPALIVED, RT_TABLE_MAIN,
+    family, Error, Netlink, Outcome, Result, NLM_F_CREATE, NLM_F_EXCL, RTM_DELRULE, RTM_NEWRULE,
+    RTPROT_KEEPALIVED, RT_TABLE_MAIN,
 };
 use crate::config::model::net::RuleSpec;
 
@@ -64,12 +64,10 @@ pub fn rule_msg(add: bool, spec: &RuleSpec) -> Result<Msg> {
     };
     let mut m = Msg::new(ty, flags, &hdr);
     if let Some(p) = spec.from {
-        let (b, n) = octets(&p.addr);
-        m.attr(FRA_SRC, b.get(..n).unwrap_or(&[]));
+        m.attr_ip(FRA_SRC, &p.addr);
     }
     if let Some(p) = spec.to {
-        let (b, n) = octets(&p.addr);
-        m.attr(FRA_DST, b.get(..n).unwrap_or(&[]));
+        m.attr_ip(FRA_DST, &p.addr);
     }
     if let Some(p) = spec.priority {
         m.attr_u32(FRA_PRIORITY, p);

@@ -80,7 +80,7 @@ impl Netlink {
     pub fn request(&mut self, mut m: Msg, op: Op) -> Result<Outcome> {
         m.set_flags(super::NLM_F_ACK);
         let mut ack = None;
-        self.exchange(&mut m, |msg| {
+        self.exchange(&mut m, &mut |msg| {
             if msg.ty == NLMSG_ERROR {
                 ack = Some(error_code(msg.payload));
                 return true;
@@ -110,9 +110,9 @@ impl Netlink {
 
     /// Sends a get or dump request and hands each reply message to `f` until NLMSG_DONE, an
     /// NLMSG_ERROR (returned as its errno), or `f` returns true for a non-dump reply.
-    pub fn query(&mut self, mut m: Msg, mut f: impl FnMut(&Nlmsg<'_>)) -> Result<()> {
+    pub fn query(&mut self, mut m: Msg, f: &mut dyn FnMut(&Nlmsg<'_>)) -> Result<()> {
         let mut result = Ok(());
-        self.exchange(&mut m, |msg| match msg.ty {
+        self.exchange(&mut m, &mut |msg| match msg.ty {
             NLMSG_DONE => true,
             NLMSG_ERROR => {
                 result = match error_code(msg.payload) {
@@ -132,7 +132,7 @@ impl Netlink {
 
     /// Sends `m`, then reads replies with our sequence number (others are stale answers to a
     /// request that timed out) until `done` says so. Bounded by MAX_DATAGRAMS and the timeout.
-    fn exchange(&mut self, m: &mut Msg, mut done: impl FnMut(&Nlmsg<'_>) -> bool) -> Result<()> {
+    fn exchange(&mut self, m: &mut Msg, done: &mut dyn FnMut(&Nlmsg<'_>) -> bool) -> Result<()> {
         let seq = self.send(m)?;
         for _ in 0..MAX_DATAGRAMS {
             let datagram = recv_datagram(self.fd.as_fd(), &mut self.buf[..])?;
