@@ -23,7 +23,11 @@ impl Drop for Daemon {
 }
 
 fn conf(dir: &std::path::Path, name: &str, prio: u8, version: u8) -> String {
-    let auth = if version == 2 { "    authentication {\n        auth_type PASS\n        auth_pass interop\n    }\n" } else { "" };
+    let auth = if version == 2 {
+        "    authentication {\n        auth_type PASS\n        auth_pass interop\n    }\n"
+    } else {
+        ""
+    };
     let text = format!(
         "global_defs {{\n    router_id {name}\n}}\nvrrp_instance VI_1 {{\n    state BACKUP\n    interface eth0\n    virtual_router_id 42\n    version {version}\n    priority {prio}\n    advert_int 1\n{auth}    virtual_ipaddress {{\n        10.88.0.100/24\n    }}\n}}\n"
     );
@@ -37,18 +41,44 @@ fn start(lan: &Lan, k: usize, keepalived: bool, conf: &str, dir: &std::path::Pat
     let mut cmd = Command::new("ip");
     cmd.args(["netns", "exec", &ns]);
     if keepalived {
-        let pid = |s: &str| dir.join(format!("{ns}-{s}.pid")).to_string_lossy().into_owned();
-        cmd.args(["/usr/sbin/keepalived", "-n", "-l", "-D", "-P", "-f", conf, "-p", &pid("p"), "-r", &pid("r"), "-c", &pid("c")]);
+        let pid = |s: &str| {
+            dir.join(format!("{ns}-{s}.pid"))
+                .to_string_lossy()
+                .into_owned()
+        };
+        cmd.args([
+            "/usr/sbin/keepalived",
+            "-n",
+            "-l",
+            "-D",
+            "-P",
+            "-f",
+            conf,
+            "-p",
+            &pid("p"),
+            "-r",
+            &pid("r"),
+            "-c",
+            &pid("c"),
+        ]);
     } else {
         cmd.args([KALIVE, "-n", "-l", "-G", "-f", conf]);
     }
     let log = std::fs::File::create(dir.join(format!("{ns}.log"))).expect("log");
-    let child = cmd.stdout(log.try_clone().expect("log")).stderr(log).stdin(Stdio::null()).spawn().expect("start daemon");
+    let child = cmd
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("start daemon");
     Daemon { child }
 }
 
 fn holds(lan: &Lan, k: usize) -> bool {
-    let out = Command::new("ip").args(["-n", lan.ns(k), "-br", "addr", "show", "dev", "eth0"]).output().expect("ip");
+    let out = Command::new("ip")
+        .args(["-n", lan.ns(k), "-br", "addr", "show", "dev", "eth0"])
+        .output()
+        .expect("ip");
     String::from_utf8_lossy(&out.stdout).contains("10.88.0.100")
 }
 
@@ -59,7 +89,12 @@ fn wait_holder(lan: &Lan, k: usize, limit: Duration) -> Duration {
         if holds(lan, k) && !holds(lan, 1 - k) {
             return t0.elapsed();
         }
-        assert!(t0.elapsed() < limit, "node {k} did not become the only holder in {limit:?} (holders: {} {})", holds(lan, 0), holds(lan, 1));
+        assert!(
+            t0.elapsed() < limit,
+            "node {k} did not become the only holder in {limit:?} (holders: {} {})",
+            holds(lan, 0),
+            holds(lan, 1)
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -68,26 +103,49 @@ fn scenario(version: u8) {
     if !common::netns::available() {
         return;
     }
-    assert!(std::path::Path::new("/usr/sbin/keepalived").exists(), "keepalived 2.2.7 is needed (apt-get install keepalived)");
+    assert!(
+        std::path::Path::new("/usr/sbin/keepalived").exists(),
+        "keepalived 2.2.7 is needed (apt-get install keepalived)"
+    );
     let dir = std::env::temp_dir().join(format!("kalive-interop-{}-{version}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
-    let lan = Lan::new(&format!("ki{version}"), &[("k", "10.88.0.1/24"), ("ka", "10.88.0.2/24")]);
+    let lan = Lan::new(
+        &format!("ki{version}"),
+        &[("k", "10.88.0.1/24"), ("ka", "10.88.0.2/24")],
+    );
 
     // kalive 150 vs keepalived 100: kalive wins; keepalived stays backup.
     let kalive = start(&lan, 0, false, &conf(&dir, "kalive-hi", 150, version), &dir);
     let keepalived = start(&lan, 1, true, &conf(&dir, "ka-lo", 100, version), &dir);
     wait_holder(&lan, 0, Duration::from_secs(10));
     std::thread::sleep(Duration::from_secs(3));
-    assert!(holds(&lan, 0) && !holds(&lan, 1), "stable: keepalived accepted kalive's adverts");
+    assert!(
+        holds(&lan, 0) && !holds(&lan, 1),
+        "stable: keepalived accepted kalive's adverts"
+    );
 
     // Graceful stop of kalive: its priority-0 advert makes keepalived take over after Skew_Time.
     // SAFETY: kill with a valid pid and signal.
     unsafe { libc::kill(kalive.child.id() as i32, libc::SIGTERM) };
     let t = wait_holder(&lan, 1, Duration::from_secs(3));
-    assert!(t < Duration::from_millis(1500), "keepalived took over {t:?} after kalive's priority-0 advert");
+    assert!(
+        t < Duration::from_millis(1500),
+        "keepalived took over {t:?} after kalive's priority-0 advert"
+    );
     drop(kalive);
     drop(keepalived);
-    let _ = Command::new("ip").args(["-n", lan.ns(1), "addr", "flush", "dev", "eth0", "to", "10.88.0.100/32"]).output();
+    let _ = Command::new("ip")
+        .args([
+            "-n",
+            lan.ns(1),
+            "addr",
+            "flush",
+            "dev",
+            "eth0",
+            "to",
+            "10.88.0.100/32",
+        ])
+        .output();
 
     // keepalived 150 vs kalive 100: keepalived wins and kalive stays backup; then keepalived
     // crashes and kalive takes over after Master_Down_Interval.
@@ -95,11 +153,27 @@ fn scenario(version: u8) {
     let kalive = start(&lan, 0, false, &conf(&dir, "kalive-lo", 100, version), &dir);
     wait_holder(&lan, 1, Duration::from_secs(10));
     std::thread::sleep(Duration::from_secs(3));
-    assert!(holds(&lan, 1) && !holds(&lan, 0), "stable: kalive accepted keepalived's adverts");
+    assert!(
+        holds(&lan, 1) && !holds(&lan, 0),
+        "stable: kalive accepted keepalived's adverts"
+    );
     drop(keepalived); // SIGKILL: no priority-0 advert
-    let _ = Command::new("ip").args(["-n", lan.ns(1), "addr", "del", "10.88.0.100/24", "dev", "eth0"]).output();
+    let _ = Command::new("ip")
+        .args([
+            "-n",
+            lan.ns(1),
+            "addr",
+            "del",
+            "10.88.0.100/24",
+            "dev",
+            "eth0",
+        ])
+        .output();
     let t = wait_holder(&lan, 0, Duration::from_secs(8));
-    assert!(t > Duration::from_secs(2), "kalive waited for Master_Down_Interval (took {t:?})");
+    assert!(
+        t > Duration::from_secs(2),
+        "kalive waited for Master_Down_Interval (took {t:?})"
+    );
     drop(kalive);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -53,7 +53,11 @@ struct Sock {
     mac: wire::Mac,
     /// Packets that failed to parse (checksum, length, version…): dropped and counted.
     pub malformed: u64,
+    /// The instance for each VRID on this socket (`NONE` when none): O(1) per advert.
+    by_vrid: Box<[u16; 256]>,
 }
+
+const NONE: u16 = u16::MAX;
 
 /// Counters of the whole loop, for the dumps.
 #[derive(Clone, Copy, Debug, Default)]
@@ -134,10 +138,17 @@ impl<'a> Reactor<'a> {
                         packet,
                         mac: info.mac,
                         malformed: 0,
+                        by_vrid: Box::new([NONE; 256]),
                     });
                     socks.len() - 1
                 }
             };
+            if let Some(slot) = socks
+                .get_mut(k)
+                .and_then(|s| s.by_vrid.get_mut(usize::from(e.vrid)))
+            {
+                *slot = inst_sock.len() as u16;
+            }
             inst_sock.push(k);
         }
         let vip4 = rt
@@ -347,11 +358,13 @@ impl<'a> Reactor<'a> {
                 continue;
             };
             // The instance on this socket with this VRID.
-            let idx = (0..self.rt.instances.len()).find(|&i| {
-                self.inst_sock.get(i) == Some(&k)
-                    && self.rt.instances.get(i).is_some_and(|e| e.vrid == a.vrid)
-            });
-            match idx {
+            let idx = self
+                .socks
+                .get(k)
+                .and_then(|s| s.by_vrid.get(usize::from(a.vrid)))
+                .copied()
+                .filter(|&i| i != NONE);
+            match idx.map(usize::from) {
                 Some(i) => {
                     let _ = self.rt.router.handle_advert(now, i, &a, &mut self.out);
                     self.execute(now);
@@ -597,13 +610,23 @@ impl<'a> Reactor<'a> {
     pub fn link_changed(&mut self, ifname: &str, up: bool) {
         let now = self.now();
         for i in 0..self.rt.instances.len() {
-            if self.rt.instances.get(i).is_some_and(|e| e.interface == ifname && !e.dont_track_primary) {
+            if self
+                .rt
+                .instances
+                .get(i)
+                .is_some_and(|e| e.interface == ifname && !e.dont_track_primary)
+            {
                 self.rt.router.set_link(now, i, up, &mut self.out);
                 self.execute(now);
             }
         }
-        let targets: Vec<(usize, usize)> =
-            self.rt.interfaces.iter().filter(|b| b.name == ifname).flat_map(|b| b.targets.iter().copied()).collect();
+        let targets: Vec<(usize, usize)> = self
+            .rt
+            .interfaces
+            .iter()
+            .filter(|b| b.name == ifname)
+            .flat_map(|b| b.targets.iter().copied())
+            .collect();
         self.tracker_result(&targets, i64::from(up));
     }
 

@@ -33,7 +33,9 @@ pub fn interface_address(ifname: &str, ipv6: bool) -> Option<std::net::IpAddr> {
         if family == libc::AF_INET && !ipv6 {
             // SAFETY: the family is AF_INET, so this is a sockaddr_in.
             let sin = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_in) };
-            found = Some(std::net::IpAddr::V4(std::net::Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr))));
+            found = Some(std::net::IpAddr::V4(std::net::Ipv4Addr::from(
+                u32::from_be(sin.sin_addr.s_addr),
+            )));
             break;
         }
         if family == libc::AF_INET6 && ipv6 {
@@ -59,7 +61,8 @@ pub fn interface(ifname: &str) -> Option<(u32, [u8; 6])> {
     if index == 0 {
         return None;
     }
-    let text = std::fs::read_to_string(format!("/sys/class/net/{ifname}/address")).unwrap_or_default();
+    let text =
+        std::fs::read_to_string(format!("/sys/class/net/{ifname}/address")).unwrap_or_default();
     let mut mac = [0u8; 6];
     for (m, part) in mac.iter_mut().zip(text.trim().split(':')) {
         *m = u8::from_str_radix(part, 16).unwrap_or(0);
