@@ -48,6 +48,7 @@ test:
 # Timer wheel cost per tick and per arm/cancel with 1 to 10,000 pending timers (prints a table).
 bench:
 	$(CARGO) bench --bench wheel
+	$(CARGO) bench --bench engine
 
 # Not part of `test`: needs nightly and cargo-fuzz (`cargo install cargo-fuzz`) and a C++ compiler.
 fuzz:

@@ -36,6 +36,8 @@ pub enum Error {
     Family,
     /// An advertisement interval that the version cannot carry (emit).
     Interval,
+    /// VRID 0, which no virtual router can have (RFC 5798 §5.2.3: 1..255).
+    Vrid,
 }
 
 impl Error {
@@ -50,6 +52,7 @@ impl Error {
             Error::AuthType => "unsupported authentication type",
             Error::Family => "address family mismatch",
             Error::Interval => "advertisement interval not representable",
+            Error::Vrid => "virtual router id 0",
         }
     }
 }

@@ -356,6 +356,9 @@ impl<'a> Repr<'a> {
         if packet.kind() != TYPE_ADVERTISEMENT {
             return Err(Error::Type);
         }
+        if packet.vrid() == 0 {
+            return Err(Error::Vrid);
+        }
         // RFC 3768 is IPv4-only; keepalived 2.2.7 runs IPv6 instances as v3.
         if version == Version::V2 && matches!(ctx, Ctx::V6 { .. }) {
             return Err(Error::Family);
