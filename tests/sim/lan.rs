@@ -87,6 +87,8 @@ pub struct Lan {
     actions: Actions,
     pub delivered: u64,
     pub lost: u64,
+    /// Check after every event that masters hold their VIPs and nobody else does.
+    pub check_vips: bool,
 }
 
 pub fn ip(s: &str) -> IpAddr {
@@ -117,6 +119,7 @@ impl Lan {
             actions: Actions::default(),
             delivered: 0,
             lost: 0,
+            check_vips: false,
         }
     }
 
@@ -397,6 +400,9 @@ impl Lan {
                     self.apply(node, &mut out);
                     self.actions = out;
                 }
+                if self.check_vips {
+                    self.assert_vips(node);
+                }
                 // The wheel and the instances agree on what is due next, to the microsecond.
                 let n = &self.nodes[node];
                 assert_eq!(
@@ -413,6 +419,61 @@ impl Lan {
     pub fn run_for(&mut self, d: Duration) {
         let until = self.now + d;
         self.run_until(until);
+    }
+
+    /// A master holds its addresses; a backup, a faulted or a stopped instance does not.
+    pub fn assert_vips(&self, node: usize) {
+        let n = &self.nodes[node];
+        for (inst, held) in n.router.instances.iter().zip(&n.holds) {
+            let master = inst.state() == State::Master;
+            assert_eq!(
+                master && n.alive,
+                *held,
+                "t={}: {} vrid {} is {:?} but holds={}",
+                self.now,
+                n.name,
+                inst.params.vrid,
+                inst.state(),
+                held
+            );
+        }
+    }
+
+    /// Restarts a crashed or stopped node with fresh instances (the same parameters).
+    pub fn restart(&mut self, node: usize) {
+        let n = &mut self.nodes[node];
+        let insts: Vec<Instance> = n
+            .router
+            .instances
+            .iter()
+            .enumerate()
+            .map(|(i, old)| {
+                Instance::new(i as u16, old.params.clone(), old.trackers().to_vec(), false)
+            })
+            .collect();
+        let count = insts.len();
+        n.router = Router::new(insts, Vec::new());
+        n.wheel = TimerWheel::with_capacity(count * TIMER_KINDS);
+        n.ids = vec![[None; TIMER_KINDS]; count];
+        n.holds = vec![false; count];
+        self.start(node);
+    }
+
+    /// Every stretch during which two nodes held `vrid`'s addresses: (start, end).
+    pub fn overlaps(&self, vrid: u8) -> Vec<(Instant, Instant)> {
+        let t = self.tenures(vrid);
+        let end = self.now;
+        let mut out = Vec::new();
+        for (i, a) in t.iter().enumerate() {
+            for b in t.iter().skip(i + 1) {
+                let start = a.1.max(b.1);
+                let stop = a.2.unwrap_or(end).min(b.2.unwrap_or(end));
+                if a.0 != b.0 && stop > start {
+                    out.push((start, stop));
+                }
+            }
+        }
+        out
     }
 
     fn deliver(&mut self, pkt: Packet) {

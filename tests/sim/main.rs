@@ -2,5 +2,6 @@
 //! trackers, sync groups, partitions, loss and the start-up race. Deterministic and fast.
 
 mod lan;
+mod property;
 mod scale;
 mod scenarios;
