@@ -3,4 +3,6 @@
 pub mod host;
 pub mod logger;
 pub mod probe;
+pub mod process;
+pub mod signals;
 pub mod syslog;
