@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use kalive::cli::{self, Cli, Command};
-use kalive::config::diag::{exit, Severity};
+use kalive::config::diag::Severity;
 use kalive::config::load::{self, Syntax};
 use kalive::config::{probe, LoadOptions, Loaded};
 use kalive::sys::probe::{FileSources, SystemProbe};
@@ -114,12 +114,13 @@ fn run(cli: Cli) -> i32 {
         );
         return 1;
     }
-    log::error!(
-        "{path}: {} vrrp_instance(s), {} virtual_server(s) loaded; the VRRP and LVS engines are not part of this build yet",
-        loaded.config.instances.len(),
-        loaded.config.virtual_servers.len()
-    );
-    exit::FATAL
+    if !cli.dont_fork {
+        log::warn!("running in the foreground: detaching (without -n) is not implemented yet");
+    }
+    if !loaded.config.virtual_servers.is_empty() {
+        log::warn!("{} virtual_server(s): LVS is not implemented yet; they are ignored", loaded.config.virtual_servers.len());
+    }
+    kalive::daemon::run::run(&loaded.config)
 }
 
 fn start_logging(cli: &Cli) {

@@ -247,7 +247,7 @@ impl<'a> Reactor<'a> {
             Some(t) => t.since(now).min(Duration::from_secs(1)),
         };
         let ts = libc::timespec {
-            tv_sec: (wait.as_micros() / 1_000_000) as libc::time_t,
+            tv_sec: (wait.as_micros() / 1_000_000) as _,
             tv_nsec: ((wait.as_micros() % 1_000_000) * 1_000) as libc::c_long,
         };
         self.pollfds.truncate(self.socks.len());

@@ -181,7 +181,7 @@ fn open_fifo(cfg: &Config) -> Option<std::fs::File> {
 
 /// Runs the daemon in the foreground until SIGTERM or SIGINT. Returns the exit code.
 pub fn run(cfg: &Config) -> i32 {
-    let signals = match SignalFd::new(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2, 37, 63]) {
+    let signals = match SignalFd::new(&crate::sys::signals::DAEMON_SIGNALS) {
         Ok(s) => s,
         Err(e) => {
             log::error!("cannot set up signal handling: {e}");
@@ -226,6 +226,8 @@ pub fn run(cfg: &Config) -> i32 {
                         return 0;
                     }
                     libc::SIGHUP => log::warn!("reload (SIGHUP) is not implemented yet; the running configuration stays"),
+                    // A child ended: reaped below, every turn.
+                    libc::SIGCHLD => {}
                     other => log::info!("signal {other}: dumps are not implemented yet"),
                 }
             }

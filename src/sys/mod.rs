@@ -4,5 +4,7 @@ pub mod host;
 pub mod logger;
 pub mod netlink;
 pub mod probe;
+pub mod process;
+pub mod signals;
 pub mod syslog;
 pub mod vrrp_socket;

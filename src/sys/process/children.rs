@@ -1,0 +1,180 @@
+//! The table of running children: deadlines, the TERM-then-KILL sequence on whole process
+//! groups, and non-blocking reaping.
+
+use rustix::process::{self as rp, Pid, Signal, WaitOptions};
+
+use super::{SpawnError, Spawner, KILL_AFTER};
+use crate::config::model::Script;
+use crate::time::Instant;
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Exited(i32),
+    Signaled(i32),
+    /// Overran its deadline and was killed (whatever status it then died with).
+    TimedOut,
+    /// Could not be started (errno): not found, not executable, bad user, fork failure…
+    ExecFailed(i32),
+}
+
+impl Outcome {
+    /// keepalived's rule for vrrp_script: only exit 0 is OK.
+    pub fn is_ok(self) -> bool {
+        self == Outcome::Exited(0)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Stage {
+    Running(Option<Instant>),
+    /// TERM sent; KILL due at this time.
+    Termed(Instant),
+    /// KILL sent: nothing left to do but reap it (as timed out).
+    Killed,
+    /// Never started: reported by the next `reap`.
+    Failed(i32),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    pid: i32,
+    token: u32,
+    stage: Stage,
+}
+
+/// The running children, in a table sized once at construction.
+#[derive(Debug)]
+pub struct Children {
+    spawner: Spawner,
+    slots: Vec<Slot>,
+}
+
+impl Children {
+    pub fn with_capacity(n: usize) -> Self {
+        Children {
+            spawner: Spawner::new(),
+            slots: Vec::with_capacity(n),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Is a run for `token` still in progress (or its failure not yet reaped)? vrrp_script
+    /// skips a run while the previous one is still going.
+    pub fn is_running(&self, token: u32) -> bool {
+        self.slots.iter().any(|s| s.token == token)
+    }
+
+    /// Starts `script` and tracks it under `token`; `deadline` (absolute) starts the TERM/KILL
+    /// sequence, `None` lets it run (notify scripts). A start failure is not an error here: it
+    /// comes back from the next [`Children::reap`] as [`Outcome::ExecFailed`], like any result.
+    pub fn run(
+        &mut self,
+        script: &Script,
+        extra: &[&str],
+        user: Option<(u32, u32)>,
+        deadline: Option<Instant>,
+        token: u32,
+    ) -> Result<(), SpawnError> {
+        if self.slots.len() == self.slots.capacity() {
+            return Err(SpawnError::Full);
+        }
+        let (pid, stage) = match self.spawner.spawn(script, extra, user) {
+            Ok(c) => (c.pid, Stage::Running(deadline)),
+            Err(SpawnError::Failed(e)) => (0, Stage::Failed(e)),
+            Err(e) => return Err(e),
+        };
+        self.slots.push(Slot { pid, token, stage });
+        Ok(())
+    }
+
+    /// The earliest time [`Children::expire`] has work (a deadline or a KILL), or now-ish
+    /// ([`Instant::ZERO`]) when a start failure waits to be reaped.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.slots
+            .iter()
+            .filter_map(|s| match s.stage {
+                Stage::Running(d) => d,
+                Stage::Termed(k) => Some(k),
+                Stage::Killed => None,
+                Stage::Failed(_) => Some(Instant::ZERO),
+            })
+            .min()
+    }
+
+    /// TERM to the group of every child past its deadline; KILL to those TERMed `KILL_AFTER` ago.
+    pub fn expire(&mut self, now: Instant) {
+        for s in &mut self.slots {
+            match s.stage {
+                Stage::Running(Some(d)) if d <= now => {
+                    kill_group(s.pid, Signal::TERM);
+                    s.stage = Stage::Termed(now + KILL_AFTER);
+                }
+                Stage::Termed(k) if k <= now => {
+                    kill_group(s.pid, Signal::KILL);
+                    s.stage = Stage::Killed;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// SIGKILL to every running group (shutdown).
+    pub fn kill_all(&mut self) {
+        for s in &self.slots {
+            if s.pid > 0 {
+                kill_group(s.pid, Signal::KILL);
+            }
+        }
+    }
+
+    /// Collects every finished child without blocking and hands `f` its token and outcome.
+    /// Call it when the signalfd reports SIGCHLD (and when `next_deadline` has passed).
+    pub fn reap(&mut self, mut f: impl FnMut(u32, Outcome)) {
+        let mut i = 0;
+        while i < self.slots.len() {
+            if let Stage::Failed(e) = self.slots[i].stage {
+                let s = self.slots.swap_remove(i);
+                f(s.token, Outcome::ExecFailed(e));
+            } else {
+                i += 1;
+            }
+        }
+        // Each call takes one zombie; a child that is not ours (none expected) still uses a turn.
+        for _ in 0..self.slots.capacity() * 2 + 8 {
+            // rustix's `wait` is waitpid(-1); its `waitpid(None)` means waitpid(0), our own group only.
+            let Ok(Some((pid, status))) = rp::wait(WaitOptions::NOHANG) else {
+                break;
+            };
+            let pid = pid.as_raw_nonzero().get();
+            let Some(i) = self.slots.iter().position(|s| s.pid == pid) else {
+                continue;
+            };
+            let s = self.slots.swap_remove(i);
+            let outcome = if let Stage::Termed(_) | Stage::Killed = s.stage {
+                // The leader is gone; take down whatever of its group survived the TERM.
+                kill_group(pid, Signal::KILL);
+                Outcome::TimedOut
+            } else if let Some(sig) = status.terminating_signal() {
+                Outcome::Signaled(sig)
+            } else {
+                Outcome::Exited(status.exit_status().unwrap_or(0))
+            };
+            f(s.token, outcome);
+        }
+    }
+}
+
+fn kill_group(pgid: i32, sig: Signal) {
+    if let Some(pid) = Pid::from_raw(pgid) {
+        // ESRCH (the group is already gone) is the only expected error.
+        let _ = rp::kill_process_group(pid, sig);
+    }
+}

@@ -1,0 +1,293 @@
+//! Running scripts the way keepalived does (keepalived-semantics §2.1, §2.3), without ever waiting
+//! for one: [`Spawner`] starts a child in its own process group, [`Children`] tracks the running
+//! ones, kills the groups that overrun their deadline and collects exit statuses when the daemon's
+//! signalfd reports SIGCHLD.
+
+use std::ffi::CString;
+use std::io::Read;
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use rustix::io::Errno;
+use rustix::pipe::PipeFlags;
+use rustix::process::{self as rp, Gid, Pid, Signal, Uid, WaitOptions};
+
+use crate::config::model::Script;
+use crate::time::Duration;
+
+mod children;
+pub use children::{Children, Outcome};
+
+/// keepalived's PATH, for resolving a program name and for the child's environment.
+pub const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// How long a timed-out group has between TERM and KILL.
+pub const KILL_AFTER: Duration = Duration::from_secs(2);
+
+/// Why a child could not be started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpawnError {
+    /// The command line has no words.
+    Empty,
+    /// Every slot of the [`Children`] table holds a running child.
+    Full,
+    /// Not found on PATH, fork failed, or the child's exec (or a step before it) failed: errno.
+    Failed(i32),
+}
+
+/// A started child: the leader of its own session and process group (pgid = pid).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Child {
+    pid: i32,
+}
+
+impl Child {
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+}
+
+/// Starts scripts. Holds the children's environment, built once: the daemon's own, less `IFS`
+/// and every `LD_*`, with keepalived's PATH.
+#[derive(Debug)]
+pub struct Spawner {
+    env: Vec<CString>,
+}
+
+impl Default for Spawner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Spawner {
+    pub fn new() -> Self {
+        let mut env = Vec::new();
+        for (k, v) in std::env::vars_os() {
+            let k = k.as_bytes();
+            if k != b"IFS" && k != b"PATH" && !k.starts_with(b"LD_") {
+                env.extend(CString::new([k, b"=", v.as_bytes()].concat()).ok());
+            }
+        }
+        env.extend(CString::new(["PATH=", PATH].concat()).ok());
+        Spawner { env }
+    }
+
+    /// Starts `script` with `extra` appended (notify's `INSTANCE name STATE prio`), as `user`
+    /// (uid, gid) when given. Returns once the child has exec'd (or failed to): an exec failure
+    /// is an error here, never a child that "succeeds".
+    pub fn spawn(
+        &self,
+        script: &Script,
+        extra: &[&str],
+        user: Option<(u32, u32)>,
+    ) -> Result<Child, SpawnError> {
+        let words = script.argv();
+        let first = words.first().ok_or(SpawnError::Empty)?;
+        let prog = resolve(first).ok_or(SpawnError::Failed(libc::ENOENT))?;
+        let mut argv = Vec::with_capacity(words.len() + extra.len() + 1);
+        argv.push(cstr(prog.as_os_str().as_bytes())?);
+        for w in words[1..]
+            .iter()
+            .map(String::as_str)
+            .chain(extra.iter().copied())
+        {
+            argv.push(cstr(w.as_bytes())?);
+        }
+        match self.exec(&argv, user) {
+            // A text file without a shebang: run it with the shell, as execvp would (keepalived's
+            // Debian build instead fails silently and counts success).
+            Err(SpawnError::Failed(libc::ENOEXEC)) if !has_magic(&prog) => {
+                argv.insert(0, cstr(b"/bin/sh")?);
+                self.exec(&argv, user)
+            }
+            r => r,
+        }
+    }
+
+    /// fork, then exec `argv` (argv[0] is the program's path) in the child.
+    fn exec(&self, argv: &[CString], user: Option<(u32, u32)>) -> Result<Child, SpawnError> {
+        let os = |e: Errno| SpawnError::Failed(e.raw_os_error());
+        let (argp, envp) = (ptrs(argv), ptrs(&self.env));
+        let null = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .map_err(|e| SpawnError::Failed(e.raw_os_error().unwrap_or(libc::EIO)))?;
+        // The classic exec-error channel: closed by a successful exec (CLOEXEC), or carries errno.
+        let (r, w) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC).map_err(os)?;
+        let parent = rp::getpid();
+        // SAFETY: the child runs only `child_exec` (async-signal-safe calls on memory prepared
+        // above, which fork copied) and never returns; the parent goes on as usual.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: we are the freshly forked child; argp/envp are NULL-terminated over live
+            // C strings.
+            unsafe { child_exec(&argp, &envp, &null, &w, user, parent) }
+        }
+        drop(w);
+        let pid = Pid::from_raw(pid).ok_or_else(|| SpawnError::Failed(errno()))?;
+        let mut errno = [0u8; 4];
+        // EOF: the exec succeeded. The daemon blocks its signals, so no EINTR.
+        if let Ok(4) = std::fs::File::from(r).read(&mut errno) {
+            // The child has _exit'ed (or is about to): this waits on no script.
+            let _ = rp::waitpid(Some(pid), WaitOptions::empty());
+            return Err(SpawnError::Failed(i32::from_ne_bytes(errno)));
+        }
+        Ok(Child {
+            pid: pid.as_raw_nonzero().get(),
+        })
+    }
+}
+
+fn cstr(b: &[u8]) -> Result<CString, SpawnError> {
+    CString::new(b).map_err(|_| SpawnError::Failed(libc::EINVAL))
+}
+
+/// A NULL-terminated pointer array over `v`, which must outlive it.
+fn ptrs(v: &[CString]) -> Vec<*const libc::c_char> {
+    let mut p: Vec<_> = v.iter().map(|s| s.as_ptr()).collect();
+    p.push(std::ptr::null());
+    p
+}
+
+/// A name without `/` is looked up on keepalived's PATH; the first regular file wins.
+fn resolve(name: &str) -> Option<PathBuf> {
+    if name.contains('/') {
+        return Some(PathBuf::from(name));
+    }
+    PATH.split(':')
+        .map(|dir| Path::new(dir).join(name))
+        .find(|p| p.is_file())
+}
+
+/// An ELF binary or a `#!` script that the kernel refused must not be handed to the shell.
+fn has_magic(path: &Path) -> bool {
+    let mut b = [0u8; 4];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut b))
+        .unwrap_or(0);
+    b[..n].starts_with(b"#!") || b[..n] == *b"\x7fELF"
+}
+
+/// The child between fork and exec; reports errno on `w` and exits 127 if any step fails.
+///
+/// # Safety
+/// Only in a child of fork(); `argp` and `envp` are NULL-terminated arrays of live C strings,
+/// `argp[0]` the program's path.
+unsafe fn child_exec(
+    argp: &[*const libc::c_char],
+    envp: &[*const libc::c_char],
+    null: &impl AsFd,
+    w: &impl AsRawFd,
+    user: Option<(u32, u32)>,
+    parent: Pid,
+) -> ! {
+    let e = match child_setup(null, user, parent) {
+        // SAFETY: see the function's contract.
+        Ok(()) => unsafe {
+            libc::execve(argp[0], argp.as_ptr(), envp.as_ptr());
+            errno()
+        },
+        Err(e) => e.raw_os_error(),
+    };
+    // SAFETY: writes 4 bytes from a live local; _exit skips the parent's atexit hooks and buffers.
+    unsafe {
+        libc::write(w.as_raw_fd(), (&e as *const i32).cast(), 4);
+        libc::_exit(127)
+    }
+}
+
+/// Its own session and group, stdio on /dev/null, the script user, an empty signal mask and
+/// default SIGPIPE (the daemon's are not the script's), PDEATHSIG. Raw system calls only: this
+/// runs between fork and exec, where nothing may allocate or take a lock.
+fn child_setup(null: &impl AsFd, user: Option<(u32, u32)>, parent: Pid) -> Result<(), Errno> {
+    rp::setsid()?;
+    rustix::stdio::dup2_stdin(null)?;
+    rustix::stdio::dup2_stdout(null)?;
+    rustix::stdio::dup2_stderr(null)?;
+    if let Some((uid, gid)) = user {
+        let gid = Gid::from_raw(gid);
+        // Raw, per-thread set*id system calls: right for the only thread of a fresh child.
+        rustix::thread::set_thread_groups(&[gid])?;
+        rustix::thread::set_thread_gid(gid)?;
+        rustix::thread::set_thread_uid(Uid::from_raw(uid))?;
+    }
+    // SAFETY: sigemptyset initialises a local set; sigprocmask reads it (no old-mask pointer);
+    // signal() changes one disposition.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        if libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut()) < 0
+            || libc::signal(libc::SIGPIPE, libc::SIG_DFL) == libc::SIG_ERR
+        {
+            return Err(Errno::from_raw_os_error(errno()));
+        }
+    }
+    // After setuid, which clears it; then close the race with a daemon that died before it.
+    rp::set_parent_process_death_signal(Some(Signal::TERM))?;
+    if rp::getppid() != Some(parent) {
+        return Err(Errno::SRCH);
+    }
+    Ok(())
+}
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+/// uid and primary gid of `name` from /etc/passwd (no NSS in a static musl binary).
+pub fn lookup_user(name: &str) -> Option<(u32, u32)> {
+    let text = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd_entry(&text, name)
+}
+
+/// gid of `name` from /etc/group.
+pub fn lookup_group(name: &str) -> Option<u32> {
+    let text = std::fs::read_to_string("/etc/group").ok()?;
+    group_entry(&text, name)
+}
+
+fn entry<'a>(text: &'a str, name: &str) -> Option<std::str::Split<'a, char>> {
+    text.lines()
+        .map(|l| l.split(':'))
+        .find_map(|mut f| (f.next() == Some(name)).then_some(f))
+}
+
+/// `name:pw:uid:gid:…` lines.
+fn passwd_entry(text: &str, name: &str) -> Option<(u32, u32)> {
+    let mut f = entry(text, name)?.skip(1);
+    Some((f.next()?.parse().ok()?, f.next()?.parse().ok()?))
+}
+
+/// `name:pw:gid:members` lines.
+fn group_entry(text: &str, name: &str) -> Option<u32> {
+    entry(text, name)?.nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwd_and_group_lines() {
+        let pw = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65533::/:/bin/false\n";
+        assert_eq!(passwd_entry(pw, "nobody"), Some((65534, 65533)));
+        assert_eq!(passwd_entry(pw, "nobod"), None);
+        assert_eq!(passwd_entry("bad:x:y:0", "bad"), None);
+        assert_eq!(
+            group_entry("wheel:x:10:a,b\nnogroup:x:65533:\n", "nogroup"),
+            Some(65533)
+        );
+    }
+
+    #[test]
+    fn resolves_on_keepalived_path() {
+        assert_eq!(resolve("./x"), Some(PathBuf::from("./x")));
+        assert!(resolve("sh").is_some_and(|p| p.is_absolute()));
+        assert_eq!(resolve("no-such-program-kalive"), None);
+    }
+}

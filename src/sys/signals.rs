@@ -1,0 +1,78 @@
+//! Signals as readable events: the daemon blocks the signals it handles and reads them from a
+//! signalfd in its poll loop, so no handler ever runs in the middle of the core's work.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, RawFd};
+
+/// What the daemon handles (keepalived-semantics §3.2): SIGCHLD for scripts, TERM/INT stop,
+/// HUP reload, USR1/USR2 dumps, and musl's SIGRTMIN+2 (JSON dump) and SIGRTMAX-1 (stats + clear).
+pub const DAEMON_SIGNALS: [i32; 8] = [
+    libc::SIGCHLD,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGINT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    37,
+    63,
+];
+
+/// A non-blocking, close-on-exec signalfd for a set of signals, which stay blocked (in the calling
+/// thread; the daemon has only one) for as long as the process lives.
+#[derive(Debug)]
+pub struct SignalFd {
+    // A File only for its safe `read`; the kernel object is the signalfd.
+    fd: File,
+}
+
+impl SignalFd {
+    pub fn new(signals: &[i32]) -> io::Result<SignalFd> {
+        // SAFETY: sigset_t is plain data that sigemptyset initialises before any other use.
+        let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `set` is a valid, exclusively borrowed sigset_t for each call below;
+        // sigprocmask is given no old-mask pointer (null is allowed), and signalfd(-1, …) only
+        // reads `set` and returns a new descriptor or -1.
+        let fd = unsafe {
+            libc::sigemptyset(&mut set);
+            for &s in signals {
+                if libc::sigaddset(&mut set, s) != 0 {
+                    return Err(io::Error::from_raw_os_error(libc::EINVAL));
+                }
+            }
+            // Blocked first, so a signal that arrives from now on waits in the fd.
+            if libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC)
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is a fresh descriptor that nothing else owns.
+        let fd = unsafe { File::from_raw_fd(fd) };
+        Ok(SignalFd { fd })
+    }
+
+    /// The next pending signal number, or `None` when none is pending.
+    pub fn read(&self) -> Option<i32> {
+        // One struct signalfd_siginfo; ssi_signo (u32) comes first.
+        let mut buf = [0u8; 128];
+        match (&self.fd).read(&mut buf) {
+            Ok(128) => Some(u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]) as i32),
+            _ => None,
+        }
+    }
+}
+
+impl AsFd for SignalFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl AsRawFd for SignalFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}

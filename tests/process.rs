@@ -1,0 +1,340 @@
+//! Scripts as real processes: exit statuses, exec failures, the shell fallback, timeouts that kill
+//! whole process groups, the child's environment and user, and the signalfd. `reap` takes any
+//! child of the process (waitpid(-1)), so the tests hold one lock; every wait is bounded.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration as StdDuration, Instant as StdInstant};
+
+use kalive::config::model::Script;
+use kalive::sys::process::{
+    lookup_group, lookup_user, Children, Outcome, SpawnError, Spawner, PATH,
+};
+use kalive::sys::signals::SignalFd;
+use kalive::time::{Duration, Instant};
+
+static LOCK: Mutex<()> = Mutex::new(());
+
+fn lock() -> MutexGuard<'static, ()> {
+    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The daemon's clock, as kalive Instants from the test's start.
+struct Clock(StdInstant);
+
+impl Clock {
+    fn new() -> Self {
+        Clock(StdInstant::now())
+    }
+    fn now(&self) -> Instant {
+        Instant(self.0.elapsed().as_micros() as u64)
+    }
+}
+
+/// Runs the daemon's loop (expire, reap) until at least `n` results arrive, for at most `limit`.
+fn collect(c: &mut Children, n: usize, clock: &Clock, limit: StdDuration) -> Vec<(u32, Outcome)> {
+    let end = StdInstant::now() + limit;
+    let mut out = Vec::new();
+    while out.len() < n {
+        if StdInstant::now() > end {
+            c.kill_all();
+            panic!("only {} of {n} results in {limit:?}: {out:?}", out.len());
+        }
+        c.expire(clock.now());
+        c.reap(|t, o| out.push((t, o)));
+        std::thread::sleep(StdDuration::from_millis(5));
+    }
+    out.sort_by_key(|&(t, _)| t);
+    out
+}
+
+/// A fresh scratch directory, open to every user (the `nobody` test writes into it).
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("kalive-process-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o777)).unwrap();
+    d
+}
+
+fn write_script(path: &PathBuf, text: &str, mode: u32) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn run_one(cmd: &str, extra: &[&str], user: Option<(u32, u32)>) -> Outcome {
+    let clock = Clock::new();
+    let mut c = Children::with_capacity(1);
+    c.run(&Script::new(cmd), extra, user, None, 7).unwrap();
+    let out = collect(&mut c, 1, &clock, StdDuration::from_secs(10));
+    assert_eq!(out[0].0, 7);
+    out[0].1
+}
+
+#[test]
+fn exit_codes_and_signals_are_reported() {
+    let _g = lock();
+    assert_eq!(run_one("true", &[], None), Outcome::Exited(0));
+    assert_eq!(
+        run_one("/bin/sh -c 'exit 1'", &[], None),
+        Outcome::Exited(1)
+    );
+    assert_eq!(
+        run_one("/bin/sh -c 'kill -USR1 $$'", &[], None),
+        Outcome::Signaled(libc::SIGUSR1)
+    );
+    assert!(Outcome::Exited(0).is_ok() && !Outcome::Exited(1).is_ok());
+}
+
+#[test]
+fn a_file_without_shebang_runs_through_sh() {
+    let _g = lock();
+    let d = scratch("noshebang");
+    let (s, out) = (d.join("check"), d.join("out"));
+    write_script(
+        &s,
+        &format!("echo ran > {}\nexit 3\n", out.display()),
+        0o755,
+    );
+    assert_eq!(run_one(s.to_str().unwrap(), &[], None), Outcome::Exited(3));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "ran\n");
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn exec_failures_are_failures() {
+    let _g = lock();
+    let d = scratch("execfail");
+    let s = d.join("noexec");
+    write_script(&s, "#!/bin/sh\nexit 0\n", 0o644);
+    let enoent = Outcome::ExecFailed(libc::ENOENT);
+    assert_eq!(run_one("no-such-program-kalive", &[], None), enoent);
+    assert_eq!(run_one("/nonexistent/check", &[], None), enoent);
+    assert_eq!(
+        run_one(s.to_str().unwrap(), &[], None),
+        Outcome::ExecFailed(libc::EACCES)
+    );
+    // The bare spawner reports it as an error, never as a child.
+    let s = Spawner::new().spawn(&Script::new("/nonexistent/x"), &[], None);
+    assert_eq!(s, Err(SpawnError::Failed(libc::ENOENT)));
+    // A failure waits in the table and asks the loop to come back at once.
+    let mut c = Children::with_capacity(1);
+    c.run(&Script::new("/nonexistent/x"), &[], None, None, 1)
+        .unwrap();
+    assert!(c.is_running(1));
+    assert_eq!(c.next_deadline(), Some(Instant::ZERO));
+    assert_eq!(
+        c.run(&Script::new("true"), &[], None, None, 2),
+        Err(SpawnError::Full)
+    );
+    let mut c = Children::with_capacity(1);
+    let empty = c.run(&Script::new("  "), &[], None, None, 2);
+    assert_eq!(empty, Err(SpawnError::Empty));
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+/// Members of process group `pgid` that are still alive (zombies waiting for init are dead).
+fn group_members(pgid: i32) -> usize {
+    let mut n = 0;
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid pgrp …; comm may hold spaces, so split after the last ')'.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        if f.len() > 2 && f[0] != "Z" && f[2] == pgid.to_string() {
+            n += 1;
+        }
+    }
+    n
+}
+
+#[test]
+fn timeouts_kill_the_whole_group() {
+    let _g = lock();
+    let clock = Clock::new();
+    let mut c = Children::with_capacity(3);
+    let at = |ms| Some(clock.now() + Duration::from_millis(ms));
+    c.run(&Script::new("sleep 30"), &[], None, at(200), 1)
+        .unwrap();
+    c.run(
+        &Script::new("/bin/sh -c \"trap '' TERM; sleep 30\""),
+        &[],
+        None,
+        at(200),
+        2,
+    )
+    .unwrap();
+    c.run(
+        &Script::new("/bin/sh -c 'sleep 30 & sleep 30'"),
+        &[],
+        None,
+        at(200),
+        3,
+    )
+    .unwrap();
+    let pgid = read_pgids();
+    assert!(c
+        .next_deadline()
+        .is_some_and(|d| d <= clock.now() + Duration::from_millis(200)));
+
+    let t0 = StdInstant::now();
+    let mut first = collect(&mut c, 1, &clock, StdDuration::from_secs(2));
+    let t_term = t0.elapsed();
+    let rest = 3 - first.len();
+    first.extend(collect(&mut c, rest, &clock, StdDuration::from_secs(4)));
+    let t_kill = t0.elapsed();
+    first.sort_by_key(|&(t, _)| t);
+    assert_eq!(
+        first,
+        [
+            (1, Outcome::TimedOut),
+            (2, Outcome::TimedOut),
+            (3, Outcome::TimedOut)
+        ]
+    );
+    // TERM at the 200 ms deadline; the script that ignores TERM falls to KILL 2 s later.
+    assert!(t_term < StdDuration::from_millis(1500), "{t_term:?}");
+    assert!(t_kill >= StdDuration::from_millis(1900), "{t_kill:?}");
+    assert!(c.is_empty() && c.next_deadline().is_none());
+    // Nothing of any group survives, the background `sleep 30 &` included.
+    let end = StdInstant::now() + StdDuration::from_secs(2);
+    while pgid.iter().any(|&g| group_members(g) > 0) {
+        assert!(StdInstant::now() < end, "group members left: {pgid:?}");
+        std::thread::sleep(StdDuration::from_millis(10));
+    }
+}
+
+/// The pids of this thread's live children (each one leads its own group).
+fn read_pgids() -> Vec<i32> {
+    let text = std::fs::read_to_string("/proc/thread-self/children").unwrap_or_default();
+    let pids: Vec<i32> = text
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    assert!(!pids.is_empty());
+    pids
+}
+
+#[test]
+fn notify_arguments_arrive_in_order() {
+    let _g = lock();
+    let d = scratch("notify");
+    let (s, out) = (d.join("notify.sh"), d.join("out"));
+    let body = format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > {}\n", out.display());
+    write_script(&s, &body, 0o755);
+    let cmd = format!("{} 'a b' c", s.display());
+    let extra = ["INSTANCE", "VI_1", "MASTER", "100"];
+    assert_eq!(run_one(&cmd, &extra, None), Outcome::Exited(0));
+    let got = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(got, "a b\nc\nINSTANCE\nVI_1\nMASTER\n100\n");
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn the_child_environment_is_clean() {
+    let _g = lock();
+    let d = scratch("env");
+    let (s, out) = (d.join("env.sh"), d.join("out"));
+    let body = format!(
+        "#!/bin/sh\n{{ while read -r k v; do [ \"$k\" = SigBlk: ] && echo \"$v\"; done \
+         </proc/$$/status; env; readlink /proc/$$/fd/0 /proc/$$/fd/2; \
+         cut -d' ' -f1,5 /proc/$$/stat; }} > {}\n",
+        out.display()
+    );
+    write_script(&s, &body, 0o755);
+    std::env::set_var("IFS", "x");
+    std::env::set_var("LD_PRELOAD", "");
+    std::env::set_var("LD_KALIVE_TEST", "1");
+    std::env::set_var("KALIVE_KEPT", "yes");
+    // The daemon blocks the signals it reads from a signalfd; the child must not inherit that.
+    let _sfd = SignalFd::new(&[libc::SIGUSR2]).unwrap();
+    let r = run_one(s.to_str().unwrap(), &[], None);
+    for k in ["IFS", "LD_PRELOAD", "LD_KALIVE_TEST", "KALIVE_KEPT"] {
+        std::env::remove_var(k);
+    }
+    assert_eq!(r, Outcome::Exited(0));
+    let got = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = got.lines().collect();
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.starts_with("IFS=") || l.starts_with("LD_")),
+        "{got}"
+    );
+    assert!(lines.contains(&"KALIVE_KEPT=yes"), "{got}");
+    assert!(lines.contains(&format!("PATH={PATH}").as_str()), "{got}");
+    // Read by the shell itself, first: a forking shell blocks signals for a moment.
+    assert_eq!(lines[0], "0000000000000000", "{got}");
+    assert_eq!(
+        lines.iter().filter(|l| **l == "/dev/null").count(),
+        2,
+        "{got}"
+    );
+    // Its own process group: pgrp = pid.
+    let stat = lines.last().unwrap().split(' ').collect::<Vec<_>>();
+    assert_eq!(stat[0], stat[1], "{got}");
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn runs_as_the_script_user() {
+    let _g = lock();
+    let (Some(user), Ok(0)) = (
+        lookup_user("nobody"),
+        std::fs::metadata("/proc/self").map(|m| m.uid()),
+    ) else {
+        eprintln!("skipped: needs root and a `nobody` user");
+        return;
+    };
+    assert_eq!(lookup_user("root"), Some((0, 0)));
+    assert_eq!(lookup_group("root"), Some(0));
+    let d = scratch("user");
+    let out = d.join("out");
+    let cmd = format!(
+        "/bin/sh -c 'id -u > {0}; id -g >> {0}; id -G >> {0}'",
+        out.display()
+    );
+    assert_eq!(run_one(&cmd, &[], Some(user)), Outcome::Exited(0));
+    let want = format!("{0}\n{1}\n{1}\n", user.0, user.1);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), want);
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn spawning_never_waits_for_children() {
+    let _g = lock();
+    let clock = Clock::new();
+    let mut c = Children::with_capacity(50);
+    let t0 = StdInstant::now();
+    for t in 0..50 {
+        c.run(&Script::new("sleep 1"), &[], None, None, t).unwrap();
+    }
+    let spawned = t0.elapsed();
+    assert!(spawned < StdDuration::from_millis(900), "{spawned:?}");
+    assert_eq!(c.len(), 50);
+    assert_eq!(
+        c.run(&Script::new("sleep 1"), &[], None, None, 50),
+        Err(SpawnError::Full)
+    );
+    let out = collect(&mut c, 50, &clock, StdDuration::from_secs(10));
+    assert!(out
+        .iter()
+        .enumerate()
+        .all(|(i, &(t, o))| t == i as u32 && o == Outcome::Exited(0)));
+    assert!(t0.elapsed() >= StdDuration::from_secs(1));
+}
+
+#[test]
+fn signalfd_reads_a_raised_signal() {
+    let sfd = SignalFd::new(&[libc::SIGUSR1]).unwrap();
+    assert_eq!(sfd.read(), None);
+    // SAFETY: raise sends SIGUSR1 to this thread, which has it blocked: it waits in the signalfd.
+    assert_eq!(unsafe { libc::raise(libc::SIGUSR1) }, 0);
+    assert_eq!(sfd.read(), Some(libc::SIGUSR1));
+    assert_eq!(sfd.read(), None);
+}
