@@ -118,7 +118,10 @@ fn run(cli: Cli) -> i32 {
         log::warn!("running in the foreground: detaching (without -n) is not implemented yet");
     }
     if !loaded.config.virtual_servers.is_empty() {
-        log::warn!("{} virtual_server(s): LVS is not implemented yet; they are ignored", loaded.config.virtual_servers.len());
+        log::warn!(
+            "{} virtual_server(s): LVS is not implemented yet; they are ignored",
+            loaded.config.virtual_servers.len()
+        );
     }
     kalive::daemon::run::run(&loaded.config)
 }

@@ -64,6 +64,7 @@ conf r2 100
 start() { # name
 	ip netns exec "$p-$1" "$bin" -n -l -G -f "$work/$1.conf" >>"$work/$1.log" 2>&1 &
 	pids+=($!)
+	disown $! 2>/dev/null || true
 	eval "pid_$1=$!"
 }
 holder() {
@@ -88,9 +89,16 @@ wait_for() { # expected-holder timeout-seconds -> prints the elapsed time
 	done
 }
 ping_vip() {
-	ip netns exec "$p-client" ping -c 1 -W 1 10.77.0.100 >/dev/null 2>&1 && echo "client reaches the VIP" || echo "client CANNOT reach the VIP"
+	command -v ping >/dev/null || { echo "(no ping installed: apt-get install iputils-ping)"; return; }
+	# The answer comes from whoever holds the VIP: show its MAC next to the routers' own.
+	if ip netns exec "$p-client" ping -c 1 -W 1 10.77.0.100 >/dev/null 2>&1; then
+		echo "client reaches the VIP at $(ip -n "$p-client" neigh show 10.77.0.100 | awk '{print $5}')"
+	else
+		echo "client CANNOT reach the VIP"
+	fi
 }
 
+for n in r1 r2; do echo "demo: $n is $(ip -n "$p-$n" link show eth0 | awk '/ether/ {print $2}')"; done
 echo "demo: starting r1 (priority 150) and r2 (priority 100)"
 start r1
 start r2

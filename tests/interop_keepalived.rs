@@ -15,9 +15,17 @@ struct Daemon {
     child: Child,
 }
 
+impl Daemon {
+    /// Signals the daemon's whole process group (keepalived forks a VRRP child).
+    fn signal(&self, sig: i32) {
+        // SAFETY: kill with a valid process group id (the child leads its own group).
+        unsafe { libc::kill(-(self.child.id() as i32), sig) };
+    }
+}
+
 impl Drop for Daemon {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        self.signal(libc::SIGKILL);
         let _ = self.child.wait();
     }
 }
@@ -41,8 +49,13 @@ fn start(lan: &Lan, k: usize, keepalived: bool, conf: &str, dir: &std::path::Pat
     let mut cmd = Command::new("ip");
     cmd.args(["netns", "exec", &ns]);
     if keepalived {
+        // Per run: a SIGKILLed keepalived leaves its pid files, and the next one would refuse.
+        let run = std::path::Path::new(conf)
+            .file_stem()
+            .map(|x| x.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let pid = |s: &str| {
-            dir.join(format!("{ns}-{s}.pid"))
+            dir.join(format!("{ns}-{run}-{s}.pid"))
                 .to_string_lossy()
                 .into_owned()
         };
@@ -65,10 +78,12 @@ fn start(lan: &Lan, k: usize, keepalived: bool, conf: &str, dir: &std::path::Pat
         cmd.args([KALIVE, "-n", "-l", "-G", "-f", conf]);
     }
     let log = std::fs::File::create(dir.join(format!("{ns}.log"))).expect("log");
+    use std::os::unix::process::CommandExt;
     let child = cmd
         .stdout(log.try_clone().expect("log"))
         .stderr(log)
         .stdin(Stdio::null())
+        .process_group(0)
         .spawn()
         .expect("start daemon");
     Daemon { child }
@@ -125,8 +140,7 @@ fn scenario(version: u8) {
     );
 
     // Graceful stop of kalive: its priority-0 advert makes keepalived take over after Skew_Time.
-    // SAFETY: kill with a valid pid and signal.
-    unsafe { libc::kill(kalive.child.id() as i32, libc::SIGTERM) };
+    kalive.signal(libc::SIGTERM);
     let t = wait_holder(&lan, 1, Duration::from_secs(3));
     assert!(
         t < Duration::from_millis(1500),

@@ -54,9 +54,15 @@ impl Ops {
 
 impl SystemOps for Ops {
     fn add_vips(&mut self, e: &InstanceEdge) {
-        let Some(own) = self.ifindex(&e.interface) else { return };
+        let Some(own) = self.ifindex(&e.interface) else {
+            return;
+        };
         for a in e.vips.iter().chain(&e.excluded_vips) {
-            let idx = a.dev.as_deref().and_then(|d| self.ifindex(d)).unwrap_or(own);
+            let idx = a
+                .dev
+                .as_deref()
+                .and_then(|d| self.ifindex(d))
+                .unwrap_or(own);
             if let Err(err) = self.nl.add_address(idx, a) {
                 log::error!("({}) cannot add {}: {err}", e.name, a.prefix);
             }
@@ -74,7 +80,9 @@ impl SystemOps for Ops {
     }
 
     fn remove_vips(&mut self, e: &InstanceEdge) {
-        let Some(own) = self.ifindex(&e.interface) else { return };
+        let Some(own) = self.ifindex(&e.interface) else {
+            return;
+        };
         for r in &e.rules {
             let _ = self.nl.del_rule(r);
         }
@@ -82,7 +90,11 @@ impl SystemOps for Ops {
             let _ = self.nl.del_route(r);
         }
         for a in e.vips.iter().chain(&e.excluded_vips) {
-            let idx = a.dev.as_deref().and_then(|d| self.ifindex(d)).unwrap_or(own);
+            let idx = a
+                .dev
+                .as_deref()
+                .and_then(|d| self.ifindex(d))
+                .unwrap_or(own);
             if let Err(err) = self.nl.del_address(idx, a) {
                 log::error!("({}) cannot remove {}: {err}", e.name, a.prefix);
             }
@@ -107,7 +119,12 @@ impl SystemOps for Ops {
         if let Some(s) = n.any.as_ref() {
             self.run_script(s, &["INSTANCE", &e.name, state.name(), &prio]);
         }
-        self.fifo_line(format_args!("INSTANCE \"{}\" {} {}\n", e.name, state.name(), priority));
+        self.fifo_line(format_args!(
+            "INSTANCE \"{}\" {} {}\n",
+            e.name,
+            state.name(),
+            priority
+        ));
     }
 
     fn notify_group(&mut self, g: &GroupEdge, state: State) {
@@ -167,13 +184,24 @@ impl SystemOps for Ops {
 }
 
 fn open_fifo(cfg: &Config) -> Option<std::fs::File> {
-    let f = cfg.global.vrrp_notify_fifo.as_ref().or(cfg.global.notify_fifo.as_ref())?;
+    let f = cfg
+        .global
+        .vrrp_notify_fifo
+        .as_ref()
+        .or(cfg.global.notify_fifo.as_ref())?;
     use std::os::unix::fs::OpenOptionsExt;
     // O_NONBLOCK: opening a FIFO nobody reads fails at once (ENXIO) instead of hanging.
-    match std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&f.path) {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&f.path)
+    {
         Ok(file) => Some(file),
         Err(e) => {
-            log::warn!("notify FIFO {}: {e}; notifications go to scripts only", f.path);
+            log::warn!(
+                "notify FIFO {}: {e}; notifications go to scripts only",
+                f.path
+            );
             None
         }
     }
@@ -196,10 +224,19 @@ pub fn run(cfg: &Config) -> i32 {
         }
     };
     let user = cfg.global.script_user.as_deref().and_then(lookup_user);
-    let mut ops = Ops { nl, children: Children::with_capacity(256), user, fifo: open_fifo(cfg), next_notify: 0 };
-    let rt = build(cfg, Instant::ZERO, &|ifname, ipv6| crate::sys::host::interface_address(ifname, ipv6));
+    let mut ops = Ops {
+        nl,
+        children: Children::with_capacity(256),
+        user,
+        fifo: open_fifo(cfg),
+        next_notify: 0,
+    };
+    let rt = build(cfg, Instant::ZERO, &|ifname, ipv6| {
+        crate::sys::host::interface_address(ifname, ipv6)
+    });
     let mut scripts = rt.scripts.clone();
-    let iface = |name: &str| crate::sys::host::interface(name).map(|(index, mac)| Iface { index, mac });
+    let iface =
+        |name: &str| crate::sys::host::interface(name).map(|(index, mac)| Iface { index, mac });
     let mut reactor = match Reactor::new(rt, cfg.global.clone(), &mut ops, &iface) {
         Ok(r) => r,
         Err(e) => {
@@ -207,14 +244,21 @@ pub fn run(cfg: &Config) -> i32 {
             return 1;
         }
     };
-    log::info!("kalive {} starting: {} VRRP instance(s)", env!("CARGO_PKG_VERSION"), reactor.rt.instances.len());
+    log::info!(
+        "kalive {} starting: {} VRRP instance(s)",
+        env!("CARGO_PKG_VERSION"),
+        reactor.rt.instances.len()
+    );
     reactor.start();
     let sig_fd = signals.as_fd().as_raw_fd();
     let mon_fd = monitor.as_fd().as_raw_fd();
     let mut done: Vec<(u32, bool)> = Vec::with_capacity(64);
     loop {
         let next_script = scripts.iter().map(|s| s.tracker.next_run()).min();
-        let limit = [next_script, reactor.ops().next_deadline()].into_iter().flatten().min();
+        let limit = [next_script, reactor.ops().next_deadline()]
+            .into_iter()
+            .flatten()
+            .min();
         let rev = reactor.turn(&[sig_fd, mon_fd], limit);
         if rev.first().is_some_and(|r| r & libc::POLLIN != 0) {
             while let Some(sig) = signals.read() {
@@ -225,7 +269,9 @@ pub fn run(cfg: &Config) -> i32 {
                         reactor.ops().finish();
                         return 0;
                     }
-                    libc::SIGHUP => log::warn!("reload (SIGHUP) is not implemented yet; the running configuration stays"),
+                    libc::SIGHUP => log::warn!(
+                        "reload (SIGHUP) is not implemented yet; the running configuration stays"
+                    ),
                     // A child ended: reaped below, every turn.
                     libc::SIGCHLD => {}
                     other => log::info!("signal {other}: dumps are not implemented yet"),
@@ -235,7 +281,12 @@ pub fn run(cfg: &Config) -> i32 {
         if rev.get(1).is_some_and(|r| r & libc::POLLIN != 0) {
             let mut links: Vec<(String, bool)> = Vec::new();
             let _ = monitor.read_events(|ev| {
-                if let Event::Link { link, name: Some(name), deleted } = ev {
+                if let Event::Link {
+                    link,
+                    name: Some(name),
+                    deleted,
+                } = ev
+                {
                     links.push((name.to_string(), !deleted && link.up() && link.running()));
                 }
             });
@@ -248,17 +299,29 @@ pub fn run(cfg: &Config) -> i32 {
         for (k, s) in scripts.iter_mut().enumerate() {
             if s.tracker.due(now) {
                 if let Some(sc) = s.script.as_ref() {
-                    reactor.ops().run_check(sc, now + s.tracker.timeout, k as u32);
+                    reactor
+                        .ops()
+                        .run_check(sc, now + s.tracker.timeout, k as u32);
                 }
             }
         }
         done.clear();
         reactor.ops().collect(now, &mut done);
         for &(token, ok) in &done {
-            let Some(s) = scripts.get_mut(token as usize) else { continue };
-            let r = if ok { RunResult::Success } else { RunResult::Failure };
+            let Some(s) = scripts.get_mut(token as usize) else {
+                continue;
+            };
+            let r = if ok {
+                RunResult::Success
+            } else {
+                RunResult::Failure
+            };
             if let Some(good) = s.tracker.finished(r) {
-                log::info!("Script `{}` now returning {}", s.name, if good { "success" } else { "failure" });
+                log::info!(
+                    "Script `{}` now returning {}",
+                    s.name,
+                    if good { "success" } else { "failure" }
+                );
                 let targets = s.targets.clone();
                 reactor.tracker_result(&targets, i64::from(good));
             }
