@@ -123,7 +123,18 @@ fn run(cli: Cli) -> i32 {
             loaded.config.virtual_servers.len()
         );
     }
-    kalive::daemon::run::run(&loaded.config)
+    let reload = || {
+        let l = load::load(&path, forced, &opts, &FileSources);
+        for d in &l.diags.items {
+            match d.severity {
+                Severity::Error => log::error!("{d}"),
+                Severity::Warning => log::warn!("{d}"),
+                Severity::Note => log::debug!("{d}"),
+            }
+        }
+        (!l.diags.has_errors()).then_some(l.config)
+    };
+    kalive::daemon::run::run(&loaded.config, &reload)
 }
 
 fn start_logging(cli: &Cli) {

@@ -2,4 +2,5 @@
 
 pub mod build;
 pub mod reactor;
+pub mod reload;
 pub mod run;

@@ -639,6 +639,56 @@ impl<'a> Reactor<'a> {
         }
     }
 
+    /// Ends the loop's hold on its sockets and `ops`, handing back the runtime (for reload).
+    pub fn into_runtime(self) -> Runtime {
+        self.rt
+    }
+
+    /// Arms the wheel from the instances' own deadlines: instances carried over by a reload keep
+    /// their running timers.
+    pub fn adopt_timers(&mut self) {
+        let kinds = [
+            TimerKind::Advert,
+            TimerKind::MasterDown,
+            TimerKind::Garp,
+            TimerKind::Startup,
+        ];
+        for i in 0..self.rt.router.instances.len() {
+            for k in kinds {
+                if let Some(at) = self.rt.router.instances.get(i).and_then(|x| x.deadline(k)) {
+                    self.arm(i as u16, k, at);
+                }
+            }
+        }
+    }
+
+    /// Stops one instance (a reload removed it): priority 0 if master, addresses released.
+    pub fn stop_instance(&mut self, i: usize) {
+        let now = self.now();
+        self.rt.router.shutdown_instance(now, i, &mut self.out);
+        self.execute(now);
+    }
+
+    pub fn start_instance(&mut self, i: usize) {
+        let now = self.now();
+        self.rt.router.start_instance(now, i, &mut self.out);
+        self.execute(now);
+    }
+
+    /// Applies reloaded settings to a carried-over instance without leaving its state.
+    pub fn reconfigure_instance(
+        &mut self,
+        i: usize,
+        params: crate::vrrp::Params,
+        trackers: Vec<crate::vrrp::priority::Tracker>,
+    ) {
+        let now = self.now();
+        if let Some(inst) = self.rt.router.instances.get_mut(i) {
+            inst.reconfigure(now, params, trackers, &mut self.out);
+        }
+        self.execute(now);
+    }
+
     pub fn ops(&mut self) -> &mut dyn SystemOps {
         &mut *self.ops
     }

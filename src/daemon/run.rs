@@ -207,8 +207,10 @@ fn open_fifo(cfg: &Config) -> Option<std::fs::File> {
     }
 }
 
-/// Runs the daemon in the foreground until SIGTERM or SIGINT. Returns the exit code.
-pub fn run(cfg: &Config) -> i32 {
+/// Runs the daemon in the foreground until SIGTERM or SIGINT. `reload` re-reads the
+/// configuration on SIGHUP: `None` when it has errors (they are logged; the running one stays).
+/// Returns the exit code.
+pub fn run(cfg: &Config, reload: &dyn Fn() -> Option<Config>) -> i32 {
     let signals = match SignalFd::new(&crate::sys::signals::DAEMON_SIGNALS) {
         Ok(s) => s,
         Err(e) => {
@@ -269,9 +271,42 @@ pub fn run(cfg: &Config) -> i32 {
                         reactor.ops().finish();
                         return 0;
                     }
-                    libc::SIGHUP => log::warn!(
-                        "reload (SIGHUP) is not implemented yet; the running configuration stays"
-                    ),
+                    libc::SIGHUP => {
+                        let Some(new_cfg) = reload() else {
+                            log::error!("reload refused: the configuration has errors; the running one stays");
+                            continue;
+                        };
+                        let missing: Vec<&str> = new_cfg
+                            .instances
+                            .iter()
+                            .map(|i| i.interface_name(&new_cfg.global))
+                            .filter(|n| crate::sys::host::interface(n).is_none())
+                            .collect();
+                        if !missing.is_empty() {
+                            log::error!("reload refused: interface(s) {} do not exist; the running configuration stays", missing.join(", "));
+                            continue;
+                        }
+                        let (mut new_rt, carried, starting) =
+                            crate::daemon::reload::prepare(&mut reactor, &new_cfg);
+                        let plan = crate::daemon::reload::matching(&reactor.rt, &new_rt);
+                        let mut old_rt = reactor.into_runtime();
+                        crate::daemon::reload::transplant(&mut old_rt, &mut new_rt, &plan);
+                        scripts = new_rt.scripts.clone();
+                        reactor = match Reactor::new(
+                            new_rt,
+                            new_cfg.global.clone(),
+                            &mut ops,
+                            &iface,
+                        ) {
+                            Ok(r) => r,
+                            Err(e) => {
+                                log::error!("reload: cannot open the VRRP sockets ({e}); exiting so the supervisor restarts kalive");
+                                return 1;
+                            }
+                        };
+                        crate::daemon::reload::finish(&mut reactor, carried, &starting);
+                        log::info!("Reloaded: {} VRRP instance(s)", reactor.rt.instances.len());
+                    }
                     // A child ended: reaped below, every turn.
                     libc::SIGCHLD => {}
                     other => log::info!("signal {other}: dumps are not implemented yet"),

@@ -1,0 +1,136 @@
+//! SIGHUP reload against the real binary in a network namespace: an unchanged instance keeps
+//! its state and its address the whole time (no flap), new addresses appear, a configuration
+//! with errors is refused and the running one stays, a removed instance releases its address.
+
+mod common;
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::netns::Lan;
+
+const KALIVE: &str = env!("CARGO_BIN_EXE_kalive");
+
+struct Kalive(Child);
+
+impl Drop for Kalive {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn conf(vrid: u8, prio: u8, vips: &[&str]) -> String {
+    let list: String = vips.iter().map(|v| format!("        {v}\n")).collect();
+    format!(
+        "vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id {vrid}\n    priority {prio}\n    advert_int 1\n    virtual_ipaddress {{\n{list}    }}\n}}\n"
+    )
+}
+
+fn addrs(lan: &Lan) -> String {
+    let out = Command::new("ip")
+        .args(["-n", lan.ns(0), "-br", "addr", "show", "dev", "eth0"])
+        .output()
+        .expect("ip");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let t0 = Instant::now();
+    while t0.elapsed() < limit {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+#[test]
+fn reload_keeps_state_refuses_bad_configs_and_applies_changes() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("krl", &[("a", "10.91.0.1/24")]);
+    let dir = std::env::temp_dir().join(format!("kalive-reload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("k.conf");
+    std::fs::write(&path, conf(61, 150, &["10.91.0.100/24"])).expect("write");
+    let log = std::fs::File::create(dir.join("k.log")).expect("log");
+    let child = Command::new("ip")
+        .args(["netns", "exec", lan.ns(0), KALIVE, "-n", "-l", "-G", "-f"])
+        .arg(&path)
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .stdin(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start kalive");
+    let k = Kalive(child);
+    let hup = || {
+        // SAFETY: kill with a valid pid.
+        unsafe { libc::kill(k.0.id() as i32, libc::SIGHUP) };
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || addrs(&lan)
+            .contains("10.91.0.100")),
+        "never became master"
+    );
+
+    // Same instance, new priority and one more address: the first address never goes away.
+    std::fs::write(&path, conf(61, 200, &["10.91.0.100/24", "10.91.0.101/24"])).expect("write");
+    hup();
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(3) {
+        assert!(
+            addrs(&lan).contains("10.91.0.100"),
+            "the VIP flapped during the reload"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        addrs(&lan).contains("10.91.0.101"),
+        "the new VIP was not added: {}",
+        addrs(&lan)
+    );
+    let text = std::fs::read_to_string(dir.join("k.log")).unwrap_or_default();
+    assert_eq!(
+        text.matches("Entering BACKUP").count(),
+        1,
+        "only the start-up BACKUP, no flap:\n{text}"
+    );
+    assert!(text.contains("Reloaded"), "{text}");
+
+    // A broken configuration: refused, everything stays.
+    std::fs::write(
+        &path,
+        "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 300\n",
+    )
+    .expect("write");
+    hup();
+    std::thread::sleep(Duration::from_millis(500));
+    let a = addrs(&lan);
+    assert!(
+        a.contains("10.91.0.100") && a.contains("10.91.0.101"),
+        "{a}"
+    );
+    let text = std::fs::read_to_string(dir.join("k.log")).unwrap_or_default();
+    assert!(text.contains("reload refused"), "{text}");
+
+    // Another VRID: the old instance is gone (addresses released), the new one starts.
+    std::fs::write(&path, conf(62, 150, &["10.91.0.102/24"])).expect("write");
+    hup();
+    assert!(
+        wait_until(Duration::from_secs(3), || !addrs(&lan)
+            .contains("10.91.0.100")),
+        "the removed instance kept its VIP"
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || addrs(&lan)
+            .contains("10.91.0.102")),
+        "the new instance never became master"
+    );
+    drop(k);
+    let _ = std::fs::remove_dir_all(&dir);
+}
