@@ -76,6 +76,10 @@ pub struct Cli {
     /// print the version
     #[argh(switch, short = 'v', long = "version")]
     pub version: bool,
+    /// no real-time scheduling and no memory locking (by default kalive runs SCHED_RR at a low
+    /// priority with its memory locked, so adverts stay on time on a busy box)
+    #[argh(switch)]
+    pub no_realtime: bool,
     #[argh(subcommand)]
     pub cmd: Option<Command>,
 }

@@ -115,7 +115,33 @@ fn run(cli: Cli) -> i32 {
         return 1;
     }
     if !cli.dont_fork {
-        log::warn!("running in the foreground: detaching (without -n) is not implemented yet");
+        if let Err(e) = kalive::sys::daemonize::daemonize() {
+            log::error!("cannot detach: {e}");
+            return 1;
+        }
+    }
+    // Detached, kalive writes /run/kalive.pid unless told otherwise; in the foreground (-n, as
+    // procd and systemd run it, tracking the process themselves) only when -p asks for one.
+    let pidfile = cli
+        .pid
+        .clone()
+        .or_else(|| (!cli.dont_fork).then(|| "/run/kalive.pid".to_string()));
+    if let Some(p) = &pidfile {
+        if let Err(e) = kalive::sys::daemonize::write_pidfile(p) {
+            log::error!("{e}");
+            return 1;
+        }
+    }
+    if !cli.no_realtime {
+        let done = kalive::sys::realtime::apply(&loaded.config.global.vrrp_rt);
+        log::info!(
+            "scheduling: {}; memory {}",
+            done.rt_priority
+                .map_or("SCHED_OTHER".to_string(), |p| format!(
+                    "SCHED_RR priority {p}"
+                )),
+            if done.locked { "locked" } else { "not locked" }
+        );
     }
     if !loaded.config.virtual_servers.is_empty() {
         log::warn!(
@@ -134,7 +160,11 @@ fn run(cli: Cli) -> i32 {
         }
         (!l.diags.has_errors()).then_some(l.config)
     };
-    kalive::daemon::run::run(&loaded.config, &reload)
+    let code = kalive::daemon::run::run(&loaded.config, &reload);
+    if let Some(p) = &pidfile {
+        kalive::sys::daemonize::remove_pidfile(p);
+    }
+    code
 }
 
 fn start_logging(cli: &Cli) {

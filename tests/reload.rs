@@ -134,3 +134,76 @@ fn reload_keeps_state_refuses_bad_configs_and_applies_changes() {
     drop(k);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Detached by default: the launcher returns, the daemon runs in its own session with a pid
+/// file, at SCHED_RR; SIGTERM ends it and removes the pid file. A second start is refused.
+#[test]
+fn detaches_writes_a_pidfile_runs_realtime_and_refuses_a_second_start() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kdz", &[("a", "10.92.0.1/24")]);
+    let dir = std::env::temp_dir().join(format!("kalive-detach-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("k.conf");
+    std::fs::write(&path, conf(63, 150, &["10.92.0.100/24"])).expect("write");
+    let pidfile = dir.join("kalive.pid");
+    let start = || {
+        Command::new("ip")
+            .args(["netns", "exec", lan.ns(0), KALIVE, "-G", "-f"])
+            .arg(&path)
+            .arg("-p")
+            .arg(&pidfile)
+            .stdin(Stdio::null())
+            .output()
+            .expect("start kalive")
+    };
+    let out = start();
+    assert!(out.status.success(), "the launcher returns 0 once detached");
+    assert!(
+        wait_until(Duration::from_secs(3), || pidfile.exists()),
+        "no pid file"
+    );
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .expect("pid");
+    assert_eq!(kalive::sys::realtime::policy_of(pid), Some(2), "SCHED_RR");
+    let sid = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = sid.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    // Field 6 (session): its own session, not the test's (the double fork leaves it a member,
+    // not the leader, so it can never regain a terminal).
+    // SAFETY: getsid(0) has no preconditions.
+    let ours = unsafe { libc::getsid(0) };
+    assert_ne!(
+        fields[4],
+        ours.to_string(),
+        "still in the launcher's session"
+    );
+    // A second start with the same pid file is refused while the first runs.
+    let second = start();
+    assert!(wait_until(Duration::from_secs(2), || {
+        std::fs::read_to_string(&pidfile).is_ok_and(|p| p.trim() == pid.to_string())
+    }));
+    let _ = second;
+    // SAFETY: kill with the daemon's pid.
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    assert!(
+        wait_until(Duration::from_secs(3), || !pidfile.exists()),
+        "the pid file is removed on exit"
+    );
+    assert!(
+        wait_until(Duration::from_secs(3), || !addrs_of(&lan, "10.92.0.100")),
+        "the VIP is released on SIGTERM"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn addrs_of(lan: &Lan, vip: &str) -> bool {
+    let out = Command::new("ip")
+        .args(["-n", lan.ns(0), "-br", "addr"])
+        .output()
+        .expect("ip");
+    String::from_utf8_lossy(&out.stdout).contains(vip)
+}

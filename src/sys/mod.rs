@@ -1,10 +1,12 @@
 //! The edge: the only code that talks to the operating system.
 
+pub mod daemonize;
 pub mod host;
 pub mod logger;
 pub mod netlink;
 pub mod probe;
 pub mod process;
+pub mod realtime;
 pub mod signals;
 pub mod syslog;
 pub mod vrrp_socket;
