@@ -39,9 +39,10 @@ pub fn apply(k: &RealtimeKnobs) -> Applied {
     // SAFETY: setrlimit with a valid resource and a pointer to a live rlimit.
     let limited = unsafe { libc::setrlimit(libc::RLIMIT_RTTIME, &rl) } == 0;
     if limited {
-        let param = libc::sched_param {
-            sched_priority: i32::from(rt),
-        };
+        // musl's sched_param has more fields than glibc's: start from zero, set the priority.
+        // SAFETY: sched_param is plain old data; all-zero is a valid value.
+        let mut param: libc::sched_param = unsafe { std::mem::zeroed() };
+        param.sched_priority = i32::from(rt);
         // SAFETY: pid 0 is this process; param is a live sched_param.
         if unsafe { libc::sched_setscheduler(0, libc::SCHED_RR | SCHED_RESET_ON_FORK, &param) } == 0
         {
