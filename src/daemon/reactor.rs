@@ -386,11 +386,7 @@ impl<'a> Reactor<'a> {
                 Action::SendAdvert { priority } => self.send_advert(iu, priority),
                 Action::AddVips => {
                     if let Some(e) = self.rt.instances.get(iu) {
-                        log::info!(
-                            "({}) Entering MASTER STATE; adding {} virtual address(es)",
-                            e.name,
-                            e.vips.len()
-                        );
+                        log::info!("({}) adding {} virtual address(es)", e.name, e.vips.len());
                         self.ops.add_vips(e);
                     }
                 }
@@ -687,6 +683,41 @@ impl<'a> Reactor<'a> {
             inst.reconfigure(now, params, trackers, &mut self.out);
         }
         self.execute(now);
+    }
+
+    /// An address was deleted from interface `index`: if a master instance owns it, put it back
+    /// (keepalived-semantics: a VIP deleted by hand on the master comes back).
+    pub fn address_deleted(&mut self, index: u32, addr: IpAddr) {
+        for i in 0..self.rt.instances.len() {
+            if self.state(i) != Some(State::Master) {
+                continue;
+            }
+            let Some(e) = self.rt.instances.get(i) else {
+                continue;
+            };
+            let on_iface = self
+                .inst_sock
+                .get(i)
+                .and_then(|&k| self.socks.get(k))
+                .is_some_and(|s| s.ifindex == index);
+            if on_iface
+                && e.vips
+                    .iter()
+                    .chain(&e.excluded_vips)
+                    .any(|a| a.prefix.addr == addr && a.dev.is_none())
+            {
+                log::warn!(
+                    "({}) virtual address {addr} was removed from the interface; restoring it",
+                    e.name
+                );
+                let mut only = e.clone();
+                only.vips.retain(|a| a.prefix.addr == addr);
+                only.excluded_vips.retain(|a| a.prefix.addr == addr);
+                only.routes.clear();
+                only.rules.clear();
+                self.ops.add_vips(&only);
+            }
+        }
     }
 
     pub fn ops(&mut self) -> &mut dyn SystemOps {

@@ -255,9 +255,12 @@ pub fn run(cfg: &Config, reload: &dyn Fn() -> Option<Config>) -> i32 {
     let sig_fd = signals.as_fd().as_raw_fd();
     let mon_fd = monitor.as_fd().as_raw_fd();
     let mut done: Vec<(u32, bool)> = Vec::with_capacity(64);
+    let mut files = file_trackers(cfg, &reactor);
+    let mut next_file_check = reactor.now();
     loop {
         let next_script = scripts.iter().map(|s| s.tracker.next_run()).min();
-        let limit = [next_script, reactor.ops().next_deadline()]
+        let next_file = (!files.is_empty()).then_some(next_file_check);
+        let limit = [next_script, reactor.ops().next_deadline(), next_file]
             .into_iter()
             .flatten()
             .min();
@@ -305,6 +308,7 @@ pub fn run(cfg: &Config, reload: &dyn Fn() -> Option<Config>) -> i32 {
                             }
                         };
                         crate::daemon::reload::finish(&mut reactor, carried, &starting);
+                        files = file_trackers(&new_cfg, &reactor);
                         log::info!("Reloaded: {} VRRP instance(s)", reactor.rt.instances.len());
                     }
                     // A child ended: reaped below, every turn.
@@ -315,22 +319,47 @@ pub fn run(cfg: &Config, reload: &dyn Fn() -> Option<Config>) -> i32 {
         }
         if rev.get(1).is_some_and(|r| r & libc::POLLIN != 0) {
             let mut links: Vec<(String, bool)> = Vec::new();
-            let _ = monitor.read_events(|ev| {
-                if let Event::Link {
-                    link,
-                    name: Some(name),
-                    deleted,
-                } = ev
-                {
-                    links.push((name.to_string(), !deleted && link.up() && link.running()));
+            let mut gone: Vec<(u32, std::net::IpAddr)> = Vec::new();
+            // Bounded: one datagram per read; a flood cannot keep the loop here.
+            for _ in 0..16 {
+                let more = monitor.read_events(|ev| match ev {
+                    Event::Link {
+                        link,
+                        name: Some(name),
+                        deleted,
+                    } => links.push((name.to_string(), !deleted && link.up() && link.running())),
+                    Event::Addr {
+                        index,
+                        addr,
+                        deleted: true,
+                        ..
+                    } => gone.push((index, addr)),
+                    _ => {}
+                });
+                if !matches!(more, Ok(true)) {
+                    break;
                 }
-            });
+            }
+            for (index, addr) in gone {
+                reactor.address_deleted(index, addr);
+            }
             for (name, up) in links {
                 reactor.link_changed(&name, up);
             }
         }
         // vrrp_scripts: start the due ones, collect the finished ones.
         let now = reactor.now();
+        if !files.is_empty() && now >= next_file_check {
+            next_file_check = now + crate::time::Duration::from_secs(1);
+            for f in &mut files {
+                let v = read_track_file(&f.path);
+                if f.last != Some(v) {
+                    f.last = Some(v);
+                    log::info!("track_file {} ({}) now {v}", f.name, f.path);
+                    reactor.tracker_result(&f.targets, v);
+                }
+            }
+        }
         for (k, s) in scripts.iter_mut().enumerate() {
             if s.tracker.due(now) {
                 if let Some(sc) = s.script.as_ref() {
@@ -362,4 +391,43 @@ pub fn run(cfg: &Config, reload: &dyn Fn() -> Option<Config>) -> i32 {
             }
         }
     }
+}
+
+/// A `track_file` and where its value goes.
+struct FileTracker {
+    name: String,
+    path: String,
+    targets: Vec<(usize, usize)>,
+    last: Option<i64>,
+}
+
+fn file_trackers(cfg: &Config, reactor: &Reactor<'_>) -> Vec<FileTracker> {
+    reactor
+        .rt
+        .files
+        .iter()
+        .filter_map(|b| {
+            let f = cfg.track_files.iter().find(|f| f.name == b.name)?;
+            Some(FileTracker {
+                name: b.name.clone(),
+                path: f.file.clone(),
+                targets: b.targets.clone(),
+                last: None,
+            })
+        })
+        .collect()
+}
+
+/// The integer at the start of a track_file; a missing or unreadable file counts as 0, as in
+/// keepalived (keepalived-semantics §2.3).
+fn read_track_file(path: &str) -> i64 {
+    let mut buf = [0u8; 64];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut buf))
+        .unwrap_or(0);
+    let text = std::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("");
+    text.split_whitespace()
+        .next()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(0)
 }

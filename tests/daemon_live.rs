@@ -207,3 +207,73 @@ fn addrs_of(lan: &Lan, vip: &str) -> bool {
         .expect("ip");
     String::from_utf8_lossy(&out.stdout).contains(vip)
 }
+
+/// A VIP deleted by hand on the master comes back; a track_file with weight 0 faults the
+/// instance while it holds a non-zero value, and releases it when it goes back to 0.
+#[test]
+fn vip_removed_by_hand_returns_and_track_file_faults() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("ktf", &[("a", "10.93.0.1/24")]);
+    let dir = std::env::temp_dir().join(format!("kalive-tf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let flag = dir.join("maintenance");
+    std::fs::write(&flag, "0\n").expect("write");
+    let path = dir.join("k.conf");
+    let text = format!(
+        "vrrp_track_file maint {{\n    file {}\n    weight 0\n}}\n{}",
+        flag.display(),
+        conf(64, 150, &["10.93.0.100/24"]).replace(
+            "    advert_int 1\n",
+            "    advert_int 1\n    track_file {\n        maint\n    }\n"
+        )
+    );
+    std::fs::write(&path, text).expect("write");
+    let log = std::fs::File::create(dir.join("k.log")).expect("log");
+    let child = Command::new("ip")
+        .args(["netns", "exec", lan.ns(0), KALIVE, "-n", "-l", "-G", "-f"])
+        .arg(&path)
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .stdin(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start kalive");
+    let k = Kalive(child);
+    assert!(
+        wait_until(Duration::from_secs(10), || addrs_of(&lan, "10.93.0.100")),
+        "never became master"
+    );
+    let del = Command::new("ip")
+        .args([
+            "-n",
+            lan.ns(0),
+            "addr",
+            "del",
+            "10.93.0.100/24",
+            "dev",
+            "eth0",
+        ])
+        .output()
+        .expect("ip");
+    assert!(del.status.success());
+    assert!(
+        wait_until(Duration::from_secs(2), || addrs_of(&lan, "10.93.0.100")),
+        "the VIP deleted by hand did not come back"
+    );
+    std::fs::write(&flag, "1\n").expect("write");
+    assert!(
+        wait_until(Duration::from_secs(3), || !addrs_of(&lan, "10.93.0.100")),
+        "track_file did not fault the instance"
+    );
+    std::fs::write(&flag, "0\n").expect("write");
+    assert!(
+        wait_until(Duration::from_secs(8), || addrs_of(&lan, "10.93.0.100")),
+        "the instance did not come back"
+    );
+    let text = std::fs::read_to_string(dir.join("k.log")).unwrap_or_default();
+    assert!(text.contains("Entering FAULT"), "{text}");
+    drop(k);
+    let _ = std::fs::remove_dir_all(&dir);
+}
