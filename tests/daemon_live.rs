@@ -277,3 +277,92 @@ fn vip_removed_by_hand_returns_and_track_file_faults() {
     drop(k);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// use_vmac: the VIP lives on `vrrp.<VRID>` with MAC 00:00:5e:00:01:VRID, a client reaches it
+/// at that MAC, and SIGTERM removes the VMAC.
+#[test]
+fn vmac_carries_the_vip_with_the_virtual_router_mac() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kvm", &[("a", "10.94.0.1/24"), ("c", "10.94.0.9/24")]);
+    let dir = std::env::temp_dir().join(format!("kalive-vmac-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("k.conf");
+    std::fs::write(
+        &path,
+        conf(65, 150, &["10.94.0.100/24"])
+            .replace("    advert_int 1\n", "    advert_int 1\n    use_vmac\n"),
+    )
+    .expect("write");
+    let log = std::fs::File::create(dir.join("k.log")).expect("log");
+    let child = Command::new("ip")
+        .args(["netns", "exec", lan.ns(0), KALIVE, "-n", "-l", "-G", "-f"])
+        .arg(&path)
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .stdin(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start kalive");
+    let k = Kalive(child);
+    let link = || {
+        let out = Command::new("ip")
+            .args(["-n", lan.ns(0), "-d", "link", "show", "vrrp.65"])
+            .output()
+            .expect("ip");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let vmac_addrs = || {
+        let out = Command::new("ip")
+            .args(["-n", lan.ns(0), "-br", "addr", "show", "dev", "vrrp.65"])
+            .output()
+            .expect("ip");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || vmac_addrs()
+            .contains("10.94.0.100")),
+        "the VIP never appeared on vrrp.65: {}",
+        link()
+    );
+    let l = link();
+    assert!(
+        l.contains("00:00:5e:00:01:41") && l.contains("macvlan mode private"),
+        "{l}"
+    );
+    let ping = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            lan.ns(1),
+            "ping",
+            "-c",
+            "1",
+            "-W",
+            "2",
+            "10.94.0.100",
+        ])
+        .output();
+    if ping.is_ok_and(|o| o.status.success()) {
+        let n = Command::new("ip")
+            .args(["-n", lan.ns(1), "neigh", "show", "10.94.0.100"])
+            .output()
+            .expect("ip");
+        let seen = String::from_utf8_lossy(&n.stdout).into_owned();
+        assert!(
+            seen.contains("00:00:5e:00:01:41"),
+            "the client reached the VIP at another MAC: {seen}"
+        );
+    } else {
+        panic!("the client cannot reach the VIP on the VMAC (is iputils-ping installed?)");
+    }
+    // SAFETY: kill with the daemon's pid.
+    unsafe { libc::kill(k.0.id() as i32, libc::SIGTERM) };
+    assert!(
+        wait_until(Duration::from_secs(3), || link().is_empty()),
+        "the VMAC was not removed on SIGTERM"
+    );
+    drop(k);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -51,11 +51,18 @@ pub type Carry = (
     InstanceEdge,
 );
 
-pub fn prepare(reactor: &mut Reactor<'_>, cfg: &Config) -> (Runtime, Vec<Carry>, Vec<usize>) {
+/// `fixup` adjusts the freshly built runtime before matching (the daemon moves VMAC instances
+/// onto their VMAC interface there, as at start).
+pub fn prepare(
+    reactor: &mut Reactor<'_>,
+    cfg: &Config,
+    fixup: &mut dyn FnMut(&mut Runtime),
+) -> (Runtime, Vec<Carry>, Vec<usize>) {
     let now = reactor.now();
-    let new = build(cfg, now, &|ifname, ipv6| {
+    let mut new = build(cfg, now, &|ifname, ipv6| {
         crate::sys::host::interface_address(ifname, ipv6)
     });
+    fixup(&mut new);
     let plan = matching(&reactor.rt, &new);
     for i in 0..reactor.rt.instances.len() {
         if !plan.contains(&Some(i)) {

@@ -233,9 +233,10 @@ pub fn run(cfg: &Config, reload: &dyn Fn() -> Option<Config>) -> i32 {
         fifo: open_fifo(cfg),
         next_notify: 0,
     };
-    let rt = build(cfg, Instant::ZERO, &|ifname, ipv6| {
+    let mut rt = build(cfg, Instant::ZERO, &|ifname, ipv6| {
         crate::sys::host::interface_address(ifname, ipv6)
     });
+    create_vmacs(&mut ops.nl, &mut rt);
     let mut scripts = rt.scripts.clone();
     let iface =
         |name: &str| crate::sys::host::interface(name).map(|(index, mac)| Iface { index, mac });
@@ -272,6 +273,8 @@ pub fn run(cfg: &Config, reload: &dyn Fn() -> Option<Config>) -> i32 {
                         log::info!("Stopping");
                         reactor.shutdown();
                         reactor.ops().finish();
+                        let rt = reactor.into_runtime();
+                        remove_vmacs(&mut ops.nl, &rt);
                         return 0;
                     }
                     libc::SIGHUP => {
@@ -289,8 +292,13 @@ pub fn run(cfg: &Config, reload: &dyn Fn() -> Option<Config>) -> i32 {
                             log::error!("reload refused: interface(s) {} do not exist; the running configuration stays", missing.join(", "));
                             continue;
                         }
+                        let mut vmac_fixup = |rt: &mut crate::daemon::build::Runtime| {
+                            if let Ok(mut nl) = Netlink::new() {
+                                create_vmacs(&mut nl, rt);
+                            }
+                        };
                         let (mut new_rt, carried, starting) =
-                            crate::daemon::reload::prepare(&mut reactor, &new_cfg);
+                            crate::daemon::reload::prepare(&mut reactor, &new_cfg, &mut vmac_fixup);
                         let plan = crate::daemon::reload::matching(&reactor.rt, &new_rt);
                         let mut old_rt = reactor.into_runtime();
                         crate::daemon::reload::transplant(&mut old_rt, &mut new_rt, &plan);
@@ -430,4 +438,73 @@ fn read_track_file(path: &str) -> i64 {
         .next()
         .and_then(|w| w.parse().ok())
         .unwrap_or(0)
+}
+
+/// `use_vmac` (keepalived-semantics §2.11): a private-mode macvlan `vrrp.<VRID>` with the
+/// virtual router MAC on the instance's interface, keepalived's sysctls on both, and the
+/// instance moved onto it (adverts leave from it unless `vmac_xmit_base`).
+fn create_vmacs(nl: &mut Netlink, rt: &mut crate::daemon::build::Runtime) {
+    use crate::sys::netlink::sysctl::{set, Knob};
+    for e in &mut rt.instances {
+        let Some(v) = e.use_vmac.clone() else {
+            continue;
+        };
+        let name = v.name.clone().unwrap_or_else(|| format!("vrrp.{}", e.vrid));
+        let mac = v
+            .mac
+            .unwrap_or_else(|| crate::sys::netlink::vmac_mac(e.vrid, e.ipv6));
+        let Ok(parent) = nl.ifindex(&e.interface) else {
+            log::error!("({}) use_vmac: interface {} not found", e.name, e.interface);
+            continue;
+        };
+        if let Err(err) = nl.add_macvlan(&name, parent, mac) {
+            log::error!("({}) cannot create the VMAC {name}: {err}", e.name);
+            continue;
+        }
+        let Ok(index) = nl.ifindex(&name) else {
+            continue;
+        };
+        let _ = nl.set_link_up(index, true);
+        // The VMAC answers ARP only for its own addresses; the parent keeps out of its way.
+        for (ifname, knob, value) in [
+            (name.as_str(), Knob::ArpIgnore, 1),
+            (name.as_str(), Knob::AcceptLocal, 1),
+            (name.as_str(), Knob::RpFilter, 0),
+            (e.interface.as_str(), Knob::ArpIgnore, 1),
+            (e.interface.as_str(), Knob::ArpFilter, 1),
+            // Traffic from a VIP may leave through the parent (its route comes first): its ARP
+            // requests must not announce the VIP with the parent's MAC.
+            (e.interface.as_str(), Knob::ArpAnnounce, 2),
+        ] {
+            if let Err(err) = set(ifname, knob, value) {
+                log::warn!("({}) sysctl {knob:?} on {ifname}: {err}", e.name);
+            }
+        }
+        log::info!(
+            "({}) VMAC {name} ({}) on {}",
+            e.name,
+            mac.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":"),
+            e.interface
+        );
+        if !e.vmac_xmit_base {
+            e.interface = name;
+        }
+    }
+}
+
+fn remove_vmacs(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) {
+    for e in rt
+        .instances
+        .iter()
+        .filter(|e| e.use_vmac.is_some() && !e.vmac_xmit_base)
+    {
+        if let Ok(index) = nl.ifindex(&e.interface) {
+            if let Err(err) = nl.del_link(index) {
+                log::warn!("cannot remove the VMAC {}: {err}", e.interface);
+            }
+        }
+    }
 }

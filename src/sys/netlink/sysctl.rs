@@ -8,6 +8,8 @@ use std::io;
 pub enum Knob {
     ArpIgnore,
     ArpFilter,
+    /// net.ipv4.conf.IF.arp_announce: 2 = ARP requests carry the interface's own address.
+    ArpAnnounce,
     AcceptLocal,
     RpFilter,
     /// net.ipv6.conf.IF.accept_dad
@@ -27,6 +29,7 @@ impl Knob {
         let (proto, key) = match self {
             Knob::ArpIgnore => ("ipv4", "arp_ignore"),
             Knob::ArpFilter => ("ipv4", "arp_filter"),
+            Knob::ArpAnnounce => ("ipv4", "arp_announce"),
             Knob::AcceptLocal => ("ipv4", "accept_local"),
             Knob::RpFilter => ("ipv4", "rp_filter"),
             Knob::Ipv6AcceptDad => ("ipv6", "accept_dad"),
