@@ -196,7 +196,6 @@ fn convert(c: &cli::Convert, opts: &LoadOptions) -> i32 {
     0
 }
 
-fn status(_json: bool) -> i32 {
-    eprintln!("kalive status: kalive is not running (no /run/kalive/kalive.json)");
-    3
+fn status(json: bool) -> i32 {
+    kalive::daemon::client::status(json)
 }

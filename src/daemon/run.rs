@@ -8,6 +8,7 @@ use std::os::fd::{AsFd, AsRawFd};
 
 use crate::config::model::{Config, Script};
 use crate::daemon::build::{build, GroupEdge, InstanceEdge};
+use crate::daemon::dump;
 use crate::daemon::reactor::{Iface, Reactor, SystemOps};
 use crate::sys::netlink::{Event, Monitor, Netlink};
 use crate::sys::process::{lookup_user, Children, Outcome};
@@ -274,7 +275,11 @@ pub fn run(cfg: &Config) -> i32 {
                     ),
                     // A child ended: reaped below, every turn.
                     libc::SIGCHLD => {}
-                    other => log::info!("signal {other}: dumps are not implemented yet"),
+                    libc::SIGUSR1 => dump::write_text(&reactor),
+                    libc::SIGUSR2 => dump::write_stats(&reactor),
+                    37 => dump::write_json(&reactor),
+                    63 => dump::write_stats_clear(&mut reactor),
+                    other => log::info!("signal {other} ignored"),
                 }
             }
         }

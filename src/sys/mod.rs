@@ -5,6 +5,7 @@ pub mod logger;
 pub mod netlink;
 pub mod probe;
 pub mod process;
+pub mod safe_file;
 pub mod signals;
 pub mod syslog;
 pub mod vrrp_socket;
