@@ -38,7 +38,8 @@ fn running_pid(pid_file: &Path) -> Result<i32, String> {
         .ok_or_else(|| format!("{}: not a pid", pid_file.display()))?;
     let comm = std::fs::read_to_string(format!("/proc/{pid}/comm"))
         .map_err(|_| format!("stale pid file {}: no process {pid}", pid_file.display()))?;
-    if comm.trim_end() != "kalive" {
+    // "keepalived" too: kalive installed under keepalived's name, as a drop-in.
+    if !matches!(comm.trim_end(), "kalive" | "keepalived") {
         return Err(format!(
             "stale pid file {}: process {pid} is '{}'",
             pid_file.display(),
