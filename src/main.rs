@@ -120,12 +120,22 @@ fn run(cli: Cli) -> i32 {
             return 1;
         }
     }
-    // Detached, kalive writes /run/kalive.pid unless told otherwise; in the foreground (-n, as
-    // procd and systemd run it, tracking the process themselves) only when -p asks for one.
+    // Block the daemon's signals before anyone can learn our pid: `kalive status` sends signal 37,
+    // whose default action would end a daemon that is still starting.
+    let signals = match kalive::sys::signals::SignalFd::new(&kalive::sys::signals::DAEMON_SIGNALS) {
+        Ok(s) => s,
+        Err(e) => {
+            log::error!("cannot set up signal handling: {e}");
+            return 1;
+        }
+    };
+    // -p, else $KALIVE_PID_FILE (tests running several daemons), else /run/kalive.pid.
     let pidfile = cli
         .pid
         .clone()
-        .or_else(|| (!cli.dont_fork).then(|| "/run/kalive.pid".to_string()));
+        .or_else(|| std::env::var("KALIVE_PID_FILE").ok())
+        .unwrap_or_else(|| "/run/kalive.pid".to_string());
+    let pidfile = Some(pidfile);
     if let Some(p) = &pidfile {
         if let Err(e) = kalive::sys::daemonize::write_pidfile(p) {
             log::error!("{e}");
@@ -160,7 +170,7 @@ fn run(cli: Cli) -> i32 {
         }
         (!l.diags.has_errors()).then_some(l.config)
     };
-    let code = kalive::daemon::run::run(&loaded.config, &reload);
+    let code = kalive::daemon::run::run(&loaded.config, &reload, signals);
     if let Some(p) = &pidfile {
         kalive::sys::daemonize::remove_pidfile(p);
     }
@@ -237,7 +247,6 @@ fn convert(c: &cli::Convert, opts: &LoadOptions) -> i32 {
     0
 }
 
-fn status(_json: bool) -> i32 {
-    eprintln!("kalive status: kalive is not running (no /run/kalive/kalive.json)");
-    3
+fn status(json: bool) -> i32 {
+    kalive::daemon::client::status(json)
 }

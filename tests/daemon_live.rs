@@ -59,6 +59,7 @@ fn reload_keeps_state_refuses_bad_configs_and_applies_changes() {
     std::fs::write(&path, conf(61, 150, &["10.91.0.100/24"])).expect("write");
     let log = std::fs::File::create(dir.join("k.log")).expect("log");
     let child = Command::new("ip")
+        .env("KALIVE_PID_FILE", dir.join("k.pid"))
         .args(["netns", "exec", lan.ns(0), KALIVE, "-n", "-l", "-G", "-f"])
         .arg(&path)
         .stdout(log.try_clone().expect("log"))
@@ -232,6 +233,7 @@ fn vip_removed_by_hand_returns_and_track_file_faults() {
     std::fs::write(&path, text).expect("write");
     let log = std::fs::File::create(dir.join("k.log")).expect("log");
     let child = Command::new("ip")
+        .env("KALIVE_PID_FILE", dir.join("k.pid"))
         .args(["netns", "exec", lan.ns(0), KALIVE, "-n", "-l", "-G", "-f"])
         .arg(&path)
         .stdout(log.try_clone().expect("log"))
@@ -297,6 +299,7 @@ fn vmac_carries_the_vip_with_the_virtual_router_mac() {
     .expect("write");
     let log = std::fs::File::create(dir.join("k.log")).expect("log");
     let child = Command::new("ip")
+        .env("KALIVE_PID_FILE", dir.join("k.pid"))
         .args(["netns", "exec", lan.ns(0), KALIVE, "-n", "-l", "-G", "-f"])
         .arg(&path)
         .stdout(log.try_clone().expect("log"))

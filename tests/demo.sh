@@ -62,7 +62,7 @@ conf r1 150
 conf r2 100
 
 start() { # name
-	ip netns exec "$p-$1" "$bin" -n -l -G -f "$work/$1.conf" >>"$work/$1.log" 2>&1 &
+	ip netns exec "$p-$1" "$bin" -n -l -G -f "$work/$1.conf" -p "$work/$1.pid" >>"$work/$1.log" 2>&1 &
 	pids+=($!)
 	disown $! 2>/dev/null || true
 	eval "pid_$1=$!"

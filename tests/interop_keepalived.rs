@@ -76,6 +76,7 @@ fn start(lan: &Lan, k: usize, keepalived: bool, conf: &str, dir: &std::path::Pat
         ]);
     } else {
         cmd.args([KALIVE, "-n", "-l", "-G", "-f", conf]);
+        cmd.env("KALIVE_PID_FILE", dir.join(format!("{ns}-kalive.pid")));
     }
     let log = std::fs::File::create(dir.join(format!("{ns}.log"))).expect("log");
     use std::os::unix::process::CommandExt;

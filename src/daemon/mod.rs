@@ -1,6 +1,10 @@
 //! The daemon: wires the pure cores (vrrp, track) to the edge (sys) in one poll loop.
 
 pub mod build;
+pub mod client;
+pub mod dump;
+pub mod json;
 pub mod reactor;
 pub mod reload;
 pub mod run;
+pub mod status;

@@ -8,6 +8,7 @@ use std::os::fd::{AsFd, AsRawFd};
 
 use crate::config::model::{Config, Script};
 use crate::daemon::build::{build, GroupEdge, InstanceEdge};
+use crate::daemon::dump;
 use crate::daemon::reactor::{Iface, Reactor, SystemOps};
 use crate::sys::netlink::{Event, Monitor, Netlink};
 use crate::sys::process::{lookup_user, Children, Outcome};
@@ -210,14 +211,8 @@ fn open_fifo(cfg: &Config) -> Option<std::fs::File> {
 /// Runs the daemon in the foreground until SIGTERM or SIGINT. `reload` re-reads the
 /// configuration on SIGHUP: `None` when it has errors (they are logged; the running one stays).
 /// Returns the exit code.
-pub fn run(cfg: &Config, reload: &dyn Fn() -> Option<Config>) -> i32 {
-    let signals = match SignalFd::new(&crate::sys::signals::DAEMON_SIGNALS) {
-        Ok(s) => s,
-        Err(e) => {
-            log::error!("cannot set up signal handling: {e}");
-            return 1;
-        }
-    };
+/// `signals` was opened (and the signals blocked) before the pid file was written.
+pub fn run(cfg: &Config, reload: &dyn Fn() -> Option<Config>, signals: SignalFd) -> i32 {
     let (nl, mut monitor) = match (Netlink::new(), Monitor::new()) {
         (Ok(n), Ok(m)) => (n, m),
         (Err(e), _) | (_, Err(e)) => {
@@ -321,7 +316,11 @@ pub fn run(cfg: &Config, reload: &dyn Fn() -> Option<Config>) -> i32 {
                     }
                     // A child ended: reaped below, every turn.
                     libc::SIGCHLD => {}
-                    other => log::info!("signal {other}: dumps are not implemented yet"),
+                    libc::SIGUSR1 => dump::write_text(&reactor),
+                    libc::SIGUSR2 => dump::write_stats(&reactor),
+                    37 => dump::write_json(&reactor),
+                    63 => dump::write_stats_clear(&mut reactor),
+                    other => log::info!("signal {other} ignored"),
                 }
             }
         }

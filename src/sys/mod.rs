@@ -7,6 +7,7 @@ pub mod netlink;
 pub mod probe;
 pub mod process;
 pub mod realtime;
+pub mod safe_file;
 pub mod signals;
 pub mod syslog;
 pub mod vrrp_socket;

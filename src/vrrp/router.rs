@@ -245,4 +245,11 @@ impl Router {
     pub fn group_state(&self, g: usize) -> Option<State> {
         self.groups.get(g).map(|gr| gr.state)
     }
+
+    /// Zeroes every instance's counters (SIGRTMAX-1, keepalived's "stats clear").
+    pub fn clear_stats(&mut self) {
+        for i in &mut self.instances {
+            i.stats = super::Stats::default();
+        }
+    }
 }

@@ -1,0 +1,198 @@
+//! `kalive status`: asks the running daemon for a fresh JSON dump (signal 37, SIGRTMIN+2 on musl)
+//! and prints one line per instance, or the JSON as it is with `--json`.
+//!
+//! Exit codes: 0 shown; 1 the dump is missing or malformed; 3 kalive is not running.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::daemon::dump::{run_dir, JSON_FILE};
+use crate::daemon::json::{self, Value};
+
+pub const DEFAULT_PID_FILE: &str = "/run/kalive.pid";
+/// SIGRTMIN+2 on musl: what the daemon answers with a JSON dump.
+pub const JSON_SIGNAL: i32 = 37;
+const WAIT: Duration = Duration::from_secs(1);
+
+/// The daemon's pid file: `$KALIVE_PID_FILE` if set, else `/run/kalive.pid`.
+pub fn pid_file() -> std::path::PathBuf {
+    match std::env::var_os("KALIVE_PID_FILE") {
+        Some(p) if !p.is_empty() => p.into(),
+        _ => DEFAULT_PID_FILE.into(),
+    }
+}
+
+/// The pid of the running kalive, or why there is none. A pid file naming a live process that is
+/// not kalive is stale: it is never signalled (37's default action would end that process).
+fn running_pid(pid_file: &Path) -> Result<i32, String> {
+    let text = std::fs::read_to_string(pid_file)
+        .map_err(|e| format!("no pid file {} ({e})", pid_file.display()))?;
+    let pid: i32 = text
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&p| p > 0)
+        .ok_or_else(|| format!("{}: not a pid", pid_file.display()))?;
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map_err(|_| format!("stale pid file {}: no process {pid}", pid_file.display()))?;
+    // "keepalived" too: kalive installed under keepalived's name, as a drop-in.
+    if !matches!(comm.trim_end(), "kalive" | "keepalived") {
+        return Err(format!(
+            "stale pid file {}: process {pid} is '{}'",
+            pid_file.display(),
+            comm.trim_end()
+        ));
+    }
+    Ok(pid)
+}
+
+/// What identifies one version of the dump: a new dump is a new inode (renamed over the target).
+fn stamp(path: &Path) -> Option<(u64, i64, i64)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.ino(), m.mtime(), m.mtime_nsec()))
+}
+
+/// Signals `pid` for a JSON dump and waits (at most `WAIT`) for `path` to change.
+fn request_dump(pid: i32, path: &Path) -> bool {
+    let before = stamp(path);
+    // SAFETY: kill has no memory preconditions; `pid` was checked to be a kalive process.
+    if unsafe { libc::kill(pid, JSON_SIGNAL) } != 0 {
+        return false;
+    }
+    let end = Instant::now() + WAIT;
+    while Instant::now() < end {
+        let now = stamp(path);
+        if now.is_some() && now != before {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+fn text(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::Str(s)) => s.clone(),
+        Some(Value::Num(n)) => n.clone(),
+        Some(Value::Bool(b)) => b.to_string(),
+        _ => "-".into(),
+    }
+}
+
+/// The table `kalive status` prints, from a parsed JSON dump.
+pub fn render_table(doc: &Value) -> Result<String, String> {
+    let instances = doc
+        .get("instances")
+        .and_then(Value::as_array)
+        .ok_or("no \"instances\" list")?;
+    let k = doc.get("kalive");
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "kalive {} (pid {}, up {} s)",
+        text(k.and_then(|k| k.get("version"))),
+        text(k.and_then(|k| k.get("pid"))),
+        text(k.and_then(|k| k.get("uptime_s")))
+    );
+    let _ = writeln!(
+        o,
+        "{:<16} {:<10} {:>4}  {:<7} {:>9}  {:<24} {:>17}  {:>6}",
+        "INSTANCE", "INTERFACE", "VRID", "STATE", "PRIO", "MASTER", "ADVERTS RX/TX", "DROPS"
+    );
+    for i in instances {
+        let f = |key: &str| text(i.get(key));
+        let st = i.get("stats");
+        let c = |key: &str| st.and_then(|s| s.get(key)).and_then(Value::as_u64);
+        let drops: u64 = [
+            "dropped_ttl",
+            "dropped_auth",
+            "dropped_interval",
+            "dropped_source",
+            "dropped_other",
+        ]
+        .iter()
+        .filter_map(|key| c(key))
+        .sum();
+        let adverts = format!(
+            "{}/{}",
+            c("adverts_rx").map_or("-".into(), |n| n.to_string()),
+            c("adverts_tx").map_or("-".into(), |n| n.to_string())
+        );
+        let _ = writeln!(
+            o,
+            "{:<16} {:<10} {:>4}  {:<7} {:>9}  {:<24} {:>17}  {:>6}",
+            f("name"),
+            f("interface"),
+            f("vrid"),
+            f("state"),
+            format!("{}/{}", f("priority"), f("base_priority")),
+            f("master"),
+            adverts,
+            drops
+        );
+    }
+    for g in doc
+        .get("sync_groups")
+        .and_then(Value::as_array)
+        .unwrap_or_default()
+    {
+        let _ = writeln!(
+            o,
+            "sync group {} {}",
+            text(g.get("name")),
+            text(g.get("state"))
+        );
+    }
+    Ok(o)
+}
+
+/// `kalive status [--json]`. Returns the exit code.
+pub fn status(json_out: bool) -> i32 {
+    let path = run_dir().join(JSON_FILE);
+    let pid = match running_pid(&pid_file()) {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("kalive status: kalive is not running: {why}");
+            return 3;
+        }
+    };
+    if !request_dump(pid, &path) {
+        if stamp(&path).is_none() {
+            eprintln!(
+                "kalive status: kalive (pid {pid}) wrote no {} within {} s",
+                path.display(),
+                WAIT.as_secs()
+            );
+            return 1;
+        }
+        eprintln!(
+            "kalive status: no fresh dump from pid {pid} within {} s; showing the previous one",
+            WAIT.as_secs()
+        );
+    }
+    let body = match std::fs::read_to_string(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("kalive status: cannot read {}: {e}", path.display());
+            return 1;
+        }
+    };
+    let out = if json_out {
+        Ok(body)
+    } else {
+        json::parse(&body).and_then(|doc| render_table(&doc))
+    };
+    match out {
+        Ok(s) => {
+            let _ = std::io::stdout().lock().write_all(s.as_bytes());
+            0
+        }
+        Err(e) => {
+            eprintln!("kalive status: {}: malformed dump: {e}", path.display());
+            1
+        }
+    }
+}
