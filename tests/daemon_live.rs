@@ -369,3 +369,53 @@ fn vmac_carries_the_vip_with_the_virtual_router_mac() {
     drop(k);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The shipped binary is the static musl one, whose libc differs (musl's sched_setscheduler is a
+/// stub): check that it, too, runs at SCHED_RR. `make` builds it; CI runs `make` first.
+#[test]
+fn the_static_musl_binary_runs_sched_rr() {
+    if !common::netns::available() {
+        return;
+    }
+    let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/x86_64-unknown-linux-musl/release/kalive");
+    if !bin.exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run `make` before the tests: {} is missing",
+            bin.display()
+        );
+        eprintln!("skipped: {} not built (run make)", bin.display());
+        return;
+    }
+    let lan = Lan::new("kms", &[("a", "10.97.0.1/24")]);
+    let dir = std::env::temp_dir().join(format!("kalive-musl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("k.conf");
+    std::fs::write(&path, conf(66, 150, &["10.97.0.100/24"])).expect("write");
+    let pidfile = dir.join("k.pid");
+    let child = Command::new("ip")
+        .env("KALIVE_PID_FILE", &pidfile)
+        .args(["netns", "exec", lan.ns(0)])
+        .arg(&bin)
+        .args(["-n", "-G", "-f"])
+        .arg(&path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start kalive");
+    let k = Kalive(child);
+    assert!(
+        wait_until(Duration::from_secs(3), || pidfile.exists()),
+        "no pid file"
+    );
+    assert_eq!(
+        kalive::sys::realtime::policy_of(k.0.id()),
+        Some(2),
+        "SCHED_RR"
+    );
+    drop(k);
+    let _ = std::fs::remove_dir_all(&dir);
+}

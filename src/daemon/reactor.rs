@@ -24,7 +24,7 @@ pub trait SystemOps {
     /// Starts a vrrp_script run (`token` = its binding) that is killed at `deadline`.
     fn run_check(&mut self, script: &crate::config::model::Script, deadline: Instant, token: u32);
     /// Enforces deadlines and collects finished runs as (token, success).
-    fn collect(&mut self, now: Instant, done: &mut Vec<(u32, bool)>);
+    fn collect(&mut self, now: Instant, done: &mut Vec<(u32, crate::sys::process::Outcome)>);
     /// When `collect` next has work (a script deadline).
     fn next_deadline(&self) -> Option<Instant>;
     /// At exit: give notify_stop its moment, then end every child.
@@ -53,11 +53,45 @@ struct Sock {
     mac: wire::Mac,
     /// Packets that failed to parse (checksum, length, version…): dropped and counted.
     pub malformed: u64,
+    /// When a malformed packet was last logged (one line per 10 s per socket).
+    malformed_logged: Instant,
     /// The instance for each VRID on this socket (`NONE` when none): O(1) per advert.
     by_vrid: Box<[u16; 256]>,
 }
 
 const NONE: u16 = u16::MAX;
+
+/// Why the core is being called, for the log line of any state change it causes.
+#[derive(Clone, Copy, Debug)]
+pub enum Cause {
+    Start,
+    Stop,
+    Reload,
+    Timer(TimerKind),
+    Advert { src: IpAddr, priority: u8 },
+    Link { up: bool },
+    Tracker,
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cause::Start => f.write_str("start-up"),
+            Cause::Stop => f.write_str("shutdown"),
+            Cause::Reload => f.write_str("reload"),
+            Cause::Timer(TimerKind::MasterDown) => f.write_str("master down timer expired"),
+            Cause::Timer(TimerKind::Startup) => f.write_str("startup delay over"),
+            Cause::Timer(_) => f.write_str("timer"),
+            Cause::Advert { src, priority: 0 } => write!(f, "priority 0 advert from {src}"),
+            Cause::Advert { src, priority } => {
+                write!(f, "advert with priority {priority} from {src}")
+            }
+            Cause::Link { up: true } => f.write_str("interface up"),
+            Cause::Link { up: false } => f.write_str("interface down"),
+            Cause::Tracker => f.write_str("tracker change"),
+        }
+    }
+}
 
 /// Counters of the whole loop, for the dumps.
 #[derive(Clone, Copy, Debug, Default)]
@@ -87,6 +121,9 @@ pub struct Reactor<'a> {
     cmsg: [u8; 128],
     pollfds: Vec<libc::pollfd>,
     pub stats: LoopStats,
+    cause: Cause,
+    /// Per instance: when a dropped advert was last logged, and how many since (rate limit).
+    drop_log: Vec<(Instant, u64)>,
 }
 
 /// Facts about an interface the loop needs: index and MAC.
@@ -138,6 +175,7 @@ impl<'a> Reactor<'a> {
                         packet,
                         mac: info.mac,
                         malformed: 0,
+                        malformed_logged: Instant::ZERO,
                         by_vrid: Box::new([NONE; 256]),
                     });
                     socks.len() - 1
@@ -203,6 +241,8 @@ impl<'a> Reactor<'a> {
             cmsg: [0u8; 128],
             pollfds,
             stats: LoopStats::default(),
+            cause: Cause::Start,
+            drop_log: vec![(Instant::ZERO, 0); n],
         })
     }
 
@@ -213,6 +253,7 @@ impl<'a> Reactor<'a> {
 
     /// Starts every instance, one at a time.
     pub fn start(&mut self) {
+        self.cause = Cause::Start;
         for i in 0..self.rt.router.len() {
             let now = self.now();
             self.rt.router.start_instance(now, i, &mut self.out);
@@ -222,6 +263,7 @@ impl<'a> Reactor<'a> {
 
     /// SIGTERM: every master resigns with priority 0 and releases its addresses.
     pub fn shutdown(&mut self) {
+        self.cause = Cause::Stop;
         for i in 0..self.rt.router.len() {
             let now = self.now();
             self.rt.router.shutdown_instance(now, i, &mut self.out);
@@ -304,6 +346,7 @@ impl<'a> Reactor<'a> {
                     {
                         *slot = None;
                     }
+                    self.cause = Cause::Timer(kind);
                     self.rt
                         .router
                         .handle_timer(now, usize::from(i), kind, &mut self.out);
@@ -354,6 +397,18 @@ impl<'a> Reactor<'a> {
                 self.stats.malformed += 1;
                 if let Some(s) = self.socks.get_mut(k) {
                     s.malformed += 1;
+                    if s.malformed_logged == Instant::ZERO
+                        || now.since(s.malformed_logged) >= Duration::from_secs(10)
+                    {
+                        s.malformed_logged = now;
+                        let why = parsed.err().map_or("?", |e| e.as_str());
+                        log::warn!(
+                            "{}: dropped a malformed VRRP packet from {}: {why} ({} in all)",
+                            s.ifname,
+                            got.src,
+                            s.malformed
+                        );
+                    }
                 }
                 continue;
             };
@@ -366,7 +421,13 @@ impl<'a> Reactor<'a> {
                 .filter(|&i| i != NONE);
             match idx.map(usize::from) {
                 Some(i) => {
-                    let _ = self.rt.router.handle_advert(now, i, &a, &mut self.out);
+                    self.cause = Cause::Advert {
+                        src: a.src,
+                        priority: a.priority,
+                    };
+                    if let Err(why) = self.rt.router.handle_advert(now, i, &a, &mut self.out) {
+                        self.log_drop(now, i, a.src, why);
+                    }
                     self.execute(now);
                 }
                 None => self.stats.unknown_vrid += 1,
@@ -399,10 +460,11 @@ impl<'a> Reactor<'a> {
                 Action::Notify { state, priority } => {
                     if let Some(e) = self.rt.instances.get(iu) {
                         log::info!(
-                            "({}) Entering {} STATE (priority {})",
+                            "({}) Entering {} STATE (priority {}): {}",
                             e.name,
                             state.name(),
-                            priority
+                            priority,
+                            self.cause
                         );
                         self.ops.notify(e, state, priority);
                     }
@@ -601,6 +663,29 @@ impl<'a> Reactor<'a> {
         }
     }
 
+    /// One line per instance and 10 s for dropped adverts, with the count since the last line.
+    fn log_drop(&mut self, now: Instant, i: usize, src: IpAddr, why: crate::vrrp::Drop) {
+        let Some(slot) = self.drop_log.get_mut(i) else {
+            return;
+        };
+        slot.1 += 1;
+        if slot.0 != Instant::ZERO && now.since(slot.0) < Duration::from_secs(10) {
+            return;
+        }
+        let count = std::mem::take(&mut slot.1);
+        slot.0 = now;
+        if let Some(e) = self.rt.instances.get(i) {
+            log::warn!(
+                "({}) dropped advert from {src}: {why:?} ({count} dropped in the last 10 s)",
+                e.name
+            );
+        }
+    }
+
+    pub fn set_cause(&mut self, c: Cause) {
+        self.cause = c;
+    }
+
     /// An interface's link changed: instances on it go to FAULT or back (unless
     /// `dont_track_primary`), and interface trackers bound to it get the new value.
     pub fn link_changed(&mut self, ifname: &str, up: bool) {
@@ -612,6 +697,7 @@ impl<'a> Reactor<'a> {
                 .get(i)
                 .is_some_and(|e| e.interface == ifname && !e.dont_track_primary)
             {
+                self.cause = Cause::Link { up };
                 self.rt.router.set_link(now, i, up, &mut self.out);
                 self.execute(now);
             }
@@ -630,7 +716,15 @@ impl<'a> Reactor<'a> {
     pub fn tracker_result(&mut self, targets: &[(usize, usize)], value: i64) {
         let now = self.now();
         for &(i, t) in targets {
+            self.cause = Cause::Tracker;
+            let before = self.rt.router.instances.get(i).map(|x| x.priority());
             self.rt.router.set_tracker(now, i, t, value, &mut self.out);
+            let after = self.rt.router.instances.get(i).map(|x| x.priority());
+            if let (Some(b), Some(a), Some(e)) = (before, after, self.rt.instances.get(i)) {
+                if a != b {
+                    log::info!("({}) Changing effective priority from {b} to {a}", e.name);
+                }
+            }
             self.execute(now);
         }
     }
@@ -660,12 +754,14 @@ impl<'a> Reactor<'a> {
 
     /// Stops one instance (a reload removed it): priority 0 if master, addresses released.
     pub fn stop_instance(&mut self, i: usize) {
+        self.cause = Cause::Reload;
         let now = self.now();
         self.rt.router.shutdown_instance(now, i, &mut self.out);
         self.execute(now);
     }
 
     pub fn start_instance(&mut self, i: usize) {
+        self.cause = Cause::Reload;
         let now = self.now();
         self.rt.router.start_instance(now, i, &mut self.out);
         self.execute(now);

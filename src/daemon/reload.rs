@@ -114,6 +114,7 @@ pub fn transplant(old: &mut Runtime, new: &mut Runtime, plan: &[Option<usize>]) 
 /// diffs for the masters among them, and a start for the new ones.
 pub fn finish(reactor: &mut Reactor<'_>, carried: Vec<Carry>, starting: &[usize]) {
     reactor.adopt_timers();
+    reactor.set_cause(crate::daemon::reactor::Cause::Reload);
     for (j, params, trackers, old_edge) in carried {
         let master = reactor.state(j) == Some(State::Master);
         reactor.reconfigure_instance(j, params, trackers);

@@ -153,7 +153,7 @@ impl SystemOps for Ops {
         }
     }
 
-    fn collect(&mut self, now: Instant, done: &mut Vec<(u32, bool)>) {
+    fn collect(&mut self, now: Instant, done: &mut Vec<(u32, Outcome)>) {
         self.children.expire(now);
         self.children.reap(|token, outcome: Outcome| {
             if token >= NOTIFY_TOKEN {
@@ -161,10 +161,7 @@ impl SystemOps for Ops {
                     log::warn!("notify script ended {outcome:?}");
                 }
             } else {
-                if let Outcome::ExecFailed(e) | Outcome::Signaled(e) = outcome {
-                    log::warn!("check script: {outcome:?} ({e}): counted as a failure");
-                }
-                done.push((token, outcome.is_ok()));
+                done.push((token, outcome));
             }
         });
     }
@@ -250,7 +247,7 @@ pub fn run(cfg: &Config, reload: &dyn Fn() -> Option<Config>, signals: SignalFd)
     reactor.start();
     let sig_fd = signals.as_fd().as_raw_fd();
     let mon_fd = monitor.as_fd().as_raw_fd();
-    let mut done: Vec<(u32, bool)> = Vec::with_capacity(64);
+    let mut done: Vec<(u32, Outcome)> = Vec::with_capacity(64);
     let mut files = file_trackers(cfg, &reactor);
     let mut next_file_check = reactor.now();
     loop {
@@ -378,11 +375,24 @@ pub fn run(cfg: &Config, reload: &dyn Fn() -> Option<Config>, signals: SignalFd)
         }
         done.clear();
         reactor.ops().collect(now, &mut done);
-        for &(token, ok) in &done {
+        for &(token, outcome) in &done {
             let Some(s) = scripts.get_mut(token as usize) else {
                 continue;
             };
-            let r = if ok {
+            match outcome {
+                Outcome::TimedOut => log::warn!(
+                    "Script `{}` timed out after {}; its process group was killed",
+                    s.name,
+                    s.tracker.timeout
+                ),
+                Outcome::ExecFailed(e) => log::warn!(
+                    "Script `{}` could not run: {}; counted as a failure",
+                    s.name,
+                    std::io::Error::from_raw_os_error(e)
+                ),
+                _ => {}
+            }
+            let r = if outcome.is_ok() {
                 RunResult::Success
             } else {
                 RunResult::Failure

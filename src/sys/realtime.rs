@@ -43,8 +43,16 @@ pub fn apply(k: &RealtimeKnobs) -> Applied {
         // SAFETY: sched_param is plain old data; all-zero is a valid value.
         let mut param: libc::sched_param = unsafe { std::mem::zeroed() };
         param.sched_priority = i32::from(rt);
-        // SAFETY: pid 0 is this process; param is a live sched_param.
-        if unsafe { libc::sched_setscheduler(0, libc::SCHED_RR | SCHED_RESET_ON_FORK, &param) } == 0
+        // SAFETY: pid 0 is this process; param is a live sched_param for the call's duration.
+        // musl's sched_setscheduler() is a stub that always fails (ENOSYS): make the call itself.
+        if unsafe {
+            libc::syscall(
+                libc::SYS_sched_setscheduler,
+                0 as libc::c_long,
+                libc::c_long::from(libc::SCHED_RR | SCHED_RESET_ON_FORK),
+                &param as *const libc::sched_param,
+            )
+        } == 0
         {
             done.rt_priority = Some(rt);
         } else {
