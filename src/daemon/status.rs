@@ -263,5 +263,5 @@ pub fn render_json(s: &Snapshot) -> String {
 }
 
 #[cfg(test)]
-#[path = "status_tests.rs"]
+#[path = "tests/status.rs"]
 mod tests;

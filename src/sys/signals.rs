@@ -30,9 +30,9 @@ impl SignalFd {
     pub fn new(signals: &[i32]) -> io::Result<SignalFd> {
         // SAFETY: sigset_t is plain data that sigemptyset initialises before any other use.
         let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
-        // SAFETY: `set` is a valid, exclusively borrowed sigset_t for each call below;
-        // sigprocmask is given no old-mask pointer (null is allowed), and signalfd(-1, …) only
-        // reads `set` and returns a new descriptor or -1.
+        // `set` is a valid, exclusively borrowed sigset_t for each call below; sigprocmask is
+        // given no old-mask pointer (null is allowed), and signalfd(-1, …) only reads `set`.
+        // SAFETY: as just said; the result is a new descriptor or -1.
         let fd = unsafe {
             libc::sigemptyset(&mut set);
             for &s in signals {

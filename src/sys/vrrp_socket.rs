@@ -150,14 +150,8 @@ impl VrrpSocket {
 
     /// Reads one packet into `buf`; `Ok(None)` when nothing is waiting.
     pub fn recv(&self, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<Option<Received>> {
-        // SAFETY: u8 and MaybeUninit<u8> have the same layout; recvmsg only writes initialised
-        // bytes into the buffer, and we read back only the `len` bytes it reports.
-        let data: &mut [MaybeUninit<u8>] =
-            unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
-        // SAFETY: as above, for the control buffer.
-        let control: &mut [MaybeUninit<u8>] =
-            unsafe { &mut *(cmsg as *mut [u8] as *mut [MaybeUninit<u8>]) };
-        // The address buffer's length limits what recvmsg writes: size it for the family.
+        let data = as_uninit(buf);
+        let control = as_uninit(cmsg);
         let mut from = if self.ipv6 {
             SockAddr::from(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, 0, 0, 0))
         } else {
@@ -190,6 +184,12 @@ impl VrrpSocket {
             dst,
         }))
     }
+}
+
+/// A byte buffer as the MaybeUninit slice recvmsg wants.
+fn as_uninit(b: &mut [u8]) -> &mut [MaybeUninit<u8>] {
+    // SAFETY: u8 and MaybeUninit<u8> have the same layout; recvmsg only writes initialised bytes.
+    unsafe { &mut *(b as *mut [u8] as *mut [MaybeUninit<u8>]) }
 }
 
 /// IPV6_HOPLIMIT and IPV6_PKTINFO from a control buffer; anything malformed is skipped.

@@ -490,5 +490,5 @@ impl<'a> Repr<'a> {
 }
 
 #[cfg(test)]
-#[path = "vrrp_tests.rs"]
+#[path = "tests/vrrp.rs"]
 mod tests;

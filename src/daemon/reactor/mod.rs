@@ -12,8 +12,16 @@ use crate::sys::vrrp_socket::{PacketSocket, VrrpSocket};
 use crate::time::{Duration, Instant, TimerId, TimerWheel};
 use crate::vrrp::actions::TIMER_KINDS;
 use crate::vrrp::garp::Pacer;
-use crate::vrrp::{Action, Actions, Advert, AuthData, State, TimerKind};
+use crate::vrrp::{Action, Actions, State, TimerKind};
 use crate::wire;
+
+mod cause;
+mod emit;
+mod events;
+
+pub use cause::Cause;
+use emit::advert;
+pub use emit::vmac;
 
 /// What the loop asks of the operating system besides packets: addresses and scripts.
 pub trait SystemOps {
@@ -60,38 +68,6 @@ struct Sock {
 }
 
 const NONE: u16 = u16::MAX;
-
-/// Why the core is being called, for the log line of any state change it causes.
-#[derive(Clone, Copy, Debug)]
-pub enum Cause {
-    Start,
-    Stop,
-    Reload,
-    Timer(TimerKind),
-    Advert { src: IpAddr, priority: u8 },
-    Link { up: bool },
-    Tracker,
-}
-
-impl std::fmt::Display for Cause {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Cause::Start => f.write_str("start-up"),
-            Cause::Stop => f.write_str("shutdown"),
-            Cause::Reload => f.write_str("reload"),
-            Cause::Timer(TimerKind::MasterDown) => f.write_str("master down timer expired"),
-            Cause::Timer(TimerKind::Startup) => f.write_str("startup delay over"),
-            Cause::Timer(_) => f.write_str("timer"),
-            Cause::Advert { src, priority: 0 } => write!(f, "priority 0 advert from {src}"),
-            Cause::Advert { src, priority } => {
-                write!(f, "advert with priority {priority} from {src}")
-            }
-            Cause::Link { up: true } => f.write_str("interface up"),
-            Cause::Link { up: false } => f.write_str("interface down"),
-            Cause::Tracker => f.write_str("tracker change"),
-        }
-    }
-}
 
 /// Counters of the whole loop, for the dumps.
 #[derive(Clone, Copy, Debug, Default)]
@@ -516,304 +492,9 @@ impl<'a> Reactor<'a> {
         *slot = self.wheel.arm(at, Token::Vrrp(i, kind)).ok();
     }
 
-    fn send_advert(&mut self, i: usize, priority: u8) {
-        let (Some(e), Some(inst)) = (self.rt.instances.get(i), self.rt.router.instances.get(i))
-        else {
-            return;
-        };
-        let Some(sock) = self.inst_sock.get(i).and_then(|&k| self.socks.get(k)) else {
-            return;
-        };
-        let p = &inst.params;
-        let version = if p.version == 3 {
-            wire::vrrp::Version::V3
-        } else {
-            wire::vrrp::Version::V2
-        };
-        let auth = match (version, p.auth) {
-            (wire::vrrp::Version::V2, Some(a)) => wire::vrrp::Auth::Pass(a),
-            _ => wire::vrrp::Auth::None,
-        };
-        let interval = (p.advert_int.as_micros() / 10_000).min(u64::from(u16::MAX)) as u16;
-        let empty4: &[Ipv4Addr] = &[];
-        let empty6: &[Ipv6Addr] = &[];
-        let addrs = if e.ipv6 {
-            wire::vrrp::Addrs::V6(self.vip6.get(i).map_or(empty6, |v| v.as_slice()))
-        } else {
-            wire::vrrp::Addrs::V4(self.vip4.get(i).map_or(empty4, |v| v.as_slice()))
-        };
-        let repr = wire::vrrp::Repr {
-            version,
-            vrid: e.vrid,
-            priority,
-            interval,
-            addrs,
-            auth,
-        };
-        let dsts: Vec<IpAddr> = if e.unicast_peers.is_empty() {
-            vec![if e.ipv6 {
-                IpAddr::V6(self.global.mcast_group6)
-            } else {
-                IpAddr::V4(self.global.mcast_group4)
-            }]
-        } else {
-            e.unicast_peers.clone()
-        };
-        for dst in dsts {
-            self.ident = self.ident.wrapping_add(1);
-            let res = match (e.source, dst) {
-                (Some(IpAddr::V4(src)), IpAddr::V4(d)) => {
-                    repr.emit_ipv4(&mut self.buf, src, d, self.ident).ok()
-                }
-                (Some(IpAddr::V6(src)), IpAddr::V6(d)) => repr
-                    .emit(&mut self.buf, &wire::vrrp::Ctx::V6 { src, dst: d })
-                    .ok(),
-                _ => None,
-            };
-            let sent = match res {
-                Some(len) => self.buf.get(..len).map(|b| sock.socket.send(b, dst)),
-                None => None,
-            };
-            if !matches!(sent, Some(Ok(()))) {
-                self.stats.send_errors += 1;
-            }
-        }
-    }
-
-    /// Books a burst of `count` GARPs / NAs per VIP on the interface's pacer.
-    fn start_garp(&mut self, now: Instant, i: u16, count: u32) {
-        let iu = usize::from(i);
-        let Some(e) = self.rt.instances.get(iu) else {
-            return;
-        };
-        let per = if e.ipv6 {
-            self.global.gna_interval
-        } else {
-            self.global.garp_interval
-        };
-        let total = count.saturating_mul(e.vips.len() as u32);
-        if total == 0 {
-            return;
-        }
-        let k = self.inst_sock.get(iu).copied().unwrap_or(0);
-        let burst = self.pacer.book(now, k, total, per.into());
-        if burst.spacing.is_zero() {
-            for n in 0..total {
-                self.garp_packet(now, i, n, 0);
-            }
-        } else {
-            let _ = self.wheel.arm(
-                burst.first,
-                Token::Garp {
-                    inst: i,
-                    k: 0,
-                    total,
-                },
-            );
-        }
-    }
-
-    /// Sends packet `k` of a burst (cycling over the VIPs) and, when paced, arms the next one.
-    fn garp_packet(&mut self, now: Instant, i: u16, k: u32, total: u32) {
-        let iu = usize::from(i);
-        let (Some(e), Some(sock)) = (
-            self.rt.instances.get(iu),
-            self.inst_sock.get(iu).and_then(|&s| self.socks.get(s)),
-        ) else {
-            return;
-        };
-        let n = e.vips.len().max(1);
-        let Some(vip) = e.vips.get(k as usize % n) else {
-            return;
-        };
-        let mac = e
-            .use_vmac
-            .as_ref()
-            .map_or(sock.mac, |_| vmac(e.vrid, e.ipv6));
-        let len = match vip.prefix.addr {
-            IpAddr::V4(a) => wire::arp::Repr::gratuitous(mac, a).emit(&mut self.buf).ok(),
-            IpAddr::V6(a) => wire::ndisc::Repr::unsolicited(a, mac, false)
-                .emit_frame(&mut self.buf, mac)
-                .ok(),
-        };
-        if let (Some(len), Some(ps)) = (len, sock.packet.as_ref()) {
-            if self
-                .buf
-                .get(..len)
-                .map(|f| ps.send(f))
-                .is_some_and(|r| r.is_err())
-            {
-                self.stats.send_errors += 1;
-            }
-        }
-        if total > 0 && k + 1 < total {
-            let per = if e.ipv6 {
-                self.global.gna_interval
-            } else {
-                self.global.garp_interval
-            };
-            let _ = self.wheel.arm(
-                now + Duration::from(per),
-                Token::Garp {
-                    inst: i,
-                    k: k + 1,
-                    total,
-                },
-            );
-        }
-    }
-
-    /// One line per instance and 10 s for dropped adverts, with the count since the last line.
-    fn log_drop(&mut self, now: Instant, i: usize, src: IpAddr, why: crate::vrrp::Drop) {
-        let Some(slot) = self.drop_log.get_mut(i) else {
-            return;
-        };
-        slot.1 += 1;
-        if slot.0 != Instant::ZERO && now.since(slot.0) < Duration::from_secs(10) {
-            return;
-        }
-        let count = std::mem::take(&mut slot.1);
-        slot.0 = now;
-        if let Some(e) = self.rt.instances.get(i) {
-            log::warn!(
-                "({}) dropped advert from {src}: {why:?} ({count} dropped in the last 10 s)",
-                e.name
-            );
-        }
-    }
-
-    pub fn set_cause(&mut self, c: Cause) {
-        self.cause = c;
-    }
-
-    /// An interface's link changed: instances on it go to FAULT or back (unless
-    /// `dont_track_primary`), and interface trackers bound to it get the new value.
-    pub fn link_changed(&mut self, ifname: &str, up: bool) {
-        let now = self.now();
-        for i in 0..self.rt.instances.len() {
-            if self
-                .rt
-                .instances
-                .get(i)
-                .is_some_and(|e| e.interface == ifname && !e.dont_track_primary)
-            {
-                self.cause = Cause::Link { up };
-                self.rt.router.set_link(now, i, up, &mut self.out);
-                self.execute(now);
-            }
-        }
-        let targets: Vec<(usize, usize)> = self
-            .rt
-            .interfaces
-            .iter()
-            .filter(|b| b.name == ifname)
-            .flat_map(|b| b.targets.iter().copied())
-            .collect();
-        self.tracker_result(&targets, i64::from(up));
-    }
-
-    /// A tracker bound to `targets` (instance, tracker index) reported `value`.
-    pub fn tracker_result(&mut self, targets: &[(usize, usize)], value: i64) {
-        let now = self.now();
-        for &(i, t) in targets {
-            self.cause = Cause::Tracker;
-            let before = self.rt.router.instances.get(i).map(|x| x.priority());
-            self.rt.router.set_tracker(now, i, t, value, &mut self.out);
-            let after = self.rt.router.instances.get(i).map(|x| x.priority());
-            if let (Some(b), Some(a), Some(e)) = (before, after, self.rt.instances.get(i)) {
-                if a != b {
-                    log::info!("({}) Changing effective priority from {b} to {a}", e.name);
-                }
-            }
-            self.execute(now);
-        }
-    }
-
     /// Ends the loop's hold on its sockets and `ops`, handing back the runtime (for reload).
     pub fn into_runtime(self) -> Runtime {
         self.rt
-    }
-
-    /// Arms the wheel from the instances' own deadlines: instances carried over by a reload keep
-    /// their running timers.
-    pub fn adopt_timers(&mut self) {
-        let kinds = [
-            TimerKind::Advert,
-            TimerKind::MasterDown,
-            TimerKind::Garp,
-            TimerKind::Startup,
-        ];
-        for i in 0..self.rt.router.instances.len() {
-            for k in kinds {
-                if let Some(at) = self.rt.router.instances.get(i).and_then(|x| x.deadline(k)) {
-                    self.arm(i as u16, k, at);
-                }
-            }
-        }
-    }
-
-    /// Stops one instance (a reload removed it): priority 0 if master, addresses released.
-    pub fn stop_instance(&mut self, i: usize) {
-        self.cause = Cause::Reload;
-        let now = self.now();
-        self.rt.router.shutdown_instance(now, i, &mut self.out);
-        self.execute(now);
-    }
-
-    pub fn start_instance(&mut self, i: usize) {
-        self.cause = Cause::Reload;
-        let now = self.now();
-        self.rt.router.start_instance(now, i, &mut self.out);
-        self.execute(now);
-    }
-
-    /// Applies reloaded settings to a carried-over instance without leaving its state.
-    pub fn reconfigure_instance(
-        &mut self,
-        i: usize,
-        params: crate::vrrp::Params,
-        trackers: Vec<crate::vrrp::priority::Tracker>,
-    ) {
-        let now = self.now();
-        if let Some(inst) = self.rt.router.instances.get_mut(i) {
-            inst.reconfigure(now, params, trackers, &mut self.out);
-        }
-        self.execute(now);
-    }
-
-    /// An address was deleted from interface `index`: if a master instance owns it, put it back
-    /// (keepalived-semantics: a VIP deleted by hand on the master comes back).
-    pub fn address_deleted(&mut self, index: u32, addr: IpAddr) {
-        for i in 0..self.rt.instances.len() {
-            if self.state(i) != Some(State::Master) {
-                continue;
-            }
-            let Some(e) = self.rt.instances.get(i) else {
-                continue;
-            };
-            let on_iface = self
-                .inst_sock
-                .get(i)
-                .and_then(|&k| self.socks.get(k))
-                .is_some_and(|s| s.ifindex == index);
-            if on_iface
-                && e.vips
-                    .iter()
-                    .chain(&e.excluded_vips)
-                    .any(|a| a.prefix.addr == addr && a.dev.is_none())
-            {
-                log::warn!(
-                    "({}) virtual address {addr} was removed from the interface; restoring it",
-                    e.name
-                );
-                let mut only = e.clone();
-                only.vips.retain(|a| a.prefix.addr == addr);
-                only.excluded_vips.retain(|a| a.prefix.addr == addr);
-                only.routes.clear();
-                only.rules.clear();
-                self.ops.add_vips(&only);
-            }
-        }
     }
 
     pub fn ops(&mut self) -> &mut dyn SystemOps {
@@ -833,31 +514,5 @@ impl<'a> Reactor<'a> {
             .iter()
             .map(|s| (s.ifname.clone(), s.ifindex))
             .collect()
-    }
-}
-
-/// 00:00:5e:00:01:VRID (IPv4) or 00:00:5e:00:02:VRID (IPv6), RFC 5798 §7.3.
-pub fn vmac(vrid: u8, ipv6: bool) -> wire::Mac {
-    [0, 0, 0x5e, 0, if ipv6 { 2 } else { 1 }, vrid]
-}
-
-fn advert(r: &wire::vrrp::Repr, src: IpAddr, ttl: u8, unicast: bool) -> Advert {
-    Advert {
-        src,
-        version: if r.version == wire::vrrp::Version::V3 {
-            3
-        } else {
-            2
-        },
-        vrid: r.vrid,
-        priority: r.priority,
-        interval: Duration::from_centis(u64::from(r.interval)),
-        ttl,
-        unicast,
-        auth: match r.auth {
-            wire::vrrp::Auth::None => AuthData::None,
-            wire::vrrp::Auth::Pass(p) => AuthData::Pass(p),
-        },
-        addr_count: r.addrs.len().min(255) as u8,
     }
 }

@@ -1,0 +1,183 @@
+//! What leaves the box: adverts (to the group or each unicast peer) and paced GARP / NA bursts.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::{Reactor, Token};
+use crate::time::{Duration, Instant};
+use crate::vrrp::{Advert, AuthData};
+use crate::wire;
+
+impl Reactor<'_> {
+    pub(super) fn send_advert(&mut self, i: usize, priority: u8) {
+        let (Some(e), Some(inst)) = (self.rt.instances.get(i), self.rt.router.instances.get(i))
+        else {
+            return;
+        };
+        let Some(sock) = self.inst_sock.get(i).and_then(|&k| self.socks.get(k)) else {
+            return;
+        };
+        let p = &inst.params;
+        let version = if p.version == 3 {
+            wire::vrrp::Version::V3
+        } else {
+            wire::vrrp::Version::V2
+        };
+        let auth = match (version, p.auth) {
+            (wire::vrrp::Version::V2, Some(a)) => wire::vrrp::Auth::Pass(a),
+            _ => wire::vrrp::Auth::None,
+        };
+        let interval = (p.advert_int.as_micros() / 10_000).min(u64::from(u16::MAX)) as u16;
+        let empty4: &[Ipv4Addr] = &[];
+        let empty6: &[Ipv6Addr] = &[];
+        let addrs = if e.ipv6 {
+            wire::vrrp::Addrs::V6(self.vip6.get(i).map_or(empty6, |v| v.as_slice()))
+        } else {
+            wire::vrrp::Addrs::V4(self.vip4.get(i).map_or(empty4, |v| v.as_slice()))
+        };
+        let repr = wire::vrrp::Repr {
+            version,
+            vrid: e.vrid,
+            priority,
+            interval,
+            addrs,
+            auth,
+        };
+        let dsts: Vec<IpAddr> = if e.unicast_peers.is_empty() {
+            vec![if e.ipv6 {
+                IpAddr::V6(self.global.mcast_group6)
+            } else {
+                IpAddr::V4(self.global.mcast_group4)
+            }]
+        } else {
+            e.unicast_peers.clone()
+        };
+        for dst in dsts {
+            self.ident = self.ident.wrapping_add(1);
+            let res = match (e.source, dst) {
+                (Some(IpAddr::V4(src)), IpAddr::V4(d)) => {
+                    repr.emit_ipv4(&mut self.buf, src, d, self.ident).ok()
+                }
+                (Some(IpAddr::V6(src)), IpAddr::V6(d)) => repr
+                    .emit(&mut self.buf, &wire::vrrp::Ctx::V6 { src, dst: d })
+                    .ok(),
+                _ => None,
+            };
+            let sent = match res {
+                Some(len) => self.buf.get(..len).map(|b| sock.socket.send(b, dst)),
+                None => None,
+            };
+            if !matches!(sent, Some(Ok(()))) {
+                self.stats.send_errors += 1;
+            }
+        }
+    }
+
+    /// Books a burst of `count` GARPs / NAs per VIP on the interface's pacer.
+    pub(super) fn start_garp(&mut self, now: Instant, i: u16, count: u32) {
+        let iu = usize::from(i);
+        let Some(e) = self.rt.instances.get(iu) else {
+            return;
+        };
+        let per = if e.ipv6 {
+            self.global.gna_interval
+        } else {
+            self.global.garp_interval
+        };
+        let total = count.saturating_mul(e.vips.len() as u32);
+        if total == 0 {
+            return;
+        }
+        let k = self.inst_sock.get(iu).copied().unwrap_or(0);
+        let burst = self.pacer.book(now, k, total, per.into());
+        if burst.spacing.is_zero() {
+            for n in 0..total {
+                self.garp_packet(now, i, n, 0);
+            }
+        } else {
+            let _ = self.wheel.arm(
+                burst.first,
+                Token::Garp {
+                    inst: i,
+                    k: 0,
+                    total,
+                },
+            );
+        }
+    }
+
+    /// Sends packet `k` of a burst (cycling over the VIPs) and, when paced, arms the next one.
+    pub(super) fn garp_packet(&mut self, now: Instant, i: u16, k: u32, total: u32) {
+        let iu = usize::from(i);
+        let (Some(e), Some(sock)) = (
+            self.rt.instances.get(iu),
+            self.inst_sock.get(iu).and_then(|&s| self.socks.get(s)),
+        ) else {
+            return;
+        };
+        let n = e.vips.len().max(1);
+        let Some(vip) = e.vips.get(k as usize % n) else {
+            return;
+        };
+        let mac = e
+            .use_vmac
+            .as_ref()
+            .map_or(sock.mac, |_| vmac(e.vrid, e.ipv6));
+        let len = match vip.prefix.addr {
+            IpAddr::V4(a) => wire::arp::Repr::gratuitous(mac, a).emit(&mut self.buf).ok(),
+            IpAddr::V6(a) => wire::ndisc::Repr::unsolicited(a, mac, false)
+                .emit_frame(&mut self.buf, mac)
+                .ok(),
+        };
+        if let (Some(len), Some(ps)) = (len, sock.packet.as_ref()) {
+            if self
+                .buf
+                .get(..len)
+                .map(|f| ps.send(f))
+                .is_some_and(|r| r.is_err())
+            {
+                self.stats.send_errors += 1;
+            }
+        }
+        if total > 0 && k + 1 < total {
+            let per = if e.ipv6 {
+                self.global.gna_interval
+            } else {
+                self.global.garp_interval
+            };
+            let _ = self.wheel.arm(
+                now + Duration::from(per),
+                Token::Garp {
+                    inst: i,
+                    k: k + 1,
+                    total,
+                },
+            );
+        }
+    }
+}
+
+/// 00:00:5e:00:01:VRID (IPv4) or 00:00:5e:00:02:VRID (IPv6), RFC 5798 §7.3.
+pub fn vmac(vrid: u8, ipv6: bool) -> wire::Mac {
+    [0, 0, 0x5e, 0, if ipv6 { 2 } else { 1 }, vrid]
+}
+
+pub(super) fn advert(r: &wire::vrrp::Repr, src: IpAddr, ttl: u8, unicast: bool) -> Advert {
+    Advert {
+        src,
+        version: if r.version == wire::vrrp::Version::V3 {
+            3
+        } else {
+            2
+        },
+        vrid: r.vrid,
+        priority: r.priority,
+        interval: Duration::from_centis(u64::from(r.interval)),
+        ttl,
+        unicast,
+        auth: match r.auth {
+            wire::vrrp::Auth::None => AuthData::None,
+            wire::vrrp::Auth::Pass(p) => AuthData::Pass(p),
+        },
+        addr_count: r.addrs.len().min(255) as u8,
+    }
+}

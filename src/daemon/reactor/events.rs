@@ -1,0 +1,157 @@
+//! Events from outside the packet path: links, trackers, deleted addresses, reloads.
+
+use std::net::IpAddr;
+
+use super::{Cause, Reactor};
+use crate::time::{Duration, Instant};
+use crate::vrrp::{State, TimerKind};
+
+impl Reactor<'_> {
+    /// An address was deleted from interface `index`: if a master instance owns it, put it back
+    /// (keepalived-semantics: a VIP deleted by hand on the master comes back).
+    pub fn address_deleted(&mut self, index: u32, addr: IpAddr) {
+        for i in 0..self.rt.instances.len() {
+            if self.state(i) != Some(State::Master) {
+                continue;
+            }
+            let Some(e) = self.rt.instances.get(i) else {
+                continue;
+            };
+            let on_iface = self
+                .inst_sock
+                .get(i)
+                .and_then(|&k| self.socks.get(k))
+                .is_some_and(|s| s.ifindex == index);
+            if on_iface
+                && e.vips
+                    .iter()
+                    .chain(&e.excluded_vips)
+                    .any(|a| a.prefix.addr == addr && a.dev.is_none())
+            {
+                log::warn!(
+                    "({}) virtual address {addr} was removed from the interface; restoring it",
+                    e.name
+                );
+                let mut only = e.clone();
+                only.vips.retain(|a| a.prefix.addr == addr);
+                only.excluded_vips.retain(|a| a.prefix.addr == addr);
+                only.routes.clear();
+                only.rules.clear();
+                self.ops.add_vips(&only);
+            }
+        }
+    }
+
+    /// One line per instance and 10 s for dropped adverts, with the count since the last line.
+    pub(super) fn log_drop(&mut self, now: Instant, i: usize, src: IpAddr, why: crate::vrrp::Drop) {
+        let Some(slot) = self.drop_log.get_mut(i) else {
+            return;
+        };
+        slot.1 += 1;
+        if slot.0 != Instant::ZERO && now.since(slot.0) < Duration::from_secs(10) {
+            return;
+        }
+        let count = std::mem::take(&mut slot.1);
+        slot.0 = now;
+        if let Some(e) = self.rt.instances.get(i) {
+            log::warn!(
+                "({}) dropped advert from {src}: {why:?} ({count} dropped in the last 10 s)",
+                e.name
+            );
+        }
+    }
+
+    pub fn set_cause(&mut self, c: Cause) {
+        self.cause = c;
+    }
+
+    /// An interface's link changed: instances on it go to FAULT or back (unless
+    /// `dont_track_primary`), and interface trackers bound to it get the new value.
+    pub fn link_changed(&mut self, ifname: &str, up: bool) {
+        let now = self.now();
+        for i in 0..self.rt.instances.len() {
+            if self
+                .rt
+                .instances
+                .get(i)
+                .is_some_and(|e| e.interface == ifname && !e.dont_track_primary)
+            {
+                self.cause = Cause::Link { up };
+                self.rt.router.set_link(now, i, up, &mut self.out);
+                self.execute(now);
+            }
+        }
+        let targets: Vec<(usize, usize)> = self
+            .rt
+            .interfaces
+            .iter()
+            .filter(|b| b.name == ifname)
+            .flat_map(|b| b.targets.iter().copied())
+            .collect();
+        self.tracker_result(&targets, i64::from(up));
+    }
+
+    /// A tracker bound to `targets` (instance, tracker index) reported `value`.
+    pub fn tracker_result(&mut self, targets: &[(usize, usize)], value: i64) {
+        let now = self.now();
+        for &(i, t) in targets {
+            self.cause = Cause::Tracker;
+            let before = self.rt.router.instances.get(i).map(|x| x.priority());
+            self.rt.router.set_tracker(now, i, t, value, &mut self.out);
+            let after = self.rt.router.instances.get(i).map(|x| x.priority());
+            if let (Some(b), Some(a), Some(e)) = (before, after, self.rt.instances.get(i)) {
+                if a != b {
+                    log::info!("({}) Changing effective priority from {b} to {a}", e.name);
+                }
+            }
+            self.execute(now);
+        }
+    }
+
+    /// Arms the wheel from the instances' own deadlines: instances carried over by a reload keep
+    /// their running timers.
+    pub fn adopt_timers(&mut self) {
+        let kinds = [
+            TimerKind::Advert,
+            TimerKind::MasterDown,
+            TimerKind::Garp,
+            TimerKind::Startup,
+        ];
+        for i in 0..self.rt.router.instances.len() {
+            for k in kinds {
+                if let Some(at) = self.rt.router.instances.get(i).and_then(|x| x.deadline(k)) {
+                    self.arm(i as u16, k, at);
+                }
+            }
+        }
+    }
+
+    /// Stops one instance (a reload removed it): priority 0 if master, addresses released.
+    pub fn stop_instance(&mut self, i: usize) {
+        self.cause = Cause::Reload;
+        let now = self.now();
+        self.rt.router.shutdown_instance(now, i, &mut self.out);
+        self.execute(now);
+    }
+
+    pub fn start_instance(&mut self, i: usize) {
+        self.cause = Cause::Reload;
+        let now = self.now();
+        self.rt.router.start_instance(now, i, &mut self.out);
+        self.execute(now);
+    }
+
+    /// Applies reloaded settings to a carried-over instance without leaving its state.
+    pub fn reconfigure_instance(
+        &mut self,
+        i: usize,
+        params: crate::vrrp::Params,
+        trackers: Vec<crate::vrrp::priority::Tracker>,
+    ) {
+        let now = self.now();
+        if let Some(inst) = self.rt.router.instances.get_mut(i) {
+            inst.reconfigure(now, params, trackers, &mut self.out);
+        }
+        self.execute(now);
+    }
+}
