@@ -98,6 +98,9 @@ pub struct Reactor<'a> {
     pollfds: Vec<libc::pollfd>,
     pub stats: LoopStats,
     cause: Cause,
+    /// Slow actions held back while a batch of events is handled (see `execute`).
+    deferred: Vec<(u16, Action, Cause)>,
+    deferring: bool,
     /// Per instance: when a dropped advert was last logged, and how many since (rate limit).
     drop_log: Vec<(Instant, u64)>,
 }
@@ -218,6 +221,8 @@ impl<'a> Reactor<'a> {
             pollfds,
             stats: LoopStats::default(),
             cause: Cause::Start,
+            deferred: Vec::with_capacity(n * 8 + 16),
+            deferring: false,
             drop_log: vec![(Instant::ZERO, 0); n],
         })
     }
@@ -230,11 +235,15 @@ impl<'a> Reactor<'a> {
     /// Starts every instance, one at a time.
     pub fn start(&mut self) {
         self.cause = Cause::Start;
+        // One instant for every instance: the 200th's timers must not start later than the 1st's
+        // because clearing leftover addresses took time.
+        let now = self.now();
+        self.deferring = true;
         for i in 0..self.rt.router.len() {
-            let now = self.now();
             self.rt.router.start_instance(now, i, &mut self.out);
             self.execute(now);
         }
+        self.flush_deferred();
     }
 
     /// SIGTERM: every master resigns with priority 0 and releases its addresses.
@@ -291,6 +300,8 @@ impl<'a> Reactor<'a> {
             .skip(self.socks.len())
             .map(|p| p.revents)
             .collect();
+        // Packets and timers of this turn first; their slow consequences after (see `execute`).
+        self.deferring = true;
         if r > 0 {
             for k in 0..self.socks.len() {
                 if self
@@ -303,6 +314,7 @@ impl<'a> Reactor<'a> {
             }
         }
         self.fire_timers();
+        self.flush_deferred();
         revents
     }
 
@@ -412,67 +424,90 @@ impl<'a> Reactor<'a> {
     }
 
     /// Carries out the core's actions, in order.
+    /// Carries out the core's actions. Adverts and timers happen at once; the slow rest (netlink
+    /// round trips, GARP bursts, scripts, log lines) waits in `deferred` while a batch of events
+    /// is handled, so the 200th instance's advert never queues behind the first 199's addresses.
     fn execute(&mut self, now: Instant) {
         let n = self.out.len();
         for k in 0..n {
             let Some(&(i, a)) = self.out.as_slice().get(k) else {
                 break;
             };
-            let iu = usize::from(i);
             match a {
-                Action::SendAdvert { priority } => self.send_advert(iu, priority),
-                Action::AddVips => {
-                    if let Some(e) = self.rt.instances.get(iu) {
-                        log::info!("({}) adding {} virtual address(es)", e.name, e.vips.len());
-                        self.ops.add_vips(e);
-                    }
-                }
-                Action::RemoveVips => {
-                    if let Some(e) = self.rt.instances.get(iu) {
-                        self.ops.remove_vips(e);
-                    }
-                }
-                Action::SendGarp { count } => self.start_garp(now, i, count),
-                Action::Notify { state, priority } => {
-                    if let Some(e) = self.rt.instances.get(iu) {
-                        log::info!(
-                            "({}) Entering {} STATE (priority {}): {}",
-                            e.name,
-                            state.name(),
-                            priority,
-                            self.cause
-                        );
-                        self.ops.notify(e, state, priority);
-                    }
-                }
-                Action::NotifyGroup { group, state } => {
-                    if let Some(g) = self.rt.groups.get(usize::from(group)) {
-                        log::info!("VRRP_Group({}) Entering {} STATE", g.name, state.name());
-                        self.ops.notify_group(g, state);
-                    }
-                }
-                Action::NotifyRxLowerPriority => {
-                    if let Some(e) = self.rt.instances.get(iu) {
-                        log::info!(
-                            "({}) Received advert with lower priority; forcing a new election",
-                            e.name
-                        );
-                    }
-                }
+                Action::SendAdvert { priority } => self.send_advert(usize::from(i), priority),
                 Action::ArmTimer { kind, at } => self.arm(i, kind, at),
                 Action::CancelTimer { kind } => {
                     if let Some(id) = self
                         .timer_ids
-                        .get_mut(iu)
+                        .get_mut(usize::from(i))
                         .and_then(|s| s.get_mut(kind.index()))
                         .and_then(Option::take)
                     {
                         self.wheel.cancel(id);
                     }
                 }
+                slow if self.deferring => self.deferred.push((i, slow, self.cause)),
+                slow => self.slow(now, i, slow, self.cause),
             }
         }
         self.out.clear();
+    }
+
+    /// Runs the deferred actions, in the order they were asked for.
+    fn flush_deferred(&mut self) {
+        self.deferring = false;
+        let now = self.now();
+        let mut list = std::mem::take(&mut self.deferred);
+        for &(i, a, cause) in &list {
+            self.slow(now, i, a, cause);
+        }
+        list.clear();
+        self.deferred = list;
+    }
+
+    fn slow(&mut self, now: Instant, i: u16, a: Action, cause: Cause) {
+        let iu = usize::from(i);
+        match a {
+            Action::AddVips => {
+                if let Some(e) = self.rt.instances.get(iu) {
+                    log::info!("({}) adding {} virtual address(es)", e.name, e.vips.len());
+                    self.ops.add_vips(e);
+                }
+            }
+            Action::RemoveVips => {
+                if let Some(e) = self.rt.instances.get(iu) {
+                    self.ops.remove_vips(e);
+                }
+            }
+            Action::SendGarp { count } => self.start_garp(now, i, count),
+            Action::Notify { state, priority } => {
+                if let Some(e) = self.rt.instances.get(iu) {
+                    log::info!(
+                        "({}) Entering {} STATE (priority {}): {}",
+                        e.name,
+                        state.name(),
+                        priority,
+                        cause
+                    );
+                    self.ops.notify(e, state, priority);
+                }
+            }
+            Action::NotifyGroup { group, state } => {
+                if let Some(g) = self.rt.groups.get(usize::from(group)) {
+                    log::info!("VRRP_Group({}) Entering {} STATE", g.name, state.name());
+                    self.ops.notify_group(g, state);
+                }
+            }
+            Action::NotifyRxLowerPriority => {
+                if let Some(e) = self.rt.instances.get(iu) {
+                    log::info!(
+                        "({}) Received advert with lower priority; forcing a new election",
+                        e.name
+                    );
+                }
+            }
+            Action::SendAdvert { .. } | Action::ArmTimer { .. } | Action::CancelTimer { .. } => {}
+        }
     }
 
     fn arm(&mut self, i: u16, kind: TimerKind, at: Instant) {
