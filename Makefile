@@ -30,7 +30,7 @@ SMALL_FLAGS  := $(LINK_FLAGS) -Zunstable-options -Cpanic=immediate-abort
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 
-.PHONY: all stable size aarch64 test bench fuzz demo examples clean
+.PHONY: all stable size aarch64 test bench bench-live fuzz demo examples clean
 
 all:
 	CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$(SMALL_FLAGS)" \
@@ -65,6 +65,14 @@ test:
 bench:
 	$(CARGO) bench --bench wheel
 	$(CARGO) bench --bench engine
+
+# kalive and keepalived 2.2.7 side by side in network namespaces: failover timings, advert jitter
+# (idle and loaded), footprint with 1 and 200 instances, the 200-instance start-up race. Needs root,
+# tcpdump and /usr/sbin/keepalived; takes about 8 minutes (so it is not part of `bench`). Writes
+# bench/RESULTS.md. Shorter: make bench-live BENCH_LIVE_ARGS="--trials 2 --window 20 --fp-window 10"
+BENCH_LIVE_ARGS ?=
+bench-live: all
+	python3 bench/side_by_side.py --kalive $(BIN) $(BENCH_LIVE_ARGS)
 
 # Not part of `test`: needs nightly and cargo-fuzz (`cargo install cargo-fuzz`) and a C++ compiler.
 fuzz:
