@@ -260,10 +260,11 @@ class Daemon:
         Daemon.seq += 1
         ns = bed.ns(k)
         tag = f"{ns}-{Daemon.seq}"
+        pid = lambda s: os.path.join(work, f"{tag}-{s}.pid")  # noqa: E731 (distinct per run)
         if kind == "kalive":
-            cmd = [kalive_bin, "-n", "-l", "-G", "-f", conf]
+            # Both daemons run on one host: each needs its own pid file, as keepalived does.
+            cmd = [kalive_bin, "-n", "-l", "-G", "-f", conf, "-p", pid("k")]
         else:
-            pid = lambda s: os.path.join(work, f"{tag}-{s}.pid")  # noqa: E731 (distinct per run)
             cmd = [KEEPALIVED, "-n", "-l", "-D", "-f", conf, "-p", pid("p"), "-r", pid("r"), "-c", pid("c")]
         self.log = os.path.join(work, f"{tag}-{kind}.log")
         with open(self.log, "w") as lf:

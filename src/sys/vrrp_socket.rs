@@ -120,6 +120,11 @@ impl VrrpSocket {
 
     /// IPv6: send from this source address (a link-local one for multicast, RFC 5798 §5.1.2.1).
     pub fn bind_source(&self, src: IpAddr) -> io::Result<()> {
+        // A link-local address is tentative until DAD ends: bind to it anyway (sends fail, and
+        // are counted, until it is usable) rather than refuse to start.
+        if src.is_ipv6() {
+            self.sock.set_freebind_v6(true)?;
+        }
         let addr = match src {
             IpAddr::V4(a) => SockAddr::from(SocketAddrV4::new(a, 0)),
             IpAddr::V6(a) => {

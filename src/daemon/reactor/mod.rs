@@ -91,7 +91,6 @@ pub struct Reactor<'a> {
     vip6: Vec<Vec<Ipv6Addr>>,
     out: Actions,
     pacer: Pacer,
-    origin: std::time::Instant,
     ident: u16,
     buf: Vec<u8>,
     cmsg: [u8; 128],
@@ -214,7 +213,6 @@ impl<'a> Reactor<'a> {
             vip6,
             out: Actions::default(),
             pacer: Pacer::default(),
-            origin: std::time::Instant::now(),
             ident: 0,
             buf: vec![0u8; 65536],
             cmsg: [0u8; 128],
@@ -229,7 +227,7 @@ impl<'a> Reactor<'a> {
 
     /// Monotonic time since the loop was built, in the core's unit.
     pub fn now(&self) -> Instant {
-        Instant::ZERO + Duration::from(self.origin.elapsed())
+        now()
     }
 
     /// Starts every instance, one at a time.
@@ -550,4 +548,13 @@ impl<'a> Reactor<'a> {
             .map(|s| (s.ifname.clone(), s.ifindex))
             .collect()
     }
+}
+
+/// Monotonic time since the process started, in the core's unit. One origin for the whole
+/// process: instances carried over a reload keep absolute deadlines that must mean the same
+/// instant to the new loop.
+pub fn now() -> Instant {
+    static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let origin = ORIGIN.get_or_init(std::time::Instant::now);
+    Instant::ZERO + Duration::from(origin.elapsed())
 }
