@@ -94,6 +94,11 @@ impl Lan {
         &self.names[k]
     }
 
+    /// The namespace holding the bridge `br0` (for captures that see every frame on the LAN).
+    pub fn bridge(&self) -> &str {
+        &self.bridge
+    }
+
     /// Runs `f` on a thread inside namespace `k`; sockets it opens stay in that namespace.
     pub fn run<T: Send>(&self, k: usize, f: impl FnOnce() -> T + Send) -> T {
         let path = format!("/var/run/netns/{}", self.names[k]);
