@@ -283,7 +283,7 @@ fn election_higher_priority_wins() {
 
 /// The master's process group is SIGKILLed (no priority-0 advert) and its VIP removed by hand,
 /// as a dead box loses it: the backup takes over after Master_Down_Interval. Usually within
-/// + 1 s (about 3.1 s); about one run in ten it takes about 3 s more (see the strict test
+/// that plus 1 s (about 3.1 s); about one run in ten it takes about 3 s more (see the strict test
 /// below), so this one allows 2 * Master_Down_Interval + 1 s.
 #[test]
 fn sigkill_failover_within_master_down_interval() {
