@@ -99,8 +99,17 @@ pub fn render_table(doc: &Value) -> Result<String, String> {
     );
     let _ = writeln!(
         o,
-        "{:<16} {:<10} {:>4}  {:<7} {:>9}  {:<24} {:>17}  {:>6}",
-        "INSTANCE", "INTERFACE", "VRID", "STATE", "PRIO", "MASTER", "ADVERTS RX/TX", "DROPS"
+        "{:<16} {:<10} {:>4}  {:<7} {:>9}  {:<24} {:>17}  {:>6}  {:>5}  {:>4}",
+        "INSTANCE",
+        "INTERFACE",
+        "VRID",
+        "STATE",
+        "PRIO",
+        "MASTER",
+        "ADVERTS RX/TX",
+        "DROPS",
+        "TRANS",
+        "DUAL"
     );
     for i in instances {
         let f = |key: &str| text(i.get(key));
@@ -123,7 +132,7 @@ pub fn render_table(doc: &Value) -> Result<String, String> {
         );
         let _ = writeln!(
             o,
-            "{:<16} {:<10} {:>4}  {:<7} {:>9}  {:<24} {:>17}  {:>6}",
+            "{:<16} {:<10} {:>4}  {:<7} {:>9}  {:<24} {:>17}  {:>6}  {:>5}  {:>4}",
             f("name"),
             f("interface"),
             f("vrid"),
@@ -131,7 +140,9 @@ pub fn render_table(doc: &Value) -> Result<String, String> {
             format!("{}/{}", f("priority"), f("base_priority")),
             f("master"),
             adverts,
-            drops
+            drops,
+            c("transitions").map_or("-".into(), |n| n.to_string()),
+            c("dual_master").map_or("-".into(), |n| n.to_string())
         );
     }
     for g in doc

@@ -90,7 +90,7 @@ impl Snapshot {
 }
 
 /// Each counter of [`Stats`] with its JSON key and its label in the stats dump.
-fn counters(s: &Stats) -> [(&'static str, &'static str, u64); 11] {
+fn counters(s: &Stats) -> [(&'static str, &'static str, u64); 13] {
     [
         ("adverts_rx", "Advertisements received", s.adverts_rx),
         ("adverts_tx", "Advertisements sent", s.adverts_tx),
@@ -102,6 +102,12 @@ fn counters(s: &Stats) -> [(&'static str, &'static str, u64); 11] {
         ("priority_zero_tx", "Priority zero sent", s.priority_zero_tx),
         ("became_master", "Became master", s.became_master),
         ("released_master", "Released master", s.released_master),
+        ("transitions", "State transitions", s.transitions),
+        (
+            "dual_master",
+            "Another master heard while master",
+            s.dual_master,
+        ),
         ("dropped_ttl", "Dropped: TTL", s.dropped_ttl),
         ("dropped_auth", "Dropped: authentication", s.dropped_auth),
         (

@@ -45,6 +45,10 @@ pub struct Stats {
     pub dropped_interval: u64,
     pub dropped_source: u64,
     pub dropped_other: u64,
+    /// State changes (each notify), and adverts from another master heard while master (two
+    /// masters at once: a split brain seen from this side).
+    pub transitions: u64,
+    pub dual_master: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,6 +157,7 @@ impl Instance {
     }
 
     fn notify(&mut self, out: &mut Actions) {
+        self.stats.transitions += 1;
         out.push(
             self.id,
             Action::Notify {
@@ -320,6 +325,8 @@ impl Instance {
             self.arm(TimerKind::Advert, now + self.params.advert_int, out);
             return;
         }
+        // Another router advertises as master while we are: count it whoever wins.
+        self.stats.dual_master += 1;
         let higher = a.priority > self.priority
             || (a.priority == self.priority
                 && self.params.primary.is_none_or(|ours| addr_gt(a.src, ours)));

@@ -326,3 +326,18 @@ fn reload_keeps_the_state_and_applies_new_settings() {
         "the new priority is announced at once"
     );
 }
+
+#[test]
+fn transitions_and_dual_masters_are_counted() {
+    let (mut m, mut out) = started(200);
+    m.handle_timer(Instant(3_218_750), TimerKind::MasterDown, &mut out);
+    assert_eq!(m.state(), State::Master);
+    assert_eq!(m.stats.transitions, 2, "BACKUP at start, then MASTER");
+    // Another router advertising as master (a lower one, then a higher one): both counted.
+    m.handle_advert(Instant(3_300_000), &advert("192.0.2.2", 100), &mut out)
+        .unwrap();
+    m.handle_advert(Instant(3_400_000), &advert("192.0.2.3", 250), &mut out)
+        .unwrap();
+    assert_eq!(m.stats.dual_master, 2);
+    assert_eq!((m.state(), m.stats.transitions), (State::Backup, 3));
+}

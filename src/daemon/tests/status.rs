@@ -131,7 +131,9 @@ fn the_status_table_has_one_line_per_instance() {
             "150/150",
             "192.0.2.10",
             "3/12",
-            "3"
+            "3",
+            "0",
+            "0"
         ]
     );
     assert!(lines[3].contains(" - "), "unknown master shown as '-': {t}");
