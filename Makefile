@@ -62,9 +62,13 @@ test:
 	$(MAKE) size
 
 # Timer wheel cost per tick and per arm/cancel with 1 to 10,000 pending timers (prints a table).
-bench:
+# Micro-benchmarks, then kalive and keepalived 2.2.7 side by side with short windows (~4 min,
+# needs root; written to target/bench-live.md). `make bench-live` is the full run (~7 min) that
+# bench/RESULTS.md and the README's table come from.
+bench: all
 	$(CARGO) bench --bench wheel
 	$(CARGO) bench --bench engine
+	python3 bench/side_by_side.py --kalive $(BIN) --trials 3 --window 20 --fp-window 15 --out target/bench-live.md
 
 # kalive and keepalived 2.2.7 side by side in network namespaces: failover timings, advert jitter
 # (idle and loaded), footprint with 1 and 200 instances, the 200-instance start-up race. Needs root,
