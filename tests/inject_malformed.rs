@@ -157,6 +157,22 @@ fn injected_malformed_adverts_are_dropped_counted_and_change_nothing() {
         "own source address",
         packet(Ipv4Addr::new(10, 98, 0, 1), 51, pass, false),
     ));
+    // Valid, lower priority, but listing another address: accepted (a master answers a lower
+    // priority with an advert), counted and logged as a mismatch, nothing changes.
+    let other = [Ipv4Addr::new(10, 98, 0, 200)];
+    let r = Repr {
+        version: Version::V2,
+        vrid: 51,
+        priority: 100,
+        interval: 100,
+        addrs: Addrs::V4(&other),
+        auth: pass,
+    };
+    let mut b = [0u8; 128];
+    let n = r
+        .emit_ipv4(&mut b, me, Ipv4Addr::new(224, 0, 0, 18), 9)
+        .expect("emit");
+    cases.push(("other address list", b[..n].to_vec()));
     for (_, p) in &cases {
         // The IPv4 header checksum: the kernel fills it in for IP_HDRINCL sockets.
         sock.send(p, group).expect("send");
@@ -199,8 +215,13 @@ fn injected_malformed_adverts_are_dropped_counted_and_change_nothing() {
     assert_eq!(d(&|v| inst(v, "transitions")), 0, "no state change");
     assert_eq!(
         d(&|v| inst(v, "dual_master")),
-        0,
-        "nothing accepted as another master"
+        1,
+        "only the valid advert counts as another master"
+    );
+    assert_eq!(
+        d(&|v| inst(v, "addr_mismatch")),
+        1,
+        "the other address list"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -90,7 +90,7 @@ impl Snapshot {
 }
 
 /// Each counter of [`Stats`] with its JSON key and its label in the stats dump.
-fn counters(s: &Stats) -> [(&'static str, &'static str, u64); 13] {
+fn counters(s: &Stats) -> [(&'static str, &'static str, u64); 14] {
     [
         ("adverts_rx", "Advertisements received", s.adverts_rx),
         ("adverts_tx", "Advertisements sent", s.adverts_tx),
@@ -107,6 +107,11 @@ fn counters(s: &Stats) -> [(&'static str, &'static str, u64); 13] {
             "dual_master",
             "Another master heard while master",
             s.dual_master,
+        ),
+        (
+            "addr_mismatch",
+            "Adverts listing other addresses",
+            s.addr_mismatch,
         ),
         ("dropped_ttl", "Dropped: TTL", s.dropped_ttl),
         ("dropped_auth", "Dropped: authentication", s.dropped_auth),

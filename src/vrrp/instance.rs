@@ -49,6 +49,8 @@ pub struct Stats {
     /// masters at once: a split brain seen from this side).
     pub transitions: u64,
     pub dual_master: u64,
+    /// Accepted adverts whose address list differs from ours (keepalived only logs these).
+    pub addr_mismatch: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

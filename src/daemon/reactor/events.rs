@@ -154,4 +154,25 @@ impl Reactor<'_> {
         }
         self.execute(now);
     }
+
+    /// An accepted advert lists other addresses than ours: counted, and logged once per 10 s per
+    /// instance with the drops (keepalived logs it and goes on, and so does kalive).
+    pub(super) fn addr_mismatch(&mut self, now: Instant, i: usize, src: IpAddr) {
+        if let Some(inst) = self.rt.router.instances.get_mut(i) {
+            inst.stats.addr_mismatch += 1;
+        }
+        let Some(slot) = self.drop_log.get_mut(i) else {
+            return;
+        };
+        if slot.0 != Instant::ZERO && now.since(slot.0) < Duration::from_secs(10) {
+            return;
+        }
+        slot.0 = now;
+        if let Some(e) = self.rt.instances.get(i) {
+            log::warn!(
+                "({}) advert from {src} lists other virtual addresses than ours",
+                e.name
+            );
+        }
+    }
 }

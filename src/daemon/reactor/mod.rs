@@ -89,6 +89,9 @@ pub struct Reactor<'a> {
     /// Each instance's IPv4 / IPv6 VIPs as the advert lists them (built once).
     vip4: Vec<Vec<Ipv4Addr>>,
     vip6: Vec<Vec<Ipv6Addr>>,
+    /// Each instance's VIP list as (count, order-free sum): an advert listing other addresses is
+    /// counted and logged (keepalived only logs it) without allocating.
+    vip_fp: Vec<(usize, u64)>,
     out: Actions,
     pacer: Pacer,
     ident: u16,
@@ -201,6 +204,11 @@ impl<'a> Reactor<'a> {
                 revents: 0,
             })
             .collect();
+        let rt_vip_fp = rt
+            .instances
+            .iter()
+            .map(|e| fingerprint(e.vips.iter().map(|a| a.prefix.addr)))
+            .collect();
         Ok(Reactor {
             rt,
             global,
@@ -211,6 +219,7 @@ impl<'a> Reactor<'a> {
             inst_sock,
             vip4,
             vip6,
+            vip_fp: rt_vip_fp,
             out: Actions::default(),
             pacer: Pacer::default(),
             ident: 0,
@@ -368,18 +377,25 @@ impl<'a> Reactor<'a> {
                 wire::vrrp::Packet::new_checked(data)
                     .and_then(|p| wire::vrrp::Repr::parse(&p, &wire::vrrp::Ctx::V6 { src, dst }))
                     .map(|r| {
-                        advert(
-                            &r,
-                            IpAddr::V6(src),
-                            got.hop_limit.unwrap_or(0),
-                            !dst.is_multicast(),
+                        (
+                            advert(
+                                &r,
+                                IpAddr::V6(src),
+                                got.hop_limit.unwrap_or(0),
+                                !dst.is_multicast(),
+                            ),
+                            fingerprint(r.addrs.iter()),
                         )
                     })
             } else {
-                wire::vrrp::Repr::parse_ipv4(data)
-                    .map(|(ip, r)| advert(&r, IpAddr::V4(ip.src), ip.ttl, !ip.dst.is_multicast()))
+                wire::vrrp::Repr::parse_ipv4(data).map(|(ip, r)| {
+                    (
+                        advert(&r, IpAddr::V4(ip.src), ip.ttl, !ip.dst.is_multicast()),
+                        fingerprint(r.addrs.iter()),
+                    )
+                })
             };
-            let Ok(a) = parsed else {
+            let Ok((a, fp)) = parsed else {
                 self.stats.malformed += 1;
                 if let Some(s) = self.socks.get_mut(k) {
                     s.malformed += 1;
@@ -411,8 +427,12 @@ impl<'a> Reactor<'a> {
                         src: a.src,
                         priority: a.priority,
                     };
-                    if let Err(why) = self.rt.router.handle_advert(now, i, &a, &mut self.out) {
-                        self.log_drop(now, i, a.src, why);
+                    match self.rt.router.handle_advert(now, i, &a, &mut self.out) {
+                        Err(why) => self.log_drop(now, i, a.src, why),
+                        Ok(()) if self.vip_fp.get(i) != Some(&fp) => {
+                            self.addr_mismatch(now, i, a.src)
+                        }
+                        Ok(()) => {}
                     }
                     self.execute(now);
                 }
@@ -557,4 +577,21 @@ pub fn now() -> Instant {
     static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     let origin = ORIGIN.get_or_init(std::time::Instant::now);
     Instant::ZERO + Duration::from(origin.elapsed())
+}
+
+/// A VIP list as (count, order-free sum of its addresses' bits): equal lists give equal values.
+fn fingerprint(addrs: impl Iterator<Item = IpAddr>) -> (usize, u64) {
+    let mut n = 0;
+    let mut sum = 0u64;
+    for a in addrs {
+        n += 1;
+        let bits = match a {
+            IpAddr::V4(v) => u128::from(u32::from(v)),
+            IpAddr::V6(v) => u128::from(v),
+        };
+        // Spread the bits so that different lists rarely sum alike (a mismatch is only logged).
+        let mixed = ((bits >> 64) as u64 ^ bits as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        sum = sum.wrapping_add(mixed.rotate_left(17));
+    }
+    (n, sum)
 }
