@@ -239,15 +239,23 @@ def read_pcap(path):
 # daemons
 
 
-def conf_text(prio, version, adv, n=1):
-    blocks = []
+SCRIPT_LOAD = (
+    "global_defs {\n    enable_script_security\n    script_user root\n}\n"
+    "vrrp_script half_second {\n    script \"/bin/sh -c 'sleep 0.5'\"\n    interval 1\n    timeout 2\n    weight 2\n}\n"
+)
+
+
+def conf_text(prio, version, adv, n=1, script=False):
+    """`script`: add a tracked vrrp_script that sleeps 0.5 s every second (the issue's load)."""
+    blocks = [SCRIPT_LOAD] if script else []
+    track = "    track_script {\n        half_second\n    }\n" if script else ""
     for i in range(n):
         vrid = 51 if n == 1 else i + 1
         vip = VIP if n == 1 else f"10.77.100.{vrid}"
         adv_s = f"{adv:g}"
         blocks.append(
             f"vrrp_instance VI_{vrid} {{\n    state BACKUP\n    interface eth0\n    virtual_router_id {vrid}\n"
-            f"    version {version}\n    priority {prio}\n    advert_int {adv_s}\n"
+            f"    version {version}\n    priority {prio}\n    advert_int {adv_s}\n{track}"
             f"    virtual_ipaddress {{\n        {vip}\n    }}\n}}\n"
         )
     return "".join(blocks)
@@ -513,7 +521,7 @@ def jitter(args, beds, work):
         for k in (1, 2):
             c = os.path.join(work, f"jit-{key[0]}-{key[1]}-node{k}.conf")
             with open(c, "w") as f:
-                f.write(conf_text(PRIO[k], ver, adv))
+                f.write(conf_text(PRIO[k], ver, adv, script=True))
             daemons[(key, k)] = Daemon(key[0], bed, k, c, work, args.kalive)
     loads = []
     try:
@@ -776,7 +784,8 @@ METHOD = """## Method
   alternate between the daemons (kalive first in even trials). n(start) = 2 × trials, n(kill) = n(term) = trials.
 - 2. Jitter: the four pairs (kalive v2, keepalived v2, kalive v3, keepalived v3) run **at the same time**, each on
   its own bed, so they see the same machine load; idle window, then the same window with 2 ×
-  `nice -n 0 python3 -c 'while True: pass'`. Error = |interval between node 1's consecutive adverts − advert_int|
+  `nice -n 0 python3 -c 'while True: pass'`; in both windows each daemon also runs a tracked vrrp_script
+  `/bin/sh -c 'sleep 0.5'` every second (the same text for both; `enable_script_security`, `script_user root`). Error = |interval between node 1's consecutive adverts − advert_int|
   (nearest-rank percentiles). The idle window starts 0.5 s after the VIPs came up, so it holds keepalived's second
   GARP burst (5 s after the transition); the row "without GARP-burst intervals" leaves out intervals that contain
   a GARP for the VIP.
