@@ -42,8 +42,9 @@ pub fn matching(old: &Runtime, new: &Runtime) -> Vec<Option<usize>> {
 }
 
 /// Builds the new runtime with the carried-over instances in place, stopping the ones that are
-/// gone first (while their sockets are still open). Returns the runtime to run and, for each
-/// carried-over instance, its (new index, new settings, new trackers, old edge).
+/// gone first (while their sockets are still open). Returns the runtime to run, the plan (for
+/// each new instance, the old one it continues), and for each carried-over instance its (new
+/// index, new settings, new trackers, old edge).
 pub type Carry = (
     usize,
     crate::vrrp::Params,
@@ -57,7 +58,7 @@ pub fn prepare(
     reactor: &mut Reactor<'_>,
     cfg: &Config,
     fixup: &mut dyn FnMut(&mut Runtime),
-) -> (Runtime, Vec<Carry>, Vec<usize>) {
+) -> (Runtime, Vec<Option<usize>>, Vec<Carry>, Vec<usize>) {
     let now = reactor.now();
     let mut new = build(cfg, now, &|ifname, ipv6| {
         crate::sys::host::interface_address(ifname, ipv6)
@@ -92,7 +93,7 @@ pub fn prepare(
         .filter(|(_, o)| o.is_none())
         .map(|(j, _)| j)
         .collect();
-    (new, carried, starting)
+    (new, plan, carried, starting)
 }
 
 /// Moves carried-over instance objects from `old` into `new` (same state, timers, counters).

@@ -106,14 +106,7 @@ impl SystemOps for Ops {
     /// `INSTANCE name STATE priority`, then the FIFO line (keepalived-semantics §2.1, §2.2).
     fn notify(&mut self, e: &InstanceEdge, state: State, priority: u8) {
         let n = &e.notify;
-        let own = match state {
-            State::Master => n.master.as_ref(),
-            State::Backup => n.backup.as_ref(),
-            State::Fault => n.fault.as_ref(),
-            State::Stop => n.stop.as_ref(),
-            State::Init => None,
-        };
-        if let Some(s) = own {
+        if let Some(s) = own_script(n, state) {
             self.run_script(s, &[]);
         }
         let prio = priority.to_string();
@@ -130,14 +123,7 @@ impl SystemOps for Ops {
 
     fn notify_group(&mut self, g: &GroupEdge, state: State) {
         let n = &g.notify;
-        let own = match state {
-            State::Master => n.master.as_ref(),
-            State::Backup => n.backup.as_ref(),
-            State::Fault => n.fault.as_ref(),
-            State::Stop => n.stop.as_ref(),
-            State::Init => None,
-        };
-        if let Some(s) = own {
+        if let Some(s) = own_script(n, state) {
             self.run_script(s, &[]);
         }
         if let Some(s) = n.any.as_ref() {
@@ -289,9 +275,8 @@ pub fn run(cfg: &Config, reload: &dyn Fn() -> Option<Config>, signals: SignalFd)
                                 create_vmacs(&mut nl, rt);
                             }
                         };
-                        let (mut new_rt, carried, starting) =
+                        let (mut new_rt, plan, carried, starting) =
                             crate::daemon::reload::prepare(&mut reactor, &new_cfg, &mut vmac_fixup);
-                        let plan = crate::daemon::reload::matching(&reactor.rt, &new_rt);
                         let mut old_rt = reactor.into_runtime();
                         crate::daemon::reload::transplant(&mut old_rt, &mut new_rt, &plan);
                         scripts = new_rt.scripts.clone();
@@ -515,5 +500,16 @@ fn remove_vmacs(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) {
                 log::warn!("cannot remove the VMAC {}: {err}", e.interface);
             }
         }
+    }
+}
+
+/// The state's own notify script (`notify_master` for MASTER, …); INIT has none.
+fn own_script(n: &crate::config::model::vrrp::Notify, state: State) -> Option<&Script> {
+    match state {
+        State::Master => n.master.as_ref(),
+        State::Backup => n.backup.as_ref(),
+        State::Fault => n.fault.as_ref(),
+        State::Stop => n.stop.as_ref(),
+        State::Init => None,
     }
 }
