@@ -5,15 +5,6 @@ use std::path::Path;
 
 use crate::config::probe::{Iface, Probe, ScriptFile};
 
-/// keepalived runs scripts with this PATH.
-const SCRIPT_PATH: &[&str] = &[
-    "/usr/local/sbin",
-    "/usr/local/bin",
-    "/usr/sbin",
-    "/usr/bin",
-    "/sbin",
-    "/bin",
-];
 const IFF_LOOPBACK: u32 = 0x8;
 
 pub struct SystemProbe;
@@ -42,8 +33,9 @@ impl Probe for SystemProbe {
         let path = if program.contains('/') {
             Some(program.to_string())
         } else {
-            SCRIPT_PATH
-                .iter()
+            // keepalived's script PATH, as the spawner uses it.
+            crate::sys::process::PATH
+                .split(':')
                 .map(|d| format!("{d}/{program}"))
                 .find(|p| Path::new(p).is_file())
         };
@@ -63,9 +55,7 @@ impl Probe for SystemProbe {
     }
 
     fn user_exists(&self, name: &str) -> bool {
-        std::fs::read_to_string("/etc/passwd")
-            .map(|p| p.lines().any(|l| l.split(':').next() == Some(name)))
-            .unwrap_or(false)
+        crate::sys::process::lookup_user(name).is_some()
     }
 }
 

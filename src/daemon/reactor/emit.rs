@@ -118,10 +118,11 @@ impl Reactor<'_> {
         let Some(vip) = e.vips.get(k as usize % n) else {
             return;
         };
-        let mac = e
-            .use_vmac
-            .as_ref()
-            .map_or(sock.mac, |_| vmac(e.vrid, e.ipv6));
+        let mac = e.use_vmac.as_ref().map_or(sock.mac, |v| {
+            // The VMAC's own MAC: the configured one, else 00:00:5e:00:0{1,2}:VRID.
+            v.mac
+                .unwrap_or_else(|| crate::sys::netlink::vmac_mac(e.vrid, e.ipv6))
+        });
         let len = match vip.prefix.addr {
             IpAddr::V4(a) => wire::arp::Repr::gratuitous(mac, a).emit(&mut self.buf).ok(),
             IpAddr::V6(a) => wire::ndisc::Repr::unsolicited(a, mac, false)
@@ -154,11 +155,6 @@ impl Reactor<'_> {
             );
         }
     }
-}
-
-/// 00:00:5e:00:01:VRID (IPv4) or 00:00:5e:00:02:VRID (IPv6), RFC 5798 §7.3.
-pub fn vmac(vrid: u8, ipv6: bool) -> wire::Mac {
-    [0, 0, 0x5e, 0, if ipv6 { 2 } else { 1 }, vrid]
 }
 
 pub(super) fn advert(r: &wire::vrrp::Repr, src: IpAddr, ttl: u8, unicast: bool) -> Advert {

@@ -21,7 +21,6 @@ mod events;
 
 pub use cause::Cause;
 use emit::advert;
-pub use emit::vmac;
 
 /// What the loop asks of the operating system besides packets: addresses and scripts.
 pub trait SystemOps {
