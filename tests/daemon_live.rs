@@ -5,21 +5,12 @@
 mod common;
 
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::netns::Lan;
+use common::netns::{wait_until, Kill, Lan};
 
 const KALIVE: &str = env!("CARGO_BIN_EXE_kalive");
-
-struct Kalive(Child);
-
-impl Drop for Kalive {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn conf(vrid: u8, prio: u8, vips: &[&str]) -> String {
     let list: String = vips.iter().map(|v| format!("        {v}\n")).collect();
@@ -34,17 +25,6 @@ fn addrs(lan: &Lan) -> String {
         .output()
         .expect("ip");
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let t0 = Instant::now();
-    while t0.elapsed() < limit {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    false
 }
 
 #[test]
@@ -68,7 +48,7 @@ fn reload_keeps_state_refuses_bad_configs_and_applies_changes() {
         .process_group(0)
         .spawn()
         .expect("start kalive");
-    let k = Kalive(child);
+    let k = Kill(child);
     let hup = || {
         // SAFETY: kill with a valid pid.
         unsafe { libc::kill(k.0.id() as i32, libc::SIGHUP) };
@@ -242,7 +222,7 @@ fn vip_removed_by_hand_returns_and_track_file_faults() {
         .process_group(0)
         .spawn()
         .expect("start kalive");
-    let k = Kalive(child);
+    let k = Kill(child);
     assert!(
         wait_until(Duration::from_secs(10), || addrs_of(&lan, "10.93.0.100")),
         "never became master"
@@ -308,7 +288,7 @@ fn vmac_carries_the_vip_with_the_virtual_router_mac() {
         .process_group(0)
         .spawn()
         .expect("start kalive");
-    let k = Kalive(child);
+    let k = Kill(child);
     let link = || {
         let out = Command::new("ip")
             .args(["-n", lan.ns(0), "-d", "link", "show", "vrrp.65"])
@@ -406,7 +386,7 @@ fn the_static_musl_binary_runs_sched_rr() {
         .process_group(0)
         .spawn()
         .expect("start kalive");
-    let k = Kalive(child);
+    let k = Kill(child);
     assert!(
         wait_until(Duration::from_secs(3), || pidfile.exists()),
         "no pid file"

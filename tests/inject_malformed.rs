@@ -6,24 +6,15 @@ mod common;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::netns::Lan;
+use common::netns::{Kill, Lan};
 use kalive::daemon::json::{parse, Value};
 use kalive::sys::vrrp_socket::VrrpSocket;
 use kalive::wire::vrrp::{Addrs, Auth, Repr, Version};
 
 const KALIVE: &str = env!("CARGO_BIN_EXE_kalive");
-
-struct Kalive(Child);
-
-impl Drop for Kalive {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn packet(src: Ipv4Addr, vrid: u8, auth: Auth, count_extra: bool) -> Vec<u8> {
     let vips = [Ipv4Addr::new(10, 98, 0, 100)];
@@ -94,7 +85,7 @@ fn injected_malformed_adverts_are_dropped_counted_and_change_nothing() {
         .process_group(0)
         .spawn()
         .expect("start kalive");
-    let _k = Kalive(child);
+    let _k = Kill(child);
     let holds = || {
         let out = Command::new("ip")
             .args(["-n", lan.ns(0), "-br", "addr"])

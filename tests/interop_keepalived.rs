@@ -173,32 +173,6 @@ fn wait_holder(lan: &Lan, k: usize, mode: Mode, limit: Duration) -> Duration {
     }
 }
 
-/// Waits (bounded) until no IPv6 address on node `k`'s eth0 is tentative: kalive cannot bind a
-/// tentative link-local address yet (see tests/pairs.rs).
-fn wait_dad(lan: &Lan, k: usize) {
-    let t0 = Instant::now();
-    loop {
-        let out = Command::new("ip")
-            .args([
-                "-n",
-                lan.ns(k),
-                "-6",
-                "addr",
-                "show",
-                "dev",
-                "eth0",
-                "tentative",
-            ])
-            .output()
-            .expect("ip");
-        if out.stdout.is_empty() {
-            return;
-        }
-        assert!(t0.elapsed() < Duration::from_secs(5), "DAD did not finish");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn scenario(mode: Mode) {
     let tag = mode.tag();
     if !common::netns::available() {
@@ -215,8 +189,8 @@ fn scenario(mode: Mode) {
         &[("k", "10.88.0.1/24"), ("ka", "10.88.0.2/24")],
     );
     if mode == Mode::V3Ipv6 {
-        wait_dad(&lan, 0);
-        wait_dad(&lan, 1);
+        lan.wait_dad(0);
+        lan.wait_dad(1);
     }
 
     // kalive 150 vs keepalived 100: kalive wins; keepalived stays backup.

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::netns::Lan;
+use common::netns::{wait_until, Lan};
 
 const KALIVE: &str = env!("CARGO_BIN_EXE_kalive");
 
@@ -174,17 +174,6 @@ fn stays_only(lan: &Lan, k: usize, vip: &str, d: Duration, what: &str) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let t0 = Instant::now();
-    while t0.elapsed() < limit {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    f()
 }
 
 fn del_addr(lan: &Lan, k: usize, addr: &str) {
@@ -656,7 +645,7 @@ fn ipv6_vrrpv3_election_and_sigterm_failover() {
     };
     // The kernel's own fe80:: addresses must have finished DAD (see the ignored test below).
     for k in 0..2 {
-        wait_dad(&lan, k);
+        lan.wait_dad(k);
     }
     let mut a = start(&lan, 0, &dir, "a", &conf(150));
     let b = start(&lan, 1, &dir, "b", &conf(100));
@@ -669,29 +658,6 @@ fn ipv6_vrrpv3_election_and_sigterm_failover() {
     let t = t0.elapsed();
     assert!(t < Duration::from_millis(1500), "took over after {t:?}");
     a.stop(libc::SIGTERM);
-}
-
-fn wait_dad(lan: &Lan, k: usize) {
-    let tentative = || {
-        let out = Command::new("ip")
-            .args([
-                "-n",
-                lan.ns(k),
-                "-6",
-                "addr",
-                "show",
-                "dev",
-                "eth0",
-                "tentative",
-            ])
-            .output()
-            .expect("ip");
-        !out.stdout.is_empty()
-    };
-    assert!(
-        wait_until(Duration::from_secs(5), || !tentative()),
-        "DAD did not finish on router {k}"
-    );
 }
 
 /// kalive started right after the link came up, while the kernel's own EUI-64 link-local

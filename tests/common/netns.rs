@@ -3,7 +3,8 @@
 
 #![allow(dead_code)]
 
-use std::process::Command;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 
 /// Runs `ip ARGS`, panicking with its stderr on failure.
 pub fn ip(args: &[&str]) {
@@ -31,6 +32,28 @@ pub fn available() -> bool {
         return false;
     }
     panic!("this test needs root and iproute2 (network namespaces); set KALIVE_SKIP_NETNS=1 to skip it");
+}
+
+/// Polls `f` every 10 ms until it holds or `limit` passes (then checks once more).
+pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let t0 = Instant::now();
+    while t0.elapsed() < limit {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    f()
+}
+
+/// A daemon started by a test: killed and reaped when the test ends, even when it fails.
+pub struct Kill(pub Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// Namespaces `<prefix>-<pid>-<name>`, each with `eth0` on a shared bridge namespace.
@@ -88,6 +111,30 @@ impl Lan {
             ip(&["-n", ns, "link", "set", "eth0", "up"]);
         }
         lan
+    }
+
+    /// Waits (at most 5 s) until no IPv6 address on host `k`'s eth0 is tentative (DAD done).
+    pub fn wait_dad(&self, k: usize) {
+        let tentative = || {
+            let out = Command::new("ip")
+                .args([
+                    "-n",
+                    self.ns(k),
+                    "-6",
+                    "addr",
+                    "show",
+                    "dev",
+                    "eth0",
+                    "tentative",
+                ])
+                .output()
+                .expect("ip");
+            !out.stdout.is_empty()
+        };
+        assert!(
+            wait_until(Duration::from_secs(5), || !tentative()),
+            "DAD did not finish on host {k}"
+        );
     }
 
     pub fn ns(&self, k: usize) -> &str {
