@@ -58,7 +58,7 @@ aarch64:
 test:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
-	$(CARGO) test
+	$(CARGO) test --no-fail-fast
 	$(MAKE) size
 
 # Timer wheel cost per tick and per arm/cancel with 1 to 10,000 pending timers (prints a table).
