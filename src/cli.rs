@@ -67,7 +67,8 @@ pub struct Cli {
     /// keep the IPVS entries on exit
     #[argh(switch, short = 'I', long = "dont-release-ipvs")]
     pub dont_release_ipvs: bool,
-    /// remove VIPs and VMACs left over from an earlier run, then exit
+    /// release the VIPs whenever an instance leaves MASTER, reloads included (kalive always does;
+    /// accepted for keepalived's command lines)
     #[argh(switch, short = 'X', long = "release-vips")]
     pub release_vips: bool,
     /// print the number of the signal that makes kalive STOP, RELOAD, DATA, STATS, STATS_CLEAR or JSON

@@ -170,7 +170,15 @@ fn run(cli: Cli) -> i32 {
         }
         (!l.diags.has_errors()).then_some(l.config)
     };
-    let code = kalive::daemon::run::run(&loaded.config, &reload, signals);
+    let code = kalive::daemon::run::run(
+        &loaded.config,
+        &reload,
+        signals,
+        kalive::daemon::run::RunOptions {
+            keep_vips_on_stop: cli.dont_release_vrrp,
+            keep_ipvs_on_stop: cli.dont_release_ipvs,
+        },
+    );
     if let Some(p) = &pidfile {
         kalive::sys::daemonize::remove_pidfile(p);
     }

@@ -400,3 +400,108 @@ fn the_static_musl_binary_runs_sched_rr() {
     drop(k);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// OpenWrt's hotplug contract for a UCI configuration: every instance and group transition runs
+/// `hotplug-call kalive` with exactly ACTION, TYPE and NAME in its environment (`env -i`).
+#[test]
+fn uci_configuration_reports_transitions_through_hotplug_call() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("khp", &[("a", "10.94.0.1/24")]);
+    let dir = std::env::temp_dir().join(format!("kalive-hotplug-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let record = dir.join("calls");
+    let call = dir.join("hotplug-call");
+    std::fs::write(
+        &call,
+        format!(
+            // One write per call (O_APPEND, short): concurrent calls never interleave.
+            "#!/bin/sh\nline=\"$*|$(env | grep -v '^PWD=' | sort | tr '\\n' ' ')\"\necho \"$line\" >> '{}'\n",
+            record.display()
+        ),
+    )
+    .expect("write");
+    std::fs::set_permissions(&call, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let path = dir.join("kalive");
+    std::fs::write(
+        &path,
+        "config globals 'globals'\n\toption router_id 'r1'\n\n\
+         config ipaddress\n\toption name 'vip1'\n\toption address '10.94.0.100/24'\n\n\
+         config ipaddress\n\toption name 'vip2'\n\toption address '10.94.0.101/24'\n\n\
+         config vrrp_instance\n\toption name 'VI_1'\n\toption interface 'eth0'\n\toption virtual_router_id '64'\n\
+         \toption priority '150'\n\toption advert_int '1'\n\tlist virtual_ipaddress 'vip1'\n\n\
+         config vrrp_instance\n\toption name 'VI_2'\n\toption interface 'eth0'\n\toption virtual_router_id '65'\n\
+         \toption priority '150'\n\toption advert_int '1'\n\tlist virtual_ipaddress 'vip2'\n\n\
+         config vrrp_sync_group\n\toption name 'G1'\n\tlist group 'VI_1'\n\tlist group 'VI_2'\n",
+    )
+    .expect("write");
+    let log = std::fs::File::create(dir.join("k.log")).expect("log");
+    let child = Command::new("ip")
+        .env("KALIVE_PID_FILE", dir.join("k.pid"))
+        .env("KALIVE_HOTPLUG_CALL", &call)
+        .env("KALIVE_CANARY", "leaked")
+        .args([
+            "netns",
+            "exec",
+            lan.ns(0),
+            KALIVE,
+            "-n",
+            "-l",
+            "-G",
+            "--uci",
+            "-f",
+        ])
+        .arg(&path)
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .stdin(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start kalive");
+    let k = Kill(child);
+    let calls = || std::fs::read_to_string(&record).unwrap_or_default();
+    assert!(
+        wait_until(Duration::from_secs(10), || calls()
+            .matches("ACTION=NOTIFY_MASTER")
+            .count()
+            >= 3),
+        "no MASTER calls: {}\nlog: {}",
+        calls(),
+        std::fs::read_to_string(dir.join("k.log")).unwrap_or_default()
+    );
+    // SAFETY: kill with the daemon's pid.
+    unsafe { libc::kill(k.0.id() as i32, libc::SIGTERM) };
+    assert!(
+        wait_until(Duration::from_secs(5), || calls()
+            .matches("ACTION=NOTIFY_STOP")
+            .count()
+            >= 2),
+        "no STOP calls: {}",
+        calls()
+    );
+    let text = calls();
+    let mut lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    lines.sort_unstable();
+    lines.dedup();
+    // Each line: the arguments, then the sorted environment.
+    for want in [
+        "kalive|ACTION=NOTIFY_BACKUP NAME=VI_1 TYPE=INSTANCE",
+        "kalive|ACTION=NOTIFY_MASTER NAME=VI_1 TYPE=INSTANCE",
+        "kalive|ACTION=NOTIFY_MASTER NAME=VI_2 TYPE=INSTANCE",
+        "kalive|ACTION=NOTIFY_STOP NAME=VI_1 TYPE=INSTANCE",
+        "kalive|ACTION=NOTIFY_STOP NAME=VI_2 TYPE=INSTANCE",
+        "kalive|ACTION=NOTIFY_BACKUP NAME=G1 TYPE=GROUP",
+        "kalive|ACTION=NOTIFY_MASTER NAME=G1 TYPE=GROUP",
+        "kalive|ACTION=NOTIFY NAME=G1 TYPE=GROUP",
+    ] {
+        assert!(lines.contains(&want), "missing '{want}' in:\n{text}");
+    }
+    assert!(
+        !text.contains("KALIVE_CANARY"),
+        "the daemon's environment leaked:\n{text}"
+    );
+    drop(k);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -94,12 +94,26 @@ impl Drop for Daemon {
 /// Starts `kalive -n -l -G -f DIR/NAME.conf` in router `k`'s namespace, logging to NAME.log,
 /// with its own pid file NAME.pid.
 fn start(lan: &Lan, k: usize, dir: &TempDir, name: &str, conf: &str) -> Daemon {
+    start_with(lan, k, dir, name, conf, &[])
+}
+
+/// [`start`] with more command-line flags.
+fn start_with(
+    lan: &Lan,
+    k: usize,
+    dir: &TempDir,
+    name: &str,
+    conf: &str,
+    flags: &[&str],
+) -> Daemon {
     let path = dir.path(&format!("{name}.conf"));
     std::fs::write(&path, conf).expect("write config");
     let log_path = dir.path(&format!("{name}.log"));
     let log = std::fs::File::create(&log_path).expect("log");
     let child = Command::new("ip")
-        .args(["netns", "exec", lan.ns(k), KALIVE, "-n", "-l", "-G", "-f"])
+        .args(["netns", "exec", lan.ns(k), KALIVE, "-n", "-l", "-G"])
+        .args(flags)
+        .arg("-f")
         .arg(&path)
         .env("KALIVE_PID_FILE", dir.path(&format!("{name}.pid")))
         .stdout(log.try_clone().expect("log"))
@@ -1026,4 +1040,77 @@ fn hup_with_unchanged_config_sends_no_garp_and_keeps_state() {
     assert_eq!(entering(&la), before_a, "state change on the master:\n{la}");
     assert_eq!(entering(&b.log()), before_b, "state change on the backup");
     assert!(holds(&lan, 0, vip) && !holds(&lan, 1, vip));
+}
+
+// keepalived's -X and -V ---------------------------------------------------------------------
+
+/// `-X` (`--release-vips`): a reload that lowers the master's priority hands the VIP over, and
+/// the old master releases it (keepalived without -X could keep it: a duplicate address).
+#[test]
+fn reload_lowering_the_priority_hands_over_and_releases_the_vip() {
+    if !common::netns::available() {
+        return;
+    }
+    let dir = TempDir::new("release-vips");
+    let lan = Lan::new("prx", &[("a", "10.77.14.1/24"), ("b", "10.77.14.2/24")]);
+    let vip = "10.77.14.100";
+    let a = start_with(
+        &lan,
+        0,
+        &dir,
+        "a",
+        &instance("VI_1", "BACKUP", 64, 150, "10.77.14.100/24", ""),
+        &["-X"],
+    );
+    let b = start(
+        &lan,
+        1,
+        &dir,
+        "b",
+        &instance("VI_1", "BACKUP", 64, 100, "10.77.14.100/24", ""),
+    );
+    wait_only(&lan, 0, vip, Duration::from_secs(8), &[&a, &b]);
+    std::fs::write(
+        dir.path("a.conf"),
+        instance("VI_1", "BACKUP", 64, 50, "10.77.14.100/24", ""),
+    )
+    .expect("write");
+    a.signal(libc::SIGHUP);
+    // The backup (preempt, 100 > 50) takes over after its Master_Down_Interval; the old master
+    // sees the higher priority and leaves.
+    wait_only(&lan, 1, vip, Duration::from_secs(8), &[&a, &b]);
+    stays_only(&lan, 1, vip, Duration::from_secs(2), "after the hand-over");
+    assert!(a.log().contains("Entering BACKUP"), "{}", a.log());
+}
+
+/// `-V` (`--dont-release-vrrp`): the addresses stay on the interface when kalive stops; without
+/// it they go (every other SIGTERM test).
+#[test]
+fn dont_release_vrrp_keeps_the_vip_on_stop() {
+    if !common::netns::available() {
+        return;
+    }
+    let dir = TempDir::new("dont-release");
+    let lan = Lan::new("pdv", &[("a", "10.77.15.1/24")]);
+    let vip = "10.77.15.100";
+    let mut a = start_with(
+        &lan,
+        0,
+        &dir,
+        "a",
+        &instance("VI_1", "BACKUP", 65, 150, "10.77.15.100/24", ""),
+        &["-V"],
+    );
+    assert!(
+        wait_until(Duration::from_secs(8), || holds(&lan, 0, vip)),
+        "never master:\n{}",
+        a.log()
+    );
+    a.stop(libc::SIGTERM);
+    assert!(holds(&lan, 0, vip), "-V released the VIP:\n{}", a.log());
+    assert!(
+        a.log().contains("-V: keeping the virtual addresses"),
+        "{}",
+        a.log()
+    );
 }

@@ -27,6 +27,11 @@ struct Ops {
     user: Option<(u32, u32)>,
     fifo: Option<std::fs::File>,
     next_notify: u32,
+    /// OpenWrt's hotplug contract (UCI configurations): `hotplug-call kalive` for every transition.
+    hotplug: Option<Script>,
+    /// `-V`: addresses, routes and rules stay when the daemon stops.
+    keep_on_stop: bool,
+    stopping: bool,
 }
 
 impl Ops {
@@ -41,6 +46,31 @@ impl Ops {
         if let Err(e) = self.children.run(s, extra, user, None, token) {
             log::warn!("cannot run '{}': {e:?}", s.cmd);
         }
+    }
+
+    /// `env -i ACTION=NOTIFY_<what> TYPE=<INSTANCE|GROUP> NAME=<name> hotplug-call kalive`, the
+    /// notify lines OpenWrt's keepalived init script gives every instance and group, so the
+    /// scripts in /etc/hotplug.d/keepalived/ work from /etc/hotplug.d/kalive/.
+    fn hotplug(&mut self, action: &str, ty: &str, name: &str) {
+        let Some(call) = self.hotplug.take() else {
+            return;
+        };
+        let sep = if action.is_empty() { "" } else { "_" };
+        let env = [
+            format!("ACTION=NOTIFY{sep}{action}"),
+            format!("TYPE={ty}"),
+            format!("NAME={name}"),
+        ];
+        let env: [&str; 3] = [&env[0], &env[1], &env[2]];
+        let token = NOTIFY_TOKEN + self.next_notify;
+        self.next_notify = (self.next_notify + 1) % NOTIFY_TOKEN;
+        if let Err(e) = self
+            .children
+            .run_env(&call, &[], None, None, token, Some(&env))
+        {
+            log::warn!("cannot run '{}': {e:?}", call.cmd);
+        }
+        self.hotplug = Some(call);
     }
 
     fn fifo_line(&mut self, line: std::fmt::Arguments<'_>) {
@@ -81,6 +111,10 @@ impl SystemOps for Ops {
     }
 
     fn remove_vips(&mut self, e: &InstanceEdge) {
+        if self.stopping && self.keep_on_stop {
+            log::info!("({}) -V: keeping the virtual addresses", e.name);
+            return;
+        }
         let Some(own) = self.ifindex(&e.interface) else {
             return;
         };
@@ -109,6 +143,9 @@ impl SystemOps for Ops {
         if let Some(s) = own_script(n, state) {
             self.run_script(s, &[]);
         }
+        if state != State::Init {
+            self.hotplug(state.name(), "INSTANCE", &e.name);
+        }
         let prio = priority.to_string();
         if let Some(s) = n.any.as_ref() {
             self.run_script(s, &["INSTANCE", &e.name, state.name(), &prio]);
@@ -125,6 +162,12 @@ impl SystemOps for Ops {
         let n = &g.notify;
         if let Some(s) = own_script(n, state) {
             self.run_script(s, &[]);
+        }
+        // Groups: OpenWrt writes notify_master/backup/fault and the generic notify (ACTION=NOTIFY),
+        // no notify_stop.
+        if matches!(state, State::Master | State::Backup | State::Fault) {
+            self.hotplug(state.name(), "GROUP", &g.name);
+            self.hotplug("", "GROUP", &g.name);
         }
         if let Some(s) = n.any.as_ref() {
             self.run_script(s, &["GROUP", &g.name, state.name(), "0"]);
@@ -156,6 +199,10 @@ impl SystemOps for Ops {
         self.children.next_deadline()
     }
 
+    fn begin_stop(&mut self) {
+        self.stopping = true;
+    }
+
     fn finish(&mut self) {
         // notify_stop gets a second (keepalived-semantics §2.1), then its process group goes.
         let end = std::time::Instant::now() + std::time::Duration::from_secs(1);
@@ -165,6 +212,20 @@ impl SystemOps for Ops {
         }
         self.children.kill_all();
     }
+}
+
+/// Where OpenWrt's hotplug dispatcher is: `$KALIVE_HOTPLUG_CALL` (tests), else /sbin/hotplug-call.
+/// Only for configurations that ask for the contract (UCI), and only when the program exists.
+fn hotplug_call(cfg: &Config) -> Option<Script> {
+    if !cfg.global.hotplug {
+        return None;
+    }
+    let prog = std::env::var("KALIVE_HOTPLUG_CALL").unwrap_or_else(|_| "/sbin/hotplug-call".into());
+    if !std::path::Path::new(&prog).is_file() {
+        log::info!("{prog} not found: no hotplug calls");
+        return None;
+    }
+    Some(Script::new(&format!("'{prog}' kalive")))
 }
 
 fn open_fifo(cfg: &Config) -> Option<std::fs::File> {
@@ -195,7 +256,21 @@ fn open_fifo(cfg: &Config) -> Option<std::fs::File> {
 /// configuration on SIGHUP: `None` when it has errors (they are logged; the running one stays).
 /// Returns the exit code.
 /// `signals` was opened (and the signals blocked) before the pid file was written.
-pub fn run(cfg: &Config, reload: &dyn Fn() -> Option<Config>, signals: SignalFd) -> i32 {
+/// What the command line changes in how the daemon runs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    /// `-V` (`--dont-release-vrrp`): leave the VIPs, routes and rules in place on stop.
+    pub keep_vips_on_stop: bool,
+    /// `-I` (`--dont-release-ipvs`): leave the IPVS services in place on stop.
+    pub keep_ipvs_on_stop: bool,
+}
+
+pub fn run(
+    cfg: &Config,
+    reload: &dyn Fn() -> Option<Config>,
+    signals: SignalFd,
+    opts: RunOptions,
+) -> i32 {
     let (nl, mut monitor) = match (Netlink::new(), Monitor::new()) {
         (Ok(n), Ok(m)) => (n, m),
         (Err(e), _) | (_, Err(e)) => {
@@ -210,6 +285,9 @@ pub fn run(cfg: &Config, reload: &dyn Fn() -> Option<Config>, signals: SignalFd)
         user,
         fifo: open_fifo(cfg),
         next_notify: 0,
+        hotplug: hotplug_call(cfg),
+        keep_on_stop: opts.keep_vips_on_stop,
+        stopping: false,
     };
     let mut rt = build(cfg, Instant::ZERO, &|ifname, ipv6| {
         crate::sys::host::interface_address(ifname, ipv6)
@@ -252,7 +330,9 @@ pub fn run(cfg: &Config, reload: &dyn Fn() -> Option<Config>, signals: SignalFd)
                         reactor.shutdown();
                         reactor.ops().finish();
                         let rt = reactor.into_runtime();
-                        remove_vmacs(&mut ops.nl, &rt);
+                        if !opts.keep_vips_on_stop {
+                            remove_vmacs(&mut ops.nl, &rt);
+                        }
                         return 0;
                     }
                     libc::SIGHUP => {

@@ -36,6 +36,8 @@ pub trait SystemOps {
     fn next_deadline(&self) -> Option<Instant>;
     /// At exit: give notify_stop its moment, then end every child.
     fn finish(&mut self);
+    /// The daemon is stopping: what follows is the shutdown's (`-V` keeps the addresses).
+    fn begin_stop(&mut self) {}
 }
 
 /// Timers on the wheel.
@@ -255,6 +257,7 @@ impl<'a> Reactor<'a> {
     /// SIGTERM: every master resigns with priority 0 and releases its addresses.
     pub fn shutdown(&mut self) {
         self.cause = Cause::Stop;
+        self.ops.begin_stop();
         for i in 0..self.rt.router.len() {
             let now = self.now();
             self.rt.router.shutdown_instance(now, i, &mut self.out);

@@ -83,10 +83,23 @@ impl Children {
         deadline: Option<Instant>,
         token: u32,
     ) -> Result<(), SpawnError> {
+        self.run_env(script, extra, user, deadline, token, None)
+    }
+
+    /// [`Children::run`] with `env`, when given, as the child's whole environment.
+    pub fn run_env(
+        &mut self,
+        script: &Script,
+        extra: &[&str],
+        user: Option<(u32, u32)>,
+        deadline: Option<Instant>,
+        token: u32,
+        env: Option<&[&str]>,
+    ) -> Result<(), SpawnError> {
         if self.slots.len() == self.slots.capacity() {
             return Err(SpawnError::Full);
         }
-        let (pid, stage) = match self.spawner.spawn(script, extra, user) {
+        let (pid, stage) = match self.spawner.spawn_env(script, extra, user, env) {
             Ok(c) => (c.pid, Stage::Running(deadline)),
             Err(SpawnError::Failed(e)) => (0, Stage::Failed(e)),
             Err(e) => return Err(e),

@@ -83,6 +83,29 @@ impl Spawner {
         extra: &[&str],
         user: Option<(u32, u32)>,
     ) -> Result<Child, SpawnError> {
+        self.spawn_env(script, extra, user, None)
+    }
+
+    /// [`Spawner::spawn`] with `env`, when given, as the child's whole environment (`env -i`:
+    /// OpenWrt's hotplug contract passes exactly ACTION, TYPE and NAME).
+    pub fn spawn_env(
+        &self,
+        script: &Script,
+        extra: &[&str],
+        user: Option<(u32, u32)>,
+        env: Option<&[&str]>,
+    ) -> Result<Child, SpawnError> {
+        let own;
+        let env = match env {
+            Some(vars) => {
+                own = vars
+                    .iter()
+                    .map(|v| cstr(v.as_bytes()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                &own
+            }
+            None => &self.env,
+        };
         let words = script.argv();
         let first = words.first().ok_or(SpawnError::Empty)?;
         let prog = resolve(first).ok_or(SpawnError::Failed(libc::ENOENT))?;
@@ -95,21 +118,26 @@ impl Spawner {
         {
             argv.push(cstr(w.as_bytes())?);
         }
-        match self.exec(&argv, user) {
+        match self.exec(&argv, env, user) {
             // A text file without a shebang: run it with the shell, as execvp would (keepalived's
             // Debian build instead fails silently and counts success).
             Err(SpawnError::Failed(libc::ENOEXEC)) if !has_magic(&prog) => {
                 argv.insert(0, cstr(b"/bin/sh")?);
-                self.exec(&argv, user)
+                self.exec(&argv, env, user)
             }
             r => r,
         }
     }
 
     /// fork, then exec `argv` (argv[0] is the program's path) in the child.
-    fn exec(&self, argv: &[CString], user: Option<(u32, u32)>) -> Result<Child, SpawnError> {
+    fn exec(
+        &self,
+        argv: &[CString],
+        env: &[CString],
+        user: Option<(u32, u32)>,
+    ) -> Result<Child, SpawnError> {
         let os = |e: Errno| SpawnError::Failed(e.raw_os_error());
-        let (argp, envp) = (ptrs(argv), ptrs(&self.env));
+        let (argp, envp) = (ptrs(argv), ptrs(env));
         let null = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
