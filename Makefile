@@ -55,11 +55,12 @@ aarch64:
 		$(CARGO) build --release --target $(AARCH64)
 	@$(call check_static,$(AARCH64_BIN))
 
-test:
+# Every suite runs (--no-fail-fast); the VM scenarios (tests/vm.rs) boot the static release
+# binary, built first.
+test: size
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
-	$(CARGO) test --no-fail-fast
-	$(MAKE) size
+	KALIVE=$(CURDIR)/$(BIN) $(CARGO) test --no-fail-fast
 
 # Each tests/vm/scenarios/*.sh in a qemu VM with the static release binary (README "VM tests").
 # Needs qemu-system-x86, busybox-static, linux-image-amd64, ipvsadm, keepalived; skips without.
