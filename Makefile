@@ -30,7 +30,7 @@ SMALL_FLAGS  := $(LINK_FLAGS) -Zunstable-options -Cpanic=immediate-abort
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 
-.PHONY: all stable size aarch64 test test-vm bench bench-live fuzz demo examples clean
+.PHONY: all stable size aarch64 test test-vm bench bench-live fuzz demo examples image clean
 
 all:
 	CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$(SMALL_FLAGS)" \
@@ -97,6 +97,11 @@ demo: all
 # Every example in config/ through kalive -t, next to keepalived -t.
 examples: all
 	tests/check_examples.sh $(BIN)
+
+# The OpenWrt .ipk (target/image/) and the Buildroot tree's checks: image/Makefile, README
+# "Packaging".
+image: all
+	$(MAKE) -C image image
 
 clean:
 	$(CARGO) clean
