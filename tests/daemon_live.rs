@@ -481,7 +481,25 @@ fn uci_configuration_reports_transitions_through_hotplug_call() {
         "no STOP calls: {}",
         calls()
     );
+    assert!(
+        wait_until(Duration::from_secs(5), || calls()
+            .contains("ACTION=shutdown")),
+        "no shutdown call: {}",
+        calls()
+    );
     let text = calls();
+    // startup before any transition, shutdown after every one (OpenWrt's startup_script and
+    // shutdown_script lines).
+    assert_eq!(
+        text.lines().next().map(str::trim_end),
+        Some("kalive|ACTION=startup"),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines().last().map(str::trim_end),
+        Some("kalive|ACTION=shutdown"),
+        "{text}"
+    );
     let mut lines: Vec<&str> = text.lines().map(str::trim_end).collect();
     lines.sort_unstable();
     lines.dedup();
@@ -494,7 +512,9 @@ fn uci_configuration_reports_transitions_through_hotplug_call() {
         "kalive|ACTION=NOTIFY_STOP NAME=VI_2 TYPE=INSTANCE",
         "kalive|ACTION=NOTIFY_BACKUP NAME=G1 TYPE=GROUP",
         "kalive|ACTION=NOTIFY_MASTER NAME=G1 TYPE=GROUP",
-        "kalive|ACTION=NOTIFY NAME=G1 TYPE=GROUP",
+        "kalive GROUP G1 MASTER 0|ACTION=NOTIFY NAME=G1 TYPE=GROUP",
+        "kalive|ACTION=startup",
+        "kalive|ACTION=shutdown",
     ] {
         assert!(lines.contains(&want), "missing '{want}' in:\n{text}");
     }

@@ -51,7 +51,7 @@ impl Ops {
     /// `env -i ACTION=NOTIFY_<what> TYPE=<INSTANCE|GROUP> NAME=<name> hotplug-call kalive`, the
     /// notify lines OpenWrt's keepalived init script gives every instance and group, so the
     /// scripts in /etc/hotplug.d/keepalived/ work from /etc/hotplug.d/kalive/.
-    fn hotplug(&mut self, action: &str, ty: &str, name: &str) {
+    fn hotplug(&mut self, action: &str, ty: &str, name: &str, args: &[&str]) {
         let Some(call) = self.hotplug.take() else {
             return;
         };
@@ -66,11 +66,55 @@ impl Ops {
         self.next_notify = (self.next_notify + 1) % NOTIFY_TOKEN;
         if let Err(e) = self
             .children
-            .run_env(&call, &[], None, None, token, Some(&env))
+            .run_env(&call, args, None, None, token, Some(&env))
         {
             log::warn!("cannot run '{}': {e:?}", call.cmd);
         }
         self.hotplug = Some(call);
+    }
+
+    /// OpenWrt's `startup_script` / `shutdown_script` lines: `ACTION=startup` before VRRP starts,
+    /// `ACTION=shutdown` after everything stopped, each waited for at most 10 s
+    /// (`startup_script_timeout 10`), then killed with its process group.
+    fn hotplug_and_wait(&mut self, action: &str) {
+        let Some(call) = self.hotplug.clone() else {
+            return;
+        };
+        const TOKEN: u32 = u32::MAX;
+        let env = format!("ACTION={action}");
+        let start = crate::daemon::reactor::now();
+        let deadline = start + crate::time::Duration::from_secs(10);
+        if let Err(e) = self.children.run_env(
+            &call,
+            &[],
+            None,
+            Some(deadline),
+            TOKEN,
+            Some(&[env.as_str()]),
+        ) {
+            log::warn!("cannot run '{}': {e:?}", call.cmd);
+            return;
+        }
+        // Bounded: the deadline, then TERM, then KILL after KILL_AFTER.
+        let limit = crate::time::Duration::from_secs(10) + crate::sys::process::KILL_AFTER;
+        while crate::daemon::reactor::now().since(start)
+            <= limit + crate::time::Duration::from_secs(1)
+        {
+            let mut done = false;
+            self.children.expire(crate::daemon::reactor::now());
+            self.children.reap(|token, outcome| {
+                if token == TOKEN {
+                    done = true;
+                    if !outcome.is_ok() {
+                        log::warn!("hotplug {action} ended {outcome:?}");
+                    }
+                }
+            });
+            if done || !self.children.is_running(TOKEN) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 
     fn fifo_line(&mut self, line: std::fmt::Arguments<'_>) {
@@ -144,7 +188,7 @@ impl SystemOps for Ops {
             self.run_script(s, &[]);
         }
         if state != State::Init {
-            self.hotplug(state.name(), "INSTANCE", &e.name);
+            self.hotplug(state.name(), "INSTANCE", &e.name, &[]);
         }
         let prio = priority.to_string();
         if let Some(s) = n.any.as_ref() {
@@ -163,11 +207,11 @@ impl SystemOps for Ops {
         if let Some(s) = own_script(n, state) {
             self.run_script(s, &[]);
         }
-        // Groups: OpenWrt writes notify_master/backup/fault and the generic notify (ACTION=NOTIFY),
-        // no notify_stop.
+        // Groups: OpenWrt writes notify_master/backup/fault and the generic notify (ACTION=NOTIFY,
+        // with the generic notify's arguments), no notify_stop.
         if matches!(state, State::Master | State::Backup | State::Fault) {
-            self.hotplug(state.name(), "GROUP", &g.name);
-            self.hotplug("", "GROUP", &g.name);
+            self.hotplug(state.name(), "GROUP", &g.name, &[]);
+            self.hotplug("", "GROUP", &g.name, &["GROUP", &g.name, state.name(), "0"]);
         }
         if let Some(s) = n.any.as_ref() {
             self.run_script(s, &["GROUP", &g.name, state.name(), "0"]);
@@ -292,6 +336,7 @@ pub fn run(
     let mut rt = build(cfg, Instant::ZERO, &|ifname, ipv6| {
         crate::sys::host::interface_address(ifname, ipv6)
     });
+    ops.hotplug_and_wait("startup");
     create_vmacs(&mut ops.nl, &mut rt);
     let mut scripts = rt.scripts.clone();
     let iface =
@@ -333,6 +378,7 @@ pub fn run(
                         if !opts.keep_vips_on_stop {
                             remove_vmacs(&mut ops.nl, &rt);
                         }
+                        ops.hotplug_and_wait("shutdown");
                         return 0;
                     }
                     libc::SIGHUP => {
