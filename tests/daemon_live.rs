@@ -525,3 +525,56 @@ fn uci_configuration_reports_transitions_through_hotplug_call() {
     drop(k);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An instance whose interface has no carrier at start-up starts in FAULT (keepalived 2.2.7
+/// does; kalive used to go BACKUP, then MASTER with the VIP on the dead link), and goes on to
+/// BACKUP and MASTER once the carrier comes.
+#[test]
+fn no_carrier_at_start_up_means_fault_until_the_link_comes() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("knc", &[("a", "10.95.0.1/24")]);
+    // The bridge's end of a's veth down: a's eth0 is up without a carrier.
+    common::netns::ip(&["-n", lan.bridge(), "link", "set", "p0", "down"]);
+    let dir = std::env::temp_dir().join(format!("kalive-nocarrier-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("k.conf");
+    std::fs::write(&path, conf(66, 150, &["10.95.0.100/24"])).expect("write");
+    let log_path = dir.join("k.log");
+    let log = std::fs::File::create(&log_path).expect("log");
+    let child = Command::new("ip")
+        .env("KALIVE_PID_FILE", dir.join("k.pid"))
+        .args(["netns", "exec", lan.ns(0), KALIVE, "-n", "-l", "-G", "-f"])
+        .arg(&path)
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .stdin(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start kalive");
+    let k = Kill(child);
+    let text = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(
+        wait_until(Duration::from_secs(3), || text().contains("Entering FAULT")),
+        "not FAULT: {}",
+        text()
+    );
+    // Longer than Master_Down_Interval: still no VIP, never BACKUP or MASTER.
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(!addrs(&lan).contains("10.95.0.100"), "VIP on a dead link");
+    assert!(
+        !text().contains("Entering BACKUP") && !text().contains("Entering MASTER"),
+        "{}",
+        text()
+    );
+    common::netns::ip(&["-n", lan.bridge(), "link", "set", "p0", "up"]);
+    assert!(
+        wait_until(Duration::from_secs(8), || addrs(&lan)
+            .contains("10.95.0.100")),
+        "no VIP after the carrier came: {}",
+        text()
+    );
+    drop(k);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -258,6 +258,23 @@ impl SystemOps for Ops {
     }
 }
 
+/// The interfaces the instances run on or track that are down or without a carrier.
+fn links_down(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) -> Vec<String> {
+    let mut names: Vec<&str> = rt
+        .instances
+        .iter()
+        .map(|e| e.interface.as_str())
+        .chain(rt.interfaces.iter().map(|b| b.name.as_str()))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|n| nl.link_by_name(n).is_ok_and(|l| !(l.up() && l.running())))
+        .map(String::from)
+        .collect()
+}
+
 /// Where OpenWrt's hotplug dispatcher is: `$KALIVE_HOTPLUG_CALL` (tests), else /sbin/hotplug-call.
 /// Only for configurations that ask for the contract (UCI), and only when the program exists.
 fn hotplug_call(cfg: &Config) -> Option<Script> {
@@ -339,6 +356,10 @@ pub fn run(
     ops.hotplug_and_wait("startup");
     create_vmacs(&mut ops.nl, &mut rt);
     let mut scripts = rt.scripts.clone();
+    // Interfaces without a carrier now: their instances start in FAULT, as keepalived's do (not
+    // BACKUP, then MASTER with the VIP on a dead link). The monitor, already open, reports any
+    // change from here on.
+    let down = links_down(&mut ops.nl, &rt);
     let iface =
         |name: &str| crate::sys::host::interface(name).map(|(index, mac)| Iface { index, mac });
     let mut reactor = match Reactor::new(rt, cfg.global.clone(), &mut ops, &iface) {
@@ -353,6 +374,10 @@ pub fn run(
         env!("CARGO_PKG_VERSION"),
         reactor.rt.instances.len()
     );
+    for name in &down {
+        log::info!("{name} has no carrier at start-up");
+        reactor.link_changed(name, false);
+    }
     reactor.start();
     let sig_fd = signals.as_fd().as_raw_fd();
     let mon_fd = monitor.as_fd().as_raw_fd();
@@ -406,6 +431,9 @@ pub fn run(
                         let mut old_rt = reactor.into_runtime();
                         crate::daemon::reload::transplant(&mut old_rt, &mut new_rt, &plan);
                         scripts = new_rt.scripts.clone();
+                        let down = Netlink::new()
+                            .map(|mut nl| links_down(&mut nl, &new_rt))
+                            .unwrap_or_default();
                         reactor = match Reactor::new(
                             new_rt,
                             new_cfg.global.clone(),
@@ -418,6 +446,10 @@ pub fn run(
                                 return 1;
                             }
                         };
+                        // New instances on a link without a carrier start in FAULT.
+                        for name in &down {
+                            reactor.link_changed(name, false);
+                        }
                         crate::daemon::reload::finish(&mut reactor, carried, &starting);
                         files = file_trackers(&new_cfg, &reactor);
                         log::info!("Reloaded: {} VRRP instance(s)", reactor.rt.instances.len());

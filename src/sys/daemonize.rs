@@ -104,7 +104,10 @@ mod tests {
         std::os::unix::fs::symlink(&target, &path).unwrap();
         write_pidfile(p).unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
-        assert!(!std::fs::symlink_metadata(&path).unwrap().file_type().is_symlink());
+        assert!(!std::fs::symlink_metadata(&path)
+            .unwrap()
+            .file_type()
+            .is_symlink());
         let left: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
         assert_eq!(left.len(), 2, "a temporary was left: {left:?}");
         let _ = std::fs::remove_dir_all(&dir);
