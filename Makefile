@@ -75,7 +75,7 @@ appliance: all
 # Two appliances under qemu on a private virtual LAN: election, respawn, failover, failback.
 # Needs qemu-system-x86, busybox-static, linux-image-amd64 and python3; skips without.
 appliance-test: all
-	python3 image/appliance/test.py --kalive $(CURDIR)/$(BIN)
+	python3 image/appliance/test.py --kalive $(CURDIR)/$(BIN) --fault-at-start
 
 # Timer wheel cost per tick and per arm/cancel with 1 to 10,000 pending timers (prints a table).
 # Micro-benchmarks, then kalive and keepalived 2.2.7 side by side with short windows (~4 min,

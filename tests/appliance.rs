@@ -30,6 +30,8 @@ fn two_appliances_elect_respawn_fail_over_and_back() {
         .arg(&kalive)
         .arg("--out")
         .arg(root.join("target/appliance-test"))
+        // Also: kalive restarted while the link is down starts in FAULT, never MASTER.
+        .arg("--fault-at-start")
         .output();
     let out = match out {
         Ok(out) => out,
