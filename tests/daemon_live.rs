@@ -19,6 +19,32 @@ fn conf(vrid: u8, prio: u8, vips: &[&str]) -> String {
     )
 }
 
+/// `kalive -n -l -G FLAGS -f CONF` in host 0's namespace, logging to DIR/k.log, pid file
+/// DIR/k.pid, with `env` added; killed (its process group) when the guard drops.
+fn start(
+    lan: &Lan,
+    dir: &std::path::Path,
+    conf: &std::path::Path,
+    flags: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> Kill {
+    let log = std::fs::File::create(dir.join("k.log")).expect("log");
+    let child = Command::new("ip")
+        .env("KALIVE_PID_FILE", dir.join("k.pid"))
+        .envs(env.iter().copied())
+        .args(["netns", "exec", lan.ns(0), KALIVE, "-n", "-l", "-G"])
+        .args(flags)
+        .arg("-f")
+        .arg(conf)
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .stdin(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start kalive");
+    Kill(child)
+}
+
 fn addrs(lan: &Lan) -> String {
     let out = Command::new("ip")
         .args(["-n", lan.ns(0), "-br", "addr", "show", "dev", "eth0"])
@@ -37,18 +63,7 @@ fn reload_keeps_state_refuses_bad_configs_and_applies_changes() {
     std::fs::create_dir_all(&dir).expect("dir");
     let path = dir.join("k.conf");
     std::fs::write(&path, conf(61, 150, &["10.91.0.100/24"])).expect("write");
-    let log = std::fs::File::create(dir.join("k.log")).expect("log");
-    let child = Command::new("ip")
-        .env("KALIVE_PID_FILE", dir.join("k.pid"))
-        .args(["netns", "exec", lan.ns(0), KALIVE, "-n", "-l", "-G", "-f"])
-        .arg(&path)
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .stdin(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("start kalive");
-    let k = Kill(child);
+    let k = start(&lan, &dir, &path, &[], &[]);
     let hup = || {
         // SAFETY: kill with a valid pid.
         unsafe { libc::kill(k.0.id() as i32, libc::SIGHUP) };
@@ -212,18 +227,7 @@ fn vip_removed_by_hand_returns_and_track_file_faults() {
         )
     );
     std::fs::write(&path, text).expect("write");
-    let log = std::fs::File::create(dir.join("k.log")).expect("log");
-    let child = Command::new("ip")
-        .env("KALIVE_PID_FILE", dir.join("k.pid"))
-        .args(["netns", "exec", lan.ns(0), KALIVE, "-n", "-l", "-G", "-f"])
-        .arg(&path)
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .stdin(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("start kalive");
-    let k = Kill(child);
+    let k = start(&lan, &dir, &path, &[], &[]);
     assert!(
         wait_until(Duration::from_secs(10), || addrs_of(&lan, "10.93.0.100")),
         "never became master"
@@ -278,18 +282,7 @@ fn vmac_carries_the_vip_with_the_virtual_router_mac() {
             .replace("    advert_int 1\n", "    advert_int 1\n    use_vmac\n"),
     )
     .expect("write");
-    let log = std::fs::File::create(dir.join("k.log")).expect("log");
-    let child = Command::new("ip")
-        .env("KALIVE_PID_FILE", dir.join("k.pid"))
-        .args(["netns", "exec", lan.ns(0), KALIVE, "-n", "-l", "-G", "-f"])
-        .arg(&path)
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .stdin(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("start kalive");
-    let k = Kill(child);
+    let k = start(&lan, &dir, &path, &[], &[]);
     let link = || {
         let out = Command::new("ip")
             .args(["-n", lan.ns(0), "-d", "link", "show", "vrrp.65"])
@@ -437,30 +430,16 @@ fn uci_configuration_reports_transitions_through_hotplug_call() {
          config vrrp_sync_group\n\toption name 'G1'\n\tlist group 'VI_1'\n\tlist group 'VI_2'\n",
     )
     .expect("write");
-    let log = std::fs::File::create(dir.join("k.log")).expect("log");
-    let child = Command::new("ip")
-        .env("KALIVE_PID_FILE", dir.join("k.pid"))
-        .env("KALIVE_HOTPLUG_CALL", &call)
-        .env("KALIVE_CANARY", "leaked")
-        .args([
-            "netns",
-            "exec",
-            lan.ns(0),
-            KALIVE,
-            "-n",
-            "-l",
-            "-G",
-            "--uci",
-            "-f",
-        ])
-        .arg(&path)
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .stdin(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("start kalive");
-    let k = Kill(child);
+    let k = start(
+        &lan,
+        &dir,
+        &path,
+        &["--uci"],
+        &[
+            ("KALIVE_HOTPLUG_CALL", call.as_os_str()),
+            ("KALIVE_CANARY", "leaked".as_ref()),
+        ],
+    );
     let calls = || std::fs::read_to_string(&record).unwrap_or_default();
     assert!(
         wait_until(Duration::from_secs(10), || calls()
@@ -542,18 +521,7 @@ fn no_carrier_at_start_up_means_fault_until_the_link_comes() {
     let path = dir.join("k.conf");
     std::fs::write(&path, conf(66, 150, &["10.95.0.100/24"])).expect("write");
     let log_path = dir.join("k.log");
-    let log = std::fs::File::create(&log_path).expect("log");
-    let child = Command::new("ip")
-        .env("KALIVE_PID_FILE", dir.join("k.pid"))
-        .args(["netns", "exec", lan.ns(0), KALIVE, "-n", "-l", "-G", "-f"])
-        .arg(&path)
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .stdin(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("start kalive");
-    let k = Kill(child);
+    let k = start(&lan, &dir, &path, &[], &[]);
     let text = || std::fs::read_to_string(&log_path).unwrap_or_default();
     assert!(
         wait_until(Duration::from_secs(3), || text().contains("Entering FAULT")),
