@@ -73,9 +73,10 @@ impl Driver {
             c.poll_fds(&mut self.fds);
             let now = self.now();
             // 20 ms at most: SIGCHLD is not wired here, so MISC_CHECK results are polled.
+            // Rounded up: a deadline under a millisecond away must not become a busy poll(0).
             let wait = c
                 .next_deadline()
-                .map(|d| d.since(now).as_millis())
+                .map(|d| d.since(now).as_micros().div_ceil(1000))
                 .unwrap_or(20)
                 .min(20) as i32;
             // SAFETY: fds is a live pollfd array of the given length.
