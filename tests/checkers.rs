@@ -452,3 +452,40 @@ virtual_server 10.207.0.100 443 {{
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A reload keeps the health of the checkers it keeps: a server found down stays down in the new
+/// set without a run, a new server starts up. Loopback only: no namespaces needed.
+#[test]
+fn a_reload_keeps_known_health() {
+    // A port with nothing listening: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let one = format!(
+        "virtual_server 127.0.0.1 80 {{\n delay_loop 0.1\n real_server 127.0.0.1 {port} {{\n  TCP_CHECK {{\n  }}\n }}\n}}\n"
+    );
+    let mut d = Driver::new();
+    let mut old = Checkers::new(&config(&one), d.now());
+    assert!(
+        d.run(&mut old, StdDuration::from_secs(5), |c, _| c.health(rs(0))
+            == Some(Health::Down))
+    );
+    old.shutdown();
+    let two = one.replace(
+        " real_server",
+        " real_server 127.0.0.2 81 {\n  weight 4\n }\n real_server",
+    );
+    let mut new = Checkers::new(&config(&two), d.now());
+    assert_eq!(new.health(rs(1)), Some(Health::Up { weight: 1 }), "before");
+    new.inherit(&old);
+    assert_eq!(new.health(rs(0)), Some(Health::Up { weight: 4 }));
+    assert_eq!(new.health(rs(1)), Some(Health::Down));
+    assert_eq!(
+        new.next_change(),
+        None,
+        "the starting state is not a change"
+    );
+    assert!(new.statuses().any(|s| s.rs == rs(1) && s.runs > 0));
+}

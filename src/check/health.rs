@@ -73,6 +73,14 @@ impl CheckerHealth {
         self.offset
     }
 
+    /// Takes over `old`'s state after a reload, keeping this checker's (maybe new) `retry`.
+    pub fn inherit(&mut self, old: &CheckerHealth) {
+        self.retry_it = old.retry_it.min(self.retry);
+        self.up = old.up;
+        self.has_run = old.has_run;
+        self.offset = old.offset;
+    }
+
     /// Applies one run's verdict; `weight` is the real server's configured weight.
     pub fn record(&mut self, v: Verdict, weight: u32) -> Judgement {
         self.has_run = true;
@@ -216,6 +224,19 @@ mod tests {
             server_health(1, [&CheckerHealth::new(0, true)]),
             Health::Down
         );
+    }
+
+    #[test]
+    fn a_reload_keeps_the_state_but_takes_the_new_retry() {
+        let mut old = CheckerHealth::new(3, false);
+        old.record(Verdict::Pass, 1);
+        old.record(FAIL, 1);
+        old.record(FAIL, 1);
+        let mut new = CheckerHealth::new(1, true);
+        new.inherit(&old);
+        assert!(new.is_up() && new.has_run());
+        // Two retries were spent; the new retry is 1: the next failure takes it down.
+        assert_eq!(new.record(FAIL, 1).change, Some(false));
     }
 
     #[test]
