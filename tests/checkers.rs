@@ -11,7 +11,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::{Duration as StdDuration, Instant as StdInstant};
 
-use common::backends::{serve, Backend, Behaviour};
+use common::backends::{md5_hex, serve, Backend, Behaviour};
 use common::netns::{available, ip, Lan};
 use kalive::check::{Checkers, Health, Reason, RsId, Verdict};
 use kalive::config::keepalived::parse_text;
@@ -114,11 +114,7 @@ fn checks_reach_keepalived_s_verdicts_against_real_servers() {
     let srv = lan.ns(1).to_string();
     let at = |port: u16| format!("{SRV}:{port}").parse().unwrap();
     let body = b"<html>kalive check page</html>\n".to_vec();
-    let digest: String = {
-        let mut m = kalive::check::md5::Md5::new();
-        m.update(&body);
-        m.finish().iter().map(|b| format!("{b:02x}")).collect()
-    };
+    let digest: String = md5_hex(&body);
     let _servers: Vec<Backend> = vec![
         serve(Some(&srv), at(8001), Behaviour::Accept),
         serve(
@@ -403,11 +399,7 @@ fn ssl_get_against_openssl_s_server() {
             .expect("ss");
         String::from_utf8_lossy(&out.stdout).contains(":9443")
     }));
-    let digest: String = {
-        let mut m = kalive::check::md5::Md5::new();
-        m.update(page);
-        m.finish().iter().map(|b| format!("{b:02x}")).collect()
-    };
+    let digest: String = md5_hex(page);
     let other = "1".repeat(32);
     let cfg = config(&format!(
         r#"

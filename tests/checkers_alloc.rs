@@ -10,7 +10,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::{Duration as StdDuration, Instant as StdInstant};
 
-use common::backends::{serve, Backend, Behaviour};
+use common::backends::{md5_hex, serve, Backend, Behaviour};
 use kalive::check::Checkers;
 use kalive::config::keepalived::parse_text;
 use kalive::config::{LoadOptions, Severity};
@@ -115,7 +115,7 @@ fn run_rounds(c: &mut Checkers, lp: &mut Loop, rounds: u64, limit: StdDuration) 
 #[test]
 fn socket_checks_allocate_nothing_in_steady_state() {
     let lo = "127.0.0.1:0".parse().unwrap();
-    let body = b"steady".to_vec();
+    let body = b"steady".to_vec(); // its MD5 is the first url's digest below
     let servers: Vec<Backend> = vec![
         serve(None, lo, Behaviour::Accept),
         serve(
@@ -141,67 +141,35 @@ fn socket_checks_allocate_nothing_in_steady_state() {
         .port();
     let p: Vec<u16> = servers.iter().map(|s| s.addr.port()).collect();
     let digest = "0".repeat(32);
-    let text = format!(
-        r#"
-virtual_server 127.0.0.1 80 {{
-  delay_loop 0.05
-  connect_timeout 0.1
-  real_server 127.0.0.1 {} {{
-    TCP_CHECK {{
-    }}
-  }}
-  real_server 127.0.0.1 {} {{
-    HTTP_GET {{
-      url {{
-        path /
-        digest 4f997f546b68779b58e9f6f19dc2b9e5
-      }}
-      url {{
-        path /second
-      }}
-    }}
-  }}
-  real_server 127.0.0.1 {} {{
-    SMTP_CHECK {{
-    }}
-  }}
-  real_server 127.0.0.1 {} {{
-    HTTP_GET {{
-      url {{
-        path /
-      }}
-    }}
-  }}
-  real_server 127.0.0.1 {} {{
-    HTTP_GET {{
-      url {{
-        path /
-      }}
-    }}
-  }}
-  real_server 127.0.0.1 {} {{
-    HTTP_GET {{
-      url {{
-        path /
-      }}
-    }}
-  }}
-  real_server 127.0.0.1 {} {{
-    HTTP_GET {{
-      url {{
-        path /
-        digest {digest}
-      }}
-    }}
-  }}
-  real_server 127.0.0.1 {refused} {{
-    TCP_CHECK {{
-    }}
-  }}
-}}
-"#,
-        p[0], p[1], p[2], p[3], p[4], p[5], p[6]
-    );
+    let sum: String = md5_hex(b"steady");
+    let http = |urls: &[(&str, Option<&str>)]| {
+        let urls: String = urls
+            .iter()
+            .map(|(path, d)| {
+                let d = d
+                    .map(|d| format!("        digest {d}\n"))
+                    .unwrap_or_default();
+                format!("      url {{\n        path {path}\n{d}      }}\n")
+            })
+            .collect();
+        format!("HTTP_GET {{\n{urls}    }}")
+    };
+    let checks = [
+        (p[0], "TCP_CHECK {\n    }".to_string()),
+        (p[1], http(&[("/", Some(&sum)), ("/second", None)])),
+        (p[2], "SMTP_CHECK {\n    }".to_string()),
+        (p[3], http(&[("/", None)])),
+        (p[4], http(&[("/", None)])),
+        (p[5], http(&[("/", None)])),
+        (p[6], http(&[("/", Some(&digest))])),
+        (refused, "TCP_CHECK {\n    }".to_string()),
+    ];
+    let mut text =
+        "virtual_server 127.0.0.1 80 {\n  delay_loop 0.05\n  connect_timeout 0.1\n".to_string();
+    for (port, check) in checks {
+        text += &format!("  real_server 127.0.0.1 {port} {{\n    {check}\n  }}\n");
+    }
+    text += "}\n";
     let mut c = checkers(&text);
     let mut lp = Loop::new(&c);
     // Warm-up: first verdicts (logged once), first changes, every code path taken once.

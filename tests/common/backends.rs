@@ -104,6 +104,35 @@ pub fn serve(ns: Option<&str>, addr: SocketAddr, b: Behaviour) -> Backend {
     }
 }
 
+/// The `digest` keepalived expects for a body: its MD5 in hex.
+pub fn md5_hex(body: &[u8]) -> String {
+    let mut m = kalive::check::md5::Md5::new();
+    m.update(body);
+    m.finish().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A socket timeout: try again (until the caller's own deadline).
+fn waits(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
+}
+
+/// Writes `chunk` (up to `left` bytes of it per call) until `left` is 0, the peer goes, the test
+/// stops or 20 s pass. `None`: write forever.
+fn pour(s: &mut TcpStream, chunk: &[u8], mut left: Option<usize>, running: &dyn Fn() -> bool) {
+    let end = Instant::now() + Duration::from_secs(20);
+    while left != Some(0) && running() && Instant::now() < end {
+        let n = left.map_or(chunk.len(), |l| l.min(chunk.len()));
+        match s.write(&chunk[..n]) {
+            Ok(k) => left = left.map(|l| l - k),
+            Err(ref e) if waits(e) => {}
+            Err(_) => return,
+        }
+    }
+}
+
 /// Reads until an empty line (or 8 KB, or 2 s).
 fn read_request(s: &mut TcpStream) {
     let mut got = Vec::new();
@@ -113,8 +142,7 @@ fn read_request(s: &mut TcpStream) {
         match s.read(&mut buf) {
             Ok(0) => return,
             Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(ref e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(ref e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(ref e) if waits(e) => {}
             Err(_) => return,
         }
     }
@@ -128,8 +156,7 @@ fn read_line(s: &mut TcpStream) -> Vec<u8> {
         match s.read(&mut b) {
             Ok(1) => line.push(b[0]),
             Ok(_) => break,
-            Err(ref e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(ref e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(ref e) if waits(e) => {}
             Err(_) => break,
         }
     }
@@ -175,11 +202,7 @@ fn handle(mut s: TcpStream, b: &Behaviour, stop: &AtomicBool) {
                 match s.read(&mut buf) {
                     Ok(0) => return,
                     Ok(_) => {}
-                    Err(ref e)
-                        if matches!(
-                            e.kind(),
-                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                        ) => {}
+                    Err(ref e) if waits(e) => {}
                     Err(_) => return,
                 }
             }
@@ -187,36 +210,13 @@ fn handle(mut s: TcpStream, b: &Behaviour, stop: &AtomicBool) {
         Behaviour::Flood(n) => {
             read_request(&mut s);
             let _ = s.write_all(b"HTTP/1.0 200 OK\r\n\r\n");
-            let chunk = [b'z'; 16 * 1024];
-            let mut left = *n;
-            let end = Instant::now() + Duration::from_secs(20);
-            while left > 0 && running() && Instant::now() < end {
-                match s.write(&chunk[..left.min(chunk.len())]) {
-                    Ok(k) => left -= k,
-                    Err(ref e)
-                        if matches!(
-                            e.kind(),
-                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                        ) => {}
-                    Err(_) => return,
-                }
-            }
+            pour(&mut s, &[b'z'; 16 * 1024], Some(*n), &running);
         }
         Behaviour::EndlessHeader => {
             read_request(&mut s);
             let _ = s.write_all(b"HTTP/1.0 200 OK\r\n");
-            let end = Instant::now() + Duration::from_secs(20);
-            while running() && Instant::now() < end {
-                match s.write(b"X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n") {
-                    Ok(_) => {}
-                    Err(ref e)
-                        if matches!(
-                            e.kind(),
-                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                        ) => {}
-                    Err(_) => return,
-                }
-            }
+            let line = b"X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+            pour(&mut s, line, None, &running);
         }
         Behaviour::CloseMidResponse => {
             read_request(&mut s);
