@@ -266,7 +266,8 @@ impl Checkers {
                 self.socket_event(ci as usize, p.revents, now);
             }
         }
-        // Each timer fires once per turn at most: a check re-armed for `now` waits a turn.
+        // Bounded: a check re-armed for `now` (an immediate failure retried with
+        // `delay_before_retry 0`) runs again, but cannot hold the loop here.
         for _ in 0..self.checks.len() + 1 {
             let Some((_, ci)) = self.wheel.poll_expired(now) else {
                 break;
