@@ -481,3 +481,28 @@ fn a_reload_keeps_known_health() {
     );
     assert!(new.statuses().any(|s| s.rs == rs(1) && s.runs > 0));
 }
+
+/// An alpha server starts down, and its first failure is reported all the same (keepalived runs
+/// notify_down then); later failures are not. Loopback only.
+#[test]
+fn an_alpha_server_s_first_failure_is_reported() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let text = format!(
+        "virtual_server 127.0.0.1 80 {{\n delay_loop 0.1\n real_server 127.0.0.1 {port} {{\n  alpha\n  TCP_CHECK {{\n  }}\n }}\n}}\n"
+    );
+    let mut d = Driver::new();
+    let mut c = Checkers::new(&config(&text), d.now());
+    assert_eq!(c.health(rs(0)), Some(Health::Down));
+    assert!(
+        d.run(&mut c, StdDuration::from_secs(5), |_, ch| ch.get(&rs(0))
+            == Some(&Health::Down))
+    );
+    d.changes.clear();
+    d.run(&mut c, StdDuration::from_millis(300), |_, _| false);
+    assert!(c.statuses().all(|s| s.runs >= 2));
+    assert!(d.changes.is_empty(), "{:?}", d.changes);
+}

@@ -117,6 +117,10 @@ struct Server {
     checks: std::ops::Range<usize>,
     reported: Health,
     queued: bool,
+    /// Report the health even if unchanged: an `alpha` checker's first run failed, and
+    /// keepalived then runs `notify_down` though the server was down already (ipwrapper.c
+    /// `update_svr_checker_state`).
+    force: bool,
 }
 
 /// One checker's state, for the dumps.
@@ -183,6 +187,7 @@ impl Checkers {
                     checks: range,
                     reported,
                     queued: false,
+                    force: false,
                 });
             }
         }
@@ -301,7 +306,8 @@ impl Checkers {
     }
 
     /// The next real server whose health changed, with its health now. A server that changed
-    /// and changed back between two calls is not reported.
+    /// and changed back between two calls is not reported. One exception, keepalived's: the
+    /// first failure of an `alpha` checker reports `Down` though the server started down.
     pub fn next_change(&mut self) -> Option<(RsId, Health)> {
         while let Some(si) = self.changed.pop_front() {
             let Some(h) = self.server_health(si) else {
@@ -311,7 +317,7 @@ impl Checkers {
                 continue;
             };
             s.queued = false;
-            if h != s.reported {
+            if h != s.reported || std::mem::take(&mut s.force) {
                 s.reported = h;
                 return Some((s.id, h));
             }
@@ -565,9 +571,11 @@ impl Checkers {
             c.delay_before_retry,
         );
         let si = c.server;
+        let alpha_first_failure = first && !v.passed() && j.change.is_none();
         self.arm(ci, at);
-        if j.change.is_some() || j.weight_changed {
+        if j.change.is_some() || j.weight_changed || alpha_first_failure {
             if let Some(s) = self.servers.get_mut(si) {
+                s.force |= alpha_first_failure;
                 if !s.queued {
                     s.queued = true;
                     self.changed.push_back(si);
