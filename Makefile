@@ -30,7 +30,7 @@ SMALL_FLAGS  := $(LINK_FLAGS) -Zunstable-options -Cpanic=immediate-abort
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 
-.PHONY: all stable size aarch64 test test-vm appliance appliance-test bench bench-live fuzz demo examples image clean
+.PHONY: all stable size tls test-tls aarch64 test test-vm appliance appliance-test bench bench-live fuzz demo examples image clean
 
 all:
 	CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$(SMALL_FLAGS)" \
@@ -49,6 +49,23 @@ size: all
 	echo "$(BIN): $$size bytes (limit $(MAX_SIZE))"; \
 	if [ "$$size" -gt $(MAX_SIZE) ]; then echo "make: $(BIN) is over $(MAX_SIZE) bytes" >&2; exit 1; fi
 
+# SSL_GET: the same binary with the `tls` feature (rustls + ring, about +850 KB, so not held to
+# MAX_SIZE). ring compiles C for the target: musl-gcc from Debian's musl-tools (.ci/run installs
+# it). Its own target dir, so `make` and `make tls` do not rebuild each other.
+TLS_BIN      := target/tls/$(TARGET)/release/kalive
+export CC_x86_64_unknown_linux_musl ?= musl-gcc
+tls:
+	CARGO_TARGET_DIR=target/tls CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$(SMALL_FLAGS)" \
+		$(CARGO) +$(NIGHTLY) build --release --target $(TARGET) $(BUILD_STD) --features tls
+	@$(call check_static,$(TLS_BIN))
+	@echo "$(TLS_BIN): $$(stat -c %s $(TLS_BIN)) bytes"
+
+# The TLS parts of the suite: the SSL_GET machine and SSL_GET against openssl s_server.
+test-tls:
+	$(CARGO) clippy --all-targets --features tls -- -D warnings
+	$(CARGO) test --features tls --lib check::
+	$(CARGO) test --features tls --test checkers
+
 # Stable toolchain: nightly ships no aarch64-musl crt objects to link -Zbuild-std output with.
 aarch64:
 	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$(LINK_FLAGS)" \
@@ -61,6 +78,7 @@ test: size
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	KALIVE=$(CURDIR)/$(BIN) $(CARGO) test --no-fail-fast
+	$(MAKE) test-tls
 
 # Each tests/vm/scenarios/*.sh in a qemu VM with the static release binary (README "VM tests").
 # Needs qemu-system-x86, busybox-static, linux-image-amd64, ipvsadm, keepalived; skips without.

@@ -4,6 +4,7 @@
 //! `track` are pure state machines; `wire` and `time` are the bottom layer; `sys` is the only
 //! code that makes system calls; `daemon`, `cli` and `main.rs` sit on top.
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod daemon;

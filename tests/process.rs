@@ -1,6 +1,6 @@
 //! Scripts as real processes: exit statuses, exec failures, the shell fallback, timeouts that kill
-//! whole process groups, the child's environment and user, and the signalfd. `reap` takes any
-//! child of the process (waitpid(-1)), so the tests hold one lock; every wait is bounded.
+//! whole process groups, the child's environment and user, and the signalfd. The tests hold one
+//! lock (they count processes and time them); every wait is bounded.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
@@ -70,6 +70,30 @@ fn run_one(cmd: &str, extra: &[&str], user: Option<(u32, u32)>) -> Outcome {
     let out = collect(&mut c, 1, &clock, StdDuration::from_secs(10));
     assert_eq!(out[0].0, 7);
     out[0].1
+}
+
+/// Two tables in one process (the daemon's scripts and the checkers' MISC_CHECKs): each reaps
+/// its own children only, so neither loses the other's results.
+#[test]
+fn two_tables_reap_only_their_own_children() {
+    let _g = lock();
+    let clock = Clock::new();
+    let mut scripts = Children::with_capacity(1);
+    let mut checks = Children::with_capacity(1);
+    scripts
+        .run(&Script::new("/bin/sh -c 'exit 3'"), &[], None, None, 1)
+        .unwrap();
+    checks
+        .run(&Script::new("/bin/sh -c 'exit 4'"), &[], None, None, 2)
+        .unwrap();
+    // Both have exited before either table looks.
+    std::thread::sleep(StdDuration::from_millis(200));
+    let mut stolen = Vec::new();
+    checks.reap(|t, o| stolen.push((t, o)));
+    assert_eq!(stolen, vec![(2, Outcome::Exited(4))]);
+    let out = collect(&mut scripts, 1, &clock, StdDuration::from_secs(10));
+    assert_eq!(out, vec![(1, Outcome::Exited(3))]);
+    assert!(checks.is_empty() && scripts.is_empty());
 }
 
 #[test]

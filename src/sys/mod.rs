@@ -1,5 +1,6 @@
 //! The edge: the only code that talks to the operating system.
 
+pub mod check_socket;
 pub mod daemonize;
 pub mod host;
 pub mod logger;

@@ -1,1 +1,2 @@
+pub mod backends;
 pub mod netns;

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use crate::config::model::lvs::{
     CheckKind, CheckTiming, Checker, LbKind, Protocol, RealServer, SorryServer, Url, VirtualServer,
-    VirtualServerGroup, VsGroupMember, VsKey, DEFAULT_PERSISTENCE_SECS, SCHEDULERS,
+    VirtualServerGroup, VsGroupMember, VsKey, DEFAULT_PERSISTENCE_SECS, NO_TLS, SCHEDULERS,
+    TLS_AVAILABLE,
 };
 use crate::config::model::Script;
 
@@ -314,6 +315,9 @@ fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Option<Checker> {
             "checker not supported by kalive yet; the real server is kept without it",
         );
         return Some(ch);
+    }
+    if matches!(ch.kind, CheckKind::Ssl { .. }) && !TLS_AVAILABLE {
+        c.d.stricter(&n.loc, "SSL_GET", NO_TLS);
     }
     let is_tcp = matches!(ch.kind, CheckKind::Tcp);
     // `user` may come before or after `misc_path`; it is attached to the script at the end.

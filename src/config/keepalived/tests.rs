@@ -288,6 +288,7 @@ fn round_trip_through_keepalived_text() {
             .filter(|d| {
                 d.severity == crate::config::Severity::Error
                     && !d.message.contains("nothing to run")
+                    && d.message != crate::config::model::lvs::NO_TLS
             })
             .map(|d| d.to_string())
             .collect();
@@ -308,4 +309,17 @@ fn round_trip_through_keepalived_text() {
             );
         }
     }
+}
+
+#[test]
+fn ssl_get_is_refused_by_a_build_without_tls() {
+    use crate::config::model::lvs::{NO_TLS, TLS_AVAILABLE};
+    let l = parse("virtual_server 10.0.0.1 443 {\n real_server 10.0.0.2 443 {\n  SSL_GET {\n   url {\n    path /\n   }\n  }\n }\n}\n");
+    let refused = l
+        .diags
+        .items
+        .iter()
+        .any(|d| d.severity == crate::config::Severity::Error && d.message == NO_TLS);
+    assert_eq!(refused, !TLS_AVAILABLE);
+    assert_eq!(l.diags.exit_code(), 0, "-t keeps keepalived's code");
 }

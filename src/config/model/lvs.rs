@@ -69,6 +69,13 @@ pub const DEFAULT_PERSISTENCE_SECS: u32 = 360;
 pub const DEFAULT_DELAY_LOOP: Duration = Duration::from_secs(60);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// SSL_GET runs only in a binary built with the `tls` cargo feature (`make tls`): rustls adds
+/// ~850 KB. Without it the configuration is refused, at start and on reload (`-t` keeps
+/// keepalived's exit code).
+pub const TLS_AVAILABLE: bool = cfg!(feature = "tls");
+pub const NO_TLS: &str =
+    "this kalive is built without TLS, so SSL_GET cannot run (build it with `make tls`, cargo feature `tls`)";
+
 /// What a virtual server listens on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VsKey {

@@ -4,7 +4,9 @@
 use super::mapping::{resolve, table};
 use super::package::Package;
 use super::values::{parse_u32_auto, Ctx, Sec};
-use crate::config::model::lvs::{LbKind, Protocol, SorryServer, Url, SCHEDULERS};
+use crate::config::model::lvs::{
+    LbKind, Protocol, SorryServer, Url, NO_TLS, SCHEDULERS, TLS_AVAILABLE,
+};
 use crate::config::model::{CheckKind, Checker, RealServer, Script, VirtualServer, VsKey};
 
 pub(super) struct Tables {
@@ -122,6 +124,10 @@ fn checker(cx: &mut Ctx, sec: Sec, urls: &[(String, Url)]) -> Option<Checker> {
             })
         },
     )?;
+    if matches!(kind, CheckKind::Ssl { .. }) && !TLS_AVAILABLE {
+        let loc = cx.loc(sec.pos_of("check"));
+        cx.diags.stricter(&loc, "check", NO_TLS);
+    }
     if matches!(kind, CheckKind::Misc { path: None, .. }) {
         let loc = cx.loc(sec.pos_of("check"));
         cx.diags

@@ -160,20 +160,23 @@ impl Children {
                 i += 1;
             }
         }
-        // Each call takes one zombie; a child that is not ours (none expected) still uses a turn.
-        for _ in 0..self.slots.capacity() * 2 + 8 {
-            // rustix's `wait` is waitpid(-1); its `waitpid(None)` means waitpid(0), our own group only.
-            let Ok(Some((pid, status))) = rp::wait(WaitOptions::NOHANG) else {
-                break;
+        // By pid, our own children only: several tables share the process (the daemon's
+        // scripts, the checkers' MISC_CHECKs), and a waitpid(-1) here would take another
+        // table's child and lose its status.
+        let mut i = 0;
+        while let Some(s) = self.slots.get(i) {
+            let Some(pid) = Pid::from_raw(s.pid) else {
+                i += 1;
+                continue;
             };
-            let pid = pid.as_raw_nonzero().get();
-            let Some(i) = self.slots.iter().position(|s| s.pid == pid) else {
+            let Ok(Some((_, status))) = rp::waitpid(Some(pid), WaitOptions::NOHANG) else {
+                i += 1;
                 continue;
             };
             let s = self.slots.swap_remove(i);
             let outcome = if let Stage::Termed(_) | Stage::Killed = s.stage {
                 // The leader is gone; take down whatever of its group survived the TERM.
-                kill_group(pid, Signal::KILL);
+                kill_group(s.pid, Signal::KILL);
                 Outcome::TimedOut
             } else if let Some(sig) = status.terminating_signal() {
                 Outcome::Signaled(sig)

@@ -27,7 +27,8 @@ fn reparse(cfg: &Config) -> Config {
         .diags
         .items
         .iter()
-        .filter(|d| d.severity == Severity::Error)
+        // A build without TLS refuses SSL_GET; the round trip is about the text.
+        .filter(|d| d.severity == Severity::Error && d.message != crate::config::model::lvs::NO_TLS)
         .collect();
     assert!(errs.is_empty(), "{errs:?}\n{text}");
     l.config

@@ -1,0 +1,183 @@
+//! Health checkers for LVS real servers (keepalived-semantics §1.9): TCP_CHECK, HTTP_GET,
+//! SSL_GET (cargo feature `tls`), SMTP_CHECK and MISC_CHECK.
+//!
+//! Each protocol is a sans-IO machine ([`Probe`]): it is told "connected", "these bytes arrived",
+//! "the peer closed" and offers the bytes it wants written; the same code runs in unit tests
+//! against byte strings and in the daemon against sockets. [`health`] does keepalived's retry
+//! accounting, [`schedule`] says when each checker runs, and [`runner::Checkers`] is the I/O edge
+//! the daemon's poll loop drives.
+
+use core::fmt;
+
+pub mod health;
+pub mod http;
+pub mod md5;
+pub mod misc;
+pub mod runner;
+pub mod schedule;
+pub mod smtp;
+pub mod tcp;
+#[cfg(feature = "tls")]
+pub mod tls;
+
+pub use runner::{CheckStatus, Checkers};
+
+/// A real server: the index of its virtual server in `Config::virtual_servers` and its own index
+/// in that virtual server's `real_servers`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RsId {
+    pub vs: u16,
+    pub rs: u16,
+}
+
+/// What the checkers say about a real server: up (with the weight IPVS should use) when every
+/// one of its checkers is up, down otherwise (keepalived's `num_failed_checkers == 0`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Health {
+    Up { weight: u32 },
+    Down,
+}
+
+/// How one check run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    /// MISC_CHECK with `misc_dynamic` exited 2..=255: up, with weight exit − 2.
+    PassWeight(u32),
+    Fail(Reason),
+}
+
+impl Verdict {
+    pub fn passed(self) -> bool {
+        !matches!(self, Verdict::Fail(_))
+    }
+}
+
+/// Why a run failed. Fixed data, no text on the heap: the dumps format it on demand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// No connection within `connect_timeout`.
+    ConnectTimeout,
+    /// Connected, but the exchange did not progress within `connect_timeout`, or the whole run
+    /// overran its cap.
+    Timeout,
+    /// connect() failed: errno (ECONNREFUSED, EHOSTUNREACH, …).
+    Connect(i32),
+    /// A read or write failed: errno.
+    Io(i32),
+    /// The peer closed before the exchange was complete.
+    Closed,
+    /// Neither `connect_port` nor the real server (nor its virtual server) gives a port.
+    NoPort,
+    /// The HTTP status line is not `HTTP/x.y NNN …`.
+    BadStatusLine,
+    /// The HTTP status is not in the accepted ranges (default 200-299).
+    Status(u16),
+    /// The response header is longer than the bound.
+    HeaderTooLong,
+    /// The body (hashed for `digest`) is longer than the bound.
+    BodyTooLong,
+    /// The body's MD5 is not the configured `digest`.
+    Digest,
+    /// The SMTP greeting is not 220 (0: not a reply line).
+    SmtpBanner(u16),
+    /// The answer to HELO is not 250.
+    SmtpHelo(u16),
+    /// An SMTP reply is longer than the bound.
+    SmtpTooLong,
+    /// The TLS handshake or record layer failed.
+    Tls,
+    /// SSL_GET in a binary built without the `tls` feature.
+    TlsUnavailable,
+    /// MISC_CHECK exited with this status.
+    Exit(i32),
+    /// MISC_CHECK died of this signal.
+    Signal(i32),
+    /// MISC_CHECK overran `misc_timeout`; its process group was killed.
+    ScriptTimeout,
+    /// MISC_CHECK could not be started: errno.
+    Exec(i32),
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Reason::ConnectTimeout => write!(f, "connect timeout"),
+            Reason::Timeout => write!(f, "timeout"),
+            Reason::Connect(e) => write!(f, "connect: {}", errno_text(e)),
+            Reason::Io(e) => write!(f, "i/o: {}", errno_text(e)),
+            Reason::Closed => write!(f, "connection closed early"),
+            Reason::NoPort => write!(f, "no port to connect to"),
+            Reason::BadStatusLine => write!(f, "bad HTTP status line"),
+            Reason::Status(c) => write!(f, "HTTP status {c}"),
+            Reason::HeaderTooLong => write!(f, "HTTP header too long"),
+            Reason::BodyTooLong => write!(f, "HTTP body too long"),
+            Reason::Digest => write!(f, "MD5 digest mismatch"),
+            Reason::SmtpBanner(c) => write!(f, "SMTP greeting {c}, not 220"),
+            Reason::SmtpHelo(c) => write!(f, "SMTP HELO answered {c}, not 250"),
+            Reason::SmtpTooLong => write!(f, "SMTP reply too long"),
+            Reason::Tls => write!(f, "TLS error"),
+            Reason::TlsUnavailable => write!(f, "SSL_GET needs a kalive built with TLS"),
+            Reason::Exit(s) => write!(f, "exit status {s}"),
+            Reason::Signal(s) => write!(f, "killed by signal {s}"),
+            Reason::ScriptTimeout => write!(f, "timed out; process group killed"),
+            Reason::Exec(e) => write!(f, "cannot run: {}", errno_text(e)),
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::Pass => write!(f, "success"),
+            Verdict::PassWeight(w) => write!(f, "success, weight {w}"),
+            Verdict::Fail(r) => write!(f, "{r}"),
+        }
+    }
+}
+
+fn errno_text(e: i32) -> &'static str {
+    match e {
+        libc::ECONNREFUSED => "connection refused",
+        libc::ECONNRESET => "connection reset",
+        libc::EHOSTUNREACH => "host unreachable",
+        libc::ENETUNREACH => "network unreachable",
+        libc::ETIMEDOUT => "timed out",
+        libc::EPIPE => "broken pipe",
+        libc::EADDRINUSE => "address in use",
+        libc::EADDRNOTAVAIL => "address not available",
+        libc::ENOENT => "not found",
+        libc::EACCES => "permission denied",
+        libc::ENOEXEC => "not executable",
+        _ => "system error",
+    }
+}
+
+/// What a [`Probe`] wants next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Write [`Probe::to_send`] if it is not empty, then wait for bytes.
+    Continue,
+    /// Close this connection and open a new one (HTTP_GET's next `url`), then call
+    /// [`Probe::connected`] again.
+    Reconnect,
+    /// The run is over.
+    Done(Verdict),
+}
+
+/// A protocol exchange over one or more TCP connections, without I/O. Timeouts are the
+/// caller's: it fails the run with [`Reason::Timeout`] and calls [`Probe::restart`] next time.
+pub trait Probe {
+    /// A new run starts (the first `url`, the greeting): forget the last run.
+    fn restart(&mut self);
+    /// The TCP connection is established.
+    fn connected(&mut self) -> Next;
+    /// Bytes arrived. Nothing is kept beyond the machine's own small fixed state.
+    fn received(&mut self, data: &[u8]) -> Next;
+    /// The peer closed its side (read returned 0).
+    fn closed(&mut self) -> Next;
+    /// Bytes waiting to be written (empty: nothing to write).
+    fn to_send(&self) -> &[u8];
+    /// `n` bytes of [`Probe::to_send`] were written.
+    fn sent(&mut self, n: usize);
+}

@@ -1,0 +1,884 @@
+//! The checkers' I/O edge: every checker of the configuration on non-blocking sockets and child
+//! processes, driven by the daemon's single poll loop. Nothing here blocks, and the steady state
+//! allocates nothing for TCP, HTTP and SMTP checks: the table of checks, the timer wheel (one
+//! timer per checker), the list of open sockets, the queue of changes and the one read window
+//! shared by every check are sized when the configuration is loaded. Bytes read are handed to the
+//! protocol machine at once and never kept (an HTTP body goes straight into MD5).
+//!
+//! Wiring it into a loop:
+//! ```text
+//! let mut fds = Vec::with_capacity(checkers.len());
+//! loop {
+//!     fds.clear();
+//!     checkers.poll_fds(&mut fds);                  // poll these too (events are set)
+//!     ppoll(… + fds, deadline min checkers.next_deadline());
+//!     checkers.handle(now, &fds);                   // every turn, with their revents
+//!     while let Some((rs, health)) = checkers.next_change() { … }
+//! }
+//! ```
+//! SIGCHLD must wake the loop (MISC_CHECK); `handle` reaps its own children only.
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::AsRawFd;
+
+use super::health::{server_health, CheckerHealth};
+use super::http::{host_header, request, HttpProbe, HttpVersion, UrlCheck};
+use super::smtp::SmtpProbe;
+use super::tcp::TcpProbe;
+use super::{md5, misc, schedule, Health, Next, Probe, Reason, RsId, Verdict};
+use crate::config::model::{CheckKind, Checker, Config, RealServer, Script, VirtualServer, VsKey};
+use crate::sys::check_socket::{CheckSocket, SetupError, Target};
+use crate::sys::process::{lookup_user, Children, Outcome};
+use crate::time::{Duration, Instant, TimerId, TimerWheel};
+
+/// The read window shared by every check.
+pub const READ_WINDOW: usize = 16 * 1024;
+/// Reads per socket per turn, so that a server streaming fast cannot starve the others.
+const READS_PER_TURN: usize = 4;
+
+enum Proto {
+    Tcp(TcpProbe),
+    Http(HttpProbe),
+    Smtp(SmtpProbe),
+    #[cfg(feature = "tls")]
+    Ssl(Box<super::tls::TlsProbe>),
+    /// SSL_GET in a build without TLS: every run fails (the configuration is refused before
+    /// this is reached; see config/keepalived/lvs.rs).
+    #[cfg(not(feature = "tls"))]
+    NoTls,
+    Misc {
+        script: Script,
+        user: Option<(u32, u32)>,
+        timeout: Duration,
+        dynamic: bool,
+    },
+}
+
+impl Proto {
+    fn probe(&mut self) -> Option<&mut dyn Probe> {
+        match self {
+            Proto::Tcp(p) => Some(p),
+            Proto::Http(p) => Some(p),
+            Proto::Smtp(p) => Some(p),
+            #[cfg(feature = "tls")]
+            Proto::Ssl(p) => Some(&mut **p),
+            _ => None,
+        }
+    }
+}
+
+enum Stage {
+    Idle,
+    Connecting(CheckSocket),
+    Open(CheckSocket),
+    Script,
+}
+
+impl Stage {
+    fn socket(&self) -> Option<&CheckSocket> {
+        match self {
+            Stage::Connecting(s) | Stage::Open(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+struct Check {
+    server: usize,
+    kind: &'static str,
+    /// `KIND [ip]:port (RS …, VS …)` for the log.
+    label: Box<str>,
+    proto: Proto,
+    target: Option<Target>,
+    delay_loop: Duration,
+    connect_timeout: Duration,
+    delay_before_retry: Duration,
+    /// The first run comes within this of the start (spread, see `schedule`).
+    warmup: Duration,
+    log_all_failures: bool,
+    health: CheckerHealth,
+    stage: Stage,
+    in_active: bool,
+    timer: Option<TimerId>,
+    run_started: Instant,
+    /// The whole run (every url, every step) ends by this.
+    run_cap: Instant,
+    setup_failed: bool,
+    last: Option<Verdict>,
+    latency: Option<Duration>,
+    runs: u64,
+    failures: u64,
+}
+
+struct Server {
+    id: RsId,
+    weight: u32,
+    checks: std::ops::Range<usize>,
+    reported: Health,
+    queued: bool,
+    /// Report the health even if unchanged: an `alpha` checker's first run failed, and
+    /// keepalived then runs `notify_down` though the server was down already (ipwrapper.c
+    /// `update_svr_checker_state`).
+    force: bool,
+}
+
+/// One checker's state, for the dumps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckStatus<'a> {
+    pub rs: RsId,
+    pub kind: &'static str,
+    pub label: &'a str,
+    pub up: bool,
+    /// The last run's verdict (`None` before the first).
+    pub last: Option<Verdict>,
+    /// How long the last run took.
+    pub latency: Option<Duration>,
+    pub runs: u64,
+    pub failures: u64,
+}
+
+pub struct Checkers {
+    checks: Vec<Check>,
+    servers: Vec<Server>,
+    wheel: TimerWheel<u32>,
+    /// Checks with an open socket, in the order `poll_fds` lists them.
+    active: Vec<u32>,
+    /// Servers whose health may have changed since the last `next_change`.
+    changed: VecDeque<usize>,
+    children: Children,
+    reaped: Vec<(u32, Outcome)>,
+    buf: Box<[u8]>,
+}
+
+impl Checkers {
+    /// Every checker of `cfg` (PING/UDP/DNS/FILE/BFD are not run), first runs spread over their
+    /// `warmup` from `now`. A real server's starting health: up with its weight, unless one of
+    /// its checkers has `alpha` (keepalived adds it to the pool only when no checker starts
+    /// down). Only changes from there come out of [`Checkers::next_change`].
+    pub fn new(cfg: &Config, now: Instant) -> Checkers {
+        let script_user = cfg.global.script_user.as_deref().and_then(lookup_user);
+        let mut checks = Vec::new();
+        let mut servers = Vec::new();
+        for (vi, vs) in cfg.virtual_servers.iter().enumerate() {
+            for (ri, rs) in vs.real_servers.iter().enumerate() {
+                let (Ok(v), Ok(r)) = (u16::try_from(vi), u16::try_from(ri)) else {
+                    continue;
+                };
+                let first = checks.len();
+                for ch in &rs.checkers {
+                    if let Some(c) = build_check(vs, rs, ch, servers.len(), script_user) {
+                        checks.push(c);
+                    }
+                }
+                let range = first..checks.len();
+                let weight = rs.weight;
+                let reported = server_health(
+                    weight,
+                    checks
+                        .get(range.clone())
+                        .unwrap_or(&[])
+                        .iter()
+                        .map(|c| &c.health),
+                );
+                servers.push(Server {
+                    id: RsId { vs: v, rs: r },
+                    weight,
+                    checks: range,
+                    reported,
+                    queued: false,
+                    force: false,
+                });
+            }
+        }
+        let n = checks.len();
+        let misc = checks
+            .iter()
+            .filter(|c| matches!(c.proto, Proto::Misc { .. }))
+            .count();
+        let mut wheel = TimerWheel::with_capacity(n.max(1));
+        for (i, c) in checks.iter_mut().enumerate() {
+            let at = schedule::first_run(now, c.warmup, i, n);
+            c.timer = wheel.arm(at, i as u32).ok();
+        }
+        Checkers {
+            active: Vec::with_capacity(n),
+            changed: VecDeque::with_capacity(servers.len()),
+            children: Children::with_capacity(misc),
+            reaped: Vec::with_capacity(misc),
+            checks,
+            servers,
+            wheel,
+            buf: vec![0u8; READ_WINDOW].into_boxed_slice(),
+        }
+    }
+
+    /// How many checkers run.
+    pub fn len(&self) -> usize {
+        self.checks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.checks.is_empty()
+    }
+
+    /// Appends one pollfd per open check socket (events set, revents 0). Hand the same entries,
+    /// in the same order, with their revents to [`Checkers::handle`].
+    pub fn poll_fds(&self, out: &mut Vec<libc::pollfd>) {
+        for &ci in &self.active {
+            let Some(c) = self.checks.get(ci as usize) else {
+                continue;
+            };
+            let events = match &c.stage {
+                Stage::Connecting(_) => libc::POLLOUT,
+                Stage::Open(_) => libc::POLLIN | c.output_events(),
+                _ => continue,
+            };
+            if let Some(s) = c.stage.socket() {
+                out.push(libc::pollfd {
+                    fd: s.as_raw_fd(),
+                    events,
+                    revents: 0,
+                });
+            }
+        }
+    }
+
+    /// The earliest time [`Checkers::handle`] has work without a socket event.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        match (self.wheel.next_deadline(), self.children.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Call every loop turn: socket events from `ready` (the entries of `poll_fds` with their
+    /// revents), then due runs and timeouts, then finished MISC_CHECK programs.
+    pub fn handle(&mut self, now: Instant, ready: &[libc::pollfd]) {
+        let mut j = 0;
+        for p in ready {
+            while let Some(&ci) = self.active.get(j) {
+                if self.fd_of(ci) == Some(p.fd) {
+                    break;
+                }
+                j += 1;
+            }
+            let Some(&ci) = self.active.get(j) else {
+                break;
+            };
+            j += 1;
+            if p.revents != 0 {
+                self.socket_event(ci as usize, p.revents, now);
+            }
+        }
+        // Bounded: a check re-armed for `now` (an immediate failure retried with
+        // `delay_before_retry 0`) runs again, but cannot hold the loop here.
+        for _ in 0..self.checks.len() + 1 {
+            let Some((_, ci)) = self.wheel.poll_expired(now) else {
+                break;
+            };
+            self.timer_fired(ci as usize, now);
+        }
+        if !self.children.is_empty() {
+            self.children.expire(now);
+            let mut done = std::mem::take(&mut self.reaped);
+            self.children
+                .reap(|token, outcome| done.push((token, outcome)));
+            for (token, outcome) in done.drain(..) {
+                let ci = token as usize;
+                let dynamic = match self.checks.get(ci).map(|c| &c.proto) {
+                    Some(Proto::Misc { dynamic, .. }) => *dynamic,
+                    _ => continue,
+                };
+                self.finish(ci, misc::verdict(outcome, dynamic), now);
+            }
+            self.reaped = done;
+        }
+        let checks = &mut self.checks;
+        self.active.retain(|&ci| match checks.get_mut(ci as usize) {
+            Some(c) if c.stage.socket().is_some() => true,
+            Some(c) => {
+                c.in_active = false;
+                false
+            }
+            None => false,
+        });
+    }
+
+    /// The next real server whose health changed, with its health now. A server that changed
+    /// and changed back between two calls is not reported. One exception, keepalived's: the
+    /// first failure of an `alpha` checker reports `Down` though the server started down.
+    pub fn next_change(&mut self) -> Option<(RsId, Health)> {
+        while let Some(si) = self.changed.pop_front() {
+            let Some(h) = self.server_health(si) else {
+                continue;
+            };
+            let Some(s) = self.servers.get_mut(si) else {
+                continue;
+            };
+            s.queued = false;
+            if h != s.reported || std::mem::take(&mut s.force) {
+                s.reported = h;
+                return Some((s.id, h));
+            }
+        }
+        None
+    }
+
+    /// A real server's health now (`None`: no such server).
+    pub fn health(&self, id: RsId) -> Option<Health> {
+        let si = self.servers.iter().position(|s| s.id == id)?;
+        self.server_health(si)
+    }
+
+    /// Every real server with its health (including those without checkers: always up).
+    pub fn servers(&self) -> impl Iterator<Item = (RsId, Health)> + '_ {
+        (0..self.servers.len())
+            .filter_map(|si| Some((self.servers.get(si)?.id, self.server_health(si)?)))
+    }
+
+    /// Every checker's state, for the dumps.
+    pub fn statuses(&self) -> impl Iterator<Item = CheckStatus<'_>> + '_ {
+        self.checks.iter().filter_map(|c| {
+            Some(CheckStatus {
+                rs: self.servers.get(c.server)?.id,
+                kind: c.kind,
+                label: &c.label,
+                up: c.health.is_up(),
+                last: c.last,
+                latency: c.latency,
+                runs: c.runs,
+                failures: c.failures,
+            })
+        })
+    }
+
+    /// After a reload: each checker that is also in `old` (same kind, address, real and virtual
+    /// server; the n-th such checker of the server matches the n-th) keeps its health and
+    /// counters, as keepalived's `migrate_checkers` does, so an unchanged server does not flap.
+    /// The servers' starting health is then what [`Checkers::servers`] says; `old` should be
+    /// shut down.
+    pub fn inherit(&mut self, old: &Checkers) {
+        let mut by_label: std::collections::HashMap<&str, VecDeque<&Check>> =
+            std::collections::HashMap::with_capacity(old.checks.len());
+        for c in &old.checks {
+            by_label.entry(&c.label).or_default().push_back(c);
+        }
+        for c in &mut self.checks {
+            let Some(o) = by_label.get_mut(&*c.label).and_then(VecDeque::pop_front) else {
+                continue;
+            };
+            c.health.inherit(&o.health);
+            c.last = o.last;
+            c.latency = o.latency;
+            c.runs = o.runs;
+            c.failures = o.failures;
+        }
+        for si in 0..self.servers.len() {
+            if let Some(h) = self.server_health(si) {
+                if let Some(s) = self.servers.get_mut(si) {
+                    s.reported = h;
+                }
+            }
+        }
+    }
+
+    /// Closes every socket and kills every running MISC_CHECK process group (shutdown).
+    pub fn shutdown(&mut self) {
+        self.children.kill_all();
+        for c in &mut self.checks {
+            c.stage = Stage::Idle;
+            c.in_active = false;
+        }
+        self.active.clear();
+    }
+
+    fn server_health(&self, si: usize) -> Option<Health> {
+        let s = self.servers.get(si)?;
+        let checks = self.checks.get(s.checks.clone())?;
+        Some(server_health(s.weight, checks.iter().map(|c| &c.health)))
+    }
+
+    fn fd_of(&self, ci: u32) -> Option<i32> {
+        self.checks
+            .get(ci as usize)?
+            .stage
+            .socket()
+            .map(|s| s.as_raw_fd())
+    }
+
+    fn arm(&mut self, ci: usize, at: Instant) {
+        let Some(c) = self.checks.get_mut(ci) else {
+            return;
+        };
+        if let Some(id) = c.timer {
+            if self.wheel.rearm(id, at) {
+                return;
+            }
+        }
+        c.timer = self.wheel.arm(at, ci as u32).ok();
+    }
+
+    fn timer_fired(&mut self, ci: usize, now: Instant) {
+        let Some(c) = self.checks.get_mut(ci) else {
+            return;
+        };
+        c.timer = None;
+        match c.stage {
+            Stage::Idle => self.start_run(ci, now),
+            Stage::Connecting(_) => self.finish(ci, Verdict::Fail(Reason::ConnectTimeout), now),
+            Stage::Open(_) => self.finish(ci, Verdict::Fail(Reason::Timeout), now),
+            Stage::Script => {}
+        }
+    }
+
+    fn start_run(&mut self, ci: usize, now: Instant) {
+        let Some(c) = self.checks.get_mut(ci) else {
+            return;
+        };
+        c.run_started = now;
+        c.run_cap = now + c.delay_loop.max(c.connect_timeout);
+        c.runs += 1;
+        if let Proto::Misc {
+            script,
+            user,
+            timeout,
+            ..
+        } = &c.proto
+        {
+            let deadline = now + *timeout;
+            match self
+                .children
+                .run(script, &[], *user, Some(deadline), ci as u32)
+            {
+                Ok(()) => c.stage = Stage::Script,
+                Err(e) => {
+                    let errno = match e {
+                        crate::sys::process::SpawnError::Failed(e) => e,
+                        _ => libc::EAGAIN,
+                    };
+                    self.finish(ci, Verdict::Fail(Reason::Exec(errno)), now);
+                }
+            }
+            return;
+        }
+        #[cfg(not(feature = "tls"))]
+        if let Proto::NoTls = c.proto {
+            self.finish(ci, Verdict::Fail(Reason::TlsUnavailable), now);
+            return;
+        }
+        if c.target.is_none() {
+            self.finish(ci, Verdict::Fail(Reason::NoPort), now);
+            return;
+        }
+        if let Some(p) = c.proto.probe() {
+            p.restart();
+        }
+        self.connect(ci, now);
+    }
+
+    /// Opens the run's next connection.
+    fn connect(&mut self, ci: usize, now: Instant) {
+        let Some(c) = self.checks.get_mut(ci) else {
+            return;
+        };
+        c.stage = Stage::Idle;
+        let Some(target) = &c.target else {
+            return;
+        };
+        match CheckSocket::connect(target) {
+            Ok(sock) => {
+                c.stage = Stage::Connecting(sock);
+                c.setup_failed = false;
+                if !c.in_active {
+                    c.in_active = true;
+                    self.active.push(ci as u32);
+                }
+                let at = (now + c.connect_timeout).min(c.run_cap);
+                self.arm(ci, at);
+            }
+            Err(SetupError::Connect(e)) => {
+                let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                self.finish(ci, Verdict::Fail(Reason::Connect(errno)), now);
+            }
+            Err(SetupError::Setup(e)) => {
+                // keepalived: no verdict, try again a delay_loop later.
+                if !c.setup_failed {
+                    log::warn!(
+                        "{}: cannot open a socket: {e}; trying again every {}",
+                        c.label,
+                        c.delay_loop
+                    );
+                    c.setup_failed = true;
+                }
+                let at = now + c.delay_loop;
+                self.arm(ci, at);
+            }
+        }
+    }
+
+    fn socket_event(&mut self, ci: usize, revents: i16, now: Instant) {
+        let Some(c) = self.checks.get_mut(ci) else {
+            return;
+        };
+        let next = drive(c, revents, &mut self.buf);
+        match next {
+            Next::Continue => {
+                let at = (now + c.connect_timeout).min(c.run_cap);
+                self.arm(ci, at);
+            }
+            Next::Reconnect => self.connect(ci, now),
+            Next::Done(v) => self.finish(ci, v, now),
+        }
+    }
+
+    /// The run is over: close, account, log, schedule the next run, note a server change.
+    fn finish(&mut self, ci: usize, v: Verdict, now: Instant) {
+        let Some(c) = self.checks.get_mut(ci) else {
+            return;
+        };
+        let Some(server) = self.servers.get(c.server) else {
+            return;
+        };
+        c.stage = Stage::Idle;
+        c.last = Some(v);
+        c.latency = Some(now - c.run_started);
+        if !v.passed() {
+            c.failures += 1;
+        }
+        let first = !c.health.has_run();
+        let j = c.health.record(v, server.weight);
+        match j.change {
+            Some(true) => log::info!("{}: {v}; checker up", c.label),
+            Some(false) => log::info!("{}: {v}; checker down", c.label),
+            // keepalived logs a checker's first verdict even when it changes nothing.
+            None if first => log::info!("{}: {v}", c.label),
+            None => {}
+        }
+        if let Some((k, n)) = j.retrying {
+            if c.log_all_failures {
+                log::info!("{}: {v}; retry {k}/{n}", c.label);
+            }
+        }
+        if j.weight_changed && c.health.is_up() {
+            log::info!("{}: weight offset now {}", c.label, c.health.offset());
+        }
+        let at = schedule::next_run(
+            j.next,
+            c.run_started,
+            now,
+            c.delay_loop,
+            c.delay_before_retry,
+        );
+        let si = c.server;
+        let alpha_first_failure = first && !v.passed() && j.change.is_none();
+        self.arm(ci, at);
+        if j.change.is_some() || j.weight_changed || alpha_first_failure {
+            if let Some(s) = self.servers.get_mut(si) {
+                s.force |= alpha_first_failure;
+                if !s.queued {
+                    s.queued = true;
+                    self.changed.push_back(si);
+                }
+            }
+        }
+    }
+}
+
+impl Check {
+    /// POLLOUT when the probe has bytes waiting.
+    fn output_events(&self) -> i16 {
+        let pending = match &self.proto {
+            Proto::Tcp(p) => !p.to_send().is_empty(),
+            Proto::Http(p) => !p.to_send().is_empty(),
+            Proto::Smtp(p) => !p.to_send().is_empty(),
+            #[cfg(feature = "tls")]
+            Proto::Ssl(p) => !p.to_send().is_empty(),
+            _ => false,
+        };
+        if pending {
+            libc::POLLOUT
+        } else {
+            0
+        }
+    }
+}
+
+/// One socket event for check `c`: what the probe wants next.
+fn drive(c: &mut Check, revents: i16, buf: &mut [u8]) -> Next {
+    let Some(probe) = c.proto.probe() else {
+        return Next::Done(Verdict::Fail(Reason::Closed));
+    };
+    if let Stage::Connecting(sock) = &c.stage {
+        if revents & (libc::POLLOUT | libc::POLLERR | libc::POLLHUP) == 0 {
+            return Next::Continue;
+        }
+        if let Err(e) = sock.connect_result() {
+            return Next::Done(Verdict::Fail(Reason::Connect(e)));
+        }
+        let Stage::Connecting(sock) = std::mem::replace(&mut c.stage, Stage::Idle) else {
+            return Next::Continue;
+        };
+        c.stage = Stage::Open(sock);
+        let Some(sock) = c.stage.socket() else {
+            return Next::Continue;
+        };
+        return match probe.connected() {
+            Next::Continue => flush(probe, sock),
+            other => other,
+        };
+    }
+    let Some(sock) = c.stage.socket() else {
+        return Next::Continue;
+    };
+    if revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
+        for _ in 0..READS_PER_TURN {
+            match sock.read(buf) {
+                Ok(0) => {
+                    return match probe.closed() {
+                        // A probe that still waits on a closed stream would spin: it failed.
+                        Next::Continue => Next::Done(Verdict::Fail(Reason::Closed)),
+                        other => other,
+                    };
+                }
+                Ok(n) => match probe.received(buf.get(..n).unwrap_or(&[])) {
+                    Next::Continue => {}
+                    other => return other,
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Next::Done(Verdict::Fail(Reason::Io(
+                        e.raw_os_error().unwrap_or(libc::EIO),
+                    )))
+                }
+            }
+        }
+    }
+    flush(probe, sock)
+}
+
+/// Writes what the probe has waiting, as far as the socket takes it.
+fn flush(probe: &mut dyn Probe, sock: &CheckSocket) -> Next {
+    // Bounded: each pass writes at least one byte or stops.
+    for _ in 0..64 {
+        let out = probe.to_send();
+        if out.is_empty() {
+            break;
+        }
+        match sock.write(out) {
+            Ok(0) => break,
+            Ok(n) => probe.sent(n),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Next::Done(Verdict::Fail(Reason::Io(
+                    e.raw_os_error().unwrap_or(libc::EIO),
+                )))
+            }
+        }
+    }
+    Next::Continue
+}
+
+/// The `[ip]:port` keepalived prints for a service.
+fn addr_label(ip: IpAddr, port: Option<u16>) -> String {
+    match port {
+        Some(p) => format!("[{ip}]:{p}"),
+        None => format!("[{ip}]"),
+    }
+}
+
+fn vs_label(vs: &VirtualServer) -> String {
+    match &vs.key {
+        VsKey::Addr { ip, port } => addr_label(*ip, Some(*port)),
+        VsKey::Fwmark(m) => format!("FWM {m}"),
+        VsKey::Group(g) => format!("group {g}"),
+    }
+}
+
+fn build_check(
+    vs: &VirtualServer,
+    rs: &RealServer,
+    ch: &Checker,
+    server: usize,
+    script_user: Option<(u32, u32)>,
+) -> Option<Check> {
+    let timing = ch.timing.or(rs.timing).or(vs.effective_timing());
+    let (default_retry, default_dbr) = ch.kind.default_retry();
+    let delay_loop = Duration::from(
+        timing
+            .delay_loop
+            .unwrap_or(crate::config::model::lvs::DEFAULT_DELAY_LOOP),
+    );
+    let connect_timeout = Duration::from(
+        timing
+            .connect_timeout
+            .unwrap_or(crate::config::model::lvs::DEFAULT_CONNECT_TIMEOUT),
+    );
+    let vs_delay_loop = Duration::from(
+        vs.effective_timing()
+            .delay_loop
+            .unwrap_or(crate::config::model::lvs::DEFAULT_DELAY_LOOP),
+    );
+    let vs_port = match vs.key {
+        VsKey::Addr { port, .. } => Some(port),
+        _ => None,
+    };
+    let port = ch.connect_port.or(rs.port).or(vs_port);
+    let dst_ip = ch.connect_ip.unwrap_or(rs.ip);
+    let target = port.map(|port| {
+        let dst = SocketAddr::new(dst_ip, port);
+        let bind = match (ch.bindto, ch.bind_port) {
+            (Some(ip), p) => Some(SocketAddr::new(ip, p.unwrap_or(0))),
+            (None, Some(p)) => Some(SocketAddr::new(unspecified(dst_ip), p)),
+            (None, None) => None,
+        };
+        Target {
+            dst,
+            bind,
+            fwmark: ch.fwmark,
+            bind_if: ch.bind_if.as_deref().map(Into::into),
+        }
+    });
+    let proto = match &ch.kind {
+        CheckKind::Tcp => Proto::Tcp(TcpProbe),
+        CheckKind::Http {
+            urls,
+            virtualhost,
+            http_protocol,
+        } => Proto::Http(http_probe(
+            urls,
+            virtualhost.as_deref(),
+            http_protocol.as_deref(),
+            vs,
+            &target,
+        )),
+        #[cfg(feature = "tls")]
+        CheckKind::Ssl {
+            urls,
+            virtualhost,
+            http_protocol,
+            sni_name,
+            enable_sni,
+        } => {
+            let inner = http_probe(
+                urls,
+                virtualhost.as_deref(),
+                http_protocol.as_deref(),
+                vs,
+                &target,
+            );
+            let sni = enable_sni
+                .then(|| {
+                    sni_name
+                        .as_deref()
+                        .or(virtualhost.as_deref())
+                        .or(vs.virtualhost.as_deref())
+                })
+                .flatten();
+            Proto::Ssl(Box::new(super::tls::TlsProbe::new(inner, sni, dst_ip)))
+        }
+        #[cfg(not(feature = "tls"))]
+        CheckKind::Ssl { .. } => Proto::NoTls,
+        CheckKind::Smtp { helo_name } => Proto::Smtp(SmtpProbe::new(helo_name.as_deref())),
+        CheckKind::Misc {
+            path,
+            timeout,
+            dynamic,
+        } => {
+            let script = path.clone()?;
+            let user = script.user.as_deref().and_then(lookup_user).or(script_user);
+            Proto::Misc {
+                script,
+                user,
+                timeout: timeout.map(Duration::from).unwrap_or(vs_delay_loop),
+                dynamic: *dynamic,
+            }
+        }
+        CheckKind::Other(_) => return None,
+    };
+    let shown = match (&proto, &target) {
+        (Proto::Misc { script, .. }, _) => format!("'{}'", script.cmd),
+        (_, Some(t)) => addr_label(t.dst.ip(), Some(t.dst.port())),
+        (_, None) => addr_label(dst_ip, None),
+    };
+    let label = format!(
+        "{} {shown} (RS {}, VS {})",
+        ch.kind.keyword(),
+        addr_label(rs.ip, rs.port.or(vs_port)),
+        vs_label(vs)
+    );
+    Some(Check {
+        server,
+        kind: match ch.kind {
+            CheckKind::Tcp => "TCP_CHECK",
+            CheckKind::Http { .. } => "HTTP_GET",
+            CheckKind::Ssl { .. } => "SSL_GET",
+            CheckKind::Smtp { .. } => "SMTP_CHECK",
+            _ => "MISC_CHECK",
+        },
+        label: label.into_boxed_str(),
+        proto,
+        target,
+        delay_loop,
+        connect_timeout,
+        delay_before_retry: timing
+            .delay_before_retry
+            .map(Duration::from)
+            .unwrap_or(Duration::from(default_dbr)),
+        log_all_failures: ch.log_all_failures,
+        health: CheckerHealth::new(
+            timing.retry.unwrap_or(default_retry),
+            timing.alpha.unwrap_or(false),
+        ),
+        warmup: timing.warmup.map(Duration::from).unwrap_or(delay_loop),
+        stage: Stage::Idle,
+        in_active: false,
+        timer: None,
+        run_started: Instant::ZERO,
+        run_cap: Instant::ZERO,
+        setup_failed: false,
+        last: None,
+        latency: None,
+        runs: 0,
+        failures: 0,
+    })
+}
+
+fn http_probe(
+    urls: &[crate::config::model::lvs::Url],
+    checker_vhost: Option<&str>,
+    http_protocol: Option<&str>,
+    vs: &VirtualServer,
+    target: &Option<Target>,
+) -> HttpProbe {
+    let version = HttpVersion::parse(http_protocol);
+    let dst = target
+        .as_ref()
+        .map(|t| t.dst)
+        .unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0));
+    let checks = urls
+        .iter()
+        .map(|u| {
+            let vhost = u
+                .virtualhost
+                .as_deref()
+                .or(checker_vhost)
+                .or(vs.virtualhost.as_deref());
+            UrlCheck {
+                request: request(&u.path, version, &host_header(vhost, dst)).into_boxed_slice(),
+                codes: u.status_codes.clone().into_boxed_slice(),
+                digest: u.digest.as_deref().and_then(md5::parse_hex),
+            }
+        })
+        .collect();
+    HttpProbe::new(checks)
+}
+
+fn unspecified(like: IpAddr) -> IpAddr {
+    match like {
+        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    }
+}

@@ -1,0 +1,223 @@
+//! SMTP_CHECK: greeting 220, `HELO helo_name` answered 250, `QUIT` answered (keepalived
+//! check_smtp.c; HELO rather than EHLO, as keepalived sends, which every server must accept,
+//! RFC 5321 §4.1.1.1). Replies are read line by line keeping only each line's first 4 bytes;
+//! multi-line replies (`250-…` … `250 …`, RFC 5321 §4.2.1) are read to their last line, which
+//! keepalived 2.2.7 does not do (it takes a multi-line greeting's second line as the answer to
+//! HELO and fails).
+
+use super::{Next, Probe, Reason, Verdict};
+
+/// keepalived's default `helo_name`.
+pub const DEFAULT_HELO: &str = "smtpchecker.keepalived.org";
+/// Longest reply accepted (keepalived's line buffer is 512 bytes).
+pub const MAX_REPLY: usize = 4096;
+
+const QUIT: &[u8] = b"QUIT\r\n";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Greeting,
+    Helo,
+    Quit,
+}
+
+#[derive(Clone, Debug)]
+pub struct SmtpProbe {
+    helo: Box<[u8]>,
+    phase: Phase,
+    /// Bytes of the current command already written; the command follows from the phase.
+    sent: usize,
+    head: [u8; 4],
+    col: usize,
+    reply_bytes: usize,
+}
+
+impl SmtpProbe {
+    pub fn new(helo_name: Option<&str>) -> Self {
+        let name = helo_name.unwrap_or(DEFAULT_HELO);
+        SmtpProbe {
+            helo: format!("HELO {name}\r\n").into_bytes().into_boxed_slice(),
+            phase: Phase::Greeting,
+            sent: 0,
+            head: [0; 4],
+            col: 0,
+            reply_bytes: 0,
+        }
+    }
+
+    /// The last line of a reply arrived with this code (0: not three digits).
+    fn reply(&mut self, code: u16) -> Next {
+        self.sent = 0;
+        match (self.phase, code) {
+            (Phase::Greeting, 220) => {
+                self.phase = Phase::Helo;
+                Next::Continue
+            }
+            (Phase::Greeting, c) => Next::Done(Verdict::Fail(Reason::SmtpBanner(c))),
+            (Phase::Helo, 250) => {
+                self.phase = Phase::Quit;
+                Next::Continue
+            }
+            (Phase::Helo, c) => Next::Done(Verdict::Fail(Reason::SmtpHelo(c))),
+            // keepalived takes any answer to QUIT.
+            (Phase::Quit, _) => Next::Done(Verdict::Pass),
+        }
+    }
+}
+
+impl Probe for SmtpProbe {
+    fn restart(&mut self) {
+        self.phase = Phase::Greeting;
+        self.sent = 0;
+        self.col = 0;
+        self.reply_bytes = 0;
+    }
+
+    fn connected(&mut self) -> Next {
+        self.restart();
+        Next::Continue
+    }
+
+    fn received(&mut self, data: &[u8]) -> Next {
+        for &b in data {
+            if let Some(h) = self.head.get_mut(self.col) {
+                *h = b;
+            }
+            self.col += 1;
+            self.reply_bytes += 1;
+            if self.reply_bytes > MAX_REPLY {
+                return Next::Done(Verdict::Fail(Reason::SmtpTooLong));
+            }
+            if b != b'\n' {
+                continue;
+            }
+            let [a, b2, c, sep] = self.head;
+            let more = self.col > 4 && sep == b'-';
+            self.col = 0;
+            if more {
+                continue;
+            }
+            self.reply_bytes = 0;
+            let digits = [a, b2, c];
+            let code = if digits.iter().all(u8::is_ascii_digit) {
+                digits
+                    .iter()
+                    .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'))
+            } else {
+                0
+            };
+            if let done @ Next::Done(_) = self.reply(code) {
+                return done;
+            }
+        }
+        Next::Continue
+    }
+
+    fn closed(&mut self) -> Next {
+        Next::Done(Verdict::Fail(Reason::Closed))
+    }
+
+    fn to_send(&self) -> &[u8] {
+        let cmd: &[u8] = match self.phase {
+            Phase::Greeting => &[],
+            Phase::Helo => &self.helo,
+            Phase::Quit => QUIT,
+        };
+        cmd.get(self.sent..).unwrap_or(&[])
+    }
+
+    fn sent(&mut self, n: usize) {
+        self.sent = self.sent.saturating_add(n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Plays a server script: each element is what the server sends after reading our line.
+    fn converse(p: &mut SmtpProbe, server: &[&[u8]], split: usize) -> (Next, Vec<u8>) {
+        let mut wrote = Vec::new();
+        assert_eq!(p.connected(), Next::Continue);
+        for chunk in server {
+            for piece in chunk.chunks(split) {
+                match p.received(piece) {
+                    Next::Continue => {}
+                    other => return (other, wrote),
+                }
+            }
+            let out = p.to_send().to_vec();
+            wrote.extend_from_slice(&out);
+            p.sent(out.len());
+        }
+        (p.closed(), wrote)
+    }
+
+    #[test]
+    fn greeting_helo_quit() {
+        for split in [1, 3, 100] {
+            let mut p = SmtpProbe::new(Some("lb1.example.org"));
+            let (v, wrote) = converse(
+                &mut p,
+                &[b"220 mx ESMTP\r\n", b"250 mx hello\r\n", b"221 bye\r\n"],
+                split,
+            );
+            assert_eq!(v, Next::Done(Verdict::Pass), "split {split}");
+            assert_eq!(wrote, b"HELO lb1.example.org\r\nQUIT\r\n");
+        }
+    }
+
+    #[test]
+    fn default_helo_name_and_multi_line_replies() {
+        let mut p = SmtpProbe::new(None);
+        let (v, wrote) = converse(
+            &mut p,
+            &[
+                b"220-mx.example.org ESMTP\r\n220-no UCE\r\n220 ready\r\n",
+                b"250-mx\r\n250 ok\r\n",
+                b"221 bye\r\n",
+            ],
+            7,
+        );
+        assert_eq!(v, Next::Done(Verdict::Pass));
+        assert_eq!(wrote, b"HELO smtpchecker.keepalived.org\r\nQUIT\r\n");
+    }
+
+    #[test]
+    fn wrong_codes_fail() {
+        let mut p = SmtpProbe::new(None);
+        let (v, wrote) = converse(&mut p, &[b"554 go away\r\n"], 100);
+        assert_eq!(v, Next::Done(Verdict::Fail(Reason::SmtpBanner(554))));
+        assert!(wrote.is_empty());
+        let (v, _) = converse(&mut p, &[b"220 hi\r\n", b"501 who?\r\n"], 100);
+        assert_eq!(v, Next::Done(Verdict::Fail(Reason::SmtpHelo(501))));
+        let (v, _) = converse(&mut p, &[b"HTTP/1.0 400 Bad\r\n"], 100);
+        assert_eq!(v, Next::Done(Verdict::Fail(Reason::SmtpBanner(0))));
+    }
+
+    #[test]
+    fn silence_close_and_floods_fail() {
+        let mut p = SmtpProbe::new(None);
+        let (v, _) = converse(&mut p, &[b"220 hi\r\n"], 100);
+        assert_eq!(v, Next::Done(Verdict::Fail(Reason::Closed)));
+        p.connected();
+        let flood = [b'2'; 1024];
+        let mut v = Next::Continue;
+        for _ in 0..10 {
+            v = p.received(&flood);
+            if v != Next::Continue {
+                break;
+            }
+        }
+        assert_eq!(v, Next::Done(Verdict::Fail(Reason::SmtpTooLong)));
+        p.connected();
+        let mut v = Next::Continue;
+        for _ in 0..1000 {
+            v = p.received(b"220-more\r\n");
+            if v != Next::Continue {
+                break;
+            }
+        }
+        assert_eq!(v, Next::Done(Verdict::Fail(Reason::SmtpTooLong)));
+    }
+}

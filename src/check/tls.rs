@@ -1,0 +1,270 @@
+//! SSL_GET: HTTP_GET inside TLS (cargo feature `tls`: rustls with ring). rustls is sans-IO
+//! too, so the TLS layer sits between the socket bytes and [`HttpProbe`] as another [`Probe`].
+//!
+//! Like keepalived without an `SSL { ca … }` block (check_ssl.c: no verification unless a CA
+//! is configured), the server's certificate is not checked against any authority: the check is
+//! about the service answering, not about who it is. The handshake signatures are still
+//! verified. SNI is sent only with `enable_sni` (`sni_name`, else the virtual host).
+//! Unlike the plain checks, each TLS run allocates (rustls' buffers): opt-in, and bounded.
+
+use std::io::{Read, Write};
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
+
+use super::http::HttpProbe;
+use super::{Next, Probe, Reason, Verdict};
+
+/// Accepts any certificate; checks the handshake signatures with the provider's algorithms.
+#[derive(Debug)]
+struct AnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// One client configuration for every SSL_GET (built on first use).
+fn client_config() -> Option<Arc<ClientConfig>> {
+    static CONFIG: OnceLock<Option<Arc<ClientConfig>>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let cfg = ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .ok()?
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+                .with_no_client_auth();
+            Some(Arc::new(cfg))
+        })
+        .clone()
+}
+
+pub struct TlsProbe {
+    inner: HttpProbe,
+    /// The SNI name, or the server's address (rustls sends no SNI for an address).
+    name: ServerName<'static>,
+    conn: Option<ClientConnection>,
+    inner_connected: bool,
+    /// TLS records waiting to be written.
+    out: Vec<u8>,
+    out_sent: usize,
+}
+
+impl TlsProbe {
+    pub fn new(inner: HttpProbe, sni: Option<&str>, addr: IpAddr) -> Self {
+        let name = sni
+            .and_then(|s| ServerName::try_from(s.to_string()).ok())
+            .unwrap_or(ServerName::IpAddress(addr.into()));
+        TlsProbe {
+            inner,
+            name,
+            conn: None,
+            inner_connected: false,
+            out: Vec::new(),
+            out_sent: 0,
+        }
+    }
+
+    /// Moves plaintext between rustls and the HTTP machine, and TLS records to `out`.
+    fn pump(&mut self) -> Next {
+        let Some(conn) = self.conn.as_mut() else {
+            return Next::Done(Verdict::Fail(Reason::Tls));
+        };
+        if !conn.is_handshaking() && !self.inner_connected {
+            self.inner_connected = true;
+            if let n @ (Next::Done(_) | Next::Reconnect) = self.inner.connected() {
+                return n;
+            }
+        }
+        let mut plain = [0u8; 4096];
+        // Bounded: rustls holds at most what one received chunk decrypted to.
+        for _ in 0..1024 {
+            match conn.reader().read(&mut plain) {
+                Ok(0) => return self.inner.closed(),
+                Ok(n) => match self.inner.received(plain.get(..n).unwrap_or(&[])) {
+                    Next::Continue => {}
+                    other => return other,
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return self.inner.closed()
+                }
+                Err(_) => return Next::Done(Verdict::Fail(Reason::Tls)),
+            }
+        }
+        if self.inner_connected {
+            let req = self.inner.to_send();
+            if !req.is_empty() {
+                match conn.writer().write(req) {
+                    Ok(n) => self.inner.sent(n),
+                    Err(_) => return Next::Done(Verdict::Fail(Reason::Tls)),
+                }
+            }
+        }
+        if self.out_sent == self.out.len() {
+            self.out.clear();
+            self.out_sent = 0;
+        }
+        while conn.wants_write() {
+            if conn.write_tls(&mut self.out).is_err() {
+                return Next::Done(Verdict::Fail(Reason::Tls));
+            }
+        }
+        Next::Continue
+    }
+}
+
+impl Probe for TlsProbe {
+    fn restart(&mut self) {
+        self.inner.restart();
+        self.conn = None;
+        self.inner_connected = false;
+        self.out.clear();
+        self.out_sent = 0;
+    }
+
+    fn connected(&mut self) -> Next {
+        let Some(cfg) = client_config() else {
+            return Next::Done(Verdict::Fail(Reason::Tls));
+        };
+        match ClientConnection::new(cfg, self.name.clone()) {
+            Ok(c) => self.conn = Some(c),
+            Err(_) => return Next::Done(Verdict::Fail(Reason::Tls)),
+        }
+        self.inner_connected = false;
+        self.out.clear();
+        self.out_sent = 0;
+        self.pump()
+    }
+
+    fn received(&mut self, mut data: &[u8]) -> Next {
+        // Bounded: each pass consumes bytes or stops.
+        for _ in 0..64 {
+            if data.is_empty() {
+                break;
+            }
+            let Some(conn) = self.conn.as_mut() else {
+                return Next::Done(Verdict::Fail(Reason::Tls));
+            };
+            match conn.read_tls(&mut data) {
+                Ok(0) | Err(_) => return Next::Done(Verdict::Fail(Reason::Tls)),
+                Ok(_) => {}
+            }
+            if conn.process_new_packets().is_err() {
+                // rustls queued an alert for the peer; the run has failed either way.
+                return Next::Done(Verdict::Fail(Reason::Tls));
+            }
+            match self.pump() {
+                Next::Continue => {}
+                other => return other,
+            }
+        }
+        Next::Continue
+    }
+
+    fn closed(&mut self) -> Next {
+        if self.inner_connected {
+            self.inner.closed()
+        } else {
+            Next::Done(Verdict::Fail(Reason::Tls))
+        }
+    }
+
+    fn to_send(&self) -> &[u8] {
+        self.out.get(self.out_sent..).unwrap_or(&[])
+    }
+
+    fn sent(&mut self, n: usize) {
+        self.out_sent = self.out_sent.saturating_add(n).min(self.out.len());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::http::{request, HttpVersion, UrlCheck};
+
+    fn probe() -> TlsProbe {
+        let url = UrlCheck {
+            request: request("/", HttpVersion::V10, "x").into(),
+            codes: Box::new([]),
+            digest: None,
+        };
+        TlsProbe::new(
+            HttpProbe::new(vec![url]),
+            None,
+            "192.0.2.1".parse().unwrap(),
+        )
+    }
+
+    #[test]
+    fn starts_with_a_client_hello() {
+        let mut p = probe();
+        assert_eq!(p.connected(), Next::Continue);
+        let hello = p.to_send();
+        // A TLS handshake record (22) carrying a ClientHello (1).
+        assert_eq!(hello.first(), Some(&22));
+        assert_eq!(hello.get(5), Some(&1));
+    }
+
+    #[test]
+    fn garbage_from_the_server_fails_the_run() {
+        let mut p = probe();
+        p.connected();
+        let n = p.to_send().len();
+        p.sent(n);
+        assert_eq!(
+            p.received(b"HTTP/1.0 200 OK\r\n\r\n"),
+            Next::Done(Verdict::Fail(Reason::Tls))
+        );
+        p.restart();
+        p.connected();
+        assert_eq!(p.closed(), Next::Done(Verdict::Fail(Reason::Tls)));
+    }
+}
