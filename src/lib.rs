@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod lvs;
 pub mod sys;
 pub mod time;
 pub mod track;
