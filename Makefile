@@ -30,7 +30,7 @@ SMALL_FLAGS  := $(LINK_FLAGS) -Zunstable-options -Cpanic=immediate-abort
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 
-.PHONY: all stable size aarch64 test bench bench-live fuzz demo examples clean
+.PHONY: all stable size aarch64 test test-vm bench bench-live fuzz demo examples clean
 
 all:
 	CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$(SMALL_FLAGS)" \
@@ -55,11 +55,17 @@ aarch64:
 		$(CARGO) build --release --target $(AARCH64)
 	@$(call check_static,$(AARCH64_BIN))
 
-test:
+# Every suite runs (--no-fail-fast); the VM scenarios (tests/vm.rs) boot the static release
+# binary, built first.
+test: size
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
-	$(CARGO) test --no-fail-fast
-	$(MAKE) size
+	KALIVE=$(CURDIR)/$(BIN) $(CARGO) test --no-fail-fast
+
+# Each tests/vm/scenarios/*.sh in a qemu VM with the static release binary (README "VM tests").
+# Needs qemu-system-x86, busybox-static, linux-image-amd64, ipvsadm, keepalived; skips without.
+test-vm: all
+	KALIVE=$(CURDIR)/$(BIN) $(CARGO) test --test vm -- --nocapture
 
 # Timer wheel cost per tick and per arm/cancel with 1 to 10,000 pending timers (prints a table).
 # Micro-benchmarks, then kalive and keepalived 2.2.7 side by side with short windows (~4 min,

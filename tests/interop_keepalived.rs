@@ -192,6 +192,7 @@ fn scenario(mode: Mode) {
         lan.wait_dad(0);
         lan.wait_dad(1);
     }
+    let capture = Pcap::start(&lan, &dir.join("lan.pcap"));
 
     // kalive 150 vs keepalived 100: kalive wins; keepalived stays backup.
     let kalive = start(&lan, 0, false, &conf(&dir, "kalive-hi", 150, mode, 0), &dir);
@@ -235,8 +236,137 @@ fn scenario(mode: Mode) {
         t > Duration::from_secs(2),
         "kalive waited for Master_Down_Interval (took {t:?})"
     );
+    // A few adverts as master, then the priority-0 one.
+    std::thread::sleep(Duration::from_millis(1500));
+    kalive.signal(libc::SIGTERM);
+    std::thread::sleep(Duration::from_millis(300));
     drop(kalive);
+    let pcap = capture.stop();
+    tshark_decodes_every_kalive_packet(&pcap, &mac_of(&lan, 0), mode);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// tcpdump writing every frame on the LAN's bridge to a file.
+struct Pcap {
+    child: Child,
+    path: std::path::PathBuf,
+}
+
+impl Pcap {
+    fn start(lan: &Lan, path: &std::path::Path) -> Pcap {
+        use std::io::BufRead;
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", lan.bridge(), "timeout", "120"])
+            .args(["tcpdump", "-n", "-U", "-i", "br0", "-w"])
+            .arg(path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("tcpdump (apt-get install tcpdump)");
+        // `timeout` bounds this read: tcpdump prints "listening on" once capturing, or dies.
+        let mut err = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+        let mut line = String::new();
+        while !line.contains("listening on") {
+            line.clear();
+            if err.read_line(&mut line).unwrap_or(0) == 0 {
+                panic!("tcpdump did not start");
+            }
+        }
+        Pcap {
+            child,
+            path: path.to_path_buf(),
+        }
+    }
+
+    /// Ends the capture (SIGINT to `timeout`, which passes it on) and returns the file.
+    fn stop(mut self) -> std::path::PathBuf {
+        // SAFETY: kill with our child's pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+        let _ = self.child.wait();
+        self.path.clone()
+    }
+}
+
+impl Drop for Pcap {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn mac_of(lan: &Lan, k: usize) -> String {
+    let out = Command::new("ip")
+        .args(["-n", lan.ns(k), "-br", "link", "show", "dev", "eth0"])
+        .output()
+        .expect("ip");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .nth(2)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Wireshark's dissectors are an independent reading of RFC 3768 / 5798, ARP and ND: every frame
+/// kalive sent (its MAC as source) decodes, and none carries an expert warning or error (bad
+/// checksum, bad length, malformed).
+fn tshark_decodes_every_kalive_packet(pcap: &std::path::Path, mac: &str, mode: Mode) {
+    let tshark = |filter: &str| -> Vec<String> {
+        let out = Command::new("tshark")
+            .args(["-n", "-r"])
+            .arg(pcap)
+            .args([
+                "-Y",
+                filter,
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+                "-e",
+                "_ws.col.Info",
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .expect("tshark (apt-get install tshark)");
+        assert!(
+            out.status.success(),
+            "tshark failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    let from_kalive = format!("eth.src == {mac}");
+    let all = tshark(&from_kalive);
+    let vrrp = tshark(&format!(
+        "{from_kalive} && vrrp.version == {}",
+        mode.version()
+    ));
+    let zero = tshark(&format!("{from_kalive} && vrrp.prio == 0"));
+    let announce = if mode == Mode::V3Ipv6 {
+        tshark(&format!("{from_kalive} && icmpv6.type == 136"))
+    } else {
+        tshark(&format!("{from_kalive} && arp.isgratuitous"))
+    };
+    let bad = tshark(&format!(
+        "{from_kalive} && (_ws.expert.severity >= 6291456 || _ws.malformed)"
+    ));
+    assert!(
+        vrrp.len() >= 5,
+        "kalive's adverts as VRRPv{}: {vrrp:?}\nall: {all:?}",
+        mode.version()
+    );
+    assert!(!zero.is_empty(), "kalive's priority-0 advert: {all:?}");
+    assert!(
+        !announce.is_empty(),
+        "kalive's GARP / unsolicited NA: {all:?}"
+    );
+    assert!(
+        bad.is_empty(),
+        "tshark warns about kalive's frames: {bad:?}"
+    );
 }
 
 #[test]

@@ -285,9 +285,8 @@ fn election_higher_priority_wins() {
 // 2. ------------------------------------------------------------------------------------------
 
 /// The master's process group is SIGKILLed (no priority-0 advert) and its VIP removed by hand,
-/// as a dead box loses it: the backup takes over after Master_Down_Interval. Usually within
-/// that plus 1 s (about 3.1 s); about one run in ten it takes about 3 s more (see the strict test
-/// below), so this one allows 2 * Master_Down_Interval + 1 s.
+/// as a dead box loses it: the backup takes over after Master_Down_Interval (this one allows
+/// 2 * Master_Down_Interval + 1 s; the strict bound is the next test).
 #[test]
 fn sigkill_failover_within_master_down_interval() {
     sigkill_case(
@@ -297,9 +296,10 @@ fn sigkill_failover_within_master_down_interval() {
     );
 }
 
-/// The strict bound, Master_Down_Interval + 1 s, five times in a row.
+/// The strict bound, Master_Down_Interval + 1 s, five times in a row. An older build took over
+/// about 3 s late about one time in ten; since the reactor sends adverts before its slow work
+/// this passed 35 of 35 rounds (session 2), so it guards against that coming back.
 #[test]
-#[ignore = "kalive bug: intermittently (~1 in 10) the backup takes over ~3 s late after a SIGKILLed master (4.6-7.5 s)"]
 fn sigkill_failover_strict_bound_repeated() {
     for i in 0..5 {
         sigkill_case(
@@ -1112,5 +1112,99 @@ fn dont_release_vrrp_keeps_the_vip_on_stop() {
         a.log().contains("-V: keeping the virtual addresses"),
         "{}",
         a.log()
+    );
+}
+
+// VMAC -----------------------------------------------------------------------------------------
+
+/// `use_vmac` on both routers: the VIP lives on `vrrp.66` with MAC 00:00:5e:00:01:42 on the
+/// master; after the master stops, the backup's VMAC carries it, and a client reaches the VIP
+/// at the same MAC before and after (its ARP cache never has to change; the bridge follows the
+/// new master's GARP).
+#[test]
+fn vmac_failover_keeps_the_virtual_router_mac() {
+    if !common::netns::available() {
+        return;
+    }
+    let dir = TempDir::new("vmac");
+    let lan = Lan::new(
+        "pvm",
+        &[
+            ("a", "10.77.16.1/24"),
+            ("b", "10.77.16.2/24"),
+            ("c", "10.77.16.9/24"),
+        ],
+    );
+    let vip = "10.77.16.100";
+    let conf = |prio| {
+        instance(
+            "VI_1",
+            "BACKUP",
+            66,
+            prio,
+            "10.77.16.100/24",
+            "    use_vmac\n",
+        )
+    };
+    let mut a = start(&lan, 0, &dir, "a", &conf(150));
+    let b = start(&lan, 1, &dir, "b", &conf(100));
+    let on_vmac = |k: usize| {
+        let out = Command::new("ip")
+            .args(["-n", lan.ns(k), "-br", "addr", "show", "dev", "vrrp.66"])
+            .output()
+            .expect("ip");
+        String::from_utf8_lossy(&out.stdout).contains(vip)
+    };
+    let client_sees = || {
+        let ping = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                lan.ns(2),
+                "ping",
+                "-c",
+                "1",
+                "-W",
+                "1",
+                vip,
+            ])
+            .output()
+            .expect("ping (apt-get install iputils-ping)");
+        let n = Command::new("ip")
+            .args(["-n", lan.ns(2), "neigh", "show", vip])
+            .output()
+            .expect("ip");
+        (
+            ping.status.success(),
+            String::from_utf8_lossy(&n.stdout).into_owned(),
+        )
+    };
+    assert!(
+        wait_until(Duration::from_secs(8), || on_vmac(0) && !on_vmac(1)),
+        "a's VMAC never held the VIP:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    let (ok, neigh) = client_sees();
+    assert!(ok && neigh.contains("00:00:5e:00:01:42"), "{ok} {neigh}");
+    a.stop(libc::SIGTERM);
+    assert!(
+        wait_until(Duration::from_secs(3), || on_vmac(1)),
+        "b's VMAC never took the VIP:\n{}",
+        b.log()
+    );
+    let (ok, neigh) = client_sees();
+    assert!(
+        ok && neigh.contains("00:00:5e:00:01:42"),
+        "after the failover: {ok} {neigh}"
+    );
+    // Answered by b: a's VMAC interface is gone with a.
+    let a_links = Command::new("ip")
+        .args(["-n", lan.ns(0), "-br", "link"])
+        .output()
+        .expect("ip");
+    assert!(
+        !String::from_utf8_lossy(&a_links.stdout).contains("vrrp.66"),
+        "a left its VMAC behind"
     );
 }
