@@ -12,14 +12,73 @@ use crate::sys::netlink::ipvs::{Dest, DestKey, Service, ServiceKey};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesiredService {
     pub service: Service,
-    /// By key, each once.
-    pub dests: BTreeMap<DestKey, Dest>,
+    /// Each key once, in configuration order: keepalived adds them in that order, and the
+    /// kernel lists a service's destinations newest first, so `ipvsadm -Ln` shows the same
+    /// order only if they are added in the same order.
+    pub dests: Vec<Dest>,
     /// Every destination the configuration names for this service (real servers and the sorry
     /// server, up or down): those kalive adds and removes. Others in the kernel are left alone.
     pub managed: Vec<DestKey>,
 }
 
-pub type Desired = BTreeMap<ServiceKey, DesiredService>;
+impl DesiredService {
+    pub fn dest(&self, k: &DestKey) -> Option<&Dest> {
+        self.dests.iter().find(|d| d.key == *k)
+    }
+
+    /// Adds `d`, or replaces the one with its key where it stands.
+    fn put(&mut self, d: Dest) {
+        match self.dests.iter_mut().find(|x| x.key == d.key) {
+            Some(x) => *x = d,
+            None => self.dests.push(d),
+        }
+    }
+}
+
+/// The desired services in configuration order (the order keepalived adds them), indexed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Desired {
+    services: Vec<DesiredService>,
+    index: BTreeMap<ServiceKey, usize>,
+}
+
+impl Desired {
+    pub fn new() -> Desired {
+        Desired::default()
+    }
+
+    pub fn get(&self, k: &ServiceKey) -> Option<&DesiredService> {
+        self.services.get(*self.index.get(k)?)
+    }
+
+    pub fn contains_key(&self, k: &ServiceKey) -> bool {
+        self.index.contains_key(k)
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, DesiredService> {
+        self.services.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.services.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.services.is_empty()
+    }
+
+    fn entry(&mut self, svc: &Service) -> Option<&mut DesiredService> {
+        let n = *self.index.entry(svc.key).or_insert(self.services.len());
+        if n == self.services.len() {
+            self.services.push(DesiredService {
+                service: *svc,
+                dests: Vec::new(),
+                managed: Vec::new(),
+            });
+        }
+        self.services.get_mut(n)
+    }
+}
 
 /// The desired kernel state. A service several virtual servers produce (two sharing a group's
 /// fwmark) gets the union of their destinations, with the first one's settings.
@@ -30,13 +89,8 @@ pub fn desired(plans: &[VsPlan], pool: &Pool) -> Desired {
             continue;
         }
         for svc in &plan.services {
-            let entry = out.entry(svc.key).or_insert_with(|| DesiredService {
-                service: *svc,
-                dests: BTreeMap::new(),
-                managed: Vec::new(),
-            });
-            let mut put = |d: Dest| {
-                entry.dests.insert(d.key, d);
+            let Some(entry) = out.entry(svc) else {
+                continue;
             };
             for (p, s) in plan.real.iter().zip(&st.rs) {
                 if p.ignored.is_some() {
@@ -51,14 +105,14 @@ pub fn desired(plans: &[VsPlan], pool: &Pool) -> Desired {
                     p.inhibit.then_some(0)
                 };
                 if let Some(w) = weight {
-                    put(p.dest_for(&svc.key, w));
+                    entry.put(p.dest_for(&svc.key, w));
                 }
             }
             if let Some(sorry) = &plan.sorry {
                 if st.sorry_active {
-                    put(sorry.rs.dest_for(&svc.key, sorry.rs.weight));
+                    entry.put(sorry.rs.dest_for(&svc.key, sorry.rs.weight));
                 } else if sorry.rs.inhibit && !sorry.duplicates_rs {
-                    put(sorry.rs.dest_for(&svc.key, 0));
+                    entry.put(sorry.rs.dest_for(&svc.key, 0));
                 }
             }
             let managed = plan

@@ -38,16 +38,17 @@ pub enum Op {
 /// Appends to `out` the operations that take `kernel` to `new`; `old` is what was desired before
 /// (empty at start).
 pub fn reconcile(kernel: &Kernel, old: &Desired, new: &Desired, out: &mut Vec<Op>) {
-    for (key, _) in old.iter().filter(|(k, _)| !new.contains_key(k)) {
-        if let Some(k) = kernel.get(key) {
+    for gone in old.iter().filter(|o| !new.contains_key(&o.service.key)) {
+        if let Some(k) = kernel.get(&gone.service.key) {
             out.push(Op::DelService(k.service));
         }
     }
-    for (key, want) in new {
+    for want in new.iter() {
         let svc = want.service;
+        let key = &svc.key;
         let Some(have) = kernel.get(key) else {
             out.push(Op::AddService(svc));
-            out.extend(want.dests.values().map(|d| Op::AddDest(svc, *d)));
+            out.extend(want.dests.iter().map(|d| Op::AddDest(svc, *d)));
             continue;
         };
         if !have.service.same_settings(&svc) {
@@ -57,22 +58,22 @@ pub fn reconcile(kernel: &Kernel, old: &Desired, new: &Desired, out: &mut Vec<Op
             want.managed.contains(k) || old.get(key).is_some_and(|o| o.managed.contains(k))
         };
         for (dk, d) in &have.dests {
-            if !want.dests.contains_key(dk) && was_managed(dk) {
+            if want.dest(dk).is_none() && was_managed(dk) {
                 out.push(Op::DelDest(svc, *d));
             }
         }
         // Take out before putting in: lowered weights, then the other edits, then additions.
         for lowering in [true, false] {
-            for (dk, d) in &want.dests {
-                if let Some(h) = have.dests.get(dk) {
+            for d in &want.dests {
+                if let Some(h) = have.dests.get(&d.key) {
                     if !h.same_settings(d) && (d.weight < h.weight) == lowering {
                         out.push(Op::EditDest(svc, *d));
                     }
                 }
             }
         }
-        for (dk, d) in &want.dests {
-            if !have.dests.contains_key(dk) {
+        for d in &want.dests {
+            if !have.dests.contains_key(&d.key) {
                 out.push(Op::AddDest(svc, *d));
             }
         }

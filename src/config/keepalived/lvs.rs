@@ -261,7 +261,9 @@ fn real_server(c: &mut Ctx, n: &Node) -> Option<RealServer> {
         }
         match kw {
             "weight" => rs.weight = c.u32_in(k, 0, 0, 65535).unwrap_or(rs.weight),
-            "lvs_method" | "lb_kind" => rs.lb_kind = lb_kind(c, k),
+            // keepalived 2.2.7 knows `lb_kind` only in virtual_server: in a real_server it is an
+            // unknown keyword and the virtual server's method applies.
+            "lvs_method" => rs.lb_kind = lb_kind(c, k),
             "inhibit_on_failure" => rs.inhibit_on_failure = Some(c.flag(k, 0)),
             "notify_up" => rs.notify_up = script(c, k),
             "notify_down" => rs.notify_down = script(c, k),

@@ -60,6 +60,28 @@ fn start_on_an_empty_kernel_adds_everything() {
 }
 
 #[test]
+fn destinations_and_services_keep_the_configuration_order() {
+    // keepalived adds in configuration order and the kernel lists newest first: the same order
+    // gives the same `ipvsadm -Ln`
+    let text = "virtual_server 10.0.0.9 80 {\n protocol TCP\n real_server 10.0.1.9 80 {\n }\n real_server 10.0.1.1 80 {\n }\n}\nvirtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.5 80 {\n }\n}\n";
+    let mut ev = Vec::new();
+    let lvs = Lvs::start(&cfg(text), &mut ev);
+    let o = ops(&Kernel::new(), &Desired::new(), &lvs.desired());
+    let order: Vec<String> = o
+        .iter()
+        .map(|op| match op {
+            Op::AddService(s) => s.key.to_string(),
+            Op::AddDest(_, d) => d.key.addr.to_string(),
+            _ => String::new(),
+        })
+        .collect();
+    assert_eq!(
+        order,
+        ["[10.0.0.9]:tcp:80", "10.0.1.9", "10.0.1.1", "[10.0.0.1]:tcp:80", "10.0.1.5"]
+    );
+}
+
+#[test]
 fn down_removes_or_inhibits_one_destination() {
     let mut ev = Vec::new();
     let mut lvs = Lvs::start(&cfg(TWO), &mut ev);
@@ -90,14 +112,15 @@ fn foreign_destinations_stay_and_stale_settings_are_fixed() {
     let mut ev = Vec::new();
     let lvs = Lvs::start(&cfg(TWO), &mut ev);
     let want = lvs.desired();
-    let (key, ds) = want.iter().next().unwrap();
+    let ds = want.iter().next().unwrap();
+    let key = &ds.service.key;
     // the kernel has the service with another scheduler, our first server at a stale weight,
     // our second missing, and a server nobody configured
     let mut stale = ds.service;
     stale.sched = SchedName::new("wlc").unwrap();
     stale.flags |= 0x2; // HASHED, as the kernel reports it: not a difference
     let mut dests = std::collections::BTreeMap::new();
-    let mut d1 = *ds.dests.values().next().unwrap();
+    let mut d1 = ds.dests[0];
     d1.weight = 9;
     dests.insert(d1.key, d1);
     let foreign = crate::sys::netlink::ipvs::Dest {
@@ -223,5 +246,5 @@ fn a_service_two_virtual_servers_share_gets_both_pools() {
     let lvs = Lvs::start(&cfg(text), &mut ev);
     let d = lvs.desired();
     assert_eq!(d.len(), 1);
-    assert_eq!(d.values().next().unwrap().dests.len(), 2);
+    assert_eq!(d.iter().next().unwrap().dests.len(), 2);
 }
