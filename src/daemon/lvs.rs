@@ -159,10 +159,12 @@ impl LvsDaemon {
             self.events = events;
             return;
         }
-        if events
-            .iter()
-            .any(|e| matches!(e, Event::RealServer { changed: true, .. } | Event::Weight { .. }))
-        {
+        if events.iter().any(|e| {
+            matches!(
+                e,
+                Event::RealServer { changed: true, .. } | Event::Weight { .. }
+            )
+        }) {
             if let Some(t) = self
                 .changed
                 .get_mut(usize::from(id.vs))

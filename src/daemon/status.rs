@@ -321,7 +321,11 @@ pub fn render_json(s: &Snapshot) -> String {
         }
         o.push_str("\n{\"name\":");
         push_str(&mut o, &v.name);
-        let _ = write!(o, ",\"quorum\":\"{}\",\"sorry_server\":", up_down(v.quorum_up));
+        let _ = write!(
+            o,
+            ",\"quorum\":\"{}\",\"sorry_server\":",
+            up_down(v.quorum_up)
+        );
         match v.sorry_in {
             Some(i) => {
                 let _ = write!(o, "\"{}\"", in_out(i));

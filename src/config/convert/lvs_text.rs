@@ -61,7 +61,9 @@ fn virtual_server(o: &mut Out, vs: &VirtualServer, full: bool) {
     }
     let kind = full || vs.lb_kind != Default::default();
     o.kv_if(kind, "lvs_method", vs.lb_kind.name());
-    let proto = full || vs.protocol != Default::default();
+    // Always written where keepalived reads it: without it keepalived warns and defaults to UDP;
+    // with a fwmark it warns that it ignores it.
+    let proto = !matches!(vs.key, VsKey::Fwmark(_));
     o.kv_if(proto, "protocol", vs.protocol.name());
     o.opt("persistence_timeout", vs.persistence_timeout);
     o.opt("persistence_granularity", vs.persistence_granularity);

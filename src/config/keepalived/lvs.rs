@@ -144,11 +144,15 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
     if !c.want_block(n) {
         return Some(vs);
     }
+    let (mut saw_protocol, mut saw_sched, mut saw_kind) = (false, false, false);
     for k in n.block() {
         if timing(c, k, &mut vs.timing) {
             continue;
         }
         let kw = k.name();
+        saw_protocol |= kw == "protocol";
+        saw_sched |= matches!(kw, "lvs_sched" | "lb_algo");
+        saw_kind |= matches!(kw, "lvs_method" | "lb_kind");
         match kw {
             "lvs_sched" | "lb_algo" => {
                 if let Some(s) = c.need(k, 0) {
@@ -232,6 +236,52 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
                 c.d.note(&k.loc, kw, "accepted; kalive does not act on it yet");
             }
             _ => c.unknown(k, "virtual_server"),
+        }
+    }
+    // validate_check_config's defaults, each a warning (exit 5) in keepalived 2.2.7; a virtual
+    // server without real servers is dropped before these checks.
+    if !vs.real_servers.is_empty() {
+        let what = format!("virtual_server {}", first);
+        if !saw_protocol && matches!(vs.key, VsKey::Addr { .. }) {
+            c.d.warn(&n.loc, &what, "no protocol set - defaulting to UDP");
+        }
+        if !saw_sched {
+            c.d.warn(&n.loc, &what, "no scheduler set, setting default 'wlc'");
+        }
+        let unset = vs.real_servers.iter().any(|r| r.lb_kind.is_none())
+            || vs
+                .sorry_server
+                .as_ref()
+                .is_some_and(|s| s.lb_kind.is_none());
+        if !saw_kind && unset {
+            c.d.warn(
+                &n.loc,
+                &what,
+                "no forwarding method set, setting default NAT",
+            );
+        }
+        // DR/TUN real servers use the service's port (0 for a fwmark): another one is reset.
+        let vs_port = match vs.key {
+            VsKey::Addr { port, .. } => Some(port),
+            VsKey::Fwmark(_) => Some(0),
+            VsKey::Group(_) => None,
+        };
+        let ports = vs
+            .real_servers
+            .iter()
+            .map(|r| (r.lb_kind, r.port))
+            .chain(vs.sorry_server.iter().map(|s| (s.lb_kind, s.port)));
+        for (kind, port) in ports {
+            let nat = kind.unwrap_or(vs.lb_kind) == LbKind::Nat;
+            if let (false, Some(want), Some(p)) = (nat, vs_port, port) {
+                if p != 0 && p != want {
+                    c.d.warn(
+                        &n.loc,
+                        &what,
+                        format!("a DR/TUN server's port {p} is not the service's; it is reset to {want}"),
+                    );
+                }
+            }
         }
     }
     Some(vs)

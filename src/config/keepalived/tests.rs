@@ -309,3 +309,31 @@ fn round_trip_through_keepalived_text() {
         }
     }
 }
+
+#[test]
+fn virtual_server_defaults_warn_as_keepalived() {
+    // keepalived 2.2.7 -t: "no protocol set - defaulting to UDP", "no scheduler set", "no
+    // forwarding method set": each a warning, exit 5; and UDP is what it programs.
+    let l = parse("virtual_server 10.0.0.1 80 {\n real_server 10.0.1.1 80 {\n }\n}\n");
+    assert_eq!(l.diags.exit_code(), 5);
+    let msgs: Vec<String> = l.diags.items.iter().map(|d| d.to_string()).collect();
+    assert_eq!(msgs.len(), 3, "{msgs:?}");
+    assert!(msgs[0].contains("defaulting to UDP"), "{msgs:?}");
+    assert_eq!(
+        l.config.virtual_servers[0].protocol,
+        crate::config::model::lvs::Protocol::Udp
+    );
+    let l = parse(
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 10.0.1.1 80 {\n }\n}\n",
+    );
+    assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
+    // a fwmark has no protocol; a real server's own method suffices; `lb_kind` is not one
+    let l = parse(
+        "virtual_server fwmark 1 {\n lb_algo rr\n real_server 10.0.1.1 80 {\n lvs_method DR\n }\n}\n",
+    );
+    assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
+    let l = parse(
+        "virtual_server fwmark 1 {\n lb_algo rr\n real_server 10.0.1.1 80 {\n lb_kind DR\n }\n}\n",
+    );
+    assert_eq!(l.diags.exit_code(), 5);
+}

@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use super::Script;
 
+/// A virtual server's protocol. Without `protocol` keepalived 2.2.7 programs UDP ("no protocol
+/// set - defaulting to UDP"), so that is the default here too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Protocol {
-    #[default]
     Tcp,
+    #[default]
     Udp,
     Sctp,
 }
@@ -277,7 +279,7 @@ impl VirtualServer {
             key,
             scheduler: DEFAULT_SCHEDULER.into(),
             lb_kind: LbKind::Nat,
-            protocol: Protocol::Tcp,
+            protocol: Protocol::Udp,
             persistence_timeout: None,
             persistence_granularity: None,
             quorum: 1,

@@ -77,7 +77,13 @@ fn destinations_and_services_keep_the_configuration_order() {
         .collect();
     assert_eq!(
         order,
-        ["[10.0.0.9]:tcp:80", "10.0.1.9", "10.0.1.1", "[10.0.0.1]:tcp:80", "10.0.1.5"]
+        [
+            "[10.0.0.9]:tcp:80",
+            "10.0.1.9",
+            "10.0.1.1",
+            "[10.0.0.1]:tcp:80",
+            "10.0.1.5"
+        ]
     );
 }
 

@@ -57,8 +57,10 @@ fn nat_service_defaults() {
 #[test]
 fn dr_and_tun_take_the_service_port() {
     let p = only(
-        "virtual_server 10.0.0.1 443 {\n protocol TCP\n lb_kind DR\n real_server 10.0.1.2 8443 {\n }\n real_server 10.0.1.3 {\n lb_kind TUN\n }\n}\n",
+        "virtual_server 10.0.0.1 443 {\n protocol TCP\n lb_kind DR\n real_server 10.0.1.2 8443 {\n }\n real_server 10.0.1.3 {\n lvs_method TUN\n }\n real_server 10.0.1.4 {\n lb_kind NAT\n }\n}\n",
     );
+    // keepalived 2.2.7 knows `lb_kind` only at the virtual server level
+    assert_eq!(p.real[2].forward, Forward::Route);
     assert_eq!((p.real[0].port, p.real[0].forward), (443, Forward::Route));
     assert_eq!((p.real[1].port, p.real[1].forward), (443, Forward::Tunnel));
     let d = p.real[0].dest_for(&p.services[0].key, 7);
