@@ -111,6 +111,28 @@ pub fn vs_group(c: &mut Ctx, n: &Node) -> Option<VirtualServerGroup> {
     Some(g)
 }
 
+/// `persistence_granularity`: an IPv4 netmask, or for IPv6 a prefix length 1..128 (pgr_handler),
+/// kept in the model as the IPv6 mask of that length.
+fn granularity(c: &mut Ctx, k: &Node, key: &VsKey) -> Option<std::net::IpAddr> {
+    let v4_service = matches!(key, VsKey::Addr { ip, .. } if ip.is_ipv4());
+    if let Some(len) = k.arg(0).filter(|a| !a.contains(['.', ':'])) {
+        if !v4_service {
+            return match len.parse::<u32>() {
+                Ok(n @ 1..=128) => Some(std::net::Ipv6Addr::from(u128::MAX << (128 - n)).into()),
+                _ => {
+                    c.d.error(
+                        &k.arg_loc(0),
+                        k.name(),
+                        format!("invalid IPv6 persistence_granularity '{len}' (1 to 128)"),
+                    );
+                    None
+                }
+            };
+        }
+    }
+    c.ip(k, 0)
+}
+
 pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
     let first = c.need(n, 0)?;
     let key = match first {
@@ -186,7 +208,7 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
                     Some(_) => c.u32_in(k, 0, 1, u32::MAX).or(vs.persistence_timeout),
                 }
             }
-            "persistence_granularity" => vs.persistence_granularity = c.ip(k, 0),
+            "persistence_granularity" => vs.persistence_granularity = granularity(c, k, &vs.key),
             "quorum" => vs.quorum = c.u32_in(k, 0, 1, u32::MAX).unwrap_or(vs.quorum),
             "hysteresis" => vs.hysteresis = c.u32_in(k, 0, 0, u32::MAX).unwrap_or(vs.hysteresis),
             "quorum_up" => vs.quorum_up = script(c, k),

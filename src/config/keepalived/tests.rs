@@ -329,9 +329,14 @@ fn virtual_server_defaults_warn_as_keepalived() {
     assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
     // a fwmark has no protocol; a real server's own method suffices; `lb_kind` is not one
     let l = parse(
-        "virtual_server fwmark 1 {\n lb_algo rr\n real_server 10.0.1.1 80 {\n lvs_method DR\n }\n}\n",
+        "virtual_server fwmark 1 {\n lb_algo rr\n real_server 10.0.1.1 {\n lvs_method DR\n }\n}\n",
     );
     assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
+    // "fwmark virtual server FWM 1, real server [10.0.1.1]:none:80 has port specified - clearing"
+    let l = parse(
+        "virtual_server fwmark 1 {\n lb_algo rr\n real_server 10.0.1.1 80 {\n lvs_method DR\n }\n}\n",
+    );
+    assert_eq!(l.diags.exit_code(), 5);
     let l = parse(
         "virtual_server fwmark 1 {\n lb_algo rr\n real_server 10.0.1.1 80 {\n lb_kind DR\n }\n}\n",
     );

@@ -255,6 +255,7 @@ pub struct VirtualServer {
     pub protocol: Protocol,
     /// `Some` = persistent service; a bare keyword means 360 s.
     pub persistence_timeout: Option<u32>,
+    /// An IPv4 netmask, or for IPv6 the mask of the configured prefix length.
     pub persistence_granularity: Option<IpAddr>,
     /// Sum of the weights of the live real servers needed to keep the service up (1).
     pub quorum: u32,

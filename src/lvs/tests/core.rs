@@ -254,3 +254,57 @@ fn a_service_two_virtual_servers_share_gets_both_pools() {
     assert_eq!(d.len(), 1);
     assert_eq!(d.iter().next().unwrap().dests.len(), 2);
 }
+
+#[test]
+fn events_say_what_keepalived_says() {
+    use crate::lvs::notify::{event_line, event_script, fifo_line, op_line};
+    let text = "virtual_server 10.0.0.1 80 {\n protocol TCP\n quorum_up \"/bin/q up\"\n quorum_down /bin/qd\n real_server 1.2.3.4 80 {\n notify_down \"/bin/down x\"\n TCP_CHECK {\n }\n }\n}\n";
+    let mut ev = Vec::new();
+    let mut lvs = Lvs::start(&cfg(text), &mut ev);
+    let p = &lvs.plans;
+    assert_eq!(
+        event_line(p, &ev[0], false).as_deref(),
+        Some("Gained quorum 1+0=1 <= 1 for VS [10.0.0.1]:tcp:80")
+    );
+    assert_eq!(
+        fifo_line(p, &ev[0]).as_deref(),
+        Some("VS [10.0.0.1]:tcp:80 UP\n")
+    );
+    assert_eq!(
+        event_script(p, &ev[0]).map(|s| s.cmd.as_str()),
+        Some("/bin/q up")
+    );
+    ev.clear();
+    lvs.on_health(RsId { vs: 0, rs: 0 }, Health::Down, &mut ev);
+    let p = &lvs.plans;
+    assert_eq!(
+        event_line(p, &ev[0], false).as_deref(),
+        Some("Removing service [1.2.3.4]:tcp:80 from VS [10.0.0.1]:tcp:80")
+    );
+    assert_eq!(
+        fifo_line(p, &ev[0]).as_deref(),
+        Some("RS [1.2.3.4]:tcp:80 [10.0.0.1]:tcp:80 DOWN\n")
+    );
+    assert_eq!(
+        event_script(p, &ev[0]).map(|s| s.cmd.as_str()),
+        Some("/bin/down x")
+    );
+    assert_eq!(
+        event_line(p, &ev[1], false).as_deref(),
+        Some("Lost quorum 1-0=1 > 0 for VS [10.0.0.1]:tcp:80")
+    );
+    assert_eq!(
+        event_script(p, &ev[1]).map(|s| s.cmd.as_str()),
+        Some("/bin/qd")
+    );
+    let svc = lvs.plans[0].services[0];
+    let d = lvs.plans[0].real[0].dest_for(&svc.key, 4);
+    assert_eq!(
+        op_line(&Op::AddDest(svc, d)),
+        "IPVS: added 1.2.3.4:80 in [10.0.0.1]:tcp:80 (Masq, weight 4)"
+    );
+    assert_eq!(
+        op_line(&Op::DelService(svc)),
+        "IPVS: deleted service [10.0.0.1]:tcp:80"
+    );
+}

@@ -107,6 +107,14 @@ fn persistence_and_granularity() {
 }
 
 #[test]
+fn ipv6_granularity_is_a_prefix_length() {
+    let p = only(
+        "virtual_server 2001:db8::1 80 {\n protocol TCP\n persistence_granularity 64\n real_server 2001:db8::2 80 {\n }\n}\n",
+    );
+    assert_eq!((p.services[0].timeout, p.services[0].netmask), (360, 64));
+}
+
+#[test]
 fn fwmark_family_and_ports() {
     let p = only("virtual_server fwmark 5 {\n lb_kind DR\n real_server 2001:db8::2 80 {\n }\n}\n");
     assert_eq!(p.name, "FWM 5");
