@@ -17,7 +17,7 @@ snapshot() {
 # settle NS OUT: wait until the listing has services and stays the same for 1 s (5 reads),
 # at most 15 s; the last listing in OUT.
 settle() {
-	st_prev= st_same=0 st_tries=75
+	st_prev='' st_same=0 st_tries=75
 	while [ "$st_tries" -gt 0 ]; do
 		st_now=$(snapshot "$1" 2>&1)
 		if [ "$st_now" = "$st_prev" ] && printf '%s\n' "$st_now" | grep -q -- '->'; then
