@@ -242,8 +242,8 @@ impl LvsDaemon {
         let mut ops: Vec<Op> = self
             .kernel
             .iter()
-            .filter(|(k, _)| self.applied.contains_key(k))
-            .map(|(_, s)| Op::DelService(s.service))
+            .filter(|k| self.applied.contains_key(&k.service.key))
+            .map(|k| Op::DelService(k.service))
             .collect();
         for op in ops.drain(..) {
             run(ipvs, &mut self.kernel, &op);
@@ -395,11 +395,9 @@ fn dump(ipvs: &mut Ipvs, keep: &dyn Fn(&ServiceKey) -> bool) -> Result<Kernel, E
     })?;
     let mut kernel = Kernel::new();
     for s in services {
-        let mut dests = std::collections::BTreeMap::new();
-        ipvs.dests(&s.key, &mut |e| {
-            dests.insert(e.dest.key, e.dest);
-        })?;
-        kernel.insert(s.key, KernelService { service: s, dests });
+        let mut dests = Vec::new();
+        ipvs.dests(&s.key, &mut |e| dests.push(e.dest))?;
+        kernel.insert(KernelService { service: s, dests });
     }
     Ok(kernel)
 }

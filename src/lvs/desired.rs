@@ -2,8 +2,6 @@
 //! destinations, computed from the plans and the pool's state (ipvswrapper.c `ipvs_cmd`:
 //! `inhibit_on_failure` turns a removal into weight 0; the sorry server while the quorum is lost).
 
-use std::collections::BTreeMap;
-
 use super::plan::VsPlan;
 use super::state::Pool;
 use crate::sys::netlink::ipvs::{Dest, DestKey, Service, ServiceKey};
@@ -35,11 +33,10 @@ impl DesiredService {
     }
 }
 
-/// The desired services in configuration order (the order keepalived adds them), indexed.
+/// The desired services in configuration order (the order keepalived adds them).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Desired {
     services: Vec<DesiredService>,
-    index: BTreeMap<ServiceKey, usize>,
 }
 
 impl Desired {
@@ -48,11 +45,11 @@ impl Desired {
     }
 
     pub fn get(&self, k: &ServiceKey) -> Option<&DesiredService> {
-        self.services.get(*self.index.get(k)?)
+        self.services.iter().find(|s| s.service.key == *k)
     }
 
     pub fn contains_key(&self, k: &ServiceKey) -> bool {
-        self.index.contains_key(k)
+        self.get(k).is_some()
     }
 
     pub fn iter(&self) -> std::slice::Iter<'_, DesiredService> {
@@ -68,14 +65,17 @@ impl Desired {
     }
 
     fn entry(&mut self, svc: &Service) -> Option<&mut DesiredService> {
-        let n = *self.index.entry(svc.key).or_insert(self.services.len());
-        if n == self.services.len() {
-            self.services.push(DesiredService {
-                service: *svc,
-                dests: Vec::new(),
-                managed: Vec::new(),
-            });
-        }
+        let n = match self.services.iter().position(|s| s.service.key == svc.key) {
+            Some(n) => n,
+            None => {
+                self.services.push(DesiredService {
+                    service: *svc,
+                    dests: Vec::new(),
+                    managed: Vec::new(),
+                });
+                self.services.len() - 1
+            }
+        };
         self.services.get_mut(n)
     }
 }

@@ -11,8 +11,6 @@
 //!   alone, as keepalived leaves them.
 //! - Services kalive never named are never touched.
 
-use std::collections::BTreeMap;
-
 use super::desired::Desired;
 use crate::sys::netlink::ipvs::{Dest, DestKey, Service, ServiceKey};
 
@@ -20,10 +18,51 @@ use crate::sys::netlink::ipvs::{Dest, DestKey, Service, ServiceKey};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KernelService {
     pub service: Service,
-    pub dests: BTreeMap<DestKey, Dest>,
+    pub dests: Vec<Dest>,
 }
 
-pub type Kernel = BTreeMap<ServiceKey, KernelService>;
+impl KernelService {
+    pub fn dest(&self, k: &DestKey) -> Option<&Dest> {
+        self.dests.iter().find(|d| d.key == *k)
+    }
+}
+
+/// The kernel's services (those kalive looks after), each once. Plain vectors searched in
+/// order: tables are small and change on events, and maps cost binary size.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Kernel {
+    services: Vec<KernelService>,
+}
+
+impl Kernel {
+    pub fn new() -> Kernel {
+        Kernel::default()
+    }
+
+    pub fn get(&self, k: &ServiceKey) -> Option<&KernelService> {
+        self.services.iter().find(|s| s.service.key == *k)
+    }
+
+    fn get_mut(&mut self, k: &ServiceKey) -> Option<&mut KernelService> {
+        self.services.iter_mut().find(|s| s.service.key == *k)
+    }
+
+    /// Adds `s`, or replaces the service with its key.
+    pub fn insert(&mut self, s: KernelService) {
+        match self.get_mut(&s.service.key) {
+            Some(x) => *x = s,
+            None => self.services.push(s),
+        }
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, KernelService> {
+        self.services.iter()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.services.is_empty()
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -57,15 +96,15 @@ pub fn reconcile(kernel: &Kernel, old: &Desired, new: &Desired, out: &mut Vec<Op
         let was_managed = |k: &DestKey| {
             want.managed.contains(k) || old.get(key).is_some_and(|o| o.managed.contains(k))
         };
-        for (dk, d) in &have.dests {
-            if want.dest(dk).is_none() && was_managed(dk) {
+        for d in &have.dests {
+            if want.dest(&d.key).is_none() && was_managed(&d.key) {
                 out.push(Op::DelDest(svc, *d));
             }
         }
         // Take out before putting in: lowered weights, then the other edits, then additions.
         for lowering in [true, false] {
             for d in &want.dests {
-                if let Some(h) = have.dests.get(&d.key) {
+                if let Some(h) = have.dest(&d.key) {
                     if !h.same_settings(d) && (d.weight < h.weight) == lowering {
                         out.push(Op::EditDest(svc, *d));
                     }
@@ -73,7 +112,7 @@ pub fn reconcile(kernel: &Kernel, old: &Desired, new: &Desired, out: &mut Vec<Op
             }
         }
         for d in &want.dests {
-            if !have.dests.contains_key(&d.key) {
+            if have.dest(&d.key).is_none() {
                 out.push(Op::AddDest(svc, *d));
             }
         }
@@ -83,26 +122,25 @@ pub fn reconcile(kernel: &Kernel, old: &Desired, new: &Desired, out: &mut Vec<Op
 /// The kernel after `op` succeeded.
 pub fn apply(kernel: &mut Kernel, op: &Op) {
     match op {
-        Op::AddService(s) | Op::EditService(s) => {
-            kernel
-                .entry(s.key)
-                .and_modify(|k| k.service = *s)
-                .or_insert_with(|| KernelService {
-                    service: *s,
-                    dests: BTreeMap::new(),
-                });
-        }
-        Op::DelService(s) => {
-            kernel.remove(&s.key);
-        }
+        Op::AddService(s) | Op::EditService(s) => match kernel.get_mut(&s.key) {
+            Some(k) => k.service = *s,
+            None => kernel.services.push(KernelService {
+                service: *s,
+                dests: Vec::new(),
+            }),
+        },
+        Op::DelService(s) => kernel.services.retain(|k| k.service.key != s.key),
         Op::AddDest(s, d) | Op::EditDest(s, d) => {
             if let Some(k) = kernel.get_mut(&s.key) {
-                k.dests.insert(d.key, *d);
+                match k.dests.iter_mut().find(|x| x.key == d.key) {
+                    Some(x) => *x = *d,
+                    None => k.dests.push(*d),
+                }
             }
         }
         Op::DelDest(s, d) => {
             if let Some(k) = kernel.get_mut(&s.key) {
-                k.dests.remove(&d.key);
+                k.dests.retain(|x| x.key != d.key);
             }
         }
     }

@@ -125,10 +125,8 @@ fn foreign_destinations_stay_and_stale_settings_are_fixed() {
     let mut stale = ds.service;
     stale.sched = SchedName::new("wlc").unwrap();
     stale.flags |= 0x2; // HASHED, as the kernel reports it: not a difference
-    let mut dests = std::collections::BTreeMap::new();
     let mut d1 = ds.dests[0];
     d1.weight = 9;
-    dests.insert(d1.key, d1);
     let foreign = crate::sys::netlink::ipvs::Dest {
         key: DestKey {
             addr: "10.0.1.99".parse().unwrap(),
@@ -136,15 +134,12 @@ fn foreign_destinations_stay_and_stale_settings_are_fixed() {
         },
         ..d1
     };
-    dests.insert(foreign.key, foreign);
     let mut k = Kernel::new();
-    k.insert(
-        *key,
-        KernelService {
-            service: stale,
-            dests,
-        },
-    );
+    k.insert(KernelService {
+        service: stale,
+        dests: vec![d1, foreign],
+    });
+    assert!(k.get(key).is_some());
     let o = ops(&k, &Desired::new(), &want);
     assert!(matches!(o[0], Op::EditService(s) if s.sched.as_str() == "rr"));
     assert_eq!(dest(&o[1]), Some((b'~', "10.0.1.1", 1)));
@@ -158,13 +153,10 @@ fn foreign_destinations_stay_and_stale_settings_are_fixed() {
         },
         ..ds.service
     };
-    k.insert(
-        other.key,
-        KernelService {
-            service: other,
-            dests: Default::default(),
-        },
-    );
+    k.insert(KernelService {
+        service: other,
+        dests: Vec::new(),
+    });
     assert_eq!(ops(&k, &Desired::new(), &want).len(), 3);
 }
 
@@ -241,8 +233,8 @@ fn sorry_server_swap_deletes_before_it_adds() {
         [Some((b'~', "10.0.9.9", 0)), Some((b'+', "10.0.1.1", 1))]
     );
     assert!(k
-        .values()
-        .all(|s| s.dests.values().all(|d| d.forward == Forward::Route)));
+        .iter()
+        .all(|s| s.dests.iter().all(|d| d.forward == Forward::Route)));
 }
 
 #[test]
