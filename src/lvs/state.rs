@@ -272,51 +272,37 @@ impl Pool {
         }
         let sum = alive_weight(plan, st);
         let (q, h) = (u64::from(plan.quorum), u64::from(plan.hysteresis));
-        let vs = v as u16;
-        if !st.quorum_up {
-            let threshold = q + h;
-            if sum >= threshold {
-                st.quorum_up = true;
-                out.push(Event::Quorum {
-                    vs,
-                    up: true,
-                    init,
-                    sum,
-                    threshold,
-                });
-                if st.sorry_active {
-                    st.sorry_active = false;
-                    out.push(Event::Sorry { vs, on: false });
-                }
+        let has_sorry = plan.sorry.is_some();
+        // (quorum now, threshold): gained at quorum + hysteresis; lost at 0 or below
+        // quorum - hysteresis; or, at start without it, reported down when a sorry server
+        // must come in.
+        let (up, threshold) = if st.quorum_up {
+            let t = q.saturating_sub(h);
+            if sum != 0 && sum >= t {
                 return;
             }
-            if init && plan.sorry.is_some() && !st.sorry_active {
-                out.push(Event::Quorum {
-                    vs,
-                    up: false,
-                    init,
-                    sum,
-                    threshold,
-                });
-                st.sorry_active = true;
-                out.push(Event::Sorry { vs, on: true });
-            }
+            (false, t)
         } else {
-            let threshold = q.saturating_sub(h);
-            if sum == 0 || sum < threshold {
-                st.quorum_up = false;
-                out.push(Event::Quorum {
-                    vs,
-                    up: false,
-                    init,
-                    sum,
-                    threshold,
-                });
-                if plan.sorry.is_some() && !st.sorry_active {
-                    st.sorry_active = true;
-                    out.push(Event::Sorry { vs, on: true });
-                }
+            let t = q + h;
+            if sum < t && !(init && has_sorry && !st.sorry_active) {
+                return;
             }
+            (sum >= t, t)
+        };
+        st.quorum_up = up;
+        let vs = v as u16;
+        out.push(Event::Quorum {
+            vs,
+            up,
+            init,
+            sum,
+            threshold,
+        });
+        // The sorry server is in exactly while the quorum is lost.
+        let sorry = has_sorry && !up;
+        if st.sorry_active != sorry {
+            st.sorry_active = sorry;
+            out.push(Event::Sorry { vs, on: sorry });
         }
     }
 

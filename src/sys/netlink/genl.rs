@@ -71,8 +71,10 @@ mod tests {
     #[test]
     fn family_id_is_read_from_the_reply() {
         // NEWFAMILY: genl header, FAMILY_NAME "IPVS", FAMILY_ID 0x25.
+        let id = 0x25u16.to_ne_bytes();
         let reply = [
-            1u8, 2, 0, 0, 9, 0, 2, 0, b'I', b'P', b'V', b'S', 0, 0, 0, 0, 6, 0, 1, 0, 0x25, 0, 0, 0,
+            1u8, 2, 0, 0, 9, 0, 2, 0, b'I', b'P', b'V', b'S', 0, 0, 0, 0, 6, 0, 1, 0, id[0], id[1],
+            0, 0,
         ];
         assert_eq!(parse_family_id(&reply), Some(0x25));
         assert_eq!(parse_family_id(&reply[..16]), None);

@@ -81,32 +81,33 @@ has "-a -u 10.0.0.2:53 -r 10.0.1.1:53 -g -w 1" || kl_fail "the DR destination is
 has "-A -t 10.9.9.9:80 -s rr" || kl_fail "the foreign service was touched"
 has "-a -t 10.9.9.9:80 -r 10.9.9.10:80 -m -w 1" || kl_fail "the foreign destination was touched"
 
+# reload_one CONF LINE LOGGED: SIGHUP onto CONF must add (+LINE) or remove (-LINE) exactly that
+# `ipvsadm -Sn` line, and kalive must log exactly the one IPVS line LOGGED.
+reload_one() {
+	save >/tmp/before
+	n=$(ipvs_lines | wc -l)
+	cp "$1" "$conf"
+	kill -HUP "$kl"
+	case $2 in
+	+*) wait_until 50 has "${2#+}" || kl_fail "${2#+} was not added" ;;
+	*) wait_until 50 sh -c "! ip netns exec lc ipvsadm -Sn | grep -qx -- '${2#-}'" || kl_fail "${2#-} was not removed" ;;
+	esac
+	sleep 1
+	new=$(ipvs_lines | tail -n +$((n + 1)))
+	echo "$new"
+	[ "$new" = "$3" ] || kl_fail "the reload did more than one operation: $new"
+	save >/tmp/after
+	changes=$(diff -u /tmp/before /tmp/after | grep '^[-+]-[aA] ')
+	[ "$changes" = "$2" ] || kl_fail "ipvsadm shows other changes: $changes"
+}
+
 step "SIGHUP adding one real server: one NEW_DEST"
-save >/tmp/before
-n=$(ipvs_lines | wc -l)
-cp /files/plus.conf "$conf"
-kill -HUP "$kl"
-wait_until 50 has "-a -t 10.0.0.1:80 -r 10.0.1.3:80 -m -w 3" || kl_fail "10.0.1.3 was not added"
-sleep 1
-new=$(ipvs_lines | tail -n +$((n + 1)))
-echo "$new"
-[ "$new" = "IPVS: added 10.0.1.3:80 in [10.0.0.1]:tcp:80 (Masq, weight 3)" ] || kl_fail "the reload did more than one NEW_DEST: $new"
-save >/tmp/after
-changes=$(diff -u /tmp/before /tmp/after | grep '^[-+]-[aA] ')
-[ "$changes" = "+-a -t 10.0.0.1:80 -r 10.0.1.3:80 -m -w 3" ] || kl_fail "ipvsadm shows other changes: $changes"
+reload_one /files/plus.conf "+-a -t 10.0.0.1:80 -r 10.0.1.3:80 -m -w 3" \
+	"IPVS: added 10.0.1.3:80 in [10.0.0.1]:tcp:80 (Masq, weight 3)"
 
 step "SIGHUP removing one real server: one DEL_DEST"
-n=$(ipvs_lines | wc -l)
-cp /files/minus.conf "$conf"
-kill -HUP "$kl"
-wait_until 50 sh -c "! ip netns exec lc ipvsadm -Sn | grep -q 'r 10.0.1.2:80'" || kl_fail "10.0.1.2 was not removed"
-sleep 1
-new=$(ipvs_lines | tail -n +$((n + 1)))
-echo "$new"
-[ "$new" = "IPVS: deleted 10.0.1.2:80 from [10.0.0.1]:tcp:80" ] || kl_fail "the reload did more than one DEL_DEST: $new"
-save >/tmp/after2
-changes=$(diff -u /tmp/after /tmp/after2 | grep '^[-+]-[aA] ')
-[ "$changes" = "--a -t 10.0.0.1:80 -r 10.0.1.2:80 -m -w 2" ] || kl_fail "ipvsadm shows other changes: $changes"
+reload_one /files/minus.conf "--a -t 10.0.0.1:80 -r 10.0.1.2:80 -m -w 2" \
+	"IPVS: deleted 10.0.1.2:80 from [10.0.0.1]:tcp:80"
 
 step "SIGHUP with the same configuration: nothing"
 n=$(ipvs_lines | wc -l)

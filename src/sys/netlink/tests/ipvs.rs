@@ -17,6 +17,19 @@ fn svc(key: ServiceKey, sched: &str, flags: u32, timeout: u32, netmask: u32) -> 
     }
 }
 
+fn dest_of(addr: &str, port: u16, forward: Forward, weight: u32) -> Dest {
+    Dest {
+        key: DestKey {
+            addr: addr.parse().unwrap(),
+            port,
+        },
+        forward,
+        weight,
+        u_threshold: 0,
+        l_threshold: 0,
+    }
+}
+
 fn tcp80() -> Service {
     svc(
         ServiceKey::Addr {
@@ -124,16 +137,7 @@ fn fwmark_v6_service() {
 
 #[test]
 fn new_dest_nat_and_tunnel() {
-    let d = Dest {
-        key: DestKey {
-            addr: "10.0.1.2".parse().unwrap(),
-            port: 8080,
-        },
-        forward: Forward::Masq,
-        weight: 3,
-        u_threshold: 0,
-        l_threshold: 0,
-    };
+    let d = dest_of("10.0.1.2", 8080, Forward::Masq, 3);
     let dest = concat!(
         "\\x48\\x00\\x02\\x00",                     // IPVS_CMD_ATTR_DEST, 72 bytes
         "\\x06\\x00\\x0b\\x00\\x02\\x00\\x00\\x00", // ADDR_FAMILY AF_INET
@@ -147,15 +151,7 @@ fn new_dest_nat_and_tunnel() {
     let m = dest_msg(FAMILY, IPVS_CMD_NEW_DEST, &tcp80(), &d);
     check(m, FAMILY, 1, &format!("\\x05\\x01\\x00\\x00{TCP80}{dest}"));
 
-    let tun = Dest {
-        key: DestKey {
-            addr: "2001:db8::5".parse().unwrap(),
-            port: 80,
-        },
-        forward: Forward::Tunnel,
-        weight: 0,
-        ..d
-    };
+    let tun = dest_of("2001:db8::5", 80, Forward::Tunnel, 0);
     let m = dest_msg(FAMILY, IPVS_CMD_SET_DEST, &tcp80(), &tun);
     let dest = concat!(
         "\\x50\\x00\\x02\\x00",
@@ -248,16 +244,7 @@ fn services_parse_back() {
 
 #[test]
 fn dests_parse_back_with_counters() {
-    let d = Dest {
-        key: DestKey {
-            addr: "2001:db8::7".parse().unwrap(),
-            port: 443,
-        },
-        forward: Forward::Route,
-        weight: 100,
-        u_threshold: 0,
-        l_threshold: 0,
-    };
+    let d = dest_of("2001:db8::7", 443, Forward::Route, 100);
     let mut m = dest_msg(FAMILY, IPVS_CMD_NEW_DEST, &tcp80(), &d)
         .finish(1)
         .unwrap()
