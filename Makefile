@@ -30,7 +30,7 @@ SMALL_FLAGS  := $(LINK_FLAGS) -Zunstable-options -Cpanic=immediate-abort
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 
-.PHONY: all stable size aarch64 test test-vm bench bench-live fuzz demo examples clean
+.PHONY: all stable size aarch64 test test-vm appliance appliance-test bench bench-live fuzz demo examples image clean
 
 all:
 	CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$(SMALL_FLAGS)" \
@@ -67,6 +67,16 @@ test: size
 test-vm: all
 	KALIVE=$(CURDIR)/$(BIN) $(CARGO) test --test vm -- --nocapture
 
+# The initramfs appliance (README "Appliance"): busybox, the static kalive and a UCI
+# configuration per node for Debian's kernel, in target/appliance/.
+appliance: all
+	image/appliance/build.sh -k $(CURDIR)/$(BIN)
+
+# Two appliances under qemu on a private virtual LAN: election, respawn, failover, failback.
+# Needs qemu-system-x86, busybox-static, linux-image-amd64 and python3; skips without.
+appliance-test: all
+	python3 image/appliance/test.py --kalive $(CURDIR)/$(BIN) --fault-at-start
+
 # Timer wheel cost per tick and per arm/cancel with 1 to 10,000 pending timers (prints a table).
 # Micro-benchmarks, then kalive and keepalived 2.2.7 side by side with short windows (~4 min,
 # needs root; written to target/bench-live.md). `make bench-live` is the full run (~7 min) that
@@ -97,6 +107,11 @@ demo: all
 # Every example in config/ through kalive -t, next to keepalived -t.
 examples: all
 	tests/check_examples.sh $(BIN)
+
+# The OpenWrt .ipk (target/image/) and the Buildroot tree's checks: image/Makefile, README
+# "Packaging".
+image: all
+	$(MAKE) -C image image
 
 clean:
 	$(CARGO) clean

@@ -19,6 +19,32 @@ fn conf(vrid: u8, prio: u8, vips: &[&str]) -> String {
     )
 }
 
+/// `kalive -n -l -G FLAGS -f CONF` in host 0's namespace, logging to DIR/k.log, pid file
+/// DIR/k.pid, with `env` added; killed (its process group) when the guard drops.
+fn start(
+    lan: &Lan,
+    dir: &std::path::Path,
+    conf: &std::path::Path,
+    flags: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> Kill {
+    let log = std::fs::File::create(dir.join("k.log")).expect("log");
+    let child = Command::new("ip")
+        .env("KALIVE_PID_FILE", dir.join("k.pid"))
+        .envs(env.iter().copied())
+        .args(["netns", "exec", lan.ns(0), KALIVE, "-n", "-l", "-G"])
+        .args(flags)
+        .arg("-f")
+        .arg(conf)
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .stdin(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start kalive");
+    Kill(child)
+}
+
 fn addrs(lan: &Lan) -> String {
     let out = Command::new("ip")
         .args(["-n", lan.ns(0), "-br", "addr", "show", "dev", "eth0"])
@@ -37,18 +63,7 @@ fn reload_keeps_state_refuses_bad_configs_and_applies_changes() {
     std::fs::create_dir_all(&dir).expect("dir");
     let path = dir.join("k.conf");
     std::fs::write(&path, conf(61, 150, &["10.91.0.100/24"])).expect("write");
-    let log = std::fs::File::create(dir.join("k.log")).expect("log");
-    let child = Command::new("ip")
-        .env("KALIVE_PID_FILE", dir.join("k.pid"))
-        .args(["netns", "exec", lan.ns(0), KALIVE, "-n", "-l", "-G", "-f"])
-        .arg(&path)
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .stdin(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("start kalive");
-    let k = Kill(child);
+    let k = start(&lan, &dir, &path, &[], &[]);
     let hup = || {
         // SAFETY: kill with a valid pid.
         unsafe { libc::kill(k.0.id() as i32, libc::SIGHUP) };
@@ -212,18 +227,7 @@ fn vip_removed_by_hand_returns_and_track_file_faults() {
         )
     );
     std::fs::write(&path, text).expect("write");
-    let log = std::fs::File::create(dir.join("k.log")).expect("log");
-    let child = Command::new("ip")
-        .env("KALIVE_PID_FILE", dir.join("k.pid"))
-        .args(["netns", "exec", lan.ns(0), KALIVE, "-n", "-l", "-G", "-f"])
-        .arg(&path)
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .stdin(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("start kalive");
-    let k = Kill(child);
+    let k = start(&lan, &dir, &path, &[], &[]);
     assert!(
         wait_until(Duration::from_secs(10), || addrs_of(&lan, "10.93.0.100")),
         "never became master"
@@ -278,18 +282,7 @@ fn vmac_carries_the_vip_with_the_virtual_router_mac() {
             .replace("    advert_int 1\n", "    advert_int 1\n    use_vmac\n"),
     )
     .expect("write");
-    let log = std::fs::File::create(dir.join("k.log")).expect("log");
-    let child = Command::new("ip")
-        .env("KALIVE_PID_FILE", dir.join("k.pid"))
-        .args(["netns", "exec", lan.ns(0), KALIVE, "-n", "-l", "-G", "-f"])
-        .arg(&path)
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .stdin(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("start kalive");
-    let k = Kill(child);
+    let k = start(&lan, &dir, &path, &[], &[]);
     let link = || {
         let out = Command::new("ip")
             .args(["-n", lan.ns(0), "-d", "link", "show", "vrrp.65"])
@@ -437,30 +430,16 @@ fn uci_configuration_reports_transitions_through_hotplug_call() {
          config vrrp_sync_group\n\toption name 'G1'\n\tlist group 'VI_1'\n\tlist group 'VI_2'\n",
     )
     .expect("write");
-    let log = std::fs::File::create(dir.join("k.log")).expect("log");
-    let child = Command::new("ip")
-        .env("KALIVE_PID_FILE", dir.join("k.pid"))
-        .env("KALIVE_HOTPLUG_CALL", &call)
-        .env("KALIVE_CANARY", "leaked")
-        .args([
-            "netns",
-            "exec",
-            lan.ns(0),
-            KALIVE,
-            "-n",
-            "-l",
-            "-G",
-            "--uci",
-            "-f",
-        ])
-        .arg(&path)
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .stdin(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("start kalive");
-    let k = Kill(child);
+    let k = start(
+        &lan,
+        &dir,
+        &path,
+        &["--uci"],
+        &[
+            ("KALIVE_HOTPLUG_CALL", call.as_os_str()),
+            ("KALIVE_CANARY", "leaked".as_ref()),
+        ],
+    );
     let calls = || std::fs::read_to_string(&record).unwrap_or_default();
     assert!(
         wait_until(Duration::from_secs(10), || calls()
@@ -481,7 +460,25 @@ fn uci_configuration_reports_transitions_through_hotplug_call() {
         "no STOP calls: {}",
         calls()
     );
+    assert!(
+        wait_until(Duration::from_secs(5), || calls()
+            .contains("ACTION=shutdown")),
+        "no shutdown call: {}",
+        calls()
+    );
     let text = calls();
+    // startup before any transition, shutdown after every one (OpenWrt's startup_script and
+    // shutdown_script lines).
+    assert_eq!(
+        text.lines().next().map(str::trim_end),
+        Some("kalive|ACTION=startup"),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines().last().map(str::trim_end),
+        Some("kalive|ACTION=shutdown"),
+        "{text}"
+    );
     let mut lines: Vec<&str> = text.lines().map(str::trim_end).collect();
     lines.sort_unstable();
     lines.dedup();
@@ -494,13 +491,57 @@ fn uci_configuration_reports_transitions_through_hotplug_call() {
         "kalive|ACTION=NOTIFY_STOP NAME=VI_2 TYPE=INSTANCE",
         "kalive|ACTION=NOTIFY_BACKUP NAME=G1 TYPE=GROUP",
         "kalive|ACTION=NOTIFY_MASTER NAME=G1 TYPE=GROUP",
-        "kalive|ACTION=NOTIFY NAME=G1 TYPE=GROUP",
+        "kalive GROUP G1 MASTER 0|ACTION=NOTIFY NAME=G1 TYPE=GROUP",
+        "kalive|ACTION=startup",
+        "kalive|ACTION=shutdown",
     ] {
         assert!(lines.contains(&want), "missing '{want}' in:\n{text}");
     }
     assert!(
         !text.contains("KALIVE_CANARY"),
         "the daemon's environment leaked:\n{text}"
+    );
+    drop(k);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An instance whose interface has no carrier at start-up starts in FAULT (keepalived 2.2.7
+/// does; kalive used to go BACKUP, then MASTER with the VIP on the dead link), and goes on to
+/// BACKUP and MASTER once the carrier comes.
+#[test]
+fn no_carrier_at_start_up_means_fault_until_the_link_comes() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("knc", &[("a", "10.95.0.1/24")]);
+    // The bridge's end of a's veth down: a's eth0 is up without a carrier.
+    common::netns::ip(&["-n", lan.bridge(), "link", "set", "p0", "down"]);
+    let dir = std::env::temp_dir().join(format!("kalive-nocarrier-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("k.conf");
+    std::fs::write(&path, conf(66, 150, &["10.95.0.100/24"])).expect("write");
+    let log_path = dir.join("k.log");
+    let k = start(&lan, &dir, &path, &[], &[]);
+    let text = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(
+        wait_until(Duration::from_secs(3), || text().contains("Entering FAULT")),
+        "not FAULT: {}",
+        text()
+    );
+    // Longer than Master_Down_Interval: still no VIP, never BACKUP or MASTER.
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(!addrs(&lan).contains("10.95.0.100"), "VIP on a dead link");
+    assert!(
+        !text().contains("Entering BACKUP") && !text().contains("Entering MASTER"),
+        "{}",
+        text()
+    );
+    common::netns::ip(&["-n", lan.bridge(), "link", "set", "p0", "up"]);
+    assert!(
+        wait_until(Duration::from_secs(8), || addrs(&lan)
+            .contains("10.95.0.100")),
+        "no VIP after the carrier came: {}",
+        text()
     );
     drop(k);
     let _ = std::fs::remove_dir_all(&dir);

@@ -52,7 +52,7 @@ impl Ops {
     /// `env -i ACTION=NOTIFY_<what> TYPE=<INSTANCE|GROUP> NAME=<name> hotplug-call kalive`, the
     /// notify lines OpenWrt's keepalived init script gives every instance and group, so the
     /// scripts in /etc/hotplug.d/keepalived/ work from /etc/hotplug.d/kalive/.
-    fn hotplug(&mut self, action: &str, ty: &str, name: &str) {
+    fn hotplug(&mut self, action: &str, ty: &str, name: &str, args: &[&str]) {
         let Some(call) = self.hotplug.take() else {
             return;
         };
@@ -67,11 +67,55 @@ impl Ops {
         self.next_notify = (self.next_notify + 1) % NOTIFY_TOKEN;
         if let Err(e) = self
             .children
-            .run_env(&call, &[], None, None, token, Some(&env))
+            .run_env(&call, args, None, None, token, Some(&env))
         {
             log::warn!("cannot run '{}': {e:?}", call.cmd);
         }
         self.hotplug = Some(call);
+    }
+
+    /// OpenWrt's `startup_script` / `shutdown_script` lines: `ACTION=startup` before VRRP starts,
+    /// `ACTION=shutdown` after everything stopped, each waited for at most 10 s
+    /// (`startup_script_timeout 10`), then killed with its process group.
+    fn hotplug_and_wait(&mut self, action: &str) {
+        let Some(call) = self.hotplug.clone() else {
+            return;
+        };
+        const TOKEN: u32 = u32::MAX;
+        let env = format!("ACTION={action}");
+        let start = crate::daemon::reactor::now();
+        let deadline = start + crate::time::Duration::from_secs(10);
+        if let Err(e) = self.children.run_env(
+            &call,
+            &[],
+            None,
+            Some(deadline),
+            TOKEN,
+            Some(&[env.as_str()]),
+        ) {
+            log::warn!("cannot run '{}': {e:?}", call.cmd);
+            return;
+        }
+        // Bounded: the deadline, then TERM, then KILL after KILL_AFTER.
+        let limit = crate::time::Duration::from_secs(10) + crate::sys::process::KILL_AFTER;
+        while crate::daemon::reactor::now().since(start)
+            <= limit + crate::time::Duration::from_secs(1)
+        {
+            let mut done = false;
+            self.children.expire(crate::daemon::reactor::now());
+            self.children.reap(|token, outcome| {
+                if token == TOKEN {
+                    done = true;
+                    if !outcome.is_ok() {
+                        log::warn!("hotplug {action} ended {outcome:?}");
+                    }
+                }
+            });
+            if done || !self.children.is_running(TOKEN) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 
     fn fifo_line(&mut self, line: std::fmt::Arguments<'_>) {
@@ -145,7 +189,7 @@ impl SystemOps for Ops {
             self.run_script(s, &[]);
         }
         if state != State::Init {
-            self.hotplug(state.name(), "INSTANCE", &e.name);
+            self.hotplug(state.name(), "INSTANCE", &e.name, &[]);
         }
         let prio = priority.to_string();
         if let Some(s) = n.any.as_ref() {
@@ -164,11 +208,11 @@ impl SystemOps for Ops {
         if let Some(s) = own_script(n, state) {
             self.run_script(s, &[]);
         }
-        // Groups: OpenWrt writes notify_master/backup/fault and the generic notify (ACTION=NOTIFY),
-        // no notify_stop.
+        // Groups: OpenWrt writes notify_master/backup/fault and the generic notify (ACTION=NOTIFY,
+        // with the generic notify's arguments), no notify_stop.
         if matches!(state, State::Master | State::Backup | State::Fault) {
-            self.hotplug(state.name(), "GROUP", &g.name);
-            self.hotplug("", "GROUP", &g.name);
+            self.hotplug(state.name(), "GROUP", &g.name, &[]);
+            self.hotplug("", "GROUP", &g.name, &["GROUP", &g.name, state.name(), "0"]);
         }
         if let Some(s) = n.any.as_ref() {
             self.run_script(s, &["GROUP", &g.name, state.name(), "0"]);
@@ -217,6 +261,23 @@ impl SystemOps for Ops {
         }
         self.children.kill_all();
     }
+}
+
+/// The interfaces the instances run on or track that are down or without a carrier.
+fn links_down(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) -> Vec<String> {
+    let mut names: Vec<&str> = rt
+        .instances
+        .iter()
+        .map(|e| e.interface.as_str())
+        .chain(rt.interfaces.iter().map(|b| b.name.as_str()))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|n| nl.link_by_name(n).is_ok_and(|l| !(l.up() && l.running())))
+        .map(String::from)
+        .collect()
 }
 
 /// Where OpenWrt's hotplug dispatcher is: `$KALIVE_HOTPLUG_CALL` (tests), else /sbin/hotplug-call.
@@ -305,8 +366,13 @@ pub fn run(
     let mut rt = build(cfg, Instant::ZERO, &|ifname, ipv6| {
         crate::sys::host::interface_address(ifname, ipv6)
     });
+    ops.hotplug_and_wait("startup");
     create_vmacs(&mut ops.nl, &mut rt);
     let mut scripts = rt.scripts.clone();
+    // Interfaces without a carrier now: their instances start in FAULT, as keepalived's do (not
+    // BACKUP, then MASTER with the VIP on a dead link). The monitor, already open, reports any
+    // change from here on.
+    let down = links_down(&mut ops.nl, &rt);
     let iface =
         |name: &str| crate::sys::host::interface(name).map(|(index, mac)| Iface { index, mac });
     let mut reactor = match Reactor::new(rt, cfg.global.clone(), &mut ops, &iface) {
@@ -321,6 +387,10 @@ pub fn run(
         env!("CARGO_PKG_VERSION"),
         reactor.rt.instances.len()
     );
+    for name in &down {
+        log::info!("{name} has no carrier at start-up");
+        reactor.link_changed(name, false);
+    }
     reactor.start();
     let sig_fd = signals.as_fd().as_raw_fd();
     let mon_fd = monitor.as_fd().as_raw_fd();
@@ -350,6 +420,7 @@ pub fn run(
                         if !opts.keep_vips_on_stop {
                             remove_vmacs(&mut ops.nl, &rt);
                         }
+                        ops.hotplug_and_wait("shutdown");
                         return 0;
                     }
                     libc::SIGHUP => {
@@ -377,6 +448,9 @@ pub fn run(
                         let mut old_rt = reactor.into_runtime();
                         crate::daemon::reload::transplant(&mut old_rt, &mut new_rt, &plan);
                         scripts = new_rt.scripts.clone();
+                        let down = Netlink::new()
+                            .map(|mut nl| links_down(&mut nl, &new_rt))
+                            .unwrap_or_default();
                         reactor = match Reactor::new(
                             new_rt,
                             new_cfg.global.clone(),
@@ -389,6 +463,10 @@ pub fn run(
                                 return 1;
                             }
                         };
+                        // New instances on a link without a carrier start in FAULT.
+                        for name in &down {
+                            reactor.link_changed(name, false);
+                        }
                         crate::daemon::reload::finish(&mut reactor, carried, &starting);
                         files = file_trackers(&new_cfg, &reactor);
                         log::info!("Reloaded: {} VRRP instance(s)", reactor.rt.instances.len());

@@ -56,17 +56,60 @@ pub fn write_pidfile(path: &str) -> Result<(), String> {
         }
         let _ = std::fs::remove_file(path);
     }
+    // Written whole under a temporary name, then linked into place: a reader never sees an
+    // empty pid file, and link(2) fails if the name exists (a symlink included) instead of
+    // following or replacing it.
+    let err = |e: std::io::Error| format!("cannot write the pid file {path}: {e}");
+    let tmp = format!("{path}.{}.tmp", std::process::id());
+    let _ = std::fs::remove_file(&tmp);
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o644)
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(|e| format!("cannot write the pid file {path}: {e}"))?;
-    writeln!(f, "{}", std::process::id())
-        .map_err(|e| format!("cannot write the pid file {path}: {e}"))
+        .open(&tmp)
+        .map_err(err)?;
+    let written = writeln!(f, "{}", std::process::id()).and_then(|()| f.sync_data());
+    let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    linked.map_err(err)
 }
 
 pub fn remove_pidfile(path: &str) {
     let _ = std::fs::remove_file(path);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pid file appears whole (linked from a written temporary), replaces a stale one, is
+    /// never written through a symlink, and leaves no temporary behind.
+    #[test]
+    fn pidfile_is_written_whole_and_never_through_a_symlink() {
+        let dir = std::env::temp_dir().join(format!("kalive-pidfile-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("k.pid");
+        let p = path.to_str().unwrap();
+        std::fs::write(&path, "999999999\n").unwrap();
+        write_pidfile(p).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            format!("{}\n", std::process::id())
+        );
+        let target = dir.join("target");
+        std::fs::write(&target, "keep").unwrap();
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        write_pidfile(p).unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        assert!(!std::fs::symlink_metadata(&path)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+        assert_eq!(left.len(), 2, "a temporary was left: {left:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -18,6 +18,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR/../.. source=tests/vm/initramfs-lib.sh
+. "$root/tests/vm/initramfs-lib.sh"
 die() {
 	echo "build-initramfs: $*" >&2
 	exit 1
@@ -59,41 +61,11 @@ busybox=/bin/busybox
 [ -x "$busybox" ] || missing "no $busybox (apt-get install busybox-static)"
 for p in $programs; do [ -x "$p" ] || missing "no $p (apt-get install iproute2 ipvsadm keepalived dash)"; done
 
-kernel=${VM_KERNEL:-}
-if [ -z "$kernel" ]; then
-	for k in /boot/vmlinuz-*; do
-		[ -d "/lib/modules/${k#/boot/vmlinuz-}" ] && kernel=$k
-	done
-fi
-{ [ -n "$kernel" ] && [ -r "$kernel" ]; } || missing "no readable kernel image in /boot with modules (apt-get install linux-image-amd64, or set VM_KERNEL)"
-kver=${kernel##*/vmlinuz-}
-moddir=/lib/modules/$kver
-[ -f "$moddir/modules.dep" ] || missing "no $moddir/modules.dep for kernel $kernel"
+kit_kernel || missing "$kit_error"
 
 # Shared libraries (and the loader) a program needs, one path a line.
 libs_of() {
 	ldd "$1" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
-}
-
-# The module files to load, dependencies first, as paths relative to $moddir: modules.dep
-# lists the whole closure with the ones to load first last.
-module_order() {
-	awk -v want="$modules" '
-	function base(p) { sub(/.*\//, "", p); sub(/\.ko(\.(xz|gz|zst))?$/, "", p); gsub(/-/, "_", p); return p }
-	function add(p) { if (!(p in seen)) { seen[p] = 1; order[n++] = p } }
-	{ f = $1; sub(/:$/, "", f); deps[base(f)] = $0; path[base(f)] = f }
-	END {
-		k = split(want, w, /[ \t\n]+/)
-		for (i = 1; i <= k; i++) {
-			m = w[i]; gsub(/-/, "_", m)
-			if (m == "") continue
-			if (!(m in path)) { print "missing " m; continue }
-			c = split(deps[m], d, /[ \t]+/)
-			for (j = c; j >= 2; j--) add(d[j])
-			add(path[m])
-		}
-		for (i = 0; i < n; i++) print order[i]
-	}' "$moddir/modules.dep"
 }
 
 cache=${VM_CACHE:-$root/target/vm/cache}
@@ -102,28 +74,18 @@ out=$(cd "$out" && pwd)
 
 # Base archive, keyed by everything it is made of: this script, the kernel's modules, busybox,
 # the programs and their libraries (path, size, mtime).
-order=$(module_order)
-if printf '%s\n' "$order" | grep -q '^missing '; then
-	die "kernel $kver has no module: $(printf '%s\n' "$order" | sed -n 's/^missing //p' | tr '\n' ' ')"
-fi
+order=$(kit_module_order "$modules")
+absent=$(kit_missing_modules "$order")
+[ -z "$absent" ] || die "kernel $kver has no module: $absent"
 inputs=$( {
 	echo "$kver"
 	for p in $programs; do libs_of "$p"; done | sort -u
-	echo "$busybox" "$moddir/modules.dep" "$root/tests/vm/build-initramfs.sh"
+	echo "$busybox" "$moddir/modules.dep" "$root/tests/vm/build-initramfs.sh" "$root/tests/vm/initramfs-lib.sh"
 	echo "$programs" | tr ' ' '\n'
 	printf '%s\n' "$order" | sed "s|^|$moddir/|"
 } | while read -r f; do [ -e "$f" ] && stat -L -c '%n %s %Y' "$f" || echo "$f"; done)
 key=$(printf '%s\n' "$inputs" | cksum | cut -d' ' -f1)
 base=$cache/base-$kver-$key.cpio.gz
-
-# newc archive of the current directory, files owned by root.
-archive() {
-	if command -v cpio >/dev/null; then
-		find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0
-	else
-		find . -mindepth 1 | LC_ALL=C sort | "$busybox" cpio -o -H newc
-	fi
-}
 
 if [ ! -s "$base" ]; then
 	tree=$(mktemp -d "$cache/base.XXXXXX")
@@ -133,9 +95,7 @@ if [ ! -s "$base" ]; then
 		mkdir -p bin sbin usr/bin usr/sbin etc proc sys dev tmp run root files "lib/modules/$kver"
 		mkdir -p var && ln -s ../run var/run
 		cp "$busybox" bin/busybox
-		for a in $("$busybox" --list); do
-			case $a in busybox | ip | sh) ;; *) ln -s busybox "bin/$a" ;; esac
-		done
+		kit_busybox_links bin ip sh
 		ln -s dash bin/sh
 		for p in $programs; do
 			cp -L "$p" "./$p"
@@ -149,26 +109,8 @@ if [ ! -s "$base" ]; then
 		ldconfig -r . 2>/dev/null || die "ldconfig -r failed"
 		printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >etc/passwd
 		printf 'root:x:0:\nnogroup:x:65534:\n' >etc/group
-		: >etc/load-modules
-		printf '%s\n' "$order" | while read -r m; do
-			dst=lib/modules/$kver/${m%.xz}
-			dst=${dst%.gz}
-			dst=${dst%.zst}
-			mkdir -p "${dst%/*}"
-			case $m in
-			*.xz) xz -dc "$moddir/$m" >"$dst" ;;
-			*.gz) gzip -dc "$moddir/$m" >"$dst" ;;
-			*.zst) zstd -qdc "$moddir/$m" >"$dst" ;;
-			*) cp "$moddir/$m" "$dst" ;;
-			esac
-			echo "${dst#"lib/modules/$kver/"}" >>etc/load-modules
-		done
-		# A modules.dep for the modules present, so that busybox modprobe works too.
-		awk -v have="$(tr '\n' ' ' <etc/load-modules)" '
-			BEGIN { split(have, h, " "); for (i in h) ok[h[i]] = 1 }
-			{ line = ""; for (i = 1; i <= NF; i++) { f = $i; sub(/\.(xz|gz|zst)$/, "", f); if (i == 1) { sub(/:$/, "", f); if (!(f in ok)) next; f = f ":" }; line = line (i > 1 ? " " : "") f }; print line }
-		' "$moddir/modules.dep" >"lib/modules/$kver/modules.dep"
-		archive | gzip -6 >"$tree.cpio.gz"
+		kit_install_modules "$order"
+		kit_archive | gzip -6 >"$tree.cpio.gz"
 	)
 	mv -f "$tree.cpio.gz" "$base"
 	find "$cache" -maxdepth 1 -name 'base-*.cpio.gz' ! -path "$base" -delete
@@ -191,7 +133,7 @@ for l in $(libs_of "$kalive"); do
 done
 chmod 0755 "$top/init" "$top/scenario.sh" "$top/usr/sbin/kalive"
 for f in "$@"; do cp -R "$f" "$top/files/"; done
-(cd "$top" && archive | gzip -1) >"$top.cpio.gz"
+(cd "$top" && kit_archive | gzip -1) >"$top.cpio.gz"
 cat "$base" "$top.cpio.gz" >"$out/initramfs.cpio.gz"
 rm -f "$top.cpio.gz"
 ln -sfn "$kernel" "$out/vmlinuz"

@@ -51,18 +51,10 @@ case $status in 0) ;; 77) exit 77 ;; *) exit 2 ;; esac
 built=$(date +%s%N)
 
 log=$out/console.log
-# qboot starts the kernel 0.4 s sooner than SeaBIOS and prints no escape sequences.
-bios=()
-if [ -f /usr/share/qemu/qboot.rom ]; then
-	bios=(-bios /usr/share/qemu/qboot.rom)
-fi
-# -nic none: no network device unless VM_QEMU_ARGS asks. stdin from /dev/null: qemu's
-# -nographic monitor must not read the caller's terminal.
+# stdin from /dev/null: qemu's -nographic monitor must not read the caller's terminal.
 # shellcheck disable=SC2086 # VM_QEMU_ARGS is a list of words
-timeout -k 5 $((timeout + 60)) "$qemu" -accel tcg -m "${VM_MEM:-512}" -nographic -no-reboot -nic none "${bios[@]}" \
-	-kernel "$out/vmlinuz" -initrd "$out/initramfs.cpio.gz" \
-	-append "console=ttyS0 panic=-1 quiet vmkit.timeout=$timeout ${VM_APPEND:-}" \
-	${VM_QEMU_ARGS:-} </dev/null 2>&1 | tee "$log"
+timeout -k 5 $((timeout + 60)) "$here/qemu.sh" "$out/vmlinuz" "$out/initramfs.cpio.gz" \
+	"vmkit.timeout=$timeout ${VM_APPEND:-}" -m "${VM_MEM:-512}" ${VM_QEMU_ARGS:-} </dev/null 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 done_at=$(date +%s%N)
 echo "run.sh: $name: initramfs $(((built - start) / 1000000)) ms, VM $(((done_at - built) / 1000000)) ms"

@@ -76,7 +76,7 @@ pub struct GlobalDefs {
     /// script decides whether to start, the parser only records it.
     pub enabled: bool,
     /// OpenWrt's hotplug contract: every instance, group and real server reports its transitions
-    /// through `hotplug-call keepalived` (ACTION / TYPE / NAME). Set by the UCI front end.
+    /// through `hotplug-call kalive` (ACTION / TYPE / NAME). Set by the UCI front end.
     pub hotplug: bool,
 }
 

@@ -1,0 +1,57 @@
+# Stand-in for OpenWrt's include/package.mk. BuildPackage defines `stage`, which does what
+# OpenWrt does before ipkg-build: put the binary where `cargo install --root $(PKG_INSTALL_DIR)`
+# would, run the package's install section into $(IDIR), and write $(IDIR)/CONTROL: control
+# (Depends with +libc added and @conditions dropped, Version PKG_VERSION-rPKG_RELEASE,
+# Installed-Size filled in later), conffiles, and the default postinst/prerm that call
+# default_postinst/default_prerm from /lib/functions.sh. Conffiles the package does not ship go
+# to lib/upgrade/keep.d/NAME, so sysupgrade keeps them. `print-VAR` prints a variable.
+
+PKGARCH ?= x86_64
+STUB_BIN ?=
+
+stub_empty :=
+stub_space := $(stub_empty) $(stub_empty)
+stub_comma := ,
+# "+a +b @c" -> "libc, a, b". Conditional dependencies (A:b) are not needed by kalive.
+stub_depends = $(subst $(stub_space),$(stub_comma)$(stub_space),$(strip \
+	$(patsubst +%,%,$(filter-out @%,+libc $(filter-out +libc,$(1))))))
+
+define BuildPackage
+$(eval $(Package/$(1)))
+$(if $(findstring :,$(DEPENDS)),$(error stub package.mk: conditional DEPENDS are not supported))
+STUB_DEPENDS_$(1) := $(call stub_depends,$(DEPENDS))
+
+.PHONY: stage
+stage: export STUB_DESCRIPTION = $$(Package/$(1)/description)
+stage: export STUB_CONFFILES = $$(Package/$(1)/conffiles)
+stage:
+	@[ -n "$$(STUB_BIN)" ] && [ -f "$$(STUB_BIN)" ] || { echo "stage: STUB_BIN is not a file: '$$(STUB_BIN)'" >&2; exit 1; }
+	rm -rf $$(IDIR) $$(PKG_INSTALL_DIR)
+	$$(INSTALL_DIR) $$(PKG_INSTALL_DIR)/bin $$(IDIR)
+	$$(INSTALL_BIN) $$(STUB_BIN) $$(PKG_INSTALL_DIR)/bin/$(1)
+	$$(call Package/$(1)/install,$$(IDIR))
+	for f in $$$$STUB_CONFFILES; do \
+		[ -f "$$(IDIR)$$$$f" ] && continue; \
+		$$(INSTALL_DIR) $$(IDIR)/lib/upgrade/keep.d; \
+		echo "$$$$f" >> $$(IDIR)/lib/upgrade/keep.d/$(1); \
+	done
+	[ ! -f $$(IDIR)/lib/upgrade/keep.d/$(1) ] || chmod 0644 $$(IDIR)/lib/upgrade/keep.d/$(1)
+	$$(INSTALL_DIR) $$(IDIR)/CONTROL
+	{ \
+		echo "Package: $(1)"; \
+		echo "Version: $$(PKG_VERSION)-r$$(PKG_RELEASE)"; \
+		echo "Depends: $$(STUB_DEPENDS_$(1))"; \
+		echo "SourceName: $$(PKG_NAME)"; \
+		echo "License: $$(PKG_LICENSE)"; \
+		echo "Section: $$(SECTION)"; \
+		echo "Architecture: $$(PKGARCH)"; \
+		echo "Installed-Size: 0"; \
+		printf 'Description: '; printf '%s\n' "$$$$STUB_DESCRIPTION" | sed -e 's,^[[:space:]]*, ,'; \
+	} > $$(IDIR)/CONTROL/control
+	printf '%s\n' $$$$STUB_CONFFILES > $$(IDIR)/CONTROL/conffiles
+	$$(INSTALL_BIN) $$(TOPDIR)/include/postinst $$(TOPDIR)/include/prerm $$(IDIR)/CONTROL/
+	chmod 0644 $$(IDIR)/CONTROL/control $$(IDIR)/CONTROL/conffiles
+endef
+
+print-%:
+	@printf '%s\n' '$($*)'
