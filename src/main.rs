@@ -171,6 +171,7 @@ fn run(cli: Cli) -> i32 {
         kalive::daemon::run::RunOptions {
             keep_vips_on_stop: cli.dont_release_vrrp,
             keep_ipvs_on_stop: cli.dont_release_ipvs,
+            vrrp_only: cli.vrrp_only,
         },
     );
     if let Some(p) = &pidfile {

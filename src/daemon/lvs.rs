@@ -62,6 +62,8 @@ pub struct LvsDaemon {
     /// When each real server last changed, indexed like the plans.
     changed: Vec<Vec<Instant>>,
     events: Vec<Event>,
+    /// `-P`: LVS is off for the daemon's whole life (reloads included).
+    disabled: bool,
 }
 
 fn needs_ipvs(core: &Lvs) -> bool {
@@ -128,6 +130,7 @@ impl LvsDaemon {
             fifos: open_fifos(cfg),
             flush_on_stop: cfg.global.lvs_flush_on_stop,
             events: Vec::new(),
+            disabled: false,
         };
         if cfg.global.lvs_flush {
             if let Some(i) = d.ipvs.as_mut() {
@@ -147,6 +150,23 @@ impl LvsDaemon {
             );
         }
         Ok(d)
+    }
+
+    /// `-P` (VRRP only): no virtual servers, and reloads change nothing.
+    pub fn disabled() -> LvsDaemon {
+        LvsDaemon {
+            core: Lvs::start(&Config::default(), &mut Vec::new()),
+            ipvs: None,
+            kernel: Kernel::new(),
+            applied: Desired::new(),
+            resync: false,
+            scripts: Vec::new(),
+            fifos: Vec::new(),
+            flush_on_stop: false,
+            changed: Vec::new(),
+            events: Vec::new(),
+            disabled: true,
+        }
     }
 
     /// A real server's health from its checkers (`id` indexes `Config::virtual_servers` and
@@ -180,6 +200,9 @@ impl LvsDaemon {
 
     /// SIGHUP with a new configuration: the pool moves to it, the kernel gets the difference.
     pub fn reload(&mut self, cfg: &Config) {
+        if self.disabled {
+            return;
+        }
         let (mut gone, mut out) = (Vec::new(), Vec::new());
         let core = self.core.reload(cfg, &mut gone, &mut out);
         // What was removed is reported against the old plans.
@@ -248,6 +271,12 @@ impl LvsDaemon {
         for op in ops.drain(..) {
             run(ipvs, &mut self.kernel, &op);
         }
+    }
+
+    /// The core: its plans (names, which servers are ignored and must not be checked) and the
+    /// pool's state (which servers are alive now), for the checkers.
+    pub fn core(&self) -> &Lvs {
+        &self.core
     }
 
     /// The notify scripts events asked for since the last call, in order.

@@ -329,6 +329,8 @@ pub struct RunOptions {
     pub keep_vips_on_stop: bool,
     /// `-I` (`--dont-release-ipvs`): leave the IPVS services in place on stop.
     pub keep_ipvs_on_stop: bool,
+    /// `-P` (`--vrrp`): VRRP only; IPVS is not touched.
+    pub vrrp_only: bool,
 }
 
 pub fn run(
@@ -355,18 +357,23 @@ pub fn run(
         keep_on_stop: opts.keep_vips_on_stop,
         stopping: false,
     };
+    let mut rt = build(cfg, Instant::ZERO, &|ifname, ipv6| {
+        crate::sys::host::interface_address(ifname, ipv6)
+    });
+    ops.hotplug_and_wait("startup");
     // IPVS before VRRP: without it, configured virtual servers are fatal (as in keepalived).
-    let mut lvs = match LvsDaemon::start(cfg) {
+    let started = if opts.vrrp_only {
+        Ok(LvsDaemon::disabled())
+    } else {
+        LvsDaemon::start(cfg)
+    };
+    let mut lvs = match started {
         Ok(l) => l,
         Err(e) => {
             log::error!("{e}");
             return 1;
         }
     };
-    let mut rt = build(cfg, Instant::ZERO, &|ifname, ipv6| {
-        crate::sys::host::interface_address(ifname, ipv6)
-    });
-    ops.hotplug_and_wait("startup");
     create_vmacs(&mut ops.nl, &mut rt);
     let mut scripts = rt.scripts.clone();
     // Interfaces without a carrier now: their instances start in FAULT, as keepalived's do (not

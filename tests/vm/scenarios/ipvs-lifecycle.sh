@@ -5,6 +5,7 @@
 #   (keepalived 2.2.7, for comparison, keeps the stale scheduler and weight);
 # - SIGHUP adding a real server is one NEW_DEST, removing one is one DEL_DEST, nothing else moves;
 # - SIGTERM removes the services kalive programmed and nothing else; -I keeps them;
+# - -P (VRRP only) leaves IPVS alone;
 # - lvs_flush empties IPVS at start, lvs_flush_on_stop at stop.
 # shellcheck source=tests/vm/lib.sh
 . /vmkit.sh
@@ -137,7 +138,16 @@ sleep 1
 [ -z "$(ipvs_lines)" ] || kl_fail "adopting an identical state changed IPVS: $(ipvs_lines)"
 stop
 
+step "-P (VRRP only) does not touch IPVS"
+ns lc ipvsadm -C
+start -P
+wait_until 50 grep -q "starting" "$log" || kl_fail "kalive -P did not start"
+sleep 1
+[ -z "$(save)" ] || kl_fail "-P programmed IPVS"
+stop
+
 step "lvs_flush empties IPVS at start, lvs_flush_on_stop at stop"
+ns lc ipvsadm -A -t 10.9.9.9:80 -s rr || fail "foreign service"
 ns lc ipvsadm -A -t 10.9.9.8:80 -s rr || fail "foreign service 2"
 cp /files/flush.conf "$conf"
 start
