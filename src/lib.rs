@@ -8,6 +8,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod lvs;
 pub mod sys;
 pub mod time;
 pub mod track;

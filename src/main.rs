@@ -153,12 +153,6 @@ fn run(cli: Cli) -> i32 {
             if done.locked { "locked" } else { "not locked" }
         );
     }
-    if !loaded.config.virtual_servers.is_empty() {
-        log::warn!(
-            "{} virtual_server(s): LVS is not implemented yet; they are ignored",
-            loaded.config.virtual_servers.len()
-        );
-    }
     let reload = || {
         let l = load::load(&path, forced, &opts, &FileSources);
         for d in &l.diags.items {
@@ -177,6 +171,7 @@ fn run(cli: Cli) -> i32 {
         kalive::daemon::run::RunOptions {
             keep_vips_on_stop: cli.dont_release_vrrp,
             keep_ipvs_on_stop: cli.dont_release_ipvs,
+            vrrp_only: cli.vrrp_only,
         },
     );
     if let Some(p) = &pidfile {

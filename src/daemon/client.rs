@@ -157,6 +157,44 @@ pub fn render_table(doc: &Value) -> Result<String, String> {
             text(g.get("state"))
         );
     }
+    let vss = doc
+        .get("virtual_servers")
+        .and_then(Value::as_array)
+        .unwrap_or_default();
+    if !vss.is_empty() {
+        let _ = writeln!(
+            o,
+            "{:<40} {:<7} {:>6}  {:>8}",
+            "VIRTUAL SERVER / REAL SERVER", "STATE", "WEIGHT", "SINCE"
+        );
+    }
+    for v in vss {
+        let state = match v.get("ignored") {
+            Some(Value::Str(why)) => format!("ignored: {why}"),
+            _ => {
+                let mut s = format!("quorum {}", text(v.get("quorum")));
+                if let Some(Value::Str(sorry)) = v.get("sorry_server") {
+                    let _ = write!(s, ", sorry server {sorry}");
+                }
+                s
+            }
+        };
+        let _ = writeln!(o, "{:<40} {state}", text(v.get("name")));
+        for r in v
+            .get("real_servers")
+            .and_then(Value::as_array)
+            .unwrap_or_default()
+        {
+            let _ = writeln!(
+                o,
+                "  {:<38} {:<7} {:>6}  {:>7}s",
+                text(r.get("name")),
+                text(r.get("state")),
+                text(r.get("weight")),
+                text(r.get("since_s"))
+            );
+        }
+    }
     Ok(o)
 }
 

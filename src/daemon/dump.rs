@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use crate::daemon::lvs::VsStatus;
 use crate::daemon::reactor::{LoopStats, Reactor};
 use crate::daemon::status::{render_json, render_stats, render_text, Snapshot};
 use crate::sys::safe_file::write_file;
@@ -30,9 +31,15 @@ fn write_logged(name: &str, contents: &str) {
     }
 }
 
-/// SIGUSR1: the instances and sync groups as text.
-pub fn write_text(r: &Reactor<'_>) {
-    write_logged(DATA_FILE, &render_text(&Snapshot::of(r)));
+fn snapshot(r: &Reactor<'_>, lvs: Vec<VsStatus>) -> Snapshot {
+    let mut s = Snapshot::of(r);
+    s.lvs = lvs;
+    s
+}
+
+/// SIGUSR1: the instances, sync groups and virtual servers as text.
+pub fn write_text(r: &Reactor<'_>, lvs: Vec<VsStatus>) {
+    write_logged(DATA_FILE, &render_text(&snapshot(r, lvs)));
 }
 
 /// SIGUSR2: the counters.
@@ -41,8 +48,8 @@ pub fn write_stats(r: &Reactor<'_>) {
 }
 
 /// SIGRTMIN+2 (37 on musl): everything as JSON, for `kalive status`.
-pub fn write_json(r: &Reactor<'_>) {
-    write_logged(JSON_FILE, &render_json(&Snapshot::of(r)));
+pub fn write_json(r: &Reactor<'_>, lvs: Vec<VsStatus>) {
+    write_logged(JSON_FILE, &render_json(&snapshot(r, lvs)));
 }
 
 /// SIGRTMAX-1 (63 on musl): the counters, then all of them zeroed.

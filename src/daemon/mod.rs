@@ -4,6 +4,7 @@ pub mod build;
 pub mod client;
 pub mod dump;
 pub mod json;
+pub mod lvs;
 pub mod reactor;
 pub mod reload;
 pub mod run;

@@ -9,6 +9,7 @@ use std::os::fd::{AsFd, AsRawFd};
 use crate::config::model::{Config, Script};
 use crate::daemon::build::{build, GroupEdge, InstanceEdge};
 use crate::daemon::dump;
+use crate::daemon::lvs::LvsDaemon;
 use crate::daemon::reactor::{Iface, Reactor, SystemOps};
 use crate::sys::netlink::{Event, Monitor, Netlink};
 use crate::sys::process::{lookup_user, Children, Outcome};
@@ -247,6 +248,10 @@ impl SystemOps for Ops {
         self.stopping = true;
     }
 
+    fn run_notify(&mut self, script: &Script) {
+        self.run_script(script, &[]);
+    }
+
     fn finish(&mut self) {
         // notify_stop gets a second (keepalived-semantics §2.1), then its process group goes.
         let end = std::time::Instant::now() + std::time::Duration::from_secs(1);
@@ -324,6 +329,8 @@ pub struct RunOptions {
     pub keep_vips_on_stop: bool,
     /// `-I` (`--dont-release-ipvs`): leave the IPVS services in place on stop.
     pub keep_ipvs_on_stop: bool,
+    /// `-P` (`--vrrp`): VRRP only; IPVS is not touched.
+    pub vrrp_only: bool,
 }
 
 pub fn run(
@@ -354,6 +361,19 @@ pub fn run(
         crate::sys::host::interface_address(ifname, ipv6)
     });
     ops.hotplug_and_wait("startup");
+    // IPVS before VRRP: without it, configured virtual servers are fatal (as in keepalived).
+    let started = if opts.vrrp_only {
+        Ok(LvsDaemon::disabled())
+    } else {
+        LvsDaemon::start(cfg)
+    };
+    let mut lvs = match started {
+        Ok(l) => l,
+        Err(e) => {
+            log::error!("{e}");
+            return 1;
+        }
+    };
     create_vmacs(&mut ops.nl, &mut rt);
     let mut scripts = rt.scripts.clone();
     // Interfaces without a carrier now: their instances start in FAULT, as keepalived's do (not
@@ -398,6 +418,10 @@ pub fn run(
                     libc::SIGTERM | libc::SIGINT => {
                         log::info!("Stopping");
                         reactor.shutdown();
+                        lvs.stop(opts.keep_ipvs_on_stop);
+                        for s in lvs.take_scripts() {
+                            reactor.ops().run_notify(&s);
+                        }
                         reactor.ops().finish();
                         let rt = reactor.into_runtime();
                         if !opts.keep_vips_on_stop {
@@ -453,12 +477,13 @@ pub fn run(
                         crate::daemon::reload::finish(&mut reactor, carried, &starting);
                         files = file_trackers(&new_cfg, &reactor);
                         log::info!("Reloaded: {} VRRP instance(s)", reactor.rt.instances.len());
+                        lvs.reload(&new_cfg);
                     }
                     // A child ended: reaped below, every turn.
                     libc::SIGCHLD => {}
-                    libc::SIGUSR1 => dump::write_text(&reactor),
+                    libc::SIGUSR1 => dump::write_text(&reactor, lvs.status(reactor.now())),
                     libc::SIGUSR2 => dump::write_stats(&reactor),
-                    37 => dump::write_json(&reactor),
+                    37 => dump::write_json(&reactor, lvs.status(reactor.now())),
                     63 => dump::write_stats_clear(&mut reactor),
                     other => log::info!("signal {other} ignored"),
                 }
@@ -493,6 +518,9 @@ pub fn run(
             for (name, up) in links {
                 reactor.link_changed(&name, up);
             }
+        }
+        for s in lvs.take_scripts() {
+            reactor.ops().run_notify(&s);
         }
         // vrrp_scripts: start the due ones, collect the finished ones.
         let now = reactor.now();

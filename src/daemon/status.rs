@@ -8,6 +8,7 @@ use std::net::IpAddr;
 
 use crate::daemon::build::Runtime;
 use crate::daemon::json::push_str;
+use crate::daemon::lvs::VsStatus;
 use crate::daemon::reactor::{LoopStats, Reactor};
 use crate::time::Instant;
 use crate::vrrp::Stats;
@@ -40,6 +41,8 @@ pub struct Snapshot {
     pub instances: Vec<InstanceStatus>,
     /// (name, state).
     pub groups: Vec<(String, &'static str)>,
+    /// The LVS virtual servers (empty without any).
+    pub lvs: Vec<VsStatus>,
 }
 
 impl Snapshot {
@@ -85,6 +88,7 @@ impl Snapshot {
             loops,
             instances,
             groups,
+            lvs: Vec::new(),
         }
     }
 }
@@ -176,7 +180,47 @@ pub fn render_text(s: &Snapshot) -> String {
             let _ = writeln!(o, " VRRP Sync Group = {name}, {state}");
         }
     }
+    if !s.lvs.is_empty() {
+        let _ = writeln!(o, "------< LVS Topology >------");
+        for v in &s.lvs {
+            let _ = writeln!(o, " VS = {}", v.name);
+            if let Some(why) = v.ignored {
+                let _ = writeln!(o, "   Ignored: {why}");
+                continue;
+            }
+            let _ = writeln!(o, "   Quorum = {}", up_down(v.quorum_up));
+            if let Some(sorry) = v.sorry_in {
+                let _ = writeln!(o, "   Sorry server = {}", in_out(sorry));
+            }
+            for r in &v.real {
+                let _ = writeln!(
+                    o,
+                    "   RS = {}, {}, weight {}, since {} sec",
+                    r.name,
+                    up_down(r.up),
+                    r.weight.map_or_else(|| "-".into(), |w| w.to_string()),
+                    r.since_s
+                );
+            }
+        }
+    }
     o
+}
+
+fn up_down(up: bool) -> &'static str {
+    if up {
+        "up"
+    } else {
+        "down"
+    }
+}
+
+fn in_out(inside: bool) -> &'static str {
+    if inside {
+        "in"
+    } else {
+        "out"
+    }
 }
 
 fn family(ipv6: bool) -> &'static str {
@@ -215,7 +259,8 @@ fn obj_u64(o: &mut String, items: &[(&str, &str, u64)]) {
 }
 
 /// The JSON dump (read by `kalive status`). One object:
-/// `{"kalive":{version,pid,uptime_s},"loop":{…},"instances":[…],"sync_groups":[…]}`.
+/// `{"kalive":{version,pid,uptime_s},"loop":{…},"instances":[…],"sync_groups":[…],
+/// "virtual_servers":[{name,quorum,sorry_server,ignored,real_servers:[{name,state,weight,since_s}]}]}`.
 pub fn render_json(s: &Snapshot) -> String {
     let mut o = String::with_capacity(2048);
     o.push_str("{\"kalive\":{\"version\":");
@@ -268,6 +313,47 @@ pub fn render_json(s: &Snapshot) -> String {
         o.push_str("{\"name\":");
         push_str(&mut o, name);
         let _ = write!(o, ",\"state\":\"{state}\"}}");
+    }
+    o.push_str("],\"virtual_servers\":[");
+    for (k, v) in s.lvs.iter().enumerate() {
+        if k > 0 {
+            o.push(',');
+        }
+        o.push_str("\n{\"name\":");
+        push_str(&mut o, &v.name);
+        let _ = write!(
+            o,
+            ",\"quorum\":\"{}\",\"sorry_server\":",
+            up_down(v.quorum_up)
+        );
+        match v.sorry_in {
+            Some(i) => {
+                let _ = write!(o, "\"{}\"", in_out(i));
+            }
+            None => o.push_str("null"),
+        }
+        o.push_str(",\"ignored\":");
+        match v.ignored {
+            Some(why) => push_str(&mut o, why),
+            None => o.push_str("null"),
+        }
+        o.push_str(",\"real_servers\":[");
+        for (n, r) in v.real.iter().enumerate() {
+            if n > 0 {
+                o.push(',');
+            }
+            o.push_str("{\"name\":");
+            push_str(&mut o, &r.name);
+            let _ = write!(o, ",\"state\":\"{}\",\"weight\":", up_down(r.up));
+            match r.weight {
+                Some(w) => {
+                    let _ = write!(o, "{w}");
+                }
+                None => o.push_str("null"),
+            }
+            let _ = write!(o, ",\"since_s\":{}}}", r.since_s);
+        }
+        o.push_str("]}");
     }
     o.push_str("]}\n");
     o

@@ -121,7 +121,8 @@ mod tests {
             &[
                 "lvs_sched wlc",
                 "lvs_method NAT",
-                "protocol TCP",
+                // keepalived 2.2.7: "no protocol set - defaulting to UDP"
+                "protocol UDP",
                 "delay_loop 60",
                 "connect_timeout 5",
                 "weight 1",

@@ -43,6 +43,14 @@ fn vs_group(o: &mut Out, g: &VirtualServerGroup) {
     o.close();
 }
 
+/// keepalived's spelling: an IPv4 netmask, or an IPv6 prefix length.
+fn granularity_text(g: std::net::IpAddr) -> String {
+    match g {
+        std::net::IpAddr::V4(m) => m.to_string(),
+        std::net::IpAddr::V6(m) => u128::from(m).leading_ones().to_string(),
+    }
+}
+
 fn key_text(k: &VsKey) -> String {
     match k {
         VsKey::Addr { ip, port } => format!("{ip} {port}"),
@@ -61,10 +69,15 @@ fn virtual_server(o: &mut Out, vs: &VirtualServer, full: bool) {
     }
     let kind = full || vs.lb_kind != Default::default();
     o.kv_if(kind, "lvs_method", vs.lb_kind.name());
-    let proto = full || vs.protocol != Default::default();
+    // Always written where keepalived reads it: without it keepalived warns and defaults to UDP;
+    // with a fwmark it warns that it ignores it.
+    let proto = !matches!(vs.key, VsKey::Fwmark(_));
     o.kv_if(proto, "protocol", vs.protocol.name());
     o.opt("persistence_timeout", vs.persistence_timeout);
-    o.opt("persistence_granularity", vs.persistence_granularity);
+    o.opt(
+        "persistence_granularity",
+        vs.persistence_granularity.map(granularity_text),
+    );
     o.kv_if(full || vs.quorum != 1, "quorum", vs.quorum);
     o.kv_if(full || vs.hysteresis != 0, "hysteresis", vs.hysteresis);
     o.script("quorum_up", vs.quorum_up.as_ref());

@@ -112,6 +112,28 @@ pub fn vs_group(c: &mut Ctx, n: &Node) -> Option<VirtualServerGroup> {
     Some(g)
 }
 
+/// `persistence_granularity`: an IPv4 netmask, or for IPv6 a prefix length 1..128 (pgr_handler),
+/// kept in the model as the IPv6 mask of that length.
+fn granularity(c: &mut Ctx, k: &Node, key: &VsKey) -> Option<std::net::IpAddr> {
+    let v4_service = matches!(key, VsKey::Addr { ip, .. } if ip.is_ipv4());
+    if let Some(len) = k.arg(0).filter(|a| !a.contains(['.', ':'])) {
+        if !v4_service {
+            return match len.parse::<u32>() {
+                Ok(n @ 1..=128) => Some(std::net::Ipv6Addr::from(u128::MAX << (128 - n)).into()),
+                _ => {
+                    c.d.error(
+                        &k.arg_loc(0),
+                        k.name(),
+                        format!("invalid IPv6 persistence_granularity '{len}' (1 to 128)"),
+                    );
+                    None
+                }
+            };
+        }
+    }
+    c.ip(k, 0)
+}
+
 pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
     let first = c.need(n, 0)?;
     let key = match first {
@@ -145,11 +167,15 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
     if !c.want_block(n) {
         return Some(vs);
     }
+    let (mut saw_protocol, mut saw_sched, mut saw_kind) = (false, false, false);
     for k in n.block() {
         if timing(c, k, &mut vs.timing) {
             continue;
         }
         let kw = k.name();
+        saw_protocol |= kw == "protocol";
+        saw_sched |= matches!(kw, "lvs_sched" | "lb_algo");
+        saw_kind |= matches!(kw, "lvs_method" | "lb_kind");
         match kw {
             "lvs_sched" | "lb_algo" => {
                 if let Some(s) = c.need(k, 0) {
@@ -183,7 +209,7 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
                     Some(_) => c.u32_in(k, 0, 1, u32::MAX).or(vs.persistence_timeout),
                 }
             }
-            "persistence_granularity" => vs.persistence_granularity = c.ip(k, 0),
+            "persistence_granularity" => vs.persistence_granularity = granularity(c, k, &vs.key),
             "quorum" => vs.quorum = c.u32_in(k, 0, 1, u32::MAX).unwrap_or(vs.quorum),
             "hysteresis" => vs.hysteresis = c.u32_in(k, 0, 0, u32::MAX).unwrap_or(vs.hysteresis),
             "quorum_up" => vs.quorum_up = script(c, k),
@@ -235,6 +261,52 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
             _ => c.unknown(k, "virtual_server"),
         }
     }
+    // validate_check_config's defaults, each a warning (exit 5) in keepalived 2.2.7; a virtual
+    // server without real servers is dropped before these checks.
+    if !vs.real_servers.is_empty() {
+        let what = format!("virtual_server {}", first);
+        if !saw_protocol && matches!(vs.key, VsKey::Addr { .. }) {
+            c.d.warn(&n.loc, &what, "no protocol set - defaulting to UDP");
+        }
+        if !saw_sched {
+            c.d.warn(&n.loc, &what, "no scheduler set, setting default 'wlc'");
+        }
+        let unset = vs.real_servers.iter().any(|r| r.lb_kind.is_none())
+            || vs
+                .sorry_server
+                .as_ref()
+                .is_some_and(|s| s.lb_kind.is_none());
+        if !saw_kind && unset {
+            c.d.warn(
+                &n.loc,
+                &what,
+                "no forwarding method set, setting default NAT",
+            );
+        }
+        // DR/TUN real servers use the service's port (0 for a fwmark): another one is reset.
+        let vs_port = match vs.key {
+            VsKey::Addr { port, .. } => Some(port),
+            VsKey::Fwmark(_) => Some(0),
+            VsKey::Group(_) => None,
+        };
+        let ports = vs
+            .real_servers
+            .iter()
+            .map(|r| (r.lb_kind, r.port))
+            .chain(vs.sorry_server.iter().map(|s| (s.lb_kind, s.port)));
+        for (kind, port) in ports {
+            let nat = kind.unwrap_or(vs.lb_kind) == LbKind::Nat;
+            if let (false, Some(want), Some(p)) = (nat, vs_port, port) {
+                if p != 0 && p != want {
+                    c.d.warn(
+                        &n.loc,
+                        &what,
+                        format!("a DR/TUN server's port {p} is not the service's; it is reset to {want}"),
+                    );
+                }
+            }
+        }
+    }
     Some(vs)
 }
 
@@ -262,7 +334,9 @@ fn real_server(c: &mut Ctx, n: &Node) -> Option<RealServer> {
         }
         match kw {
             "weight" => rs.weight = c.u32_in(k, 0, 0, 65535).unwrap_or(rs.weight),
-            "lvs_method" | "lb_kind" => rs.lb_kind = lb_kind(c, k),
+            // keepalived 2.2.7 knows `lb_kind` only in virtual_server: in a real_server it is an
+            // unknown keyword and the virtual server's method applies.
+            "lvs_method" => rs.lb_kind = lb_kind(c, k),
             "inhibit_on_failure" => rs.inhibit_on_failure = Some(c.flag(k, 0)),
             "notify_up" => rs.notify_up = script(c, k),
             "notify_down" => rs.notify_down = script(c, k),

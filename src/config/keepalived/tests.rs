@@ -314,7 +314,7 @@ fn round_trip_through_keepalived_text() {
 #[test]
 fn ssl_get_is_refused_by_a_build_without_tls() {
     use crate::config::model::lvs::{NO_TLS, TLS_AVAILABLE};
-    let l = parse("virtual_server 10.0.0.1 443 {\n real_server 10.0.0.2 443 {\n  SSL_GET {\n   url {\n    path /\n   }\n  }\n }\n}\n");
+    let l = parse("virtual_server 10.0.0.1 443 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.0.2 443 {\n  SSL_GET {\n   url {\n    path /\n   }\n  }\n }\n}\n");
     let refused = l
         .diags
         .items
@@ -322,4 +322,37 @@ fn ssl_get_is_refused_by_a_build_without_tls() {
         .any(|d| d.severity == crate::config::Severity::Error && d.message == NO_TLS);
     assert_eq!(refused, !TLS_AVAILABLE);
     assert_eq!(l.diags.exit_code(), 0, "-t keeps keepalived's code");
+}
+
+#[test]
+fn virtual_server_defaults_warn_as_keepalived() {
+    // keepalived 2.2.7 -t: "no protocol set - defaulting to UDP", "no scheduler set", "no
+    // forwarding method set": each a warning, exit 5; and UDP is what it programs.
+    let l = parse("virtual_server 10.0.0.1 80 {\n real_server 10.0.1.1 80 {\n }\n}\n");
+    assert_eq!(l.diags.exit_code(), 5);
+    let msgs: Vec<String> = l.diags.items.iter().map(|d| d.to_string()).collect();
+    assert_eq!(msgs.len(), 3, "{msgs:?}");
+    assert!(msgs[0].contains("defaulting to UDP"), "{msgs:?}");
+    assert_eq!(
+        l.config.virtual_servers[0].protocol,
+        crate::config::model::lvs::Protocol::Udp
+    );
+    let l = parse(
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 10.0.1.1 80 {\n }\n}\n",
+    );
+    assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
+    // a fwmark has no protocol; a real server's own method suffices; `lb_kind` is not one
+    let l = parse(
+        "virtual_server fwmark 1 {\n lb_algo rr\n real_server 10.0.1.1 {\n lvs_method DR\n }\n}\n",
+    );
+    assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
+    // "fwmark virtual server FWM 1, real server [10.0.1.1]:none:80 has port specified - clearing"
+    let l = parse(
+        "virtual_server fwmark 1 {\n lb_algo rr\n real_server 10.0.1.1 80 {\n lvs_method DR\n }\n}\n",
+    );
+    assert_eq!(l.diags.exit_code(), 5);
+    let l = parse(
+        "virtual_server fwmark 1 {\n lb_algo rr\n real_server 10.0.1.1 80 {\n lb_kind DR\n }\n}\n",
+    );
+    assert_eq!(l.diags.exit_code(), 5);
 }

@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use super::Script;
 
+/// A virtual server's protocol. Without `protocol` keepalived 2.2.7 programs UDP ("no protocol
+/// set - defaulting to UDP"), so that is the default here too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Protocol {
-    #[default]
     Tcp,
+    #[default]
     Udp,
     Sctp,
 }
@@ -260,6 +262,7 @@ pub struct VirtualServer {
     pub protocol: Protocol,
     /// `Some` = persistent service; a bare keyword means 360 s.
     pub persistence_timeout: Option<u32>,
+    /// An IPv4 netmask, or for IPv6 the mask of the configured prefix length.
     pub persistence_granularity: Option<IpAddr>,
     /// Sum of the weights of the live real servers needed to keep the service up (1).
     pub quorum: u32,
@@ -284,7 +287,7 @@ impl VirtualServer {
             key,
             scheduler: DEFAULT_SCHEDULER.into(),
             lb_kind: LbKind::Nat,
-            protocol: Protocol::Tcp,
+            protocol: Protocol::Udp,
             persistence_timeout: None,
             persistence_granularity: None,
             quorum: 1,

@@ -38,6 +38,9 @@ pub trait SystemOps {
     fn finish(&mut self);
     /// The daemon is stopping: what follows is the shutdown's (`-V` keeps the addresses).
     fn begin_stop(&mut self) {}
+    /// Runs a notify script with its configured arguments only (LVS notify_up/notify_down,
+    /// quorum_up/quorum_down).
+    fn run_notify(&mut self, _script: &crate::config::model::Script) {}
 }
 
 /// Timers on the wheel.

@@ -156,3 +156,97 @@ fn stats_clear_zeroes_every_counter() {
         .iter()
         .all(|i| i.stats == Stats::default()));
 }
+
+fn with_lvs() -> Snapshot {
+    use crate::daemon::lvs::{RsStatus, VsStatus};
+    let mut s = snapshot();
+    s.lvs = vec![
+        VsStatus {
+            name: "[10.0.0.1]:tcp:80".into(),
+            quorum_up: false,
+            sorry_in: Some(true),
+            ignored: None,
+            real: vec![
+                RsStatus {
+                    name: "[10.0.1.1]:tcp:80".into(),
+                    up: false,
+                    weight: Some(0),
+                    since_s: 12,
+                },
+                RsStatus {
+                    name: "[10.0.1.2]:tcp:80".into(),
+                    up: true,
+                    weight: None,
+                    since_s: 3,
+                },
+            ],
+        },
+        VsStatus {
+            name: "FWM 5".into(),
+            quorum_up: false,
+            sorry_in: None,
+            ignored: Some("it has no real servers"),
+            real: vec![],
+        },
+    ];
+    s
+}
+
+#[test]
+fn virtual_servers_in_every_dump() {
+    let s = with_lvs();
+    let doc = parse(&render_json(&s)).unwrap();
+    let vs = doc
+        .get("virtual_servers")
+        .and_then(Value::as_array)
+        .unwrap();
+    assert_eq!(vs.len(), 2);
+    assert_eq!(vs[0].get("quorum").and_then(Value::as_str), Some("down"));
+    assert_eq!(
+        vs[0].get("sorry_server").and_then(Value::as_str),
+        Some("in")
+    );
+    assert_eq!(vs[0].get("ignored"), Some(&Value::Null));
+    let rs = vs[0].get("real_servers").and_then(Value::as_array).unwrap();
+    assert_eq!(rs[0].get("state").and_then(Value::as_str), Some("down"));
+    assert_eq!(rs[0].get("weight").and_then(Value::as_u64), Some(0));
+    assert_eq!(rs[1].get("weight"), Some(&Value::Null));
+    assert_eq!(rs[1].get("since_s").and_then(Value::as_u64), Some(3));
+    assert_eq!(vs[1].get("sorry_server"), Some(&Value::Null));
+    let t = render_table(&doc).unwrap();
+    let lines: Vec<&str> = t.lines().collect();
+    assert_eq!(lines.len(), 5 + 1 + 3 + 1, "{t}");
+    assert_eq!(
+        lines[6].split_whitespace().collect::<Vec<_>>(),
+        [
+            "[10.0.0.1]:tcp:80",
+            "quorum",
+            "down,",
+            "sorry",
+            "server",
+            "in"
+        ]
+    );
+    assert_eq!(
+        lines[7].split_whitespace().collect::<Vec<_>>(),
+        ["[10.0.1.1]:tcp:80", "down", "0", "12s"]
+    );
+    assert_eq!(
+        lines[8].split_whitespace().collect::<Vec<_>>(),
+        ["[10.0.1.2]:tcp:80", "up", "-", "3s"]
+    );
+    assert!(lines[9].contains("ignored: it has no real servers"), "{t}");
+    let text = render_text(&s);
+    for line in [
+        "------< LVS Topology >------",
+        " VS = [10.0.0.1]:tcp:80",
+        "   Quorum = down",
+        "   Sorry server = in",
+        "   RS = [10.0.1.1]:tcp:80, down, weight 0, since 12 sec",
+        "   Ignored: it has no real servers",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} missing:\n{text}");
+    }
+    // without virtual servers: no LVS lines at all
+    assert!(!render_text(&snapshot()).contains("LVS"));
+}

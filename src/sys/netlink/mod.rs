@@ -8,6 +8,8 @@
 //! addresses in network order).
 
 pub mod addr;
+pub mod genl;
+pub mod ipvs;
 pub mod link;
 pub mod monitor;
 pub mod msg;

@@ -32,11 +32,20 @@ pub struct Netlink {
 
 /// Opens a NETLINK_ROUTE socket bound to `groups` (0: requests only).
 pub(super) fn open(groups: u32, flags: SocketFlags) -> Result<OwnedFd> {
+    open_protocol(None, groups, flags) // None = NETLINK_ROUTE (0)
+}
+
+/// Opens a netlink socket of `protocol` (`None`: NETLINK_ROUTE) bound to `groups`.
+fn open_protocol(
+    protocol: Option<net::Protocol>,
+    groups: u32,
+    flags: SocketFlags,
+) -> Result<OwnedFd> {
     let fd = net::socket_with(
         AddressFamily::NETLINK,
         SocketType::RAW,
         flags | SocketFlags::CLOEXEC,
-        None, // NETLINK_ROUTE = 0
+        protocol,
     )?;
     net::bind(&fd, &SocketAddrNetlink::new(0, groups))?;
     Ok(fd)
@@ -57,8 +66,18 @@ pub(super) fn recv_datagram<'b>(fd: BorrowedFd<'_>, buf: &'b mut [u8]) -> Result
 }
 
 impl Netlink {
+    /// A NETLINK_ROUTE request socket.
     pub fn new() -> Result<Netlink> {
-        let fd = open(0, SocketFlags::empty())?;
+        Netlink::with_protocol(None)
+    }
+
+    /// A NETLINK_GENERIC request socket (genl families such as IPVS).
+    pub fn generic() -> Result<Netlink> {
+        Netlink::with_protocol(Some(net::netlink::GENERIC))
+    }
+
+    fn with_protocol(protocol: Option<net::Protocol>) -> Result<Netlink> {
+        let fd = open_protocol(protocol, 0, SocketFlags::empty())?;
         net::sockopt::set_socket_timeout(&fd, net::sockopt::Timeout::Recv, Some(SECOND))?;
         Ok(Netlink {
             fd,

@@ -1,0 +1,132 @@
+//! What the kernel should hold: every service of every programmed virtual server, each with its
+//! destinations, computed from the plans and the pool's state (ipvswrapper.c `ipvs_cmd`:
+//! `inhibit_on_failure` turns a removal into weight 0; the sorry server while the quorum is lost).
+
+use super::plan::VsPlan;
+use super::state::Pool;
+use crate::sys::netlink::ipvs::{Dest, DestKey, Service, ServiceKey};
+
+/// One service as it should be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredService {
+    pub service: Service,
+    /// Each key once, in configuration order: keepalived adds them in that order, and the
+    /// kernel lists a service's destinations newest first, so `ipvsadm -Ln` shows the same
+    /// order only if they are added in the same order.
+    pub dests: Vec<Dest>,
+    /// Every destination the configuration names for this service (real servers and the sorry
+    /// server, up or down): those kalive adds and removes. Others in the kernel are left alone.
+    pub managed: Vec<DestKey>,
+}
+
+impl DesiredService {
+    pub fn dest(&self, k: &DestKey) -> Option<&Dest> {
+        self.dests.iter().find(|d| d.key == *k)
+    }
+
+    /// Adds `d`, or replaces the one with its key where it stands.
+    fn put(&mut self, d: Dest) {
+        match self.dests.iter_mut().find(|x| x.key == d.key) {
+            Some(x) => *x = d,
+            None => self.dests.push(d),
+        }
+    }
+}
+
+/// The desired services in configuration order (the order keepalived adds them).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Desired {
+    services: Vec<DesiredService>,
+}
+
+impl Desired {
+    pub fn new() -> Desired {
+        Desired::default()
+    }
+
+    pub fn get(&self, k: &ServiceKey) -> Option<&DesiredService> {
+        self.services.iter().find(|s| s.service.key == *k)
+    }
+
+    pub fn contains_key(&self, k: &ServiceKey) -> bool {
+        self.get(k).is_some()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, DesiredService> {
+        self.services.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.services.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.services.is_empty()
+    }
+
+    fn entry(&mut self, svc: &Service) -> Option<&mut DesiredService> {
+        let n = match self.services.iter().position(|s| s.service.key == svc.key) {
+            Some(n) => n,
+            None => {
+                self.services.push(DesiredService {
+                    service: *svc,
+                    dests: Vec::new(),
+                    managed: Vec::new(),
+                });
+                self.services.len() - 1
+            }
+        };
+        self.services.get_mut(n)
+    }
+}
+
+/// The desired kernel state. A service several virtual servers produce (two sharing a group's
+/// fwmark) gets the union of their destinations, with the first one's settings.
+pub fn desired(plans: &[VsPlan], pool: &Pool) -> Desired {
+    let mut out = Desired::new();
+    for (plan, st) in plans.iter().zip(&pool.vs) {
+        if plan.ignored.is_some() {
+            continue;
+        }
+        for svc in &plan.services {
+            let Some(entry) = out.entry(svc) else {
+                continue;
+            };
+            for (p, s) in plan.real.iter().zip(&st.rs) {
+                if p.ignored.is_some() {
+                    continue;
+                }
+                let weight = if st.sorry_active {
+                    // perform_quorum_state(false): the alive ones left (inhibit: weight 0)
+                    p.inhibit.then_some(0)
+                } else if s.alive {
+                    Some(s.weight)
+                } else {
+                    p.inhibit.then_some(0)
+                };
+                if let Some(w) = weight {
+                    entry.put(p.dest_for(&svc.key, w));
+                }
+            }
+            if let Some(sorry) = &plan.sorry {
+                if st.sorry_active {
+                    entry.put(sorry.rs.dest_for(&svc.key, sorry.rs.weight));
+                } else if sorry.rs.inhibit && !sorry.duplicates_rs {
+                    entry.put(sorry.rs.dest_for(&svc.key, 0));
+                }
+            }
+            let managed = plan
+                .real
+                .iter()
+                .filter(|p| p.ignored.is_none())
+                .chain(plan.sorry.iter().map(|s| &s.rs))
+                .map(|p| p.dest_for(&svc.key, 0).key);
+            for k in managed {
+                if !entry.managed.contains(&k) {
+                    entry.managed.push(k);
+                }
+            }
+        }
+    }
+    out
+}

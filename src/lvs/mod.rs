@@ -1,0 +1,88 @@
+//! LVS, sans-IO: from the configuration and the health of each real server to the IPVS services
+//! and destinations the kernel should hold, and the fewest operations that get it there.
+//!
+//! - `plan.rs`: configuration → per virtual server, its kernel services and real servers, with
+//!   keepalived 2.2.7's corrections (ports, families, flags, quorum clamps);
+//! - `state.rs`: the pool's live state (alive, weights, quorum, sorry server) and its events;
+//! - `desired.rs`: plans + state → the desired services and destinations;
+//! - `reconcile.rs`: desired vs the kernel's dump → ordered add/edit/delete operations;
+//! - `notify.rs`: the log line, FIFO line and notify script of each event and operation.
+//!
+//! The daemon (`daemon/lvs.rs`) dumps the kernel, applies the operations through
+//! `sys::netlink::ipvs`, and runs the notify scripts the events name.
+
+pub mod desired;
+pub mod notify;
+pub mod plan;
+pub mod reconcile;
+pub mod state;
+
+use crate::config::model::Config;
+
+pub use desired::{desired, Desired, DesiredService};
+pub use plan::{plans, RsPlan, VsPlan};
+pub use reconcile::{reconcile, Kernel, KernelService, Op};
+pub use state::{Event, Pool};
+
+/// A real server: the index of its virtual server in `Config::virtual_servers` and its index in
+/// that virtual server's `real_servers`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RsId {
+    pub vs: u16,
+    pub rs: u16,
+}
+
+/// What the checkers of a real server say: up with a weight (the configured one, or what a
+/// MISC_CHECK with `misc_dynamic` reported), or down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Health {
+    Up { weight: u32 },
+    Down,
+}
+
+/// Plans and state together: the whole sans-IO LVS core.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lvs {
+    pub plans: Vec<VsPlan>,
+    pub pool: Pool,
+}
+
+impl Lvs {
+    /// The core for `cfg`, started: `out` gets the start's events (quorum gained, sorry server in).
+    pub fn start(cfg: &Config, out: &mut Vec<Event>) -> Lvs {
+        let plans = plans(cfg);
+        let mut pool = Pool::new(&plans);
+        pool.start(&plans, out);
+        Lvs { plans, pool }
+    }
+
+    /// The core for a reloaded `cfg`, carrying the state of what stayed. `gone` gets the events
+    /// of what was removed (indexed by `self`'s plans), `out` the rest (indexed by the result's).
+    pub fn reload(&self, cfg: &Config, gone: &mut Vec<Event>, out: &mut Vec<Event>) -> Lvs {
+        let plans = plans(cfg);
+        let pool = Pool::reload(&self.plans, &self.pool, &plans, gone, out);
+        Lvs { plans, pool }
+    }
+
+    pub fn on_health(&mut self, id: RsId, h: Health, out: &mut Vec<Event>) {
+        self.pool.on_health(&self.plans, id, h, out);
+    }
+
+    /// Shutdown's events (every alive real server leaves; with omega, notifies).
+    pub fn shutdown(&mut self, out: &mut Vec<Event>) {
+        self.pool.shutdown(&self.plans, out);
+    }
+
+    pub fn desired(&self) -> Desired {
+        desired(&self.plans, &self.pool)
+    }
+
+    pub fn plan(&self, id: RsId) -> Option<(&VsPlan, &RsPlan)> {
+        let v = self.plans.get(usize::from(id.vs))?;
+        Some((v, v.real.get(usize::from(id.rs))?))
+    }
+}
+
+#[cfg(test)]
+#[path = "tests/core.rs"]
+mod tests;

@@ -1,0 +1,302 @@
+//! Desired state and reconciliation together: the operations each situation must produce, and
+//! only those.
+
+use super::*;
+use crate::config::keepalived::parse_text;
+use crate::config::LoadOptions;
+use crate::lvs::reconcile::apply;
+use crate::sys::netlink::ipvs::{DestKey, Forward, SchedName, Service, ServiceKey};
+
+fn cfg(text: &str) -> Config {
+    parse_text("/k.conf", text, &LoadOptions::default()).config
+}
+
+fn ops(kernel: &Kernel, old: &Desired, new: &Desired) -> Vec<Op> {
+    let mut out = Vec::new();
+    reconcile(kernel, old, new, &mut out);
+    out
+}
+
+/// Applies `ops` to `kernel` and checks the result is exactly `want` (a fixed point: no more ops).
+fn converge(kernel: &mut Kernel, old: &Desired, want: &Desired) -> Vec<Op> {
+    let o = ops(kernel, old, want);
+    for op in &o {
+        apply(kernel, op);
+    }
+    assert!(
+        ops(kernel, want, want).is_empty(),
+        "not converged: {kernel:?}"
+    );
+    o
+}
+
+fn dest(op: &Op) -> Option<(u8, &str, u32)> {
+    let (kind, d) = match op {
+        Op::AddDest(_, d) => (b'+', d),
+        Op::EditDest(_, d) => (b'~', d),
+        Op::DelDest(_, d) => (b'-', d),
+        _ => return None,
+    };
+    Some((kind, leak(d.key.addr.to_string()), d.weight))
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+const TWO: &str = "virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n real_server 10.0.1.1 80 {\n TCP_CHECK {\n }\n }\n real_server 10.0.1.2 80 {\n weight 2\n inhibit_on_failure\n TCP_CHECK {\n }\n }\n}\n";
+
+#[test]
+fn start_on_an_empty_kernel_adds_everything() {
+    let mut ev = Vec::new();
+    let lvs = Lvs::start(&cfg(TWO), &mut ev);
+    let want = lvs.desired();
+    let mut k = Kernel::new();
+    let o = converge(&mut k, &Desired::new(), &want);
+    assert!(matches!(o[0], Op::AddService(s) if s.sched.as_str() == "rr"));
+    assert_eq!(dest(&o[1]), Some((b'+', "10.0.1.1", 1)));
+    assert_eq!(dest(&o[2]), Some((b'+', "10.0.1.2", 2)));
+    assert_eq!(o.len(), 3);
+}
+
+#[test]
+fn destinations_and_services_keep_the_configuration_order() {
+    // keepalived adds in configuration order and the kernel lists newest first: the same order
+    // gives the same `ipvsadm -Ln`
+    let text = "virtual_server 10.0.0.9 80 {\n protocol TCP\n real_server 10.0.1.9 80 {\n }\n real_server 10.0.1.1 80 {\n }\n}\nvirtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.5 80 {\n }\n}\n";
+    let mut ev = Vec::new();
+    let lvs = Lvs::start(&cfg(text), &mut ev);
+    let o = ops(&Kernel::new(), &Desired::new(), &lvs.desired());
+    let order: Vec<String> = o
+        .iter()
+        .map(|op| match op {
+            Op::AddService(s) => s.key.to_string(),
+            Op::AddDest(_, d) => d.key.addr.to_string(),
+            _ => String::new(),
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "[10.0.0.9]:tcp:80",
+            "10.0.1.9",
+            "10.0.1.1",
+            "[10.0.0.1]:tcp:80",
+            "10.0.1.5"
+        ]
+    );
+}
+
+#[test]
+fn down_removes_or_inhibits_one_destination() {
+    let mut ev = Vec::new();
+    let mut lvs = Lvs::start(&cfg(TWO), &mut ev);
+    let mut k = Kernel::new();
+    let mut prev = lvs.desired();
+    converge(&mut k, &Desired::new(), &prev);
+    let id = |rs| RsId { vs: 0, rs };
+    for (r, expect) in [(0, (b'-', "10.0.1.1", 1)), (1, (b'~', "10.0.1.2", 0))] {
+        lvs.on_health(id(r), Health::Down, &mut ev);
+        let now = lvs.desired();
+        let o = converge(&mut k, &prev, &now);
+        assert_eq!(o.len(), 1, "{o:?}");
+        assert_eq!(dest(&o[0]), Some(expect));
+        prev = now;
+    }
+    // back up with a dynamic weight
+    lvs.on_health(id(1), Health::Up { weight: 7 }, &mut ev);
+    let now = lvs.desired();
+    let o = converge(&mut k, &prev, &now);
+    assert_eq!(
+        o.iter().map(dest).collect::<Vec<_>>(),
+        [Some((b'~', "10.0.1.2", 7))]
+    );
+}
+
+#[test]
+fn foreign_destinations_stay_and_stale_settings_are_fixed() {
+    let mut ev = Vec::new();
+    let lvs = Lvs::start(&cfg(TWO), &mut ev);
+    let want = lvs.desired();
+    let ds = want.iter().next().unwrap();
+    let key = &ds.service.key;
+    // the kernel has the service with another scheduler, our first server at a stale weight,
+    // our second missing, and a server nobody configured
+    let mut stale = ds.service;
+    stale.sched = SchedName::new("wlc").unwrap();
+    stale.flags |= 0x2; // HASHED, as the kernel reports it: not a difference
+    let mut d1 = ds.dests[0];
+    d1.weight = 9;
+    let foreign = crate::sys::netlink::ipvs::Dest {
+        key: DestKey {
+            addr: "10.0.1.99".parse().unwrap(),
+            port: 80,
+        },
+        ..d1
+    };
+    let mut k = Kernel::new();
+    k.insert(KernelService {
+        service: stale,
+        dests: vec![d1, foreign],
+    });
+    assert!(k.get(key).is_some());
+    let o = ops(&k, &Desired::new(), &want);
+    assert!(matches!(o[0], Op::EditService(s) if s.sched.as_str() == "rr"));
+    assert_eq!(dest(&o[1]), Some((b'~', "10.0.1.1", 1)));
+    assert_eq!(dest(&o[2]), Some((b'+', "10.0.1.2", 2)));
+    assert_eq!(o.len(), 3, "the foreign destination is left alone");
+    // other services are never touched
+    let other = Service {
+        key: ServiceKey::Fwmark {
+            ipv6: false,
+            mark: 77,
+        },
+        ..ds.service
+    };
+    k.insert(KernelService {
+        service: other,
+        dests: Vec::new(),
+    });
+    assert_eq!(ops(&k, &Desired::new(), &want).len(), 3);
+}
+
+#[test]
+fn reload_changes_only_what_changed() {
+    let mut ev = Vec::new();
+    let old = Lvs::start(&cfg(TWO), &mut ev);
+    let mut k = Kernel::new();
+    let prev = old.desired();
+    converge(&mut k, &Desired::new(), &prev);
+    // add one real server
+    let three = TWO.replace(
+        "real_server 10.0.1.1 80 {",
+        "real_server 10.0.1.3 80 {\n }\n real_server 10.0.1.1 80 {",
+    );
+    let (mut gone, mut out) = (Vec::new(), Vec::new());
+    let new = old.reload(&cfg(&three), &mut gone, &mut out);
+    assert!(gone.is_empty() && out.is_empty());
+    let o = converge(&mut k, &prev, &new.desired());
+    assert_eq!(
+        o.iter().map(dest).collect::<Vec<_>>(),
+        [Some((b'+', "10.0.1.3", 1))]
+    );
+    // and remove another
+    let prev = new.desired();
+    let one = three.replace("real_server 10.0.1.1 80 {\n TCP_CHECK {\n }\n }\n", "");
+    let newer = new.reload(&cfg(&one), &mut gone, &mut out);
+    assert_eq!(gone.len(), 1);
+    let o = converge(&mut k, &prev, &newer.desired());
+    assert_eq!(
+        o.iter().map(dest).collect::<Vec<_>>(),
+        [Some((b'-', "10.0.1.1", 1))]
+    );
+    // a changed scheduler is one edit, a removed virtual server one delete
+    let prev = newer.desired();
+    let sh = one.replace("lb_algo rr", "lb_algo sh");
+    let (mut gone, mut out) = (Vec::new(), Vec::new());
+    let n2 = newer.reload(&cfg(&sh), &mut gone, &mut out);
+    let o = converge(&mut k, &prev, &n2.desired());
+    assert!(matches!(o[..], [Op::EditService(s)] if s.sched.as_str() == "sh"));
+    let n3 = n2.reload(&Config::default(), &mut gone, &mut out);
+    let o = converge(&mut k, &n2.desired(), &n3.desired());
+    assert!(matches!(o[..], [Op::DelService(_)]));
+    assert!(k.is_empty());
+}
+
+#[test]
+fn sorry_server_swap_deletes_before_it_adds() {
+    let text = "virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_kind DR\n sorry_server 10.0.9.9 80\n sorry_server_inhibit\n real_server 10.0.1.1 80 {\n TCP_CHECK {\n }\n }\n real_server 10.0.1.2 80 {\n inhibit_on_failure\n TCP_CHECK {\n }\n }\n}\n";
+    let mut ev = Vec::new();
+    let mut lvs = Lvs::start(&cfg(text), &mut ev);
+    let mut k = Kernel::new();
+    let mut prev = lvs.desired();
+    let o = converge(&mut k, &Desired::new(), &prev);
+    // the inhibited sorry server waits at weight 0
+    assert!(o.iter().map(dest).any(|d| d == Some((b'+', "10.0.9.9", 0))));
+    lvs.on_health(RsId { vs: 0, rs: 0 }, Health::Down, &mut ev);
+    let now = lvs.desired();
+    converge(&mut k, &prev, &now);
+    prev = now;
+    lvs.on_health(RsId { vs: 0, rs: 1 }, Health::Down, &mut ev);
+    let now = lvs.desired();
+    let o = converge(&mut k, &prev, &now);
+    // quorum lost: 10.0.1.2 inhibited to 0, the sorry server to 1
+    assert_eq!(
+        o.iter().map(dest).collect::<Vec<_>>(),
+        [Some((b'~', "10.0.1.2", 0)), Some((b'~', "10.0.9.9", 1))]
+    );
+    prev = now;
+    lvs.on_health(RsId { vs: 0, rs: 0 }, Health::Up { weight: 1 }, &mut ev);
+    let o = converge(&mut k, &prev, &lvs.desired());
+    assert_eq!(
+        o.iter().map(dest).collect::<Vec<_>>(),
+        [Some((b'~', "10.0.9.9", 0)), Some((b'+', "10.0.1.1", 1))]
+    );
+    assert!(k
+        .iter()
+        .all(|s| s.dests.iter().all(|d| d.forward == Forward::Route)));
+}
+
+#[test]
+fn a_service_two_virtual_servers_share_gets_both_pools() {
+    let text = "virtual_server_group G {\n fwmark 3\n}\nvirtual_server group G {\n protocol TCP\n real_server 10.0.1.1 80 {\n }\n}\nvirtual_server group G {\n protocol UDP\n real_server 10.0.1.2 53 {\n }\n}\n";
+    let mut ev = Vec::new();
+    let lvs = Lvs::start(&cfg(text), &mut ev);
+    let d = lvs.desired();
+    assert_eq!(d.len(), 1);
+    assert_eq!(d.iter().next().unwrap().dests.len(), 2);
+}
+
+#[test]
+fn events_say_what_keepalived_says() {
+    use crate::lvs::notify::{event_line, event_script, fifo_line, op_line};
+    let text = "virtual_server 10.0.0.1 80 {\n protocol TCP\n quorum_up \"/bin/q up\"\n quorum_down /bin/qd\n real_server 1.2.3.4 80 {\n notify_down \"/bin/down x\"\n TCP_CHECK {\n }\n }\n}\n";
+    let mut ev = Vec::new();
+    let mut lvs = Lvs::start(&cfg(text), &mut ev);
+    let p = &lvs.plans;
+    assert_eq!(
+        event_line(p, &ev[0], false).as_deref(),
+        Some("Gained quorum 1+0=1 <= 1 for VS [10.0.0.1]:tcp:80")
+    );
+    assert_eq!(
+        fifo_line(p, &ev[0]).as_deref(),
+        Some("VS [10.0.0.1]:tcp:80 UP\n")
+    );
+    assert_eq!(
+        event_script(p, &ev[0]).map(|s| s.cmd.as_str()),
+        Some("/bin/q up")
+    );
+    ev.clear();
+    lvs.on_health(RsId { vs: 0, rs: 0 }, Health::Down, &mut ev);
+    let p = &lvs.plans;
+    assert_eq!(
+        event_line(p, &ev[0], false).as_deref(),
+        Some("Removing service [1.2.3.4]:tcp:80 from VS [10.0.0.1]:tcp:80")
+    );
+    assert_eq!(
+        fifo_line(p, &ev[0]).as_deref(),
+        Some("RS [1.2.3.4]:tcp:80 [10.0.0.1]:tcp:80 DOWN\n")
+    );
+    assert_eq!(
+        event_script(p, &ev[0]).map(|s| s.cmd.as_str()),
+        Some("/bin/down x")
+    );
+    assert_eq!(
+        event_line(p, &ev[1], false).as_deref(),
+        Some("Lost quorum 1-0=1 > 0 for VS [10.0.0.1]:tcp:80")
+    );
+    assert_eq!(
+        event_script(p, &ev[1]).map(|s| s.cmd.as_str()),
+        Some("/bin/qd")
+    );
+    let svc = lvs.plans[0].services[0];
+    let d = lvs.plans[0].real[0].dest_for(&svc.key, 4);
+    assert_eq!(
+        op_line(&Op::AddDest(svc, d)),
+        "IPVS: added 1.2.3.4:80 in [10.0.0.1]:tcp:80 (Masq, weight 4)"
+    );
+    assert_eq!(
+        op_line(&Op::DelService(svc)),
+        "IPVS: deleted service [10.0.0.1]:tcp:80"
+    );
+}

@@ -1,0 +1,256 @@
+//! keepalived 2.2.7's corrections, each checked on a configuration that needs it.
+
+use super::*;
+use crate::config::keepalived::parse_text;
+use crate::config::LoadOptions;
+use crate::sys::netlink::ipvs::{SVC_F_HASHED, SVC_F_SCHED1};
+
+pub fn cfg(text: &str) -> Config {
+    parse_text(
+        "/etc/keepalived/keepalived.conf",
+        text,
+        &LoadOptions::default(),
+    )
+    .config
+}
+
+fn only(text: &str) -> VsPlan {
+    let p = plans(&cfg(text));
+    assert_eq!(p.len(), 1, "{p:?}");
+    p.into_iter().next().unwrap()
+}
+
+fn v4(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+#[test]
+fn nat_service_defaults() {
+    let p = only(
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.2 {\n }\n real_server 10.0.1.3 8080 {\n weight 3\n }\n}\n",
+    );
+    assert_eq!(p.name, "[10.0.0.1]:tcp:80");
+    assert_eq!(p.ignored, None);
+    assert_eq!(p.services.len(), 1);
+    let s = p.services[0];
+    assert_eq!(
+        s.key,
+        ServiceKey::Addr {
+            protocol: 6,
+            addr: v4("10.0.0.1"),
+            port: 80
+        }
+    );
+    assert_eq!(
+        (s.sched.as_str(), s.flags, s.timeout, s.netmask),
+        ("wlc", 0, 0, u32::MAX)
+    );
+    // a NAT real server without a port takes the service's
+    assert_eq!(p.real[0].port, 80);
+    assert_eq!(p.real[0].name, "[10.0.1.2]:tcp:80");
+    assert_eq!((p.real[1].port, p.real[1].weight), (8080, 3));
+    assert_eq!(p.real[1].forward, Forward::Masq);
+    assert_eq!((p.quorum, p.hysteresis), (1, 0));
+    assert!(p.real.iter().all(|r| r.starts_up && r.ignored.is_none()));
+}
+
+#[test]
+fn dr_and_tun_take_the_service_port() {
+    let p = only(
+        "virtual_server 10.0.0.1 443 {\n protocol TCP\n lb_kind DR\n real_server 10.0.1.2 8443 {\n }\n real_server 10.0.1.3 {\n lvs_method TUN\n }\n real_server 10.0.1.4 {\n lb_kind NAT\n }\n}\n",
+    );
+    // keepalived 2.2.7 knows `lb_kind` only at the virtual server level
+    assert_eq!(p.real[2].forward, Forward::Route);
+    assert_eq!((p.real[0].port, p.real[0].forward), (443, Forward::Route));
+    assert_eq!((p.real[1].port, p.real[1].forward), (443, Forward::Tunnel));
+    let d = p.real[0].dest_for(&p.services[0].key, 7);
+    assert_eq!((d.key.port, d.weight), (443, 7));
+}
+
+#[test]
+fn scheduler_flags_follow_the_scheduler() {
+    let p = only(
+        "virtual_server 10.0.0.1 53 {\n protocol UDP\n lb_algo sh\n sh-port\n sh-fallback\n mh-port\n flag-1\n ops\n real_server 10.0.1.2 53 {\n }\n}\n",
+    );
+    // sh-port = SCHED2, sh-fallback = SCHED1 (= flag-1), ops = ONEPACKET on UDP; mh-port ignored
+    assert_eq!(p.services[0].flags, 0x0004 | 0x0008 | 0x0010);
+    let p = only(
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo mh\n mh-fallback\n sh-port\n ops\n real_server 10.0.1.2 80 {\n }\n}\n",
+    );
+    // ops is UDP only ("one packet scheduling requires UDP - resetting")
+    assert_eq!(p.services[0].flags, SVC_F_SCHED1);
+    assert_eq!(p.services[0].flags & SVC_F_HASHED, 0);
+}
+
+#[test]
+fn persistence_and_granularity() {
+    let p = only(
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n persistence_timeout 600\n persistence_granularity 255.255.255.0\n real_server 10.0.1.2 80 {\n }\n}\n",
+    );
+    let s = p.services[0];
+    assert_eq!((s.flags, s.timeout), (1, 600));
+    assert_eq!(s.netmask.to_ne_bytes(), [255, 255, 255, 0]);
+    // a granularity alone makes it persistent for 360 s (pgr_handler)
+    let p = only(
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n persistence_granularity 255.255.0.0\n real_server 10.0.1.2 80 {\n }\n}\n",
+    );
+    assert_eq!((p.services[0].flags, p.services[0].timeout), (1, 360));
+    // port 0 needs persistence
+    let p = only(
+        "virtual_server 10.0.0.1 0 {\n protocol TCP\n lb_kind DR\n real_server 10.0.1.2 {\n }\n}\n",
+    );
+    assert_eq!(
+        (p.services[0].timeout, p.services[0].netmask),
+        (360, u32::MAX)
+    );
+    assert_eq!(p.real[0].port, 0);
+}
+
+#[test]
+fn ipv6_granularity_is_a_prefix_length() {
+    let p = only(
+        "virtual_server 2001:db8::1 80 {\n protocol TCP\n persistence_granularity 64\n real_server 2001:db8::2 80 {\n }\n}\n",
+    );
+    assert_eq!((p.services[0].timeout, p.services[0].netmask), (360, 64));
+}
+
+#[test]
+fn fwmark_family_and_ports() {
+    let p = only("virtual_server fwmark 5 {\n lb_kind DR\n real_server 2001:db8::2 80 {\n }\n}\n");
+    assert_eq!(p.name, "FWM 5");
+    assert_eq!(
+        p.services[0].key,
+        ServiceKey::Fwmark {
+            ipv6: true,
+            mark: 5
+        }
+    );
+    assert_eq!(p.services[0].netmask, 128);
+    // DR to a fwmark: port 0
+    assert_eq!(p.real[0].port, 0);
+    assert_eq!(p.real[0].name, "[2001:db8::2]:none:0");
+    // NAT keeps its port; mixed families: the later one is skipped
+    let p = only(
+        "virtual_server fwmark 6 {\n real_server 10.0.1.2 8080 {\n }\n real_server 2001:db8::3 80 {\n }\n}\n",
+    );
+    assert_eq!(
+        p.services[0].key,
+        ServiceKey::Fwmark {
+            ipv6: false,
+            mark: 6
+        }
+    );
+    assert_eq!(p.real[0].port, 8080);
+    assert!(p.real[1].ignored.is_some());
+    // all tunnelled, all IPv6: IPv6
+    let p = only("virtual_server fwmark 7 {\n lb_kind TUN\n real_server 2001:db8::2 {\n }\n}\n");
+    assert_eq!(
+        p.services[0].key,
+        ServiceKey::Fwmark {
+            ipv6: true,
+            mark: 7
+        }
+    );
+}
+
+#[test]
+fn ignored_virtual_and_real_servers() {
+    let p = only("virtual_server 10.0.0.1 80 {\n protocol TCP\n}\n");
+    assert!(p.ignored.is_some() && p.services.is_empty());
+    let p = only("virtual_server group NOPE {\n protocol TCP\n real_server 10.0.1.2 80 {\n }\n}\n");
+    assert!(p.ignored.is_some());
+    let p = only(
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.2 80 {\n }\n real_server 10.0.1.2 80 {\n weight 5\n }\n real_server 2001:db8::1 80 {\n }\n}\n",
+    );
+    assert_eq!(p.real[0].ignored, None);
+    assert!(p.real[1].ignored.is_some(), "a duplicate is skipped");
+    assert!(p.real[2].ignored.is_some(), "another family is skipped");
+}
+
+#[test]
+fn quorum_is_clamped() {
+    let p = only(
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n quorum 10\n hysteresis 12\n real_server 10.0.1.2 80 {\n weight 2\n }\n real_server 10.0.1.3 80 {\n weight 3\n }\n}\n",
+    );
+    assert_eq!((p.quorum, p.hysteresis), (5, 4));
+}
+
+#[test]
+fn alpha_and_inhibit_inherit() {
+    let p = only(
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n alpha\n inhibit_on_failure\n real_server 10.0.1.2 80 {\n TCP_CHECK {\n }\n }\n real_server 10.0.1.3 80 {\n }\n real_server 10.0.1.4 80 {\n inhibit_on_failure off\n TCP_CHECK {\n alpha off\n }\n }\n}\n",
+    );
+    assert!(!p.real[0].starts_up, "alpha with a checker starts down");
+    assert!(p.real[1].starts_up, "no checker: up");
+    assert!(p.real[2].starts_up, "the checker says no alpha");
+    assert!(p.real[0].inhibit && p.real[1].inhibit && !p.real[2].inhibit);
+}
+
+#[test]
+fn sorry_server() {
+    let p = only(
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_kind DR\n sorry_server 10.0.9.9 8080\n sorry_server_inhibit\n real_server 10.0.1.2 80 {\n }\n}\n",
+    );
+    let s = p.sorry.unwrap();
+    assert_eq!(
+        (s.rs.port, s.rs.forward, s.rs.weight, s.rs.inhibit),
+        (80, Forward::Route, 1, true)
+    );
+    assert!(!s.duplicates_rs);
+    let p = only(
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n sorry_server 10.0.9.9\n sorry_server_lvs_method DR\n real_server 10.0.1.2 80 {\n }\n}\n",
+    );
+    assert_eq!(p.sorry.unwrap().rs.forward, Forward::Route);
+    // NAT without a port: 0, as keepalived leaves it
+    let p = only(
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n sorry_server 10.0.9.9\n real_server 10.0.1.2 80 {\n }\n}\n",
+    );
+    assert_eq!(p.sorry.unwrap().rs.port, 0);
+}
+
+#[test]
+fn groups_expand_ranges_and_fwmarks() {
+    let c = cfg(concat!(
+        "virtual_server_group G {\n 10.0.0.1-3 80\n 2001:db8::1 80\n fwmark 9\n}\n",
+        "virtual_server group G {\n protocol TCP\n lb_kind TUN\n persistence_timeout 60\n real_server 10.0.1.2 80 {\n }\n}\n",
+        "virtual_server group G {\n protocol UDP\n lb_kind DR\n real_server 10.0.1.2 {\n }\n}\n",
+        "virtual_server_group H {\n 10.0.2.1 80\n}\n",
+        "virtual_server group H {\n protocol TCP\n persistence_granularity 255.255.255.0\n real_server 10.0.1.2 80 {\n }\n}\n",
+    ));
+    let p = plans(&c);
+    assert_eq!(p[0].name, "[G]:0");
+    assert_eq!(p[1].name, "[G]:1");
+    assert_eq!(p[0].ignored, None);
+    let keys: Vec<_> = p[0].services.iter().map(|s| s.key).collect();
+    assert_eq!(keys.len(), 5);
+    assert_eq!(
+        keys[2],
+        ServiceKey::Addr {
+            protocol: 6,
+            addr: v4("10.0.0.3"),
+            port: 80
+        }
+    );
+    assert_eq!(
+        keys[4],
+        ServiceKey::Fwmark {
+            ipv6: false,
+            mark: 9
+        }
+    );
+    // in a group the netmask is reset to the host (ipvs_group_range_cmd)
+    assert!(p[0]
+        .services
+        .iter()
+        .all(|s| s.timeout == 60 && s.flags == 1));
+    assert_eq!(p[0].services[0].netmask, u32::MAX);
+    assert_eq!(p[0].services[3].netmask, 128);
+    // the IPv4 DR virtual server cannot use a group with IPv6 members
+    assert!(p[1].ignored.is_some());
+    // a granularity has no effect in a group (ipvs_group_range_cmd resets the netmask)
+    assert_eq!(p[2].name, "[H]:0");
+    assert_eq!(
+        (p[2].services[0].timeout, p[2].services[0].netmask),
+        (360, u32::MAX)
+    );
+}
