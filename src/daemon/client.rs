@@ -193,6 +193,22 @@ pub fn render_table(doc: &Value) -> Result<String, String> {
                 text(r.get("weight")),
                 text(r.get("since_s"))
             );
+            for c in r
+                .get("checks")
+                .and_then(Value::as_array)
+                .unwrap_or_default()
+            {
+                let _ = writeln!(
+                    o,
+                    "    {} {}: {} ({} ms), {} runs, {} failures",
+                    text(c.get("kind")),
+                    text(c.get("state")),
+                    text(c.get("last")),
+                    text(c.get("latency_ms")),
+                    text(c.get("runs")),
+                    text(c.get("failures"))
+                );
+            }
         }
     }
     Ok(o)

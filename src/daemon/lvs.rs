@@ -25,12 +25,50 @@ use crate::time::Instant;
 /// One real server as the dumps show it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RsStatus {
+    pub id: RsId,
     pub name: String,
     pub up: bool,
     /// The weight it has in the kernel now (0 when inhibited), `None` when not in the pool.
     pub weight: Option<u32>,
     /// Seconds since its last change (since the start when it never changed).
     pub since_s: u64,
+    /// Its health checkers (filled in by the daemon from `check::Checkers`).
+    pub checks: Vec<CheckLine>,
+}
+
+/// One health checker of a real server, for the dumps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckLine {
+    pub kind: &'static str,
+    pub up: bool,
+    /// The last run's verdict as text (`success`, `connect timeout`, …); `None` before the first.
+    pub last: Option<String>,
+    pub latency_us: Option<u64>,
+    pub runs: u64,
+    pub failures: u64,
+}
+
+/// Adds each checker's state to its real server's status.
+pub fn add_checks<'a>(
+    status: &mut [VsStatus],
+    checks: impl Iterator<Item = crate::check::CheckStatus<'a>>,
+) {
+    for c in checks {
+        let rs = status
+            .iter_mut()
+            .flat_map(|v| v.real.iter_mut())
+            .find(|r| r.id == c.rs);
+        if let Some(r) = rs {
+            r.checks.push(CheckLine {
+                kind: c.kind,
+                up: c.up,
+                last: c.last.map(|v| v.to_string()),
+                latency_us: c.latency.map(|d| d.as_micros()),
+                runs: c.runs,
+                failures: c.failures,
+            });
+        }
+    }
 }
 
 /// One virtual server as the dumps show it.
@@ -291,7 +329,8 @@ impl LvsDaemon {
             .iter()
             .zip(&self.core.pool.vs)
             .zip(&self.changed)
-            .map(|((p, st), changed)| {
+            .enumerate()
+            .map(|(vi, ((p, st), changed))| {
                 let in_kernel = |r: &crate::lvs::RsPlan| {
                     p.services.first().and_then(|s| {
                         let key = r.dest_for(&s.key, 0).key;
@@ -308,12 +347,18 @@ impl LvsDaemon {
                         .iter()
                         .zip(&st.rs)
                         .zip(changed)
-                        .filter(|((r, _), _)| r.ignored.is_none())
-                        .map(|((r, s), c)| RsStatus {
+                        .enumerate()
+                        .filter(|(_, ((r, _), _))| r.ignored.is_none())
+                        .map(|(ri, ((r, s), c))| RsStatus {
+                            id: RsId {
+                                vs: vi as u16,
+                                rs: ri as u16,
+                            },
                             name: r.name.clone(),
                             up: s.alive,
                             weight: in_kernel(r),
                             since_s: now.since(*c).as_micros() / 1_000_000,
+                            checks: Vec::new(),
                         })
                         .collect(),
                 }

@@ -6,6 +6,7 @@
 use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd};
 
+use crate::check::Checkers;
 use crate::config::model::{Config, Script};
 use crate::daemon::build::{build, GroupEdge, InstanceEdge};
 use crate::daemon::dump;
@@ -263,6 +264,17 @@ impl SystemOps for Ops {
     }
 }
 
+/// The virtual servers for the dumps, each real server with its checkers.
+fn lvs_status(
+    lvs: &LvsDaemon,
+    checkers: &Checkers,
+    reactor: &Reactor<'_>,
+) -> Vec<crate::daemon::lvs::VsStatus> {
+    let mut st = lvs.status(reactor.now());
+    crate::daemon::lvs::add_checks(&mut st, checkers.statuses());
+    st
+}
+
 /// The interfaces the instances run on or track that are down or without a carrier.
 fn links_down(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) -> Vec<String> {
     let mut names: Vec<&str> = rt
@@ -374,6 +386,15 @@ pub fn run(
             return 1;
         }
     };
+    // The health checkers (none with -P): first runs spread over their warmup from now.
+    let mut checkers = if opts.vrrp_only {
+        Checkers::new(&Config::default(), crate::daemon::reactor::now())
+    } else {
+        Checkers::new(cfg, crate::daemon::reactor::now())
+    };
+    if !checkers.is_empty() {
+        log::info!("{} health checker(s)", checkers.len());
+    }
     create_vmacs(&mut ops.nl, &mut rt);
     let mut scripts = rt.scripts.clone();
     // Interfaces without a carrier now: their instances start in FAULT, as keepalived's do (not
@@ -404,20 +425,43 @@ pub fn run(
     let mut done: Vec<(u32, Outcome)> = Vec::with_capacity(64);
     let mut files = file_trackers(cfg, &reactor);
     let mut next_file_check = reactor.now();
+    // Signals, the link monitor, then the checkers' sockets: rebuilt every turn, never
+    // reallocated once it has grown to the number of open checks.
+    let mut polled: Vec<libc::pollfd> = Vec::with_capacity(2 + checkers.len());
     loop {
         let next_script = scripts.iter().map(|s| s.tracker.next_run()).min();
         let next_file = (!files.is_empty()).then_some(next_file_check);
-        let limit = [next_script, reactor.ops().next_deadline(), next_file]
-            .into_iter()
-            .flatten()
-            .min();
-        let rev = reactor.turn(&[sig_fd, mon_fd], limit);
-        if rev.first().is_some_and(|r| r & libc::POLLIN != 0) {
+        let limit = [
+            next_script,
+            reactor.ops().next_deadline(),
+            next_file,
+            checkers.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        polled.clear();
+        for fd in [sig_fd, mon_fd] {
+            polled.push(libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            });
+        }
+        checkers.poll_fds(&mut polled);
+        reactor.turn(&mut polled, limit);
+        checkers.handle(reactor.now(), polled.get(2..).unwrap_or(&[]));
+        while let Some((id, health)) = checkers.next_change() {
+            lvs.on_health(reactor.now(), id, health);
+        }
+        let ready = |k: usize| polled.get(k).is_some_and(|p| p.revents & libc::POLLIN != 0);
+        if ready(0) {
             while let Some(sig) = signals.read() {
                 match sig {
                     libc::SIGTERM | libc::SIGINT => {
                         log::info!("Stopping");
                         reactor.shutdown();
+                        checkers.shutdown();
                         lvs.stop(opts.keep_ipvs_on_stop);
                         for s in lvs.take_scripts() {
                             reactor.ops().run_notify(&s);
@@ -478,18 +522,34 @@ pub fn run(
                         files = file_trackers(&new_cfg, &reactor);
                         log::info!("Reloaded: {} VRRP instance(s)", reactor.rt.instances.len());
                         lvs.reload(&new_cfg);
+                        if !opts.vrrp_only {
+                            // Unchanged checkers keep their health (keepalived's
+                            // migrate_checkers); the pool hears every server's health now.
+                            let mut fresh = Checkers::new(&new_cfg, reactor.now());
+                            fresh.inherit(&checkers);
+                            checkers.shutdown();
+                            checkers = fresh;
+                            let now = reactor.now();
+                            let all: Vec<_> = checkers.servers().collect();
+                            for (id, health) in all {
+                                lvs.on_health(now, id, health);
+                            }
+                            while checkers.next_change().is_some() {}
+                        }
                     }
                     // A child ended: reaped below, every turn.
                     libc::SIGCHLD => {}
-                    libc::SIGUSR1 => dump::write_text(&reactor, lvs.status(reactor.now())),
+                    libc::SIGUSR1 => {
+                        dump::write_text(&reactor, lvs_status(&lvs, &checkers, &reactor))
+                    }
                     libc::SIGUSR2 => dump::write_stats(&reactor),
-                    37 => dump::write_json(&reactor, lvs.status(reactor.now())),
+                    37 => dump::write_json(&reactor, lvs_status(&lvs, &checkers, &reactor)),
                     63 => dump::write_stats_clear(&mut reactor),
                     other => log::info!("signal {other} ignored"),
                 }
             }
         }
-        if rev.get(1).is_some_and(|r| r & libc::POLLIN != 0) {
+        if ready(1) {
             let mut links: Vec<(String, bool)> = Vec::new();
             let mut gone: Vec<(u32, std::net::IpAddr)> = Vec::new();
             // Bounded: one datagram per read; a flood cannot keep the loop here.

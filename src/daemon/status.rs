@@ -201,6 +201,19 @@ pub fn render_text(s: &Snapshot) -> String {
                     r.weight.map_or_else(|| "-".into(), |w| w.to_string()),
                     r.since_s
                 );
+                for c in &r.checks {
+                    let _ = writeln!(
+                        o,
+                        "     {} {}: last {}, {} ms, {} run(s), {} failure(s)",
+                        c.kind,
+                        up_down(c.up),
+                        c.last.as_deref().unwrap_or("-"),
+                        c.latency_us
+                            .map_or_else(|| "-".into(), |us| format!("{:.1}", us as f64 / 1000.0)),
+                        c.runs,
+                        c.failures
+                    );
+                }
             }
         }
     }
@@ -351,7 +364,28 @@ pub fn render_json(s: &Snapshot) -> String {
                 }
                 None => o.push_str("null"),
             }
-            let _ = write!(o, ",\"since_s\":{}}}", r.since_s);
+            let _ = write!(o, ",\"since_s\":{},\"checks\":[", r.since_s);
+            for (k, c) in r.checks.iter().enumerate() {
+                if k > 0 {
+                    o.push(',');
+                }
+                o.push_str("{\"kind\":");
+                push_str(&mut o, c.kind);
+                let _ = write!(o, ",\"state\":\"{}\",\"last\":", up_down(c.up));
+                match &c.last {
+                    Some(t) => push_str(&mut o, t),
+                    None => o.push_str("null"),
+                }
+                o.push_str(",\"latency_ms\":");
+                match c.latency_us {
+                    Some(us) => {
+                        let _ = write!(o, "{:.3}", us as f64 / 1000.0);
+                    }
+                    None => o.push_str("null"),
+                }
+                let _ = write!(o, ",\"runs\":{},\"failures\":{}}}", c.runs, c.failures);
+            }
+            o.push_str("]}");
         }
         o.push_str("]}");
     }

@@ -24,21 +24,8 @@ pub use plan::{plans, RsPlan, VsPlan};
 pub use reconcile::{reconcile, Kernel, KernelService, Op};
 pub use state::{Event, Pool};
 
-/// A real server: the index of its virtual server in `Config::virtual_servers` and its index in
-/// that virtual server's `real_servers`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RsId {
-    pub vs: u16,
-    pub rs: u16,
-}
-
-/// What the checkers of a real server say: up with a weight (the configured one, or what a
-/// MISC_CHECK with `misc_dynamic` reported), or down.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Health {
-    Up { weight: u32 },
-    Down,
-}
+/// Real servers and their health are the checkers' words (`check/` sits below `lvs/`).
+pub use crate::check::{Health, RsId};
 
 /// Plans and state together: the whole sans-IO LVS core.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 //! Nothing here waits on anything but poll(): scripts, netlink and logging never delay an advert.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd};
 
 use crate::config::model::GlobalDefs;
 use crate::daemon::build::{GroupEdge, InstanceEdge, Runtime};
@@ -271,9 +271,10 @@ impl<'a> Reactor<'a> {
         self.execute(now);
     }
 
-    /// Extra descriptors the caller polls with ours (signals, netlink); returns their revents.
     /// Runs one iteration: wait at most until `limit` (or the next timer), then handle what is due.
-    pub fn turn(&mut self, extra: &[RawFd], limit: Option<Instant>) -> Vec<i16> {
+    /// `extra`: the caller's descriptors polled with ours (signals, netlink, health checks), with
+    /// the events it wants; their revents are filled in.
+    pub fn turn(&mut self, extra: &mut [libc::pollfd], limit: Option<Instant>) {
         let now = self.now();
         let next = match (self.wheel.next_deadline(), limit) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -290,9 +291,9 @@ impl<'a> Reactor<'a> {
             tv_nsec: ((wait.as_micros() % 1_000_000) * 1_000) as libc::c_long,
         };
         self.pollfds.truncate(self.socks.len());
-        self.pollfds.extend(extra.iter().map(|&fd| libc::pollfd {
-            fd,
-            events: libc::POLLIN,
+        self.pollfds.extend(extra.iter().map(|p| libc::pollfd {
+            fd: p.fd,
+            events: p.events,
             revents: 0,
         }));
         // SAFETY: pollfds is a live, correctly sized pollfd array and ts a valid timespec for the
@@ -306,12 +307,12 @@ impl<'a> Reactor<'a> {
             )
         };
         self.stats.wakeups += 1;
-        let revents: Vec<i16> = self
-            .pollfds
-            .iter()
-            .skip(self.socks.len())
-            .map(|p| p.revents)
-            .collect();
+        for (p, q) in extra
+            .iter_mut()
+            .zip(self.pollfds.iter().skip(self.socks.len()))
+        {
+            p.revents = q.revents;
+        }
         // Packets and timers of this turn first; their slow consequences after (see `execute`).
         self.deferring = true;
         if r > 0 {
@@ -327,7 +328,6 @@ impl<'a> Reactor<'a> {
         }
         self.fire_timers();
         self.flush_deferred();
-        revents
     }
 
     fn fire_timers(&mut self) {

@@ -158,7 +158,8 @@ fn stats_clear_zeroes_every_counter() {
 }
 
 fn with_lvs() -> Snapshot {
-    use crate::daemon::lvs::{RsStatus, VsStatus};
+    use crate::check::RsId;
+    use crate::daemon::lvs::{CheckLine, RsStatus, VsStatus};
     let mut s = snapshot();
     s.lvs = vec![
         VsStatus {
@@ -168,16 +169,27 @@ fn with_lvs() -> Snapshot {
             ignored: None,
             real: vec![
                 RsStatus {
+                    id: RsId { vs: 0, rs: 0 },
                     name: "[10.0.1.1]:tcp:80".into(),
                     up: false,
                     weight: Some(0),
                     since_s: 12,
+                    checks: vec![CheckLine {
+                        kind: "TCP_CHECK",
+                        up: false,
+                        last: Some("connect: connection refused".into()),
+                        latency_us: Some(1500),
+                        runs: 7,
+                        failures: 3,
+                    }],
                 },
                 RsStatus {
+                    id: RsId { vs: 0, rs: 1 },
                     name: "[10.0.1.2]:tcp:80".into(),
                     up: true,
                     weight: None,
                     since_s: 3,
+                    checks: Vec::new(),
                 },
             ],
         },
@@ -212,10 +224,18 @@ fn virtual_servers_in_every_dump() {
     assert_eq!(rs[0].get("weight").and_then(Value::as_u64), Some(0));
     assert_eq!(rs[1].get("weight"), Some(&Value::Null));
     assert_eq!(rs[1].get("since_s").and_then(Value::as_u64), Some(3));
+    let check = &rs[0].get("checks").and_then(Value::as_array).unwrap()[0];
+    assert_eq!(check.get("kind").and_then(Value::as_str), Some("TCP_CHECK"));
+    assert_eq!(check.get("state").and_then(Value::as_str), Some("down"));
+    assert_eq!(
+        check.get("last").and_then(Value::as_str),
+        Some("connect: connection refused")
+    );
+    assert_eq!(check.get("failures").and_then(Value::as_u64), Some(3));
     assert_eq!(vs[1].get("sorry_server"), Some(&Value::Null));
     let t = render_table(&doc).unwrap();
     let lines: Vec<&str> = t.lines().collect();
-    assert_eq!(lines.len(), 5 + 1 + 3 + 1, "{t}");
+    assert_eq!(lines.len(), 5 + 1 + 4 + 1, "{t}");
     assert_eq!(
         lines[6].split_whitespace().collect::<Vec<_>>(),
         [
@@ -232,10 +252,14 @@ fn virtual_servers_in_every_dump() {
         ["[10.0.1.1]:tcp:80", "down", "0", "12s"]
     );
     assert_eq!(
-        lines[8].split_whitespace().collect::<Vec<_>>(),
+        lines[8].trim(),
+        "TCP_CHECK down: connect: connection refused (1.500 ms), 7 runs, 3 failures"
+    );
+    assert_eq!(
+        lines[9].split_whitespace().collect::<Vec<_>>(),
         ["[10.0.1.2]:tcp:80", "up", "-", "3s"]
     );
-    assert!(lines[9].contains("ignored: it has no real servers"), "{t}");
+    assert!(lines[10].contains("ignored: it has no real servers"), "{t}");
     let text = render_text(&s);
     for line in [
         "------< LVS Topology >------",
@@ -243,6 +267,7 @@ fn virtual_servers_in_every_dump() {
         "   Quorum = down",
         "   Sorry server = in",
         "   RS = [10.0.1.1]:tcp:80, down, weight 0, since 12 sec",
+        "     TCP_CHECK down: last connect: connection refused, 1.5 ms, 7 run(s), 3 failure(s)",
         "   Ignored: it has no real servers",
     ] {
         assert!(text.lines().any(|l| l == line), "{line:?} missing:\n{text}");
