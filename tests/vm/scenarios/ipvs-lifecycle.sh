@@ -14,16 +14,11 @@ conf=/tmp/kalive.conf
 log=/tmp/kalive.log
 
 save() {
-	ns lc ipvsadm -Sn
-}
-
-# ipvs_lines: the "IPVS: ..." lines kalive logged so far.
-ipvs_lines() {
-	grep -o 'IPVS: .*' "$log"
+	ipvs_save lc
 }
 
 has() {
-	save | grep -qx -- "$1"
+	ipvs_has lc "$1"
 }
 
 start() {
@@ -82,24 +77,10 @@ has "-a -u 10.0.0.2:53 -r 10.0.1.1:53 -g -w 1" || kl_fail "the DR destination is
 has "-A -t 10.9.9.9:80 -s rr" || kl_fail "the foreign service was touched"
 has "-a -t 10.9.9.9:80 -r 10.9.9.10:80 -m -w 1" || kl_fail "the foreign destination was touched"
 
-# reload_one CONF LINE LOGGED: SIGHUP onto CONF must add (+LINE) or remove (-LINE) exactly that
-# `ipvsadm -Sn` line, and kalive must log exactly the one IPVS line LOGGED.
+# reload_one CONF CHANGE LOGGED: SIGHUP onto CONF must make exactly CHANGE (ipvs_reload).
 reload_one() {
-	save >/tmp/before
-	n=$(ipvs_lines | wc -l)
 	cp "$1" "$conf"
-	kill -HUP "$kl"
-	case $2 in
-	+*) wait_until 50 has "${2#+}" || kl_fail "${2#+} was not added" ;;
-	*) wait_until 50 sh -c "! ip netns exec lc ipvsadm -Sn | grep -qx -- '${2#-}'" || kl_fail "${2#-} was not removed" ;;
-	esac
-	sleep 1
-	new=$(ipvs_lines | tail -n +$((n + 1)))
-	echo "$new"
-	[ "$new" = "$3" ] || kl_fail "the reload did more than one operation: $new"
-	save >/tmp/after
-	changes=$(diff -u /tmp/before /tmp/after | grep '^[-+]-[aA] ')
-	[ "$changes" = "$2" ] || kl_fail "ipvsadm shows other changes: $changes"
+	ipvs_reload lc "$kl" "$log" "$2" "$3" || kl_fail "SIGHUP onto $1"
 }
 
 step "SIGHUP adding one real server: one NEW_DEST"
@@ -111,12 +92,12 @@ reload_one /files/minus.conf "--a -t 10.0.0.1:80 -r 10.0.1.2:80 -m -w 2" \
 	"IPVS: deleted 10.0.1.2:80 from [10.0.0.1]:tcp:80"
 
 step "SIGHUP with the same configuration: nothing"
-n=$(ipvs_lines | wc -l)
+n=$(ipvs_lines "$log" | wc -l)
 r=$(grep -c "Reloaded" "$log")
 kill -HUP "$kl"
 wait_until 25 sh -c "[ \$(grep -c Reloaded $log) -gt $r ]" || kl_fail "no reload"
 sleep 1
-[ "$(ipvs_lines | wc -l)" -eq "$n" ] || kl_fail "an unchanged reload changed IPVS: $(ipvs_lines | tail -n +$((n + 1)))"
+[ "$(ipvs_lines "$log" | wc -l)" -eq "$n" ] || kl_fail "an unchanged reload changed IPVS: $(ipvs_lines "$log" | tail -n +$((n + 1)))"
 
 step "SIGTERM removes what kalive programmed, nothing else"
 stop
@@ -135,7 +116,7 @@ step "a restart adopts what -I kept without touching it"
 start
 wait_until 50 grep -q "LVS: 2 virtual server" "$log" || kl_fail "kalive did not start"
 sleep 1
-[ -z "$(ipvs_lines)" ] || kl_fail "adopting an identical state changed IPVS: $(ipvs_lines)"
+[ -z "$(ipvs_lines "$log")" ] || kl_fail "adopting an identical state changed IPVS: $(ipvs_lines "$log")"
 stop
 
 step "-P (VRRP only) does not touch IPVS"

@@ -23,26 +23,17 @@ step "kalive -t on the keepalived configuration"
 kalive -t -f "$conf" || fail "kalive -t -f $conf: exit $?"
 
 step "namespaces: client -- director -- bridge -- rs1, rs2"
-netns cli dir rs1 rs2
-veth cli eth0 10.0.0.2/24 dir eth0 10.0.0.1/24
+lvs_lab 2
 ns dir ip addr add 10.0.0.10/32 dev eth0 || fail "VIP"
-ns dir ip link add br0 type bridge || fail "bridge"
-ns dir ip addr add 10.0.1.1/24 dev br0 || fail "bridge address"
-ns dir ip link set br0 up || fail "bridge up"
 for n in 1 2; do
-	veth dir "rs$n" - "rs$n" eth0 "10.0.1.1$n/24"
-	ns dir ip link set "rs$n" master br0 || fail "rs$n into br0"
-	ns "rs$n" ip route add default via 10.0.1.1 || fail "route in rs$n"
 	http_serve "rs$n" "10.0.1.1$n" "served by rs$n"
 done
-ns cli ip route add default via 10.0.0.1 || fail "route in cli"
-ns dir sysctl -qw net.ipv4.ip_forward=1 || fail "ip_forward"
 
 step "busybox nc and httpd across a veth pair"
 wait_until 25 ns cli ping -c1 -W1 10.0.0.1 || fail "cli cannot ping dir"
 ns dir nc -l -p 9000 >/tmp/nc.out &
 nc_pid=$!
-wait_until 25 sh -c "ip netns exec dir netstat -ltn | grep -q ':9000 '" || fail "nc is not listening"
+wait_until 25 listening dir 9000 || fail "nc is not listening"
 echo "hello over nc" | ns cli nc -w 2 10.0.0.1 9000
 wait "$nc_pid"
 grep -q "hello over nc" /tmp/nc.out || fail "nc: got '$(cat /tmp/nc.out)'"
