@@ -547,7 +547,7 @@ impl Checkers {
             c.failures += 1;
         }
         let first = !c.health.has_run();
-        let j = c.health.record(v, server.weight);
+        let j = c.health.record(v);
         match j.change {
             Some(true) => log::info!("{}: {v}; checker up", c.label),
             Some(false) => log::info!("{}: {v}; checker down", c.label),
@@ -561,7 +561,11 @@ impl Checkers {
             }
         }
         if j.weight_changed && c.health.is_up() {
-            log::info!("{}: weight offset now {}", c.label, c.health.offset());
+            log::info!(
+                "{}: weight offset now {}",
+                c.label,
+                c.health.offset(server.weight)
+            );
         }
         let at = schedule::next_run(
             j.next,
