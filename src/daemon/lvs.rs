@@ -217,35 +217,24 @@ impl LvsDaemon {
             self.events = events;
             return;
         }
-        if events.iter().any(|e| {
-            matches!(
-                e,
-                Event::RealServer { changed: true, .. } | Event::Weight { .. }
-            )
-        }) {
-            if let Some(t) = self
-                .changed
-                .get_mut(usize::from(id.vs))
-                .and_then(|v| v.get_mut(usize::from(id.rs)))
-            {
-                *t = now;
-            }
-        }
+        self.touch(now, id, &events);
         self.sync();
         self.report(&events, false);
         self.events = events;
     }
 
-    /// SIGHUP with a new configuration: the pool moves to it, the kernel gets the difference.
-    pub fn reload(&mut self, cfg: &Config) {
+    /// SIGHUP with a new configuration: the pool moves to it and hears `health`, what the
+    /// reloaded checkers say of every real server (indexed by `cfg`); then the kernel gets the
+    /// difference, once, so that a kept server's weight or state never moves there and back.
+    pub fn reload(&mut self, cfg: &Config, now: Instant, health: &[(RsId, Health)]) {
         if self.disabled {
             return;
         }
         let (mut gone, mut out) = (Vec::new(), Vec::new());
-        let core = self.core.reload(cfg, &mut gone, &mut out);
+        let core = self.core.reload(cfg, health, &mut gone, &mut out);
         // What was removed is reported against the old plans.
         self.report(&gone, false);
-        let t = now();
+        let t = now;
         let changed = core
             .plans
             .iter()
@@ -275,9 +264,36 @@ impl LvsDaemon {
                 Err(e) => log::error!("IPVS: cannot initialize ipvs: {e}; no virtual servers"),
             }
         }
+        // Servers whose checkers say otherwise than the carried state (a checker that changed
+        // and starts afresh, a server that gained its first checker).
+        for &(id, h) in health {
+            let before = out.len();
+            self.core.on_health(id, h, &mut out);
+            if out.len() > before {
+                self.touch(now, id, out.get(before..).unwrap_or(&[]));
+            }
+        }
         self.resync = true;
         self.sync();
         self.report(&out, false);
+    }
+
+    /// Records `now` as the change time of `id` when `events` changed it.
+    fn touch(&mut self, now: Instant, id: RsId, events: &[Event]) {
+        if events.iter().any(|e| {
+            matches!(
+                e,
+                Event::RealServer { changed: true, .. } | Event::Weight { .. }
+            )
+        }) {
+            if let Some(t) = self
+                .changed
+                .get_mut(usize::from(id.vs))
+                .and_then(|v| v.get_mut(usize::from(id.rs)))
+            {
+                *t = now;
+            }
+        }
     }
 
     /// SIGTERM: the shutdown's notifies (with omega), then the services kalive programmed are

@@ -521,19 +521,18 @@ pub fn run(
                         crate::daemon::reload::finish(&mut reactor, carried, &starting);
                         files = file_trackers(&new_cfg, &reactor);
                         log::info!("Reloaded: {} VRRP instance(s)", reactor.rt.instances.len());
-                        lvs.reload(&new_cfg);
-                        if !opts.vrrp_only {
+                        if opts.vrrp_only {
+                            lvs.reload(&new_cfg, reactor.now(), &[]);
+                        } else {
                             // Unchanged checkers keep their health (keepalived's
-                            // migrate_checkers); the pool hears every server's health now.
+                            // migrate_checkers); the pool takes every server's health with
+                            // the new configuration, in one step.
                             let mut fresh = Checkers::new(&new_cfg, reactor.now());
                             fresh.inherit(&checkers);
                             checkers.shutdown();
                             checkers = fresh;
-                            let now = reactor.now();
                             let all: Vec<_> = checkers.servers().collect();
-                            for (id, health) in all {
-                                lvs.on_health(now, id, health);
-                            }
+                            lvs.reload(&new_cfg, reactor.now(), &all);
                             while checkers.next_change().is_some() {}
                         }
                     }

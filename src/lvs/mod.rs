@@ -43,11 +43,18 @@ impl Lvs {
         Lvs { plans, pool }
     }
 
-    /// The core for a reloaded `cfg`, carrying the state of what stayed. `gone` gets the events
+    /// The core for a reloaded `cfg`, carrying the state of what stayed; `health` is what the
+    /// reloaded checkers say (indexed by `cfg`; see [`Pool::reload`]). `gone` gets the events
     /// of what was removed (indexed by `self`'s plans), `out` the rest (indexed by the result's).
-    pub fn reload(&self, cfg: &Config, gone: &mut Vec<Event>, out: &mut Vec<Event>) -> Lvs {
+    pub fn reload(
+        &self,
+        cfg: &Config,
+        health: &[(RsId, Health)],
+        gone: &mut Vec<Event>,
+        out: &mut Vec<Event>,
+    ) -> Lvs {
         let plans = plans(cfg);
-        let pool = Pool::reload(&self.plans, &self.pool, &plans, gone, out);
+        let pool = Pool::reload(&self.plans, &self.pool, &plans, health, gone, out);
         Lvs { plans, pool }
     }
 

@@ -112,17 +112,31 @@ impl Pool {
     }
 
     /// The state after a reload: virtual servers matched by identity and real servers by address
-    /// and port keep theirs (alive, weight from the new configuration, quorum, sorry server);
-    /// new ones start as at boot. Then every quorum is re-evaluated (new quorum settings).
-    /// `gone` gets what the reload removed, indexed by the old plans (notifies: keepalived forces
-    /// omega on for them); `out` the rest, indexed by the new ones.
+    /// and port keep theirs (alive, quorum, sorry server); new ones start as at boot. A kept
+    /// server's weight is the one `health` (its checkers after the reload, indexed by the new
+    /// plans) reports, else the new configured one: a `misc_dynamic` weight stays, so the
+    /// quorum below is not evaluated on a weight the server does not have (which would run
+    /// quorum_up and quorum_down, and move IPVS there and back). Then every quorum is
+    /// re-evaluated (new quorum settings). `gone` gets what the reload removed, indexed by the
+    /// old plans (notifies: keepalived forces omega on for them); `out` the rest, indexed by
+    /// the new ones.
     pub fn reload(
         old_plans: &[VsPlan],
         old: &Pool,
         plans: &[VsPlan],
+        health: &[(RsId, Health)],
         gone: &mut Vec<Event>,
         out: &mut Vec<Event>,
     ) -> Pool {
+        let mut health = health.to_vec();
+        health.sort_unstable_by_key(|(id, _)| *id);
+        let weight_now = |id: RsId| match health.binary_search_by_key(&id, |(i, _)| *i) {
+            Ok(k) => match health.get(k) {
+                Some((_, Health::Up { weight })) => Some(*weight),
+                _ => None,
+            },
+            Err(_) => None,
+        };
         let mut pool = Pool::new(plans);
         let mut kept = vec![false; old_plans.len()];
         for (v, p) in plans.iter().enumerate() {
@@ -154,7 +168,11 @@ impl Pool {
                     // Carried over; a server that has no checkers now is up (migrate_checkers).
                     nr.alive = np.ignored.is_none() && (or.alive || !np.has_checkers);
                     nr.reported = or.reported;
-                    nr.weight = np.weight;
+                    let id = RsId {
+                        vs: v as u16,
+                        rs: r as u16,
+                    };
+                    nr.weight = weight_now(id).unwrap_or(np.weight);
                 }
             }
             // Removed real servers of a kept virtual server: down notifies (omega forced on).

@@ -173,7 +173,7 @@ fn reload_changes_only_what_changed() {
         "real_server 10.0.1.3 80 {\n }\n real_server 10.0.1.1 80 {",
     );
     let (mut gone, mut out) = (Vec::new(), Vec::new());
-    let new = old.reload(&cfg(&three), &mut gone, &mut out);
+    let new = old.reload(&cfg(&three), &[], &mut gone, &mut out);
     assert!(gone.is_empty() && out.is_empty());
     let o = converge(&mut k, &prev, &new.desired());
     assert_eq!(
@@ -183,7 +183,7 @@ fn reload_changes_only_what_changed() {
     // and remove another
     let prev = new.desired();
     let one = three.replace("real_server 10.0.1.1 80 {\n TCP_CHECK {\n }\n }\n", "");
-    let newer = new.reload(&cfg(&one), &mut gone, &mut out);
+    let newer = new.reload(&cfg(&one), &[], &mut gone, &mut out);
     assert_eq!(gone.len(), 1);
     let o = converge(&mut k, &prev, &newer.desired());
     assert_eq!(
@@ -194,10 +194,10 @@ fn reload_changes_only_what_changed() {
     let prev = newer.desired();
     let sh = one.replace("lb_algo rr", "lb_algo sh");
     let (mut gone, mut out) = (Vec::new(), Vec::new());
-    let n2 = newer.reload(&cfg(&sh), &mut gone, &mut out);
+    let n2 = newer.reload(&cfg(&sh), &[], &mut gone, &mut out);
     let o = converge(&mut k, &prev, &n2.desired());
     assert!(matches!(o[..], [Op::EditService(s)] if s.sched.as_str() == "sh"));
-    let n3 = n2.reload(&Config::default(), &mut gone, &mut out);
+    let n3 = n2.reload(&Config::default(), &[], &mut gone, &mut out);
     let o = converge(&mut k, &n2.desired(), &n3.desired());
     assert!(matches!(o[..], [Op::DelService(_)]));
     assert!(k.is_empty());

@@ -218,7 +218,7 @@ fn reload_carries_state_and_reports_what_went() {
     let c = parse_text("/k.conf", text, &LoadOptions::default()).config;
     let np = plans(&c);
     let (mut gone, mut out) = (Vec::new(), Vec::new());
-    let n = Pool::reload(&p, &pool, &np, &mut gone, &mut out);
+    let n = Pool::reload(&p, &pool, &np, &[], &mut gone, &mut out);
     assert_eq!(
         gone,
         [Event::Shutdown {
@@ -250,8 +250,36 @@ fn reload_carries_state_and_reports_what_went() {
     );
     // a removed virtual server: its alive servers, then its quorum
     let (mut gone, mut out) = (Vec::new(), Vec::new());
-    let _ = Pool::reload(&np, &n, &[], &mut gone, &mut out);
+    let _ = Pool::reload(&np, &n, &[], &[], &mut gone, &mut out);
     assert_eq!(gone.len(), 4);
     assert_eq!(gone[3], Event::ShutdownQuorum { vs: 1 });
     assert_eq!(gone[1], Event::ShutdownQuorum { vs: 0 });
+}
+
+#[test]
+fn reload_keeps_a_dynamic_weight_and_the_quorum_it_lost() {
+    // One server, weight 3, quorum 1; its misc_dynamic script says weight 0: quorum lost.
+    let text = "virtual_server 10.0.0.1 80 {\n protocol TCP\n quorum_up /bin/up\n quorum_down /bin/down\n real_server 10.0.1.1 80 {\n weight 3\n MISC_CHECK {\n misc_path /bin/true\n misc_dynamic\n }\n }\n}\n";
+    let (p, mut pool, _) = setup(text);
+    let mut ev = Vec::new();
+    pool.on_health(&p, rs(0), Health::Up { weight: 0 }, &mut ev);
+    assert!(!pool.vs[0].quorum_up);
+    // The same configuration again, the checker still says 0: nothing happens. Without the
+    // checkers' word the configured weight 3 would gain the quorum (quorum_up), and the next
+    // health report would lose it again (quorum_down).
+    let (mut gone, mut out) = (Vec::new(), Vec::new());
+    let n = Pool::reload(
+        &p,
+        &pool,
+        &p,
+        &[(rs(0), Health::Up { weight: 0 })],
+        &mut gone,
+        &mut out,
+    );
+    assert_eq!((gone.len(), out.len()), (0, 0), "{out:?}");
+    assert_eq!(n.vs[0].rs[0].weight, 0);
+    assert!(!n.vs[0].quorum_up);
+    // A server the checkers say nothing of takes the configured weight.
+    let n = Pool::reload(&p, &pool, &p, &[], &mut gone, &mut out);
+    assert_eq!(n.vs[0].rs[0].weight, 3);
 }
