@@ -11,7 +11,11 @@
 # - HTTP_GET digest mismatch, HTTP_GET wrong status, SMTP_CHECK without banner: down (C);
 #   MISC_CHECK exit 1: down; misc_dynamic exit 2+N: weight N (D);
 # - every real server down: quorum_down runs, the sorry server comes in and answers the client;
-#   one back: quorum_up runs, the sorry server goes (E).
+#   one back: quorum_up runs, the sorry server goes (E);
+# - alpha and omega (F), a virtual_server_group (G);
+# - SIGHUP to kalive while a server is down, while the sorry server is in, while a misc_dynamic
+#   weight 0 holds D's quorum lost, and changing the configured weight under a dynamic one:
+#   no IPVS operation, no notify script.
 # shellcheck source=tests/vm/lib.sh
 . /vmkit.sh
 
@@ -52,6 +56,10 @@ want_add() {
 want_del() {
 	grep -vx -- "$1" "$want" >"$want.new"
 	mv "$want.new" "$want"
+}
+want_weight() { # SERVICE-PORT RS-ADDR:PORT FROM TO: RS's weight in $want changes
+	want_del "$(dest "$1" "$2" "$3")"
+	want_add "$(dest "$1" "$2" "$4")"
 }
 # matches NS: NS's `ipvsadm -Sn` is exactly $want.
 matches() {
@@ -196,8 +204,7 @@ n_start_ka=$(wc -l </tmp/notify-dka.log)
 step "rs2 stops listening on :80: removed from A, weight 0 in B (inhibit_on_failure), down in C"
 http_stop rs2 80
 want_del "$(dest 80 10.0.1.12:80 1)"
-want_del "$(dest 81 10.0.1.12:80 2)"
-want_add "$(dest 81 10.0.1.12:80 0)"
+want_weight 81 10.0.1.12:80 2 0
 want_del "$(dest 82 10.0.1.12:80 1)"
 group_dest 10.0.1.12:80 1 del
 converge "rs2 down"
@@ -215,8 +222,7 @@ hup_no_change "SIGHUP while rs2 is down"
 step "rs2 listens again: back in A, weight 2 in B, up in C"
 http_serve rs2 0.0.0.0 "served by rs2"
 want_add "$(dest 80 10.0.1.12:80 1)"
-want_del "$(dest 81 10.0.1.12:80 0)"
-want_add "$(dest 81 10.0.1.12:80 2)"
+want_weight 81 10.0.1.12:80 0 2
 want_add "$(dest 82 10.0.1.12:80 1)"
 group_dest 10.0.1.12:80 1
 converge "rs2 up"
@@ -250,16 +256,14 @@ step "MISC_CHECK exit 1: down; misc_dynamic exit 7: weight 5, exit 2: weight 0; 
 echo 1 >/tmp/misc/d1
 echo 7 >/tmp/misc/d2
 want_del "$(dest 83 10.0.1.11:80 1)"
-want_del "$(dest 83 10.0.1.12:80 3)"
-want_add "$(dest 83 10.0.1.12:80 5)"
+want_weight 83 10.0.1.12:80 3 5
 converge "D exit 1 and 7"
 logged "MISC_CHECK '/files/misc.sh d1' (RS [10.0.1.11]:80, VS [10.0.0.10]:83): exit status 1; checker down"
 logged "Changing weight from 3 to 5 for active service [10.0.1.12]:tcp:80 of VS [10.0.0.10]:tcp:83"
 sed 's/^    weight 3$/    weight 4/' /files/health.conf >"$conf"
 hup_no_change "SIGHUP changing d2's configured weight from 3 to 4 while its script says 5"
 echo 2 >/tmp/misc/d2
-want_del "$(dest 83 10.0.1.12:80 5)"
-want_add "$(dest 83 10.0.1.12:80 0)"
+want_weight 83 10.0.1.12:80 5 0
 converge "D exit 2"
 logged "Lost quorum 1-0=1 > 0 for VS [10.0.0.10]:tcp:83"
 expect_notify "/files/record.sh [quorum_down] [D]"
@@ -268,8 +272,7 @@ hup_no_change "SIGHUP back to weight 3 while weight 0 keeps D's quorum lost"
 echo 0 >/tmp/misc/d1
 echo 0 >/tmp/misc/d2
 want_add "$(dest 83 10.0.1.11:80 1)"
-want_del "$(dest 83 10.0.1.12:80 0)"
-want_add "$(dest 83 10.0.1.12:80 3)"
+want_weight 83 10.0.1.12:80 0 3
 converge "D exit 0"
 
 step "E: one real server down, then both: quorum_down, the sorry server in"
