@@ -128,15 +128,17 @@ impl Pool {
         gone: &mut Vec<Event>,
         out: &mut Vec<Event>,
     ) -> Pool {
-        let mut health = health.to_vec();
-        health.sort_unstable_by_key(|(id, _)| *id);
-        let weight_now = |id: RsId| match health.binary_search_by_key(&id, |(i, _)| *i) {
-            Ok(k) => match health.get(k) {
-                Some((_, Health::Up { weight })) => Some(*weight),
-                _ => None,
-            },
-            Err(_) => None,
-        };
+        // The weights `health` reports, indexed like the new plans.
+        let mut weight_now: Vec<Vec<Option<u32>>> =
+            plans.iter().map(|p| vec![None; p.real.len()]).collect();
+        for &(id, h) in health {
+            let slot = weight_now
+                .get_mut(usize::from(id.vs))
+                .and_then(|v| v.get_mut(usize::from(id.rs)));
+            if let (Some(slot), Health::Up { weight }) = (slot, h) {
+                *slot = Some(weight);
+            }
+        }
         let mut pool = Pool::new(plans);
         let mut kept = vec![false; old_plans.len()];
         for (v, p) in plans.iter().enumerate() {
@@ -168,11 +170,10 @@ impl Pool {
                     // Carried over; a server that has no checkers now is up (migrate_checkers).
                     nr.alive = np.ignored.is_none() && (or.alive || !np.has_checkers);
                     nr.reported = or.reported;
-                    let id = RsId {
-                        vs: v as u16,
-                        rs: r as u16,
-                    };
-                    nr.weight = weight_now(id).unwrap_or(np.weight);
+                    nr.weight = weight_now
+                        .get(v)
+                        .and_then(|w| w.get(r).copied().flatten())
+                        .unwrap_or(np.weight);
                 }
             }
             // Removed real servers of a kept virtual server: down notifies (omega forced on).
