@@ -30,7 +30,7 @@ SMALL_FLAGS  := $(LINK_FLAGS) -Zunstable-options -Cpanic=immediate-abort
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 
-.PHONY: all stable size tls test-tls aarch64 test test-vm appliance appliance-test bench bench-live fuzz demo examples image clean
+.PHONY: all stable size tls test-tls aarch64 test test-vm appliance appliance-test bench bench-checkers bench-live fuzz demo examples image clean
 
 all:
 	CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$(SMALL_FLAGS)" \
@@ -103,12 +103,19 @@ bench: all
 	$(CARGO) bench --bench wheel
 	$(CARGO) bench --bench engine
 	python3 bench/side_by_side.py --kalive $(BIN) --trials 3 --window 20 --fp-window 15 --out target/bench-live.md
+	$(MAKE) bench-checkers
 
 # kalive and keepalived 2.2.7 side by side in network namespaces: failover timings, advert jitter
 # (idle and loaded), footprint with 1 and 200 instances, the 200-instance start-up race. Needs root,
 # tcpdump and /usr/sbin/keepalived; takes about 8 minutes (so it is not part of `bench`). Writes
 # bench/RESULTS.md. Shorter: make bench-live BENCH_LIVE_ARGS="--trials 2 --window 20 --fp-window 10"
 BENCH_LIVE_ARGS ?=
+# 1,000 real servers with TCP_CHECK at delay_loop 1 s, kalive's daemon and keepalived 2.2.7's
+# checker process on the same configuration in the VM (IPVS), 60 s each: CPU and RSS
+# (~3 minutes; bench/vm/checkers.sh). Written to target/bench-checkers.txt.
+bench-checkers: all
+	KALIVE=$(CURDIR)/$(BIN) bench/vm/run-checkers.sh
+
 bench-live: all
 	python3 bench/side_by_side.py --kalive $(BIN) $(BENCH_LIVE_ARGS)
 

@@ -143,7 +143,12 @@ fn run(cli: Cli) -> i32 {
         }
     }
     if !cli.no_realtime {
-        let done = kalive::sys::realtime::apply(&loaded.config.global.vrrp_rt);
+        // VRRP decides (its adverts must be on time); without instances kalive is a checker
+        // and takes keepalived's checker knobs.
+        let g = &loaded.config.global;
+        let vrrp = !loaded.config.instances.is_empty();
+        let done =
+            kalive::sys::realtime::apply(if vrrp { &g.vrrp_rt } else { &g.checker_rt }, vrrp);
         log::info!(
             "scheduling: {}; memory {}",
             done.rt_priority

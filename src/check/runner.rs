@@ -617,8 +617,12 @@ fn drive(c: &mut Check, revents: i16, buf: &mut [u8]) -> Next {
         if revents & (libc::POLLOUT | libc::POLLERR | libc::POLLHUP) == 0 {
             return Next::Continue;
         }
-        if let Err(e) = sock.connect_result() {
-            return Next::Done(Verdict::Fail(Reason::Connect(e)));
+        // Linux reports a failed connect with POLLERR/POLLHUP; a plain POLLOUT is a finished
+        // one, and needs no getsockopt (one system call less per check).
+        if revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+            if let Err(e) = sock.connect_result() {
+                return Next::Done(Verdict::Fail(Reason::Connect(e)));
+            }
         }
         let Stage::Connecting(sock) = std::mem::replace(&mut c.stage, Stage::Idle) else {
             return Next::Continue;
