@@ -102,6 +102,17 @@ pub struct LvsDaemon {
     events: Vec<Event>,
     /// `-P`: LVS is off for the daemon's whole life (reloads included).
     disabled: bool,
+    /// Each real server's UCI name (OpenWrt's hotplug NAME), indexed like the configuration.
+    rs_names: Vec<Vec<Option<String>>>,
+    /// Real server transitions for OpenWrt's hotplug: (name, up), in order.
+    hotplug: Vec<(String, bool)>,
+}
+
+fn names_of(cfg: &Config) -> Vec<Vec<Option<String>>> {
+    cfg.virtual_servers
+        .iter()
+        .map(|v| v.real_servers.iter().map(|r| r.uci_name.clone()).collect())
+        .collect()
 }
 
 fn needs_ipvs(core: &Lvs) -> bool {
@@ -169,6 +180,8 @@ impl LvsDaemon {
             flush_on_stop: cfg.global.lvs_flush_on_stop,
             events: Vec::new(),
             disabled: false,
+            rs_names: names_of(cfg),
+            hotplug: Vec::new(),
         };
         if cfg.global.lvs_flush {
             if let Some(i) = d.ipvs.as_mut() {
@@ -204,6 +217,8 @@ impl LvsDaemon {
             changed: Vec::new(),
             events: Vec::new(),
             disabled: true,
+            rs_names: Vec::new(),
+            hotplug: Vec::new(),
         }
     }
 
@@ -234,6 +249,7 @@ impl LvsDaemon {
         let core = self.core.reload(cfg, health, &mut gone, &mut out);
         // What was removed is reported against the old plans.
         self.report(&gone, false);
+        self.rs_names = names_of(cfg);
         let t = now;
         let changed = core
             .plans
@@ -338,6 +354,12 @@ impl LvsDaemon {
         std::mem::take(&mut self.scripts)
     }
 
+    /// Real server transitions since the last call, for OpenWrt's hotplug contract: (its UCI
+    /// name, up). Made where keepalived would run notify_up / notify_down.
+    pub fn take_hotplug(&mut self) -> Vec<(String, bool)> {
+        std::mem::take(&mut self.hotplug)
+    }
+
     /// The virtual servers and their real servers, for the dumps and `kalive status`.
     pub fn status(&self, now: Instant) -> Vec<VsStatus> {
         self.core
@@ -427,6 +449,22 @@ impl LvsDaemon {
             }
             if let Some(s) = notify::event_script(plans, ev) {
                 self.scripts.push(s.clone());
+            }
+            let rs = match *ev {
+                Event::RealServer { id, up, .. } => Some((id, up)),
+                Event::Shutdown { id, notify: true } => Some((id, false)),
+                _ => None,
+            };
+            if let Some((id, up)) = rs {
+                let name = self
+                    .rs_names
+                    .get(usize::from(id.vs))
+                    .and_then(|v| v.get(usize::from(id.rs)))
+                    .cloned()
+                    .flatten();
+                if let Some(n) = name {
+                    self.hotplug.push((n, up));
+                }
             }
             if let Some(line) = notify::fifo_line(plans, ev) {
                 for f in &mut self.fifos {

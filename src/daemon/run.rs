@@ -249,6 +249,10 @@ impl SystemOps for Ops {
         self.stopping = true;
     }
 
+    fn hotplug_event(&mut self, action: &str, ty: &str, name: &str) {
+        self.hotplug(action, ty, name, &[]);
+    }
+
     fn run_notify(&mut self, script: &Script) {
         self.run_script(script, &[]);
     }
@@ -466,6 +470,10 @@ pub fn run(
                         for s in lvs.take_scripts() {
                             reactor.ops().run_notify(&s);
                         }
+                        for (name, up) in lvs.take_hotplug() {
+                            let action = if up { "UP" } else { "DOWN" };
+                            reactor.ops().hotplug_event(action, "REAL_SERVER", &name);
+                        }
                         reactor.ops().finish();
                         let rt = reactor.into_runtime();
                         if !opts.keep_vips_on_stop {
@@ -580,6 +588,11 @@ pub fn run(
         }
         for s in lvs.take_scripts() {
             reactor.ops().run_notify(&s);
+        }
+        for (name, up) in lvs.take_hotplug() {
+            reactor
+                .ops()
+                .hotplug_event(if up { "UP" } else { "DOWN" }, "REAL_SERVER", &name);
         }
         // vrrp_scripts: start the due ones, collect the finished ones.
         let now = reactor.now();

@@ -41,6 +41,8 @@ struct W {
     /// Counters for generated names of anonymous sections.
     rs: usize,
     url: usize,
+    /// Real server names already written (a generated one when a UCI name repeats).
+    rs_names: Vec<String>,
 }
 
 impl W {
@@ -248,7 +250,12 @@ impl W {
             _ => Vec::new(),
         };
         self.rs += 1;
-        let name = format!("rs{}", self.rs);
+        // Its own UCI name when it came from UCI (the hotplug NAME), once; else a new one.
+        let name = match &r.uci_name {
+            Some(n) if !self.rs_names.contains(n) => n.clone(),
+            _ => format!("rs{}", self.rs),
+        };
+        self.rs_names.push(name.clone());
         self.section("real_server", None);
         self.opt("name", &name);
         self.opt("ipaddr", r.ip);

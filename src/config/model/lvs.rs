@@ -228,6 +228,9 @@ pub struct RealServer {
     pub notify_down: Option<Script>,
     pub timing: CheckTiming,
     pub checkers: Vec<Checker>,
+    /// The UCI section's `option name` (UCI front end only): the NAME of OpenWrt's
+    /// `REAL_SERVER` hotplug calls.
+    pub uci_name: Option<String>,
 }
 
 impl RealServer {
@@ -242,6 +245,7 @@ impl RealServer {
             notify_down: None,
             timing: CheckTiming::default(),
             checkers: Vec::new(),
+            uci_name: None,
         }
     }
 }

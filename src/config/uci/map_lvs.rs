@@ -181,6 +181,7 @@ fn real_server(cx: &mut Ctx, sec: Sec, urls: &[(String, Url)]) -> Option<Option<
         None => {}
     }
     rs.checkers.extend(checker(cx, sec, urls));
+    rs.uci_name = sec.str("name").map(Into::into);
     Some(Some(rs))
 }
 

@@ -38,6 +38,9 @@ pub trait SystemOps {
     fn finish(&mut self);
     /// The daemon is stopping: what follows is the shutdown's (`-V` keeps the addresses).
     fn begin_stop(&mut self) {}
+    /// OpenWrt's hotplug call for an event that is not an instance's or a group's
+    /// (`REAL_SERVER`); nothing where the configuration does not ask for the contract.
+    fn hotplug_event(&mut self, _action: &str, _ty: &str, _name: &str) {}
     /// Runs a notify script with its configured arguments only (LVS notify_up/notify_down,
     /// quorum_up/quorum_down).
     fn run_notify(&mut self, _script: &crate::config::model::Script) {}

@@ -31,7 +31,16 @@ fn reparse(cfg: &Config) -> Config {
         .filter(|d| d.severity == Severity::Error && d.message != crate::config::model::lvs::NO_TLS)
         .collect();
     assert!(errs.is_empty(), "{errs:?}\n{text}");
-    l.config
+    let mut c = l.config;
+    // A real server without a UCI name is written under a generated one (`rsN`).
+    for (v, w) in c.virtual_servers.iter_mut().zip(&cfg.virtual_servers) {
+        for (r, s) in v.real_servers.iter_mut().zip(&w.real_servers) {
+            if s.uci_name.is_none() {
+                r.uci_name = None;
+            }
+        }
+    }
+    c
 }
 
 fn vip(addr: &str, dev: &str, label: &str) -> AddressSpec {
