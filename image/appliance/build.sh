@@ -50,7 +50,9 @@ esac
 kit_kernel || missing "$kit_error"
 
 # virtio_net for the LAN port (virtio-net-pci); virtio_pci is a module in Debian's kernel too.
-order=$(kit_module_order "virtio_pci virtio_net")
+# IPVS (ip_vs with the wrr scheduler) for node 1's virtual server; crc32c_generic first: it is
+# libcrc32c's soft dependency, which insmod does not follow.
+order=$(kit_module_order "virtio_pci virtio_net crc32c_generic ip_vs ip_vs_wrr")
 absent=$(kit_missing_modules "$order")
 [ -z "$absent" ] || die "kernel $kver has no module: $absent"
 

@@ -249,6 +249,18 @@ def scenario(vms, t0, results, fault_at_start):
     one.ask("touch /probe", r"touch: /probe: Read-only file system", what="/ to be read-only")
     memory(one)
 
+    # 1b. LVS on the appliance: node 1's virtual server checks node 2's web server (IPVS in the
+    # kernel, TCP_CHECK); it stops and comes back, and each change is a REAL_SERVER hotplug call.
+    one.ask("kalive status", r"192\.168\.1\.12\]?:tcp:80\s+up\b", what="kalive status: web up")
+    m1 = one.mark()
+    two.type("killall httpd")
+    one.wait(r"APPLIANCE: hotplug REAL_SERVER web NOTIFY_DOWN", 30, m1, "web NOTIFY_DOWN on node 1")
+    m1 = one.mark()
+    two.type("httpd -p 80 -h /etc/config/www")
+    one.wait(r"APPLIANCE: hotplug REAL_SERVER web NOTIFY_UP", 30, m1, "web NOTIFY_UP on node 1")
+    print("appliance-test: node 1's virtual server saw node 2's web server go and come back "
+          "(REAL_SERVER hotplug calls)", flush=True)
+
     # 2. kalive on node 2 (BACKUP) dies twice in a row: the supervisor restarts it after 1 s,
     # then after 2 s (it ran less than a minute). Node 1 stays MASTER throughout.
     m1, m2 = one.mark(), two.mark()
