@@ -41,10 +41,24 @@ impl Ops {
         crate::sys::host::interface(name).map(|(i, _)| i)
     }
 
-    fn run_script(&mut self, s: &Script, extra: &[&str]) {
-        let user = s.user.as_deref().and_then(lookup_user).or(self.user);
+    /// A child-table token for a notify run (its result is only logged).
+    fn notify_token(&mut self) -> u32 {
         let token = NOTIFY_TOKEN + self.next_notify;
         self.next_notify = (self.next_notify + 1) % NOTIFY_TOKEN;
+        token
+    }
+
+    /// The interface a VIP goes on: its own `dev`, else the instance's (`own`).
+    fn vip_index(&mut self, a: &crate::config::model::AddressSpec, own: u32) -> u32 {
+        a.dev
+            .as_deref()
+            .and_then(|d| self.ifindex(d))
+            .unwrap_or(own)
+    }
+
+    fn run_script(&mut self, s: &Script, extra: &[&str]) {
+        let user = s.user.as_deref().and_then(lookup_user).or(self.user);
+        let token = self.notify_token();
         if let Err(e) = self.children.run(s, extra, user, None, token) {
             log::warn!("cannot run '{}': {e:?}", s.cmd);
         }
@@ -64,8 +78,7 @@ impl Ops {
             format!("NAME={name}"),
         ];
         let env: [&str; 3] = [&env[0], &env[1], &env[2]];
-        let token = NOTIFY_TOKEN + self.next_notify;
-        self.next_notify = (self.next_notify + 1) % NOTIFY_TOKEN;
+        let token = self.notify_token();
         if let Err(e) = self
             .children
             .run_env(&call, args, None, None, token, Some(&env))
@@ -135,11 +148,7 @@ impl SystemOps for Ops {
             return;
         };
         for a in e.vips.iter().chain(&e.excluded_vips) {
-            let idx = a
-                .dev
-                .as_deref()
-                .and_then(|d| self.ifindex(d))
-                .unwrap_or(own);
+            let idx = self.vip_index(a, own);
             if let Err(err) = self.nl.add_address(idx, a) {
                 log::error!("({}) cannot add {}: {err}", e.name, a.prefix);
             }
@@ -171,11 +180,7 @@ impl SystemOps for Ops {
             let _ = self.nl.del_route(r);
         }
         for a in e.vips.iter().chain(&e.excluded_vips) {
-            let idx = a
-                .dev
-                .as_deref()
-                .and_then(|d| self.ifindex(d))
-                .unwrap_or(own);
+            let idx = self.vip_index(a, own);
             if let Err(err) = self.nl.del_address(idx, a) {
                 log::error!("({}) cannot remove {}: {err}", e.name, a.prefix);
             }
@@ -265,6 +270,16 @@ impl SystemOps for Ops {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         self.children.kill_all();
+    }
+}
+
+/// What LVS events asked for: their notify scripts, then OpenWrt's REAL_SERVER hotplug calls.
+fn run_lvs_notifies(lvs: &mut LvsDaemon, ops: &mut dyn SystemOps) {
+    for s in lvs.take_scripts() {
+        ops.run_notify(&s);
+    }
+    for (name, up) in lvs.take_hotplug() {
+        ops.hotplug_event(if up { "UP" } else { "DOWN" }, "REAL_SERVER", &name);
     }
 }
 
@@ -467,13 +482,7 @@ pub fn run(
                         reactor.shutdown();
                         checkers.shutdown();
                         lvs.stop(opts.keep_ipvs_on_stop);
-                        for s in lvs.take_scripts() {
-                            reactor.ops().run_notify(&s);
-                        }
-                        for (name, up) in lvs.take_hotplug() {
-                            let action = if up { "UP" } else { "DOWN" };
-                            reactor.ops().hotplug_event(action, "REAL_SERVER", &name);
-                        }
+                        run_lvs_notifies(&mut lvs, reactor.ops());
                         reactor.ops().finish();
                         let rt = reactor.into_runtime();
                         if !opts.keep_vips_on_stop {
@@ -586,14 +595,7 @@ pub fn run(
                 reactor.link_changed(&name, up);
             }
         }
-        for s in lvs.take_scripts() {
-            reactor.ops().run_notify(&s);
-        }
-        for (name, up) in lvs.take_hotplug() {
-            reactor
-                .ops()
-                .hotplug_event(if up { "UP" } else { "DOWN" }, "REAL_SERVER", &name);
-        }
+        run_lvs_notifies(&mut lvs, reactor.ops());
         // vrrp_scripts: start the due ones, collect the finished ones.
         let now = reactor.now();
         if !files.is_empty() && now >= next_file_check {

@@ -177,32 +177,14 @@ impl<'a> Reactor<'a> {
             }
             inst_sock.push(k);
         }
-        let vip4 = rt
-            .instances
-            .iter()
-            .map(|e| {
-                e.vips
-                    .iter()
-                    .filter_map(|a| match a.prefix.addr {
-                        IpAddr::V4(x) => Some(x),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .collect();
-        let vip6 = rt
-            .instances
-            .iter()
-            .map(|e| {
-                e.vips
-                    .iter()
-                    .filter_map(|a| match a.prefix.addr {
-                        IpAddr::V6(x) => Some(x),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .collect();
+        let vip4 = vips_of(&rt, |a| match a {
+            IpAddr::V4(x) => Some(x),
+            IpAddr::V6(_) => None,
+        });
+        let vip6 = vips_of(&rt, |a| match a {
+            IpAddr::V6(x) => Some(x),
+            IpAddr::V4(_) => None,
+        });
         let pollfds = socks
             .iter()
             .map(|s| libc::pollfd {
@@ -585,6 +567,14 @@ pub fn now() -> Instant {
     static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     let origin = ORIGIN.get_or_init(std::time::Instant::now);
     Instant::ZERO + Duration::from(origin.elapsed())
+}
+
+/// Each instance's VIPs of one family (`pick` keeps them), in the order the advert lists them.
+fn vips_of<T>(rt: &Runtime, pick: impl Fn(IpAddr) -> Option<T>) -> Vec<Vec<T>> {
+    rt.instances
+        .iter()
+        .map(|e| e.vips.iter().filter_map(|a| pick(a.prefix.addr)).collect())
+        .collect()
 }
 
 /// A VIP list as (count, order-free sum of its addresses' bits): equal lists give equal values.
