@@ -5,6 +5,7 @@ pub mod client;
 pub mod dump;
 pub mod json;
 pub mod lvs;
+mod ops;
 pub mod reactor;
 pub mod reload;
 pub mod run;

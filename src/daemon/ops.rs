@@ -1,0 +1,316 @@
+//! What the loop asks of the system besides packets ([`SystemOps`]): virtual addresses, routes
+//! and rules over rtnetlink, notify scripts with keepalived's arguments, the notify FIFO, and
+//! OpenWrt's hotplug calls; plus the child table the scripts run in.
+
+use std::io::Write;
+
+use crate::config::model::{Config, Script};
+use crate::daemon::build::{GroupEdge, InstanceEdge};
+use crate::daemon::reactor::SystemOps;
+use crate::sys::netlink::Netlink;
+use crate::sys::process::{lookup_user, Children, Outcome};
+use crate::time::Instant;
+use crate::vrrp::State;
+
+/// Child-table tokens below this are vrrp_script runs (the binding's index); notify scripts use
+/// tokens from here up and their results are only logged.
+const NOTIFY_TOKEN: u32 = 1 << 20;
+
+pub(super) struct Ops {
+    pub(super) nl: Netlink,
+    pub(super) children: Children,
+    pub(super) user: Option<(u32, u32)>,
+    pub(super) fifo: Option<std::fs::File>,
+    pub(super) next_notify: u32,
+    /// OpenWrt's hotplug contract (UCI configurations): `hotplug-call kalive` for every transition.
+    pub(super) hotplug: Option<Script>,
+    /// `-V`: addresses, routes and rules stay when the daemon stops.
+    pub(super) keep_on_stop: bool,
+    pub(super) stopping: bool,
+}
+
+impl Ops {
+    fn ifindex(&mut self, name: &str) -> Option<u32> {
+        crate::sys::host::interface(name).map(|(i, _)| i)
+    }
+
+    /// A child-table token for a notify run (its result is only logged).
+    fn notify_token(&mut self) -> u32 {
+        let token = NOTIFY_TOKEN + self.next_notify;
+        self.next_notify = (self.next_notify + 1) % NOTIFY_TOKEN;
+        token
+    }
+
+    /// The interface a VIP goes on: its own `dev`, else the instance's (`own`).
+    fn vip_index(&mut self, a: &crate::config::model::AddressSpec, own: u32) -> u32 {
+        a.dev
+            .as_deref()
+            .and_then(|d| self.ifindex(d))
+            .unwrap_or(own)
+    }
+
+    fn run_script(&mut self, s: &Script, extra: &[&str]) {
+        let user = s.user.as_deref().and_then(lookup_user).or(self.user);
+        let token = self.notify_token();
+        if let Err(e) = self.children.run(s, extra, user, None, token) {
+            log::warn!("cannot run '{}': {e:?}", s.cmd);
+        }
+    }
+
+    /// `env -i ACTION=NOTIFY_<what> TYPE=<INSTANCE|GROUP> NAME=<name> hotplug-call kalive`, the
+    /// notify lines OpenWrt's keepalived init script gives every instance and group, so the
+    /// scripts in /etc/hotplug.d/keepalived/ work from /etc/hotplug.d/kalive/.
+    fn hotplug(&mut self, action: &str, ty: &str, name: &str, args: &[&str]) {
+        let Some(call) = self.hotplug.take() else {
+            return;
+        };
+        let sep = if action.is_empty() { "" } else { "_" };
+        let env = [
+            format!("ACTION=NOTIFY{sep}{action}"),
+            format!("TYPE={ty}"),
+            format!("NAME={name}"),
+        ];
+        let env: [&str; 3] = [&env[0], &env[1], &env[2]];
+        let token = self.notify_token();
+        if let Err(e) = self
+            .children
+            .run_env(&call, args, None, None, token, Some(&env))
+        {
+            log::warn!("cannot run '{}': {e:?}", call.cmd);
+        }
+        self.hotplug = Some(call);
+    }
+
+    /// OpenWrt's `startup_script` / `shutdown_script` lines: `ACTION=startup` before VRRP starts,
+    /// `ACTION=shutdown` after everything stopped, each waited for at most 10 s
+    /// (`startup_script_timeout 10`), then killed with its process group.
+    pub(super) fn hotplug_and_wait(&mut self, action: &str) {
+        let Some(call) = self.hotplug.clone() else {
+            return;
+        };
+        const TOKEN: u32 = u32::MAX;
+        let env = format!("ACTION={action}");
+        let start = crate::daemon::reactor::now();
+        let deadline = start + crate::time::Duration::from_secs(10);
+        if let Err(e) = self.children.run_env(
+            &call,
+            &[],
+            None,
+            Some(deadline),
+            TOKEN,
+            Some(&[env.as_str()]),
+        ) {
+            log::warn!("cannot run '{}': {e:?}", call.cmd);
+            return;
+        }
+        // Bounded: the deadline, then TERM, then KILL after KILL_AFTER.
+        let limit = crate::time::Duration::from_secs(10) + crate::sys::process::KILL_AFTER;
+        while crate::daemon::reactor::now().since(start)
+            <= limit + crate::time::Duration::from_secs(1)
+        {
+            let mut done = false;
+            self.children.expire(crate::daemon::reactor::now());
+            self.children.reap(|token, outcome| {
+                if token == TOKEN {
+                    done = true;
+                    if !outcome.is_ok() {
+                        log::warn!("hotplug {action} ended {outcome:?}");
+                    }
+                }
+            });
+            if done || !self.children.is_running(TOKEN) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
+    fn fifo_line(&mut self, line: std::fmt::Arguments<'_>) {
+        if let Some(f) = self.fifo.as_mut() {
+            // Non-blocking: a reader that is gone or slow must not stop the loop.
+            if f.write_fmt(line).is_err() {
+                log::warn!("notify FIFO write failed; the reader may be gone");
+            }
+        }
+    }
+}
+
+impl SystemOps for Ops {
+    fn add_vips(&mut self, e: &InstanceEdge) {
+        let Some(own) = self.ifindex(&e.interface) else {
+            return;
+        };
+        for a in e.vips.iter().chain(&e.excluded_vips) {
+            let idx = self.vip_index(a, own);
+            if let Err(err) = self.nl.add_address(idx, a) {
+                log::error!("({}) cannot add {}: {err}", e.name, a.prefix);
+            }
+        }
+        for r in &e.routes {
+            if let Err(err) = self.nl.add_route(r) {
+                log::error!("({}) cannot add a route: {err}", e.name);
+            }
+        }
+        for r in &e.rules {
+            if let Err(err) = self.nl.add_rule(r) {
+                log::error!("({}) cannot add a rule: {err}", e.name);
+            }
+        }
+    }
+
+    fn remove_vips(&mut self, e: &InstanceEdge) {
+        if self.stopping && self.keep_on_stop {
+            log::info!("({}) -V: keeping the virtual addresses", e.name);
+            return;
+        }
+        let Some(own) = self.ifindex(&e.interface) else {
+            return;
+        };
+        for r in &e.rules {
+            let _ = self.nl.del_rule(r);
+        }
+        for r in &e.routes {
+            let _ = self.nl.del_route(r);
+        }
+        for a in e.vips.iter().chain(&e.excluded_vips) {
+            let idx = self.vip_index(a, own);
+            if let Err(err) = self.nl.del_address(idx, a) {
+                log::error!("({}) cannot remove {}: {err}", e.name, a.prefix);
+            }
+        }
+    }
+
+    /// keepalived's order: the state's own script, then the generic `notify` with
+    /// `INSTANCE name STATE priority`, then the FIFO line (keepalived-semantics §2.1, §2.2).
+    fn notify(&mut self, e: &InstanceEdge, state: State, priority: u8) {
+        let n = &e.notify;
+        if let Some(s) = own_script(n, state) {
+            self.run_script(s, &[]);
+        }
+        if state != State::Init {
+            self.hotplug(state.name(), "INSTANCE", &e.name, &[]);
+        }
+        let prio = priority.to_string();
+        if let Some(s) = n.any.as_ref() {
+            self.run_script(s, &["INSTANCE", &e.name, state.name(), &prio]);
+        }
+        self.fifo_line(format_args!(
+            "INSTANCE \"{}\" {} {}\n",
+            e.name,
+            state.name(),
+            priority
+        ));
+    }
+
+    fn notify_group(&mut self, g: &GroupEdge, state: State) {
+        let n = &g.notify;
+        if let Some(s) = own_script(n, state) {
+            self.run_script(s, &[]);
+        }
+        // Groups: OpenWrt writes notify_master/backup/fault and the generic notify (ACTION=NOTIFY,
+        // with the generic notify's arguments), no notify_stop.
+        if matches!(state, State::Master | State::Backup | State::Fault) {
+            self.hotplug(state.name(), "GROUP", &g.name, &[]);
+            self.hotplug("", "GROUP", &g.name, &["GROUP", &g.name, state.name(), "0"]);
+        }
+        if let Some(s) = n.any.as_ref() {
+            self.run_script(s, &["GROUP", &g.name, state.name(), "0"]);
+        }
+        self.fifo_line(format_args!("GROUP \"{}\" {} 0\n", g.name, state.name()));
+    }
+
+    fn run_check(&mut self, script: &Script, deadline: Instant, token: u32) {
+        let user = script.user.as_deref().and_then(lookup_user).or(self.user);
+        if let Err(e) = self.children.run(script, &[], user, Some(deadline), token) {
+            log::warn!("cannot run '{}': {e:?}", script.cmd);
+        }
+    }
+
+    fn collect(&mut self, now: Instant, done: &mut Vec<(u32, Outcome)>) {
+        self.children.expire(now);
+        self.children.reap(|token, outcome: Outcome| {
+            if token >= NOTIFY_TOKEN {
+                if !outcome.is_ok() {
+                    log::warn!("notify script ended {outcome:?}");
+                }
+            } else {
+                done.push((token, outcome));
+            }
+        });
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.children.next_deadline()
+    }
+
+    fn begin_stop(&mut self) {
+        self.stopping = true;
+    }
+
+    fn hotplug_event(&mut self, action: &str, ty: &str, name: &str) {
+        self.hotplug(action, ty, name, &[]);
+    }
+
+    fn run_notify(&mut self, script: &Script) {
+        self.run_script(script, &[]);
+    }
+
+    fn finish(&mut self) {
+        // notify_stop gets a second (keepalived-semantics §2.1), then its process group goes.
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        while !self.children.is_empty() && std::time::Instant::now() < end {
+            self.children.reap(|_, _| {});
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        self.children.kill_all();
+    }
+}
+
+/// Where OpenWrt's hotplug dispatcher is: `$KALIVE_HOTPLUG_CALL` (tests), else /sbin/hotplug-call.
+/// Only for configurations that ask for the contract (UCI), and only when the program exists.
+pub(super) fn hotplug_call(cfg: &Config) -> Option<Script> {
+    if !cfg.global.hotplug {
+        return None;
+    }
+    let prog = std::env::var("KALIVE_HOTPLUG_CALL").unwrap_or_else(|_| "/sbin/hotplug-call".into());
+    if !std::path::Path::new(&prog).is_file() {
+        log::info!("{prog} not found: no hotplug calls");
+        return None;
+    }
+    Some(Script::new(&format!("'{prog}' kalive")))
+}
+
+pub(super) fn open_fifo(cfg: &Config) -> Option<std::fs::File> {
+    let f = cfg
+        .global
+        .vrrp_notify_fifo
+        .as_ref()
+        .or(cfg.global.notify_fifo.as_ref())?;
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: opening a FIFO nobody reads fails at once (ENXIO) instead of hanging.
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&f.path)
+    {
+        Ok(file) => Some(file),
+        Err(e) => {
+            log::warn!(
+                "notify FIFO {}: {e}; notifications go to scripts only",
+                f.path
+            );
+            None
+        }
+    }
+}
+
+/// The state's own notify script (`notify_master` for MASTER, …); INIT has none.
+fn own_script(n: &crate::config::model::vrrp::Notify, state: State) -> Option<&Script> {
+    match state {
+        State::Master => n.master.as_ref(),
+        State::Backup => n.backup.as_ref(),
+        State::Fault => n.fault.as_ref(),
+        State::Stop => n.stop.as_ref(),
+        State::Init => None,
+    }
+}
