@@ -28,10 +28,21 @@ fn v4_packet(src: [u8; 4]) -> Vec<u8> {
     p
 }
 
-fn wait_recv(s: &VrrpSocket, buf: &mut [u8]) -> kalive::sys::vrrp_socket::Received {
+/// Sends with `send` and waits for `s` to receive, sending again every 100 ms (a LAN that has
+/// only just come up may lose the first frame), for at most 3 s.
+fn send_until_received(
+    send: impl Fn(),
+    s: &VrrpSocket,
+    buf: &mut [u8],
+) -> kalive::sys::vrrp_socket::Received {
     let mut cmsg = [0u8; 128];
     let deadline = Instant::now() + Duration::from_secs(3);
+    let mut next_send = Instant::now();
     loop {
+        if Instant::now() >= next_send {
+            send();
+            next_send += Duration::from_millis(100);
+        }
         if let Some(r) = s.recv(buf, &mut cmsg).expect("recv") {
             return r;
         }
@@ -55,9 +66,8 @@ fn ipv4_adverts_cross_the_lan_with_ttl_255() {
         VrrpSocket::open("eth0", ib, group, false).expect("socket b")
     });
     let pkt = v4_packet([10, 9, 0, 1]);
-    a.send(&pkt, group).expect("send");
     let mut buf = [0u8; 1500];
-    let r = wait_recv(&b, &mut buf);
+    let r = send_until_received(|| a.send(&pkt, group).expect("send"), &b, &mut buf);
     assert_eq!(r.src, "10.9.0.1".parse::<IpAddr>().unwrap());
     assert_eq!(r.len, 40);
     assert_eq!(buf[8], 255, "TTL as written with IP_HDRINCL");
@@ -92,9 +102,8 @@ fn ipv6_adverts_carry_hop_limit_and_destination_and_a_kernel_checksum() {
     // VRRPv3, VRID 7, priority 200, 1 address, interval 100 cs, checksum left 0 for the kernel.
     let mut msg = vec![0x31, 7, 200, 1, 0x00, 100, 0, 0];
     msg.extend_from_slice(&"fe80::7".parse::<std::net::Ipv6Addr>().unwrap().octets());
-    a.send(&msg, group).expect("send");
     let mut buf = [0u8; 1500];
-    let r = wait_recv(&b, &mut buf);
+    let r = send_until_received(|| a.send(&msg, group).expect("send"), &b, &mut buf);
     assert_eq!(r.src, "fe80::1".parse::<IpAddr>().unwrap());
     assert_eq!(r.hop_limit, Some(255));
     assert_eq!(r.dst, Some(group));

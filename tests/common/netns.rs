@@ -110,7 +110,32 @@ impl Lan {
             ip(&["-n", ns, "addr", "add", &ll, "dev", "eth0", "nodad"]);
             ip(&["-n", ns, "link", "set", "eth0", "up"]);
         }
+        lan.wait_links_up();
         lan
+    }
+
+    /// Waits (at most 5 s) until every eth0 is operationally up and every bridge port forwards.
+    /// The kernel brings a veth's carrier (and its queue) up later, from its link-watch work:
+    /// a frame sent before that is dropped without an error, which made a test that sends
+    /// once fail on a slower machine.
+    fn wait_links_up(&self) {
+        let shows = |ns: &str, dev: &str, what: &str| {
+            Command::new("ip")
+                .args(["-n", ns, "-d", "link", "show", "dev", dev])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).contains(what))
+                .unwrap_or(false)
+        };
+        let ready = || {
+            (0..self.names.len()).all(|k| {
+                shows(&self.names[k], "eth0", "state UP")
+                    && shows(&self.bridge, &format!("p{k}"), "state forwarding")
+            })
+        };
+        assert!(
+            wait_until(Duration::from_secs(5), ready),
+            "the test LAN's links did not come up in 5 s"
+        );
     }
 
     /// Waits (at most 5 s) until no IPv6 address on host `k`'s eth0 is tentative (DAD done).
