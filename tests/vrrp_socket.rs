@@ -1,5 +1,6 @@
 //! VRRP raw sockets between two network namespaces: what one sends, the other receives with
-//! TTL / hop limit 255; nothing loops back; AF_PACKET frames leave the interface.
+//! TTL / hop limit 255 and a kernel receive timestamp; nothing loops back; AF_PACKET frames leave
+//! the interface.
 
 mod common;
 
@@ -7,7 +8,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use common::netns::Lan;
-use kalive::sys::vrrp_socket::{PacketSocket, VrrpSocket};
+use kalive::sys::vrrp_socket::{PacketSocket, Received, VrrpSocket, CMSG_SPACE};
 
 fn ifindex(lan: &Lan, k: usize) -> u32 {
     lan.run(k, || {
@@ -18,6 +19,25 @@ fn ifindex(lan: &Lan, k: usize) -> u32 {
 }
 
 /// An IPv4 header + VRRPv2 advert for VRID 51 (checksums are not checked by the socket layer).
+/// The packet carries the kernel's receive time (SO_TIMESTAMPNS, realtime clock): not after the
+/// read, and not before the test started sending.
+fn assert_stamped(r: &Received, sent_from: std::time::SystemTime) {
+    let stamp = r.stamp.expect("a receive timestamp");
+    let epoch = std::time::UNIX_EPOCH;
+    let wall = std::time::SystemTime::now().duration_since(epoch).unwrap();
+    let from = sent_from.duration_since(epoch).unwrap();
+    // 1 ms of slack each way: the kernel's stamp and the vDSO's clock read are both realtime,
+    // but not the same read.
+    assert!(
+        stamp <= wall + Duration::from_millis(1),
+        "{stamp:?} after {wall:?}"
+    );
+    assert!(
+        stamp + Duration::from_millis(1) >= from,
+        "{stamp:?} before {from:?}"
+    );
+}
+
 fn v4_packet(src: [u8; 4]) -> Vec<u8> {
     let mut p = vec![0x45, 0xc0, 0, 40, 0, 1, 0, 0, 255, 112, 0, 0];
     p.extend_from_slice(&src);
@@ -30,12 +50,8 @@ fn v4_packet(src: [u8; 4]) -> Vec<u8> {
 
 /// Sends with `send` and waits for `s` to receive, sending again every 100 ms (a LAN that has
 /// only just come up may lose the first frame), for at most 3 s.
-fn send_until_received(
-    send: impl Fn(),
-    s: &VrrpSocket,
-    buf: &mut [u8],
-) -> kalive::sys::vrrp_socket::Received {
-    let mut cmsg = [0u8; 128];
+fn send_until_received(send: impl Fn(), s: &VrrpSocket, buf: &mut [u8]) -> Received {
+    let mut cmsg = [0u8; CMSG_SPACE];
     let deadline = Instant::now() + Duration::from_secs(3);
     let mut next_send = Instant::now();
     loop {
@@ -67,7 +83,9 @@ fn ipv4_adverts_cross_the_lan_with_ttl_255() {
     });
     let pkt = v4_packet([10, 9, 0, 1]);
     let mut buf = [0u8; 1500];
+    let start = std::time::SystemTime::now();
     let r = send_until_received(|| a.send(&pkt, group).expect("send"), &b, &mut buf);
+    assert_stamped(&r, start);
     assert_eq!(r.src, "10.9.0.1".parse::<IpAddr>().unwrap());
     assert_eq!(r.len, 40);
     assert_eq!(buf[8], 255, "TTL as written with IP_HDRINCL");
@@ -103,7 +121,9 @@ fn ipv6_adverts_carry_hop_limit_and_destination_and_a_kernel_checksum() {
     let mut msg = vec![0x31, 7, 200, 1, 0x00, 100, 0, 0];
     msg.extend_from_slice(&"fe80::7".parse::<std::net::Ipv6Addr>().unwrap().octets());
     let mut buf = [0u8; 1500];
+    let start = std::time::SystemTime::now();
     let r = send_until_received(|| a.send(&msg, group).expect("send"), &b, &mut buf);
+    assert_stamped(&r, start);
     assert_eq!(r.src, "fe80::1".parse::<IpAddr>().unwrap());
     assert_eq!(r.hop_limit, Some(255));
     assert_eq!(r.dst, Some(group));

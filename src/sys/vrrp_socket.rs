@@ -5,7 +5,9 @@
 //! - IPv6: a raw socket with the kernel computing the checksum (IPV6_CHECKSUM at offset 6), hop
 //!   limit 255, traffic class 0xC0; the received hop limit and destination come from cmsgs.
 //!
-//! Sockets are non-blocking: the poll loop reads them when they are readable.
+//! Sockets are non-blocking: the poll loop reads them when they are readable. Both families ask
+//! for the kernel's receive time (SO_TIMESTAMPNS), so a timer reset on receipt starts when the
+//! advert arrived, not when the loop got around to reading it.
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -27,7 +29,14 @@ pub struct Received {
     /// IPv6 only (IPv4 callers read the TTL and destination from the IP header in the buffer).
     pub hop_limit: Option<u8>,
     pub dst: Option<IpAddr>,
+    /// When the kernel received the packet (SO_TIMESTAMPNS: CLOCK_REALTIME, since the Unix
+    /// epoch); `None` if the cmsg was missing or the control buffer too small for it.
+    pub stamp: Option<std::time::Duration>,
 }
+
+/// Control buffer size `recv` needs for every cmsg it asks for: IPV6_HOPLIMIT (24 bytes with
+/// its header), IPV6_PKTINFO (40) and SCM_TIMESTAMPNS (32), with room to spare.
+pub const CMSG_SPACE: usize = 128;
 
 pub struct VrrpSocket {
     sock: Socket,
@@ -80,6 +89,9 @@ impl VrrpSocket {
             Some(Protocol::from(IPPROTO_VRRP)),
         )?;
         sock.bind_device(Some(ifname.as_bytes()))?;
+        // The software receive timestamp: the Master_Down_Timer is reset on receipt (RFC 5798
+        // §6.4.2), and a loaded host may read the packet well after it arrived.
+        setsockopt_int(&sock, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
         match group {
             IpAddr::V4(g) => {
                 sock.set_header_included_v4(true)?;
@@ -153,7 +165,8 @@ impl VrrpSocket {
         Ok(())
     }
 
-    /// Reads one packet into `buf`; `Ok(None)` when nothing is waiting.
+    /// Reads one packet into `buf`; `Ok(None)` when nothing is waiting. `cmsg` receives the
+    /// control messages ([`CMSG_SPACE`] bytes hold them all).
     pub fn recv(&self, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<Option<Received>> {
         let data = as_uninit(buf);
         let control = as_uninit(cmsg);
@@ -177,16 +190,13 @@ impl VrrpSocket {
             Some(a) => a.ip(),
             None => return Ok(None),
         };
-        let (hop_limit, dst) = if self.ipv6 {
-            parse_cmsgs(cmsg.get(..clen).unwrap_or(&[]))
-        } else {
-            (None, None)
-        };
+        let c = parse_cmsgs(cmsg.get(..clen).unwrap_or(&[]));
         Ok(Some(Received {
             len,
             src,
-            hop_limit,
-            dst,
+            hop_limit: c.hop_limit,
+            dst: c.dst,
+            stamp: c.stamp,
         }))
     }
 }
@@ -197,43 +207,75 @@ fn as_uninit(b: &mut [u8]) -> &mut [MaybeUninit<u8>] {
     unsafe { &mut *(b as *mut [u8] as *mut [MaybeUninit<u8>]) }
 }
 
-/// IPV6_HOPLIMIT and IPV6_PKTINFO from a control buffer; anything malformed is skipped.
-fn parse_cmsgs(mut c: &[u8]) -> (Option<u8>, Option<IpAddr>) {
+/// What the control messages of one packet said.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Cmsgs {
+    hop_limit: Option<u8>,
+    dst: Option<IpAddr>,
+    stamp: Option<std::time::Duration>,
+}
+
+/// A native-endian unsigned integer of `n` (4 or 8) bytes at `at`; 0 where `b` is too short.
+fn word(b: &[u8], at: usize, n: usize) -> u64 {
+    let mut v = [0u8; 8];
+    if let (Some(src), Some(dst)) = (b.get(at..at + n), v.get_mut(..n)) {
+        dst.copy_from_slice(src);
+    }
+    if n == 8 {
+        u64::from_ne_bytes(v)
+    } else {
+        u64::from(u32::from_ne_bytes([v[0], v[1], v[2], v[3]]))
+    }
+}
+
+/// A timespec as the kernel writes it for SCM_TIMESTAMPNS: two 64-bit fields (64-bit targets, and
+/// SO_TIMESTAMPNS_NEW on 32-bit ones) or two 32-bit fields (SO_TIMESTAMPNS_OLD on 32-bit ones).
+fn timespec(data: &[u8]) -> Option<std::time::Duration> {
+    let (sec, nsec) = match data.len() {
+        n if n >= 16 => (word(data, 0, 8) as i64, word(data, 8, 8) as i64),
+        8..=15 => (
+            i64::from(word(data, 0, 4) as u32 as i32),
+            i64::from(word(data, 4, 4) as u32 as i32),
+        ),
+        _ => return None,
+    };
+    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+        return None;
+    }
+    Some(std::time::Duration::new(sec as u64, nsec as u32))
+}
+
+/// IPV6_HOPLIMIT, IPV6_PKTINFO and SCM_TIMESTAMPNS from a control buffer; anything malformed is
+/// skipped.
+fn parse_cmsgs(mut c: &[u8]) -> Cmsgs {
     let hdr = std::mem::size_of::<libc::cmsghdr>();
     let align = std::mem::size_of::<usize>();
-    let (mut hop, mut dst) = (None, None);
+    let mut out = Cmsgs::default();
     while c.len() >= hdr {
         // cmsghdr: cmsg_len (size_t), cmsg_level (int), cmsg_type (int), native endian.
-        let word = |b: &[u8], at: usize, n: usize| -> usize {
-            let mut v = [0u8; 8];
-            if let (Some(src), Some(dst)) = (b.get(at..at + n), v.get_mut(..n)) {
-                dst.copy_from_slice(src);
-            }
-            if n == 8 {
-                u64::from_ne_bytes(v) as usize
-            } else {
-                u32::from_ne_bytes([v[0], v[1], v[2], v[3]]) as usize
-            }
-        };
-        let len = word(c, 0, align);
+        let len = word(c, 0, align) as usize;
         let level = word(c, align, 4) as i32;
         let kind = word(c, align + 4, 4) as i32;
         if len < hdr || len > c.len() {
             break;
         }
         let data = c.get(hdr..len).unwrap_or(&[]);
-        if level == libc::IPPROTO_IPV6 && kind == libc::IPV6_HOPLIMIT && data.len() >= 4 {
-            hop = Some(word(data, 0, 4) as u8);
-        }
-        if level == libc::IPPROTO_IPV6 && kind == libc::IPV6_PKTINFO && data.len() >= 16 {
-            let mut a = [0u8; 16];
-            a.copy_from_slice(&data[..16]);
-            dst = Some(IpAddr::V6(Ipv6Addr::from(a)));
+        match (level, kind) {
+            (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT) if data.len() >= 4 => {
+                out.hop_limit = Some(word(data, 0, 4) as u8);
+            }
+            (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => {
+                if let Some(a) = data.get(..16).and_then(|a| <[u8; 16]>::try_from(a).ok()) {
+                    out.dst = Some(IpAddr::V6(Ipv6Addr::from(a)));
+                }
+            }
+            (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) => out.stamp = timespec(data),
+            _ => {}
         }
         let step = len.div_ceil(align) * align;
         c = c.get(step..).unwrap_or(&[]);
     }
-    (hop, dst)
+    out
 }
 
 /// An AF_PACKET socket on one interface for gratuitous ARPs and Ethernet-level sends.
@@ -281,5 +323,67 @@ impl PacketSocket {
         .1;
         self.sock.send_to(frame, &addr)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One cmsg as the kernel lays it out: header, data, padding to the next one.
+    fn cmsg(level: i32, kind: i32, data: &[u8]) -> Vec<u8> {
+        let hdr = std::mem::size_of::<libc::cmsghdr>();
+        let align = std::mem::size_of::<usize>();
+        let len = hdr + data.len();
+        let mut c = len.to_ne_bytes()[..align].to_vec();
+        c.extend_from_slice(&level.to_ne_bytes());
+        c.extend_from_slice(&kind.to_ne_bytes());
+        c.extend_from_slice(data);
+        c.resize(len.div_ceil(align) * align, 0);
+        c
+    }
+
+    #[test]
+    fn the_receive_timestamp_hop_limit_and_destination_are_parsed() {
+        let mut ts = 1_800_000_000i64.to_ne_bytes().to_vec();
+        ts.extend_from_slice(&123_456_789i64.to_ne_bytes());
+        let mut info = "ff02::12".parse::<Ipv6Addr>().unwrap().octets().to_vec();
+        info.extend_from_slice(&3u32.to_ne_bytes());
+        let mut buf = cmsg(libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS, &ts);
+        buf.extend(cmsg(
+            libc::IPPROTO_IPV6,
+            libc::IPV6_HOPLIMIT,
+            &255i32.to_ne_bytes(),
+        ));
+        buf.extend(cmsg(libc::IPPROTO_IPV6, libc::IPV6_PKTINFO, &info));
+        assert!(buf.len() <= CMSG_SPACE);
+        let c = parse_cmsgs(&buf);
+        assert_eq!(
+            c.stamp,
+            Some(std::time::Duration::new(1_800_000_000, 123_456_789))
+        );
+        assert_eq!(c.hop_limit, Some(255));
+        assert_eq!(c.dst, "ff02::12".parse().ok());
+    }
+
+    #[test]
+    fn a_32_bit_timespec_and_nonsense_stamps() {
+        let mut ts = 1_700_000_000i32.to_ne_bytes().to_vec();
+        ts.extend_from_slice(&5i32.to_ne_bytes());
+        assert_eq!(
+            timespec(&ts),
+            Some(std::time::Duration::new(1_700_000_000, 5))
+        );
+        let mut bad = (-1i64).to_ne_bytes().to_vec();
+        bad.extend_from_slice(&0i64.to_ne_bytes());
+        assert_eq!(timespec(&bad), None, "before the epoch");
+        let mut bad = 1i64.to_ne_bytes().to_vec();
+        bad.extend_from_slice(&1_000_000_000i64.to_ne_bytes());
+        assert_eq!(timespec(&bad), None, "nanoseconds out of range");
+        assert_eq!(timespec(&[1, 2, 3]), None);
+        // A truncated cmsg (length past the buffer) ends the parse without a value.
+        let mut cut = cmsg(libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS, &[0u8; 16]);
+        cut.truncate(20);
+        assert_eq!(parse_cmsgs(&cut), Cmsgs::default());
     }
 }

@@ -42,16 +42,18 @@ impl Reactor<'_> {
             addrs,
             auth,
         };
-        let dsts: Vec<IpAddr> = if e.unicast_peers.is_empty() {
-            vec![if e.ipv6 {
-                IpAddr::V6(self.global.mcast_group6)
-            } else {
-                IpAddr::V4(self.global.mcast_group4)
-            }]
+        // The group, or each unicast peer: borrowed, not collected (no allocation per advert).
+        let group = [if e.ipv6 {
+            IpAddr::V6(self.global.mcast_group6)
         } else {
-            e.unicast_peers.clone()
+            IpAddr::V4(self.global.mcast_group4)
+        }];
+        let dsts: &[IpAddr] = if e.unicast_peers.is_empty() {
+            &group
+        } else {
+            &e.unicast_peers
         };
-        for dst in dsts {
+        for &dst in dsts {
             self.ident = self.ident.wrapping_add(1);
             let res = match (e.source, dst) {
                 (Some(IpAddr::V4(src)), IpAddr::V4(d)) => {

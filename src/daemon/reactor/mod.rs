@@ -8,13 +8,14 @@ use std::os::fd::{AsFd, AsRawFd};
 
 use crate::config::model::GlobalDefs;
 use crate::daemon::build::{GroupEdge, InstanceEdge, Runtime};
-use crate::sys::vrrp_socket::{PacketSocket, VrrpSocket};
+use crate::sys::vrrp_socket::{PacketSocket, VrrpSocket, CMSG_SPACE};
 use crate::time::{Duration, Instant, TimerId, TimerWheel};
 use crate::vrrp::actions::TIMER_KINDS;
 use crate::vrrp::garp::Pacer;
 use crate::vrrp::{Action, Actions, State, TimerKind};
 use crate::wire;
 
+mod arrival;
 mod cause;
 mod emit;
 mod events;
@@ -72,6 +73,9 @@ struct Sock {
     malformed_logged: Instant,
     /// The instance for each VRID on this socket (`NONE` when none): O(1) per advert.
     by_vrid: Box<[u16; 256]>,
+    /// An instant at which the queue was empty (just before a read that found nothing): no packet
+    /// still queued arrived before it (bounds the age a receive timestamp may claim).
+    empty: Instant,
 }
 
 const NONE: u16 = u16::MAX;
@@ -103,7 +107,7 @@ pub struct Reactor<'a> {
     pacer: Pacer,
     ident: u16,
     buf: Vec<u8>,
-    cmsg: [u8; 128],
+    cmsg: [u8; CMSG_SPACE],
     pollfds: Vec<libc::pollfd>,
     pub stats: LoopStats,
     cause: Cause,
@@ -165,6 +169,7 @@ impl<'a> Reactor<'a> {
                         malformed: 0,
                         malformed_logged: Instant::ZERO,
                         by_vrid: Box::new([NONE; 256]),
+                        empty: Instant::ZERO,
                     });
                     socks.len() - 1
                 }
@@ -213,7 +218,7 @@ impl<'a> Reactor<'a> {
             pacer: Pacer::default(),
             ident: 0,
             buf: vec![0u8; 65536],
-            cmsg: [0u8; 128],
+            cmsg: [0u8; CMSG_SPACE],
             pollfds,
             stats: LoopStats::default(),
             cause: Cause::Start,
@@ -345,15 +350,31 @@ impl<'a> Reactor<'a> {
     /// Reads what one socket has (at most 64 packets per turn, so one busy LAN cannot starve
     /// the timers).
     fn read_socket(&mut self, k: usize) {
+        // Taken before each recv: if that recv finds nothing, the queue was empty at this instant.
+        let mut before = self.now();
         for _ in 0..64 {
             let Some(sock) = self.socks.get(k) else {
                 return;
             };
             let got = match sock.socket.recv(&mut self.buf, &mut self.cmsg) {
                 Ok(Some(r)) => r,
-                Ok(None) | Err(_) => return,
+                Ok(None) => {
+                    if let Some(s) = self.socks.get_mut(k) {
+                        s.empty = before;
+                    }
+                    return;
+                }
+                Err(_) => return,
             };
             let now = self.now();
+            // RFC 5798 §6.4.2: the Master_Down_Timer restarts on *receipt*. The core gets the
+            // kernel's receive instant for this advert, so the loop's own delay in reading it
+            // (other sockets, a timer batch, a busy CPU) does not delay failure detection. Its
+            // timers are absolute instants, so an event dated a little earlier than the last one
+            // only arms earlier deadlines; one already past fires on this turn's timer pass,
+            // after every queued advert was read.
+            let arrived = arrival::arrival(now, arrival::wall_clock(), got.stamp, sock.empty);
+            before = now;
             let data = self.buf.get(..got.len).unwrap_or(&[]);
             let parsed = if sock.ipv6 {
                 let dst = match got.dst {
@@ -417,7 +438,7 @@ impl<'a> Reactor<'a> {
                         src: a.src,
                         priority: a.priority,
                     };
-                    match self.rt.router.handle_advert(now, i, &a, &mut self.out) {
+                    match self.rt.router.handle_advert(arrived, i, &a, &mut self.out) {
                         Err(why) => self.log_drop(now, i, a.src, why),
                         Ok(()) if self.vip_fp.get(i) != Some(&fp) => {
                             self.addr_mismatch(now, i, a.src)

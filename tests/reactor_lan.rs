@@ -1,0 +1,272 @@
+//! The whole loop (`Reactor`: sockets, wheel, core) on a LAN of network namespaces, with the
+//! system side (addresses, scripts) left out:
+//! - it dates an advert by its kernel receive time, not by when it read it (RFC 5798 §6.4.2: the
+//!   Master_Down_Timer restarts on receipt);
+//! - a master sending adverts and a backup reading them allocate nothing in the steady state
+//!   (tests/alloc_steady_state.rs proves it for the core; this covers the sockets and the loop).
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration as StdDuration;
+
+use common::netns::Lan;
+use kalive::config::keepalived::parse_text;
+use kalive::config::model::Script;
+use kalive::config::LoadOptions;
+use kalive::daemon::build::{build, GroupEdge, InstanceEdge};
+use kalive::daemon::reactor::{now, Iface, Reactor, SystemOps};
+use kalive::sys::process::Outcome;
+use kalive::sys::vrrp_socket::{VrrpSocket, CMSG_SPACE};
+use kalive::time::{Duration, Instant};
+use kalive::vrrp::{State, TimerKind};
+use kalive::wire::vrrp::{Addrs, Auth, Repr, Version};
+
+struct Counting;
+
+thread_local! {
+    // Per thread: each loop runs on its own thread, in its own namespace.
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn allocs() -> u64 {
+    ALLOCS.with(|c| c.get())
+}
+
+// SAFETY: forwards to the system allocator unchanged; only counts calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        // try_with: the allocator also runs while a thread's locals are being torn down.
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The loop's system side, doing nothing: this test looks only at timers.
+struct NoOps;
+
+impl SystemOps for NoOps {
+    fn add_vips(&mut self, _: &InstanceEdge) {}
+    fn remove_vips(&mut self, _: &InstanceEdge) {}
+    fn notify(&mut self, _: &InstanceEdge, _: State, _: u8) {}
+    fn notify_group(&mut self, _: &GroupEdge, _: State) {}
+    fn run_check(&mut self, _: &Script, _: Instant, _: u32) {}
+    fn collect(&mut self, _: Instant, _: &mut Vec<(u32, Outcome)>) {}
+    fn next_deadline(&self) -> Option<Instant> {
+        None
+    }
+    fn finish(&mut self) {}
+}
+
+/// One instance on eth0, VIP 10.9.3.100.
+fn conf(version: u8, priority: u8, advert_int: &str) -> String {
+    format!(
+        "vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    version {version}
+    priority {priority}
+    advert_int {advert_int}
+    virtual_ipaddress {{
+        10.9.3.100
+    }}
+}}
+"
+    )
+}
+
+/// Runs `f` with a loop for `conf_text` built in the calling thread's namespace; `own` is the
+/// interface's own address (the advert's source).
+fn with_reactor<T>(conf_text: &str, own: &str, f: impl FnOnce(&mut Reactor<'_>) -> T) -> T {
+    let loaded = parse_text("/rx.conf", conf_text, &LoadOptions::default());
+    assert!(!loaded.diags.has_errors(), "{:?}", loaded.diags);
+    let own: IpAddr = own.parse().unwrap();
+    let rt = build(&loaded.config, Instant::ZERO, &|_, _| Some(own));
+    let iface =
+        |name: &str| kalive::sys::host::interface(name).map(|(index, mac)| Iface { index, mac });
+    let mut ops = NoOps;
+    let mut reactor =
+        Reactor::new(rt, loaded.config.global.clone(), &mut ops, &iface).expect("reactor");
+    f(&mut reactor)
+}
+
+/// Runs `f` on a new thread inside the network namespace `ns` (two loops must run at once,
+/// each in its own namespace).
+fn in_netns<'s, T: Send + 's>(
+    scope: &'s std::thread::Scope<'s, '_>,
+    ns: &str,
+    f: impl FnOnce() -> T + Send + 's,
+) -> std::thread::ScopedJoinHandle<'s, T> {
+    let path = format!("/var/run/netns/{ns}");
+    scope.spawn(move || {
+        let file = std::fs::File::open(&path).expect("namespace file");
+        use std::os::fd::AsRawFd;
+        // SAFETY: setns on a valid namespace fd; it only changes this thread's namespace.
+        let r = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
+        f()
+    })
+}
+
+/// A VRRPv2 advert from 10.9.3.1, priority 100, for VRID 51 with the backup's VIP.
+fn advert() -> Vec<u8> {
+    let vips = [Ipv4Addr::new(10, 9, 3, 100)];
+    let repr = Repr {
+        version: Version::V2,
+        vrid: 51,
+        priority: 100,
+        interval: 100, // centiseconds, for both versions
+        addrs: Addrs::V4(&vips),
+        auth: Auth::None,
+    };
+    let mut buf = [0u8; 128];
+    let n = repr
+        .emit_ipv4(
+            &mut buf,
+            Ipv4Addr::new(10, 9, 3, 1),
+            Ipv4Addr::new(224, 0, 0, 18),
+            1,
+        )
+        .expect("encode");
+    buf[..n].to_vec()
+}
+
+#[test]
+fn master_down_counts_from_the_adverts_arrival_not_from_its_read() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("krx", &[("a", "10.9.3.1/24"), ("b", "10.9.3.2/24")]);
+    let group: IpAddr = "224.0.0.18".parse().unwrap();
+    let tx = lan.run(0, || {
+        let index = kalive::sys::host::interface("eth0").expect("eth0").0;
+        VrrpSocket::open("eth0", index, group, false).expect("sender")
+    });
+    let packet = advert();
+    lan.run(1, move || {
+        with_reactor(&conf(2, 90, "1"), "10.9.3.2", |reactor| {
+            reactor.start();
+            assert_eq!(reactor.state(0), Some(State::Backup));
+            // A second socket on the same interface gets its own copy of each advert: when it has
+            // one, the loop's socket has it queued too.
+            let index = kalive::sys::host::interface("eth0").expect("eth0").0;
+            let witness = VrrpSocket::open("eth0", index, group, false).expect("witness");
+            let (mut buf, mut cmsg) = ([0u8; 1500], [0u8; CMSG_SPACE]);
+            let first_send = now();
+            let mut next_send = first_send;
+            let seen = loop {
+                if now() >= next_send {
+                    tx.send(&packet, group).expect("send");
+                    next_send = now() + Duration::from_millis(100);
+                }
+                if witness.recv(&mut buf, &mut cmsg).expect("recv").is_some() {
+                    break now();
+                }
+                assert!(
+                    now().since(first_send) < Duration::from_secs(3),
+                    "no advert received in 3 s"
+                );
+                std::thread::sleep(StdDuration::from_millis(5));
+            };
+            // The loop is busy elsewhere for 300 ms before it reads the advert.
+            std::thread::sleep(StdDuration::from_millis(300));
+            let read = now();
+            reactor.turn(&mut [], Some(read));
+            let inst = &reactor.rt.router.instances[0];
+            assert!(inst.stats.adverts_rx >= 1, "the loop read the advert");
+            assert_eq!(reactor.state(0), Some(State::Backup));
+            // RFC 3768 §6.1: Master_Down_Interval = 3 × 1 s + (256 − 90) / 256 s.
+            let mdi = Duration::from_micros(3_000_000 + 166 * 1_000_000 / 256);
+            let deadline = inst
+                .deadline(TimerKind::MasterDown)
+                .expect("master-down armed");
+            let arrived = Instant(deadline.0 - mdi.as_micros());
+            // Armed from the read, `arrived` would be at `read` or later: 300 ms after `seen`.
+            assert!(
+                arrived.0 + 150_000 < read.0,
+                "master-down counts from the read ({deadline} − {mdi} = {arrived}, read at {read})"
+            );
+            assert!(
+                arrived.0 <= seen.0 + 50_000 && arrived.0 + 50_000 >= first_send.0,
+                "the arrival {arrived} lies between the first send {first_send} and {seen}"
+            );
+        })
+    });
+}
+
+/// Turns `reactor` until `end`; returns the allocations made from `from` on.
+fn turn_until(reactor: &mut Reactor<'_>, from: Instant, end: Instant) -> u64 {
+    let mut base = None;
+    // Bounded in count as well as in time: a turn sleeps at most until `end`.
+    for _ in 0..100_000 {
+        let t = now();
+        if t >= end {
+            break;
+        }
+        if base.is_none() && t >= from {
+            base = Some(allocs());
+        }
+        reactor.turn(&mut [], Some(if t < from { from } else { end }));
+    }
+    base.map_or(0, |b| allocs() - b)
+}
+
+#[test]
+fn a_master_and_a_backup_loop_allocate_nothing_in_the_steady_state() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kra", &[("a", "10.9.4.1/24"), ("b", "10.9.4.2/24")]);
+    // VRRPv3 at 0.05 s: 40 adverts in the 2 s counted, after 1.5 s for the election (the
+    // master's down timer is 0.18 s; the backup starts 0.2 s later, so the master wins at once).
+    let start = now();
+    let from = start + Duration::from_millis(1500);
+    let end = from + Duration::from_secs(2);
+    let (m, b) = std::thread::scope(|s| {
+        let m = in_netns(s, lan.ns(0), || {
+            with_reactor(&conf(3, 100, "0.05"), "10.9.4.1", |r| {
+                r.start();
+                let allocs = turn_until(r, from, end);
+                (
+                    allocs,
+                    r.state(0),
+                    r.rt.router.instances[0].stats.adverts_rx,
+                )
+            })
+        });
+        let b = in_netns(s, lan.ns(1), || {
+            std::thread::sleep(StdDuration::from_millis(200));
+            with_reactor(&conf(3, 90, "0.05"), "10.9.4.2", |r| {
+                r.start();
+                // Run to the window, note the adverts so far, then count the window's.
+                turn_until(r, start, from);
+                let before = r.rt.router.instances[0].stats.adverts_rx;
+                let allocs = turn_until(r, from, end);
+                let got = r.rt.router.instances[0].stats.adverts_rx - before;
+                (allocs, r.state(0), got)
+            })
+        });
+        (m.join().expect("master"), b.join().expect("backup"))
+    });
+    assert_eq!(m.1, Some(State::Master), "node a is master");
+    assert_eq!(b.1, Some(State::Backup), "node b is backup");
+    assert!(b.2 >= 10, "the backup read {} adverts in the window", b.2);
+    assert_eq!(m.0, 0, "the master's loop allocated {} times", m.0);
+    assert_eq!(b.0, 0, "the backup's loop allocated {} times", b.0);
+}
