@@ -6,8 +6,8 @@ VM kit's tests/vm/qemu.sh) joined by a qemu `stream` netdev over a unix socket i
 directory -- a cable between the two VMs that exists only on this machine -- and checks on their
 serial consoles, in order:
 
-  1. both boot with / read-only; node 1 is MASTER with the VIP, node 2 BACKUP without it, and
-     node 2 was never MASTER;
+  1. both boot with / read-only (node 2 starts once node 1 has booted); node 1 is MASTER with the
+     VIP, node 2 BACKUP without it, and node 2 was never MASTER;
   2. kalive on node 2 is killed (SIGKILL) twice: the supervisor logs each exit and starts it
      again after 1 s, then 2 s (backoff); node 1 stays MASTER;
   3. node 1's link goes down (qemu monitor `set_link lan off`): node 2 becomes MASTER with the
@@ -369,6 +369,10 @@ def main():
             # Node 2 connects to node 1's end of the cable: it must be listening first.
             if server == "on":
                 wait_for_path(lan, 20, vm)
+                # Node 2 boots only once node 1 has: step 1 expects node 1 MASTER and node 2 never
+                # MASTER, which holds only if node 1's kalive starts first. Booted together, node 2
+                # sometimes won the race under TCG and, rightly, took over before node 1 was up.
+                vm.wait(r"APPLIANCE: node \d+: .*/ read-only", 90, what="node 1 booted before node 2 starts")
         scenario(vms, t0, results, args.fault_at_start)
         verdict = 0
     except (Fail, OSError) as e:
