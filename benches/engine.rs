@@ -7,32 +7,21 @@
 //! The cost per advert must not grow with the number of instances.
 
 use std::hint::black_box;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 
 use kalive::time::{Duration, Instant, TimerWheel};
-use kalive::vrrp::{Action, Actions, Advert, AuthData, Instance, Params, Router, TimerKind};
-use kalive::wire::vrrp::{Addrs, Auth, Repr, Version};
+use kalive::vrrp::{Action, Actions, TimerKind};
 
-fn router(n: usize, prio: u8, addr: IpAddr) -> Router {
-    let insts = (0..n)
-        .map(|i| {
-            Instance::new(
-                i as u16,
-                Params::simple((i % 255) as u8 + 1, prio, addr),
-                Vec::new(),
-                false,
-            )
-        })
-        .collect();
-    Router::new(insts, Vec::new())
-}
+#[path = "../tests/fixtures/engine.rs"]
+mod fixture;
+use fixture::{decode, encode, router, vrid, BACKUP, MASTER};
 
 fn best_of<F: FnMut() -> f64>(runs: usize, mut f: F) -> f64 {
     (0..runs).map(|_| f()).fold(f64::INFINITY, f64::min)
 }
 
 fn receive(n: usize) -> f64 {
-    let mut backup = router(n, 100, "192.0.2.2".parse().unwrap());
+    let mut backup = router(n, 100, BACKUP);
     let mut out = Actions::default();
     for i in 0..n {
         backup.start_instance(Instant::ZERO, i, &mut out);
@@ -41,23 +30,8 @@ fn receive(n: usize) -> f64 {
     let vips = [Ipv4Addr::new(10, 0, 0, 1)];
     let packets: Vec<Vec<u8>> = (0..n)
         .map(|i| {
-            let r = Repr {
-                version: Version::V2,
-                vrid: (i % 255) as u8 + 1,
-                priority: 150,
-                interval: 100,
-                addrs: Addrs::V4(&vips),
-                auth: Auth::None,
-            };
             let mut b = [0u8; 64];
-            let len = r
-                .emit_ipv4(
-                    &mut b,
-                    Ipv4Addr::new(192, 0, 2, 1),
-                    Ipv4Addr::new(224, 0, 0, 18),
-                    1,
-                )
-                .unwrap();
+            let len = encode(&mut b, vrid(i), 150, &vips, 1).unwrap();
             b[..len].to_vec()
         })
         .collect();
@@ -67,18 +41,7 @@ fn receive(n: usize) -> f64 {
         let mut now = Instant(1);
         for k in 0..iters {
             let i = k % n;
-            let (ip, r) = Repr::parse_ipv4(black_box(&packets[i])).unwrap();
-            let a = Advert {
-                src: IpAddr::V4(ip.src),
-                version: 2,
-                vrid: r.vrid,
-                priority: r.priority,
-                interval: Duration::from_centis(u64::from(r.interval)),
-                ttl: ip.ttl,
-                unicast: false,
-                auth: AuthData::None,
-                addr_count: r.addrs.len() as u8,
-            };
+            let a = decode(black_box(&packets[i])).unwrap();
             now += Duration::from_micros(1);
             let _ = backup.handle_advert(now, i, &a, &mut out);
             out.clear();
@@ -88,7 +51,7 @@ fn receive(n: usize) -> f64 {
 }
 
 fn send(n: usize) -> f64 {
-    let mut master = router(n, 255, "192.0.2.1".parse().unwrap());
+    let mut master = router(n, 255, MASTER);
     let mut wheel: TimerWheel<u32> = TimerWheel::with_capacity(n + 1);
     let mut ids = Vec::with_capacity(n);
     let mut out = Actions::default();
@@ -112,23 +75,7 @@ fn send(n: usize) -> f64 {
                 for (_, a) in out.drain() {
                     match a {
                         Action::SendAdvert { priority } => {
-                            let r = Repr {
-                                version: Version::V2,
-                                vrid: (i % 255) as u8 + 1,
-                                priority,
-                                interval: 100,
-                                addrs: Addrs::V4(&vips),
-                                auth: Auth::None,
-                            };
-                            black_box(
-                                r.emit_ipv4(
-                                    &mut buf,
-                                    Ipv4Addr::new(192, 0, 2, 1),
-                                    Ipv4Addr::new(224, 0, 0, 18),
-                                    1,
-                                )
-                                .unwrap(),
-                            );
+                            black_box(encode(&mut buf, vrid(i), priority, &vips, 1).unwrap());
                         }
                         Action::ArmTimer { at, .. } => ids[i] = wheel.arm(at, i as u32).unwrap(),
                         _ => {}

@@ -7,6 +7,9 @@ use std::cell::Cell;
 use kalive::time::{Duration, Instant};
 use kalive::vrrp::{Action, Actions, Advert, AuthData, Instance, Params, State, TimerKind};
 
+#[path = "fixtures/engine.rs"]
+mod fixture;
+
 struct Counting;
 
 thread_local! {
@@ -96,28 +99,12 @@ fn master_and_backup_steady_state_allocate_nothing() {
 /// core, master and backup side by side, zero allocations.
 #[test]
 fn fifty_instances_decode_core_encode_allocate_nothing() {
-    use kalive::vrrp::Router;
-    use kalive::wire::vrrp::{Addrs, Auth, Repr, Version};
+    use fixture::{decode, encode, router, vrid, BACKUP, MASTER};
     use std::net::Ipv4Addr;
 
-    let ma = "192.0.2.1".parse().unwrap();
-    let mb = "192.0.2.2".parse().unwrap();
     let n = 50usize;
-    let mk = |prio: u8, addr| {
-        let insts = (0..n)
-            .map(|i| {
-                Instance::new(
-                    i as u16,
-                    Params::simple(i as u8 + 1, prio, addr),
-                    Vec::new(),
-                    false,
-                )
-            })
-            .collect();
-        Router::new(insts, Vec::new())
-    };
-    let mut master = mk(255, ma);
-    let mut backup = mk(100, mb);
+    let mut master = router(n, 255, MASTER);
+    let mut backup = router(n, 100, BACKUP);
     let vips: Vec<Vec<Ipv4Addr>> = (0..n)
         .map(|i| {
             vec![
@@ -154,38 +141,12 @@ fn fifty_instances_decode_core_encode_allocate_nothing() {
                 continue;
             };
             let k = usize::from(inst);
-            let repr = Repr {
-                version: Version::V2,
-                vrid: k as u8 + 1,
-                priority,
-                interval: 100,
-                addrs: Addrs::V4(&vips[k]),
-                auth: Auth::None,
-            };
             ident = ident.wrapping_add(1);
-            let len = repr
-                .emit_ipv4(
-                    &mut buf,
-                    Ipv4Addr::new(192, 0, 2, 1),
-                    Ipv4Addr::new(224, 0, 0, 18),
-                    ident,
-                )
-                .expect("encode");
-            let (ip, r) = Repr::parse_ipv4(&buf[..len]).expect("decode");
-            let adv = Advert {
-                src: std::net::IpAddr::V4(ip.src),
-                version: 2,
-                vrid: r.vrid,
-                priority: r.priority,
-                interval: Duration::from_centis(u64::from(r.interval)),
-                ttl: ip.ttl,
-                unicast: false,
-                auth: AuthData::None,
-                addr_count: r.addrs.len() as u8,
-            };
+            let len = encode(&mut buf, vrid(k), priority, &vips[k], ident).expect("encode");
+            let adv = decode(&buf[..len]).expect("decode");
             let mut out2 = Actions::default();
             backup
-                .handle_advert(now, usize::from(r.vrid) - 1, &adv, &mut out2)
+                .handle_advert(now, usize::from(adv.vrid) - 1, &adv, &mut out2)
                 .expect("accepted");
             adverts += 1;
         }

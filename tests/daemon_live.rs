@@ -4,13 +4,12 @@
 
 mod common;
 
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use common::netns::{wait_until, Kill, Lan};
-
-const KALIVE: &str = env!("CARGO_BIN_EXE_kalive");
+use common::daemon::{Daemon, KALIVE};
+use common::netns::{holds_for, wait_until, Lan};
+use common::tempdir::TempDir;
 
 fn conf(vrid: u8, prio: u8, vips: &[&str]) -> String {
     let list: String = vips.iter().map(|v| format!("        {v}\n")).collect();
@@ -19,30 +18,11 @@ fn conf(vrid: u8, prio: u8, vips: &[&str]) -> String {
     )
 }
 
-/// `kalive -n -l -G FLAGS -f CONF` in host 0's namespace, logging to DIR/k.log, pid file
-/// DIR/k.pid, with `env` added; killed (its process group) when the guard drops.
-fn start(
-    lan: &Lan,
-    dir: &std::path::Path,
-    conf: &std::path::Path,
-    flags: &[&str],
-    env: &[(&str, &std::ffi::OsStr)],
-) -> Kill {
-    let log = std::fs::File::create(dir.join("k.log")).expect("log");
-    let child = Command::new("ip")
-        .env("KALIVE_PID_FILE", dir.join("k.pid"))
-        .envs(env.iter().copied())
-        .args(["netns", "exec", lan.ns(0), KALIVE, "-n", "-l", "-G"])
-        .args(flags)
-        .arg("-f")
-        .arg(conf)
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .stdin(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("start kalive");
-    Kill(child)
+/// `kalive -n -l -G -f CONF` in host 0's namespace, logging to DIR/k.log, pid file DIR/k.pid.
+fn start(lan: &Lan, dir: &TempDir, conf: &std::path::Path) -> Daemon {
+    Daemon::kalive(lan.ns(0), dir.path(), "k")
+        .conf(conf)
+        .start()
 }
 
 fn addrs(lan: &Lan) -> String {
@@ -59,15 +39,10 @@ fn reload_keeps_state_refuses_bad_configs_and_applies_changes() {
         return;
     }
     let lan = Lan::new("krl", &[("a", "10.91.0.1/24")]);
-    let dir = std::env::temp_dir().join(format!("kalive-reload-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join("k.conf");
-    std::fs::write(&path, conf(61, 150, &["10.91.0.100/24"])).expect("write");
-    let k = start(&lan, &dir, &path, &[], &[]);
-    let hup = || {
-        // SAFETY: kill with a valid pid.
-        unsafe { libc::kill(k.0.id() as i32, libc::SIGHUP) };
-    };
+    let dir = TempDir::new("reload");
+    let path = dir.write("k.conf", &conf(61, 150, &["10.91.0.100/24"]));
+    let k = start(&lan, &dir, &path);
+    let hup = || assert!(k.signal(libc::SIGHUP), "SIGHUP");
     assert!(
         wait_until(Duration::from_secs(10), || addrs(&lan)
             .contains("10.91.0.100")),
@@ -77,20 +52,22 @@ fn reload_keeps_state_refuses_bad_configs_and_applies_changes() {
     // Same instance, new priority and one more address: the first address never goes away.
     std::fs::write(&path, conf(61, 200, &["10.91.0.100/24", "10.91.0.101/24"])).expect("write");
     hup();
-    let t0 = Instant::now();
-    while t0.elapsed() < Duration::from_secs(3) {
-        assert!(
-            addrs(&lan).contains("10.91.0.100"),
-            "the VIP flapped during the reload"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let kept = holds_for(Duration::from_secs(3), Duration::from_millis(5), || {
+        addrs(&lan).contains("10.91.0.100")
+    });
+    assert!(kept.is_ok(), "the VIP flapped during the reload");
     assert!(
-        addrs(&lan).contains("10.91.0.101"),
+        wait_until(Duration::from_secs(5), || addrs(&lan)
+            .contains("10.91.0.101")),
         "the new VIP was not added: {}",
         addrs(&lan)
     );
-    let text = std::fs::read_to_string(dir.join("k.log")).unwrap_or_default();
+    assert!(
+        k.wait_log("Reloaded", Duration::from_secs(5)),
+        "{}",
+        k.log()
+    );
+    let text = k.log();
     assert_eq!(
         text.matches("Entering BACKUP").count(),
         1,
@@ -105,20 +82,22 @@ fn reload_keeps_state_refuses_bad_configs_and_applies_changes() {
     )
     .expect("write");
     hup();
-    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        k.wait_log("reload refused", Duration::from_secs(5)),
+        "{}",
+        k.log()
+    );
     let a = addrs(&lan);
     assert!(
         a.contains("10.91.0.100") && a.contains("10.91.0.101"),
         "{a}"
     );
-    let text = std::fs::read_to_string(dir.join("k.log")).unwrap_or_default();
-    assert!(text.contains("reload refused"), "{text}");
 
     // Another VRID: the old instance is gone (addresses released), the new one starts.
     std::fs::write(&path, conf(62, 150, &["10.91.0.102/24"])).expect("write");
     hup();
     assert!(
-        wait_until(Duration::from_secs(3), || !addrs(&lan)
+        wait_until(Duration::from_secs(5), || !addrs(&lan)
             .contains("10.91.0.100")),
         "the removed instance kept its VIP"
     );
@@ -127,8 +106,6 @@ fn reload_keeps_state_refuses_bad_configs_and_applies_changes() {
             .contains("10.91.0.102")),
         "the new instance never became master"
     );
-    drop(k);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Detached by default: the launcher returns, the daemon runs in its own session with a pid
@@ -139,25 +116,28 @@ fn detaches_writes_a_pidfile_runs_realtime_and_refuses_a_second_start() {
         return;
     }
     let lan = Lan::new("kdz", &[("a", "10.92.0.1/24")]);
-    let dir = std::env::temp_dir().join(format!("kalive-detach-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join("k.conf");
-    std::fs::write(&path, conf(63, 150, &["10.92.0.100/24"])).expect("write");
-    let pidfile = dir.join("kalive.pid");
-    let start = || {
-        Command::new("ip")
-            .args(["netns", "exec", lan.ns(0), KALIVE, "-G", "-f"])
+    let dir = TempDir::new("detach");
+    let path = dir.write("k.conf", &conf(63, 150, &["10.92.0.100/24"]));
+    // DIR/k.pid: the first daemon's guard kills the process it names if the test fails.
+    let pidfile = dir.join("k.pid");
+    let start = |name: &str| {
+        let mut launcher = Daemon::program(lan.ns(0), KALIVE, dir.path(), name)
+            .args(["-G", "-f"])
             .arg(&path)
             .arg("-p")
             .arg(&pidfile)
-            .stdin(Stdio::null())
-            .output()
-            .expect("start kalive")
+            .detached()
+            .start();
+        let st = launcher.wait_exit(Duration::from_secs(10));
+        (launcher, st)
     };
-    let out = start();
-    assert!(out.status.success(), "the launcher returns 0 once detached");
+    let (_first, st) = start("k");
     assert!(
-        wait_until(Duration::from_secs(3), || pidfile.exists()),
+        st.is_some_and(|s| s.success()),
+        "the launcher returns 0 once detached: {st:?}"
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || pidfile.exists()),
         "no pid file"
     );
     let pid: u32 = std::fs::read_to_string(&pidfile)
@@ -165,7 +145,14 @@ fn detaches_writes_a_pidfile_runs_realtime_and_refuses_a_second_start() {
         .trim()
         .parse()
         .expect("pid");
-    assert_eq!(kalive::sys::realtime::policy_of(pid), Some(2), "SCHED_RR");
+    // The scheduling policy is set after the pid file is written.
+    assert!(
+        wait_until(Duration::from_secs(5), || {
+            kalive::sys::realtime::policy_of(pid) == Some(2)
+        }),
+        "not SCHED_RR: {:?}",
+        kalive::sys::realtime::policy_of(pid)
+    );
     // Its own session, not the test's: the double fork leaves it a member, not the leader, so it
     // can never regain a terminal. getsid(2) rather than /proc: a sandbox may show a /proc of
     // another pid namespace. Where our own session's leader lives outside this pid namespace the
@@ -185,23 +172,29 @@ fn detaches_writes_a_pidfile_runs_realtime_and_refuses_a_second_start() {
     } else {
         eprintln!("session ids are not visible in this pid namespace; session check skipped");
     }
-    // A second start with the same pid file is refused while the first runs.
-    let second = start();
-    assert!(wait_until(Duration::from_secs(2), || {
-        std::fs::read_to_string(&pidfile).is_ok_and(|p| p.trim() == pid.to_string())
-    }));
-    let _ = second;
+    // A second start with the same pid file is refused while the first runs: the pid file keeps
+    // naming the first (watched for 2 s after the second's launcher returned).
+    let (_second, st) = start("k2");
+    assert!(st.is_some(), "the second launcher did not return");
+    let named = || std::fs::read_to_string(&pidfile).unwrap_or_default();
+    let kept = holds_for(Duration::from_secs(2), Duration::from_millis(20), || {
+        named().trim() == pid.to_string()
+    });
+    assert!(
+        kept.is_ok(),
+        "the second start took the pid file: {} (the first is {pid})",
+        named().trim()
+    );
     // SAFETY: kill with the daemon's pid.
     unsafe { libc::kill(pid as i32, libc::SIGTERM) };
     assert!(
-        wait_until(Duration::from_secs(3), || !pidfile.exists()),
+        wait_until(Duration::from_secs(5), || !pidfile.exists()),
         "the pid file is removed on exit"
     );
     assert!(
-        wait_until(Duration::from_secs(3), || !addrs_of(&lan, "10.92.0.100")),
+        wait_until(Duration::from_secs(5), || !addrs_of(&lan, "10.92.0.100")),
         "the VIP is released on SIGTERM"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn addrs_of(lan: &Lan, vip: &str) -> bool {
@@ -220,11 +213,8 @@ fn vip_removed_by_hand_returns_and_track_file_faults() {
         return;
     }
     let lan = Lan::new("ktf", &[("a", "10.93.0.1/24")]);
-    let dir = std::env::temp_dir().join(format!("kalive-tf-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let flag = dir.join("maintenance");
-    std::fs::write(&flag, "0\n").expect("write");
-    let path = dir.join("k.conf");
+    let dir = TempDir::new("tf");
+    let flag = dir.write("maintenance", "0\n");
     let text = format!(
         "vrrp_track_file maint {{\n    file {}\n    weight 0\n}}\n{}",
         flag.display(),
@@ -233,8 +223,8 @@ fn vip_removed_by_hand_returns_and_track_file_faults() {
             "    advert_int 1\n    track_file {\n        maint\n    }\n"
         )
     );
-    std::fs::write(&path, text).expect("write");
-    let k = start(&lan, &dir, &path, &[], &[]);
+    let path = dir.write("k.conf", &text);
+    let k = start(&lan, &dir, &path);
     assert!(
         wait_until(Duration::from_secs(10), || addrs_of(&lan, "10.93.0.100")),
         "never became master"
@@ -253,12 +243,12 @@ fn vip_removed_by_hand_returns_and_track_file_faults() {
         .expect("ip");
     assert!(del.status.success());
     assert!(
-        wait_until(Duration::from_secs(2), || addrs_of(&lan, "10.93.0.100")),
+        wait_until(Duration::from_secs(5), || addrs_of(&lan, "10.93.0.100")),
         "the VIP deleted by hand did not come back"
     );
     std::fs::write(&flag, "1\n").expect("write");
     assert!(
-        wait_until(Duration::from_secs(3), || !addrs_of(&lan, "10.93.0.100")),
+        wait_until(Duration::from_secs(5), || !addrs_of(&lan, "10.93.0.100")),
         "track_file did not fault the instance"
     );
     std::fs::write(&flag, "0\n").expect("write");
@@ -266,10 +256,8 @@ fn vip_removed_by_hand_returns_and_track_file_faults() {
         wait_until(Duration::from_secs(8), || addrs_of(&lan, "10.93.0.100")),
         "the instance did not come back"
     );
-    let text = std::fs::read_to_string(dir.join("k.log")).unwrap_or_default();
+    let text = k.log();
     assert!(text.contains("Entering FAULT"), "{text}");
-    drop(k);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// use_vmac: the VIP lives on `vrrp.<VRID>` with MAC 00:00:5e:00:01:VRID, a client reaches it
@@ -280,16 +268,13 @@ fn vmac_carries_the_vip_with_the_virtual_router_mac() {
         return;
     }
     let lan = Lan::new("kvm", &[("a", "10.94.0.1/24"), ("c", "10.94.0.9/24")]);
-    let dir = std::env::temp_dir().join(format!("kalive-vmac-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join("k.conf");
-    std::fs::write(
-        &path,
-        conf(65, 150, &["10.94.0.100/24"])
+    let dir = TempDir::new("vmac");
+    let path = dir.write(
+        "k.conf",
+        &conf(65, 150, &["10.94.0.100/24"])
             .replace("    advert_int 1\n", "    advert_int 1\n    use_vmac\n"),
-    )
-    .expect("write");
-    let k = start(&lan, &dir, &path, &[], &[]);
+    );
+    let k = start(&lan, &dir, &path);
     let link = || {
         let out = Command::new("ip")
             .args(["-n", lan.ns(0), "-d", "link", "show", "vrrp.65"])
@@ -315,40 +300,44 @@ fn vmac_carries_the_vip_with_the_virtual_router_mac() {
         l.contains("00:00:5e:00:01:41") && l.contains("macvlan mode private"),
         "{l}"
     );
-    let ping = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            lan.ns(1),
-            "ping",
-            "-c",
-            "1",
-            "-W",
-            "2",
-            "10.94.0.100",
-        ])
-        .output();
-    if ping.is_ok_and(|o| o.status.success()) {
-        let n = Command::new("ip")
-            .args(["-n", lan.ns(1), "neigh", "show", "10.94.0.100"])
+    // Pings (one can be lost) until one is answered; then the client's neighbour entry for the
+    // VIP must be the virtual router MAC.
+    let ping = || {
+        Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                lan.ns(1),
+                "ping",
+                "-c",
+                "1",
+                "-W",
+                "1",
+                "10.94.0.100",
+            ])
             .output()
-            .expect("ip");
-        let seen = String::from_utf8_lossy(&n.stdout).into_owned();
-        assert!(
-            seen.contains("00:00:5e:00:01:41"),
-            "the client reached the VIP at another MAC: {seen}"
-        );
-    } else {
-        panic!("the client cannot reach the VIP on the VMAC (is iputils-ping installed?)");
-    }
-    // SAFETY: kill with the daemon's pid.
-    unsafe { libc::kill(k.0.id() as i32, libc::SIGTERM) };
+            .expect("ping (apt-get install iputils-ping)")
+            .status
+            .success()
+    };
     assert!(
-        wait_until(Duration::from_secs(3), || link().is_empty()),
+        wait_until(Duration::from_secs(8), ping),
+        "the client cannot reach the VIP on the VMAC"
+    );
+    let n = Command::new("ip")
+        .args(["-n", lan.ns(1), "neigh", "show", "10.94.0.100"])
+        .output()
+        .expect("ip");
+    let seen = String::from_utf8_lossy(&n.stdout).into_owned();
+    assert!(
+        seen.contains("00:00:5e:00:01:41"),
+        "the client reached the VIP at another MAC: {seen}"
+    );
+    assert!(k.signal(libc::SIGTERM), "SIGTERM");
+    assert!(
+        wait_until(Duration::from_secs(5), || link().is_empty()),
         "the VMAC was not removed on SIGTERM"
     );
-    drop(k);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The shipped binary is the static musl one, whose libc differs (musl's sched_setscheduler is a
@@ -370,35 +359,26 @@ fn the_static_musl_binary_runs_sched_rr() {
         return;
     }
     let lan = Lan::new("kms", &[("a", "10.97.0.1/24")]);
-    let dir = std::env::temp_dir().join(format!("kalive-musl-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join("k.conf");
-    std::fs::write(&path, conf(66, 150, &["10.97.0.100/24"])).expect("write");
-    let pidfile = dir.join("k.pid");
-    let child = Command::new("ip")
-        .env("KALIVE_PID_FILE", &pidfile)
-        .args(["netns", "exec", lan.ns(0)])
-        .arg(&bin)
-        .args(["-n", "-G", "-f"])
-        .arg(&path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("start kalive");
-    let k = Kill(child);
+    let dir = TempDir::new("musl");
+    let path = dir.write("k.conf", &conf(66, 150, &["10.97.0.100/24"]));
+    let k = Daemon::kalive(lan.ns(0), dir.path(), "k")
+        .bin(&bin)
+        .conf(&path)
+        .start();
     assert!(
-        wait_until(Duration::from_secs(3), || pidfile.exists()),
-        "no pid file"
+        wait_until(Duration::from_secs(10), || k.pid_file().exists()),
+        "no pid file:\n{}",
+        k.log()
     );
-    assert_eq!(
-        kalive::sys::realtime::policy_of(k.0.id()),
-        Some(2),
-        "SCHED_RR"
+    // The scheduling policy is set after the pid file is written.
+    assert!(
+        wait_until(Duration::from_secs(5), || {
+            kalive::sys::realtime::policy_of(k.pid()) == Some(2)
+        }),
+        "not SCHED_RR: {:?}\n{}",
+        kalive::sys::realtime::policy_of(k.pid()),
+        k.log()
     );
-    drop(k);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// OpenWrt's hotplug contract for a UCI configuration: every instance and group transition runs
@@ -409,8 +389,7 @@ fn uci_configuration_reports_transitions_through_hotplug_call() {
         return;
     }
     let lan = Lan::new("khp", &[("a", "10.94.0.1/24")]);
-    let dir = std::env::temp_dir().join(format!("kalive-hotplug-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = TempDir::new("hotplug");
     let record = dir.join("calls");
     let call = dir.join("hotplug-call");
     std::fs::write(
@@ -424,9 +403,8 @@ fn uci_configuration_reports_transitions_through_hotplug_call() {
     .expect("write");
     std::fs::set_permissions(&call, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .expect("chmod");
-    let path = dir.join("kalive");
-    std::fs::write(
-        &path,
+    let path = dir.write(
+        "kalive",
         "config globals 'globals'\n\toption router_id 'r1'\n\n\
          config ipaddress\n\toption name 'vip1'\n\toption address '10.94.0.100/24'\n\n\
          config ipaddress\n\toption name 'vip2'\n\toption address '10.94.0.101/24'\n\n\
@@ -435,18 +413,13 @@ fn uci_configuration_reports_transitions_through_hotplug_call() {
          config vrrp_instance\n\toption name 'VI_2'\n\toption interface 'eth0'\n\toption virtual_router_id '65'\n\
          \toption priority '150'\n\toption advert_int '1'\n\tlist virtual_ipaddress 'vip2'\n\n\
          config vrrp_sync_group\n\toption name 'G1'\n\tlist group 'VI_1'\n\tlist group 'VI_2'\n",
-    )
-    .expect("write");
-    let k = start(
-        &lan,
-        &dir,
-        &path,
-        &["--uci"],
-        &[
-            ("KALIVE_HOTPLUG_CALL", call.as_os_str()),
-            ("KALIVE_CANARY", "leaked".as_ref()),
-        ],
     );
+    let k = Daemon::kalive(lan.ns(0), dir.path(), "k")
+        .arg("--uci")
+        .conf(&path)
+        .env("KALIVE_HOTPLUG_CALL", &call)
+        .env("KALIVE_CANARY", "leaked")
+        .start();
     let calls = || std::fs::read_to_string(&record).unwrap_or_default();
     assert!(
         wait_until(Duration::from_secs(10), || calls()
@@ -455,10 +428,9 @@ fn uci_configuration_reports_transitions_through_hotplug_call() {
             >= 3),
         "no MASTER calls: {}\nlog: {}",
         calls(),
-        std::fs::read_to_string(dir.join("k.log")).unwrap_or_default()
+        k.log()
     );
-    // SAFETY: kill with the daemon's pid.
-    unsafe { libc::kill(k.0.id() as i32, libc::SIGTERM) };
+    assert!(k.signal(libc::SIGTERM), "SIGTERM");
     assert!(
         wait_until(Duration::from_secs(5), || calls()
             .matches("ACTION=NOTIFY_STOP")
@@ -508,8 +480,6 @@ fn uci_configuration_reports_transitions_through_hotplug_call() {
         !text.contains("KALIVE_CANARY"),
         "the daemon's environment leaked:\n{text}"
     );
-    drop(k);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// An instance whose interface has no carrier at start-up starts in FAULT (keepalived 2.2.7
@@ -523,15 +493,12 @@ fn no_carrier_at_start_up_means_fault_until_the_link_comes() {
     let lan = Lan::new("knc", &[("a", "10.95.0.1/24")]);
     // The bridge's end of a's veth down: a's eth0 is up without a carrier.
     common::netns::ip(&["-n", lan.bridge(), "link", "set", "p0", "down"]);
-    let dir = std::env::temp_dir().join(format!("kalive-nocarrier-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let path = dir.join("k.conf");
-    std::fs::write(&path, conf(66, 150, &["10.95.0.100/24"])).expect("write");
-    let log_path = dir.join("k.log");
-    let k = start(&lan, &dir, &path, &[], &[]);
-    let text = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let dir = TempDir::new("nocarrier");
+    let path = dir.write("k.conf", &conf(66, 150, &["10.95.0.100/24"]));
+    let k = start(&lan, &dir, &path);
+    let text = || k.log();
     assert!(
-        wait_until(Duration::from_secs(3), || text().contains("Entering FAULT")),
+        k.wait_log("Entering FAULT", Duration::from_secs(5)),
         "not FAULT: {}",
         text()
     );
@@ -550,6 +517,4 @@ fn no_carrier_at_start_up_means_fault_until_the_link_comes() {
         "no VIP after the carrier came: {}",
         text()
     );
-    drop(k);
-    let _ = std::fs::remove_dir_all(&dir);
 }

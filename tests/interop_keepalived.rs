@@ -4,31 +4,13 @@
 
 mod common;
 
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::netns::Lan;
-
-const KALIVE: &str = env!("CARGO_BIN_EXE_kalive");
-
-struct Daemon {
-    child: Child,
-}
-
-impl Daemon {
-    /// Signals the daemon's whole process group (keepalived forks a VRRP child).
-    fn signal(&self, sig: i32) {
-        // SAFETY: kill with a valid process group id (the child leads its own group).
-        unsafe { libc::kill(-(self.child.id() as i32), sig) };
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        self.signal(libc::SIGKILL);
-        let _ = self.child.wait();
-    }
-}
+use common::daemon::Daemon;
+use common::netns::{holds_for, wait_until, Lan};
+use common::tempdir::TempDir;
 
 /// What the two routers speak.
 #[derive(Clone, Copy, PartialEq)]
@@ -75,7 +57,7 @@ impl Mode {
 }
 
 /// The config for node `me` (0: 10.88.0.1, 1: 10.88.0.2).
-fn conf(dir: &std::path::Path, name: &str, prio: u8, mode: Mode, me: usize) -> String {
+fn conf(dir: &TempDir, name: &str, prio: u8, mode: Mode, me: usize) -> PathBuf {
     let version = mode.version();
     let auth = if mode == Mode::V2Pass {
         "    authentication {\n        auth_type PASS\n        auth_pass interop\n    }\n"
@@ -95,55 +77,33 @@ fn conf(dir: &std::path::Path, name: &str, prio: u8, mode: Mode, me: usize) -> S
     let text = format!(
         "global_defs {{\n    router_id {name}\n}}\nvrrp_instance VI_1 {{\n    state BACKUP\n    interface eth0\n    virtual_router_id 42\n    version {version}\n    priority {prio}\n    advert_int 1\n{auth}{unicast}    virtual_ipaddress {{\n        {vip}\n    }}\n}}\n"
     );
-    let path = dir.join(format!("{name}.conf"));
-    std::fs::write(&path, text).expect("write config");
-    path.to_string_lossy().into_owned()
+    dir.write(&format!("{name}.conf"), &text)
 }
 
-fn start(lan: &Lan, k: usize, keepalived: bool, conf: &str, dir: &std::path::Path) -> Daemon {
-    let ns = lan.ns(k).to_string();
-    let mut cmd = Command::new("ip");
-    cmd.args(["netns", "exec", &ns]);
-    if keepalived {
-        // Per run: a SIGKILLed keepalived leaves its pid files, and the next one would refuse.
-        let run = std::path::Path::new(conf)
-            .file_stem()
-            .map(|x| x.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let pid = |s: &str| {
-            dir.join(format!("{ns}-{run}-{s}.pid"))
-                .to_string_lossy()
-                .into_owned()
-        };
-        cmd.args([
-            "/usr/sbin/keepalived",
-            "-n",
-            "-l",
-            "-D",
-            "-P",
-            "-f",
-            conf,
-            "-p",
-            &pid("p"),
-            "-r",
-            &pid("r"),
-            "-c",
-            &pid("c"),
-        ]);
-    } else {
-        cmd.args([KALIVE, "-n", "-l", "-G", "-f", conf]);
-        cmd.env("KALIVE_PID_FILE", dir.join(format!("{ns}-kalive.pid")));
+/// kalive, or keepalived 2.2.7 (whose whole process group, its VRRP child included, the
+/// launcher signals), on `conf`; the log is named after the configuration.
+fn start(lan: &Lan, k: usize, keepalived: bool, conf: &Path, dir: &TempDir) -> Daemon {
+    let name = conf
+        .file_stem()
+        .map(|x| x.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if !keepalived {
+        return Daemon::kalive(lan.ns(k), dir.path(), &name)
+            .conf(conf)
+            .start();
     }
-    let log = std::fs::File::create(dir.join(format!("{ns}.log"))).expect("log");
-    use std::os::unix::process::CommandExt;
-    let child = cmd
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .stdin(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("start daemon");
-    Daemon { child }
+    // Per run: a SIGKILLed keepalived leaves its pid files, and the next one would refuse.
+    let pid = |s: &str| dir.join(&format!("{name}-{s}.pid"));
+    Daemon::program(lan.ns(k), "/usr/sbin/keepalived", dir.path(), &name)
+        .args(["-n", "-l", "-D", "-P", "-f"])
+        .arg(conf)
+        .arg("-p")
+        .arg(pid("p"))
+        .arg("-r")
+        .arg(pid("r"))
+        .arg("-c")
+        .arg(pid("c"))
+        .start()
 }
 
 fn holds(lan: &Lan, k: usize, mode: Mode) -> bool {
@@ -173,6 +133,18 @@ fn wait_holder(lan: &Lan, k: usize, mode: Mode, limit: Duration) -> Duration {
     }
 }
 
+/// Checks for `d` that `k` stays the only holder.
+fn stays_holder(lan: &Lan, k: usize, mode: Mode, d: Duration, what: &str) {
+    let only = || holds(lan, k, mode) && !holds(lan, 1 - k, mode);
+    if let Err(t) = holds_for(d, Duration::from_millis(50), only) {
+        panic!(
+            "{what} (after {t:?}, holders: {} {})",
+            holds(lan, 0, mode),
+            holds(lan, 1, mode)
+        );
+    }
+}
+
 fn scenario(mode: Mode) {
     let tag = mode.tag();
     if !common::netns::available() {
@@ -182,8 +154,7 @@ fn scenario(mode: Mode) {
         std::path::Path::new("/usr/sbin/keepalived").exists(),
         "keepalived 2.2.7 is needed (apt-get install keepalived)"
     );
-    let dir = std::env::temp_dir().join(format!("kalive-interop-{}-{tag}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = TempDir::new(&format!("interop-{tag}"));
     let lan = Lan::new(
         &format!("ki{tag}"),
         &[("k", "10.88.0.1/24"), ("ka", "10.88.0.2/24")],
@@ -198,17 +169,21 @@ fn scenario(mode: Mode) {
     let kalive = start(&lan, 0, false, &conf(&dir, "kalive-hi", 150, mode, 0), &dir);
     let keepalived = start(&lan, 1, true, &conf(&dir, "ka-lo", 100, mode, 1), &dir);
     wait_holder(&lan, 0, mode, Duration::from_secs(10));
-    std::thread::sleep(Duration::from_secs(3));
-    assert!(
-        holds(&lan, 0, mode) && !holds(&lan, 1, mode),
-        "stable: keepalived accepted kalive's adverts"
+    stays_holder(
+        &lan,
+        0,
+        mode,
+        Duration::from_secs(3),
+        "stable: keepalived accepted kalive's adverts",
     );
 
-    // Graceful stop of kalive: its priority-0 advert makes keepalived take over after Skew_Time.
+    // Graceful stop of kalive: its priority-0 advert makes keepalived take over after Skew_Time
+    // (0.61 s for its 100); without it, Master_Down_Interval from the last advert would be at
+    // least 2.61 s. 2 s tells them apart and leaves a slow machine 1.4 s.
     kalive.signal(libc::SIGTERM);
-    let t = wait_holder(&lan, 1, mode, Duration::from_secs(3));
+    let t = wait_holder(&lan, 1, mode, Duration::from_secs(5));
     assert!(
-        t < Duration::from_millis(1500),
+        t < Duration::from_secs(2),
         "keepalived took over {t:?} after kalive's priority-0 advert"
     );
     drop(kalive);
@@ -222,28 +197,40 @@ fn scenario(mode: Mode) {
     let keepalived = start(&lan, 1, true, &conf(&dir, "ka-hi", 150, mode, 1), &dir);
     let kalive = start(&lan, 0, false, &conf(&dir, "kalive-lo", 100, mode, 0), &dir);
     wait_holder(&lan, 1, mode, Duration::from_secs(10));
-    std::thread::sleep(Duration::from_secs(3));
-    assert!(
-        holds(&lan, 1, mode) && !holds(&lan, 0, mode),
-        "stable: kalive accepted keepalived's adverts"
+    stays_holder(
+        &lan,
+        1,
+        mode,
+        Duration::from_secs(3),
+        "stable: kalive accepted keepalived's adverts",
     );
     drop(keepalived); // SIGKILL: no priority-0 advert
     let _ = Command::new("ip")
         .args(["-n", lan.ns(1), "addr", "del", mode.vip(), "dev", "eth0"])
         .output();
-    let t = wait_holder(&lan, 0, mode, Duration::from_secs(8));
+    let t = wait_holder(&lan, 0, mode, Duration::from_secs(10));
     assert!(
         t > Duration::from_secs(2),
         "kalive waited for Master_Down_Interval (took {t:?})"
     );
-    // A few adverts as master, then the priority-0 one.
+    // A few adverts as master, then the priority-0 one, which the capture must hold before it
+    // stops (a frame still queued to tcpdump would be lost).
     std::thread::sleep(Duration::from_millis(1500));
-    kalive.signal(libc::SIGTERM);
-    std::thread::sleep(Duration::from_millis(300));
-    drop(kalive);
+    let mut kalive = kalive;
+    kalive.stop(libc::SIGTERM);
+    let mac = mac_of(&lan, 0);
+    let zero = format!("eth.src == {mac} && vrrp.prio == 0");
+    assert!(
+        wait_until(Duration::from_secs(5), || !tshark_frames(
+            &capture.path,
+            &zero
+        )
+        .1
+        .is_empty()),
+        "kalive's priority-0 advert never reached the capture"
+    );
     let pcap = capture.stop();
-    tshark_decodes_every_kalive_packet(&pcap, &mac_of(&lan, 0), mode);
-    let _ = std::fs::remove_dir_all(&dir);
+    tshark_decodes_every_kalive_packet(&pcap, &mac, mode);
 }
 
 /// tcpdump writing every frame on the LAN's bridge to a file.
@@ -307,36 +294,45 @@ fn mac_of(lan: &Lan, k: usize) -> String {
         .to_string()
 }
 
+/// tshark's frame number and summary line for each frame of `pcap` that `filter` selects, whether
+/// tshark succeeded (a capture still being written may end in the middle of a frame), and its
+/// stderr.
+fn tshark_frames(pcap: &Path, filter: &str) -> (bool, Vec<String>, String) {
+    let out = Command::new("tshark")
+        .args(["-n", "-r"])
+        .arg(pcap)
+        .args([
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "_ws.col.Info",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("tshark (apt-get install tshark)");
+    let frames = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    (
+        out.status.success(),
+        frames,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Wireshark's dissectors are an independent reading of RFC 3768 / 5798, ARP and ND: every frame
 /// kalive sent (its MAC as source) decodes, and none carries an expert warning or error (bad
 /// checksum, bad length, malformed).
 fn tshark_decodes_every_kalive_packet(pcap: &std::path::Path, mac: &str, mode: Mode) {
     let tshark = |filter: &str| -> Vec<String> {
-        let out = Command::new("tshark")
-            .args(["-n", "-r"])
-            .arg(pcap)
-            .args([
-                "-Y",
-                filter,
-                "-T",
-                "fields",
-                "-e",
-                "frame.number",
-                "-e",
-                "_ws.col.Info",
-            ])
-            .stdin(Stdio::null())
-            .output()
-            .expect("tshark (apt-get install tshark)");
-        assert!(
-            out.status.success(),
-            "tshark failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect()
+        let (ok, frames, err) = tshark_frames(pcap, filter);
+        assert!(ok, "tshark failed: {err}");
+        frames
     };
     let from_kalive = format!("eth.src == {mac}");
     let all = tshark(&from_kalive);

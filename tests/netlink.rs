@@ -13,6 +13,9 @@ use kalive::sys::netlink::sysctl::{self, Knob};
 use kalive::sys::netlink::{vmac_mac, Error, Event, Monitor, Netlink, Outcome};
 use rustix::io::Errno;
 
+#[path = "fixtures/rule.rs"]
+mod fixture;
+
 struct Ns {
     name: String,
 }
@@ -206,16 +209,8 @@ fn routes_v4_v6_tables_types() {
 #[test]
 fn rules_v4_v6() {
     let Some(ns) = Ns::new("rule") else { return };
-    let v4 = RuleSpec {
-        from: IpPrefix::parse("192.0.2.0/24"),
-        to: IpPrefix::parse("10.0.0.0/8"),
-        table: Some(100),
-        priority: Some(50),
-        fwmark: Some(3),
-        iif: Some("v0".into()),
-        oif: Some("v1".into()),
-        no_track: false,
-    };
+    // The same rule as the unit test's golden bytes.
+    let v4 = fixture::every_field_v4();
     let v6 = RuleSpec {
         to: IpPrefix::parse("2001:db8::/32"),
         table: Some(1000),

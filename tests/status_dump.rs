@@ -5,31 +5,13 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use common::daemon::{Daemon, KALIVE};
 use common::netns::Lan;
-
-const KALIVE: &str = env!("CARGO_BIN_EXE_kalive");
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        // SAFETY: kill with the pid of our own child, which has not been waited for yet.
-        unsafe { libc::kill(self.0.id() as i32, libc::SIGKILL) };
-        let _ = self.0.wait();
-    }
-}
-
-struct Dir(PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::tempdir::TempDir;
 
 fn status(run: &Path, pid_file: &Path, args: &[&str]) -> Output {
     Command::new(KALIVE)
@@ -54,8 +36,7 @@ fn mode(p: &Path) -> u32 {
 }
 
 fn signal(d: &Daemon, sig: i32) {
-    // SAFETY: kill with the pid of our own, still unreaped, child.
-    assert_eq!(unsafe { libc::kill(d.0.id() as i32, sig) }, 0);
+    assert!(d.signal(sig), "signal {sig}");
 }
 
 #[test]
@@ -63,30 +44,18 @@ fn status_and_dumps_from_the_running_daemon() {
     if !common::netns::available() {
         return;
     }
-    let tmp = Dir(std::env::temp_dir().join(format!("kalive-status-{}", std::process::id())));
-    std::fs::create_dir_all(&tmp.0).expect("dir");
-    let run = tmp.0.join("run"); // the daemon creates it
-    let pid_file = tmp.0.join("kalive.pid");
-    let conf = tmp.0.join("kalive.conf");
-    std::fs::write(
-        &conf,
+    let tmp = TempDir::new("status");
+    let run = tmp.join("run"); // the daemon creates it
+    let conf = tmp.write(
+        "kalive.conf",
         "vrrp_instance VI_1 {\n    state MASTER\n    interface eth0\n    virtual_router_id 51\n    priority 120\n    advert_int 1\n    virtual_ipaddress {\n        10.89.0.100/24\n    }\n}\n",
-    )
-    .expect("config");
+    );
     let lan = Lan::new("ks", &[("a", "10.89.0.1/24")]);
-    let log = std::fs::File::create(tmp.0.join("kalive.log")).expect("log");
-    let child = Command::new("ip")
-        .args(["netns", "exec", lan.ns(0), KALIVE, "-n", "-l", "-G", "-f"])
-        .arg(&conf)
+    let mut daemon = Daemon::kalive(lan.ns(0), tmp.path(), "kalive")
+        .conf(&conf)
         .env("KALIVE_RUN_DIR", &run)
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("start kalive");
-    let daemon = Daemon(child);
-    // `ip netns exec` execs (no fork): the child's pid is kalive's.
-    std::fs::write(&pid_file, format!("{}\n", daemon.0.id())).expect("pid file");
+        .start();
+    let pid_file = daemon.pid_file().to_path_buf();
 
     wait_for("the VIP", Duration::from_secs(10), || {
         let out = Command::new("ip")
@@ -131,7 +100,7 @@ fn status_and_dumps_from_the_running_daemon() {
     ] {
         let path = run.join(file);
         signal(&daemon, sig);
-        wait_for(file, Duration::from_secs(2), || path.exists());
+        wait_for(file, Duration::from_secs(5), || path.exists());
         let body = std::fs::read_to_string(&path).expect("dump");
         assert!(
             body.lines().any(|l| l == needle),
@@ -144,15 +113,19 @@ fn status_and_dumps_from_the_running_daemon() {
     let stats = run.join("kalive.stats");
     let ino = |p: &Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).expect("stat"));
     let before = ino(&stats);
+    let cleared = Instant::now();
     signal(&daemon, 63);
-    wait_for("the stats-clear dump", Duration::from_secs(2), || {
+    wait_for("the stats-clear dump", Duration::from_secs(5), || {
         ino(&stats) != before
     });
     let before = ino(&stats);
     signal(&daemon, libc::SIGUSR2);
-    wait_for("the stats dump", Duration::from_secs(2), || {
+    wait_for("the stats dump", Duration::from_secs(5), || {
         ino(&stats) != before
     });
+    // One advert a second: at most one more for each whole second the two dumps took (a slow
+    // machine may take longer than the one advert the fast path allows).
+    let allowed = 1 + cleared.elapsed().as_secs();
     let body = std::fs::read_to_string(&stats).expect("stats");
     let sent: u64 = body
         .lines()
@@ -160,35 +133,41 @@ fn status_and_dumps_from_the_running_daemon() {
         .and_then(|n| n.parse().ok())
         .expect("sent counter");
     assert!(
-        sent <= 1,
+        sent <= allowed,
         "counters were cleared: {sent} sent since\n{body}"
     );
 
+    let pid = daemon.pid();
     signal(&daemon, libc::SIGTERM);
-    let mut daemon = daemon;
-    wait_for("the daemon's exit", Duration::from_secs(5), || {
-        matches!(daemon.0.try_wait(), Ok(Some(_)))
-    });
-    let out = status(&run, &pid_file, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    assert!(
+        daemon.wait_exit(Duration::from_secs(5)).is_some(),
+        "the daemon's exit: not within 5 s"
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not running"));
+    // Gone, with its pid file removed, or (a crash) left behind naming no process.
+    for left in [None, Some(pid)] {
+        if let Some(pid) = left {
+            std::fs::write(&pid_file, format!("{pid}\n")).expect("pid file");
+        }
+        let out = status(&run, &pid_file, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not running"));
+    }
 }
 
 #[test]
 fn status_without_a_daemon_exits_3_and_never_signals_a_stranger() {
-    let tmp = Dir(std::env::temp_dir().join(format!("kalive-nostatus-{}", std::process::id())));
-    std::fs::create_dir_all(&tmp.0).expect("dir");
-    let run = tmp.0.join("run");
-    let out = status(&run, &tmp.0.join("missing.pid"), &[]);
+    let tmp = TempDir::new("nostatus");
+    let run = tmp.join("run");
+    let out = status(&run, &tmp.join("missing.pid"), &[]);
     assert_eq!(out.status.code(), Some(3));
     // A pid file naming a live process that is not kalive (this test): stale, not signalled
     // (signal 37 would end this process).
-    let pid_file = tmp.0.join("stale.pid");
+    let pid_file = tmp.join("stale.pid");
     std::fs::write(&pid_file, std::process::id().to_string()).expect("pid file");
     let out = status(&run, &pid_file, &["--json"]);
     assert_eq!(out.status.code(), Some(3));

@@ -9,6 +9,7 @@
 
 use core::fmt;
 
+mod build;
 pub mod health;
 pub mod http;
 pub mod md5;
@@ -16,6 +17,7 @@ pub mod misc;
 pub mod runner;
 pub mod schedule;
 pub mod smtp;
+mod stage;
 pub mod tcp;
 #[cfg(feature = "tls")]
 pub mod tls;

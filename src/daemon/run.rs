@@ -41,7 +41,7 @@ fn lvs_status(
 }
 
 /// The interfaces the instances run on or track that are down or without a carrier.
-fn links_down(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) -> Vec<String> {
+fn find_links_down(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) -> Vec<String> {
     let mut names: Vec<&str> = rt
         .instances
         .iter()
@@ -124,10 +124,8 @@ pub fn run(
     }
     create_vmacs(&mut ops.nl, &mut rt);
     let mut scripts = rt.scripts.clone();
-    // Interfaces without a carrier now: their instances start in FAULT, as keepalived's do (not
-    // BACKUP, then MASTER with the VIP on a dead link). The monitor, already open, reports any
-    // change from here on.
-    let down = links_down(&mut ops.nl, &rt);
+    // Interfaces without a carrier now (the monitor, already open, reports changes from here).
+    let down = find_links_down(&mut ops.nl, &rt);
     let iface =
         |name: &str| crate::sys::host::interface(name).map(|(index, mac)| Iface { index, mac });
     let mut reactor = match Reactor::new(rt, cfg.global.clone(), &mut ops, &iface) {
@@ -142,10 +140,7 @@ pub fn run(
         env!("CARGO_PKG_VERSION"),
         reactor.rt.instances.len()
     );
-    for name in &down {
-        log::info!("{name} has no carrier at start-up");
-        reactor.link_changed(name, false);
-    }
+    reactor.links_down(&down);
     reactor.start();
     let sig_fd = signals.as_fd().as_raw_fd();
     let mon_fd = monitor.as_fd().as_raw_fd();
@@ -225,7 +220,7 @@ pub fn run(
                         crate::daemon::reload::transplant(&mut old_rt, &mut new_rt, &plan);
                         scripts = new_rt.scripts.clone();
                         let down = Netlink::new()
-                            .map(|mut nl| links_down(&mut nl, &new_rt))
+                            .map(|mut nl| find_links_down(&mut nl, &new_rt))
                             .unwrap_or_default();
                         reactor = match Reactor::new(
                             new_rt,
@@ -239,10 +234,7 @@ pub fn run(
                                 return 1;
                             }
                         };
-                        // New instances on a link without a carrier start in FAULT.
-                        for name in &down {
-                            reactor.link_changed(name, false);
-                        }
+                        reactor.links_down(&down);
                         crate::daemon::reload::finish(&mut reactor, carried, &starting);
                         files = file_trackers(&new_cfg, &reactor);
                         log::info!("Reloaded: {} VRRP instance(s)", reactor.rt.instances.len());

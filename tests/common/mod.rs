@@ -1,2 +1,4 @@
 pub mod backends;
+pub mod daemon;
 pub mod netns;
+pub mod tempdir;

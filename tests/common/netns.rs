@@ -46,6 +46,23 @@ pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     f()
 }
 
+/// Checks `f` every `every` for `d` (a state that must not change): `Err(after)` the first
+/// time it does not hold.
+pub fn holds_for(
+    d: Duration,
+    every: Duration,
+    mut f: impl FnMut() -> bool,
+) -> Result<(), Duration> {
+    let t0 = Instant::now();
+    while t0.elapsed() < d {
+        if !f() {
+            return Err(t0.elapsed());
+        }
+        std::thread::sleep(every);
+    }
+    Ok(())
+}
+
 /// A daemon started by a test: killed and reaped when the test ends, even when it fails.
 pub struct Kill(pub Child);
 

@@ -65,6 +65,16 @@ impl Reactor<'_> {
         self.cause = c;
     }
 
+    /// Interfaces found down or without a carrier as instances start (at start-up, or the new
+    /// ones of a reload): their instances start in FAULT, as keepalived's do, not BACKUP and then
+    /// MASTER with the VIP on a dead link. The link monitor reports every change from then on.
+    pub fn links_down(&mut self, names: &[String]) {
+        for name in names {
+            log::info!("{name} has no carrier");
+            self.link_changed(name, false);
+        }
+    }
+
     /// An interface's link changed: instances on it go to FAULT or back (unless
     /// `dont_track_primary`), and interface trackers bound to it get the new value.
     pub fn link_changed(&mut self, ifname: &str, up: bool) {

@@ -2,21 +2,14 @@ use super::super::golden::check;
 use super::*;
 use crate::config::model::net::IpPrefix;
 
+#[path = "../../../../tests/fixtures/rule.rs"]
+mod fixture;
+
 #[test]
 fn add_is_what_ip_sends() {
     // ip rule add from 192.0.2.0/24 to 10.0.0.0/8 table 100 priority 50 fwmark 3 iif v0 oif v1
     //   proto 18
-    let s = RuleSpec {
-        from: IpPrefix::parse("192.0.2.0/24"),
-        to: IpPrefix::parse("10.0.0.0/8"),
-        table: Some(100),
-        priority: Some(50),
-        fwmark: Some(3),
-        iif: Some("v0".into()),
-        oif: Some("v1".into()),
-        no_track: false,
-    };
-    let m = rule_msg(true, &s).unwrap();
+    let m = rule_msg(true, &fixture::every_field_v4()).unwrap();
     check(m, RTM_NEWRULE, 0x601, "\\x02\\x08\\x18\\x00\\x64\\x00\\x00\\x01\\x00\\x00\\x00\\x00\\x08\\x00\\x02\\x00\\xc0\\x00\\x02\\x00\\x08\\x00\\x01\\x00\\x0a\\x00\\x00\\x00\\x08\\x00\\x06\\x00\\x32\\x00\\x00\\x00\\x08\\x00\\x0a\\x00\\x03\\x00\\x00\\x00\\x07\\x00\\x03\\x00\\x76\\x30\\x00\\x00\\x07\\x00\\x11\\x00\\x76\\x31\\x00\\x00\\x05\\x00\\x15\\x00\\x12\\x00\\x00\\x00");
 }
 

@@ -1,0 +1,219 @@
+//! A checker from the configuration: its timings (checker, then real server, then virtual server,
+//! then keepalived's defaults), the address it connects to and binds, the probe it runs (the HTTP
+//! requests written once, here), and the label the log and the dumps show.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use crate::config::model::{CheckKind, Checker, RealServer, VirtualServer, VsKey};
+use crate::sys::check_socket::Target;
+use crate::sys::process::lookup_user;
+use crate::time::{Duration, Instant};
+
+use super::health::CheckerHealth;
+use super::http::{host_header, request, HttpProbe, HttpVersion, UrlCheck};
+use super::md5;
+use super::smtp::SmtpProbe;
+use super::stage::{Check, Proto, Stage};
+use super::tcp::TcpProbe;
+
+/// The `[ip]:port` keepalived prints for a service.
+fn addr_label(ip: IpAddr, port: Option<u16>) -> String {
+    match port {
+        Some(p) => format!("[{ip}]:{p}"),
+        None => format!("[{ip}]"),
+    }
+}
+
+fn vs_label(vs: &VirtualServer) -> String {
+    match &vs.key {
+        VsKey::Addr { ip, port } => addr_label(*ip, Some(*port)),
+        VsKey::Fwmark(m) => format!("FWM {m}"),
+        VsKey::Group(g) => format!("group {g}"),
+    }
+}
+
+pub(super) fn build_check(
+    vs: &VirtualServer,
+    rs: &RealServer,
+    ch: &Checker,
+    server: usize,
+    script_user: Option<(u32, u32)>,
+) -> Option<Check> {
+    let timing = ch.timing.or(rs.timing).or(vs.effective_timing());
+    let (default_retry, default_dbr) = ch.kind.default_retry();
+    let delay_loop = Duration::from(
+        timing
+            .delay_loop
+            .unwrap_or(crate::config::model::lvs::DEFAULT_DELAY_LOOP),
+    );
+    let connect_timeout = Duration::from(
+        timing
+            .connect_timeout
+            .unwrap_or(crate::config::model::lvs::DEFAULT_CONNECT_TIMEOUT),
+    );
+    let vs_delay_loop = Duration::from(
+        vs.effective_timing()
+            .delay_loop
+            .unwrap_or(crate::config::model::lvs::DEFAULT_DELAY_LOOP),
+    );
+    let vs_port = match vs.key {
+        VsKey::Addr { port, .. } => Some(port),
+        _ => None,
+    };
+    let port = ch.connect_port.or(rs.port).or(vs_port);
+    let dst_ip = ch.connect_ip.unwrap_or(rs.ip);
+    let target = port.map(|port| {
+        let dst = SocketAddr::new(dst_ip, port);
+        let bind = match (ch.bindto, ch.bind_port) {
+            (Some(ip), p) => Some(SocketAddr::new(ip, p.unwrap_or(0))),
+            (None, Some(p)) => Some(SocketAddr::new(unspecified(dst_ip), p)),
+            (None, None) => None,
+        };
+        Target {
+            dst,
+            bind,
+            fwmark: ch.fwmark,
+            bind_if: ch.bind_if.as_deref().map(Into::into),
+        }
+    });
+    let proto = match &ch.kind {
+        CheckKind::Tcp => Proto::Tcp(TcpProbe),
+        CheckKind::Http {
+            urls,
+            virtualhost,
+            http_protocol,
+        } => Proto::Http(http_probe(
+            urls,
+            virtualhost.as_deref(),
+            http_protocol.as_deref(),
+            vs,
+            &target,
+        )),
+        #[cfg(feature = "tls")]
+        CheckKind::Ssl {
+            urls,
+            virtualhost,
+            http_protocol,
+            sni_name,
+            enable_sni,
+        } => {
+            let inner = http_probe(
+                urls,
+                virtualhost.as_deref(),
+                http_protocol.as_deref(),
+                vs,
+                &target,
+            );
+            let sni = enable_sni
+                .then(|| {
+                    sni_name
+                        .as_deref()
+                        .or(virtualhost.as_deref())
+                        .or(vs.virtualhost.as_deref())
+                })
+                .flatten();
+            Proto::Ssl(Box::new(super::tls::TlsProbe::new(inner, sni, dst_ip)))
+        }
+        #[cfg(not(feature = "tls"))]
+        CheckKind::Ssl { .. } => Proto::NoTls,
+        CheckKind::Smtp { helo_name } => Proto::Smtp(SmtpProbe::new(helo_name.as_deref())),
+        CheckKind::Misc {
+            path,
+            timeout,
+            dynamic,
+        } => {
+            let script = path.clone()?;
+            let user = script.user.as_deref().and_then(lookup_user).or(script_user);
+            Proto::Misc {
+                script,
+                user,
+                timeout: timeout.map(Duration::from).unwrap_or(vs_delay_loop),
+                dynamic: *dynamic,
+            }
+        }
+        CheckKind::Other(_) => return None,
+    };
+    let shown = match (&proto, &target) {
+        (Proto::Misc { script, .. }, _) => format!("'{}'", script.cmd),
+        (_, Some(t)) => addr_label(t.dst.ip(), Some(t.dst.port())),
+        (_, None) => addr_label(dst_ip, None),
+    };
+    let label = format!(
+        "{} {shown} (RS {}, VS {})",
+        ch.kind.keyword(),
+        addr_label(rs.ip, rs.port.or(vs_port)),
+        vs_label(vs)
+    );
+    Some(Check {
+        server,
+        kind: match ch.kind {
+            CheckKind::Tcp => "TCP_CHECK",
+            CheckKind::Http { .. } => "HTTP_GET",
+            CheckKind::Ssl { .. } => "SSL_GET",
+            CheckKind::Smtp { .. } => "SMTP_CHECK",
+            _ => "MISC_CHECK",
+        },
+        label: label.into_boxed_str(),
+        proto,
+        target,
+        delay_loop,
+        connect_timeout,
+        delay_before_retry: timing
+            .delay_before_retry
+            .map(Duration::from)
+            .unwrap_or(Duration::from(default_dbr)),
+        log_all_failures: ch.log_all_failures,
+        health: CheckerHealth::new(
+            timing.retry.unwrap_or(default_retry),
+            timing.alpha.unwrap_or(false),
+        ),
+        warmup: timing.warmup.map(Duration::from).unwrap_or(delay_loop),
+        stage: Stage::Idle,
+        in_active: false,
+        timer: None,
+        run_started: Instant::ZERO,
+        run_cap: Instant::ZERO,
+        setup_failed: false,
+        last: None,
+        latency: None,
+        runs: 0,
+        failures: 0,
+    })
+}
+
+fn http_probe(
+    urls: &[crate::config::model::lvs::Url],
+    checker_vhost: Option<&str>,
+    http_protocol: Option<&str>,
+    vs: &VirtualServer,
+    target: &Option<Target>,
+) -> HttpProbe {
+    let version = HttpVersion::parse(http_protocol);
+    let dst = target
+        .as_ref()
+        .map(|t| t.dst)
+        .unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0));
+    let checks = urls
+        .iter()
+        .map(|u| {
+            let vhost = u
+                .virtualhost
+                .as_deref()
+                .or(checker_vhost)
+                .or(vs.virtualhost.as_deref());
+            UrlCheck {
+                request: request(&u.path, version, &host_header(vhost, dst)).into_boxed_slice(),
+                codes: u.status_codes.clone().into_boxed_slice(),
+                digest: u.digest.as_deref().and_then(md5::parse_hex),
+            }
+        })
+        .collect();
+    HttpProbe::new(checks)
+}
+
+fn unspecified(like: IpAddr) -> IpAddr {
+    match like {
+        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    }
+}
