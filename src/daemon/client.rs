@@ -15,7 +15,9 @@ use crate::daemon::json::{self, Value};
 pub const DEFAULT_PID_FILE: &str = "/run/kalive.pid";
 /// SIGRTMIN+2 on musl: what the daemon answers with a JSON dump.
 pub const JSON_SIGNAL: i32 = 37;
-const WAIT: Duration = Duration::from_secs(1);
+/// Long enough for a daemon on a loaded box (the dump is written within one loop turn, normally
+/// well under a millisecond); `status` returns as soon as the new dump is there.
+const WAIT: Duration = Duration::from_secs(3);
 
 /// The daemon's pid file: `$KALIVE_PID_FILE` if set, else `/run/kalive.pid`.
 pub fn pid_file() -> std::path::PathBuf {
