@@ -49,6 +49,9 @@ pub struct RsPlan {
     pub weight: u32,
     /// `inhibit_on_failure`: weight 0 instead of removal.
     pub inhibit: bool,
+    /// `uthreshold` / `lthreshold` (0 = none): the destination's connection limits.
+    pub u_threshold: u32,
+    pub l_threshold: u32,
     /// Starts up: no checkers, or none of them in `alpha` mode.
     pub starts_up: bool,
     pub has_checkers: bool,
@@ -74,8 +77,8 @@ impl RsPlan {
             },
             forward: self.forward,
             weight,
-            u_threshold: 0,
-            l_threshold: 0,
+            u_threshold: self.u_threshold,
+            l_threshold: self.l_threshold,
         }
     }
 }
@@ -382,6 +385,9 @@ pub fn plan(vs: &VirtualServer, groups: &[VirtualServerGroup], seq: u16) -> VsPl
             forward: fwd,
             weight: 1,
             inhibit,
+            // alloc_ssvr leaves the sorry server without limits.
+            u_threshold: 0,
+            l_threshold: 0,
             starts_up: false,
             has_checkers: false,
             notify_up: None,
@@ -448,6 +454,8 @@ fn rs_plan(vs: &VirtualServer, r: &RealServer, protocol: u8, vs_port: u16) -> Rs
         forward: fwd,
         weight: r.weight,
         inhibit: r.inhibit_on_failure.unwrap_or(vs.inhibit_on_failure),
+        u_threshold: r.u_threshold,
+        l_threshold: r.l_threshold,
         starts_up: !any_alpha,
         has_checkers: !r.checkers.is_empty(),
         notify_up: r.notify_up.clone(),

@@ -165,9 +165,11 @@ ipvs_listing() {
 	ns "$1" ipvsadm -Ln | sed -E 's/^(  -> [^ ]+ +[A-Za-z]+ +[0-9]+) .*/\1/'
 }
 
-# ipvs_snapshot NS: `ipvsadm -Ln`, `-Ln --persistent-conn` and `-Sn` in NS, one text.
+# ipvs_snapshot NS: `ipvsadm -Ln`, `-Ln --persistent-conn`, `-Ln --thresholds` and `-Sn` in NS,
+# one text.
 ipvs_snapshot() {
 	ns "$1" ipvsadm -Ln && echo "--- persistent-conn" && ns "$1" ipvsadm -Ln --persistent-conn &&
+		echo "--- thresholds" && ns "$1" ipvsadm -Ln --thresholds &&
 		echo "--- save" && ns "$1" ipvsadm -Sn
 }
 

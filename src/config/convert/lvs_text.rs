@@ -113,6 +113,8 @@ fn real_server(o: &mut Out, vs: &VirtualServer, rs: &RealServer, full: bool) {
     let port = rs.port.map(|p| format!(" {p}")).unwrap_or_default();
     o.open(format_args!("real_server {}{port}", rs.ip));
     o.kv_if(full || rs.weight != 1, "weight", rs.weight);
+    o.kv_if(rs.u_threshold != 0, "uthreshold", rs.u_threshold);
+    o.kv_if(rs.l_threshold != 0, "lthreshold", rs.l_threshold);
     let kind = if full {
         Some(rs.lb_kind.unwrap_or(vs.lb_kind))
     } else {
@@ -306,6 +308,8 @@ mod tests {
             "real_server 10.0.0.1 443 {",
             "real_server 10.0.0.2 {",
             "weight 3",
+            "uthreshold 1000",
+            "lthreshold 800",
             "lvs_method TUN",
             "inhibit_on_failure false",
             "notify_up \"/etc/kalive/rs.sh up\"",

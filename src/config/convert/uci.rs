@@ -15,7 +15,7 @@
 //!   that has a device); route metric, onlink and types other than blackhole;
 //! - instance knobs without a UCI option (unicast_ttl, strict_mode, lower-priority GARP, …),
 //!   `use_vmac` names, `reverse` on a tracked interface;
-//! - real server and checker details but the weight, the port, one `check` with connect_port,
+//! - real server and checker details but the weight, the port, the thresholds, one `check` with connect_port,
 //!   connect_timeout, retry, delay_before_retry, misc_path and urls (path + digest).
 //!
 //! Writing the output back with [`crate::config::uci::parse_text`] gives exactly the projection.
@@ -261,6 +261,8 @@ impl W {
         self.opt("ipaddr", r.ip);
         self.opt_some("port", r.port);
         self.opt("weight", r.weight);
+        self.opt_some("uthreshold", Some(r.u_threshold).filter(|&t| t != 0));
+        self.opt_some("lthreshold", Some(r.l_threshold).filter(|&t| t != 0));
         if let Some(c) = check {
             self.opt("check", c.kind.keyword());
             if let CheckKind::Misc { path: Some(s), .. } = &c.kind {

@@ -285,6 +285,8 @@ fn checker(c: &Checker) -> Option<Checker> {
 fn real_server(r: &RealServer, what: &str, loss: &mut Losses) -> RealServer {
     let mut p = RealServer::new(r.ip, r.port);
     p.weight = r.weight;
+    p.u_threshold = r.u_threshold;
+    p.l_threshold = r.l_threshold;
     p.uci_name = r.uci_name.clone();
     p.checkers = r.checkers.first().and_then(checker).into_iter().collect();
     let first_lost = r.checkers.first().is_some_and(|c| checker(c).is_none());

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use crate::config::model::lvs::{
-    CheckKind, CheckTiming, Checker, LbKind, Protocol, RealServer, SorryServer, Url, VirtualServer,
-    VirtualServerGroup, VsGroupMember, VsKey, DEFAULT_PERSISTENCE_SECS, NO_TLS, SCHEDULERS,
-    TLS_AVAILABLE,
+    threshold_problem, CheckKind, CheckTiming, Checker, LbKind, Protocol, RealServer, SorryServer,
+    Url, VirtualServer, VirtualServerGroup, VsGroupMember, VsKey, DEFAULT_PERSISTENCE_SECS, NO_TLS,
+    SCHEDULERS, TLS_AVAILABLE,
 };
 use crate::config::model::Script;
 
@@ -340,13 +340,27 @@ fn real_server(c: &mut Ctx, n: &Node) -> Option<RealServer> {
             "inhibit_on_failure" => rs.inhibit_on_failure = Some(c.flag(k, 0)),
             "notify_up" => rs.notify_up = script(c, k),
             "notify_down" => rs.notify_down = script(c, k),
-            "uthreshold" | "lthreshold" | "smtp_alert" | "virtualhost" => {
+            // keepalived: a bad value is "Invalid real_server uthreshold - ignoring".
+            "uthreshold" => rs.u_threshold = c.u32_in(k, 0, 0, u32::MAX).unwrap_or(rs.u_threshold),
+            "lthreshold" => rs.l_threshold = c.u32_in(k, 0, 0, u32::MAX).unwrap_or(rs.l_threshold),
+            "smtp_alert" | "virtualhost" => {
                 c.d.note(&k.loc, kw, "accepted; kalive does not act on it yet");
             }
             _ => c.unknown(k, "real_server"),
         }
     }
+    thresholds(c, n, &rs);
     Some(rs)
+}
+
+/// The kernel refuses a destination whose lower threshold is above its upper one (ERANGE; 0 is
+/// "no upper limit") or whose thresholds exceed INT_MAX (EINVAL, measured on Linux 6.1):
+/// keepalived 2.2.7 accepts such a configuration and then never programs the server. kalive
+/// refuses it.
+fn thresholds(c: &mut Ctx, n: &Node, rs: &RealServer) {
+    if let Some(why) = threshold_problem(rs) {
+        c.d.stricter(&n.loc, "uthreshold", why);
+    }
 }
 
 fn checker_kind(kw: &str) -> Option<CheckKind> {

@@ -356,3 +356,29 @@ fn virtual_server_defaults_warn_as_keepalived() {
     );
     assert_eq!(l.diags.exit_code(), 5);
 }
+
+#[test]
+fn real_server_thresholds() {
+    let l = parse("virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.1.1 80 {\n uthreshold 2147483647\n lthreshold 10\n }\n}\n");
+    assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
+    let rs = &l.config.virtual_servers[0].real_servers[0];
+    assert_eq!((rs.u_threshold, rs.l_threshold), (2_147_483_647, 10));
+    // "Invalid real_server uthreshold '-1' - ignoring": exit 5
+    let l = parse("virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.1.1 80 {\n uthreshold -1\n }\n}\n");
+    assert_eq!(l.diags.exit_code(), 5);
+    assert_eq!(l.config.virtual_servers[0].real_servers[0].u_threshold, 0);
+    // a lower limit above the upper one (0 = none): the kernel refuses it, so kalive does;
+    // keepalived's -t passes it (exit 0) and then fails to program the server
+    let l = parse("virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.1.1 80 {\n lthreshold 10\n }\n}\n");
+    assert!(l.diags.has_errors());
+    assert_eq!(l.diags.exit_code(), 0);
+    let msgs: Vec<String> = l.diags.items.iter().map(|d| d.to_string()).collect();
+    assert!(
+        msgs[0].contains("lthreshold 10 is above uthreshold 0"),
+        "{msgs:?}"
+    );
+    // above INT_MAX: the kernel says EINVAL
+    let l = parse("virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.1.1 80 {\n uthreshold 2147483648\n }\n}\n");
+    assert!(l.diags.has_errors());
+    assert_eq!(l.diags.exit_code(), 0);
+}

@@ -226,6 +226,12 @@ pub struct RealServer {
     pub inhibit_on_failure: Option<bool>,
     pub notify_up: Option<Script>,
     pub notify_down: Option<Script>,
+    /// `uthreshold`: IPVS stops sending new connections once the server holds this many
+    /// (active + inactive); 0 = no limit (IPVS_DEST_ATTR_U_THRESH).
+    pub u_threshold: u32,
+    /// `lthreshold`: it gets new connections again below this many (0: below 3/4 of the upper
+    /// limit, the kernel's rule; IPVS_DEST_ATTR_L_THRESH).
+    pub l_threshold: u32,
     pub timing: CheckTiming,
     pub checkers: Vec<Checker>,
     /// The UCI section's `option name` (UCI front end only): the NAME of OpenWrt's
@@ -243,11 +249,31 @@ impl RealServer {
             inhibit_on_failure: None,
             notify_up: None,
             notify_down: None,
+            u_threshold: 0,
+            l_threshold: 0,
             timing: CheckTiming::default(),
             checkers: Vec::new(),
             uci_name: None,
         }
     }
+}
+
+/// Why the kernel would refuse `rs`'s connection limits, if it would: a lower threshold above
+/// the upper one (ERANGE; 0 is "no upper limit"), or one above INT_MAX (EINVAL).
+pub fn threshold_problem(rs: &RealServer) -> Option<String> {
+    const MAX: u32 = i32::MAX as u32;
+    if rs.u_threshold > MAX || rs.l_threshold > MAX {
+        return Some(format!(
+            "uthreshold {} / lthreshold {}: the kernel refuses thresholds above {MAX}",
+            rs.u_threshold, rs.l_threshold
+        ));
+    }
+    (rs.l_threshold > rs.u_threshold).then(|| {
+        format!(
+            "lthreshold {} is above uthreshold {}: the kernel refuses such a real server (ERANGE)",
+            rs.l_threshold, rs.u_threshold
+        )
+    })
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

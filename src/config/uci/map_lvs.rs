@@ -5,7 +5,7 @@ use super::mapping::{resolve, table};
 use super::package::Package;
 use super::values::{parse_u32_auto, Ctx, Sec};
 use crate::config::model::lvs::{
-    LbKind, Protocol, SorryServer, Url, NO_TLS, SCHEDULERS, TLS_AVAILABLE,
+    threshold_problem, LbKind, Protocol, SorryServer, Url, NO_TLS, SCHEDULERS, TLS_AVAILABLE,
 };
 use crate::config::model::{CheckKind, Checker, RealServer, Script, VirtualServer, VsKey};
 
@@ -54,7 +54,18 @@ fn url(cx: &mut Ctx, sec: Sec) -> Option<Url> {
     })
 }
 
-const REAL_SERVER: &[&str] = &["enabled", "name", "ipaddr", "port", "weight", "check"];
+/// `uthreshold` / `lthreshold` are kalive's additions (keepalived's keywords; OpenWrt's script
+/// has no option for them).
+const REAL_SERVER: &[&str] = &[
+    "enabled",
+    "name",
+    "ipaddr",
+    "port",
+    "weight",
+    "check",
+    "uthreshold",
+    "lthreshold",
+];
 
 /// The real_server options that only mean something with a `check`.
 const CHECK_OPTIONS: &[&str] = &[
@@ -179,6 +190,12 @@ fn real_server(cx: &mut Ctx, sec: Sec, urls: &[(String, Url)]) -> Option<Option<
             );
         }
         None => {}
+    }
+    rs.u_threshold = sec.num::<u32>(cx, "uthreshold", 0, u32::MAX).unwrap_or(0);
+    rs.l_threshold = sec.num::<u32>(cx, "lthreshold", 0, u32::MAX).unwrap_or(0);
+    if let Some(why) = threshold_problem(&rs) {
+        let loc = cx.loc(sec.pos_of("lthreshold"));
+        cx.diags.error(&loc, "lthreshold", why);
     }
     rs.checkers.extend(checker(cx, sec, urls));
     rs.uci_name = sec.str("name").map(Into::into);

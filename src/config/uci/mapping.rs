@@ -28,6 +28,8 @@
 //!   where keepalived ignores it; kalive uses it as the key when there is no `ipaddr`/`port`.
 //! - **vrrp_script `direction`** and **`weight 'N reverse'`**: accepted on the script itself too
 //!   (OpenWrt only reads `direction` on track_script sections).
+//! - **real_server `uthreshold` / `lthreshold`**: not in OpenWrt's schema; kalive reads them with
+//!   keepalived's names and meaning (connection limits of the IPVS destination).
 //! - **interface_up_down_delays without `up_delay`**: the down delay applies both ways.
 //! - **`globals.enabled '0'`**: recorded in `GlobalDefs::enabled` with a warning; the init script
 //!   decides whether to start. The legacy type `global_defs` is accepted too.

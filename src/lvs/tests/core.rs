@@ -204,6 +204,28 @@ fn reload_changes_only_what_changed() {
 }
 
 #[test]
+fn a_changed_threshold_is_one_edit() {
+    // keepalived 2.2.7 leaves a changed threshold to a restart (its reload edits a destination
+    // only for its weight or forwarding method); kalive applies it.
+    let mut ev = Vec::new();
+    let old = Lvs::start(&cfg(TWO), &mut ev);
+    let mut k = Kernel::new();
+    let prev = old.desired();
+    converge(&mut k, &Desired::new(), &prev);
+    let limited = TWO.replace(
+        "real_server 10.0.1.1 80 {",
+        "real_server 10.0.1.1 80 {\n uthreshold 50\n lthreshold 10",
+    );
+    let (mut gone, mut out) = (Vec::new(), Vec::new());
+    let new = old.reload(&cfg(&limited), &[], &mut gone, &mut out);
+    let o = converge(&mut k, &prev, &new.desired());
+    assert!(
+        matches!(o[..], [Op::EditDest(_, d)] if (d.u_threshold, d.l_threshold, d.weight) == (50, 10, 1)),
+        "{o:?}"
+    );
+}
+
+#[test]
 fn sorry_server_swap_deletes_before_it_adds() {
     let text = "virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_kind DR\n sorry_server 10.0.9.9 80\n sorry_server_inhibit\n real_server 10.0.1.1 80 {\n TCP_CHECK {\n }\n }\n real_server 10.0.1.2 80 {\n inhibit_on_failure\n TCP_CHECK {\n }\n }\n}\n";
     let mut ev = Vec::new();

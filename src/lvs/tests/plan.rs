@@ -254,3 +254,18 @@ fn groups_expand_ranges_and_fwmarks() {
         (360, u32::MAX)
     );
 }
+
+#[test]
+fn thresholds_go_to_the_destination() {
+    let p = only(
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n sorry_server 10.0.9.9 80\n real_server 10.0.1.2 80 {\n uthreshold 100\n lthreshold 20\n }\n real_server 10.0.1.3 80 {\n uthreshold 7\n }\n}\n",
+    );
+    let key = p.services[0].key;
+    let d = p.real[0].dest_for(&key, 1);
+    assert_eq!((d.u_threshold, d.l_threshold), (100, 20));
+    let d = p.real[1].dest_for(&key, 1);
+    assert_eq!((d.u_threshold, d.l_threshold), (7, 0));
+    // the sorry server has no limits (alloc_ssvr)
+    let s = p.sorry.unwrap().rs.dest_for(&key, 1);
+    assert_eq!((s.u_threshold, s.l_threshold), (0, 0));
+}

@@ -1,9 +1,9 @@
 #!/bin/sh
 # The acceptance test of kalive's IPVS programming (README "VM tests"): for each configuration in
 # tests/vm/scenarios/ipvs-compare/ (NAT/DR/TUN, every scheduler with the sh/mh flags, persistence
-# with granularity, fwmark, IPv6, virtual_server_group, inhibit_on_failure, sorry_server),
-# keepalived 2.2.7 and then kalive run it in a fresh network namespace each, and
-# `ipvsadm -Ln`, `ipvsadm -Ln --persistent-conn` and `ipvsadm -Sn` must be identical. After
+# with granularity, fwmark, IPv6, virtual_server_group, inhibit_on_failure, sorry_server,
+# thresholds), keepalived 2.2.7 and then kalive run it in a fresh network namespace each, and
+# `ipvsadm -Ln`, `-Ln --persistent-conn`, `-Ln --thresholds` and `-Sn` must be identical. After
 # SIGTERM both must leave no service behind.
 # shellcheck source=tests/vm/lib.sh
 . /vmkit.sh
@@ -53,4 +53,14 @@ for conf in /files/*.conf; do
 	count=$((count + 1))
 done
 [ "$count" -gt 0 ] || fail "no configurations"
+# The fact behind kalive refusing `lthreshold` above `uthreshold` (0 = no limit): the kernel
+# refuses such a destination, so keepalived would never program that server.
+netns thr
+ns thr ipvsadm -A -t 10.0.0.1:80 -s rr || fail "thresholds: service"
+ns thr ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.1:80 -m -x 10 -y 20 2>/dev/null &&
+	fail "the kernel took a lower threshold above the upper one"
+ns thr ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.1:80 -m -y 5 2>/dev/null &&
+	fail "the kernel took a lower threshold without an upper one"
+ns thr ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.1:80 -m -x 20 -y 10 || fail "thresholds: a valid pair"
+ip netns del thr
 echo "ipvs-compare: $count configurations, identical IPVS from keepalived 2.2.7 and kalive"

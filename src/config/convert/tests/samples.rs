@@ -426,6 +426,8 @@ pub(crate) fn lvs() -> Config {
     vs.ops = true;
     let mut rs = RealServer::new(ip("10.0.0.1"), Some(443));
     rs.weight = 3;
+    rs.u_threshold = 1000;
+    rs.l_threshold = 800;
     rs.lb_kind = Some(LbKind::Tun);
     rs.inhibit_on_failure = Some(false);
     rs.notify_up = Some(script("/etc/kalive/rs.sh up", None, None));

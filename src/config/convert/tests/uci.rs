@@ -180,6 +180,8 @@ fn expressible() -> Config {
     });
     let mut web = RealServer::new(ip("192.168.1.11"), Some(443));
     web.weight = 3;
+    web.u_threshold = 500;
+    web.l_threshold = 100;
     let mut http = Checker::new(CheckKind::Ssl {
         urls: vec![Url {
             path: "/healthz".into(),

@@ -112,6 +112,21 @@ fn schema_bugs_take_the_intended_meaning() {
 }
 
 #[test]
+fn real_server_thresholds_are_kalive_options() {
+    let l = ok("config virtual_server\n option ipaddr 10.0.0.1\n option port 80\n list real_server a\n\
+        config real_server\n option name a\n option ipaddr 10.0.1.1\n option port 80\n option weight 1\n\
+         option uthreshold 50\n option lthreshold 5\n");
+    let rs = &l.config.virtual_servers[0].real_servers[0];
+    assert_eq!((rs.u_threshold, rs.l_threshold), (50, 5));
+    let l = parse_text("f", "config virtual_server\n option ipaddr 10.0.0.1\n option port 80\n list real_server a\n\
+        config real_server\n option name a\n option ipaddr 10.0.1.1\n option port 80\n option weight 1\n\
+         option lthreshold 5\n");
+    let e = errors(&l);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("f:10:19: error: 'lthreshold'"), "{e:?}");
+}
+
+#[test]
 fn unresolved_references_are_errors() {
     let l = parse_text(
         "kalive",
