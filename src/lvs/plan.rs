@@ -4,7 +4,9 @@
 //! ipvswrapper.c `ipvs_set_srule`/`ipvs_set_drule`/`ipvs_group_cmd`).
 //!
 //! The corrections keepalived makes (and kalive with it):
-//! - a virtual server without real servers, or naming a group that does not exist, is ignored;
+//! - a virtual server without real servers, or naming a group that does not exist (or one with
+//!   IPv4, IPv6 and a fwmark without family, which keepalived removes), is ignored;
+//! - a group's fwmark takes its own family (`fwmark N inet6`), else the virtual server's;
 //! - a real server whose address family differs from the virtual server's (and is not tunnelled)
 //!   is skipped, so is a duplicate (same address and port) of an earlier one;
 //! - a fwmark service takes its family from its first non-tunnelled real server, else from the
@@ -16,15 +18,15 @@
 //! - port 0 (and `persistence_granularity`) make a service persistent (360 s);
 //! - `quorum` above the sum of the weights is lowered to it; `hysteresis >= quorum` becomes
 //!   `quorum - 1`;
-//! - in a group, services are the whole address range (last octet / last 16 bits), each with the
+//! - in a group, services are each member's whole range or prefix, each with the
 //!   persistence netmask reset to /32 (/128): ipvs_group_range_cmd does so, so persistence
 //!   granularity has no effect there.
 
 use std::net::IpAddr;
 
 use crate::config::model::lvs::{
-    LbKind, Protocol, RealServer, VirtualServer, VirtualServerGroup, VsGroupMember, VsKey,
-    DEFAULT_PERSISTENCE_SECS,
+    addr_value, AddrSpan, LbKind, Protocol, RealServer, VirtualServer, VirtualServerGroup,
+    VsGroupMember, VsKey, DEFAULT_PERSISTENCE_SECS, MAX_GROUP_SPAN,
 };
 use crate::config::model::{Config, Script};
 use crate::sys::netlink::ipvs::{
@@ -32,9 +34,6 @@ use crate::sys::netlink::ipvs::{
     SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3, SVC_F_SCHED_FALLBACK,
     SVC_F_SCHED_PORT,
 };
-
-/// A group range is at most this many addresses (an IPv6 range spans the last 16 bits).
-const MAX_RANGE: u32 = 65536;
 
 /// One real server as it is programmed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -214,32 +213,17 @@ fn fallback_family(vs: &VirtualServer) -> bool {
     }
 }
 
-/// The addresses of a group member `ip` .. `range_end` (the last octet of IPv4, the last 16 bits
-/// of IPv6).
-fn range(ip: IpAddr, range_end: Option<u16>) -> Vec<IpAddr> {
-    let Some(end) = range_end else {
-        return vec![ip];
-    };
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            let end = u8::try_from(end).unwrap_or(u8::MAX);
-            (o[3]..=end)
-                .map(|last| IpAddr::from([o[0], o[1], o[2], last]))
-                .collect()
-        }
-        IpAddr::V6(v6) => {
-            let mut seg = v6.segments();
-            let start = seg[7];
-            (u32::from(start)..=u32::from(end))
-                .take(MAX_RANGE as usize)
-                .map(|last| {
-                    seg[7] = last as u16;
-                    IpAddr::from(seg)
-                })
-                .collect()
-        }
-    }
+/// The addresses of a group member from `ip` over `span`, at most [`MAX_GROUP_SPAN`] of them
+/// (the parser refuses more).
+fn range(ip: IpAddr, span: AddrSpan) -> Vec<IpAddr> {
+    let first = addr_value(ip);
+    let n = span.count(ip).min(MAX_GROUP_SPAN);
+    (0..n)
+        .map(|i| match ip {
+            IpAddr::V4(_) => IpAddr::from(((first + i) as u32).to_be_bytes()),
+            IpAddr::V6(_) => IpAddr::from((first + i).to_be_bytes()),
+        })
+        .collect()
 }
 
 /// The plans of every virtual server, indexed like `cfg.virtual_servers`.
@@ -280,7 +264,7 @@ pub fn plan(vs: &VirtualServer, groups: &[VirtualServerGroup], seq: u16) -> VsPl
         VsKey::Group(_) => group.is_some_and(|g| {
             g.members
                 .iter()
-                .all(|m| matches!(m, VsGroupMember::Fwmark(_)))
+                .all(|m| matches!(m, VsGroupMember::Fwmark { .. }))
         }),
         VsKey::Addr { .. } => false,
     };
@@ -308,13 +292,14 @@ pub fn plan(vs: &VirtualServer, groups: &[VirtualServerGroup], seq: u16) -> VsPl
         VsKey::Fwmark(_) => (vs_family.unwrap_or_else(|| fallback_family(vs)), None),
         VsKey::Group(_) => match group {
             None => (false, Some("its virtual_server_group is not configured")),
+            Some(g) if g.ambiguous_fwmark() => (
+                false,
+                Some("its group has IPv4, IPv6 and a fwmark without family"),
+            ),
             Some(g) => {
-                // link_vsg_to_vs: the group's families against the virtual server's.
-                let fam = |v6: bool| {
-                    g.members
-                        .iter()
-                        .any(|m| matches!(m, VsGroupMember::Addr { ip, .. } if ip.is_ipv6() == v6))
-                };
+                // link_vsg_to_vs: the group's families (a fwmark's too, when it names one)
+                // against the virtual server's.
+                let fam = |v6: bool| g.members.iter().any(|m| m.family_v6() == Some(v6));
                 match (fam(false), fam(true), vs_family) {
                     (true, true, Some(_)) => (
                         false,
@@ -535,13 +520,8 @@ fn services(
             let mut out = Vec::new();
             // ipvs_group_cmd: the address ranges first, then the fwmarks.
             for m in &g.members {
-                if let VsGroupMember::Addr {
-                    ip,
-                    range_end,
-                    port,
-                } = m
-                {
-                    for a in range(*ip, *range_end) {
+                if let VsGroupMember::Addr { ip, span, port } = m {
+                    for a in range(*ip, *span) {
                         out.push(settings(
                             ServiceKey::Addr {
                                 protocol: protocol_number(vs.protocol),
@@ -554,7 +534,9 @@ fn services(
                 }
             }
             for m in &g.members {
-                if let VsGroupMember::Fwmark(mark) = m {
+                if let VsGroupMember::Fwmark { mark, ipv6: own } = m {
+                    // its own family, else the virtual server's, else IPv4 (ipvs_group_cmd)
+                    let ipv6 = own.unwrap_or(ipv6);
                     out.push(settings(
                         ServiceKey::Fwmark { ipv6, mark: *mark },
                         host_netmask(ipv6),

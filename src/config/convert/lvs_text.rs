@@ -4,7 +4,9 @@
 
 use super::keepalived::Emitter;
 use super::text::{quote_always, secs, user_group, word, Out};
-use crate::config::model::lvs::{CheckTiming, SorryServer, Url, VsGroupMember, DEFAULT_SCHEDULER};
+use crate::config::model::lvs::{
+    AddrSpan, CheckTiming, SorryServer, Url, VsGroupMember, DEFAULT_SCHEDULER,
+};
 use crate::config::model::{
     CheckKind, Checker, RealServer, VirtualServer, VirtualServerGroup, VsKey,
 };
@@ -23,21 +25,31 @@ fn vs_group(o: &mut Out, g: &VirtualServerGroup) {
     o.open(format_args!("virtual_server_group {}", word(&g.name)));
     for m in &g.members {
         match m {
-            VsGroupMember::Addr {
-                ip,
-                range_end,
-                port,
-            } => {
-                let end = range_end.map(|e| format!("-{e}")).unwrap_or_default();
+            VsGroupMember::Addr { ip, span, port } => {
+                let span = match (span, ip) {
+                    (AddrSpan::One, _) => String::new(),
+                    (AddrSpan::Last(e), std::net::IpAddr::V4(_)) => format!("-{e}"),
+                    // keepalived reads an IPv6 range end as hexadecimal
+                    (AddrSpan::Last(e), std::net::IpAddr::V6(_)) => format!("-{e:x}"),
+                    (AddrSpan::To(end), _) => format!("-{end}"),
+                    (AddrSpan::Prefix(len), _) => format!("/{len}"),
+                };
                 // Port 0 is "every port", keepalived's reading of a member without one.
                 let port = if *port == 0 {
                     String::new()
                 } else {
                     format!(" {port}")
                 };
-                o.line(format_args!("{ip}{end}{port}"));
+                o.line(format_args!("{ip}{span}{port}"));
             }
-            VsGroupMember::Fwmark(m) => o.line(format_args!("fwmark {m}")),
+            VsGroupMember::Fwmark { mark, ipv6 } => {
+                let family = match ipv6 {
+                    None => "",
+                    Some(false) => " inet",
+                    Some(true) => " inet6",
+                };
+                o.line(format_args!("fwmark {mark}{family}"))
+            }
         }
     }
     o.close();

@@ -1,12 +1,13 @@
 //! `virtual_server_group`, `virtual_server`, `real_server` and the checkers
 //! (keepalived-semantics §1.8, §1.9).
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::config::model::lvs::{
-    threshold_problem, CheckKind, CheckTiming, Checker, LbKind, Protocol, RealServer, SorryServer,
-    Url, VirtualServer, VirtualServerGroup, VsGroupMember, VsKey, DEFAULT_PERSISTENCE_SECS, NO_TLS,
-    SCHEDULERS, TLS_AVAILABLE,
+    addr_value, threshold_problem, AddrSpan, CheckKind, CheckTiming, Checker, LbKind, Protocol,
+    RealServer, SorryServer, Url, VirtualServer, VirtualServerGroup, VsGroupMember, VsKey,
+    DEFAULT_PERSISTENCE_SECS, MAX_GROUP_SPAN, NO_TLS, SCHEDULERS, TLS_AVAILABLE,
 };
 use crate::config::model::Script;
 
@@ -64,52 +65,132 @@ pub fn vs_group(c: &mut Ctx, n: &Node) -> Option<VirtualServerGroup> {
     }
     for m in n.block() {
         if m.name() == "fwmark" {
-            if let Some(v) = c.need(m, 0) {
-                match parse_u32_any(v) {
-                    Some(f) => g.members.push(VsGroupMember::Fwmark(f)),
-                    None => {
-                        c.d.error(&m.arg_loc(0), "fwmark", format!("invalid fwmark '{v}'"))
-                    }
-                }
+            if let Some(f) = group_fwmark(c, m) {
+                g.members.push(f);
             }
             continue;
         }
-        // `IP [port]`, `a.b.c.d-e [port]`, or a prefix `IP/len`.
-        let word = m.name();
-        let (ip_s, end) = match word.rsplit_once('-') {
-            Some((ip, e)) if !ip.contains(':') || ip.contains('.') => (ip, Some(e)),
-            _ => (word.split('/').next().unwrap_or(word), None),
-        };
-        let Ok(ip) = ip_s.parse() else {
-            c.d.error(
-                &m.loc,
-                word,
-                format!("invalid virtual server group member '{word}'"),
-            );
-            continue;
-        };
-        let range_end = match end.map(|e| e.parse::<u16>()) {
-            Some(Ok(e)) => Some(e),
-            Some(Err(_)) => {
-                c.d.error(&m.loc, word, "invalid range end");
-                continue;
-            }
-            None => None,
-        };
+        // keepalived 2.2.7 (alloc_vsg_entry): port 0 is no port, as is none.
         let port = if m.args.is_empty() {
             Some(0)
         } else {
             c.port(m, 0)
         };
-        if let Some(port) = port {
-            g.members.push(VsGroupMember::Addr {
-                ip,
-                range_end,
-                port,
-            });
+        if let (Some((ip, span)), Some(port)) = (group_addr(c, m), port) {
+            g.members.push(VsGroupMember::Addr { ip, span, port });
         }
     }
+    if g.ambiguous_fwmark() {
+        c.d.error(
+            &n.loc,
+            "virtual_server_group",
+            format!(
+                "group {}: IPv4 and IPv6 members and a fwmark without family (add inet or inet6); keepalived removes the group",
+                g.name
+            ),
+        );
+    }
     Some(g)
+}
+
+/// `fwmark N [inet|inet6]`.
+fn group_fwmark(c: &mut Ctx, m: &Node) -> Option<VsGroupMember> {
+    let v = c.need(m, 0)?;
+    let Some(mark) = parse_u32_any(v) else {
+        c.d.error(&m.arg_loc(0), "fwmark", format!("invalid fwmark '{v}'"));
+        return None;
+    };
+    let ipv6 = match m.arg(1) {
+        None => None,
+        Some("inet") => Some(false),
+        Some("inet6") => Some(true),
+        Some(other) => {
+            c.d.error(
+                &m.arg_loc(1),
+                "fwmark",
+                format!("fwmark {mark}: unknown family '{other}' (inet or inet6)"),
+            );
+            return None;
+        }
+    };
+    Some(VsGroupMember::Fwmark { mark, ipv6 })
+}
+
+/// A group member's addresses: `IP`, `IP/len`, `IP-IP` or `IP-last` (the last octet, or for
+/// IPv6 the last 16 bits in hexadecimal), with keepalived 2.2.7's checks (alloc_vsg_entry,
+/// inet_stor). keepalived walks a range by its last octet (last 16 bits) only, so one wider
+/// than that makes it loop forever (IPv4) or cover other addresses (IPv6); kalive takes the
+/// whole range, and refuses one of more than 65536 addresses.
+fn group_addr(c: &mut Ctx, m: &Node) -> Option<(IpAddr, AddrSpan)> {
+    let word = m.name();
+    let bad = |c: &mut Ctx, why: &str| {
+        c.d.error(
+            &m.loc,
+            word,
+            format!("virtual server group member '{word}': {why}"),
+        );
+        None
+    };
+    let (ip_s, rest) = match word.find(['/', '-']) {
+        Some(i) => (word.get(..i).unwrap_or(word), word.get(i..).unwrap_or("")),
+        None => (word, ""),
+    };
+    let Ok(ip) = ip_s.parse::<IpAddr>() else {
+        return bad(c, "invalid address");
+    };
+    let v6 = ip.is_ipv6();
+    let span = if let Some(len) = rest.strip_prefix('/') {
+        let max = if v6 { 128 } else { 32 };
+        match len.parse::<u8>() {
+            Ok(l) if (1..=max).contains(&l) => {
+                let zero = if v6 {
+                    IpAddr::from([0u16; 8])
+                } else {
+                    IpAddr::from([0u8; 4])
+                };
+                let host = addr_value(AddrSpan::Prefix(l).last(zero));
+                if addr_value(ip) & host != 0 {
+                    return bad(c, "address bits set outside the mask");
+                }
+                AddrSpan::Prefix(l)
+            }
+            _ => return bad(c, "invalid prefix length"),
+        }
+    } else if let Some(end) = rest.strip_prefix('-') {
+        if end.contains(['.', ':']) {
+            match end.parse::<IpAddr>() {
+                Ok(e) if e.is_ipv6() == v6 => {
+                    if addr_value(e) < addr_value(ip) {
+                        return bad(c, "the range ends before it starts");
+                    }
+                    AddrSpan::To(e)
+                }
+                Ok(_) => return bad(c, "the range's address families differ"),
+                Err(_) => return bad(c, "invalid range end"),
+            }
+        } else {
+            let (radix, max, start) = match ip {
+                IpAddr::V4(a) => (10, 255, u32::from(a.octets()[3])),
+                IpAddr::V6(a) => (16, 0xffff, u32::from(a.segments()[7])),
+            };
+            match u32::from_str_radix(end, radix) {
+                Ok(e) if e <= max && e > start => AddrSpan::Last(e as u16),
+                Ok(e) if e <= max => return bad(c, "the range end is not above its start"),
+                _ => return bad(c, "invalid range end"),
+            }
+        }
+    } else {
+        AddrSpan::One
+    };
+    if span.count(ip) > MAX_GROUP_SPAN {
+        c.d.stricter(
+            &m.loc,
+            word,
+            format!("virtual server group member '{word}' spans more than {MAX_GROUP_SPAN} addresses (one IPVS service each)"),
+        );
+        return None;
+    }
+    Some((ip, span))
 }
 
 /// `persistence_granularity`: an IPv4 netmask, or for IPv6 a prefix length 1..128 (pgr_handler),

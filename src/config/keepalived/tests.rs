@@ -382,3 +382,91 @@ fn real_server_thresholds() {
     assert!(l.diags.has_errors());
     assert_eq!(l.diags.exit_code(), 0);
 }
+
+#[test]
+fn group_members_as_keepalived_reads_them() {
+    use crate::config::model::lvs::{AddrSpan, VsGroupMember};
+    let l = parse("virtual_server_group G {\n 10.0.0.0/24 80\n 10.0.1.1-10.0.1.9 0\n 10.0.2.1-20\n 2001:db8::a-ff 443\n fwmark 3 inet6\n fwmark 4 inet\n fwmark 5 inet\n}\n");
+    assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
+    let m = &l.config.vs_groups[0].members;
+    assert_eq!(
+        m[0],
+        VsGroupMember::Addr {
+            ip: ip("10.0.0.0"),
+            span: AddrSpan::Prefix(24),
+            port: 80
+        }
+    );
+    assert_eq!(
+        m[1],
+        VsGroupMember::Addr {
+            ip: ip("10.0.1.1"),
+            span: AddrSpan::To(ip("10.0.1.9")),
+            port: 0
+        }
+    );
+    assert!(matches!(
+        m[2],
+        VsGroupMember::Addr {
+            span: AddrSpan::Last(20),
+            ..
+        }
+    ));
+    assert!(matches!(
+        m[3],
+        VsGroupMember::Addr {
+            span: AddrSpan::Last(0xff),
+            port: 443,
+            ..
+        }
+    ));
+    assert_eq!(
+        m[4..],
+        [
+            VsGroupMember::Fwmark {
+                mark: 3,
+                ipv6: Some(true)
+            },
+            VsGroupMember::Fwmark {
+                mark: 4,
+                ipv6: Some(false)
+            },
+            VsGroupMember::Fwmark {
+                mark: 5,
+                ipv6: Some(false)
+            },
+        ]
+    );
+    // keepalived 2.2.7 skips each of these with an error (exit 5)
+    for bad in [
+        "10.0.0.1/24",
+        "10.0.0.0/33",
+        "10.0.0.0/0",
+        "10.0.0.9-10.0.0.1",
+        "10.0.0.9-9",
+        "10.0.0.9-256",
+        "10.0.0.1-2001:db8::1",
+        "2001:db8::1-10000",
+        "fwmark 3 inet5",
+    ] {
+        let l = parse(&format!(
+            "virtual_server_group G {{\n {bad}\n 10.0.0.1\n}}\n"
+        ));
+        assert_eq!(l.diags.exit_code(), 5, "{bad}: {:?}", l.diags);
+        assert!(l.diags.has_errors(), "{bad}");
+        assert_eq!(l.config.vs_groups[0].members.len(), 1, "{bad}");
+    }
+    // IPv4, IPv6 and a fwmark without family: keepalived removes the group
+    let l = parse("virtual_server_group G {\n 10.0.0.1\n 2001:db8::1\n fwmark 5\n}\n");
+    assert_eq!(l.diags.exit_code(), 5);
+    // more than 65536 services: keepalived -t passes it (and then loops); kalive refuses
+    let l = parse("virtual_server_group G {\n 10.0.0.0/15\n 2001:db8::/111\n 10.1.0.0/16\n}\n");
+    assert_eq!(l.diags.exit_code(), 0);
+    let wide = l
+        .diags
+        .items
+        .iter()
+        .filter(|d| d.message.contains("spans more than 65536"));
+    assert_eq!(wide.count(), 2, "{:?}", l.diags);
+    assert_eq!(l.config.vs_groups[0].members.len(), 1);
+}

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use crate::config::model::lvs::{LbKind, VsGroupMember};
 use crate::config::model::vrrp::{InitialState, OWNER_PRIORITY};
-use crate::config::model::{Config, VrrpInstance};
+use crate::config::model::{Config, VirtualServer, VirtualServerGroup, VrrpInstance, VsKey};
 use crate::config::Loc;
 
 use super::values::Ctx;
@@ -249,7 +250,7 @@ fn sync_groups(c: &mut Ctx, cfg: &mut Config) {
 fn virtual_servers(c: &mut Ctx, cfg: &mut Config) {
     for vs in &cfg.virtual_servers {
         let loc = c.spans.file.clone();
-        if let crate::config::model::VsKey::Group(g) = &vs.key {
+        if let VsKey::Group(g) = &vs.key {
             if !cfg.vs_groups.iter().any(|x| &x.name == g) {
                 c.d.error(
                     &loc,
@@ -258,11 +259,63 @@ fn virtual_servers(c: &mut Ctx, cfg: &mut Config) {
                 );
             }
         }
+        if let Some(g) = group_of(cfg, vs).filter(|_| !vs.real_servers.is_empty()) {
+            group_ports(c, &loc, vs, g);
+        }
         if vs.real_servers.is_empty() && vs.sorry_server.is_none() {
             c.d.note(
                 &loc,
                 "virtual_server",
                 "virtual server without real servers",
+            );
+        }
+    }
+}
+
+fn group_of<'c>(cfg: &'c Config, vs: &VirtualServer) -> Option<&'c VirtualServerGroup> {
+    match &vs.key {
+        VsKey::Group(g) => cfg.vs_groups.iter().find(|x| &x.name == g),
+        _ => None,
+    }
+}
+
+/// validate_check_config on a group's users: a DR/TUN server's port is ignored for the group's
+/// fwmarks and must match each address member's port; each mismatch is a warning (exit 5).
+fn group_ports(c: &mut Ctx, loc: &Loc, vs: &VirtualServer, g: &VirtualServerGroup) {
+    let servers = vs
+        .real_servers
+        .iter()
+        .map(|r| (r.ip, r.lb_kind, r.port))
+        .chain(vs.sorry_server.iter().map(|s| (s.ip, s.lb_kind, s.port)));
+    for (ip, kind, port) in servers {
+        let Some(p) = port.filter(|&p| p != 0) else {
+            continue;
+        };
+        if kind.unwrap_or(vs.lb_kind) == LbKind::Nat {
+            continue;
+        }
+        let what = format!("virtual_server group {}", g.name);
+        if g.members
+            .iter()
+            .any(|m| matches!(m, VsGroupMember::Fwmark { .. }))
+        {
+            c.d.warn(
+                loc,
+                &what,
+                format!("server {ip} port {p}: a DR/TUN server of a fwmark takes port 0; its port is ignored"),
+            );
+        }
+        let mismatched = g
+            .members
+            .iter()
+            .any(|m| matches!(m, VsGroupMember::Addr { port: mp, .. } if *mp != p));
+        if mismatched {
+            c.d.warn(
+                loc,
+                &what,
+                format!(
+                    "server {ip} port {p}: a DR/TUN server takes each member's port; they differ"
+                ),
             );
         }
     }

@@ -86,21 +86,109 @@ pub enum VsKey {
     Group(String),
 }
 
-/// One member of a `virtual_server_group`: `IP [port]`, a range `a.b.c.d-e [port]`, or `fwmark N`.
+/// The most addresses one group member may stand for (an IPv4 /16, an IPv6 /112): each is an
+/// IPVS service.
+pub const MAX_GROUP_SPAN: u128 = 65536;
+
+/// How far a group member's addresses reach from its first (alloc_vsg_entry).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddrSpan {
+    /// One address.
+    One,
+    /// `a.b.c.d-e`: up to last octet `e`; `x::y-z`: up to last 16 bits `z` (hexadecimal).
+    Last(u16),
+    /// `a.b.c.d-a.b.c.h`: up to this address, of the same family.
+    To(IpAddr),
+    /// `a.b.c.0/len`: the whole prefix, its first address given (host bits zero).
+    Prefix(u8),
+}
+
+impl AddrSpan {
+    /// The last address of the span starting at `first`.
+    pub fn last(self, first: IpAddr) -> IpAddr {
+        match (self, first) {
+            (AddrSpan::One, _) => first,
+            (AddrSpan::To(end), _) => end,
+            (AddrSpan::Last(e), IpAddr::V4(a)) => {
+                let o = a.octets();
+                IpAddr::from([o[0], o[1], o[2], u8::try_from(e).unwrap_or(u8::MAX)])
+            }
+            (AddrSpan::Last(e), IpAddr::V6(a)) => {
+                let mut seg = a.segments();
+                seg[7] = e;
+                IpAddr::from(seg)
+            }
+            (AddrSpan::Prefix(len), IpAddr::V4(a)) => {
+                let host = u32::MAX.checked_shr(u32::from(len)).unwrap_or(0);
+                IpAddr::from((u32::from(a) | host).to_be_bytes())
+            }
+            (AddrSpan::Prefix(len), IpAddr::V6(a)) => {
+                let host = u128::MAX.checked_shr(u32::from(len)).unwrap_or(0);
+                IpAddr::from((u128::from(a) | host).to_be_bytes())
+            }
+        }
+    }
+
+    /// How many addresses the span from `first` holds (0 if it ends before it starts).
+    pub fn count(self, first: IpAddr) -> u128 {
+        let (a, b) = (addr_value(first), addr_value(self.last(first)));
+        if b < a {
+            0
+        } else {
+            (b - a).saturating_add(1)
+        }
+    }
+}
+
+/// An address as a number (IPv4 in the low 32 bits).
+pub fn addr_value(a: IpAddr) -> u128 {
+    match a {
+        IpAddr::V4(v4) => u128::from(u32::from(v4)),
+        IpAddr::V6(v6) => u128::from(v6),
+    }
+}
+
+/// One member of a `virtual_server_group`: `IP [port]` with a range or prefix, or
+/// `fwmark N [inet|inet6]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VsGroupMember {
     Addr {
         ip: IpAddr,
-        range_end: Option<u16>,
+        span: AddrSpan,
         port: u16,
     },
-    Fwmark(u32),
+    /// `ipv6`: the family written after the mark; `None` takes the virtual server's.
+    Fwmark { mark: u32, ipv6: Option<bool> },
+}
+
+impl VsGroupMember {
+    /// The address family the member states, if it states one.
+    pub fn family_v6(&self) -> Option<bool> {
+        match self {
+            VsGroupMember::Addr { ip, .. } => Some(ip.is_ipv6()),
+            VsGroupMember::Fwmark { ipv6, .. } => *ipv6,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct VirtualServerGroup {
     pub name: String,
     pub members: Vec<VsGroupMember>,
+}
+
+impl VirtualServerGroup {
+    /// keepalived removes a group with IPv4 and IPv6 members and a fwmark without a family
+    /// (vsg_handler): that fwmark's family could be either.
+    pub fn ambiguous_fwmark(&self) -> bool {
+        let fam = |v6| self.members.iter().any(|m| m.family_v6() == Some(v6));
+        fam(false)
+            && fam(true)
+            && self
+                .members
+                .iter()
+                .any(|m| matches!(m, VsGroupMember::Fwmark { ipv6: None, .. }))
+    }
 }
 
 /// Timers and retry counts shared by virtual server, real server and checker; `None` inherits.

@@ -211,7 +211,7 @@ fn sorry_server() {
 #[test]
 fn groups_expand_ranges_and_fwmarks() {
     let c = cfg(concat!(
-        "virtual_server_group G {\n 10.0.0.1-3 80\n 2001:db8::1 80\n fwmark 9\n}\n",
+        "virtual_server_group G {\n 10.0.0.1-3 80\n 2001:db8::1 80\n fwmark 9 inet\n}\n",
         "virtual_server group G {\n protocol TCP\n lb_kind TUN\n persistence_timeout 60\n real_server 10.0.1.2 80 {\n }\n}\n",
         "virtual_server group G {\n protocol UDP\n lb_kind DR\n real_server 10.0.1.2 {\n }\n}\n",
         "virtual_server_group H {\n 10.0.2.1 80\n}\n",
@@ -268,4 +268,61 @@ fn thresholds_go_to_the_destination() {
     // the sorry server has no limits (alloc_ssvr)
     let s = p.sorry.unwrap().rs.dest_for(&key, 1);
     assert_eq!((s.u_threshold, s.l_threshold), (0, 0));
+}
+
+#[test]
+fn group_prefixes_full_ranges_and_fwmark_families() {
+    let c = cfg(concat!(
+        "virtual_server_group A {\n 10.0.0.4/30 80\n 10.0.0.254-10.0.1.1 443\n fwmark 5\n}\n",
+        "virtual_server group A {\n protocol TCP\n lb_kind DR\n real_server 10.0.1.2 {\n }\n}\n",
+        "virtual_server_group B {\n 2001:db8::10-1f 80\n 2001:db8::100/126\n fwmark 6 inet6\n}\n",
+        "virtual_server group B {\n protocol TCP\n lb_kind DR\n real_server 2001:db8:1::2 {\n }\n}\n",
+        "virtual_server_group C {\n fwmark 7 inet6\n fwmark 8\n}\n",
+        "virtual_server group C {\n lb_kind DR\n real_server 2001:db8:1::2 {\n }\n}\n",
+        "virtual_server group C {\n lb_kind DR\n real_server 10.0.1.2 {\n }\n}\n",
+        "virtual_server_group D {\n 10.0.0.1\n 2001:db8::1\n fwmark 9\n}\n",
+        "virtual_server group D {\n lb_kind TUN\n real_server 10.0.1.2 {\n }\n}\n",
+    ));
+    let p = plans(&c);
+    let addrs = |i: usize| -> Vec<String> {
+        p[i].services
+            .iter()
+            .map(|s| match s.key {
+                ServiceKey::Addr { addr, port, .. } => format!("{addr}:{port}"),
+                ServiceKey::Fwmark { ipv6, mark } => format!("fwm {mark} v6={ipv6}"),
+            })
+            .collect()
+    };
+    // a /30 is its four addresses; a full range crosses the last octet (keepalived 2.2.7 walks
+    // the last octet only and never reaches the end)
+    assert_eq!(
+        addrs(0),
+        [
+            "10.0.0.4:80",
+            "10.0.0.5:80",
+            "10.0.0.6:80",
+            "10.0.0.7:80",
+            "10.0.0.254:443",
+            "10.0.0.255:443",
+            "10.0.1.0:443",
+            "10.0.1.1:443",
+            "fwm 5 v6=false"
+        ]
+    );
+    // an IPv6 range end is hexadecimal; a prefix without port is port 0
+    let b = addrs(1);
+    assert_eq!(b.len(), 16 + 4 + 1, "{b:?}");
+    assert_eq!(b[15], "2001:db8::1f:80");
+    assert_eq!(b[16], "2001:db8::100:0");
+    assert_eq!(b[20], "fwm 6 v6=true");
+    // a fwmark's own family; one without takes the virtual server's
+    assert_eq!(p[2].ignored, None);
+    assert_eq!(addrs(2), ["fwm 7 v6=true", "fwm 8 v6=true"]);
+    // inet6 fwmark with IPv4 servers: the families differ
+    assert!(p[3].ignored.is_some());
+    // IPv4, IPv6 and a fwmark without family: keepalived removes the group
+    assert_eq!(
+        p[4].ignored,
+        Some("its group has IPv4, IPv6 and a fwmark without family")
+    );
 }

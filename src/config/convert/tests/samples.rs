@@ -5,7 +5,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::config::model::global::Fifo;
-use crate::config::model::lvs::{CheckTiming, LbKind, Protocol, SorryServer, Url, VsGroupMember};
+use crate::config::model::lvs::{
+    AddrSpan, CheckTiming, LbKind, Protocol, SorryServer, Url, VsGroupMember,
+};
 use crate::config::model::net::Scope;
 use crate::config::model::vrrp::{
     Auth, GarpOverride, InitialState, Notify, TrackRef, UnicastPeer, Vmac,
@@ -380,15 +382,32 @@ pub(crate) fn lvs() -> Config {
         members: vec![
             VsGroupMember::Addr {
                 ip: ip("192.0.2.100"),
-                range_end: Some(110),
+                span: AddrSpan::Last(110),
                 port: 80,
             },
             VsGroupMember::Addr {
                 ip: ip("192.0.2.120"),
-                range_end: None,
+                span: AddrSpan::One,
                 port: 0,
             },
-            VsGroupMember::Fwmark(3),
+            VsGroupMember::Addr {
+                ip: ip("192.0.2.128"),
+                span: AddrSpan::Prefix(30),
+                port: 443,
+            },
+            VsGroupMember::Addr {
+                ip: ip("192.0.2.140"),
+                span: AddrSpan::To(ip("192.0.2.142")),
+                port: 443,
+            },
+            VsGroupMember::Fwmark {
+                mark: 3,
+                ipv6: None,
+            },
+            VsGroupMember::Fwmark {
+                mark: 4,
+                ipv6: Some(false),
+            },
         ],
     };
     let mut vs = VirtualServer::new(VsKey::Addr {

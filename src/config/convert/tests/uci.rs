@@ -244,7 +244,10 @@ fn losses_are_announced_and_the_rest_round_trips() {
     c.track_files.push(TrackFile::new("tf"));
     c.vs_groups.push(VirtualServerGroup {
         name: "G".into(),
-        members: vec![VsGroupMember::Fwmark(1)],
+        members: vec![VsGroupMember::Fwmark {
+            mark: 1,
+            ipv6: None,
+        }],
     });
     c.virtual_servers
         .push(VirtualServer::new(VsKey::Group("G".into())));
