@@ -170,6 +170,7 @@ pub(super) fn build_check(
         warmup: timing.warmup.map(Duration::from).unwrap_or(delay_loop),
         stage: Stage::Idle,
         in_active: false,
+        suspended: false,
         timer: None,
         run_started: Instant::ZERO,
         run_cap: Instant::ZERO,

@@ -138,6 +138,26 @@ impl Checkers {
         }
     }
 
+    /// Suspends (`run` false) or resumes the checkers of virtual server `vs` (`ha_suspend`),
+    /// with keepalived's log line for each.
+    pub fn set_running(&mut self, vs: u16, run: bool) {
+        for srv in &self.servers {
+            if srv.id.vs != vs {
+                continue;
+            }
+            for c in self.checks.get_mut(srv.checks.clone()).unwrap_or(&mut []) {
+                if c.suspended == run {
+                    log::info!(
+                        "{} healthchecker {}",
+                        if run { "Activating" } else { "Suspending" },
+                        c.label
+                    );
+                    c.suspended = !run;
+                }
+            }
+        }
+    }
+
     /// How many checkers run.
     pub fn len(&self) -> usize {
         self.checks.len()
@@ -361,6 +381,11 @@ impl Checkers {
         let Some(c) = self.checks.get_mut(ci) else {
             return;
         };
+        if c.suspended {
+            let next = now + c.delay_loop;
+            self.arm(ci, next);
+            return;
+        }
         c.run_started = now;
         c.run_cap = now + c.delay_loop.max(c.connect_timeout);
         c.runs += 1;

@@ -79,6 +79,9 @@ pub(super) struct Check {
     pub(super) health: CheckerHealth,
     pub(super) stage: Stage,
     pub(super) in_active: bool,
+    /// `ha_suspend` with none of the virtual server's addresses here: due runs are skipped
+    /// (the health stays as it was), as keepalived's disabled checkers do.
+    pub(super) suspended: bool,
     pub(super) timer: Option<TimerId>,
     pub(super) run_started: Instant,
     /// The whole run (every url, every step) ends by this.

@@ -10,3 +10,4 @@ pub mod reactor;
 pub mod reload;
 pub mod run;
 pub mod status;
+mod suspend;

@@ -13,6 +13,7 @@ use crate::daemon::dump;
 use crate::daemon::lvs::LvsDaemon;
 use crate::daemon::ops::{hotplug_call, open_fifo, Ops};
 use crate::daemon::reactor::{Iface, Reactor, SystemOps};
+use crate::daemon::suspend::Suspender;
 use crate::sys::netlink::{Event, Monitor, Netlink};
 use crate::sys::process::{lookup_user, Children, Outcome};
 use crate::sys::signals::SignalFd;
@@ -122,6 +123,9 @@ pub fn run(
     if !checkers.is_empty() {
         log::info!("{} health checker(s)", checkers.len());
     }
+    let no_lvs = Config::default();
+    let lvs_cfg = if opts.vrrp_only { &no_lvs } else { cfg };
+    let mut suspender = Suspender::start(lvs_cfg, &mut ops.nl, &mut checkers);
     create_vmacs(&mut ops.nl, &mut rt);
     let mut scripts = rt.scripts.clone();
     // Interfaces without a carrier now (the monitor, already open, reports changes from here).
@@ -251,6 +255,9 @@ pub fn run(
                             let all: Vec<_> = checkers.servers().collect();
                             lvs.reload(&new_cfg, reactor.now(), &all);
                             while checkers.next_change().is_some() {}
+                            if let Ok(mut nl) = Netlink::new() {
+                                suspender = Suspender::start(&new_cfg, &mut nl, &mut checkers);
+                            }
                         }
                     }
                     // A child ended: reaped below, every turn.
@@ -267,7 +274,8 @@ pub fn run(
         }
         if ready(1) {
             let mut links: Vec<(String, bool)> = Vec::new();
-            let mut gone: Vec<(u32, std::net::IpAddr)> = Vec::new();
+            let mut addrs: Vec<(u32, std::net::IpAddr, bool)> = Vec::new();
+            let mut overrun = false;
             // Bounded: one datagram per read; a flood cannot keep the loop here.
             for _ in 0..16 {
                 let more = monitor.read_events(|ev| match ev {
@@ -279,17 +287,27 @@ pub fn run(
                     Event::Addr {
                         index,
                         addr,
-                        deleted: true,
+                        deleted,
                         ..
-                    } => gone.push((index, addr)),
+                    } => addrs.push((index, addr, !deleted)),
+                    Event::Overrun => overrun = true,
                     _ => {}
                 });
                 if !matches!(more, Ok(true)) {
                     break;
                 }
             }
-            for (index, addr) in gone {
-                reactor.address_deleted(index, addr);
+            for &(index, addr, added) in &addrs {
+                if !added {
+                    reactor.address_deleted(index, addr);
+                }
+                suspender.address(index, addr, added, &mut checkers);
+            }
+            // Address events were lost: ha_suspend starts again from a fresh dump.
+            if overrun {
+                if let Ok(mut nl) = Netlink::new() {
+                    suspender.resync(&mut nl, &mut checkers);
+                }
             }
             for (name, up) in links {
                 reactor.link_changed(&name, up);

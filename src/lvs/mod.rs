@@ -6,7 +6,8 @@
 //! - `state.rs`: the pool's live state (alive, weights, quorum, sorry server) and its events;
 //! - `desired.rs`: plans + state → the desired services and destinations;
 //! - `reconcile.rs`: desired vs the kernel's dump → ordered add/edit/delete operations;
-//! - `notify.rs`: the log line, FIFO line and notify script of each event and operation.
+//! - `notify.rs`: the log line, FIFO line and notify script of each event and operation;
+//! - `suspend.rs`: `ha_suspend`, which checkers run given the addresses this machine has.
 //!
 //! The daemon (`daemon/lvs.rs`) dumps the kernel, applies the operations through
 //! `sys::netlink::ipvs`, and runs the notify scripts the events name.
@@ -16,6 +17,7 @@ pub mod notify;
 pub mod plan;
 pub mod reconcile;
 pub mod state;
+pub mod suspend;
 
 use crate::config::model::Config;
 
@@ -23,6 +25,7 @@ pub use desired::{desired, Desired, DesiredService};
 pub use plan::{plans, RsPlan, VsPlan};
 pub use reconcile::{reconcile, Kernel, KernelService, Op};
 pub use state::{Event, Pool};
+pub use suspend::HaSuspend;
 
 /// Real servers and their health are the checkers' words (`check/` sits below `lvs/`).
 pub use crate::check::{Health, RsId};

@@ -470,3 +470,11 @@ fn group_members_as_keepalived_reads_them() {
     assert_eq!(wide.count(), 2, "{:?}", l.diags);
     assert_eq!(l.config.vs_groups[0].members.len(), 1);
 }
+
+#[test]
+fn ha_suspend_on_a_fwmark_is_ignored_with_a_warning() {
+    let l = parse("virtual_server fwmark 5 {\n lb_algo rr\n lb_kind DR\n ha_suspend\n real_server 10.0.1.1 {\n }\n}\n");
+    assert_eq!(l.diags.exit_code(), 5);
+    let l = parse("virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n ha_suspend\n real_server 10.0.1.1 80 {\n }\n}\n");
+    assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
+}

@@ -262,6 +262,23 @@ fn virtual_servers(c: &mut Ctx, cfg: &mut Config) {
         if let Some(g) = group_of(cfg, vs).filter(|_| !vs.real_servers.is_empty()) {
             group_ports(c, &loc, vs, g);
         }
+        // "cannot use ha_suspend with fwmarks - clearing ha_suspend" (a warning, exit 5)
+        let fwmark = match &vs.key {
+            VsKey::Fwmark(_) => true,
+            VsKey::Group(_) => group_of(cfg, vs).is_some_and(|g| {
+                g.members
+                    .iter()
+                    .any(|m| matches!(m, VsGroupMember::Fwmark { .. }))
+            }),
+            VsKey::Addr { .. } => false,
+        };
+        if vs.ha_suspend && fwmark && !vs.real_servers.is_empty() {
+            c.d.warn(
+                &loc,
+                "ha_suspend",
+                "a fwmark has no address to wait for: ha_suspend is ignored, the checkers always run",
+            );
+        }
         if vs.real_servers.is_empty() && vs.sorry_server.is_none() {
             c.d.note(
                 &loc,

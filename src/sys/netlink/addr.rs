@@ -37,6 +37,16 @@ impl Netlink {
         self.request(m, Op::Del)
     }
 
+    /// Every address of every interface, both families: `f(ifindex, address)`.
+    pub fn addresses(&mut self, f: &mut dyn FnMut(u32, IpAddr)) -> Result<()> {
+        let m = Msg::new(RTM_GETADDR, NLM_F_DUMP, &[0u8; 8]);
+        self.query(m, &mut |reply| {
+            if let Some((index, a, _)) = parse_ifaddr(reply.payload) {
+                f(index, a);
+            }
+        })
+    }
+
     /// Is `addr` configured on `ifindex`? (a dump of the family, filtered here)
     pub fn has_address(&mut self, ifindex: u32, addr: IpAddr) -> Result<bool> {
         let m = Msg::new(
