@@ -10,8 +10,8 @@
 # Environment:
 #   KALIVE         the kalive binary (default target/x86_64-unknown-linux-musl/release/kalive)
 #   VM_OUT         work directory (default target/vm/<scenario name>): initramfs, console.log
-#   VM_TIMEOUT     seconds the scenario may run inside the VM (default 120); qemu as a whole
-#                  gets 60 more
+#   VM_TIMEOUT     seconds the scenario may run inside the VM (default: its `# vm-timeout: N`
+#                  line, else 120); qemu as a whole gets 60 more
 #   VM_MEM         memory in MB (default 512)
 #   VM_QEMU_ARGS   extra qemu arguments, e.g. "-nic user,model=virtio-net-pci" (with
 #                  VM_EXTRA_MODULES="virtio_pci virtio_net"); no network device otherwise
@@ -43,7 +43,9 @@ if [ -z "${VM_KERNEL:-}" ] && ! ls /boot/vmlinuz-* >/dev/null 2>&1; then
 fi
 
 out=${VM_OUT:-$root/target/vm/$name}
-timeout=${VM_TIMEOUT:-120}
+# A scenario may ask for more time than 120 s with a line `# vm-timeout: SECONDS`.
+declared=$(sed -n 's/^# vm-timeout: *\([0-9][0-9]*\)$/\1/p' "$scenario" | head -n 1)
+timeout=${VM_TIMEOUT:-${declared:-120}}
 start=$(date +%s%N)
 status=0
 "$here/build-initramfs.sh" -o "$out" -s "$scenario" -k "${KALIVE:-$root/target/x86_64-unknown-linux-musl/release/kalive}" "$@" || status=$?

@@ -4,7 +4,9 @@
 # with granularity, fwmark, IPv6, virtual_server_group, inhibit_on_failure, sorry_server,
 # thresholds), keepalived 2.2.7 and then kalive run it in a fresh network namespace each, and
 # `ipvsadm -Ln`, `-Ln --persistent-conn`, `-Ln --thresholds` and `-Sn` must be identical. After
-# SIGTERM both must leave no service behind.
+# SIGTERM both must leave no service behind. About 11 s a configuration under TCG, more with
+# another VM beside it:
+# vm-timeout: 300
 # shellcheck source=tests/vm/lib.sh
 . /vmkit.sh
 
