@@ -16,6 +16,8 @@
 # - SIGHUP to kalive while a server is down, while the sorry server is in, while a misc_dynamic
 #   weight 0 holds D's quorum lost, and changing the configured weight under a dynamic one:
 #   no IPVS operation, no notify script.
+# About 60 s alone under TCG, up to 120 s beside ipvs-compare's VM on two cores:
+# vm-timeout: 240
 # shellcheck source=tests/vm/lib.sh
 . /vmkit.sh
 
