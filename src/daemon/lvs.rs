@@ -80,6 +80,8 @@ pub struct VsStatus {
     pub sorry_in: Option<bool>,
     /// Why it is not programmed (keepalived ignores it too).
     pub ignored: Option<&'static str>,
+    /// With `ha_suspend`: whether its checkers are suspended now (none of its addresses here).
+    pub suspended: Option<bool>,
     pub real: Vec<RsStatus>,
 }
 
@@ -380,6 +382,7 @@ impl LvsDaemon {
                     quorum_up: st.quorum_up,
                     sorry_in: p.sorry.as_ref().map(|_| st.sorry_active),
                     ignored: p.ignored,
+                    suspended: None,
                     real: p
                         .real
                         .iter()

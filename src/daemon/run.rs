@@ -34,10 +34,16 @@ fn run_lvs_notifies(lvs: &mut LvsDaemon, ops: &mut dyn SystemOps) {
 fn lvs_status(
     lvs: &LvsDaemon,
     checkers: &Checkers,
+    suspender: &Suspender,
     reactor: &Reactor<'_>,
 ) -> Vec<crate::daemon::lvs::VsStatus> {
     let mut st = lvs.status(reactor.now());
     crate::daemon::lvs::add_checks(&mut st, checkers.statuses());
+    for (vs, run) in suspender.states() {
+        if let Some(v) = st.get_mut(usize::from(vs)) {
+            v.suspended = Some(!run);
+        }
+    }
     st
 }
 
@@ -262,11 +268,15 @@ pub fn run(
                     }
                     // A child ended: reaped below, every turn.
                     libc::SIGCHLD => {}
-                    libc::SIGUSR1 => {
-                        dump::write_text(&reactor, lvs_status(&lvs, &checkers, &reactor))
-                    }
+                    libc::SIGUSR1 => dump::write_text(
+                        &reactor,
+                        lvs_status(&lvs, &checkers, &suspender, &reactor),
+                    ),
                     libc::SIGUSR2 => dump::write_stats(&reactor),
-                    37 => dump::write_json(&reactor, lvs_status(&lvs, &checkers, &reactor)),
+                    37 => dump::write_json(
+                        &reactor,
+                        lvs_status(&lvs, &checkers, &suspender, &reactor),
+                    ),
                     63 => dump::write_stats_clear(&mut reactor),
                     other => log::info!("signal {other} ignored"),
                 }
