@@ -165,12 +165,12 @@ ipvs_listing() {
 	ns "$1" ipvsadm -Ln | sed -E 's/^(  -> [^ ]+ +[A-Za-z]+ +[0-9]+) .*/\1/'
 }
 
-# ipvs_snapshot NS: `ipvsadm -Ln`, `-Ln --persistent-conn`, `-Ln --thresholds` and `-Sn` in NS,
-# one text.
+# ipvs_snapshot NS: `ipvsadm -Ln`, `-Ln --persistent-conn`, `-Ln --thresholds`, `-Sn` and
+# `-L --timeout` (the netns's connection timeouts, lvs_timeouts) in NS, one text.
 ipvs_snapshot() {
 	ns "$1" ipvsadm -Ln && echo "--- persistent-conn" && ns "$1" ipvsadm -Ln --persistent-conn &&
 		echo "--- thresholds" && ns "$1" ipvsadm -Ln --thresholds &&
-		echo "--- save" && ns "$1" ipvsadm -Sn
+		echo "--- save" && ns "$1" ipvsadm -Sn && echo "--- timeout" && ns "$1" ipvsadm -L --timeout
 }
 
 # ipvs_settle NS OUT: wait until NS has destinations and ipvs_snapshot stays the same for 1 s

@@ -102,6 +102,13 @@ impl<'a> Emitter<'a> {
         realtime(&mut o, "checker", &g.checker_rt);
         o.flag(g.lvs_flush, "lvs_flush");
         o.flag(g.lvs_flush_on_stop, "lvs_flush_on_stop");
+        if g.lvs_timeouts.is_set() {
+            let t = g.lvs_timeouts;
+            o.line(format_args!(
+                "lvs_timeouts tcp {} tcpfin {} udp {}",
+                t.tcp, t.tcp_fin, t.udp
+            ));
+        }
         o.flag(g.notify_priority_changes, "vrrp_notify_priority_changes");
         let vp = self.show(g.vmac_prefix != d.vmac_prefix);
         o.kv_if(vp, "vmac_prefix", word(&g.vmac_prefix));

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::config::model::global::{Fifo, RealtimeKnobs};
+use crate::config::model::global::{Fifo, LvsTimeouts, RealtimeKnobs};
 use crate::config::model::net::InterfaceDelay;
 use crate::config::model::{Config, GlobalDefs};
 
@@ -124,6 +124,7 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             "lvs_notify_fifo_script" => fifo_script(c, k, &mut g.lvs_notify_fifo),
             "lvs_flush" => g.lvs_flush = true,
             "lvs_flush_on_stop" => g.lvs_flush_on_stop = true,
+            "lvs_timeouts" => lvs_timeouts(c, k, &mut g.lvs_timeouts),
             "notify_priority_changes" | "vrrp_notify_priority_changes" => {
                 g.notify_priority_changes = c.flag(k, 0)
             }
@@ -163,7 +164,6 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "vrrp_process_name"
             | "checker_process_name"
             | "bfd_process_name"
-            | "lvs_timeouts"
             | "lvs_sync_daemon"
             | "vrrp_netlink_cmd_rcv_bufs"
             | "vrrp_netlink_monitor_rcv_bufs"
@@ -231,6 +231,40 @@ fn rt_knob(c: &mut Ctx, k: &Node, kw: &str, prefix: &str, rt: &mut RealtimeKnobs
         _ => return false,
     }
     true
+}
+
+/// keepalived's LVS_MAX_TIMEOUT: 31 days.
+const LVS_MAX_TIMEOUT: u32 = 86_400 * 31;
+
+/// `lvs_timeouts [tcp N] [tcpfin N] [udp N]` (keepalived 2.2.7 global_parser.c): any order, a
+/// later one wins; each mistake keepalived reports and skips is an error here.
+fn lvs_timeouts(c: &mut Ctx, k: &Node, t: &mut LvsTimeouts) {
+    let kw = k.name();
+    if k.args.len() < 2 {
+        c.d.error(&k.loc, kw, "requires at least one option and its value");
+        return;
+    }
+    let mut i = 0;
+    while let Some(opt) = k.arg(i) {
+        let slot = match opt {
+            "tcp" => &mut t.tcp,
+            "tcpfin" => &mut t.tcp_fin,
+            "udp" => &mut t.udp,
+            _ => {
+                c.d.error(&k.arg_loc(i), kw, format!("unknown option '{opt}'"));
+                i += 1;
+                continue;
+            }
+        };
+        if k.arg(i + 1).is_none() {
+            c.d.error(&k.arg_loc(i), kw, format!("no value for {opt}"));
+            break;
+        }
+        if let Some(v) = c.u32_in(k, i + 1, 0, LVS_MAX_TIMEOUT) {
+            *slot = v;
+        }
+        i += 2;
+    }
 }
 
 fn fifo(c: &mut Ctx, k: &Node, old: Option<Fifo>) -> Option<Fifo> {

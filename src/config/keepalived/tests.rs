@@ -478,3 +478,39 @@ fn ha_suspend_on_a_fwmark_is_ignored_with_a_warning() {
     let l = parse("virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n ha_suspend\n real_server 10.0.1.1 80 {\n }\n}\n");
     assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
 }
+
+#[test]
+fn lvs_timeouts_as_keepalived_reads_them() {
+    use crate::config::model::global::LvsTimeouts;
+    let t = |text: &str| {
+        let l = parse(&format!("global_defs {{\n lvs_timeouts {text}\n}}\n"));
+        (l.config.global.lvs_timeouts, l.diags.exit_code())
+    };
+    let all = LvsTimeouts {
+        tcp: 900,
+        tcp_fin: 30,
+        udp: 60,
+    };
+    assert_eq!(t("tcp 900 tcpfin 30 udp 60"), (all, 0));
+    // any order, a later value wins, 0 allowed (the kernel's stays)
+    assert_eq!(t("udp 60 tcp 1 tcpfin 30 tcp 900"), (all, 0));
+    let only_udp = LvsTimeouts {
+        udp: 7,
+        ..LvsTimeouts::default()
+    };
+    assert_eq!(t("udp 7 tcp 0"), (only_udp, 0));
+    assert_eq!(t("tcp 2678400").0.tcp, 86_400 * 31);
+    // keepalived reports each of these and keeps the rest; kalive refuses the configuration
+    for bad in [
+        "tcp",
+        "tcp 2678401",
+        "tcp -1",
+        "tcp x",
+        "sctp 5",
+        "udp 5 tcpfin",
+    ] {
+        let (_, code) = t(bad);
+        assert_ne!(code, 0, "{bad} accepted");
+    }
+    assert_eq!(t("udp 5 bogus").0.udp, 5);
+}

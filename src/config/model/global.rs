@@ -32,6 +32,21 @@ pub struct RealtimeKnobs {
     pub cpu_affinity: Vec<u16>,
 }
 
+/// `lvs_timeouts`: IPVS connection timeouts in seconds (`ipvsadm --set tcp tcpfin udp`); 0 leaves
+/// that one as the kernel has it (keepalived 2.2.7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct LvsTimeouts {
+    pub tcp: u32,
+    pub tcp_fin: u32,
+    pub udp: u32,
+}
+
+impl LvsTimeouts {
+    pub fn is_set(&self) -> bool {
+        *self != LvsTimeouts::default()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GlobalDefs {
     /// Default: the host name.
@@ -64,6 +79,7 @@ pub struct GlobalDefs {
     pub checker_rt: RealtimeKnobs,
     pub lvs_flush: bool,
     pub lvs_flush_on_stop: bool,
+    pub lvs_timeouts: LvsTimeouts,
     pub notify_priority_changes: bool,
     pub vmac_prefix: String,
     pub dynamic_interfaces: bool,
@@ -107,6 +123,7 @@ impl Default for GlobalDefs {
             checker_rt: RealtimeKnobs::default(),
             lvs_flush: false,
             lvs_flush_on_stop: false,
+            lvs_timeouts: LvsTimeouts::default(),
             notify_priority_changes: false,
             vmac_prefix: "vrrp".into(),
             dynamic_interfaces: false,

@@ -26,10 +26,15 @@ pub const IPVS_CMD_NEW_DEST: u8 = 5;
 pub const IPVS_CMD_SET_DEST: u8 = 6;
 pub const IPVS_CMD_DEL_DEST: u8 = 7;
 pub const IPVS_CMD_GET_DEST: u8 = 8;
+pub const IPVS_CMD_SET_CONFIG: u8 = 12;
+pub const IPVS_CMD_GET_CONFIG: u8 = 13;
 pub const IPVS_CMD_FLUSH: u8 = 17;
 // enum IPVS_CMD_ATTR_*
 const IPVS_CMD_ATTR_SERVICE: u16 = 1;
 const IPVS_CMD_ATTR_DEST: u16 = 2;
+const IPVS_CMD_ATTR_TIMEOUT_TCP: u16 = 4;
+const IPVS_CMD_ATTR_TIMEOUT_TCP_FIN: u16 = 5;
+const IPVS_CMD_ATTR_TIMEOUT_UDP: u16 = 6;
 // enum IPVS_SVC_ATTR_*
 const IPVS_SVC_ATTR_AF: u16 = 1;
 const IPVS_SVC_ATTR_PROTOCOL: u16 = 2;
@@ -351,6 +356,42 @@ pub fn dests_dump_msg(family: u16, key: &ServiceKey) -> Msg {
     m
 }
 
+/// The connection timeouts in seconds (`ipvsadm --set tcp tcpfin udp`); in a SET_CONFIG, 0
+/// leaves that one unchanged (ip_vs_set_timeout).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub tcp: u32,
+    pub tcp_fin: u32,
+    pub udp: u32,
+}
+
+/// SET_CONFIG with all three timeouts, as libipvs's ipvs_set_timeout sends it.
+pub fn set_timeouts_msg(family: u16, t: &Timeouts) -> Msg {
+    let mut m = genl::request(family, 0, IPVS_CMD_SET_CONFIG, IPVS_GENL_VERSION);
+    m.attr_u32(IPVS_CMD_ATTR_TIMEOUT_TCP, t.tcp);
+    m.attr_u32(IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, t.tcp_fin);
+    m.attr_u32(IPVS_CMD_ATTR_TIMEOUT_UDP, t.udp);
+    m
+}
+
+/// The timeouts of a GET_CONFIG reply's payload; `None` if one is missing.
+pub fn parse_timeouts(payload: &[u8]) -> Option<Timeouts> {
+    let (mut tcp, mut tcp_fin, mut udp) = (None, None, None);
+    for (ty, d) in msg::attrs(payload, GENL_HDRLEN) {
+        match ty {
+            IPVS_CMD_ATTR_TIMEOUT_TCP => tcp = msg::u32_at(d, 0),
+            IPVS_CMD_ATTR_TIMEOUT_TCP_FIN => tcp_fin = msg::u32_at(d, 0),
+            IPVS_CMD_ATTR_TIMEOUT_UDP => udp = msg::u32_at(d, 0),
+            _ => {}
+        }
+    }
+    Some(Timeouts {
+        tcp: tcp?,
+        tcp_fin: tcp_fin?,
+        udp: udp?,
+    })
+}
+
 /// The address of an ADDR attribute for family `af`.
 fn addr_of(af: u16, data: &[u8]) -> Option<IpAddr> {
     match af {
@@ -510,6 +551,24 @@ impl Ipvs {
     /// Deletes every service (`lvs_flush`, `lvs_flush_on_stop`).
     pub fn flush(&mut self) -> Result<Outcome> {
         let m = genl::request(self.family, 0, IPVS_CMD_FLUSH, IPVS_GENL_VERSION);
+        self.nl.request(m, Op::Set)
+    }
+
+    /// The kernel's connection timeouts (GET_CONFIG).
+    pub fn timeouts(&mut self) -> Result<Timeouts> {
+        let family = self.family;
+        let m = genl::request(family, 0, IPVS_CMD_GET_CONFIG, IPVS_GENL_VERSION);
+        let mut got = None;
+        self.nl.query(m, &mut |reply| {
+            if reply.ty == family {
+                got = parse_timeouts(reply.payload);
+            }
+        })?;
+        got.ok_or(Error::Malformed)
+    }
+
+    pub fn set_timeouts(&mut self, t: &Timeouts) -> Result<Outcome> {
+        let m = set_timeouts_msg(self.family, t);
         self.nl.request(m, Op::Set)
     }
 

@@ -292,3 +292,25 @@ fn sched_names_fit_the_kernel() {
     );
     assert_eq!(format!("{}", tcp80().key), "[10.0.0.1]:tcp:80");
 }
+
+#[test]
+fn timeouts_set_and_read_back() {
+    let t = Timeouts {
+        tcp: 900,
+        tcp_fin: 0x78,
+        udp: 300,
+    };
+    let m = set_timeouts_msg(FAMILY, &t);
+    let body = concat!(
+        "\\x08\\x00\\x04\\x00\\x84\\x03\\x00\\x00", // TIMEOUT_TCP 900
+        "\\x08\\x00\\x05\\x00\\x78\\x00\\x00\\x00", // TIMEOUT_TCP_FIN 120
+        "\\x08\\x00\\x06\\x00\\x2c\\x01\\x00\\x00", // TIMEOUT_UDP 300
+    );
+    check(m, FAMILY, 1, &format!("\\x0c\\x01\\x00\\x00{body}"));
+    // the kernel answers GET_CONFIG with the same three attributes
+    let p = reply(IPVS_CMD_SET_CONFIG, body);
+    assert_eq!(parse_timeouts(&p), Some(t));
+    for n in 0..p.len() - 1 {
+        assert_eq!(parse_timeouts(&p[..n]), None, "{n}");
+    }
+}
