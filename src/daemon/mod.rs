@@ -12,3 +12,4 @@ pub mod reload;
 pub mod run;
 pub mod status;
 mod suspend;
+mod syncd;

@@ -514,3 +514,70 @@ fn lvs_timeouts_as_keepalived_reads_them() {
     }
     assert_eq!(t("udp 5 bogus").0.udp, 5);
 }
+
+#[test]
+fn lvs_sync_daemon_as_keepalived_reads_it() {
+    use crate::config::model::global::LvsSyncDaemon;
+    let inst = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n}\n";
+    let s = |text: &str| {
+        let l = parse(&format!(
+            "global_defs {{\n lvs_sync_daemon {text}\n}}\n{inst}"
+        ));
+        (l.config.global.lvs_sync_daemon, l.diags.exit_code())
+    };
+    let refused = |text: &str| {
+        parse(&format!(
+            "global_defs {{\n lvs_sync_daemon {text}\n}}\n{inst}"
+        ))
+        .diags
+        .has_errors()
+    };
+    let full = LvsSyncDaemon {
+        interface: "eth0".into(),
+        instance: Some("VI_1".into()),
+        sync_id: Some(7),
+        maxlen: 1400,
+        port: 8849,
+        ttl: 2,
+        group: Some(ip("224.0.0.82")),
+    };
+    assert_eq!(
+        s("eth0 VI_1 id 7 maxlen 1400 port 8849 ttl 2 group 224.0.0.82"),
+        (Some(full.clone()), 0)
+    );
+    assert_eq!(
+        s("eth0 inst VI_1 group 224.0.0.82 ttl 2 port 8849 maxlen 1400 id 7"),
+        (Some(full.clone()), 0)
+    );
+    // written back as keepalived text, read the same
+    let l = parse(&format!("global_defs {{\n lvs_sync_daemon eth0 VI_1 id 7 maxlen 1400 port 8849 ttl 2 group 224.0.0.82\n}}\n{inst}"));
+    let text = crate::config::convert::keepalived::to_keepalived(&l.config);
+    assert_eq!(
+        parse(&text).config.global.lvs_sync_daemon,
+        Some(full),
+        "{text}"
+    );
+    // the sync id defaults to the instance's VRID; without an instance it stays unset (0)
+    let (d, code) = s("eth0 VI_1");
+    assert_eq!((d.unwrap().sync_id, code), (Some(51), 0));
+    let (d, code) = s("eth1");
+    let d = d.unwrap();
+    assert_eq!((d.instance, d.sync_id, code), (None, None, 0));
+    // the older form: INSTANCE SYNCID, warned
+    let (d, code) = s("eth0 VI_1 9");
+    assert_eq!((d.unwrap().sync_id, code), (Some(9), 5));
+    assert!(!refused("eth0 VI_1 9"));
+    // an unknown instance: no sync daemon, warned
+    assert_eq!(s("eth0 VI_9"), (None, 5));
+    assert!(!refused("eth0 VI_9"));
+    for bad in [
+        "eth0 VI_1 port 0",
+        "eth0 VI_1 group 10.0.0.1",
+        "eth0 VI_1 ttl",
+        "eth0 VI_1 id 256",
+        "eth0 VI_1 maxlen 65508",
+        "averyveryverylongname",
+    ] {
+        assert!(refused(bad), "{bad} accepted");
+    }
+}

@@ -47,6 +47,21 @@ impl LvsTimeouts {
     }
 }
 
+/// `lvs_sync_daemon`: the IPVS connection-sync daemon (keepalived 2.2.7 global_parser.c); with an
+/// instance it follows its state (master daemon while MASTER, else backup), without one both run.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct LvsSyncDaemon {
+    pub interface: String,
+    pub instance: Option<String>,
+    /// `id`: the instance's VRID when unset (0 without an instance).
+    pub sync_id: Option<u8>,
+    /// `maxlen`, `port`, `ttl`: 0 leaves the kernel's default.
+    pub maxlen: u16,
+    pub port: u16,
+    pub ttl: u8,
+    pub group: Option<IpAddr>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GlobalDefs {
     /// Default: the host name.
@@ -80,6 +95,7 @@ pub struct GlobalDefs {
     pub lvs_flush: bool,
     pub lvs_flush_on_stop: bool,
     pub lvs_timeouts: LvsTimeouts,
+    pub lvs_sync_daemon: Option<LvsSyncDaemon>,
     pub notify_priority_changes: bool,
     pub vmac_prefix: String,
     pub dynamic_interfaces: bool,
@@ -124,6 +140,7 @@ impl Default for GlobalDefs {
             lvs_flush: false,
             lvs_flush_on_stop: false,
             lvs_timeouts: LvsTimeouts::default(),
+            lvs_sync_daemon: None,
             notify_priority_changes: false,
             vmac_prefix: "vrrp".into(),
             dynamic_interfaces: false,

@@ -135,6 +135,7 @@ pub(crate) fn global() -> Config {
             tcp_fin: 0,
             udp: 60,
         },
+        lvs_sync_daemon: None,
         notify_priority_changes: true,
         vmac_prefix: "vr".into(),
         dynamic_interfaces: true,

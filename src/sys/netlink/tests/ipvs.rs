@@ -314,3 +314,51 @@ fn timeouts_set_and_read_back() {
         assert_eq!(parse_timeouts(&p[..n]), None, "{n}");
     }
 }
+
+#[test]
+fn sync_daemon_start_and_stop() {
+    let mut d = SyncDaemon {
+        master: true,
+        ifname: "eth0".into(),
+        sync_id: 51,
+        ..SyncDaemon::default()
+    };
+    let base = concat!(
+        "\\x08\\x00\\x01\\x00\\x01\\x00\\x00\\x00", // STATE master
+        "\\x09\\x00\\x02\\x00eth0\\x00\\x00\\x00\\x00", // MCAST_IFN "eth0"
+        "\\x08\\x00\\x03\\x00\\x33\\x00\\x00\\x00", // SYNC_ID 51
+    )
+    .replace("eth0", "\\x65\\x74\\x68\\x30");
+    check(
+        new_daemon_msg(FAMILY, &d),
+        FAMILY,
+        1,
+        &format!("\\x09\\x01\\x00\\x00\\x20\\x00\\x03\\x00{base}"),
+    );
+    d.maxlen = 1400;
+    d.port = 8849;
+    d.ttl = 2;
+    d.group = Some("224.0.0.82".parse().unwrap());
+    let extra = concat!(
+        "\\x06\\x00\\x04\\x00\\x78\\x05\\x00\\x00", // SYNC_MAXLEN 1400
+        "\\x06\\x00\\x07\\x00\\x91\\x22\\x00\\x00", // MCAST_PORT 8849 (host order)
+        "\\x05\\x00\\x08\\x00\\x02\\x00\\x00\\x00", // MCAST_TTL 2
+        "\\x08\\x00\\x05\\x00\\xe0\\x00\\x00\\x52", // MCAST_GROUP 224.0.0.82
+    );
+    check(
+        new_daemon_msg(FAMILY, &d),
+        FAMILY,
+        1,
+        &format!("\\x09\\x01\\x00\\x00\\x40\\x00\\x03\\x00{base}{extra}"),
+    );
+    check(
+        del_daemon_msg(FAMILY, false, 51),
+        FAMILY,
+        1,
+        concat!(
+            "\\x0a\\x01\\x00\\x00\\x14\\x00\\x03\\x00",
+            "\\x08\\x00\\x01\\x00\\x02\\x00\\x00\\x00", // STATE backup
+            "\\x08\\x00\\x03\\x00\\x33\\x00\\x00\\x00", // SYNC_ID 51
+        ),
+    );
+}
