@@ -37,6 +37,17 @@ ns() {
 	ip netns exec "$in_ns" "$@"
 }
 
+# each_conf FN: FN CONF for each /files/*.conf in order; their number in `count`; none fails.
+each_conf() {
+	count=0
+	for ec_conf in /files/*.conf; do
+		[ -e "$ec_conf" ] || continue
+		"$1" "$ec_conf"
+		count=$((count + 1))
+	done
+	[ "$count" -gt 0 ] || fail "no configurations"
+}
+
 # netns NAME...: create network namespaces, each with lo up.
 netns() {
 	for nn in "$@"; do

@@ -53,12 +53,7 @@ run_one() {
 	ip netns del "kl-$n"
 }
 
-count=0
-for conf in /files/*.conf; do
-	run_one "$conf"
-	count=$((count + 1))
-done
-[ "$count" -gt 0 ] || fail "no configurations"
+each_conf run_one
 # The fact behind kalive refusing `lthreshold` above `uthreshold` (0 = no limit): the kernel
 # refuses such a destination, so keepalived would never program that server.
 netns thr

@@ -53,10 +53,5 @@ run_one() {
 	cat "/tmp/$n.kl"
 }
 
-count=0
-for conf in /files/*.conf; do
-	run_one "$conf"
-	count=$((count + 1))
-done
-[ "$count" -gt 0 ] || fail "no configurations"
+each_conf run_one
 echo "lvs-syncd: $count configurations, the same sync daemon from keepalived 2.2.7 and kalive"
