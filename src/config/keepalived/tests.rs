@@ -581,3 +581,25 @@ fn lvs_sync_daemon_as_keepalived_reads_it() {
         assert!(refused(bad), "{bad} accepted");
     }
 }
+
+#[test]
+fn lvs_sync_daemon_interface_in_an_instance_is_the_older_form() {
+    let inst = |extra: &str| {
+        format!("vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n lvs_sync_daemon_interface eth1\n}}\n{extra}")
+    };
+    let l = parse(&inst(""));
+    let s = l.config.global.lvs_sync_daemon.clone().unwrap();
+    assert_eq!(
+        (s.interface.as_str(), s.instance.as_deref(), s.sync_id),
+        ("eth1", Some("VI_1"), Some(51))
+    );
+    // deprecated: warned, not refused
+    assert_eq!(l.diags.exit_code(), 5);
+    assert!(!l.diags.has_errors());
+    // the global keyword, written first, wins
+    let l = parse(&format!(
+        "global_defs {{\n lvs_sync_daemon eth2 VI_1\n}}\n{}",
+        inst("")
+    ));
+    assert_eq!(l.config.global.lvs_sync_daemon.unwrap().interface, "eth2");
+}

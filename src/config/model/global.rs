@@ -62,6 +62,32 @@ pub struct LvsSyncDaemon {
     pub group: Option<IpAddr>,
 }
 
+impl LvsSyncDaemon {
+    /// keepalived 2.2.7's deprecated `lvs_sync_daemon_interface IF` in instance `instance`
+    /// (vrrp_parser.c; OpenWrt's UCI still writes it): the sync daemon on IF following that
+    /// instance (sync id its VRID), unless one is already set. The warning to give, if any.
+    pub fn from_instance(
+        out: &mut Option<LvsSyncDaemon>,
+        ifname: &str,
+        instance: &str,
+        vrid: u8,
+    ) -> Option<String> {
+        if let Some(s) = out {
+            return Some(format!(
+                "the sync daemon is already on {}; ignored",
+                s.interface
+            ));
+        }
+        *out = Some(LvsSyncDaemon {
+            interface: ifname.into(),
+            instance: Some(instance.into()),
+            sync_id: Some(vrid),
+            ..LvsSyncDaemon::default()
+        });
+        None
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GlobalDefs {
     /// Default: the host name.
