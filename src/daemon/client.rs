@@ -178,6 +178,9 @@ pub fn render_table(doc: &Value) -> Result<String, String> {
                 if let Some(Value::Str(sorry)) = v.get("sorry_server") {
                     let _ = write!(s, ", sorry server {sorry}");
                 }
+                if let Some(Value::Str(h)) = v.get("ha_suspend") {
+                    let _ = write!(s, ", checkers {h} (ha_suspend)");
+                }
                 s
             }
         };

@@ -17,6 +17,7 @@
 use std::io::Write;
 
 use crate::config::model::{Config, Script};
+use crate::daemon::ipvs_timeouts::IpvsTimeouts;
 use crate::lvs::{notify, reconcile, Desired, Event, Health, Kernel, KernelService, Lvs, Op, RsId};
 use crate::sys::netlink::ipvs::{Ipvs, ServiceKey};
 use crate::sys::netlink::{Error, Outcome};
@@ -80,6 +81,8 @@ pub struct VsStatus {
     pub sorry_in: Option<bool>,
     /// Why it is not programmed (keepalived ignores it too).
     pub ignored: Option<&'static str>,
+    /// With `ha_suspend`: whether its checkers are suspended now (none of its addresses here).
+    pub suspended: Option<bool>,
     pub real: Vec<RsStatus>,
 }
 
@@ -97,6 +100,8 @@ pub struct LvsDaemon {
     /// `notify_fifo` and `lvs_notify_fifo` (keepalived writes VS/RS lines to both).
     fifos: Vec<std::fs::File>,
     flush_on_stop: bool,
+    /// `lvs_timeouts`, with the kernel's own to put back.
+    timeouts: IpvsTimeouts,
     /// When each real server last changed, indexed like the plans.
     changed: Vec<Vec<Instant>>,
     events: Vec<Event>,
@@ -178,11 +183,15 @@ impl LvsDaemon {
             scripts: Vec::new(),
             fifos: open_fifos(cfg),
             flush_on_stop: cfg.global.lvs_flush_on_stop,
+            timeouts: IpvsTimeouts::default(),
             events: Vec::new(),
             disabled: false,
             rs_names: names_of(cfg),
             hotplug: Vec::new(),
         };
+        if let Some(i) = d.ipvs.as_mut() {
+            d.timeouts.apply(i, cfg.global.lvs_timeouts);
+        }
         if cfg.global.lvs_flush {
             if let Some(i) = d.ipvs.as_mut() {
                 match i.flush() {
@@ -214,6 +223,7 @@ impl LvsDaemon {
             scripts: Vec::new(),
             fifos: Vec::new(),
             flush_on_stop: false,
+            timeouts: IpvsTimeouts::default(),
             changed: Vec::new(),
             events: Vec::new(),
             disabled: true,
@@ -280,6 +290,9 @@ impl LvsDaemon {
                 Err(e) => log::error!("IPVS: cannot initialize ipvs: {e}; no virtual servers"),
             }
         }
+        if let Some(i) = self.ipvs.as_mut() {
+            self.timeouts.apply(i, cfg.global.lvs_timeouts);
+        }
         // Servers whose checkers say otherwise than the carried state (a checker that changed
         // and starts afresh, a server that gained its first checker).
         for &(id, h) in health {
@@ -321,6 +334,7 @@ impl LvsDaemon {
         let Some(ipvs) = self.ipvs.as_mut() else {
             return;
         };
+        self.timeouts.restore(ipvs);
         if keep {
             log::info!("-I: keeping the IPVS services");
             return;
@@ -380,6 +394,7 @@ impl LvsDaemon {
                     quorum_up: st.quorum_up,
                     sorry_in: p.sorry.as_ref().map(|_| st.sorry_active),
                     ignored: p.ignored,
+                    suspended: None,
                     real: p
                         .real
                         .iter()

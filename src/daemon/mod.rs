@@ -3,6 +3,7 @@
 pub mod build;
 pub mod client;
 pub mod dump;
+mod ipvs_timeouts;
 pub mod json;
 pub mod lvs;
 mod ops;
@@ -11,3 +12,4 @@ pub mod reload;
 pub mod run;
 pub mod status;
 mod suspend;
+mod syncd;

@@ -14,6 +14,7 @@ use crate::daemon::lvs::LvsDaemon;
 use crate::daemon::ops::{hotplug_call, open_fifo, Ops};
 use crate::daemon::reactor::{Iface, Reactor, SystemOps};
 use crate::daemon::suspend::Suspender;
+use crate::daemon::syncd::SyncDaemons;
 use crate::sys::netlink::{Event, Monitor, Netlink};
 use crate::sys::process::{lookup_user, Children, Outcome};
 use crate::sys::signals::SignalFd;
@@ -34,10 +35,16 @@ fn run_lvs_notifies(lvs: &mut LvsDaemon, ops: &mut dyn SystemOps) {
 fn lvs_status(
     lvs: &LvsDaemon,
     checkers: &Checkers,
+    suspender: &Suspender,
     reactor: &Reactor<'_>,
 ) -> Vec<crate::daemon::lvs::VsStatus> {
     let mut st = lvs.status(reactor.now());
     crate::daemon::lvs::add_checks(&mut st, checkers.statuses());
+    for (vs, run) in suspender.states() {
+        if let Some(v) = st.get_mut(usize::from(vs)) {
+            v.suspended = Some(!run);
+        }
+    }
     st
 }
 
@@ -146,6 +153,7 @@ pub fn run(
     );
     reactor.links_down(&down);
     reactor.start();
+    let mut syncd = SyncDaemons::start(cfg, &reactor.rt, !opts.vrrp_only);
     let sig_fd = signals.as_fd().as_raw_fd();
     let mon_fd = monitor.as_fd().as_raw_fd();
     let mut done: Vec<(u32, Outcome)> = Vec::with_capacity(64);
@@ -176,6 +184,7 @@ pub fn run(
         }
         checkers.poll_fds(&mut polled);
         reactor.turn(&mut polled, limit);
+        syncd.follow(&reactor.rt);
         checkers.handle(reactor.now(), polled.get(2..).unwrap_or(&[]));
         while let Some((id, health)) = checkers.next_change() {
             lvs.on_health(reactor.now(), id, health);
@@ -186,6 +195,7 @@ pub fn run(
                 match sig {
                     libc::SIGTERM | libc::SIGINT => {
                         log::info!("Stopping");
+                        syncd.stop();
                         reactor.shutdown();
                         checkers.shutdown();
                         lvs.stop(opts.keep_ipvs_on_stop);
@@ -242,6 +252,7 @@ pub fn run(
                         crate::daemon::reload::finish(&mut reactor, carried, &starting);
                         files = file_trackers(&new_cfg, &reactor);
                         log::info!("Reloaded: {} VRRP instance(s)", reactor.rt.instances.len());
+                        syncd.reload(&new_cfg, &reactor.rt, !opts.vrrp_only);
                         if opts.vrrp_only {
                             lvs.reload(&new_cfg, reactor.now(), &[]);
                         } else {
@@ -262,11 +273,15 @@ pub fn run(
                     }
                     // A child ended: reaped below, every turn.
                     libc::SIGCHLD => {}
-                    libc::SIGUSR1 => {
-                        dump::write_text(&reactor, lvs_status(&lvs, &checkers, &reactor))
-                    }
+                    libc::SIGUSR1 => dump::write_text(
+                        &reactor,
+                        lvs_status(&lvs, &checkers, &suspender, &reactor),
+                    ),
                     libc::SIGUSR2 => dump::write_stats(&reactor),
-                    37 => dump::write_json(&reactor, lvs_status(&lvs, &checkers, &reactor)),
+                    37 => dump::write_json(
+                        &reactor,
+                        lvs_status(&lvs, &checkers, &suspender, &reactor),
+                    ),
                     63 => dump::write_stats_clear(&mut reactor),
                     other => log::info!("signal {other} ignored"),
                 }

@@ -189,6 +189,9 @@ pub fn render_text(s: &Snapshot) -> String {
                 continue;
             }
             let _ = writeln!(o, "   Quorum = {}", up_down(v.quorum_up));
+            if let Some(s) = v.suspended {
+                let _ = writeln!(o, "   Checkers = {} (ha_suspend)", suspended_text(s));
+            }
             if let Some(sorry) = v.sorry_in {
                 let _ = writeln!(o, "   Sorry server = {}", in_out(sorry));
             }
@@ -225,6 +228,14 @@ fn up_down(up: bool) -> &'static str {
         "up"
     } else {
         "down"
+    }
+}
+
+fn suspended_text(suspended: bool) -> &'static str {
+    if suspended {
+        "suspended"
+    } else {
+        "active"
     }
 }
 
@@ -273,7 +284,7 @@ fn obj_u64(o: &mut String, items: &[(&str, &str, u64)]) {
 
 /// The JSON dump (read by `kalive status`). One object:
 /// `{"kalive":{version,pid,uptime_s},"loop":{…},"instances":[…],"sync_groups":[…],
-/// "virtual_servers":[{name,quorum,sorry_server,ignored,real_servers:[{name,state,weight,since_s}]}]}`.
+/// "virtual_servers":[{name,quorum,sorry_server,ignored,ha_suspend,real_servers:[{name,state,weight,since_s}]}]}`.
 pub fn render_json(s: &Snapshot) -> String {
     let mut o = String::with_capacity(2048);
     o.push_str("{\"kalive\":{\"version\":");
@@ -348,6 +359,14 @@ pub fn render_json(s: &Snapshot) -> String {
         o.push_str(",\"ignored\":");
         match v.ignored {
             Some(why) => push_str(&mut o, why),
+            None => o.push_str("null"),
+        }
+        // `ha_suspend`: null without it, else whether the checkers are suspended now.
+        o.push_str(",\"ha_suspend\":");
+        match v.suspended {
+            Some(s) => {
+                let _ = write!(o, "\"{}\"", suspended_text(s));
+            }
             None => o.push_str("null"),
         }
         o.push_str(",\"real_servers\":[");

@@ -45,6 +45,11 @@ impl Suspender {
         }
     }
 
+    /// Every virtual server `ha_suspend` governs, with whether its checkers run now.
+    pub fn states(&self) -> impl Iterator<Item = (u16, bool)> + '_ {
+        self.core.states()
+    }
+
     pub fn address(&mut self, index: u32, addr: IpAddr, added: bool, checkers: &mut Checkers) {
         if self.core.is_empty() {
             return;

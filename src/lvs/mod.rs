@@ -7,7 +7,8 @@
 //! - `desired.rs`: plans + state → the desired services and destinations;
 //! - `reconcile.rs`: desired vs the kernel's dump → ordered add/edit/delete operations;
 //! - `notify.rs`: the log line, FIFO line and notify script of each event and operation;
-//! - `suspend.rs`: `ha_suspend`, which checkers run given the addresses this machine has.
+//! - `suspend.rs`: `ha_suspend`, which checkers run given the addresses this machine has;
+//! - `syncd.rs`: `lvs_sync_daemon`, which IPVS sync daemons run given an instance's state.
 //!
 //! The daemon (`daemon/lvs.rs`) dumps the kernel, applies the operations through
 //! `sys::netlink::ipvs`, and runs the notify scripts the events name.
@@ -18,6 +19,7 @@ pub mod plan;
 pub mod reconcile;
 pub mod state;
 pub mod suspend;
+pub mod syncd;
 
 use crate::config::model::Config;
 

@@ -37,6 +37,17 @@ ns() {
 	ip netns exec "$in_ns" "$@"
 }
 
+# each_conf FN: FN CONF for each /files/*.conf in order; their number in `count`; none fails.
+each_conf() {
+	count=0
+	for ec_conf in /files/*.conf; do
+		[ -e "$ec_conf" ] || continue
+		"$1" "$ec_conf"
+		count=$((count + 1))
+	done
+	[ "$count" -gt 0 ] || fail "no configurations"
+}
+
 # netns NAME...: create network namespaces, each with lo up.
 netns() {
 	for nn in "$@"; do
@@ -165,12 +176,12 @@ ipvs_listing() {
 	ns "$1" ipvsadm -Ln | sed -E 's/^(  -> [^ ]+ +[A-Za-z]+ +[0-9]+) .*/\1/'
 }
 
-# ipvs_snapshot NS: `ipvsadm -Ln`, `-Ln --persistent-conn`, `-Ln --thresholds` and `-Sn` in NS,
-# one text.
+# ipvs_snapshot NS: `ipvsadm -Ln`, `-Ln --persistent-conn`, `-Ln --thresholds`, `-Sn` and
+# `-L --timeout` (the netns's connection timeouts, lvs_timeouts) in NS, one text.
 ipvs_snapshot() {
 	ns "$1" ipvsadm -Ln && echo "--- persistent-conn" && ns "$1" ipvsadm -Ln --persistent-conn &&
 		echo "--- thresholds" && ns "$1" ipvsadm -Ln --thresholds &&
-		echo "--- save" && ns "$1" ipvsadm -Sn
+		echo "--- save" && ns "$1" ipvsadm -Sn && echo "--- timeout" && ns "$1" ipvsadm -L --timeout
 }
 
 # ipvs_settle NS OUT: wait until NS has destinations and ipvs_snapshot stays the same for 1 s

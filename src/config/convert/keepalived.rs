@@ -5,6 +5,8 @@
 //! walk, with `full` set, is the `-d` dump (see [`super::dump`]): there every derived default is
 //! written out too and secrets are masked.
 
+use std::fmt::Write as _;
+
 use super::lvs_text;
 use super::net_text::{address, route, rule};
 use super::text::{quote_always, secs, secs_us, user_group, word, Out};
@@ -102,6 +104,35 @@ impl<'a> Emitter<'a> {
         realtime(&mut o, "checker", &g.checker_rt);
         o.flag(g.lvs_flush, "lvs_flush");
         o.flag(g.lvs_flush_on_stop, "lvs_flush_on_stop");
+        if g.lvs_timeouts.is_set() {
+            let t = g.lvs_timeouts;
+            o.line(format_args!(
+                "lvs_timeouts tcp {} tcpfin {} udp {}",
+                t.tcp, t.tcp_fin, t.udp
+            ));
+        }
+        if let Some(s) = &g.lvs_sync_daemon {
+            let mut l = format!("lvs_sync_daemon {}", word(&s.interface));
+            if let Some(i) = &s.instance {
+                let _ = write!(l, " inst {}", word(i));
+            }
+            if let Some(id) = s.sync_id {
+                let _ = write!(l, " id {id}");
+            }
+            for (k, v) in [
+                ("maxlen", s.maxlen),
+                ("port", s.port),
+                ("ttl", s.ttl.into()),
+            ] {
+                if v != 0 {
+                    let _ = write!(l, " {k} {v}");
+                }
+            }
+            if let Some(a) = s.group {
+                let _ = write!(l, " group {a}");
+            }
+            o.line(format_args!("{l}"));
+        }
         o.flag(g.notify_priority_changes, "vrrp_notify_priority_changes");
         let vp = self.show(g.vmac_prefix != d.vmac_prefix);
         o.kv_if(vp, "vmac_prefix", word(&g.vmac_prefix));

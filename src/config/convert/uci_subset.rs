@@ -66,6 +66,8 @@ fn global(g: &GlobalDefs, loss: &mut Losses) -> GlobalDefs {
                 g.vrrp_rt != d.vrrp_rt || g.checker_rt != d.checker_rt,
             ),
             ("lvs_flush", g.lvs_flush || g.lvs_flush_on_stop),
+            ("lvs_timeouts", g.lvs_timeouts.is_set()),
+            ("lvs_sync_daemon", g.lvs_sync_daemon.is_some()),
             ("notify_priority_changes", g.notify_priority_changes),
             ("vmac_prefix", g.vmac_prefix != d.vmac_prefix),
             ("dynamic_interfaces", g.dynamic_interfaces),

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::config::model::global::{Fifo, RealtimeKnobs};
+use crate::config::model::global::{Fifo, LvsSyncDaemon, LvsTimeouts, RealtimeKnobs};
 use crate::config::model::net::InterfaceDelay;
 use crate::config::model::{Config, GlobalDefs};
 
@@ -124,6 +124,8 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             "lvs_notify_fifo_script" => fifo_script(c, k, &mut g.lvs_notify_fifo),
             "lvs_flush" => g.lvs_flush = true,
             "lvs_flush_on_stop" => g.lvs_flush_on_stop = true,
+            "lvs_timeouts" => lvs_timeouts(c, k, &mut g.lvs_timeouts),
+            "lvs_sync_daemon" => lvs_sync_daemon(c, k, &mut g.lvs_sync_daemon),
             "notify_priority_changes" | "vrrp_notify_priority_changes" => {
                 g.notify_priority_changes = c.flag(k, 0)
             }
@@ -163,8 +165,6 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "vrrp_process_name"
             | "checker_process_name"
             | "bfd_process_name"
-            | "lvs_timeouts"
-            | "lvs_sync_daemon"
             | "vrrp_netlink_cmd_rcv_bufs"
             | "vrrp_netlink_monitor_rcv_bufs"
             | "lvs_netlink_cmd_rcv_bufs"
@@ -231,6 +231,114 @@ fn rt_knob(c: &mut Ctx, k: &Node, kw: &str, prefix: &str, rt: &mut RealtimeKnobs
         _ => return false,
     }
     true
+}
+
+/// keepalived's LVS_MAX_TIMEOUT: 31 days.
+const LVS_MAX_TIMEOUT: u32 = 86_400 * 31;
+
+/// `lvs_timeouts [tcp N] [tcpfin N] [udp N]` (keepalived 2.2.7 global_parser.c): any order, a
+/// later one wins; each mistake keepalived reports and skips is an error here.
+fn lvs_timeouts(c: &mut Ctx, k: &Node, t: &mut LvsTimeouts) {
+    let kw = k.name();
+    if k.args.len() < 2 {
+        c.d.error(&k.loc, kw, "requires at least one option and its value");
+        return;
+    }
+    let mut i = 0;
+    while let Some(opt) = k.arg(i) {
+        let slot = match opt {
+            "tcp" => &mut t.tcp,
+            "tcpfin" => &mut t.tcp_fin,
+            "udp" => &mut t.udp,
+            _ => {
+                c.d.error(&k.arg_loc(i), kw, format!("unknown option '{opt}'"));
+                i += 1;
+                continue;
+            }
+        };
+        if k.arg(i + 1).is_none() {
+            c.d.error(&k.arg_loc(i), kw, format!("no value for {opt}"));
+            break;
+        }
+        if let Some(v) = c.u32_in(k, i + 1, 0, LVS_MAX_TIMEOUT) {
+            *slot = v;
+        }
+        i += 2;
+    }
+}
+
+/// `lvs_sync_daemon IF [INSTANCE] [inst NAME] [id N] [maxlen N] [port N] [ttl N] [group IP]`
+/// (keepalived 2.2.7 global_parser.c; a bare INSTANCE at word 3 and SYNCID at word 4 are its
+/// older form). Each mistake keepalived reports and skips is an error here.
+fn lvs_sync_daemon(c: &mut Ctx, k: &Node, out: &mut Option<LvsSyncDaemon>) {
+    let kw = k.name();
+    if out.is_some() {
+        c.d.error(&k.loc, kw, "is given twice; keepalived keeps the first");
+        return;
+    }
+    let Some(ifname) = c.need(k, 0) else { return };
+    // IP_VS_IFNAME_MAXLEN (16) with its NUL
+    if ifname.len() >= 16 {
+        c.d.error(
+            &k.arg_loc(0),
+            kw,
+            format!("interface name '{ifname}' too long"),
+        );
+        return;
+    }
+    let mut s = LvsSyncDaemon {
+        interface: ifname.into(),
+        ..LvsSyncDaemon::default()
+    };
+    let mut i = 1;
+    while let Some(opt) = k.arg(i) {
+        let has_value = k.arg(i + 1).is_some();
+        match opt {
+            "inst" | "id" | "maxlen" | "port" | "ttl" | "group" if !has_value => {
+                c.d.error(&k.arg_loc(i), kw, format!("no value for {opt}"));
+                break;
+            }
+            "inst" => s.instance = k.arg(i + 1).map(Into::into),
+            "id" => s.sync_id = c.u8_in(k, i + 1, 0, 255).or(s.sync_id),
+            "maxlen" => {
+                // an IPv4 datagram less its IP and UDP headers
+                let v = c.unsigned(k, i + 1, 1, 65535 - 20 - 8);
+                s.maxlen = v.and_then(|v| u16::try_from(v).ok()).unwrap_or(s.maxlen);
+            }
+            "port" => {
+                let v = c.unsigned(k, i + 1, 1, 65535);
+                s.port = v.and_then(|v| u16::try_from(v).ok()).unwrap_or(s.port);
+            }
+            "ttl" => s.ttl = c.u8_in(k, i + 1, 1, 255).unwrap_or(s.ttl),
+            "group" => match c.ip(k, i + 1) {
+                Some(a) if a.is_multicast() => s.group = Some(a),
+                Some(a) => c.d.error(
+                    &k.arg_loc(i + 1),
+                    kw,
+                    format!("group address {a} is not multicast"),
+                ),
+                None => {}
+            },
+            name if i == 1 => {
+                s.instance = Some(name.into());
+                i += 1;
+                continue;
+            }
+            _ if i == 2 => {
+                c.d.warn(&k.arg_loc(i), kw, "use the keyword 'id' before the sync id");
+                s.sync_id = c.u8_in(k, i, 0, 255).or(s.sync_id);
+                i += 1;
+                continue;
+            }
+            _ => {
+                c.d.error(&k.arg_loc(i), kw, format!("unknown option '{opt}'"));
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    *out = Some(s);
 }
 
 fn fifo(c: &mut Ctx, k: &Node, old: Option<Fifo>) -> Option<Fifo> {

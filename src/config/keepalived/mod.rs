@@ -11,6 +11,7 @@ pub mod validate;
 pub mod values;
 pub mod vrrp;
 
+use crate::config::model::global::LvsSyncDaemon;
 use crate::config::source::{MemSources, Sources};
 use crate::config::{Diagnostics, LoadOptions, Loaded};
 
@@ -84,7 +85,24 @@ fn top_level(c: &mut Ctx, nodes: &[Node], cfg: &mut crate::config::Config) {
             }
             "vrrp_script" => cfg.scripts.extend(track::vrrp_script(c, n)),
             "vrrp_track_file" | "track_file" => cfg.track_files.extend(track::track_file(c, n)),
-            "vrrp_instance" => cfg.instances.extend(vrrp::instance(c, n)),
+            "vrrp_instance" => {
+                let Some(i) = vrrp::instance(c, n) else {
+                    continue;
+                };
+                for k in n
+                    .block()
+                    .iter()
+                    .filter(|k| k.name() == "lvs_sync_daemon_interface")
+                {
+                    let Some(ifname) = c.need(k, 0) else { continue };
+                    let s = &mut cfg.global.lvs_sync_daemon;
+                    let why = LvsSyncDaemon::from_instance(s, ifname, &i.name, i.vrid);
+                    let why = why
+                        .unwrap_or_else(|| "is deprecated: use global_defs lvs_sync_daemon".into());
+                    c.d.warn(&k.loc, k.name(), why);
+                }
+                cfg.instances.push(i);
+            }
             "vrrp_sync_group" => cfg.sync_groups.extend(vrrp::sync_group(c, n)),
             "virtual_server_group" => cfg.vs_groups.extend(lvs::vs_group(c, n)),
             "virtual_server" => cfg.virtual_servers.extend(lvs::virtual_server(c, n)),

@@ -478,3 +478,128 @@ fn ha_suspend_on_a_fwmark_is_ignored_with_a_warning() {
     let l = parse("virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n ha_suspend\n real_server 10.0.1.1 80 {\n }\n}\n");
     assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
 }
+
+#[test]
+fn lvs_timeouts_as_keepalived_reads_them() {
+    use crate::config::model::global::LvsTimeouts;
+    let t = |text: &str| {
+        let l = parse(&format!("global_defs {{\n lvs_timeouts {text}\n}}\n"));
+        (l.config.global.lvs_timeouts, l.diags.exit_code())
+    };
+    let all = LvsTimeouts {
+        tcp: 900,
+        tcp_fin: 30,
+        udp: 60,
+    };
+    assert_eq!(t("tcp 900 tcpfin 30 udp 60"), (all, 0));
+    // any order, a later value wins, 0 allowed (the kernel's stays)
+    assert_eq!(t("udp 60 tcp 1 tcpfin 30 tcp 900"), (all, 0));
+    let only_udp = LvsTimeouts {
+        udp: 7,
+        ..LvsTimeouts::default()
+    };
+    assert_eq!(t("udp 7 tcp 0"), (only_udp, 0));
+    assert_eq!(t("tcp 2678400").0.tcp, 86_400 * 31);
+    // keepalived reports each of these and keeps the rest; kalive refuses the configuration
+    for bad in [
+        "tcp",
+        "tcp 2678401",
+        "tcp -1",
+        "tcp x",
+        "sctp 5",
+        "udp 5 tcpfin",
+    ] {
+        let (_, code) = t(bad);
+        assert_ne!(code, 0, "{bad} accepted");
+    }
+    assert_eq!(t("udp 5 bogus").0.udp, 5);
+}
+
+#[test]
+fn lvs_sync_daemon_as_keepalived_reads_it() {
+    use crate::config::model::global::LvsSyncDaemon;
+    let inst = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n}\n";
+    let s = |text: &str| {
+        let l = parse(&format!(
+            "global_defs {{\n lvs_sync_daemon {text}\n}}\n{inst}"
+        ));
+        (l.config.global.lvs_sync_daemon, l.diags.exit_code())
+    };
+    let refused = |text: &str| {
+        parse(&format!(
+            "global_defs {{\n lvs_sync_daemon {text}\n}}\n{inst}"
+        ))
+        .diags
+        .has_errors()
+    };
+    let full = LvsSyncDaemon {
+        interface: "eth0".into(),
+        instance: Some("VI_1".into()),
+        sync_id: Some(7),
+        maxlen: 1400,
+        port: 8849,
+        ttl: 2,
+        group: Some(ip("224.0.0.82")),
+    };
+    assert_eq!(
+        s("eth0 VI_1 id 7 maxlen 1400 port 8849 ttl 2 group 224.0.0.82"),
+        (Some(full.clone()), 0)
+    );
+    assert_eq!(
+        s("eth0 inst VI_1 group 224.0.0.82 ttl 2 port 8849 maxlen 1400 id 7"),
+        (Some(full.clone()), 0)
+    );
+    // written back as keepalived text, read the same
+    let l = parse(&format!("global_defs {{\n lvs_sync_daemon eth0 VI_1 id 7 maxlen 1400 port 8849 ttl 2 group 224.0.0.82\n}}\n{inst}"));
+    let text = crate::config::convert::keepalived::to_keepalived(&l.config);
+    assert_eq!(
+        parse(&text).config.global.lvs_sync_daemon,
+        Some(full),
+        "{text}"
+    );
+    // the sync id defaults to the instance's VRID; without an instance it stays unset (0)
+    let (d, code) = s("eth0 VI_1");
+    assert_eq!((d.unwrap().sync_id, code), (Some(51), 0));
+    let (d, code) = s("eth1");
+    let d = d.unwrap();
+    assert_eq!((d.instance, d.sync_id, code), (None, None, 0));
+    // the older form: INSTANCE SYNCID, warned
+    let (d, code) = s("eth0 VI_1 9");
+    assert_eq!((d.unwrap().sync_id, code), (Some(9), 5));
+    assert!(!refused("eth0 VI_1 9"));
+    // an unknown instance: no sync daemon, warned
+    assert_eq!(s("eth0 VI_9"), (None, 5));
+    assert!(!refused("eth0 VI_9"));
+    for bad in [
+        "eth0 VI_1 port 0",
+        "eth0 VI_1 group 10.0.0.1",
+        "eth0 VI_1 ttl",
+        "eth0 VI_1 id 256",
+        "eth0 VI_1 maxlen 65508",
+        "averyveryverylongname",
+    ] {
+        assert!(refused(bad), "{bad} accepted");
+    }
+}
+
+#[test]
+fn lvs_sync_daemon_interface_in_an_instance_is_the_older_form() {
+    let inst = |extra: &str| {
+        format!("vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n lvs_sync_daemon_interface eth1\n}}\n{extra}")
+    };
+    let l = parse(&inst(""));
+    let s = l.config.global.lvs_sync_daemon.clone().unwrap();
+    assert_eq!(
+        (s.interface.as_str(), s.instance.as_deref(), s.sync_id),
+        ("eth1", Some("VI_1"), Some(51))
+    );
+    // deprecated: warned, not refused
+    assert_eq!(l.diags.exit_code(), 5);
+    assert!(!l.diags.has_errors());
+    // the global keyword, written first, wins
+    let l = parse(&format!(
+        "global_defs {{\n lvs_sync_daemon eth2 VI_1\n}}\n{}",
+        inst("")
+    ));
+    assert_eq!(l.config.global.lvs_sync_daemon.unwrap().interface, "eth2");
+}

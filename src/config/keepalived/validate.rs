@@ -19,8 +19,33 @@ pub fn validate(c: &mut Ctx, cfg: &mut Config) {
     statics(c, cfg);
     scripts(c, cfg);
     instances(c, cfg);
+    lvs_sync_daemon(c, cfg);
     sync_groups(c, cfg);
     virtual_servers(c, cfg);
+}
+
+/// keepalived 2.2.7 vrrp.c: the instance `lvs_sync_daemon` names must exist (else the sync
+/// daemon is dropped with a warning); the sync id defaults to its VRID.
+fn lvs_sync_daemon(c: &mut Ctx, cfg: &mut Config) {
+    let Some(s) = cfg.global.lvs_sync_daemon.as_mut() else {
+        return;
+    };
+    let Some(name) = s.instance.as_deref() else {
+        return;
+    };
+    match cfg.instances.iter().find(|i| i.name == name) {
+        Some(v) => {
+            s.sync_id.get_or_insert(v.vrid);
+        }
+        None => {
+            c.d.warn(
+                &at(c, "global_defs", "", "lvs_sync_daemon"),
+                "lvs_sync_daemon",
+                format!("vrrp instance '{name}' not found; no sync daemon"),
+            );
+            cfg.global.lvs_sync_daemon = None;
+        }
+    }
 }
 
 fn instances(c: &mut Ctx, cfg: &mut Config) {

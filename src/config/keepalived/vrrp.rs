@@ -224,6 +224,8 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             "higher_prio_send_advert" => v.higher_prio_send_advert = Some(c.flag(k, 0)),
             "check_unicast_src" => v.check_unicast_src = true,
             "native_ipv6" => v.native_ipv6 = true,
+            // the global sync daemon, set by the caller (keepalived/mod.rs)
+            "lvs_sync_daemon_interface" => {}
             // Accepted and without effect in kalive, as in keepalived (`debug` is a no-op there too).
             "debug"
             | "smtp_alert"
@@ -234,7 +236,6 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             | "skip_check_adv_addr"
             | "down_timer_adverts"
             | "timer_expired_backup"
-            | "lvs_sync_daemon_interface"
             | "unicast_fault_no_peer"
             | "track_src_ip"
             | "old_unicast_checksum"

@@ -32,6 +32,62 @@ pub struct RealtimeKnobs {
     pub cpu_affinity: Vec<u16>,
 }
 
+/// `lvs_timeouts`: IPVS connection timeouts in seconds (`ipvsadm --set tcp tcpfin udp`); 0 leaves
+/// that one as the kernel has it (keepalived 2.2.7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct LvsTimeouts {
+    pub tcp: u32,
+    pub tcp_fin: u32,
+    pub udp: u32,
+}
+
+impl LvsTimeouts {
+    pub fn is_set(&self) -> bool {
+        *self != LvsTimeouts::default()
+    }
+}
+
+/// `lvs_sync_daemon`: the IPVS connection-sync daemon (keepalived 2.2.7 global_parser.c); with an
+/// instance it follows its state (master daemon while MASTER, else backup), without one both run.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct LvsSyncDaemon {
+    pub interface: String,
+    pub instance: Option<String>,
+    /// `id`: the instance's VRID when unset (0 without an instance).
+    pub sync_id: Option<u8>,
+    /// `maxlen`, `port`, `ttl`: 0 leaves the kernel's default.
+    pub maxlen: u16,
+    pub port: u16,
+    pub ttl: u8,
+    pub group: Option<IpAddr>,
+}
+
+impl LvsSyncDaemon {
+    /// keepalived 2.2.7's deprecated `lvs_sync_daemon_interface IF` in instance `instance`
+    /// (vrrp_parser.c; OpenWrt's UCI still writes it): the sync daemon on IF following that
+    /// instance (sync id its VRID), unless one is already set. The warning to give, if any.
+    pub fn from_instance(
+        out: &mut Option<LvsSyncDaemon>,
+        ifname: &str,
+        instance: &str,
+        vrid: u8,
+    ) -> Option<String> {
+        if let Some(s) = out {
+            return Some(format!(
+                "the sync daemon is already on {}; ignored",
+                s.interface
+            ));
+        }
+        *out = Some(LvsSyncDaemon {
+            interface: ifname.into(),
+            instance: Some(instance.into()),
+            sync_id: Some(vrid),
+            ..LvsSyncDaemon::default()
+        });
+        None
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GlobalDefs {
     /// Default: the host name.
@@ -64,6 +120,8 @@ pub struct GlobalDefs {
     pub checker_rt: RealtimeKnobs,
     pub lvs_flush: bool,
     pub lvs_flush_on_stop: bool,
+    pub lvs_timeouts: LvsTimeouts,
+    pub lvs_sync_daemon: Option<LvsSyncDaemon>,
     pub notify_priority_changes: bool,
     pub vmac_prefix: String,
     pub dynamic_interfaces: bool,
@@ -107,6 +165,8 @@ impl Default for GlobalDefs {
             checker_rt: RealtimeKnobs::default(),
             lvs_flush: false,
             lvs_flush_on_stop: false,
+            lvs_timeouts: LvsTimeouts::default(),
+            lvs_sync_daemon: None,
             notify_priority_changes: false,
             vmac_prefix: "vrrp".into(),
             dynamic_interfaces: false,

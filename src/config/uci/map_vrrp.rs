@@ -338,7 +338,7 @@ pub(super) fn instance(cx: &mut Ctx, sec: Sec, t: &All, pkg: &Package) -> Option
             i.use_vmac = Some(Vmac::default());
         }
     }
-    for ignored in ["debug", "lvs_sync_daemon_interface", "smtp_alert"] {
+    for ignored in ["debug", "smtp_alert"] {
         if sec.str(ignored).is_some() {
             let loc = cx.loc(sec.pos_of(ignored));
             cx.diags.note(&loc, ignored, "not used by kalive; ignored");

@@ -43,6 +43,7 @@ use super::map_lvs;
 use super::map_vrrp;
 use super::package::{Package, Pos, Section};
 use super::values::{Ctx, Sec};
+use crate::config::model::global::LvsSyncDaemon;
 use crate::config::model::net::Scope;
 use crate::config::model::{AddressSpec, InterfaceDelay, IpPrefix, RouteSpec};
 use crate::config::{Config, Diagnostics};
@@ -399,6 +400,15 @@ pub fn map(pkg: &Package, file: &Arc<str>, diags: &mut Diagnostics) -> Config {
             }
             "vrrp_instance" => {
                 if let Some(i) = map_vrrp::instance(&mut cx, sec, &tables, pkg) {
+                    // the sync daemon follows this instance (keepalived's deprecated keyword)
+                    if let Some(ifname) = sec.str("lvs_sync_daemon_interface") {
+                        let s = &mut cfg.global.lvs_sync_daemon;
+                        if let Some(why) = LvsSyncDaemon::from_instance(s, ifname, &i.name, i.vrid)
+                        {
+                            let loc = cx.loc(sec.pos_of("lvs_sync_daemon_interface"));
+                            cx.diags.warn(&loc, "lvs_sync_daemon_interface", why);
+                        }
+                    }
                     cfg.instances.push(i);
                 }
             }

@@ -167,6 +167,7 @@ fn with_lvs() -> Snapshot {
             quorum_up: false,
             sorry_in: Some(true),
             ignored: None,
+            suspended: Some(true),
             real: vec![
                 RsStatus {
                     id: RsId { vs: 0, rs: 0 },
@@ -198,6 +199,7 @@ fn with_lvs() -> Snapshot {
             quorum_up: false,
             sorry_in: None,
             ignored: Some("it has no real servers"),
+            suspended: None,
             real: vec![],
         },
     ];
@@ -219,6 +221,11 @@ fn virtual_servers_in_every_dump() {
         Some("in")
     );
     assert_eq!(vs[0].get("ignored"), Some(&Value::Null));
+    assert_eq!(
+        vs[0].get("ha_suspend").and_then(Value::as_str),
+        Some("suspended")
+    );
+    assert_eq!(vs[1].get("ha_suspend"), Some(&Value::Null));
     let rs = vs[0].get("real_servers").and_then(Value::as_array).unwrap();
     assert_eq!(rs[0].get("state").and_then(Value::as_str), Some("down"));
     assert_eq!(rs[0].get("weight").and_then(Value::as_u64), Some(0));
@@ -244,7 +251,10 @@ fn virtual_servers_in_every_dump() {
             "down,",
             "sorry",
             "server",
-            "in"
+            "in,",
+            "checkers",
+            "suspended",
+            "(ha_suspend)"
         ]
     );
     assert_eq!(
@@ -266,12 +276,22 @@ fn virtual_servers_in_every_dump() {
         " VS = [10.0.0.1]:tcp:80",
         "   Quorum = down",
         "   Sorry server = in",
+        "   Checkers = suspended (ha_suspend)",
         "   RS = [10.0.1.1]:tcp:80, down, weight 0, since 12 sec",
         "     TCP_CHECK down: last connect: connection refused, 1.5 ms, 7 run(s), 3 failure(s)",
         "   Ignored: it has no real servers",
     ] {
         assert!(text.lines().any(|l| l == line), "{line:?} missing:\n{text}");
     }
+    assert_eq!(text.matches("ha_suspend").count(), 1, "{text}");
+    // checkers running: said so
+    let mut s = s;
+    s.lvs[0].suspended = Some(false);
+    let doc = parse(&render_json(&s)).unwrap();
+    assert!(render_table(&doc)
+        .unwrap()
+        .contains("checkers active (ha_suspend)"));
+    assert!(render_text(&s).contains("   Checkers = active (ha_suspend)\n"));
     // without virtual servers: no LVS lines at all
     assert!(!render_text(&snapshot()).contains("LVS"));
 }

@@ -26,10 +26,18 @@ pub const IPVS_CMD_NEW_DEST: u8 = 5;
 pub const IPVS_CMD_SET_DEST: u8 = 6;
 pub const IPVS_CMD_DEL_DEST: u8 = 7;
 pub const IPVS_CMD_GET_DEST: u8 = 8;
+pub const IPVS_CMD_NEW_DAEMON: u8 = 9;
+pub const IPVS_CMD_DEL_DAEMON: u8 = 10;
+pub const IPVS_CMD_SET_CONFIG: u8 = 12;
+pub const IPVS_CMD_GET_CONFIG: u8 = 13;
 pub const IPVS_CMD_FLUSH: u8 = 17;
 // enum IPVS_CMD_ATTR_*
 const IPVS_CMD_ATTR_SERVICE: u16 = 1;
 const IPVS_CMD_ATTR_DEST: u16 = 2;
+const IPVS_CMD_ATTR_DAEMON: u16 = 3;
+const IPVS_CMD_ATTR_TIMEOUT_TCP: u16 = 4;
+const IPVS_CMD_ATTR_TIMEOUT_TCP_FIN: u16 = 5;
+const IPVS_CMD_ATTR_TIMEOUT_UDP: u16 = 6;
 // enum IPVS_SVC_ATTR_*
 const IPVS_SVC_ATTR_AF: u16 = 1;
 const IPVS_SVC_ATTR_PROTOCOL: u16 = 2;
@@ -41,6 +49,15 @@ const IPVS_SVC_ATTR_FLAGS: u16 = 7;
 const IPVS_SVC_ATTR_TIMEOUT: u16 = 8;
 const IPVS_SVC_ATTR_NETMASK: u16 = 9;
 // enum IPVS_DEST_ATTR_*
+const IPVS_DAEMON_ATTR_STATE: u16 = 1;
+const IPVS_DAEMON_ATTR_MCAST_IFN: u16 = 2;
+const IPVS_DAEMON_ATTR_SYNC_ID: u16 = 3;
+const IPVS_DAEMON_ATTR_SYNC_MAXLEN: u16 = 4;
+const IPVS_DAEMON_ATTR_MCAST_GROUP: u16 = 5;
+const IPVS_DAEMON_ATTR_MCAST_GROUP6: u16 = 6;
+const IPVS_DAEMON_ATTR_MCAST_PORT: u16 = 7;
+const IPVS_DAEMON_ATTR_MCAST_TTL: u16 = 8;
+
 const IPVS_DEST_ATTR_ADDR: u16 = 1;
 const IPVS_DEST_ATTR_PORT: u16 = 2;
 const IPVS_DEST_ATTR_FWD_METHOD: u16 = 3;
@@ -351,6 +368,99 @@ pub fn dests_dump_msg(family: u16, key: &ServiceKey) -> Msg {
     m
 }
 
+/// The connection timeouts in seconds (`ipvsadm --set tcp tcpfin udp`); in a SET_CONFIG, 0
+/// leaves that one unchanged (ip_vs_set_timeout).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    pub tcp: u32,
+    pub tcp_fin: u32,
+    pub udp: u32,
+}
+
+/// SET_CONFIG with all three timeouts, as libipvs's ipvs_set_timeout sends it.
+pub fn set_timeouts_msg(family: u16, t: &Timeouts) -> Msg {
+    let mut m = genl::request(family, 0, IPVS_CMD_SET_CONFIG, IPVS_GENL_VERSION);
+    m.attr_u32(IPVS_CMD_ATTR_TIMEOUT_TCP, t.tcp);
+    m.attr_u32(IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, t.tcp_fin);
+    m.attr_u32(IPVS_CMD_ATTR_TIMEOUT_UDP, t.udp);
+    m
+}
+
+/// The timeouts of a GET_CONFIG reply's payload; `None` if one is missing.
+pub fn parse_timeouts(payload: &[u8]) -> Option<Timeouts> {
+    let (mut tcp, mut tcp_fin, mut udp) = (None, None, None);
+    for (ty, d) in msg::attrs(payload, GENL_HDRLEN) {
+        match ty {
+            IPVS_CMD_ATTR_TIMEOUT_TCP => tcp = msg::u32_at(d, 0),
+            IPVS_CMD_ATTR_TIMEOUT_TCP_FIN => tcp_fin = msg::u32_at(d, 0),
+            IPVS_CMD_ATTR_TIMEOUT_UDP => udp = msg::u32_at(d, 0),
+            _ => {}
+        }
+    }
+    Some(Timeouts {
+        tcp: tcp?,
+        tcp_fin: tcp_fin?,
+        udp: udp?,
+    })
+}
+
+/// A connection-sync daemon (`ipvsadm --start-daemon`): IP_VS_STATE_MASTER sends the
+/// connection table, IP_VS_STATE_BACKUP receives it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncDaemon {
+    pub master: bool,
+    pub ifname: String,
+    pub sync_id: u8,
+    /// 0 (and `None`) leave the kernel's default.
+    pub maxlen: u16,
+    pub port: u16,
+    pub ttl: u8,
+    pub group: Option<IpAddr>,
+}
+
+fn sync_state(master: bool) -> u32 {
+    if master {
+        1 // IP_VS_STATE_MASTER
+    } else {
+        2 // IP_VS_STATE_BACKUP
+    }
+}
+
+/// NEW_DAEMON, as libipvs's ipvs_start_daemon fills it (the optional attributes only when set).
+pub fn new_daemon_msg(family: u16, d: &SyncDaemon) -> Msg {
+    let mut m = genl::request(family, 0, IPVS_CMD_NEW_DAEMON, IPVS_GENL_VERSION);
+    let nest = m.begin_nest(IPVS_CMD_ATTR_DAEMON);
+    m.attr_u32(IPVS_DAEMON_ATTR_STATE, sync_state(d.master));
+    m.attr_str(IPVS_DAEMON_ATTR_MCAST_IFN, &d.ifname);
+    m.attr_u32(IPVS_DAEMON_ATTR_SYNC_ID, d.sync_id.into());
+    if d.maxlen != 0 {
+        m.attr(IPVS_DAEMON_ATTR_SYNC_MAXLEN, &d.maxlen.to_ne_bytes());
+    }
+    if d.port != 0 {
+        m.attr(IPVS_DAEMON_ATTR_MCAST_PORT, &d.port.to_ne_bytes());
+    }
+    if d.ttl != 0 {
+        m.attr(IPVS_DAEMON_ATTR_MCAST_TTL, &[d.ttl]);
+    }
+    match d.group {
+        Some(IpAddr::V4(a)) => m.attr(IPVS_DAEMON_ATTR_MCAST_GROUP, &a.octets()),
+        Some(IpAddr::V6(a)) => m.attr(IPVS_DAEMON_ATTR_MCAST_GROUP6, &a.octets()),
+        None => {}
+    }
+    m.end_nest(nest);
+    m
+}
+
+/// DEL_DAEMON of the master or backup daemon (ipvs_stop_daemon).
+pub fn del_daemon_msg(family: u16, master: bool, sync_id: u8) -> Msg {
+    let mut m = genl::request(family, 0, IPVS_CMD_DEL_DAEMON, IPVS_GENL_VERSION);
+    let nest = m.begin_nest(IPVS_CMD_ATTR_DAEMON);
+    m.attr_u32(IPVS_DAEMON_ATTR_STATE, sync_state(master));
+    m.attr_u32(IPVS_DAEMON_ATTR_SYNC_ID, sync_id.into());
+    m.end_nest(nest);
+    m
+}
+
 /// The address of an ADDR attribute for family `af`.
 fn addr_of(af: u16, data: &[u8]) -> Option<IpAddr> {
     match af {
@@ -510,6 +620,36 @@ impl Ipvs {
     /// Deletes every service (`lvs_flush`, `lvs_flush_on_stop`).
     pub fn flush(&mut self) -> Result<Outcome> {
         let m = genl::request(self.family, 0, IPVS_CMD_FLUSH, IPVS_GENL_VERSION);
+        self.nl.request(m, Op::Set)
+    }
+
+    /// Starts a sync daemon; `AlreadySo` if that one runs (EEXIST).
+    pub fn start_daemon(&mut self, d: &SyncDaemon) -> Result<Outcome> {
+        let m = new_daemon_msg(self.family, d);
+        self.nl.request(m, Op::Add)
+    }
+
+    /// Stops the master or backup sync daemon; `AlreadySo` if none runs (ESRCH).
+    pub fn stop_daemon(&mut self, master: bool, sync_id: u8) -> Result<Outcome> {
+        let m = del_daemon_msg(self.family, master, sync_id);
+        self.nl.request(m, Op::Del)
+    }
+
+    /// The kernel's connection timeouts (GET_CONFIG).
+    pub fn timeouts(&mut self) -> Result<Timeouts> {
+        let family = self.family;
+        let m = genl::request(family, 0, IPVS_CMD_GET_CONFIG, IPVS_GENL_VERSION);
+        let mut got = None;
+        self.nl.query(m, &mut |reply| {
+            if reply.ty == family {
+                got = parse_timeouts(reply.payload);
+            }
+        })?;
+        got.ok_or(Error::Malformed)
+    }
+
+    pub fn set_timeouts(&mut self, t: &Timeouts) -> Result<Outcome> {
+        let m = set_timeouts_msg(self.family, t);
         self.nl.request(m, Op::Set)
     }
 

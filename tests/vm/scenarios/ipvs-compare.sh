@@ -2,9 +2,10 @@
 # The acceptance test of kalive's IPVS programming (README "VM tests"): for each configuration in
 # tests/vm/scenarios/ipvs-compare/ (NAT/DR/TUN, every scheduler with the sh/mh flags, persistence
 # with granularity, fwmark, IPv6, virtual_server_group, inhibit_on_failure, sorry_server,
-# thresholds), keepalived 2.2.7 and then kalive run it in a fresh network namespace each, and
-# `ipvsadm -Ln`, `-Ln --persistent-conn`, `-Ln --thresholds` and `-Sn` must be identical. After
-# SIGTERM both must leave no service behind. About 11 s a configuration under TCG, more with
+# thresholds, lvs_timeouts), keepalived 2.2.7 and then kalive run it in a fresh network namespace each, and
+# `ipvsadm -Ln`, `-Ln --persistent-conn`, `-Ln --thresholds`, `-Sn` and `-L --timeout` must be
+# identical. After SIGTERM both must leave no service behind and the same timeouts (the kernel's
+# own: both put back what lvs_timeouts changed). About 11 s a configuration under TCG, more with
 # another VM beside it:
 # vm-timeout: 300
 # shellcheck source=tests/vm/lib.sh
@@ -25,6 +26,7 @@ run_one() {
 	kill "$ka"
 	wait "$ka"
 	wait_until 25 ipvs_empty "ka-$n" || fail "$n: keepalived left services behind"
+	ns "ka-$n" ipvsadm -L --timeout >"/tmp/$n.ka-after"
 
 	step "$n: kalive"
 	netns "kl-$n"
@@ -45,16 +47,13 @@ run_one() {
 		ns "kl-$n" ipvsadm -Ln
 		fail "$n: kalive left services behind"
 	}
+	ns "kl-$n" ipvsadm -L --timeout >"/tmp/$n.kl-after"
+	diff -u "/tmp/$n.ka-after" "/tmp/$n.kl-after" || fail "$n: other timeouts after SIGTERM"
 	ip netns del "ka-$n"
 	ip netns del "kl-$n"
 }
 
-count=0
-for conf in /files/*.conf; do
-	run_one "$conf"
-	count=$((count + 1))
-done
-[ "$count" -gt 0 ] || fail "no configurations"
+each_conf run_one
 # The fact behind kalive refusing `lthreshold` above `uthreshold` (0 = no limit): the kernel
 # refuses such a destination, so keepalived would never program that server.
 netns thr

@@ -92,6 +92,7 @@ fn global_defs_use_keepalived_spelling() {
             "checker_cpu_affinity 1",
             "lvs_flush",
             "lvs_flush_on_stop",
+            "lvs_timeouts tcp 900 tcpfin 0 udp 60",
             "vrrp_notify_priority_changes",
             "vmac_prefix vr",
             "dynamic_interfaces",

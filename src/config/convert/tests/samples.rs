@@ -130,6 +130,12 @@ pub(crate) fn global() -> Config {
         },
         lvs_flush: true,
         lvs_flush_on_stop: true,
+        lvs_timeouts: crate::config::model::global::LvsTimeouts {
+            tcp: 900,
+            tcp_fin: 0,
+            udp: 60,
+        },
+        lvs_sync_daemon: None,
         notify_priority_changes: true,
         vmac_prefix: "vr".into(),
         dynamic_interfaces: true,

@@ -206,3 +206,14 @@ fn no_input_panics() {
         let _ = parse_text("mut", &String::from_utf8_lossy(&m));
     }
 }
+
+#[test]
+fn lvs_sync_daemon_interface_starts_the_sync_daemon() {
+    let l = ok("config vrrp_instance\n option name VI_1\n option interface eth0\n option virtual_router_id 51\n\
+         option lvs_sync_daemon_interface eth1\n");
+    let s = l.config.global.lvs_sync_daemon.unwrap();
+    assert_eq!(
+        (s.interface.as_str(), s.instance.as_deref(), s.sync_id),
+        ("eth1", Some("VI_1"), Some(51))
+    );
+}

@@ -292,3 +292,73 @@ fn sched_names_fit_the_kernel() {
     );
     assert_eq!(format!("{}", tcp80().key), "[10.0.0.1]:tcp:80");
 }
+
+#[test]
+fn timeouts_set_and_read_back() {
+    let t = Timeouts {
+        tcp: 900,
+        tcp_fin: 0x78,
+        udp: 300,
+    };
+    let m = set_timeouts_msg(FAMILY, &t);
+    let body = concat!(
+        "\\x08\\x00\\x04\\x00\\x84\\x03\\x00\\x00", // TIMEOUT_TCP 900
+        "\\x08\\x00\\x05\\x00\\x78\\x00\\x00\\x00", // TIMEOUT_TCP_FIN 120
+        "\\x08\\x00\\x06\\x00\\x2c\\x01\\x00\\x00", // TIMEOUT_UDP 300
+    );
+    check(m, FAMILY, 1, &format!("\\x0c\\x01\\x00\\x00{body}"));
+    // the kernel answers GET_CONFIG with the same three attributes
+    let p = reply(IPVS_CMD_SET_CONFIG, body);
+    assert_eq!(parse_timeouts(&p), Some(t));
+    for n in 0..p.len() - 1 {
+        assert_eq!(parse_timeouts(&p[..n]), None, "{n}");
+    }
+}
+
+#[test]
+fn sync_daemon_start_and_stop() {
+    let mut d = SyncDaemon {
+        master: true,
+        ifname: "eth0".into(),
+        sync_id: 51,
+        ..SyncDaemon::default()
+    };
+    let base = concat!(
+        "\\x08\\x00\\x01\\x00\\x01\\x00\\x00\\x00", // STATE master
+        "\\x09\\x00\\x02\\x00eth0\\x00\\x00\\x00\\x00", // MCAST_IFN "eth0"
+        "\\x08\\x00\\x03\\x00\\x33\\x00\\x00\\x00", // SYNC_ID 51
+    )
+    .replace("eth0", "\\x65\\x74\\x68\\x30");
+    check(
+        new_daemon_msg(FAMILY, &d),
+        FAMILY,
+        1,
+        &format!("\\x09\\x01\\x00\\x00\\x20\\x00\\x03\\x00{base}"),
+    );
+    d.maxlen = 1400;
+    d.port = 8849;
+    d.ttl = 2;
+    d.group = Some("224.0.0.82".parse().unwrap());
+    let extra = concat!(
+        "\\x06\\x00\\x04\\x00\\x78\\x05\\x00\\x00", // SYNC_MAXLEN 1400
+        "\\x06\\x00\\x07\\x00\\x91\\x22\\x00\\x00", // MCAST_PORT 8849 (host order)
+        "\\x05\\x00\\x08\\x00\\x02\\x00\\x00\\x00", // MCAST_TTL 2
+        "\\x08\\x00\\x05\\x00\\xe0\\x00\\x00\\x52", // MCAST_GROUP 224.0.0.82
+    );
+    check(
+        new_daemon_msg(FAMILY, &d),
+        FAMILY,
+        1,
+        &format!("\\x09\\x01\\x00\\x00\\x40\\x00\\x03\\x00{base}{extra}"),
+    );
+    check(
+        del_daemon_msg(FAMILY, false, 51),
+        FAMILY,
+        1,
+        concat!(
+            "\\x0a\\x01\\x00\\x00\\x14\\x00\\x03\\x00",
+            "\\x08\\x00\\x01\\x00\\x02\\x00\\x00\\x00", // STATE backup
+            "\\x08\\x00\\x03\\x00\\x33\\x00\\x00\\x00", // SYNC_ID 51
+        ),
+    );
+}
