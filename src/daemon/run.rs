@@ -132,7 +132,7 @@ pub fn run(
     }
     let no_lvs = Config::default();
     let lvs_cfg = if opts.vrrp_only { &no_lvs } else { cfg };
-    let mut suspender = Suspender::start(lvs_cfg, &mut ops.nl, &mut checkers);
+    let mut suspender = Suspender::start(lvs_cfg, Some(&mut ops.nl), &mut checkers);
     create_vmacs(&mut ops.nl, &mut rt);
     let mut scripts = rt.scripts.clone();
     // Interfaces without a carrier now (the monitor, already open, reports changes from here).
@@ -223,9 +223,18 @@ pub fn run(
                             log::error!("reload refused: interface(s) {} do not exist; the running configuration stays", missing.join(", "));
                             continue;
                         }
+                        // One rtnetlink socket for the reload's requests (the loop's own is lent
+                        // to the reactor).
+                        let mut nl = match Netlink::new() {
+                            Ok(nl) => Some(nl),
+                            Err(e) => {
+                                log::warn!("reload: no rtnetlink socket ({e}): VMACs, links and ha_suspend addresses not read");
+                                None
+                            }
+                        };
                         let mut vmac_fixup = |rt: &mut crate::daemon::build::Runtime| {
-                            if let Ok(mut nl) = Netlink::new() {
-                                create_vmacs(&mut nl, rt);
+                            if let Some(nl) = nl.as_mut() {
+                                create_vmacs(nl, rt);
                             }
                         };
                         let (mut new_rt, plan, carried, starting) =
@@ -233,8 +242,9 @@ pub fn run(
                         let mut old_rt = reactor.into_runtime();
                         crate::daemon::reload::transplant(&mut old_rt, &mut new_rt, &plan);
                         scripts = new_rt.scripts.clone();
-                        let down = Netlink::new()
-                            .map(|mut nl| find_links_down(&mut nl, &new_rt))
+                        let down = nl
+                            .as_mut()
+                            .map(|nl| find_links_down(nl, &new_rt))
                             .unwrap_or_default();
                         reactor = match Reactor::new(
                             new_rt,
@@ -266,9 +276,8 @@ pub fn run(
                             let all: Vec<_> = checkers.servers().collect();
                             lvs.reload(&new_cfg, reactor.now(), &all);
                             while checkers.next_change().is_some() {}
-                            if let Ok(mut nl) = Netlink::new() {
-                                suspender = Suspender::start(&new_cfg, &mut nl, &mut checkers);
-                            }
+                            // Always rebuilt: the old one names the old configuration's servers.
+                            suspender = Suspender::start(&new_cfg, nl.as_mut(), &mut checkers);
                         }
                     }
                     // A child ended: reaped below, every turn.
@@ -321,7 +330,7 @@ pub fn run(
             // Address events were lost: ha_suspend starts again from a fresh dump.
             if overrun {
                 if let Ok(mut nl) = Netlink::new() {
-                    suspender.resync(&mut nl, &mut checkers);
+                    suspender.resync(Some(&mut nl), &mut checkers);
                 }
             }
             for (name, up) in links {

@@ -17,7 +17,8 @@ pub struct Suspender {
 impl Suspender {
     /// For `cfg`'s checkers: every governed virtual server's checkers are suspended, then
     /// resumed for the addresses already here.
-    pub fn start(cfg: &Config, nl: &mut Netlink, checkers: &mut Checkers) -> Suspender {
+    /// Without a netlink socket, no address is known: they stay suspended until one is added.
+    pub fn start(cfg: &Config, nl: Option<&mut Netlink>, checkers: &mut Checkers) -> Suspender {
         let mut s = Suspender {
             core: HaSuspend::new(cfg),
             changes: Vec::new(),
@@ -27,13 +28,19 @@ impl Suspender {
     }
 
     /// Starts again from a dump of the addresses (at start, and when the monitor lost events).
-    pub fn resync(&mut self, nl: &mut Netlink, checkers: &mut Checkers) {
+    pub fn resync(&mut self, nl: Option<&mut Netlink>, checkers: &mut Checkers) {
         if self.core.is_empty() {
             return;
         }
         self.core.forget_addresses();
         let mut here: Vec<(u32, IpAddr)> = Vec::new();
-        if let Err(e) = nl.addresses(&mut |index, addr| here.push((index, addr))) {
+        let listed = match nl {
+            Some(nl) => nl
+                .addresses(&mut |index, addr| here.push((index, addr)))
+                .map_err(|e| e.to_string()),
+            None => Err("no rtnetlink socket".into()),
+        };
+        if let Err(e) = listed {
             log::warn!("ha_suspend: cannot list the addresses: {e}; checkers stay suspended until an address is added");
         }
         for (index, addr) in here {
