@@ -69,6 +69,7 @@ impl Probe for SmtpProbe {
     fn restart(&mut self) {
         self.phase = Phase::Greeting;
         self.sent = 0;
+        self.head = [0; 4];
         self.col = 0;
         self.reply_bytes = 0;
     }
@@ -91,7 +92,9 @@ impl Probe for SmtpProbe {
             if b != b'\n' {
                 continue;
             }
-            let [a, b2, c, sep] = self.head;
+            // Take the line's first bytes and clear them, so a line shorter than 4 bytes is judged
+            // on its own bytes, never on what the previous line left behind.
+            let [a, b2, c, sep] = std::mem::take(&mut self.head);
             let more = self.col > 4 && sep == b'-';
             self.col = 0;
             if more {
@@ -219,5 +222,21 @@ mod tests {
             }
         }
         assert_eq!(v, Next::Done(Verdict::Fail(Reason::SmtpTooLong)));
+    }
+
+    /// A line shorter than 4 bytes is judged on its own bytes: nothing of the previous line's
+    /// first bytes survives its end. (Its `\n` always lands among the first 4 bytes, so no
+    /// verdict came out different before; the state did.)
+    #[test]
+    fn short_line_does_not_reuse_previous_bytes() {
+        let mut p = SmtpProbe::new(None);
+        assert_eq!(p.connected(), Next::Continue);
+        assert_eq!(p.received(b"220-first\r\n"), Next::Continue);
+        assert_eq!(p.head, [0; 4]);
+        assert_eq!(
+            p.received(b"2\n"),
+            Next::Done(Verdict::Fail(Reason::SmtpBanner(0)))
+        );
+        assert_eq!(p.head, [0; 4]);
     }
 }
