@@ -135,13 +135,14 @@ fn run(cli: Cli) -> i32 {
         .clone()
         .or_else(|| std::env::var("KALIVE_PID_FILE").ok())
         .unwrap_or_else(|| "/run/kalive.pid".to_string());
-    let pidfile = Some(pidfile);
-    if let Some(p) = &pidfile {
-        if let Err(e) = kalive::sys::daemonize::write_pidfile(p) {
+    // Held (locked) until the daemon returns; dropping it removes the file.
+    let pidfile = match kalive::sys::daemonize::write_pidfile(&pidfile) {
+        Ok(held) => held,
+        Err(e) => {
             log::error!("{e}");
             return 1;
         }
-    }
+    };
     if !cli.no_realtime {
         // VRRP decides (its adverts must be on time); without instances kalive is a checker
         // and takes keepalived's checker knobs.
@@ -179,9 +180,7 @@ fn run(cli: Cli) -> i32 {
             vrrp_only: cli.vrrp_only,
         },
     );
-    if let Some(p) = &pidfile {
-        kalive::sys::daemonize::remove_pidfile(p);
-    }
+    drop(pidfile);
     code
 }
 

@@ -1,0 +1,7 @@
+//! Faults and attacks against the real binary (issue 11's suite): each scenario in
+//! tests/faults/, run in network namespaces the test makes and removes.
+
+mod common;
+
+#[path = "faults/pidfile.rs"]
+mod pidfile;
