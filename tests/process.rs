@@ -323,6 +323,44 @@ fn the_child_environment_is_clean() {
     std::fs::remove_dir_all(d).unwrap();
 }
 
+/// A descriptor the daemon opened without O_CLOEXEC (a library's, or one of ours by mistake)
+/// never reaches a script: the child has 0, 1 and 2 only.
+#[test]
+fn the_child_inherits_no_descriptor_above_2() {
+    let _g = lock();
+    let d = scratch("fds");
+    let (s, out) = (d.join("fds.sh"), d.join("out"));
+    // ls lists its own descriptors: 0, 1 (the output file), 2 and the directory it reads.
+    write_script(
+        &s,
+        &format!("#!/bin/sh\nexec ls /proc/self/fd > {}\n", out.display()),
+        0o755,
+    );
+    // A high number, so it cannot be mistaken for ls's own directory descriptor.
+    let fd = 57;
+    let leaked = std::fs::File::open("/dev/null").unwrap();
+    // SAFETY: dup2 onto a free descriptor number this test then owns; F_SETFD clears its
+    // FD_CLOEXEC (dup2 leaves it clear already; said for the reader).
+    unsafe {
+        assert_eq!(libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&leaked), fd), fd);
+        assert_eq!(libc::fcntl(fd, libc::F_SETFD, 0), 0);
+    }
+    let r = run_one(s.to_str().unwrap(), &[], None);
+    // SAFETY: closes the descriptor made above.
+    unsafe { libc::close(fd) };
+    drop(leaked);
+    assert_eq!(r, Outcome::Exited(0));
+    let got = std::fs::read_to_string(&out).unwrap();
+    let fds: Vec<i32> = got.split_whitespace().map(|f| f.parse().unwrap()).collect();
+    assert!(
+        !fds.contains(&fd),
+        "the script inherited descriptor {fd}: {got}"
+    );
+    // 0, 1, 2 and at most the directory the listing itself opened.
+    assert!(fds.iter().filter(|f| **f > 2).count() <= 1, "{got}");
+    std::fs::remove_dir_all(d).unwrap();
+}
+
 #[test]
 fn runs_as_the_script_user() {
     let _g = lock();

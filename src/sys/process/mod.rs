@@ -235,6 +235,7 @@ fn child_setup(null: &impl AsFd, user: Option<(u32, u32)>, parent: Pid) -> Resul
     rustix::stdio::dup2_stdin(null)?;
     rustix::stdio::dup2_stdout(null)?;
     rustix::stdio::dup2_stderr(null)?;
+    close_inherited();
     if let Some((uid, gid)) = user {
         let gid = Gid::from_raw(gid);
         // Raw, per-thread set*id system calls: right for the only thread of a fresh child.
@@ -259,6 +260,41 @@ fn child_setup(null: &impl AsFd, user: Option<(u32, u32)>, parent: Pid) -> Resul
         return Err(Errno::SRCH);
     }
     Ok(())
+}
+
+/// Marks every descriptor above 2 close-on-exec, so a script inherits none of the daemon's
+/// sockets, netlink handles, pid-file lock or FIFOs even where one was opened without
+/// O_CLOEXEC (keepalived relies on each open setting it). CLOSE_RANGE_CLOEXEC rather than
+/// closing: the exec-error pipe must stay open until the exec. Kernels before 5.11 lack the flag
+/// (EINVAL) and those before 5.9 the call (ENOSYS): each descriptor up to the soft RLIMIT_NOFILE
+/// (at most 65,536) then gets FD_CLOEXEC by hand. Raw system calls only (between fork and exec).
+fn close_inherited() {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    // SAFETY: close_range only changes descriptor flags in this (child) process.
+    let done = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3 as libc::c_uint,
+            libc::c_uint::MAX,
+            CLOSE_RANGE_CLOEXEC,
+        )
+    } == 0;
+    if done {
+        return;
+    }
+    // SAFETY: getrlimit writes into a local; fcntl on a descriptor that may not exist fails with
+    // EBADF and changes nothing.
+    unsafe {
+        let mut lim: libc::rlimit = std::mem::zeroed();
+        let top = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+            lim.rlim_cur.min(65_536) as libc::c_int
+        } else {
+            1024
+        };
+        for fd in 3..top {
+            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+        }
+    }
 }
 
 fn errno() -> i32 {
