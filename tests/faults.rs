@@ -5,3 +5,6 @@ mod common;
 
 #[path = "faults/pidfile.rs"]
 mod pidfile;
+
+#[path = "faults/track_file.rs"]
+mod track_file;

@@ -18,6 +18,7 @@ use crate::daemon::syncd::SyncDaemons;
 use crate::sys::netlink::{Event, Monitor, Netlink};
 use crate::sys::process::{lookup_user, Children, Outcome};
 use crate::sys::signals::SignalFd;
+use crate::sys::value_file::ValueFile;
 use crate::time::Instant;
 use crate::track::script::RunResult;
 
@@ -343,7 +344,18 @@ pub fn run(
         if !files.is_empty() && now >= next_file_check {
             next_file_check = now + crate::time::Duration::from_secs(1);
             for f in &mut files {
-                let v = read_track_file(&f.path);
+                let found = crate::sys::value_file::read_value(&f.path);
+                if (found == ValueFile::NotRegular) != f.not_regular {
+                    f.not_regular = found == ValueFile::NotRegular;
+                    if f.not_regular {
+                        log::warn!(
+                            "track_file {} ({}) is not a regular file; counted as 0 until it is",
+                            f.name,
+                            f.path
+                        );
+                    }
+                }
+                let v = found.value();
                 if f.last != Some(v) {
                     f.last = Some(v);
                     log::info!("track_file {} ({}) now {v}", f.name, f.path);
@@ -403,6 +415,8 @@ struct FileTracker {
     path: String,
     targets: Vec<(usize, usize)>,
     last: Option<i64>,
+    /// The path held a FIFO, device or socket at the last read (said once per change).
+    not_regular: bool,
 }
 
 fn file_trackers(cfg: &Config, reactor: &Reactor<'_>) -> Vec<FileTracker> {
@@ -417,23 +431,10 @@ fn file_trackers(cfg: &Config, reactor: &Reactor<'_>) -> Vec<FileTracker> {
                 path: f.file.clone(),
                 targets: b.targets.clone(),
                 last: None,
+                not_regular: false,
             })
         })
         .collect()
-}
-
-/// The integer at the start of a track_file; a missing or unreadable file counts as 0, as in
-/// keepalived (keepalived-semantics §2.3).
-fn read_track_file(path: &str) -> i64 {
-    let mut buf = [0u8; 64];
-    let n = std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read(&mut f, &mut buf))
-        .unwrap_or(0);
-    let text = std::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("");
-    text.split_whitespace()
-        .next()
-        .and_then(|w| w.parse().ok())
-        .unwrap_or(0)
 }
 
 /// `use_vmac` (keepalived-semantics §2.11): a private-mode macvlan `vrrp.<VRID>` with the

@@ -11,4 +11,5 @@ pub mod realtime;
 pub mod safe_file;
 pub mod signals;
 pub mod syslog;
+pub mod value_file;
 pub mod vrrp_socket;
