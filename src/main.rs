@@ -71,7 +71,7 @@ fn run(cli: Cli) -> i32 {
         .or_else(|| cli.use_file.clone())
         .unwrap_or_else(default_config);
     if cli.config_test {
-        let mut loaded = load::load(&path, forced, &opts, &FileSources);
+        let mut loaded = load::load(&path, forced, &opts, &FileSources::new());
         if !loaded
             .diags
             .items
@@ -91,7 +91,7 @@ fn run(cli: Cli) -> i32 {
         );
         return code;
     }
-    let loaded = load::load(&path, forced, &opts, &FileSources);
+    let loaded = load::load(&path, forced, &opts, &FileSources::new());
     if cli.dump_conf {
         print_diags(&loaded, cli.log_detail);
         print!(
@@ -160,7 +160,7 @@ fn run(cli: Cli) -> i32 {
         );
     }
     let reload = || {
-        let l = load::load(&path, forced, &opts, &FileSources);
+        let l = load::load(&path, forced, &opts, &FileSources::new());
         for d in &l.diags.items {
             match d.severity {
                 Severity::Error => log::error!("{d}"),
@@ -237,7 +237,7 @@ fn convert(c: &cli::Convert, opts: &LoadOptions) -> i32 {
     let opts = LoadOptions {
         config_id: c.config_id.clone().or(opts.config_id.clone()),
     };
-    let loaded = load::load(&c.file, Some(syntax), &opts, &FileSources);
+    let loaded = load::load(&c.file, Some(syntax), &opts, &FileSources::new());
     print_diags(&loaded, false);
     if loaded.diags.has_errors() {
         eprintln!(

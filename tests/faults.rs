@@ -8,3 +8,6 @@ mod pidfile;
 
 #[path = "faults/track_file.rs"]
 mod track_file;
+
+#[path = "faults/hostile_include.rs"]
+mod hostile_include;

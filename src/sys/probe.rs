@@ -77,22 +77,73 @@ fn secure(path: &Path) -> bool {
 }
 
 /// The file system behind `config::source::Sources`.
-pub struct FileSources;
+/// The largest configuration file read (each file, includes too): 16 MiB, some 80,000 real
+/// servers written out in full.
+pub const MAX_CONFIG_FILE: u64 = 16 << 20;
+/// The most one load reads in all (the main file and every include): 64 MiB.
+pub const MAX_CONFIG_TOTAL: u64 = 64 << 20;
+
+/// The configuration files on disk, for one load: it counts what it has read so far.
+#[derive(Default)]
+pub struct FileSources {
+    read_so_far: std::cell::Cell<u64>,
+}
+
+impl FileSources {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 
 impl crate::config::source::Sources for FileSources {
+    /// Only a regular file of at most [`MAX_CONFIG_FILE`] bytes is read: a FIFO (`include` of
+    /// a pipe blocked the loop until someone wrote to it) or a device (`include /dev/zero` read
+    /// until memory ran out) is refused with a clear reason. Opened O_NONBLOCK, judged on the
+    /// open descriptor (no window between a check and the read), and read with a bound even if
+    /// the file grows meanwhile.
     fn read(&self, path: &str) -> Result<Vec<u8>, String> {
-        let meta = std::fs::metadata(path).map_err(|e| io_reason(&e))?;
-        if meta.is_dir() {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(path)
+            .map_err(|e| io_reason(&e))?;
+        let meta = file.metadata().map_err(|e| io_reason(&e))?;
+        let kind = meta.file_type();
+        if kind.is_dir() {
             return Err("is a directory".into());
         }
+        if !kind.is_file() {
+            return Err("is not a regular file (a FIFO, device or socket)".into());
+        }
         // A configuration is text; refuse something absurd before reading it into memory.
-        if meta.len() > 64 << 20 {
+        if meta.len() > MAX_CONFIG_FILE {
             return Err(format!(
-                "file is {} bytes, more than the 64 MiB a configuration may have",
-                meta.len()
+                "file is {} bytes, more than the {} MiB a configuration file may have",
+                meta.len(),
+                MAX_CONFIG_FILE >> 20
             ));
         }
-        std::fs::read(path).map_err(|e| io_reason(&e))
+        let mut text = Vec::new();
+        file.take(MAX_CONFIG_FILE + 1)
+            .read_to_end(&mut text)
+            .map_err(|e| io_reason(&e))?;
+        if text.len() as u64 > MAX_CONFIG_FILE {
+            return Err(format!(
+                "file grew past the {} MiB a configuration file may have while being read",
+                MAX_CONFIG_FILE >> 20
+            ));
+        }
+        let total = self.read_so_far.get().saturating_add(text.len() as u64);
+        if total > MAX_CONFIG_TOTAL {
+            return Err(format!(
+                "the configuration and its includes pass {} MiB in all",
+                MAX_CONFIG_TOTAL >> 20
+            ));
+        }
+        self.read_so_far.set(total);
+        Ok(text)
     }
 
     fn glob(&self, pattern: &str) -> Vec<String> {

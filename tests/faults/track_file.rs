@@ -24,7 +24,9 @@ fn a_track_file_replaced_by_a_fifo_never_blocks_the_loop() {
             flag.display()
         ),
     );
-    let mut k = Daemon::kalive(lan.ns(0), dir.path(), "k").conf(&conf).start();
+    let mut k = Daemon::kalive(lan.ns(0), dir.path(), "k")
+        .conf(&conf)
+        .start();
     assert!(
         k.wait_log("Entering MASTER", Duration::from_secs(15)),
         "never became MASTER:\n{}",
