@@ -11,3 +11,6 @@ mod track_file;
 
 #[path = "faults/hostile_include.rs"]
 mod hostile_include;
+
+#[path = "faults/fifo.rs"]
+mod fifo;

@@ -14,11 +14,10 @@
 //! the kernel first and edits them to what the configuration says. Destinations nobody
 //! configured are left alone by both.
 
-use std::io::Write;
-
 use crate::config::model::{Config, Script};
 use crate::daemon::ipvs_timeouts::IpvsTimeouts;
 use crate::lvs::{notify, reconcile, Desired, Event, Health, Kernel, KernelService, Lvs, Op, RsId};
+use crate::sys::fifo::FifoWriter;
 use crate::sys::netlink::ipvs::{Ipvs, ServiceKey};
 use crate::sys::netlink::{Error, Outcome};
 use crate::time::Instant;
@@ -98,7 +97,9 @@ pub struct LvsDaemon {
     /// Notify scripts to run, in order.
     scripts: Vec<Script>,
     /// `notify_fifo` and `lvs_notify_fifo` (keepalived writes VS/RS lines to both).
-    fifos: Vec<std::fs::File>,
+    fifos: Vec<FifoWriter>,
+    /// A FIFO line was lost and not yet followed by one that went through.
+    fifo_failing: bool,
     flush_on_stop: bool,
     /// `lvs_timeouts`, with the kernel's own to put back.
     timeouts: IpvsTimeouts,
@@ -124,26 +125,6 @@ fn needs_ipvs(core: &Lvs) -> bool {
     core.plans.iter().any(|p| p.ignored.is_none())
 }
 
-fn open_fifos(cfg: &Config) -> Vec<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut out = Vec::new();
-    for f in [&cfg.global.notify_fifo, &cfg.global.lvs_notify_fifo]
-        .into_iter()
-        .flatten()
-    {
-        // O_NONBLOCK: a FIFO nobody reads fails at once (ENXIO) instead of hanging.
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(&f.path)
-        {
-            Ok(file) => out.push(file),
-            Err(e) => log::warn!("LVS notify FIFO {}: {e}", f.path),
-        }
-    }
-    out
-}
-
 fn now() -> Instant {
     crate::daemon::reactor::now()
 }
@@ -151,7 +132,7 @@ fn now() -> Instant {
 impl LvsDaemon {
     /// Programs IPVS for `cfg`. `Err` (fatal, as in keepalived) when virtual servers are
     /// configured and IPVS cannot be opened.
-    pub fn start(cfg: &Config) -> Result<LvsDaemon, String> {
+    pub fn start(cfg: &Config, fifos: Vec<FifoWriter>) -> Result<LvsDaemon, String> {
         let mut events = Vec::new();
         let core = Lvs::start(cfg, &mut events);
         for p in core.plans.iter() {
@@ -181,7 +162,8 @@ impl LvsDaemon {
             applied: Desired::new(),
             resync: true,
             scripts: Vec::new(),
-            fifos: open_fifos(cfg),
+            fifos,
+            fifo_failing: false,
             flush_on_stop: cfg.global.lvs_flush_on_stop,
             timeouts: IpvsTimeouts::default(),
             events: Vec::new(),
@@ -212,6 +194,13 @@ impl LvsDaemon {
         Ok(d)
     }
 
+    /// The FIFOs a reload opened (or kept) for LVS lines.
+    pub fn set_fifos(&mut self, fifos: Vec<FifoWriter>) {
+        if !self.disabled {
+            self.fifos = fifos;
+        }
+    }
+
     /// `-P` (VRRP only): no virtual servers, and reloads change nothing.
     pub fn disabled() -> LvsDaemon {
         LvsDaemon {
@@ -222,6 +211,7 @@ impl LvsDaemon {
             resync: false,
             scripts: Vec::new(),
             fifos: Vec::new(),
+            fifo_failing: false,
             flush_on_stop: false,
             timeouts: IpvsTimeouts::default(),
             changed: Vec::new(),
@@ -282,7 +272,6 @@ impl LvsDaemon {
             .collect();
         self.core = core;
         self.changed = changed;
-        self.fifos = open_fifos(cfg);
         self.flush_on_stop = cfg.global.lvs_flush_on_stop;
         if self.ipvs.is_none() && needs_ipvs(&self.core) {
             match Ipvs::open() {
@@ -482,12 +471,12 @@ impl LvsDaemon {
                 }
             }
             if let Some(line) = notify::fifo_line(plans, ev) {
-                for f in &mut self.fifos {
-                    // Non-blocking: a reader that is gone or slow must not stop the loop.
-                    if f.write_all(line.as_bytes()).is_err() {
-                        log::warn!("LVS notify FIFO write failed; the reader may be gone");
-                    }
-                }
+                crate::daemon::fifos::write_line(
+                    &mut self.fifos,
+                    line.as_bytes(),
+                    &mut self.fifo_failing,
+                    "LVS",
+                );
             }
         }
     }

@@ -3,6 +3,7 @@
 pub mod build;
 pub mod client;
 pub mod dump;
+mod fifos;
 mod ipvs_timeouts;
 pub mod json;
 pub mod lvs;

@@ -20,7 +20,12 @@ pub(super) struct Ops {
     pub(super) nl: Netlink,
     pub(super) children: Children,
     pub(super) user: Option<(u32, u32)>,
-    pub(super) fifo: Option<std::fs::File>,
+    /// `notify_fifo` and `vrrp_notify_fifo`: every VRRP line goes to each.
+    pub(super) fifos: Vec<crate::sys::fifo::FifoWriter>,
+    /// A FIFO line was lost and not yet followed by one that went through.
+    pub(super) fifo_failing: bool,
+    /// One FIFO line, formatted whole before it is written (one write: atomic in a pipe).
+    pub(super) fifo_buf: Vec<u8>,
     pub(super) next_notify: u32,
     /// OpenWrt's hotplug contract (UCI configurations): `hotplug-call kalive` for every transition.
     pub(super) hotplug: Option<Script>,
@@ -49,7 +54,7 @@ impl Ops {
             .unwrap_or(own)
     }
 
-    fn run_script(&mut self, s: &Script, extra: &[&str]) {
+    pub(super) fn run_script(&mut self, s: &Script, extra: &[&str]) {
         let user = s.user.as_deref().and_then(lookup_user).or(self.user);
         let token = self.notify_token();
         if let Err(e) = self.children.run(s, extra, user, None, token) {
@@ -126,11 +131,17 @@ impl Ops {
     }
 
     fn fifo_line(&mut self, line: std::fmt::Arguments<'_>) {
-        if let Some(f) = self.fifo.as_mut() {
-            // Non-blocking: a reader that is gone or slow must not stop the loop.
-            if f.write_fmt(line).is_err() {
-                log::warn!("notify FIFO write failed; the reader may be gone");
-            }
+        if self.fifos.is_empty() {
+            return;
+        }
+        self.fifo_buf.clear();
+        if self.fifo_buf.write_fmt(line).is_ok() {
+            crate::daemon::fifos::write_line(
+                &mut self.fifos,
+                &self.fifo_buf,
+                &mut self.fifo_failing,
+                "VRRP",
+            );
         }
     }
 }
@@ -278,30 +289,6 @@ pub(super) fn hotplug_call(cfg: &Config) -> Option<Script> {
         return None;
     }
     Some(Script::new(&format!("'{prog}' kalive")))
-}
-
-pub(super) fn open_fifo(cfg: &Config) -> Option<std::fs::File> {
-    let f = cfg
-        .global
-        .vrrp_notify_fifo
-        .as_ref()
-        .or(cfg.global.notify_fifo.as_ref())?;
-    use std::os::unix::fs::OpenOptionsExt;
-    // O_NONBLOCK: opening a FIFO nobody reads fails at once (ENXIO) instead of hanging.
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(&f.path)
-    {
-        Ok(file) => Some(file),
-        Err(e) => {
-            log::warn!(
-                "notify FIFO {}: {e}; notifications go to scripts only",
-                f.path
-            );
-            None
-        }
-    }
 }
 
 /// The state's own notify script (`notify_master` for MASTER, …); INIT has none.

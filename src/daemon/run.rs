@@ -10,8 +10,9 @@ use crate::check::Checkers;
 use crate::config::model::Config;
 use crate::daemon::build::build;
 use crate::daemon::dump;
+use crate::daemon::fifos::Fifos;
 use crate::daemon::lvs::LvsDaemon;
-use crate::daemon::ops::{hotplug_call, open_fifo, Ops};
+use crate::daemon::ops::{hotplug_call, Ops};
 use crate::daemon::reactor::{Iface, Reactor, SystemOps};
 use crate::daemon::suspend::Suspender;
 use crate::daemon::syncd::SyncDaemons;
@@ -95,11 +96,14 @@ pub fn run(
         }
     };
     let user = cfg.global.script_user.as_deref().and_then(lookup_user);
+    let (mut fifos, fifo_scripts) = Fifos::open(cfg, Fifos::default(), user);
     let mut ops = Ops {
         nl,
         children: Children::with_capacity(256),
         user,
-        fifo: open_fifo(cfg),
+        fifos: fifos.vrrp_writers(),
+        fifo_failing: false,
+        fifo_buf: Vec::with_capacity(256),
         next_notify: 0,
         hotplug: hotplug_call(cfg),
         keep_on_stop: opts.keep_vips_on_stop,
@@ -108,12 +112,15 @@ pub fn run(
     let mut rt = build(cfg, Instant::ZERO, &|ifname, ipv6| {
         crate::sys::host::interface_address(ifname, ipv6)
     });
+    for s in &fifo_scripts {
+        ops.run_script(&s.script, &[&s.path]);
+    }
     ops.hotplug_and_wait("startup");
     // IPVS before VRRP: without it, configured virtual servers are fatal (as in keepalived).
     let started = if opts.vrrp_only {
         Ok(LvsDaemon::disabled())
     } else {
-        LvsDaemon::start(cfg)
+        LvsDaemon::start(cfg, fifos.lvs_writers())
     };
     let mut lvs = match started {
         Ok(l) => l,
@@ -241,6 +248,16 @@ pub fn run(
                         let (mut new_rt, plan, carried, starting) =
                             crate::daemon::reload::prepare(&mut reactor, &new_cfg, &mut vmac_fixup);
                         let mut old_rt = reactor.into_runtime();
+                        // keepalived reopens its FIFOs on every reload; kalive keeps an unchanged
+                        // one open (its reader sees no break) and opens the rest anew.
+                        let (reopened, fifo_scripts) =
+                            Fifos::open(&new_cfg, std::mem::take(&mut fifos), ops.user);
+                        fifos = reopened;
+                        ops.fifos = fifos.vrrp_writers();
+                        for s in &fifo_scripts {
+                            ops.run_script(&s.script, &[&s.path]);
+                        }
+                        lvs.set_fifos(fifos.lvs_writers());
                         crate::daemon::reload::transplant(&mut old_rt, &mut new_rt, &plan);
                         scripts = new_rt.scripts.clone();
                         let down = nl

@@ -2,6 +2,7 @@
 
 pub mod check_socket;
 pub mod daemonize;
+pub mod fifo;
 pub mod host;
 pub mod logger;
 pub mod netlink;
