@@ -14,3 +14,6 @@ mod hostile_include;
 
 #[path = "faults/fifo.rs"]
 mod fifo;
+
+#[path = "faults/scripts.rs"]
+mod scripts;

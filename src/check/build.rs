@@ -123,7 +123,9 @@ pub(super) fn build_check(
             dynamic,
         } => {
             let script = path.clone()?;
-            let user = script.user.as_deref().and_then(lookup_user).or(script_user);
+            let user = script
+                .run_as
+                .or_else(|| script.user.as_deref().and_then(lookup_user).or(script_user));
             Proto::Misc {
                 script,
                 user,

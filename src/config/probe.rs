@@ -185,17 +185,17 @@ pub fn check(loaded: &mut Loaded, probe: &dyn Probe) {
             ScriptFile::NotFound if *kw == "track" && !prog.contains("/dev/tcp/") && !prog.contains("/dev/udp/") => add.push((
                 loc.clone(),
                 "script".into(),
-                format!("script '{prog}' not found; kalive counts every run as a failure (keepalived 2.2.7 disables the tracker)"),
+                format!("script '{prog}' not found; the tracker is disabled (not tracked), as keepalived 2.2.7 does"),
                 0,
             )),
             ScriptFile::NotFound => add.push((
                 loc.clone(),
                 (*kw).into(),
-                format!("script '{prog}' not found; kalive counts every run as a failure (keepalived 2.2.7 silently ignores it)"),
+                format!("script '{prog}' not found; it is disabled and never run (keepalived 2.2.7 ignores it silently)"),
                 3,
             )),
             ScriptFile::NotExecutable(p) => {
-                add.push((loc.clone(), (*kw).into(), format!("script '{p}' is not executable; every run fails"), 3))
+                add.push((loc.clone(), (*kw).into(), format!("script '{p}' is not executable; it is disabled and never run"), 3))
             }
             ScriptFile::Insecure(p) if g.enable_script_security => add.push((
                 loc.clone(),

@@ -11,6 +11,7 @@ mod ops;
 pub mod reactor;
 pub mod reload;
 pub mod run;
+pub mod scripts;
 pub mod status;
 mod suspend;
 mod syncd;

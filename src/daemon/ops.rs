@@ -55,7 +55,9 @@ impl Ops {
     }
 
     pub(super) fn run_script(&mut self, s: &Script, extra: &[&str]) {
-        let user = s.user.as_deref().and_then(lookup_user).or(self.user);
+        let user = s
+            .run_as
+            .or_else(|| s.user.as_deref().and_then(lookup_user).or(self.user));
         let token = self.notify_token();
         if let Err(e) = self.children.run(s, extra, user, None, token) {
             log::warn!("cannot run '{}': {e:?}", s.cmd);
@@ -231,7 +233,9 @@ impl SystemOps for Ops {
     }
 
     fn run_check(&mut self, script: &Script, deadline: Instant, token: u32) {
-        let user = script.user.as_deref().and_then(lookup_user).or(self.user);
+        let user = script
+            .run_as
+            .or_else(|| script.user.as_deref().and_then(lookup_user).or(self.user));
         if let Err(e) = self.children.run(script, &[], user, Some(deadline), token) {
             log::warn!("cannot run '{}': {e:?}", script.cmd);
         }

@@ -88,6 +88,10 @@ pub fn run(
     signals: SignalFd,
     opts: RunOptions,
 ) -> i32 {
+    // Every script judged and given its user here, at start and at each reload (below).
+    let mut vetted = cfg.clone();
+    crate::daemon::scripts::vet_scripts(&mut vetted);
+    let cfg = &vetted;
     let (nl, mut monitor) = match (Netlink::new(), Monitor::new()) {
         (Ok(n), Ok(m)) => (n, m),
         (Err(e), _) | (_, Err(e)) => {
@@ -217,10 +221,11 @@ pub fn run(
                         return 0;
                     }
                     libc::SIGHUP => {
-                        let Some(new_cfg) = reload() else {
+                        let Some(mut new_cfg) = reload() else {
                             log::error!("reload refused: the configuration has errors; the running one stays");
                             continue;
                         };
+                        crate::daemon::scripts::vet_scripts(&mut new_cfg);
                         let missing: Vec<&str> = new_cfg
                             .instances
                             .iter()

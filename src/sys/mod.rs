@@ -10,6 +10,7 @@ pub mod probe;
 pub mod process;
 pub mod realtime;
 pub mod safe_file;
+pub mod script_vet;
 pub mod signals;
 pub mod syslog;
 pub mod value_file;

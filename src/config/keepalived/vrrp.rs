@@ -20,6 +20,7 @@ pub fn script(c: &mut Ctx, n: &Node) -> Option<Script> {
         cmd: cmd.into(),
         user: n.arg(1).map(Into::into),
         group: n.arg(2).map(Into::into),
+        run_as: None,
     };
     c.extra(n, 3);
     warn_shell(c, n, &s);

@@ -22,6 +22,9 @@ pub struct Script {
     pub cmd: String,
     pub user: Option<String>,
     pub group: Option<String>,
+    /// uid and gid it runs as, decided by the daemon when it loads the configuration
+    /// (`daemon::scripts`); `None` until then.
+    pub run_as: Option<(u32, u32)>,
 }
 
 impl Script {
@@ -30,6 +33,7 @@ impl Script {
             cmd: cmd.into(),
             user: None,
             group: None,
+            run_as: None,
         }
     }
 

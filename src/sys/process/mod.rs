@@ -118,6 +118,12 @@ impl Spawner {
         {
             argv.push(cstr(w.as_bytes())?);
         }
+        // Already who the script should run as, and not root: nothing to change (and a
+        // non-root daemon could not call setgroups).
+        let user = user.filter(|&(uid, gid)| {
+            let (our_uid, our_gid) = (rp::geteuid().as_raw(), rp::getegid().as_raw());
+            our_uid == 0 || (uid, gid) != (our_uid, our_gid)
+        });
         match self.exec(&argv, env, user) {
             // A text file without a shebang: run it with the shell, as execvp would (keepalived's
             // Debian build instead fails silently and counts success).

@@ -239,6 +239,7 @@ fn tricky_strings_are_quoted() {
         cmd: "/usr/local/bin/notify it 'two words'".into(),
         user: Some("svc user".into()),
         group: None,
+        run_as: None,
     });
     i.notify.backup = Some(Script::new("/opt/x!y/run"));
     let mut chk = VrrpScript::new("chk");
@@ -246,6 +247,7 @@ fn tricky_strings_are_quoted() {
         cmd: r#"/bin/check "quoted" 'and single'"#.into(),
         user: Some("nobody".into()),
         group: Some("nogroup".into()),
+        run_as: None,
     });
     i.use_vmac = Some(Vmac {
         name: Some("v#1".into()),

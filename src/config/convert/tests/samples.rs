@@ -31,6 +31,7 @@ fn script(cmd: &str, user: Option<&str>, group: Option<&str>) -> Script {
         cmd: cmd.into(),
         user: user.map(Into::into),
         group: group.map(Into::into),
+        run_as: None,
     }
 }
 
