@@ -17,3 +17,6 @@ mod fifo;
 
 #[path = "faults/scripts.rs"]
 mod scripts;
+
+#[path = "faults/child_table.rs"]
+mod child_table;

@@ -16,9 +16,21 @@ use crate::vrrp::State;
 /// tokens from here up and their results are only logged.
 const NOTIFY_TOKEN: u32 = 1 << 20;
 
+/// How long a notify script may run before its process group is stopped (TERM, then KILL 2 s
+/// later). keepalived 2.2.7 never stops one (only notify_stop, after 1 s); kalive bounds them so
+/// that hanging scripts cannot pile up without end (README "Scripts").
+pub(super) const NOTIFY_TIMEOUT: crate::time::Duration = crate::time::Duration::from_secs(60);
+
+/// Notify scripts running at once, at most (more are refused with a log line until some end).
+pub(super) const MAX_NOTIFY_SCRIPTS: usize = 256;
+
 pub(super) struct Ops {
     pub(super) nl: Netlink,
+    /// Notify scripts, hotplug calls and FIFO scripts.
     pub(super) children: Children,
+    /// vrrp_scripts, in a table of their own: hanging notify scripts can never take the slots
+    /// a tracker needs (before, 256 of them froze every vrrp_script for good).
+    pub(super) checks: Children,
     pub(super) user: Option<(u32, u32)>,
     /// `notify_fifo` and `vrrp_notify_fifo`: every VRRP line goes to each.
     pub(super) fifos: Vec<crate::sys::fifo::FifoWriter>,
@@ -59,8 +71,13 @@ impl Ops {
             .run_as
             .or_else(|| s.user.as_deref().and_then(lookup_user).or(self.user));
         let token = self.notify_token();
-        if let Err(e) = self.children.run(s, extra, user, None, token) {
-            log::warn!("cannot run '{}': {e:?}", s.cmd);
+        let deadline = crate::daemon::reactor::now() + NOTIFY_TIMEOUT;
+        if let Err(e) = self.children.run(s, extra, user, Some(deadline), token) {
+            log::warn!(
+                "cannot run '{}': {e:?} ({} notify scripts still running)",
+                s.cmd,
+                self.children.running()
+            );
         }
     }
 
@@ -236,16 +253,19 @@ impl SystemOps for Ops {
         let user = script
             .run_as
             .or_else(|| script.user.as_deref().and_then(lookup_user).or(self.user));
-        if let Err(e) = self.children.run(script, &[], user, Some(deadline), token) {
-            log::warn!("cannot run '{}': {e:?}", script.cmd);
-        }
+        // A failure to start (a full table included) comes back from `collect` as a failed run.
+        let _ = self.checks.run(script, &[], user, Some(deadline), token);
     }
 
     fn collect(&mut self, now: Instant, done: &mut Vec<(u32, Outcome)>) {
+        self.checks.expire(now);
+        self.checks
+            .reap(|token, outcome| done.push((token, outcome)));
         self.children.expire(now);
         self.children.reap(|token, outcome: Outcome| {
             if token >= NOTIFY_TOKEN {
-                if !outcome.is_ok() {
+                // A full table was said when the script was refused.
+                if !outcome.is_ok() && outcome != Outcome::ExecFailed(libc::EAGAIN) {
                     log::warn!("notify script ended {outcome:?}");
                 }
             } else {
@@ -255,7 +275,10 @@ impl SystemOps for Ops {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        self.children.next_deadline()
+        match (self.children.next_deadline(), self.checks.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn begin_stop(&mut self) {
@@ -278,6 +301,7 @@ impl SystemOps for Ops {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         self.children.kill_all();
+        self.checks.kill_all();
     }
 }
 

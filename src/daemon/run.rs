@@ -103,7 +103,9 @@ pub fn run(
     let (mut fifos, fifo_scripts) = Fifos::open(cfg, Fifos::default(), user);
     let mut ops = Ops {
         nl,
-        children: Children::with_capacity(256),
+        children: Children::with_capacity(crate::daemon::ops::MAX_NOTIFY_SCRIPTS),
+        // Each vrrp_script runs at most once at a time.
+        checks: Children::with_capacity(cfg.scripts.len()),
         user,
         fifos: fifos.vrrp_writers(),
         fifo_failing: false,
@@ -259,6 +261,9 @@ pub fn run(
                             Fifos::open(&new_cfg, std::mem::take(&mut fifos), ops.user);
                         fifos = reopened;
                         ops.fifos = fifos.vrrp_writers();
+                        // Runs of the old configuration may still be going.
+                        ops.checks
+                            .set_limit(new_cfg.scripts.len() + ops.checks.running());
                         for s in &fifo_scripts {
                             ops.run_script(&s.script, &[&s.path]);
                         }

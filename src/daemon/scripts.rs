@@ -32,7 +32,13 @@ pub fn vet_scripts(cfg: &mut Config) {
                 uid,
                 gid,
                 unsafe_path,
+                program,
             } => {
+                if let Some(path) = program.as_ref().and_then(|p| p.to_str()) {
+                    if path != program_written(&argv) {
+                        script.cmd = with_program(&argv, path);
+                    }
+                }
                 if let Some(why) = unsafe_path {
                     log::warn!(
                         "Unsafe permissions found for {what} '{}': {why}",
@@ -125,6 +131,31 @@ pub fn vet_scripts(cfg: &mut Config) {
     }
 }
 
+fn program_written(argv: &[String]) -> &str {
+    argv.first().map_or("", String::as_str)
+}
+
+/// The command line with its program replaced by `path`, every word quoted for
+/// [`crate::config::model::split_words`].
+fn with_program(argv: &[String], path: &str) -> String {
+    std::iter::once(path)
+        .chain(argv.iter().skip(1).map(String::as_str))
+        .map(quote_word)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn quote_word(w: &str) -> String {
+    let plain = !w.is_empty()
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c));
+    if plain {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    }
+}
+
 fn notifies(
     n: &mut crate::config::model::vrrp::Notify,
     what: &str,
@@ -140,5 +171,21 @@ fn notifies(
         &mut n.master_rx_lower_pri,
     ] {
         judge(what, slot);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::split_words;
+
+    #[test]
+    fn a_rewritten_command_line_keeps_every_word() {
+        let argv = split_words(r#"/bin/sh -c '! test -e "/tmp/a b"' it's"#);
+        let line = with_program(&argv, "/usr/bin/sh");
+        let mut want = argv.clone();
+        want[0] = "/usr/bin/sh".into();
+        assert_eq!(split_words(&line), want);
+        assert_eq!(split_words(&with_program(&[], "/x y")), vec!["/x y"]);
     }
 }

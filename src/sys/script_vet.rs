@@ -38,6 +38,10 @@ pub enum Vetted {
         uid: u32,
         gid: u32,
         unsafe_path: Option<String>,
+        /// The file judged, to be run in place of the name written, as keepalived does
+        /// (`replace_cmd_name`): a symbolic link swapped after the check changes nothing.
+        /// `None` for a `</dev/tcp/…` test, which is not a program.
+        program: Option<PathBuf>,
     },
     /// Never run it, for this reason.
     Disabled(String),
@@ -85,6 +89,7 @@ impl ScriptPolicy {
                     uid,
                     gid,
                     unsafe_path: None,
+                    program: None,
                 };
             }
         }
@@ -122,12 +127,9 @@ impl ScriptPolicy {
             || (meta.uid() == 0 && mode & 0o4100 == 0o4100)
             || (meta.gid() == 0 && mode & 0o2010 == 0o2010);
         let mut unsafe_path = None;
+        let checked = checked_paths(&written, &real);
         if as_root {
-            let mut paths = vec![written.clone()];
-            if real != written {
-                paths.push(real);
-            }
-            for p in &paths {
+            for p in &checked {
                 match path_safety(p) {
                     PathSafety::Safe => {}
                     PathSafety::WrongType(why) => return Vetted::Disabled(why),
@@ -146,8 +148,32 @@ impl ScriptPolicy {
             uid,
             gid,
             unsafe_path,
+            program: checked.into_iter().next(),
         }
     }
+}
+
+/// The paths keepalived judges (lib/notify.c `check_script_secure`): the resolved one, and when
+/// the program's own name differs from the resolved file's (`/bin/sh` → `/usr/bin/dash`), that
+/// name in the resolved directory (`/usr/bin/sh`) if it leads to the same file. The path as
+/// written is not walked: on a merged-/usr system `/bin` is a symbolic link, which is no reason
+/// to distrust `/bin/sh`.
+fn checked_paths(written: &Path, real: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::with_capacity(2);
+    if let (Some(name), Some(dir)) = (written.file_name(), real.parent()) {
+        if real.file_name() != Some(name) {
+            let named = dir.join(name);
+            let same = match (std::fs::metadata(&named), std::fs::metadata(real)) {
+                (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+                _ => false,
+            };
+            if same {
+                out.push(named);
+            }
+        }
+    }
+    out.push(real.to_path_buf());
+    out
 }
 
 /// uid and gid of `user`, with `group`'s gid when given.

@@ -43,11 +43,12 @@ struct Slot {
     stage: Stage,
 }
 
-/// The running children, in a table sized once at construction.
+/// The running children, at most `limit` at a time (the table is allocated for that many).
 #[derive(Debug)]
 pub struct Children {
     spawner: Spawner,
     slots: Vec<Slot>,
+    limit: usize,
 }
 
 impl Children {
@@ -55,7 +56,22 @@ impl Children {
         Children {
             spawner: Spawner::new(),
             slots: Vec::with_capacity(n),
+            limit: n,
         }
+    }
+
+    /// Allows `n` children at a time from now on (a reload with more scripts).
+    pub fn set_limit(&mut self, n: usize) {
+        self.slots.reserve(n.saturating_sub(self.slots.len()));
+        self.limit = n;
+    }
+
+    /// Children running now (start failures awaiting their report not counted).
+    pub fn running(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| !matches!(s.stage, Stage::Failed(_)))
+            .count()
     }
 
     pub fn len(&self) -> usize {
@@ -73,8 +89,9 @@ impl Children {
     }
 
     /// Starts `script` and tracks it under `token`; `deadline` (absolute) starts the TERM/KILL
-    /// sequence, `None` lets it run (notify scripts). A start failure is not an error here: it
-    /// comes back from the next [`Children::reap`] as [`Outcome::ExecFailed`], like any result.
+    /// sequence, `None` lets it run. A start failure is not an error here: it comes back from
+    /// the next [`Children::reap`] as [`Outcome::ExecFailed`], like any result. A full table is
+    /// both: `Err(Full)` now, and `ExecFailed(EAGAIN)` from the next reap.
     pub fn run(
         &mut self,
         script: &Script,
@@ -96,7 +113,15 @@ impl Children {
         token: u32,
         env: Option<&[&str]>,
     ) -> Result<(), SpawnError> {
-        if self.slots.len() == self.slots.capacity() {
+        if self.slots.len() >= self.limit {
+            // Never a silent loss: the run is reported as failed by the next `reap`, like any
+            // start failure, so a vrrp_script's rise/fall goes on counting. (Its slot is beyond
+            // the limit only until that reap.)
+            self.slots.push(Slot {
+                pid: 0,
+                token,
+                stage: Stage::Failed(libc::EAGAIN),
+            });
             return Err(SpawnError::Full);
         }
         let (pid, stage) = match self.spawner.spawn_env(script, extra, user, env) {
