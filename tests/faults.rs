@@ -20,3 +20,6 @@ mod scripts;
 
 #[path = "faults/child_table.rs"]
 mod child_table;
+
+#[path = "faults/ttl.rs"]
+mod ttl;

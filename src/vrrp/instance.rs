@@ -217,7 +217,11 @@ impl Instance {
         if p.primary == Some(a.src) {
             return Err(Drop::Own);
         }
-        if a.unicast {
+        // Decided by the instance, never by the packet (keepalived vrrp.c `vrrp_check_packet`):
+        // a multicast instance holds every advert to TTL / hop limit 255 (RFC 5798 §7.1), even
+        // one sent to its unicast address, or an off-link sender could reach it; a unicast
+        // instance checks its peers and their TTL window instead.
+        if !p.unicast_peers.is_empty() {
             let peer = p.unicast_peers.iter().find(|(ip, _, _)| *ip == a.src);
             match peer {
                 None if p.check_unicast_src => return Err(Drop::Source),

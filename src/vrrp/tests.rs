@@ -341,3 +341,26 @@ fn transitions_and_dual_masters_are_counted() {
     assert_eq!(m.stats.dual_master, 2);
     assert_eq!((m.state(), m.stats.transitions), (State::Backup, 3));
 }
+
+/// An advert sent to the master's own address with TTL 1 from an off-link source: a multicast
+/// instance drops it whatever its destination (before, a unicast destination skipped the TTL
+/// rule and a wrong-TTL advert with the right password made the master step down).
+#[test]
+fn the_ttl_rule_follows_the_instance_not_the_packet() {
+    let (mut i, mut out) = started(100);
+    out.clear();
+    let mut a = advert("198.51.100.7", 200);
+    a.unicast = true;
+    a.ttl = 1;
+    assert_eq!(i.handle_advert(Instant(10), &a, &mut out), Err(Drop::Ttl));
+    assert_eq!(i.stats.dropped_ttl, 1);
+    // A unicast instance is not held to 255, whatever the packet's destination.
+    let mut p = Params::simple(51, 100, ip("192.0.2.1"));
+    p.unicast_peers = vec![(ip("192.0.2.2"), None, None)];
+    let mut u = Instance::new(0, p, Vec::new(), false);
+    let mut out = Actions::default();
+    u.start(Instant::ZERO, &mut out);
+    let mut a = advert("192.0.2.2", 150);
+    a.ttl = 64;
+    assert_eq!(u.handle_advert(Instant(5), &a, &mut out), Ok(()));
+}
