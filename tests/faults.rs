@@ -23,3 +23,6 @@ mod child_table;
 
 #[path = "faults/ttl.rs"]
 mod ttl;
+
+#[path = "faults/sigxcpu.rs"]
+mod sigxcpu;

@@ -177,6 +177,7 @@ pub fn run(
     // reallocated once it has grown to the number of open checks.
     let mut polled: Vec<libc::pollfd> = Vec::with_capacity(2 + checkers.len());
     loop {
+        crate::sys::realtime::restore_if_due();
         let next_script = scripts.iter().map(|s| s.tracker.next_run()).min();
         let next_file = (!files.is_empty()).then_some(next_file_check);
         let limit = [
@@ -315,6 +316,7 @@ pub fn run(
                         lvs_status(&lvs, &checkers, &suspender, &reactor),
                     ),
                     libc::SIGUSR2 => dump::write_stats(&reactor),
+                    libc::SIGXCPU => crate::sys::realtime::on_sigxcpu(),
                     37 => dump::write_json(
                         &reactor,
                         lvs_status(&lvs, &checkers, &suspender, &reactor),

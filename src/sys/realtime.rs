@@ -8,6 +8,9 @@
 //! `vrrp_rt_priority`, `vrrp_rlimit_rttime`, `vrrp_priority` and `vrrp_no_swap` are honoured;
 //! `--no-realtime` turns all of it off.
 
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::time::Duration;
+
 use crate::config::model::global::RealtimeKnobs;
 
 /// SCHED_RR priority when none is configured: above every ordinary process, below most
@@ -40,29 +43,12 @@ pub fn apply(k: &RealtimeKnobs, rt_by_default: bool) -> Applied {
         .rt_priority
         .or(rt_by_default.then_some(DEFAULT_RT_PRIORITY));
     let limit = k.rlimit_rttime.map_or(DEFAULT_RLIMIT_RTTIME_US, u64::from);
-    let rl = libc::rlimit {
-        rlim_cur: limit as libc::rlim_t,
-        rlim_max: limit as libc::rlim_t,
-    };
-    // SAFETY: setrlimit with a valid resource and a pointer to a live rlimit.
-    let limited = rt.is_some() && unsafe { libc::setrlimit(libc::RLIMIT_RTTIME, &rl) } == 0;
+    let limited = rt.is_some() && set_rttime(limit);
     if let (true, Some(rt)) = (limited, rt) {
-        // musl's sched_param has more fields than glibc's: start from zero, set the priority.
-        // SAFETY: sched_param is plain old data; all-zero is a valid value.
-        let mut param: libc::sched_param = unsafe { std::mem::zeroed() };
-        param.sched_priority = i32::from(rt);
-        // SAFETY: pid 0 is this process; param is a live sched_param for the call's duration.
-        // musl's sched_setscheduler() is a stub that always fails (ENOSYS): make the call itself.
-        if unsafe {
-            libc::syscall(
-                libc::SYS_sched_setscheduler,
-                0 as libc::c_long,
-                libc::c_long::from(libc::SCHED_RR | SCHED_RESET_ON_FORK),
-                &param as *const libc::sched_param,
-            )
-        } == 0
-        {
+        if set_policy(libc::SCHED_RR, rt) {
             done.rt_priority = Some(rt);
+            RT_PRIORITY.store(rt, Ordering::Relaxed);
+            RTTIME_US.store(limit, Ordering::Relaxed);
         } else {
             log::warn!(
                 "cannot use SCHED_RR priority {rt}: {}; adverts may be late under load",
@@ -91,6 +77,101 @@ pub fn apply(k: &RealtimeKnobs, rt_by_default: bool) -> Applied {
         );
     }
     done
+}
+
+/// The SCHED_RR priority in force (0: none), the RLIMIT_RTTIME soft limit it runs under, and
+/// while demoted after SIGXCPU, when to come back (ms on the monotonic clock; 0: not demoted).
+/// Process-wide, like the scheduling policy they describe.
+static RT_PRIORITY: AtomicU8 = AtomicU8::new(0);
+static RTTIME_US: AtomicU64 = AtomicU64::new(0);
+static DEMOTED_UNTIL_MS: AtomicU64 = AtomicU64::new(0);
+
+/// How long the daemon runs at SCHED_OTHER after SIGXCPU before it takes SCHED_RR back.
+pub const DEMOTION: Duration = Duration::from_secs(5);
+
+/// How much RT time past the soft limit the hard limit allows: only a loop that stopped
+/// answering SIGXCPU (a runaway, not a flood) reaches it, and the kernel then ends it.
+const HARD_MARGIN_US: u64 = 10_000_000;
+
+/// RLIMIT_RTTIME soft = `soft_us`, hard = `soft_us` + 10 s. Soft below hard: the kernel sends
+/// SIGXCPU at the soft limit (and again each second past it) and SIGKILLs only at the hard one.
+/// Before, soft = hard = 200 ms: a flood that kept the loop from ever blocking got kalive
+/// killed with its VIPs left on the interface and a stale pid file.
+fn set_rttime(soft_us: u64) -> bool {
+    let rl = libc::rlimit {
+        rlim_cur: soft_us as libc::rlim_t,
+        rlim_max: soft_us.saturating_add(HARD_MARGIN_US) as libc::rlim_t,
+    };
+    // SAFETY: setrlimit with a valid resource and a pointer to a live rlimit.
+    unsafe { libc::setrlimit(libc::RLIMIT_RTTIME, &rl) == 0 }
+}
+
+/// SCHED_RR (`priority`) or SCHED_OTHER (0), always with SCHED_RESET_ON_FORK.
+fn set_policy(policy: libc::c_int, priority: u8) -> bool {
+    // musl's sched_param has more fields than glibc's: start from zero, set the priority.
+    // SAFETY: sched_param is plain old data; all-zero is a valid value.
+    let mut param: libc::sched_param = unsafe { std::mem::zeroed() };
+    param.sched_priority = i32::from(priority);
+    // SAFETY: pid 0 is this process; param is a live sched_param for the call's duration.
+    // musl's sched_setscheduler() is a stub that always fails (ENOSYS): make the call itself.
+    unsafe {
+        libc::syscall(
+            libc::SYS_sched_setscheduler,
+            0 as libc::c_long,
+            libc::c_long::from(policy | SCHED_RESET_ON_FORK),
+            &param as *const libc::sched_param,
+        ) == 0
+    }
+}
+
+/// Milliseconds on the monotonic clock since the first call (never 0 once demoted: see `max(1)`).
+fn monotonic_ms() -> u64 {
+    static BASE: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    BASE.get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_millis() as u64
+}
+
+/// SIGXCPU: the loop ran RLIMIT_RTTIME's soft limit at SCHED_RR without blocking once (a flood
+/// keeps ppoll from ever sleeping). Step down to SCHED_OTHER for [`DEMOTION`] so the rest of the
+/// machine gets the CPU and the kernel never reaches the hard limit, and say so.
+pub fn on_sigxcpu() {
+    let rt = RT_PRIORITY.load(Ordering::Relaxed);
+    if rt == 0 || DEMOTED_UNTIL_MS.load(Ordering::Relaxed) != 0 {
+        return;
+    }
+    if set_policy(libc::SCHED_OTHER, 0) {
+        DEMOTED_UNTIL_MS.store(
+            monotonic_ms()
+                .saturating_add(DEMOTION.as_millis() as u64)
+                .max(1),
+            Ordering::Relaxed,
+        );
+        log::warn!(
+            "SIGXCPU: {} ms at SCHED_RR without a pause (a flood?); running at SCHED_OTHER for {} s",
+            RTTIME_US.load(Ordering::Relaxed) / 1000,
+            DEMOTION.as_secs()
+        );
+    }
+}
+
+/// Call every loop turn: takes SCHED_RR back once the demotion is over, with the soft limit
+/// reset (the kernel raises it by a second at each SIGXCPU).
+pub fn restore_if_due() {
+    let until = DEMOTED_UNTIL_MS.load(Ordering::Relaxed);
+    if until == 0 || monotonic_ms() < until {
+        return;
+    }
+    DEMOTED_UNTIL_MS.store(0, Ordering::Relaxed);
+    let rt = RT_PRIORITY.load(Ordering::Relaxed);
+    if set_rttime(RTTIME_US.load(Ordering::Relaxed)) && set_policy(libc::SCHED_RR, rt) {
+        log::info!("back at SCHED_RR priority {rt}");
+    } else {
+        log::warn!(
+            "cannot take SCHED_RR priority {rt} back: {}",
+            std::io::Error::last_os_error()
+        );
+    }
 }
 
 /// The scheduling policy of process `pid` from /proc (SCHED_OTHER 0, SCHED_RR 2), for tests.

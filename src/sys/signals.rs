@@ -6,8 +6,9 @@ use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, RawFd};
 
 /// What the daemon handles (keepalived-semantics §3.2): SIGCHLD for scripts, TERM/INT stop,
-/// HUP reload, USR1/USR2 dumps, and musl's SIGRTMIN+2 (JSON dump) and SIGRTMAX-1 (stats + clear).
-pub const DAEMON_SIGNALS: [i32; 8] = [
+/// HUP reload, USR1/USR2 dumps, musl's SIGRTMIN+2 (JSON dump) and SIGRTMAX-1 (stats + clear),
+/// and SIGXCPU, which RLIMIT_RTTIME's soft limit sends (`sys::realtime`).
+pub const DAEMON_SIGNALS: [i32; 9] = [
     libc::SIGCHLD,
     libc::SIGTERM,
     libc::SIGHUP,
@@ -16,6 +17,7 @@ pub const DAEMON_SIGNALS: [i32; 8] = [
     libc::SIGUSR2,
     37,
     63,
+    libc::SIGXCPU,
 ];
 
 /// A non-blocking, close-on-exec signalfd for a set of signals, which stay blocked (in the calling
