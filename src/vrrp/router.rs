@@ -4,7 +4,7 @@
 
 use crate::time::Instant;
 
-use super::actions::{Action, Actions, State, TimerKind};
+use super::actions::{Action, Actions, State, TimerKind, MAX_ACTIONS_PER_INSTANCE};
 use super::advert::Advert;
 use super::instance::{Drop, Instance};
 
@@ -51,12 +51,23 @@ impl Router {
         self.instances.len()
     }
 
+    /// Room for every action one event can cause, for sizing the edge's [`Actions`] once: the
+    /// instance's own, one forced transition of each member of its sync group (the instance itself
+    /// may be forced back to FAULT) and the group's notify (keepalived-semantics §1.5); and at
+    /// shutdown, one STOP notify per group.
+    pub fn action_capacity(&self) -> usize {
+        let largest = self.groups.iter().map(|g| g.members.len()).max();
+        let per_event = MAX_ACTIONS_PER_INSTANCE * (largest.unwrap_or(0).max(1) + 1) + 1;
+        per_event.max(self.groups.len())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.instances.is_empty()
     }
 
     /// Starts instance `index`. The driver starts them one by one and carries out each one's
-    /// actions before the next, so the action buffer stays small whatever the instance count.
+    /// actions before the next, so the action queue stays within [`Router::action_capacity`]
+    /// whatever the instance count.
     pub fn start_instance(&mut self, now: Instant, index: usize, out: &mut Actions) {
         self.with(index, now, out, |inst, now, out| inst.start(now, out));
     }

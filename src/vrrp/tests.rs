@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use crate::time::{Duration, Instant};
 
-use super::actions::{Action, Actions, State, TimerKind, ACTIONS_CAPACITY};
+use super::actions::{Action, Actions, State, TimerKind, MAX_ACTIONS_PER_INSTANCE};
 use super::advert::{Advert, AuthData};
 use super::instance::{Drop, Instance};
 use super::params::Params;
@@ -279,9 +279,9 @@ fn startup_delay_holds_the_instance() {
 }
 
 #[test]
-fn no_event_overflows_the_action_buffer() {
+fn no_event_needs_more_than_the_per_instance_bound() {
     // The busiest events: an owner starting (advert, VIPs, GARP, three timers, notify) and a
-    // master faulting (priority 0, VIPs, cancels, notify). Each must leave room to spare.
+    // master faulting (priority 0, VIPs, cancels, notify). Router::action_capacity relies on it.
     let mut p = Params::simple(51, 255, ip("192.0.2.1"));
     p.garp.refresh = Duration::from_secs(60);
     let mut i = Instance::new(0, p, vec![Tracker::binary(0, false)], false);
@@ -294,10 +294,9 @@ fn no_event_overflows_the_action_buffer() {
     assert_eq!(i.state(), State::Fault);
     let fault = out.len();
     assert!(
-        start.max(fault) * 2 <= ACTIONS_CAPACITY,
-        "start {start}, fault {fault}, capacity {ACTIONS_CAPACITY}"
+        start.max(fault) * 2 <= MAX_ACTIONS_PER_INSTANCE,
+        "start {start}, fault {fault}, bound {MAX_ACTIONS_PER_INSTANCE}"
     );
-    assert_eq!(out.overflowed, 0);
 }
 
 #[test]
@@ -340,4 +339,88 @@ fn transitions_and_dual_masters_are_counted() {
         .unwrap();
     assert_eq!(m.stats.dual_master, 2);
     assert_eq!((m.state(), m.stats.transitions), (State::Backup, 3));
+}
+
+/// A router whose `size` instances (VRIDs 1..) form one sync group, all priority 100.
+fn group_router(size: usize) -> super::Router {
+    let insts = (0..size)
+        .map(|k| {
+            Instance::new(
+                k as u16,
+                Params::simple(k as u8 + 1, 100, ip("192.0.2.1")),
+                Vec::new(),
+                true,
+            )
+        })
+        .collect();
+    super::Router::new(insts, vec![(0..size as u16).collect()])
+}
+
+fn count(out: &[(u16, Action)], member: u16, want: Action) -> usize {
+    out.iter()
+        .filter(|&&(i, a)| i == member && a == want)
+        .count()
+}
+
+#[test]
+fn every_member_of_a_big_sync_group_gets_all_its_actions() {
+    for size in [4usize, 6, 8, 32] {
+        let mut r = group_router(size);
+        let mut out = Actions::with_capacity(r.action_capacity());
+        let capacity = out.capacity();
+        for k in 0..size {
+            r.start_instance(Instant::ZERO, k, &mut out);
+            out.clear();
+        }
+        // One member's down timer runs out: the whole group becomes MASTER together.
+        let at = r.instances[0].deadline(TimerKind::MasterDown).unwrap();
+        r.handle_timer(at, 0, TimerKind::MasterDown, &mut out);
+        let got: Vec<(u16, Action)> = out.drain().collect();
+        for m in 0..size as u16 {
+            let inst = &r.instances[usize::from(m)];
+            assert_eq!(inst.state(), State::Master, "size {size}, member {m}");
+            let advert_at = inst.deadline(TimerKind::Advert).unwrap();
+            assert_eq!(
+                count(
+                    &got,
+                    m,
+                    Action::ArmTimer {
+                        kind: TimerKind::Advert,
+                        at: advert_at
+                    }
+                ),
+                1,
+                "size {size}: member {m} is MASTER, so the edge must arm its advert timer"
+            );
+            assert_eq!(
+                count(&got, m, Action::AddVips),
+                1,
+                "size {size}, member {m}"
+            );
+            assert_eq!(
+                count(&got, m, Action::SendAdvert { priority: 100 }),
+                1,
+                "size {size}, member {m}"
+            );
+        }
+        // The last member's link fails: every member goes to FAULT and gives its addresses back.
+        let last = size - 1;
+        r.set_link(at + Duration::from_millis(10), last, false, &mut out);
+        let got: Vec<(u16, Action)> = out.drain().collect();
+        for m in 0..size as u16 {
+            assert_eq!(r.instances[usize::from(m)].state(), State::Fault);
+            assert_eq!(
+                count(&got, m, Action::RemoveVips),
+                1,
+                "size {size}: member {m} is FAULT, so the edge must remove its addresses"
+            );
+            assert_eq!(count(&got, m, Action::SendAdvert { priority: 0 }), 1);
+        }
+        assert_eq!(r.group_state(0), Some(State::Fault));
+        assert_eq!(
+            out.capacity(),
+            capacity,
+            "size {size}: the queue sized from the configuration never grew"
+        );
+    }
 }
