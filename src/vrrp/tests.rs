@@ -211,15 +211,11 @@ fn master_answers_priority_zero_lower_and_higher() {
     p.higher_prio_send_advert = true;
     let mut m = Instance::new(0, p, Vec::new(), false);
     m.start(Instant::ZERO, &mut out);
-    m.handle_timer(Instant(1_003_906), TimerKind::MasterDown, &mut out);
-    assert_eq!(
-        m.state(),
-        State::Master,
-        "state MASTER waits one interval plus the smallest skew"
-    );
+    m.handle_timer(Instant(3_609_375), TimerKind::MasterDown, &mut out);
+    assert_eq!(m.state(), State::Master);
     out.clear();
     // Equal priority from a higher address: yield (RFC 5798 §6.4.3), announcing ourselves first.
-    m.handle_advert(Instant(1_100_000), &advert("192.0.2.9", 100), &mut out)
+    m.handle_advert(Instant(3_700_000), &advert("192.0.2.9", 100), &mut out)
         .unwrap();
     let a = actions(&mut out);
     assert_eq!(m.state(), State::Backup);
@@ -423,4 +419,169 @@ fn every_member_of_a_big_sync_group_gets_all_its_actions() {
             "size {size}: the queue sized from the configuration never grew"
         );
     }
+}
+
+fn notifies(a: &[Action]) -> Vec<State> {
+    a.iter()
+        .filter_map(|x| match x {
+            Action::Notify { state, .. } => Some(*state),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn state_master_waits_the_master_down_interval_as_keepalived_does() {
+    // keepalived 2.2.7 vrrp/vrrp_scheduler.c vrrp_init_state: a non-owner wanting MASTER gets
+    // VRRP_MS_DOWN_TIMER, 3 × advert_int + Skew_Time, like a backup: 3.414 s at 150, 3.609 s at 100.
+    for (priority, due) in [(150u8, 3_414_062u64), (100, 3_609_375)] {
+        let mut p = Params::simple(51, priority, ip("192.0.2.1"));
+        p.start_as_master = true;
+        let mut i = Instance::new(0, p, Vec::new(), false);
+        let mut out = Actions::default();
+        i.start(Instant::ZERO, &mut out);
+        let a = actions(&mut out);
+        assert_eq!(i.state(), State::Backup);
+        assert_eq!(i.deadline(TimerKind::MasterDown), Some(Instant(due)));
+        assert_eq!(a.first(), Some(&Action::RemoveVips));
+        assert_eq!(notifies(&a), vec![State::Backup]);
+        assert!(!a.iter().any(|x| matches!(x, Action::SendAdvert { .. })));
+        i.handle_timer(Instant(due), TimerKind::MasterDown, &mut out);
+        assert_eq!(i.state(), State::Master);
+        assert!(actions(&mut out).contains(&Action::SendAdvert { priority }));
+    }
+    // The same in a sync group; an owner in a group with a non-owner waits too (vrrp/vrrp.c
+    // vrrp_complete_init sets every member to BACKUP unless all are owners wanting MASTER).
+    let member = |id: u16, vrid: u8, priority: u8| {
+        let mut p = Params::simple(vrid, priority, ip("192.0.2.1"));
+        p.start_as_master = true;
+        Instance::new(id, p, Vec::new(), true)
+    };
+    let mut r = super::Router::new(vec![member(0, 1, 150), member(1, 2, 255)], vec![vec![0, 1]]);
+    let mut out = Actions::default();
+    r.start_instance(Instant::ZERO, 0, &mut out);
+    r.start_instance(Instant::ZERO, 1, &mut out);
+    assert_eq!(r.instances[0].state(), State::Backup);
+    assert_eq!(r.instances[1].state(), State::Backup);
+    assert_eq!(
+        r.instances[0].deadline(TimerKind::MasterDown),
+        Some(Instant(3_414_062))
+    );
+    assert_eq!(
+        r.instances[1].deadline(TimerKind::MasterDown),
+        Some(Instant(3_003_906))
+    );
+}
+
+#[test]
+fn the_owner_takes_over_at_once_without_a_backup_notify() {
+    // keepalived: the owner wanting MASTER times out of BACKUP after 1 µs, unannounced.
+    let (m, mut out) = started(255);
+    let a = actions(&mut out);
+    assert_eq!(m.state(), State::Master);
+    assert_eq!(notifies(&a), vec![State::Master]);
+    assert!(!a.contains(&Action::RemoveVips));
+    assert_eq!(a.first(), Some(&Action::SendAdvert { priority: 255 }));
+    // The owner told `state BACKUP` waits like anyone else, with its tiny skew.
+    let mut p = Params::simple(51, 255, ip("192.0.2.1"));
+    p.start_as_master = false;
+    let mut b = Instance::new(0, p, Vec::new(), false);
+    b.start(Instant::ZERO, &mut out);
+    assert_eq!(b.state(), State::Backup);
+    assert_eq!(b.deadline(TimerKind::MasterDown), Some(Instant(3_003_906)));
+}
+
+#[test]
+fn a_weight_zero_script_without_a_result_holds_fault_without_a_notify() {
+    // keepalived vrrp_init_state: num_script_init puts the instance in FAULT, neither logged nor
+    // notified; the first success brings BACKUP (notified), the first failure a FAULT notify.
+    for first in [1i64, 0] {
+        let mut i = Instance::new(
+            0,
+            Params::simple(51, 100, ip("192.0.2.1")),
+            vec![Tracker::script(0, false, false)],
+            false,
+        );
+        let mut out = Actions::default();
+        i.start(Instant::ZERO, &mut out);
+        assert_eq!(i.state(), State::Fault);
+        assert_eq!(notifies(&actions(&mut out)), vec![], "no notify at start");
+        i.set_tracker(Instant(20_000), 0, first, &mut out);
+        let a = actions(&mut out);
+        if first == 1 {
+            assert_eq!(i.state(), State::Backup);
+            assert_eq!(notifies(&a), vec![State::Backup]);
+            assert_eq!(
+                i.deadline(TimerKind::MasterDown),
+                Some(Instant(20_000 + 3_609_375))
+            );
+        } else {
+            assert_eq!(i.state(), State::Fault);
+            assert_eq!(notifies(&a), vec![State::Fault]);
+        }
+    }
+}
+
+#[test]
+fn a_fault_known_at_start_is_notified() {
+    // keepalived vrrp.c vrrp_complete_init: an instance down at start (its link, an init_fail
+    // weight-0 script) is notified FAULT.
+    let mut i = Instance::new(
+        0,
+        Params::simple(51, 100, ip("192.0.2.1")),
+        vec![Tracker::script(0, false, true)],
+        false,
+    );
+    let mut out = Actions::default();
+    i.start(Instant::ZERO, &mut out);
+    assert_eq!(notifies(&actions(&mut out)), vec![State::Fault]);
+    let mut j = Instance::new(
+        0,
+        Params::simple(51, 100, ip("192.0.2.1")),
+        vec![Tracker::script(0, false, false)],
+        false,
+    );
+    j.set_link(Instant::ZERO, false, &mut out);
+    j.start(Instant::ZERO, &mut out);
+    assert_eq!(notifies(&actions(&mut out)), vec![State::Fault]);
+}
+
+#[test]
+fn a_sync_group_waits_quietly_for_a_members_script() {
+    let member = |id: u16, trackers: Vec<Tracker>| {
+        Instance::new(
+            id,
+            Params::simple(id as u8 + 1, 100, ip("192.0.2.1")),
+            trackers,
+            true,
+        )
+    };
+    let mut r = super::Router::new(
+        vec![
+            member(0, vec![]),
+            member(1, vec![Tracker::script(0, false, false)]),
+        ],
+        vec![vec![0, 1]],
+    );
+    let mut out = Actions::default();
+    r.start_instance(Instant::ZERO, 0, &mut out);
+    r.start_instance(Instant::ZERO, 1, &mut out);
+    let a = actions(&mut out);
+    assert_eq!(
+        (r.instances[0].state(), r.instances[1].state()),
+        (State::Fault, State::Fault)
+    );
+    assert_eq!(notifies(&a), vec![]);
+    assert!(!a.iter().any(|x| matches!(x, Action::NotifyGroup { .. })));
+    r.set_tracker(Instant(10_000), 1, 0, 1, &mut out);
+    let a = actions(&mut out);
+    assert_eq!(
+        (r.instances[0].state(), r.instances[1].state()),
+        (State::Backup, State::Backup)
+    );
+    assert_eq!(notifies(&a), vec![State::Backup, State::Backup]);
+    assert!(a.contains(&Action::NotifyGroup {
+        group: 0,
+        state: State::Backup
+    }));
 }
