@@ -1,9 +1,9 @@
 //! Start-up against keepalived 2.2.7 (issue 10, classes 2, 4 and 6): the real binaries, one at a
 //! time, alone in a network namespace with the same configuration — two `state MASTER`
 //! instances, advert_int 1: VI_1 at priority 150 with a weight-0 vrrp_script (`rise 2 interval
-//! 15`), VI_2 at priority 100 without. keepalived starts the script one success away, enters
-//! BACKUP (notified, no FAULT notify) and becomes MASTER after Master_Down_Interval (3 + 106/256 s
-//! and 3 + 156/256 s); kalive must do the same.
+//! 15 init_fail`), VI_2 at priority 100 without. keepalived starts the tracked script one success
+//! away (tracking it undoes init_fail), enters BACKUP (notified, no FAULT notify) and becomes
+//! MASTER after Master_Down_Interval (3 + 106/256 s and 3 + 156/256 s); kalive must do the same.
 
 mod common;
 
@@ -54,7 +54,7 @@ fn run(keepalived: bool, tag: &str) -> Seen {
         "k.conf",
         &format!(
             "global_defs {{\n    script_user root\n}}\n\
-             vrrp_script chk {{\n    script \"/bin/true\"\n    interval 15\n    rise 2\n    fall 2\n}}\n\
+             vrrp_script chk {{\n    script \"/bin/true\"\n    interval 15\n    rise 2\n    fall 2\n    init_fail\n}}\n\
              vrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    virtual_router_id 67\n\
              \x20   priority 150\n    advert_int 1\n    virtual_ipaddress {{\n        10.97.0.100/24\n    }}\n\
              \x20   track_script {{\n        chk\n    }}\n    notify \"{n}\"\n}}\n\

@@ -46,13 +46,12 @@ impl Tracker {
         }
     }
 
-    /// A vrrp_script: pending until its first result, unless `init_fail`, which starts it failed
-    /// (keepalived vrrp/vrrp_scheduler.c vrrp_init_script: result 0, `rise` successes to go up).
-    pub fn script(weight: i32, reverse: bool, init_fail: bool) -> Tracker {
+    /// A tracked vrrp_script: pending until its first result. `init_fail` changes nothing for a
+    /// tracked script (keepalived vrrp/vrrp_track.c alloc_track_script resets it to
+    /// SCRIPT_INIT_STATE_INIT; see track::script).
+    pub fn script(weight: i32, reverse: bool) -> Tracker {
         Tracker {
-            value: if init_fail { 0 } else { 1 },
-            known: init_fail,
-            pending: !init_fail,
+            pending: true,
             ..Tracker::binary(weight, reverse)
         }
     }
@@ -216,8 +215,8 @@ mod tests {
     fn a_script_before_its_first_result_counts_neither_way() {
         // keepalived vrrp_track.c initialise_track_script_state: a script in its init state
         // adds no weight, up or down, until it has exited once.
-        let plus = Tracker::script(20, false, false);
-        let minus = Tracker::script(-20, false, false);
+        let plus = Tracker::script(20, false);
+        let minus = Tracker::script(-20, false);
         assert_eq!(
             effective(100, &[plus, minus], false),
             Effective::Priority(100)
@@ -229,18 +228,9 @@ mod tests {
             effective(100, &[ran, minus], false),
             Effective::Priority(120)
         );
-        // init_fail: failed from the start, so a negative weight counts at once.
-        assert_eq!(
-            effective(100, &[Tracker::script(-20, false, true)], false),
-            Effective::Priority(80)
-        );
-        assert_eq!(
-            effective(100, &[Tracker::script(0, false, true)], false),
-            Effective::Fault
-        );
-        assert!(Tracker::script(0, false, false).holds_in_init());
-        assert!(!Tracker::script(5, false, false).holds_in_init());
-        assert!(!Tracker::script(0, false, true).holds_in_init());
+        assert!(Tracker::script(0, false).holds_in_init());
+        assert!(!Tracker::script(5, false).holds_in_init());
+        assert!(!Tracker::binary(0, false).holds_in_init());
     }
 
     #[test]

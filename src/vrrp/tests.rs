@@ -499,7 +499,7 @@ fn a_weight_zero_script_without_a_result_holds_fault_without_a_notify() {
         let mut i = Instance::new(
             0,
             Params::simple(51, 100, ip("192.0.2.1")),
-            vec![Tracker::script(0, false, false)],
+            vec![Tracker::script(0, false)],
             false,
         );
         let mut out = Actions::default();
@@ -524,12 +524,12 @@ fn a_weight_zero_script_without_a_result_holds_fault_without_a_notify() {
 
 #[test]
 fn a_fault_known_at_start_is_notified() {
-    // keepalived vrrp.c vrrp_complete_init: an instance down at start (its link, an init_fail
-    // weight-0 script) is notified FAULT.
+    // keepalived vrrp.c vrrp_complete_init: an instance down at start (its link, a weight-0
+    // tracker known to be down) is notified FAULT, even while a script has not reported.
     let mut i = Instance::new(
         0,
         Params::simple(51, 100, ip("192.0.2.1")),
-        vec![Tracker::script(0, false, true)],
+        vec![Tracker::binary(0, false)],
         false,
     );
     let mut out = Actions::default();
@@ -538,7 +538,7 @@ fn a_fault_known_at_start_is_notified() {
     let mut j = Instance::new(
         0,
         Params::simple(51, 100, ip("192.0.2.1")),
-        vec![Tracker::script(0, false, false)],
+        vec![Tracker::script(0, false)],
         false,
     );
     j.set_link(Instant::ZERO, false, &mut out);
@@ -559,7 +559,7 @@ fn a_sync_group_waits_quietly_for_a_members_script() {
     let mut r = super::Router::new(
         vec![
             member(0, vec![]),
-            member(1, vec![Tracker::script(0, false, false)]),
+            member(1, vec![Tracker::script(0, false)]),
         ],
         vec![vec![0, 1]],
     );
