@@ -85,6 +85,10 @@ pub struct Instance {
     /// A member of this instance's sync group still waits for its scripts' first results: the
     /// whole group stays in FAULT until they arrive (keepalived's sync->num_member_init).
     held_by_group: bool,
+    /// Set by the router just before this instance begins: another member of its sync group is
+    /// in FAULT (`Some(quiet)`: whether that FAULT is only a wait for scripts). The group is
+    /// FAULT, so the instance begins in FAULT too (keepalived vrrp/vrrp.c vrrp_complete_init).
+    group_fault: Option<bool>,
     /// The master we last heard (or ourselves when master).
     pub master: Option<IpAddr>,
     pub stats: Stats,
@@ -110,6 +114,7 @@ impl Instance {
             garp_phase: GarpPhase::Second,
             quiet_fault: false,
             held_by_group: false,
+            group_fault: None,
             master: None,
             stats: Stats::default(),
         };
@@ -201,8 +206,11 @@ impl Instance {
 
     fn begin(&mut self, now: Instant, out: &mut Actions) {
         self.recompute();
-        if self.fault || self.held_by_group {
-            let quiet = !self.fault || self.fault_only_awaits_scripts();
+        let group_fault = self.group_fault.take();
+        if self.fault || self.held_by_group || group_fault.is_some() {
+            // Notified unless the only reason is a wait for scripts, its own or the group's.
+            let own_real_fault = self.fault && !self.fault_only_awaits_scripts();
+            let quiet = !own_real_fault && group_fault != Some(false);
             self.enter_fault(quiet, out);
             return;
         }
@@ -233,6 +241,11 @@ impl Instance {
     /// A weight-0 script has not reported its first result yet.
     pub fn awaits_scripts(&self) -> bool {
         self.trackers.iter().any(Tracker::holds_in_init)
+    }
+
+    /// Set by the router before the instance begins (see `group_fault`).
+    pub fn set_group_fault(&mut self, fault: Option<bool>) {
+        self.group_fault = fault;
     }
 
     /// Set by the router while a member of the sync group awaits its scripts.

@@ -90,7 +90,34 @@ impl Router {
     /// whatever the instance count.
     pub fn start_instance(&mut self, now: Instant, index: usize, out: &mut Actions) {
         self.update_hold(index);
+        self.note_group_fault(index);
         self.with(index, now, out, |inst, now, out| inst.start(now, out));
+    }
+
+    /// Before `index` begins: tells it whether another member of its group is in FAULT, and
+    /// whether quietly (waiting for scripts), so that it begins in FAULT with the group.
+    fn note_group_fault(&mut self, index: usize) {
+        let Some(group) = self
+            .group_of
+            .get(index)
+            .copied()
+            .flatten()
+            .and_then(|g| self.groups.get(usize::from(g)))
+        else {
+            return;
+        };
+        let mut fault: Option<bool> = None;
+        for &m in &group.members {
+            match self.instances.get(usize::from(m)) {
+                Some(i) if usize::from(m) != index && i.state() == State::Fault => {
+                    fault = Some(fault.unwrap_or(true) && i.in_quiet_fault());
+                }
+                _ => {}
+            }
+        }
+        if let Some(inst) = self.instances.get_mut(index) {
+            inst.set_group_fault(fault);
+        }
     }
 
     /// Holds every member of `index`'s sync group in FAULT while any member's weight-0 scripts
@@ -156,6 +183,11 @@ impl Router {
     }
 
     pub fn handle_timer(&mut self, now: Instant, index: usize, kind: TimerKind, out: &mut Actions) {
+        if kind == TimerKind::Startup {
+            // `vrrp_startup_delay` is over: the instance begins now.
+            self.update_hold(index);
+            self.note_group_fault(index);
+        }
         self.with(index, now, out, |inst, now, out| {
             inst.handle_timer(now, kind, out)
         });

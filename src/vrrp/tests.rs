@@ -585,3 +585,39 @@ fn a_sync_group_waits_quietly_for_a_members_script() {
         state: State::Backup
     }));
 }
+
+#[test]
+fn a_member_starting_after_a_faulty_one_begins_in_fault() {
+    // keepalived vrrp/vrrp.c vrrp_complete_init: a group with a member down at start is FAULT,
+    // and so is every member, notified; before, a member started after it entered BACKUP.
+    let mut r = super::Router::new(
+        vec![
+            Instance::new(
+                0,
+                Params::simple(1, 100, ip("192.0.2.1")),
+                vec![Tracker::binary(0, false)],
+                true,
+            ),
+            Instance::new(1, Params::simple(2, 100, ip("192.0.2.1")), vec![], true),
+        ],
+        vec![vec![0, 1]],
+    );
+    let mut out = Actions::default();
+    r.set_link(Instant::ZERO, 0, false, &mut out);
+    r.start_instance(Instant::ZERO, 0, &mut out);
+    r.start_instance(Instant::ZERO, 1, &mut out);
+    let a = actions(&mut out);
+    assert_eq!(
+        (r.instances[0].state(), r.instances[1].state()),
+        (State::Fault, State::Fault)
+    );
+    assert_eq!(notifies(&a), vec![State::Fault, State::Fault]);
+    assert!(r.instances[1].deadline(TimerKind::MasterDown).is_none());
+    // The link and the tracker come back: the whole group goes to BACKUP.
+    r.set_link(Instant(10), 0, true, &mut out);
+    r.set_tracker(Instant(20), 0, 0, 1, &mut out);
+    assert_eq!(
+        (r.instances[0].state(), r.instances[1].state()),
+        (State::Backup, State::Backup)
+    );
+}

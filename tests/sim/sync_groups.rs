@@ -76,8 +76,10 @@ fn run_one(seed: u64) {
     let count = 1 + r.below(255) as usize;
     let groups = random_groups(&mut r, count);
     let grouped = |i: usize| groups.iter().flatten().any(|&m| usize::from(m) == i);
-    // Which instances have a weight-0 tracker (the same on every router).
+    // Which instances have a weight-0 tracker (the same on every router), and whether it is a
+    // vrrp_script that holds its instance (and its group) in a quiet FAULT until it reports.
     let tracked: Vec<bool> = (0..count).map(|_| r.below(2) == 0).collect();
+    let script: Vec<bool> = (0..count).map(|_| r.below(2) == 0).collect();
     let routers = 2 + r.below(2) as usize;
     for n in 0..routers {
         let addr = ip(&format!("192.0.2.{}", n + 1));
@@ -87,10 +89,10 @@ fn run_one(seed: u64) {
             .map(|i| {
                 let mut p = Params::simple((i + 1) as u8, priority, addr);
                 p.preempt = preempt;
-                let trackers = if tracked[i] {
-                    vec![Tracker::binary(0, false)]
-                } else {
-                    vec![]
+                let trackers = match (tracked[i], script[i]) {
+                    (true, true) => vec![Tracker::script(0, false)],
+                    (true, false) => vec![Tracker::binary(0, false)],
+                    _ => vec![],
                 };
                 Lan::instance(i as u16, p, trackers, grouped(i))
             })
@@ -105,7 +107,18 @@ fn run_one(seed: u64) {
     };
     for n in 0..routers {
         lan.start(n);
-        healthy(&mut lan, n);
+        check(&lan, seed);
+    }
+    // The first results arrive over the first second, in random order.
+    let mut first: Vec<(u64, usize, usize)> = (0..routers)
+        .flat_map(|n| (0..count).map(move |i| (n, i)))
+        .filter(|&(_, i)| tracked[i])
+        .map(|(n, i)| (r.below(1_000_000), n, i))
+        .collect();
+    first.sort();
+    for (t, n, i) in first {
+        lan.run_until(Instant(t));
+        lan.set_tracker(n, i, 0, 1);
         check(&lan, seed);
     }
     // 40 s of random events, each followed by a check (the LAN checks after every timer too).
