@@ -58,6 +58,8 @@ pub struct Node {
     pub holds: Vec<bool>,
     /// The sync groups' members, kept to rebuild the router on a restart.
     pub groups: Vec<Vec<u16>>,
+    /// Per instance: when it last sent an advert with a priority other than 0.
+    pub advertised: Vec<Option<Instant>>,
     /// The node's timers, on the same wheel the daemon uses.
     wheel: TimerWheel<(u16, TimerKind)>,
     ids: Vec<[Option<TimerId>; TIMER_KINDS]>,
@@ -160,6 +162,7 @@ impl Lan {
             segment: 0,
             holds: vec![false; n],
             groups,
+            advertised: vec![None; n],
             wheel: TimerWheel::with_capacity(n * TIMER_KINDS),
             ids: vec![[None; TIMER_KINDS]; n],
         });
@@ -269,6 +272,9 @@ impl Lan {
                             priority,
                         },
                     ));
+                    if priority > 0 {
+                        self.nodes[node].advertised[usize::from(i)] = Some(now);
+                    }
                     self.broadcast(pkt);
                 }
                 Action::AddVips => {
@@ -479,6 +485,12 @@ impl Lan {
                     let at = advert.unwrap_or_else(|| panic!("{what}"));
                     assert!(at <= self.now + inst.params.advert_int, "{what}");
                     assert!(down.is_none(), "{what}");
+                    // And it did advertise: within the last interval.
+                    let last = n.advertised[k];
+                    assert!(
+                        last.is_some_and(|t| self.now.since(t) <= inst.params.advert_int),
+                        "{what}, last advert {last:?}"
+                    );
                 }
                 State::Backup => assert!(down.is_some() && advert.is_none(), "{what}"),
                 _ => assert!(down.is_none() && advert.is_none(), "{what}"),
@@ -510,6 +522,7 @@ impl Lan {
         n.wheel = TimerWheel::with_capacity(count * TIMER_KINDS);
         n.ids = vec![[None; TIMER_KINDS]; count];
         n.holds = vec![false; count];
+        n.advertised = vec![None; count];
         self.start(node);
     }
 
