@@ -197,6 +197,16 @@ impl Router {
         self.with(index, now, out, |inst, now, out| {
             inst.set_link(now, up, out)
         });
+        self.renotify_group(index, out);
+    }
+
+    /// A member's quiet FAULT (waiting for scripts) became a real one without a state change:
+    /// the group's FAULT is notified now; the members already in FAULT stay there unnotified
+    /// (keepalived vrrp/vrrp_sync.c vrrp_sync_fault).
+    fn renotify_group(&mut self, index: usize, out: &mut Actions) {
+        if let Some(g) = self.group_of.get(index).copied().flatten() {
+            self.update_group_state(g, out);
+        }
     }
 
     pub fn set_tracker(
@@ -212,11 +222,7 @@ impl Router {
         }
         self.update_hold(index);
         self.with(index, now, out, |inst, now, out| inst.reevaluate(now, out));
-        // A script's first result says FAULT: the group's FAULT is notified now; the members
-        // already in FAULT stay there unnotified (keepalived vrrp/vrrp_sync.c vrrp_sync_fault).
-        if let Some(g) = self.group_of.get(index).copied().flatten() {
-            self.update_group_state(g, out);
-        }
+        self.renotify_group(index, out);
     }
 
     /// Moves every other member of `index`'s group to FAULT (quietly while it only waits).

@@ -621,3 +621,40 @@ fn a_member_starting_after_a_faulty_one_begins_in_fault() {
         (State::Backup, State::Backup)
     );
 }
+
+#[test]
+fn a_group_waiting_for_a_script_notifies_its_fault_once_it_is_real() {
+    let member = |id: u16, trackers: Vec<Tracker>| {
+        Instance::new(
+            id,
+            Params::simple(id as u8 + 1, 100, ip("192.0.2.1")),
+            trackers,
+            true,
+        )
+    };
+    let mut r = super::Router::new(
+        vec![
+            member(0, vec![Tracker::script(0, false)]),
+            member(1, vec![]),
+        ],
+        vec![vec![0, 1]],
+    );
+    let mut out = Actions::default();
+    r.start_instance(Instant::ZERO, 0, &mut out);
+    r.start_instance(Instant::ZERO, 1, &mut out);
+    out.clear();
+    // The script's first result is a failure: VI_1's FAULT and the group's are notified.
+    r.set_tracker(Instant(10), 0, 0, 0, &mut out);
+    let a = actions(&mut out);
+    assert_eq!(notifies(&a), vec![State::Fault]);
+    assert!(a.contains(&Action::NotifyGroup {
+        group: 0,
+        state: State::Fault
+    }));
+    // It recovers: both members come up.
+    r.set_tracker(Instant(20), 0, 0, 1, &mut out);
+    assert_eq!(
+        (r.instances[0].state(), r.instances[1].state()),
+        (State::Backup, State::Backup)
+    );
+}
