@@ -3,7 +3,8 @@
 //! instances, advert_int 1: VI_1 at priority 150 with a weight-0 vrrp_script (`rise 2 interval
 //! 15 init_fail`), VI_2 at priority 100 without. keepalived starts the tracked script one success
 //! away (tracking it undoes init_fail), enters BACKUP (notified, no FAULT notify) and becomes
-//! MASTER after Master_Down_Interval (3 + 106/256 s and 3 + 156/256 s); kalive must do the same.
+//! MASTER after Master_Down_Interval (3 + 106/256 s and 3 + 156/256 s); VI_3, the address owner
+//! (priority 255), is MASTER at once without a BACKUP notify. kalive must do the same.
 
 mod common;
 
@@ -34,10 +35,10 @@ fn notifies(path: &std::path::Path, t0: f64, name: &str) -> Vec<(f64, String)> {
         .collect()
 }
 
-type Seen = [Vec<(f64, String)>; 2];
+type Seen = [Vec<(f64, String)>; 3];
 
-/// Runs kalive or keepalived on the configuration; returns VI_1's and VI_2's notifies until
-/// both are MASTER.
+/// Runs kalive or keepalived on the configuration; returns VI_1's, VI_2's and VI_3's notifies
+/// until all are MASTER.
 fn run(keepalived: bool, tag: &str) -> Seen {
     let dir = TempDir::new(&format!("startka-{tag}"));
     let lan = Lan::new(&format!("ks{tag}"), &[("a", "10.97.0.1/24")]);
@@ -60,6 +61,9 @@ fn run(keepalived: bool, tag: &str) -> Seen {
              \x20   track_script {{\n        chk\n    }}\n    notify \"{n}\"\n}}\n\
              vrrp_instance VI_2 {{\n    state MASTER\n    interface eth0\n    virtual_router_id 68\n\
              \x20   priority 100\n    advert_int 1\n    virtual_ipaddress {{\n        10.97.0.101/24\n    }}\n\
+             \x20   notify \"{n}\"\n}}\n\
+             vrrp_instance VI_3 {{\n    interface eth0\n    virtual_router_id 69\n    priority 255\n\
+             \x20   advert_int 1\n    virtual_ipaddress {{\n        10.97.0.102/24\n    }}\n\
              \x20   notify \"{n}\"\n}}\n",
             n = notify.display()
         ),
@@ -82,11 +86,17 @@ fn run(keepalived: bool, tag: &str) -> Seen {
             .conf(&conf)
             .start()
     };
-    let seen = || [notifies(&log, t0, "VI_1"), notifies(&log, t0, "VI_2")];
+    let seen = || {
+        [
+            notifies(&log, t0, "VI_1"),
+            notifies(&log, t0, "VI_2"),
+            notifies(&log, t0, "VI_3"),
+        ]
+    };
     let both = || seen().iter().all(|n| n.iter().any(|(_, s)| s == "MASTER"));
     assert!(
         wait_until(Duration::from_secs(12), both),
-        "{tag}: not both MASTER in 12 s: {:?}",
+        "{tag}: not all MASTER in 12 s: {:?}",
         seen()
     );
     seen()
@@ -128,6 +138,16 @@ fn state_master_with_a_fresh_script_starts_as_keepalived_does() {
             (ka - ko).abs() < 0.7,
             "VI_{}: MASTER after {ko:.3} s in kalive, {ka:.3} s in keepalived",
             k + 1
+        );
+    }
+    // VI_3, the address owner: MASTER at once, with no BACKUP notify before it.
+    for (who, seen) in [("keepalived", &theirs[2]), ("kalive", &ours[2])] {
+        let states: Vec<&str> = seen.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(states, ["MASTER"], "{who} VI_3: {seen:?}");
+        assert!(
+            seen[0].0 < 1.5,
+            "{who} VI_3: MASTER only after {:.3} s",
+            seen[0].0
         );
     }
 }
