@@ -121,6 +121,12 @@ impl Reactor<'_> {
     /// Sends packet `k` of a burst (cycling over the VIPs) and, when paced, arms the next one.
     pub(super) fn garp_packet(&mut self, now: Instant, i: u16, k: u32, total: u32) {
         let iu = usize::from(i);
+        if total > 0 {
+            // A paced packet: its timer just fired and is gone from the wheel.
+            if let Some(slot) = self.garp_timer.get_mut(iu) {
+                *slot = None;
+            }
+        }
         let (Some(e), Some(sock)) = (
             self.rt.instances.get(iu),
             self.inst_sock.get(iu).and_then(|&s| self.socks.get(s)),

@@ -347,12 +347,7 @@ impl<'a> Reactor<'a> {
                         .handle_timer(now, usize::from(i), kind, &mut self.out);
                     self.execute(now);
                 }
-                Token::Garp { inst, k, total } => {
-                    if let Some(slot) = self.garp_timer.get_mut(usize::from(inst)) {
-                        *slot = None;
-                    }
-                    self.garp_packet(now, inst, k, total)
-                }
+                Token::Garp { inst, k, total } => self.garp_packet(now, inst, k, total),
             }
         }
     }
