@@ -192,7 +192,7 @@ impl Instance {
     /// clean-up); everyone else, `state MASTER` included, clears leftover VIPs, enters BACKUP
     /// (notified) and waits the full Master_Down_Interval. An instance whose weight-0 scripts
     /// (or a sync-group member's) have not reported yet waits in FAULT without a notify; one
-    /// that is faulty for another reason (a link down, an `init_fail` script) is notified FAULT
+    /// that is faulty for another reason (a link down, a tracker known down) is notified FAULT
     /// (vrrp/vrrp.c vrrp_complete_init).
     pub fn start(&mut self, now: Instant, out: &mut Actions) {
         if !self.params.startup_delay.is_zero() && self.state == State::Init {
