@@ -270,3 +270,87 @@ fn a_master_and_a_backup_loop_allocate_nothing_in_the_steady_state() {
     assert_eq!(m.0, 0, "the master's loop allocated {} times", m.0);
     assert_eq!(b.0, 0, "the backup's loop allocated {} times", b.0);
 }
+
+/// A master answering a flood of lower-priority adverts with GARP bursts
+/// (`garp_lower_prio_repeat`) must not crowd another instance's timers off the wheel: when VI_2
+/// becomes master in the middle of the flood, it keeps advertising. Before, every burst took a
+/// wheel slot of its own, the wheel (sized for the VRRP timers) filled up, and VI_2's advert
+/// timer was lost: one advert at the takeover, then silence.
+#[test]
+fn a_garp_flood_never_costs_another_instance_its_advert_timer() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kgf", &[("a", "10.9.3.1/24"), ("b", "10.9.3.2/24")]);
+    let group: IpAddr = "224.0.0.18".parse().unwrap();
+    let conf = "global_defs {
+    vrrp_garp_interval 0.1
+}
+vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 255
+    advert_int 1
+    garp_lower_prio_repeat 5
+    virtual_ipaddress {
+        10.9.3.100
+    }
+}
+vrrp_instance VI_2 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 52
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        10.9.3.101
+    }
+}
+";
+    let start = now();
+    let end = start + Duration::from_millis(6_500);
+    let (sent, b) = std::thread::scope(|s| {
+        let a = in_netns(s, lan.ns(0), || {
+            let index = kalive::sys::host::interface("eth0").expect("eth0").0;
+            let tx = VrrpSocket::open("eth0", index, group, false).expect("sender");
+            let packet = advert();
+            // Priority 100 for VRID 51 every 10 ms for 5.5 s: VI_1 (255) answers each with a
+            // GARP burst, and VI_2 takes over (3.6 s) while they run.
+            let mut sent = 0u32;
+            for _ in 0..550 {
+                if now() >= start + Duration::from_millis(5_500) {
+                    break;
+                }
+                sent += u32::from(tx.send(&packet, group).is_ok());
+                std::thread::sleep(StdDuration::from_millis(10));
+            }
+            sent
+        });
+        let b = in_netns(s, lan.ns(1), || {
+            with_reactor(conf, "10.9.3.2", |r| {
+                r.start();
+                turn_until(r, start, end);
+                let (vi1, vi2) = (&r.rt.router.instances[0], &r.rt.router.instances[1]);
+                (
+                    r.state(1),
+                    vi2.stats.adverts_tx,
+                    vi1.stats.adverts_rx,
+                    vi2.deadline(TimerKind::Advert),
+                )
+            })
+        });
+        (a.join().expect("sender"), b.join().expect("router"))
+    });
+    let (state, adverts, flood_rx, due) = b;
+    assert!(
+        sent > 100 && flood_rx > 100,
+        "the flood: {sent} sent, {flood_rx} read"
+    );
+    assert_eq!(state, Some(State::Master), "VI_2 took over");
+    // Master from ~3.6 s: adverts at ~3.6, 4.6, 5.6 and 6.6 s; at least three by 6.5 s.
+    assert!(
+        adverts >= 3,
+        "VI_2 sent {adverts} adverts as master; its next was due at {due:?}"
+    );
+}

@@ -116,11 +116,7 @@ pub fn build(
             };
             let t = trackers.len();
             let (weight, reverse) = weight_of(r, s.weight, s.weight_reverse);
-            let mut tr = Tracker::binary(weight, reverse);
-            if s.init_fail {
-                tr.value = 0;
-            }
-            trackers.push(tr);
+            trackers.push(Tracker::script(weight, reverse));
             match scripts.iter_mut().find(|b| b.name == s.name) {
                 Some(b) => b.targets.push((idx, t)),
                 None => scripts.push(ScriptBinding {

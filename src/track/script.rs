@@ -4,7 +4,11 @@
 //! - it runs every `interval`; a run is skipped while the previous one is still running;
 //! - exit 0 is a success; a non-zero exit, a signal, a timeout or an exec failure is a failure;
 //! - `fall` failures in a row make a good script failed, `rise` successes make a failed one good;
-//! - at start a single result decides, unless `init_fail` (then it starts failed and needs `rise`).
+//! - at start a single result decides: keepalived starts a script one success away from good
+//!   and one failure away from failed (vrrp/vrrp_scheduler.c vrrp_init_script: `result = rise - 1`).
+//!   `init_fail` would start it at 0, `rise` successes away, but keepalived 2.2.7 resets every
+//!   script a track_script names to that initial state (vrrp/vrrp_track.c alloc_track_script),
+//!   and only tracked scripts run: so `init_fail` changes nothing, in keepalived and here.
 
 use crate::config::model::VrrpScript;
 use crate::time::{Duration, Instant};
@@ -39,8 +43,8 @@ impl ScriptTracker {
             timeout: s.effective_timeout().into(),
             rise: s.rise.max(1),
             fall: s.fall.max(1),
-            good: !s.init_fail,
-            first: !s.init_fail,
+            good: true,
+            first: true,
             streak: 0,
             running: false,
             next_run: now,
@@ -135,11 +139,18 @@ mod tests {
     }
 
     #[test]
-    fn init_fail_starts_failed_and_needs_rise() {
-        let mut t = tracker(2, 1, true);
-        assert!(!t.good);
-        assert_eq!(t.finished(RunResult::Success), None);
-        assert_eq!(t.finished(RunResult::Success), Some(true));
+    fn a_tracked_script_starts_one_result_away_even_with_init_fail() {
+        // keepalived 2.2.7 with `rise 2 interval 15 init_fail`: "VRRP_Script(chk) succeeded"
+        // and BACKUP on the first run, not 15 s later on the second.
+        for init_fail in [false, true] {
+            let mut t = tracker(2, 2, init_fail);
+            assert_eq!(t.finished(RunResult::Success), Some(true), "{init_fail}");
+            let mut t = tracker(2, 2, init_fail);
+            assert_eq!(t.finished(RunResult::Failure), Some(false), "{init_fail}");
+            // Afterwards rise and fall count in full.
+            assert_eq!(t.finished(RunResult::Success), None);
+            assert_eq!(t.finished(RunResult::Success), Some(true));
+        }
     }
 
     #[test]

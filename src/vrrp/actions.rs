@@ -1,8 +1,9 @@
-//! What the core asks the edge to do, and the fixed-capacity buffer it asks into.
+//! What the core asks the edge to do, and the queue it asks into.
 //!
-//! The core never performs I/O: handling one event appends a few [`Action`]s, which the edge
-//! carries out in order (send, change addresses, run scripts, arm timers). The buffer is a fixed
-//! array, so the steady state of the VRRP path allocates nothing.
+//! The core never performs I/O: handling one event appends [`Action`]s, which the edge carries
+//! out in order (send, change addresses, run scripts, arm timers). The queue never drops one: it
+//! keeps the usual few inline and spills the rest into a list sized from the configuration, so
+//! the steady state of the VRRP path allocates nothing and a big sync group loses nothing.
 
 use crate::time::Instant;
 
@@ -92,59 +93,92 @@ pub enum Action {
     },
 }
 
-/// Room for everything one event can cause, with margin; see the capacity test in `instance.rs`.
-pub const ACTIONS_CAPACITY: usize = 24;
+/// Actions kept inline: what one instance's busiest event asks for, with margin (see
+/// `no_event_needs_more_than_the_per_instance_bound` in tests.rs). More spill into a growable
+/// list, so nothing is ever dropped.
+pub const ACTIONS_INLINE: usize = 24;
 
-/// A fixed-capacity list of actions tagged with the instance they belong to.
+/// The most actions one event on one instance can cause (becoming master: cancel, advert, VIPs,
+/// GARP, two timers, notify; a reload: a timer plus any transition). A sync group multiplies it
+/// by its size; [`crate::vrrp::Router::action_capacity`] sizes the queue from that.
+pub const MAX_ACTIONS_PER_INSTANCE: usize = 16;
+
+/// The actions one event caused, oldest first, tagged with the instance they belong to.
+///
+/// A push never fails and never drops: the first [`ACTIONS_INLINE`] live in a fixed array, the
+/// rest in `spill`, which the owner sizes once from the configuration
+/// ([`Actions::with_capacity`]) so that the steady state allocates nothing, and which grows
+/// (allocating, never dropping) if a bound was ever wrong.
 #[derive(Debug)]
 pub struct Actions {
-    buf: [(u16, Action); ACTIONS_CAPACITY],
+    inline: [(u16, Action); ACTIONS_INLINE],
     len: usize,
-    /// Actions that did not fit (never expected; counted so a test can prove it stays zero).
-    pub overflowed: u32,
+    spill: Vec<(u16, Action)>,
 }
 
 impl Default for Actions {
     fn default() -> Self {
         Actions {
-            buf: [(0, Action::AddVips); ACTIONS_CAPACITY],
+            inline: [(0, Action::AddVips); ACTIONS_INLINE],
             len: 0,
-            overflowed: 0,
+            spill: Vec::new(),
         }
     }
 }
 
 impl Actions {
+    /// Room for `n` actions without allocating again.
+    pub fn with_capacity(n: usize) -> Actions {
+        Actions {
+            spill: Vec::with_capacity(n.saturating_sub(ACTIONS_INLINE)),
+            ..Actions::default()
+        }
+    }
+
+    /// How many actions fit before a push allocates.
+    pub fn capacity(&self) -> usize {
+        ACTIONS_INLINE + self.spill.capacity()
+    }
+
     pub fn push(&mut self, instance: u16, a: Action) {
-        match self.buf.get_mut(self.len) {
+        match self.inline.get_mut(self.len) {
             Some(slot) => {
                 *slot = (instance, a);
                 self.len += 1;
             }
-            None => self.overflowed += 1,
+            None => self.spill.push((instance, a)),
         }
     }
 
-    pub fn as_slice(&self) -> &[(u16, Action)] {
-        self.buf.get(..self.len).unwrap_or(&[])
+    /// Action `k`, oldest first.
+    pub fn get(&self, k: usize) -> Option<(u16, Action)> {
+        match k.checked_sub(self.len) {
+            None => self.inline.get(k).copied(),
+            Some(s) => self.spill.get(s).copied(),
+        }
     }
 
     pub fn clear(&mut self) {
         self.len = 0;
+        self.spill.clear();
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.len + self.spill.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len == 0 && self.spill.is_empty()
     }
 
-    /// Removes and returns the actions, oldest first, leaving the buffer empty.
+    /// Removes and returns the actions, oldest first, leaving the buffer empty (and its capacity).
     pub fn drain(&mut self) -> impl Iterator<Item = (u16, Action)> + '_ {
         let n = self.len;
         self.len = 0;
-        self.buf.iter().take(n).copied()
+        self.inline
+            .iter()
+            .take(n)
+            .copied()
+            .chain(self.spill.drain(..))
     }
 }

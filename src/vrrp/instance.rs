@@ -11,7 +11,7 @@ use crate::time::{Duration, Instant};
 use super::actions::{Action, Actions, State, TimerKind, TIMER_KINDS};
 use super::advert::{Advert, AuthData};
 use super::params::Params;
-use super::priority::{effective, master_down, skew, Effective, Tracker, OWNER};
+use super::priority::{effective, effective_with, master_down, skew, Effective, Tracker, OWNER};
 
 /// Why a received advert was not used (each has a counter in [`Stats`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +78,17 @@ pub struct Instance {
     advert_epoch: Instant,
     preempt_until: Option<Instant>,
     garp_phase: GarpPhase,
+    /// In FAULT without having notified it: only waiting for weight-0 scripts' first results
+    /// (keepalived's num_script_init: vrrp/vrrp_scheduler.c vrrp_init_state neither logs nor
+    /// notifies that FAULT).
+    quiet_fault: bool,
+    /// A member of this instance's sync group still waits for its scripts' first results: the
+    /// whole group stays in FAULT until they arrive (keepalived's sync->num_member_init).
+    held_by_group: bool,
+    /// Set by the router just before this instance begins: another member of its sync group is
+    /// in FAULT (`Some(quiet)`: whether that FAULT is only a wait for scripts). The group is
+    /// FAULT, so the instance begins in FAULT too (keepalived vrrp/vrrp.c vrrp_complete_init).
+    group_fault: Option<bool>,
     /// The master we last heard (or ourselves when master).
     pub master: Option<IpAddr>,
     pub stats: Stats,
@@ -101,6 +112,9 @@ impl Instance {
             advert_epoch: Instant::ZERO,
             preempt_until: None,
             garp_phase: GarpPhase::Second,
+            quiet_fault: false,
+            held_by_group: false,
+            group_fault: None,
             master: None,
             stats: Stats::default(),
         };
@@ -173,9 +187,13 @@ impl Instance {
         now + master_down(&self.params, self.master_adver_int, self.priority)
     }
 
-    /// Start-up (keepalived-semantics §2.5): everyone enters BACKUP and clears leftover VIPs; the
-    /// owner becomes MASTER at once; `state MASTER` waits one advert interval plus the smallest
-    /// skew; everyone else the full Master_Down_Interval.
+    /// Start-up, as keepalived 2.2.7 does it (vrrp/vrrp_scheduler.c vrrp_init_state): the
+    /// address owner that wants MASTER takes over at once (no BACKUP notify, no address
+    /// clean-up); everyone else, `state MASTER` included, clears leftover VIPs, enters BACKUP
+    /// (notified) and waits the full Master_Down_Interval. An instance whose weight-0 scripts
+    /// (or a sync-group member's) have not reported yet waits in FAULT without a notify; one
+    /// that is faulty for another reason (a link down, a tracker known down) is notified FAULT
+    /// (vrrp/vrrp.c vrrp_complete_init).
     pub fn start(&mut self, now: Instant, out: &mut Actions) {
         if !self.params.startup_delay.is_zero() && self.state == State::Init {
             // `vrrp_startup_delay`: hold everything, then begin (keepalived-semantics §2.5).
@@ -188,24 +206,56 @@ impl Instance {
 
     fn begin(&mut self, now: Instant, out: &mut Actions) {
         self.recompute();
-        if self.fault {
-            self.become_fault(now, out);
+        let group_fault = self.group_fault.take();
+        if self.fault || self.held_by_group || group_fault.is_some() {
+            // Notified unless the only reason is a wait for scripts, its own or the group's.
+            let own_real_fault = self.fault && !self.fault_only_awaits_scripts();
+            let quiet = !own_real_fault && group_fault != Some(false);
+            self.enter_fault(quiet, out);
             return;
         }
-        if self.params.base_priority == OWNER {
+        if self.params.base_priority == OWNER && self.params.start_as_master {
             self.become_master(now, out);
             return;
         }
         out.push(self.id, Action::RemoveVips);
         self.state = State::Backup;
         self.master = None;
-        let wait = if self.params.start_as_master {
-            self.params.advert_int + skew(&self.params, self.params.advert_int, OWNER)
-        } else {
-            master_down(&self.params, self.master_adver_int, self.priority)
-        };
-        self.arm(TimerKind::MasterDown, now + wait, out);
+        let at = self.master_down_at(now);
+        self.arm(TimerKind::MasterDown, at, out);
         self.notify(out);
+    }
+
+    /// Faulty only because weight-0 scripts have not reported yet.
+    fn fault_only_awaits_scripts(&self) -> bool {
+        self.link_up
+            && self.awaits_scripts()
+            && effective_with(
+                self.params.base_priority,
+                &self.trackers,
+                self.in_group,
+                true,
+            ) != Effective::Fault
+    }
+
+    /// A weight-0 script has not reported its first result yet.
+    pub fn awaits_scripts(&self) -> bool {
+        self.trackers.iter().any(Tracker::holds_in_init)
+    }
+
+    /// Set by the router before the instance begins (see `group_fault`).
+    pub fn set_group_fault(&mut self, fault: Option<bool>) {
+        self.group_fault = fault;
+    }
+
+    /// Set by the router while a member of the sync group awaits its scripts.
+    pub fn set_held_by_group(&mut self, held: bool) {
+        self.held_by_group = held;
+    }
+
+    /// In FAULT without a notify, waiting for scripts (its own or its sync group's).
+    pub fn in_quiet_fault(&self) -> bool {
+        self.state == State::Fault && self.quiet_fault
     }
 
     /// Checks of RFC 5798 §7.1 and keepalived-semantics §2.6 that do not depend on the state.
@@ -457,6 +507,19 @@ impl Instance {
 
     /// keepalived-semantics §2.8: a master going to FAULT first resigns with priority 0.
     fn become_fault(&mut self, _now: Instant, out: &mut Actions) {
+        self.enter_fault(false, out);
+    }
+
+    /// Enters FAULT, notified unless `quiet` (waiting for scripts); a quiet FAULT that becomes a
+    /// real one is notified then (keepalived vrrp/vrrp_track.c down_instance).
+    fn enter_fault(&mut self, quiet: bool, out: &mut Actions) {
+        if self.state == State::Fault {
+            if self.quiet_fault && !quiet {
+                self.quiet_fault = false;
+                self.notify(out);
+            }
+            return;
+        }
         if self.state == State::Master {
             self.send_advert(0, out);
         }
@@ -465,7 +528,10 @@ impl Instance {
         self.cancel(TimerKind::Startup, out);
         self.state = State::Fault;
         self.master = None;
-        self.notify(out);
+        self.quiet_fault = quiet;
+        if !quiet {
+            self.notify(out);
+        }
     }
 
     /// SIGTERM: a master resigns with a priority-0 advert, then releases its addresses (§2.8).
@@ -492,20 +558,34 @@ impl Instance {
 
     /// Tracker `index` reported `value` (1/0 for scripts and interfaces, the number for files).
     pub fn set_tracker(&mut self, now: Instant, index: usize, value: i64, out: &mut Actions) {
-        if let Some(t) = self.trackers.get_mut(index) {
-            t.value = value;
-            t.known = true;
-        }
+        self.record_tracker(index, value);
         self.reevaluate(now, out);
     }
 
-    fn reevaluate(&mut self, now: Instant, out: &mut Actions) {
+    /// Takes a tracker's result without acting on it yet (the router first updates the sync
+    /// group's hold).
+    pub fn record_tracker(&mut self, index: usize, value: i64) {
+        if let Some(t) = self.trackers.get_mut(index) {
+            t.value = value;
+            t.known = true;
+            t.pending = false;
+        }
+    }
+
+    pub fn reevaluate(&mut self, now: Instant, out: &mut Actions) {
         let (old_p, old_fault) = (self.priority, self.fault);
         self.recompute();
         match self.state {
             State::Init | State::Stop => {}
-            State::Fault if !self.fault => {
-                if self.params.base_priority == OWNER {
+            State::Fault if self.quiet_fault && self.fault && !self.fault_only_awaits_scripts() => {
+                // A script's first result (or the link) says FAULT: now it is notified.
+                self.enter_fault(false, out)
+            }
+            State::Fault if !self.fault && !self.held_by_group => {
+                self.quiet_fault = false;
+                // keepalived vrrp_scheduler.c try_up_instance: the owner that wants MASTER
+                // takes over at once; everyone else goes through BACKUP.
+                if self.params.base_priority == OWNER && self.params.start_as_master {
                     self.become_master(now, out);
                 } else {
                     self.become_backup(now, out);
@@ -538,9 +618,19 @@ impl Instance {
         match (self.state, target) {
             (State::Backup, State::Master) => self.become_master(now, out),
             (State::Master, State::Backup) => self.become_backup(now, out),
-            (State::Fault, State::Backup) if !self.fault => self.become_backup(now, out),
+            (State::Fault, State::Backup) if !self.fault && !self.held_by_group => {
+                self.quiet_fault = false;
+                self.become_backup(now, out)
+            }
             (State::Master | State::Backup, State::Fault) => self.become_fault(now, out),
             _ => {}
+        }
+    }
+
+    /// FAULT because the sync group waits for a member's scripts: not notified.
+    pub fn force_quiet_fault(&mut self, out: &mut Actions) {
+        if matches!(self.state, State::Master | State::Backup) {
+            self.enter_fault(true, out);
         }
     }
 
@@ -558,6 +648,7 @@ impl Instance {
             if new.kind == old.kind {
                 new.value = old.value;
                 new.known = old.known;
+                new.pending = old.pending;
             }
         }
         let interval_changed = params.advert_int != self.params.advert_int;

@@ -28,6 +28,10 @@ pub struct Tracker {
     pub value: i64,
     /// A result has arrived (a script that has not run yet is not known).
     pub known: bool,
+    /// A vrrp_script that has not finished its first run (keepalived's SCRIPT_INIT_STATE_INIT):
+    /// with weight 0 it holds the instance in FAULT without a notify, with a weight it counts
+    /// neither way (keepalived vrrp/vrrp_track.c initialise_track_script_state).
+    pub pending: bool,
 }
 
 impl Tracker {
@@ -38,8 +42,25 @@ impl Tracker {
             reverse,
             value: 1,
             known: false,
+            pending: false,
         }
     }
+
+    /// A tracked vrrp_script: pending until its first result. `init_fail` changes nothing for a
+    /// tracked script (keepalived vrrp/vrrp_track.c alloc_track_script resets it to
+    /// SCRIPT_INIT_STATE_INIT; see track::script).
+    pub fn script(weight: i32, reverse: bool) -> Tracker {
+        Tracker {
+            pending: true,
+            ..Tracker::binary(weight, reverse)
+        }
+    }
+
+    /// No result yet, and with weight 0 the instance waits for it (see `pending`).
+    pub fn holds_in_init(&self) -> bool {
+        self.pending && self.weight == 0
+    }
+
     pub fn file(weight: i32, reverse: bool) -> Tracker {
         Tracker {
             kind: TrackerKind::Value,
@@ -47,6 +68,7 @@ impl Tracker {
             reverse,
             value: 0,
             known: false,
+            pending: false,
         }
     }
 }
@@ -60,12 +82,26 @@ pub enum Effective {
 /// The effective priority of an instance whose configured priority is `base`. Sync-group members
 /// ignore non-zero weights (keepalived-semantics §1.5), unless `group_weights` is set.
 pub fn effective(base: u8, trackers: &[Tracker], in_group: bool) -> Effective {
+    effective_with(base, trackers, in_group, false)
+}
+
+/// [`effective`], with `awaited_as_good`: what it will be if every weight-0 script still
+/// awaiting its first result reports success (is the instance faulty for another reason?).
+pub fn effective_with(
+    base: u8,
+    trackers: &[Tracker],
+    in_group: bool,
+    awaited_as_good: bool,
+) -> Effective {
     let mut sum: i64 = 0;
     for t in trackers {
         match t.kind {
+            TrackerKind::Binary if awaited_as_good && t.holds_in_init() => {}
+            // A script before its first result: weighted, it counts neither way (keepalived
+            // adds a weight only once the script has exited); weight 0 holds in FAULT below.
+            TrackerKind::Binary if t.pending && t.weight != 0 => {}
             TrackerKind::Binary => {
-                // Before its first result a weighted tracker counts as its initial value (good,
-                // unless `init_fail`); a weight-0 one keeps the instance in FAULT (§2.3).
+                // A weight-0 tracker without a result keeps the instance in FAULT (§2.3).
                 let good = (t.value != 0) != t.reverse;
                 if t.weight == 0 {
                     if !t.known || !good {
@@ -173,6 +209,28 @@ mod tests {
         assert_eq!(effective(100, &[rev], false), Effective::Fault);
         let rev_up = known(Tracker::binary(-20, true), 1);
         assert_eq!(effective(100, &[rev_up], false), Effective::Priority(80));
+    }
+
+    #[test]
+    fn a_script_before_its_first_result_counts_neither_way() {
+        // keepalived vrrp_track.c initialise_track_script_state: a script in its init state
+        // adds no weight, up or down, until it has exited once.
+        let plus = Tracker::script(20, false);
+        let minus = Tracker::script(-20, false);
+        assert_eq!(
+            effective(100, &[plus, minus], false),
+            Effective::Priority(100)
+        );
+        let mut ran = plus;
+        ran.pending = false;
+        ran.known = true;
+        assert_eq!(
+            effective(100, &[ran, minus], false),
+            Effective::Priority(120)
+        );
+        assert!(Tracker::script(0, false).holds_in_init());
+        assert!(!Tracker::script(5, false).holds_in_init());
+        assert!(!Tracker::binary(0, false).holds_in_init());
     }
 
     #[test]

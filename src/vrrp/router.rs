@@ -4,14 +4,17 @@
 
 use crate::time::Instant;
 
-use super::actions::{Action, Actions, State, TimerKind};
+use super::actions::{Action, Actions, State, TimerKind, MAX_ACTIONS_PER_INSTANCE};
 use super::advert::Advert;
 use super::instance::{Drop, Instance};
+use super::priority::OWNER;
 
 #[derive(Debug)]
 struct Group {
     members: Vec<u16>,
     state: State,
+    /// In FAULT only while members wait for their scripts: not notified yet.
+    quiet: bool,
 }
 
 #[derive(Debug, Default)]
@@ -24,7 +27,23 @@ pub struct Router {
 
 impl Router {
     /// `groups` lists the member indices of each sync group (an instance in at most one).
-    pub fn new(instances: Vec<Instance>, groups: Vec<Vec<u16>>) -> Router {
+    pub fn new(mut instances: Vec<Instance>, groups: Vec<Vec<u16>>) -> Router {
+        // A group starts as MASTER only if every member is an address owner wanting MASTER;
+        // otherwise every member starts as BACKUP (keepalived vrrp/vrrp.c vrrp_complete_init).
+        for members in &groups {
+            let all_owners = members.iter().all(|&m| {
+                instances
+                    .get(usize::from(m))
+                    .is_none_or(|i| i.params.base_priority == OWNER && i.params.start_as_master)
+            });
+            if !all_owners {
+                for &m in members {
+                    if let Some(i) = instances.get_mut(usize::from(m)) {
+                        i.params.start_as_master = false;
+                    }
+                }
+            }
+        }
         let mut group_of = vec![None; instances.len()];
         for (g, members) in groups.iter().enumerate() {
             for &m in members {
@@ -38,6 +57,7 @@ impl Router {
             .map(|members| Group {
                 members,
                 state: State::Init,
+                quiet: false,
             })
             .collect();
         Router {
@@ -51,14 +71,78 @@ impl Router {
         self.instances.len()
     }
 
+    /// Room for every action one event can cause, for sizing the edge's [`Actions`] once: the
+    /// instance's own, one forced transition of each member of its sync group (the instance itself
+    /// may be forced back to FAULT) and the group's notify (keepalived-semantics §1.5); and at
+    /// shutdown, one STOP notify per group.
+    pub fn action_capacity(&self) -> usize {
+        let largest = self.groups.iter().map(|g| g.members.len()).max();
+        let per_event = MAX_ACTIONS_PER_INSTANCE * (largest.unwrap_or(0).max(1) + 1) + 1;
+        per_event.max(self.groups.len())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.instances.is_empty()
     }
 
     /// Starts instance `index`. The driver starts them one by one and carries out each one's
-    /// actions before the next, so the action buffer stays small whatever the instance count.
+    /// actions before the next, so the action queue stays within [`Router::action_capacity`]
+    /// whatever the instance count.
     pub fn start_instance(&mut self, now: Instant, index: usize, out: &mut Actions) {
+        self.update_hold(index);
+        self.note_group_fault(index);
         self.with(index, now, out, |inst, now, out| inst.start(now, out));
+    }
+
+    /// Before `index` begins: tells it whether another member of its group is in FAULT, and
+    /// whether quietly (waiting for scripts), so that it begins in FAULT with the group.
+    fn note_group_fault(&mut self, index: usize) {
+        let Some(group) = self
+            .group_of
+            .get(index)
+            .copied()
+            .flatten()
+            .and_then(|g| self.groups.get(usize::from(g)))
+        else {
+            return;
+        };
+        let mut fault: Option<bool> = None;
+        for &m in &group.members {
+            match self.instances.get(usize::from(m)) {
+                Some(i) if usize::from(m) != index && i.state() == State::Fault => {
+                    fault = Some(fault.unwrap_or(true) && i.in_quiet_fault());
+                }
+                _ => {}
+            }
+        }
+        if let Some(inst) = self.instances.get_mut(index) {
+            inst.set_group_fault(fault);
+        }
+    }
+
+    /// Holds every member of `index`'s sync group in FAULT while any member's weight-0 scripts
+    /// have not reported (keepalived's sync->num_member_init).
+    fn update_hold(&mut self, index: usize) {
+        let Some(group) = self
+            .group_of
+            .get(index)
+            .copied()
+            .flatten()
+            .and_then(|g| self.groups.get(usize::from(g)))
+        else {
+            return;
+        };
+        let instances = &mut self.instances;
+        let waiting = group.members.iter().any(|&m| {
+            instances
+                .get(usize::from(m))
+                .is_some_and(|i| i.awaits_scripts())
+        });
+        for &m in &group.members {
+            if let Some(i) = instances.get_mut(usize::from(m)) {
+                i.set_held_by_group(waiting);
+            }
+        }
     }
 
     /// Stops instance `index` (SIGTERM): a master resigns with priority 0 first.
@@ -99,6 +183,11 @@ impl Router {
     }
 
     pub fn handle_timer(&mut self, now: Instant, index: usize, kind: TimerKind, out: &mut Actions) {
+        if kind == TimerKind::Startup {
+            // `vrrp_startup_delay` is over: the instance begins now.
+            self.update_hold(index);
+            self.note_group_fault(index);
+        }
         self.with(index, now, out, |inst, now, out| {
             inst.handle_timer(now, kind, out)
         });
@@ -108,6 +197,16 @@ impl Router {
         self.with(index, now, out, |inst, now, out| {
             inst.set_link(now, up, out)
         });
+        self.renotify_group(index, out);
+    }
+
+    /// A member's quiet FAULT (waiting for scripts) became a real one without a state change:
+    /// the group's FAULT is notified now; the members already in FAULT stay there unnotified
+    /// (keepalived vrrp/vrrp_sync.c vrrp_sync_fault).
+    fn renotify_group(&mut self, index: usize, out: &mut Actions) {
+        if let Some(g) = self.group_of.get(index).copied().flatten() {
+            self.update_group_state(g, out);
+        }
     }
 
     pub fn set_tracker(
@@ -118,9 +217,44 @@ impl Router {
         value: i64,
         out: &mut Actions,
     ) {
-        self.with(index, now, out, |inst, now, out| {
-            inst.set_tracker(now, tracker, value, out)
-        });
+        if let Some(inst) = self.instances.get_mut(index) {
+            inst.record_tracker(tracker, value);
+        }
+        self.update_hold(index);
+        self.with(index, now, out, |inst, now, out| inst.reevaluate(now, out));
+        self.renotify_group(index, out);
+    }
+
+    /// Moves every other member of `index`'s group to FAULT (quietly while it only waits).
+    fn fault_members(&mut self, index: usize, quiet: bool, now: Instant, out: &mut Actions) {
+        let Some(g) = self.group_of.get(index).copied().flatten() else {
+            return;
+        };
+        let count = self
+            .groups
+            .get(usize::from(g))
+            .map_or(0, |gr| gr.members.len());
+        for k in 0..count {
+            let Some(m) = self
+                .groups
+                .get(usize::from(g))
+                .and_then(|gr| gr.members.get(k))
+                .map(|&m| usize::from(m))
+            else {
+                continue;
+            };
+            if m == index {
+                continue;
+            }
+            if let Some(inst) = self.instances.get_mut(m) {
+                if quiet {
+                    inst.force_quiet_fault(out);
+                } else {
+                    inst.force(now, State::Fault, out);
+                }
+            }
+        }
+        self.update_group_state(g, out);
     }
 
     /// The earliest deadline of any instance: what the executor sleeps until.
@@ -179,7 +313,15 @@ impl Router {
                     .get(usize::from(m))
                     .is_some_and(|i| i.is_faulty())
         });
+        let quiet = self
+            .instances
+            .get(index)
+            .is_some_and(|i| i.in_quiet_fault());
         let target = match (before, after) {
+            (_, State::Fault) if quiet => {
+                self.fault_members(index, true, now, out);
+                return;
+            }
             (_, State::Fault) => Some(State::Fault),
             (State::Fault, State::Backup | State::Master) if other_faulty => {
                 if let Some(inst) = self.instances.get_mut(index) {
@@ -234,8 +376,19 @@ impl Router {
             (_, _, true) => State::Master,
             _ => State::Backup,
         };
-        if state != group.state {
+        // A group waiting for its members' scripts is in FAULT without a notify, as its members.
+        let quiet = state == State::Fault
+            && group.members.iter().all(|&m| {
+                self.instances
+                    .get(usize::from(m))
+                    .is_none_or(|i| i.state() != State::Fault || i.in_quiet_fault())
+            });
+        let was_quiet = std::mem::replace(&mut group.quiet, quiet);
+        if state != group.state || (was_quiet && !quiet) {
             group.state = state;
+            if quiet {
+                return;
+            }
             if let Some(&first) = group.members.first() {
                 out.push(first, Action::NotifyGroup { group: g, state });
             }

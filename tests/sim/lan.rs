@@ -56,6 +56,10 @@ pub struct Node {
     pub segment: u8,
     /// Per instance: does this node hold the VIPs now?
     pub holds: Vec<bool>,
+    /// The sync groups' members, kept to rebuild the router on a restart.
+    pub groups: Vec<Vec<u16>>,
+    /// Per instance: when it last sent an advert with a priority other than 0.
+    pub advertised: Vec<Option<Instant>>,
     /// The node's timers, on the same wheel the daemon uses.
     wheel: TimerWheel<(u16, TimerKind)>,
     ids: Vec<[Option<TimerId>; TIMER_KINDS]>,
@@ -137,6 +141,18 @@ impl Lan {
     }
 
     pub fn add_router(&mut self, name: &str, addr: IpAddr, router: Router) -> usize {
+        self.add_grouped_router(name, addr, router, Vec::new())
+    }
+
+    /// Like `add_router`, remembering the sync groups the router was built with (`restart` keeps
+    /// them).
+    pub fn add_grouped_router(
+        &mut self,
+        name: &str,
+        addr: IpAddr,
+        router: Router,
+        groups: Vec<Vec<u16>>,
+    ) -> usize {
         let n = router.instances.len();
         self.nodes.push(Node {
             name: name.into(),
@@ -145,6 +161,8 @@ impl Lan {
             alive: false,
             segment: 0,
             holds: vec![false; n],
+            groups,
+            advertised: vec![None; n],
             wheel: TimerWheel::with_capacity(n * TIMER_KINDS),
             ids: vec![[None; TIMER_KINDS]; n],
         });
@@ -229,7 +247,6 @@ impl Lan {
 
     /// Carries out a node's actions: packets onto the medium, VIPs into its state, a trace line each.
     fn apply(&mut self, node: usize, out: &mut Actions) {
-        assert_eq!(out.overflowed, 0, "action buffer overflowed");
         let now = self.now;
         let acts: Vec<(u16, Action)> = out.drain().collect();
         for (i, a) in acts {
@@ -255,6 +272,9 @@ impl Lan {
                             priority,
                         },
                     ));
+                    if priority > 0 {
+                        self.nodes[node].advertised[usize::from(i)] = Some(now);
+                    }
                     self.broadcast(pkt);
                 }
                 Action::AddVips => {
@@ -439,6 +459,46 @@ impl Lan {
         }
     }
 
+    /// The edge's view agrees with the core's on every instance of `node`: a MASTER has its
+    /// advert timer armed on the wheel (at the instance's deadline, within one interval), a
+    /// BACKUP its down timer, and nothing else runs either; only a MASTER holds its VIPs.
+    pub fn assert_timers(&self, node: usize) {
+        let n = &self.nodes[node];
+        if !n.alive {
+            return;
+        }
+        for (k, inst) in n.router.instances.iter().enumerate() {
+            let armed =
+                |kind: TimerKind| n.ids[k][kind.index()].and_then(|id| n.wheel.deadline(id));
+            let (advert, down) = (armed(TimerKind::Advert), armed(TimerKind::MasterDown));
+            let what = format!(
+                "t={}: {} instance {k} (vrid {}) is {:?}: advert timer {advert:?}, down timer {down:?}",
+                self.now,
+                n.name,
+                inst.params.vrid,
+                inst.state()
+            );
+            assert_eq!(advert, inst.deadline(TimerKind::Advert), "{what}");
+            assert_eq!(down, inst.deadline(TimerKind::MasterDown), "{what}");
+            match inst.state() {
+                State::Master => {
+                    let at = advert.unwrap_or_else(|| panic!("{what}"));
+                    assert!(at <= self.now + inst.params.advert_int, "{what}");
+                    assert!(down.is_none(), "{what}");
+                    // And it did advertise: within the last interval.
+                    let last = n.advertised[k];
+                    assert!(
+                        last.is_some_and(|t| self.now.since(t) <= inst.params.advert_int),
+                        "{what}, last advert {last:?}"
+                    );
+                }
+                State::Backup => assert!(down.is_some() && advert.is_none(), "{what}"),
+                _ => assert!(down.is_none() && advert.is_none(), "{what}"),
+            }
+        }
+        self.assert_vips(node);
+    }
+
     /// Restarts a crashed or stopped node with fresh instances (the same parameters).
     pub fn restart(&mut self, node: usize) {
         let n = &mut self.nodes[node];
@@ -448,14 +508,21 @@ impl Lan {
             .iter()
             .enumerate()
             .map(|(i, old)| {
-                Instance::new(i as u16, old.params.clone(), old.trackers().to_vec(), false)
+                let in_group = n.groups.iter().flatten().any(|&m| usize::from(m) == i);
+                Instance::new(
+                    i as u16,
+                    old.params.clone(),
+                    old.trackers().to_vec(),
+                    in_group,
+                )
             })
             .collect();
         let count = insts.len();
-        n.router = Router::new(insts, Vec::new());
+        n.router = Router::new(insts, n.groups.clone());
         n.wheel = TimerWheel::with_capacity(count * TIMER_KINDS);
         n.ids = vec![[None; TIMER_KINDS]; count];
         n.holds = vec![false; count];
+        n.advertised = vec![None; count];
         self.start(node);
     }
 

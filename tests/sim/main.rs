@@ -5,3 +5,4 @@ mod lan;
 mod property;
 mod scale;
 mod scenarios;
+mod sync_groups;

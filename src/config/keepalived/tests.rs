@@ -211,6 +211,22 @@ fn shell_in_script_is_explained() {
 }
 
 #[test]
+fn init_fail_is_said_to_change_nothing_for_a_tracked_script() {
+    // keepalived 2.2.7 accepts it silently (exit 0) and then ignores it for a tracked script.
+    let l = parse("vrrp_script c {\n script /bin/true\n init_fail\n}\n");
+    assert!(l.config.scripts[0].init_fail);
+    let d = l
+        .diags
+        .items
+        .iter()
+        .find(|d| d.keyword == "init_fail")
+        .unwrap_or_else(|| panic!("{:?}", l.diags));
+    assert_eq!(d.loc.line, 3);
+    assert!(d.message.contains("one success away"), "{}", d.message);
+    assert_eq!(l.diags.exit_code(), 0, "keepalived's -t code is unchanged");
+}
+
+#[test]
 fn include_and_conditionals() {
     let fs = MemSources::default()
         .with("/etc/k/main.conf", "include conf.d/*.conf\n@a vrrp_version 3\n@^a vrrp_version 2\n")

@@ -51,7 +51,18 @@ pub fn vrrp_script(c: &mut Ctx, n: &Node) -> Option<VrrpScript> {
                 s.user = c.need(k, 0).map(Into::into);
                 s.group = k.arg(1).map(Into::into);
             }
-            "init_fail" => s.init_fail = true,
+            "init_fail" => {
+                s.init_fail = true;
+                // keepalived 2.2.7 vrrp/vrrp_track.c alloc_track_script sets the script back to
+                // its initial state whenever a track_script names it: a tracked script starts
+                // one success away whatever init_fail says, and kalive does the same.
+                c.d.advise(
+                    &k.loc,
+                    "init_fail",
+                    "init_fail has no effect on a tracked script in keepalived 2.2.7 (tracking it \
+                     resets it): it starts one success away from good, as without init_fail",
+                );
+            }
             _ => c.unknown(k, "vrrp_script"),
         }
     }

@@ -21,7 +21,8 @@ pub struct VrrpScript {
     pub fall: u32,
     pub user: Option<String>,
     pub group: Option<String>,
-    /// Start as failed until the first success (`init_fail`).
+    /// `init_fail`: start as failed; keepalived 2.2.7 (and kalive) ignore it for a tracked
+    /// script (see track::script).
     pub init_fail: bool,
 }
 

@@ -85,9 +85,17 @@ impl Reactor<'_> {
         } else {
             self.global.garp_interval
         };
-        let total = count.saturating_mul(e.vips.len() as u32);
+        let mut total = count.saturating_mul(e.vips.len() as u32);
         if total == 0 {
             return;
+        }
+        // One paced burst per instance at a time, so the wheel (sized for TIMER_KINDS + 1 timers
+        // per instance) can never be full: a burst asked for while one is still running takes
+        // over its unsent packets and is booked behind everything on the interface.
+        if let Some(id) = self.garp_timer.get_mut(iu).and_then(Option::take) {
+            if let Some(Token::Garp { k, total: t, .. }) = self.wheel.cancel(id) {
+                total = total.saturating_add(t.saturating_sub(k));
+            }
         }
         let k = self.inst_sock.get(iu).copied().unwrap_or(0);
         let burst = self.pacer.book(now, k, total, per.into());
@@ -96,7 +104,7 @@ impl Reactor<'_> {
                 self.garp_packet(now, i, n, 0);
             }
         } else {
-            let _ = self.wheel.arm(
+            let id = self.wheel.arm(
                 burst.first,
                 Token::Garp {
                     inst: i,
@@ -104,12 +112,21 @@ impl Reactor<'_> {
                     total,
                 },
             );
+            if let Some(slot) = self.garp_timer.get_mut(iu) {
+                *slot = id.ok();
+            }
         }
     }
 
     /// Sends packet `k` of a burst (cycling over the VIPs) and, when paced, arms the next one.
     pub(super) fn garp_packet(&mut self, now: Instant, i: u16, k: u32, total: u32) {
         let iu = usize::from(i);
+        if total > 0 {
+            // A paced packet: its timer just fired and is gone from the wheel.
+            if let Some(slot) = self.garp_timer.get_mut(iu) {
+                *slot = None;
+            }
+        }
         let (Some(e), Some(sock)) = (
             self.rt.instances.get(iu),
             self.inst_sock.get(iu).and_then(|&s| self.socks.get(s)),
@@ -147,7 +164,7 @@ impl Reactor<'_> {
             } else {
                 self.global.garp_interval
             };
-            let _ = self.wheel.arm(
+            let id = self.wheel.arm(
                 now + Duration::from(per),
                 Token::Garp {
                     inst: i,
@@ -155,6 +172,9 @@ impl Reactor<'_> {
                     total,
                 },
             );
+            if let Some(slot) = self.garp_timer.get_mut(iu) {
+                *slot = id.ok();
+            }
         }
     }
 }

@@ -95,6 +95,8 @@ pub struct Reactor<'a> {
     ops: &'a mut dyn SystemOps,
     wheel: TimerWheel<Token>,
     timer_ids: Vec<[Option<TimerId>; TIMER_KINDS]>,
+    /// Per instance: the timer of its running GARP burst (at most one, see `start_garp`).
+    garp_timer: Vec<Option<TimerId>>,
     socks: Vec<Sock>,
     inst_sock: Vec<usize>,
     /// Each instance's IPv4 / IPv6 VIPs as the advert lists them (built once).
@@ -203,18 +205,21 @@ impl<'a> Reactor<'a> {
             .iter()
             .map(|e| fingerprint(e.vips.iter().map(|a| a.prefix.addr)))
             .collect();
+        let rt_action_capacity = rt.router.action_capacity();
         Ok(Reactor {
             rt,
             global,
             ops,
             wheel: TimerWheel::with_capacity(n * (TIMER_KINDS + 1) + 8),
             timer_ids: vec![[None; TIMER_KINDS]; n],
+            garp_timer: vec![None; n],
             socks,
             inst_sock,
             vip4,
             vip6,
             vip_fp: rt_vip_fp,
-            out: Actions::default(),
+            // Sized from the configuration (its largest sync group): no event allocates.
+            out: Actions::with_capacity(rt_action_capacity),
             pacer: Pacer::default(),
             ident: 0,
             buf: vec![0u8; 65536],
@@ -452,14 +457,13 @@ impl<'a> Reactor<'a> {
         }
     }
 
-    /// Carries out the core's actions, in order.
     /// Carries out the core's actions. Adverts and timers happen at once; the slow rest (netlink
     /// round trips, GARP bursts, scripts, log lines) waits in `deferred` while a batch of events
     /// is handled, so the 200th instance's advert never queues behind the first 199's addresses.
     fn execute(&mut self, now: Instant) {
         let n = self.out.len();
         for k in 0..n {
-            let Some(&(i, a)) = self.out.as_slice().get(k) else {
+            let Some((i, a)) = self.out.get(k) else {
                 break;
             };
             match a {
@@ -552,7 +556,8 @@ impl<'a> Reactor<'a> {
                 return;
             }
         }
-        // The wheel is sized for every timer of every instance; Full cannot happen.
+        // Full cannot happen: the wheel holds TIMER_KINDS + 1 timers per instance, and an
+        // instance has at most one per kind here (re-armed in place) plus one GARP burst.
         *slot = self.wheel.arm(at, Token::Vrrp(i, kind)).ok();
     }
 
