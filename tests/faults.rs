@@ -26,3 +26,6 @@ mod ttl;
 
 #[path = "faults/sigxcpu.rs"]
 mod sigxcpu;
+
+#[path = "faults/flood.rs"]
+mod flood;

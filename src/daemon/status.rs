@@ -94,7 +94,7 @@ impl Snapshot {
 }
 
 /// Each counter of [`Stats`] with its JSON key and its label in the stats dump.
-fn counters(s: &Stats) -> [(&'static str, &'static str, u64); 14] {
+fn counters(s: &Stats) -> [(&'static str, &'static str, u64); 15] {
     [
         ("adverts_rx", "Advertisements received", s.adverts_rx),
         ("adverts_tx", "Advertisements sent", s.adverts_tx),
@@ -116,6 +116,11 @@ fn counters(s: &Stats) -> [(&'static str, &'static str, u64); 14] {
             "addr_mismatch",
             "Adverts listing other addresses",
             s.addr_mismatch,
+        ),
+        (
+            "lower_unanswered",
+            "Lower priorities not answered (at most one an interval)",
+            s.lower_unanswered,
         ),
         ("dropped_ttl", "Dropped: TTL", s.dropped_ttl),
         ("dropped_auth", "Dropped: authentication", s.dropped_auth),

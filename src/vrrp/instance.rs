@@ -51,6 +51,9 @@ pub struct Stats {
     pub dual_master: u64,
     /// Accepted adverts whose address list differs from ours (keepalived only logs these).
     pub addr_mismatch: u64,
+    /// Lower-priority adverts heard while master and not answered: one answer an advert
+    /// interval is enough (a flood).
+    pub lower_unanswered: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,6 +92,9 @@ pub struct Instance {
     /// in FAULT (`Some(quiet)`: whether that FAULT is only a wait for scripts). The group is
     /// FAULT, so the instance begins in FAULT too (keepalived vrrp/vrrp.c vrrp_complete_init).
     group_fault: Option<bool>,
+    /// When this master last answered a lower priority (advert, GARPs, notify): at most once an
+    /// advert interval, so a flood of lower-priority adverts is never multiplied into ours.
+    lower_answered: Option<Instant>,
     /// The master we last heard (or ourselves when master).
     pub master: Option<IpAddr>,
     pub stats: Stats,
@@ -115,6 +121,7 @@ impl Instance {
             quiet_fault: false,
             held_by_group: false,
             group_fault: None,
+            lower_answered: None,
             master: None,
             stats: Stats::default(),
         };
@@ -400,6 +407,18 @@ impl Instance {
         }
         // A lower priority (or an equal one from a lower address) thinks it is master:
         // force a new election by advertising now (keepalived "forcing new election").
+        // keepalived answers every such advert (vrrp.c vrrp_state_master_rx); kalive answers
+        // at most once an advert interval: the other router needs one advert to step down, and
+        // a flood of them (a LAN attacker, a looped link) must not become our own flood of
+        // adverts, GARPs, notify scripts and log lines. The advert is still counted.
+        if self
+            .lower_answered
+            .is_some_and(|t| now.since(t) < self.params.advert_int)
+        {
+            self.stats.lower_unanswered += 1;
+            return;
+        }
+        self.lower_answered = Some(now);
         if !self.params.lower_prio_no_advert {
             let p = self.priority;
             self.send_advert(p, out);

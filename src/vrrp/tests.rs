@@ -681,3 +681,44 @@ fn a_group_waiting_for_a_script_notifies_its_fault_once_it_is_real() {
         (State::Backup, State::Backup)
     );
 }
+
+/// A flood of lower-priority adverts gets at most one answer (advert, GARPs, notify) an advert
+/// interval; the rest are counted. keepalived answers each one.
+#[test]
+fn a_master_answers_a_lower_priority_once_an_interval() {
+    let mut p = Params::simple(51, 200, ip("192.0.2.1"));
+    p.garp.lower_prio_repeat = 2;
+    let mut m = Instance::new(0, p, Vec::new(), false);
+    let mut out = Actions::default();
+    m.start(Instant::ZERO, &mut out);
+    // Master after the down timer.
+    let down = m.deadline(TimerKind::MasterDown).unwrap();
+    m.handle_timer(down, TimerKind::MasterDown, &mut out);
+    assert_eq!(m.state(), State::Master);
+    out.clear();
+    let low = advert("192.0.2.2", 100);
+    let sends = |out: &mut Actions| {
+        actions(out)
+            .into_iter()
+            .filter(|a| {
+                matches!(
+                    a,
+                    Action::SendAdvert { .. }
+                        | Action::SendGarp { .. }
+                        | Action::NotifyRxLowerPriority
+                )
+            })
+            .count()
+    };
+    let mut answered = 0;
+    // 1,000 lower-priority adverts over 2.5 s: answered at 0, 1 and 2 s.
+    for k in 0..1000u64 {
+        let t = Instant(down.0 + k * 2_500);
+        m.handle_advert(t, &low, &mut out).unwrap();
+        answered += sends(&mut out);
+    }
+    assert_eq!(answered, 3 * 3, "three answers of advert + GARP + notify");
+    assert_eq!(m.stats.lower_unanswered, 997);
+    assert_eq!(m.stats.dual_master, 1000, "every one is still counted");
+    assert_eq!(m.state(), State::Master);
+}
