@@ -48,8 +48,11 @@ fn lvs_status(
     st
 }
 
-/// The interfaces the instances run on or track that are down or without a carrier.
-fn find_links_down(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) -> Vec<String> {
+/// Every interface the instances run on or track, and whether it is up with a carrier (a
+/// missing one counts as down). All of them, not only the down ones: a `track_interface` with
+/// weight 0 keeps its instance in FAULT until its first report (keepalived starts from the
+/// link's state read at start-up, vrrp/vrrp_track.c initialise_tracking_priorities).
+fn link_states(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) -> Vec<(String, bool)> {
     let mut names: Vec<&str> = rt
         .instances
         .iter()
@@ -60,8 +63,10 @@ fn find_links_down(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) -> Vec<
     names.dedup();
     names
         .into_iter()
-        .filter(|n| nl.link_by_name(n).is_ok_and(|l| !(l.up() && l.running())))
-        .map(String::from)
+        .map(|n| {
+            let up = nl.link_by_name(n).is_ok_and(|l| l.up() && l.running());
+            (n.to_string(), up)
+        })
         .collect()
 }
 
@@ -135,8 +140,8 @@ pub fn run(
     let mut suspender = Suspender::start(lvs_cfg, Some(&mut ops.nl), &mut checkers);
     create_vmacs(&mut ops.nl, &mut rt);
     let mut scripts = rt.scripts.clone();
-    // Interfaces without a carrier now (the monitor, already open, reports changes from here).
-    let down = find_links_down(&mut ops.nl, &rt);
+    // The links' state now (the monitor, already open, reports changes from here).
+    let links = link_states(&mut ops.nl, &rt);
     let iface =
         |name: &str| crate::sys::host::interface(name).map(|(index, mac)| Iface { index, mac });
     let mut reactor = match Reactor::new(rt, cfg.global.clone(), &mut ops, &iface) {
@@ -151,7 +156,7 @@ pub fn run(
         env!("CARGO_PKG_VERSION"),
         reactor.rt.instances.len()
     );
-    reactor.links_down(&down);
+    reactor.links_at_start(&links);
     reactor.start();
     let mut syncd = SyncDaemons::start(cfg, &reactor.rt, !opts.vrrp_only);
     let sig_fd = signals.as_fd().as_raw_fd();
@@ -242,9 +247,9 @@ pub fn run(
                         let mut old_rt = reactor.into_runtime();
                         crate::daemon::reload::transplant(&mut old_rt, &mut new_rt, &plan);
                         scripts = new_rt.scripts.clone();
-                        let down = nl
+                        let links = nl
                             .as_mut()
-                            .map(|nl| find_links_down(nl, &new_rt))
+                            .map(|nl| link_states(nl, &new_rt))
                             .unwrap_or_default();
                         reactor = match Reactor::new(
                             new_rt,
@@ -258,8 +263,12 @@ pub fn run(
                                 return 1;
                             }
                         };
-                        reactor.links_down(&down);
+                        reactor.links_at_start(&links);
                         crate::daemon::reload::finish(&mut reactor, carried, &starting);
+                        // Again for the carried-over instances, now with their new trackers.
+                        for (name, up) in &links {
+                            reactor.link_changed(name, *up);
+                        }
                         files = file_trackers(&new_cfg, &reactor);
                         log::info!("Reloaded: {} VRRP instance(s)", reactor.rt.instances.len());
                         syncd.reload(&new_cfg, &reactor.rt, !opts.vrrp_only);

@@ -65,13 +65,16 @@ impl Reactor<'_> {
         self.cause = c;
     }
 
-    /// Interfaces found down or without a carrier as instances start (at start-up, or the new
-    /// ones of a reload): their instances start in FAULT, as keepalived's do, not BACKUP and then
-    /// MASTER with the VIP on a dead link. The link monitor reports every change from then on.
-    pub fn links_down(&mut self, names: &[String]) {
-        for name in names {
-            log::info!("{name} has no carrier");
-            self.link_changed(name, false);
+    /// The links' state as instances start (at start-up, or the new ones of a reload): on a
+    /// link that is down, missing or without a carrier they start in FAULT, as keepalived's do,
+    /// not BACKUP and then MASTER with the VIP on a dead link; interface trackers get their first
+    /// value. The link monitor reports every change from then on.
+    pub fn links_at_start(&mut self, links: &[(String, bool)]) {
+        for (name, up) in links {
+            if !up {
+                log::info!("{name} is down, missing or has no carrier");
+            }
+            self.link_changed(name, *up);
         }
     }
 

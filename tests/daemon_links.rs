@@ -1,0 +1,81 @@
+//! The daemon and its interfaces, against the real binary in network namespaces: tracked
+//! interfaces that are up at start-up, an interface that is missing at start-up or deleted and
+//! re-created while running (issue 10).
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::daemon::Daemon;
+use common::netns::{ip, wait_until, Lan};
+use common::tempdir::TempDir;
+
+/// `ip -n NS -br addr show` of every interface.
+fn addrs(ns: &str) -> String {
+    let out = Command::new("ip")
+        .args(["-n", ns, "-br", "addr", "show"])
+        .output()
+        .expect("ip");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// An interface `name` with `addr`, up with a carrier: one end of a veth pair whose other end
+/// (`<name>p`) is up in the same namespace (the dummy driver may be missing from the kernel).
+fn link_pair(ns: &str, name: &str, addr: &str) {
+    let peer = format!("{name}p");
+    ip(&[
+        "-n", ns, "link", "add", name, "type", "veth", "peer", "name", &peer,
+    ]);
+    ip(&["-n", ns, "addr", "add", addr, "dev", name]);
+    ip(&["-n", ns, "link", "set", &peer, "up"]);
+    ip(&["-n", ns, "link", "set", name, "up"]);
+}
+
+/// Issue 10 class 3: an instance tracking an interface that is up, and one with its VIP on
+/// another interface and `dont_track_primary`, become MASTER (kalive left the first in FAULT
+/// for the whole run: the tracker only ever heard of links that were down).
+#[test]
+fn tracked_interfaces_up_at_start_up_do_not_fault() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("ktu", &[("a", "10.96.0.1/24")]);
+    link_pair(lan.ns(0), "trk0", "10.96.1.1/24");
+    let dir = TempDir::new("trackup");
+    let path = dir.write(
+        "k.conf",
+        "vrrp_instance A {\n interface eth0\n virtual_router_id 71\n priority 150\n advert_int 1\n\
+         track_interface {\n  trk0\n }\n virtual_ipaddress {\n  10.96.0.100/24\n }\n}\n\
+         vrrp_instance B {\n interface eth0\n virtual_router_id 72\n priority 150\n advert_int 1\n\
+         dont_track_primary\n virtual_ipaddress {\n  10.96.1.100/24 dev trk0\n }\n}\n",
+    );
+    let k = Daemon::kalive(lan.ns(0), dir.path(), "k")
+        .conf(&path)
+        .start();
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            let a = addrs(lan.ns(0));
+            a.contains("10.96.0.100") && a.contains("10.96.1.100")
+        }),
+        "both instances should be MASTER with their VIPs: {}\n{}",
+        addrs(lan.ns(0)),
+        k.log()
+    );
+    assert!(!k.log().contains("Entering FAULT"), "{}", k.log());
+    // The tracked link going down still faults the instance, and back up restores it.
+    ip(&["-n", lan.ns(0), "link", "set", "trk0", "down"]);
+    assert!(
+        wait_until(Duration::from_secs(5), || !addrs(lan.ns(0))
+            .contains("10.96.0.100")),
+        "FAULT on the tracked link's loss: {}",
+        k.log()
+    );
+    ip(&["-n", lan.ns(0), "link", "set", "trk0", "up"]);
+    assert!(
+        wait_until(Duration::from_secs(10), || addrs(lan.ns(0))
+            .contains("10.96.0.100")),
+        "MASTER again once the tracked link is back: {}",
+        k.log()
+    );
+}
