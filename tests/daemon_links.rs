@@ -79,3 +79,81 @@ fn tracked_interfaces_up_at_start_up_do_not_fault() {
         k.log()
     );
 }
+
+/// `ip -n NS -d link show NAME` (empty when it does not exist).
+fn link(ns: &str, name: &str) -> String {
+    let out = Command::new("ip")
+        .args(["-n", ns, "-d", "link", "show", name])
+        .output()
+        .expect("ip");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Issue 10 code-defect 3: an interface missing at start-up does not kill the daemon (kalive
+/// exited 1, "cannot open the VRRP sockets"): its instance waits in FAULT while the others run,
+/// and starts when it appears; deleted and re-created with a new index, it is followed (socket,
+/// VIPs, and the VMAC of a `use_vmac` instance on it).
+#[test]
+fn missing_interface_waits_in_fault_and_is_followed_when_it_comes_and_goes() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kmi", &[("a", "10.97.0.1/24")]);
+    let ns = lan.ns(0);
+    let dir = TempDir::new("missingif");
+    let path = dir.write(
+        "k.conf",
+        "vrrp_instance ON_ETH0 {\n interface eth0\n virtual_router_id 73\n priority 150\n\
+         advert_int 1\n virtual_ipaddress {\n  10.97.0.100/24\n }\n}\n\
+         vrrp_instance LATE {\n interface late0\n virtual_router_id 74\n priority 150\n\
+         advert_int 1\n virtual_ipaddress {\n  10.97.1.100/24\n }\n}\n\
+         vrrp_instance LATE_VMAC {\n interface late0\n use_vmac\n virtual_router_id 75\n\
+         priority 150\n advert_int 1\n virtual_ipaddress {\n  10.97.1.101/24\n }\n}\n",
+    );
+    let mut k = Daemon::kalive(ns, dir.path(), "k").conf(&path).start();
+    assert!(
+        wait_until(Duration::from_secs(10), || addrs(ns)
+            .contains("10.97.0.100")),
+        "the instance on eth0 runs meanwhile: {}\n{}",
+        addrs(ns),
+        k.log()
+    );
+    assert!(k.wait_exit(Duration::ZERO).is_none(), "exited: {}", k.log());
+    assert!(k.log().contains("(LATE) Entering FAULT"), "{}", k.log());
+
+    for round in 0..2 {
+        link_pair(ns, "late0", "10.97.1.1/24");
+        assert!(
+            wait_until(Duration::from_secs(10), || {
+                let a = addrs(ns);
+                a.contains("10.97.1.100") && a.contains("10.97.1.101")
+            }),
+            "round {round}: both instances on late0 should be MASTER once it exists: {}\n{}",
+            addrs(ns),
+            k.log()
+        );
+        assert!(
+            link(ns, "vrrp.75").contains("00:00:5e:00:01:4b"),
+            "round {round}: the VMAC on late0: {}",
+            link(ns, "vrrp.75")
+        );
+        // Deleted (its VMAC goes with it): FAULT; the next round re-creates it, new index.
+        ip(&["-n", ns, "link", "del", "late0"]);
+        assert!(
+            wait_until(Duration::from_secs(5), || k
+                .log()
+                .matches("(LATE) Entering FAULT")
+                .count()
+                == round + 2),
+            "round {round}: FAULT when late0 is deleted: {}",
+            k.log()
+        );
+        assert!(!addrs(ns).contains("vrrp.75"), "the VMAC went with late0");
+    }
+    assert!(
+        addrs(ns).contains("10.97.0.100"),
+        "eth0's instance kept its VIP"
+    );
+    println!("{}", k.log());
+    k.stop(libc::SIGTERM);
+}

@@ -16,7 +16,14 @@ use crate::vrrp::{Instance, Params, Router};
 #[derive(Clone, Debug)]
 pub struct InstanceEdge {
     pub name: String,
+    /// Where the instance's VRRP socket is: its VMAC with `use_vmac` (unless `vmac_xmit_base`),
+    /// else the configured interface.
     pub interface: String,
+    /// The configured interface (a VMAC's parent).
+    pub base_interface: String,
+    /// Where its addresses go: its VMAC with `use_vmac` (`vmac_xmit_base` too, as keepalived:
+    /// there only the adverts leave from the parent), else the configured interface.
+    pub vip_interface: String,
     pub vrid: u8,
     pub ipv6: bool,
     pub vips: Vec<AddressSpec>,
@@ -202,6 +209,8 @@ fn edge(
 ) -> InstanceEdge {
     InstanceEdge {
         name: v.name.clone(),
+        base_interface: interface.clone(),
+        vip_interface: interface.clone(),
         interface,
         vrid: v.vrid,
         ipv6,

@@ -137,7 +137,7 @@ impl Ops {
 
 impl SystemOps for Ops {
     fn add_vips(&mut self, e: &InstanceEdge) {
-        let Some(own) = self.ifindex(&e.interface) else {
+        let Some(own) = self.ifindex(&e.vip_interface) else {
             return;
         };
         for a in e.vips.iter().chain(&e.excluded_vips) {
@@ -163,7 +163,7 @@ impl SystemOps for Ops {
             log::info!("({}) -V: keeping the virtual addresses", e.name);
             return;
         }
-        let Some(own) = self.ifindex(&e.interface) else {
+        let Some(own) = self.ifindex(&e.vip_interface) else {
             return;
         };
         for r in &e.rules {

@@ -218,16 +218,6 @@ pub fn run(
                             log::error!("reload refused: the configuration has errors; the running one stays");
                             continue;
                         };
-                        let missing: Vec<&str> = new_cfg
-                            .instances
-                            .iter()
-                            .map(|i| i.interface_name(&new_cfg.global))
-                            .filter(|n| crate::sys::host::interface(n).is_none())
-                            .collect();
-                        if !missing.is_empty() {
-                            log::error!("reload refused: interface(s) {} do not exist; the running configuration stays", missing.join(", "));
-                            continue;
-                        }
                         // One rtnetlink socket for the reload's requests (the loop's own is lent
                         // to the reactor).
                         let mut nl = match Netlink::new() {
@@ -306,7 +296,7 @@ pub fn run(
             }
         }
         if ready(1) {
-            let mut links: Vec<(String, bool)> = Vec::new();
+            let mut links: Vec<(String, bool, Option<u32>)> = Vec::new();
             let mut addrs: Vec<(u32, std::net::IpAddr, bool)> = Vec::new();
             let mut overrun = false;
             // Bounded: one datagram per read; a flood cannot keep the loop here.
@@ -316,7 +306,11 @@ pub fn run(
                         link,
                         name: Some(name),
                         deleted,
-                    } => links.push((name.to_string(), !deleted && link.up() && link.running())),
+                    } => links.push((
+                        name.to_string(),
+                        !deleted && link.up() && link.running(),
+                        (!deleted).then_some(link.index),
+                    )),
                     Event::Addr {
                         index,
                         addr,
@@ -331,7 +325,9 @@ pub fn run(
                 }
             }
             for &(index, addr, added) in &addrs {
-                if !added {
+                if added {
+                    reactor.address_added();
+                } else {
                     reactor.address_deleted(index, addr);
                 }
                 suspender.address(index, addr, added, &mut checkers);
@@ -342,7 +338,20 @@ pub fn run(
                     suspender.resync(Some(&mut nl), &mut checkers);
                 }
             }
-            for (name, up) in links {
+            for (name, up, index) in links {
+                // A VMAC's parent that appeared (or came back: its VMACs went with the old one).
+                if index.is_some()
+                    && reactor
+                        .rt
+                        .instances
+                        .iter()
+                        .any(|e| e.use_vmac.is_some() && e.base_interface == name)
+                {
+                    if let Ok(mut nl) = Netlink::new() {
+                        vmac_for_parent(&mut nl, &reactor.rt, &name);
+                    }
+                }
+                reactor.interface_event(&name, index);
                 reactor.link_changed(&name, up);
             }
         }
@@ -445,70 +454,170 @@ fn read_track_file(path: &str) -> i64 {
         .unwrap_or(0)
 }
 
-/// `use_vmac` (keepalived-semantics §2.11): a private-mode macvlan `vrrp.<VRID>` with the
-/// virtual router MAC on the instance's interface, keepalived's sysctls on both, and the
-/// instance moved onto it (adverts leave from it unless `vmac_xmit_base`).
+/// `use_vmac` (keepalived vrrp/vrrp_vmac.c netlink_link_add_vmac): a private-mode macvlan
+/// `vrrp.<VRID>` with the virtual router MAC on the instance's interface, keepalived's sysctls
+/// on both, and the instance moved onto it (adverts leave from it unless `vmac_xmit_base`; the
+/// addresses go on it either way). A parent that is missing gets its VMAC when it appears
+/// (`vmac_for_parent`); until then the instance is in FAULT.
 fn create_vmacs(nl: &mut Netlink, rt: &mut crate::daemon::build::Runtime) {
-    use crate::sys::netlink::sysctl::{set, Knob};
     for e in &mut rt.instances {
-        let Some(v) = e.use_vmac.clone() else {
-            continue;
-        };
-        let name = v.name.clone().unwrap_or_else(|| format!("vrrp.{}", e.vrid));
-        let mac = v
-            .mac
-            .unwrap_or_else(|| crate::sys::netlink::vmac_mac(e.vrid, e.ipv6));
-        let Ok(parent) = nl.ifindex(&e.interface) else {
-            log::error!("({}) use_vmac: interface {} not found", e.name, e.interface);
-            continue;
-        };
-        if let Err(err) = nl.add_macvlan(&name, parent, mac) {
-            log::error!("({}) cannot create the VMAC {name}: {err}", e.name);
-            continue;
-        }
-        let Ok(index) = nl.ifindex(&name) else {
-            continue;
-        };
-        let _ = nl.set_link_up(index, true);
-        // The VMAC answers ARP only for its own addresses; the parent keeps out of its way.
-        for (ifname, knob, value) in [
-            (name.as_str(), Knob::ArpIgnore, 1),
-            (name.as_str(), Knob::AcceptLocal, 1),
-            (name.as_str(), Knob::RpFilter, 0),
-            (e.interface.as_str(), Knob::ArpIgnore, 1),
-            (e.interface.as_str(), Knob::ArpFilter, 1),
-            // Traffic from a VIP may leave through the parent (its route comes first): its ARP
-            // requests must not announce the VIP with the parent's MAC.
-            (e.interface.as_str(), Knob::ArpAnnounce, 2),
-        ] {
-            if let Err(err) = set(ifname, knob, value) {
-                log::warn!("({}) sysctl {knob:?} on {ifname}: {err}", e.name);
+        if let Some(name) = vmac_name(e) {
+            e.vip_interface = name.clone();
+            if !e.vmac_xmit_base {
+                e.interface = name;
             }
-        }
-        log::info!(
-            "({}) VMAC {name} ({}) on {}",
-            e.name,
-            mac.iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<Vec<_>>()
-                .join(":"),
-            e.interface
-        );
-        if !e.vmac_xmit_base {
-            e.interface = name;
+            if nl.ifindex(&e.base_interface).is_err() {
+                log::warn!(
+                    "({}) use_vmac: interface {} not found: its VMAC is made when it appears",
+                    e.name,
+                    e.base_interface
+                );
+                continue;
+            }
+            if !create_vmac(nl, e) {
+                // Without its VMAC the instance runs on the interface itself, as before.
+                e.interface = e.base_interface.clone();
+                e.vip_interface = e.base_interface.clone();
+            }
         }
     }
 }
 
-fn remove_vmacs(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) {
-    for e in rt
-        .instances
+/// The VMAC interface's name, for an instance with `use_vmac`.
+fn vmac_name(e: &crate::daemon::build::InstanceEdge) -> Option<String> {
+    let v = e.use_vmac.as_ref()?;
+    Some(v.name.clone().unwrap_or_else(|| format!("vrrp.{}", e.vrid)))
+}
+
+/// The VMACs of the instances whose interface `parent` just appeared (or came back with a new
+/// index: the kernel deleted its macvlans with the old one).
+fn vmac_for_parent(nl: &mut Netlink, rt: &crate::daemon::build::Runtime, parent: &str) {
+    // A link event may come for a parent already gone again (the ones before its deletion).
+    if nl.ifindex(parent).is_err() {
+        return;
+    }
+    for e in rt.instances.iter().filter(|e| e.base_interface == parent) {
+        if vmac_name(e).is_some_and(|name| nl.ifindex(&name).is_err()) {
+            create_vmac(nl, e);
+        }
+    }
+}
+
+/// Creates instance `e`'s VMAC on its parent (true when it exists afterwards).
+fn create_vmac(nl: &mut Netlink, e: &crate::daemon::build::InstanceEdge) -> bool {
+    use crate::sys::netlink::sysctl::{set, Knob};
+    let (Some(v), Some(name)) = (e.use_vmac.as_ref(), vmac_name(e)) else {
+        return false;
+    };
+    let mac = v
+        .mac
+        .unwrap_or_else(|| crate::sys::netlink::vmac_mac(e.vrid, e.ipv6));
+    let Ok(parent) = nl.ifindex(&e.base_interface) else {
+        log::error!(
+            "({}) use_vmac: interface {} not found",
+            e.name,
+            e.base_interface
+        );
+        return false;
+    };
+    if let Err(err) = nl.add_macvlan(&name, parent, mac) {
+        log::error!("({}) cannot create the VMAC {name}: {err}", e.name);
+        return false;
+    }
+    let Ok(index) = nl.ifindex(&name) else {
+        return false;
+    };
+    // IPv6 only where the instance is IPv6, and no address made from the VMAC's MAC (RFC 5798
+    // §7.4): keepalived disables IPv6 on an IPv4 instance's VMAC and sets addr_gen_mode none
+    // before the link goes up (vrrp_vmac.c, link_set_ipv6 and IFLA_INET6_ADDR_GEN_MODE).
+    let ipv6_knobs = if e.ipv6 {
+        [(Knob::Ipv6Disable, 0), (Knob::Ipv6AddrGenMode, 1)]
+    } else {
+        [(Knob::Ipv6AddrGenMode, 1), (Knob::Ipv6Disable, 1)]
+    };
+    // The VMAC answers ARP only for its own addresses; the parent keeps out of its way.
+    for (ifname, knob, value) in ipv6_knobs
         .iter()
-        .filter(|e| e.use_vmac.is_some() && !e.vmac_xmit_base)
+        .map(|&(k, v)| (name.as_str(), k, v))
+        .chain([
+            (name.as_str(), Knob::ArpIgnore, 1),
+            (name.as_str(), Knob::AcceptLocal, 1),
+            (name.as_str(), Knob::RpFilter, 0),
+            (e.base_interface.as_str(), Knob::ArpIgnore, 1),
+            (e.base_interface.as_str(), Knob::ArpFilter, 1),
+            // Traffic from a VIP may leave through the parent (its route comes first): its ARP
+            // requests must not announce the VIP with the parent's MAC.
+            (e.base_interface.as_str(), Knob::ArpAnnounce, 2),
+        ])
     {
-        if let Ok(index) = nl.ifindex(&e.interface) {
+        if let Err(err) = set(ifname, knob, value) {
+            log::warn!("({}) sysctl {knob:?} on {ifname}: {err}", e.name);
+        }
+    }
+    let _ = nl.set_link_up(index, true);
+    // An IPv6 instance sending from its VMAC needs a link-local source there: its own source
+    // address (by default the parent's link-local), else one made from the parent's MAC
+    // (keepalived vrrp_vmac.c set_link_local_address).
+    if e.ipv6 && !e.vmac_xmit_base {
+        let ll = match e.source {
+            Some(std::net::IpAddr::V6(a)) => Some(a),
+            _ => crate::sys::host::interface(&e.base_interface).map(|(_, m)| eui64_link_local(m)),
+        };
+        if let Some(ll) = ll {
+            let mut spec = crate::config::model::AddressSpec::new(crate::config::model::IpPrefix {
+                addr: std::net::IpAddr::V6(ll),
+                len: 64,
+            });
+            spec.preferred_forever = true;
+            if let Err(err) = nl.add_address(index, &spec) {
+                log::warn!("({}) cannot add {ll} to the VMAC {name}: {err}", e.name);
+            }
+        }
+    }
+    log::info!(
+        "({}) VMAC {name} ({}) on {}",
+        e.name,
+        mac.iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":"),
+        e.base_interface
+    );
+    true
+}
+
+/// The modified EUI-64 link-local address of a MAC (RFC 4291 appendix A).
+fn eui64_link_local(mac: [u8; 6]) -> std::net::Ipv6Addr {
+    let [a, b, c, d, e, f] = mac;
+    std::net::Ipv6Addr::from([
+        0xfe,
+        0x80,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        a ^ 0x02,
+        b,
+        c,
+        0xff,
+        0xfe,
+        d,
+        e,
+        f,
+    ])
+}
+
+/// At stop: the VMACs go, with their addresses and routes (`vmac_xmit_base` ones too).
+fn remove_vmacs(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) {
+    for e in rt.instances.iter().filter(|e| e.use_vmac.is_some()) {
+        if e.vip_interface == e.base_interface {
+            continue;
+        }
+        if let Ok(index) = nl.ifindex(&e.vip_interface) {
             if let Err(err) = nl.del_link(index) {
-                log::warn!("cannot remove the VMAC {}: {err}", e.interface);
+                log::warn!("cannot remove the VMAC {}: {err}", e.vip_interface);
             }
         }
     }

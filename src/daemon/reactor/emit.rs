@@ -65,7 +65,10 @@ impl Reactor<'_> {
                 _ => None,
             };
             let sent = match res {
-                Some(len) => self.buf.get(..len).map(|b| sock.socket.send(b, dst)),
+                Some(len) => match (self.buf.get(..len), sock.socket.as_ref()) {
+                    (Some(b), Some(socket)) => Some(socket.send(b, dst)),
+                    _ => None,
+                },
                 None => None,
             };
             if !matches!(sent, Some(Ok(()))) {

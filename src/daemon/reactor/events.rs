@@ -17,11 +17,9 @@ impl Reactor<'_> {
             let Some(e) = self.rt.instances.get(i) else {
                 continue;
             };
-            let on_iface = self
-                .inst_sock
-                .get(i)
-                .and_then(|&k| self.socks.get(k))
-                .is_some_and(|s| s.ifindex == index);
+            // Where its addresses are: the VMAC, also with `vmac_xmit_base` (socket on the parent).
+            let on_iface =
+                crate::sys::host::interface(&e.vip_interface).is_some_and(|(ix, _)| ix == index);
             if on_iface
                 && e.vips
                     .iter()
@@ -40,6 +38,103 @@ impl Reactor<'_> {
                 self.ops.add_vips(&only);
             }
         }
+    }
+
+    /// Interface `name` appeared or changed (`index` its index), or was deleted (`None`): the
+    /// sockets on it follow. Deleted, they close; back (a new index, or a first one for an
+    /// interface missing at start-up), they open again, and instances without a source address
+    /// take the interface's. The link state itself comes through `link_changed`.
+    pub fn interface_event(&mut self, name: &str, index: Option<u32>) {
+        for k in 0..self.socks.len() {
+            let Some(sock) = self.socks.get_mut(k) else {
+                continue;
+            };
+            if sock.ifname != name {
+                continue;
+            }
+            match index {
+                None => {
+                    if sock.socket.take().is_some() {
+                        log::warn!(
+                            "{name} was deleted: its VRRP socket is closed until it comes back"
+                        );
+                    }
+                    sock.packet = None;
+                    sock.ifindex = 0;
+                }
+                Some(ix) if sock.socket.is_some() && sock.ifindex == ix => {}
+                Some(_) => {
+                    self.refresh_sources(k);
+                    self.reopen(k, name);
+                }
+            }
+            if let (Some(p), Some(s)) = (self.pollfds.get_mut(k), self.socks.get(k)) {
+                p.fd = s.poll_fd();
+            }
+        }
+    }
+
+    /// Opens socket `k` again on interface `name` as it is now.
+    fn reopen(&mut self, k: usize, name: &str) {
+        let Some((index, mac)) = crate::sys::host::interface(name) else {
+            return;
+        };
+        let Some(e) = self
+            .inst_sock
+            .iter()
+            .position(|&s| s == k)
+            .and_then(|i| self.rt.instances.get(i))
+        else {
+            return;
+        };
+        let Some(sock) = self.socks.get_mut(k) else {
+            return;
+        };
+        match sock.reopen(e, &self.global, super::Iface { index, mac }) {
+            Ok(()) => log::info!("{name} (index {index}): VRRP socket open"),
+            Err(err) => log::error!("{name}: cannot open the VRRP socket: {err}"),
+        }
+    }
+
+    /// An address was added: instances that had no source address (their interface had none
+    /// yet) take one now. Only those look (a VMAC instance's source is on another interface
+    /// than its socket, so every socket is asked).
+    pub fn address_added(&mut self) {
+        for k in 0..self.socks.len() {
+            for src in self.refresh_sources(k) {
+                if let Some(socket) = self.socks.get(k).and_then(|s| s.socket.as_ref()) {
+                    if let Err(err) = socket.bind_source(src) {
+                        log::warn!("cannot send from {src}: {err}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Instances on socket `k` without a source address take their configured interface's
+    /// primary one
+    /// (the advert's source and the tie-break, RFC 5798 §6.4.3); the IPv6 ones found, for the
+    /// socket to send from.
+    fn refresh_sources(&mut self, k: usize) -> Vec<IpAddr> {
+        let mut found = Vec::new();
+        for (i, e) in self.rt.instances.iter_mut().enumerate() {
+            if self.inst_sock.get(i) != Some(&k) || e.source.is_some() {
+                continue;
+            }
+            // The configured interface's: a VMAC's own addresses are VIPs.
+            let Some(src) = crate::sys::host::interface_address(&e.base_interface, e.ipv6) else {
+                continue;
+            };
+            log::info!("({}) source address {src}", e.name);
+            e.source = Some(src);
+            if let Some(inst) = self.rt.router.instances.get_mut(i) {
+                inst.params.primary = Some(src);
+            }
+            if src.is_ipv6() && !found.contains(&src) {
+                found.push(src);
+            }
+        }
+        found
     }
 
     /// One line per instance and 10 s for dropped adverts, with the count since the last line.

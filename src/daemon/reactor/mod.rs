@@ -64,7 +64,8 @@ struct Sock {
     ifname: String,
     ifindex: u32,
     ipv6: bool,
-    socket: VrrpSocket,
+    /// `None` while the interface is missing (the instances on it are in FAULT until it appears).
+    socket: Option<VrrpSocket>,
     packet: Option<PacketSocket>,
     mac: wire::Mac,
     /// Packets that failed to parse (checksum, length, version…): dropped and counted.
@@ -79,6 +80,66 @@ struct Sock {
 }
 
 const NONE: u16 = u16::MAX;
+
+impl Sock {
+    /// The socket of instance `e`'s (interface, family), on the interface `info` describes; with
+    /// no interface (`None`), a closed one that `reopen` opens once the interface appears.
+    fn open(e: &InstanceEdge, global: &GlobalDefs, info: Option<Iface>) -> std::io::Result<Sock> {
+        let mut sock = Sock {
+            ifname: e.interface.clone(),
+            ifindex: 0,
+            ipv6: e.ipv6,
+            socket: None,
+            packet: None,
+            mac: [0; 6],
+            malformed: 0,
+            malformed_logged: Instant::ZERO,
+            by_vrid: Box::new([NONE; 256]),
+            empty: Instant::ZERO,
+        };
+        match info {
+            Some(info) => sock.reopen(e, global, info)?,
+            None => log::warn!(
+                "({}) interface {} not found: FAULT until it appears",
+                e.name,
+                e.interface
+            ),
+        }
+        Ok(sock)
+    }
+
+    /// (Re)opens the socket on the interface `info` describes (it appeared, or was re-created
+    /// with another index); `e` is an instance on it (unicast or not, its IPv6 source).
+    fn reopen(
+        &mut self,
+        e: &InstanceEdge,
+        global: &GlobalDefs,
+        info: Iface,
+    ) -> std::io::Result<()> {
+        self.socket = None;
+        self.packet = None;
+        let group = if e.ipv6 {
+            IpAddr::V6(global.mcast_group6)
+        } else {
+            IpAddr::V4(global.mcast_group4)
+        };
+        let unicast = !e.unicast_peers.is_empty();
+        let socket = VrrpSocket::open(&e.interface, info.index, group, unicast)?;
+        if let (true, Some(src)) = (e.ipv6, e.source) {
+            socket.bind_source(src)?;
+        }
+        self.packet = PacketSocket::open(info.index).ok();
+        self.socket = Some(socket);
+        self.ifindex = info.index;
+        self.mac = info.mac;
+        Ok(())
+    }
+
+    /// The descriptor poll() watches: -1 (ignored by poll) while there is no socket.
+    fn poll_fd(&self) -> libc::c_int {
+        self.socket.as_ref().map_or(-1, |s| s.as_fd().as_raw_fd())
+    }
+}
 
 /// Counters of the whole loop, for the dumps.
 #[derive(Clone, Copy, Debug, Default)]
@@ -142,35 +203,7 @@ impl<'a> Reactor<'a> {
             let k = match pos {
                 Some(k) => k,
                 None => {
-                    let info = iface(&e.interface).ok_or_else(|| {
-                        std::io::Error::new(
-                            std::io::ErrorKind::NotFound,
-                            format!("interface {} not found", e.interface),
-                        )
-                    })?;
-                    let group = if e.ipv6 {
-                        IpAddr::V6(global.mcast_group6)
-                    } else {
-                        IpAddr::V4(global.mcast_group4)
-                    };
-                    let unicast = !e.unicast_peers.is_empty();
-                    let socket = VrrpSocket::open(&e.interface, info.index, group, unicast)?;
-                    if let (true, Some(src)) = (e.ipv6, e.source) {
-                        socket.bind_source(src)?;
-                    }
-                    let packet = PacketSocket::open(info.index).ok();
-                    socks.push(Sock {
-                        ifname: e.interface.clone(),
-                        ifindex: info.index,
-                        ipv6: e.ipv6,
-                        socket,
-                        packet,
-                        mac: info.mac,
-                        malformed: 0,
-                        malformed_logged: Instant::ZERO,
-                        by_vrid: Box::new([NONE; 256]),
-                        empty: Instant::ZERO,
-                    });
+                    socks.push(Sock::open(e, &global, iface(&e.interface))?);
                     socks.len() - 1
                 }
             };
@@ -193,7 +226,7 @@ impl<'a> Reactor<'a> {
         let pollfds = socks
             .iter()
             .map(|s| libc::pollfd {
-                fd: s.socket.as_fd().as_raw_fd(),
+                fd: s.poll_fd(),
                 events: libc::POLLIN,
                 revents: 0,
             })
@@ -356,7 +389,10 @@ impl<'a> Reactor<'a> {
             let Some(sock) = self.socks.get(k) else {
                 return;
             };
-            let got = match sock.socket.recv(&mut self.buf, &mut self.cmsg) {
+            let Some(socket) = sock.socket.as_ref() else {
+                return;
+            };
+            let got = match socket.recv(&mut self.buf, &mut self.cmsg) {
                 Ok(Some(r)) => r,
                 Ok(None) => {
                     if let Some(s) = self.socks.get_mut(k) {
