@@ -157,3 +157,80 @@ fn missing_interface_waits_in_fault_and_is_followed_when_it_comes_and_goes() {
     println!("{}", k.log());
     k.stop(libc::SIGTERM);
 }
+
+/// `ip -n NS -br addr show dev DEV` (empty when it does not exist).
+fn addrs_of(ns: &str, dev: &str) -> String {
+    let out = Command::new("ip")
+        .args(["-n", ns, "-br", "addr", "show", "dev", dev])
+        .output()
+        .expect("ip");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Issue 10 class 5: VMACs as keepalived 2.2.7 makes them (vrrp/vrrp_vmac.c): an IPv4
+/// instance's VMAC has no IPv6 address (kalive let the kernel add a link-local made from the
+/// virtual MAC), an IPv6 one has its parent's link-local and none made from the virtual MAC;
+/// with unicast peers (`vmac_xmit_base` implied) the VIP goes on the VMAC, not the parent; and
+/// at stop every VMAC goes, the unicast one too (kalive left it, with its address).
+#[test]
+fn vmacs_carry_no_extra_link_local_hold_unicast_vips_and_go_at_stop() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kvx", &[("a", "10.98.0.1/24")]);
+    let ns = lan.ns(0);
+    lan.wait_dad(0);
+    let dir = TempDir::new("vmacx");
+    let path = dir.write(
+        "k.conf",
+        "vrrp_instance V4 {\n interface eth0\n use_vmac\n virtual_router_id 81\n priority 150\n\
+         advert_int 1\n virtual_ipaddress {\n  10.98.0.100/24\n }\n}\n\
+         vrrp_instance V6 {\n interface eth0\n use_vmac\n virtual_router_id 82\n priority 150\n\
+         advert_int 1\n virtual_ipaddress {\n  2001:db8:98::100/64\n }\n}\n\
+         vrrp_instance UNI {\n interface eth0\n use_vmac\n virtual_router_id 83\n priority 150\n\
+         advert_int 1\n unicast_peer {\n  10.98.0.2\n }\n virtual_ipaddress {\n  10.98.0.103/24\n }\n}\n",
+    );
+    let mut k = Daemon::kalive(ns, dir.path(), "k").conf(&path).start();
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            let a = addrs(ns);
+            a.contains("10.98.0.100") && a.contains("2001:db8:98::100") && a.contains("10.98.0.103")
+        }),
+        "every instance MASTER: {}\n{}",
+        addrs(ns),
+        k.log()
+    );
+    let v4 = addrs_of(ns, "vrrp.81");
+    assert!(!v4.contains("fe80"), "no IPv6 on an IPv4 VMAC: {v4}");
+    let v6 = addrs_of(ns, "vrrp.82");
+    let eth0 = addrs_of(ns, "eth0");
+    // The kernel's own would be made from 00:00:5e:00:02:52.
+    assert!(!v6.contains("fe80::200:5eff:fe00:252"), "{v6}");
+    let ll: Vec<&str> = v6
+        .split_whitespace()
+        .filter(|w| w.starts_with("fe80"))
+        .collect();
+    assert_eq!(ll.len(), 1, "one link-local on the IPv6 VMAC: {v6}");
+    assert!(
+        eth0.contains(ll[0]),
+        "the parent's link-local {eth0} on the VMAC: {v6}"
+    );
+    assert!(
+        addrs_of(ns, "vrrp.83").contains("10.98.0.103") && !eth0.contains("10.98.0.103"),
+        "the unicast instance's VIP on its VMAC: {eth0}\n{}",
+        addrs_of(ns, "vrrp.83")
+    );
+    k.stop(libc::SIGTERM);
+    for vmac in ["vrrp.81", "vrrp.82", "vrrp.83"] {
+        assert!(
+            link(ns, vmac).is_empty(),
+            "{vmac} left after stop:\n{}",
+            k.log()
+        );
+    }
+    let left = addrs(ns);
+    assert!(
+        !left.contains("10.98.0.10") && !left.contains("2001:db8:98::100"),
+        "addresses left after stop: {left}"
+    );
+}

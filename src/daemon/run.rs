@@ -137,8 +137,15 @@ pub fn run(
     }
     let no_lvs = Config::default();
     let lvs_cfg = if opts.vrrp_only { &no_lvs } else { cfg };
-    let mut suspender = Suspender::start(lvs_cfg, Some(&mut ops.nl), &mut checkers);
     create_vmacs(&mut ops.nl, &mut rt);
+    // What the monitor heard so far is older than what is read below (ha_suspend's addresses,
+    // the links): replayed, the VMACs' creation would flap their instances through FAULT.
+    for _ in 0..64 {
+        if !matches!(monitor.read_events(|_| {}), Ok(true)) {
+            break;
+        }
+    }
+    let mut suspender = Suspender::start(lvs_cfg, Some(&mut ops.nl), &mut checkers);
     let mut scripts = rt.scripts.clone();
     // The links' state now (the monitor, already open, reports changes from here).
     let links = link_states(&mut ops.nl, &rt);
