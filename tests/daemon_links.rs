@@ -234,3 +234,86 @@ fn vmacs_carry_no_extra_link_local_hold_unicast_vips_and_go_at_stop() {
         "addresses left after stop: {left}"
     );
 }
+
+/// `ip -n NS ARGS` output.
+fn ip_out(ns: &str, args: &[&str]) -> String {
+    let out = Command::new("ip")
+        .args(["-n", ns])
+        .args(args)
+        .output()
+        .expect("ip");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Issue 10 code-defect 4 (and class 6's blackhole route): `static_ipaddress`, `static_routes`
+/// and `static_rules` are applied as keepalived 2.2.7 applies them (vrrp/vrrp_daemon.c): added
+/// at start whatever the VRRP state, a reload removes the ones gone and adds the new ones, and
+/// stop removes them all. kalive accepted them and did nothing.
+#[test]
+fn static_addresses_routes_and_rules_follow_start_reload_and_stop() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kst", &[("a", "10.99.0.1/24")]);
+    let ns = lan.ns(0);
+    let dir = TempDir::new("statics");
+    let conf = |extra: &str| {
+        format!(
+            "static_ipaddress {{\n 10.99.1.1/24 dev eth0\n{extra}}}\n\
+             static_routes {{\n blackhole 10.99.50.0/24\n 10.99.51.0/24 via 10.99.0.254 dev eth0\n}}\n\
+             static_rules {{\n from 10.99.60.0/24 table 160 priority 1600\n}}\n\
+             vrrp_instance A {{\n interface eth0\n virtual_router_id 91\n priority 100\n\
+             advert_int 1\n virtual_ipaddress {{\n  10.99.0.100/24\n }}\n}}\n"
+        )
+    };
+    let path = dir.write("k.conf", &conf(""));
+    let mut k = Daemon::kalive(ns, dir.path(), "k").conf(&path).start();
+    let all = || {
+        format!(
+            "{}{}{}",
+            addrs(ns),
+            ip_out(ns, &["route", "show", "table", "all"]),
+            ip_out(ns, &["rule", "show"])
+        )
+    };
+    let present = |s: &str| {
+        s.contains("10.99.1.1/24")
+            && s.contains("blackhole 10.99.50.0/24")
+            && s.contains("10.99.51.0/24 via 10.99.0.254")
+            && s.contains("1600:\tfrom 10.99.60.0/24 lookup 160")
+    };
+    assert!(
+        wait_until(Duration::from_secs(5), || present(&all())),
+        "static entries at start: {}\n{}",
+        all(),
+        k.log()
+    );
+    // Reload with one more address: the new one comes, the others stay.
+    std::fs::write(&path, conf(" 10.99.2.1/24 dev eth0\n")).expect("write");
+    assert!(k.signal(libc::SIGHUP));
+    assert!(
+        wait_until(Duration::from_secs(5), || all().contains("10.99.2.1/24")),
+        "the reload's new static address: {}\n{}",
+        all(),
+        k.log()
+    );
+    assert!(present(&all()), "{}", all());
+    // Reload without it: it goes.
+    std::fs::write(&path, conf("")).expect("write");
+    assert!(k.signal(libc::SIGHUP));
+    assert!(
+        wait_until(Duration::from_secs(5), || !all().contains("10.99.2.1/24")),
+        "the static address the reload dropped: {}",
+        all()
+    );
+    k.stop(libc::SIGTERM);
+    let left = all();
+    for gone in [
+        "10.99.1.1/24",
+        "10.99.50.0/24",
+        "10.99.51.0/24",
+        "10.99.60.0/24",
+    ] {
+        assert!(!left.contains(gone), "{gone} left after stop: {left}");
+    }
+}

@@ -10,6 +10,7 @@ mod ops;
 pub mod reactor;
 pub mod reload;
 pub mod run;
+mod statics;
 pub mod status;
 mod suspend;
 mod syncd;

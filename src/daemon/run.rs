@@ -13,6 +13,7 @@ use crate::daemon::dump;
 use crate::daemon::lvs::LvsDaemon;
 use crate::daemon::ops::{hotplug_call, open_fifo, Ops};
 use crate::daemon::reactor::{Iface, Reactor, SystemOps};
+use crate::daemon::statics::Statics;
 use crate::daemon::suspend::Suspender;
 use crate::daemon::syncd::SyncDaemons;
 use crate::sys::netlink::{Event, Monitor, Netlink};
@@ -138,6 +139,8 @@ pub fn run(
     let no_lvs = Config::default();
     let lvs_cfg = if opts.vrrp_only { &no_lvs } else { cfg };
     create_vmacs(&mut ops.nl, &mut rt);
+    let mut statics = Statics::of(cfg);
+    statics.start(&mut ops.nl);
     // What the monitor heard so far is older than what is read below (ha_suspend's addresses,
     // the links): replayed, the VMACs' creation would flap their instances through FAULT.
     for _ in 0..64 {
@@ -217,6 +220,7 @@ pub fn run(
                         if !opts.keep_vips_on_stop {
                             remove_vmacs(&mut ops.nl, &rt);
                         }
+                        statics.stop(&mut ops.nl);
                         ops.hotplug_and_wait("shutdown");
                         return 0;
                     }
@@ -234,6 +238,11 @@ pub fn run(
                                 None
                             }
                         };
+                        let new_statics = Statics::of(&new_cfg);
+                        if let Some(nl) = nl.as_mut() {
+                            statics.change_to(&new_statics, nl);
+                            statics = new_statics;
+                        }
                         let mut vmac_fixup = |rt: &mut crate::daemon::build::Runtime| {
                             if let Some(nl) = nl.as_mut() {
                                 create_vmacs(nl, rt);
