@@ -317,3 +317,69 @@ fn static_addresses_routes_and_rules_follow_start_reload_and_stop() {
         assert!(!left.contains(gone), "{gone} left after stop: {left}");
     }
 }
+
+/// Issue 10 code-defect 4: `notify_master_rx_lower_pri` runs when the master receives an advert
+/// with a lower priority, and the FIFO gets keepalived's `MASTER_RX_LOWER_PRI` line
+/// (vrrp/vrrp_notify.c send_event_notify). kalive accepted the script and never ran it.
+#[test]
+fn notify_master_rx_lower_pri_runs_on_a_lower_priority_advert() {
+    use kalive::sys::vrrp_socket::VrrpSocket;
+    use kalive::wire::vrrp::{Addrs, Auth, Repr, Version};
+    use std::net::{IpAddr, Ipv4Addr};
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("krx", &[("a", "10.100.0.1/24"), ("b", "10.100.0.2/24")]);
+    let dir = TempDir::new("rxlower");
+    let mark = dir.join("rx");
+    let path = dir.write(
+        "k.conf",
+        &format!(
+            "vrrp_instance A {{\n interface eth0\n virtual_router_id 93\n priority 200\n\
+             advert_int 1\n notify_master_rx_lower_pri \"/usr/bin/touch {}\"\n\
+             virtual_ipaddress {{\n  10.100.0.100/24\n }}\n}}\n",
+            mark.display()
+        ),
+    );
+    let k = Daemon::kalive(lan.ns(0), dir.path(), "k")
+        .conf(&path)
+        .start();
+    assert!(
+        wait_until(Duration::from_secs(10), || addrs(lan.ns(0))
+            .contains("10.100.0.100")),
+        "never MASTER: {}",
+        k.log()
+    );
+    assert!(!mark.exists(), "ran before any lower-priority advert");
+    let group = IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18));
+    let sock = lan.run(1, || {
+        let name = std::ffi::CString::new("eth0").unwrap();
+        // SAFETY: a valid NUL-terminated name.
+        let ifindex = unsafe { libc::if_nametoindex(name.as_ptr()) };
+        VrrpSocket::open("eth0", ifindex, group, false).expect("raw socket")
+    });
+    let vips = [Ipv4Addr::new(10, 100, 0, 100)];
+    let advert = Repr {
+        version: Version::V2,
+        vrid: 93,
+        priority: 50,
+        interval: 100,
+        addrs: Addrs::V4(&vips),
+        auth: Auth::None,
+    };
+    let mut b = [0u8; 128];
+    let n = advert
+        .emit_ipv4(
+            &mut b,
+            Ipv4Addr::new(10, 100, 0, 2),
+            Ipv4Addr::new(224, 0, 0, 18),
+            1,
+        )
+        .expect("emit");
+    // A few, a second apart (one may be lost before the bridge forwards).
+    let ran = wait_until(Duration::from_secs(5), || {
+        sock.send(&b[..n], group).expect("send");
+        wait_until(Duration::from_millis(500), || mark.exists())
+    });
+    assert!(ran, "notify_master_rx_lower_pri never ran: {}", k.log());
+}

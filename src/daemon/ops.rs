@@ -202,6 +202,16 @@ impl SystemOps for Ops {
         ));
     }
 
+    fn notify_rx_lower_priority(&mut self, e: &InstanceEdge, priority: u8) {
+        if let Some(s) = e.notify.master_rx_lower_pri.as_ref() {
+            self.run_script(s, &[]);
+        }
+        self.fifo_line(format_args!(
+            "INSTANCE \"{}\" MASTER_RX_LOWER_PRI {priority}\n",
+            e.name
+        ));
+    }
+
     fn notify_group(&mut self, g: &GroupEdge, state: State) {
         let n = &g.notify;
         if let Some(s) = own_script(n, state) {

@@ -29,6 +29,9 @@ pub trait SystemOps {
     fn remove_vips(&mut self, e: &InstanceEdge);
     fn notify(&mut self, e: &InstanceEdge, state: State, priority: u8);
     fn notify_group(&mut self, g: &GroupEdge, state: State);
+    /// A master received an advert with a lower priority: `notify_master_rx_lower_pri` and the
+    /// FIFO's MASTER_RX_LOWER_PRI line (keepalived vrrp/vrrp_notify.c send_event_notify).
+    fn notify_rx_lower_priority(&mut self, _e: &InstanceEdge, _priority: u8) {}
     /// Starts a vrrp_script run (`token` = its binding) that is killed at `deadline`.
     fn run_check(&mut self, script: &crate::config::model::Script, deadline: Instant, token: u32);
     /// Enforces deadlines and collects finished runs as (token, success).
@@ -569,6 +572,8 @@ impl<'a> Reactor<'a> {
                         "({}) Received advert with lower priority; forcing a new election",
                         e.name
                     );
+                    let priority = self.rt.router.instances.get(iu).map_or(0, |x| x.priority());
+                    self.ops.notify_rx_lower_priority(e, priority);
                 }
             }
             Action::SendAdvert { .. } | Action::ArmTimer { .. } | Action::CancelTimer { .. } => {}
