@@ -319,8 +319,9 @@ fn static_addresses_routes_and_rules_follow_start_reload_and_stop() {
 }
 
 /// Issue 10 code-defect 4: `notify_master_rx_lower_pri` runs when the master receives an advert
-/// with a lower priority, and the FIFO gets keepalived's `MASTER_RX_LOWER_PRI` line
-/// (vrrp/vrrp_notify.c send_event_notify). kalive accepted the script and never ran it.
+/// with a lower priority (vrrp/vrrp_notify.c send_event_notify), and `garp_lower_prio_delay`
+/// later the `garp_lower_prio_repeat` burst comes again (vrrp/vrrp.c). kalive accepted both and
+/// applied neither.
 #[test]
 fn notify_master_rx_lower_pri_runs_on_a_lower_priority_advert() {
     use kalive::sys::vrrp_socket::VrrpSocket;
@@ -337,6 +338,8 @@ fn notify_master_rx_lower_pri_runs_on_a_lower_priority_advert() {
         &format!(
             "vrrp_instance A {{\n interface eth0\n virtual_router_id 93\n priority 200\n\
              advert_int 1\n notify_master_rx_lower_pri \"/usr/bin/touch {}\"\n\
+             garp_master_repeat 1\n garp_master_delay 0\n garp_master_refresh 0\n\
+             garp_lower_prio_repeat 2\n garp_lower_prio_delay 3\n\
              virtual_ipaddress {{\n  10.100.0.100/24\n }}\n}}\n",
             mark.display()
         ),
@@ -382,4 +385,27 @@ fn notify_master_rx_lower_pri_runs_on_a_lower_priority_advert() {
         wait_until(Duration::from_millis(500), || mark.exists())
     });
     assert!(ran, "notify_master_rx_lower_pri never ran: {}", k.log());
+    let heard = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
+    // The ARP frames on the LAN for 6 s (tcpdump -tt: Unix time first on each line).
+    let out = Command::new("ip")
+        .args(["netns", "exec", lan.bridge(), "timeout", "6"])
+        .args(["tcpdump", "-tt", "-n", "-l", "-i", "br0", "arp"])
+        .output()
+        .expect("tcpdump (apt-get install tcpdump)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let late = text
+        .lines()
+        .filter(|l| l.contains("10.100.0.100"))
+        .filter_map(|l| l.split_whitespace().next()?.parse::<f64>().ok())
+        .filter(|&t| t >= heard + 2.0)
+        .count();
+    assert_eq!(
+        late,
+        2,
+        "the delayed burst of garp_lower_prio_repeat 2 three seconds later:\n{text}\n{}",
+        k.log()
+    );
 }

@@ -110,6 +110,45 @@ impl Reactor<'_> {
         }
     }
 
+    /// A master that heard a lower priority sent its `garp_lower_prio_repeat` burst at once;
+    /// the same burst follows `garp_lower_prio_delay` later (keepalived vrrp/vrrp.c, the
+    /// vrrp_lower_prio_gratuitous_arp_thread timer).
+    pub(super) fn arm_lower_prio_garp(&mut self, now: Instant, i: u16) {
+        let Some(p) = self
+            .rt
+            .router
+            .instances
+            .get(usize::from(i))
+            .map(|x| &x.params)
+        else {
+            return;
+        };
+        let (repeat, delay) = (p.garp.lower_prio_repeat, p.garp.lower_prio_delay);
+        let Some(pending) = self.lower_prio_garp.get_mut(usize::from(i)) else {
+            return;
+        };
+        if repeat == 0 || delay.is_zero() || *pending {
+            return;
+        }
+        *pending = self.wheel.arm(now + delay, Token::LowerPrioGarp(i)).is_ok();
+    }
+
+    /// The delayed burst is due: sent if the instance is still master (keepalived sends it
+    /// whatever the state; announcing VIPs a backup does not hold would pull their traffic).
+    pub(super) fn lower_prio_garp(&mut self, now: Instant, i: u16) {
+        let iu = usize::from(i);
+        if let Some(pending) = self.lower_prio_garp.get_mut(iu) {
+            *pending = false;
+        }
+        let Some(inst) = self.rt.router.instances.get(iu) else {
+            return;
+        };
+        if inst.state() == crate::vrrp::State::Master {
+            let count = inst.params.garp.lower_prio_repeat;
+            self.start_garp(now, i, count);
+        }
+    }
+
     /// Sends packet `k` of a burst (cycling over the VIPs) and, when paced, arms the next one.
     pub(super) fn garp_packet(&mut self, now: Instant, i: u16, k: u32, total: u32) {
         let iu = usize::from(i);

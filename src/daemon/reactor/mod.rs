@@ -60,6 +60,8 @@ enum Token {
         k: u32,
         total: u32,
     },
+    /// `garp_lower_prio_delay` after a master heard a lower priority: its second burst.
+    LowerPrioGarp(u16),
 }
 
 /// One socket per (interface, family), shared by the instances on it (keepalived-semantics §4.2).
@@ -180,6 +182,9 @@ pub struct Reactor<'a> {
     deferring: bool,
     /// Per instance: when a dropped advert was last logged, and how many since (rate limit).
     drop_log: Vec<(Instant, u64)>,
+    /// Per instance: a `LowerPrioGarp` is pending (one at most: a flood of lower-priority
+    /// adverts cannot fill the wheel).
+    lower_prio_garp: Vec<bool>,
 }
 
 /// Facts about an interface the loop needs: index and MAC.
@@ -243,7 +248,7 @@ impl<'a> Reactor<'a> {
             rt,
             global,
             ops,
-            wheel: TimerWheel::with_capacity(n * (TIMER_KINDS + 1) + 8),
+            wheel: TimerWheel::with_capacity(n * (TIMER_KINDS + 2) + 8),
             timer_ids: vec![[None; TIMER_KINDS]; n],
             socks,
             inst_sock,
@@ -261,6 +266,7 @@ impl<'a> Reactor<'a> {
             deferred: Vec::with_capacity(n * 8 + 16),
             deferring: false,
             drop_log: vec![(Instant::ZERO, 0); n],
+            lower_prio_garp: vec![false; n],
         })
     }
 
@@ -379,6 +385,7 @@ impl<'a> Reactor<'a> {
                     self.execute(now);
                 }
                 Token::Garp { inst, k, total } => self.garp_packet(now, inst, k, total),
+                Token::LowerPrioGarp(i) => self.lower_prio_garp(now, i),
             }
         }
     }
@@ -575,6 +582,7 @@ impl<'a> Reactor<'a> {
                     let priority = self.rt.router.instances.get(iu).map_or(0, |x| x.priority());
                     self.ops.notify_rx_lower_priority(e, priority);
                 }
+                self.arm_lower_prio_garp(now, i);
             }
             Action::SendAdvert { .. } | Action::ArmTimer { .. } | Action::CancelTimer { .. } => {}
         }
