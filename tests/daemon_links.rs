@@ -409,3 +409,52 @@ fn notify_master_rx_lower_pri_runs_on_a_lower_priority_advert() {
         k.log()
     );
 }
+
+/// Issue 10 code-defect 4: `interface_up_down_delays { eth0 3 }`: losing the carrier for less
+/// than 3 s changes nothing; a loss that lasts faults the instance 3 s after it began (keepalived
+/// core/keepalived_netlink.c debounce timers). kalive accepted the block and faulted at once.
+#[test]
+fn interface_up_down_delays_absorb_a_short_flap_and_delay_a_lasting_loss() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kud", &[("a", "10.101.0.1/24")]);
+    let ns = lan.ns(0);
+    let dir = TempDir::new("updown");
+    let path = dir.write(
+        "k.conf",
+        "interface_up_down_delays {\n eth0 3\n}\n\
+         vrrp_instance A {\n interface eth0\n virtual_router_id 94\n priority 150\n\
+         advert_int 1\n virtual_ipaddress {\n  10.101.0.100/24\n }\n}\n",
+    );
+    let k = Daemon::kalive(ns, dir.path(), "k").conf(&path).start();
+    assert!(
+        wait_until(Duration::from_secs(10), || addrs(ns)
+            .contains("10.101.0.100")),
+        "never MASTER: {}",
+        k.log()
+    );
+    let carrier = |up: &str| ip(&["-n", lan.bridge(), "link", "set", "p0", up]);
+    carrier("down");
+    std::thread::sleep(Duration::from_millis(1000));
+    carrier("up");
+    std::thread::sleep(Duration::from_millis(3500));
+    assert!(
+        !k.log().contains("Entering FAULT"),
+        "a 1 s flap within the 3 s delay: {}",
+        k.log()
+    );
+    carrier("down");
+    let t0 = std::time::Instant::now();
+    assert!(
+        k.wait_log("Entering FAULT", Duration::from_secs(8)),
+        "a lasting loss: {}",
+        k.log()
+    );
+    assert!(
+        t0.elapsed() >= Duration::from_millis(2500),
+        "FAULT after {:?}, before the 3 s delay: {}",
+        t0.elapsed(),
+        k.log()
+    );
+}

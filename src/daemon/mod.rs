@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod client;
+mod debounce;
 pub mod dump;
 mod ipvs_timeouts;
 pub mod json;

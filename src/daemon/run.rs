@@ -9,6 +9,7 @@ use std::os::fd::{AsFd, AsRawFd};
 use crate::check::Checkers;
 use crate::config::model::Config;
 use crate::daemon::build::build;
+use crate::daemon::debounce::Debounce;
 use crate::daemon::dump;
 use crate::daemon::lvs::LvsDaemon;
 use crate::daemon::ops::{hotplug_call, open_fifo, Ops};
@@ -152,6 +153,7 @@ pub fn run(
     let mut scripts = rt.scripts.clone();
     // The links' state now (the monitor, already open, reports changes from here).
     let links = link_states(&mut ops.nl, &rt);
+    let mut debounce = Debounce::new(&cfg.interface_delays, &rt, &links);
     let iface =
         |name: &str| crate::sys::host::interface(name).map(|(index, mac)| Iface { index, mac });
     let mut reactor = match Reactor::new(rt, cfg.global.clone(), &mut ops, &iface) {
@@ -184,6 +186,7 @@ pub fn run(
             next_script,
             reactor.ops().next_deadline(),
             next_file,
+            debounce.next_deadline(),
             checkers.next_deadline(),
         ]
         .into_iter()
@@ -257,6 +260,7 @@ pub fn run(
                             .as_mut()
                             .map(|nl| link_states(nl, &new_rt))
                             .unwrap_or_default();
+                        debounce = Debounce::new(&new_cfg.interface_delays, &new_rt, &links);
                         reactor = match Reactor::new(
                             new_rt,
                             new_cfg.global.clone(),
@@ -368,8 +372,13 @@ pub fn run(
                     }
                 }
                 reactor.interface_event(&name, index);
-                reactor.link_changed(&name, up);
+                if debounce.event(reactor.now(), &name, up) {
+                    reactor.link_changed(&name, up);
+                }
             }
+        }
+        for (name, up) in debounce.due(reactor.now()) {
+            reactor.link_changed(&name, up);
         }
         run_lvs_notifies(&mut lvs, reactor.ops());
         // vrrp_scripts: start the due ones, collect the finished ones.
