@@ -458,3 +458,65 @@ fn interface_up_down_delays_absorb_a_short_flap_and_delay_a_lasting_loss() {
         k.log()
     );
 }
+
+/// Issue 10 code-defect 4: an instance a reload removes notifies as keepalived's does
+/// (vrrp/vrrp.c clear_diff_vrrp): with `notify_deleted SCRIPT` that script (state DELETED),
+/// without it the FAULT notifies; never `notify_stop`. kalive ran notify_stop and ignored
+/// notify_deleted.
+#[test]
+fn instances_removed_by_a_reload_notify_deleted_or_fault() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kdl", &[("a", "10.102.0.1/24")]);
+    let ns = lan.ns(0);
+    let dir = TempDir::new("deleted");
+    let touch = |what: &str| format!("\"/usr/bin/touch {}\"", dir.join(what).display());
+    let instance = |name: &str, vrid: u8, extra: &str| {
+        format!(
+            "vrrp_instance {name} {{\n interface eth0\n virtual_router_id {vrid}\n priority 150\n\
+             advert_int 1\n notify_stop {}\n{extra}\n virtual_ipaddress {{\n  10.102.0.{vrid}/24\n }}\n}}\n",
+            touch(&format!("{name}-stop"))
+        )
+    };
+    let keep = instance("KEEP", 10, "");
+    let path = dir.write(
+        "k.conf",
+        &format!(
+            "{keep}{}{}",
+            instance(
+                "WITH",
+                11,
+                &format!(" notify_deleted {}", touch("WITH-deleted"))
+            ),
+            instance(
+                "WITHOUT",
+                12,
+                &format!(" notify_fault {}", touch("WITHOUT-fault"))
+            )
+        ),
+    );
+    let k = Daemon::kalive(ns, dir.path(), "k").conf(&path).start();
+    assert!(
+        wait_until(Duration::from_secs(10), || addrs(ns)
+            .contains("10.102.0.12/")),
+        "never MASTER: {}",
+        k.log()
+    );
+    std::fs::write(&path, &keep).expect("write");
+    assert!(k.signal(libc::SIGHUP));
+    assert!(
+        wait_until(Duration::from_secs(5), || dir.join("WITH-deleted").exists()
+            && dir.join("WITHOUT-fault").exists()),
+        "notify_deleted, and FAULT without it: {}",
+        k.log()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    for name in ["KEEP", "WITH", "WITHOUT"] {
+        assert!(
+            !dir.join(&format!("{name}-stop")).exists(),
+            "{name}: notify_stop at a reload: {}",
+            k.log()
+        );
+    }
+}

@@ -212,6 +212,17 @@ impl SystemOps for Ops {
         ));
     }
 
+    fn notify_deleted(&mut self, e: &InstanceEdge, priority: u8) {
+        if let Some(s) = e.notify.deleted.as_ref() {
+            self.run_script(s, &[]);
+        }
+        let prio = priority.to_string();
+        if let Some(s) = e.notify.any.as_ref() {
+            self.run_script(s, &["INSTANCE", &e.name, "DELETED", &prio]);
+        }
+        self.fifo_line(format_args!("INSTANCE \"{}\" DELETED {priority}\n", e.name));
+    }
+
     fn notify_group(&mut self, g: &GroupEdge, state: State) {
         let n = &g.notify;
         if let Some(s) = own_script(n, state) {

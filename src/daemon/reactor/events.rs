@@ -236,7 +236,9 @@ impl Reactor<'_> {
 
     /// Stops one instance (a reload removed it): priority 0 if master, addresses released.
     pub fn stop_instance(&mut self, i: usize) {
-        self.cause = Cause::Reload;
+        self.cause = Cause::Deleted {
+            was_fault: self.state(i) == Some(State::Fault),
+        };
         let now = self.now();
         self.rt.router.shutdown_instance(now, i, &mut self.out);
         self.execute(now);

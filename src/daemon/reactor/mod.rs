@@ -32,6 +32,9 @@ pub trait SystemOps {
     /// A master received an advert with a lower priority: `notify_master_rx_lower_pri` and the
     /// FIFO's MASTER_RX_LOWER_PRI line (keepalived vrrp/vrrp_notify.c send_event_notify).
     fn notify_rx_lower_priority(&mut self, _e: &InstanceEdge, _priority: u8) {}
+    /// A reload removed an instance with `notify_deleted`: its script, the generic `notify`
+    /// and the FIFO with state DELETED (keepalived vrrp/vrrp_notify.c).
+    fn notify_deleted(&mut self, _e: &InstanceEdge, _priority: u8) {}
     /// Starts a vrrp_script run (`token` = its binding) that is killed at `deadline`.
     fn run_check(&mut self, script: &crate::config::model::Script, deadline: Instant, token: u32);
     /// Enforces deadlines and collects finished runs as (token, success).
@@ -555,6 +558,26 @@ impl<'a> Reactor<'a> {
                 }
             }
             Action::SendGarp { count } => self.start_garp(now, i, count),
+            // keepalived vrrp/vrrp.c clear_diff_vrrp: a removed instance notifies DELETED
+            // with `notify_deleted`, else FAULT (unless it was in FAULT already), not STOP.
+            Action::Notify {
+                state: State::Stop,
+                priority,
+            } if matches!(cause, Cause::Deleted { .. }) => {
+                if let (Some(e), Cause::Deleted { was_fault }) = (self.rt.instances.get(iu), cause)
+                {
+                    if e.notify.deleted.is_some() {
+                        log::info!("({}) Entering DELETED STATE: {cause}", e.name);
+                        self.ops.notify_deleted(e, priority);
+                    } else if !was_fault {
+                        log::info!(
+                            "({}) Entering FAULT STATE (priority {priority}): {cause}",
+                            e.name
+                        );
+                        self.ops.notify(e, State::Fault, priority);
+                    }
+                }
+            }
             Action::Notify { state, priority } => {
                 if let Some(e) = self.rt.instances.get(iu) {
                     log::info!(
