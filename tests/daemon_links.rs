@@ -46,11 +46,12 @@ fn tracked_interfaces_up_at_start_up_do_not_fault() {
     let path = dir.write(
         "k.conf",
         "vrrp_instance A {\n interface eth0\n virtual_router_id 71\n priority 150\n advert_int 1\n\
-         track_interface {\n  trk0\n }\n virtual_ipaddress {\n  10.96.0.100/24\n }\n}\n\
+         track_interface {\n  trk0\n }\n virtual_ipaddress {\n  10.96.0.100/24\n }\n\
+         virtual_routes {\n  blackhole 10.96.50.0/24\n }\n}\n\
          vrrp_instance B {\n interface eth0\n virtual_router_id 72\n priority 150\n advert_int 1\n\
          dont_track_primary\n virtual_ipaddress {\n  10.96.1.100/24 dev trk0\n }\n}\n",
     );
-    let k = Daemon::kalive(lan.ns(0), dir.path(), "k")
+    let mut k = Daemon::kalive(lan.ns(0), dir.path(), "k")
         .conf(&path)
         .start();
     assert!(
@@ -63,6 +64,9 @@ fn tracked_interfaces_up_at_start_up_do_not_fault() {
         k.log()
     );
     assert!(!k.log().contains("Entering FAULT"), "{}", k.log());
+    // Class 6: its blackhole route (no `dev`) is in the kernel while MASTER, as keepalived's.
+    let blackhole = || ip_out(lan.ns(0), &["route", "show", "type", "blackhole"]);
+    assert!(blackhole().contains("10.96.50.0/24"), "{}", blackhole());
     // The tracked link going down still faults the instance, and back up restores it.
     ip(&["-n", lan.ns(0), "link", "set", "trk0", "down"]);
     assert!(
@@ -77,6 +81,12 @@ fn tracked_interfaces_up_at_start_up_do_not_fault() {
             .contains("10.96.0.100")),
         "MASTER again once the tracked link is back: {}",
         k.log()
+    );
+    k.stop(libc::SIGTERM);
+    assert!(
+        !blackhole().contains("10.96.50.0/24"),
+        "left after stop: {}",
+        blackhole()
     );
 }
 
