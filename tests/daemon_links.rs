@@ -230,6 +230,21 @@ fn vmacs_carry_no_extra_link_local_hold_unicast_vips_and_go_at_stop() {
         "the unicast instance's VIP on its VMAC: {eth0}\n{}",
         addrs_of(ns, "vrrp.83")
     );
+    // A reload that removes V4: its VMAC goes (keepalived clear_diff_vrrp), the others stay.
+    let without_v4 = std::fs::read_to_string(&path)
+        .expect("read")
+        .split("vrrp_instance V6")
+        .nth(1)
+        .map(|rest| format!("vrrp_instance V6{rest}"))
+        .expect("V6 follows V4");
+    std::fs::write(&path, without_v4).expect("write");
+    assert!(k.signal(libc::SIGHUP));
+    assert!(
+        wait_until(Duration::from_secs(5), || link(ns, "vrrp.81").is_empty()),
+        "the removed instance's VMAC stayed: {}",
+        k.log()
+    );
+    assert!(!link(ns, "vrrp.82").is_empty() && !link(ns, "vrrp.83").is_empty());
     k.stop(libc::SIGTERM);
     for vmac in ["vrrp.81", "vrrp.82", "vrrp.83"] {
         assert!(

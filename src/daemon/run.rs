@@ -221,7 +221,7 @@ pub fn run(
                         reactor.ops().finish();
                         let rt = reactor.into_runtime();
                         if !opts.keep_vips_on_stop {
-                            remove_vmacs(&mut ops.nl, &rt);
+                            remove_vmacs(&mut ops.nl, &rt, None);
                         }
                         statics.stop(&mut ops.nl);
                         ops.hotplug_and_wait("shutdown");
@@ -255,6 +255,11 @@ pub fn run(
                             crate::daemon::reload::prepare(&mut reactor, &new_cfg, &mut vmac_fixup);
                         let mut old_rt = reactor.into_runtime();
                         crate::daemon::reload::transplant(&mut old_rt, &mut new_rt, &plan);
+                        // The removed instances' VMACs go, unless a new instance uses them
+                        // (keepalived vrrp/vrrp.c clear_diff_vrrp).
+                        if let Some(nl) = nl.as_mut() {
+                            remove_vmacs(nl, &old_rt, Some(&new_rt));
+                        }
                         scripts = new_rt.scripts.clone();
                         let links = nl
                             .as_mut()
@@ -634,10 +639,20 @@ fn eui64_link_local(mac: [u8; 6]) -> std::net::Ipv6Addr {
     ])
 }
 
-/// At stop: the VMACs go, with their addresses and routes (`vmac_xmit_base` ones too).
-fn remove_vmacs(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) {
+/// At stop: the VMACs go, with their addresses and routes (`vmac_xmit_base` ones too); at a
+/// reload, those no instance of the new configuration (`keep`) uses.
+fn remove_vmacs(
+    nl: &mut Netlink,
+    rt: &crate::daemon::build::Runtime,
+    keep: Option<&crate::daemon::build::Runtime>,
+) {
     for e in rt.instances.iter().filter(|e| e.use_vmac.is_some()) {
-        if e.vip_interface == e.base_interface {
+        let kept = keep.is_some_and(|k| {
+            k.instances
+                .iter()
+                .any(|n| n.use_vmac.is_some() && n.vip_interface == e.vip_interface)
+        });
+        if e.vip_interface == e.base_interface || kept {
             continue;
         }
         if let Ok(index) = nl.ifindex(&e.vip_interface) {
