@@ -164,7 +164,19 @@ fn missing_interface_waits_in_fault_and_is_followed_when_it_comes_and_goes() {
         addrs(ns).contains("10.97.0.100"),
         "eth0's instance kept its VIP"
     );
-    println!("{}", k.log());
+    // A reload naming another missing interface is taken too (it was refused).
+    let conf = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, conf.replace("late0", "later0")).expect("write");
+    assert!(k.signal(libc::SIGHUP));
+    assert!(
+        k.wait_log("Reloaded: 3 VRRP instance(s)", Duration::from_secs(5)),
+        "{}",
+        k.log()
+    );
+    assert!(
+        addrs(ns).contains("10.97.0.100"),
+        "eth0's instance kept its VIP"
+    );
     k.stop(libc::SIGTERM);
 }
 
