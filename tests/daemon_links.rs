@@ -132,7 +132,9 @@ fn missing_interface_waits_in_fault_and_is_followed_when_it_comes_and_goes() {
     assert!(k.log().contains("(LATE) Entering FAULT"), "{}", k.log());
 
     for round in 0..2 {
-        link_pair(ns, "late0", "10.97.1.1/24");
+        // Another address each time: the adverts' source follows.
+        let own = format!("10.97.1.{}", round + 1);
+        link_pair(ns, "late0", &format!("{own}/24"));
         assert!(
             wait_until(Duration::from_secs(10), || {
                 let a = addrs(ns);
@@ -140,6 +142,11 @@ fn missing_interface_waits_in_fault_and_is_followed_when_it_comes_and_goes() {
             }),
             "round {round}: both instances on late0 should be MASTER once it exists: {}\n{}",
             addrs(ns),
+            k.log()
+        );
+        assert!(
+            k.log().contains(&format!("(LATE) source address {own}\n")),
+            "round {round}: {}",
             k.log()
         );
         assert!(

@@ -33,6 +33,8 @@ pub struct InstanceEdge {
     pub notify: Notify,
     pub unicast_peers: Vec<IpAddr>,
     pub source: Option<IpAddr>,
+    /// `source` is the configured `unicast_src_ip` / `mcast_src_ip`, not the interface's.
+    pub source_configured: bool,
     pub use_vmac: Option<Vmac>,
     pub vmac_xmit_base: bool,
     pub dont_track_primary: bool,
@@ -221,6 +223,7 @@ fn edge(
         notify: v.notify.clone(),
         unicast_peers: v.unicast_peers.iter().map(|p| p.addr).collect(),
         source,
+        source_configured: v.unicast_src_ip.or(v.mcast_src_ip).is_some(),
         use_vmac: v.use_vmac.clone(),
         vmac_xmit_base: v.vmac_xmit_base,
         dont_track_primary: v.dont_track_primary,

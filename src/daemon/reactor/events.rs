@@ -61,6 +61,7 @@ impl Reactor<'_> {
                     }
                     sock.packet = None;
                     sock.ifindex = 0;
+                    self.forget_sources(k);
                 }
                 Some(ix) if sock.socket.is_some() && sock.ifindex == ix => {}
                 Some(_) => {
@@ -111,10 +112,19 @@ impl Reactor<'_> {
         }
     }
 
+    /// The instances on socket `k` forget the source address they took from its interface (it
+    /// was deleted; re-created, it may have another).
+    fn forget_sources(&mut self, k: usize) {
+        for (i, e) in self.rt.instances.iter_mut().enumerate() {
+            if self.inst_sock.get(i) == Some(&k) && !e.source_configured {
+                e.source = None;
+            }
+        }
+    }
+
     /// Instances on socket `k` without a source address take their configured interface's
-    /// primary one
-    /// (the advert's source and the tie-break, RFC 5798 §6.4.3); the IPv6 ones found, for the
-    /// socket to send from.
+    /// primary one (the advert's source and the tie-break, RFC 5798 §6.4.3); the IPv6 ones
+    /// found, for the socket to send from.
     fn refresh_sources(&mut self, k: usize) -> Vec<IpAddr> {
         let mut found = Vec::new();
         for (i, e) in self.rt.instances.iter_mut().enumerate() {
