@@ -217,7 +217,10 @@ fn vmacs_carry_no_extra_link_local_hold_unicast_vips_and_go_at_stop() {
          vrrp_instance V6 {\n interface eth0\n use_vmac\n virtual_router_id 82\n priority 150\n\
          advert_int 1\n virtual_ipaddress {\n  2001:db8:98::100/64\n }\n}\n\
          vrrp_instance UNI {\n interface eth0\n use_vmac\n virtual_router_id 83\n priority 150\n\
-         advert_int 1\n unicast_peer {\n  10.98.0.2\n }\n virtual_ipaddress {\n  10.98.0.103/24\n }\n}\n",
+         advert_int 1\n unicast_peer {\n  10.98.0.2\n }\n virtual_ipaddress {\n  10.98.0.103/24\n }\n}\n\
+         vrrp_instance V4X {\n interface eth0\n use_vmac\n virtual_router_id 84\n priority 150\n\
+         advert_int 1\n virtual_ipaddress {\n  10.98.0.104/24\n }\n\
+         virtual_ipaddress_excluded {\n  2001:db8:98::104/64\n }\n}\n",
     );
     let mut k = Daemon::kalive(ns, dir.path(), "k").conf(&path).start();
     assert!(
@@ -231,6 +234,19 @@ fn vmacs_carry_no_extra_link_local_hold_unicast_vips_and_go_at_stop() {
     );
     let v4 = addrs_of(ns, "vrrp.81");
     assert!(!v4.contains("fe80"), "no IPv6 on an IPv4 VMAC: {v4}");
+    // With an IPv6 excluded address, an IPv4 instance's VMAC keeps IPv6 for it, still with
+    // no link-local.
+    assert!(
+        wait_until(Duration::from_secs(5), || addrs_of(ns, "vrrp.84")
+            .contains("2001:db8:98::104")),
+        "{}",
+        addrs_of(ns, "vrrp.84")
+    );
+    assert!(
+        !addrs_of(ns, "vrrp.84").contains("fe80"),
+        "{}",
+        addrs_of(ns, "vrrp.84")
+    );
     let v6 = addrs_of(ns, "vrrp.82");
     let eth0 = addrs_of(ns, "eth0");
     // The kernel's own would be made from 00:00:5e:00:02:52.
@@ -265,7 +281,7 @@ fn vmacs_carry_no_extra_link_local_hold_unicast_vips_and_go_at_stop() {
     );
     assert!(!link(ns, "vrrp.82").is_empty() && !link(ns, "vrrp.83").is_empty());
     k.stop(libc::SIGTERM);
-    for vmac in ["vrrp.81", "vrrp.82", "vrrp.83"] {
+    for vmac in ["vrrp.81", "vrrp.82", "vrrp.83", "vrrp.84"] {
         assert!(
             link(ns, vmac).is_empty(),
             "{vmac} left after stop:\n{}",

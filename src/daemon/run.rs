@@ -557,10 +557,12 @@ fn create_vmac(nl: &mut Netlink, e: &crate::daemon::build::InstanceEdge) -> bool
     let Ok(index) = nl.ifindex(&name) else {
         return false;
     };
-    // IPv6 only where the instance is IPv6, and no address made from the VMAC's MAC (RFC 5798
+    // IPv6 only where the instance needs it, and no address made from the VMAC's MAC (RFC 5798
     // §7.4): keepalived disables IPv6 on an IPv4 instance's VMAC and sets addr_gen_mode none
     // before the link goes up (vrrp_vmac.c, link_set_ipv6 and IFLA_INET6_ADDR_GEN_MODE).
-    let ipv6_knobs = if e.ipv6 {
+    // An IPv4 instance with IPv6 excluded addresses keeps IPv6 (VRRP_FLAG_EVIP_OTHER_FAMILY).
+    let other_family = e.excluded_vips.iter().any(|a| a.prefix.addr.is_ipv6());
+    let ipv6_knobs = if e.ipv6 || other_family {
         [(Knob::Ipv6Disable, 0), (Knob::Ipv6AddrGenMode, 1)]
     } else {
         [(Knob::Ipv6AddrGenMode, 1), (Knob::Ipv6Disable, 1)]
