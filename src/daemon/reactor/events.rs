@@ -218,7 +218,8 @@ impl Reactor<'_> {
             self.rt.router.set_tracker(now, i, t, value, &mut self.out);
             let after = self.rt.router.instances.get(i).map(|x| x.priority());
             if let (Some(b), Some(a), Some(e)) = (before, after, self.rt.instances.get(i)) {
-                if a != b {
+                // Not before it starts: the first values are no change of anything running.
+                if a != b && self.state(i) != Some(State::Init) {
                     log::info!("({}) Changing effective priority from {b} to {a}", e.name);
                 }
             }
