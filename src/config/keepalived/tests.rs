@@ -621,3 +621,13 @@ fn tun_options_are_warned_as_not_applied() {
     let l = parse("virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lvs_method TUN\n real_server 10.0.1.1 80 {\n }\n}\n");
     assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
 }
+
+/// keepalived vrrp/vrrp_parser.c alloc_if_up_down_delay: one value is the down delay, the up
+/// delay is then 0 (kalive used the down delay both ways).
+#[test]
+fn an_up_down_delay_without_up_delay_has_none() {
+    let l = parse("interface_up_down_delays {\n eth0 3\n eth1 4 2\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n");
+    let d = &l.config.interface_delays;
+    assert_eq!((d[0].down_secs, d[0].up_secs), (3, 0), "{d:?}");
+    assert_eq!((d[1].down_secs, d[1].up_secs), (4, 2), "{d:?}");
+}
