@@ -319,7 +319,8 @@ fn static_addresses_routes_and_rules_follow_start_reload_and_stop() {
     let dir = TempDir::new("statics");
     let conf = |extra: &str| {
         format!(
-            "static_ipaddress {{\n 10.99.1.1/24 dev eth0\n{extra}}}\n\
+            "global_defs {{\n default_interface eth0\n}}\n\
+             static_ipaddress {{\n 10.99.1.1/24 dev eth0\n 10.99.3.1/24\n{extra}}}\n\
              static_routes {{\n blackhole 10.99.50.0/24\n 10.99.51.0/24 via 10.99.0.254 dev eth0\n}}\n\
              static_rules {{\n from 10.99.60.0/24 table 160 priority 1600\n}}\n\
              vrrp_instance A {{\n interface eth0\n virtual_router_id 91\n priority 100\n\
@@ -338,6 +339,7 @@ fn static_addresses_routes_and_rules_follow_start_reload_and_stop() {
     };
     let present = |s: &str| {
         s.contains("10.99.1.1/24")
+            && s.contains("10.99.3.1/24")
             && s.contains("blackhole 10.99.50.0/24")
             && s.contains("10.99.51.0/24 via 10.99.0.254")
             && s.contains("1600:\tfrom 10.99.60.0/24 lookup 160")
@@ -345,6 +347,14 @@ fn static_addresses_routes_and_rules_follow_start_reload_and_stop() {
     assert!(
         wait_until(Duration::from_secs(5), || present(&all())),
         "static entries at start: {}\n{}",
+        all(),
+        k.log()
+    );
+    // A static address deleted by hand comes back.
+    ip(&["-n", ns, "addr", "del", "10.99.1.1/24", "dev", "eth0"]);
+    assert!(
+        wait_until(Duration::from_secs(5), || all().contains("10.99.1.1/24")),
+        "the static address deleted by hand was not put back: {}\n{}",
         all(),
         k.log()
     );
@@ -370,6 +380,7 @@ fn static_addresses_routes_and_rules_follow_start_reload_and_stop() {
     let left = all();
     for gone in [
         "10.99.1.1/24",
+        "10.99.3.1/24",
         "10.99.50.0/24",
         "10.99.51.0/24",
         "10.99.60.0/24",

@@ -354,6 +354,11 @@ pub fn run(
                     reactor.address_added();
                 } else {
                     reactor.address_deleted(index, addr);
+                    if let Some(a) = statics.deleted(index, addr) {
+                        if let Ok(mut nl) = Netlink::new() {
+                            Statics::reinstate(&mut nl, a);
+                        }
+                    }
                 }
                 suspender.address(index, addr, added, &mut checkers);
             }

@@ -17,8 +17,19 @@ pub struct Statics {
 
 impl Statics {
     pub fn of(cfg: &Config) -> Statics {
+        // Without `dev`, the default interface (keepalived vrrp/vrrp_ipaddress.c alloc_ipaddress).
+        let addresses = cfg
+            .static_addresses
+            .iter()
+            .map(|a| {
+                let mut a = a.clone();
+                a.dev
+                    .get_or_insert_with(|| cfg.global.default_interface.clone());
+                a
+            })
+            .collect();
         Statics {
-            addresses: cfg.static_addresses.clone(),
+            addresses,
             routes: cfg.static_routes.clone(),
             rules: cfg.static_rules.clone(),
         }
@@ -61,6 +72,29 @@ impl Statics {
         for r in new.rules.iter().filter(|r| !self.rules.contains(r)) {
             if let Err(err) = nl.add_rule(r) {
                 log::error!("static_rules: cannot add {r:?}: {err}");
+            }
+        }
+    }
+
+    /// Address `addr` was deleted from interface `index`: the static address it was, to put
+    /// back (keepalived core/keepalived_netlink.c reinstate_static_address), unless `no_track`.
+    pub fn deleted(&self, index: u32, addr: std::net::IpAddr) -> Option<&AddressSpec> {
+        self.addresses.iter().find(|a| {
+            a.prefix.addr == addr
+                && !a.no_track
+                && a.dev
+                    .as_deref()
+                    .and_then(crate::sys::host::interface)
+                    .is_some_and(|(ix, _)| ix == index)
+        })
+    }
+
+    /// Puts back a static address deleted by someone else.
+    pub fn reinstate(nl: &mut Netlink, a: &AddressSpec) {
+        log::info!("Restoring deleted static address {}", a.prefix);
+        if let Some(index) = address_index(nl, a) {
+            if let Err(err) = nl.add_address(index, a) {
+                log::error!("static_ipaddress {}: cannot add it: {err}", a.prefix);
             }
         }
     }
