@@ -41,10 +41,31 @@ impl Debounce {
             else {
                 continue;
             };
+            let mut down_delay = Duration::from_secs(u64::from(d.down_secs));
+            let mut up_delay = Duration::from_secs(u64::from(d.up_secs));
+            // keepalived vrrp/vrrp.c check_debounce_timers: on an instance's own interface a
+            // delay stays below (down_timer_adverts − 1) adverts, so a peer never takes over
+            // during it; with down_timer_adverts 1 there is none.
+            for (e, inst) in rt.instances.iter().zip(&rt.router.instances) {
+                if ![&e.interface, &e.base_interface, &e.vip_interface].contains(&name) {
+                    continue;
+                }
+                let int = inst.params.advert_int.as_micros();
+                let adverts = u64::from(inst.params.down_timer_adverts.saturating_sub(1));
+                let limit = Duration::from_micros((int * adverts).saturating_sub(int / 256));
+                if up_delay.max(down_delay) > limit {
+                    log::info!(
+                        "({}) {name}: up/down delays capped to {limit} ({adverts} × advert_int)",
+                        e.name
+                    );
+                    up_delay = up_delay.min(limit);
+                    down_delay = down_delay.min(limit);
+                }
+            }
             out.links.push(Link {
                 name: name.clone(),
-                down: Duration::from_secs(u64::from(d.down_secs)),
-                up: Duration::from_secs(u64::from(d.up_secs)),
+                down: down_delay,
+                up: up_delay,
                 told: *up,
                 seen_up: *up,
                 pending: None,
@@ -129,6 +150,38 @@ mod tests {
             up_secs: up,
         }];
         Debounce::new(&d, &rt, &[("eth0".into(), true), ("eth1".into(), true)])
+    }
+
+    #[test]
+    fn delays_on_an_instance_interface_stay_below_its_master_down_adverts() {
+        let text = "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n advert_int 1\n\
+                    virtual_ipaddress {\n  10.0.0.1\n }\n}\n";
+        let l = crate::config::keepalived::parse_text(
+            "/k.conf",
+            text,
+            &crate::config::LoadOptions::default(),
+        );
+        let rt = crate::daemon::build::build(&l.config, Instant::ZERO, &|_, _| None);
+        let d = [InterfaceDelay {
+            interface: "eth0".into(),
+            down_secs: 3,
+            up_secs: 5,
+        }];
+        let mut db = Debounce::new(&d, &rt, &[("eth0".into(), true)]);
+        // (3 − 1) × 1 s − 1/256 s.
+        assert!(!db.event(Instant::ZERO, "eth0", false));
+        let capped = Duration::from_micros(2_000_000 - 1_000_000 / 256);
+        assert_eq!(db.next_deadline(), Some(Instant::ZERO + capped));
+        assert!(!db.event(Instant::ZERO, "eth0", true), "back: undone");
+        assert!(!db.event(Instant::ZERO, "eth0", false));
+        let at = Instant::ZERO + capped;
+        assert_eq!(db.due(at), vec![("eth0".to_string(), false)]);
+        assert!(!db.event(at, "eth0", true));
+        assert_eq!(
+            db.next_deadline(),
+            Some(at + capped),
+            "the up delay capped too"
+        );
     }
 
     #[test]
