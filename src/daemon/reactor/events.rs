@@ -179,20 +179,28 @@ impl Reactor<'_> {
             if !up {
                 log::info!("{name} is down, missing or has no carrier");
             }
-            self.link_changed(name, *up);
+            self.link_state(name, *up, true);
         }
     }
 
     /// An interface's link changed: instances on it go to FAULT or back (unless
     /// `dont_track_primary`), and interface trackers bound to it get the new value.
     pub fn link_changed(&mut self, ifname: &str, up: bool) {
+        self.link_state(ifname, up, false);
+    }
+
+    /// `link_changed` for every instance, or (`only_new`) for those not started yet: before a
+    /// reload's `finish`, a carried-over instance still has its old trackers.
+    fn link_state(&mut self, ifname: &str, up: bool, only_new: bool) {
         let now = self.now();
+        let new = |r: &Self, i: usize| !only_new || r.state(i) == Some(State::Init);
         for i in 0..self.rt.instances.len() {
             if self
                 .rt
                 .instances
                 .get(i)
                 .is_some_and(|e| e.interface == ifname && !e.dont_track_primary)
+                && new(self, i)
             {
                 self.cause = Cause::Link { up };
                 self.rt.router.set_link(now, i, up, &mut self.out);
@@ -205,6 +213,7 @@ impl Reactor<'_> {
             .iter()
             .filter(|b| b.name == ifname)
             .flat_map(|b| b.targets.iter().copied())
+            .filter(|&(i, _)| new(self, i))
             .collect();
         self.tracker_result(&targets, i64::from(up));
     }
