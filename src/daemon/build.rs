@@ -16,7 +16,14 @@ use crate::vrrp::{Instance, Params, Router};
 #[derive(Clone, Debug)]
 pub struct InstanceEdge {
     pub name: String,
+    /// Where the instance's VRRP socket is: its VMAC with `use_vmac` (unless `vmac_xmit_base`),
+    /// else the configured interface.
     pub interface: String,
+    /// The configured interface (a VMAC's parent).
+    pub base_interface: String,
+    /// Where its addresses go: its VMAC with `use_vmac` (`vmac_xmit_base` too, as keepalived:
+    /// there only the adverts leave from the parent), else the configured interface.
+    pub vip_interface: String,
     pub vrid: u8,
     pub ipv6: bool,
     pub vips: Vec<AddressSpec>,
@@ -26,6 +33,8 @@ pub struct InstanceEdge {
     pub notify: Notify,
     pub unicast_peers: Vec<IpAddr>,
     pub source: Option<IpAddr>,
+    /// `source` is the configured `unicast_src_ip` / `mcast_src_ip`, not the interface's.
+    pub source_configured: bool,
     pub use_vmac: Option<Vmac>,
     pub vmac_xmit_base: bool,
     pub dont_track_primary: bool,
@@ -198,6 +207,8 @@ fn edge(
 ) -> InstanceEdge {
     InstanceEdge {
         name: v.name.clone(),
+        base_interface: interface.clone(),
+        vip_interface: interface.clone(),
         interface,
         vrid: v.vrid,
         ipv6,
@@ -208,6 +219,7 @@ fn edge(
         notify: v.notify.clone(),
         unicast_peers: v.unicast_peers.iter().map(|p| p.addr).collect(),
         source,
+        source_configured: v.unicast_src_ip.or(v.mcast_src_ip).is_some(),
         use_vmac: v.use_vmac.clone(),
         vmac_xmit_base: v.vmac_xmit_base,
         dont_track_primary: v.dont_track_primary,

@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod client;
+mod debounce;
 pub mod dump;
 mod fifos;
 mod ipvs_timeouts;
@@ -12,6 +13,7 @@ pub mod reactor;
 pub mod reload;
 pub mod run;
 pub mod scripts;
+mod statics;
 pub mod status;
 mod suspend;
 mod syncd;

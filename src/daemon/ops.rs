@@ -167,7 +167,7 @@ impl Ops {
 
 impl SystemOps for Ops {
     fn add_vips(&mut self, e: &InstanceEdge) {
-        let Some(own) = self.ifindex(&e.interface) else {
+        let Some(own) = self.ifindex(&e.vip_interface) else {
             return;
         };
         for a in e.vips.iter().chain(&e.excluded_vips) {
@@ -193,7 +193,7 @@ impl SystemOps for Ops {
             log::info!("({}) -V: keeping the virtual addresses", e.name);
             return;
         }
-        let Some(own) = self.ifindex(&e.interface) else {
+        let Some(own) = self.ifindex(&e.vip_interface) else {
             return;
         };
         for r in &e.rules {
@@ -230,6 +230,27 @@ impl SystemOps for Ops {
             state.name(),
             priority
         ));
+    }
+
+    fn notify_rx_lower_priority(&mut self, e: &InstanceEdge, priority: u8) {
+        if let Some(s) = e.notify.master_rx_lower_pri.as_ref() {
+            self.run_script(s, &[]);
+        }
+        self.fifo_line(format_args!(
+            "INSTANCE \"{}\" MASTER_RX_LOWER_PRI {priority}\n",
+            e.name
+        ));
+    }
+
+    fn notify_deleted(&mut self, e: &InstanceEdge, priority: u8) {
+        if let Some(s) = e.notify.deleted.as_ref() {
+            self.run_script(s, &[]);
+        }
+        let prio = priority.to_string();
+        if let Some(s) = e.notify.any.as_ref() {
+            self.run_script(s, &["INSTANCE", &e.name, "DELETED", &prio]);
+        }
+        self.fifo_line(format_args!("INSTANCE \"{}\" DELETED {priority}\n", e.name));
     }
 
     fn notify_group(&mut self, g: &GroupEdge, state: State) {

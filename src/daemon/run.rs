@@ -9,11 +9,13 @@ use std::os::fd::{AsFd, AsRawFd};
 use crate::check::Checkers;
 use crate::config::model::Config;
 use crate::daemon::build::build;
+use crate::daemon::debounce::Debounce;
 use crate::daemon::dump;
 use crate::daemon::fifos::Fifos;
 use crate::daemon::lvs::LvsDaemon;
 use crate::daemon::ops::{hotplug_call, Ops};
 use crate::daemon::reactor::{Iface, Reactor, SystemOps};
+use crate::daemon::statics::Statics;
 use crate::daemon::suspend::Suspender;
 use crate::daemon::syncd::SyncDaemons;
 use crate::sys::netlink::{Event, Monitor, Netlink};
@@ -50,8 +52,11 @@ fn lvs_status(
     st
 }
 
-/// The interfaces the instances run on or track that are down or without a carrier.
-fn find_links_down(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) -> Vec<String> {
+/// Every interface the instances run on or track, and whether it is up with a carrier (a
+/// missing one counts as down). All of them, not only the down ones: a `track_interface` with
+/// weight 0 keeps its instance in FAULT until its first report (keepalived starts from the
+/// link's state read at start-up, vrrp/vrrp_track.c initialise_tracking_priorities).
+fn link_states(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) -> Vec<(String, bool)> {
     let mut names: Vec<&str> = rt
         .instances
         .iter()
@@ -62,8 +67,10 @@ fn find_links_down(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) -> Vec<
     names.dedup();
     names
         .into_iter()
-        .filter(|n| nl.link_by_name(n).is_ok_and(|l| !(l.up() && l.running())))
-        .map(String::from)
+        .map(|n| {
+            let up = nl.link_by_name(n).is_ok_and(|l| l.up() && l.running());
+            (n.to_string(), up)
+        })
         .collect()
 }
 
@@ -146,11 +153,21 @@ pub fn run(
     }
     let no_lvs = Config::default();
     let lvs_cfg = if opts.vrrp_only { &no_lvs } else { cfg };
-    let mut suspender = Suspender::start(lvs_cfg, Some(&mut ops.nl), &mut checkers);
     create_vmacs(&mut ops.nl, &mut rt);
+    let mut statics = Statics::of(cfg);
+    statics.start(&mut ops.nl);
+    // What the monitor heard so far is older than what is read below (ha_suspend's addresses,
+    // the links): replayed, the VMACs' creation would flap their instances through FAULT.
+    for _ in 0..64 {
+        if !matches!(monitor.read_events(|_| {}), Ok(true)) {
+            break;
+        }
+    }
+    let mut suspender = Suspender::start(lvs_cfg, Some(&mut ops.nl), &mut checkers);
     let mut scripts = rt.scripts.clone();
-    // Interfaces without a carrier now (the monitor, already open, reports changes from here).
-    let down = find_links_down(&mut ops.nl, &rt);
+    // The links' state now (the monitor, already open, reports changes from here).
+    let links = link_states(&mut ops.nl, &rt);
+    let mut debounce = Debounce::new(&cfg.interface_delays, &rt, &links);
     let iface =
         |name: &str| crate::sys::host::interface(name).map(|(index, mac)| Iface { index, mac });
     let mut reactor = match Reactor::new(rt, cfg.global.clone(), &mut ops, &iface) {
@@ -165,7 +182,7 @@ pub fn run(
         env!("CARGO_PKG_VERSION"),
         reactor.rt.instances.len()
     );
-    reactor.links_down(&down);
+    reactor.links_at_start(&links);
     reactor.start();
     let mut syncd = SyncDaemons::start(cfg, &reactor.rt, !opts.vrrp_only);
     let sig_fd = signals.as_fd().as_raw_fd();
@@ -184,6 +201,7 @@ pub fn run(
             next_script,
             reactor.ops().next_deadline(),
             next_file,
+            debounce.next_deadline(),
             checkers.next_deadline(),
         ]
         .into_iter()
@@ -218,8 +236,9 @@ pub fn run(
                         reactor.ops().finish();
                         let rt = reactor.into_runtime();
                         if !opts.keep_vips_on_stop {
-                            remove_vmacs(&mut ops.nl, &rt);
+                            remove_vmacs(&mut ops.nl, &rt, None);
                         }
+                        statics.stop(&mut ops.nl);
                         ops.hotplug_and_wait("shutdown");
                         return 0;
                     }
@@ -229,16 +248,6 @@ pub fn run(
                             continue;
                         };
                         crate::daemon::scripts::vet_scripts(&mut new_cfg);
-                        let missing: Vec<&str> = new_cfg
-                            .instances
-                            .iter()
-                            .map(|i| i.interface_name(&new_cfg.global))
-                            .filter(|n| crate::sys::host::interface(n).is_none())
-                            .collect();
-                        if !missing.is_empty() {
-                            log::error!("reload refused: interface(s) {} do not exist; the running configuration stays", missing.join(", "));
-                            continue;
-                        }
                         // One rtnetlink socket for the reload's requests (the loop's own is lent
                         // to the reactor).
                         let mut nl = match Netlink::new() {
@@ -248,6 +257,11 @@ pub fn run(
                                 None
                             }
                         };
+                        let new_statics = Statics::of(&new_cfg);
+                        if let Some(nl) = nl.as_mut() {
+                            statics.change_to(&new_statics, nl);
+                            statics = new_statics;
+                        }
                         let mut vmac_fixup = |rt: &mut crate::daemon::build::Runtime| {
                             if let Some(nl) = nl.as_mut() {
                                 create_vmacs(nl, rt);
@@ -270,11 +284,17 @@ pub fn run(
                         }
                         lvs.set_fifos(fifos.lvs_writers());
                         crate::daemon::reload::transplant(&mut old_rt, &mut new_rt, &plan);
+                        // The removed instances' VMACs go, unless a new instance uses them
+                        // (keepalived vrrp/vrrp.c clear_diff_vrrp).
+                        if let Some(nl) = nl.as_mut() {
+                            remove_vmacs(nl, &old_rt, Some(&new_rt));
+                        }
                         scripts = new_rt.scripts.clone();
-                        let down = nl
+                        let links = nl
                             .as_mut()
-                            .map(|nl| find_links_down(nl, &new_rt))
+                            .map(|nl| link_states(nl, &new_rt))
                             .unwrap_or_default();
+                        debounce = Debounce::new(&new_cfg.interface_delays, &new_rt, &links);
                         reactor = match Reactor::new(
                             new_rt,
                             new_cfg.global.clone(),
@@ -287,8 +307,12 @@ pub fn run(
                                 return 1;
                             }
                         };
-                        reactor.links_down(&down);
+                        reactor.links_at_start(&links);
                         crate::daemon::reload::finish(&mut reactor, carried, &starting);
+                        // Again for the carried-over instances, now with their new trackers.
+                        for (name, up) in &links {
+                            reactor.link_changed(name, *up);
+                        }
                         files = file_trackers(&new_cfg, &reactor);
                         log::info!("Reloaded: {} VRRP instance(s)", reactor.rt.instances.len());
                         syncd.reload(&new_cfg, &reactor.rt, !opts.vrrp_only);
@@ -327,7 +351,7 @@ pub fn run(
             }
         }
         if ready(1) {
-            let mut links: Vec<(String, bool)> = Vec::new();
+            let mut links: Vec<(String, bool, Option<u32>)> = Vec::new();
             let mut addrs: Vec<(u32, std::net::IpAddr, bool)> = Vec::new();
             let mut overrun = false;
             // Bounded: one datagram per read; a flood cannot keep the loop here.
@@ -337,7 +361,11 @@ pub fn run(
                         link,
                         name: Some(name),
                         deleted,
-                    } => links.push((name.to_string(), !deleted && link.up() && link.running())),
+                    } => links.push((
+                        name.to_string(),
+                        !deleted && link.up() && link.running(),
+                        (!deleted).then_some(link.index),
+                    )),
                     Event::Addr {
                         index,
                         addr,
@@ -352,8 +380,15 @@ pub fn run(
                 }
             }
             for &(index, addr, added) in &addrs {
-                if !added {
+                if added {
+                    reactor.address_added();
+                } else {
                     reactor.address_deleted(index, addr);
+                    if let Some(a) = statics.deleted(index, addr) {
+                        if let Ok(mut nl) = Netlink::new() {
+                            Statics::reinstate(&mut nl, a);
+                        }
+                    }
                 }
                 suspender.address(index, addr, added, &mut checkers);
             }
@@ -363,9 +398,27 @@ pub fn run(
                     suspender.resync(Some(&mut nl), &mut checkers);
                 }
             }
-            for (name, up) in links {
-                reactor.link_changed(&name, up);
+            for (name, up, index) in links {
+                // A VMAC's parent that appeared (or came back: its VMACs went with the old one).
+                if index.is_some()
+                    && reactor
+                        .rt
+                        .instances
+                        .iter()
+                        .any(|e| e.use_vmac.is_some() && e.base_interface == name)
+                {
+                    if let Ok(mut nl) = Netlink::new() {
+                        vmac_for_parent(&mut nl, &reactor.rt, &name);
+                    }
+                }
+                reactor.interface_event(&name, index);
+                if debounce.event(reactor.now(), &name, up) {
+                    reactor.link_changed(&name, up);
+                }
             }
+        }
+        for (name, up) in debounce.due(reactor.now()) {
+            reactor.link_changed(&name, up);
         }
         run_lvs_notifies(&mut lvs, reactor.ops());
         // vrrp_scripts: start the due ones, collect the finished ones.
@@ -466,70 +519,182 @@ fn file_trackers(cfg: &Config, reactor: &Reactor<'_>) -> Vec<FileTracker> {
         .collect()
 }
 
-/// `use_vmac` (keepalived-semantics §2.11): a private-mode macvlan `vrrp.<VRID>` with the
-/// virtual router MAC on the instance's interface, keepalived's sysctls on both, and the
-/// instance moved onto it (adverts leave from it unless `vmac_xmit_base`).
+/// `use_vmac` (keepalived vrrp/vrrp_vmac.c netlink_link_add_vmac): a private-mode macvlan
+/// `vrrp.<VRID>` with the virtual router MAC on the instance's interface, keepalived's sysctls
+/// on both, and the instance moved onto it (adverts leave from it unless `vmac_xmit_base`; the
+/// addresses go on it either way). A parent that is missing gets its VMAC when it appears
+/// (`vmac_for_parent`); until then the instance is in FAULT.
 fn create_vmacs(nl: &mut Netlink, rt: &mut crate::daemon::build::Runtime) {
-    use crate::sys::netlink::sysctl::{set, Knob};
     for e in &mut rt.instances {
-        let Some(v) = e.use_vmac.clone() else {
-            continue;
-        };
-        let name = v.name.clone().unwrap_or_else(|| format!("vrrp.{}", e.vrid));
-        let mac = v
-            .mac
-            .unwrap_or_else(|| crate::sys::netlink::vmac_mac(e.vrid, e.ipv6));
-        let Ok(parent) = nl.ifindex(&e.interface) else {
-            log::error!("({}) use_vmac: interface {} not found", e.name, e.interface);
-            continue;
-        };
-        if let Err(err) = nl.add_macvlan(&name, parent, mac) {
-            log::error!("({}) cannot create the VMAC {name}: {err}", e.name);
-            continue;
-        }
-        let Ok(index) = nl.ifindex(&name) else {
-            continue;
-        };
-        let _ = nl.set_link_up(index, true);
-        // The VMAC answers ARP only for its own addresses; the parent keeps out of its way.
-        for (ifname, knob, value) in [
-            (name.as_str(), Knob::ArpIgnore, 1),
-            (name.as_str(), Knob::AcceptLocal, 1),
-            (name.as_str(), Knob::RpFilter, 0),
-            (e.interface.as_str(), Knob::ArpIgnore, 1),
-            (e.interface.as_str(), Knob::ArpFilter, 1),
-            // Traffic from a VIP may leave through the parent (its route comes first): its ARP
-            // requests must not announce the VIP with the parent's MAC.
-            (e.interface.as_str(), Knob::ArpAnnounce, 2),
-        ] {
-            if let Err(err) = set(ifname, knob, value) {
-                log::warn!("({}) sysctl {knob:?} on {ifname}: {err}", e.name);
+        if let Some(name) = vmac_name(e) {
+            e.vip_interface = name.clone();
+            if !e.vmac_xmit_base {
+                e.interface = name;
             }
-        }
-        log::info!(
-            "({}) VMAC {name} ({}) on {}",
-            e.name,
-            mac.iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<Vec<_>>()
-                .join(":"),
-            e.interface
-        );
-        if !e.vmac_xmit_base {
-            e.interface = name;
+            if nl.ifindex(&e.base_interface).is_err() {
+                log::warn!(
+                    "({}) use_vmac: interface {} not found: its VMAC is made when it appears",
+                    e.name,
+                    e.base_interface
+                );
+                continue;
+            }
+            if !create_vmac(nl, e) {
+                // Without its VMAC the instance runs on the interface itself, as before.
+                e.interface = e.base_interface.clone();
+                e.vip_interface = e.base_interface.clone();
+            }
         }
     }
 }
 
-fn remove_vmacs(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) {
-    for e in rt
-        .instances
+/// The VMAC interface's name, for an instance with `use_vmac`.
+fn vmac_name(e: &crate::daemon::build::InstanceEdge) -> Option<String> {
+    let v = e.use_vmac.as_ref()?;
+    Some(v.name.clone().unwrap_or_else(|| format!("vrrp.{}", e.vrid)))
+}
+
+/// The VMACs of the instances whose interface `parent` just appeared (or came back with a new
+/// index: the kernel deleted its macvlans with the old one).
+fn vmac_for_parent(nl: &mut Netlink, rt: &crate::daemon::build::Runtime, parent: &str) {
+    // A link event may come for a parent already gone again (the ones before its deletion).
+    if nl.ifindex(parent).is_err() {
+        return;
+    }
+    for e in rt.instances.iter().filter(|e| e.base_interface == parent) {
+        if vmac_name(e).is_some_and(|name| nl.ifindex(&name).is_err()) {
+            create_vmac(nl, e);
+        }
+    }
+}
+
+/// Creates instance `e`'s VMAC on its parent (true when it exists afterwards).
+fn create_vmac(nl: &mut Netlink, e: &crate::daemon::build::InstanceEdge) -> bool {
+    use crate::sys::netlink::sysctl::{set, Knob};
+    let (Some(v), Some(name)) = (e.use_vmac.as_ref(), vmac_name(e)) else {
+        return false;
+    };
+    let mac = v
+        .mac
+        .unwrap_or_else(|| crate::sys::netlink::vmac_mac(e.vrid, e.ipv6));
+    let Ok(parent) = nl.ifindex(&e.base_interface) else {
+        log::error!(
+            "({}) use_vmac: interface {} not found",
+            e.name,
+            e.base_interface
+        );
+        return false;
+    };
+    if let Err(err) = nl.add_macvlan(&name, parent, mac) {
+        log::error!("({}) cannot create the VMAC {name}: {err}", e.name);
+        return false;
+    }
+    let Ok(index) = nl.ifindex(&name) else {
+        return false;
+    };
+    // IPv6 only where the instance needs it, and no address made from the VMAC's MAC (RFC 5798
+    // §7.4): keepalived disables IPv6 on an IPv4 instance's VMAC and sets addr_gen_mode none
+    // before the link goes up (vrrp_vmac.c, link_set_ipv6 and IFLA_INET6_ADDR_GEN_MODE).
+    // An IPv4 instance with IPv6 excluded addresses keeps IPv6 (VRRP_FLAG_EVIP_OTHER_FAMILY).
+    let other_family = e.excluded_vips.iter().any(|a| a.prefix.addr.is_ipv6());
+    let ipv6_knobs = if e.ipv6 || other_family {
+        [(Knob::Ipv6Disable, 0), (Knob::Ipv6AddrGenMode, 1)]
+    } else {
+        [(Knob::Ipv6AddrGenMode, 1), (Knob::Ipv6Disable, 1)]
+    };
+    // The VMAC answers ARP only for its own addresses; the parent keeps out of its way.
+    for (ifname, knob, value) in ipv6_knobs
         .iter()
-        .filter(|e| e.use_vmac.is_some() && !e.vmac_xmit_base)
+        .map(|&(k, v)| (name.as_str(), k, v))
+        .chain([
+            (name.as_str(), Knob::ArpIgnore, 1),
+            (name.as_str(), Knob::AcceptLocal, 1),
+            (name.as_str(), Knob::RpFilter, 0),
+            (e.base_interface.as_str(), Knob::ArpIgnore, 1),
+            (e.base_interface.as_str(), Knob::ArpFilter, 1),
+            // Traffic from a VIP may leave through the parent (its route comes first): its ARP
+            // requests must not announce the VIP with the parent's MAC.
+            (e.base_interface.as_str(), Knob::ArpAnnounce, 2),
+        ])
     {
-        if let Ok(index) = nl.ifindex(&e.interface) {
+        if let Err(err) = set(ifname, knob, value) {
+            log::warn!("({}) sysctl {knob:?} on {ifname}: {err}", e.name);
+        }
+    }
+    let _ = nl.set_link_up(index, true);
+    // An IPv6 instance sending from its VMAC needs a link-local source there: its own source
+    // address (by default the parent's link-local), else one made from the parent's MAC
+    // (keepalived vrrp_vmac.c set_link_local_address).
+    if e.ipv6 && !e.vmac_xmit_base {
+        let ll = match e.source {
+            Some(std::net::IpAddr::V6(a)) => Some(a),
+            _ => crate::sys::host::interface(&e.base_interface).map(|(_, m)| eui64_link_local(m)),
+        };
+        if let Some(ll) = ll {
+            let mut spec = crate::config::model::AddressSpec::new(crate::config::model::IpPrefix {
+                addr: std::net::IpAddr::V6(ll),
+                len: 64,
+            });
+            spec.preferred_forever = true;
+            if let Err(err) = nl.add_address(index, &spec) {
+                log::warn!("({}) cannot add {ll} to the VMAC {name}: {err}", e.name);
+            }
+        }
+    }
+    log::info!(
+        "({}) VMAC {name} ({}) on {}",
+        e.name,
+        mac.iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":"),
+        e.base_interface
+    );
+    true
+}
+
+/// The modified EUI-64 link-local address of a MAC (RFC 4291 appendix A).
+fn eui64_link_local(mac: [u8; 6]) -> std::net::Ipv6Addr {
+    let [a, b, c, d, e, f] = mac;
+    std::net::Ipv6Addr::from([
+        0xfe,
+        0x80,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        a ^ 0x02,
+        b,
+        c,
+        0xff,
+        0xfe,
+        d,
+        e,
+        f,
+    ])
+}
+
+/// At stop: the VMACs go, with their addresses and routes (`vmac_xmit_base` ones too); at a
+/// reload, those no instance of the new configuration (`keep`) uses.
+fn remove_vmacs(
+    nl: &mut Netlink,
+    rt: &crate::daemon::build::Runtime,
+    keep: Option<&crate::daemon::build::Runtime>,
+) {
+    for e in rt.instances.iter().filter(|e| e.use_vmac.is_some()) {
+        let kept = keep.is_some_and(|k| {
+            k.instances
+                .iter()
+                .any(|n| n.use_vmac.is_some() && n.vip_interface == e.vip_interface)
+        });
+        if e.vip_interface == e.base_interface || kept {
+            continue;
+        }
+        if let Ok(index) = nl.ifindex(&e.vip_interface) {
             if let Err(err) = nl.del_link(index) {
-                log::warn!("cannot remove the VMAC {}: {err}", e.interface);
+                log::warn!("cannot remove the VMAC {}: {err}", e.vip_interface);
             }
         }
     }

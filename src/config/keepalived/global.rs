@@ -370,9 +370,10 @@ pub fn static_block(c: &mut Ctx, n: &Node, cfg: &mut Config) {
             "static_rules" => cfg.static_rules.extend(rule_line(c, k)),
             _ => {
                 let down = c.u8_in(k, 0, 0, 255);
+                // Without an up delay, none (keepalived vrrp/vrrp_parser.c alloc_if_up_down_delay).
                 let up = match k.arg(1) {
                     Some(_) => c.u8_in(k, 1, 0, 255),
-                    None => down,
+                    None => Some(0),
                 };
                 if let (Some(down_secs), Some(up_secs)) = (down, up) {
                     cfg.interface_delays.push(InterfaceDelay {

@@ -44,6 +44,14 @@ fn timing(c: &mut Ctx, k: &Node, t: &mut CheckTiming) -> bool {
 fn lb_kind(c: &mut Ctx, k: &Node) -> Option<LbKind> {
     let s = c.need(k, 0)?;
     let kind = LbKind::parse(s);
+    if kind == Some(LbKind::Tun) && k.args.len() > 1 {
+        c.d.note(
+            &k.arg_loc(1),
+            k.name(),
+            "the tunnel's 'type' and its options (GUE, GRE, port, checksums) are not applied: \
+             kalive programs a plain IPIP tunnel",
+        );
+    }
     if kind.is_none() {
         c.d.error(
             &k.arg_loc(0),

@@ -619,3 +619,31 @@ fn lvs_sync_daemon_interface_in_an_instance_is_the_older_form() {
     ));
     assert_eq!(l.config.global.lvs_sync_daemon.unwrap().interface, "eth2");
 }
+
+/// Issue 10: `lvs_method TUN type gue …` (virtual or real server) warns that the tunnel
+/// options are not applied (they were dropped without a word).
+#[test]
+fn tun_options_are_warned_as_not_applied() {
+    for text in [
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lvs_method TUN type gue port 6080\n real_server 10.0.1.1 80 {\n }\n}\n",
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lvs_method DR\n real_server 10.0.1.1 80 {\n lvs_method TUN type gre\n }\n}\n",
+    ] {
+        let l = parse(text);
+        let all: String = l.diags.items.iter().map(|d| format!("{d}\n")).collect();
+        assert!(all.contains("not applied"), "{all}");
+        assert!(all.contains(":4:") || all.contains(":6:"), "names the line: {all}");
+        assert_eq!(l.diags.exit_code(), 0, "keepalived is silent: {all}");
+    }
+    let l = parse("virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lvs_method TUN\n real_server 10.0.1.1 80 {\n }\n}\n");
+    assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
+}
+
+/// keepalived vrrp/vrrp_parser.c alloc_if_up_down_delay: one value is the down delay, the up
+/// delay is then 0 (kalive used the down delay both ways).
+#[test]
+fn an_up_down_delay_without_up_delay_has_none() {
+    let l = parse("interface_up_down_delays {\n eth0 3\n eth1 4 2\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n");
+    let d = &l.config.interface_delays;
+    assert_eq!((d[0].down_secs, d[0].up_secs), (3, 0), "{d:?}");
+    assert_eq!((d[1].down_secs, d[1].up_secs), (4, 2), "{d:?}");
+}

@@ -270,7 +270,21 @@ pub(super) fn virtual_server(cx: &mut Ctx, sec: Sec, t: &Tables) -> Option<Virtu
             |s| SCHEDULERS.contains(&s).then(|| s.to_string()),
         )
         .unwrap_or_else(|| UCI_DEFAULT_SCHEDULER.into());
-    if let Some(k) = sec.parse(cx, "lb_kind", "NAT, DR or TUN", LbKind::parse) {
+    // `TUN type gue …`: what keepalived would get; the tunnel options are not applied.
+    let tun_options = sec
+        .str("lb_kind")
+        .and_then(|v| v.strip_prefix("TUN "))
+        .is_some_and(|rest| !rest.trim().is_empty());
+    if tun_options {
+        let loc = cx.loc(sec.pos_of("lb_kind"));
+        cx.diags.note(
+            &loc,
+            "lb_kind",
+            "the tunnel's 'type' and its options (GUE, GRE, port, checksums) are not applied: \
+             kalive programs a plain IPIP tunnel",
+        );
+        vs.lb_kind = LbKind::Tun;
+    } else if let Some(k) = sec.parse(cx, "lb_kind", "NAT, DR or TUN", LbKind::parse) {
         vs.lb_kind = k;
     }
     if let Some(p) = sec.parse(cx, "protocol", "TCP, UDP or SCTP", Protocol::parse) {

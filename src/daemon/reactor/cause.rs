@@ -10,9 +10,18 @@ pub enum Cause {
     Start,
     Stop,
     Reload,
+    /// A reload removed the instance; `was_fault`: it was in FAULT then.
+    Deleted {
+        was_fault: bool,
+    },
     Timer(TimerKind),
-    Advert { src: IpAddr, priority: u8 },
-    Link { up: bool },
+    Advert {
+        src: IpAddr,
+        priority: u8,
+    },
+    Link {
+        up: bool,
+    },
     Tracker,
 }
 
@@ -22,6 +31,7 @@ impl std::fmt::Display for Cause {
             Cause::Start => f.write_str("start-up"),
             Cause::Stop => f.write_str("shutdown"),
             Cause::Reload => f.write_str("reload"),
+            Cause::Deleted { .. } => f.write_str("removed by the reload"),
             Cause::Timer(TimerKind::MasterDown) => f.write_str("master down timer expired"),
             Cause::Timer(TimerKind::Startup) => f.write_str("startup delay over"),
             Cause::Timer(_) => f.write_str("timer"),

@@ -65,7 +65,10 @@ impl Reactor<'_> {
                 _ => None,
             };
             let sent = match res {
-                Some(len) => self.buf.get(..len).map(|b| sock.socket.send(b, dst)),
+                Some(len) => match (self.buf.get(..len), sock.socket.as_ref()) {
+                    (Some(b), Some(socket)) => Some(socket.send(b, dst)),
+                    _ => None,
+                },
                 None => None,
             };
             if !matches!(sent, Some(Ok(()))) {
@@ -115,6 +118,45 @@ impl Reactor<'_> {
             if let Some(slot) = self.garp_timer.get_mut(iu) {
                 *slot = id.ok();
             }
+        }
+    }
+
+    /// A master that heard a lower priority sent its `garp_lower_prio_repeat` burst at once;
+    /// the same burst follows `garp_lower_prio_delay` later (keepalived vrrp/vrrp.c, the
+    /// vrrp_lower_prio_gratuitous_arp_thread timer).
+    pub(super) fn arm_lower_prio_garp(&mut self, now: Instant, i: u16) {
+        let Some(p) = self
+            .rt
+            .router
+            .instances
+            .get(usize::from(i))
+            .map(|x| &x.params)
+        else {
+            return;
+        };
+        let (repeat, delay) = (p.garp.lower_prio_repeat, p.garp.lower_prio_delay);
+        let Some(pending) = self.lower_prio_garp.get_mut(usize::from(i)) else {
+            return;
+        };
+        if repeat == 0 || delay.is_zero() || *pending {
+            return;
+        }
+        *pending = self.wheel.arm(now + delay, Token::LowerPrioGarp(i)).is_ok();
+    }
+
+    /// The delayed burst is due: sent if the instance is still master (keepalived sends it
+    /// whatever the state; announcing VIPs a backup does not hold would pull their traffic).
+    pub(super) fn lower_prio_garp(&mut self, now: Instant, i: u16) {
+        let iu = usize::from(i);
+        if let Some(pending) = self.lower_prio_garp.get_mut(iu) {
+            *pending = false;
+        }
+        let Some(inst) = self.rt.router.instances.get(iu) else {
+            return;
+        };
+        if inst.state() == crate::vrrp::State::Master {
+            let count = inst.params.garp.lower_prio_repeat;
+            self.start_garp(now, i, count);
         }
     }
 

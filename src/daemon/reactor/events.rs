@@ -17,11 +17,9 @@ impl Reactor<'_> {
             let Some(e) = self.rt.instances.get(i) else {
                 continue;
             };
-            let on_iface = self
-                .inst_sock
-                .get(i)
-                .and_then(|&k| self.socks.get(k))
-                .is_some_and(|s| s.ifindex == index);
+            // Where its addresses are: the VMAC, also with `vmac_xmit_base` (socket on the parent).
+            let on_iface =
+                crate::sys::host::interface(&e.vip_interface).is_some_and(|(ix, _)| ix == index);
             if on_iface
                 && e.vips
                     .iter()
@@ -40,6 +38,113 @@ impl Reactor<'_> {
                 self.ops.add_vips(&only);
             }
         }
+    }
+
+    /// Interface `name` appeared or changed (`index` its index), or was deleted (`None`): the
+    /// sockets on it follow. Deleted, they close; back (a new index, or a first one for an
+    /// interface missing at start-up), they open again, and instances without a source address
+    /// take the interface's. The link state itself comes through `link_changed`.
+    pub fn interface_event(&mut self, name: &str, index: Option<u32>) {
+        for k in 0..self.socks.len() {
+            let Some(sock) = self.socks.get_mut(k) else {
+                continue;
+            };
+            if sock.ifname != name {
+                continue;
+            }
+            match index {
+                None => {
+                    if sock.socket.take().is_some() {
+                        log::warn!(
+                            "{name} was deleted: its VRRP socket is closed until it comes back"
+                        );
+                    }
+                    sock.packet = None;
+                    sock.ifindex = 0;
+                    self.forget_sources(k);
+                }
+                Some(ix) if sock.socket.is_some() && sock.ifindex == ix => {}
+                Some(_) => {
+                    self.refresh_sources(k);
+                    self.reopen(k, name);
+                }
+            }
+            if let (Some(p), Some(s)) = (self.pollfds.get_mut(k), self.socks.get(k)) {
+                p.fd = s.poll_fd();
+            }
+        }
+    }
+
+    /// Opens socket `k` again on interface `name` as it is now.
+    fn reopen(&mut self, k: usize, name: &str) {
+        let Some((index, mac)) = crate::sys::host::interface(name) else {
+            return;
+        };
+        let Some(e) = self
+            .inst_sock
+            .iter()
+            .position(|&s| s == k)
+            .and_then(|i| self.rt.instances.get(i))
+        else {
+            return;
+        };
+        let Some(sock) = self.socks.get_mut(k) else {
+            return;
+        };
+        match sock.reopen(e, &self.global, super::Iface { index, mac }) {
+            Ok(()) => log::info!("{name} (index {index}): VRRP socket open"),
+            Err(err) => log::error!("{name}: cannot open the VRRP socket: {err}"),
+        }
+    }
+
+    /// An address was added: instances that had no source address (their interface had none
+    /// yet) take one now. Only those look (a VMAC instance's source is on another interface
+    /// than its socket, so every socket is asked).
+    pub fn address_added(&mut self) {
+        for k in 0..self.socks.len() {
+            for src in self.refresh_sources(k) {
+                if let Some(socket) = self.socks.get(k).and_then(|s| s.socket.as_ref()) {
+                    if let Err(err) = socket.bind_source(src) {
+                        log::warn!("cannot send from {src}: {err}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The instances on socket `k` forget the source address they took from its interface (it
+    /// was deleted; re-created, it may have another).
+    fn forget_sources(&mut self, k: usize) {
+        for (i, e) in self.rt.instances.iter_mut().enumerate() {
+            if self.inst_sock.get(i) == Some(&k) && !e.source_configured {
+                e.source = None;
+            }
+        }
+    }
+
+    /// Instances on socket `k` without a source address take their configured interface's
+    /// primary one (the advert's source and the tie-break, RFC 5798 §6.4.3); the IPv6 ones
+    /// found, for the socket to send from.
+    fn refresh_sources(&mut self, k: usize) -> Vec<IpAddr> {
+        let mut found = Vec::new();
+        for (i, e) in self.rt.instances.iter_mut().enumerate() {
+            if self.inst_sock.get(i) != Some(&k) || e.source.is_some() {
+                continue;
+            }
+            // The configured interface's: a VMAC's own addresses are VIPs.
+            let Some(src) = crate::sys::host::interface_address(&e.base_interface, e.ipv6) else {
+                continue;
+            };
+            log::info!("({}) source address {src}", e.name);
+            e.source = Some(src);
+            if let Some(inst) = self.rt.router.instances.get_mut(i) {
+                inst.params.primary = Some(src);
+            }
+            if src.is_ipv6() && !found.contains(&src) {
+                found.push(src);
+            }
+        }
+        found
     }
 
     /// One line per instance and 10 s for dropped adverts, with the count since the last line.
@@ -65,26 +170,37 @@ impl Reactor<'_> {
         self.cause = c;
     }
 
-    /// Interfaces found down or without a carrier as instances start (at start-up, or the new
-    /// ones of a reload): their instances start in FAULT, as keepalived's do, not BACKUP and then
-    /// MASTER with the VIP on a dead link. The link monitor reports every change from then on.
-    pub fn links_down(&mut self, names: &[String]) {
-        for name in names {
-            log::info!("{name} has no carrier");
-            self.link_changed(name, false);
+    /// The links' state as instances start (at start-up, or the new ones of a reload): on a
+    /// link that is down, missing or without a carrier they start in FAULT, as keepalived's do,
+    /// not BACKUP and then MASTER with the VIP on a dead link; interface trackers get their first
+    /// value. The link monitor reports every change from then on.
+    pub fn links_at_start(&mut self, links: &[(String, bool)]) {
+        for (name, up) in links {
+            if !up {
+                log::info!("{name} is down, missing or has no carrier");
+            }
+            self.link_state(name, *up, true);
         }
     }
 
     /// An interface's link changed: instances on it go to FAULT or back (unless
     /// `dont_track_primary`), and interface trackers bound to it get the new value.
     pub fn link_changed(&mut self, ifname: &str, up: bool) {
+        self.link_state(ifname, up, false);
+    }
+
+    /// `link_changed` for every instance, or (`only_new`) for those not started yet: before a
+    /// reload's `finish`, a carried-over instance still has its old trackers.
+    fn link_state(&mut self, ifname: &str, up: bool, only_new: bool) {
         let now = self.now();
+        let new = |r: &Self, i: usize| !only_new || r.state(i) == Some(State::Init);
         for i in 0..self.rt.instances.len() {
             if self
                 .rt
                 .instances
                 .get(i)
                 .is_some_and(|e| e.interface == ifname && !e.dont_track_primary)
+                && new(self, i)
             {
                 self.cause = Cause::Link { up };
                 self.rt.router.set_link(now, i, up, &mut self.out);
@@ -97,6 +213,7 @@ impl Reactor<'_> {
             .iter()
             .filter(|b| b.name == ifname)
             .flat_map(|b| b.targets.iter().copied())
+            .filter(|&(i, _)| new(self, i))
             .collect();
         self.tracker_result(&targets, i64::from(up));
     }
@@ -110,7 +227,8 @@ impl Reactor<'_> {
             self.rt.router.set_tracker(now, i, t, value, &mut self.out);
             let after = self.rt.router.instances.get(i).map(|x| x.priority());
             if let (Some(b), Some(a), Some(e)) = (before, after, self.rt.instances.get(i)) {
-                if a != b {
+                // Not before it starts: the first values are no change of anything running.
+                if a != b && self.state(i) != Some(State::Init) {
                     log::info!("({}) Changing effective priority from {b} to {a}", e.name);
                 }
             }
@@ -138,7 +256,9 @@ impl Reactor<'_> {
 
     /// Stops one instance (a reload removed it): priority 0 if master, addresses released.
     pub fn stop_instance(&mut self, i: usize) {
-        self.cause = Cause::Reload;
+        self.cause = Cause::Deleted {
+            was_fault: self.state(i) == Some(State::Fault),
+        };
         let now = self.now();
         self.rt.router.shutdown_instance(now, i, &mut self.out);
         self.execute(now);

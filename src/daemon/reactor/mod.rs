@@ -29,6 +29,12 @@ pub trait SystemOps {
     fn remove_vips(&mut self, e: &InstanceEdge);
     fn notify(&mut self, e: &InstanceEdge, state: State, priority: u8);
     fn notify_group(&mut self, g: &GroupEdge, state: State);
+    /// A master received an advert with a lower priority: `notify_master_rx_lower_pri` and the
+    /// FIFO's MASTER_RX_LOWER_PRI line (keepalived vrrp/vrrp_notify.c send_event_notify).
+    fn notify_rx_lower_priority(&mut self, _e: &InstanceEdge, _priority: u8) {}
+    /// A reload removed an instance with `notify_deleted`: its script, the generic `notify`
+    /// and the FIFO with state DELETED (keepalived vrrp/vrrp_notify.c).
+    fn notify_deleted(&mut self, _e: &InstanceEdge, _priority: u8) {}
     /// Starts a vrrp_script run (`token` = its binding) that is killed at `deadline`.
     fn run_check(&mut self, script: &crate::config::model::Script, deadline: Instant, token: u32);
     /// Enforces deadlines and collects finished runs as (token, success).
@@ -57,6 +63,8 @@ enum Token {
         k: u32,
         total: u32,
     },
+    /// `garp_lower_prio_delay` after a master heard a lower priority: its second burst.
+    LowerPrioGarp(u16),
 }
 
 /// One socket per (interface, family), shared by the instances on it (keepalived-semantics §4.2).
@@ -64,7 +72,8 @@ struct Sock {
     ifname: String,
     ifindex: u32,
     ipv6: bool,
-    socket: VrrpSocket,
+    /// `None` while the interface is missing (the instances on it are in FAULT until it appears).
+    socket: Option<VrrpSocket>,
     packet: Option<PacketSocket>,
     mac: wire::Mac,
     /// Packets that failed to parse (checksum, length, version…): dropped and counted.
@@ -79,6 +88,66 @@ struct Sock {
 }
 
 const NONE: u16 = u16::MAX;
+
+impl Sock {
+    /// The socket of instance `e`'s (interface, family), on the interface `info` describes; with
+    /// no interface (`None`), a closed one that `reopen` opens once the interface appears.
+    fn open(e: &InstanceEdge, global: &GlobalDefs, info: Option<Iface>) -> std::io::Result<Sock> {
+        let mut sock = Sock {
+            ifname: e.interface.clone(),
+            ifindex: 0,
+            ipv6: e.ipv6,
+            socket: None,
+            packet: None,
+            mac: [0; 6],
+            malformed: 0,
+            malformed_logged: Instant::ZERO,
+            by_vrid: Box::new([NONE; 256]),
+            empty: Instant::ZERO,
+        };
+        match info {
+            Some(info) => sock.reopen(e, global, info)?,
+            None => log::warn!(
+                "({}) interface {} not found: FAULT until it appears",
+                e.name,
+                e.interface
+            ),
+        }
+        Ok(sock)
+    }
+
+    /// (Re)opens the socket on the interface `info` describes (it appeared, or was re-created
+    /// with another index); `e` is an instance on it (unicast or not, its IPv6 source).
+    fn reopen(
+        &mut self,
+        e: &InstanceEdge,
+        global: &GlobalDefs,
+        info: Iface,
+    ) -> std::io::Result<()> {
+        self.socket = None;
+        self.packet = None;
+        let group = if e.ipv6 {
+            IpAddr::V6(global.mcast_group6)
+        } else {
+            IpAddr::V4(global.mcast_group4)
+        };
+        let unicast = !e.unicast_peers.is_empty();
+        let socket = VrrpSocket::open(&e.interface, info.index, group, unicast)?;
+        if let (true, Some(src)) = (e.ipv6, e.source) {
+            socket.bind_source(src)?;
+        }
+        self.packet = PacketSocket::open(info.index).ok();
+        self.socket = Some(socket);
+        self.ifindex = info.index;
+        self.mac = info.mac;
+        Ok(())
+    }
+
+    /// The descriptor poll() watches: -1 (ignored by poll) while there is no socket.
+    fn poll_fd(&self) -> libc::c_int {
+        self.socket.as_ref().map_or(-1, |s| s.as_fd().as_raw_fd())
+    }
+}
 
 /// Counters of the whole loop, for the dumps.
 #[derive(Clone, Copy, Debug, Default)]
@@ -118,6 +187,9 @@ pub struct Reactor<'a> {
     deferring: bool,
     /// Per instance: when a dropped advert was last logged, and how many since (rate limit).
     drop_log: Vec<(Instant, u64)>,
+    /// Per instance: a `LowerPrioGarp` is pending (one at most: a flood of lower-priority
+    /// adverts cannot fill the wheel).
+    lower_prio_garp: Vec<bool>,
 }
 
 /// Facts about an interface the loop needs: index and MAC.
@@ -144,35 +216,7 @@ impl<'a> Reactor<'a> {
             let k = match pos {
                 Some(k) => k,
                 None => {
-                    let info = iface(&e.interface).ok_or_else(|| {
-                        std::io::Error::new(
-                            std::io::ErrorKind::NotFound,
-                            format!("interface {} not found", e.interface),
-                        )
-                    })?;
-                    let group = if e.ipv6 {
-                        IpAddr::V6(global.mcast_group6)
-                    } else {
-                        IpAddr::V4(global.mcast_group4)
-                    };
-                    let unicast = !e.unicast_peers.is_empty();
-                    let socket = VrrpSocket::open(&e.interface, info.index, group, unicast)?;
-                    if let (true, Some(src)) = (e.ipv6, e.source) {
-                        socket.bind_source(src)?;
-                    }
-                    let packet = PacketSocket::open(info.index).ok();
-                    socks.push(Sock {
-                        ifname: e.interface.clone(),
-                        ifindex: info.index,
-                        ipv6: e.ipv6,
-                        socket,
-                        packet,
-                        mac: info.mac,
-                        malformed: 0,
-                        malformed_logged: Instant::ZERO,
-                        by_vrid: Box::new([NONE; 256]),
-                        empty: Instant::ZERO,
-                    });
+                    socks.push(Sock::open(e, &global, iface(&e.interface))?);
                     socks.len() - 1
                 }
             };
@@ -195,7 +239,7 @@ impl<'a> Reactor<'a> {
         let pollfds = socks
             .iter()
             .map(|s| libc::pollfd {
-                fd: s.socket.as_fd().as_raw_fd(),
+                fd: s.poll_fd(),
                 events: libc::POLLIN,
                 revents: 0,
             })
@@ -210,7 +254,7 @@ impl<'a> Reactor<'a> {
             rt,
             global,
             ops,
-            wheel: TimerWheel::with_capacity(n * (TIMER_KINDS + 1) + 8),
+            wheel: TimerWheel::with_capacity(n * (TIMER_KINDS + 2) + 8),
             timer_ids: vec![[None; TIMER_KINDS]; n],
             garp_timer: vec![None; n],
             socks,
@@ -230,6 +274,7 @@ impl<'a> Reactor<'a> {
             deferred: Vec::with_capacity(n * 8 + 16),
             deferring: false,
             drop_log: vec![(Instant::ZERO, 0); n],
+            lower_prio_garp: vec![false; n],
         })
     }
 
@@ -348,6 +393,7 @@ impl<'a> Reactor<'a> {
                     self.execute(now);
                 }
                 Token::Garp { inst, k, total } => self.garp_packet(now, inst, k, total),
+                Token::LowerPrioGarp(i) => self.lower_prio_garp(now, i),
             }
         }
     }
@@ -361,7 +407,10 @@ impl<'a> Reactor<'a> {
             let Some(sock) = self.socks.get(k) else {
                 return;
             };
-            let got = match sock.socket.recv(&mut self.buf, &mut self.cmsg) {
+            let Some(socket) = sock.socket.as_ref() else {
+                return;
+            };
+            let got = match socket.recv(&mut self.buf, &mut self.cmsg) {
                 Ok(Some(r)) => r,
                 Ok(None) => {
                     if let Some(s) = self.socks.get_mut(k) {
@@ -513,6 +562,26 @@ impl<'a> Reactor<'a> {
                 }
             }
             Action::SendGarp { count } => self.start_garp(now, i, count),
+            // keepalived vrrp/vrrp.c clear_diff_vrrp: a removed instance notifies DELETED
+            // with `notify_deleted`, else FAULT (unless it was in FAULT already), not STOP.
+            Action::Notify {
+                state: State::Stop,
+                priority,
+            } if matches!(cause, Cause::Deleted { .. }) => {
+                if let (Some(e), Cause::Deleted { was_fault }) = (self.rt.instances.get(iu), cause)
+                {
+                    if e.notify.deleted.is_some() {
+                        log::info!("({}) Entering DELETED STATE: {cause}", e.name);
+                        self.ops.notify_deleted(e, priority);
+                    } else if !was_fault {
+                        log::info!(
+                            "({}) Entering FAULT STATE (priority {priority}): {cause}",
+                            e.name
+                        );
+                        self.ops.notify(e, State::Fault, priority);
+                    }
+                }
+            }
             Action::Notify { state, priority } => {
                 if let Some(e) = self.rt.instances.get(iu) {
                     log::info!(
@@ -537,7 +606,10 @@ impl<'a> Reactor<'a> {
                         "({}) Received advert with lower priority; forcing a new election",
                         e.name
                     );
+                    let priority = self.rt.router.instances.get(iu).map_or(0, |x| x.priority());
+                    self.ops.notify_rx_lower_priority(e, priority);
                 }
+                self.arm_lower_prio_garp(now, i);
             }
             Action::SendAdvert { .. } | Action::ArmTimer { .. } | Action::CancelTimer { .. } => {}
         }

@@ -18,6 +18,8 @@ pub enum Knob {
     Ipv6Disable,
     /// net.ipv6.conf.IF.accept_ra
     Ipv6AcceptRa,
+    /// net.ipv6.conf.IF.addr_gen_mode: 1 = IN6_ADDR_GEN_MODE_NONE, no automatic link-local.
+    Ipv6AddrGenMode,
 }
 
 impl Knob {
@@ -35,6 +37,7 @@ impl Knob {
             Knob::Ipv6AcceptDad => ("ipv6", "accept_dad"),
             Knob::Ipv6Disable => ("ipv6", "disable_ipv6"),
             Knob::Ipv6AcceptRa => ("ipv6", "accept_ra"),
+            Knob::Ipv6AddrGenMode => ("ipv6", "addr_gen_mode"),
         };
         let mut p = String::with_capacity(64);
         for part in ["/proc/sys/net/", proto, "/conf/", ifname, "/", key] {

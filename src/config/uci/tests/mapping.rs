@@ -217,3 +217,19 @@ fn lvs_sync_daemon_interface_starts_the_sync_daemon() {
         ("eth1", Some("VI_1"), Some(51))
     );
 }
+
+/// Issue 10: `lb_kind 'TUN type gue …'` is a TUN service with a warning that the tunnel
+/// options are not applied (it was refused as an unknown method).
+#[test]
+fn tun_options_are_warned_as_not_applied() {
+    let l = ok(
+        "config virtual_server\n option ipaddr 10.0.0.1\n option port 80\n \
+        option lb_kind 'TUN type gue port 6080'\n",
+    );
+    assert_eq!(l.config.virtual_servers[0].lb_kind, LbKind::Tun);
+    assert!(messages(&l).contains("not applied"), "{}", messages(&l));
+    let l = ok(
+        "config virtual_server\n option ipaddr 10.0.0.1\n option port 80\n option lb_kind 'TUN'\n",
+    );
+    assert!(!messages(&l).contains("not applied"), "{}", messages(&l));
+}
