@@ -217,7 +217,7 @@ pub fn check(loaded: &mut Loaded, probe: &dyn Probe) {
     for (loc, kw, msg, kind) in add {
         match kind {
             0 => loaded.diags.warn(&loc, &kw, msg),
-            1 => loaded.diags.error(&loc, &kw, msg),
+            1 => loaded.diags.refuse(&loc, &kw, msg),
             3 => loaded.diags.advise(&loc, &kw, msg),
             _ => loaded.diags.security(&loc, &kw, msg),
         }

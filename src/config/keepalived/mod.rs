@@ -65,10 +65,12 @@ fn finish(path: &str, lines: &[lexer::Line], mut diags: Diagnostics) -> Loaded {
             col: 1,
             ..c.spans.file.clone()
         };
-        c.d.stricter(
+        // keepalived 2.2.7 starts and waits with nothing to do; so does kalive (a reload may
+        // bring something).
+        c.d.advise(
             &loc,
             "",
-            "the configuration defines no vrrp_instance and no virtual_server: nothing to run",
+            "the configuration defines no vrrp_instance and no virtual_server: nothing to run until a reload",
         );
     }
     validate::validate(&mut c, &mut loaded.config);

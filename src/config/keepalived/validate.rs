@@ -53,15 +53,17 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
     let mut kept: Vec<VrrpInstance> = Vec::new();
     for mut v in std::mem::take(&mut cfg.instances) {
         let name = v.name.clone();
+        // keepalived 2.2.7 refuses to start on both (vrrp/vrrp.c vrrp_complete_instance returns
+        // false: "the virtual router id must be set", "Unknown interface!"): so does kalive.
         if v.vrid == 0 {
-            c.d.error(&at(c, "instance", &name, "virtual_router_id"), "virtual_router_id", format!("vrrp_instance '{name}': the virtual router id must be set (1..255); the instance is not run"));
+            c.d.refuse(&at(c, "instance", &name, "virtual_router_id"), "virtual_router_id", format!("vrrp_instance '{name}': the virtual router id must be set (1..255); keepalived 2.2.7 does not start either"));
             continue;
         }
         if v.interface.is_none() {
-            c.d.error(
+            c.d.refuse(
                 &at(c, "instance", &name, ""),
                 "interface",
-                format!("vrrp_instance '{name}' has no 'interface'; the instance is not run"),
+                format!("vrrp_instance '{name}' has no 'interface'; keepalived 2.2.7 does not start either"),
             );
             continue;
         }
@@ -73,18 +75,25 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
             );
             v.vmac_xmit_base = true;
         }
+        // keepalived 2.2.7 vrrp/vrrp_parser.c vrrp_handler: "already defined", the second block
+        // is skipped.
         if kept.iter().any(|k| k.name == name) {
-            c.d.error(
+            c.d.warn(
                 &at(c, "instance", &name, "vrrp_instance"),
                 "vrrp_instance",
-                format!("vrrp_instance '{name}' is defined twice"),
+                format!(
+                    "vrrp_instance '{name}' is defined twice; the second definition is skipped"
+                ),
             );
             continue;
         }
-        // One address family per instance (keepalived-semantics §1.4).
+        // One address family per instance: the first address sets it and an address of the
+        // other family is dropped (keepalived 2.2.7 vrrp/vrrp_data.c alloc_vrrp_vip).
         if let Some(first) = v.vips.first().map(|a| a.prefix.addr.is_ipv4()) {
-            if v.vips.iter().any(|a| a.prefix.addr.is_ipv4() != first) {
-                c.d.error(&at(c, "instance", &name, "virtual_ipaddress"), "virtual_ipaddress", format!("vrrp_instance '{name}': IPv4 and IPv6 addresses mixed; put the other family in virtual_ipaddress_excluded or another instance"));
+            let before = v.vips.len();
+            v.vips.retain(|a| a.prefix.addr.is_ipv4() == first);
+            if v.vips.len() != before {
+                c.d.warn(&at(c, "instance", &name, "virtual_ipaddress"), "virtual_ipaddress", format!("vrrp_instance '{name}': IPv4 and IPv6 addresses mixed; the {} address(es) of the other family than the first are dropped, as keepalived does (put them in virtual_ipaddress_excluded or another instance)", before - v.vips.len()));
             }
         }
         let version = v.effective_version(&g);
@@ -105,7 +114,16 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
                 v.advert_int = Duration::from_secs(rounded);
             }
         } else if !(1..=4095).contains(&cs) || v.advert_int.as_micros() % 10_000 != 0 {
-            c.d.error(&at(c, "instance", &name, "advert_int"), "advert_int", format!("vrrp_instance '{name}': VRRPv3 advert_int must be 0.01..40.95 s in steps of 0.01"));
+            // keepalived 2.2.7 vrrp/vrrp.c vrrp_complete_instance: 40.96 s and more become
+            // 40.95 s; anything else is rounded to 10 ms.
+            let rounded = if cs > 4095 {
+                4095
+            } else {
+                ((v.advert_int.as_micros() + 5_000) / 10_000).clamp(1, 4095)
+            };
+            let fixed = Duration::from_millis(rounded as u64 * 10);
+            c.d.warn(&at(c, "instance", &name, "advert_int"), "advert_int", format!("vrrp_instance '{name}': VRRPv3 advert_int must be 0.01..40.95 s in steps of 0.01; set to {}", super::values::secs(fixed)));
+            v.advert_int = fixed;
         }
         let dup = kept.iter().find(|k| {
             k.vrid == v.vrid
@@ -114,11 +132,11 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
                 && k.unicast_peers == v.unicast_peers
         });
         if let Some(d) = dup {
-            c.d.error(
+            c.d.refuse(
                 &at(c, "instance", &name, "virtual_router_id"),
                 "virtual_router_id",
                 format!(
-                    "vrrp_instance '{name}' and '{}' use VRID {} on the same interface",
+                    "vrrp_instance '{name}' and '{}' use VRID {} on the same interface; keepalived 2.2.7 does not start either",
                     d.name, v.vrid
                 ),
             );
@@ -142,18 +160,18 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
                 c.d.warn(&at(c, "instance", &name, "authentication"), "authentication", format!("vrrp_instance '{name}': strict mode forbids authentication (RFC 5798 §9); removed"));
             }
             if v.is_unicast() {
-                c.d.error(
+                c.d.refuse(
                     &at(c, "instance", &name, "unicast_peer"),
                     "unicast_peer",
-                    format!("vrrp_instance '{name}': strict mode forbids unicast peers"),
+                    format!("vrrp_instance '{name}': strict mode forbids unicast peers; keepalived 2.2.7 does not start either"),
                 );
             }
             if v.vips.is_empty() {
-                c.d.error(
+                c.d.refuse(
                     &at(c, "instance", &name, "virtual_ipaddress"),
                     "virtual_ipaddress",
                     format!(
-                        "vrrp_instance '{name}': strict mode needs at least one virtual address"
+                        "vrrp_instance '{name}': strict mode needs at least one virtual address; keepalived 2.2.7 does not start either"
                     ),
                 );
             }
@@ -168,30 +186,24 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
             );
             v.auth = None;
         }
-        for t in &v.track_scripts {
-            if cfg.script(&t.name).is_none() {
-                c.d.error(
-                    &at(c, "instance", &name, "track_script"),
-                    "track_script",
-                    format!(
-                        "vrrp_instance '{name}' tracks script '{}', which no vrrp_script defines",
-                        t.name
-                    ),
-                );
+        // keepalived 2.2.7 vrrp/vrrp_track.c: "track script … not found, ignoring": the
+        // tracker is dropped and the instance runs without it.
+        let loc = at(c, "instance", &name, "track_script");
+        v.track_scripts.retain(|t| {
+            let known = cfg.script(&t.name).is_some();
+            if !known {
+                c.d.warn(&loc, "track_script", format!("vrrp_instance '{name}' tracks script '{}', which no vrrp_script defines; this tracker is ignored, as keepalived does", t.name));
             }
-        }
-        for t in &v.track_files {
-            if !cfg.track_files.iter().any(|f| f.name == t.name) {
-                c.d.error(
-                    &at(c, "instance", &name, "track_file"),
-                    "track_file",
-                    format!(
-                        "vrrp_instance '{name}' tracks file '{}', which no track_file defines",
-                        t.name
-                    ),
-                );
+            known
+        });
+        let loc = at(c, "instance", &name, "track_file");
+        v.track_files.retain(|t| {
+            let known = cfg.track_files.iter().any(|f| f.name == t.name);
+            if !known {
+                c.d.warn(&loc, "track_file", format!("vrrp_instance '{name}' tracks file '{}', which no track_file defines; this tracker is ignored, as keepalived does", t.name));
             }
-        }
+            known
+        });
         if v.is_owner()
             && v.track_scripts
                 .iter()
@@ -200,10 +212,18 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
         {
             c.d.note(&at(c, "instance", &name, "priority"), "priority", format!("vrrp_instance '{name}': the address owner's priority (255) never changes; tracker weights are ignored"));
         }
-        for p in &v.unicast_peers {
-            if p.addr.is_ipv4() == v.is_ipv6() && !v.vips.is_empty() {
-                c.d.error(&at(c, "instance", &name, "unicast_peer"), "unicast_peer", format!("vrrp_instance '{name}': unicast peer {} is not of the instance's address family", p.addr));
-            }
+        // keepalived 2.2.7 vrrp/vrrp_data.c alloc_unicast_peer: a peer of the other family is
+        // skipped.
+        if !v.vips.is_empty() {
+            let ipv6 = v.is_ipv6();
+            let loc = at(c, "instance", &name, "unicast_peer");
+            v.unicast_peers.retain(|p| {
+                let same = p.addr.is_ipv6() == ipv6;
+                if !same {
+                    c.d.warn(&loc, "unicast_peer", format!("vrrp_instance '{name}': unicast peer {} is not of the instance's address family; this peer is skipped", p.addr));
+                }
+                same
+            });
         }
         kept.push(v);
     }
@@ -224,66 +244,84 @@ fn statics(c: &mut Ctx, cfg: &mut Config) {
     }
 }
 
-/// A vrrp_script without a `script` line is removed (keepalived does the same), which silently
-/// drops it from every instance that tracks it: refuse instead.
+/// A vrrp_script without a `script` line is removed, as keepalived 2.2.7 removes it
+/// (vrrp/vrrp_parser.c vrrp_script_end_handler "No script set for vrrp_script … - removing");
+/// an instance that tracks it is then told, below, that the tracker is ignored.
 fn scripts(c: &mut Ctx, cfg: &mut Config) {
-    for s in &cfg.scripts {
+    cfg.scripts.retain(|s| {
         if s.script.is_none() {
-            c.d.error(
+            c.d.warn(
                 &at(c, "script", &s.name, ""),
                 "vrrp_script",
-                format!("vrrp_script '{}' has no 'script' line", s.name),
+                format!(
+                    "vrrp_script '{}' has no 'script' line; it is removed, as keepalived does",
+                    s.name
+                ),
             );
         }
-    }
+        s.script.is_some()
+    });
 }
 
+/// keepalived 2.2.7 vrrp/vrrp_sync.c vrrp_sync_set_group: a member that is not an instance, or
+/// already in another group, is ignored; a group left without members is removed (with its
+/// notify scripts and trackers, so script security does not count them).
 fn sync_groups(c: &mut Ctx, cfg: &mut Config) {
     let mut seen: Vec<String> = Vec::new();
-    for g in &cfg.sync_groups {
+    let instances: Vec<String> = cfg.instances.iter().map(|i| i.name.clone()).collect();
+    cfg.sync_groups.retain_mut(|g| {
         let loc = at(c, "group", &g.name, "group");
-        if g.members.is_empty() {
-            c.d.error(
-                &loc,
-                "group",
-                format!("vrrp_sync_group '{}' has no members", g.name),
-            );
-        }
-        for m in &g.members {
-            if cfg.instance(m).is_none() {
-                c.d.error(
+        let gname = g.name.clone();
+        g.members.retain(|m| {
+            if !instances.contains(m) {
+                c.d.warn(
                     &loc,
                     "group",
-                    format!(
-                        "vrrp_sync_group '{}' names '{m}', which is not a vrrp_instance",
-                        g.name
-                    ),
+                    format!("vrrp_sync_group '{gname}' names '{m}', which is not a vrrp_instance; ignored"),
                 );
+                return false;
             }
             if seen.contains(m) {
-                c.d.error(
+                c.d.warn(
                     &loc,
                     "group",
-                    format!("vrrp_instance '{m}' is in more than one sync group"),
+                    format!("vrrp_instance '{m}' is in more than one sync group; ignored in '{gname}'"),
                 );
+                return false;
             }
             seen.push(m.clone());
+            true
+        });
+        if g.members.is_empty() {
+            c.d.warn(
+                &loc,
+                "group",
+                format!("vrrp_sync_group '{gname}' has no members; the group is removed"),
+            );
         }
-    }
+        !g.members.is_empty()
+    });
 }
 
 fn virtual_servers(c: &mut Ctx, cfg: &mut Config) {
+    // keepalived 2.2.7 check/ipwrapper.c link_vsg_to_vs: a virtual server whose group is not
+    // defined is ignored.
+    let groups: Vec<String> = cfg.vs_groups.iter().map(|g| g.name.clone()).collect();
+    cfg.virtual_servers.retain(|vs| match &vs.key {
+        VsKey::Group(g) if !groups.contains(g) => {
+            c.d.warn(
+                &c.spans.file.clone(),
+                "virtual_server",
+                format!(
+                    "virtual_server group '{g}' is not defined; this virtual server is ignored"
+                ),
+            );
+            false
+        }
+        _ => true,
+    });
     for vs in &cfg.virtual_servers {
         let loc = c.spans.file.clone();
-        if let VsKey::Group(g) = &vs.key {
-            if !cfg.vs_groups.iter().any(|x| &x.name == g) {
-                c.d.error(
-                    &loc,
-                    "virtual_server",
-                    format!("virtual_server group '{g}' is not defined"),
-                );
-            }
-        }
         if let Some(g) = group_of(cfg, vs).filter(|_| !vs.real_servers.is_empty()) {
             group_ports(c, &loc, vs, g);
         }

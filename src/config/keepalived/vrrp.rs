@@ -13,7 +13,7 @@ use super::values::{address_line, route_line, rule_line, Ctx};
 pub fn script(c: &mut Ctx, n: &Node) -> Option<Script> {
     let cmd = c.need(n, 0)?;
     if cmd.trim().is_empty() {
-        c.d.error(&n.arg_loc(0), n.name(), "empty command");
+        c.d.warn(&n.arg_loc(0), n.name(), "empty command; ignored");
         return None;
     }
     let s = Script {
@@ -121,11 +121,15 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             "state" => match c.need(k, 0) {
                 Some("MASTER") => v.state = Some(InitialState::Master),
                 Some("BACKUP") => v.state = Some(InitialState::Backup),
-                Some(s) => c.d.error(
-                    &k.arg_loc(0),
-                    kw,
-                    format!("unknown state '{s}' (MASTER or BACKUP)"),
-                ),
+                // keepalived 2.2.7 vrrp/vrrp_parser.c vrrp_state_handler: anything else is BACKUP.
+                Some(s) => {
+                    c.d.warn(
+                        &k.arg_loc(0),
+                        kw,
+                        format!("unknown state '{s}' (MASTER or BACKUP); starting as BACKUP, as keepalived does"),
+                    );
+                    v.state = Some(InitialState::Backup);
+                }
                 None => {}
             },
             "priority" => v.priority = c.u8_in(k, 0, 1, 255).or(v.priority),
@@ -178,8 +182,8 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
                 );
             }
             "dont_track_primary" => v.dont_track_primary = true,
-            "unicast_src_ip" => v.unicast_src_ip = c.ip(k, 0).or(v.unicast_src_ip),
-            "mcast_src_ip" => v.mcast_src_ip = c.ip(k, 0).or(v.mcast_src_ip),
+            "unicast_src_ip" => v.unicast_src_ip = c.sockaddr_ip(k, 0).or(v.unicast_src_ip),
+            "mcast_src_ip" => v.mcast_src_ip = c.sockaddr_ip(k, 0).or(v.mcast_src_ip),
             "unicast_ttl" => v.unicast_ttl = c.u8_in(k, 0, 1, 255).or(v.unicast_ttl),
             "unicast_peer" => {
                 if c.want_block(k) {
@@ -250,15 +254,30 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
     Some(v)
 }
 
+/// One peer line. keepalived 2.2.7 (vrrp/vrrp_data.c alloc_unicast_peer, lib/utils.c
+/// inet_stosockaddr) drops what follows a '/' or '-' in the address and skips a line whose address
+/// does not parse (a host name, a placeholder); the other peers stay.
 fn unicast_peer(c: &mut Ctx, p: &Node, out: &mut Vec<UnicastPeer>) {
-    let Ok(addr) = p.name().parse() else {
-        c.d.error(
+    let word = p.name();
+    let (addr_text, rest) = match word.find(['-', '/']) {
+        Some(k) => (word.get(..k).unwrap_or(word), word.get(k..).unwrap_or("")),
+        None => (word, ""),
+    };
+    let Ok(addr) = addr_text.parse::<std::net::IpAddr>() else {
+        c.d.warn(
             &p.loc,
-            p.name(),
-            format!("invalid unicast peer address '{}'", p.name()),
+            word,
+            format!("invalid unicast peer address '{word}'; this peer is skipped"),
         );
         return;
     };
+    if !rest.is_empty() {
+        c.d.advise(
+            &p.loc,
+            word,
+            format!("'{rest}' ignored after the unicast peer {addr}, as keepalived does"),
+        );
+    }
     let mut peer = UnicastPeer {
         addr,
         min_ttl: None,
@@ -288,17 +307,23 @@ fn vmac(c: &mut Ctx, k: &Node) -> Vmac {
         if a.text.contains(':') {
             match parse_mac(&a.text) {
                 Some(m) => v.mac = Some(m),
-                None => c.d.error(
+                None => c.d.warn(
                     &k.arg_loc(i),
                     "use_vmac",
-                    format!("invalid MAC address '{}'", a.text),
+                    format!(
+                        "invalid MAC address '{}'; ignored, the VMAC takes the VRRP MAC",
+                        a.text
+                    ),
                 ),
             }
         } else if a.text.len() > 15 {
-            c.d.error(
+            c.d.warn(
                 &k.arg_loc(i),
                 "use_vmac",
-                format!("interface name '{}' is longer than 15 characters", a.text),
+                format!(
+                    "interface name '{}' is longer than 15 characters; ignored, the VMAC takes the default name",
+                    a.text
+                ),
             );
         } else {
             v.name = Some(a.text.clone());
@@ -330,10 +355,11 @@ fn auth(c: &mut Ctx, k: &Node) -> Option<Auth> {
         match a.name() {
             "auth_type" => match c.need(a, 0) {
                 Some(t @ ("PASS" | "AH")) => kind = Some(t),
-                Some(t) => c.d.error(
+                // keepalived 2.2.7 vrrp_auth_type_handler leaves the type unset: no authentication.
+                Some(t) => c.d.warn(
                     &a.arg_loc(0),
                     "auth_type",
-                    format!("unknown authentication type '{t}' (PASS or AH)"),
+                    format!("unknown authentication type '{t}' (PASS or AH); ignored, as keepalived does"),
                 ),
                 None => {}
             },

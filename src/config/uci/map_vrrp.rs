@@ -45,10 +45,10 @@ fn required<'s>(cx: &mut Ctx, sec: Sec<'s>, opt: &str) -> Option<&'s str> {
     let v = sec.str(opt);
     if v.is_none() {
         let loc = cx.loc(sec.0.pos);
-        cx.diags.error(
+        cx.diags.warn(
             &loc,
             opt,
-            format!("{} section without 'option {opt}'", sec.0.ty),
+            format!("{} section without 'option {opt}'; ignored", sec.0.ty),
         );
     }
     v
@@ -387,18 +387,22 @@ pub(super) fn sync_group(cx: &mut Ctx, sec: Sec, t: &All, pkg: &Package) -> Opti
     let name = named(cx, sec)?;
     let mut members = Vec::new();
     for (m, pos) in sec.refs("group") {
+        // keepalived 2.2.7 vrrp/vrrp_sync.c: a member that is not an instance is ignored, and a
+        // group left without members is removed.
         if !has_name(pkg, "vrrp_instance", m) {
             unresolved(cx, pos, "group", m, "vrrp_instance");
+            continue;
         }
         members.push(m.to_string());
     }
     if members.is_empty() {
         let loc = cx.loc(sec.0.pos);
-        cx.diags.error(
+        cx.diags.warn(
             &loc,
             "group",
-            "vrrp_sync_group without members ('list group')",
+            "vrrp_sync_group without members ('list group'); the group is removed",
         );
+        return None;
     }
     Some(SyncGroup {
         name: name.into(),

@@ -20,6 +20,15 @@ fn errors(l: &Loaded) -> Vec<String> {
         .collect()
 }
 
+fn warnings(l: &Loaded) -> Vec<String> {
+    l.diags
+        .items
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .map(|d| d.to_string())
+        .collect()
+}
+
 fn messages(l: &Loaded) -> String {
     l.diags.items.iter().map(|d| format!("{d}\n")).collect()
 }
@@ -121,27 +130,33 @@ fn real_server_thresholds_are_kalive_options() {
     let l = parse_text("f", "config virtual_server\n option ipaddr 10.0.0.1\n option port 80\n list real_server a\n\
         config real_server\n option name a\n option ipaddr 10.0.1.1\n option port 80\n option weight 1\n\
          option lthreshold 5\n");
-    let e = errors(&l);
+    assert!(errors(&l).is_empty());
+    let e = warnings(&l);
     assert_eq!(e.len(), 1, "{e:?}");
-    assert!(e[0].starts_with("f:10:19: error: 'lthreshold'"), "{e:?}");
+    assert!(e[0].starts_with("f:10:19: warning: 'lthreshold'"), "{e:?}");
+    let rs = &l.config.virtual_servers[0].real_servers[0];
+    assert_eq!((rs.u_threshold, rs.l_threshold), (0, 0));
 }
 
 #[test]
-fn unresolved_references_are_errors() {
+fn unresolved_references_are_warned_and_ignored() {
     let l = parse_text(
         "kalive",
         "config vrrp_instance\n\toption name VI\n\toption virtual_router_id 1\n\
          \tlist virtual_ipaddress 'nope'\n\tlist track_script ghost\n\
          config vrrp_sync_group\n\toption name G\n\tlist group VI\n\tlist group VX\n",
     );
-    let e = errors(&l);
+    assert!(errors(&l).is_empty());
+    let e = warnings(&l);
     assert_eq!(e.len(), 3, "{e:?}");
     assert_eq!(
         e[0],
-        "kalive:4:25: error: 'virtual_ipaddress': 'nope' is not the 'option name' of any ipaddress section"
+        "kalive:4:25: warning: 'virtual_ipaddress': 'nope' is not the 'option name' of any ipaddress section; ignored"
     );
     assert!(e[1].contains("'track_script': 'ghost'"));
-    assert!(e[2].starts_with("kalive:9:13: error: 'group': 'VX'"));
+    assert!(e[2].starts_with("kalive:9:13: warning: 'group': 'VX'"));
+    assert_eq!(l.config.sync_groups[0].members, ["VI"]);
+    assert!(l.config.instances[0].track_scripts.is_empty());
 }
 
 #[test]
@@ -161,10 +176,11 @@ fn unknown_things_are_warnings() {
 #[test]
 fn bad_values_name_the_option() {
     let l = parse_text("f", "config vrrp_instance\n option name V\n option virtual_router_id 300\n option advert_int fast\n");
-    let e = errors(&l);
+    assert!(errors(&l).is_empty());
+    let e = warnings(&l);
     assert_eq!(e.len(), 2, "{e:?}");
     assert!(
-        e[0].starts_with("f:3:27: error: 'virtual_router_id': invalid value '300'"),
+        e[0].starts_with("f:3:27: warning: 'virtual_router_id': invalid value '300'"),
         "{e:?}"
     );
     assert!(e[1].contains("'advert_int'"));
