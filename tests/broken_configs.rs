@@ -19,6 +19,10 @@ const REFUSED: &[(&str, &str)] = &[
     ("real-server-no-address.conf", "as above"),
     ("virtual-server-no-address.conf", "as above"),
     (
+        "vsg-header-extra-word.conf",
+        "as above (the words after the group name)",
+    ),
+    (
         "duplicate-vrid.conf",
         "\"VI_1 and VI_2 both use VRID 51\": exits CONFIG",
     ),

@@ -22,6 +22,9 @@ pub struct Loaded {
     pub diags: Diagnostics,
     /// Where each block and keyword was written (for later checks, e.g. `-t` against the machine).
     pub spans: Spans,
+    /// Scripts of blocks removed after parsing (a sync group left without members): keepalived
+    /// 2.2.7's script security check still counts them, so `-t` does too; they never run.
+    pub removed_scripts: Vec<(model::Script, Loc)>,
 }
 
 /// Options that change how a configuration is read.

@@ -22,9 +22,9 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             continue;
         }
         match kw {
-            "router_id" => g.router_id = c.need(k, 0).map(Into::into).or(g.router_id.take()),
+            "router_id" => g.router_id = c.want(k, 0).map(Into::into).or(g.router_id.take()),
             "script_user" => {
-                if let Some(u) = c.need(k, 0) {
+                if let Some(u) = c.want(k, 0) {
                     let (user, group) = match u.split_once(':') {
                         Some((u, g)) => (u, Some(g.to_string())),
                         None => (u, k.arg(1).map(Into::into)),
@@ -113,7 +113,7 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
                 g.down_timer_adverts = c.u8_in(k, 0, 1, 100).unwrap_or(g.down_timer_adverts)
             }
             "default_interface" => {
-                if let Some(i) = c.need(k, 0) {
+                if let Some(i) = c.want(k, 0) {
                     g.default_interface = i.into();
                 }
             }
@@ -137,9 +137,9 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             }
             "dynamic_interfaces" => g.dynamic_interfaces = true,
             "smtp_server" => smtp_server(c, k, g),
-            "notification_email_from" => g.notification_email_from = c.need(k, 0).map(Into::into),
+            "notification_email_from" => g.notification_email_from = c.want(k, 0).map(Into::into),
             "notification_email" => {
-                if c.want_block(k) {
+                if c.value_block(k) {
                     g.notification_email
                         .extend(k.block().iter().map(|e| e.name().to_string()));
                 }
@@ -241,6 +241,12 @@ fn rt_knob(c: &mut Ctx, k: &Node, kw: &str, prefix: &str, rt: &mut RealtimeKnobs
     let Some(rest) = kw.strip_prefix(prefix) else {
         return false;
     };
+    // core/global_parser.c get_priority, get_realtime_priority, get_cpu_affinity: no value is a
+    // warning there, not an abort.
+    if matches!(rest, "rt_priority" | "priority" | "cpu_affinity") && k.args.is_empty() {
+        c.want(k, 0);
+        return true;
+    }
     match rest {
         "rt_priority" => rt.rt_priority = c.u8_in(k, 0, 1, 99).or(rt.rt_priority),
         "rlimit_rttime" | "rlimit_rtime" => {
@@ -315,7 +321,7 @@ fn lvs_sync_daemon(c: &mut Ctx, k: &Node, out: &mut Option<LvsSyncDaemon>) {
         );
         return;
     }
-    let Some(ifname) = c.need(k, 0) else { return };
+    let Some(ifname) = c.want(k, 0) else { return };
     // IP_VS_IFNAME_MAXLEN (16) with its NUL
     if ifname.len() >= 16 {
         c.d.warn(
@@ -385,7 +391,9 @@ fn lvs_sync_daemon(c: &mut Ctx, k: &Node, out: &mut Option<LvsSyncDaemon>) {
 }
 
 fn fifo(c: &mut Ctx, k: &Node, old: Option<Fifo>) -> Option<Fifo> {
-    let path = c.need(k, 0)?;
+    let Some(path) = c.want(k, 0) else {
+        return old;
+    };
     let script = old.and_then(|f| f.script);
     Some(Fifo {
         path: path.into(),
@@ -403,7 +411,7 @@ fn fifo_script(c: &mut Ctx, k: &Node, fifo: &mut Option<Fifo>) {
 
 /// `static_ipaddress`, `static_routes`, `static_rules`, `interface_up_down_delays`.
 pub fn static_block(c: &mut Ctx, n: &Node, cfg: &mut Config) {
-    if !c.want_block(n) {
+    if !c.value_block(n) {
         return;
     }
     for k in n.block() {

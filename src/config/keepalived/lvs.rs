@@ -28,7 +28,17 @@ fn timing(c: &mut Ctx, k: &Node, t: &mut CheckTiming) -> bool {
                 .timer(k, 0, Duration::from_micros(1), 1_000_000)
                 .or(t.connect_timeout)
         }
-        "retry" | "nb_get_retry" => t.retry = c.u32_in(k, 0, 0, u32::MAX).or(t.retry),
+        "retry" | "nb_get_retry" => {
+            if k.name() == "nb_get_retry" {
+                // keepalived 2.2.7 check/check_http.c: a warning (-t exit 5); the value is used.
+                c.d.warn(
+                    &k.loc,
+                    k.name(),
+                    "is deprecated: use 'retry'; the value is used",
+                );
+            }
+            t.retry = c.u32_in(k, 0, 0, u32::MAX).or(t.retry)
+        }
         "delay_before_retry" => {
             t.delay_before_retry = c
                 .timer(k, 0, Duration::ZERO, 1_000_000)
@@ -56,6 +66,16 @@ fn lb_kind(c: &mut Ctx, k: &Node) -> Option<LbKind> {
 
 pub fn vs_group(c: &mut Ctx, n: &Node) -> Option<VirtualServerGroup> {
     let name = c.need(n, 0)?;
+    // keepalived 2.2.7 check/check_parser.c vsg_handler passes the words after the name to
+    // alloc_value_block without a keyword in front, which aborts the parse (exit 2).
+    if n.args.len() > 1 {
+        c.d.abort(
+            &n.arg_loc(1),
+            n.name(),
+            "words after the group name; keepalived aborts the whole parse here",
+        );
+        return None;
+    }
     let mut g = VirtualServerGroup {
         name: name.into(),
         members: Vec::new(),
@@ -342,7 +362,7 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
             "inhibit_on_failure" => vs.inhibit_on_failure = c.flag(k, 0),
             "omega" => vs.omega = true,
             "ha_suspend" => vs.ha_suspend = true,
-            "virtualhost" => vs.virtualhost = c.need(k, 0).map(Into::into),
+            "virtualhost" => vs.virtualhost = c.want(k, 0).map(Into::into),
             "ops" => vs.ops = true,
             "sh-port" | "sh-fallback" | "mh-port" | "mh-fallback" | "flag-1" | "flag-2"
             | "flag-3" | "hashed" => vs.sched_flags.push(kw.into()),

@@ -73,7 +73,7 @@ fn finish(path: &str, lines: &[lexer::Line], mut diags: Diagnostics) -> Loaded {
             "the configuration defines no vrrp_instance and no virtual_server: nothing to run until a reload",
         );
     }
-    validate::validate(&mut c, &mut loaded.config);
+    loaded.removed_scripts = validate::validate(&mut c, &mut loaded.config);
     loaded
 }
 

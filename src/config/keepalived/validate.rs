@@ -4,8 +4,11 @@
 use std::time::Duration;
 
 use crate::config::model::lvs::{LbKind, VsGroupMember};
+use crate::config::model::net::RouteSpec;
 use crate::config::model::vrrp::{InitialState, OWNER_PRIORITY};
-use crate::config::model::{Config, VirtualServer, VirtualServerGroup, VrrpInstance, VsKey};
+use crate::config::model::{
+    Config, Script, VirtualServer, VirtualServerGroup, VrrpInstance, VsKey,
+};
 use crate::config::Loc;
 
 use super::values::Ctx;
@@ -15,13 +18,15 @@ fn at(c: &Ctx, kind: &str, name: &str, kw: &str) -> Loc {
     c.spans.get(&format!("{kind}:{name}:{kw}"))
 }
 
-pub fn validate(c: &mut Ctx, cfg: &mut Config) {
+/// Returns the scripts of the blocks it removed (see `Loaded::removed_scripts`).
+pub fn validate(c: &mut Ctx, cfg: &mut Config) -> Vec<(Script, Loc)> {
     statics(c, cfg);
     scripts(c, cfg);
     instances(c, cfg);
     lvs_sync_daemon(c, cfg);
-    sync_groups(c, cfg);
+    let removed = sync_groups(c, cfg);
     virtual_servers(c, cfg);
+    removed
 }
 
 /// keepalived 2.2.7 vrrp.c: the instance `lvs_sync_daemon` names must exist (else the sync
@@ -151,6 +156,15 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
             c.d.warn(&at(c, "instance", &name, "preempt_delay"), "preempt_delay", format!("vrrp_instance '{name}': preempt_delay has no effect with nopreempt; reset to 0"));
             v.preempt_delay = Duration::ZERO;
         }
+        // keepalived 2.2.7 vrrp/vrrp.c vrrp_complete_instance: "No VIP specified" (a warning; for
+        // VRRPv3 keepalived then does not start, kalive runs the instance without addresses).
+        if v.vips.is_empty() && !(g.vrrp_strict || v.strict_mode) {
+            c.d.warn(
+                &at(c, "instance", &name, ""),
+                "virtual_ipaddress",
+                format!("vrrp_instance '{name}' has no virtual address: it elects a master that holds nothing"),
+            );
+        }
         if g.vrrp_strict || v.strict_mode {
             if v.state == Some(InitialState::Master) && !v.is_owner() {
                 c.d.warn(&at(c, "instance", &name, "state"), "state", format!("vrrp_instance '{name}': strict mode starts only the address owner as MASTER; state set to BACKUP"));
@@ -231,16 +245,26 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
 }
 
 /// keepalived cannot track a static route that names no interface (it warns and leaves it alone).
+/// keepalived 2.2.7 vrrp/vrrp_iproute.c alloc_route: "cannot track route … with no interface
+/// specified, not tracking" (a warning), for `static_routes` and `virtual_routes` alike, unless
+/// the route says `no_track`.
 fn statics(c: &mut Ctx, cfg: &mut Config) {
-    for r in &cfg.static_routes {
-        if r.dev.is_none() {
-            let dst = r.dst.map_or("default".to_string(), |d| d.to_string());
-            c.d.warn(
-                &c.spans.file.clone(),
-                "static_routes",
-                format!("route {dst} names no interface ('dev'); it is installed but not tracked"),
-            );
-        }
+    let file = c.spans.file.clone();
+    untracked_routes(c, &file, "static_routes", &cfg.static_routes);
+    for i in &cfg.instances {
+        let loc = at(c, "instance", &i.name, "virtual_routes");
+        untracked_routes(c, &loc, "virtual_routes", &i.routes);
+    }
+}
+
+fn untracked_routes(c: &mut Ctx, loc: &Loc, kw: &str, routes: &[RouteSpec]) {
+    for r in routes.iter().filter(|r| r.dev.is_none() && !r.no_track) {
+        let dst = r.dst.map_or("default".to_string(), |d| d.to_string());
+        c.d.warn(
+            loc,
+            kw,
+            format!("route {dst} names no interface ('dev'); it is installed but not tracked"),
+        );
     }
 }
 
@@ -266,7 +290,8 @@ fn scripts(c: &mut Ctx, cfg: &mut Config) {
 /// keepalived 2.2.7 vrrp/vrrp_sync.c vrrp_sync_set_group: a member that is not an instance, or
 /// already in another group, is ignored; a group left without members is removed (with its
 /// notify scripts and trackers, so script security does not count them).
-fn sync_groups(c: &mut Ctx, cfg: &mut Config) {
+fn sync_groups(c: &mut Ctx, cfg: &mut Config) -> Vec<(Script, Loc)> {
+    let mut removed = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     let instances: Vec<String> = cfg.instances.iter().map(|i| i.name.clone()).collect();
     cfg.sync_groups.retain_mut(|g| {
@@ -298,9 +323,11 @@ fn sync_groups(c: &mut Ctx, cfg: &mut Config) {
                 "group",
                 format!("vrrp_sync_group '{gname}' has no members; the group is removed"),
             );
+            removed.extend(g.notify.scripts().map(|s| (s.clone(), loc.clone())));
         }
         !g.members.is_empty()
     });
+    removed
 }
 
 fn virtual_servers(c: &mut Ctx, cfg: &mut Config) {
@@ -319,6 +346,21 @@ fn virtual_servers(c: &mut Ctx, cfg: &mut Config) {
             false
         }
         _ => true,
+    });
+    // keepalived 2.2.7 check/check_data.c validate_check_config: "has no real servers -
+    // ignoring" (a sorry server alone does not count).
+    cfg.virtual_servers.retain(|vs| {
+        if vs.real_servers.is_empty() {
+            c.d.warn(
+                &c.spans.get(&format!("vs:{}", vs_name(&vs.key))),
+                "virtual_server",
+                format!(
+                    "virtual server {} has no real servers; ignored, as keepalived does",
+                    vs_name(&vs.key)
+                ),
+            );
+        }
+        !vs.real_servers.is_empty()
     });
     for vs in &cfg.virtual_servers {
         let loc = c.spans.file.clone();
@@ -342,13 +384,14 @@ fn virtual_servers(c: &mut Ctx, cfg: &mut Config) {
                 "a fwmark has no address to wait for: ha_suspend is ignored, the checkers always run",
             );
         }
-        if vs.real_servers.is_empty() && vs.sorry_server.is_none() {
-            c.d.note(
-                &loc,
-                "virtual_server",
-                "virtual server without real servers",
-            );
-        }
+    }
+}
+
+fn vs_name(key: &VsKey) -> String {
+    match key {
+        VsKey::Addr { ip, port } => format!("{ip} {port}"),
+        VsKey::Fwmark(m) => format!("fwmark {m}"),
+        VsKey::Group(g) => format!("group {g}"),
     }
 }
 

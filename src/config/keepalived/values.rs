@@ -52,6 +52,18 @@ impl Ctx<'_> {
         }
     }
 
+    /// Argument `i` of a keyword whose keepalived 2.2.7 handler checks for it itself (e.g.
+    /// core/global_parser.c routerid_handler "routerid name missing - ignoring"): a missing value
+    /// is a warning there, not an abort, and the keyword is ignored.
+    pub fn want<'n>(&mut self, n: &'n Node, i: usize) -> Option<&'n str> {
+        let a = n.arg(i);
+        if a.is_none() {
+            self.d
+                .warn(&n.loc, n.name(), "is missing its value; ignored");
+        }
+        a
+    }
+
     pub fn unsigned(&mut self, n: &Node, i: usize, min: u64, max: u64) -> Option<u64> {
         let s = self.need(n, i)?;
         match s.parse::<u64>() {
@@ -268,6 +280,26 @@ impl Ctx<'_> {
                 format!("unknown keyword in {context}; ignored"),
             );
         }
+    }
+
+    /// A block of values (`virtual_ipaddress`, `track_script`, `group`, …): keepalived 2.2.7
+    /// (lib/parser.c alloc_value_block) warns about words after the keyword ("Block … has extra
+    /// parameters") and reads the block all the same.
+    pub fn value_block(&mut self, n: &Node) -> bool {
+        if !self.want_block(n) {
+            return false;
+        }
+        if let Some(first) = n.args.first() {
+            self.d.warn(
+                &n.arg_loc(0),
+                n.name(),
+                format!(
+                    "block has extra parameters '{}'; ignored",
+                    shorten(&first.text)
+                ),
+            );
+        }
+        true
     }
 
     /// A block keyword written without its `{ … }`.

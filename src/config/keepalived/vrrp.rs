@@ -57,7 +57,7 @@ fn notify_slot<'a>(notify: &'a mut Notify, kw: &str) -> Option<&'a mut Option<Sc
 
 /// `track_script { NAME [weight W [reverse|noreverse]] }` and the like.
 pub fn track_block(c: &mut Ctx, n: &Node, out: &mut Vec<TrackRef>) {
-    if !c.want_block(n) {
+    if !c.value_block(n) {
         return;
     }
     for t in n.block() {
@@ -95,8 +95,24 @@ pub fn track_block(c: &mut Ctx, n: &Node, out: &mut Vec<TrackRef>) {
     }
 }
 
+/// keepalived 2.2.7 vrrp/vrrp_parser.c vrrp_handler / vrrp_sync_group_handler: a header that is
+/// not exactly `KEYWORD NAME` ("must have a name") skips the block with a warning.
+fn block_name<'n>(c: &mut Ctx, n: &'n Node) -> Option<&'n str> {
+    match (n.arg(0), n.args.len()) {
+        (Some(name), 1) => Some(name),
+        _ => {
+            c.d.warn(
+                &n.loc,
+                n.name(),
+                "must have exactly one name; the block is skipped, as keepalived does",
+            );
+            None
+        }
+    }
+}
+
 pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
-    let name = c.need(n, 0)?;
+    let name = block_name(c, n)?;
     let mut v = VrrpInstance::new(name);
     c.spans.put(format!("instance:{name}"), &n.loc);
     if !c.want_block(n) {
@@ -140,7 +156,7 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             }
             "version" => v.version = c.u8_in(k, 0, 2, 3).or(v.version),
             "virtual_ipaddress" | "virtual_ipaddress_excluded" => {
-                if c.want_block(k) {
+                if c.value_block(k) {
                     for a in k.block() {
                         if let Some(a) = address_line(c, a) {
                             if kw == "virtual_ipaddress" {
@@ -153,13 +169,13 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
                 }
             }
             "virtual_routes" => {
-                if c.want_block(k) {
+                if c.value_block(k) {
                     v.routes
                         .extend(k.block().iter().filter_map(|r| route_line(c, r)));
                 }
             }
             "virtual_rules" => {
-                if c.want_block(k) {
+                if c.value_block(k) {
                     v.rules
                         .extend(k.block().iter().filter_map(|r| rule_line(c, r)));
                 }
@@ -186,7 +202,7 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             "mcast_src_ip" => v.mcast_src_ip = c.sockaddr_ip(k, 0).or(v.mcast_src_ip),
             "unicast_ttl" => v.unicast_ttl = c.u8_in(k, 0, 1, 255).or(v.unicast_ttl),
             "unicast_peer" => {
-                if c.want_block(k) {
+                if c.value_block(k) {
                     for p in k.block() {
                         unicast_peer(c, p, &mut v.unicast_peers);
                     }
@@ -401,7 +417,7 @@ fn auth(c: &mut Ctx, k: &Node) -> Option<Auth> {
 }
 
 pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
-    let name = c.need(n, 0)?;
+    let name = block_name(c, n)?;
     let mut g = SyncGroup {
         name: name.into(),
         ..SyncGroup::default()
@@ -421,7 +437,7 @@ pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
         }
         match kw {
             "group" => {
-                if c.want_block(k) {
+                if c.value_block(k) {
                     for m in k.block() {
                         g.members.push(m.name().into());
                         for a in &m.args {

@@ -27,6 +27,7 @@ pub fn parse_text(name: &str, text: &str) -> Loaded {
                 config,
                 diags,
                 spans,
+                ..Loaded::default()
             }
         }
         Err(e) => {
