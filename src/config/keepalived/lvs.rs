@@ -100,18 +100,17 @@ pub fn vs_group(c: &mut Ctx, n: &Node) -> Option<VirtualServerGroup> {
             g.members.push(VsGroupMember::Addr { ip, span, port });
         }
     }
-    // keepalived 2.2.7 check/check_parser.c vsg_end_handler removes such a group, and the
-    // virtual servers that use it are then ignored (see validate.rs).
+    // keepalived 2.2.7 check/check_parser.c removes such a group, so the virtual servers that
+    // use it are ignored: kalive's LVS plan does the same (src/lvs/plan.rs).
     if g.ambiguous_fwmark() {
         c.d.warn(
             &n.loc,
             "virtual_server_group",
             format!(
-                "group {}: IPv4 and IPv6 members and a fwmark without family (add inet or inet6); the group is removed, as keepalived does",
+                "group {}: IPv4 and IPv6 members and a fwmark without family (add inet or inet6); the virtual servers using it are ignored, as keepalived does",
                 g.name
             ),
         );
-        return None;
     }
     Some(g)
 }

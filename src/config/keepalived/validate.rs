@@ -331,37 +331,31 @@ fn sync_groups(c: &mut Ctx, cfg: &mut Config) -> Vec<(Script, Loc)> {
 }
 
 fn virtual_servers(c: &mut Ctx, cfg: &mut Config) {
-    // keepalived 2.2.7 check/ipwrapper.c link_vsg_to_vs: a virtual server whose group is not
-    // defined is ignored.
-    let groups: Vec<String> = cfg.vs_groups.iter().map(|g| g.name.clone()).collect();
-    cfg.virtual_servers.retain(|vs| match &vs.key {
-        VsKey::Group(g) if !groups.contains(g) => {
-            c.d.warn(
-                &c.spans.file.clone(),
-                "virtual_server",
-                format!(
-                    "virtual_server group '{g}' is not defined; this virtual server is ignored"
-                ),
-            );
-            false
+    // keepalived 2.2.7 ignores a virtual server whose group is not defined (check/ipwrapper.c
+    // link_vsg_to_vs) or that has no real servers (check/check_data.c validate_check_config,
+    // a warning): so does kalive's LVS plan (src/lvs/plan.rs), which logs it at start.
+    for vs in &cfg.virtual_servers {
+        let name = vs_name(&vs.key);
+        let loc = c.spans.get(&format!("vs:{name}"));
+        if let VsKey::Group(g) = &vs.key {
+            if !cfg.vs_groups.iter().any(|x| &x.name == g) {
+                c.d.warn(
+                    &loc,
+                    "virtual_server",
+                    format!(
+                        "virtual_server group '{g}' is not defined; this virtual server is ignored"
+                    ),
+                );
+            }
         }
-        _ => true,
-    });
-    // keepalived 2.2.7 check/check_data.c validate_check_config: "has no real servers -
-    // ignoring" (a sorry server alone does not count).
-    cfg.virtual_servers.retain(|vs| {
         if vs.real_servers.is_empty() {
             c.d.warn(
-                &c.spans.get(&format!("vs:{}", vs_name(&vs.key))),
+                &loc,
                 "virtual_server",
-                format!(
-                    "virtual server {} has no real servers; ignored, as keepalived does",
-                    vs_name(&vs.key)
-                ),
+                format!("virtual server {name} has no real servers; ignored, as keepalived does"),
             );
         }
-        !vs.real_servers.is_empty()
-    });
+    }
     for vs in &cfg.virtual_servers {
         let loc = c.spans.file.clone();
         if let Some(g) = group_of(cfg, vs).filter(|_| !vs.real_servers.is_empty()) {
