@@ -419,6 +419,11 @@ pub fn static_block(c: &mut Ctx, n: &Node, cfg: &mut Config) {
             "static_ipaddress" => cfg.static_addresses.extend(address_line(c, k)),
             "static_routes" => cfg.static_routes.extend(route_line(c, k)),
             "static_rules" => cfg.static_rules.extend(rule_line(c, k)),
+            // keepalived 2.2.7 vrrp/vrrp_parser.c alloc_if_up_down_delay: an interface without
+            // delays is logged and skipped, not a parse abort.
+            _ if k.args.is_empty() => {
+                c.d.advise(&k.loc, k.name(), "no delays given; ignored");
+            }
             _ => {
                 let down = c.u8_in(k, 0, 0, 255);
                 let up = match k.arg(1) {

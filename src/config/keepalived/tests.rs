@@ -775,6 +775,14 @@ mod tolerated_like_keepalived {
     }
 
     #[test]
+    fn an_interface_without_delays_is_skipped() {
+        let l = parse(&format!("interface_up_down_delays {{\n eth1\n eth2 5\n}}\nvrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 9\n{VIP}}}\n"));
+        runs(&l);
+        assert_eq!(l.config.interface_delays.len(), 1);
+        assert_eq!(l.diags.exit_code(), 0);
+    }
+
+    #[test]
     fn keepalived_refusals_stay_refusals() {
         // keepalived 2.2.7 does not start with these: kalive refuses too
         for body in [
