@@ -11,6 +11,7 @@ pub mod model;
 pub mod probe;
 pub mod source;
 pub mod uci;
+pub mod validate;
 
 pub use diag::{Diagnostic, Diagnostics, Loc, Severity, Spans};
 pub use model::Config;

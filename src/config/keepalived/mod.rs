@@ -1,5 +1,6 @@
 //! The keepalived.conf front end: text → [`lexer`] → [`tree`] → keyword handlers → model, then
-//! [`validate`] for what only the whole configuration shows.
+//! [`crate::config::validate`] (shared with the UCI front end) for what only the whole
+//! configuration shows.
 
 pub mod global;
 pub mod lexer;
@@ -7,7 +8,6 @@ pub mod lvs;
 pub mod tokens;
 pub mod track;
 pub mod tree;
-pub mod validate;
 pub mod values;
 pub mod vrrp;
 
@@ -73,7 +73,7 @@ fn finish(path: &str, lines: &[lexer::Line], mut diags: Diagnostics) -> Loaded {
             "the configuration defines no vrrp_instance and no virtual_server: nothing to run until a reload",
         );
     }
-    loaded.removed_scripts = validate::validate(&mut c, &mut loaded.config);
+    loaded.removed_scripts = crate::config::validate::validate(&mut c, &mut loaded.config);
     loaded
 }
 

@@ -302,7 +302,14 @@ pub(super) fn instance(cx: &mut Ctx, sec: Sec, t: &All, pkg: &Package) -> Option
     i.unicast_src_ip = sec.ip(cx, "unicast_src_ip");
     i.version = sec.num::<u8>(cx, "version", 2, 3);
     i.priority = sec.num::<u8>(cx, "priority", 1, 255);
-    if let Some(d) = sec.secs(cx, "advert_int") {
+    // keepalived 2.2.7 takes 0.01..255 s and keeps its default otherwise (as the keepalived.conf
+    // front end does).
+    let advert = sec.parse(cx, "advert_int", "seconds from 0.01 to 255", |s| {
+        crate::config::keepalived::values::parse_timer(s).filter(|d| {
+            (std::time::Duration::from_millis(10)..=std::time::Duration::from_secs(255)).contains(d)
+        })
+    });
+    if let Some(d) = advert {
         i.advert_int = d;
     }
     if let Some(d) = sec.secs(cx, "preempt_delay") {

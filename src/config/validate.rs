@@ -1,5 +1,7 @@
 //! Checks that need the whole configuration: required keywords, references between blocks,
 //! duplicates, and keepalived's adjustments (nopreempt vs `state MASTER`, vrrp_strict, …).
+//! They run on the model after either front end (keepalived.conf or UCI), so a mistake gets the
+//! same verdict and the same reading in both syntaxes.
 
 use std::time::Duration;
 
@@ -11,7 +13,7 @@ use crate::config::model::{
 };
 use crate::config::Loc;
 
-use super::values::Ctx;
+use crate::config::keepalived::values::Ctx;
 
 /// Where keyword `kw` of block `kind:name` was written (or the block, or the file).
 fn at(c: &Ctx, kind: &str, name: &str, kw: &str) -> Loc {
@@ -127,7 +129,7 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
                 ((v.advert_int.as_micros() + 5_000) / 10_000).clamp(1, 4095)
             };
             let fixed = Duration::from_millis(rounded as u64 * 10);
-            c.d.warn(&at(c, "instance", &name, "advert_int"), "advert_int", format!("vrrp_instance '{name}': VRRPv3 advert_int must be 0.01..40.95 s in steps of 0.01; set to {}", super::values::secs(fixed)));
+            c.d.warn(&at(c, "instance", &name, "advert_int"), "advert_int", format!("vrrp_instance '{name}': VRRPv3 advert_int must be 0.01..40.95 s in steps of 0.01; set to {}", crate::config::keepalived::values::secs(fixed)));
             v.advert_int = fixed;
         }
         let dup = kept.iter().find(|k| {
@@ -434,6 +436,198 @@ fn group_ports(c: &mut Ctx, loc: &Loc, vs: &VirtualServer, g: &VirtualServerGrou
                     "server {ip} port {p}: a DR/TUN server takes each member's port; they differ"
                 ),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! One validation for both front ends: each broken case of tests/configs that UCI can
+    //! express, written in both syntaxes, gets the same verdict (refused or not, and `-t` code).
+
+    use crate::config::{keepalived, uci, LoadOptions, Loaded};
+
+    /// (name, interface, virtual_router_id, more option lines, addresses)
+    type UciInstance<'a> = (
+        &'a str,
+        Option<&'a str>,
+        Option<&'a str>,
+        &'a str,
+        &'a [&'a str],
+    );
+
+    fn ka(text: &str) -> Loaded {
+        keepalived::parse_text("k.conf", text, &LoadOptions::default())
+    }
+
+    /// A UCI package with the instances given as (name, interface, vrid, extra option lines,
+    /// addresses); each address becomes an `ipaddress` section the instance lists.
+    fn uci_text(instances: &[UciInstance], extra: &str) -> String {
+        let mut t = String::new();
+        let mut n = 0;
+        for (name, iface, vrid, opts, addrs) in instances {
+            let mut refs = String::new();
+            for a in *addrs {
+                n += 1;
+                t.push_str(&format!(
+                    "config ipaddress\n\toption name 'a{n}'\n\toption address '{a}'\n"
+                ));
+                refs.push_str(&format!("\tlist virtual_ipaddress 'a{n}'\n"));
+            }
+            t.push_str(&format!("config vrrp_instance\n\toption name '{name}'\n"));
+            if let Some(i) = iface {
+                t.push_str(&format!("\toption interface '{i}'\n"));
+            }
+            if let Some(v) = vrid {
+                t.push_str(&format!("\toption virtual_router_id '{v}'\n"));
+            }
+            t.push_str(opts);
+            t.push_str(&refs);
+        }
+        t.push_str(extra);
+        t
+    }
+
+    fn same_verdict(case: &str, k: &Loaded, u: &Loaded) {
+        let says = |l: &Loaded| {
+            l.diags
+                .items
+                .iter()
+                .map(|d| format!("  {d}\n"))
+                .collect::<String>()
+        };
+        assert_eq!(
+            (k.diags.has_errors(), k.diags.exit_code()),
+            (u.diags.has_errors(), u.diags.exit_code()),
+            "{case}: (refused, -t code) differ\nkeepalived syntax:\n{}UCI:\n{}",
+            says(k),
+            says(u)
+        );
+    }
+
+    #[test]
+    fn broken_cases_get_the_same_verdict_in_both_syntaxes() {
+        let e = "";
+        let cases: Vec<(&str, &str, String)> = vec![
+            (
+                "duplicate-vrid",
+                include_str!("../../tests/configs/broken/duplicate-vrid.conf"),
+                uci_text(
+                    &[
+                        ("VI_1", Some("eth0"), Some("51"), e, &["192.0.2.51"]),
+                        ("VI_2", Some("eth0"), Some("51"), e, &["192.0.2.52"]),
+                    ],
+                    e,
+                ),
+            ),
+            (
+                "mixed-vip-families",
+                include_str!("../../tests/configs/broken/mixed-vip-families.conf"),
+                uci_text(
+                    &[(
+                        "VI_1",
+                        Some("eth0"),
+                        Some("51"),
+                        "\toption state 'BACKUP'\n\toption priority '100'\n",
+                        &["192.0.2.51", "2001:db8::51/64"],
+                    )],
+                    e,
+                ),
+            ),
+            (
+                "no-interface",
+                include_str!("../../tests/configs/broken/no-interface.conf"),
+                uci_text(&[("VI_1", None, Some("51"), e, &["192.0.2.51"])], e),
+            ),
+            (
+                "no-vrid",
+                include_str!("../../tests/configs/broken/no-vrid.conf"),
+                uci_text(&[("VI_1", Some("eth0"), None, e, &["192.0.2.51"])], e),
+            ),
+            (
+                "no-vip",
+                include_str!("../../tests/configs/broken/no-vip.conf"),
+                uci_text(&[("VI_1", Some("eth0"), Some("58"), e, &[])], e),
+            ),
+            (
+                "sync-group-unknown",
+                include_str!("../../tests/configs/broken/sync-group-unknown.conf"),
+                uci_text(
+                    &[("VI_1", Some("eth0"), Some("51"), e, &["192.0.2.51"])],
+                    "config vrrp_sync_group\n\toption name 'G1'\n\tlist group 'VI_1'\n\tlist group 'VI_ghost'\n",
+                ),
+            ),
+            (
+                "track-script-unknown",
+                include_str!("../../tests/configs/broken/track-script-unknown.conf"),
+                uci_text(
+                    &[(
+                        "VI_1",
+                        Some("eth0"),
+                        Some("51"),
+                        "\tlist track_script 'chk_missing'\n",
+                        &["192.0.2.51"],
+                    )],
+                    e,
+                ),
+            ),
+            (
+                "advert-int-v3-5ms",
+                include_str!("../../tests/configs/broken/advert-int-v3-5ms.conf"),
+                uci_text(
+                    &[(
+                        "VI_1",
+                        Some("eth0"),
+                        Some("51"),
+                        "\toption version '3'\n\toption advert_int '0.005'\n",
+                        &["192.0.2.51"],
+                    )],
+                    e,
+                ),
+            ),
+            (
+                "issue 10: VRRPv3, advert_int 50 and mixed families",
+                "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n version 3\n advert_int 50\n virtual_ipaddress {\n  192.0.2.51\n  2001:db8::51/64\n }\n}\n",
+                uci_text(
+                    &[(
+                        "VI_1",
+                        Some("eth0"),
+                        Some("51"),
+                        "\toption version '3'\n\toption advert_int '50'\n",
+                        &["192.0.2.51", "2001:db8::51/64"],
+                    )],
+                    e,
+                ),
+            ),
+        ];
+        for (case, k, u) in &cases {
+            let (k, ul) = (ka(k), uci::parse_text("kalive", u));
+            same_verdict(case, &k, &ul);
+            // and the same reading: the model each front end leaves is the same VRRP setup
+            let pick = |l: &Loaded| {
+                l.config
+                    .instances
+                    .iter()
+                    .map(|i| {
+                        (
+                            i.name.clone(),
+                            i.vrid,
+                            i.vips.len(),
+                            i.advert_int,
+                            i.track_scripts.len(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(pick(&k), pick(&ul), "{case}:\n{u}");
+            let groups = |l: &Loaded| {
+                l.config
+                    .sync_groups
+                    .iter()
+                    .map(|g| g.members.clone())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(groups(&k), groups(&ul), "{case}");
         }
     }
 }
