@@ -259,10 +259,12 @@ fn hostile_servers_fail_on_time_and_never_hold_up_a_healthy_check() {
         serve(Some(&srv), at(9007), Behaviour::Accept),
         serve(Some(&srv), at(9008), Behaviour::Garbage),
     ];
+    // Without TLS, SSL_GET runs as a TCP connect (config/model/lvs.rs NO_TLS): it passes on a
+    // server that accepts (even one that answers garbage) and fails on a closed port.
     let tls = if cfg!(feature = "tls") {
         format!("real_server {SRV} 9008 {{ SSL_GET {{ url {{ path / }} connect_timeout 1 }} }}")
     } else {
-        String::new()
+        format!("real_server {SRV} 9008 {{ SSL_GET {{ url {{ path / }} connect_timeout 1 }} }}\n  real_server {SRV} 9009 {{ SSL_GET {{ url {{ path / }} connect_timeout 1 }} }}")
     };
     let zero = "0".repeat(32);
     let cfg = config(&format!(
@@ -306,6 +308,13 @@ virtual_server 10.207.0.100 80 {{
             ];
             if cfg!(feature = "tls") {
                 w.push((7, "SSL_GET", Verdict::Fail(Reason::Tls)));
+            } else {
+                w.push((7, "SSL_GET", Verdict::Pass));
+                w.push((
+                    8,
+                    "SSL_GET",
+                    Verdict::Fail(Reason::Connect(libc::ECONNREFUSED)),
+                ));
             }
             w
         };

@@ -114,8 +114,9 @@ pub(super) fn build_check(
                 .flatten();
             Proto::Ssl(Box::new(super::tls::TlsProbe::new(inner, sni, dst_ip)))
         }
+        // Without TLS, a TCP connect to the same target (see NO_TLS in config/model/lvs.rs).
         #[cfg(not(feature = "tls"))]
-        CheckKind::Ssl { .. } => Proto::NoTls,
+        CheckKind::Ssl { .. } => Proto::Tcp(TcpProbe),
         CheckKind::Smtp { helo_name } => Proto::Smtp(SmtpProbe::new(helo_name.as_deref())),
         CheckKind::Misc {
             path,

@@ -89,8 +89,6 @@ pub enum Reason {
     SmtpTooLong,
     /// The TLS handshake or record layer failed.
     Tls,
-    /// SSL_GET in a binary built without the `tls` feature.
-    TlsUnavailable,
     /// MISC_CHECK exited with this status.
     Exit(i32),
     /// MISC_CHECK died of this signal.
@@ -119,7 +117,6 @@ impl fmt::Display for Reason {
             Reason::SmtpHelo(c) => write!(f, "SMTP HELO answered {c}, not 250"),
             Reason::SmtpTooLong => write!(f, "SMTP reply too long"),
             Reason::Tls => write!(f, "TLS error"),
-            Reason::TlsUnavailable => write!(f, "SSL_GET needs a kalive built with TLS"),
             Reason::Exit(s) => write!(f, "exit status {s}"),
             Reason::Signal(s) => write!(f, "killed by signal {s}"),
             Reason::ScriptTimeout => write!(f, "timed out; process group killed"),

@@ -412,11 +412,6 @@ impl Checkers {
             }
             return;
         }
-        #[cfg(not(feature = "tls"))]
-        if let Proto::NoTls = c.proto {
-            self.finish(ci, Verdict::Fail(Reason::TlsUnavailable), now);
-            return;
-        }
         if c.target.is_none() {
             self.finish(ci, Verdict::Fail(Reason::NoPort), now);
             return;

@@ -22,10 +22,6 @@ pub(super) enum Proto {
     Smtp(SmtpProbe),
     #[cfg(feature = "tls")]
     Ssl(Box<super::tls::TlsProbe>),
-    /// SSL_GET in a build without TLS: every run fails (the configuration is refused before
-    /// this is reached; see config/keepalived/lvs.rs).
-    #[cfg(not(feature = "tls"))]
-    NoTls,
     Misc {
         script: Script,
         user: Option<(u32, u32)>,

@@ -1,8 +1,9 @@
 //! Diagnostics: every message about a configuration names file, line, column and keyword.
 //!
 //! A diagnostic carries two judgements:
-//! - its [`Severity`] for kalive (a warning is tolerated, an error refuses the configuration at start
-//!   and on reload, so a router never runs half of what its operator wrote);
+//! - its [`Severity`] for kalive (a warning is tolerated: kalive applies keepalived's reading of
+//!   the mistake and says so; an error refuses the configuration at start and on reload, and is
+//!   used only where keepalived 2.2.7 does not start either);
 //! - its [`KaClass`], what keepalived 2.2.7 would make of the same mistake, which decides the `-t`
 //!   exit code so scripts written around `keepalived -t` keep working.
 
@@ -142,12 +143,15 @@ impl Diagnostics {
         );
     }
 
-    /// keepalived warns and drops or defaults the item; kalive refuses the configuration.
-    pub fn error(&mut self, loc: &Loc, keyword: &str, message: impl Into<String>) {
+    /// `keepalived -t` only warns (exit 5), but keepalived 2.2.7 does not start with it (a VRRP
+    /// instance without a VRID or an interface, two instances with the same VRID): kalive refuses
+    /// too. Everything keepalived runs with is a [`Self::warn`] or an [`Self::advise`] instead,
+    /// and kalive applies keepalived's reading of the mistake.
+    pub fn refuse(&mut self, loc: &Loc, keyword: &str, message: impl Into<String>) {
         self.add(Severity::Error, KaClass::Warn, loc, keyword, message.into());
     }
 
-    /// keepalived aborts the parse here (exit 2); kalive refuses.
+    /// keepalived aborts the parse here (exit 2) and does not start; kalive refuses.
     pub fn abort(&mut self, loc: &Loc, keyword: &str, message: impl Into<String>) {
         self.add(
             Severity::Error,
@@ -191,8 +195,9 @@ impl Diagnostics {
         );
     }
 
-    /// kalive refuses what keepalived 2.2.7 skips without changing its `-t` exit code (an include
-    /// loop, an unreadable include, a missing main file): `-t` keeps keepalived's code.
+    /// kalive refuses where keepalived 2.2.7 does not run either, without a `-t` code of its own
+    /// (a missing main file, where keepalived exits), or where it would not provide the service
+    /// (a virtual server group range of more than 65536 addresses): `-t` keeps keepalived's code.
     pub fn stricter(&mut self, loc: &Loc, keyword: &str, message: impl Into<String>) {
         self.add(
             Severity::Error,

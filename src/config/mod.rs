@@ -11,6 +11,7 @@ pub mod model;
 pub mod probe;
 pub mod source;
 pub mod uci;
+pub mod validate;
 
 pub use diag::{Diagnostic, Diagnostics, Loc, Severity, Spans};
 pub use model::Config;
@@ -22,6 +23,9 @@ pub struct Loaded {
     pub diags: Diagnostics,
     /// Where each block and keyword was written (for later checks, e.g. `-t` against the machine).
     pub spans: Spans,
+    /// Scripts of blocks removed after parsing (a sync group left without members): keepalived
+    /// 2.2.7's script security check still counts them, so `-t` does too; they never run.
+    pub removed_scripts: Vec<(model::Script, Loc)>,
 }
 
 /// Options that change how a configuration is read.

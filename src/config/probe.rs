@@ -55,21 +55,8 @@ fn scripts(loaded: &Loaded) -> Vec<(Script, Loc, &'static str)> {
             ));
         }
     }
-    let notifies = |n: &crate::config::model::vrrp::Notify| {
-        [
-            &n.master,
-            &n.backup,
-            &n.fault,
-            &n.stop,
-            &n.deleted,
-            &n.any,
-            &n.master_rx_lower_pri,
-        ]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect::<Vec<_>>()
-    };
+    let notifies =
+        |n: &crate::config::model::vrrp::Notify| n.scripts().cloned().collect::<Vec<_>>();
     for i in &cfg.instances {
         for s in notifies(&i.notify) {
             out.push((s, sp.get(&format!("instance:{}", i.name)), "notify"));
@@ -78,6 +65,13 @@ fn scripts(loaded: &Loaded) -> Vec<(Script, Loc, &'static str)> {
     for g in &cfg.sync_groups {
         for s in notifies(&g.notify) {
             out.push((s, sp.get(&format!("group:{}", g.name)), "notify"));
+        }
+    }
+    // keepalived 2.2.7 counts the scripts of a sync group it removed, but only when it has VRRP
+    // instances to run at all.
+    if !cfg.instances.is_empty() {
+        for (s, loc) in &loaded.removed_scripts {
+            out.push((s.clone(), loc.clone(), "notify"));
         }
     }
     for vs in &cfg.virtual_servers {
@@ -217,7 +211,7 @@ pub fn check(loaded: &mut Loaded, probe: &dyn Probe) {
     for (loc, kw, msg, kind) in add {
         match kind {
             0 => loaded.diags.warn(&loc, &kw, msg),
-            1 => loaded.diags.error(&loc, &kw, msg),
+            1 => loaded.diags.refuse(&loc, &kw, msg),
             3 => loaded.diags.advise(&loc, &kw, msg),
             _ => loaded.diags.security(&loc, &kw, msg),
         }

@@ -22,9 +22,9 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             continue;
         }
         match kw {
-            "router_id" => g.router_id = c.need(k, 0).map(Into::into).or(g.router_id.take()),
+            "router_id" => g.router_id = c.want(k, 0).map(Into::into).or(g.router_id.take()),
             "script_user" => {
-                if let Some(u) = c.need(k, 0) {
+                if let Some(u) = c.want(k, 0) {
                     let (user, group) = match u.split_once(':') {
                         Some((u, g)) => (u, Some(g.to_string())),
                         None => (u, k.arg(1).map(Into::into)),
@@ -37,19 +37,19 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             "vrrp_version" => g.vrrp_version = c.u8_in(k, 0, 2, 3).unwrap_or(g.vrrp_version),
             "vrrp_mcast_group4" => match c.ip(k, 0) {
                 Some(std::net::IpAddr::V4(a)) if a.is_multicast() => g.mcast_group4 = a,
-                Some(a) => c.d.error(
+                Some(a) => c.d.warn(
                     &k.arg_loc(0),
                     kw,
-                    format!("'{a}' is not an IPv4 multicast address"),
+                    format!("'{a}' is not an IPv4 multicast address; ignored"),
                 ),
                 None => {}
             },
             "vrrp_mcast_group6" => match c.ip(k, 0) {
                 Some(std::net::IpAddr::V6(a)) if a.is_multicast() => g.mcast_group6 = a,
-                Some(a) => c.d.error(
+                Some(a) => c.d.warn(
                     &k.arg_loc(0),
                     kw,
-                    format!("'{a}' is not an IPv6 multicast address"),
+                    format!("'{a}' is not an IPv6 multicast address; ignored"),
                 ),
                 None => {}
             },
@@ -81,15 +81,16 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             "vrrp_garp_lower_prio_repeat" => {
                 g.garp.lower_prio_repeat = c.u32_in(k, 0, 0, 255).or(g.garp.lower_prio_repeat)
             }
-            // keepalived refuses 0 here as out of range (keepalived-semantics §3.1).
+            // keepalived 2.2.7 core/global_parser.c vrrp_garp_interval_handler: 0 (as in its own
+            // sample configuration) is out of range, warned about, and the default stays.
             "vrrp_garp_interval" => {
                 g.garp_interval = c
-                    .timer(k, 0, Duration::from_micros(1), 1)
+                    .timer(k, 0, Duration::from_micros(1), 4294)
                     .unwrap_or(g.garp_interval)
             }
             "vrrp_gna_interval" => {
                 g.gna_interval = c
-                    .timer(k, 0, Duration::from_micros(1), 1)
+                    .timer(k, 0, Duration::from_micros(1), 4294)
                     .unwrap_or(g.gna_interval)
             }
             "vrrp_min_garp" => {
@@ -112,7 +113,7 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
                 g.down_timer_adverts = c.u8_in(k, 0, 1, 100).unwrap_or(g.down_timer_adverts)
             }
             "default_interface" => {
-                if let Some(i) = c.need(k, 0) {
+                if let Some(i) = c.want(k, 0) {
                     g.default_interface = i.into();
                 }
             }
@@ -135,10 +136,10 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
                 }
             }
             "dynamic_interfaces" => g.dynamic_interfaces = true,
-            "smtp_server" => g.smtp_server = c.ip(k, 0).or(g.smtp_server),
-            "notification_email_from" => g.notification_email_from = c.need(k, 0).map(Into::into),
+            "smtp_server" => smtp_server(c, k, g),
+            "notification_email_from" => g.notification_email_from = c.want(k, 0).map(Into::into),
             "notification_email" => {
-                if c.want_block(k) {
+                if c.value_block(k) {
                     g.notification_email
                         .extend(k.block().iter().map(|e| e.name().to_string()));
                 }
@@ -208,12 +209,44 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
     }
 }
 
+/// `smtp_server ADDRESS|NAME [PORT]`: keepalived 2.2.7 (core/global_parser.c smtpserver_handler)
+/// resolves a name with DNS and warns only when that fails. kalive sends no mail and resolves no
+/// names, so a name is noted and left aside; an address that is neither is warned about.
+fn smtp_server(c: &mut Ctx, k: &Node, g: &mut GlobalDefs) {
+    let Some(v) = c.need(k, 0) else { return };
+    if let Ok(a) = v.parse() {
+        g.smtp_server = Some(a);
+    } else if !v.is_empty()
+        && v.len() <= 253
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        c.d.advise(
+            &k.arg_loc(0),
+            "smtp_server",
+            format!("'{v}' is a host name; kalive does not resolve it (it sends no mail anyway); ignored"),
+        );
+    } else {
+        c.d.warn(
+            &k.arg_loc(0),
+            "smtp_server",
+            format!("invalid smtp server '{v}'; ignored"),
+        );
+    }
+}
+
 /// `vrrp_rt_priority`, `vrrp_rlimit_rttime`, `vrrp_priority`, `vrrp_no_swap`, `vrrp_cpu_affinity`
 /// and their `checker_` twins.
 fn rt_knob(c: &mut Ctx, k: &Node, kw: &str, prefix: &str, rt: &mut RealtimeKnobs) -> bool {
     let Some(rest) = kw.strip_prefix(prefix) else {
         return false;
     };
+    // core/global_parser.c get_priority, get_realtime_priority, get_cpu_affinity: no value is a
+    // warning there, not an abort.
+    if matches!(rest, "rt_priority" | "priority" | "cpu_affinity") && k.args.is_empty() {
+        c.want(k, 0);
+        return true;
+    }
     match rest {
         "rt_priority" => rt.rt_priority = c.u8_in(k, 0, 1, 99).or(rt.rt_priority),
         "rlimit_rttime" | "rlimit_rtime" => {
@@ -237,11 +270,15 @@ fn rt_knob(c: &mut Ctx, k: &Node, kw: &str, prefix: &str, rt: &mut RealtimeKnobs
 const LVS_MAX_TIMEOUT: u32 = 86_400 * 31;
 
 /// `lvs_timeouts [tcp N] [tcpfin N] [udp N]` (keepalived 2.2.7 global_parser.c): any order, a
-/// later one wins; each mistake keepalived reports and skips is an error here.
+/// later one wins; each mistake keepalived reports and skips is warned about and skipped here too.
 fn lvs_timeouts(c: &mut Ctx, k: &Node, t: &mut LvsTimeouts) {
     let kw = k.name();
     if k.args.len() < 2 {
-        c.d.error(&k.loc, kw, "requires at least one option and its value");
+        c.d.warn(
+            &k.loc,
+            kw,
+            "requires at least one option and its value; ignored",
+        );
         return;
     }
     let mut i = 0;
@@ -251,13 +288,17 @@ fn lvs_timeouts(c: &mut Ctx, k: &Node, t: &mut LvsTimeouts) {
             "tcpfin" => &mut t.tcp_fin,
             "udp" => &mut t.udp,
             _ => {
-                c.d.error(&k.arg_loc(i), kw, format!("unknown option '{opt}'"));
+                c.d.warn(
+                    &k.arg_loc(i),
+                    kw,
+                    format!("unknown option '{opt}'; ignored"),
+                );
                 i += 1;
                 continue;
             }
         };
         if k.arg(i + 1).is_none() {
-            c.d.error(&k.arg_loc(i), kw, format!("no value for {opt}"));
+            c.d.warn(&k.arg_loc(i), kw, format!("no value for {opt}; ignored"));
             break;
         }
         if let Some(v) = c.u32_in(k, i + 1, 0, LVS_MAX_TIMEOUT) {
@@ -273,16 +314,20 @@ fn lvs_timeouts(c: &mut Ctx, k: &Node, t: &mut LvsTimeouts) {
 fn lvs_sync_daemon(c: &mut Ctx, k: &Node, out: &mut Option<LvsSyncDaemon>) {
     let kw = k.name();
     if out.is_some() {
-        c.d.error(&k.loc, kw, "is given twice; keepalived keeps the first");
+        c.d.warn(
+            &k.loc,
+            kw,
+            "is given twice; the first is kept, as keepalived does",
+        );
         return;
     }
-    let Some(ifname) = c.need(k, 0) else { return };
+    let Some(ifname) = c.want(k, 0) else { return };
     // IP_VS_IFNAME_MAXLEN (16) with its NUL
     if ifname.len() >= 16 {
-        c.d.error(
+        c.d.warn(
             &k.arg_loc(0),
             kw,
-            format!("interface name '{ifname}' too long"),
+            format!("interface name '{ifname}' too long; no sync daemon"),
         );
         return;
     }
@@ -295,7 +340,7 @@ fn lvs_sync_daemon(c: &mut Ctx, k: &Node, out: &mut Option<LvsSyncDaemon>) {
         let has_value = k.arg(i + 1).is_some();
         match opt {
             "inst" | "id" | "maxlen" | "port" | "ttl" | "group" if !has_value => {
-                c.d.error(&k.arg_loc(i), kw, format!("no value for {opt}"));
+                c.d.warn(&k.arg_loc(i), kw, format!("no value for {opt}; ignored"));
                 break;
             }
             "inst" => s.instance = k.arg(i + 1).map(Into::into),
@@ -312,10 +357,10 @@ fn lvs_sync_daemon(c: &mut Ctx, k: &Node, out: &mut Option<LvsSyncDaemon>) {
             "ttl" => s.ttl = c.u8_in(k, i + 1, 1, 255).unwrap_or(s.ttl),
             "group" => match c.ip(k, i + 1) {
                 Some(a) if a.is_multicast() => s.group = Some(a),
-                Some(a) => c.d.error(
+                Some(a) => c.d.warn(
                     &k.arg_loc(i + 1),
                     kw,
-                    format!("group address {a} is not multicast"),
+                    format!("group address {a} is not multicast; ignored"),
                 ),
                 None => {}
             },
@@ -331,7 +376,11 @@ fn lvs_sync_daemon(c: &mut Ctx, k: &Node, out: &mut Option<LvsSyncDaemon>) {
                 continue;
             }
             _ => {
-                c.d.error(&k.arg_loc(i), kw, format!("unknown option '{opt}'"));
+                c.d.warn(
+                    &k.arg_loc(i),
+                    kw,
+                    format!("unknown option '{opt}'; ignored"),
+                );
                 i += 1;
                 continue;
             }
@@ -342,7 +391,9 @@ fn lvs_sync_daemon(c: &mut Ctx, k: &Node, out: &mut Option<LvsSyncDaemon>) {
 }
 
 fn fifo(c: &mut Ctx, k: &Node, old: Option<Fifo>) -> Option<Fifo> {
-    let path = c.need(k, 0)?;
+    let Some(path) = c.want(k, 0) else {
+        return old;
+    };
     let script = old.and_then(|f| f.script);
     Some(Fifo {
         path: path.into(),
@@ -360,7 +411,7 @@ fn fifo_script(c: &mut Ctx, k: &Node, fifo: &mut Option<Fifo>) {
 
 /// `static_ipaddress`, `static_routes`, `static_rules`, `interface_up_down_delays`.
 pub fn static_block(c: &mut Ctx, n: &Node, cfg: &mut Config) {
-    if !c.want_block(n) {
+    if !c.value_block(n) {
         return;
     }
     for k in n.block() {
@@ -368,6 +419,11 @@ pub fn static_block(c: &mut Ctx, n: &Node, cfg: &mut Config) {
             "static_ipaddress" => cfg.static_addresses.extend(address_line(c, k)),
             "static_routes" => cfg.static_routes.extend(route_line(c, k)),
             "static_rules" => cfg.static_rules.extend(rule_line(c, k)),
+            // keepalived 2.2.7 vrrp/vrrp_parser.c alloc_if_up_down_delay: an interface without
+            // delays is logged and skipped, not a parse abort.
+            _ if k.args.is_empty() => {
+                c.d.advise(&k.loc, k.name(), "no delays given; ignored");
+            }
             _ => {
                 let down = c.u8_in(k, 0, 0, 255);
                 // Without an up delay, none (keepalived vrrp/vrrp_parser.c alloc_if_up_down_delay).

@@ -99,10 +99,10 @@ impl<'a> Lexer<'a> {
             .position(|&b| b == 0 || (b < 0x20 && !b"\t\n\r\x0c".contains(&b)))
         {
             let line = bytes[..pos].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-            diags.error(
+            diags.warn(
                 &Loc::new(&file, line, 1),
                 "",
-                "binary data (a NUL or control byte): this is not a configuration file",
+                "binary data (a NUL or control byte): this is not a configuration file; the rest of it is ignored",
             );
             self.stack.pop();
             return;
@@ -149,7 +149,7 @@ impl<'a> Lexer<'a> {
         let body = def.trim_start_matches('$');
         if let Some((name, value)) = body.split_once('=') {
             if self.macros.len() >= 1000 {
-                diags.error(loc, name, "too many macros (1000)");
+                diags.warn(loc, name, "too many macros (1000); ignored");
                 return;
             }
             self.macros
@@ -159,7 +159,7 @@ impl<'a> Lexer<'a> {
 
     fn lex_line(&mut self, file: &Arc<str>, n: u32, raw: &str, diags: &mut Diagnostics) {
         if raw.len() > MAX_LINE {
-            diags.error(
+            diags.warn(
                 &Loc::new(file, n, 1),
                 "",
                 format!(
@@ -179,10 +179,10 @@ impl<'a> Lexer<'a> {
         let tokens = tokenize(raw);
         let Some(first) = tokens.first() else { return };
         if let Some(q) = unterminated_quote(raw) {
-            diags.error(
+            diags.warn(
                 &Loc::new(file, n, q),
                 "",
-                "unterminated quote: the line would be ignored",
+                "unterminated quote: the line is ignored, as keepalived does",
             );
             return;
         }
@@ -216,10 +216,10 @@ impl<'a> Lexer<'a> {
             match self.expand(&line, 0) {
                 Some(expanded) => line = std::borrow::Cow::Owned(expanded),
                 None => {
-                    diags.error(
+                    diags.warn(
                         &Loc::new(file, n, 1),
                         "",
-                        "macro expansion too deep or too long (a macro that expands to itself?)",
+                        "macro expansion too deep or too long (a macro that expands to itself?); the line is ignored",
                     );
                     return;
                 }
@@ -272,10 +272,11 @@ impl<'a> Lexer<'a> {
     fn include(&mut self, file: &Arc<str>, n: u32, tokens: &[Token], diags: &mut Diagnostics) {
         let loc = Loc::new(file, n, tokens[0].col);
         let Some(pattern) = tokens.get(1) else {
-            diags.abort(
+            // keepalived 2.2.7 reads a bare `include` as an unknown keyword and goes on.
+            diags.warn(
                 &loc,
                 "include",
-                "missing the file name or pattern after 'include'",
+                "missing the file name or pattern after 'include'; ignored",
             );
             return;
         };
@@ -290,11 +291,11 @@ impl<'a> Lexer<'a> {
         };
         let matches = self.sources.glob(&normalize_path(&full));
         if matches.is_empty() && !pattern.text.contains(['*', '?', '[']) {
-            // A file named outright that is missing: keepalived goes on (exit 0); kalive refuses.
-            diags.stricter(
+            // A file named outright that is missing: keepalived goes on (exit 0), so does kalive.
+            diags.advise(
                 &loc,
                 "include",
-                format!("'{}' does not exist", pattern.text),
+                format!("'{}' does not exist; nothing included", pattern.text),
             );
             return;
         }
@@ -316,20 +317,26 @@ impl<'a> Lexer<'a> {
                     path,
                     self.stack.join(" -> ")
                 );
+                // kalive reads each file once and goes on.
+                let msg = format!("{msg}; not read again");
                 if self.defines_something(&path) {
-                    diags.error(&loc, "include", msg);
+                    diags.warn(&loc, "include", msg);
                 } else {
-                    diags.stricter(&loc, "include", msg);
+                    diags.advise(&loc, "include", msg);
                 }
                 continue;
             }
             if self.stack.len() >= MAX_INCLUDE_DEPTH || self.files_read >= MAX_FILES {
-                diags.error(&loc, "include", format!("too many nested or included files (limit {MAX_INCLUDE_DEPTH} deep, {MAX_FILES} in all)"));
+                diags.warn(&loc, "include", format!("too many nested or included files (limit {MAX_INCLUDE_DEPTH} deep, {MAX_FILES} in all); the rest is not read"));
                 return;
             }
             match self.sources.read(&path) {
                 Ok(bytes) => self.lex_file(&path, &bytes, diags),
-                Err(why) => diags.stricter(&loc, "include", format!("cannot read '{path}': {why}")),
+                Err(why) => diags.advise(
+                    &loc,
+                    "include",
+                    format!("cannot read '{path}': {why}; skipped, as keepalived does"),
+                ),
             }
         }
     }
@@ -514,8 +521,9 @@ mod tests {
             ]
         );
         let fs = MemSources::default().with("/k", "$A=$A$A\nx $A\n");
-        let (_, d) = lex(fs, "/k", "h");
-        assert!(d.has_errors());
+        let (lines, d) = lex(fs, "/k", "h");
+        assert!(lines.is_empty(), "the line is ignored");
+        assert_eq!(d.exit_code(), 5);
     }
 
     #[test]

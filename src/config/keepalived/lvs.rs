@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::config::model::lvs::{
-    addr_value, threshold_problem, AddrSpan, CheckKind, CheckTiming, Checker, LbKind, Protocol,
+    addr_value, clear_bad_thresholds, AddrSpan, CheckKind, CheckTiming, Checker, LbKind, Protocol,
     RealServer, SorryServer, Url, VirtualServer, VirtualServerGroup, VsGroupMember, VsKey,
     DEFAULT_PERSISTENCE_SECS, MAX_GROUP_SPAN, NO_TLS, SCHEDULERS, TLS_AVAILABLE,
 };
@@ -28,7 +28,17 @@ fn timing(c: &mut Ctx, k: &Node, t: &mut CheckTiming) -> bool {
                 .timer(k, 0, Duration::from_micros(1), 1_000_000)
                 .or(t.connect_timeout)
         }
-        "retry" | "nb_get_retry" => t.retry = c.u32_in(k, 0, 0, u32::MAX).or(t.retry),
+        "retry" | "nb_get_retry" => {
+            if k.name() == "nb_get_retry" {
+                // keepalived 2.2.7 check/check_http.c: a warning (-t exit 5); the value is used.
+                c.d.warn(
+                    &k.loc,
+                    k.name(),
+                    "is deprecated: use 'retry'; the value is used",
+                );
+            }
+            t.retry = c.u32_in(k, 0, 0, u32::MAX).or(t.retry)
+        }
         "delay_before_retry" => {
             t.delay_before_retry = c
                 .timer(k, 0, Duration::ZERO, 1_000_000)
@@ -53,10 +63,10 @@ fn lb_kind(c: &mut Ctx, k: &Node) -> Option<LbKind> {
         );
     }
     if kind.is_none() {
-        c.d.error(
+        c.d.warn(
             &k.arg_loc(0),
             k.name(),
-            format!("unknown forwarding method '{s}' (NAT, DR or TUN)"),
+            format!("unknown forwarding method '{s}' (NAT, DR or TUN); ignored, the default stays"),
         );
     }
     kind
@@ -64,6 +74,16 @@ fn lb_kind(c: &mut Ctx, k: &Node) -> Option<LbKind> {
 
 pub fn vs_group(c: &mut Ctx, n: &Node) -> Option<VirtualServerGroup> {
     let name = c.need(n, 0)?;
+    // keepalived 2.2.7 check/check_parser.c vsg_handler passes the words after the name to
+    // alloc_value_block without a keyword in front, which aborts the parse (exit 2).
+    if n.args.len() > 1 {
+        c.d.abort(
+            &n.arg_loc(1),
+            n.name(),
+            "words after the group name; keepalived aborts the whole parse here",
+        );
+        return None;
+    }
     let mut g = VirtualServerGroup {
         name: name.into(),
         members: Vec::new(),
@@ -88,12 +108,14 @@ pub fn vs_group(c: &mut Ctx, n: &Node) -> Option<VirtualServerGroup> {
             g.members.push(VsGroupMember::Addr { ip, span, port });
         }
     }
+    // keepalived 2.2.7 check/check_parser.c removes such a group, so the virtual servers that
+    // use it are ignored: kalive's LVS plan does the same (src/lvs/plan.rs).
     if g.ambiguous_fwmark() {
-        c.d.error(
+        c.d.warn(
             &n.loc,
             "virtual_server_group",
             format!(
-                "group {}: IPv4 and IPv6 members and a fwmark without family (add inet or inet6); keepalived removes the group",
+                "group {}: IPv4 and IPv6 members and a fwmark without family (add inet or inet6); the virtual servers using it are ignored, as keepalived does",
                 g.name
             ),
         );
@@ -105,7 +127,11 @@ pub fn vs_group(c: &mut Ctx, n: &Node) -> Option<VirtualServerGroup> {
 fn group_fwmark(c: &mut Ctx, m: &Node) -> Option<VsGroupMember> {
     let v = c.need(m, 0)?;
     let Some(mark) = parse_u32_any(v) else {
-        c.d.error(&m.arg_loc(0), "fwmark", format!("invalid fwmark '{v}'"));
+        c.d.warn(
+            &m.arg_loc(0),
+            "fwmark",
+            format!("invalid fwmark '{v}'; this member is skipped"),
+        );
         return None;
     };
     let ipv6 = match m.arg(1) {
@@ -113,10 +139,10 @@ fn group_fwmark(c: &mut Ctx, m: &Node) -> Option<VsGroupMember> {
         Some("inet") => Some(false),
         Some("inet6") => Some(true),
         Some(other) => {
-            c.d.error(
+            c.d.warn(
                 &m.arg_loc(1),
                 "fwmark",
-                format!("fwmark {mark}: unknown family '{other}' (inet or inet6)"),
+                format!("fwmark {mark}: unknown family '{other}' (inet or inet6); this member is skipped"),
             );
             return None;
         }
@@ -131,11 +157,12 @@ fn group_fwmark(c: &mut Ctx, m: &Node) -> Option<VsGroupMember> {
 /// whole range, and refuses one of more than 65536 addresses.
 fn group_addr(c: &mut Ctx, m: &Node) -> Option<(IpAddr, AddrSpan)> {
     let word = m.name();
+    // keepalived 2.2.7 check/check_data.c alloc_vsg_entry: "… - skipping" the member.
     let bad = |c: &mut Ctx, why: &str| {
-        c.d.error(
+        c.d.warn(
             &m.loc,
             word,
-            format!("virtual server group member '{word}': {why}"),
+            format!("virtual server group member '{word}': {why}; this member is skipped"),
         );
         None
     };
@@ -210,10 +237,10 @@ fn granularity(c: &mut Ctx, k: &Node, key: &VsKey) -> Option<std::net::IpAddr> {
             return match len.parse::<u32>() {
                 Ok(n @ 1..=128) => Some(std::net::Ipv6Addr::from(u128::MAX << (128 - n)).into()),
                 _ => {
-                    c.d.error(
+                    c.d.warn(
                         &k.arg_loc(0),
                         k.name(),
-                        format!("invalid IPv6 persistence_granularity '{len}' (1 to 128)"),
+                        format!("invalid IPv6 persistence_granularity '{len}' (1 to 128); ignored"),
                     );
                     None
                 }
@@ -229,7 +256,11 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
         "fwmark" => VsKey::Fwmark(match c.need(n, 1).map(parse_u32_any) {
             Some(Some(f)) => f,
             Some(None) => {
-                c.d.error(&n.arg_loc(1), "virtual_server", "invalid fwmark");
+                c.d.warn(
+                    &n.arg_loc(1),
+                    "virtual_server",
+                    "invalid fwmark; this virtual server is skipped",
+                );
                 return None;
             }
             None => return None,
@@ -271,10 +302,13 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
                     if SCHEDULERS.contains(&s) {
                         vs.scheduler = s.into();
                     } else {
-                        c.d.error(
+                        c.d.warn(
                             &k.arg_loc(0),
                             kw,
-                            format!("unknown scheduler '{s}' (one of {})", SCHEDULERS.join(", ")),
+                            format!(
+                                "unknown scheduler '{s}' (one of {}); ignored, the default stays",
+                                SCHEDULERS.join(", ")
+                            ),
                         );
                     }
                 }
@@ -284,10 +318,10 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
                 if let Some(p) = c.need(k, 0) {
                     match Protocol::parse(p) {
                         Some(p) => vs.protocol = p,
-                        None => c.d.error(
+                        None => c.d.warn(
                             &k.arg_loc(0),
                             kw,
-                            format!("unknown protocol '{p}' (TCP, UDP or SCTP)"),
+                            format!("unknown protocol '{p}' (TCP, UDP or SCTP); ignored, the default stays"),
                         ),
                     }
                 }
@@ -335,7 +369,7 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
             "inhibit_on_failure" => vs.inhibit_on_failure = c.flag(k, 0),
             "omega" => vs.omega = true,
             "ha_suspend" => vs.ha_suspend = true,
-            "virtualhost" => vs.virtualhost = c.need(k, 0).map(Into::into),
+            "virtualhost" => vs.virtualhost = c.want(k, 0).map(Into::into),
             "ops" => vs.ops = true,
             "sh-port" | "sh-fallback" | "mh-port" | "mh-fallback" | "flag-1" | "flag-2"
             | "flag-3" | "hashed" => vs.sched_flags.push(kw.into()),
@@ -438,17 +472,17 @@ fn real_server(c: &mut Ctx, n: &Node) -> Option<RealServer> {
             _ => c.unknown(k, "real_server"),
         }
     }
-    thresholds(c, n, &rs);
+    thresholds(c, n, &mut rs);
     Some(rs)
 }
 
 /// The kernel refuses a destination whose lower threshold is above its upper one (ERANGE; 0 is
 /// "no upper limit") or whose thresholds exceed INT_MAX (EINVAL, measured on Linux 6.1):
 /// keepalived 2.2.7 accepts such a configuration and then never programs the server. kalive
-/// refuses it.
-fn thresholds(c: &mut Ctx, n: &Node, rs: &RealServer) {
-    if let Some(why) = threshold_problem(rs) {
-        c.d.stricter(&n.loc, "uthreshold", why);
+/// drops the thresholds instead, so the server serves (see `clear_bad_thresholds`).
+fn thresholds(c: &mut Ctx, n: &Node, rs: &mut RealServer) {
+    if let Some(why) = clear_bad_thresholds(rs) {
+        c.d.advise(&n.loc, "uthreshold", why);
     }
 }
 
@@ -494,7 +528,7 @@ fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Option<Checker> {
         return Some(ch);
     }
     if matches!(ch.kind, CheckKind::Ssl { .. }) && !TLS_AVAILABLE {
-        c.d.stricter(&n.loc, "SSL_GET", NO_TLS);
+        c.d.advise(&n.loc, "SSL_GET", NO_TLS);
     }
     let is_tcp = matches!(ch.kind, CheckKind::Tcp);
     // `user` may come before or after `misc_path`; it is attached to the script at the end.
@@ -563,7 +597,12 @@ fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Option<Checker> {
         p.group = g;
     }
     if let CheckKind::Misc { path: None, .. } = ch.kind {
-        c.d.error(&n.loc, "MISC_CHECK", "MISC_CHECK without misc_path");
+        // keepalived 2.2.7 check/check_misc.c misc_end_handler: "No script path … - skipping".
+        c.d.warn(
+            &n.loc,
+            "MISC_CHECK",
+            "MISC_CHECK without misc_path; this checker is skipped",
+        );
     }
     if let CheckKind::Http { urls, .. } | CheckKind::Ssl { urls, .. } = &ch.kind {
         if urls.is_empty() {
@@ -590,10 +629,10 @@ fn url(c: &mut Ctx, n: &Node) -> Option<Url> {
                 Some(d) if d.len() == 32 && d.bytes().all(|b| b.is_ascii_hexdigit()) => {
                     u.digest = Some(d.to_ascii_lowercase())
                 }
-                Some(d) => c.d.error(
+                Some(d) => c.d.warn(
                     &k.arg_loc(0),
                     "digest",
-                    format!("'{d}' is not an MD5 digest (32 hex digits)"),
+                    format!("'{d}' is not an MD5 digest (32 hex digits); ignored"),
                 ),
                 None => {}
             },
@@ -601,10 +640,13 @@ fn url(c: &mut Ctx, n: &Node) -> Option<Url> {
                 for (i, a) in k.args.iter().enumerate() {
                     match status_range(&a.text) {
                         Some(r) => u.status_codes.push(r),
-                        None => c.d.error(
+                        None => c.d.warn(
                             &k.arg_loc(i),
                             "status_code",
-                            format!("invalid HTTP status code or range '{}' (100-599)", a.text),
+                            format!(
+                                "invalid HTTP status code or range '{}' (100-599); ignored",
+                                a.text
+                            ),
                         ),
                     }
                 }
@@ -625,7 +667,8 @@ fn url(c: &mut Ctx, n: &Node) -> Option<Url> {
         }
     }
     if u.path.is_empty() {
-        c.d.error(&n.loc, "url", "url block without a path");
+        // keepalived 2.2.7 check/check_http.c url_check: "url has no path - ignoring".
+        c.d.warn(&n.loc, "url", "url block without a path; ignored");
         return None;
     }
     Some(u)

@@ -1,5 +1,6 @@
 //! The keepalived.conf front end: text → [`lexer`] → [`tree`] → keyword handlers → model, then
-//! [`validate`] for what only the whole configuration shows.
+//! [`crate::config::validate`] (shared with the UCI front end) for what only the whole
+//! configuration shows.
 
 pub mod global;
 pub mod lexer;
@@ -7,7 +8,6 @@ pub mod lvs;
 pub mod tokens;
 pub mod track;
 pub mod tree;
-pub mod validate;
 pub mod values;
 pub mod vrrp;
 
@@ -65,13 +65,15 @@ fn finish(path: &str, lines: &[lexer::Line], mut diags: Diagnostics) -> Loaded {
             col: 1,
             ..c.spans.file.clone()
         };
-        c.d.stricter(
+        // keepalived 2.2.7 starts and waits with nothing to do; so does kalive (a reload may
+        // bring something).
+        c.d.advise(
             &loc,
             "",
-            "the configuration defines no vrrp_instance and no virtual_server: nothing to run",
+            "the configuration defines no vrrp_instance and no virtual_server: nothing to run until a reload",
         );
     }
-    validate::validate(&mut c, &mut loaded.config);
+    loaded.removed_scripts = crate::config::validate::validate(&mut c, &mut loaded.config);
     loaded
 }
 

@@ -160,11 +160,12 @@ fn mistakes_are_reported_with_position() {
     assert!(
         text.iter()
             .any(|t| t
-                .starts_with("/etc/keepalived/keepalived.conf:3:23: error: 'virtual_router_id'")),
+                .starts_with("/etc/keepalived/keepalived.conf:3:23: warning: 'virtual_router_id'")),
         "{text:?}"
     );
     assert!(
-        text.iter().any(|t| t.contains(":4:14: error: 'priority'")),
+        text.iter()
+            .any(|t| t.contains(":4:14: warning: 'priority'")),
         "{text:?}"
     );
     assert!(
@@ -328,15 +329,20 @@ fn round_trip_through_keepalived_text() {
 }
 
 #[test]
-fn ssl_get_is_refused_by_a_build_without_tls() {
+fn ssl_get_without_tls_is_run_as_a_tcp_connect_with_a_warning() {
     use crate::config::model::lvs::{NO_TLS, TLS_AVAILABLE};
     let l = parse("virtual_server 10.0.0.1 443 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.0.2 443 {\n  SSL_GET {\n   url {\n    path /\n   }\n  }\n }\n}\n");
-    let refused = l
+    assert!(!l.diags.has_errors(), "{:?}", l.diags);
+    let warned = l
         .diags
         .items
         .iter()
-        .any(|d| d.severity == crate::config::Severity::Error && d.message == NO_TLS);
-    assert_eq!(refused, !TLS_AVAILABLE);
+        .any(|d| d.severity == crate::config::Severity::Warning && d.message == NO_TLS);
+    assert_eq!(warned, !TLS_AVAILABLE);
+    assert_eq!(
+        l.config.virtual_servers[0].real_servers[0].checkers.len(),
+        1
+    );
     assert_eq!(l.diags.exit_code(), 0, "-t keeps keepalived's code");
 }
 
@@ -383,11 +389,13 @@ fn real_server_thresholds() {
     let l = parse("virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.1.1 80 {\n uthreshold -1\n }\n}\n");
     assert_eq!(l.diags.exit_code(), 5);
     assert_eq!(l.config.virtual_servers[0].real_servers[0].u_threshold, 0);
-    // a lower limit above the upper one (0 = none): the kernel refuses it, so kalive does;
-    // keepalived's -t passes it (exit 0) and then fails to program the server
+    // a lower limit above the upper one (0 = none): the kernel refuses it; keepalived's -t passes
+    // it (exit 0) and then never programs the server; kalive drops both thresholds and warns
     let l = parse("virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.1.1 80 {\n lthreshold 10\n }\n}\n");
-    assert!(l.diags.has_errors());
+    assert!(!l.diags.has_errors());
     assert_eq!(l.diags.exit_code(), 0);
+    let rs = &l.config.virtual_servers[0].real_servers[0];
+    assert_eq!((rs.u_threshold, rs.l_threshold), (0, 0));
     let msgs: Vec<String> = l.diags.items.iter().map(|d| d.to_string()).collect();
     assert!(
         msgs[0].contains("lthreshold 10 is above uthreshold 0"),
@@ -395,8 +403,9 @@ fn real_server_thresholds() {
     );
     // above INT_MAX: the kernel says EINVAL
     let l = parse("virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.1.1 80 {\n uthreshold 2147483648\n }\n}\n");
-    assert!(l.diags.has_errors());
+    assert!(!l.diags.has_errors());
     assert_eq!(l.diags.exit_code(), 0);
+    assert_eq!(l.config.virtual_servers[0].real_servers[0].u_threshold, 0);
 }
 
 #[test]
@@ -469,7 +478,7 @@ fn group_members_as_keepalived_reads_them() {
             "virtual_server_group G {{\n {bad}\n 10.0.0.1\n}}\n"
         ));
         assert_eq!(l.diags.exit_code(), 5, "{bad}: {:?}", l.diags);
-        assert!(l.diags.has_errors(), "{bad}");
+        assert!(!l.diags.has_errors(), "{bad}");
         assert_eq!(l.config.vs_groups[0].members.len(), 1, "{bad}");
     }
     // IPv4, IPv6 and a fwmark without family: keepalived removes the group
@@ -534,7 +543,7 @@ fn lvs_timeouts_as_keepalived_reads_them() {
 #[test]
 fn lvs_sync_daemon_as_keepalived_reads_it() {
     use crate::config::model::global::LvsSyncDaemon;
-    let inst = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n}\n";
+    let inst = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n";
     let s = |text: &str| {
         let l = parse(&format!(
             "global_defs {{\n lvs_sync_daemon {text}\n}}\n{inst}"
@@ -594,7 +603,9 @@ fn lvs_sync_daemon_as_keepalived_reads_it() {
         "eth0 VI_1 maxlen 65508",
         "averyveryverylongname",
     ] {
-        assert!(refused(bad), "{bad} accepted");
+        // keepalived 2.2.7 warns and skips the option (or the daemon): so does kalive
+        assert!(!refused(bad), "{bad} refused");
+        assert_eq!(s(bad).1, 5, "{bad}");
     }
 }
 
@@ -646,4 +657,185 @@ fn an_up_down_delay_without_up_delay_has_none() {
     let d = &l.config.interface_delays;
     assert_eq!((d[0].down_secs, d[0].up_secs), (3, 0), "{d:?}");
     assert_eq!((d[1].down_secs, d[1].up_secs), (4, 2), "{d:?}");
+}
+
+/// The mistakes found in keepalived.conf files written for real routers: keepalived 2.2.7 warns
+/// and runs, so kalive runs (no error), warns with the position, and reads each mistake as
+/// keepalived does.
+mod tolerated_like_keepalived {
+    use super::*;
+    use crate::config::Severity;
+
+    const VIP: &str = " virtual_ipaddress {\n  192.0.2.9\n }\n";
+
+    fn instance(body: &str) -> Loaded {
+        parse(&format!(
+            "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 9\n{body}{VIP}}}\n"
+        ))
+    }
+
+    fn runs(l: &Loaded) {
+        assert!(
+            !l.diags.has_errors(),
+            "refused: {:?}",
+            l.diags
+                .items
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        );
+    }
+
+    fn warned_at(l: &Loaded, line: u32, keyword: &str) {
+        assert!(
+            l.diags.items.iter().any(|d| d.severity >= Severity::Warning
+                && d.loc.line == line
+                && d.keyword == keyword),
+            "no warning about '{keyword}' on line {line}: {:?}",
+            l.diags.items
+        );
+    }
+
+    #[test]
+    fn garp_and_gna_interval_0_keep_the_default() {
+        let l = parse(&format!("global_defs {{\n vrrp_garp_interval 0\n vrrp_gna_interval 0\n}}\nvrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 9\n{VIP}}}\n"));
+        runs(&l);
+        warned_at(&l, 2, "vrrp_garp_interval");
+        warned_at(&l, 3, "vrrp_gna_interval");
+        let d = crate::config::model::GlobalDefs::default();
+        assert_eq!(l.config.global.garp_interval, d.garp_interval);
+        assert_eq!(l.config.global.gna_interval, d.gna_interval);
+        assert_eq!(l.diags.exit_code(), 5);
+    }
+
+    #[test]
+    fn unicast_addresses_with_a_prefix_lose_it() {
+        let l = instance(
+            " unicast_src_ip 192.0.2.1/24\n unicast_peer {\n  192.0.2.2/24\n  192.0.2.3\n }\n",
+        );
+        runs(&l);
+        let v = &l.config.instances[0];
+        assert_eq!(v.unicast_src_ip, Some(ip("192.0.2.1")));
+        let peers: Vec<IpAddr> = v.unicast_peers.iter().map(|p| p.addr).collect();
+        assert_eq!(peers, [ip("192.0.2.2"), ip("192.0.2.3")]);
+        // keepalived says nothing: -t stays 0; kalive's remark is a kalive-only warning
+        assert_eq!(l.diags.exit_code(), 0);
+        warned_at(&l, 4, "unicast_src_ip");
+    }
+
+    #[test]
+    fn auth_type_with_a_semicolon_means_no_authentication() {
+        let l = instance(" authentication {\n  auth_type PASS;\n  auth_pass secret1\n }\n");
+        runs(&l);
+        warned_at(&l, 5, "auth_type");
+        assert_eq!(l.config.instances[0].auth, None);
+        assert_eq!(l.diags.exit_code(), 5);
+    }
+
+    #[test]
+    fn an_unknown_state_is_backup() {
+        let l = instance(" state PEER\n");
+        runs(&l);
+        warned_at(&l, 4, "state");
+        assert_eq!(l.config.instances[0].state, Some(InitialState::Backup));
+    }
+
+    #[test]
+    fn a_misspelled_block_and_the_tracker_that_names_nothing_are_dropped() {
+        let l = parse(&format!("vvrp_script chk {{\n script \"/bin/true\"\n interval 2\n}}\nvrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 9\n track_script {{\n  chk\n }}\n{VIP}}}\n"));
+        runs(&l);
+        warned_at(&l, 1, "vvrp_script");
+        warned_at(&l, 8, "track_script");
+        assert!(l.config.scripts.is_empty());
+        assert!(l.config.instances[0].track_scripts.is_empty());
+        assert_eq!(l.config.instances[0].vips.len(), 1);
+    }
+
+    #[test]
+    fn smtp_server_may_be_a_host_name() {
+        let l = parse(&format!("global_defs {{\n smtp_server localhost\n}}\nvrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 9\n{VIP}}}\n"));
+        runs(&l);
+        warned_at(&l, 2, "smtp_server");
+        assert_eq!(l.diags.exit_code(), 0, "keepalived resolves it: -t 0");
+    }
+
+    #[test]
+    fn placeholders_among_valid_addresses_are_skipped_alone() {
+        let l = parse("vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 9\n unicast_peer {\n  192.0.2.2\n  PEER_IP\n  lb2.example.invalid\n }\n virtual_ipaddress {\n  192.0.2.9/24\n  VIP_ADDRESS\n }\n}\n");
+        runs(&l);
+        warned_at(&l, 6, "PEER_IP");
+        warned_at(&l, 11, "VIP_ADDRESS");
+        let v = &l.config.instances[0];
+        assert_eq!(v.unicast_peers.len(), 1);
+        assert_eq!(v.vips.len(), 1);
+        assert_eq!(l.diags.exit_code(), 5);
+    }
+
+    #[test]
+    fn values_out_of_range_keep_keepalived_defaults() {
+        let l = instance(" priority 300\n advert_int 0\n version 4\n");
+        runs(&l);
+        let v = &l.config.instances[0];
+        assert_eq!(v.priority, None);
+        assert_eq!(v.advert_int, Duration::from_secs(1));
+        assert_eq!(v.version, None);
+    }
+
+    #[test]
+    fn mixed_families_keep_the_first() {
+        let l = parse("vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 9\n virtual_ipaddress {\n  192.0.2.9\n  2001:db8::9/64\n  192.0.2.10\n }\n}\n");
+        runs(&l);
+        let vips: Vec<String> = l.config.instances[0]
+            .vips
+            .iter()
+            .map(|a| a.prefix.addr.to_string())
+            .collect();
+        assert_eq!(vips, ["192.0.2.9", "192.0.2.10"]);
+    }
+
+    #[test]
+    fn a_bad_route_or_rule_is_dropped_alone() {
+        let l = instance(" virtual_routes {\n  10.1.0.0/16 via bogus dev eth0\n  10.2.0.0/16 dev eth0\n }\n virtual_rules {\n  from 10.3.0.0/16 table x\n  from 10.4.0.0/16 table 100\n }\n");
+        runs(&l);
+        let v = &l.config.instances[0];
+        assert_eq!(v.routes.len(), 1);
+        assert_eq!(v.rules.len(), 1);
+    }
+
+    #[test]
+    fn v3_advert_int_is_rounded_to_centiseconds() {
+        let l = instance(" version 3\n advert_int 0.015\n");
+        runs(&l);
+        assert_eq!(l.config.instances[0].advert_int, Duration::from_millis(20));
+    }
+
+    #[test]
+    fn sync_group_members_that_are_not_instances_are_ignored() {
+        let l = parse(&format!("vrrp_sync_group G {{\n group {{\n  VI_1\n  VI_ghost\n }}\n}}\nvrrp_sync_group H {{\n group {{\n  VI_nope\n }}\n}}\nvrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 9\n{VIP}}}\n"));
+        runs(&l);
+        assert_eq!(l.config.sync_groups.len(), 1);
+        assert_eq!(l.config.sync_groups[0].members, ["VI_1"]);
+    }
+
+    #[test]
+    fn an_interface_without_delays_is_skipped() {
+        let l = parse(&format!("interface_up_down_delays {{\n eth1\n eth2 5\n}}\nvrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 9\n{VIP}}}\n"));
+        runs(&l);
+        assert_eq!(l.config.interface_delays.len(), 1);
+        assert_eq!(l.diags.exit_code(), 0);
+    }
+
+    #[test]
+    fn keepalived_refusals_stay_refusals() {
+        // keepalived 2.2.7 does not start with these: kalive refuses too
+        for body in [
+            "vrrp_instance VI_1 {\n interface eth0\n}\n",
+            "vrrp_instance VI_1 {\n virtual_router_id 9\n}\n",
+            "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 9\n}\nvrrp_instance VI_2 {\n interface eth0\n virtual_router_id 9\n}\n",
+            "vrrp_instance VI_1 {\n interface\n virtual_router_id 9\n}\n",
+        ] {
+            assert!(parse(body).diags.has_errors(), "{body}");
+        }
+    }
 }

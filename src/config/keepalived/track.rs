@@ -98,12 +98,14 @@ pub fn track_file(c: &mut Ctx, n: &Node) -> Option<TrackFile> {
             _ => c.unknown(k, "track_file"),
         }
     }
+    // keepalived 2.2.7 vrrp/vrrp_parser.c: a track_file without its file is removed.
     if t.file.is_empty() {
-        c.d.error(
+        c.d.warn(
             &n.loc,
             n.name(),
-            format!("track_file '{}' has no 'file'", t.name),
+            format!("track_file '{}' has no 'file'; it is removed", t.name),
         );
+        return None;
     }
     Some(t)
 }

@@ -73,11 +73,12 @@ fn level(
             if depth > 0 {
                 return true;
             }
-            // The blocks do not nest the way the author thought: refuse rather than guess.
-            diags.error(
+            // The blocks do not nest the way the author thought; keepalived 2.2.7 says "Extra
+            // '}' found" and goes on, so does kalive.
+            diags.warn(
                 &line.loc(first.col),
                 "}",
-                "unexpected '}' (no block is open here): a block above was closed early or has one '}' too many",
+                "unexpected '}' (no block is open here): a block above was closed early or has one '}' too many; ignored",
             );
             continue;
         }
@@ -109,7 +110,7 @@ fn level(
         };
         if opens {
             if depth + 1 >= MAX_DEPTH {
-                diags.error(
+                diags.warn(
                     &node.loc,
                     &node.kw.text,
                     format!("blocks nested more than {MAX_DEPTH} deep; this block is skipped"),
@@ -119,10 +120,10 @@ fn level(
             }
             let mut children = Vec::new();
             if !level(lines, i, depth + 1, &mut children, diags) {
-                diags.error(
+                diags.warn(
                     &node.loc,
                     &node.kw.text,
-                    "block is never closed: missing '}' before the end of the configuration",
+                    "block is never closed: missing '}' before the end of the configuration; it ends there, as in keepalived",
                 );
             }
             node.children = Some(children);
@@ -175,8 +176,14 @@ mod tests {
 
     #[test]
     fn unterminated_and_stray() {
-        let (_, d) = tree("a {\n b\n");
-        assert!(d.has_errors());
+        let (t, d) = tree("a {\n b\n");
+        assert!(!d.has_errors());
+        assert_eq!(d.exit_code(), 5);
+        assert_eq!(
+            t[0].block().len(),
+            1,
+            "the block ends at the end of the file"
+        );
         let (t, d) = tree("}\nx\n{\n");
         assert_eq!(t.len(), 1);
         assert_eq!(d.exit_code(), 5);
@@ -187,6 +194,6 @@ mod tests {
         let text = "x {\n".repeat(100_000);
         let (t, d) = tree(&text);
         assert_eq!(t.len(), 1);
-        assert!(d.has_errors());
+        assert_eq!(d.exit_code(), 5);
     }
 }

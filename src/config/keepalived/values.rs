@@ -2,7 +2,7 @@
 //!
 //! A keyword that needs a value and has none aborts keepalived's parse (`-t` exit 2); a value that
 //! does not parse or is out of range is warned about (exit 5) and keepalived keeps its default —
-//! kalive reports it as an error and refuses the configuration.
+//! so does kalive, and its warning says which default it keeps.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -52,23 +52,41 @@ impl Ctx<'_> {
         }
     }
 
+    /// Argument `i` of a keyword whose keepalived 2.2.7 handler checks for it itself (e.g.
+    /// core/global_parser.c routerid_handler "routerid name missing - ignoring"): a missing value
+    /// is a warning there, not an abort, and the keyword is ignored.
+    pub fn want<'n>(&mut self, n: &'n Node, i: usize) -> Option<&'n str> {
+        let a = n.arg(i);
+        if a.is_none() {
+            self.d
+                .warn(&n.loc, n.name(), "is missing its value; ignored");
+        }
+        a
+    }
+
     pub fn unsigned(&mut self, n: &Node, i: usize, min: u64, max: u64) -> Option<u64> {
         let s = self.need(n, i)?;
         match s.parse::<u64>() {
             Ok(v) if (min..=max).contains(&v) => Some(v),
             Ok(_) | Err(_) if s.parse::<i128>().is_ok() => {
-                self.d.error(
+                self.d.warn(
                     &n.arg_loc(i),
                     n.name(),
-                    format!("number '{}' outside range [{min}, {max}]", shorten(s)),
+                    format!(
+                        "number '{}' outside range [{min}, {max}]; ignored",
+                        shorten(s)
+                    ),
                 );
                 None
             }
             _ => {
-                self.d.error(
+                self.d.warn(
                     &n.arg_loc(i),
                     n.name(),
-                    format!("invalid number '{}' (expected {min}..{max})", shorten(s)),
+                    format!(
+                        "invalid number '{}' (expected {min}..{max}); ignored",
+                        shorten(s)
+                    ),
                 );
                 None
             }
@@ -80,18 +98,24 @@ impl Ctx<'_> {
         match s.parse::<i64>() {
             Ok(v) if (min..=max).contains(&v) => Some(v),
             Ok(_) => {
-                self.d.error(
+                self.d.warn(
                     &n.arg_loc(i),
                     n.name(),
-                    format!("number '{}' outside range [{min}, {max}]", shorten(s)),
+                    format!(
+                        "number '{}' outside range [{min}, {max}]; ignored",
+                        shorten(s)
+                    ),
                 );
                 None
             }
             Err(_) => {
-                self.d.error(
+                self.d.warn(
                     &n.arg_loc(i),
                     n.name(),
-                    format!("invalid number '{}' (expected {min}..{max})", shorten(s)),
+                    format!(
+                        "invalid number '{}' (expected {min}..{max}); ignored",
+                        shorten(s)
+                    ),
                 );
                 None
             }
@@ -114,11 +138,11 @@ impl Ctx<'_> {
         match parse_timer(s) {
             Some(d) if d >= min && d.as_secs() <= max_secs.min(MAX_TIMER_SECS) => Some(d),
             Some(_) => {
-                self.d.error(
+                self.d.warn(
                     &n.arg_loc(i),
                     n.name(),
                     format!(
-                        "time '{}' outside range [{}, {}] seconds",
+                        "time '{}' outside range [{}, {}] seconds; ignored",
                         shorten(s),
                         secs(min),
                         max_secs.min(MAX_TIMER_SECS)
@@ -127,11 +151,11 @@ impl Ctx<'_> {
                 None
             }
             None => {
-                self.d.error(
+                self.d.warn(
                     &n.arg_loc(i),
                     n.name(),
                     format!(
-                        "invalid time '{}' (expected seconds, e.g. 1 or 0.5)",
+                        "invalid time '{}' (expected seconds, e.g. 1 or 0.5); ignored",
                         shorten(s)
                     ),
                 );
@@ -145,10 +169,43 @@ impl Ctx<'_> {
         match s.parse::<IpAddr>() {
             Ok(a) => Some(a),
             Err(_) => {
-                self.d.error(
+                self.d.warn(
                     &n.arg_loc(i),
                     n.name(),
-                    format!("invalid IP address '{}'", shorten(s)),
+                    format!("invalid IP address '{}'; ignored", shorten(s)),
+                );
+                None
+            }
+        }
+    }
+
+    /// An address as keepalived's `inet_stosockaddr` (lib/utils.c) reads it: anything from the
+    /// first '-' or '/' on (a range or a prefix length) is dropped without a word. kalive says so.
+    pub fn sockaddr_ip(&mut self, n: &Node, i: usize) -> Option<IpAddr> {
+        let s = self.need(n, i)?;
+        let (addr, rest) = match s.find(['-', '/']) {
+            Some(k) => (s.get(..k).unwrap_or(s), s.get(k..).unwrap_or("")),
+            None => (s, ""),
+        };
+        match addr.parse::<IpAddr>() {
+            Ok(a) => {
+                if !rest.is_empty() {
+                    self.d.advise(
+                        &n.arg_loc(i),
+                        n.name(),
+                        format!(
+                            "'{}' ignored after the address {a}, as keepalived does",
+                            shorten(rest)
+                        ),
+                    );
+                }
+                Some(a)
+            }
+            Err(_) => {
+                self.d.warn(
+                    &n.arg_loc(i),
+                    n.name(),
+                    format!("invalid IP address '{}'; ignored", shorten(s)),
                 );
                 None
             }
@@ -194,17 +251,22 @@ impl Ctx<'_> {
     pub fn unknown(&mut self, n: &Node, context: &str) {
         let kw = shorten(n.name());
         if n.children.is_some() {
-            // A misspelled block name loses everything inside it: refuse rather than run without it.
-            self.d.error(
+            // A misspelled block name loses everything inside it. keepalived 2.2.7 (lib/parser.c)
+            // reads the block's lines as keywords of {context} and ends {context} at the block's
+            // '}'; kalive skips the block alone, which keeps the rest of {context} as written.
+            self.d.warn(
                 &n.loc,
                 &kw,
                 format!(
-                    "unknown block in {context}; kalive skips the whole block (keepalived 2.2.7 would read its contents into {context} and end {context} at its '}}')"
+                    "unknown block in {context}: kalive skips the whole block and everything in it (keepalived 2.2.7 reads its lines into {context} and ends {context} at its '}}')"
                 ),
             );
         } else if n.name().contains("{{") || n.args.iter().any(|a| a.text.contains("{{")) {
-            self.d
-                .abort(&n.loc, &kw, "unrendered template placeholder '{{ … }}'");
+            self.d.warn(
+                &n.loc,
+                &kw,
+                "unrendered template placeholder '{{ … }}': unknown keyword; ignored",
+            );
         } else if n.name() == "..." || n.name() == "…" {
             self.d.warn(
                 &n.loc,
@@ -220,10 +282,31 @@ impl Ctx<'_> {
         }
     }
 
+    /// A block of values (`virtual_ipaddress`, `track_script`, `group`, …): keepalived 2.2.7
+    /// (lib/parser.c alloc_value_block) warns about words after the keyword ("Block … has extra
+    /// parameters") and reads the block all the same.
+    pub fn value_block(&mut self, n: &Node) -> bool {
+        if !self.want_block(n) {
+            return false;
+        }
+        if let Some(first) = n.args.first() {
+            self.d.warn(
+                &n.arg_loc(0),
+                n.name(),
+                format!(
+                    "block has extra parameters '{}'; ignored",
+                    shorten(&first.text)
+                ),
+            );
+        }
+        true
+    }
+
     /// A block keyword written without its `{ … }`.
     pub fn want_block(&mut self, n: &Node) -> bool {
         if n.children.is_none() {
-            self.d.error(&n.loc, n.name(), "expects a '{ … }' block");
+            self.d
+                .warn(&n.loc, n.name(), "expects a '{ … }' block; ignored");
             return false;
         }
         true
@@ -270,16 +353,23 @@ pub fn secs(d: Duration) -> String {
 }
 
 /// `IP[/len] [brd IP] [dev IF] [scope S] [label L] [peer IP] [home] [-nodad] …` — one address line.
+/// What keepalived 2.2.7 does with a mistake (vrrp/vrrp_ipaddress.c `alloc_ipaddress`): a bad
+/// address, a bad broadcast or an option without its value drops the address; a bad scope or peer
+/// and an unknown word are ignored and the address kept.
 pub fn address_line(c: &mut Ctx, n: &Node) -> Option<AddressSpec> {
     let first = n.name();
     let Some(prefix) = IpPrefix::parse(first) else {
-        c.d.error(
+        c.d.warn(
             &n.loc,
             first,
-            format!("invalid IP address '{}'", shorten(first)),
+            format!(
+                "invalid IP address '{}'; the address is skipped",
+                shorten(first)
+            ),
         );
         return None;
     };
+    let mut keep = true;
     let mut a = AddressSpec::new(prefix);
     let args = &n.args;
     let mut i = 0;
@@ -292,25 +382,33 @@ pub fn address_line(c: &mut Ctx, n: &Node) -> Option<AddressSpec> {
             ("brd" | "broadcast", Some(v)) => match v.parse() {
                 Ok(ip) => a.broadcast = Some(ip),
                 Err(_) if v == "+" || v == "-" => {}
-                Err(_) => c.d.error(
-                    &loc,
-                    w,
-                    format!("invalid broadcast address '{}'", shorten(v)),
-                ),
+                Err(_) => {
+                    c.d.warn(
+                        &loc,
+                        w,
+                        format!(
+                            "invalid broadcast address '{}'; the address {prefix} is skipped",
+                            shorten(v)
+                        ),
+                    );
+                    keep = false;
+                }
             },
             ("dev", Some(v)) => a.dev = Some(v.into()),
             ("scope", Some(v)) => match Scope::parse(v) {
                 Some(s) => a.scope = s,
                 None => {
-                    c.d.error(&loc, w, format!("invalid scope '{}'", shorten(v)))
+                    c.d.warn(&loc, w, format!("invalid scope '{}'; ignored", shorten(v)))
                 }
             },
             ("label", Some(v)) => a.label = Some(v.into()),
             ("peer", Some(v)) => match IpPrefix::parse(v) {
                 Some(p) => a.peer = Some(p),
-                None => {
-                    c.d.error(&loc, w, format!("invalid peer address '{}'", shorten(v)))
-                }
+                None => c.d.warn(
+                    &loc,
+                    w,
+                    format!("invalid peer address '{}'; ignored", shorten(v)),
+                ),
             },
             ("preferred_lft", Some(v)) => a.preferred_forever = v == "forever",
             ("valid_lft", Some(_)) | ("track_group", Some(_)) => {}
@@ -320,24 +418,35 @@ pub fn address_line(c: &mut Ctx, n: &Node) -> Option<AddressSpec> {
             ("autojoin", _) => (a.autojoin, takes) = (true, false),
             ("no_track", _) => (a.no_track, takes) = (true, false),
             ("mngtmpaddr" | "use_vmac" | "mcast_autojoin", _) => takes = false,
-            (_, _) => {
-                c.d.error(
+            (
+                "brd" | "broadcast" | "dev" | "scope" | "label" | "peer" | "preferred_lft"
+                | "valid_lft" | "track_group",
+                None,
+            ) => {
+                c.d.warn(
                     &loc,
                     w,
-                    format!(
-                        "unknown or incomplete option '{}' in address line",
-                        shorten(w)
-                    ),
+                    format!("'{w}' without its value; the address {prefix} is skipped"),
+                );
+                keep = false;
+            }
+            (_, _) => {
+                c.d.warn(
+                    &loc,
+                    w,
+                    format!("unknown option '{}' in address line; ignored", shorten(w)),
                 );
                 takes = false;
             }
         }
         i += if takes { 2 } else { 1 };
     }
-    Some(a)
+    keep.then_some(a)
 }
 
 /// `[type] DST|default [via GW] [src IP] [dev IF] [table N] [metric N] [scope S] [onlink] [no_track]`
+/// Any mistake drops the whole route, as keepalived 2.2.7 does (vrrp/vrrp_iproute.c `alloc_route`,
+/// `goto err`).
 pub fn route_line(c: &mut Ctx, n: &Node) -> Option<RouteSpec> {
     let mut words: Vec<(&str, crate::config::Loc)> = vec![(n.name(), n.loc.clone())];
     for (k, t) in n.args.iter().enumerate() {
@@ -360,7 +469,11 @@ pub fn route_line(c: &mut Ctx, n: &Node) -> Option<RouteSpec> {
         }
         Some(_) => return route_dst(c, n, &words, i, r),
         None => {
-            c.d.error(&n.loc, n.name(), "route without a destination");
+            c.d.warn(
+                &n.loc,
+                n.name(),
+                "route without a destination; the route is skipped",
+            );
             return None;
         }
     }
@@ -375,16 +488,23 @@ fn route_dst(
     mut r: RouteSpec,
 ) -> Option<RouteSpec> {
     let Some((w, loc)) = words.get(i) else {
-        c.d.error(&n.loc, n.name(), "route without a destination");
+        c.d.warn(
+            &n.loc,
+            n.name(),
+            "route without a destination; the route is skipped",
+        );
         return None;
     };
     match IpPrefix::parse(w) {
         Some(p) => r.dst = Some(p),
         None => {
-            c.d.error(
+            c.d.warn(
                 loc,
                 w,
-                format!("invalid route destination '{}'", shorten(w)),
+                format!(
+                    "invalid route destination '{}'; the route is skipped",
+                    shorten(w)
+                ),
             );
             return None;
         }
@@ -403,52 +523,64 @@ fn route_opts(
         let v = words.get(i + 1).map(|x| x.0);
         let mut takes = true;
         let bad = |c: &mut Ctx, what: &str| {
-            c.d.error(
+            c.d.warn(
                 loc,
                 w,
-                format!("invalid {what} '{}'", shorten(v.unwrap_or(""))),
-            )
+                format!(
+                    "invalid {what} '{}'; the route is skipped",
+                    shorten(v.unwrap_or(""))
+                ),
+            );
+            false
         };
+        let mut ok = true;
         match (w, v) {
             ("via" | "gw", Some(v)) => match v.parse() {
                 Ok(a) => r.via = Some(a),
-                Err(_) => bad(c, "gateway"),
+                Err(_) => ok = bad(c, "gateway"),
             },
             ("src", Some(v)) => match v.parse() {
                 Ok(a) => r.src = Some(a),
-                Err(_) => bad(c, "source address"),
+                Err(_) => ok = bad(c, "source address"),
             },
             ("dev" | "oif", Some(v)) => r.dev = Some(v.into()),
             ("table", Some(v)) => match v.parse() {
                 Ok(t) => r.table = Some(t),
-                Err(_) => bad(c, "table"),
+                Err(_) => ok = bad(c, "table"),
             },
             ("metric" | "preference", Some(v)) => match v.parse() {
                 Ok(m) => r.metric = Some(m),
-                Err(_) => bad(c, "metric"),
+                Err(_) => ok = bad(c, "metric"),
             },
             ("scope", Some(v)) => match Scope::parse(v) {
                 Some(s) => r.scope = Some(s),
-                None => bad(c, "scope"),
+                None => ok = bad(c, "scope"),
             },
             ("onlink", _) => (r.onlink, takes) = (true, false),
             ("no_track", _) => (r.no_track, takes) = (true, false),
             ("proto" | "protocol" | "mtu" | "advmss" | "realm" | "weight" | "pref", Some(_)) => {}
             _ => {
-                c.d.error(
+                c.d.warn(
                     loc,
                     w,
-                    format!("unknown or incomplete option '{}' in route", shorten(w)),
+                    format!(
+                        "unknown or incomplete option '{}' in route; the route is skipped",
+                        shorten(w)
+                    ),
                 );
-                takes = false;
+                ok = false;
             }
+        }
+        if !ok {
+            return None;
         }
         i += if takes { 2 } else { 1 };
     }
     Some(r)
 }
 
-/// `from P [to P] [table N] [priority N] [fwmark N] [iif IF] [oif IF] [no_track]`
+/// `from P [to P] [table N] [priority N] [fwmark N] [iif IF] [oif IF] [no_track]`; a mistake drops
+/// the rule (see `skip_rule`).
 pub fn rule_line(c: &mut Ctx, n: &Node) -> Option<RuleSpec> {
     let mut words: Vec<(&str, crate::config::Loc)> = vec![(n.name(), n.loc.clone())];
     for (k, t) in n.args.iter().enumerate() {
@@ -460,6 +592,7 @@ pub fn rule_line(c: &mut Ctx, n: &Node) -> Option<RuleSpec> {
         let (w, loc) = (words[i].0, &words[i].1);
         let v = words.get(i + 1).map(|x| x.0);
         let mut takes = true;
+        let mut ok = true;
         let prefix = |v: Option<&str>| {
             v.and_then(|s| {
                 if s == "all" {
@@ -472,51 +605,59 @@ pub fn rule_line(c: &mut Ctx, n: &Node) -> Option<RuleSpec> {
         match (w, v) {
             ("from", Some(_)) => match prefix(v) {
                 Some(p) => r.from = Some(p),
-                None => c.d.error(
-                    loc,
-                    w,
-                    format!("invalid address '{}'", shorten(v.unwrap_or(""))),
-                ),
+                None => ok = skip_rule(c, loc, w, "address", v),
             },
             ("to", Some(_)) => match prefix(v) {
                 Some(p) => r.to = Some(p),
-                None => c.d.error(
-                    loc,
-                    w,
-                    format!("invalid address '{}'", shorten(v.unwrap_or(""))),
-                ),
+                None => ok = skip_rule(c, loc, w, "address", v),
             },
             ("table" | "lookup", Some(v)) => match v.parse() {
                 Ok(t) => r.table = Some(t),
-                Err(_) => c.d.error(loc, w, format!("invalid table '{}'", shorten(v))),
+                Err(_) => ok = skip_rule(c, loc, w, "table", Some(v)),
             },
             ("priority" | "preference" | "pref", Some(v)) => match v.parse() {
                 Ok(t) => r.priority = Some(t),
-                Err(_) => {
-                    c.d.error(loc, w, format!("invalid priority '{}'", shorten(v)))
-                }
+                Err(_) => ok = skip_rule(c, loc, w, "priority", Some(v)),
             },
             ("fwmark", Some(v)) => match parse_u32_any(v) {
                 Some(t) => r.fwmark = Some(t),
-                None => {
-                    c.d.error(loc, w, format!("invalid fwmark '{}'", shorten(v)))
-                }
+                None => ok = skip_rule(c, loc, w, "fwmark", Some(v)),
             },
             ("iif" | "dev", Some(v)) => r.iif = Some(v.into()),
             ("oif", Some(v)) => r.oif = Some(v.into()),
             ("no_track", _) => (r.no_track, takes) = (true, false),
             _ => {
-                c.d.error(
+                c.d.warn(
                     loc,
                     w,
-                    format!("unknown or incomplete option '{}' in rule", shorten(w)),
+                    format!(
+                        "unknown or incomplete option '{}' in rule; the rule is skipped",
+                        shorten(w)
+                    ),
                 );
-                takes = false;
+                ok = false;
             }
+        }
+        if !ok {
+            return None;
         }
         i += if takes { 2 } else { 1 };
     }
     Some(r)
+}
+
+/// A rule with a bad value is dropped whole, as keepalived 2.2.7 does (vrrp/vrrp_iprule.c
+/// `alloc_rule`, `goto err`). Returns false for the caller's `ok`.
+fn skip_rule(c: &mut Ctx, loc: &crate::config::Loc, w: &str, what: &str, v: Option<&str>) -> bool {
+    c.d.warn(
+        loc,
+        w,
+        format!(
+            "invalid {what} '{}'; the rule is skipped",
+            shorten(v.unwrap_or(""))
+        ),
+    );
+    false
 }
 
 /// Decimal or `0x` hexadecimal.

@@ -13,7 +13,7 @@ use super::values::{address_line, route_line, rule_line, Ctx};
 pub fn script(c: &mut Ctx, n: &Node) -> Option<Script> {
     let cmd = c.need(n, 0)?;
     if cmd.trim().is_empty() {
-        c.d.error(&n.arg_loc(0), n.name(), "empty command");
+        c.d.warn(&n.arg_loc(0), n.name(), "empty command; ignored");
         return None;
     }
     let s = Script {
@@ -58,7 +58,7 @@ fn notify_slot<'a>(notify: &'a mut Notify, kw: &str) -> Option<&'a mut Option<Sc
 
 /// `track_script { NAME [weight W [reverse|noreverse]] }` and the like.
 pub fn track_block(c: &mut Ctx, n: &Node, out: &mut Vec<TrackRef>) {
-    if !c.want_block(n) {
+    if !c.value_block(n) {
         return;
     }
     for t in n.block() {
@@ -96,8 +96,24 @@ pub fn track_block(c: &mut Ctx, n: &Node, out: &mut Vec<TrackRef>) {
     }
 }
 
+/// keepalived 2.2.7 vrrp/vrrp_parser.c vrrp_handler / vrrp_sync_group_handler: a header that is
+/// not exactly `KEYWORD NAME` ("must have a name") skips the block with a warning.
+fn block_name<'n>(c: &mut Ctx, n: &'n Node) -> Option<&'n str> {
+    match (n.arg(0), n.args.len()) {
+        (Some(name), 1) => Some(name),
+        _ => {
+            c.d.warn(
+                &n.loc,
+                n.name(),
+                "must have exactly one name; the block is skipped, as keepalived does",
+            );
+            None
+        }
+    }
+}
+
 pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
-    let name = c.need(n, 0)?;
+    let name = block_name(c, n)?;
     let mut v = VrrpInstance::new(name);
     c.spans.put(format!("instance:{name}"), &n.loc);
     if !c.want_block(n) {
@@ -122,11 +138,15 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             "state" => match c.need(k, 0) {
                 Some("MASTER") => v.state = Some(InitialState::Master),
                 Some("BACKUP") => v.state = Some(InitialState::Backup),
-                Some(s) => c.d.error(
-                    &k.arg_loc(0),
-                    kw,
-                    format!("unknown state '{s}' (MASTER or BACKUP)"),
-                ),
+                // keepalived 2.2.7 vrrp/vrrp_parser.c vrrp_state_handler: anything else is BACKUP.
+                Some(s) => {
+                    c.d.warn(
+                        &k.arg_loc(0),
+                        kw,
+                        format!("unknown state '{s}' (MASTER or BACKUP); starting as BACKUP, as keepalived does"),
+                    );
+                    v.state = Some(InitialState::Backup);
+                }
                 None => {}
             },
             "priority" => v.priority = c.u8_in(k, 0, 1, 255).or(v.priority),
@@ -137,7 +157,7 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             }
             "version" => v.version = c.u8_in(k, 0, 2, 3).or(v.version),
             "virtual_ipaddress" | "virtual_ipaddress_excluded" => {
-                if c.want_block(k) {
+                if c.value_block(k) {
                     for a in k.block() {
                         if let Some(a) = address_line(c, a) {
                             if kw == "virtual_ipaddress" {
@@ -150,13 +170,13 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
                 }
             }
             "virtual_routes" => {
-                if c.want_block(k) {
+                if c.value_block(k) {
                     v.routes
                         .extend(k.block().iter().filter_map(|r| route_line(c, r)));
                 }
             }
             "virtual_rules" => {
-                if c.want_block(k) {
+                if c.value_block(k) {
                     v.rules
                         .extend(k.block().iter().filter_map(|r| rule_line(c, r)));
                 }
@@ -179,11 +199,11 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
                 );
             }
             "dont_track_primary" => v.dont_track_primary = true,
-            "unicast_src_ip" => v.unicast_src_ip = c.ip(k, 0).or(v.unicast_src_ip),
-            "mcast_src_ip" => v.mcast_src_ip = c.ip(k, 0).or(v.mcast_src_ip),
+            "unicast_src_ip" => v.unicast_src_ip = c.sockaddr_ip(k, 0).or(v.unicast_src_ip),
+            "mcast_src_ip" => v.mcast_src_ip = c.sockaddr_ip(k, 0).or(v.mcast_src_ip),
             "unicast_ttl" => v.unicast_ttl = c.u8_in(k, 0, 1, 255).or(v.unicast_ttl),
             "unicast_peer" => {
-                if c.want_block(k) {
+                if c.value_block(k) {
                     for p in k.block() {
                         unicast_peer(c, p, &mut v.unicast_peers);
                     }
@@ -251,15 +271,30 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
     Some(v)
 }
 
+/// One peer line. keepalived 2.2.7 (vrrp/vrrp_data.c alloc_unicast_peer, lib/utils.c
+/// inet_stosockaddr) drops what follows a '/' or '-' in the address and skips a line whose address
+/// does not parse (a host name, a placeholder); the other peers stay.
 fn unicast_peer(c: &mut Ctx, p: &Node, out: &mut Vec<UnicastPeer>) {
-    let Ok(addr) = p.name().parse() else {
-        c.d.error(
+    let word = p.name();
+    let (addr_text, rest) = match word.find(['-', '/']) {
+        Some(k) => (word.get(..k).unwrap_or(word), word.get(k..).unwrap_or("")),
+        None => (word, ""),
+    };
+    let Ok(addr) = addr_text.parse::<std::net::IpAddr>() else {
+        c.d.warn(
             &p.loc,
-            p.name(),
-            format!("invalid unicast peer address '{}'", p.name()),
+            word,
+            format!("invalid unicast peer address '{word}'; this peer is skipped"),
         );
         return;
     };
+    if !rest.is_empty() {
+        c.d.advise(
+            &p.loc,
+            word,
+            format!("'{rest}' ignored after the unicast peer {addr}, as keepalived does"),
+        );
+    }
     let mut peer = UnicastPeer {
         addr,
         min_ttl: None,
@@ -289,17 +324,23 @@ fn vmac(c: &mut Ctx, k: &Node) -> Vmac {
         if a.text.contains(':') {
             match parse_mac(&a.text) {
                 Some(m) => v.mac = Some(m),
-                None => c.d.error(
+                None => c.d.warn(
                     &k.arg_loc(i),
                     "use_vmac",
-                    format!("invalid MAC address '{}'", a.text),
+                    format!(
+                        "invalid MAC address '{}'; ignored, the VMAC takes the VRRP MAC",
+                        a.text
+                    ),
                 ),
             }
         } else if a.text.len() > 15 {
-            c.d.error(
+            c.d.warn(
                 &k.arg_loc(i),
                 "use_vmac",
-                format!("interface name '{}' is longer than 15 characters", a.text),
+                format!(
+                    "interface name '{}' is longer than 15 characters; ignored, the VMAC takes the default name",
+                    a.text
+                ),
             );
         } else {
             v.name = Some(a.text.clone());
@@ -331,10 +372,11 @@ fn auth(c: &mut Ctx, k: &Node) -> Option<Auth> {
         match a.name() {
             "auth_type" => match c.need(a, 0) {
                 Some(t @ ("PASS" | "AH")) => kind = Some(t),
-                Some(t) => c.d.error(
+                // keepalived 2.2.7 vrrp_auth_type_handler leaves the type unset: no authentication.
+                Some(t) => c.d.warn(
                     &a.arg_loc(0),
                     "auth_type",
-                    format!("unknown authentication type '{t}' (PASS or AH)"),
+                    format!("unknown authentication type '{t}' (PASS or AH); ignored, as keepalived does"),
                 ),
                 None => {}
             },
@@ -376,7 +418,7 @@ fn auth(c: &mut Ctx, k: &Node) -> Option<Auth> {
 }
 
 pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
-    let name = c.need(n, 0)?;
+    let name = block_name(c, n)?;
     let mut g = SyncGroup {
         name: name.into(),
         ..SyncGroup::default()
@@ -396,7 +438,7 @@ pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
         }
         match kw {
             "group" => {
-                if c.want_block(k) {
+                if c.value_block(k) {
                     for m in k.block() {
                         g.members.push(m.name().into());
                         for a in &m.args {

@@ -71,12 +71,15 @@ pub const DEFAULT_PERSISTENCE_SECS: u32 = 360;
 pub const DEFAULT_DELAY_LOOP: Duration = Duration::from_secs(60);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// SSL_GET runs only in a binary built with the `tls` cargo feature (`make tls`): rustls adds
-/// ~850 KB. Without it the configuration is refused, at start and on reload (`-t` keeps
-/// keepalived's exit code).
+/// SSL_GET runs in full only in a binary built with the `tls` cargo feature (`make tls`): rustls
+/// adds ~850 KB. Without it the checker runs as a TCP connect check on the same address and port
+/// (src/check/build.rs). keepalived 2.2.7 runs the check and keeps the healthy servers; a checker
+/// that always failed would take every server out (an outage keepalived does not cause), one
+/// that always passed would keep dead servers: a connect still drops a host or service that is
+/// down, the failure that matters most. kalive warns at every start and reload.
 pub const TLS_AVAILABLE: bool = cfg!(feature = "tls");
 pub const NO_TLS: &str =
-    "this kalive is built without TLS, so SSL_GET cannot run (build it with `make tls`, cargo feature `tls`)";
+    "this kalive is built without TLS: SSL_GET runs as a TCP connect check on the same address and port (no TLS handshake, no HTTP request, no status or digest check); build it with `make tls` (cargo feature `tls`) for the full check";
 
 /// What a virtual server listens on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -362,6 +365,18 @@ pub fn threshold_problem(rs: &RealServer) -> Option<String> {
             rs.l_threshold, rs.u_threshold
         )
     })
+}
+
+/// A threshold problem (see `threshold_problem`) is fixed by dropping both thresholds: the
+/// server is then programmed without connection limits rather than not at all. Returns what was
+/// done, for the warning.
+pub fn clear_bad_thresholds(rs: &mut RealServer) -> Option<String> {
+    let why = threshold_problem(rs)?;
+    rs.u_threshold = 0;
+    rs.l_threshold = 0;
+    Some(format!(
+        "{why}; both thresholds are ignored (keepalived 2.2.7 would leave this server out of the pool)"
+    ))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -99,6 +99,23 @@ pub struct Notify {
     pub master_rx_lower_pri: Option<Script>,
 }
 
+impl Notify {
+    /// Every script set, in a fixed order.
+    pub fn scripts(&self) -> impl Iterator<Item = &Script> {
+        [
+            &self.master,
+            &self.backup,
+            &self.fault,
+            &self.stop,
+            &self.deleted,
+            &self.any,
+            &self.master_rx_lower_pri,
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VrrpInstance {
     pub name: String,

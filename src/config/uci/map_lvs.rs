@@ -5,7 +5,7 @@ use super::mapping::{resolve, table};
 use super::package::Package;
 use super::values::{parse_u32_auto, Ctx, Sec};
 use crate::config::model::lvs::{
-    threshold_problem, LbKind, Protocol, SorryServer, Url, NO_TLS, SCHEDULERS, TLS_AVAILABLE,
+    clear_bad_thresholds, LbKind, Protocol, SorryServer, Url, NO_TLS, SCHEDULERS, TLS_AVAILABLE,
 };
 use crate::config::model::{CheckKind, Checker, RealServer, Script, VirtualServer, VsKey};
 
@@ -35,7 +35,7 @@ fn url(cx: &mut Ctx, sec: Sec) -> Option<Url> {
     let Some(path) = sec.str("path") else {
         let loc = cx.loc(sec.0.pos);
         cx.diags
-            .error(&loc, "path", "url section without 'option path'");
+            .warn(&loc, "path", "url section without 'option path'; ignored");
         return None;
     };
     let digest = sec.str("digest");
@@ -137,12 +137,15 @@ fn checker(cx: &mut Ctx, sec: Sec, urls: &[(String, Url)]) -> Option<Checker> {
     )?;
     if matches!(kind, CheckKind::Ssl { .. }) && !TLS_AVAILABLE {
         let loc = cx.loc(sec.pos_of("check"));
-        cx.diags.stricter(&loc, "check", NO_TLS);
+        cx.diags.advise(&loc, "check", NO_TLS);
     }
     if matches!(kind, CheckKind::Misc { path: None, .. }) {
         let loc = cx.loc(sec.pos_of("check"));
-        cx.diags
-            .error(&loc, "misc_path", "MISC_CHECK without 'option misc_path'");
+        cx.diags.warn(
+            &loc,
+            "misc_path",
+            "MISC_CHECK without 'option misc_path'; this checker is skipped",
+        );
     }
     let mut c = Checker::new(kind);
     c.connect_port = sec.num::<u16>(cx, "connect_port", 1, 65535);
@@ -161,10 +164,10 @@ fn real_server(cx: &mut Ctx, sec: Sec, urls: &[(String, Url)]) -> Option<Option<
     let Some(ip) = sec.ip(cx, "ipaddr") else {
         if sec.str("ipaddr").is_none() {
             let loc = cx.loc(sec.0.pos);
-            cx.diags.error(
+            cx.diags.warn(
                 &loc,
                 "ipaddr",
-                "real_server section without 'option ipaddr'",
+                "real_server section without 'option ipaddr'; ignored",
             );
         }
         return None;
@@ -193,9 +196,9 @@ fn real_server(cx: &mut Ctx, sec: Sec, urls: &[(String, Url)]) -> Option<Option<
     }
     rs.u_threshold = sec.num::<u32>(cx, "uthreshold", 0, u32::MAX).unwrap_or(0);
     rs.l_threshold = sec.num::<u32>(cx, "lthreshold", 0, u32::MAX).unwrap_or(0);
-    if let Some(why) = threshold_problem(&rs) {
+    if let Some(why) = clear_bad_thresholds(&mut rs) {
         let loc = cx.loc(sec.pos_of("lthreshold"));
-        cx.diags.error(&loc, "lthreshold", why);
+        cx.diags.advise(&loc, "lthreshold", why);
     }
     rs.checkers.extend(checker(cx, sec, urls));
     rs.uci_name = sec.str("name").map(Into::into);
@@ -246,10 +249,10 @@ fn key(cx: &mut Ctx, sec: Sec) -> Option<VsKey> {
         (ip, _) => {
             let missing = if ip.is_some() { "port" } else { "ipaddr" };
             let loc = cx.loc(sec.0.pos);
-            cx.diags.error(
+            cx.diags.warn(
                 &loc,
                 missing,
-                "virtual_server needs 'option ipaddr' and 'option port' (or only 'option fwmark')",
+                "virtual_server needs 'option ipaddr' and 'option port' (or only 'option fwmark'); ignored",
             );
             None
         }

@@ -45,10 +45,10 @@ fn required<'s>(cx: &mut Ctx, sec: Sec<'s>, opt: &str) -> Option<&'s str> {
     let v = sec.str(opt);
     if v.is_none() {
         let loc = cx.loc(sec.0.pos);
-        cx.diags.error(
+        cx.diags.warn(
             &loc,
             opt,
-            format!("{} section without 'option {opt}'", sec.0.ty),
+            format!("{} section without 'option {opt}'; ignored", sec.0.ty),
         );
     }
     v
@@ -302,7 +302,14 @@ pub(super) fn instance(cx: &mut Ctx, sec: Sec, t: &All, pkg: &Package) -> Option
     i.unicast_src_ip = sec.ip(cx, "unicast_src_ip");
     i.version = sec.num::<u8>(cx, "version", 2, 3);
     i.priority = sec.num::<u8>(cx, "priority", 1, 255);
-    if let Some(d) = sec.secs(cx, "advert_int") {
+    // keepalived 2.2.7 takes 0.01..255 s and keeps its default otherwise (as the keepalived.conf
+    // front end does).
+    let advert = sec.parse(cx, "advert_int", "seconds from 0.01 to 255", |s| {
+        crate::config::keepalived::values::parse_timer(s).filter(|d| {
+            (std::time::Duration::from_millis(10)..=std::time::Duration::from_secs(255)).contains(d)
+        })
+    });
+    if let Some(d) = advert {
         i.advert_int = d;
     }
     if let Some(d) = sec.secs(cx, "preempt_delay") {
@@ -387,18 +394,22 @@ pub(super) fn sync_group(cx: &mut Ctx, sec: Sec, t: &All, pkg: &Package) -> Opti
     let name = named(cx, sec)?;
     let mut members = Vec::new();
     for (m, pos) in sec.refs("group") {
+        // keepalived 2.2.7 vrrp/vrrp_sync.c: a member that is not an instance is ignored, and a
+        // group left without members is removed.
         if !has_name(pkg, "vrrp_instance", m) {
             unresolved(cx, pos, "group", m, "vrrp_instance");
+            continue;
         }
         members.push(m.to_string());
     }
     if members.is_empty() {
         let loc = cx.loc(sec.0.pos);
-        cx.diags.error(
+        cx.diags.warn(
             &loc,
             "group",
-            "vrrp_sync_group without members ('list group')",
+            "vrrp_sync_group without members ('list group'); the group is removed",
         );
+        return None;
     }
     Some(SyncGroup {
         name: name.into(),

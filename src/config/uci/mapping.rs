@@ -87,10 +87,11 @@ pub(super) fn resolve<T: Clone>(
 
 pub(super) fn unresolved(cx: &mut Ctx, pos: Pos, list: &str, name: &str, target: &str) {
     let loc = cx.loc(pos);
-    cx.diags.error(
+    // keepalived 2.2.7 ignores a reference to something not defined ("not found, ignoring").
+    cx.diags.warn(
         &loc,
         list,
-        format!("'{name}' is not the 'option name' of any {target} section"),
+        format!("'{name}' is not the 'option name' of any {target} section; ignored"),
     );
 }
 
@@ -199,10 +200,10 @@ fn ipaddress(cx: &mut Ctx, sec: Sec) -> Option<AddressSpec> {
     let Some(prefix) = prefix else {
         if sec.str("address").is_none() {
             let loc = cx.loc(sec.0.pos);
-            cx.diags.error(
+            cx.diags.warn(
                 &loc,
                 "address",
-                "ipaddress section without 'option address'",
+                "ipaddress section without 'option address'; ignored",
             );
         }
         return None;
@@ -258,8 +259,11 @@ fn route(cx: &mut Ctx, sec: Sec) -> Option<RouteSpec> {
     );
     let Some(addr) = sec.str("address") else {
         let loc = cx.loc(sec.0.pos);
-        cx.diags
-            .error(&loc, "address", "route section without 'option address'");
+        cx.diags.warn(
+            &loc,
+            "address",
+            "route section without 'option address'; ignored",
+        );
         return None;
     };
     let dst = if addr == "default" {
@@ -300,20 +304,20 @@ fn interface_delay(cx: &mut Ctx, sec: Sec) -> Option<InterfaceDelay> {
     sec.check_known(cx, &["device", "down_delay", "up_delay"]);
     let Some(dev) = sec.str("device") else {
         let loc = cx.loc(sec.0.pos);
-        cx.diags.error(
+        cx.diags.warn(
             &loc,
             "device",
-            "interface_up_down_delays without 'option device'",
+            "interface_up_down_delays without 'option device'; ignored",
         );
         return None;
     };
     let Some(down) = sec.num::<u8>(cx, "down_delay", 0, 255) else {
         if sec.str("down_delay").is_none() {
             let loc = cx.loc(sec.0.pos);
-            cx.diags.error(
+            cx.diags.warn(
                 &loc,
                 "down_delay",
-                "interface_up_down_delays without 'option down_delay'",
+                "interface_up_down_delays without 'option down_delay'; ignored",
             );
         }
         return None;

@@ -21,12 +21,20 @@ pub fn parse_text(name: &str, text: &str) -> Loaded {
     let mut diags = Diagnostics::default();
     match lexer::parse(text) {
         Ok(pkg) => {
-            let config = mapping::map(&pkg, &file, &mut diags);
-            let spans = spans(&pkg, &file);
+            let mut config = mapping::map(&pkg, &file, &mut diags);
+            let mut spans = spans(&pkg, &file);
+            let removed_scripts = crate::config::validate::validate(
+                &mut crate::config::keepalived::values::Ctx {
+                    d: &mut diags,
+                    spans: &mut spans,
+                },
+                &mut config,
+            );
             Loaded {
                 config,
                 diags,
                 spans,
+                removed_scripts,
             }
         }
         Err(e) => {

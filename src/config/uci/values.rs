@@ -95,10 +95,10 @@ impl<'s> Sec<'s> {
         let r = f(v);
         if r.is_none() {
             let loc = cx.loc(self.pos_of(name));
-            cx.diags.error(
+            cx.diags.warn(
                 &loc,
                 name,
-                format!("invalid value '{v}': expected {expected}"),
+                format!("invalid value '{v}': expected {expected}; ignored"),
             );
         }
         r
