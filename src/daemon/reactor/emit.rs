@@ -115,8 +115,9 @@ impl Reactor<'_> {
                     total,
                 },
             );
+            let id = self.armed_or_shed(id);
             if let Some(slot) = self.garp_timer.get_mut(iu) {
-                *slot = id.ok();
+                *slot = id;
             }
         }
     }
@@ -141,7 +142,11 @@ impl Reactor<'_> {
         if repeat == 0 || delay.is_zero() || *pending {
             return;
         }
-        *pending = self.wheel.arm(now + delay, Token::LowerPrioGarp(i)).is_ok();
+        let armed = self.wheel.arm(now + delay, Token::LowerPrioGarp(i));
+        let armed = self.armed_or_shed(armed).is_some();
+        if let Some(pending) = self.lower_prio_garp.get_mut(usize::from(i)) {
+            *pending = armed;
+        }
     }
 
     /// The delayed burst is due: sent if the instance is still master (keepalived sends it
@@ -214,8 +219,9 @@ impl Reactor<'_> {
                     total,
                 },
             );
+            let id = self.armed_or_shed(id);
             if let Some(slot) = self.garp_timer.get_mut(iu) {
-                *slot = id.ok();
+                *slot = id;
             }
         }
     }

@@ -156,6 +156,10 @@ pub struct LoopStats {
     pub malformed: u64,
     pub unknown_vrid: u64,
     pub send_errors: u64,
+    /// Timers the wheel had no room for. The wheel is sized so that this cannot happen (one
+    /// slot per timer kind and instance, plus one GARP burst and one delayed GARP each); if it
+    /// ever does, it is counted and logged, never silent.
+    pub timers_shed: u64,
 }
 
 pub struct Reactor<'a> {
@@ -628,9 +632,39 @@ impl<'a> Reactor<'a> {
                 return;
             }
         }
-        // Full cannot happen: the wheel holds TIMER_KINDS + 1 timers per instance, and an
-        // instance has at most one per kind here (re-armed in place) plus one GARP burst.
-        *slot = self.wheel.arm(at, Token::Vrrp(i, kind)).ok();
+        // The wheel holds TIMER_KINDS + 2 timers per instance, and an instance has at most one
+        // per kind here (re-armed in place) plus one GARP burst and one delayed GARP.
+        let id = self.wheel.arm(at, Token::Vrrp(i, kind));
+        let id = self.armed_or_shed(id);
+        if let Some(slot) = self
+            .timer_ids
+            .get_mut(usize::from(i))
+            .and_then(|s| s.get_mut(kind.index()))
+        {
+            *slot = id;
+        }
+    }
+
+    /// The id of a timer just armed, or, when the wheel had no room, the shed counted and
+    /// logged (at the 1st, 2nd, 4th, 8th … time, so a bug cannot flood the log).
+    fn armed_or_shed(
+        &mut self,
+        armed: Result<TimerId, crate::time::wheel::Full>,
+    ) -> Option<TimerId> {
+        match armed {
+            Ok(id) => Some(id),
+            Err(_) => {
+                self.stats.timers_shed += 1;
+                if self.stats.timers_shed.is_power_of_two() {
+                    log::error!(
+                        "timer wheel full ({} timers): {} timer(s) shed; this is a bug, please report it",
+                        self.wheel.capacity(),
+                        self.stats.timers_shed
+                    );
+                }
+                None
+            }
+        }
     }
 
     /// Ends the loop's hold on its sockets and `ops`, handing back the runtime (for reload).
