@@ -120,6 +120,10 @@ class Bed:
         ns_del(self.wire)
 
 
+BED_OWN = {"10.0.0.1", "10.1.0.1", "10.0.0.0/24", "10.1.0.0/24", "10.0.0.255", "10.1.0.255",
+           "fd00::1", "fd01::1", "fd00::/64", "fd01::/64"}
+
+
 def snapshot(ns):
     """Addresses, links, routes and rules in `ns`, normalised to comparable strings."""
     def j(*args):
@@ -144,6 +148,9 @@ def snapshot(ns):
             if r.get("dst", "").startswith("ff00::") or r.get("type") == "multicast":
                 continue
             if r.get("dev") in ("eth0", "eth1") and r.get("dst", "").startswith(("fe80::ff:fe00:", "fe80::/64")):
+                continue
+            # The kernel's routes for the bed's own addresses (they may appear after the baseline).
+            if r.get("dst") in BED_OWN and r.get("protocol") == "kernel":
                 continue
             parts = [fam, r.get("type", "unicast"), r.get("dst", "?")]
             for key in ("gateway", "dev", "table", "metric", "protocol", "scope", "prefsrc"):
@@ -638,6 +645,14 @@ def final(seq):
     return running[-1] if running else "none"
 
 
+def first_advert_class(i):
+    if i.group:
+        return f"first advert time [config state {i.state}, sync group]"
+    if i.state == "MASTER":
+        return "first advert time [config state MASTER]"
+    return f"first advert time [config state BACKUP, {tag_of(i)}]"
+
+
 def weight_tags(i):
     """The weighted tracker most likely behind a priority difference (one, for the class)."""
     sw = []
@@ -743,13 +758,13 @@ def compare(seed, meta, a, b, window):
             tb = run_b[0]["ts"] - b["t0"]
             t_firsts.append((ta, tb))
             if abs(ta - tb) > FIRST_ADVERT_TOLERANCE + 0.15 * ta:
-                diffs.append((f"first advert time [config state {i.state}{', sync group' if i.group else ''}]",
+                diffs.append((first_advert_class(i),
                               f"{i.name}: keepalived {ta:.2f} s, kalive {tb:.2f} s"))
         elif run_a and run_b:
             ta = run_a[0]["ts"] - a["t0"]
             tb = run_b[0]["ts"] - b["t0"]
             if abs(ta - tb) > FIRST_ADVERT_TOLERANCE + 0.15 * ta:
-                diffs.append((f"first advert time [config state {i.state}{', sync group' if i.group else ''}]",
+                diffs.append((first_advert_class(i),
                               f"{i.name}: keepalived {ta:.2f} s, kalive {tb:.2f} s"))
 
     # GARP / NA per address.
@@ -769,8 +784,10 @@ def compare(seed, meta, a, b, window):
             if i is not None and i.name in differs:
                 continue
             who = "VIP" if i else "not a VIP"
+            knob = "vrrp_garp_interval" if kind == "garp" else "vrrp_gna_interval"
+            knob_tag = f" [{knob} {'set' if knob in meta['garp_knobs'] else 'unset'}]" if i else ""
             if not ta[addr] or not tb[addr]:
-                diffs.append((f"{label} ({who}): sent only by {'keepalived' if ta[addr] else 'kalive'}",
+                diffs.append((f"{label} ({who}): sent only by {'keepalived' if ta[addr] else 'kalive'}{knob_tag}",
                               f"{addr}: keepalived {len(ta[addr])}, kalive {len(tb[addr])}"))
                 continue
             # Counted from each daemon's first one for the address, over the same span: a
@@ -779,8 +796,7 @@ def compare(seed, meta, a, b, window):
             na_ = sum(1 for t in ta[addr] if t - ta[addr][0] < span)
             nb_ = sum(1 for t in tb[addr] if t - tb[addr][0] < span)
             if na_ != nb_:
-                knob = "vrrp_garp_interval" if kind == "garp" else "vrrp_gna_interval"
-                diffs.append((f"{label} ({who}) differs [{knob} {'set' if knob in meta['garp_knobs'] else 'unset'}]",
+                diffs.append((f"{label} ({who}) differs{knob_tag}",
                               f"{addr}: keepalived {na_}, kalive {nb_} in {span:.1f} s from the first"))
 
     # Addresses, links, routes, rules: added while running, left after stop.
