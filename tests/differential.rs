@@ -21,6 +21,7 @@
 mod common;
 
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 #[test]
 fn kalive_behaves_like_keepalived_on_generated_configurations() {
@@ -44,8 +45,30 @@ fn kalive_behaves_like_keepalived_on_generated_configurations() {
     // A fixed seed by default: `make test` runs the same configurations every time (timing
     // still varies); `make differential` takes one from the clock to explore.
     cmd.args(["--seed", &var("KALIVE_DIFFERENTIAL_SEED", "1")]);
-    // The script bounds its own run (--time-limit) and removes its namespaces even on failure.
-    let status = cmd.status().expect("python3 is installed");
+    // The script bounds its own run (--time-limit, 120 s + 3 s a configuration) and removes its
+    // namespaces even on failure (and on SIGTERM); this bound is the backstop: past it, SIGTERM,
+    // then SIGKILL 60 s later.
+    let n: u64 = var("KALIVE_DIFFERENTIAL_N", "100").parse().unwrap_or(100);
+    let limit = Duration::from_secs(120 + 3 * n + 300);
+    let mut child = cmd.spawn().expect("python3 is installed");
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait for the differential script") {
+            break st;
+        }
+        if t0.elapsed() > limit {
+            // SAFETY: kill with our own child's pid, not reaped yet.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            let end = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < end && child.try_wait().ok().flatten().is_none() {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the differential script ran over {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
     assert!(
         status.success(),
         "the differential test found classes of difference not in tests/differential/known.txt \

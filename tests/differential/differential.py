@@ -39,6 +39,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PID = os.getpid()
 CREATED_NS = set()
 CREATED_LOCK = threading.Lock()
+# Set on SIGTERM/SIGINT: runs not started yet are skipped, running ones end their window early;
+# every run removes its namespaces in `finally`, and the atexit hook removes any left.
+STOPPING = threading.Event()
 # Time from start to the first advert: differences beyond this are a class of their own. The
 # machine may be loaded (2 cores, many daemons at once), so it is generous next to the 2.6 s
 # that separate the two start-up rules seen (one interval vs Master_Down_Interval).
@@ -446,7 +449,7 @@ def run_one(daemon, kalive_bin, text, meta, workdir, slot, window):
         res["t0"] = t0
         # The window, but not past an early exit.
         end = t0 + window
-        while time.time() < end and proc.poll() is None:
+        while time.time() < end and proc.poll() is None and not STOPPING.is_set():
             time.sleep(0.05)
         res["exited_early"] = proc.poll()
         res["running"] = snapshot(bed.dut)
@@ -1072,7 +1075,7 @@ def run_pair(roles, event, mode, kalive_bin, workdir, slot):
             became the only holder (seconds from now)."""
             t_start = time.time()
             h, took = (False, False), None
-            while time.time() < t_start + seconds:
+            while time.time() < t_start + seconds and not STOPPING.is_set():
                 h = tuple(holds_vip(names[k], vip) and procs[k] is not None and procs[k].poll() is None
                           for k in (0, 1))
                 now = time.time()
@@ -1226,6 +1229,12 @@ def main():
     ap.add_argument("--time-limit", type=float, default=None,
                     help="seconds for the whole run (default 120 + 3 per configuration)")
     args = ap.parse_args()
+
+    def on_signal(signum, _frame):
+        STOPPING.set()
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     seed = args.seed if args.seed is not None else int(time.time()) % 1000000
     started = time.time()
     print(f"differential: seed {seed}, {args.n} configurations, {args.jobs} at once "
@@ -1238,6 +1247,8 @@ def main():
     known = load_known(args.known)
     work = args.keep or f"/tmp/kalive-differential-{PID}"
     os.makedirs(work, exist_ok=True)
+    if not args.keep:
+        atexit.register(shutil.rmtree, work, ignore_errors=True)
     os.chmod(work, 0o755)
 
     indexes = args.only or list(range(args.n))
@@ -1299,6 +1310,8 @@ def main():
 
     def job(j):
         idx, dmn = j
+        if STOPPING.is_set():
+            return j, {"daemon": dmn, "error": "stopped by a signal"}
         if time.time() > deadline:
             return j, {"daemon": dmn, "error": "time limit reached before the run"}
         sub, text, meta = configs[idx]
