@@ -6,8 +6,9 @@
 //! GARP/NA, states, notify argv and FIFO lines (see its module text). Differences are grouped into
 //! classes. Then kalive and keepalived as peers, both ways, next to a keepalived pair, with
 //! SIGKILL, SIGTERM, link down, a tracked script starting to fail and a reload that lowers the
-//! priority: roles afterwards, takeover time, time with two masters. tests/differential/known.txt lists the known ones, each with its reason, and a class it
-//! does not list fails this test. The report goes to target/differential.md.
+//! priority, each undone afterwards: roles, takeover times, time with two masters.
+//! tests/differential/known.txt lists the known classes, each with its reason; a class it does
+//! not list fails this test. The report goes to target/differential.md.
 //!
 //! Python, not Rust: the harness is glue around processes (ip, tcpdump, two daemons, scripts)
 //! plus a pcap reader, and it is the part that changes as differences are found and classified;
@@ -15,8 +16,8 @@
 //! `make differential N=2000` or `--seed S --only I` runs it directly.
 //!
 //! `KALIVE_DIFFERENTIAL_N` (default 100) configurations, `KALIVE_DIFFERENTIAL_SEED` (default 1;
-//! printed), `KALIVE_DIFFERENTIAL_JOBS` runs at once (default 16); `$KALIVE`
-//! names another kalive binary (the static release one under `make test`).
+//! printed), `KALIVE_DIFFERENTIAL_JOBS` runs at once (default 16); `$KALIVE` names another
+//! kalive binary (the static release one under `make test`).
 
 mod common;
 

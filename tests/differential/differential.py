@@ -686,7 +686,7 @@ def norm(addr):
         return addr
 
 
-def compare(seed, meta, a, b, window):
+def compare(meta, a, b):
     """Differences between keepalived's run `a` and kalive's run `b`: [(class, detail)]."""
     diffs = []
     for r in (a, b):
@@ -856,7 +856,7 @@ def compare(seed, meta, a, b, window):
                           f"only kalive {words(sorted((kb - ka).elements()))}",
                           f"{name}: {sorted(na[name])} vs {sorted(nb[name])}"))
         elif (collections.Counter(na[name]) != collections.Counter(nb[name]) and name in prio_of
-              and not fifo_has_fifo_prio_diff(a, b, name)):
+              and not fifo_priority_differs(a, b, name)):
             st = prio_state(na[name], nb[name])
             tag = "" if "0)" in st else f" [{weight_tags(prio_of[name])}]"
             diffs.append((f"notify priority argument differs in {st}{tag}",
@@ -881,7 +881,7 @@ def compare(seed, meta, a, b, window):
     return diffs, t_firsts
 
 
-def fifo_has_fifo_prio_diff(a, b, name):
+def fifo_priority_differs(a, b, name):
     """Whether the FIFO lines of `name` already differ (then its notify lines say the same)."""
     def lines(r):
         return [ln for _, ln in r.get("fifo", []) if ln.replace('"', "").split()[1:2] == [name]]
@@ -1343,7 +1343,7 @@ def main():
         kt = kalive_t_codes[idx]
         if kt and kt[0] != 0:
             classes[f"kalive -t exits {kt[0]} where keepalived -t exits 0"].append((idx, sub, (kt[1] or [""])[0]))
-        out = compare(sub, meta, results[(idx, "keepalived")], results[(idx, "kalive")], window_of(meta))
+        out = compare(meta, results[(idx, "keepalived")], results[(idx, "kalive")])
         diffs, tf = out
         firsts += tf
         for cls, detail in diffs:
