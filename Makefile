@@ -30,7 +30,7 @@ SMALL_FLAGS  := $(LINK_FLAGS) -Zunstable-options -Cpanic=immediate-abort
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 
-.PHONY: all stable size tls test-tls aarch64 aarch64-stable test test-vm appliance appliance-test bench bench-checkers bench-live fuzz demo examples image clean
+.PHONY: all stable size tls test-tls aarch64 aarch64-stable test differential test-vm appliance appliance-test bench bench-checkers bench-live fuzz demo examples image clean
 
 all:
 	CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$(SMALL_FLAGS)" \
@@ -106,6 +106,14 @@ test: size
 	$(CARGO) clippy --all-targets -- -D warnings
 	KALIVE=$(CURDIR)/$(BIN) $(CARGO) test --no-fail-fast
 	$(MAKE) test-tls
+
+# The differential test alone (tests/differential.rs; `make test` runs it with 100 configurations):
+# N generated configurations under kalive and keepalived 2.2.7, report in target/differential.md.
+N ?= 2000
+# SEED=S repeats a run (default: from the clock; `make test` uses seed 1).
+differential:
+	KALIVE_DIFFERENTIAL_N=$(N) KALIVE_DIFFERENTIAL_SEED=$(if $(SEED),$(SEED),$$(date +%s)) \
+		$(CARGO) test --test differential -- --nocapture
 
 # Each tests/vm/scenarios/*.sh in a qemu VM with the static release binary (README "VM tests").
 # Needs qemu-system-x86, busybox-static, linux-image-amd64, ipvsadm, keepalived; skips without.
