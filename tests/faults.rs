@@ -29,3 +29,12 @@ mod sigxcpu;
 
 #[path = "faults/flood.rs"]
 mod flood;
+
+#[path = "faults/watch.rs"]
+mod watch;
+
+#[path = "faults/link_flap.rs"]
+mod link_flap;
+
+#[path = "faults/sighup.rs"]
+mod sighup;
