@@ -38,3 +38,12 @@ mod link_flap;
 
 #[path = "faults/sighup.rs"]
 mod sighup;
+
+#[path = "faults/kill9.rs"]
+mod kill9;
+
+#[path = "faults/script_hang.rs"]
+mod script_hang;
+
+#[path = "faults/fork_storm.rs"]
+mod fork_storm;
