@@ -47,3 +47,6 @@ mod script_hang;
 
 #[path = "faults/fork_storm.rs"]
 mod fork_storm;
+
+#[path = "faults/syslogd.rs"]
+mod syslogd;
