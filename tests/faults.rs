@@ -50,3 +50,6 @@ mod fork_storm;
 
 #[path = "faults/syslogd.rs"]
 mod syslogd;
+
+#[path = "faults/netlink_overrun.rs"]
+mod netlink_overrun;

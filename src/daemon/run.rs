@@ -52,6 +52,15 @@ fn lvs_status(
 
 /// The interfaces the instances run on or track that are down or without a carrier.
 fn find_links_down(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) -> Vec<String> {
+    link_states(nl, rt)
+        .into_iter()
+        .filter(|(_, up)| !up)
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// The interfaces the instances run on or track, each with whether it is up with a carrier.
+fn link_states(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) -> Vec<(String, bool)> {
     let mut names: Vec<&str> = rt
         .instances
         .iter()
@@ -62,8 +71,10 @@ fn find_links_down(nl: &mut Netlink, rt: &crate::daemon::build::Runtime) -> Vec<
     names.dedup();
     names
         .into_iter()
-        .filter(|n| nl.link_by_name(n).is_ok_and(|l| !(l.up() && l.running())))
-        .map(String::from)
+        .filter_map(|n| {
+            let link = nl.link_by_name(n).ok()?;
+            Some((n.to_string(), link.up() && link.running()))
+        })
         .collect()
 }
 
@@ -173,6 +184,7 @@ pub fn run(
     let mut done: Vec<(u32, Outcome)> = Vec::with_capacity(64);
     let mut files = file_trackers(cfg, &reactor);
     let mut next_file_check = reactor.now();
+    let (mut overrun_logged, mut overruns_unlogged) = (None, 0u32);
     // Signals, the link monitor, then the checkers' sockets: rebuilt every turn, never
     // reallocated once it has grown to the number of open checks.
     let mut polled: Vec<libc::pollfd> = Vec::with_capacity(2 + checkers.len());
@@ -357,14 +369,37 @@ pub fn run(
                 }
                 suspender.address(index, addr, added, &mut checkers);
             }
-            // Address events were lost: ha_suspend starts again from a fresh dump.
+            // Events were lost (ENOBUFS): said once per 10 s (keepalived
+            // core/keepalived_netlink.c logs each and reads on), and what they would have told
+            // is read again: ha_suspend's addresses, the links, and VIPs deleted unseen.
+            let mut resync = None;
             if overrun {
+                overruns_unlogged += 1;
+                let now = reactor.now();
+                if overrun_logged
+                    .is_none_or(|t| now.since(t) >= crate::time::Duration::from_secs(10))
+                {
+                    log::warn!("Netlink: receive buffer overrun on the monitor socket ({overruns_unlogged} since the last line): events were lost; re-reading links and addresses");
+                    overrun_logged = Some(now);
+                    overruns_unlogged = 0;
+                }
                 if let Ok(mut nl) = Netlink::new() {
                     suspender.resync(Some(&mut nl), &mut checkers);
+                    links.extend(link_states(&mut nl, &reactor.rt));
+                    resync = Some(nl);
                 }
             }
             for (name, up) in links {
                 reactor.link_changed(&name, up);
+            }
+            if let Some(mut nl) = resync {
+                let mut here = Vec::new();
+                if nl
+                    .addresses(&mut |index, addr| here.push((index, addr)))
+                    .is_ok()
+                {
+                    reactor.restore_missing_vips(&here);
+                }
             }
         }
         run_lvs_notifies(&mut lvs, reactor.ops());
