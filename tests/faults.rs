@@ -53,3 +53,6 @@ mod syslogd;
 
 #[path = "faults/netlink_overrun.rs"]
 mod netlink_overrun;
+
+#[path = "faults/rlimit_as.rs"]
+mod rlimit_as;
