@@ -19,7 +19,7 @@ fn link_flaps_and_a_thousand_flap_storm_leave_exactly_one_master() {
     if !netns::available() {
         return;
     }
-    let lan = Lan::new("kfp", &[("a", "10.99.10.1/24"), ("b", "10.99.10.2/24")]);
+    let lan = Lan::new("klf", &[("a", "10.99.10.1/24"), ("b", "10.99.10.2/24")]);
     let dir = TempDir::new("linkflap");
     let ca = dir.write("a.conf", &watch::instance(80, 150, VIP, ""));
     let cb = dir.write("b.conf", &watch::instance(80, 100, VIP, ""));
@@ -82,7 +82,18 @@ fn link_flaps_and_a_thousand_flap_storm_leave_exactly_one_master() {
     );
     let two = watch::exactly_one_for(&nss, VIP, Duration::from_secs(4), MASTER_DOWN);
     assert!(two.is_ok(), "{two:?}");
-    assert!(watch::holds(lan.ns(0), VIP) && !watch::holds(lan.ns(1), VIP));
+    let tail = |d: &Daemon| {
+        let log = d.log();
+        let lines: Vec<&str> = log.lines().rev().take(12).collect();
+        lines.into_iter().rev().collect::<Vec<_>>().join("\n")
+    };
+    assert!(
+        netns::wait_until(MASTER_DOWN + SLACK, || watch::holds(lan.ns(0), VIP)
+            && !watch::holds(lan.ns(1), VIP)),
+        "the VIP is not on the master alone after the storm:\na: {}\nb: {}",
+        tail(&a),
+        tail(&b)
+    );
     assert!(a.signal(0) && b.signal(0), "a daemon died");
     assert_eq!(
         watch::fds_settle(a.pid(), fds_a),
