@@ -10,6 +10,9 @@ use kalive::config::{probe, LoadOptions, Loaded};
 use kalive::sys::probe::{FileSources, SystemProbe};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Address space the daemon must be able to reserve at start, beyond what it holds then.
+const START_HEADROOM: usize = 4 << 20;
 /// Where kalive looks when no `-f` is given, in order.
 const DEFAULT_CONFIGS: &[&str] = &[
     "/etc/kalive/kalive.conf",
@@ -158,6 +161,17 @@ fn run(cli: Cli) -> i32 {
                 )),
             if done.locked { "locked" } else { "not locked" }
         );
+    }
+    // An allocation that fails aborts the process ("memory allocation of N bytes failed",
+    // SIGABRT): under a low RLIMIT_AS that happened half-way through start-up. Start-up and the
+    // loop need less address space than this more (the debug build aborted at a 6 MB limit and
+    // ran at 7 MB), so a limit that leaves less is refused here, before any VIP is taken.
+    if Vec::<u8>::new().try_reserve_exact(START_HEADROOM).is_err() {
+        log::error!(
+            "not enough memory: {} MB of address space cannot be reserved for start-up (RLIMIT_AS too low?); not starting",
+            START_HEADROOM >> 20
+        );
+        return 1;
     }
     let reload = || {
         let l = load::load(&path, forced, &opts, &FileSources::new());

@@ -29,3 +29,30 @@ mod sigxcpu;
 
 #[path = "faults/flood.rs"]
 mod flood;
+
+#[path = "faults/watch.rs"]
+mod watch;
+
+#[path = "faults/link_flap.rs"]
+mod link_flap;
+
+#[path = "faults/sighup.rs"]
+mod sighup;
+
+#[path = "faults/kill9.rs"]
+mod kill9;
+
+#[path = "faults/script_hang.rs"]
+mod script_hang;
+
+#[path = "faults/fork_storm.rs"]
+mod fork_storm;
+
+#[path = "faults/syslogd.rs"]
+mod syslogd;
+
+#[path = "faults/netlink_overrun.rs"]
+mod netlink_overrun;
+
+#[path = "faults/rlimit_as.rs"]
+mod rlimit_as;

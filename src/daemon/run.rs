@@ -190,6 +190,7 @@ pub fn run(
     let mut done: Vec<(u32, Outcome)> = Vec::with_capacity(64);
     let mut files = file_trackers(cfg, &reactor);
     let mut next_file_check = reactor.now();
+    let (mut overrun_logged, mut overruns_unlogged) = (None, 0u32);
     // Signals, the link monitor, then the checkers' sockets: rebuilt every turn, never
     // reallocated once it has grown to the number of open checks.
     let mut polled: Vec<libc::pollfd> = Vec::with_capacity(2 + checkers.len());
@@ -392,10 +393,29 @@ pub fn run(
                 }
                 suspender.address(index, addr, added, &mut checkers);
             }
-            // Address events were lost: ha_suspend starts again from a fresh dump.
+            // Events were lost (ENOBUFS): said once per 10 s (keepalived
+            // core/keepalived_netlink.c logs each and reads on), and what they would have told
+            // is read again: ha_suspend's addresses, the links, and VIPs deleted unseen.
+            let mut resync = None;
             if overrun {
+                overruns_unlogged += 1;
+                let now = reactor.now();
+                if overrun_logged
+                    .is_none_or(|t| now.since(t) >= crate::time::Duration::from_secs(10))
+                {
+                    log::warn!("Netlink: receive buffer overrun on the monitor socket ({overruns_unlogged} since the last line): events were lost; re-reading links and addresses");
+                    overrun_logged = Some(now);
+                    overruns_unlogged = 0;
+                }
                 if let Ok(mut nl) = Netlink::new() {
                     suspender.resync(Some(&mut nl), &mut checkers);
+                    links.extend(link_states(&mut nl, &reactor.rt).into_iter().map(
+                        |(name, up)| {
+                            let index = crate::sys::host::interface(&name).map(|(index, _)| index);
+                            (name, up, index)
+                        },
+                    ));
+                    resync = Some(nl);
                 }
             }
             for (name, up, index) in links {
@@ -414,6 +434,15 @@ pub fn run(
                 reactor.interface_event(&name, index);
                 if debounce.event(reactor.now(), &name, up) {
                     reactor.link_changed(&name, up);
+                }
+            }
+            if let Some(mut nl) = resync {
+                let mut here = Vec::new();
+                if nl
+                    .addresses(&mut |index, addr| here.push((index, addr)))
+                    .is_ok()
+                {
+                    reactor.restore_missing_vips(&here);
                 }
             }
         }

@@ -147,6 +147,35 @@ impl Reactor<'_> {
         found
     }
 
+    /// After the link monitor lost events: a VIP a master instance owns that is not among
+    /// `present` (interface index, address) was deleted unseen, and is put back as
+    /// [`Reactor::address_deleted`] does.
+    pub fn restore_missing_vips(&mut self, present: &[(u32, IpAddr)]) {
+        let mut missing = Vec::new();
+        for i in 0..self.rt.instances.len() {
+            if self.state(i) != Some(State::Master) {
+                continue;
+            }
+            let index = self
+                .inst_sock
+                .get(i)
+                .and_then(|&k| self.socks.get(k))
+                .map(|s| s.ifindex);
+            if let (Some(index), Some(e)) = (index, self.rt.instances.get(i)) {
+                missing.extend(
+                    e.vips
+                        .iter()
+                        .chain(&e.excluded_vips)
+                        .filter(|a| a.dev.is_none() && !present.contains(&(index, a.prefix.addr)))
+                        .map(|a| (index, a.prefix.addr)),
+                );
+            }
+        }
+        for (index, addr) in missing {
+            self.address_deleted(index, addr);
+        }
+    }
+
     /// One line per instance and 10 s for dropped adverts, with the count since the last line.
     pub(super) fn log_drop(&mut self, now: Instant, i: usize, src: IpAddr, why: crate::vrrp::Drop) {
         let Some(slot) = self.drop_log.get_mut(i) else {
