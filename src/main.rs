@@ -21,6 +21,16 @@ const DEFAULT_CONFIGS: &[&str] = &[
 ];
 
 fn main() -> ExitCode {
+    // The first look at the address space, before anything is read into it: under a low
+    // RLIMIT_AS even the argument parsing aborted ("memory allocation of 144 bytes failed").
+    // The check after the scheduling set-up in `run` covers what locking memory costs.
+    if Vec::<u8>::new().try_reserve_exact(START_HEADROOM).is_err() {
+        eprintln!(
+            "kalive: not enough memory: {} MB of address space cannot be reserved (RLIMIT_AS too low?); not starting",
+            START_HEADROOM >> 20
+        );
+        return ExitCode::from(1);
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let cli = match cli::parse(&args) {
         Ok(c) => c,
