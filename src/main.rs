@@ -212,8 +212,8 @@ fn default_config() -> String {
     DEFAULT_CONFIGS
         .iter()
         .find(|p| std::path::Path::new(p).exists())
-        .unwrap_or(&DEFAULT_CONFIGS[0])
-        .to_string()
+        .or(DEFAULT_CONFIGS.first())
+        .map_or_else(String::new, |p| p.to_string())
 }
 
 fn print_diags(loaded: &Loaded, detail: bool) {
