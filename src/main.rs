@@ -1,20 +1,11 @@
 //! kalive's entry point: flags → one of config test, dump, convert, status, or the daemon.
 
-// As in lib.rs: clippy refuses unwrap, expect, panic! and indexing outside tests.
+// As in lib.rs: clippy refuses unwrap, expect, panic! and indexing (main.rs has no tests).
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing
-)]
-#![cfg_attr(
-    test,
-    allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
 )]
 
 use std::io::Write;
