@@ -30,7 +30,7 @@ SMALL_FLAGS  := $(LINK_FLAGS) -Zunstable-options -Cpanic=immediate-abort
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 
-.PHONY: install all stable size tls test-tls aarch64 aarch64-stable test test-vm appliance appliance-test bench bench-checkers bench-live fuzz demo examples image clean
+.PHONY: all stable size tls test-tls aarch64 aarch64-stable test test-vm appliance appliance-test bench bench-checkers bench-live fuzz demo examples image clean
 
 all:
 	CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$(SMALL_FLAGS)" \
@@ -102,6 +102,7 @@ aarch64-stable:
 # What building and testing needs (Debian packages, rust targets, nightly, kconfiglib): installs
 # what is missing, ~1 s when everything is there. `make demo` and `make test` run it first, so on
 # a fresh machine they are the whole set-up (README "Two commands").
+.PHONY: install
 install:
 	bash .ci/install
 
