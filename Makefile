@@ -50,7 +50,7 @@ size: all
 	if [ "$$size" -gt $(MAX_SIZE) ]; then echo "make: $(BIN) is over $(MAX_SIZE) bytes" >&2; exit 1; fi
 
 # SSL_GET: the same binary with the `tls` feature (rustls + ring, about +850 KB, so not held to
-# MAX_SIZE). ring compiles C for the target: musl-gcc from Debian's musl-tools (.ci/run installs
+# MAX_SIZE). ring compiles C for the target: musl-gcc from Debian's musl-tools (.ci/install installs
 # it). Its own target dir, so `make` and `make tls` do not rebuild each other.
 TLS_BIN      := target/tls/$(TARGET)/release/kalive
 export CC_x86_64_unknown_linux_musl ?= musl-gcc
