@@ -125,4 +125,13 @@ mod tests {
         );
         assert_eq!(Duration::from_millis(1500).to_string(), "1.500000s");
     }
+
+    #[test]
+    fn centiseconds_round_down_and_zero_is_only_zero() {
+        assert_eq!(Duration::from_micros(1_239_999).as_centis(), 123);
+        assert_eq!(Duration::from_micros(9_999).as_centis(), 0);
+        assert_eq!(Duration::from_centis(250).as_centis(), 250);
+        assert!(Duration::ZERO.is_zero());
+        assert!(!Duration::from_micros(1).is_zero());
+    }
 }
