@@ -117,6 +117,12 @@ mod tests {
         let t = Instant(5) + Duration::from_secs(1);
         assert_eq!(t, Instant(1_000_005));
         assert_eq!(Instant(3) - Instant(10), Duration::ZERO);
+        assert_eq!(Instant(10) - Instant(3), Duration(7));
+        let mut u = Instant(1);
+        u += Duration(2);
+        assert_eq!(u, Instant(3));
+        u += Duration(u64::MAX);
+        assert_eq!(u, Instant(u64::MAX));
         assert_eq!(Instant(u64::MAX) + Duration(1), Instant(u64::MAX));
         assert_eq!(Duration::from_centis(7).as_millis(), 70);
         assert_eq!(
