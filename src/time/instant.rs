@@ -130,6 +130,8 @@ mod tests {
             Duration::from_millis(1500)
         );
         assert_eq!(Duration::from_millis(1500).to_string(), "1.500000s");
+        assert_eq!(Instant(2_000_000).to_string(), "2s");
+        assert_eq!(Instant(3_000_042).to_string(), "3.000042s");
     }
 
     #[test]
