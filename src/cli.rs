@@ -126,8 +126,7 @@ pub fn normalize(args: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(args.len() + 2);
     let mut i = 0;
     let mut subcommand = false;
-    while i < args.len() {
-        let a = &args[i];
+    while let Some(a) = args.get(i) {
         i += 1;
         if subcommand || a == "--" {
             out.push(a.clone());

@@ -1,5 +1,13 @@
 //! kalive's entry point: flags → one of config test, dump, convert, status, or the daemon.
 
+// As in lib.rs: clippy refuses unwrap, expect, panic! and indexing (main.rs has no tests).
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -235,8 +243,8 @@ fn default_config() -> String {
     DEFAULT_CONFIGS
         .iter()
         .find(|p| std::path::Path::new(p).exists())
-        .unwrap_or(&DEFAULT_CONFIGS[0])
-        .to_string()
+        .or(DEFAULT_CONFIGS.first())
+        .map_or_else(String::new, |p| p.to_string())
 }
 
 fn print_diags(loaded: &Loaded, detail: bool) {

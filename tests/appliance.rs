@@ -3,7 +3,11 @@
 //! its supervisor, failover when the master's link goes down, and failback. The appliance has no
 //! libc, so it runs the static kalive: `KALIVE` if set (`make test` sets the release binary),
 //! else target/x86_64-unknown-linux-musl/release/kalive. Skips with the reason when that binary,
-//! python3, qemu, the kernel or busybox-static is missing.
+//! python3, qemu, the kernel or busybox-static is missing, except under CI (KALIVE_STRICT=1 or CI
+//! set, as `.ci/run` does), where that is a failure.
+
+#[path = "common/strict.rs"]
+mod strict;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -18,10 +22,10 @@ fn two_appliances_elect_respawn_fail_over_and_back() {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target/x86_64-unknown-linux-musl/release/kalive"));
     if !kalive.is_file() {
-        println!(
-            "appliance: skipped: no static kalive at {} (run make)",
+        strict::skip(&format!(
+            "appliance: no static kalive at {} (run make)",
             kalive.display()
-        );
+        ));
         return;
     }
     let out = Command::new("python3")
@@ -36,7 +40,7 @@ fn two_appliances_elect_respawn_fail_over_and_back() {
     let out = match out {
         Ok(out) => out,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            println!("appliance: skipped: python3 not found");
+            strict::skip("appliance: python3 not found");
             return;
         }
         Err(e) => panic!("cannot start image/appliance/test.py: {e}"),
@@ -56,7 +60,10 @@ fn two_appliances_elect_respawn_fail_over_and_back() {
                 println!("{line}");
             }
         }
-        Some(SKIP) => println!("appliance: skipped:\n{}", text.trim_end()),
+        Some(SKIP) => strict::skip(&format!(
+            "appliance: qemu, the kernel or busybox-static is missing:\n{}",
+            text.trim_end()
+        )),
         code => panic!("image/appliance/test.py: exit {code:?}\n{text}"),
     }
 }

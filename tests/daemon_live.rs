@@ -350,12 +350,10 @@ fn the_static_musl_binary_runs_sched_rr() {
     let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("target/x86_64-unknown-linux-musl/release/kalive");
     if !bin.exists() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must run `make` before the tests: {} is missing",
+        common::strict::skip(&format!(
+            "{} not built (run make; CI runs it before the tests)",
             bin.display()
-        );
-        eprintln!("skipped: {} not built (run make)", bin.display());
+        ));
         return;
     }
     let lan = Lan::new("kms", &[("a", "10.97.0.1/24")]);

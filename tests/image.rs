@@ -2,7 +2,10 @@
 //! image/. The checks are Python scripts in tests/image/ (they drive make, tar, shellcheck,
 //! kconfiglib and the init scripts); each test runs one with the kalive built for the tests and
 //! fails with its output. A missing tool is a printed SKIP, or a failure under
-//! KALIVE_IMAGE_STRICT=1 (set by .ci/run).
+//! KALIVE_IMAGE_STRICT=1, KALIVE_STRICT=1 or CI (all set by .ci/run).
+
+#[path = "common/strict.rs"]
+mod strict;
 
 use std::path::Path;
 use std::process::Command;
@@ -19,7 +22,9 @@ fn run_check(script: &str) {
         .output()
     {
         Ok(out) => out,
-        Err(e) if std::env::var("KALIVE_IMAGE_STRICT").as_deref() != Ok("1") => {
+        Err(e)
+            if std::env::var("KALIVE_IMAGE_STRICT").as_deref() != Ok("1") && !strict::strict() =>
+        {
             println!("SKIP: cannot run python3 ({e}): {script} not checked");
             return;
         }

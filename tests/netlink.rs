@@ -1,7 +1,8 @@
 //! rtnetlink against the real kernel: each test makes its own network namespace (a veth pair v0/v1
 //! in it; the test kernel has no dummy module), runs kalive's netlink code on a thread that entered
 //! it (setns), checks the effect with ip(8), and removes the namespace in a Drop guard.
-//! Needs root; KALIVE_SKIP_NETNS=1 skips these tests instead of failing them.
+//! Needs root; KALIVE_SKIP_NETNS=1 skips these tests instead of failing them (not under CI:
+//! tests/common/strict.rs).
 
 use std::os::fd::AsFd;
 use std::os::unix::fs::MetadataExt;
@@ -15,6 +16,8 @@ use rustix::io::Errno;
 
 #[path = "fixtures/rule.rs"]
 mod fixture;
+#[path = "common/strict.rs"]
+mod strict;
 
 struct Ns {
     name: String,
@@ -27,7 +30,8 @@ impl Ns {
             .map(|m| m.uid() == 0)
             .unwrap_or(false);
         if !root {
-            if std::env::var_os("KALIVE_SKIP_NETNS").is_some_and(|v| v == "1") {
+            if std::env::var_os("KALIVE_SKIP_NETNS").is_some_and(|v| v == "1") && !strict::strict()
+            {
                 eprintln!("netlink test {tag}: skipped (not root, KALIVE_SKIP_NETNS=1)");
                 return None;
             }

@@ -2,6 +2,9 @@
 //! whole process groups, the child's environment and user, and the signalfd. The tests hold one
 //! lock (they count processes and time them); every wait is bounded.
 
+#[path = "common/strict.rs"]
+mod strict;
+
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -368,7 +371,7 @@ fn runs_as_the_script_user() {
         lookup_user("nobody"),
         std::fs::metadata("/proc/self").map(|m| m.uid()),
     ) else {
-        eprintln!("skipped: needs root and a `nobody` user");
+        strict::skip("needs root and a `nobody` user");
         return;
     };
     assert_eq!(lookup_user("root"), Some((0, 0)));

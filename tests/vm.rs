@@ -1,7 +1,11 @@
 //! Every scenario in tests/vm/scenarios/*.sh, each in its own qemu VM (tests/vm/run.sh, README
 //! "VM tests"): IPVS and the kernel modules the host may lack. The kalive under test is `KALIVE`
 //! if set (`make test-vm` sets the static release binary), else the binary cargo just built.
-//! Skips with the reason when qemu, the kernel or a tool the initramfs needs is missing.
+//! Skips with the reason when qemu, the kernel or a tool the initramfs needs is missing, except
+//! under CI (KALIVE_STRICT=1 or CI set, as `.ci/run` does), where that is a failure.
+
+#[path = "common/strict.rs"]
+mod strict;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -85,10 +89,18 @@ fn vm_scenarios() {
 
     let results = results.into_inner().unwrap_or_default();
     assert_eq!(results.len(), all.len(), "a scenario runner died");
+    let strict = strict::strict();
     let mut failed = Vec::new();
     for (scenario, outcome) in &results {
         match outcome {
             Outcome::Pass => {}
+            Outcome::Skip(why) if strict => {
+                println!(
+                    "vm: FAILED {} (qemu, the kernel or a VM tool is missing; KALIVE_STRICT=1 or CI set: no skips):\n{why}",
+                    scenario.display()
+                );
+                failed.push(scenario.display().to_string());
+            }
             Outcome::Skip(why) => {
                 println!(
                     "vm: skipped {} (needs qemu, a kernel and the VM tools):\n{why}",

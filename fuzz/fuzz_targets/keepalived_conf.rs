@@ -1,19 +1,7 @@
-//! The keepalived.conf front end must return diagnostics, never panic, on any input.
+//! The keepalived.conf front end must return diagnostics, never panic, on any input (fuzz/entries.rs).
 #![no_main]
 
-use kalive::config::{keepalived, LoadOptions};
-use libfuzzer_sys::fuzz_target;
+#[path = "../entries.rs"]
+mod entries;
 
-fuzz_target!(|data: &[u8]| {
-    let opts = LoadOptions::default();
-    match std::str::from_utf8(data) {
-        Ok(text) => {
-            let _ = keepalived::parse_text("fuzz.conf", text, &opts);
-        }
-        // Real files can hold stray bytes; the loader reads them lossily, so fuzz that path too.
-        Err(_) => {
-            let text = String::from_utf8_lossy(data);
-            let _ = keepalived::parse_text("fuzz.conf", &text, &opts);
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| entries::keepalived_conf(data));

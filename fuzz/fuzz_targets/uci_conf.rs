@@ -1,11 +1,7 @@
-//! The UCI front end must return diagnostics, never panic, on any UTF-8 input.
+//! The UCI front end must return diagnostics, never panic, on any UTF-8 input (fuzz/entries.rs).
 #![no_main]
 
-use kalive::config::uci;
-use libfuzzer_sys::fuzz_target;
+#[path = "../entries.rs"]
+mod entries;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(text) = std::str::from_utf8(data) {
-        let _ = uci::parse_text("keepalived", text);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| entries::uci_conf(data));

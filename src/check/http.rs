@@ -172,7 +172,7 @@ impl HttpProbe {
 
     fn header_line(&mut self) -> Step {
         let n = self.resp.line_len.min(LINE_KEEP);
-        let mut line = &self.resp.line[..n];
+        let mut line = self.resp.line.get(..n).unwrap_or_default();
         if let [rest @ .., b'\r'] = line {
             line = rest;
         }

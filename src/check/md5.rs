@@ -134,18 +134,22 @@ impl Md5 {
     fn compress(&mut self, block: &[u8; 64]) {
         let mut x = [0u32; 16];
         for (w, b) in x.iter_mut().zip(block.chunks_exact(4)) {
-            *w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            if let &[b0, b1, b2, b3] = b {
+                *w = u32::from_le_bytes([b0, b1, b2, b3]);
+            }
         }
         let [mut a, mut b, mut c, mut d] = self.state;
-        for i in 0..64 {
+        for (i, t) in T.iter().enumerate() {
             let (f, g) = match i / 16 {
                 0 => ((b & c) | (!b & d), i),
                 1 => ((b & d) | (c & !d), (5 * i + 1) % 16),
                 2 => (b ^ c ^ d, (3 * i + 5) % 16),
                 _ => (c ^ (b | !d), (7 * i) % 16),
             };
-            let s = SHIFTS[(i / 16) * 4 + i % 4];
-            let sum = a.wrapping_add(f).wrapping_add(T[i]).wrapping_add(x[g]);
+            // Both indices are in range by construction (i < 64, g < 16).
+            let s = SHIFTS.get((i / 16) * 4 + i % 4).copied().unwrap_or(0);
+            let xg = x.get(g).copied().unwrap_or(0);
+            let sum = a.wrapping_add(f).wrapping_add(*t).wrapping_add(xg);
             a = d;
             d = c;
             c = b;
@@ -165,8 +169,9 @@ pub fn parse_hex(digest: &str) -> Option<[u8; 16]> {
     }
     let mut out = [0u8; 16];
     for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
-        let hi = (pair[0] as char).to_digit(16)?;
-        let lo = (pair[1] as char).to_digit(16)?;
+        let &[hi, lo] = pair else { return None };
+        let hi = (hi as char).to_digit(16)?;
+        let lo = (lo as char).to_digit(16)?;
         *o = (hi * 16 + lo) as u8;
     }
     Some(out)

@@ -15,7 +15,7 @@ pub fn detect(path: &str, text: &[u8]) -> Syntax {
     if path.ends_with(".conf") {
         return Syntax::Keepalived;
     }
-    let first = String::from_utf8_lossy(&text[..text.len().min(64 * 1024)])
+    let first = String::from_utf8_lossy(text.get(..64 * 1024).unwrap_or(text))
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))

@@ -47,33 +47,33 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     // Iterative matcher with one backtrack point per `*`: linear in practice, never recursive.
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() {
-            match p[pi] {
+    while let Some(&tc) = t.get(ti) {
+        if let Some(&pc) = p.get(pi) {
+            match pc {
                 '*' => {
                     star = Some((pi, ti));
                     pi += 1;
                     continue;
                 }
-                '?' if t[ti] != '/' => {
+                '?' if tc != '/' => {
                     pi += 1;
                     ti += 1;
                     continue;
                 }
                 '[' => {
-                    if let Some((ok, next)) = class_match(&p, pi, t[ti]) {
-                        if ok && t[ti] != '/' {
+                    if let Some((ok, next)) = class_match(&p, pi, tc) {
+                        if ok && tc != '/' {
                             pi = next;
                             ti += 1;
                             continue;
                         }
-                    } else if t[ti] == '[' {
+                    } else if tc == '[' {
                         pi += 1;
                         ti += 1;
                         continue;
                     }
                 }
-                c if c == t[ti] => {
+                c if c == tc => {
                     pi += 1;
                     ti += 1;
                     continue;
@@ -82,7 +82,7 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
             }
         }
         match star {
-            Some((sp, st)) if t[st] != '/' => {
+            Some((sp, st)) if t.get(st).is_some_and(|&c| c != '/') => {
                 star = Some((sp, st + 1));
                 pi = sp + 1;
                 ti = st + 1;
@@ -90,7 +90,7 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
             _ => return false,
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p.get(pi..).unwrap_or_default().iter().all(|&c| c == '*')
 }
 
 /// Matches `c` against the class starting at `p[i] == '['`; returns (matched, index after `]`).
@@ -102,18 +102,22 @@ fn class_match(p: &[char], i: usize, c: char) -> Option<(bool, usize)> {
     }
     let mut matched = false;
     let mut first = true;
-    while j < p.len() {
-        if p[j] == ']' && !first {
+    while let Some(&pj) = p.get(j) {
+        if pj == ']' && !first {
             return Some((matched != negate, j + 1));
         }
         first = false;
-        if j + 2 < p.len() && p[j + 1] == '-' && p[j + 2] != ']' {
-            if p[j] <= c && c <= p[j + 2] {
+        let range_end = match (p.get(j + 1), p.get(j + 2)) {
+            (Some('-'), Some(&hi)) if hi != ']' => Some(hi),
+            _ => None,
+        };
+        if let Some(hi) = range_end {
+            if pj <= c && c <= hi {
                 matched = true;
             }
             j += 3;
         } else {
-            if p[j] == c {
+            if pj == c {
                 matched = true;
             }
             j += 1;

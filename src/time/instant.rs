@@ -117,6 +117,12 @@ mod tests {
         let t = Instant(5) + Duration::from_secs(1);
         assert_eq!(t, Instant(1_000_005));
         assert_eq!(Instant(3) - Instant(10), Duration::ZERO);
+        assert_eq!(Instant(10) - Instant(3), Duration(7));
+        let mut u = Instant(1);
+        u += Duration(2);
+        assert_eq!(u, Instant(3));
+        u += Duration(u64::MAX);
+        assert_eq!(u, Instant(u64::MAX));
         assert_eq!(Instant(u64::MAX) + Duration(1), Instant(u64::MAX));
         assert_eq!(Duration::from_centis(7).as_millis(), 70);
         assert_eq!(
@@ -124,5 +130,16 @@ mod tests {
             Duration::from_millis(1500)
         );
         assert_eq!(Duration::from_millis(1500).to_string(), "1.500000s");
+        assert_eq!(Instant(2_000_000).to_string(), "2s");
+        assert_eq!(Instant(3_000_042).to_string(), "3.000042s");
+    }
+
+    #[test]
+    fn centiseconds_round_down_and_zero_is_only_zero() {
+        assert_eq!(Duration::from_micros(1_239_999).as_centis(), 123);
+        assert_eq!(Duration::from_micros(9_999).as_centis(), 0);
+        assert_eq!(Duration::from_centis(250).as_centis(), 250);
+        assert!(Duration::ZERO.is_zero());
+        assert!(!Duration::from_micros(1).is_zero());
     }
 }

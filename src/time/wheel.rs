@@ -148,7 +148,9 @@ impl<T: Copy> TimerWheel<T> {
             return false;
         };
         self.unlink(id.index);
-        self.slab[id.index as usize].when = at.0;
+        if let Some(e) = self.slab.get_mut(id.index as usize) {
+            e.when = at.0;
+        }
         self.file(id.index);
         self.forget(old);
         self.lower_next(at);
@@ -177,7 +179,7 @@ impl<T: Copy> TimerWheel<T> {
         let now = now.0;
         loop {
             // Overdue timers are earlier than anything on the wheel.
-            let mut head = self.lists[OVERDUE].head;
+            let mut head = self.head(OVERDUE);
             if head == NIL {
                 let Some((level, slot)) = self.first_slot() else {
                     break;
@@ -191,9 +193,11 @@ impl<T: Copy> TimerWheel<T> {
                     self.cascade(level, slot);
                     continue;
                 }
-                head = self.lists[slot].head;
+                head = self.head(slot);
             }
-            let e = &self.slab[head as usize];
+            let Some(e) = self.slab.get(head as usize) else {
+                break; // an empty slot marked occupied: cannot happen (unlink clears the bit)
+            };
             if e.when > now {
                 break; // only when the caller's clock went back
             }
@@ -225,60 +229,116 @@ impl<T: Copy> TimerWheel<T> {
 
     /// Puts entry `i` on the list its deadline belongs to, relative to `elapsed`.
     fn file(&mut self, i: u32) {
-        let when = self.slab[i as usize].when;
+        let Some(when) = self.slab.get(i as usize).map(|e| e.when) else {
+            return;
+        };
         if when < self.elapsed {
             // Searched from the tail: late timers usually arrive in deadline order.
-            let mut after = self.lists[OVERDUE].tail;
-            while after != NIL && self.slab[after as usize].when > when {
-                after = self.slab[after as usize].prev;
+            let mut after = self.tail(OVERDUE);
+            while let Some(a) = self.slab.get(after as usize).filter(|a| a.when > when) {
+                after = a.prev;
             }
             self.link_after(OVERDUE, after, i);
         } else {
             let level = level_for(self.elapsed, when);
             let slot = (when >> (BITS as usize * level)) as usize & (SLOTS - 1);
-            self.occupied[level] |= 1 << slot;
+            self.mark(level, slot, true);
             let list = level * SLOTS + slot;
-            self.link_after(list, self.lists[list].tail, i);
+            self.link_after(list, self.tail(list), i);
+        }
+    }
+
+    // The list and slab accessors below take NIL (and any index out of range) as "no such
+    // entry": reads give NIL, writes do nothing. Every index they get comes from the links
+    // themselves, so that never happens; it only keeps a broken link from being a panic.
+
+    fn head(&self, list: usize) -> u32 {
+        self.lists.get(list).map_or(NIL, |l| l.head)
+    }
+
+    fn tail(&self, list: usize) -> u32 {
+        self.lists.get(list).map_or(NIL, |l| l.tail)
+    }
+
+    fn set_head(&mut self, list: usize, i: u32) {
+        if let Some(l) = self.lists.get_mut(list) {
+            l.head = i;
+        }
+    }
+
+    fn set_tail(&mut self, list: usize, i: u32) {
+        if let Some(l) = self.lists.get_mut(list) {
+            l.tail = i;
+        }
+    }
+
+    fn next_of(&self, i: u32) -> u32 {
+        self.slab.get(i as usize).map_or(NIL, |e| e.next)
+    }
+
+    fn set_next(&mut self, i: u32, next: u32) {
+        if let Some(e) = self.slab.get_mut(i as usize) {
+            e.next = next;
+        }
+    }
+
+    fn set_prev(&mut self, i: u32, prev: u32) {
+        if let Some(e) = self.slab.get_mut(i as usize) {
+            e.prev = prev;
+        }
+    }
+
+    /// Sets or clears the occupied bit of `level`'s `slot`.
+    fn mark(&mut self, level: usize, slot: usize, occupied: bool) {
+        if let Some(bits) = self.occupied.get_mut(level) {
+            if occupied {
+                *bits |= 1 << slot;
+            } else {
+                *bits &= !(1 << slot);
+            }
         }
     }
 
     fn link_after(&mut self, list: usize, after: u32, i: u32) {
         let next = match after {
-            NIL => self.lists[list].head,
-            a => self.slab[a as usize].next,
+            NIL => self.head(list),
+            a => self.next_of(a),
         };
-        let e = &mut self.slab[i as usize];
-        (e.prev, e.next, e.list) = (after, next, list as u16);
+        if let Some(e) = self.slab.get_mut(i as usize) {
+            (e.prev, e.next, e.list) = (after, next, list as u16);
+        }
         match after {
-            NIL => self.lists[list].head = i,
-            a => self.slab[a as usize].next = i,
+            NIL => self.set_head(list, i),
+            a => self.set_next(a, i),
         }
         match next {
-            NIL => self.lists[list].tail = i,
-            n => self.slab[n as usize].prev = i,
+            NIL => self.set_tail(list, i),
+            n => self.set_prev(n, i),
         }
     }
 
     fn unlink(&mut self, i: u32) {
-        let e = &self.slab[i as usize];
+        let Some(e) = self.slab.get(i as usize) else {
+            return;
+        };
         let (list, prev, next) = (e.list as usize, e.prev, e.next);
         match prev {
-            NIL => self.lists[list].head = next,
-            p => self.slab[p as usize].next = next,
+            NIL => self.set_head(list, next),
+            p => self.set_next(p, next),
         }
         match next {
-            NIL => self.lists[list].tail = prev,
-            n => self.slab[n as usize].prev = prev,
+            NIL => self.set_tail(list, prev),
+            n => self.set_prev(n, prev),
         }
-        if self.lists[list].head == NIL && list < OVERDUE {
-            self.occupied[list / SLOTS] &= !(1 << (list % SLOTS));
+        if self.head(list) == NIL && list < OVERDUE {
+            self.mark(list / SLOTS, list % SLOTS, false);
         }
     }
 
     /// Unlinks and frees entry `i`; its id goes stale.
     fn take(&mut self, i: u32) -> Option<T> {
         self.unlink(i);
-        let e = &mut self.slab[i as usize];
+        let e = self.slab.get_mut(i as usize)?;
         e.gen = e.gen.wrapping_add(1);
         e.list = FREE;
         e.next = self.free;
@@ -290,11 +350,13 @@ impl<T: Copy> TimerWheel<T> {
     /// Time reached a slot above level 0: re-file its timers, which all land lower.
     fn cascade(&mut self, level: usize, slot: usize) {
         let list = level * SLOTS + slot;
-        let mut i = self.lists[list].head;
-        self.lists[list] = EMPTY;
-        self.occupied[level] &= !(1 << slot);
+        let mut i = self.head(list);
+        if let Some(l) = self.lists.get_mut(list) {
+            *l = EMPTY;
+        }
+        self.mark(level, slot, false);
         while i != NIL {
-            let next = self.slab[i as usize].next;
+            let next = self.next_of(i);
             self.file(i);
             i = next;
         }
@@ -319,19 +381,19 @@ impl<T: Copy> TimerWheel<T> {
     }
 
     fn earliest(&self) -> Option<u64> {
-        let head = self.lists[OVERDUE].head;
+        let head = self.head(OVERDUE);
         if head != NIL {
-            return Some(self.slab[head as usize].when);
+            return self.slab.get(head as usize).map(|e| e.when);
         }
         let (level, slot) = self.first_slot()?;
         if level == 0 {
             return Some(self.slot_start(0, slot)); // 1 µs wide: exact
         }
-        let mut i = self.lists[level * SLOTS + slot].head;
+        let mut i = self.head(level * SLOTS + slot);
         let mut min = u64::MAX;
-        while i != NIL {
-            min = min.min(self.slab[i as usize].when);
-            i = self.slab[i as usize].next;
+        while let Some(e) = self.slab.get(i as usize) {
+            min = min.min(e.when);
+            i = e.next;
         }
         Some(min)
     }

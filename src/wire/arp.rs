@@ -121,4 +121,27 @@ mod tests {
         b[19] = 16; // hardware length
         assert_eq!(Repr::parse(&b), Err(Error::Type));
     }
+
+    #[test]
+    fn the_bare_42_bytes_parse_and_each_header_field_is_checked_alone() {
+        let r = Repr::gratuitous([2, 0, 0, 0, 0x77, 1], Ipv4Addr::new(10, 77, 0, 100));
+        let mut b = [0u8; FRAME_LEN];
+        assert_eq!(r.emit(&mut b), Ok(FRAME_LEN));
+        assert_eq!(
+            Repr::parse(&b),
+            Ok(r),
+            "no padding: exactly ARP_LEN after Ethernet"
+        );
+        // Hardware type, protocol type, hardware length, protocol length: one wrong is enough.
+        for (at, bad) in [(15, 6), (16, 0x86), (18, 8), (19, 16)] {
+            let mut f = b;
+            f[at] = bad;
+            assert_eq!(Repr::parse(&f), Err(Error::Type), "byte {at} = {bad}");
+        }
+        let reply = Repr {
+            target_ip: Ipv4Addr::new(10, 77, 0, 1),
+            ..r
+        };
+        assert!(!reply.is_gratuitous());
+    }
 }

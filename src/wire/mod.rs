@@ -105,3 +105,29 @@ pub(crate) fn set_bytes(b: &mut [u8], i: usize, v: &[u8]) {
         dst.copy_from_slice(v);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    /// Each error's text is the REASON of the README's stable log line "dropped a malformed VRRP
+    /// packet from ADDR: REASON", and Display prints the same.
+    #[test]
+    fn error_texts_are_the_logged_reasons() {
+        let all = [
+            (Error::Truncated, "packet truncated"),
+            (Error::Length, "length mismatch"),
+            (Error::Version, "unknown version"),
+            (Error::Type, "unexpected packet type"),
+            (Error::Checksum, "bad checksum"),
+            (Error::AuthType, "unsupported authentication type"),
+            (Error::Family, "address family mismatch"),
+            (Error::Interval, "advertisement interval not representable"),
+            (Error::Vrid, "virtual router id 0"),
+        ];
+        for (e, text) in all {
+            assert_eq!(e.as_str(), text);
+            assert_eq!(e.to_string(), text);
+        }
+    }
+}

@@ -1,4 +1,5 @@
 pub mod backends;
 pub mod daemon;
 pub mod netns;
+pub mod strict;
 pub mod tempdir;

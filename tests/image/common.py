@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# .ci/run sets this: there a missing tool is a failure, not a skip.
-STRICT = os.environ.get("KALIVE_IMAGE_STRICT") == "1"
+# .ci/run sets these: there a missing tool is a failure, not a skip (tests/common/strict.rs).
+STRICT = (os.environ.get("KALIVE_IMAGE_STRICT") == "1" or os.environ.get("KALIVE_STRICT", "0") not in ("", "0")
+          or os.environ.get("CI", "false") not in ("", "false", "0"))
 
 checks = 0
 
@@ -22,7 +23,7 @@ def ok(what):
 def skip(reason):
     """A tool is missing: skip this part with the reason, or fail under KALIVE_IMAGE_STRICT."""
     if STRICT:
-        sys.exit(f"FAIL: {reason} (KALIVE_IMAGE_STRICT=1: CI must have it)")
+        sys.exit(f"FAIL: {reason} (KALIVE_IMAGE_STRICT=1, KALIVE_STRICT=1 or CI: CI must have it)")
     print(f"SKIP: {reason}")
 
 

@@ -98,7 +98,7 @@ impl<'a> Lexer<'a> {
             .iter()
             .position(|&b| b == 0 || (b < 0x20 && !b"\t\n\r\x0c".contains(&b)))
         {
-            let line = bytes[..pos].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+            let line = bytes.iter().take(pos).filter(|&&b| b == b'\n').count() as u32 + 1;
             diags.warn(
                 &Loc::new(&file, line, 1),
                 "",
@@ -270,7 +270,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn include(&mut self, file: &Arc<str>, n: u32, tokens: &[Token], diags: &mut Diagnostics) {
-        let loc = Loc::new(file, n, tokens[0].col);
+        let loc = Loc::new(file, n, tokens.first().map_or(0, |t| t.col));
         let Some(pattern) = tokens.get(1) else {
             // keepalived 2.2.7 reads a bare `include` as an unknown keyword and goes on.
             diags.warn(

@@ -63,8 +63,7 @@ fn level(
     out: &mut Vec<Node>,
     diags: &mut Diagnostics,
 ) -> bool {
-    while *i < lines.len() {
-        let line = &lines[*i];
+    while let Some(line) = lines.get(*i) {
         *i += 1;
         let Some(first) = line.tokens.first() else {
             continue;
@@ -90,13 +89,13 @@ fn level(
             );
             continue;
         }
-        let mut args: Vec<Token> = line.tokens[1..].to_vec();
+        let mut args: Vec<Token> = line.tokens.get(1..).unwrap_or_default().to_vec();
         let mut opens = args.last().is_some_and(|t| t.is("{"));
         if opens {
             args.pop();
         } else if lines
             .get(*i)
-            .is_some_and(|l| l.tokens.len() == 1 && l.tokens[0].is("{"))
+            .is_some_and(|l| matches!(l.tokens.as_slice(), [t] if t.is("{")))
         {
             *i += 1;
             opens = true;
@@ -136,8 +135,8 @@ fn level(
 /// Skips to the `}` that balances an already-consumed `{`.
 fn skip_block(lines: &[Line], i: &mut usize) {
     let mut open = 1usize;
-    while *i < lines.len() && open > 0 {
-        for t in &lines[*i].tokens {
+    while let Some(line) = lines.get(*i).filter(|_| open > 0) {
+        for t in &line.tokens {
             if t.is("{") {
                 open += 1;
             } else if t.is("}") {

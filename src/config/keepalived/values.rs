@@ -239,7 +239,7 @@ impl Ctx<'_> {
     /// Words after the last one a keyword reads: keepalived drops them silently; kalive says so.
     pub fn extra(&mut self, n: &Node, used: usize) {
         if n.args.len() > used {
-            let words: Vec<&str> = n.args[used..].iter().map(|t| t.text.as_str()).collect();
+            let words: Vec<&str> = n.args.iter().skip(used).map(|t| t.text.as_str()).collect();
             self.d.advise(
                 &n.arg_loc(used),
                 n.name(),
@@ -373,8 +373,7 @@ pub fn address_line(c: &mut Ctx, n: &Node) -> Option<AddressSpec> {
     let mut a = AddressSpec::new(prefix);
     let args = &n.args;
     let mut i = 0;
-    while i < args.len() {
-        let w = args[i].text.as_str();
+    while let Some(w) = args.get(i).map(|t| t.text.as_str()) {
         let val = args.get(i + 1).map(|t| t.text.as_str());
         let loc = n.arg_loc(i);
         let mut takes = true;
@@ -454,11 +453,11 @@ pub fn route_line(c: &mut Ctx, n: &Node) -> Option<RouteSpec> {
     }
     let mut r = RouteSpec::default();
     let mut i = 0;
-    if matches!(
-        words[0].0,
-        "blackhole" | "unreachable" | "prohibit" | "throw"
-    ) {
-        r.kind = Some(words[0].0.into());
+    let kind = words.first().map(|w| w.0);
+    if let Some(kind) =
+        kind.filter(|k| matches!(*k, "blackhole" | "unreachable" | "prohibit" | "throw"))
+    {
+        r.kind = Some(kind.into());
         i = 1;
     }
     match words.get(i).map(|w| w.0) {
@@ -518,8 +517,7 @@ fn route_opts(
     mut i: usize,
     mut r: RouteSpec,
 ) -> Option<RouteSpec> {
-    while i < words.len() {
-        let (w, loc) = (words[i].0, &words[i].1);
+    while let Some((w, loc)) = words.get(i).map(|(w, loc)| (*w, loc)) {
         let v = words.get(i + 1).map(|x| x.0);
         let mut takes = true;
         let bad = |c: &mut Ctx, what: &str| {
@@ -588,8 +586,7 @@ pub fn rule_line(c: &mut Ctx, n: &Node) -> Option<RuleSpec> {
     }
     let mut r = RuleSpec::default();
     let mut i = 0;
-    while i < words.len() {
-        let (w, loc) = (words[i].0, &words[i].1);
+    while let Some((w, loc)) = words.get(i).map(|(w, loc)| (*w, loc)) {
         let v = words.get(i + 1).map(|x| x.0);
         let mut takes = true;
         let mut ok = true;

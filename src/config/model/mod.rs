@@ -49,11 +49,10 @@ impl Script {
         // An explicit shell (`/bin/sh -c '…'`) is the right way to write shell syntax.
         let argv = self.argv();
         let shells = ["sh", "bash", "dash", "ash", "ksh", "zsh"];
-        if argv.len() >= 3
-            && argv[1] == "-c"
-            && shells.contains(&argv[0].rsplit('/').next().unwrap_or(""))
-        {
-            return None;
+        if let [shell, flag, _, ..] = argv.as_slice() {
+            if flag == "-c" && shells.contains(&shell.rsplit('/').next().unwrap_or("")) {
+                return None;
+            }
         }
         const OPS: &[(&str, &str)] = &[
             ("&&", "'&&'"),

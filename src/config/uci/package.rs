@@ -75,12 +75,12 @@ impl Package {
     /// `config TYPE [NAME]`: a repeated name merges into the first section of that name.
     pub fn add_section(&mut self, ty: &str, name: Option<&str>, pos: Pos) -> Result<(), String> {
         if let Some(name) = name {
-            if let Some(i) = self
+            if let Some((i, first)) = self
                 .sections
                 .iter()
-                .position(|s| s.name.as_deref() == Some(name))
+                .enumerate()
+                .find(|(_, s)| s.name.as_deref() == Some(name))
             {
-                let first = &self.sections[i];
                 if first.ty != ty {
                     return Err(format!(
                         "section '{name}' was declared with type '{}' on line {}; it cannot be '{ty}' too",

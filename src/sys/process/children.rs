@@ -177,8 +177,8 @@ impl Children {
     /// Call it when the signalfd reports SIGCHLD (and when `next_deadline` has passed).
     pub fn reap(&mut self, mut f: impl FnMut(u32, Outcome)) {
         let mut i = 0;
-        while i < self.slots.len() {
-            if let Stage::Failed(e) = self.slots[i].stage {
+        while let Some(slot) = self.slots.get(i) {
+            if let Stage::Failed(e) = slot.stage {
                 let s = self.slots.swap_remove(i);
                 f(s.token, Outcome::ExecFailed(e));
             } else {

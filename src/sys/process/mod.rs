@@ -111,8 +111,9 @@ impl Spawner {
         let prog = resolve(first).ok_or(SpawnError::Failed(libc::ENOENT))?;
         let mut argv = Vec::with_capacity(words.len() + extra.len() + 1);
         argv.push(cstr(prog.as_os_str().as_bytes())?);
-        for w in words[1..]
+        for w in words
             .iter()
+            .skip(1)
             .map(String::as_str)
             .chain(extra.iter().copied())
         {
@@ -202,7 +203,8 @@ fn has_magic(path: &Path) -> bool {
     let n = std::fs::File::open(path)
         .and_then(|mut f| f.read(&mut b))
         .unwrap_or(0);
-    b[..n].starts_with(b"#!") || b[..n] == *b"\x7fELF"
+    let head = b.get(..n).unwrap_or_default();
+    head.starts_with(b"#!") || head == b"\x7fELF"
 }
 
 /// The child between fork and exec; reports errno on `w` and exits 127 if any step fails.
@@ -221,7 +223,10 @@ unsafe fn child_exec(
     let e = match child_setup(null, user, parent) {
         // SAFETY: see the function's contract.
         Ok(()) => unsafe {
-            libc::execve(argp[0], argp.as_ptr(), envp.as_ptr());
+            // An empty argp (never: the contract) makes execve fail with EFAULT, reported like
+            // any other exec failure, instead of a panic in the forked child.
+            let path = argp.first().copied().unwrap_or(std::ptr::null());
+            libc::execve(path, argp.as_ptr(), envp.as_ptr());
             errno()
         },
         Err(e) => e.raw_os_error(),
