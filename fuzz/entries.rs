@@ -19,6 +19,10 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("keepalived_conf", keepalived_conf),
     ("uci_conf", uci_conf),
     ("vrrp_packet", vrrp_packet),
+    ("http_response", http_response),
+    ("smtp_response", smtp_response),
+    ("netlink_reply", netlink_reply),
+    ("json_dump", json_dump),
 ];
 
 /// The keepalived.conf front end must return diagnostics, never panic, on any input.
@@ -109,4 +113,85 @@ pub fn vrrp_packet(data: &[u8]) {
         let n = na.emit_icmp(&mut out, ip.src, ip.dst).expect("emit na");
         assert_eq!(ndisc::Repr::parse_icmp(&out[..n], ip.src, ip.dst), Ok(na));
     }
+}
+
+/// The first byte sets the chunk size the rest arrives in (a hostile server picks its own
+/// segmentation); the rest is what the server sends.
+fn chunked(data: &[u8]) -> (usize, &[u8]) {
+    match data.split_first() {
+        Some((&n, rest)) => (usize::from(n % 64).max(1), rest),
+        None => (1, data),
+    }
+}
+
+/// Plays `bytes` at a checker's protocol machine as a real server would: chunk by chunk,
+/// answering what it asks to write, reconnecting when it asks to. Any input ends in a verdict
+/// or more waiting, never a panic.
+fn play(p: &mut impl kalive::check::Probe, data: &[u8]) {
+    use kalive::check::Next;
+    let (size, bytes) = chunked(data);
+    p.restart();
+    let _ = p.connected();
+    for chunk in bytes.chunks(size) {
+        let n = p.to_send().len();
+        p.sent(n);
+        match p.received(chunk) {
+            Next::Continue => {}
+            Next::Reconnect => {
+                let _ = p.connected();
+            }
+            Next::Done(_) => {
+                p.restart();
+                let _ = p.connected();
+            }
+        }
+    }
+    let _ = p.closed();
+}
+
+/// HTTP_GET's response parser against a hostile real server: status lines, headers,
+/// Content-Length, chunking and the MD5 of the body, two urls (one with a digest).
+pub fn http_response(data: &[u8]) {
+    use kalive::check::http::{HttpProbe, UrlCheck};
+    let url = |digest| UrlCheck {
+        request: Box::from(&b"GET / HTTP/1.0\r\nHost: 10.0.0.1\r\n\r\n"[..]),
+        codes: Box::from([(200u16, 299u16)]),
+        digest,
+    };
+    let mut p = HttpProbe::new(vec![url(None), url(Some([0x5a; 16]))]);
+    play(&mut p, data);
+}
+
+/// SMTP_CHECK's reply parser: greetings, multi-line replies, floods, short lines.
+pub fn smtp_response(data: &[u8]) {
+    let mut p = kalive::check::smtp::SmtpProbe::new(Some("lb.example.org"));
+    play(&mut p, data);
+}
+
+/// Every parser of netlink replies the daemon reads from the kernel: the datagram walk, each
+/// message's attributes, addresses, links, generic netlink families, the IPVS service,
+/// destination and timeout replies, and the monitor's events.
+pub fn netlink_reply(data: &[u8]) {
+    use kalive::sys::netlink::{addr, genl, ipvs, link, monitor, msg};
+    for m in msg::messages(data).flatten() {
+        let payload = m.payload;
+        for fixed in [0usize, 4, 16] {
+            for _ in msg::attrs(payload, fixed) {}
+        }
+        let _ = addr::parse_ifaddr(payload);
+        let _ = link::parse_link(payload);
+        let _ = genl::parse_family_id(payload);
+        let _ = ipvs::parse_timeouts(payload);
+        let _ = ipvs::parse_service(payload);
+        let _ = ipvs::parse_dest(payload, false);
+        let _ = ipvs::parse_dest(payload, true);
+    }
+    monitor::parse_events(data, &mut |_| {});
+}
+
+/// The JSON dump parser `kalive status` reads (a dump written by another version, a truncated
+/// file, or anything put at its path).
+pub fn json_dump(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let _ = kalive::daemon::json::parse(&text);
 }
