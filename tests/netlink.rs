@@ -244,6 +244,45 @@ fn rules_v4_v6() {
     assert!(!ns.ip("-6 rule").contains("60:"));
 }
 
+/// keepalived 2.2.7's `realms [FROM/]TO` on a route and a rule (RTA_FLOW / FRA_FLOW).
+#[test]
+fn routes_and_rules_carry_realms() {
+    let Some(ns) = Ns::new("realms") else { return };
+    let route = RouteSpec {
+        dst: IpPrefix::parse("198.51.100.0/24"),
+        dev: Some("v0".into()),
+        realms: Some(5 << 16 | 7),
+        ..RouteSpec::default()
+    };
+    let rule = RuleSpec {
+        from: IpPrefix::parse("192.0.2.0/24"),
+        table: Some(100),
+        priority: Some(70),
+        realms: Some(9),
+        ..RuleSpec::default()
+    };
+    ns.enter(|| {
+        let mut nl = Netlink::new().unwrap();
+        assert_eq!(nl.add_route(&route), Ok(Outcome::Done));
+        assert_eq!(nl.add_rule(&rule), Ok(Outcome::Done));
+    });
+    let t = ns.ip("route show");
+    assert!(
+        t.contains("198.51.100.0/24 dev v0 proto keepalived scope link realms 5/7"),
+        "{t}"
+    );
+    let t = ns.ip("rule");
+    assert!(
+        t.contains("70:\tfrom 192.0.2.0/24 lookup 100 realms 9 proto keepalived"),
+        "{t}"
+    );
+    ns.enter(|| {
+        let mut nl = Netlink::new().unwrap();
+        assert_eq!(nl.del_route(&route), Ok(Outcome::Done));
+        assert_eq!(nl.del_rule(&rule), Ok(Outcome::Done));
+    });
+}
+
 #[test]
 fn macvlan_vmac_private_with_sysctls() {
     let Some(ns) = Ns::new("vmac") else { return };

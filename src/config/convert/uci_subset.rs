@@ -120,6 +120,7 @@ fn route(r: &RouteSpec, what: &str, loss: &mut Losses) -> RouteSpec {
         metric: None,
         onlink: false,
         no_track: false,
+        realms: None,
         ..r.clone()
     };
     let dst = r.dst.map_or("default".into(), |d| d.to_string());
@@ -130,6 +131,7 @@ fn route(r: &RouteSpec, what: &str, loss: &mut Losses) -> RouteSpec {
             ("metric", r.metric.is_some()),
             ("onlink", r.onlink),
             ("no_track", r.no_track),
+            ("realms", r.realms.is_some()),
         ],
     );
     p

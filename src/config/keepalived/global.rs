@@ -123,7 +123,17 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             "vrrp_notify_fifo_script" => fifo_script(c, k, &mut g.vrrp_notify_fifo),
             "lvs_notify_fifo_script" => fifo_script(c, k, &mut g.lvs_notify_fifo),
             "lvs_flush" => g.lvs_flush = true,
-            "lvs_flush_on_stop" => g.lvs_flush_on_stop = true,
+            // `lvs_flush_onstop` is keepalived 2.2.7's older spelling (global_parser.c); `VS`
+            // removes only the configured services, which kalive does at stop anyway.
+            "lvs_flush_on_stop" | "lvs_flush_onstop" => match k.arg(0) {
+                None => g.lvs_flush_on_stop = true,
+                Some("VS") => g.lvs_flush_on_stop = false,
+                Some(t) => c.d.warn(
+                    &k.arg_loc(0),
+                    kw,
+                    format!("unknown type '{t}' (VS, or nothing for every service); ignored"),
+                ),
+            },
             "lvs_timeouts" => lvs_timeouts(c, k, &mut g.lvs_timeouts),
             "lvs_sync_daemon" => lvs_sync_daemon(c, k, &mut g.lvs_sync_daemon),
             "notify_priority_changes" | "vrrp_notify_priority_changes" => {

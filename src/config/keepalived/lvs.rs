@@ -5,9 +5,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::config::model::lvs::{
-    addr_value, threshold_problem, AddrSpan, CheckKind, CheckTiming, Checker, LbKind, Protocol,
-    RealServer, SorryServer, Url, VirtualServer, VirtualServerGroup, VsGroupMember, VsKey,
-    DEFAULT_PERSISTENCE_SECS, MAX_GROUP_SPAN, NO_TLS, SCHEDULERS, TLS_AVAILABLE,
+    addr_value, md5_digest, threshold_problem, AddrSpan, CheckKind, CheckTiming, Checker, LbKind,
+    Protocol, RealServer, SorryServer, Url, VirtualServer, VirtualServerGroup, VsGroupMember,
+    VsKey, DEFAULT_PERSISTENCE_SECS, MAX_GROUP_SPAN, NO_TLS, SCHEDULERS, TLS_AVAILABLE,
 };
 use crate::config::model::Script;
 
@@ -408,9 +408,7 @@ fn real_server(c: &mut Ctx, n: &Node) -> Option<RealServer> {
         }
         let kw = k.name();
         if let Some(kind) = checker_kind(kw) {
-            if let Some(ch) = checker(c, k, kind) {
-                rs.checkers.push(ch);
-            }
+            rs.checkers.extend(checker(c, k, kind));
             continue;
         }
         match kw {
@@ -472,10 +470,11 @@ fn checker_kind(kw: &str) -> Option<CheckKind> {
     })
 }
 
-fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Option<Checker> {
+/// One checker block; an SMTP_CHECK with `host` blocks gives one checker per host.
+fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Vec<Checker> {
     let mut ch = Checker::new(kind);
     if !c.want_block(n) {
-        return Some(ch);
+        return vec![ch];
     }
     if let CheckKind::Other(k) = &ch.kind {
         c.d.warn(
@@ -483,8 +482,9 @@ fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Option<Checker> {
             k,
             "checker not supported by kalive yet; the real server is kept without it",
         );
-        return Some(ch);
+        return vec![ch];
     }
+    let mut hosts: Vec<&Node> = Vec::new();
     if matches!(ch.kind, CheckKind::Ssl { .. }) && !TLS_AVAILABLE {
         c.d.stricter(&n.loc, "SSL_GET", NO_TLS);
     }
@@ -496,6 +496,10 @@ fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Option<Checker> {
         // keepalived knows `nb_get_retry` only in HTTP_GET / SSL_GET: inside TCP_CHECK it is unknown.
         if kw == "nb_get_retry" && is_tcp {
             c.unknown(k, "TCP_CHECK");
+            continue;
+        }
+        if kw == "host" && matches!(ch.kind, CheckKind::Smtp { .. }) {
+            hosts.push(k);
             continue;
         }
         if timing(c, k, &mut ch.timing) {
@@ -562,7 +566,75 @@ fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Option<Checker> {
             c.d.warn(&n.loc, ch.kind.keyword(), "no url block: nothing to check");
         }
     }
-    Some(ch)
+    smtp_hosts(c, ch, &hosts)
+}
+
+/// The deprecated `host { … }` blocks of an SMTP_CHECK (keepalived 2.2.7 check_smtp.c,
+/// WITH_HOST_ENTRIES): each host is one more SMTP checker of the real server, with its own
+/// connection options (connect_ip defaults to the real server) and the SMTP_CHECK's other
+/// settings; `retry`, `delay_loop` and the like written in a host apply to the whole SMTP_CHECK.
+/// The SMTP_CHECK's own connection is checked too only when it sets a connection option.
+fn smtp_hosts(c: &mut Ctx, mut ch: Checker, hosts: &[&Node]) -> Vec<Checker> {
+    if hosts.is_empty() {
+        return vec![ch];
+    }
+    let mut conns = Vec::new();
+    for h in hosts {
+        if !c.want_block(h) {
+            continue;
+        }
+        let mut conn = Checker::new(ch.kind.clone());
+        for k in h.block() {
+            let kw = k.name();
+            if kw != "connect_timeout" && timing(c, k, &mut ch.timing) {
+                continue;
+            }
+            match kw {
+                "connect_timeout" => {
+                    conn.timing.connect_timeout = c.timer(k, 0, Duration::from_micros(1), 1_000_000)
+                }
+                "connect_ip" => conn.connect_ip = c.ip(k, 0),
+                "connect_port" => conn.connect_port = c.port(k, 0),
+                "bindto" => conn.bindto = c.ip(k, 0),
+                "bind_port" => conn.bind_port = c.port(k, 0),
+                "bind_if" => conn.bind_if = c.need(k, 0).map(Into::into),
+                "fwmark" => conn.fwmark = c.need(k, 0).and_then(parse_u32_any),
+                "log_all_failures" => ch.log_all_failures = c.flag(k, 0),
+                _ => c.unknown(k, "host"),
+            }
+        }
+        conns.push(conn);
+    }
+    if let Some(first) = hosts.first() {
+        c.d.advise(
+            &first.loc,
+            "host",
+            "the SMTP_CHECK host block is deprecated (keepalived 2.2.7 says so too): each host is checked as one more SMTP_CHECK; write one SMTP_CHECK per host",
+        );
+    }
+    let own_connection = ch.connect_ip.is_some()
+        || ch.connect_port.is_some()
+        || ch.bindto.is_some()
+        || ch.bind_port.is_some()
+        || ch.bind_if.is_some()
+        || ch.fwmark.is_some()
+        || ch.timing.connect_timeout.is_some();
+    let mut out = Vec::new();
+    if own_connection || conns.is_empty() {
+        out.push(ch.clone());
+    }
+    for conn in conns {
+        let mut host = ch.clone();
+        host.connect_ip = conn.connect_ip;
+        host.connect_port = conn.connect_port;
+        host.bindto = conn.bindto;
+        host.bind_port = conn.bind_port;
+        host.bind_if = conn.bind_if;
+        host.fwmark = conn.fwmark;
+        host.timing.connect_timeout = conn.timing.connect_timeout;
+        out.push(host);
+    }
+    out
 }
 
 fn url(c: &mut Ctx, n: &Node) -> Option<Url> {
@@ -578,15 +650,9 @@ fn url(c: &mut Ctx, n: &Node) -> Option<Url> {
     for k in n.block() {
         match k.name() {
             "path" => u.path = c.need(k, 0).unwrap_or_default().into(),
-            "digest" => match c.need(k, 0) {
-                Some(d) if d.len() == 32 && d.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                    u.digest = Some(d.to_ascii_lowercase())
-                }
-                Some(d) => c.d.error(
-                    &k.arg_loc(0),
-                    "digest",
-                    format!("'{d}' is not an MD5 digest (32 hex digits)"),
-                ),
+            "digest" => match c.need(k, 0).map(md5_digest) {
+                Some(Ok(d)) => u.digest = Some(d),
+                Some(Err(why)) => c.d.error(&k.arg_loc(0), "digest", why),
                 None => {}
             },
             "status_code" => {

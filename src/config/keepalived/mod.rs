@@ -4,6 +4,7 @@
 pub mod global;
 pub mod lexer;
 pub mod lvs;
+pub mod netopts;
 pub mod tokens;
 pub mod track;
 pub mod tree;
@@ -130,3 +131,5 @@ fn top_level(c: &mut Ctx, nodes: &[Node], cfg: &mut crate::config::Config) {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_spellings;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::config::diag::Diagnostics;
 use crate::config::model::net::{AddressSpec, IpPrefix, RouteSpec, RuleSpec, Scope};
 
+use super::netopts::Taken;
 use super::tree::Node;
 
 /// The largest timer keepalived accepts, in seconds (its TIMER_MAXIMUM is about 4 million s);
@@ -398,8 +399,20 @@ fn route_opts(
     mut i: usize,
     mut r: RouteSpec,
 ) -> Option<RouteSpec> {
+    let mut installable = true;
     while i < words.len() {
         let (w, loc) = (words[i].0, &words[i].1);
+        match super::netopts::route_option(c, loc, words, i, &mut r) {
+            Taken::Words(n) => {
+                i += n;
+                continue;
+            }
+            Taken::Unsupported(n) => {
+                (installable, i) = (false, i + n);
+                continue;
+            }
+            Taken::No => {}
+        }
         let v = words.get(i + 1).map(|x| x.0);
         let mut takes = true;
         let bad = |c: &mut Ctx, what: &str| {
@@ -433,7 +446,6 @@ fn route_opts(
             },
             ("onlink", _) => (r.onlink, takes) = (true, false),
             ("no_track", _) => (r.no_track, takes) = (true, false),
-            ("proto" | "protocol" | "mtu" | "advmss" | "realm" | "weight" | "pref", Some(_)) => {}
             _ => {
                 c.d.error(
                     loc,
@@ -445,7 +457,7 @@ fn route_opts(
         }
         i += if takes { 2 } else { 1 };
     }
-    Some(r)
+    installable.then_some(r)
 }
 
 /// `from P [to P] [table N] [priority N] [fwmark N] [iif IF] [oif IF] [no_track]`
@@ -456,8 +468,20 @@ pub fn rule_line(c: &mut Ctx, n: &Node) -> Option<RuleSpec> {
     }
     let mut r = RuleSpec::default();
     let mut i = 0;
+    let mut installable = true;
     while i < words.len() {
         let (w, loc) = (words[i].0, &words[i].1);
+        match super::netopts::rule_option(c, loc, &words, i, &mut r) {
+            Taken::Words(n) => {
+                i += n;
+                continue;
+            }
+            Taken::Unsupported(n) => {
+                (installable, i) = (false, i + n);
+                continue;
+            }
+            Taken::No => {}
+        }
         let v = words.get(i + 1).map(|x| x.0);
         let mut takes = true;
         let prefix = |v: Option<&str>| {
@@ -490,7 +514,7 @@ pub fn rule_line(c: &mut Ctx, n: &Node) -> Option<RuleSpec> {
                 Ok(t) => r.table = Some(t),
                 Err(_) => c.d.error(loc, w, format!("invalid table '{}'", shorten(v))),
             },
-            ("priority" | "preference" | "pref", Some(v)) => match v.parse() {
+            ("priority" | "preference" | "order", Some(v)) => match v.parse() {
                 Ok(t) => r.priority = Some(t),
                 Err(_) => {
                     c.d.error(loc, w, format!("invalid priority '{}'", shorten(v)))
@@ -516,7 +540,7 @@ pub fn rule_line(c: &mut Ctx, n: &Node) -> Option<RuleSpec> {
         }
         i += if takes { 2 } else { 1 };
     }
-    Some(r)
+    installable.then_some(r)
 }
 
 /// Decimal or `0x` hexadecimal.

@@ -105,6 +105,16 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
     for k in n.block() {
         let kw = k.name();
         c.spans.put(format!("instance:{name}:{kw}"), &k.loc);
+        // keepalived 2.2.7 vrrp_notify_deleted_handler: without a script the keyword only makes
+        // a deleted instance notify DELETED instead of FAULT.
+        if kw == "notify_deleted" && k.args.is_empty() {
+            c.d.advise(
+                &k.loc,
+                kw,
+                "without a script: kalive has no DELETED notify state yet; ignored",
+            );
+            continue;
+        }
         if let Some(slot) = notify_slot(&mut v.notify, kw) {
             if let Some(s) = script(c, k) {
                 *slot = Some(s);

@@ -133,6 +133,8 @@ pub struct RouteSpec {
     pub kind: Option<String>,
     pub onlink: bool,
     pub no_track: bool,
+    /// `realms [FROM/]TO` (RTA_FLOW): FROM in the high 16 bits.
+    pub realms: Option<u32>,
 }
 
 /// One line of `virtual_rules` / `static_rules`, ip-rule style.
@@ -146,6 +148,8 @@ pub struct RuleSpec {
     pub iif: Option<String>,
     pub oif: Option<String>,
     pub no_track: bool,
+    /// `realms [FROM/]TO` (FRA_FLOW): FROM in the high 16 bits.
+    pub realms: Option<u32>,
 }
 
 /// `interface_up_down_delays { IF down [up] }`: delays applied to carrier changes (≤ 255 s).

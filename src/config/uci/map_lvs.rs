@@ -5,7 +5,8 @@ use super::mapping::{resolve, table};
 use super::package::Package;
 use super::values::{parse_u32_auto, Ctx, Sec};
 use crate::config::model::lvs::{
-    threshold_problem, LbKind, Protocol, SorryServer, Url, NO_TLS, SCHEDULERS, TLS_AVAILABLE,
+    md5_digest, threshold_problem, LbKind, Protocol, SorryServer, Url, NO_TLS, SCHEDULERS,
+    TLS_AVAILABLE,
 };
 use crate::config::model::{CheckKind, Checker, RealServer, Script, VirtualServer, VsKey};
 
@@ -38,17 +39,20 @@ fn url(cx: &mut Ctx, sec: Sec) -> Option<Url> {
             .error(&loc, "path", "url section without 'option path'");
         return None;
     };
-    let digest = sec.str("digest");
-    if let Some(d) = digest {
-        if d.len() != 32 || !d.bytes().all(|b| b.is_ascii_hexdigit()) {
+    // The same judgement as the keepalived front end's: a checker must never run without the
+    // digest its operator wrote while looking as if it checked one.
+    let digest = match sec.str("digest").map(md5_digest) {
+        Some(Ok(d)) => Some(d),
+        Some(Err(why)) => {
             let loc = cx.loc(sec.pos_of("digest"));
-            cx.diags
-                .warn(&loc, "digest", "an MD5 digest has 32 hexadecimal digits");
+            cx.diags.error(&loc, "digest", why);
+            None
         }
-    }
+        None => None,
+    };
     Some(Url {
         path: path.into(),
-        digest: digest.map(String::from),
+        digest,
         status_codes: Vec::new(),
         virtualhost: None,
     })
@@ -138,6 +142,15 @@ fn checker(cx: &mut Ctx, sec: Sec, urls: &[(String, Url)]) -> Option<Checker> {
     if matches!(kind, CheckKind::Ssl { .. }) && !TLS_AVAILABLE {
         let loc = cx.loc(sec.pos_of("check"));
         cx.diags.stricter(&loc, "check", NO_TLS);
+    }
+    if let CheckKind::Other(k) = &kind {
+        // As the keepalived front end says for the checkers kalive cannot run yet.
+        let loc = cx.loc(sec.pos_of("check"));
+        cx.diags.warn(
+            &loc,
+            "check",
+            format!("{k} is not implemented by kalive yet: the real server is kept in service without any check"),
+        );
     }
     if matches!(kind, CheckKind::Misc { path: None, .. }) {
         let loc = cx.loc(sec.pos_of("check"));

@@ -293,6 +293,7 @@ fn route(cx: &mut Ctx, sec: Sec) -> Option<RouteSpec> {
         kind: sec.flag(cx, "blackhole").then(|| "blackhole".to_string()),
         onlink: false,
         no_track: false,
+        realms: None,
     })
 }
 

@@ -16,6 +16,8 @@ const RTA_OIF: u16 = 4;
 const RTA_GATEWAY: u16 = 5;
 const RTA_PRIORITY: u16 = 6;
 const RTA_PREFSRC: u16 = 7;
+/// linux/rtnetlink.h: the route's realms, `FROM << 16 | TO`.
+const RTA_FLOW: u16 = 11;
 pub(super) const RTA_TABLE: u16 = 15;
 const RTN_UNICAST: u8 = 1;
 const RT_SCOPE_LINK: u8 = 253;
@@ -122,6 +124,9 @@ pub fn route_msg(add: bool, spec: &RouteSpec, oif: Option<u32>) -> Result<Msg> {
     }
     if big_table {
         m.attr_u32(RTA_TABLE, table);
+    }
+    if let Some(realms) = spec.realms {
+        m.attr_u32(RTA_FLOW, realms);
     }
     if let Some(i) = oif {
         m.attr_u32(RTA_OIF, i);

@@ -175,6 +175,7 @@ pub(crate) fn statics() -> Config {
                 kind: None,
                 onlink: true,
                 no_track: true,
+                realms: None,
             },
             RouteSpec {
                 dst: Some(pfx("203.0.113.0/24")),
@@ -195,6 +196,7 @@ pub(crate) fn statics() -> Config {
             iif: Some("eth1".into()),
             oif: Some("eth2".into()),
             no_track: true,
+            realms: None,
         }],
         interface_delays: vec![InterfaceDelay {
             interface: "eth1".into(),

@@ -1,0 +1,234 @@
+//! The route and rule options keepalived 2.2.7 reads (vrrp/vrrp_iproute.c alloc_route and
+//! parse_nexthops, vrrp/vrrp_iprule.c alloc_rule) beyond the ones [`super::values`] models.
+//!
+//! Each is acted on (`realms`), or accepted with a warning that says what kalive does instead:
+//! a tuning option kalive does not program is left out and the route or rule installed
+//! without it; an option that changes what the route or rule means (ECMP `nexthop`, a rule action
+//! other than a table lookup, …) keeps the whole route or rule out, so kalive never installs one
+//! that routes differently from the one written. keepalived takes them all without a word, so
+//! these warnings leave `-t`'s exit code as keepalived's.
+
+use crate::config::model::net::{RouteSpec, RuleSpec};
+use crate::config::Loc;
+
+use super::values::Ctx;
+
+/// What an option did to the line.
+pub enum Taken {
+    /// Not one of these options.
+    No,
+    /// Read; skip this many words (the option and its values).
+    Words(usize),
+    /// Read, and the route or rule cannot be installed as written; skip this many words.
+    Unsupported(usize),
+}
+
+/// Route metrics and flags that tune a route without changing where it leads (with their
+/// optional `lock` word).
+const ROUTE_TUNING: &[&str] = &[
+    "mtu",
+    "hoplimit",
+    "advmss",
+    "rtt",
+    "rttvar",
+    "reordering",
+    "window",
+    "cwnd",
+    "ssthresh",
+    "rto_min",
+    "initcwnd",
+    "initrwnd",
+    "features",
+    "quickack",
+    "congctl",
+    "pref",
+    "ttl-propagate",
+    "fastopen_no_cookie",
+    "expires",
+    "tos",
+    "dsfield",
+];
+
+/// Route options that change where the route leads or which packets it takes.
+const ROUTE_MEANING: &[&str] = &["encap", "as", "vrf", "or"];
+
+/// Rule options that narrow which packets match or change the action.
+const RULE_MEANING: &[&str] = &[
+    "not",
+    "tos",
+    "dsfield",
+    "suppress_prefixlength",
+    "sup_pl",
+    "suppress_ifgroup",
+    "sup_group",
+    "tunnel-id",
+    "uidrange",
+    "ipproto",
+    "sport",
+    "dport",
+];
+
+/// Rule actions other than `table N` (a table lookup).
+const RULE_ACTIONS: &[&str] = &[
+    "goto",
+    "nop",
+    "blackhole",
+    "unreachable",
+    "prohibit",
+    "l3mdev",
+    "type",
+];
+
+/// `realms [FROM/]TO` with numeric realms (rt_realms names are not read).
+fn realms(c: &mut Ctx, loc: &Loc, w: &str, v: Option<&str>) -> Option<u32> {
+    let Some(v) = v else {
+        c.d.error(loc, w, "realms without a value");
+        return None;
+    };
+    let (from, to) = v.split_once('/').unwrap_or(("0", v));
+    match (from.parse::<u16>(), to.parse::<u16>()) {
+        (Ok(f), Ok(t)) => Some(u32::from(f) << 16 | u32::from(t)),
+        _ => {
+            c.d.error(
+                loc,
+                w,
+                format!("invalid realms '{v}' (numbers: TO or FROM/TO)"),
+            );
+            None
+        }
+    }
+}
+
+/// Words after a tuning option: its value, and `lock` before the value where ip(8) allows it.
+fn tuning_words(w: &str, v: Option<&str>) -> usize {
+    match (w, v) {
+        ("fastopen_no_cookie" | "quickack" | "ttl-propagate", _) => 2,
+        (_, Some("lock")) => 3,
+        _ => 2,
+    }
+}
+
+pub fn route_option(
+    c: &mut Ctx,
+    loc: &Loc,
+    words: &[(&str, Loc)],
+    i: usize,
+    r: &mut RouteSpec,
+) -> Taken {
+    let Some(&(w, _)) = words.get(i) else {
+        return Taken::No;
+    };
+    let v = words.get(i + 1).map(|x| x.0);
+    match w {
+        "realms" => {
+            r.realms = realms(c, loc, w, v).or(r.realms);
+            Taken::Words(2)
+        }
+        "inet" | "inet6" => Taken::Words(1),
+        "add" | "append" | "prepend" => Taken::Words(1),
+        "track_group" => {
+            c.d.advise(
+                loc,
+                w,
+                "track_group is not supported by kalive yet; ignored",
+            );
+            Taken::Words(2)
+        }
+        "protocol" if matches!(v, Some("18" | "keepalived")) => Taken::Words(2),
+        "protocol" => {
+            // keepalived vrrp_iproute.c: "Route cannot be tracked if protocol is not
+            // RTPROT_KEEPALIVED, resetting protocol" (kalive does not follow no_track here).
+            c.d.warn(loc, w, "kalive marks its routes 'proto keepalived' (18), as keepalived does for a tracked route; ignored");
+            Taken::Words(2)
+        }
+        "from"
+            if v.and_then(|v| v.split('/').next()?.parse::<std::net::Ipv4Addr>().ok())
+                .is_some() =>
+        {
+            // keepalived: "route from address only supported with IPv6" — the route is dropped
+            c.d.warn(
+                loc,
+                w,
+                "a route 'from' address needs IPv6; this route is not installed",
+            );
+            Taken::Unsupported(2)
+        }
+        "from" => {
+            c.d.advise(loc, w, "the route option 'from' is not supported by kalive yet: this route is not installed");
+            Taken::Unsupported(2)
+        }
+        "nexthop" => {
+            c.d.advise(
+                loc,
+                w,
+                "multipath (ECMP) routes are not supported by kalive yet: this route is not installed",
+            );
+            Taken::Unsupported(words.len() - i)
+        }
+        _ if ROUTE_TUNING.contains(&w) => {
+            c.d.advise(
+                loc,
+                w,
+                format!("the route option '{w}' is not programmed by kalive yet; the route is installed without it"),
+            );
+            Taken::Words(tuning_words(w, v))
+        }
+        _ if ROUTE_MEANING.contains(&w) => {
+            c.d.advise(
+                loc,
+                w,
+                format!("the route option '{w}' is not supported by kalive yet: this route is not installed"),
+            );
+            let n = if w == "as" && v == Some("to") { 3 } else { 2 };
+            Taken::Unsupported(n)
+        }
+        _ => Taken::No,
+    }
+}
+
+pub fn rule_option(
+    c: &mut Ctx,
+    loc: &Loc,
+    words: &[(&str, Loc)],
+    i: usize,
+    r: &mut RuleSpec,
+) -> Taken {
+    let Some(&(w, _)) = words.get(i) else {
+        return Taken::No;
+    };
+    let v = words.get(i + 1).map(|x| x.0);
+    match w {
+        "realms" => {
+            r.realms = realms(c, loc, w, v).or(r.realms);
+            Taken::Words(2)
+        }
+        "inet" | "inet6" => Taken::Words(1),
+        "protocol" => {
+            // keepalived resets a tracked rule's protocol to its own; kalive always writes it.
+            c.d.advise(loc, w, "kalive marks its rules 'proto keepalived'; ignored");
+            Taken::Words(2)
+        }
+        "track_group" => {
+            c.d.advise(
+                loc,
+                w,
+                "track_group is not supported by kalive yet; ignored",
+            );
+            Taken::Words(2)
+        }
+        _ if RULE_MEANING.contains(&w) || RULE_ACTIONS.contains(&w) => {
+            c.d.advise(
+                loc,
+                w,
+                format!("the rule option '{w}' is not supported by kalive yet: this rule is not installed"),
+            );
+            let n = match w {
+                "not" | "nop" | "blackhole" | "unreachable" | "prohibit" | "l3mdev" => 1,
+                "type" => 3,
+                _ => 2,
+            };
+            Taken::Unsupported(n)
+        }
+        _ => Taken::No,
+    }
+}

@@ -1,0 +1,163 @@
+//! Keyword spellings keepalived 2.2.7 reads that kalive refused or ignored (issue 10, "found by
+//! reading the code" points 4 and 5).
+
+use crate::config::model::CheckKind;
+use crate::config::{LoadOptions, Loaded, Severity};
+
+use super::parse_text;
+
+fn parse(text: &str) -> Loaded {
+    parse_text("/k.conf", text, &LoadOptions::default())
+}
+
+fn at_line(l: &Loaded, line: u32) -> Vec<String> {
+    l.diags
+        .items
+        .iter()
+        .filter(|d| d.loc.line == line)
+        .map(|d| d.to_string())
+        .collect()
+}
+
+const VS: &str = "virtual_server 192.0.2.1 25 {\n protocol TCP\n lvs_sched rr\n lvs_method NAT\n real_server 192.0.2.2 25 {\n";
+
+#[test]
+fn lvs_flush_onstop_is_keepaliveds_older_spelling() {
+    for (kw, want) in [
+        ("lvs_flush_onstop", true),
+        ("lvs_flush_on_stop", true),
+        ("lvs_flush_onstop VS", false),
+        ("lvs_flush_on_stop VS", false),
+    ] {
+        let l = parse(&format!(
+            "global_defs {{\n {kw}\n}}\n{VS}  weight 1\n }}\n}}\n"
+        ));
+        assert!(at_line(&l, 2).is_empty(), "{kw}: {:?}", l.diags.items);
+        assert_eq!(l.config.global.lvs_flush_on_stop, want, "{kw}");
+    }
+    let l = parse(&format!(
+        "global_defs {{\n lvs_flush_on_stop ALL\n}}\n{VS}  weight 1\n }}\n}}\n"
+    ));
+    assert!(!l.config.global.lvs_flush_on_stop);
+    assert_eq!(
+        l.diags.exit_code(),
+        5,
+        "keepalived: Unknown lvs_flush_on_stop type"
+    );
+}
+
+#[test]
+fn bare_notify_deleted_parses() {
+    let l = parse("vrrp_instance V {\n interface eth0\n virtual_router_id 1\n priority 100\n notify_deleted\n virtual_ipaddress {\n  192.0.2.9\n }\n}\n");
+    assert!(!l.diags.has_errors(), "{:?}", l.diags.items);
+    assert_eq!(
+        l.diags.exit_code(),
+        0,
+        "keepalived 2.2.7 takes it without a word"
+    );
+    let said = at_line(&l, 5);
+    assert!(
+        said.iter()
+            .any(|m| m.contains("warning") && m.contains("ignored")),
+        "{said:?}"
+    );
+    assert_eq!(l.config.instances.len(), 1);
+}
+
+#[test]
+fn smtp_check_host_blocks_are_checkers() {
+    let text = format!(
+        "{VS}  weight 1\n  SMTP_CHECK {{\n   helo_name me\n   retry 2\n   host {{\n    connect_ip 192.0.2.7\n    connect_port 2525\n    delay_before_retry 4\n   }}\n   host {{\n    connect_ip 192.0.2.8\n   }}\n  }}\n }}\n}}\n"
+    );
+    let l = parse(&text);
+    assert!(!l.diags.has_errors(), "{:?}", l.diags.items);
+    assert_eq!(
+        l.diags.exit_code(),
+        0,
+        "keepalived logs the deprecation at INFO"
+    );
+    let rs = &l.config.virtual_servers[0].real_servers[0];
+    // No connection option of its own: the SMTP_CHECK is its hosts.
+    assert_eq!(rs.checkers.len(), 2, "{:?}", rs.checkers);
+    let ips: Vec<_> = rs
+        .checkers
+        .iter()
+        .map(|c| c.connect_ip.map(|a| a.to_string()))
+        .collect();
+    assert_eq!(ips, [Some("192.0.2.7".into()), Some("192.0.2.8".into())]);
+    assert_eq!(rs.checkers[0].connect_port, Some(2525));
+    assert_eq!(rs.checkers[1].connect_port, None);
+    for c in &rs.checkers {
+        assert!(matches!(&c.kind, CheckKind::Smtp { helo_name: Some(h) } if h == "me"));
+        assert_eq!(c.timing.retry, Some(2));
+        // written in a host, it applies to the whole SMTP_CHECK, as in keepalived
+        assert_eq!(
+            c.timing.delay_before_retry,
+            Some(std::time::Duration::from_secs(4))
+        );
+    }
+    assert!(l
+        .diags
+        .items
+        .iter()
+        .any(|d| d.severity == Severity::Warning && d.message.contains("deprecated")));
+    // With a connection option of its own the SMTP_CHECK is checked too.
+    let l = parse(&format!(
+        "{VS}  weight 1\n  SMTP_CHECK {{\n   connect_timeout 3\n   host {{\n    connect_ip 192.0.2.7\n   }}\n  }}\n }}\n}}\n"
+    ));
+    let rs = &l.config.virtual_servers[0].real_servers[0];
+    assert_eq!(rs.checkers.len(), 2, "{:?}", rs.checkers);
+    assert_eq!(rs.checkers[0].connect_ip, None);
+    assert_eq!(rs.checkers[1].timing.connect_timeout, None);
+}
+
+fn instance_with(block: &str, line: &str) -> Loaded {
+    parse(&format!(
+        "vrrp_instance V {{\n interface eth0\n virtual_router_id 1\n priority 100\n virtual_ipaddress {{\n  192.0.2.9\n }}\n {block} {{\n  {line}\n }}\n}}\n"
+    ))
+}
+
+#[test]
+fn rule_realms_are_programmed() {
+    let l = instance_with(
+        "virtual_rules",
+        "from 192.0.2.0/24 table 100 priority 5 realms 5/7",
+    );
+    assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags.items);
+    assert_eq!(l.config.instances[0].rules[0].realms, Some(5 << 16 | 7));
+    let l = instance_with("virtual_routes", "192.0.2.0/24 dev eth0 realms 9");
+    assert_eq!(l.config.instances[0].routes[0].realms, Some(9));
+    let l = instance_with("virtual_routes", "192.0.2.0/24 dev eth0 from 10.0.0.0/8");
+    assert_eq!(
+        (l.diags.exit_code(), l.config.instances[0].routes.len()),
+        (5, 0),
+        "keepalived: only with IPv6"
+    );
+    // `realm` is no keepalived keyword: keepalived drops the route, kalive refuses it
+    let l = instance_with("virtual_routes", "192.0.2.0/24 dev eth0 realm 9");
+    assert!(l.diags.has_errors());
+}
+
+#[test]
+fn route_and_rule_options_keepalived_takes_are_accepted_and_said() {
+    // Each keepalived 2.2.7 takes with `-t` 0; kalive says what it does with it, and installs
+    // the route only when that leaves its meaning unchanged.
+    for (block, line, installed) in [
+        ("virtual_routes", "192.0.2.0/24 dev eth0 mtu lock 1400 advmss 1360", true),
+        ("virtual_routes", "192.0.2.0/24 dev eth0 initcwnd 10 quickack 1 protocol 18", true),
+        ("virtual_routes", "192.0.2.0/24 dev eth0 nexthop via 198.51.100.1 dev eth0 weight 1 nexthop via 198.51.100.2 dev eth0", false),
+        ("virtual_routes", "2001:db8::/64 dev eth0 from 2001:db8:1::/64", false),
+        ("virtual_rules", "from 192.0.2.0/24 table 100 priority 5 tos 0x10", false),
+        ("virtual_rules", "from 192.0.2.0/24 priority 5 prohibit", false),
+        ("virtual_rules", "from 192.0.2.0/24 order 7 table 100", true),
+    ] {
+        let l = instance_with(block, line);
+        assert_eq!(l.diags.exit_code(), 0, "{line}: {:?}", l.diags.items);
+        assert!(!l.diags.has_errors(), "{line}: {:?}", l.diags.items);
+        let i = &l.config.instances[0];
+        let n = if block == "virtual_routes" { i.routes.len() } else { i.rules.len() };
+        assert_eq!(n == 1, installed, "{line}");
+        let warned = l.diags.items.iter().any(|d| d.loc.line == 9 && d.severity == Severity::Warning);
+        assert_eq!(warned, !line.ends_with("table 100"), "{line}: {:?}", l.diags.items);
+    }
+}
