@@ -210,8 +210,38 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "vrrp_garp_extra_if"
             | "vrrp_track_process"
             | "provider_name"
-            | "vrrp_no_swap_sock" => {
-                c.d.note(&k.loc, kw, "accepted; kalive does not act on it");
+            | "vrrp_no_swap_sock"
+            // keepalived 2.2.7 global_parser.c keywords kalive has no use for yet
+            | "lvs_process_name"
+            | "smtp_alert"
+            | "smtp_alert_vrrp"
+            | "smtp_alert_checker"
+            | "disable_local_igmp"
+            | "vrrp_vmac_garp_intvl"
+            | "nftables_ipvs"
+            | "nftables_ipvs_priority"
+            | "nftables_ipvs_start_fwmark"
+            | "fifo_write_vrrp_states_on_reload"
+            | "bfd_priority"
+            | "bfd_no_swap"
+            | "bfd_rt_priority"
+            | "bfd_cpu_affinity"
+            | "bfd_rlimit_rttime"
+            | "bfd_rlimit_rtime"
+            | "dbus_service_name"
+            | "vrrp_netlink_cmd_rcv_bufs_force"
+            | "vrrp_netlink_monitor_rcv_bufs_force"
+            | "process_monitor_rcv_bufs"
+            | "process_monitor_rcv_bufs_force"
+            | "lvs_netlink_cmd_rcv_bufs_force"
+            | "lvs_netlink_monitor_rcv_bufs_force"
+            | "rs_init_notifies"
+            | "no_checker_emails"
+            | "log_unknown_vrids"
+            | "vmac_addr_prefix"
+            | "include_check" => {
+                // A warning kalive adds; keepalived takes these silently, so `-t` keeps its code.
+                c.d.advise(&k.loc, kw, "accepted; kalive does not act on it; ignored");
             }
             _ => c.unknown(k, "global_defs"),
         }

@@ -336,8 +336,13 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
                     vs.real_servers.push(rs);
                 }
             }
-            "ip_family" | "persistence_engine" | "smtp_alert" | "retry_smtp" => {
-                c.d.note(&k.loc, kw, "accepted; kalive does not act on it yet");
+            "ip_family" | "persistence_engine" | "smtp_alert" | "retry_smtp" | "snmp_name"
+            | "weight" => {
+                c.d.advise(
+                    &k.loc,
+                    kw,
+                    "accepted; kalive does not act on it yet; ignored",
+                );
             }
             _ => c.unknown(k, "virtual_server"),
         }
@@ -422,8 +427,12 @@ fn real_server(c: &mut Ctx, n: &Node) -> Option<RealServer> {
             // keepalived: a bad value is "Invalid real_server uthreshold - ignoring".
             "uthreshold" => rs.u_threshold = c.u32_in(k, 0, 0, u32::MAX).unwrap_or(rs.u_threshold),
             "lthreshold" => rs.l_threshold = c.u32_in(k, 0, 0, u32::MAX).unwrap_or(rs.l_threshold),
-            "smtp_alert" | "virtualhost" => {
-                c.d.note(&k.loc, kw, "accepted; kalive does not act on it yet");
+            "smtp_alert" | "virtualhost" | "snmp_name" => {
+                c.d.advise(
+                    &k.loc,
+                    kw,
+                    "accepted; kalive does not act on it yet; ignored",
+                );
             }
             _ => c.unknown(k, "real_server"),
         }
@@ -530,6 +539,10 @@ fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Vec<Checker> {
                 *sni_name = c.need(k, 0).map(Into::into)
             }
             ("enable_sni", CheckKind::Ssl { enable_sni, .. }) => *enable_sni = c.flag(k, 0),
+            // keepalived installs it for HTTP_GET too, where it has no effect
+            ("enable_sni", CheckKind::Http { .. }) => {
+                c.d.advise(&k.loc, kw, "has no effect without TLS; ignored")
+            }
             ("fast_recovery" | "tls_compliant", CheckKind::Http { .. } | CheckKind::Ssl { .. }) => {
             }
             ("helo_name", CheckKind::Smtp { helo_name }) => {

@@ -118,11 +118,15 @@ fn top_level(c: &mut Ctx, nodes: &[Node], cfg: &mut crate::config::Config) {
             | "instance" => {
                 c.d.warn(&n.loc, kw, "not supported by kalive yet; ignored");
             }
+            // keepalived 2.2.7 global_parser.c's top-level keywords with no effect in kalive
+            "net_namespace_ipvs" | "use_pid_dir" | "child_wait_time" | "linkbeat_use_polling" => {
+                c.d.advise(&n.loc, kw, "accepted; kalive does not act on it; ignored");
+            }
             // The SSL_GET client credentials; kalive's TLS checks do not verify certificates.
-            "SSL" => c.d.note(
+            "SSL" => c.d.advise(
                 &n.loc,
                 kw,
-                "accepted; kalive's SSL_GET does not use client certificates",
+                "accepted; kalive's SSL_GET does not use client certificates; ignored",
             ),
             _ => c.unknown(n, "the top level"),
         }

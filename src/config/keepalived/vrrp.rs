@@ -251,8 +251,17 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             | "old_unicast_checksum"
             | "v3_checksum_as_v2"
             | "owner_ignore_adverts"
-            | "mcast_dst_ip" => {
-                c.d.note(&k.loc, kw, "accepted; kalive does not act on it yet");
+            | "mcast_dst_ip"
+            | "use_vmac_addr"
+            | "use_ipvlan"
+            | "vrf"
+            | "linkbeat_use_polling"
+            | "vmac_garp_intvl" => {
+                c.d.advise(
+                    &k.loc,
+                    kw,
+                    "accepted; kalive does not act on it yet; ignored",
+                );
             }
             _ => c.unknown(k, "vrrp_instance"),
         }
@@ -420,6 +429,13 @@ pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
             "smtp_alert" => g.smtp_alert = true,
             "global_tracking" => g.global_tracking = true,
             "sync_group_tracking_weight" => g.sync_group_tracking_weight = true,
+            "track_process" | "track_bfd" | "notify_priority_changes" => {
+                c.d.advise(
+                    &k.loc,
+                    kw,
+                    "accepted; kalive does not act on it yet; ignored",
+                );
+            }
             _ => c.unknown(k, "vrrp_sync_group"),
         }
     }

@@ -341,7 +341,8 @@ pub(super) fn instance(cx: &mut Ctx, sec: Sec, t: &All, pkg: &Package) -> Option
     for ignored in ["debug", "smtp_alert"] {
         if sec.str(ignored).is_some() {
             let loc = cx.loc(sec.pos_of(ignored));
-            cx.diags.note(&loc, ignored, "not used by kalive; ignored");
+            cx.diags
+                .advise(&loc, ignored, "not used by kalive; ignored");
         }
     }
     i.vips = resolve(cx, sec, "virtual_ipaddress", &t.addresses, "ipaddress");

@@ -183,7 +183,8 @@ fn globals(cx: &mut Ctx, sec: Sec, cfg: &mut Config) {
     for ignored in ["smtp_connect_timeout", "linkbeat_use_polling"] {
         if sec.str(ignored).is_some() {
             let loc = cx.loc(sec.pos_of(ignored));
-            cx.diags.note(&loc, ignored, "not used by kalive; ignored");
+            cx.diags
+                .advise(&loc, ignored, "not used by kalive; ignored");
         }
     }
 }
