@@ -9,6 +9,7 @@ use crate::config::model::{Config, GlobalDefs};
 use super::tree::Node;
 use super::values::{address_line, route_line, rule_line, Ctx};
 use super::vrrp::script;
+use crate::config::keywords::IGNORED;
 
 pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
     if !c.want_block(n) {
@@ -20,6 +21,9 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             || rt_knob(c, k, kw, "checker_", &mut g.checker_rt)
         {
             continue;
+        }
+        if NOT_ACTED_ON.contains(&kw) {
+            c.d.advise(&k.loc, kw, IGNORED);
         }
         match kw {
             "router_id" => g.router_id = c.need(k, 0).map(Into::into).or(g.router_id.take()),
@@ -136,7 +140,7 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             },
             "lvs_timeouts" => lvs_timeouts(c, k, &mut g.lvs_timeouts),
             "lvs_sync_daemon" => lvs_sync_daemon(c, k, &mut g.lvs_sync_daemon),
-            "notify_priority_changes" | "vrrp_notify_priority_changes" => {
+            "vrrp_notify_priority_changes" => {
                 g.notify_priority_changes = c.flag(k, 0)
             }
             "vmac_prefix" => {
@@ -165,11 +169,6 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "enable_snmp_keepalived"
             | "snmp_socket"
             | "enable_dbus"
-            | "instance"
-            | "net_namespace"
-            | "namespace_with_ipsets"
-            | "use_pid_dir"
-            | "linkbeat_use_polling"
             | "process_names"
             | "process_name"
             | "vrrp_process_name"
@@ -195,8 +194,6 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "nftables_counters"
             | "nftables_ifindex"
             | "random_seed"
-            | "json_version"
-            | "child_wait_time"
             | "reload_check_config"
             | "reload_time_file"
             | "reload_repeat"
@@ -204,13 +201,9 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "config_save_dir"
             | "data_use_instance"
             | "tmp_config_directory"
-            | "use_symlink_paths"
             | "no_email_faults"
             | "checker_log_all_failures"
             | "vrrp_garp_extra_if"
-            | "vrrp_track_process"
-            | "provider_name"
-            | "vrrp_no_swap_sock"
             // keepalived 2.2.7 global_parser.c keywords kalive has no use for yet
             | "lvs_process_name"
             | "smtp_alert"
@@ -247,6 +240,20 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
         }
     }
 }
+
+/// Read into the model (for `-d` and `convert`) and not acted on: mail, and knobs kalive has
+/// no use for yet.
+const NOT_ACTED_ON: &[&str] = &[
+    "smtp_server",
+    "notification_email_from",
+    "notification_email",
+    "dynamic_interfaces",
+    "vrrp_skip_check_adv_addr",
+    "vrrp_notify_priority_changes",
+    "vmac_prefix",
+    "vrrp_cpu_affinity",
+    "checker_cpu_affinity",
+];
 
 /// `vrrp_rt_priority`, `vrrp_rlimit_rttime`, `vrrp_priority`, `vrrp_no_swap`, `vrrp_cpu_affinity`
 /// and their `checker_` twins.

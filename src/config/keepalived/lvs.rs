@@ -14,6 +14,7 @@ use crate::config::model::Script;
 use super::tree::Node;
 use super::values::{parse_u32_any, Ctx};
 use super::vrrp::script;
+use crate::config::keywords::IGNORED;
 
 /// Keywords shared by virtual server, real server and checker. Returns false when `k` is not one.
 fn timing(c: &mut Ctx, k: &Node, t: &mut CheckTiming) -> bool {
@@ -28,7 +29,7 @@ fn timing(c: &mut Ctx, k: &Node, t: &mut CheckTiming) -> bool {
                 .timer(k, 0, Duration::from_micros(1), 1_000_000)
                 .or(t.connect_timeout)
         }
-        "retry" | "nb_get_retry" => t.retry = c.u32_in(k, 0, 0, u32::MAX).or(t.retry),
+        "retry" => t.retry = c.u32_in(k, 0, 0, u32::MAX).or(t.retry),
         "delay_before_retry" => {
             t.delay_before_retry = c
                 .timer(k, 0, Duration::ZERO, 1_000_000)
@@ -336,8 +337,7 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
                     vs.real_servers.push(rs);
                 }
             }
-            "ip_family" | "persistence_engine" | "smtp_alert" | "retry_smtp" | "snmp_name"
-            | "weight" => {
+            "ip_family" | "persistence_engine" | "smtp_alert" | "snmp_name" | "weight" => {
                 c.d.advise(
                     &k.loc,
                     kw,
@@ -497,14 +497,31 @@ fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Vec<Checker> {
     if matches!(ch.kind, CheckKind::Ssl { .. }) && !TLS_AVAILABLE {
         c.d.stricter(&n.loc, "SSL_GET", NO_TLS);
     }
-    let is_tcp = matches!(ch.kind, CheckKind::Tcp);
     // `user` may come before or after `misc_path`; it is attached to the script at the end.
     let mut misc_user: Option<(String, Option<String>)> = None;
     for k in n.block() {
         let kw = k.name();
-        // keepalived knows `nb_get_retry` only in HTTP_GET / SSL_GET: inside TCP_CHECK it is unknown.
-        if kw == "nb_get_retry" && is_tcp {
-            c.unknown(k, "TCP_CHECK");
+        // keepalived 2.2.7 knows `nb_get_retry` (deprecated for `retry`) only in HTTP_GET and
+        // SSL_GET, and MISC_CHECK has no connection keywords (check_api.c
+        // install_checker_common_keywords(false)).
+        let http = matches!(ch.kind, CheckKind::Http { .. } | CheckKind::Ssl { .. });
+        let misc = matches!(ch.kind, CheckKind::Misc { .. });
+        let connection = matches!(
+            kw,
+            "connect_ip"
+                | "connect_port"
+                | "bindto"
+                | "bind_port"
+                | "bind_if"
+                | "connect_timeout"
+                | "fwmark"
+        );
+        if (kw == "nb_get_retry" && !http) || (misc && connection) {
+            c.unknown(k, ch.kind.keyword());
+            continue;
+        }
+        if kw == "nb_get_retry" {
+            ch.timing.retry = c.u32_in(k, 0, 0, u32::MAX).or(ch.timing.retry);
             continue;
         }
         if kw == "host" && matches!(ch.kind, CheckKind::Smtp { .. }) {
@@ -543,7 +560,8 @@ fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Vec<Checker> {
             ("enable_sni", CheckKind::Http { .. }) => {
                 c.d.advise(&k.loc, kw, "has no effect without TLS; ignored")
             }
-            ("fast_recovery" | "tls_compliant", CheckKind::Http { .. } | CheckKind::Ssl { .. }) => {
+            ("fast_recovery", CheckKind::Http { .. } | CheckKind::Ssl { .. }) => {
+                c.d.advise(&k.loc, kw, IGNORED)
             }
             ("helo_name", CheckKind::Smtp { helo_name }) => {
                 *helo_name = c.need(k, 0).map(Into::into)

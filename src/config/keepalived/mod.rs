@@ -111,7 +111,6 @@ fn top_level(c: &mut Ctx, nodes: &[Node], cfg: &mut crate::config::Config) {
             | "track_group"
             | "garp_group"
             | "vrrp_track_process"
-            | "track_process"
             | "bfd_instance"
             | "net_namespace"
             | "namespace_with_ipsets"

@@ -7,6 +7,7 @@ use crate::config::model::{Script, SyncGroup, VrrpInstance};
 
 use super::tree::Node;
 use super::values::{address_line, route_line, rule_line, Ctx};
+use crate::config::keywords::IGNORED;
 
 /// `notify_* "cmd" [user [group]]`: the command is one (quoted) word; the words after it name the
 /// user and group to run it as.
@@ -190,7 +191,14 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             "dont_track_primary" => v.dont_track_primary = true,
             "unicast_src_ip" => v.unicast_src_ip = c.ip(k, 0).or(v.unicast_src_ip),
             "mcast_src_ip" => v.mcast_src_ip = c.ip(k, 0).or(v.mcast_src_ip),
-            "unicast_ttl" => v.unicast_ttl = c.u8_in(k, 0, 1, 255).or(v.unicast_ttl),
+            "unicast_ttl" => {
+                v.unicast_ttl = c.u8_in(k, 0, 1, 255).or(v.unicast_ttl);
+                c.d.advise(
+                    &k.loc,
+                    kw,
+                    "kalive sends unicast adverts with TTL 255 yet; ignored",
+                );
+            }
             "unicast_peer" => {
                 if c.want_block(k) {
                     for p in k.block() {
@@ -245,12 +253,9 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             | "kernel_rx_buf_size"
             | "skip_check_adv_addr"
             | "down_timer_adverts"
-            | "timer_expired_backup"
             | "unicast_fault_no_peer"
             | "track_src_ip"
             | "old_unicast_checksum"
-            | "v3_checksum_as_v2"
-            | "owner_ignore_adverts"
             | "mcast_dst_ip"
             | "use_vmac_addr"
             | "use_ipvlan"
@@ -406,7 +411,14 @@ pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
     for k in n.block() {
         let kw = k.name();
         c.spans.put(format!("group:{name}:{kw}"), &k.loc);
-        if let Some(slot) = notify_slot(&mut g.notify, kw) {
+        if matches!(
+            kw,
+            "smtp_alert" | "global_tracking" | "sync_group_tracking_weight"
+        ) {
+            c.d.advise(&k.loc, kw, IGNORED);
+        }
+        let instance_only = matches!(kw, "notify_deleted" | "notify_master_rx_lower_pri");
+        if let Some(slot) = notify_slot(&mut g.notify, kw).filter(|_| !instance_only) {
             if let Some(s) = script(c, k) {
                 *slot = Some(s);
             }
@@ -429,6 +441,8 @@ pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
             "smtp_alert" => g.smtp_alert = true,
             "global_tracking" => g.global_tracking = true,
             "sync_group_tracking_weight" => g.sync_group_tracking_weight = true,
+            // notify_slot knows these for instances; keepalived 2.2.7 has none in a group
+            "notify_deleted" | "notify_master_rx_lower_pri" => c.unknown(k, "vrrp_sync_group"),
             "track_process" | "track_bfd" | "notify_priority_changes" => {
                 c.d.advise(
                     &k.loc,
