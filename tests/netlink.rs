@@ -244,7 +244,8 @@ fn rules_v4_v6() {
     assert!(!ns.ip("-6 rule").contains("60:"));
 }
 
-/// keepalived 2.2.7's `realms [FROM/]TO` on a route and a rule (RTA_FLOW / FRA_FLOW).
+/// keepalived 2.2.7's `realms [FROM/]TO` on a route and a rule (RTA_FLOW / FRA_FLOW), and a
+/// rule's `fwmark N/MASK` (FRA_FWMASK).
 #[test]
 fn routes_and_rules_carry_realms() {
     let Some(ns) = Ns::new("realms") else { return };
@@ -259,6 +260,8 @@ fn routes_and_rules_carry_realms() {
         table: Some(100),
         priority: Some(70),
         realms: Some(9),
+        fwmark: Some(3),
+        fwmask: Some(0xff),
         ..RuleSpec::default()
     };
     ns.enter(|| {
@@ -273,7 +276,7 @@ fn routes_and_rules_carry_realms() {
     );
     let t = ns.ip("rule");
     assert!(
-        t.contains("70:\tfrom 192.0.2.0/24 lookup 100 realms 9 proto keepalived"),
+        t.contains("70:\tfrom 192.0.2.0/24 fwmark 0x3/0xff lookup 100 realms 9 proto keepalived"),
         "{t}"
     );
     ns.enter(|| {

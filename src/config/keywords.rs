@@ -90,6 +90,7 @@ mod tests {
             "unknown option in a",
             "unknown section type",
             "unknown or incomplete option",
+            "UCI parse error",
         ]
         .iter()
         .any(|m| d.message.contains(m))
@@ -111,14 +112,18 @@ mod tests {
             .any(|m| d.message.contains(m))
     }
 
-    fn verdict(l: &Loaded, line: u32) -> Status {
+    /// `example`: the line is a valid use of the keyword, so an error there refuses it too.
+    fn verdict(l: &Loaded, line: u32, example: bool) -> Status {
         let here: Vec<&Diagnostic> = l
             .diags
             .items
             .iter()
             .filter(|d| d.loc.line == line)
             .collect();
-        if here.iter().any(|d| says_unknown(d)) {
+        let refused = |d: &&Diagnostic| {
+            says_unknown(d) || (example && d.severity == crate::config::Severity::Error)
+        };
+        if here.iter().any(refused) {
             Status::Refused
         } else if here.iter().any(|d| says_ignored(d)) {
             Status::Warned
@@ -188,7 +193,9 @@ mod tests {
             "real_server" => "real_server 192.0.2.2 80 {".into(),
             "url" => "url {\n path /".into(),
             "SMTP_CHECK" | "TCP_CHECK" | "HTTP_GET" | "SSL_GET" | "host" | "global_defs"
-            | "authentication" => format!("{block} {{"),
+            | "authentication" | "virtual_ipaddress" | "virtual_routes" | "virtual_rules" => {
+                format!("{block} {{")
+            }
             "MISC_CHECK" => "MISC_CHECK {\n misc_path /bin/true".into(),
             other => format!("{other} X {{"),
         }
@@ -228,26 +235,50 @@ mod tests {
         }
     }
 
-    fn keepalived_verdict(context: &str, line: &str) -> Status {
+    /// In an address, route or rule line the keyword is an option after a valid start.
+    fn option_prefix(context: &str) -> Option<&'static str> {
+        match context.rsplit('/').next() {
+            Some("virtual_ipaddress") => Some("192.0.2.10/24"),
+            Some("virtual_routes") => Some("192.0.2.0/24 dev eth0"),
+            Some("virtual_rules") => Some("from 192.0.2.0/24 priority 5 table 100"),
+            _ => None,
+        }
+    }
+
+    fn keepalived_verdict(context: &str, line: &str, example: bool) -> Status {
         let (text, at) = keepalived_text(context, line);
         let l = crate::config::keepalived::parse_text("/k.conf", &text, &LoadOptions::default());
-        verdict(&l, at)
+        verdict(&l, at, example)
+    }
+
+    /// The keyword's verdict in `context`: as a line or block keyword, or as an option with
+    /// and without a value; the first form that is not refused counts.
+    fn keyword_verdict(context: &str, keyword: &str, forms: &[bool]) -> Status {
+        let lines: Vec<String> = match option_prefix(context) {
+            Some(p) => vec![format!("{p} {keyword} 1"), format!("{p} {keyword}")],
+            None => forms.iter().map(|&b| keepalived_line(keyword, b)).collect(),
+        };
+        lines
+            .iter()
+            .map(|l| keepalived_verdict(context, l, false))
+            .find(|s| *s != Status::Refused)
+            .unwrap_or(Status::Refused)
     }
 
     fn uci_verdict(section: &str, option: &str) -> Status {
         let text = format!("config {section}\n\toption name 'n'\n\toption {option} '1'\n");
         let l = crate::config::uci::parse_text("/etc/config/kalive", &text);
-        verdict(&l, 3)
+        verdict(&l, 3, false)
     }
 
     fn row_verdict(r: &Row) -> Status {
         match r.front {
             "keepalived" if !r.example.is_empty() => {
-                keepalived_verdict(r.context, &r.example.replace("\\n", "\n"))
+                keepalived_verdict(r.context, &r.example.replace("\\n", "\n"), true)
             }
             "keepalived" => {
                 let block = BLOCKS.contains(&r.keyword);
-                keepalived_verdict(r.context, &keepalived_line(r.keyword, block))
+                keyword_verdict(r.context, r.keyword, &[block])
             }
             _ => uci_verdict(r.context, r.keyword),
         }
@@ -337,7 +368,11 @@ mod tests {
         let mut missing = Vec::new();
         for (front, sources) in [("keepalived", KEEPALIVED_SOURCES), ("uci", UCI_SOURCES)] {
             let mut candidates = literals(sources);
-            candidates.extend(rows.iter().map(|r| r.keyword.to_string()));
+            candidates.extend(
+                rows.iter()
+                    .filter(|r| r.front == front)
+                    .map(|r| r.keyword.to_string()),
+            );
             // `vrrp_` / `checker_` prefixes are put together with a literal (global.rs rt_knob).
             let prefixes: Vec<String> = candidates
                 .iter()
@@ -375,9 +410,7 @@ mod tests {
                         continue;
                     }
                     let accepted = if front == "keepalived" {
-                        [false, true].iter().any(|&block| {
-                            keepalived_verdict(ctx, &keepalived_line(c, block)) != Status::Refused
-                        })
+                        keyword_verdict(ctx, c, &[false, true]) != Status::Refused
                     } else {
                         uci_verdict(ctx, c) != Status::Refused
                     };
@@ -408,7 +441,7 @@ mod tests {
             .filter(|r| r.front == "keepalived" && r.keepalived == "yes")
             .count();
         let line = format!(
-            "Of keepalived 2.2.7's {total} keywords kalive acts on {}, warns about {} as ignored and refuses {}",
+            "Of keepalived 2.2.7's {total} keywords (with the address, route and rule options) kalive acts on {}, warns about {} as ignored and refuses {}",
             count(Status::Acts),
             count(Status::Warned),
             count(Status::Refused)

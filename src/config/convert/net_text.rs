@@ -78,7 +78,13 @@ pub(crate) fn rule(r: &RuleSpec) -> String {
     add("to", r.to.map(|p| p.to_string()));
     add("table", r.table.map(|t| t.to_string()));
     add("priority", r.priority.map(|p| p.to_string()));
-    add("fwmark", r.fwmark.map(|f| f.to_string()));
+    add(
+        "fwmark",
+        r.fwmark.map(|f| match r.fwmask {
+            Some(m) => format!("{f}/{m:#x}"),
+            None => f.to_string(),
+        }),
+    );
     add("iif", r.iif.as_deref().map(|i| word(i).into_owned()));
     add("oif", r.oif.as_deref().map(|i| word(i).into_owned()));
     add("realms", r.realms.map(realms));

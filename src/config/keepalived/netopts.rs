@@ -8,10 +8,12 @@
 //! that routes differently from the one written. keepalived takes them all without a word, so
 //! these warnings leave `-t`'s exit code as keepalived's.
 
-use crate::config::model::net::{RouteSpec, RuleSpec};
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::config::model::net::{IpPrefix, RouteSpec, RuleSpec};
 use crate::config::Loc;
 
-use super::values::Ctx;
+use super::values::{parse_u32_any, Ctx};
 
 /// What an option did to the line.
 pub enum Taken {
@@ -124,8 +126,14 @@ pub fn route_option(
             r.realms = realms(c, loc, w, v).or(r.realms);
             Taken::Words(2)
         }
-        "inet" | "inet6" => Taken::Words(1),
-        "add" | "append" | "prepend" => Taken::Words(1),
+        "add" | "append" | "prepend" => {
+            c.d.advise(
+                loc,
+                w,
+                "kalive adds its routes as new ones (ip route add); ignored",
+            );
+            Taken::Words(1)
+        }
         "track_group" => {
             c.d.advise(
                 loc,
@@ -202,7 +210,14 @@ pub fn rule_option(
             r.realms = realms(c, loc, w, v).or(r.realms);
             Taken::Words(2)
         }
-        "inet" | "inet6" => Taken::Words(1),
+        "inet" => Taken::Words(1),
+        // The family of a rule with neither `from` nor `to`: an IPv6 `from all`.
+        "inet6" => {
+            if r.from.is_none() && r.to.is_none() {
+                r.from = IpPrefix::parse("::/0");
+            }
+            Taken::Words(1)
+        }
         "protocol" => {
             // keepalived resets a tracked rule's protocol to its own; kalive always writes it.
             c.d.advise(loc, w, "kalive marks its rules 'proto keepalived'; ignored");
@@ -230,5 +245,36 @@ pub fn rule_option(
             Taken::Unsupported(n)
         }
         _ => Taken::No,
+    }
+}
+
+/// `brd +` / `brd -`: the prefix's last or first address, as keepalived 2.2.7
+/// vrrp_ipaddress.c parse_ipaddress computes it (IPv4, prefixes up to /30).
+pub fn derived_broadcast(c: &mut Ctx, loc: &Loc, p: &IpPrefix, plus: bool) -> Option<IpAddr> {
+    let IpAddr::V4(a) = p.addr else {
+        return None;
+    };
+    if p.len > 30 {
+        c.d.warn(
+            loc,
+            "brd",
+            format!(
+                "address prefix length {} too long for a broadcast address; ignored",
+                p.len
+            ),
+        );
+        return None;
+    }
+    let host = u32::MAX.checked_shr(u32::from(p.len)).unwrap_or(0);
+    let v = u32::from(a);
+    let b = if plus { v | host } else { v & !host };
+    Some(IpAddr::V4(Ipv4Addr::from(b)))
+}
+
+/// `N` or `N/MASK`, each decimal or `0x` hexadecimal (keepalived vrrp_iprule.c alloc_rule).
+pub fn fwmark_mask(v: &str) -> Option<(u32, Option<u32>)> {
+    match v.split_once('/') {
+        Some((mark, mask)) => Some((parse_u32_any(mark)?, Some(parse_u32_any(mask)?))),
+        None => Some((parse_u32_any(v)?, None)),
     }
 }

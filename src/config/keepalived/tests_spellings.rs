@@ -161,3 +161,42 @@ fn route_and_rule_options_keepalived_takes_are_accepted_and_said() {
         assert_eq!(warned, !line.ends_with("table 100"), "{line}: {:?}", l.diags.items);
     }
 }
+
+#[test]
+fn address_route_and_rule_forms_keepalived_reads() {
+    // `brd +` / `brd -`: computed from the prefix (vrrp_ipaddress.c); kalive dropped them.
+    let l = instance_with("virtual_ipaddress", "192.0.2.10/24 brd +");
+    assert_eq!(
+        l.config.instances[0].vips[1].broadcast,
+        Some(ip("192.0.2.255"))
+    );
+    let l = instance_with("virtual_ipaddress", "192.0.2.10/24 brd -");
+    assert_eq!(
+        l.config.instances[0].vips[1].broadcast,
+        Some(ip("192.0.2.0"))
+    );
+    // route `priority` is keepalived's synonym of metric
+    let l = instance_with("virtual_routes", "192.0.2.0/24 dev eth0 priority 7");
+    assert_eq!(l.config.instances[0].routes[0].metric, Some(7));
+    // a family word first; `inet6 default` is the IPv6 default route
+    let l = instance_with("virtual_routes", "inet6 default via 2001:db8::1 dev eth0");
+    assert!(!l.diags.has_errors(), "{:?}", l.diags.items);
+    assert_eq!(
+        l.config.instances[0].routes[0].dst.map(|d| d.to_string()),
+        Some("::/0".into())
+    );
+    // rule `fwmark N/MASK`
+    let l = instance_with("virtual_rules", "fwmark 3/0xff priority 5 table 100");
+    assert!(!l.diags.has_errors(), "{:?}", l.diags.items);
+    let r = &l.config.instances[0].rules[0];
+    assert_eq!((r.fwmark, r.fwmask), (Some(3), Some(0xff)));
+    // `inet6` alone makes an IPv6 rule
+    let l = instance_with("virtual_rules", "inet6 fwmark 3 priority 5 table 100");
+    assert!(l.config.instances[0].rules[0]
+        .from
+        .is_some_and(|p| p.addr.is_ipv6()));
+}
+
+fn ip(s: &str) -> std::net::IpAddr {
+    s.parse().unwrap()
+}

@@ -292,7 +292,9 @@ pub fn address_line(c: &mut Ctx, n: &Node) -> Option<AddressSpec> {
         match (w, val) {
             ("brd" | "broadcast", Some(v)) => match v.parse() {
                 Ok(ip) => a.broadcast = Some(ip),
-                Err(_) if v == "+" || v == "-" => {}
+                Err(_) if v == "+" || v == "-" => {
+                    a.broadcast = super::netopts::derived_broadcast(c, &loc, &a.prefix, v == "+")
+                }
                 Err(_) => c.d.error(
                     &loc,
                     w,
@@ -314,13 +316,20 @@ pub fn address_line(c: &mut Ctx, n: &Node) -> Option<AddressSpec> {
                 }
             },
             ("preferred_lft", Some(v)) => a.preferred_forever = v == "forever",
-            ("valid_lft", Some(_)) | ("track_group", Some(_)) => {}
+            ("track_group", Some(_)) => c.d.advise(
+                &loc,
+                w,
+                "track_group is not supported by kalive yet; ignored",
+            ),
             ("home", _) => (a.home, takes) = (true, false),
-            ("-nodad" | "nodad", _) => (a.nodad, takes) = (true, false),
+            ("-nodad", _) => (a.nodad, takes) = (true, false),
             ("noprefixroute", _) => (a.noprefixroute, takes) = (true, false),
             ("autojoin", _) => (a.autojoin, takes) = (true, false),
             ("no_track", _) => (a.no_track, takes) = (true, false),
-            ("mngtmpaddr" | "use_vmac" | "mcast_autojoin", _) => takes = false,
+            ("mngtmpaddr" | "use_vmac", _) => {
+                c.d.advise(&loc, w, "not supported by kalive yet; ignored");
+                takes = false;
+            }
             (_, _) => {
                 c.d.error(
                     &loc,
@@ -345,15 +354,18 @@ pub fn route_line(c: &mut Ctx, n: &Node) -> Option<RouteSpec> {
         words.push((t.text.as_str(), n.arg_loc(k)));
     }
     let mut r = RouteSpec::default();
-    let mut i = 0;
-    if matches!(
-        words[0].0,
-        "blackhole" | "unreachable" | "prohibit" | "throw"
-    ) {
-        r.kind = Some(words[0].0.into());
-        i = 1;
+    // keepalived vrrp_iproute.c alloc_route: a family word may come first
+    let (mut i, v6) = match n.name() {
+        "inet6" => (1, true),
+        "inet" => (1, false),
+        _ => (0, false),
+    };
+    if let Some(&(kind @ ("blackhole" | "unreachable" | "prohibit" | "throw"), _)) = words.get(i) {
+        r.kind = Some(kind.into());
+        i += 1;
     }
     match words.get(i).map(|w| w.0) {
+        Some("default") if v6 => r.dst = IpPrefix::parse("::/0"),
         Some("default") => {}
         Some("to") => {
             i += 1;
@@ -436,7 +448,7 @@ fn route_opts(
                 Ok(t) => r.table = Some(t),
                 Err(_) => bad(c, "table"),
             },
-            ("metric" | "preference", Some(v)) => match v.parse() {
+            ("metric" | "priority" | "preference", Some(v)) => match v.parse() {
                 Ok(m) => r.metric = Some(m),
                 Err(_) => bad(c, "metric"),
             },
@@ -520,8 +532,9 @@ pub fn rule_line(c: &mut Ctx, n: &Node) -> Option<RuleSpec> {
                     c.d.error(loc, w, format!("invalid priority '{}'", shorten(v)))
                 }
             },
-            ("fwmark", Some(v)) => match parse_u32_any(v) {
-                Some(t) => r.fwmark = Some(t),
+            // keepalived vrrp_iprule.c: `fwmark N[/MASK]`
+            ("fwmark", Some(v)) => match super::netopts::fwmark_mask(v) {
+                Some((mark, mask)) => (r.fwmark, r.fwmask) = (Some(mark), mask),
                 None => {
                     c.d.error(loc, w, format!("invalid fwmark '{}'", shorten(v)))
                 }

@@ -145,6 +145,8 @@ pub struct RuleSpec {
     pub table: Option<u32>,
     pub priority: Option<u32>,
     pub fwmark: Option<u32>,
+    /// `fwmark N/MASK`: the mask (FRA_FWMASK).
+    pub fwmask: Option<u32>,
     pub iif: Option<String>,
     pub oif: Option<String>,
     pub no_track: bool,

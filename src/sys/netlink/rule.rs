@@ -18,6 +18,7 @@ const FRA_PRIORITY: u16 = 6;
 const FRA_FWMARK: u16 = 10;
 /// linux/fib_rules.h: the rule's realms, `FROM << 16 | TO`.
 const FRA_FLOW: u16 = 11;
+const FRA_FWMASK: u16 = 16;
 const FRA_OIFNAME: u16 = 17;
 const FRA_PROTOCOL: u16 = 21;
 const FR_ACT_TO_TBL: u8 = 1;
@@ -76,6 +77,9 @@ pub fn rule_msg(add: bool, spec: &RuleSpec) -> Result<Msg> {
     }
     if let Some(mark) = spec.fwmark {
         m.attr_u32(FRA_FWMARK, mark);
+    }
+    if let Some(mask) = spec.fwmask {
+        m.attr_u32(FRA_FWMASK, mask);
     }
     if let Some(realms) = spec.realms {
         m.attr_u32(FRA_FLOW, realms);

@@ -193,6 +193,7 @@ pub(crate) fn statics() -> Config {
             table: Some(100),
             priority: Some(1000),
             fwmark: Some(7),
+            fwmask: None,
             iif: Some("eth1".into()),
             oif: Some("eth2".into()),
             no_track: true,
