@@ -265,10 +265,18 @@ mod tests {
             .unwrap_or(Status::Refused)
     }
 
-    fn uci_verdict(section: &str, option: &str) -> Status {
-        let text = format!("config {section}\n\toption name 'n'\n\toption {option} '1'\n");
+    /// An option in a section (`value` its value, `1` when empty), or at `top` a section type.
+    fn uci_verdict(section: &str, option: &str, value: &str) -> Status {
+        let value = if value.is_empty() { "1" } else { value };
+        let (text, at) = match section {
+            "top" => (format!("config {option}\n\toption name 'n'\n"), 1),
+            _ => (
+                format!("config {section}\n\toption name 'n'\n\toption {option} '{value}'\n"),
+                3,
+            ),
+        };
         let l = crate::config::uci::parse_text("/etc/config/kalive", &text);
-        verdict(&l, 3, false)
+        verdict(&l, at, false)
     }
 
     fn row_verdict(r: &Row) -> Status {
@@ -280,7 +288,7 @@ mod tests {
                 let block = BLOCKS.contains(&r.keyword);
                 keyword_verdict(r.context, r.keyword, &[block])
             }
-            _ => uci_verdict(r.context, r.keyword),
+            _ => uci_verdict(r.context, r.keyword, r.example),
         }
     }
 
@@ -412,7 +420,7 @@ mod tests {
                     let accepted = if front == "keepalived" {
                         keyword_verdict(ctx, c, &[false, true]) != Status::Refused
                     } else {
-                        uci_verdict(ctx, c) != Status::Refused
+                        uci_verdict(ctx, c, "") != Status::Refused
                     };
                     if accepted {
                         missing.push(format!("{front}\t{ctx}\t{c}"));

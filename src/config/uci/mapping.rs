@@ -180,7 +180,14 @@ fn globals(cx: &mut Ctx, sec: Sec, cfg: &mut Config) {
     if let Some(d) = sec.secs(cx, "vrrp_startup_delay") {
         g.startup_delay = d;
     }
-    for ignored in ["smtp_connect_timeout", "linkbeat_use_polling"] {
+    // Read into the model (for `-d` and `convert`); kalive sends no mail.
+    for ignored in [
+        "smtp_connect_timeout",
+        "linkbeat_use_polling",
+        "notification_email",
+        "notification_email_from",
+        "smtp_server",
+    ] {
         if sec.str(ignored).is_some() {
             let loc = cx.loc(sec.pos_of(ignored));
             cx.diags
