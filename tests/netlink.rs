@@ -8,7 +8,7 @@ use std::os::unix::fs::MetadataExt;
 use std::process::Command;
 use std::time::Duration;
 
-use kalive::config::model::net::{AddressSpec, IpPrefix, RouteSpec, RuleSpec, Scope};
+use kalive::config::model::net::{AddressSpec, IpPrefix, NextHop, RouteSpec, RuleSpec, Scope};
 use kalive::sys::netlink::sysctl::{self, Knob};
 use kalive::sys::netlink::{vmac_mac, Error, Event, Monitor, Netlink, Outcome};
 use rustix::io::Errno;
@@ -284,6 +284,38 @@ fn routes_and_rules_carry_realms() {
         assert_eq!(nl.del_route(&route), Ok(Outcome::Done));
         assert_eq!(nl.del_rule(&rule), Ok(Outcome::Done));
     });
+}
+
+/// keepalived 2.2.7's ECMP routes: `nexthop via GW dev IF weight N`, repeated (RTA_MULTIPATH).
+#[test]
+fn multipath_routes_are_added_and_deleted() {
+    let Some(ns) = Ns::new("ecmp") else { return };
+    ns.ip("addr add 192.0.2.9/24 dev v1");
+    let hop = |via: &str, weight| NextHop {
+        via: Some(via.parse().unwrap()),
+        dev: Some("v0".into()),
+        weight,
+        ..NextHop::default()
+    };
+    let route = RouteSpec {
+        dst: IpPrefix::parse("203.0.113.0/24"),
+        nexthops: vec![hop("192.0.2.2", Some(2)), hop("192.0.2.3", None)],
+        ..RouteSpec::default()
+    };
+    ns.enter(|| {
+        let mut nl = Netlink::new().unwrap();
+        assert_eq!(nl.add_route(&route), Ok(Outcome::Done));
+        assert_eq!(nl.add_route(&route), Ok(Outcome::AlreadySo));
+    });
+    let t = ns.ip("route show 203.0.113.0/24");
+    let want = "203.0.113.0/24 proto keepalived \n\tnexthop via 192.0.2.2 dev v0 weight 2 \n\tnexthop via 192.0.2.3 dev v0 weight 1 \n";
+    assert_eq!(t, want);
+    ns.enter(|| {
+        let mut nl = Netlink::new().unwrap();
+        assert_eq!(nl.del_route(&route), Ok(Outcome::Done));
+        assert_eq!(nl.del_route(&route), Ok(Outcome::AlreadySo));
+    });
+    assert_eq!(ns.ip("route show 203.0.113.0/24"), "");
 }
 
 #[test]

@@ -63,6 +63,20 @@ pub(crate) fn route(r: &RouteSpec) -> String {
     if r.no_track {
         s.push_str(" no_track");
     }
+    for h in &r.nexthops {
+        s.push_str(" nexthop");
+        push_opt(&mut s, "via", h.via);
+        push_opt(
+            &mut s,
+            "dev",
+            h.dev.as_deref().map(|d| word(d).into_owned()),
+        );
+        push_opt(&mut s, "weight", h.weight);
+        if h.onlink {
+            s.push_str(" onlink");
+        }
+        push_opt(&mut s, "realms", h.realms.map(realms));
+    }
     s
 }
 

@@ -121,6 +121,7 @@ fn route(r: &RouteSpec, what: &str, loss: &mut Losses) -> RouteSpec {
         onlink: false,
         no_track: false,
         realms: None,
+        nexthops: Vec::new(),
         ..r.clone()
     };
     let dst = r.dst.map_or("default".into(), |d| d.to_string());
@@ -132,6 +133,7 @@ fn route(r: &RouteSpec, what: &str, loss: &mut Losses) -> RouteSpec {
             ("onlink", r.onlink),
             ("no_track", r.no_track),
             ("realms", r.realms.is_some()),
+            ("nexthop", !r.nexthops.is_empty()),
         ],
     );
     p

@@ -10,7 +10,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::config::model::net::{IpPrefix, RouteSpec, RuleSpec};
+use crate::config::model::net::{IpPrefix, NextHop, RouteSpec, RuleSpec};
 use crate::config::Loc;
 
 use super::values::{parse_u32_any, Ctx};
@@ -165,14 +165,11 @@ pub fn route_option(
             c.d.advise(loc, w, "the route option 'from' is not supported by kalive yet: this route is not installed");
             Taken::Unsupported(2)
         }
-        "nexthop" => {
-            c.d.advise(
-                loc,
-                w,
-                "multipath (ECMP) routes are not supported by kalive yet: this route is not installed",
-            );
-            Taken::Unsupported(words.len() - i)
-        }
+        // keepalived: the nexthops end the line
+        "nexthop" => match nexthops(c, words, i, r) {
+            true => Taken::Words(words.len() - i),
+            false => Taken::Unsupported(words.len() - i),
+        },
         _ if ROUTE_TUNING.contains(&w) => {
             c.d.advise(
                 loc,
@@ -277,4 +274,92 @@ pub fn fwmark_mask(v: &str) -> Option<(u32, Option<u32>)> {
         Some((mark, mask)) => Some((parse_u32_any(mark)?, Some(parse_u32_any(mask)?))),
         None => Some((parse_u32_any(v)?, None)),
     }
+}
+
+/// `nexthop via GW [dev IF] [weight N] [onlink] [realms R]`, repeated to the end of the line
+/// (keepalived 2.2.7 vrrp_iproute.c parse_nexthops). False when the route cannot be installed
+/// as written (`encap`; the reason is reported).
+fn nexthops(c: &mut Ctx, words: &[(&str, Loc)], mut i: usize, r: &mut RouteSpec) -> bool {
+    let mut installable = true;
+    while let Some(&("nexthop", _)) = words.get(i) {
+        i += 1;
+        let mut hop = NextHop::default();
+        while let Some((w, loc)) = words.get(i) {
+            let v = words.get(i + 1).map(|x| x.0);
+            let mut took = 2;
+            match (*w, v) {
+                ("via", Some(fam @ ("inet" | "inet6"))) => {
+                    let a = words.get(i + 2).map(|x| x.0);
+                    match a.and_then(|a| a.parse::<IpAddr>().ok()) {
+                        Some(ip) if ip.is_ipv6() == (fam == "inet6") => hop.via = Some(ip),
+                        _ => c.d.error(
+                            loc,
+                            w,
+                            format!("invalid {fam} nexthop address '{}'", a.unwrap_or("")),
+                        ),
+                    }
+                    took = 3;
+                }
+                ("via", Some(a)) => match a.parse() {
+                    Ok(ip) => hop.via = Some(ip),
+                    Err(_) => c.d.error(loc, w, format!("invalid nexthop address '{a}'")),
+                },
+                ("dev", Some(d)) => hop.dev = Some(d.into()),
+                ("weight", Some(n)) => match n.parse::<u16>() {
+                    Ok(n @ 1..=256) => hop.weight = Some(n),
+                    _ => {
+                        c.d.error(loc, w, format!("invalid nexthop weight '{n}' (1 to 256)"))
+                    }
+                },
+                ("onlink", _) => (hop.onlink, took) = (true, 1),
+                ("realms", _) => hop.realms = realms(c, loc, w, v),
+                ("encap", _) => {
+                    c.d.advise(loc, w, "the nexthop option 'encap' is not supported by kalive yet: this route is not installed");
+                    installable = false;
+                    // skip to the next nexthop: encap's own words vary with its type
+                    while words.get(i + 1).is_some_and(|x| x.0 != "nexthop") {
+                        i += 1;
+                    }
+                    took = 1;
+                }
+                _ => break,
+            }
+            i += took;
+        }
+        if hop.via.is_none() && hop.dev.is_none() {
+            c.d.error(
+                &r_loc(words, i),
+                "nexthop",
+                "a nexthop needs 'via' or 'dev'",
+            );
+        }
+        r.nexthops.push(hop);
+    }
+    if let Some((w, loc)) = words.get(i) {
+        // keepalived: "Route has trailing nonsense after nexthops"
+        c.d.error(loc, w, format!("unexpected '{w}' after the nexthops"));
+    }
+    let mixed = r
+        .nexthops
+        .iter()
+        .filter_map(|h| h.via)
+        .chain(r.dst.map(|d| d.addr))
+        .map(|a| a.is_ipv6())
+        .collect::<Vec<_>>();
+    if mixed.windows(2).any(|p| p.first() != p.last()) {
+        c.d.error(
+            &r_loc(words, 0),
+            "nexthop",
+            "the nexthops' address family is not the route's",
+        );
+    }
+    installable
+}
+
+fn r_loc(words: &[(&str, Loc)], i: usize) -> Loc {
+    words
+        .get(i)
+        .or(words.last())
+        .map(|w| w.1.clone())
+        .unwrap_or_default()
 }

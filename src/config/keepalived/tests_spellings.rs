@@ -142,14 +142,14 @@ fn rule_realms_are_programmed() {
 fn route_and_rule_options_keepalived_takes_are_accepted_and_said() {
     // Each keepalived 2.2.7 takes with `-t` 0; kalive says what it does with it, and installs
     // the route only when that leaves its meaning unchanged.
-    for (block, line, installed) in [
-        ("virtual_routes", "192.0.2.0/24 dev eth0 mtu lock 1400 advmss 1360", true),
-        ("virtual_routes", "192.0.2.0/24 dev eth0 initcwnd 10 quickack 1 protocol 18", true),
-        ("virtual_routes", "192.0.2.0/24 dev eth0 nexthop via 198.51.100.1 dev eth0 weight 1 nexthop via 198.51.100.2 dev eth0", false),
-        ("virtual_routes", "2001:db8::/64 dev eth0 from 2001:db8:1::/64", false),
-        ("virtual_rules", "from 192.0.2.0/24 table 100 priority 5 tos 0x10", false),
-        ("virtual_rules", "from 192.0.2.0/24 priority 5 prohibit", false),
-        ("virtual_rules", "from 192.0.2.0/24 order 7 table 100", true),
+    for (block, line, installed, warned) in [
+        ("virtual_routes", "192.0.2.0/24 dev eth0 mtu lock 1400 advmss 1360", true, true),
+        ("virtual_routes", "192.0.2.0/24 dev eth0 initcwnd 10 quickack 1 protocol 18", true, true),
+        ("virtual_routes", "192.0.2.0/24 dev eth0 nexthop via 198.51.100.1 dev eth0 weight 1 nexthop via 198.51.100.2 dev eth0", true, false),
+        ("virtual_routes", "2001:db8::/64 dev eth0 from 2001:db8:1::/64", false, true),
+        ("virtual_rules", "from 192.0.2.0/24 table 100 priority 5 tos 0x10", false, true),
+        ("virtual_rules", "from 192.0.2.0/24 priority 5 prohibit", false, true),
+        ("virtual_rules", "from 192.0.2.0/24 order 7 table 100", true, false),
     ] {
         let l = instance_with(block, line);
         assert_eq!(l.diags.exit_code(), 0, "{line}: {:?}", l.diags.items);
@@ -157,8 +157,36 @@ fn route_and_rule_options_keepalived_takes_are_accepted_and_said() {
         let i = &l.config.instances[0];
         let n = if block == "virtual_routes" { i.routes.len() } else { i.rules.len() };
         assert_eq!(n == 1, installed, "{line}");
-        let warned = l.diags.items.iter().any(|d| d.loc.line == 9 && d.severity == Severity::Warning);
-        assert_eq!(warned, !line.ends_with("table 100"), "{line}: {:?}", l.diags.items);
+        let said = l.diags.items.iter().any(|d| d.loc.line == 9 && d.severity == Severity::Warning);
+        assert_eq!(said, warned, "{line}: {:?}", l.diags.items);
+    }
+}
+
+/// ECMP routes (keepalived vrrp_iproute.c parse_nexthops): kalive said `-t` 5 and dropped them.
+#[test]
+fn multipath_routes_are_read() {
+    let l = instance_with(
+        "virtual_routes",
+        "203.0.113.0/24 nexthop via 192.0.2.2 dev eth0 weight 2 nexthop via inet 192.0.2.3 dev eth1 onlink realms 4",
+    );
+    assert!(!l.diags.has_errors(), "{:?}", l.diags.items);
+    let r = &l.config.instances[0].routes[0];
+    assert_eq!(r.nexthops.len(), 2);
+    assert_eq!(r.nexthops[0].via, Some(ip("192.0.2.2")));
+    assert_eq!(r.nexthops[0].weight, Some(2));
+    assert_eq!(r.nexthops[1].dev.as_deref(), Some("eth1"));
+    assert!(r.nexthops[1].onlink);
+    assert_eq!(r.nexthops[1].realms, Some(4));
+    // the dump and `convert` write it back the way it was read
+    let text = crate::config::convert::net_text::route(r);
+    assert_eq!(text, "203.0.113.0/24 nexthop via 192.0.2.2 dev eth0 weight 2 nexthop via 192.0.2.3 dev eth1 onlink realms 4");
+    for bad in [
+        "203.0.113.0/24 nexthop via 192.0.2.2 weight 0",
+        "203.0.113.0/24 nexthop via 2001:db8::1",
+        "203.0.113.0/24 nexthop via 192.0.2.2 metric 5",
+    ] {
+        let l = instance_with("virtual_routes", bad);
+        assert!(l.diags.has_errors(), "{bad}");
     }
 }
 

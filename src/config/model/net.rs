@@ -135,6 +135,19 @@ pub struct RouteSpec {
     pub no_track: bool,
     /// `realms [FROM/]TO` (RTA_FLOW): FROM in the high 16 bits.
     pub realms: Option<u32>,
+    /// ECMP: `nexthop via GW [dev IF] [weight N] [onlink] [realms R] …` (RTA_MULTIPATH).
+    pub nexthops: Vec<NextHop>,
+}
+
+/// One `nexthop` of a multipath route (keepalived vrrp_iproute.c parse_nexthops).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct NextHop {
+    pub via: Option<IpAddr>,
+    pub dev: Option<String>,
+    /// 1..=256, as written (the kernel stores weight - 1).
+    pub weight: Option<u16>,
+    pub onlink: bool,
+    pub realms: Option<u32>,
 }
 
 /// One line of `virtual_rules` / `static_rules`, ip-rule style.

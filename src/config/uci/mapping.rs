@@ -302,6 +302,7 @@ fn route(cx: &mut Ctx, sec: Sec) -> Option<RouteSpec> {
         onlink: false,
         no_track: false,
         realms: None,
+        nexthops: Vec::new(),
     })
 }
 

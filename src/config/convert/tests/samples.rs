@@ -176,6 +176,7 @@ pub(crate) fn statics() -> Config {
                 onlink: true,
                 no_track: true,
                 realms: None,
+                nexthops: Vec::new(),
             },
             RouteSpec {
                 dst: Some(pfx("203.0.113.0/24")),

@@ -81,3 +81,23 @@ fn ipv6_default_route_and_refusals() {
         Err(Error::Invalid(_))
     ));
 }
+
+#[test]
+fn multipath_is_what_ip_sends() {
+    use crate::config::model::net::NextHop;
+    // ip route add 203.0.113.0/24 proto 18 nexthop via 192.0.2.2 dev v0 weight 2
+    //   nexthop via 192.0.2.3 dev v0 (captured with strace; v0 is ifindex 3)
+    let hop = |via: &str, weight| NextHop {
+        via: Some(via.parse().unwrap()),
+        dev: Some("v0".into()),
+        weight,
+        ..NextHop::default()
+    };
+    let s = RouteSpec {
+        dst: IpPrefix::parse("203.0.113.0/24"),
+        nexthops: vec![hop("192.0.2.2", Some(2)), hop("192.0.2.3", None)],
+        ..RouteSpec::default()
+    };
+    let m = multipath_route_msg(true, &s, None, &[3, 3]).unwrap();
+    check(m, RTM_NEWROUTE, 0x601, "\\x02\\x18\\x00\\x00\\xfe\\x12\\x00\\x01\\x00\\x00\\x00\\x00\\x08\\x00\\x01\\x00\\xcb\\x00\\x71\\x00\\x24\\x00\\x09\\x00\\x10\\x00\\x00\\x01\\x03\\x00\\x00\\x00\\x08\\x00\\x05\\x00\\xc0\\x00\\x02\\x02\\x10\\x00\\x00\\x00\\x03\\x00\\x00\\x00\\x08\\x00\\x05\\x00\\xc0\\x00\\x02\\x03");
+}
