@@ -192,7 +192,7 @@ fn routes_v4_v6_tables_types() {
     );
     let t = ns.ip("route show");
     assert!(
-        t.contains("10.1.0.0/16 dev v0 proto keepalived scope link src 192.0.2.1"),
+        t.contains("10.1.0.0/16 dev v0 proto keepalived src 192.0.2.1"),
         "{t}"
     );
     ns.enter(|| {
@@ -271,7 +271,7 @@ fn routes_and_rules_carry_realms() {
     });
     let t = ns.ip("route show");
     assert!(
-        t.contains("198.51.100.0/24 dev v0 proto keepalived scope link realms 5/7"),
+        t.contains("198.51.100.0/24 dev v0 proto keepalived realms 5/7"),
         "{t}"
     );
     let t = ns.ip("rule");

@@ -23,7 +23,6 @@ const RTA_PREFSRC: u16 = 7;
 const RTA_FLOW: u16 = 11;
 pub(super) const RTA_TABLE: u16 = 15;
 const RTN_UNICAST: u8 = 1;
-const RT_SCOPE_LINK: u8 = 253;
 const RT_SCOPE_NOWHERE: u8 = 255;
 /// linux/rtnetlink.h RTNH_F_ONLINK, in `rtm_flags`.
 const RTNH_F_ONLINK: u32 = 4;
@@ -111,13 +110,9 @@ pub fn multipath_route_msg(
     let table = spec.table.unwrap_or(RT_TABLE_MAIN);
     let (table_b, big_table) = table_byte(table);
     let (ty, flags, proto, rtype, scope_b) = if add {
-        let s = match spec.scope {
-            Some(s) => scope(s),
-            None if rtype == RTN_UNICAST && spec.via.is_none() && spec.nexthops.is_empty() => {
-                RT_SCOPE_LINK
-            }
-            None => 0,
-        };
+        // keepalived 2.2.7 vrrp_iproute.c alloc_route: RT_SCOPE_UNIVERSE unless `scope` is
+        // given (ip(8) would make a route without a gateway scope link; keepalived does not).
+        let s = spec.scope.map_or(0, scope);
         (
             RTM_NEWROUTE,
             NLM_F_CREATE | NLM_F_EXCL,

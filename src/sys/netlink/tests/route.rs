@@ -30,7 +30,8 @@ fn blackhole_and_onlink_are_what_ip_sends() {
     // ip route del blackhole 203.0.113.0/24
     let m = route_msg(false, &s, None).unwrap();
     check(m, RTM_DELROUTE, 1, "\\x02\\x18\\x00\\x00\\xfe\\x00\\xff\\x06\\x00\\x00\\x00\\x00\\x08\\x00\\x01\\x00\\xcb\\x00\\x71\\x00");
-    // ip route add 10.1.0.0/16 dev v0 onlink proto 18: no gateway, so scope link
+    // ip route add 10.1.0.0/16 dev v0 onlink proto 18 scope global: keepalived's scope
+    // (universe) where ip(8) would choose link for a route without a gateway
     let s = RouteSpec {
         dst: IpPrefix::parse("10.1.0.0/16"),
         dev: Some("v0".into()),
@@ -38,7 +39,7 @@ fn blackhole_and_onlink_are_what_ip_sends() {
         ..RouteSpec::default()
     };
     let m = route_msg(true, &s, Some(3)).unwrap();
-    check(m, RTM_NEWROUTE, 0x601, "\\x02\\x10\\x00\\x00\\xfe\\x12\\xfd\\x01\\x04\\x00\\x00\\x00\\x08\\x00\\x01\\x00\\x0a\\x01\\x00\\x00\\x08\\x00\\x04\\x00\\x03\\x00\\x00\\x00");
+    check(m, RTM_NEWROUTE, 0x601, "\\x02\\x10\\x00\\x00\\xfe\\x12\\x00\\x01\\x04\\x00\\x00\\x00\\x08\\x00\\x01\\x00\\x0a\\x01\\x00\\x00\\x08\\x00\\x04\\x00\\x03\\x00\\x00\\x00");
 }
 
 #[test]
