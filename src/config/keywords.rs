@@ -435,6 +435,54 @@ mod tests {
         );
     }
 
+    /// The README's table of keywords by block, made from this table.
+    fn readme_table(rows: &[Row<'static>]) -> String {
+        let mut blocks: Vec<&str> = Vec::new();
+        let block_of = |r: &Row<'static>| match r.context {
+            "top" => "top level",
+            c => c.split('/').next().unwrap_or(c),
+        };
+        let keepalived: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.front == "keepalived" && r.keepalived == "yes")
+            .collect();
+        for r in &keepalived {
+            let b = block_of(r);
+            if !blocks.contains(&b) {
+                blocks.push(b);
+            }
+        }
+        let mut out = String::from(
+            "| keepalived 2.2.7 block | keywords | kalive acts | warned, ignored | refused |\n|---|---|---|---|---|\n",
+        );
+        for b in blocks {
+            let of: Vec<&&Row> = keepalived.iter().filter(|r| block_of(r) == b).collect();
+            let n = |s: Status| of.iter().filter(|r| r.status == s).count();
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                if b == "top level" {
+                    b.to_string()
+                } else {
+                    format!("`{b}`")
+                },
+                of.len(),
+                n(Status::Acts),
+                n(Status::Warned),
+                n(Status::Refused)
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn readme_table_is_the_tables() {
+        let table = readme_table(&rows());
+        assert!(
+            README.contains(&table),
+            "README.md should hold this table:\n{table}"
+        );
+    }
+
     /// The README's summary line is the table's count.
     #[test]
     fn readme_counts_are_the_tables() {
