@@ -486,7 +486,8 @@ fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Vec<Checker> {
         return vec![ch];
     }
     if let CheckKind::Other(k) = &ch.kind {
-        c.d.warn(
+        // kalive's own warning: keepalived 2.2.7 runs these checkers (`-t` 0)
+        c.d.advise(
             &n.loc,
             k,
             "checker not supported by kalive yet; the real server is kept without it",
@@ -704,7 +705,7 @@ fn url(c: &mut Ctx, n: &Node) -> Option<Url> {
             "virtualhost" => u.virtualhost = c.need(k, 0).map(Into::into),
             "regex" | "regex_no_match" | "regex_options" | "regex_stack" | "regex_min_offset"
             | "regex_max_offset" => {
-                c.d.warn(
+                c.d.advise(
                     &k.loc,
                     k.name(),
                     "regex matching is not supported by kalive yet; ignored",

@@ -111,10 +111,13 @@ fn top_level(c: &mut Ctx, nodes: &[Node], cfg: &mut crate::config::Config) {
             | "track_group"
             | "garp_group"
             | "vrrp_track_process"
-            | "bfd_instance"
-            | "net_namespace"
-            | "namespace_with_ipsets"
-            | "instance" => {
+            | "bfd_instance" => {
+                // kalive's own warning: keepalived 2.2.7 takes these silently (`-t` 0)
+                c.d.advise(&n.loc, kw, "not supported by kalive yet; ignored");
+            }
+            // Deliberately `-t` 5: kalive would run in another namespace or with other files
+            // than the ones asked for.
+            "net_namespace" | "namespace_with_ipsets" | "instance" => {
                 c.d.warn(&n.loc, kw, "not supported by kalive yet; ignored");
             }
             // keepalived 2.2.7 global_parser.c's top-level keywords with no effect in kalive

@@ -182,7 +182,7 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             "track_script" => track_block(c, k, &mut v.track_scripts),
             "track_file" => track_block(c, k, &mut v.track_files),
             "track_process" | "track_bfd" => {
-                c.d.warn(
+                c.d.advise(
                     &k.loc,
                     kw,
                     "not supported by kalive yet; this tracker is ignored",

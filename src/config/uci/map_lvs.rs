@@ -146,7 +146,7 @@ fn checker(cx: &mut Ctx, sec: Sec, urls: &[(String, Url)]) -> Option<Checker> {
     if let CheckKind::Other(k) = &kind {
         // As the keepalived front end says for the checkers kalive cannot run yet.
         let loc = cx.loc(sec.pos_of("check"));
-        cx.diags.warn(
+        cx.diags.advise(
             &loc,
             "check",
             format!("{k} is not implemented by kalive yet: the real server is kept in service without any check"),
