@@ -8,11 +8,16 @@
 //!   it does not know), or for a block an error.
 //!
 //! Columns: front end (`keepalived` or `uci`), context (the enclosing blocks, `top` for the top
-//! level; for UCI the section type), keyword, `keepalived` (`yes`: keepalived 2.2.7 installs it;
-//! `no`: kalive's own; `-` for UCI), kalive's status, a note. The test below feeds every row to its
-//! front end and checks the status against the diagnostics, and feeds every string literal of the
-//! front ends' sources as a keyword in every context, so a keyword a parser learns without a row
-//! here fails the build's tests.
+//! level; for UCI the section type, `top` for the types themselves), keyword, `keepalived`
+//! (`yes`: keepalived 2.2.7 installs it there; `no`: keepalived 2.2.7 does not know it there;
+//! `parser`: lib/parser.c's `include`, read in every block and counted once, at the top level;
+//! `-` for UCI), kalive's status, a note, and optionally an example line to feed (`\n` between
+//! lines) where `KW 1` would not be a valid use.
+//!
+//! The tests below feed every row to its front end and check the status against the
+//! diagnostics (a warned keyword keepalived takes silently must also keep `-t`'s exit code); they
+//! feed every string literal of the front ends' sources as a keyword in every context, so a
+//! keyword a parser learns without a row here fails them; and they check the README's summary.
 
 /// The warning for a keyword kalive reads and does not act on.
 pub const IGNORED: &str = "accepted; kalive does not act on it yet; ignored";

@@ -188,7 +188,6 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "max_auto_priority"
             | "min_auto_priority_delay"
             | "vrrp_iptables"
-            | "vrrp_ipsets"
             | "nftables"
             | "nftables_priority"
             | "nftables_counters"

@@ -554,7 +554,13 @@ fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Vec<Checker> {
                 CheckKind::Http { http_protocol, .. } | CheckKind::Ssl { http_protocol, .. },
             ) => *http_protocol = c.need(k, 0).map(Into::into),
             ("sni_name", CheckKind::Ssl { sni_name, .. }) => {
-                *sni_name = c.need(k, 0).map(Into::into)
+                *sni_name = c.need(k, 0).map(Into::into);
+                // a later keepalived's keyword: 2.2.7 reports it as unknown (`-t` 5)
+                c.d.warn(
+                    &k.loc,
+                    kw,
+                    "not a keepalived 2.2.7 keyword (2.2.7 reports it unknown and sends no such name); kalive sends it in SNI",
+                );
             }
             ("enable_sni", CheckKind::Ssl { enable_sni, .. }) => *enable_sni = c.flag(k, 0),
             // keepalived installs it for HTTP_GET too, where it has no effect
