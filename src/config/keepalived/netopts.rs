@@ -52,7 +52,7 @@ const ROUTE_TUNING: &[&str] = &[
 ];
 
 /// Route options that change where the route leads or which packets it takes.
-const ROUTE_MEANING: &[&str] = &["encap", "as", "vrf", "or"];
+const ROUTE_MEANING: &[&str] = &["encap", "as", "vrf"];
 
 /// Rule options that narrow which packets match or change the action.
 const RULE_MEANING: &[&str] = &[
@@ -170,6 +170,11 @@ pub fn route_option(
             true => Taken::Words(words.len() - i),
             false => Taken::Unsupported(words.len() - i),
         },
+        "expires" | "pref" if r.dst.is_some_and(|d| d.addr.is_ipv4()) => {
+            // keepalived 2.2.7: "expires is only valid for IPv6" (and the same for pref)
+            c.d.warn(loc, w, "is only valid for IPv6; ignored");
+            Taken::Words(2)
+        }
         _ if ROUTE_TUNING.contains(&w) => {
             c.d.advise(
                 loc,
@@ -177,6 +182,11 @@ pub fn route_option(
                 format!("the route option '{w}' is not programmed by kalive yet; the route is installed without it"),
             );
             Taken::Words(tuning_words(w, v))
+        }
+        "or" => {
+            // keepalived 2.2.7: "\"or\" for routes is deprecated. Please use \"nexthop\""
+            c.d.warn(loc, w, "is deprecated (use 'nexthop') and not supported by kalive: this route is not installed");
+            Taken::Unsupported(2)
         }
         _ if ROUTE_MEANING.contains(&w) => {
             c.d.advise(
@@ -207,17 +217,23 @@ pub fn rule_option(
             r.realms = realms(c, loc, w, v).or(r.realms);
             Taken::Words(2)
         }
-        "inet" => Taken::Words(1),
+        "inet" => {
+            family_word_skips(c, loc, w, "rule");
+            Taken::Words(1)
+        }
         // The family of a rule with neither `from` nor `to`: an IPv6 `from all`.
         "inet6" => {
+            family_word_skips(c, loc, w, "rule");
             if r.from.is_none() && r.to.is_none() {
                 r.from = IpPrefix::parse("::/0");
             }
             Taken::Words(1)
         }
+        "protocol" if matches!(v, Some("18" | "keepalived")) => Taken::Words(2),
         "protocol" => {
-            // keepalived resets a tracked rule's protocol to its own; kalive always writes it.
-            c.d.advise(loc, w, "kalive marks its rules 'proto keepalived'; ignored");
+            // keepalived vrrp_iprule.c: "Rule cannot be tracked if protocol is not
+            // RTPROT_KEEPALIVED, resetting protocol"
+            c.d.warn(loc, w, "kalive marks its rules 'proto keepalived' (18), as keepalived does for a tracked rule; ignored");
             Taken::Words(2)
         }
         "track_group" => {
@@ -362,4 +378,16 @@ fn r_loc(words: &[(&str, Loc)], i: usize) -> Loc {
         .or(words.last())
         .map(|w| w.1.clone())
         .unwrap_or_default()
+}
+
+/// `inet` / `inet6` at the head of a route or rule: keepalived 2.2.7 (alloc_route, alloc_rule)
+/// steps over the word after it too, so the destination or the option that follows is lost and
+/// it drops the line with a warning. kalive reads the line as written, and says so with
+/// keepalived's `-t` code.
+pub fn family_word_skips(c: &mut Ctx, loc: &Loc, w: &str, what: &str) {
+    c.d.warn(
+        loc,
+        w,
+        format!("keepalived 2.2.7 skips the word after '{w}' and drops this {what}; kalive reads the {what} as written"),
+    );
 }

@@ -228,3 +228,49 @@ fn address_route_and_rule_forms_keepalived_reads() {
 fn ip(s: &str) -> std::net::IpAddr {
     s.parse().unwrap()
 }
+
+/// What keepalived 2.2.7 warns about in these lines (`-t` 5), kalive warns about too.
+#[test]
+fn route_and_rule_forms_keepalived_warns_about() {
+    for (block, line, kept) in [
+        // "\"gw\" for routes is deprecated. Please use \"via\""
+        (
+            "virtual_routes",
+            "192.0.2.0/24 dev eth0 gw 198.51.100.1",
+            true,
+        ),
+        // "\"or\" for routes is deprecated. Please use \"nexthop\""
+        (
+            "virtual_routes",
+            "192.0.2.0/24 dev eth0 or 198.51.100.1",
+            false,
+        ),
+        // "expires is only valid for IPv6"
+        ("virtual_routes", "192.0.2.0/24 dev eth0 expires 30", true),
+        // keepalived steps over the word after inet6: "Route must have a destination"
+        ("virtual_routes", "inet6 2001:db8::/64 dev eth0", true),
+        // and for a rule: "Unknown rule option 192.0.2.0/24"
+        (
+            "virtual_rules",
+            "inet from 192.0.2.0/24 priority 5 table 100",
+            true,
+        ),
+        // "Rule cannot be tracked if protocol is not RTPROT_KEEPALIVED(18)"
+        (
+            "virtual_rules",
+            "from 192.0.2.0/24 priority 5 table 100 protocol 4",
+            true,
+        ),
+    ] {
+        let l = instance_with(block, line);
+        assert_eq!(l.diags.exit_code(), 5, "{line}: {:?}", l.diags.items);
+        assert!(!l.diags.has_errors(), "{line}: {:?}", l.diags.items);
+        let i = &l.config.instances[0];
+        let n = if block == "virtual_routes" {
+            i.routes.len()
+        } else {
+            i.rules.len()
+        };
+        assert_eq!(n == 1, kept, "{line}");
+    }
+}

@@ -360,6 +360,9 @@ pub fn route_line(c: &mut Ctx, n: &Node) -> Option<RouteSpec> {
         "inet" => (1, false),
         _ => (0, false),
     };
+    if i == 1 {
+        super::netopts::family_word_skips(c, &n.loc, n.name(), "route");
+    }
     if let Some(&(kind @ ("blackhole" | "unreachable" | "prohibit" | "throw"), _)) = words.get(i) {
         r.kind = Some(kind.into());
         i += 1;
@@ -436,6 +439,11 @@ fn route_opts(
         };
         match (w, v) {
             ("via" | "gw", Some(v)) => match v.parse() {
+                // keepalived 2.2.7: "\"gw\" for routes is deprecated. Please use \"via\""
+                Ok(a) if w == "gw" => {
+                    c.d.warn(loc, w, "is deprecated: use 'via'");
+                    r.via = Some(a)
+                }
                 Ok(a) => r.via = Some(a),
                 Err(_) => bad(c, "gateway"),
             },
