@@ -140,6 +140,9 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             },
             "lvs_timeouts" => lvs_timeouts(c, k, &mut g.lvs_timeouts),
             "lvs_sync_daemon" => lvs_sync_daemon(c, k, &mut g.lvs_sync_daemon),
+            // keepalived 2.2.7 warns about these (`-t` 5)
+            "vrrp_vmac_garp_intvl" => c.d.warn(&k.loc, kw, "is deprecated: keepalived's name is vrrp_garp_extra_if; ignored"),
+            "vrrp_iptables" => c.d.warn(&k.loc, kw, "kalive sets no firewall rules (keepalived 2.2.7 uses nftables instead); ignored"),
             "vrrp_notify_priority_changes" => {
                 g.notify_priority_changes = c.flag(k, 0)
             }
@@ -187,7 +190,6 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "shutdown_script_timeout"
             | "max_auto_priority"
             | "min_auto_priority_delay"
-            | "vrrp_iptables"
             | "nftables"
             | "nftables_priority"
             | "nftables_counters"
@@ -209,7 +211,6 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "smtp_alert_vrrp"
             | "smtp_alert_checker"
             | "disable_local_igmp"
-            | "vrrp_vmac_garp_intvl"
             | "nftables_ipvs"
             | "nftables_ipvs_priority"
             | "nftables_ipvs_start_fwmark"

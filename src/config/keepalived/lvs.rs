@@ -522,6 +522,8 @@ fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Vec<Checker> {
             continue;
         }
         if kw == "nb_get_retry" {
+            // keepalived 2.2.7: "nb_get_retry is deprecated - please use 'retry'" (`-t` 5)
+            c.d.warn(&k.loc, kw, "is deprecated: use 'retry'");
             ch.timing.retry = c.u32_in(k, 0, 0, u32::MAX).or(ch.timing.retry);
             continue;
         }

@@ -274,3 +274,25 @@ fn route_and_rule_forms_keepalived_warns_about() {
         assert_eq!(n == 1, kept, "{line}");
     }
 }
+
+/// Deprecated keywords keepalived 2.2.7 warns about (`-t` 5); kalive said nothing (0).
+#[test]
+fn deprecated_keywords_keep_keepalived_exit_code() {
+    let inst = "vrrp_instance V {\n interface eth0\n virtual_router_id 1\n priority 100\n virtual_ipaddress {\n  192.0.2.9\n }\n";
+    for (kw, text) in [
+        ("vrrp_vmac_garp_intvl", format!("global_defs {{\n vrrp_vmac_garp_intvl 5\n}}\n{inst}}}\n")),
+        ("vrrp_iptables", format!("global_defs {{\n vrrp_iptables\n}}\n{inst}}}\n")),
+        ("vmac_garp_intvl", format!("{inst} vmac_garp_intvl 5\n}}\n")),
+        ("linkbeat_use_polling", format!("{inst} linkbeat_use_polling\n}}\n")),
+        ("global_tracking", format!("{inst}}}\nvrrp_sync_group G {{\n group {{\n  V\n }}\n global_tracking\n}}\n")),
+        ("nb_get_retry", format!("{VS}  weight 1\n  HTTP_GET {{\n   nb_get_retry 3\n   url {{\n    path /\n   }}\n  }}\n }}\n}}\n")),
+    ] {
+        let l = parse(&text);
+        let warned = l.diags.items.iter().any(|d| {
+            d.keyword == kw && d.class == crate::config::diag::KaClass::Warn
+        });
+        assert!(warned, "{kw}: {:?}", l.diags.items);
+        assert_eq!(l.diags.exit_code(), 5, "{kw}");
+        assert!(!l.diags.has_errors(), "{kw}: {:?}", l.diags.items);
+    }
+}

@@ -244,6 +244,17 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             "native_ipv6" => v.native_ipv6 = true,
             // the global sync daemon, set by the caller (keepalived/mod.rs)
             "lvs_sync_daemon_interface" => {}
+            // deprecated in keepalived 2.2.7, which says so (`-t` 5)
+            "linkbeat_use_polling" => c.d.warn(
+                &k.loc,
+                kw,
+                "is deprecated in a vrrp_instance (keepalived: use linkbeat_interfaces); ignored",
+            ),
+            "vmac_garp_intvl" => c.d.warn(
+                &k.loc,
+                kw,
+                "is deprecated: keepalived's name is garp_extra_if; ignored",
+            ),
             // Accepted and without effect in kalive, as in keepalived (`debug` is a no-op there too).
             "debug"
             | "smtp_alert"
@@ -259,9 +270,7 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             | "mcast_dst_ip"
             | "use_vmac_addr"
             | "use_ipvlan"
-            | "vrf"
-            | "linkbeat_use_polling"
-            | "vmac_garp_intvl" => {
+            | "vrf" => {
                 c.d.advise(
                     &k.loc,
                     kw,
@@ -411,11 +420,17 @@ pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
     for k in n.block() {
         let kw = k.name();
         c.spans.put(format!("group:{name}:{kw}"), &k.loc);
-        if matches!(
-            kw,
-            "smtp_alert" | "global_tracking" | "sync_group_tracking_weight"
-        ) {
+        if matches!(kw, "smtp_alert" | "sync_group_tracking_weight") {
             c.d.advise(&k.loc, kw, IGNORED);
+        }
+        if kw == "global_tracking" {
+            // keepalived 2.2.7: "global_tracking is deprecated. Use track_interface/script/file
+            // on the sync group" (`-t` 5)
+            c.d.warn(
+                &k.loc,
+                kw,
+                "is deprecated (use track_interface/script/file on the sync group); ignored",
+            );
         }
         let instance_only = matches!(kw, "notify_deleted" | "notify_master_rx_lower_pri");
         if let Some(slot) = notify_slot(&mut g.notify, kw).filter(|_| !instance_only) {
