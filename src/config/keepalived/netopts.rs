@@ -126,6 +126,16 @@ pub fn route_option(
             r.realms = realms(c, loc, w, v).or(r.realms);
             Taken::Words(2)
         }
+        // ip(8) words keepalived 2.2.7 does not read ("unknown route keyword"): it drops the
+        // route and runs, and so does kalive (it took them silently before).
+        "proto" | "realm" | "weight" => {
+            c.d.warn(
+                loc,
+                w,
+                "not a keepalived 2.2.7 route option (keepalived drops the route): this route is not installed",
+            );
+            Taken::Unsupported(2)
+        }
         "add" | "append" | "prepend" => {
             c.d.advise(
                 loc,
@@ -228,6 +238,15 @@ pub fn rule_option(
                 r.from = IpPrefix::parse("::/0");
             }
             Taken::Words(1)
+        }
+        // keepalived 2.2.7: "Unknown rule option pref", the rule dropped
+        "pref" => {
+            c.d.warn(
+                loc,
+                w,
+                "not a keepalived 2.2.7 rule option (keepalived drops the rule; use 'priority'): this rule is not installed",
+            );
+            Taken::Unsupported(2)
         }
         "protocol" if matches!(v, Some("18" | "keepalived")) => Taken::Words(2),
         "protocol" => {

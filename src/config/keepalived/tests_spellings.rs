@@ -133,9 +133,18 @@ fn rule_realms_are_programmed() {
         (5, 0),
         "keepalived: only with IPv6"
     );
-    // `realm` is no keepalived keyword: keepalived drops the route, kalive refuses it
+    // `realm` is no keepalived keyword: keepalived drops the route (`-t` 5), and so does kalive
     let l = instance_with("virtual_routes", "192.0.2.0/24 dev eth0 realm 9");
-    assert!(l.diags.has_errors());
+    assert!(!l.diags.has_errors());
+    assert_eq!(
+        (l.diags.exit_code(), l.config.instances[0].routes.len()),
+        (5, 0)
+    );
+    let l = instance_with("virtual_rules", "from 192.0.2.0/24 table 100 pref 5");
+    assert_eq!(
+        (l.diags.exit_code(), l.config.instances[0].rules.len()),
+        (5, 0)
+    );
 }
 
 #[test]

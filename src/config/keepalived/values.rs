@@ -323,6 +323,16 @@ pub fn address_line(c: &mut Ctx, n: &Node) -> Option<AddressSpec> {
             ),
             ("home", _) => (a.home, takes) = (true, false),
             ("-nodad", _) => (a.nodad, takes) = (true, false),
+            // Not keepalived 2.2.7 options: it warns "Unknown configuration entry … - ignoring"
+            // and keeps the address, and so does kalive.
+            ("nodad" | "mcast_autojoin" | "valid_lft", _) => {
+                c.d.warn(
+                    &loc,
+                    w,
+                    "not a keepalived 2.2.7 address option (keepalived ignores it); ignored",
+                );
+                takes = w == "valid_lft" && val.is_some();
+            }
             ("noprefixroute", _) => (a.noprefixroute, takes) = (true, false),
             ("autojoin", _) => (a.autojoin, takes) = (true, false),
             ("no_track", _) => (a.no_track, takes) = (true, false),
