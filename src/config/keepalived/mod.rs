@@ -117,7 +117,10 @@ fn top_level(c: &mut Ctx, nodes: &[Node], cfg: &mut crate::config::Config) {
             }
             // Deliberately `-t` 5: kalive would run in another namespace or with other files
             // than the ones asked for.
-            "net_namespace" | "namespace_with_ipsets" | "instance" => {
+            "net_namespace" | "namespace_with_ipsets" | "instance"
+            // not a keepalived keyword (its top-level block is vrrp_track_process); keepalived
+            // warns about it as unknown (`-t` 5)
+            | "track_process" => {
                 c.d.warn(&n.loc, kw, "not supported by kalive yet; ignored");
             }
             // keepalived 2.2.7 global_parser.c's top-level keywords with no effect in kalive
