@@ -327,10 +327,12 @@ pub fn fwmark_mask(v: &str) -> Option<(u32, Option<u32>)> {
 
 /// `nexthop via GW [dev IF] [weight N] [onlink] [realms R]`, repeated to the end of the line
 /// (keepalived 2.2.7 vrrp_iproute.c parse_nexthops). False when the route cannot be installed
-/// as written (`encap`; the reason is reported).
+/// as written (`encap`, or a mistake; the reason is reported).
 fn nexthops(c: &mut Ctx, words: &[(&str, Loc)], mut i: usize, r: &mut RouteSpec) -> bool {
     let mut installable = true;
-    // Any mistake below is a warning and drops the route, as keepalived 2.2.7 does.
+    // Any mistake below is a warning and drops the route (kalive's rule for a route or rule with
+    // a mistake). keepalived 2.2.7 keeps the nexthops read before the bad one, which with none
+    // left leaves a route the kernel refuses.
     let warned_before = c.d.count(crate::config::Severity::Warning);
     while let Some(&("nexthop", _)) = words.get(i) {
         i += 1;
@@ -346,21 +348,30 @@ fn nexthops(c: &mut Ctx, words: &[(&str, Loc)], mut i: usize, r: &mut RouteSpec)
                         _ => c.d.warn(
                             loc,
                             w,
-                            format!("invalid {fam} nexthop address '{}'", a.unwrap_or("")),
+                            format!(
+                                "invalid {fam} nexthop address '{}'; the route is skipped",
+                                a.unwrap_or("")
+                            ),
                         ),
                     }
                     took = 3;
                 }
                 ("via", Some(a)) => match a.parse() {
                     Ok(ip) => hop.via = Some(ip),
-                    Err(_) => c.d.warn(loc, w, format!("invalid nexthop address '{a}'")),
+                    Err(_) => c.d.warn(
+                        loc,
+                        w,
+                        format!("invalid nexthop address '{a}'; the route is skipped"),
+                    ),
                 },
                 ("dev", Some(d)) => hop.dev = Some(d.into()),
                 ("weight", Some(n)) => match n.parse::<u16>() {
                     Ok(n @ 1..=256) => hop.weight = Some(n),
-                    _ => {
-                        c.d.warn(loc, w, format!("invalid nexthop weight '{n}' (1 to 256)"))
-                    }
+                    _ => c.d.warn(
+                        loc,
+                        w,
+                        format!("invalid nexthop weight '{n}' (1 to 256); the route is skipped"),
+                    ),
                 },
                 ("onlink", _) => (hop.onlink, took) = (true, 1),
                 ("realms", _) => hop.realms = realms(c, loc, w, v),
@@ -378,17 +389,22 @@ fn nexthops(c: &mut Ctx, words: &[(&str, Loc)], mut i: usize, r: &mut RouteSpec)
             i += took;
         }
         if hop.via.is_none() && hop.dev.is_none() {
-            c.d.warn(
+            // keepalived 2.2.7 says nothing here (`-t` 0) and the kernel refuses the route
+            c.d.advise(
                 &r_loc(words, i),
                 "nexthop",
-                "a nexthop needs 'via' or 'dev'",
+                "a nexthop needs 'via' or 'dev'; the route is skipped",
             );
         }
         r.nexthops.push(hop);
     }
     if let Some((w, loc)) = words.get(i) {
         // keepalived: "Route has trailing nonsense after nexthops"
-        c.d.warn(loc, w, format!("unexpected '{w}' after the nexthops"));
+        c.d.warn(
+            loc,
+            w,
+            format!("unexpected '{w}' after the nexthops; the route is skipped"),
+        );
     }
     let mixed = r
         .nexthops
@@ -401,7 +417,7 @@ fn nexthops(c: &mut Ctx, words: &[(&str, Loc)], mut i: usize, r: &mut RouteSpec)
         c.d.warn(
             &r_loc(words, 0),
             "nexthop",
-            "the nexthops' address family is not the route's",
+            "the nexthops' address family is not the route's; the route is skipped",
         );
     }
     installable && c.d.count(crate::config::Severity::Warning) == warned_before

@@ -194,9 +194,26 @@ fn multipath_routes_are_read() {
         "203.0.113.0/24 nexthop via 2001:db8::1",
         "203.0.113.0/24 nexthop via 192.0.2.2 metric 5",
     ] {
+        // a mistake is keepalived's warning (`-t` 5) and drops the route, the rest runs
         let l = instance_with("virtual_routes", bad);
-        assert!(l.diags.has_errors(), "{bad}");
+        assert!(!l.diags.has_errors(), "{bad}: {:?}", l.diags.items);
+        assert_eq!(
+            l.diags.exit_code(),
+            crate::config::diag::exit::WARNINGS,
+            "{bad}"
+        );
+        assert!(l.config.instances[0].routes.is_empty(), "{bad}");
     }
+    // kalive's own check, where keepalived 2.2.7 is silent: `-t` keeps its code, the route
+    // (which the kernel would refuse) is dropped
+    let l = instance_with("virtual_routes", "203.0.113.0/24 nexthop weight 2");
+    assert_eq!(
+        l.diags.exit_code(),
+        crate::config::diag::exit::OK,
+        "{:?}",
+        l.diags.items
+    );
+    assert!(l.config.instances[0].routes.is_empty());
 }
 
 #[test]
