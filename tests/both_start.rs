@@ -162,6 +162,12 @@ fn run_one(idx: usize, name: &str, path: &Path, ka: &Path, dir: &Path) -> Verdic
                             &pid("v.pid"),
                             "-c",
                             &pid("c.pid"),
+                            // -P leaves the BFD process on: without -b its default pid file
+                            // (/run/bfd.pid, Debian's build) is shared with every other keepalived on the
+                            // machine, and one running elsewhere makes this one exit "daemon is
+                            // already running" (keepalived core/pidfile.c keepalived_running)
+                            "-b",
+                            &pid("b.pid"),
                         ])
                         .start()
                 },

@@ -9,7 +9,7 @@ use std::os::unix::fs::MetadataExt;
 use std::process::Command;
 use std::time::Duration;
 
-use kalive::config::model::net::{AddressSpec, IpPrefix, RouteSpec, RuleSpec, Scope};
+use kalive::config::model::net::{AddressSpec, IpPrefix, NextHop, RouteSpec, RuleSpec, Scope};
 use kalive::sys::netlink::sysctl::{self, Knob};
 use kalive::sys::netlink::{vmac_mac, Error, Event, Monitor, Netlink, Outcome};
 use rustix::io::Errno;
@@ -196,7 +196,7 @@ fn routes_v4_v6_tables_types() {
     );
     let t = ns.ip("route show");
     assert!(
-        t.contains("10.1.0.0/16 dev v0 proto keepalived scope link src 192.0.2.1"),
+        t.contains("10.1.0.0/16 dev v0 proto keepalived src 192.0.2.1"),
         "{t}"
     );
     ns.enter(|| {
@@ -246,6 +246,80 @@ fn rules_v4_v6() {
     });
     assert!(!ns.ip("rule").contains("50:"));
     assert!(!ns.ip("-6 rule").contains("60:"));
+}
+
+/// keepalived 2.2.7's `realms [FROM/]TO` on a route and a rule (RTA_FLOW / FRA_FLOW), and a
+/// rule's `fwmark N/MASK` (FRA_FWMASK).
+#[test]
+fn routes_and_rules_carry_realms() {
+    let Some(ns) = Ns::new("realms") else { return };
+    let route = RouteSpec {
+        dst: IpPrefix::parse("198.51.100.0/24"),
+        dev: Some("v0".into()),
+        realms: Some(5 << 16 | 7),
+        ..RouteSpec::default()
+    };
+    let rule = RuleSpec {
+        from: IpPrefix::parse("192.0.2.0/24"),
+        table: Some(100),
+        priority: Some(70),
+        realms: Some(9),
+        fwmark: Some(3),
+        fwmask: Some(0xff),
+        ..RuleSpec::default()
+    };
+    ns.enter(|| {
+        let mut nl = Netlink::new().unwrap();
+        assert_eq!(nl.add_route(&route), Ok(Outcome::Done));
+        assert_eq!(nl.add_rule(&rule), Ok(Outcome::Done));
+    });
+    let t = ns.ip("route show");
+    assert!(
+        t.contains("198.51.100.0/24 dev v0 proto keepalived realms 5/7"),
+        "{t}"
+    );
+    let t = ns.ip("rule");
+    assert!(
+        t.contains("70:\tfrom 192.0.2.0/24 fwmark 0x3/0xff lookup 100 realms 9 proto keepalived"),
+        "{t}"
+    );
+    ns.enter(|| {
+        let mut nl = Netlink::new().unwrap();
+        assert_eq!(nl.del_route(&route), Ok(Outcome::Done));
+        assert_eq!(nl.del_rule(&rule), Ok(Outcome::Done));
+    });
+}
+
+/// keepalived 2.2.7's ECMP routes: `nexthop via GW dev IF weight N`, repeated (RTA_MULTIPATH).
+#[test]
+fn multipath_routes_are_added_and_deleted() {
+    let Some(ns) = Ns::new("ecmp") else { return };
+    ns.ip("addr add 192.0.2.9/24 dev v1");
+    let hop = |via: &str, weight| NextHop {
+        via: Some(via.parse().unwrap()),
+        dev: Some("v0".into()),
+        weight,
+        ..NextHop::default()
+    };
+    let route = RouteSpec {
+        dst: IpPrefix::parse("203.0.113.0/24"),
+        nexthops: vec![hop("192.0.2.2", Some(2)), hop("192.0.2.3", None)],
+        ..RouteSpec::default()
+    };
+    ns.enter(|| {
+        let mut nl = Netlink::new().unwrap();
+        assert_eq!(nl.add_route(&route), Ok(Outcome::Done));
+        assert_eq!(nl.add_route(&route), Ok(Outcome::AlreadySo));
+    });
+    let t = ns.ip("route show 203.0.113.0/24");
+    let want = "203.0.113.0/24 proto keepalived \n\tnexthop via 192.0.2.2 dev v0 weight 2 \n\tnexthop via 192.0.2.3 dev v0 weight 1 \n";
+    assert_eq!(t, want);
+    ns.enter(|| {
+        let mut nl = Netlink::new().unwrap();
+        assert_eq!(nl.del_route(&route), Ok(Outcome::Done));
+        assert_eq!(nl.del_route(&route), Ok(Outcome::AlreadySo));
+    });
+    assert_eq!(ns.ip("route show 203.0.113.0/24"), "");
 }
 
 #[test]

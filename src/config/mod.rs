@@ -6,6 +6,7 @@
 pub mod convert;
 pub mod diag;
 pub mod keepalived;
+pub mod keywords;
 pub mod load;
 pub mod model;
 pub mod probe;

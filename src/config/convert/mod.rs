@@ -3,7 +3,7 @@
 pub mod dump;
 pub mod keepalived;
 mod lvs_text;
-mod net_text;
+pub(crate) mod net_text;
 #[cfg(test)]
 #[path = "tests/samples.rs"]
 pub(crate) mod samples;

@@ -56,11 +56,26 @@ pub(crate) fn route(r: &RouteSpec) -> String {
     push_opt(&mut s, "table", r.table);
     push_opt(&mut s, "metric", r.metric);
     push_opt(&mut s, "scope", r.scope.map(Scope::name));
+    push_opt(&mut s, "realms", r.realms.map(realms));
     if r.onlink {
         s.push_str(" onlink");
     }
     if r.no_track {
         s.push_str(" no_track");
+    }
+    for h in &r.nexthops {
+        s.push_str(" nexthop");
+        push_opt(&mut s, "via", h.via);
+        push_opt(
+            &mut s,
+            "dev",
+            h.dev.as_deref().map(|d| word(d).into_owned()),
+        );
+        push_opt(&mut s, "weight", h.weight);
+        if h.onlink {
+            s.push_str(" onlink");
+        }
+        push_opt(&mut s, "realms", h.realms.map(realms));
     }
     s
 }
@@ -77,13 +92,28 @@ pub(crate) fn rule(r: &RuleSpec) -> String {
     add("to", r.to.map(|p| p.to_string()));
     add("table", r.table.map(|t| t.to_string()));
     add("priority", r.priority.map(|p| p.to_string()));
-    add("fwmark", r.fwmark.map(|f| f.to_string()));
+    add(
+        "fwmark",
+        r.fwmark.map(|f| match r.fwmask {
+            Some(m) => format!("{f}/{m:#x}"),
+            None => f.to_string(),
+        }),
+    );
     add("iif", r.iif.as_deref().map(|i| word(i).into_owned()));
     add("oif", r.oif.as_deref().map(|i| word(i).into_owned()));
+    add("realms", r.realms.map(realms));
     if r.no_track {
         parts.push("no_track".into());
     }
     parts.join(" ")
+}
+
+/// `FROM/TO` as ip(8) writes realms (`TO` alone when FROM is 0).
+fn realms(v: u32) -> String {
+    match v >> 16 {
+        0 => (v & 0xffff).to_string(),
+        from => format!("{from}/{}", v & 0xffff),
+    }
 }
 
 fn push_opt<T: std::fmt::Display>(s: &mut String, key: &str, v: Option<T>) {

@@ -120,6 +120,8 @@ fn route(r: &RouteSpec, what: &str, loss: &mut Losses) -> RouteSpec {
         metric: None,
         onlink: false,
         no_track: false,
+        realms: None,
+        nexthops: Vec::new(),
         ..r.clone()
     };
     let dst = r.dst.map_or("default".into(), |d| d.to_string());
@@ -130,6 +132,8 @@ fn route(r: &RouteSpec, what: &str, loss: &mut Losses) -> RouteSpec {
             ("metric", r.metric.is_some()),
             ("onlink", r.onlink),
             ("no_track", r.no_track),
+            ("realms", r.realms.is_some()),
+            ("nexthop", !r.nexthops.is_empty()),
         ],
     );
     p

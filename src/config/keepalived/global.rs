@@ -9,6 +9,7 @@ use crate::config::model::{Config, GlobalDefs};
 use super::tree::Node;
 use super::values::{address_line, route_line, rule_line, Ctx};
 use super::vrrp::script;
+use crate::config::keywords::IGNORED;
 
 pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
     if !c.want_block(n) {
@@ -20,6 +21,9 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             || rt_knob(c, k, kw, "checker_", &mut g.checker_rt)
         {
             continue;
+        }
+        if NOT_ACTED_ON.contains(&kw) {
+            c.d.advise(&k.loc, kw, IGNORED);
         }
         match kw {
             "router_id" => g.router_id = c.want(k, 0).map(Into::into).or(g.router_id.take()),
@@ -124,10 +128,23 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             "vrrp_notify_fifo_script" => fifo_script(c, k, &mut g.vrrp_notify_fifo),
             "lvs_notify_fifo_script" => fifo_script(c, k, &mut g.lvs_notify_fifo),
             "lvs_flush" => g.lvs_flush = true,
-            "lvs_flush_on_stop" => g.lvs_flush_on_stop = true,
+            // `lvs_flush_onstop` is keepalived 2.2.7's older spelling (global_parser.c); `VS`
+            // removes only the configured services, which kalive does at stop anyway.
+            "lvs_flush_on_stop" | "lvs_flush_onstop" => match k.arg(0) {
+                None => g.lvs_flush_on_stop = true,
+                Some("VS") => g.lvs_flush_on_stop = false,
+                Some(t) => c.d.warn(
+                    &k.arg_loc(0),
+                    kw,
+                    format!("unknown type '{t}' (VS, or nothing for every service); ignored"),
+                ),
+            },
             "lvs_timeouts" => lvs_timeouts(c, k, &mut g.lvs_timeouts),
             "lvs_sync_daemon" => lvs_sync_daemon(c, k, &mut g.lvs_sync_daemon),
-            "notify_priority_changes" | "vrrp_notify_priority_changes" => {
+            // keepalived 2.2.7 warns about these (`-t` 5)
+            "vrrp_vmac_garp_intvl" => c.d.warn(&k.loc, kw, "is deprecated: keepalived's name is vrrp_garp_extra_if; ignored"),
+            "vrrp_iptables" => c.d.warn(&k.loc, kw, "kalive sets no firewall rules (keepalived 2.2.7 uses nftables instead); ignored"),
+            "vrrp_notify_priority_changes" => {
                 g.notify_priority_changes = c.flag(k, 0)
             }
             "vmac_prefix" => {
@@ -156,11 +173,6 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "enable_snmp_keepalived"
             | "snmp_socket"
             | "enable_dbus"
-            | "instance"
-            | "net_namespace"
-            | "namespace_with_ipsets"
-            | "use_pid_dir"
-            | "linkbeat_use_polling"
             | "process_names"
             | "process_name"
             | "vrrp_process_name"
@@ -179,15 +191,11 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "shutdown_script_timeout"
             | "max_auto_priority"
             | "min_auto_priority_delay"
-            | "vrrp_iptables"
-            | "vrrp_ipsets"
             | "nftables"
             | "nftables_priority"
             | "nftables_counters"
             | "nftables_ifindex"
             | "random_seed"
-            | "json_version"
-            | "child_wait_time"
             | "reload_check_config"
             | "reload_time_file"
             | "reload_repeat"
@@ -195,14 +203,39 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "config_save_dir"
             | "data_use_instance"
             | "tmp_config_directory"
-            | "use_symlink_paths"
             | "no_email_faults"
             | "checker_log_all_failures"
             | "vrrp_garp_extra_if"
-            | "vrrp_track_process"
-            | "provider_name"
-            | "vrrp_no_swap_sock" => {
-                c.d.note(&k.loc, kw, "accepted; kalive does not act on it");
+            // keepalived 2.2.7 global_parser.c keywords kalive has no use for yet
+            | "lvs_process_name"
+            | "smtp_alert"
+            | "smtp_alert_vrrp"
+            | "smtp_alert_checker"
+            | "disable_local_igmp"
+            | "nftables_ipvs"
+            | "nftables_ipvs_priority"
+            | "nftables_ipvs_start_fwmark"
+            | "fifo_write_vrrp_states_on_reload"
+            | "bfd_priority"
+            | "bfd_no_swap"
+            | "bfd_rt_priority"
+            | "bfd_cpu_affinity"
+            | "bfd_rlimit_rttime"
+            | "bfd_rlimit_rtime"
+            | "dbus_service_name"
+            | "vrrp_netlink_cmd_rcv_bufs_force"
+            | "vrrp_netlink_monitor_rcv_bufs_force"
+            | "process_monitor_rcv_bufs"
+            | "process_monitor_rcv_bufs_force"
+            | "lvs_netlink_cmd_rcv_bufs_force"
+            | "lvs_netlink_monitor_rcv_bufs_force"
+            | "rs_init_notifies"
+            | "no_checker_emails"
+            | "log_unknown_vrids"
+            | "vmac_addr_prefix"
+            | "include_check" => {
+                // A warning kalive adds; keepalived takes these silently, so `-t` keeps its code.
+                c.d.advise(&k.loc, kw, "accepted; kalive does not act on it; ignored");
             }
             _ => c.unknown(k, "global_defs"),
         }
@@ -234,6 +267,20 @@ fn smtp_server(c: &mut Ctx, k: &Node, g: &mut GlobalDefs) {
         );
     }
 }
+
+/// Read into the model (for `-d` and `convert`) and not acted on: mail, and knobs kalive has
+/// no use for yet.
+const NOT_ACTED_ON: &[&str] = &[
+    "smtp_server",
+    "notification_email_from",
+    "notification_email",
+    "dynamic_interfaces",
+    "vrrp_skip_check_adv_addr",
+    "vrrp_notify_priority_changes",
+    "vmac_prefix",
+    "vrrp_cpu_affinity",
+    "checker_cpu_affinity",
+];
 
 /// `vrrp_rt_priority`, `vrrp_rlimit_rttime`, `vrrp_priority`, `vrrp_no_swap`, `vrrp_cpu_affinity`
 /// and their `checker_` twins.

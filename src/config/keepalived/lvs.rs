@@ -5,15 +5,17 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::config::model::lvs::{
-    addr_value, clear_bad_thresholds, AddrSpan, CheckKind, CheckTiming, Checker, LbKind, Protocol,
-    RealServer, SorryServer, Url, VirtualServer, VirtualServerGroup, VsGroupMember, VsKey,
-    DEFAULT_PERSISTENCE_SECS, MAX_GROUP_SPAN, NO_TLS, SCHEDULERS, TLS_AVAILABLE,
+    addr_value, clear_bad_thresholds, md5_digest, AddrSpan, CheckKind, CheckTiming, Checker,
+    LbKind, Protocol, RealServer, SorryServer, Url, VirtualServer, VirtualServerGroup,
+    VsGroupMember, VsKey, DEFAULT_PERSISTENCE_SECS, MAX_GROUP_SPAN, NO_TLS, SCHEDULERS,
+    TLS_AVAILABLE,
 };
 use crate::config::model::Script;
 
 use super::tree::Node;
 use super::values::{parse_u32_any, Ctx};
 use super::vrrp::script;
+use crate::config::keywords::IGNORED;
 
 /// Keywords shared by virtual server, real server and checker. Returns false when `k` is not one.
 fn timing(c: &mut Ctx, k: &Node, t: &mut CheckTiming) -> bool {
@@ -28,17 +30,7 @@ fn timing(c: &mut Ctx, k: &Node, t: &mut CheckTiming) -> bool {
                 .timer(k, 0, Duration::from_micros(1), 1_000_000)
                 .or(t.connect_timeout)
         }
-        "retry" | "nb_get_retry" => {
-            if k.name() == "nb_get_retry" {
-                // keepalived 2.2.7 check/check_http.c: a warning (-t exit 5); the value is used.
-                c.d.warn(
-                    &k.loc,
-                    k.name(),
-                    "is deprecated: use 'retry'; the value is used",
-                );
-            }
-            t.retry = c.u32_in(k, 0, 0, u32::MAX).or(t.retry)
-        }
+        "retry" => t.retry = c.u32_in(k, 0, 0, u32::MAX).or(t.retry),
         "delay_before_retry" => {
             t.delay_before_retry = c
                 .timer(k, 0, Duration::ZERO, 1_000_000)
@@ -378,8 +370,12 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
                     vs.real_servers.push(rs);
                 }
             }
-            "ip_family" | "persistence_engine" | "smtp_alert" | "retry_smtp" => {
-                c.d.note(&k.loc, kw, "accepted; kalive does not act on it yet");
+            "ip_family" | "persistence_engine" | "smtp_alert" | "snmp_name" | "weight" => {
+                c.d.advise(
+                    &k.loc,
+                    kw,
+                    "accepted; kalive does not act on it yet; ignored",
+                );
             }
             _ => c.unknown(k, "virtual_server"),
         }
@@ -450,9 +446,7 @@ fn real_server(c: &mut Ctx, n: &Node) -> Option<RealServer> {
         }
         let kw = k.name();
         if let Some(kind) = checker_kind(kw) {
-            if let Some(ch) = checker(c, k, kind) {
-                rs.checkers.push(ch);
-            }
+            rs.checkers.extend(checker(c, k, kind));
             continue;
         }
         match kw {
@@ -466,8 +460,12 @@ fn real_server(c: &mut Ctx, n: &Node) -> Option<RealServer> {
             // keepalived: a bad value is "Invalid real_server uthreshold - ignoring".
             "uthreshold" => rs.u_threshold = c.u32_in(k, 0, 0, u32::MAX).unwrap_or(rs.u_threshold),
             "lthreshold" => rs.l_threshold = c.u32_in(k, 0, 0, u32::MAX).unwrap_or(rs.l_threshold),
-            "smtp_alert" | "virtualhost" => {
-                c.d.note(&k.loc, kw, "accepted; kalive does not act on it yet");
+            "smtp_alert" | "virtualhost" | "snmp_name" => {
+                c.d.advise(
+                    &k.loc,
+                    kw,
+                    "accepted; kalive does not act on it yet; ignored",
+                );
             }
             _ => c.unknown(k, "real_server"),
         }
@@ -514,30 +512,56 @@ fn checker_kind(kw: &str) -> Option<CheckKind> {
     })
 }
 
-fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Option<Checker> {
+/// One checker block; an SMTP_CHECK with `host` blocks gives one checker per host.
+fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Vec<Checker> {
     let mut ch = Checker::new(kind);
     if !c.want_block(n) {
-        return Some(ch);
+        return vec![ch];
     }
     if let CheckKind::Other(k) = &ch.kind {
-        c.d.warn(
+        // kalive's own warning: keepalived 2.2.7 runs these checkers (`-t` 0)
+        c.d.advise(
             &n.loc,
             k,
             "checker not supported by kalive yet; the real server is kept without it",
         );
-        return Some(ch);
+        return vec![ch];
     }
+    let mut hosts: Vec<&Node> = Vec::new();
     if matches!(ch.kind, CheckKind::Ssl { .. }) && !TLS_AVAILABLE {
         c.d.advise(&n.loc, "SSL_GET", NO_TLS);
     }
-    let is_tcp = matches!(ch.kind, CheckKind::Tcp);
     // `user` may come before or after `misc_path`; it is attached to the script at the end.
     let mut misc_user: Option<(String, Option<String>)> = None;
     for k in n.block() {
         let kw = k.name();
-        // keepalived knows `nb_get_retry` only in HTTP_GET / SSL_GET: inside TCP_CHECK it is unknown.
-        if kw == "nb_get_retry" && is_tcp {
-            c.unknown(k, "TCP_CHECK");
+        // keepalived 2.2.7 knows `nb_get_retry` (deprecated for `retry`) only in HTTP_GET and
+        // SSL_GET, and MISC_CHECK has no connection keywords (check_api.c
+        // install_checker_common_keywords(false)).
+        let http = matches!(ch.kind, CheckKind::Http { .. } | CheckKind::Ssl { .. });
+        let misc = matches!(ch.kind, CheckKind::Misc { .. });
+        let connection = matches!(
+            kw,
+            "connect_ip"
+                | "connect_port"
+                | "bindto"
+                | "bind_port"
+                | "bind_if"
+                | "connect_timeout"
+                | "fwmark"
+        );
+        if (kw == "nb_get_retry" && !http) || (misc && connection) {
+            c.unknown(k, ch.kind.keyword());
+            continue;
+        }
+        if kw == "nb_get_retry" {
+            // keepalived 2.2.7: "nb_get_retry is deprecated - please use 'retry'" (`-t` 5)
+            c.d.warn(&k.loc, kw, "is deprecated: use 'retry'");
+            ch.timing.retry = c.u32_in(k, 0, 0, u32::MAX).or(ch.timing.retry);
+            continue;
+        }
+        if kw == "host" && matches!(ch.kind, CheckKind::Smtp { .. }) {
+            hosts.push(k);
             continue;
         }
         if timing(c, k, &mut ch.timing) {
@@ -565,10 +589,21 @@ fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Option<Checker> {
                 CheckKind::Http { http_protocol, .. } | CheckKind::Ssl { http_protocol, .. },
             ) => *http_protocol = c.need(k, 0).map(Into::into),
             ("sni_name", CheckKind::Ssl { sni_name, .. }) => {
-                *sni_name = c.need(k, 0).map(Into::into)
+                *sni_name = c.need(k, 0).map(Into::into);
+                // a later keepalived's keyword: 2.2.7 reports it as unknown (`-t` 5)
+                c.d.warn(
+                    &k.loc,
+                    kw,
+                    "not a keepalived 2.2.7 keyword (2.2.7 reports it unknown and sends no such name); kalive sends it in SNI",
+                );
             }
             ("enable_sni", CheckKind::Ssl { enable_sni, .. }) => *enable_sni = c.flag(k, 0),
-            ("fast_recovery" | "tls_compliant", CheckKind::Http { .. } | CheckKind::Ssl { .. }) => {
+            // keepalived installs it for HTTP_GET too, where it has no effect
+            ("enable_sni", CheckKind::Http { .. }) => {
+                c.d.advise(&k.loc, kw, "has no effect without TLS; ignored")
+            }
+            ("fast_recovery", CheckKind::Http { .. } | CheckKind::Ssl { .. }) => {
+                c.d.advise(&k.loc, kw, IGNORED)
             }
             ("helo_name", CheckKind::Smtp { helo_name }) => {
                 *helo_name = c.need(k, 0).map(Into::into)
@@ -609,7 +644,75 @@ fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Option<Checker> {
             c.d.warn(&n.loc, ch.kind.keyword(), "no url block: nothing to check");
         }
     }
-    Some(ch)
+    smtp_hosts(c, ch, &hosts)
+}
+
+/// The deprecated `host { … }` blocks of an SMTP_CHECK (keepalived 2.2.7 check_smtp.c,
+/// WITH_HOST_ENTRIES): each host is one more SMTP checker of the real server, with its own
+/// connection options (connect_ip defaults to the real server) and the SMTP_CHECK's other
+/// settings; `retry`, `delay_loop` and the like written in a host apply to the whole SMTP_CHECK.
+/// The SMTP_CHECK's own connection is checked too only when it sets a connection option.
+fn smtp_hosts(c: &mut Ctx, mut ch: Checker, hosts: &[&Node]) -> Vec<Checker> {
+    if hosts.is_empty() {
+        return vec![ch];
+    }
+    let mut conns = Vec::new();
+    for h in hosts {
+        if !c.want_block(h) {
+            continue;
+        }
+        let mut conn = Checker::new(ch.kind.clone());
+        for k in h.block() {
+            let kw = k.name();
+            if kw != "connect_timeout" && timing(c, k, &mut ch.timing) {
+                continue;
+            }
+            match kw {
+                "connect_timeout" => {
+                    conn.timing.connect_timeout = c.timer(k, 0, Duration::from_micros(1), 1_000_000)
+                }
+                "connect_ip" => conn.connect_ip = c.ip(k, 0),
+                "connect_port" => conn.connect_port = c.port(k, 0),
+                "bindto" => conn.bindto = c.ip(k, 0),
+                "bind_port" => conn.bind_port = c.port(k, 0),
+                "bind_if" => conn.bind_if = c.need(k, 0).map(Into::into),
+                "fwmark" => conn.fwmark = c.need(k, 0).and_then(parse_u32_any),
+                "log_all_failures" => ch.log_all_failures = c.flag(k, 0),
+                _ => c.unknown(k, "host"),
+            }
+        }
+        conns.push(conn);
+    }
+    if let Some(first) = hosts.first() {
+        c.d.advise(
+            &first.loc,
+            "host",
+            "the SMTP_CHECK host block is deprecated (keepalived 2.2.7 says so too): each host is checked as one more SMTP_CHECK; write one SMTP_CHECK per host",
+        );
+    }
+    let own_connection = ch.connect_ip.is_some()
+        || ch.connect_port.is_some()
+        || ch.bindto.is_some()
+        || ch.bind_port.is_some()
+        || ch.bind_if.is_some()
+        || ch.fwmark.is_some()
+        || ch.timing.connect_timeout.is_some();
+    let mut out = Vec::new();
+    if own_connection || conns.is_empty() {
+        out.push(ch.clone());
+    }
+    for conn in conns {
+        let mut host = ch.clone();
+        host.connect_ip = conn.connect_ip;
+        host.connect_port = conn.connect_port;
+        host.bindto = conn.bindto;
+        host.bind_port = conn.bind_port;
+        host.bind_if = conn.bind_if;
+        host.fwmark = conn.fwmark;
+        host.timing.connect_timeout = conn.timing.connect_timeout;
+        out.push(host);
+    }
+    out
 }
 
 fn url(c: &mut Ctx, n: &Node) -> Option<Url> {
@@ -625,15 +728,10 @@ fn url(c: &mut Ctx, n: &Node) -> Option<Url> {
     for k in n.block() {
         match k.name() {
             "path" => u.path = c.need(k, 0).unwrap_or_default().into(),
-            "digest" => match c.need(k, 0) {
-                Some(d) if d.len() == 32 && d.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                    u.digest = Some(d.to_ascii_lowercase())
-                }
-                Some(d) => c.d.warn(
-                    &k.arg_loc(0),
-                    "digest",
-                    format!("'{d}' is not an MD5 digest (32 hex digits); ignored"),
-                ),
+            "digest" => match c.need(k, 0).map(md5_digest) {
+                Some(Ok(d)) => u.digest = Some(d),
+                // keepalived 2.2.7 check_http.c warns and runs without the digest check.
+                Some(Err(why)) => c.d.warn(&k.arg_loc(0), "digest", format!("{why}; ignored")),
                 None => {}
             },
             "status_code" => {
@@ -657,7 +755,7 @@ fn url(c: &mut Ctx, n: &Node) -> Option<Url> {
             "virtualhost" => u.virtualhost = c.need(k, 0).map(Into::into),
             "regex" | "regex_no_match" | "regex_options" | "regex_stack" | "regex_min_offset"
             | "regex_max_offset" => {
-                c.d.warn(
+                c.d.advise(
                     &k.loc,
                     k.name(),
                     "regex matching is not supported by kalive yet; ignored",

@@ -5,6 +5,7 @@
 pub mod global;
 pub mod lexer;
 pub mod lvs;
+pub mod netopts;
 pub mod tokens;
 pub mod track;
 pub mod tree;
@@ -112,18 +113,27 @@ fn top_level(c: &mut Ctx, nodes: &[Node], cfg: &mut crate::config::Config) {
             | "track_group"
             | "garp_group"
             | "vrrp_track_process"
-            | "track_process"
-            | "bfd_instance"
-            | "net_namespace"
-            | "namespace_with_ipsets"
-            | "instance" => {
+            | "bfd_instance" => {
+                // kalive's own warning: keepalived 2.2.7 takes these silently (`-t` 0)
+                c.d.advise(&n.loc, kw, "not supported by kalive yet; ignored");
+            }
+            // Deliberately `-t` 5: kalive would run in another namespace or with other files
+            // than the ones asked for.
+            "net_namespace" | "namespace_with_ipsets" | "instance"
+            // not a keepalived keyword (its top-level block is vrrp_track_process); keepalived
+            // warns about it as unknown (`-t` 5)
+            | "track_process" => {
                 c.d.warn(&n.loc, kw, "not supported by kalive yet; ignored");
             }
+            // keepalived 2.2.7 global_parser.c's top-level keywords with no effect in kalive
+            "net_namespace_ipvs" | "use_pid_dir" | "child_wait_time" | "linkbeat_use_polling" => {
+                c.d.advise(&n.loc, kw, "accepted; kalive does not act on it; ignored");
+            }
             // The SSL_GET client credentials; kalive's TLS checks do not verify certificates.
-            "SSL" => c.d.note(
+            "SSL" => c.d.advise(
                 &n.loc,
                 kw,
-                "accepted; kalive's SSL_GET does not use client certificates",
+                "accepted; kalive's SSL_GET does not use client certificates; ignored",
             ),
             _ => c.unknown(n, "the top level"),
         }
@@ -132,3 +142,5 @@ fn top_level(c: &mut Ctx, nodes: &[Node], cfg: &mut crate::config::Config) {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_spellings;

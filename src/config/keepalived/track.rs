@@ -85,6 +85,11 @@ pub fn track_file(c: &mut Ctx, n: &Node) -> Option<TrackFile> {
                 t.reverse = k.arg(1) == Some("reverse");
             }
             "init_file" => {
+                c.d.advise(
+                    &k.loc,
+                    "init_file",
+                    "kalive does not create a missing tracked file yet; ignored",
+                );
                 let mut v = 0;
                 for (i, a) in k.args.iter().enumerate() {
                     if a.text == "overwrite" {

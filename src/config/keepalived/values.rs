@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::config::diag::Diagnostics;
 use crate::config::model::net::{AddressSpec, IpPrefix, RouteSpec, RuleSpec, Scope};
 
+use super::netopts::Taken;
 use super::tree::Node;
 
 /// The largest timer keepalived accepts, in seconds (its TIMER_MAXIMUM is about 4 million s);
@@ -380,7 +381,9 @@ pub fn address_line(c: &mut Ctx, n: &Node) -> Option<AddressSpec> {
         match (w, val) {
             ("brd" | "broadcast", Some(v)) => match v.parse() {
                 Ok(ip) => a.broadcast = Some(ip),
-                Err(_) if v == "+" || v == "-" => {}
+                Err(_) if v == "+" || v == "-" => {
+                    a.broadcast = super::netopts::derived_broadcast(c, &loc, &a.prefix, v == "+")
+                }
                 Err(_) => {
                     c.d.warn(
                         &loc,
@@ -410,16 +413,33 @@ pub fn address_line(c: &mut Ctx, n: &Node) -> Option<AddressSpec> {
                 ),
             },
             ("preferred_lft", Some(v)) => a.preferred_forever = v == "forever",
-            ("valid_lft", Some(_)) | ("track_group", Some(_)) => {}
+            ("track_group", Some(_)) => c.d.advise(
+                &loc,
+                w,
+                "track_group is not supported by kalive yet; ignored",
+            ),
             ("home", _) => (a.home, takes) = (true, false),
-            ("-nodad" | "nodad", _) => (a.nodad, takes) = (true, false),
+            ("-nodad", _) => (a.nodad, takes) = (true, false),
+            // Not keepalived 2.2.7 options: it warns "Unknown configuration entry … - ignoring"
+            // and keeps the address, and so does kalive.
+            ("nodad" | "mcast_autojoin" | "valid_lft", _) => {
+                c.d.warn(
+                    &loc,
+                    w,
+                    "not a keepalived 2.2.7 address option (keepalived ignores it); ignored",
+                );
+                takes = w == "valid_lft" && val.is_some();
+            }
             ("noprefixroute", _) => (a.noprefixroute, takes) = (true, false),
             ("autojoin", _) => (a.autojoin, takes) = (true, false),
             ("no_track", _) => (a.no_track, takes) = (true, false),
-            ("mngtmpaddr" | "use_vmac" | "mcast_autojoin", _) => takes = false,
+            ("mngtmpaddr" | "use_vmac", _) => {
+                c.d.advise(&loc, w, "not supported by kalive yet; ignored");
+                takes = false;
+            }
             (
                 "brd" | "broadcast" | "dev" | "scope" | "label" | "peer" | "preferred_lft"
-                | "valid_lft" | "track_group",
+                | "track_group",
                 None,
             ) => {
                 c.d.warn(
@@ -452,15 +472,21 @@ pub fn route_line(c: &mut Ctx, n: &Node) -> Option<RouteSpec> {
         words.push((t.text.as_str(), n.arg_loc(k)));
     }
     let mut r = RouteSpec::default();
-    let mut i = 0;
-    let kind = words.first().map(|w| w.0);
-    if let Some(kind) =
-        kind.filter(|k| matches!(*k, "blackhole" | "unreachable" | "prohibit" | "throw"))
-    {
+    // keepalived vrrp_iproute.c alloc_route: a family word may come first
+    let (mut i, v6) = match n.name() {
+        "inet6" => (1, true),
+        "inet" => (1, false),
+        _ => (0, false),
+    };
+    if i == 1 {
+        super::netopts::family_word_skips(c, &n.loc, n.name(), "route");
+    }
+    if let Some(&(kind @ ("blackhole" | "unreachable" | "prohibit" | "throw"), _)) = words.get(i) {
         r.kind = Some(kind.into());
-        i = 1;
+        i += 1;
     }
     match words.get(i).map(|w| w.0) {
+        Some("default") if v6 => r.dst = IpPrefix::parse("::/0"),
         Some("default") => {}
         Some("to") => {
             i += 1;
@@ -517,7 +543,19 @@ fn route_opts(
     mut i: usize,
     mut r: RouteSpec,
 ) -> Option<RouteSpec> {
+    let mut installable = true;
     while let Some((w, loc)) = words.get(i).map(|(w, loc)| (*w, loc)) {
+        match super::netopts::route_option(c, loc, words, i, &mut r) {
+            Taken::Words(n) => {
+                i += n;
+                continue;
+            }
+            Taken::Unsupported(n) => {
+                (installable, i) = (false, i + n);
+                continue;
+            }
+            Taken::No => {}
+        }
         let v = words.get(i + 1).map(|x| x.0);
         let mut takes = true;
         let bad = |c: &mut Ctx, what: &str| {
@@ -534,6 +572,11 @@ fn route_opts(
         let mut ok = true;
         match (w, v) {
             ("via" | "gw", Some(v)) => match v.parse() {
+                // keepalived 2.2.7: "\"gw\" for routes is deprecated. Please use \"via\""
+                Ok(a) if w == "gw" => {
+                    c.d.warn(loc, w, "is deprecated: use 'via'");
+                    r.via = Some(a)
+                }
                 Ok(a) => r.via = Some(a),
                 Err(_) => ok = bad(c, "gateway"),
             },
@@ -546,7 +589,7 @@ fn route_opts(
                 Ok(t) => r.table = Some(t),
                 Err(_) => ok = bad(c, "table"),
             },
-            ("metric" | "preference", Some(v)) => match v.parse() {
+            ("metric" | "priority" | "preference", Some(v)) => match v.parse() {
                 Ok(m) => r.metric = Some(m),
                 Err(_) => ok = bad(c, "metric"),
             },
@@ -556,7 +599,6 @@ fn route_opts(
             },
             ("onlink", _) => (r.onlink, takes) = (true, false),
             ("no_track", _) => (r.no_track, takes) = (true, false),
-            ("proto" | "protocol" | "mtu" | "advmss" | "realm" | "weight" | "pref", Some(_)) => {}
             _ => {
                 c.d.warn(
                     loc,
@@ -574,7 +616,7 @@ fn route_opts(
         }
         i += if takes { 2 } else { 1 };
     }
-    Some(r)
+    installable.then_some(r)
 }
 
 /// `from P [to P] [table N] [priority N] [fwmark N] [iif IF] [oif IF] [no_track]`; a mistake drops
@@ -586,7 +628,19 @@ pub fn rule_line(c: &mut Ctx, n: &Node) -> Option<RuleSpec> {
     }
     let mut r = RuleSpec::default();
     let mut i = 0;
+    let mut installable = true;
     while let Some((w, loc)) = words.get(i).map(|(w, loc)| (*w, loc)) {
+        match super::netopts::rule_option(c, loc, &words, i, &mut r) {
+            Taken::Words(n) => {
+                i += n;
+                continue;
+            }
+            Taken::Unsupported(n) => {
+                (installable, i) = (false, i + n);
+                continue;
+            }
+            Taken::No => {}
+        }
         let v = words.get(i + 1).map(|x| x.0);
         let mut takes = true;
         let mut ok = true;
@@ -612,12 +666,13 @@ pub fn rule_line(c: &mut Ctx, n: &Node) -> Option<RuleSpec> {
                 Ok(t) => r.table = Some(t),
                 Err(_) => ok = skip_rule(c, loc, w, "table", Some(v)),
             },
-            ("priority" | "preference" | "pref", Some(v)) => match v.parse() {
+            ("priority" | "preference" | "order", Some(v)) => match v.parse() {
                 Ok(t) => r.priority = Some(t),
                 Err(_) => ok = skip_rule(c, loc, w, "priority", Some(v)),
             },
-            ("fwmark", Some(v)) => match parse_u32_any(v) {
-                Some(t) => r.fwmark = Some(t),
+            // keepalived vrrp_iprule.c: `fwmark N[/MASK]`
+            ("fwmark", Some(v)) => match super::netopts::fwmark_mask(v) {
+                Some((mark, mask)) => (r.fwmark, r.fwmask) = (Some(mark), mask),
                 None => ok = skip_rule(c, loc, w, "fwmark", Some(v)),
             },
             ("iif" | "dev", Some(v)) => r.iif = Some(v.into()),
@@ -640,7 +695,7 @@ pub fn rule_line(c: &mut Ctx, n: &Node) -> Option<RuleSpec> {
         }
         i += if takes { 2 } else { 1 };
     }
-    Some(r)
+    installable.then_some(r)
 }
 
 /// A rule with a bad value is dropped whole, as keepalived 2.2.7 does (vrrp/vrrp_iprule.c

@@ -7,6 +7,7 @@ use crate::config::model::{Script, SyncGroup, VrrpInstance};
 
 use super::tree::Node;
 use super::values::{address_line, route_line, rule_line, Ctx};
+use crate::config::keywords::IGNORED;
 
 /// `notify_* "cmd" [user [group]]`: the command is one (quoted) word; the words after it name the
 /// user and group to run it as.
@@ -122,6 +123,16 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
     for k in n.block() {
         let kw = k.name();
         c.spans.put(format!("instance:{name}:{kw}"), &k.loc);
+        // keepalived 2.2.7 vrrp_notify_deleted_handler: without a script the keyword only makes
+        // a deleted instance notify DELETED instead of FAULT.
+        if kw == "notify_deleted" && k.args.is_empty() {
+            c.d.advise(
+                &k.loc,
+                kw,
+                "without a script: kalive has no DELETED notify state yet; ignored",
+            );
+            continue;
+        }
         if let Some(slot) = notify_slot(&mut v.notify, kw) {
             if let Some(s) = script(c, k) {
                 *slot = Some(s);
@@ -192,7 +203,7 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             "track_script" => track_block(c, k, &mut v.track_scripts),
             "track_file" => track_block(c, k, &mut v.track_files),
             "track_process" | "track_bfd" => {
-                c.d.warn(
+                c.d.advise(
                     &k.loc,
                     kw,
                     "not supported by kalive yet; this tracker is ignored",
@@ -201,7 +212,14 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             "dont_track_primary" => v.dont_track_primary = true,
             "unicast_src_ip" => v.unicast_src_ip = c.sockaddr_ip(k, 0).or(v.unicast_src_ip),
             "mcast_src_ip" => v.mcast_src_ip = c.sockaddr_ip(k, 0).or(v.mcast_src_ip),
-            "unicast_ttl" => v.unicast_ttl = c.u8_in(k, 0, 1, 255).or(v.unicast_ttl),
+            "unicast_ttl" => {
+                v.unicast_ttl = c.u8_in(k, 0, 1, 255).or(v.unicast_ttl);
+                c.d.advise(
+                    &k.loc,
+                    kw,
+                    "kalive sends unicast adverts with TTL 255 yet; ignored",
+                );
+            }
             "unicast_peer" => {
                 if c.value_block(k) {
                     for p in k.block() {
@@ -247,6 +265,17 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             "native_ipv6" => v.native_ipv6 = true,
             // the global sync daemon, set by the caller (keepalived/mod.rs)
             "lvs_sync_daemon_interface" => {}
+            // deprecated in keepalived 2.2.7, which says so (`-t` 5)
+            "linkbeat_use_polling" => c.d.warn(
+                &k.loc,
+                kw,
+                "is deprecated in a vrrp_instance (keepalived: use linkbeat_interfaces); ignored",
+            ),
+            "vmac_garp_intvl" => c.d.warn(
+                &k.loc,
+                kw,
+                "is deprecated: keepalived's name is garp_extra_if; ignored",
+            ),
             // Accepted and without effect in kalive, as in keepalived (`debug` is a no-op there too).
             "debug"
             | "smtp_alert"
@@ -256,14 +285,18 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             | "kernel_rx_buf_size"
             | "skip_check_adv_addr"
             | "down_timer_adverts"
-            | "timer_expired_backup"
             | "unicast_fault_no_peer"
             | "track_src_ip"
             | "old_unicast_checksum"
-            | "v3_checksum_as_v2"
-            | "owner_ignore_adverts"
-            | "mcast_dst_ip" => {
-                c.d.note(&k.loc, kw, "accepted; kalive does not act on it yet");
+            | "mcast_dst_ip"
+            | "use_vmac_addr"
+            | "use_ipvlan"
+            | "vrf" => {
+                c.d.advise(
+                    &k.loc,
+                    kw,
+                    "accepted; kalive does not act on it yet; ignored",
+                );
             }
             _ => c.unknown(k, "vrrp_instance"),
         }
@@ -430,7 +463,20 @@ pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
     for k in n.block() {
         let kw = k.name();
         c.spans.put(format!("group:{name}:{kw}"), &k.loc);
-        if let Some(slot) = notify_slot(&mut g.notify, kw) {
+        if matches!(kw, "smtp_alert" | "sync_group_tracking_weight") {
+            c.d.advise(&k.loc, kw, IGNORED);
+        }
+        if kw == "global_tracking" {
+            // keepalived 2.2.7: "global_tracking is deprecated. Use track_interface/script/file
+            // on the sync group" (`-t` 5)
+            c.d.warn(
+                &k.loc,
+                kw,
+                "is deprecated (use track_interface/script/file on the sync group); ignored",
+            );
+        }
+        let instance_only = matches!(kw, "notify_deleted" | "notify_master_rx_lower_pri");
+        if let Some(slot) = notify_slot(&mut g.notify, kw).filter(|_| !instance_only) {
             if let Some(s) = script(c, k) {
                 *slot = Some(s);
             }
@@ -453,6 +499,15 @@ pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
             "smtp_alert" => g.smtp_alert = true,
             "global_tracking" => g.global_tracking = true,
             "sync_group_tracking_weight" => g.sync_group_tracking_weight = true,
+            // notify_slot knows these for instances; keepalived 2.2.7 has none in a group
+            "notify_deleted" | "notify_master_rx_lower_pri" => c.unknown(k, "vrrp_sync_group"),
+            "track_process" | "track_bfd" | "notify_priority_changes" => {
+                c.d.advise(
+                    &k.loc,
+                    kw,
+                    "accepted; kalive does not act on it yet; ignored",
+                );
+            }
             _ => c.unknown(k, "vrrp_sync_group"),
         }
     }

@@ -451,3 +451,14 @@ impl VirtualServer {
         })
     }
 }
+
+/// A url's `digest`: 32 hexadecimal digits, kept in lower case; otherwise the message both front
+/// ends give (keepalived 2.2.7 check_http.c digest_handler drops such a digest, and the url is
+/// then checked without one).
+pub fn md5_digest(d: &str) -> Result<String, String> {
+    if d.len() == 32 && d.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(d.to_ascii_lowercase())
+    } else {
+        Err(format!("'{d}' is not an MD5 digest (32 hex digits)"))
+    }
+}

@@ -133,6 +133,21 @@ pub struct RouteSpec {
     pub kind: Option<String>,
     pub onlink: bool,
     pub no_track: bool,
+    /// `realms [FROM/]TO` (RTA_FLOW): FROM in the high 16 bits.
+    pub realms: Option<u32>,
+    /// ECMP: `nexthop via GW [dev IF] [weight N] [onlink] [realms R] …` (RTA_MULTIPATH).
+    pub nexthops: Vec<NextHop>,
+}
+
+/// One `nexthop` of a multipath route (keepalived vrrp_iproute.c parse_nexthops).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct NextHop {
+    pub via: Option<IpAddr>,
+    pub dev: Option<String>,
+    /// 1..=256, as written (the kernel stores weight - 1).
+    pub weight: Option<u16>,
+    pub onlink: bool,
+    pub realms: Option<u32>,
 }
 
 /// One line of `virtual_rules` / `static_rules`, ip-rule style.
@@ -143,9 +158,13 @@ pub struct RuleSpec {
     pub table: Option<u32>,
     pub priority: Option<u32>,
     pub fwmark: Option<u32>,
+    /// `fwmark N/MASK`: the mask (FRA_FWMASK).
+    pub fwmask: Option<u32>,
     pub iif: Option<String>,
     pub oif: Option<String>,
     pub no_track: bool,
+    /// `realms [FROM/]TO` (FRA_FLOW): FROM in the high 16 bits.
+    pub realms: Option<u32>,
 }
 
 /// `interface_up_down_delays { IF down [up] }`: delays applied to carrier changes (≤ 255 s).

@@ -5,7 +5,8 @@ use super::mapping::{resolve, table};
 use super::package::Package;
 use super::values::{parse_u32_auto, Ctx, Sec};
 use crate::config::model::lvs::{
-    clear_bad_thresholds, LbKind, Protocol, SorryServer, Url, NO_TLS, SCHEDULERS, TLS_AVAILABLE,
+    clear_bad_thresholds, md5_digest, LbKind, Protocol, SorryServer, Url, NO_TLS, SCHEDULERS,
+    TLS_AVAILABLE,
 };
 use crate::config::model::{CheckKind, Checker, RealServer, Script, VirtualServer, VsKey};
 
@@ -38,17 +39,21 @@ fn url(cx: &mut Ctx, sec: Sec) -> Option<Url> {
             .warn(&loc, "path", "url section without 'option path'; ignored");
         return None;
     };
-    let digest = sec.str("digest");
-    if let Some(d) = digest {
-        if d.len() != 32 || !d.bytes().all(|b| b.is_ascii_hexdigit()) {
+    // The same judgement as the keepalived front end's (keepalived 2.2.7 check_http.c): a
+    // malformed digest is warned about, and the url is checked without one.
+    let digest = match sec.str("digest").map(md5_digest) {
+        Some(Ok(d)) => Some(d),
+        // keepalived 2.2.7 check_http.c warns and runs the check without the digest.
+        Some(Err(why)) => {
             let loc = cx.loc(sec.pos_of("digest"));
-            cx.diags
-                .warn(&loc, "digest", "an MD5 digest has 32 hexadecimal digits");
+            cx.diags.warn(&loc, "digest", format!("{why}; ignored"));
+            None
         }
-    }
+        None => None,
+    };
     Some(Url {
         path: path.into(),
-        digest: digest.map(String::from),
+        digest,
         status_codes: Vec::new(),
         virtualhost: None,
     })
@@ -138,6 +143,15 @@ fn checker(cx: &mut Ctx, sec: Sec, urls: &[(String, Url)]) -> Option<Checker> {
     if matches!(kind, CheckKind::Ssl { .. }) && !TLS_AVAILABLE {
         let loc = cx.loc(sec.pos_of("check"));
         cx.diags.advise(&loc, "check", NO_TLS);
+    }
+    if let CheckKind::Other(k) = &kind {
+        // As the keepalived front end says for the checkers kalive cannot run yet.
+        let loc = cx.loc(sec.pos_of("check"));
+        cx.diags.advise(
+            &loc,
+            "check",
+            format!("{k} is not implemented by kalive yet: the real server is kept in service without any check"),
+        );
     }
     if matches!(kind, CheckKind::Misc { path: None, .. }) {
         let loc = cx.loc(sec.pos_of("check"));

@@ -348,7 +348,8 @@ pub(super) fn instance(cx: &mut Ctx, sec: Sec, t: &All, pkg: &Package) -> Option
     for ignored in ["debug", "smtp_alert"] {
         if sec.str(ignored).is_some() {
             let loc = cx.loc(sec.pos_of(ignored));
-            cx.diags.note(&loc, ignored, "not used by kalive; ignored");
+            cx.diags
+                .advise(&loc, ignored, "not used by kalive; ignored");
         }
     }
     i.vips = resolve(cx, sec, "virtual_ipaddress", &t.addresses, "ipaddress");
@@ -368,7 +369,8 @@ pub(super) fn instance(cx: &mut Ctx, sec: Sec, t: &All, pkg: &Package) -> Option
         "track_interface",
     );
     i.track_scripts = track_scripts(cx, sec, t, pkg);
-    if !resolve(cx, sec, "track_bfd", &t.vrrp.bfds, "bfd_instance").is_empty() {
+    let bfds = resolve(cx, sec, "track_bfd", &t.vrrp.bfds, "bfd_instance");
+    if !bfds.is_empty() || sec.str("track_bfd").is_some() {
         let loc = cx.loc(sec.pos_of("track_bfd"));
         cx.diags.warn(
             &loc,

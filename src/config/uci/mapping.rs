@@ -181,10 +181,18 @@ fn globals(cx: &mut Ctx, sec: Sec, cfg: &mut Config) {
     if let Some(d) = sec.secs(cx, "vrrp_startup_delay") {
         g.startup_delay = d;
     }
-    for ignored in ["smtp_connect_timeout", "linkbeat_use_polling"] {
+    // Read into the model (for `-d` and `convert`); kalive sends no mail.
+    for ignored in [
+        "smtp_connect_timeout",
+        "linkbeat_use_polling",
+        "notification_email",
+        "notification_email_from",
+        "smtp_server",
+    ] {
         if sec.str(ignored).is_some() {
             let loc = cx.loc(sec.pos_of(ignored));
-            cx.diags.note(&loc, ignored, "not used by kalive; ignored");
+            cx.diags
+                .advise(&loc, ignored, "not used by kalive; ignored");
         }
     }
 }
@@ -297,6 +305,8 @@ fn route(cx: &mut Ctx, sec: Sec) -> Option<RouteSpec> {
         kind: sec.flag(cx, "blackhole").then(|| "blackhole".to_string()),
         onlink: false,
         no_track: false,
+        realms: None,
+        nexthops: Vec::new(),
     })
 }
 

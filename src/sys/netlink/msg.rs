@@ -95,6 +95,15 @@ impl Msg {
         at
     }
 
+    /// Opens a record whose first two bytes are its u16 length (`struct rtnexthop`): `head`
+    /// then `rest`; close it with [`Msg::end_nest`].
+    pub fn begin_record(&mut self, head: &[u8; 4], rest: &[u8]) -> usize {
+        let at = self.len;
+        self.put(head);
+        self.put(rest);
+        at
+    }
+
     pub fn end_nest(&mut self, at: usize) {
         let len = (self.len - at) as u16;
         self.write_at(at, &len.to_ne_bytes());

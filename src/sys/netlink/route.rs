@@ -14,11 +14,15 @@ use crate::config::model::net::RouteSpec;
 const RTA_DST: u16 = 1;
 const RTA_OIF: u16 = 4;
 const RTA_GATEWAY: u16 = 5;
+/// linux/rtnetlink.h: the nexthops of a multipath route, each a `struct rtnexthop`
+/// `{ u16 len; u8 flags; u8 hops (weight - 1); i32 ifindex }` and its own attributes.
+const RTA_MULTIPATH: u16 = 9;
 const RTA_PRIORITY: u16 = 6;
 const RTA_PREFSRC: u16 = 7;
+/// linux/rtnetlink.h: the route's realms, `FROM << 16 | TO`.
+const RTA_FLOW: u16 = 11;
 pub(super) const RTA_TABLE: u16 = 15;
 const RTN_UNICAST: u8 = 1;
-const RT_SCOPE_LINK: u8 = 253;
 const RT_SCOPE_NOWHERE: u8 = 255;
 /// linux/rtnetlink.h RTNH_F_ONLINK, in `rtm_flags`.
 const RTNH_F_ONLINK: u32 = 4;
@@ -27,17 +31,27 @@ impl Netlink {
     /// `ip route add SPEC` (proto keepalived); `dev` names are looked up first.
     pub fn add_route(&mut self, spec: &RouteSpec) -> Result<Outcome> {
         let oif = self.oif(spec)?;
-        self.request(route_msg(true, spec, oif)?, Op::Add)
+        let hops = self.hop_oifs(spec)?;
+        self.request(multipath_route_msg(true, spec, oif, &hops)?, Op::Add)
     }
 
     /// `ip route del SPEC`; `AlreadySo` if there is no such route (ESRCH).
     pub fn del_route(&mut self, spec: &RouteSpec) -> Result<Outcome> {
         let oif = self.oif(spec)?;
-        self.request(route_msg(false, spec, oif)?, Op::Del)
+        let hops = self.hop_oifs(spec)?;
+        self.request(multipath_route_msg(false, spec, oif, &hops)?, Op::Del)
     }
 
     fn oif(&mut self, spec: &RouteSpec) -> Result<Option<u32>> {
         spec.dev.as_deref().map(|d| self.ifindex(d)).transpose()
+    }
+
+    /// Each nexthop's `dev` as an ifindex (0: none).
+    fn hop_oifs(&mut self, spec: &RouteSpec) -> Result<Vec<u32>> {
+        spec.nexthops
+            .iter()
+            .map(|h| h.dev.as_deref().map_or(Ok(0), |d| self.ifindex(d)))
+            .collect()
     }
 }
 
@@ -66,6 +80,17 @@ pub(super) fn table_byte(table: u32) -> (u8, bool) {
 /// comes from the destination, else the gateway, else the source; `default` alone is IPv4.
 /// A delete matches any scope and protocol, and any type unless one is given, as ip(8)'s does.
 pub fn route_msg(add: bool, spec: &RouteSpec, oif: Option<u32>) -> Result<Msg> {
+    multipath_route_msg(add, spec, oif, &[])
+}
+
+/// [`route_msg`] with the nexthops' ifindexes (`hop_oifs`, 0 for none, one per
+/// `spec.nexthops`) in RTA_MULTIPATH, as `ip route add … nexthop …` sends them.
+pub fn multipath_route_msg(
+    add: bool,
+    spec: &RouteSpec,
+    oif: Option<u32>,
+    hop_oifs: &[u32],
+) -> Result<Msg> {
     let fam_addr = spec
         .dst
         .map(|d| d.addr)
@@ -76,6 +101,7 @@ pub fn route_msg(add: bool, spec: &RouteSpec, oif: Option<u32>) -> Result<Msg> {
     let mixed = [spec.via, spec.src]
         .iter()
         .flatten()
+        .chain(spec.nexthops.iter().filter_map(|h| h.via.as_ref()))
         .any(|a| family(a) != fam);
     if mixed {
         return Err(Error::Invalid("route mixes IPv4 and IPv6 addresses"));
@@ -84,11 +110,9 @@ pub fn route_msg(add: bool, spec: &RouteSpec, oif: Option<u32>) -> Result<Msg> {
     let table = spec.table.unwrap_or(RT_TABLE_MAIN);
     let (table_b, big_table) = table_byte(table);
     let (ty, flags, proto, rtype, scope_b) = if add {
-        let s = match spec.scope {
-            Some(s) => scope(s),
-            None if rtype == RTN_UNICAST && spec.via.is_none() => RT_SCOPE_LINK,
-            None => 0,
-        };
+        // keepalived 2.2.7 vrrp_iproute.c alloc_route: RT_SCOPE_UNIVERSE unless `scope` is
+        // given (ip(8) would make a route without a gateway scope link; keepalived does not).
+        let s = spec.scope.map_or(0, scope);
         (
             RTM_NEWROUTE,
             NLM_F_CREATE | NLM_F_EXCL,
@@ -123,8 +147,29 @@ pub fn route_msg(add: bool, spec: &RouteSpec, oif: Option<u32>) -> Result<Msg> {
     if big_table {
         m.attr_u32(RTA_TABLE, table);
     }
+    if let Some(realms) = spec.realms {
+        m.attr_u32(RTA_FLOW, realms);
+    }
     if let Some(i) = oif {
         m.attr_u32(RTA_OIF, i);
+    }
+    if !spec.nexthops.is_empty() {
+        let nest = m.begin_nest(RTA_MULTIPATH);
+        for (k, h) in spec.nexthops.iter().enumerate() {
+            let ifindex = hop_oifs.get(k).copied().unwrap_or(0);
+            let hops = h.weight.map_or(0, |w| w.saturating_sub(1)) as u8;
+            let flags = if h.onlink { RTNH_F_ONLINK as u8 } else { 0 };
+            let len_flags_hops = [0, 0, flags, hops];
+            let at = m.begin_record(&len_flags_hops, &ifindex.to_ne_bytes());
+            if let Some(gw) = h.via {
+                m.attr_ip(RTA_GATEWAY, &gw);
+            }
+            if let Some(realms) = h.realms {
+                m.attr_u32(RTA_FLOW, realms);
+            }
+            m.end_nest(at);
+        }
+        m.end_nest(nest);
     }
     Ok(m)
 }

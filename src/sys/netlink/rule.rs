@@ -16,6 +16,9 @@ const FRA_SRC: u16 = 2;
 const FRA_IIFNAME: u16 = 3;
 const FRA_PRIORITY: u16 = 6;
 const FRA_FWMARK: u16 = 10;
+/// linux/fib_rules.h: the rule's realms, `FROM << 16 | TO`.
+const FRA_FLOW: u16 = 11;
+const FRA_FWMASK: u16 = 16;
 const FRA_OIFNAME: u16 = 17;
 const FRA_PROTOCOL: u16 = 21;
 const FR_ACT_TO_TBL: u8 = 1;
@@ -74,6 +77,12 @@ pub fn rule_msg(add: bool, spec: &RuleSpec) -> Result<Msg> {
     }
     if let Some(mark) = spec.fwmark {
         m.attr_u32(FRA_FWMARK, mark);
+    }
+    if let Some(mask) = spec.fwmask {
+        m.attr_u32(FRA_FWMASK, mask);
+    }
+    if let Some(realms) = spec.realms {
+        m.attr_u32(FRA_FLOW, realms);
     }
     if let Some(i) = &spec.iif {
         m.attr_str(FRA_IIFNAME, i);

@@ -176,6 +176,8 @@ pub(crate) fn statics() -> Config {
                 kind: None,
                 onlink: true,
                 no_track: true,
+                realms: None,
+                nexthops: Vec::new(),
             },
             RouteSpec {
                 dst: Some(pfx("203.0.113.0/24")),
@@ -193,9 +195,11 @@ pub(crate) fn statics() -> Config {
             table: Some(100),
             priority: Some(1000),
             fwmark: Some(7),
+            fwmask: None,
             iif: Some("eth1".into()),
             oif: Some("eth2".into()),
             no_track: true,
+            realms: None,
         }],
         interface_delays: vec![InterfaceDelay {
             interface: "eth1".into(),

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::config::model::lvs::LbKind;
 use crate::config::model::vrrp::{Auth, InitialState};
+use crate::config::model::CheckKind;
 use crate::config::uci::parse_text;
 use crate::config::{Loaded, Severity};
 
@@ -253,4 +254,59 @@ fn tun_options_are_warned_as_not_applied() {
         "config virtual_server\n option ipaddr 10.0.0.1\n option port 80\n option lb_kind 'TUN'\n",
     );
     assert!(!messages(&l).contains("not applied"), "{}", messages(&l));
+}
+
+/// A malformed digest is judged as in keepalived syntax: warned about with its position, and the
+/// url checked without a digest, as keepalived 2.2.7 does (before, a silent warning-free skip).
+#[test]
+fn malformed_digest_is_warned_like_in_keepalived_syntax() {
+    let text = |d: &str| {
+        format!("config virtual_server\n option ipaddr 10.0.0.1\n option port 80\n list real_server a\n\
+            config real_server\n option name a\n option ipaddr 10.0.1.1\n option port 80\n option weight 1\n\
+            option check HTTP_GET\n list url u\n\
+            config url\n option name u\n option path /\n option digest '{d}'\n")
+    };
+    let l = parse_text("f", &text("not-a-digest"));
+    let said: Vec<String> = l
+        .diags
+        .items
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .map(|d| d.to_string())
+        .collect();
+    assert!(
+        said.iter()
+            .any(|m| m.starts_with("f:15:") && m.contains("is not an MD5 digest")),
+        "{said:?}"
+    );
+    assert!(!l.diags.has_errors(), "{said:?}");
+    let l = ok(&text("9B3A0C85A887A256D6939DA88AABD8CD"));
+    let c = &l.config.virtual_servers[0].real_servers[0].checkers[0];
+    let CheckKind::Http { urls, .. } = &c.kind else {
+        panic!("{c:?}")
+    };
+    assert_eq!(
+        urls[0].digest.as_deref(),
+        Some("9b3a0c85a887a256d6939da88aabd8cd")
+    );
+}
+
+/// PING_CHECK is not implemented yet: the real server would stay up forever, so say so.
+#[test]
+fn ping_check_is_never_silent() {
+    let l = ok("config virtual_server\n option ipaddr 10.0.0.1\n option port 80\n list real_server a\n\
+        config real_server\n option name a\n option ipaddr 10.0.1.1\n option port 80\n option weight 1\n\
+        option check PING_CHECK\n");
+    let said: Vec<String> = l
+        .diags
+        .items
+        .iter()
+        .filter(|d| d.severity == Severity::Warning && d.loc.line == 10)
+        .map(|d| d.to_string())
+        .collect();
+    assert!(
+        said.iter().any(|m| m.contains("PING_CHECK is not implemented") && m.contains("without any check")),
+        "{}",
+        messages(&l)
+    );
 }

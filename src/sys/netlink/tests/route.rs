@@ -30,7 +30,8 @@ fn blackhole_and_onlink_are_what_ip_sends() {
     // ip route del blackhole 203.0.113.0/24
     let m = route_msg(false, &s, None).unwrap();
     check(m, RTM_DELROUTE, 1, "\\x02\\x18\\x00\\x00\\xfe\\x00\\xff\\x06\\x00\\x00\\x00\\x00\\x08\\x00\\x01\\x00\\xcb\\x00\\x71\\x00");
-    // ip route add 10.1.0.0/16 dev v0 onlink proto 18: no gateway, so scope link
+    // ip route add 10.1.0.0/16 dev v0 onlink proto 18 scope global: keepalived's scope
+    // (universe) where ip(8) would choose link for a route without a gateway
     let s = RouteSpec {
         dst: IpPrefix::parse("10.1.0.0/16"),
         dev: Some("v0".into()),
@@ -38,7 +39,7 @@ fn blackhole_and_onlink_are_what_ip_sends() {
         ..RouteSpec::default()
     };
     let m = route_msg(true, &s, Some(3)).unwrap();
-    check(m, RTM_NEWROUTE, 0x601, "\\x02\\x10\\x00\\x00\\xfe\\x12\\xfd\\x01\\x04\\x00\\x00\\x00\\x08\\x00\\x01\\x00\\x0a\\x01\\x00\\x00\\x08\\x00\\x04\\x00\\x03\\x00\\x00\\x00");
+    check(m, RTM_NEWROUTE, 0x601, "\\x02\\x10\\x00\\x00\\xfe\\x12\\x00\\x01\\x04\\x00\\x00\\x00\\x08\\x00\\x01\\x00\\x0a\\x01\\x00\\x00\\x08\\x00\\x04\\x00\\x03\\x00\\x00\\x00");
 }
 
 #[test]
@@ -80,4 +81,24 @@ fn ipv6_default_route_and_refusals() {
         route_msg(true, &mixed, None),
         Err(Error::Invalid(_))
     ));
+}
+
+#[test]
+fn multipath_is_what_ip_sends() {
+    use crate::config::model::net::NextHop;
+    // ip route add 203.0.113.0/24 proto 18 nexthop via 192.0.2.2 dev v0 weight 2
+    //   nexthop via 192.0.2.3 dev v0 (captured with strace; v0 is ifindex 3)
+    let hop = |via: &str, weight| NextHop {
+        via: Some(via.parse().unwrap()),
+        dev: Some("v0".into()),
+        weight,
+        ..NextHop::default()
+    };
+    let s = RouteSpec {
+        dst: IpPrefix::parse("203.0.113.0/24"),
+        nexthops: vec![hop("192.0.2.2", Some(2)), hop("192.0.2.3", None)],
+        ..RouteSpec::default()
+    };
+    let m = multipath_route_msg(true, &s, None, &[3, 3]).unwrap();
+    check(m, RTM_NEWROUTE, 0x601, "\\x02\\x18\\x00\\x00\\xfe\\x12\\x00\\x01\\x00\\x00\\x00\\x00\\x08\\x00\\x01\\x00\\xcb\\x00\\x71\\x00\\x24\\x00\\x09\\x00\\x10\\x00\\x00\\x01\\x03\\x00\\x00\\x00\\x08\\x00\\x05\\x00\\xc0\\x00\\x02\\x02\\x10\\x00\\x00\\x00\\x03\\x00\\x00\\x00\\x08\\x00\\x05\\x00\\xc0\\x00\\x02\\x03");
 }
