@@ -67,6 +67,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ipv6_pseudo_header_sums_every_field() {
+        // Computed independently (python): the 16-bit words of both addresses, the length's two
+        // halves, the next header, folded.
+        let (ll, group) = ("fe80::1".parse().unwrap(), "ff02::12".parse().unwrap());
+        assert_eq!(pseudo_header_v6(ll, group, 112, 40), 0xfe2e);
+        let (a, b) = (
+            "2001:db8::1".parse().unwrap(),
+            "2001:db8::ffff:2".parse().unwrap(),
+        );
+        assert_eq!(pseudo_header_v6(a, b, 58, 0x1_2345), 0x7ef5);
+    }
+
+    #[test]
     fn rfc1071_example() {
         // RFC 1071 §3: the words 0001 f203 f4f5 f6f7 sum to ddf2.
         assert_eq!(

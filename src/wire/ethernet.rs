@@ -64,6 +64,9 @@ mod tests {
         assert_eq!((p, payload.len()), (r, 6));
         assert_eq!(Repr::parse(&b[..13]), Err(Error::Truncated));
         assert_eq!(r.emit(&mut b[..13]), Err(Error::Truncated));
+        // Exactly a header: written, and read back with an empty payload.
+        assert_eq!(r.emit(&mut b[..HEADER_LEN]), Ok(()));
+        assert_eq!(Repr::parse(&b[..HEADER_LEN]), Ok((r, &[][..])));
         assert_eq!(
             ipv6_multicast_mac("ff02::1".parse().unwrap()),
             [0x33, 0x33, 0, 0, 0, 1]
