@@ -8,7 +8,7 @@
 //! `vrrp_rt_priority`, `vrrp_rlimit_rttime`, `vrrp_priority` and `vrrp_no_swap` are honoured;
 //! `--no-realtime` turns all of it off.
 
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 use std::time::Duration;
 
 use crate::config::model::global::RealtimeKnobs;
@@ -18,7 +18,7 @@ use crate::config::model::global::RealtimeKnobs;
 pub const DEFAULT_RT_PRIORITY: u8 = 1;
 /// RLIMIT_RTTIME when none is configured, µs of CPU without a blocking call (the loop blocks in
 /// ppoll every turn; only a runaway would reach this).
-pub const DEFAULT_RLIMIT_RTTIME_US: u64 = 200_000;
+pub const DEFAULT_RLIMIT_RTTIME_US: u32 = 200_000;
 
 const SCHED_RESET_ON_FORK: libc::c_int = 0x4000_0000;
 const MCL_ONFAULT: libc::c_int = 4;
@@ -42,8 +42,8 @@ pub fn apply(k: &RealtimeKnobs, rt_by_default: bool) -> Applied {
     let rt = k
         .rt_priority
         .or(rt_by_default.then_some(DEFAULT_RT_PRIORITY));
-    let limit = k.rlimit_rttime.map_or(DEFAULT_RLIMIT_RTTIME_US, u64::from);
-    let limited = rt.is_some() && set_rttime(limit);
+    let limit = k.rlimit_rttime.unwrap_or(DEFAULT_RLIMIT_RTTIME_US);
+    let limited = rt.is_some() && set_rttime(limit.into());
     if let (true, Some(rt)) = (limited, rt) {
         if set_policy(libc::SCHED_RR, rt) {
             done.rt_priority = Some(rt);
@@ -81,10 +81,11 @@ pub fn apply(k: &RealtimeKnobs, rt_by_default: bool) -> Applied {
 
 /// The SCHED_RR priority in force (0: none), the RLIMIT_RTTIME soft limit it runs under, and
 /// while demoted after SIGXCPU, when to come back (ms on the monotonic clock; 0: not demoted).
-/// Process-wide, like the scheduling policy they describe.
+/// Process-wide, like the scheduling policy they describe. 32-bit atomics: the mips targets
+/// have no 64-bit ones (max-atomic-width 32).
 static RT_PRIORITY: AtomicU8 = AtomicU8::new(0);
-static RTTIME_US: AtomicU64 = AtomicU64::new(0);
-static DEMOTED_UNTIL_MS: AtomicU64 = AtomicU64::new(0);
+static RTTIME_US: AtomicU32 = AtomicU32::new(0);
+static DEMOTED_UNTIL_MS: AtomicU32 = AtomicU32::new(0);
 
 /// How long the daemon runs at SCHED_OTHER after SIGXCPU before it takes SCHED_RR back.
 pub const DEMOTION: Duration = Duration::from_secs(5);
@@ -125,11 +126,18 @@ fn set_policy(policy: libc::c_int, priority: u8) -> bool {
 }
 
 /// Milliseconds on the monotonic clock since the first call (never 0 once demoted: see `max(1)`).
-fn monotonic_ms() -> u64 {
+fn monotonic_ms() -> u32 {
     static BASE: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    // Wraps after 49.7 days: deadlines are compared by wrapping difference (`is_due`).
     BASE.get_or_init(std::time::Instant::now)
         .elapsed()
-        .as_millis() as u64
+        .as_millis() as u32
+}
+
+/// Whether `deadline` has come at `now`, both on the wrapping 32-bit millisecond clock: true
+/// from `deadline` on, for the next 24.8 days (a deadline is never set further ahead).
+fn is_due(now: u32, deadline: u32) -> bool {
+    now.wrapping_sub(deadline) < 1 << 31
 }
 
 /// SIGXCPU: the loop ran RLIMIT_RTTIME's soft limit at SCHED_RR without blocking once (a flood
@@ -143,7 +151,7 @@ pub fn on_sigxcpu() {
     if set_policy(libc::SCHED_OTHER, 0) {
         DEMOTED_UNTIL_MS.store(
             monotonic_ms()
-                .saturating_add(DEMOTION.as_millis() as u64)
+                .wrapping_add(DEMOTION.as_millis() as u32)
                 .max(1),
             Ordering::Relaxed,
         );
@@ -159,12 +167,12 @@ pub fn on_sigxcpu() {
 /// reset (the kernel raises it by a second at each SIGXCPU).
 pub fn restore_if_due() {
     let until = DEMOTED_UNTIL_MS.load(Ordering::Relaxed);
-    if until == 0 || monotonic_ms() < until {
+    if until == 0 || !is_due(monotonic_ms(), until) {
         return;
     }
     DEMOTED_UNTIL_MS.store(0, Ordering::Relaxed);
     let rt = RT_PRIORITY.load(Ordering::Relaxed);
-    if set_rttime(RTTIME_US.load(Ordering::Relaxed)) && set_policy(libc::SCHED_RR, rt) {
+    if set_rttime(RTTIME_US.load(Ordering::Relaxed).into()) && set_policy(libc::SCHED_RR, rt) {
         log::info!("back at SCHED_RR priority {rt}");
     } else {
         log::warn!(
@@ -180,4 +188,21 @@ pub fn policy_of(pid: u32) -> Option<u32> {
     // Field 41 (policy), counted after the command name in parentheses.
     let rest = stat.rsplit_once(')')?.1;
     rest.split_whitespace().nth(38)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_due;
+
+    #[test]
+    fn a_deadline_is_due_from_its_millisecond_on_also_across_the_clock_wrap() {
+        assert!(!is_due(999, 1000));
+        assert!(is_due(1000, 1000));
+        assert!(is_due(6000, 1000));
+        // Demoted 5 s before the 32-bit clock wraps: due 5 s later, on the other side.
+        let deadline = (u32::MAX - 1000).wrapping_add(5000);
+        assert!(!is_due(u32::MAX - 1000, deadline));
+        assert!(!is_due(u32::MAX, deadline));
+        assert!(is_due(deadline, deadline));
+    }
 }
