@@ -30,7 +30,7 @@ SMALL_FLAGS  := $(LINK_FLAGS) -Zunstable-options -Cpanic=immediate-abort
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 
-.PHONY: all stable size tls test-tls aarch64 aarch64-stable test differential test-vm appliance appliance-test bench bench-checkers bench-live fuzz demo examples image clean
+.PHONY: all stable size tls test-tls aarch64 aarch64-stable cross cross-build cross-test test differential test-vm appliance appliance-test bench bench-checkers bench-live fuzz demo examples image clean
 
 all:
 	CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$(SMALL_FLAGS)" \
@@ -85,14 +85,48 @@ aarch64: all
 	@size=$$(stat -c %s $(AARCH64_BIN)); echo "$(AARCH64_BIN): $$size bytes (limit $(MAX_SIZE))"; \
 	if [ "$$size" -gt $(MAX_SIZE) ]; then echo "make: $(AARCH64_BIN) is over $(MAX_SIZE) bytes" >&2; exit 1; fi
 	@# It runs: under qemu-user (if installed) it tests every example configuration like the x86_64 build.
-	@if command -v qemu-aarch64-static >/dev/null; then set -e; \
-		qemu-aarch64-static $(AARCH64_BIN) --version; \
-		for f in config/*; do a=0; x=0; \
-			qemu-aarch64-static $(AARCH64_BIN) -t -f $$f >/dev/null 2>&1 || a=$$?; \
-			$(BIN) -t -f $$f >/dev/null 2>&1 || x=$$?; \
-			[ $$a = $$x ] || { echo "make: aarch64 -t $$f exits $$a, x86_64 $$x" >&2; exit 1; }; \
-		done; echo "aarch64: -t on config/* under qemu-aarch64-static: same exit codes as x86_64"; \
-	else echo "aarch64: qemu-aarch64-static not installed: not run"; fi
+	@$(call same_as_x86_64,qemu-aarch64-static,$(AARCH64_BIN),config/*)
+
+# armv7 (hard float), mipsel and mips (big-endian), built like `make` (nightly, std rebuilt,
+# immediate-abort, static). No rust-std exists for them here (armv7: 404 on both toolchains; the
+# mips targets are tier 3), so no self-contained musl either: zig (PyPI ziglang, .ci/run installs
+# it) brings musl's crt objects, libc.a and libunwind and links, through cross/zig-cc. The mips
+# targets are not static by default (+crt-static). zig's driver refuses --icf and -z
+# pack-relative-relocs and always writes .eh_frame_hdr: those three link without LINK_FLAGS (they
+# are static, not static-PIE: no relocations to pack). `make cross` then tests them under qemu
+# (`make cross-test`) and prints a size table of the five binaries, MAX_SIZE each.
+CROSS_TARGETS := armv7-unknown-linux-musleabihf mipsel-unknown-linux-musl mips-unknown-linux-musl
+zig_target_armv7-unknown-linux-musleabihf := arm-linux-musleabihf -mcpu=generic+v7a+vfp3d16+thumb2-neon
+zig_target_mipsel-unknown-linux-musl := mipsel-linux-musleabi -mcpu=mips32r2
+zig_target_mips-unknown-linux-musl := mips-linux-musleabi -mcpu=mips32r2
+qemu_armv7-unknown-linux-musleabihf := qemu-arm-static
+qemu_mipsel-unknown-linux-musl := qemu-mipsel-static
+qemu_mips-unknown-linux-musl := qemu-mips-static
+ZIG_RUSTFLAGS = -C linker=$(CURDIR)/cross/zig-cc -C link-self-contained=no -C target-feature=+crt-static
+# lld keeps MIPS's procedure descriptors (.pdr, not loaded, ~100 KB) through --strip-all;
+# llvm-objcopy's drops them (Debian's llvm package).
+LLVM_OBJCOPY  ?= llvm-objcopy
+CROSS_CONFIGS := config tests/configs/samples tests/configs/real tests/configs/broken
+
+# Built, checked under qemu, then the size table, which fails the run when a binary is over.
+cross: cross-build cross-test
+	@set -e; over=0; printf '%-32s %10s  %s\n' target bytes "budget $(MAX_SIZE)"; \
+	for t in $(TARGET) $(AARCH64) $(CROSS_TARGETS); do \
+		size=$$(stat -c %s target/$$t/release/kalive); verdict=ok; \
+		[ "$$size" -le $(MAX_SIZE) ] || { verdict=OVER; over=1; }; \
+		printf '%-32s %10s  %s\n' $$t $$size $$verdict; \
+	done; [ $$over = 0 ] || { echo "make: a binary is over $(MAX_SIZE) bytes" >&2; exit 1; }
+
+cross-build: aarch64
+	@$(foreach t,$(CROSS_TARGETS),$(call cross_build,$(t));)
+	@$(foreach t,$(CROSS_TARGETS),$(call check_static,target/$(t)/release/kalive);)
+
+# Every configuration in config/ and tests/configs through -t under qemu-user, for each cross
+# target, with the x86_64 binary's exit code (a byte-order or word-size bug in the parser shows
+# as a different verdict).
+cross-test:
+	@$(call same_as_x86_64,qemu-aarch64-static,$(AARCH64_BIN),$(CROSS_CONFIGS))
+	@$(foreach t,$(CROSS_TARGETS),$(call same_as_x86_64,$(qemu_$(t)),target/$(t)/release/kalive,$(CROSS_CONFIGS));)
 
 aarch64-stable:
 	CARGO_TARGET_DIR=target/stable CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$(LINK_FLAGS)" \
@@ -186,6 +220,32 @@ image: all
 clean:
 	$(CARGO) clean
 	rm -rf fuzz/target
+
+# Builds target $(1) with zig as its linker, and says how long it took.
+define cross_build
+	set -e; start=$$(date +%s); echo "cross: $(1) (zig target $(zig_target_$(1)))"; \
+	ZIG_TARGET="$(zig_target_$(1))" RUSTFLAGS="$(ZIG_RUSTFLAGS) -Zunstable-options -Cpanic=immediate-abort" \
+		$(CARGO) +$(NIGHTLY) build --release --target $(1) $(BUILD_STD); \
+	if command -v $(LLVM_OBJCOPY) >/dev/null; then $(LLVM_OBJCOPY) --strip-all target/$(1)/release/kalive; \
+	else echo "cross: no $(LLVM_OBJCOPY): MIPS's .pdr section (~100 KB) stays in target/$(1)/release/kalive"; fi; \
+	echo "cross: $(1) built in $$(($$(date +%s) - start)) s"
+endef
+
+# $(1) (a qemu-user binary) runs $(2) with -t on every file under $(3), which must exit and print
+# as the x86_64 binary does; without $(1) installed it says so and passes.
+define same_as_x86_64
+	if command -v $(1) >/dev/null; then set -e; n=0; \
+		[ -x $(2) ] || { echo "make: no $(2) (make cross-build makes it)" >&2; exit 1; }; \
+		$(1) $(2) --version; \
+		for f in $$(find $(3) -type f | sort); do a=0; x=0; n=$$((n + 1)); \
+			said=$$($(1) $(2) -t -f $$f 2>&1) || a=$$?; \
+			x86_said=$$($(BIN) -t -f $$f 2>&1) || x=$$?; \
+			[ $$a = $$x ] || { echo "make: $(2) -t $$f exits $$a under $(1), x86_64 $$x" >&2; exit 1; }; \
+			[ "$$said" = "$$x86_said" ] || { echo "make: $(2) -t $$f says otherwise than x86_64:" >&2; \
+				echo "$$said" >&2; exit 1; }; \
+		done; echo "$(2): -t on $$n files ($(3)) under $(1): same exit codes and output as x86_64"; \
+	else echo "$(2): $(1) not installed: -t not run"; fi
+endef
 
 # `file` says "static-pie linked" (x86_64, the musl default) or "statically linked" (aarch64 via
 # rust-lld); anything dynamic fails the build.
