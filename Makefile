@@ -89,7 +89,7 @@ aarch64: all
 
 # armv7 (hard float), mipsel and mips (big-endian), built like `make` (nightly, std rebuilt,
 # immediate-abort, static). No rust-std exists for them here (armv7: 404 on both toolchains; the
-# mips targets are tier 3), so no self-contained musl either: zig (PyPI ziglang, .ci/run installs
+# mips targets are tier 3), so no self-contained musl either: zig (PyPI ziglang, .ci/install installs
 # it) brings musl's crt objects, libc.a and libunwind and links, through cross/zig-cc. The mips
 # targets are not static by default (+crt-static). zig's driver refuses --icf and -z
 # pack-relative-relocs and always writes .eh_frame_hdr: those three link without LINK_FLAGS (they
