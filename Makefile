@@ -90,7 +90,7 @@ aarch64: all
 # armv7 (hard float), mipsel and mips (big-endian), built like `make` (nightly, std rebuilt,
 # immediate-abort, static). No rust-std exists for them here (armv7: 404 on both toolchains; the
 # mips targets are tier 3), so no self-contained musl either: zig (PyPI ziglang, .ci/install installs
-# it) brings musl's crt objects, libc.a and libunwind and links, through cross/zig-cc. The mips
+# it) brings musl's crt objects, libc.a and libunwind and links, through image/zig-cc. The mips
 # targets are not static by default (+crt-static). zig's driver refuses --icf and -z
 # pack-relative-relocs and always writes .eh_frame_hdr: those three link without LINK_FLAGS (they
 # are static, not static-PIE: no relocations to pack). `make cross` then tests them under qemu
@@ -102,7 +102,7 @@ zig_target_mips-unknown-linux-musl := mips-linux-musleabi -mcpu=mips32r2
 qemu_armv7-unknown-linux-musleabihf := qemu-arm-static
 qemu_mipsel-unknown-linux-musl := qemu-mipsel-static
 qemu_mips-unknown-linux-musl := qemu-mips-static
-ZIG_RUSTFLAGS = -C linker=$(CURDIR)/cross/zig-cc -C link-self-contained=no -C target-feature=+crt-static
+ZIG_RUSTFLAGS = -C linker=$(CURDIR)/image/zig-cc -C link-self-contained=no -C target-feature=+crt-static
 # lld keeps MIPS's procedure descriptors (.pdr, not loaded, ~100 KB) through --strip-all;
 # llvm-objcopy's drops them (Debian's llvm package).
 LLVM_OBJCOPY  ?= llvm-objcopy
