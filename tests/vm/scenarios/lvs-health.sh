@@ -17,7 +17,7 @@
 #   weight 0 holds D's quorum lost, and changing the configured weight under a dynamic one:
 #   no IPVS operation, no notify script.
 # About 60 s alone under TCG, up to 120 s beside ipvs-compare's VM on two cores:
-# vm-timeout: 240
+# vm-timeout: 480
 # shellcheck source=tests/vm/lib.sh
 . /vmkit.sh
 
