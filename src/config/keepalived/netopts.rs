@@ -116,6 +116,48 @@ fn tuning_words(w: &str, v: Option<&str>) -> usize {
     }
 }
 
+/// The options routes and rules share: `realms`, `protocol` and `track_group`.
+fn common_option(
+    c: &mut Ctx,
+    loc: &Loc,
+    w: &str,
+    v: Option<&str>,
+    what: &str,
+    realms_out: &mut Option<u32>,
+) -> Option<Taken> {
+    Some(match w {
+        // A bad value drops the route or rule, as keepalived 2.2.7 does (`goto err`).
+        "realms" => match realms(c, loc, w, v) {
+            Some(x) => {
+                *realms_out = Some(x);
+                Taken::Words(2)
+            }
+            None => Taken::Unsupported(2),
+        },
+        "protocol" if matches!(v, Some("18" | "keepalived")) => Taken::Words(2),
+        "protocol" => {
+            // keepalived vrrp_iproute.c / vrrp_iprule.c: "Route (Rule) cannot be tracked if
+            // protocol is not RTPROT_KEEPALIVED, resetting protocol" (kalive does not follow
+            // no_track here).
+            c.d.warn(
+                loc,
+                w,
+                format!("kalive marks its {what}s 'proto keepalived' (18), as keepalived does for a tracked {what}; ignored"),
+            );
+            Taken::Words(2)
+        }
+        "track_group" => {
+            c.d.advise(
+                loc,
+                w,
+                "track_group is not supported by kalive yet; ignored",
+            );
+            Taken::Words(2)
+        }
+        _ => return None,
+    })
+}
+
 pub fn route_option(
     c: &mut Ctx,
     loc: &Loc,
@@ -127,15 +169,10 @@ pub fn route_option(
         return Taken::No;
     };
     let v = words.get(i + 1).map(|x| x.0);
+    if let Some(taken) = common_option(c, loc, w, v, "route", &mut r.realms) {
+        return taken;
+    }
     match w {
-        // A bad value drops the route or rule, as keepalived 2.2.7 does (`goto err`).
-        "realms" => match realms(c, loc, w, v) {
-            Some(x) => {
-                r.realms = Some(x);
-                Taken::Words(2)
-            }
-            None => Taken::Unsupported(2),
-        },
         // ip(8) words keepalived 2.2.7 does not read ("unknown route keyword"): it drops the
         // route and runs, and so does kalive (it took them silently before).
         "proto" | "realm" | "weight" => {
@@ -153,21 +190,6 @@ pub fn route_option(
                 "kalive adds its routes as new ones (ip route add); ignored",
             );
             Taken::Words(1)
-        }
-        "track_group" => {
-            c.d.advise(
-                loc,
-                w,
-                "track_group is not supported by kalive yet; ignored",
-            );
-            Taken::Words(2)
-        }
-        "protocol" if matches!(v, Some("18" | "keepalived")) => Taken::Words(2),
-        "protocol" => {
-            // keepalived vrrp_iproute.c: "Route cannot be tracked if protocol is not
-            // RTPROT_KEEPALIVED, resetting protocol" (kalive does not follow no_track here).
-            c.d.warn(loc, w, "kalive marks its routes 'proto keepalived' (18), as keepalived does for a tracked route; ignored");
-            Taken::Words(2)
         }
         "from"
             if v.and_then(|v| v.split('/').next()?.parse::<std::net::Ipv4Addr>().ok())
@@ -232,15 +254,10 @@ pub fn rule_option(
         return Taken::No;
     };
     let v = words.get(i + 1).map(|x| x.0);
+    if let Some(taken) = common_option(c, loc, w, v, "rule", &mut r.realms) {
+        return taken;
+    }
     match w {
-        // A bad value drops the route or rule, as keepalived 2.2.7 does (`goto err`).
-        "realms" => match realms(c, loc, w, v) {
-            Some(x) => {
-                r.realms = Some(x);
-                Taken::Words(2)
-            }
-            None => Taken::Unsupported(2),
-        },
         "inet" => {
             family_word_skips(c, loc, w, "rule");
             Taken::Words(1)
@@ -261,21 +278,6 @@ pub fn rule_option(
                 "not a keepalived 2.2.7 rule option (keepalived drops the rule; use 'priority'): this rule is not installed",
             );
             Taken::Unsupported(2)
-        }
-        "protocol" if matches!(v, Some("18" | "keepalived")) => Taken::Words(2),
-        "protocol" => {
-            // keepalived vrrp_iprule.c: "Rule cannot be tracked if protocol is not
-            // RTPROT_KEEPALIVED, resetting protocol"
-            c.d.warn(loc, w, "kalive marks its rules 'proto keepalived' (18), as keepalived does for a tracked rule; ignored");
-            Taken::Words(2)
-        }
-        "track_group" => {
-            c.d.advise(
-                loc,
-                w,
-                "track_group is not supported by kalive yet; ignored",
-            );
-            Taken::Words(2)
         }
         _ if RULE_MEANING.contains(&w) || RULE_ACTIONS.contains(&w) => {
             c.d.advise(
