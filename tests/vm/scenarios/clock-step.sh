@@ -17,7 +17,7 @@
 # node (`ip monitor address` in both, so even a blip counts) and on a alone at a check after
 # every step, the backup never enters MASTER, the master enters it once, the master's adverts
 # (captured in b, their kernel receive stamps mapped back to CLOCK_MONOTONIC) 0.5-2 s apart.
-# vm-timeout: 300
+# vm-timeout: 420
 # shellcheck source=tests/vm/lib.sh
 . /vmkit.sh
 
