@@ -55,11 +55,11 @@ ip_vs_fo ip_vs_ovf ip_vs_mh ${VM_EXTRA_MODULES:-}"
 # `netns` and cannot create veth pairs. dash as /bin/sh: Debian's busybox runs its own applets
 # before any PATH search (its sh, and the programs it starts by name), so under busybox sh
 # `ip` would always be busybox's.
-programs="/usr/sbin/ip /usr/sbin/ipvsadm /usr/sbin/keepalived /bin/dash"
+programs="/usr/sbin/ip /usr/sbin/ipvsadm /usr/sbin/keepalived /bin/dash /usr/bin/tcpdump"
 
 busybox=/bin/busybox
 [ -x "$busybox" ] || missing "no $busybox (apt-get install busybox-static)"
-for p in $programs; do [ -x "$p" ] || missing "no $p (apt-get install iproute2 ipvsadm keepalived dash)"; done
+for p in $programs; do [ -x "$p" ] || missing "no $p (apt-get install iproute2 ipvsadm keepalived dash tcpdump)"; done
 
 kit_kernel || missing "$kit_error"
 
