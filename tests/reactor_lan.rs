@@ -354,3 +354,111 @@ vrrp_instance VI_2 {
         "VI_2 sent {adverts} adverts as master; its next was due at {due:?}"
     );
 }
+
+/// The system side of a loaded machine: adding the VIPs takes 1.5 s (netlink round trips and
+/// notify scripts that wait for the CPU).
+struct SlowVips;
+
+impl SystemOps for SlowVips {
+    fn add_vips(&mut self, _: &InstanceEdge) {
+        std::thread::sleep(StdDuration::from_millis(1_500));
+    }
+    fn remove_vips(&mut self, _: &InstanceEdge) {}
+    fn notify(&mut self, _: &InstanceEdge, _: State, _: u8) {}
+    fn notify_group(&mut self, _: &GroupEdge, _: State) {}
+    fn run_check(&mut self, _: &Script, _: Instant, _: u32) {}
+    fn collect(&mut self, _: Instant, _: &mut Vec<(u32, Outcome)>) {}
+    fn next_deadline(&self) -> Option<Instant> {
+        None
+    }
+    fn finish(&mut self) {}
+}
+
+/// `garp_master_delay` counts from the first burst, as keepalived's timer does (it is armed
+/// after the burst went out): when adding the VIPs is slow, the second burst still comes the
+/// full delay after the first. Before, the delay counted from the takeover and the bursts came
+/// 0.5 s apart here (the differential test's "GARP count (VIP) differs [vrrp_garp_interval
+/// unset]", seen on a machine at load average 37).
+#[test]
+fn the_second_garp_burst_counts_its_delay_from_the_first() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kgd", &[("a", "10.9.3.1/24"), ("b", "10.9.3.2/24")]);
+    let conf = "vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 255
+    advert_int 1
+    garp_master_repeat 1
+    garp_master_delay 2
+    virtual_ipaddress {
+        10.9.3.100
+    }
+}
+";
+    let rx = lan.run(0, || {
+        let proto = (libc::ETH_P_ARP as u16).to_be() as i32;
+        socket2::Socket::new(
+            socket2::Domain::PACKET,
+            socket2::Type::RAW,
+            Some(socket2::Protocol::from(proto)),
+        )
+        .expect("rx")
+    });
+    rx.set_read_timeout(Some(StdDuration::from_millis(100)))
+        .unwrap();
+    let start = now();
+    let end = start + Duration::from_millis(5_500);
+    let garps = std::thread::scope(|s| {
+        let listener = s.spawn(|| {
+            let mut seen = Vec::new();
+            // Bounded: at most 5.5 s of 100 ms reads, and 1000 frames.
+            for _ in 0..1000 {
+                if now() >= end {
+                    break;
+                }
+                let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1514];
+                if let Ok(n) = rx.recv(&mut buf) {
+                    // SAFETY: recv initialised the first n bytes.
+                    let f: Vec<u8> = buf[..n]
+                        .iter()
+                        .map(|b| unsafe { b.assume_init() })
+                        .collect();
+                    let vip = [10, 9, 3, 100];
+                    if f.get(28..32) == Some(&vip) && f.get(38..42) == Some(&vip) {
+                        seen.push(now());
+                    }
+                }
+            }
+            seen
+        });
+        lan.run(1, || {
+            let loaded = parse_text("/garp.conf", conf, &LoadOptions::default());
+            assert!(!loaded.diags.has_errors(), "{:?}", loaded.diags);
+            let own: IpAddr = "10.9.3.2".parse().unwrap();
+            let rt = build(&loaded.config, Instant::ZERO, &|_, _| Some(own));
+            let iface = |name: &str| {
+                kalive::sys::host::interface(name).map(|(index, mac)| Iface { index, mac })
+            };
+            let mut ops = SlowVips;
+            let mut r =
+                Reactor::new(rt, loaded.config.global.clone(), &mut ops, &iface).expect("reactor");
+            r.start();
+            assert_eq!(
+                r.state(0),
+                Some(State::Master),
+                "the owner takes over at once"
+            );
+            turn_until(&mut r, start, end);
+        });
+        listener.join().expect("listener")
+    });
+    assert_eq!(garps.len(), 2, "one GARP a burst, two bursts: {garps:?}");
+    let gap = garps[1].since(garps[0]);
+    assert!(
+        gap >= Duration::from_millis(1_900),
+        "the second burst came {gap} after the first (garp_master_delay 2)"
+    );
+}

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{Reactor, Token};
 use crate::time::{Duration, Instant};
-use crate::vrrp::{Advert, AuthData};
+use crate::vrrp::{Advert, AuthData, TimerKind};
 use crate::wire;
 
 impl Reactor<'_> {
@@ -119,6 +119,38 @@ impl Reactor<'_> {
             if let Some(slot) = self.garp_timer.get_mut(iu) {
                 *slot = id;
             }
+        }
+    }
+
+    /// The core armed the next burst (`garp_master_delay`'s second one, or the refresh) at
+    /// `asked` + delay, together with the burst that only left at `sent`: the delay counts
+    /// from the burst, as keepalived's does (vrrp/vrrp.c vrrp_state_master_tx adds the
+    /// garp_delay timer after vrrp_state_become_master sent the first burst, and
+    /// lib/scheduler.c thread_add_timer reads the clock then). Without this, VIPs and notify
+    /// scripts slow under load brought the two bursts closer than garp_master_delay.
+    pub(super) fn garp_timer_follows_burst(&mut self, i: u16, asked: Instant, sent: Instant) {
+        let iu = usize::from(i);
+        let lag = sent.since(asked);
+        let Some(inst) = self.rt.router.instances.get(iu) else {
+            return;
+        };
+        let Some(at) = inst.deadline(TimerKind::Garp) else {
+            return;
+        };
+        let g = inst.params.garp;
+        // Only the timer armed with this burst: not a refresh armed long before a lower
+        // priority's burst.
+        if lag.is_zero() || (at != asked + g.master_delay && at != asked + g.refresh) {
+            return;
+        }
+        if let Some(id) = self
+            .timer_ids
+            .get(iu)
+            .and_then(|s| s.get(TimerKind::Garp.index()))
+            .copied()
+            .flatten()
+        {
+            self.wheel.rearm(id, at + lag);
         }
     }
 

@@ -186,8 +186,9 @@ pub struct Reactor<'a> {
     pollfds: Vec<libc::pollfd>,
     pub stats: LoopStats,
     cause: Cause,
-    /// Slow actions held back while a batch of events is handled (see `execute`).
-    deferred: Vec<(u16, Action, Cause)>,
+    /// Slow actions held back while a batch of events is handled (see `execute`), with the
+    /// time the core asked for each.
+    deferred: Vec<(u16, Action, Cause, Instant)>,
     deferring: bool,
     /// Per instance: when a dropped advert was last logged, and how many since (rate limit).
     drop_log: Vec<(Instant, u64)>,
@@ -532,7 +533,7 @@ impl<'a> Reactor<'a> {
                         self.wheel.cancel(id);
                     }
                 }
-                slow if self.deferring => self.deferred.push((i, slow, self.cause)),
+                slow if self.deferring => self.deferred.push((i, slow, self.cause, now)),
                 slow => self.slow(now, i, slow, self.cause),
             }
         }
@@ -542,16 +543,17 @@ impl<'a> Reactor<'a> {
     /// Runs the deferred actions, in the order they were asked for.
     fn flush_deferred(&mut self) {
         self.deferring = false;
-        let now = self.now();
         let mut list = std::mem::take(&mut self.deferred);
-        for &(i, a, cause) in &list {
-            self.slow(now, i, a, cause);
+        for &(i, a, cause, asked) in &list {
+            self.slow(asked, i, a, cause);
         }
         list.clear();
         self.deferred = list;
     }
 
-    fn slow(&mut self, now: Instant, i: u16, a: Action, cause: Cause) {
+    /// Carries out one slow action the core asked for at `asked` (it may run later: deferred,
+    /// or behind slow netlink round trips and notify scripts).
+    fn slow(&mut self, asked: Instant, i: u16, a: Action, cause: Cause) {
         let iu = usize::from(i);
         match a {
             Action::AddVips => {
@@ -565,7 +567,11 @@ impl<'a> Reactor<'a> {
                     self.ops.remove_vips(e);
                 }
             }
-            Action::SendGarp { count } => self.start_garp(now, i, count),
+            Action::SendGarp { count } => {
+                let sent = self.now();
+                self.start_garp(sent, i, count);
+                self.garp_timer_follows_burst(i, asked, sent);
+            }
             // keepalived vrrp/vrrp.c clear_diff_vrrp: a removed instance notifies DELETED
             // with `notify_deleted`, else FAULT (unless it was in FAULT already), not STOP.
             Action::Notify {
@@ -613,7 +619,9 @@ impl<'a> Reactor<'a> {
                     let priority = self.rt.router.instances.get(iu).map_or(0, |x| x.priority());
                     self.ops.notify_rx_lower_priority(e, priority);
                 }
-                self.arm_lower_prio_garp(now, i);
+                // Its delay counts from the burst just sent, as the timers above.
+                let sent = self.now();
+                self.arm_lower_prio_garp(sent, i);
             }
             Action::SendAdvert { .. } | Action::ArmTimer { .. } | Action::CancelTimer { .. } => {}
         }
