@@ -64,12 +64,12 @@ impl Reactor<'_> {
                     .ok(),
                 _ => None,
             };
-            let sent = match res {
-                Some(len) => match (self.buf.get(..len), sock.socket.as_ref()) {
-                    (Some(b), Some(socket)) => Some(socket.send(b, dst)),
+            let sent = match (res, e.source) {
+                (Some(len), Some(src)) => match (self.buf.get(..len), sock.socket.as_ref()) {
+                    (Some(b), Some(socket)) => Some(socket.send_from(b, src, dst)),
                     _ => None,
                 },
-                None => None,
+                _ => None,
             };
             if !matches!(sent, Some(Ok(()))) {
                 self.stats.send_errors += 1;
