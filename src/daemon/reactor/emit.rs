@@ -221,24 +221,12 @@ impl Reactor<'_> {
             v.mac
                 .unwrap_or_else(|| crate::sys::netlink::vmac_mac(e.vrid, e.ipv6))
         });
-        let len = match vip.prefix.addr {
-            IpAddr::V4(a) => wire::arp::Repr::gratuitous(mac, a).emit(&mut self.buf).ok(),
-            IpAddr::V6(a) => wire::ndisc::Repr::unsolicited(a, mac, false)
-                .emit_frame(&mut self.buf, mac)
-                .ok(),
-        };
-        if let (Some(len), Some(ps)) = (len, sock.packet.as_ref()) {
-            if self
-                .buf
-                .get(..len)
-                .map(|f| ps.send(f))
-                .is_some_and(|r| r.is_err())
-            {
-                self.stats.send_errors += 1;
-            }
+        let (addr, k_sock, ipv6) = (vip.prefix.addr, self.inst_sock.get(iu).copied(), e.ipv6);
+        if let Some(k_sock) = k_sock {
+            self.announce(k_sock, mac, addr);
         }
         if total > 0 && k + 1 < total {
-            let per = if e.ipv6 {
+            let per = if ipv6 {
                 self.global.gna_interval
             } else {
                 self.global.garp_interval
@@ -255,6 +243,47 @@ impl Reactor<'_> {
             if let Some(slot) = self.garp_timer.get_mut(iu) {
                 *slot = id;
             }
+        }
+    }
+}
+
+impl Reactor<'_> {
+    /// One gratuitous ARP / unsolicited NA for `addr` from `mac`, on socket `k`'s interface.
+    fn announce(&mut self, k: usize, mac: [u8; 6], addr: IpAddr) {
+        let Some(sock) = self.socks.get(k) else {
+            return;
+        };
+        let len = match addr {
+            IpAddr::V4(a) => wire::arp::Repr::gratuitous(mac, a).emit(&mut self.buf).ok(),
+            IpAddr::V6(a) => wire::ndisc::Repr::unsolicited(a, mac, false)
+                .emit_frame(&mut self.buf, mac)
+                .ok(),
+        };
+        if let (Some(len), Some(ps)) = (len, sock.packet.as_ref()) {
+            if self
+                .buf
+                .get(..len)
+                .map(|f| ps.send(f))
+                .is_some_and(|r| r.is_err())
+            {
+                self.stats.send_errors += 1;
+            }
+        }
+    }
+
+    /// A unicast instance came up from FAULT: one GARP / NA for its own source address from the
+    /// interface's MAC (keepalived vrrp/vrrp_scheduler.c try_up_instance: the master may have
+    /// lost us from its ARP cache, and could not send us adverts until it asked again).
+    pub(super) fn announce_source(&mut self, i: u16) {
+        let iu = usize::from(i);
+        let (Some(src), Some(&k)) = (
+            self.rt.instances.get(iu).and_then(|e| e.source),
+            self.inst_sock.get(iu),
+        ) else {
+            return;
+        };
+        if let Some(mac) = self.socks.get(k).map(|s| s.mac) {
+            self.announce(k, mac, src);
         }
     }
 }

@@ -628,6 +628,7 @@ impl<'a> Reactor<'a> {
                 let sent = self.now();
                 self.arm_lower_prio_garp(sent, i);
             }
+            Action::AnnounceSource => self.announce_source(i),
             Action::SendAdvert { .. } | Action::ArmTimer { .. } | Action::CancelTimer { .. } => {}
         }
     }
