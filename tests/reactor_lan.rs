@@ -512,7 +512,7 @@ fn advert_v3(vrid: u8, addr: IpAddr, src: IpAddr, dst: IpAddr) -> Vec<u8> {
     buf[..n].to_vec()
 }
 
-/// Runs the loop on host 1 for 5 s with `conf_text` while host 0 sends `packet` to `dst` every
+/// Runs the loop on host 1 for 6 s with `conf_text` while host 0 sends `packet` to `dst` every
 /// 300 ms from `src` (a peer at priority 200, from the start) and reads what host 1 sends:
 /// returns the loop's final states and the (source, VRID) of every advert host 0 read.
 fn against_peer(
@@ -524,7 +524,7 @@ fn against_peer(
     group: IpAddr,
 ) -> (Vec<Option<State>>, Vec<(IpAddr, u8)>) {
     let start = now();
-    let end = start + Duration::from_secs(5);
+    let end = start + Duration::from_secs(6);
     std::thread::scope(|s| {
         let peer = in_netns(s, lan.ns(0), || {
             let index = kalive::sys::host::interface("eth0").expect("eth0").0;
@@ -536,7 +536,7 @@ fn against_peer(
             let (mut buf, mut cmsg) = ([0u8; 1500], [0u8; CMSG_SPACE]);
             let mut seen = Vec::new();
             let mut next = start;
-            // Bounded: 5 s at most, 1 ms a round.
+            // Bounded: 6 s at most, 1 ms a round.
             for _ in 0..10_000 {
                 let t = now();
                 if t >= end {
