@@ -707,3 +707,98 @@ vrrp_instance VI_2 {
         "VI_2 heard its peer (priority 200) on the group"
     );
 }
+
+/// Two masters' paced bursts on one interface (`vrrp_garp_interval 0.1`, `garp_master_repeat
+/// 5`) alternate round by round: VI_2's VIP is announced after VI_1's first round (4 packets),
+/// not behind VI_1's whole burst (20 packets, 2 s); every VIP still gets its 5.
+#[test]
+fn paced_bursts_of_two_instances_alternate_by_rounds() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kgr", &[("a", "10.9.7.1/24"), ("b", "10.9.7.2/24")]);
+    let conf = "global_defs {
+    vrrp_garp_interval 0.1
+}
+vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 255
+    advert_int 1
+    garp_master_repeat 5
+    virtual_ipaddress {
+        10.9.7.100
+        10.9.7.101
+        10.9.7.102
+        10.9.7.103
+    }
+}
+vrrp_instance VI_2 {
+    state MASTER
+    interface eth0
+    virtual_router_id 52
+    priority 255
+    advert_int 1
+    garp_master_repeat 5
+    virtual_ipaddress {
+        10.9.7.200
+    }
+}
+";
+    let rx = lan.run(0, || {
+        let proto = (libc::ETH_P_ARP as u16).to_be() as i32;
+        socket2::Socket::new(
+            socket2::Domain::PACKET,
+            socket2::Type::RAW,
+            Some(socket2::Protocol::from(proto)),
+        )
+        .expect("rx")
+    });
+    rx.set_read_timeout(Some(StdDuration::from_millis(100)))
+        .unwrap();
+    let start = now();
+    // Before the second bursts (garp_master_delay 5 s).
+    let end = start + Duration::from_millis(4_000);
+    let garps = std::thread::scope(|s| {
+        let listener = s.spawn(|| {
+            let mut seen = Vec::new();
+            // Bounded: at most 4 s of 100 ms reads, and 1000 frames.
+            for _ in 0..1000 {
+                if now() >= end {
+                    break;
+                }
+                let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1514];
+                if let Ok(n) = rx.recv(&mut buf) {
+                    // SAFETY: recv initialised the first n bytes.
+                    let f: Vec<u8> = buf[..n]
+                        .iter()
+                        .map(|b| unsafe { b.assume_init() })
+                        .collect();
+                    if n >= 42 && f[28..32] == f[38..42] {
+                        seen.push((now(), f[31]));
+                    }
+                }
+            }
+            seen
+        });
+        lan.run(1, || {
+            with_reactor(conf, "10.9.7.2", |r| {
+                r.start();
+                turn_until(r, start, end);
+            })
+        });
+        listener.join().expect("listener")
+    });
+    let count = |last: u8| garps.iter().filter(|g| g.1 == last).count();
+    for last in [100, 101, 102, 103, 200] {
+        assert_eq!(count(last), 5, "10.9.7.{last}: {garps:?}");
+    }
+    let first = garps[0].0;
+    let vi2 = garps.iter().find(|g| g.1 == 200).expect("VI_2's GARP").0;
+    assert!(
+        vi2.since(first) < Duration::from_millis(1_000),
+        "VI_2's first GARP came {} after the first one",
+        vi2.since(first)
+    );
+}

@@ -77,7 +77,11 @@ impl Reactor<'_> {
         }
     }
 
-    /// Books a burst of `count` GARPs / NAs per VIP on the interface's pacer.
+    /// Starts a burst of `count` GARPs / NAs per VIP, paced per interface. The pacer books one
+    /// round (one packet per VIP) at a time, the next when a round is done: bursts of several
+    /// instances on one interface alternate round by round, so every VIP is announced within a
+    /// round of each other burst, not behind their whole counts (keepalived 2.2.7 announces each
+    /// VIP once or twice a burst, vrrp/vrrp_arp.c queue_garp: that is where the counts differ).
     pub(super) fn start_garp(&mut self, now: Instant, i: u16, count: u32) {
         let iu = usize::from(i);
         let Some(e) = self.rt.instances.get(iu) else {
@@ -101,7 +105,8 @@ impl Reactor<'_> {
             }
         }
         let k = self.inst_sock.get(iu).copied().unwrap_or(0);
-        let burst = self.pacer.book(now, k, total, per.into());
+        let round = (e.vips.len() as u32).clamp(1, total);
+        let burst = self.pacer.book(now, k, round, per.into());
         if burst.spacing.is_zero() {
             for n in 0..total {
                 self.garp_packet(now, i, n, 0);
@@ -226,13 +231,22 @@ impl Reactor<'_> {
             self.announce(k_sock, mac, addr);
         }
         if total > 0 && k + 1 < total {
-            let per = if ipv6 {
+            let per = Duration::from(if ipv6 {
                 self.global.gna_interval
             } else {
                 self.global.garp_interval
+            });
+            let round = n as u32;
+            let at = match k_sock {
+                // A round is done: the next one queues behind what others booked meanwhile.
+                Some(k_sock) if (k + 1) % round == 0 => {
+                    let rest = round.min(total - k - 1);
+                    self.pacer.book(now + per, k_sock, rest, per).first
+                }
+                _ => now + per,
             };
             let id = self.wheel.arm(
-                now + Duration::from(per),
+                at,
                 Token::Garp {
                     inst: i,
                     k: k + 1,
