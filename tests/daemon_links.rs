@@ -592,3 +592,130 @@ fn instances_removed_by_a_reload_notify_deleted_or_fault() {
         );
     }
 }
+
+/// What a packet socket on `ns`'s eth0 reads in `d`: the gratuitous ARPs and unsolicited NAs
+/// (S flag clear), by the address they announce.
+fn announcements(lan: &Lan, k: usize, d: Duration) -> Vec<std::net::IpAddr> {
+    let rx = lan.run(k, || {
+        let proto = (libc::ETH_P_ALL as u16).to_be() as i32;
+        socket2::Socket::new(
+            socket2::Domain::PACKET,
+            socket2::Type::RAW,
+            Some(socket2::Protocol::from(proto)),
+        )
+        .expect("packet socket")
+    });
+    rx.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    let mut seen = Vec::new();
+    // Bounded: `d` of reads of at most 100 ms, and 10,000 frames.
+    for _ in 0..10_000 {
+        if t0.elapsed() >= d {
+            break;
+        }
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1514];
+        let Ok(n) = rx.recv(&mut buf) else {
+            continue;
+        };
+        // SAFETY: recv initialised the first n bytes.
+        let f: Vec<u8> = buf[..n]
+            .iter()
+            .map(|b| unsafe { b.assume_init() })
+            .collect();
+        match f.get(12..14) {
+            Some([0x08, 0x06]) if f.len() >= 42 && f[28..32] == f[38..42] => {
+                let a: [u8; 4] = f[28..32].try_into().unwrap();
+                seen.push(std::net::IpAddr::from(a));
+            }
+            Some([0x86, 0xdd])
+                if f.len() >= 78 && f[20] == 58 && f[54] == 136 && f[58] & 0x40 == 0 =>
+            {
+                let a: [u8; 16] = f[62..78].try_into().unwrap();
+                seen.push(std::net::IpAddr::from(a));
+            }
+            _ => {}
+        }
+    }
+    seen
+}
+
+/// A unicast instance coming up from FAULT (here: waiting for its weight-0 script's first
+/// result at start) sends one gratuitous ARP / unsolicited NA for its own source address, so
+/// its master renews the neighbour entry and its adverts reach us at once (keepalived
+/// vrrp/vrrp_scheduler.c try_up_instance; the differential test's "GARP count (not a VIP):
+/// sent only by keepalived"). A multicast instance sends none. Before, kalive sent none.
+#[test]
+fn a_unicast_instance_leaving_fault_announces_its_source_address() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kas", &[("a", "10.97.0.1/24"), ("b", "10.97.0.2/24")]);
+    ip(&[
+        "-n",
+        lan.ns(0),
+        "addr",
+        "add",
+        "fd97::1/64",
+        "dev",
+        "eth0",
+        "nodad",
+    ]);
+    ip(&[
+        "-n",
+        lan.ns(1),
+        "addr",
+        "add",
+        "fd97::2/64",
+        "dev",
+        "eth0",
+        "nodad",
+    ]);
+    lan.wait_dad(0);
+    let dir = TempDir::new("announce");
+    let path = dir.write(
+        "k.conf",
+        "global_defs {\n script_user root\n enable_script_security\n}\n\
+         vrrp_script chk {\n script /bin/true\n interval 1\n weight 0\n}\n\
+         vrrp_instance U4 {\n interface eth0\n virtual_router_id 73\n priority 100\n advert_int 1\n\
+         unicast_src_ip 10.97.0.1\n unicast_peer {\n  10.97.0.2\n }\n track_script {\n  chk\n }\n\
+         virtual_ipaddress {\n  10.97.0.100/24\n }\n}\n\
+         vrrp_instance U6 {\n interface eth0\n virtual_router_id 74\n priority 100\n advert_int 1\n\
+         unicast_src_ip fd97::1\n unicast_peer {\n  fd97::2\n }\n track_script {\n  chk\n }\n\
+         virtual_ipaddress {\n  fd97::100/64\n }\n}\n\
+         vrrp_instance M4 {\n interface eth0\n virtual_router_id 75\n priority 100\n advert_int 1\n\
+         track_script {\n  chk\n }\n virtual_ipaddress {\n  10.97.0.101/24\n }\n}\n",
+    );
+    let listener = std::thread::scope(|s| {
+        let l = s.spawn(|| announcements(&lan, 1, Duration::from_millis(2_500)));
+        std::thread::sleep(Duration::from_millis(200));
+        let mut k = Daemon::kalive(lan.ns(0), dir.path(), "k")
+            .conf(&path)
+            .start();
+        let seen = l.join().expect("listener");
+        k.stop(libc::SIGTERM);
+        (seen, k.log())
+    });
+    let (seen, log) = listener;
+    let count = |a: &str| {
+        seen.iter()
+            .filter(|&&s| s == a.parse::<std::net::IpAddr>().unwrap())
+            .count()
+    };
+    // Within 2.5 s of the start: before any instance can be master (3.6 s), so no VIP's.
+    assert_eq!(
+        count("10.97.0.1"),
+        1,
+        "a GARP for U4's source: {seen:?}\n{log}"
+    );
+    assert_eq!(
+        count("fd97::1"),
+        1,
+        "an NA for U6's source: {seen:?}\n{log}"
+    );
+    assert_eq!(
+        seen.len(),
+        2,
+        "nothing else (M4 is multicast): {seen:?}\n{log}"
+    );
+}

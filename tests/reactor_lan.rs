@@ -354,3 +354,451 @@ vrrp_instance VI_2 {
         "VI_2 sent {adverts} adverts as master; its next was due at {due:?}"
     );
 }
+
+/// The system side of a loaded machine: adding the VIPs takes 1.5 s (netlink round trips and
+/// notify scripts that wait for the CPU).
+struct SlowVips;
+
+impl SystemOps for SlowVips {
+    fn add_vips(&mut self, _: &InstanceEdge) {
+        std::thread::sleep(StdDuration::from_millis(1_500));
+    }
+    fn remove_vips(&mut self, _: &InstanceEdge) {}
+    fn notify(&mut self, _: &InstanceEdge, _: State, _: u8) {}
+    fn notify_group(&mut self, _: &GroupEdge, _: State) {}
+    fn run_check(&mut self, _: &Script, _: Instant, _: u32) {}
+    fn collect(&mut self, _: Instant, _: &mut Vec<(u32, Outcome)>) {}
+    fn next_deadline(&self) -> Option<Instant> {
+        None
+    }
+    fn finish(&mut self) {}
+}
+
+/// `garp_master_delay` counts from the first burst, as keepalived's timer does (it is armed
+/// after the burst went out): when adding the VIPs is slow, the second burst still comes the
+/// full delay after the first. Before, the delay counted from the takeover and the bursts came
+/// 0.5 s apart here (the differential test's "GARP count (VIP) differs [vrrp_garp_interval
+/// unset]", seen on a machine at load average 37).
+#[test]
+fn the_second_garp_burst_counts_its_delay_from_the_first() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kgd", &[("a", "10.9.3.1/24"), ("b", "10.9.3.2/24")]);
+    let conf = "vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 255
+    advert_int 1
+    garp_master_repeat 1
+    garp_master_delay 2
+    virtual_ipaddress {
+        10.9.3.100
+    }
+}
+";
+    let rx = lan.run(0, || {
+        let proto = (libc::ETH_P_ARP as u16).to_be() as i32;
+        socket2::Socket::new(
+            socket2::Domain::PACKET,
+            socket2::Type::RAW,
+            Some(socket2::Protocol::from(proto)),
+        )
+        .expect("rx")
+    });
+    rx.set_read_timeout(Some(StdDuration::from_millis(100)))
+        .unwrap();
+    let start = now();
+    let end = start + Duration::from_millis(5_500);
+    let garps = std::thread::scope(|s| {
+        let listener = s.spawn(|| {
+            let mut seen = Vec::new();
+            // Bounded: at most 5.5 s of 100 ms reads, and 1000 frames.
+            for _ in 0..1000 {
+                if now() >= end {
+                    break;
+                }
+                let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1514];
+                if let Ok(n) = rx.recv(&mut buf) {
+                    // SAFETY: recv initialised the first n bytes.
+                    let f: Vec<u8> = buf[..n]
+                        .iter()
+                        .map(|b| unsafe { b.assume_init() })
+                        .collect();
+                    let vip = [10, 9, 3, 100];
+                    if f.get(28..32) == Some(&vip) && f.get(38..42) == Some(&vip) {
+                        seen.push(now());
+                    }
+                }
+            }
+            seen
+        });
+        lan.run(1, || {
+            let loaded = parse_text("/garp.conf", conf, &LoadOptions::default());
+            assert!(!loaded.diags.has_errors(), "{:?}", loaded.diags);
+            let own: IpAddr = "10.9.3.2".parse().unwrap();
+            let rt = build(&loaded.config, Instant::ZERO, &|_, _| Some(own));
+            let iface = |name: &str| {
+                kalive::sys::host::interface(name).map(|(index, mac)| Iface { index, mac })
+            };
+            let mut ops = SlowVips;
+            let mut r =
+                Reactor::new(rt, loaded.config.global.clone(), &mut ops, &iface).expect("reactor");
+            r.start();
+            assert_eq!(
+                r.state(0),
+                Some(State::Master),
+                "the owner takes over at once"
+            );
+            turn_until(&mut r, start, end);
+        });
+        listener.join().expect("listener")
+    });
+    assert_eq!(garps.len(), 2, "one GARP a burst, two bursts: {garps:?}");
+    let gap = garps[1].since(garps[0]);
+    assert!(
+        gap >= Duration::from_millis(1_900),
+        "the second burst came {gap} after the first (garp_master_delay 2)"
+    );
+}
+
+/// Builds the loop for `conf_text` in the calling thread's namespace, each instance's source
+/// (when not configured) the interface's own address of its family, as the daemon takes it.
+fn with_own_sources<T>(conf_text: &str, f: impl FnOnce(&mut Reactor<'_>) -> T) -> T {
+    let loaded = parse_text("/src.conf", conf_text, &LoadOptions::default());
+    assert!(!loaded.diags.has_errors(), "{:?}", loaded.diags);
+    let rt = build(&loaded.config, Instant::ZERO, &|ifname, ipv6| {
+        kalive::sys::host::interface_address(ifname, ipv6)
+    });
+    let iface =
+        |name: &str| kalive::sys::host::interface(name).map(|(index, mac)| Iface { index, mac });
+    let mut ops = NoOps;
+    let mut reactor =
+        Reactor::new(rt, loaded.config.global.clone(), &mut ops, &iface).expect("reactor");
+    f(&mut reactor)
+}
+
+/// An advert for `vrid` at priority 200 (VRRPv3: `addr` is its address, and says the family).
+fn advert_v3(vrid: u8, addr: IpAddr, src: IpAddr, dst: IpAddr) -> Vec<u8> {
+    let mut buf = [0u8; 128];
+    let (v4, v6);
+    let addrs = match addr {
+        IpAddr::V4(a) => {
+            v4 = [a];
+            Addrs::V4(&v4)
+        }
+        IpAddr::V6(a) => {
+            v6 = [a];
+            Addrs::V6(&v6)
+        }
+    };
+    let repr = Repr {
+        version: Version::V3,
+        vrid,
+        priority: 200,
+        interval: 100,
+        addrs,
+        auth: Auth::None,
+    };
+    let n = match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => repr.emit_ipv4(&mut buf, s, d, 1),
+        (IpAddr::V6(src), IpAddr::V6(dst)) => {
+            repr.emit(&mut buf, &kalive::wire::vrrp::Ctx::V6 { src, dst })
+        }
+        _ => panic!("mixed families"),
+    }
+    .expect("encode");
+    buf[..n].to_vec()
+}
+
+/// Runs the loop on host 1 for 6 s with `conf_text` while host 0 sends `packet` to `dst` every
+/// 300 ms from `src` (a peer at priority 200, from the start) and reads what host 1 sends:
+/// returns the loop's final states and the (source, VRID) of every advert host 0 read.
+fn against_peer(
+    lan: &Lan,
+    conf_text: &str,
+    packet: &[u8],
+    src: IpAddr,
+    dst: IpAddr,
+    group: IpAddr,
+) -> (Vec<Option<State>>, Vec<(IpAddr, u8)>) {
+    let start = now();
+    let end = start + Duration::from_secs(6);
+    std::thread::scope(|s| {
+        let peer = in_netns(s, lan.ns(0), || {
+            let index = kalive::sys::host::interface("eth0").expect("eth0").0;
+            // Unicast: not a member of the group, it reads what is sent to its own addresses.
+            let sock = VrrpSocket::open("eth0", index, group, true).expect("peer socket");
+            if src.is_ipv6() {
+                sock.bind_source(src).expect("peer source");
+            }
+            let (mut buf, mut cmsg) = ([0u8; 1500], [0u8; CMSG_SPACE]);
+            let mut seen = Vec::new();
+            let mut next = start;
+            // Bounded: 6 s at most, 1 ms a round.
+            for _ in 0..10_000 {
+                let t = now();
+                if t >= end {
+                    break;
+                }
+                if t >= next {
+                    sock.send(packet, dst).expect("peer send");
+                    next = t + Duration::from_millis(300);
+                }
+                while let Ok(Some(got)) = sock.recv(&mut buf, &mut cmsg) {
+                    // IPv4 reads carry the IP header (20 bytes here), IPv6 ones do not.
+                    let at = if got.src.is_ipv4() { 21 } else { 1 };
+                    seen.push((got.src, buf[at]));
+                }
+                std::thread::sleep(StdDuration::from_millis(1));
+            }
+            seen
+        });
+        let states = in_netns(s, lan.ns(1), || {
+            with_own_sources(conf_text, |r| {
+                r.start();
+                turn_until(r, start, end);
+                (0..r.rt.instances.len()).map(|i| r.state(i)).collect()
+            })
+        });
+        (states.join().expect("loop"), peer.join().expect("peer"))
+    })
+}
+
+/// IPv6 instances share eth0's socket: VI_1 advertises to the group from the link-local, VI_2
+/// and VI_3 to their unicast peer from `unicast_src_ip`. Their adverts leave from their own
+/// source (keepalived vrrp/vrrp.c: each instance's saddr), and the peer's unicast adverts to
+/// that source reach VI_2. Before, the socket was bound to the first instance's source: VI_3
+/// sent from VI_1's link-local (the differential test's "unsolicited NA count (not a VIP)"
+/// classes: the peer's kernel then checked the link-local's neighbour entry, not fd09:5::2's),
+/// and VI_2 heard nothing sent to fd09:5::2, so it took over from a higher-priority peer.
+#[test]
+fn instances_sharing_an_ipv6_socket_send_from_and_hear_on_their_own_source() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("ksrc", &[("a", "10.9.5.1/24"), ("b", "10.9.5.2/24")]);
+    common::netns::ip(&[
+        "-n",
+        lan.ns(0),
+        "addr",
+        "add",
+        "fd09:5::1/64",
+        "dev",
+        "eth0",
+        "nodad",
+    ]);
+    common::netns::ip(&[
+        "-n",
+        lan.ns(1),
+        "addr",
+        "add",
+        "fd09:5::2/64",
+        "dev",
+        "eth0",
+        "nodad",
+    ]);
+    lan.wait_dad(0);
+    lan.wait_dad(1);
+    let conf = "vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    version 3
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        fd09:5::100/64
+    }
+}
+vrrp_instance VI_2 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 52
+    version 3
+    priority 100
+    advert_int 1
+    unicast_src_ip fd09:5::2
+    unicast_peer {
+        fd09:5::1
+    }
+    virtual_ipaddress {
+        fd09:5::101/64
+    }
+}
+vrrp_instance VI_3 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 53
+    version 3
+    priority 100
+    advert_int 1
+    unicast_src_ip fd09:5::2
+    unicast_peer {
+        fd09:5::1
+    }
+    virtual_ipaddress {
+        fd09:5::102/64
+    }
+}
+";
+    let (peer, own): (IpAddr, IpAddr) =
+        ("fd09:5::1".parse().unwrap(), "fd09:5::2".parse().unwrap());
+    let packet = advert_v3(52, "fd09:5::101".parse().unwrap(), peer, own);
+    let (states, seen) = against_peer(&lan, conf, &packet, peer, own, "ff02::12".parse().unwrap());
+    // VI_3 has no peer advertising: it takes over at ~3.6 s and advertises to fd09:5::1.
+    assert_eq!(states[2], Some(State::Master), "VI_3 took over");
+    let vi3: Vec<IpAddr> = seen.iter().filter(|s| s.1 == 53).map(|s| s.0).collect();
+    assert!(
+        !vi3.is_empty() && vi3.iter().all(|&s| s == own),
+        "VI_3's adverts came from {vi3:?}, not from its unicast_src_ip {own}"
+    );
+    assert_eq!(
+        states[1],
+        Some(State::Backup),
+        "VI_2 heard its peer (priority 200) on fd09:5::2"
+    );
+}
+
+/// A unicast instance opens eth0's IPv4 socket, a multicast one shares it: the socket joins
+/// the group, and the multicast instance hears its higher-priority peer. Before, the socket
+/// took the first instance's "unicast, no group" and VI_2 took over beside its master.
+#[test]
+fn a_multicast_instance_sharing_a_unicast_instances_socket_hears_the_group() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kjoin", &[("a", "10.9.6.1/24"), ("b", "10.9.6.2/24")]);
+    let conf = "vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    version 3
+    priority 100
+    advert_int 1
+    unicast_src_ip 10.9.6.2
+    unicast_peer {
+        10.9.6.1
+    }
+    virtual_ipaddress {
+        10.9.6.100/24
+    }
+}
+vrrp_instance VI_2 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 52
+    version 3
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        10.9.6.101/24
+    }
+}
+";
+    let (peer, group): (IpAddr, IpAddr) =
+        ("10.9.6.1".parse().unwrap(), "224.0.0.18".parse().unwrap());
+    let packet = advert_v3(52, "10.9.6.101".parse().unwrap(), peer, group);
+    let (states, _) = against_peer(&lan, conf, &packet, peer, group, group);
+    assert_eq!(
+        states[1],
+        Some(State::Backup),
+        "VI_2 heard its peer (priority 200) on the group"
+    );
+}
+
+/// Two masters' paced bursts on one interface (`vrrp_garp_interval 0.1`, `garp_master_repeat
+/// 5`) alternate round by round: VI_2's VIP is announced after VI_1's first round (4 packets),
+/// not behind VI_1's whole burst (20 packets, 2 s); every VIP still gets its 5.
+#[test]
+fn paced_bursts_of_two_instances_alternate_by_rounds() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kgr", &[("a", "10.9.7.1/24"), ("b", "10.9.7.2/24")]);
+    let conf = "global_defs {
+    vrrp_garp_interval 0.1
+}
+vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 255
+    advert_int 1
+    garp_master_repeat 5
+    virtual_ipaddress {
+        10.9.7.100
+        10.9.7.101
+        10.9.7.102
+        10.9.7.103
+    }
+}
+vrrp_instance VI_2 {
+    state MASTER
+    interface eth0
+    virtual_router_id 52
+    priority 255
+    advert_int 1
+    garp_master_repeat 5
+    virtual_ipaddress {
+        10.9.7.200
+    }
+}
+";
+    let rx = lan.run(0, || {
+        let proto = (libc::ETH_P_ARP as u16).to_be() as i32;
+        socket2::Socket::new(
+            socket2::Domain::PACKET,
+            socket2::Type::RAW,
+            Some(socket2::Protocol::from(proto)),
+        )
+        .expect("rx")
+    });
+    rx.set_read_timeout(Some(StdDuration::from_millis(100)))
+        .unwrap();
+    let start = now();
+    // Before the second bursts (garp_master_delay 5 s).
+    let end = start + Duration::from_millis(4_000);
+    let garps = std::thread::scope(|s| {
+        let listener = s.spawn(|| {
+            let mut seen = Vec::new();
+            // Bounded: at most 4 s of 100 ms reads, and 1000 frames.
+            for _ in 0..1000 {
+                if now() >= end {
+                    break;
+                }
+                let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1514];
+                if let Ok(n) = rx.recv(&mut buf) {
+                    // SAFETY: recv initialised the first n bytes.
+                    let f: Vec<u8> = buf[..n]
+                        .iter()
+                        .map(|b| unsafe { b.assume_init() })
+                        .collect();
+                    if n >= 42 && f[28..32] == f[38..42] {
+                        seen.push((now(), f[31]));
+                    }
+                }
+            }
+            seen
+        });
+        lan.run(1, || {
+            with_reactor(conf, "10.9.7.2", |r| {
+                r.start();
+                turn_until(r, start, end);
+            })
+        });
+        listener.join().expect("listener")
+    });
+    let count = |last: u8| garps.iter().filter(|g| g.1 == last).count();
+    for last in [100, 101, 102, 103, 200] {
+        assert_eq!(count(last), 5, "10.9.7.{last}: {garps:?}");
+    }
+    let first = garps[0].0;
+    let vi2 = garps.iter().find(|g| g.1 == 200).expect("VI_2's GARP").0;
+    assert!(
+        vi2.since(first) < Duration::from_millis(1_000),
+        "VI_2's first GARP came {} after the first one",
+        vi2.since(first)
+    );
+}

@@ -117,6 +117,9 @@ impl VrrpSocket {
                 sock.set_multicast_loop_v6(false)?;
                 sock.set_multicast_if_v6(ifindex)?;
                 sock.set_tclass_v6(0xc0)?;
+                // A link-local source is tentative until DAD ends: send from it anyway (those
+                // sends fail, and are counted, until it is usable) rather than refuse to start.
+                sock.set_freebind_v6(true)?;
                 sock.set_multicast_all_v6(false)?;
                 if !unicast {
                     sock.join_multicast_v6(&g, ifindex)?;
@@ -159,6 +162,47 @@ impl VrrpSocket {
             IpAddr::V6(a) => SockAddr::from(SocketAddrV6::new(a, 0, 0, self.ifindex)),
         };
         let n = self.sock.send_to(packet, &addr)?;
+        if n != packet.len() {
+            return Err(io::Error::new(io::ErrorKind::WriteZero, "short send"));
+        }
+        Ok(())
+    }
+
+    /// Sends one IPv6 packet from `src` (IPV6_PKTINFO): the instances sharing this socket may
+    /// each have their own source (`unicast_src_ip`, or the interface's link-local), as
+    /// keepalived's adverts do (vrrp/vrrp.c vrrp_build_pkt takes each instance's saddr). A
+    /// socket bound to one source would also receive only the unicast adverts sent to it.
+    /// IPv4 packets carry their source in the header kalive writes: sent as `send` does.
+    pub fn send_from(&self, packet: &[u8], src: IpAddr, dst: IpAddr) -> io::Result<()> {
+        let (IpAddr::V6(src), IpAddr::V6(d)) = (src, dst) else {
+            return self.send(packet, dst);
+        };
+        let addr = SockAddr::from(SocketAddrV6::new(d, 0, 0, self.ifindex));
+        // One cmsghdr (cmsg_len as size_t, level, type, native endian, as `parse_cmsgs` reads
+        // them) and an in6_pktinfo: the address and the interface index.
+        let hdr = std::mem::size_of::<libc::cmsghdr>();
+        let align = std::mem::size_of::<usize>();
+        let len = hdr + 16 + 4;
+        let mut control = [0u8; 64];
+        let fields = [
+            (0, &len.to_ne_bytes()[..]),
+            (align, &libc::IPPROTO_IPV6.to_ne_bytes()[..]),
+            (align + 4, &libc::IPV6_PKTINFO.to_ne_bytes()[..]),
+            (hdr, &src.octets()[..]),
+            (hdr + 16, &self.ifindex.to_ne_bytes()[..]),
+        ];
+        for (at, bytes) in fields {
+            if let Some(dst) = control.get_mut(at..at + bytes.len()) {
+                dst.copy_from_slice(bytes);
+            }
+        }
+        let space = len.div_ceil(align) * align;
+        let iov = [io::IoSlice::new(packet)];
+        let msg = socket2::MsgHdr::new()
+            .with_addr(&addr)
+            .with_buffers(&iov)
+            .with_control(control.get(..space).unwrap_or(&[]));
+        let n = self.sock.sendmsg(&msg, 0)?;
         if n != packet.len() {
             return Err(io::Error::new(io::ErrorKind::WriteZero, "short send"));
         }

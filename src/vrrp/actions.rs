@@ -79,6 +79,10 @@ pub enum Action {
     },
     /// A master heard a lower priority (keepalived's MASTER_RX_LOWER_PRI notify).
     NotifyRxLowerPriority,
+    /// A unicast instance came up from FAULT: one gratuitous ARP / unsolicited NA for its own
+    /// source address, so the master renews its neighbour entry for us and its unicast adverts
+    /// reach us at once (keepalived vrrp/vrrp_scheduler.c try_up_instance).
+    AnnounceSource,
     /// Sync group `group` entered `state` (notify arguments `GROUP name STATE 0`).
     NotifyGroup {
         group: u16,

@@ -609,6 +609,9 @@ impl Instance {
                 } else {
                     self.become_backup(now, out);
                 }
+                if !self.params.unicast_peers.is_empty() {
+                    out.push(self.id, Action::AnnounceSource);
+                }
             }
             State::Fault => {}
             State::Master | State::Backup if self.fault && !old_fault => {

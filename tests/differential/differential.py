@@ -573,7 +573,9 @@ def decode(proto, p):
         body = p[40:]
         if nh == 112:
             return vrrp(body, 6, dst, hlim)
-        if nh == 58 and len(body) >= 24 and body[0] == 136:
+        # Unsolicited only (S flag clear): a solicited NA is the kernel's answer to a peer's
+        # neighbour solicitation (its reachability checks come at times of their own).
+        if nh == 58 and len(body) >= 24 and body[0] == 136 and not body[4] & 0x40:
             return {"kind": "na", "addr": fmt6(body[8:24])}
     return None
 

@@ -326,7 +326,7 @@ impl Lan {
                         n.wheel.cancel(id);
                     }
                 }
-                Action::NotifyRxLowerPriority => {}
+                Action::NotifyRxLowerPriority | Action::AnnounceSource => {}
             }
         }
     }

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{Reactor, Token};
 use crate::time::{Duration, Instant};
-use crate::vrrp::{Advert, AuthData};
+use crate::vrrp::{Advert, AuthData, TimerKind};
 use crate::wire;
 
 impl Reactor<'_> {
@@ -64,12 +64,12 @@ impl Reactor<'_> {
                     .ok(),
                 _ => None,
             };
-            let sent = match res {
-                Some(len) => match (self.buf.get(..len), sock.socket.as_ref()) {
-                    (Some(b), Some(socket)) => Some(socket.send(b, dst)),
+            let sent = match (res, e.source) {
+                (Some(len), Some(src)) => match (self.buf.get(..len), sock.socket.as_ref()) {
+                    (Some(b), Some(socket)) => Some(socket.send_from(b, src, dst)),
                     _ => None,
                 },
-                None => None,
+                _ => None,
             };
             if !matches!(sent, Some(Ok(()))) {
                 self.stats.send_errors += 1;
@@ -77,7 +77,11 @@ impl Reactor<'_> {
         }
     }
 
-    /// Books a burst of `count` GARPs / NAs per VIP on the interface's pacer.
+    /// Starts a burst of `count` GARPs / NAs per VIP, paced per interface. The pacer books one
+    /// round (one packet per VIP) at a time, the next when a round is done: bursts of several
+    /// instances on one interface alternate round by round, so every VIP is announced within a
+    /// round of each other burst, not behind their whole counts (keepalived 2.2.7 announces each
+    /// VIP once or twice a burst, vrrp/vrrp_arp.c queue_garp: that is where the counts differ).
     pub(super) fn start_garp(&mut self, now: Instant, i: u16, count: u32) {
         let iu = usize::from(i);
         let Some(e) = self.rt.instances.get(iu) else {
@@ -101,7 +105,8 @@ impl Reactor<'_> {
             }
         }
         let k = self.inst_sock.get(iu).copied().unwrap_or(0);
-        let burst = self.pacer.book(now, k, total, per.into());
+        let round = (e.vips.len() as u32).clamp(1, total);
+        let burst = self.pacer.book(now, k, round, per.into());
         if burst.spacing.is_zero() {
             for n in 0..total {
                 self.garp_packet(now, i, n, 0);
@@ -119,6 +124,38 @@ impl Reactor<'_> {
             if let Some(slot) = self.garp_timer.get_mut(iu) {
                 *slot = id;
             }
+        }
+    }
+
+    /// The core armed the next burst (`garp_master_delay`'s second one, or the refresh) at
+    /// `asked` + delay, together with the burst that only left at `sent`: the delay counts
+    /// from the burst, as keepalived's does (vrrp/vrrp.c vrrp_state_master_tx adds the
+    /// garp_delay timer after vrrp_state_become_master sent the first burst, and
+    /// lib/scheduler.c thread_add_timer reads the clock then). Without this, VIPs and notify
+    /// scripts slow under load brought the two bursts closer than garp_master_delay.
+    pub(super) fn garp_timer_follows_burst(&mut self, i: u16, asked: Instant, sent: Instant) {
+        let iu = usize::from(i);
+        let lag = sent.since(asked);
+        let Some(inst) = self.rt.router.instances.get(iu) else {
+            return;
+        };
+        let Some(at) = inst.deadline(TimerKind::Garp) else {
+            return;
+        };
+        let g = inst.params.garp;
+        // Only the timer armed with this burst: not a refresh armed long before a lower
+        // priority's burst.
+        if lag.is_zero() || (at != asked + g.master_delay && at != asked + g.refresh) {
+            return;
+        }
+        if let Some(id) = self
+            .timer_ids
+            .get(iu)
+            .and_then(|s| s.get(TimerKind::Garp.index()))
+            .copied()
+            .flatten()
+        {
+            self.wheel.rearm(id, at + lag);
         }
     }
 
@@ -189,7 +226,48 @@ impl Reactor<'_> {
             v.mac
                 .unwrap_or_else(|| crate::sys::netlink::vmac_mac(e.vrid, e.ipv6))
         });
-        let len = match vip.prefix.addr {
+        let (addr, k_sock, ipv6) = (vip.prefix.addr, self.inst_sock.get(iu).copied(), e.ipv6);
+        if let Some(k_sock) = k_sock {
+            self.announce(k_sock, mac, addr);
+        }
+        if total > 0 && k + 1 < total {
+            let per = Duration::from(if ipv6 {
+                self.global.gna_interval
+            } else {
+                self.global.garp_interval
+            });
+            let round = n as u32;
+            let at = match k_sock {
+                // A round is done: the next one queues behind what others booked meanwhile.
+                Some(k_sock) if (k + 1) % round == 0 => {
+                    let rest = round.min(total - k - 1);
+                    self.pacer.book(now + per, k_sock, rest, per).first
+                }
+                _ => now + per,
+            };
+            let id = self.wheel.arm(
+                at,
+                Token::Garp {
+                    inst: i,
+                    k: k + 1,
+                    total,
+                },
+            );
+            let id = self.armed_or_shed(id);
+            if let Some(slot) = self.garp_timer.get_mut(iu) {
+                *slot = id;
+            }
+        }
+    }
+}
+
+impl Reactor<'_> {
+    /// One gratuitous ARP / unsolicited NA for `addr` from `mac`, on socket `k`'s interface.
+    fn announce(&mut self, k: usize, mac: [u8; 6], addr: IpAddr) {
+        let Some(sock) = self.socks.get(k) else {
+            return;
+        };
+        let len = match addr {
             IpAddr::V4(a) => wire::arp::Repr::gratuitous(mac, a).emit(&mut self.buf).ok(),
             IpAddr::V6(a) => wire::ndisc::Repr::unsolicited(a, mac, false)
                 .emit_frame(&mut self.buf, mac)
@@ -205,24 +283,21 @@ impl Reactor<'_> {
                 self.stats.send_errors += 1;
             }
         }
-        if total > 0 && k + 1 < total {
-            let per = if e.ipv6 {
-                self.global.gna_interval
-            } else {
-                self.global.garp_interval
-            };
-            let id = self.wheel.arm(
-                now + Duration::from(per),
-                Token::Garp {
-                    inst: i,
-                    k: k + 1,
-                    total,
-                },
-            );
-            let id = self.armed_or_shed(id);
-            if let Some(slot) = self.garp_timer.get_mut(iu) {
-                *slot = id;
-            }
+    }
+
+    /// A unicast instance came up from FAULT: one GARP / NA for its own source address from the
+    /// interface's MAC (keepalived vrrp/vrrp_scheduler.c try_up_instance: the master may have
+    /// lost us from its ARP cache, and could not send us adverts until it asked again).
+    pub(super) fn announce_source(&mut self, i: u16) {
+        let iu = usize::from(i);
+        let (Some(src), Some(&k)) = (
+            self.rt.instances.get(iu).and_then(|e| e.source),
+            self.inst_sock.get(iu),
+        ) else {
+            return;
+        };
+        if let Some(mac) = self.socks.get(k).map(|s| s.mac) {
+            self.announce(k, mac, src);
         }
     }
 }

@@ -91,7 +91,8 @@ impl Reactor<'_> {
         let Some(sock) = self.socks.get_mut(k) else {
             return;
         };
-        match sock.reopen(e, &self.global, super::Iface { index, mac }) {
+        let multicast = super::joins_group(&self.rt.instances, &e.interface, e.ipv6);
+        match sock.reopen(e, &self.global, super::Iface { index, mac }, multicast) {
             Ok(()) => log::info!("{name} (index {index}): VRRP socket open"),
             Err(err) => log::error!("{name}: cannot open the VRRP socket: {err}"),
         }
@@ -102,13 +103,8 @@ impl Reactor<'_> {
     /// than its socket, so every socket is asked).
     pub fn address_added(&mut self) {
         for k in 0..self.socks.len() {
-            for src in self.refresh_sources(k) {
-                if let Some(socket) = self.socks.get(k).and_then(|s| s.socket.as_ref()) {
-                    if let Err(err) = socket.bind_source(src) {
-                        log::warn!("cannot send from {src}: {err}");
-                    }
-                }
-            }
+            // Nothing to bind: their adverts carry the new source from now on (`send_from`).
+            self.refresh_sources(k);
         }
     }
 

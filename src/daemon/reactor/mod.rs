@@ -92,7 +92,12 @@ const NONE: u16 = u16::MAX;
 impl Sock {
     /// The socket of instance `e`'s (interface, family), on the interface `info` describes; with
     /// no interface (`None`), a closed one that `reopen` opens once the interface appears.
-    fn open(e: &InstanceEdge, global: &GlobalDefs, info: Option<Iface>) -> std::io::Result<Sock> {
+    fn open(
+        e: &InstanceEdge,
+        global: &GlobalDefs,
+        info: Option<Iface>,
+        multicast: bool,
+    ) -> std::io::Result<Sock> {
         let mut sock = Sock {
             ifname: e.interface.clone(),
             ifindex: 0,
@@ -106,7 +111,7 @@ impl Sock {
             empty: Instant::ZERO,
         };
         match info {
-            Some(info) => sock.reopen(e, global, info)?,
+            Some(info) => sock.reopen(e, global, info, multicast)?,
             None => log::warn!(
                 "({}) interface {} not found: FAULT until it appears",
                 e.name,
@@ -117,12 +122,14 @@ impl Sock {
     }
 
     /// (Re)opens the socket on the interface `info` describes (it appeared, or was re-created
-    /// with another index); `e` is an instance on it (unicast or not, its IPv6 source).
+    /// with another index); `e` is an instance on it; `multicast`: one of its instances (not
+    /// necessarily `e`) advertises to the group, which the socket then joins.
     fn reopen(
         &mut self,
         e: &InstanceEdge,
         global: &GlobalDefs,
         info: Iface,
+        multicast: bool,
     ) -> std::io::Result<()> {
         self.socket = None;
         self.packet = None;
@@ -131,11 +138,8 @@ impl Sock {
         } else {
             IpAddr::V4(global.mcast_group4)
         };
-        let unicast = !e.unicast_peers.is_empty();
-        let socket = VrrpSocket::open(&e.interface, info.index, group, unicast)?;
-        if let (true, Some(src)) = (e.ipv6, e.source) {
-            socket.bind_source(src)?;
-        }
+        // Not bound to a source: each instance's adverts carry their own (`send_from`).
+        let socket = VrrpSocket::open(&e.interface, info.index, group, !multicast)?;
         self.packet = PacketSocket::open(info.index).ok();
         self.socket = Some(socket);
         self.ifindex = info.index;
@@ -186,8 +190,9 @@ pub struct Reactor<'a> {
     pollfds: Vec<libc::pollfd>,
     pub stats: LoopStats,
     cause: Cause,
-    /// Slow actions held back while a batch of events is handled (see `execute`).
-    deferred: Vec<(u16, Action, Cause)>,
+    /// Slow actions held back while a batch of events is handled (see `execute`), with the
+    /// time the core asked for each.
+    deferred: Vec<(u16, Action, Cause, Instant)>,
     deferring: bool,
     /// Per instance: when a dropped advert was last logged, and how many since (rate limit).
     drop_log: Vec<(Instant, u64)>,
@@ -220,7 +225,8 @@ impl<'a> Reactor<'a> {
             let k = match pos {
                 Some(k) => k,
                 None => {
-                    socks.push(Sock::open(e, &global, iface(&e.interface))?);
+                    let multicast = joins_group(&rt.instances, &e.interface, e.ipv6);
+                    socks.push(Sock::open(e, &global, iface(&e.interface), multicast)?);
                     socks.len() - 1
                 }
             };
@@ -532,7 +538,7 @@ impl<'a> Reactor<'a> {
                         self.wheel.cancel(id);
                     }
                 }
-                slow if self.deferring => self.deferred.push((i, slow, self.cause)),
+                slow if self.deferring => self.deferred.push((i, slow, self.cause, now)),
                 slow => self.slow(now, i, slow, self.cause),
             }
         }
@@ -542,16 +548,17 @@ impl<'a> Reactor<'a> {
     /// Runs the deferred actions, in the order they were asked for.
     fn flush_deferred(&mut self) {
         self.deferring = false;
-        let now = self.now();
         let mut list = std::mem::take(&mut self.deferred);
-        for &(i, a, cause) in &list {
-            self.slow(now, i, a, cause);
+        for &(i, a, cause, asked) in &list {
+            self.slow(asked, i, a, cause);
         }
         list.clear();
         self.deferred = list;
     }
 
-    fn slow(&mut self, now: Instant, i: u16, a: Action, cause: Cause) {
+    /// Carries out one slow action the core asked for at `asked` (it may run later: deferred,
+    /// or behind slow netlink round trips and notify scripts).
+    fn slow(&mut self, asked: Instant, i: u16, a: Action, cause: Cause) {
         let iu = usize::from(i);
         match a {
             Action::AddVips => {
@@ -565,7 +572,11 @@ impl<'a> Reactor<'a> {
                     self.ops.remove_vips(e);
                 }
             }
-            Action::SendGarp { count } => self.start_garp(now, i, count),
+            Action::SendGarp { count } => {
+                let sent = self.now();
+                self.start_garp(sent, i, count);
+                self.garp_timer_follows_burst(i, asked, sent);
+            }
             // keepalived vrrp/vrrp.c clear_diff_vrrp: a removed instance notifies DELETED
             // with `notify_deleted`, else FAULT (unless it was in FAULT already), not STOP.
             Action::Notify {
@@ -613,8 +624,11 @@ impl<'a> Reactor<'a> {
                     let priority = self.rt.router.instances.get(iu).map_or(0, |x| x.priority());
                     self.ops.notify_rx_lower_priority(e, priority);
                 }
-                self.arm_lower_prio_garp(now, i);
+                // Its delay counts from the burst just sent, as the timers above.
+                let sent = self.now();
+                self.arm_lower_prio_garp(sent, i);
             }
+            Action::AnnounceSource => self.announce_source(i),
             Action::SendAdvert { .. } | Action::ArmTimer { .. } | Action::CancelTimer { .. } => {}
         }
     }
@@ -695,6 +709,14 @@ impl<'a> Reactor<'a> {
 /// Monotonic time since the process started, in the core's unit. One origin for the whole
 /// process: instances carried over a reload keep absolute deadlines that must mean the same
 /// instant to the new loop.
+/// One of the instances on (`interface`, family) advertises to the multicast group: their
+/// shared socket joins it, whichever instance opened it (unicast ones included).
+fn joins_group(instances: &[InstanceEdge], interface: &str, ipv6: bool) -> bool {
+    instances
+        .iter()
+        .any(|o| o.interface == interface && o.ipv6 == ipv6 && o.unicast_peers.is_empty())
+}
+
 pub fn now() -> Instant {
     static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     let origin = ORIGIN.get_or_init(std::time::Instant::now);
