@@ -225,7 +225,8 @@ pub fn run(
         }
         let ready = |k: usize| polled.get(k).is_some_and(|p| p.revents & libc::POLLIN != 0);
         if ready(0) {
-            while let Some(sig) = signals.read() {
+            // Bounded: a slice of the queue per turn, each signal once (sys::signals).
+            for sig in signals.take() {
                 match sig {
                     libc::SIGTERM | libc::SIGINT => {
                         log::info!("Stopping");

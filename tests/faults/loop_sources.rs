@@ -1,0 +1,126 @@
+//! The loop's work per turn is bounded for every source, so the timers always get their turn
+//! (issue 11 point 4): each scenario floods one source of a running master and a peer watches
+//! its adverts keep their schedule. The VRRP sockets' flood is tests/faults/flood.rs; children
+//! have no pipes (stdio on /dev/null) and are reaped by pid from a table of bounded size; the
+//! checkers' sockets read a bounded number of times per turn (src/check/stage.rs).
+
+use super::watch;
+use crate::common::daemon::Daemon;
+use crate::common::netns::{self, Lan};
+use crate::common::tempdir::TempDir;
+use std::fmt::Write;
+use std::time::Duration;
+
+/// The largest |interval − 1 s| between consecutive adverts (seconds).
+fn worst_deviation(times: &[f64]) -> f64 {
+    times
+        .windows(2)
+        .map(|w| (w[1] - w[0] - 1.0).abs())
+        .fold(0.0, f64::max)
+}
+
+/// A master on node 0 (10.99.N.1) watched from node 1; `flood` runs against it, then the
+/// adverts are watched for `watch_for` more. Returns the adverts' worst deviation.
+fn watched(prefix: &str, net: u8, vrid: u8, flood: impl FnOnce(&Lan, &Daemon, &TempDir)) -> f64 {
+    let lan = Lan::new(
+        prefix,
+        &[
+            ("k", &format!("10.99.{net}.1/24")),
+            ("w", &format!("10.99.{net}.2/24")),
+        ],
+    );
+    let dir = TempDir::new(prefix);
+    let vip = format!("10.99.{net}.100");
+    let conf = dir.write("k.conf", &watch::instance(vrid, 200, &vip, ""));
+    let k = Daemon::kalive(lan.ns(0), dir.path(), "k")
+        .conf(&conf)
+        // The dumps the signals ask for land in the test's directory.
+        .env("KALIVE_RUN_DIR", dir.path())
+        .start();
+    assert!(
+        watch::wait_state(&k, "MASTER", Duration::from_secs(15)),
+        "never MASTER:\n{}",
+        k.log()
+    );
+    let adverts = watch::Adverts::start(lan.ns(1), &format!("10.99.{net}.1"));
+    std::thread::sleep(Duration::from_millis(1500));
+    flood(&lan, &k, &dir);
+    std::thread::sleep(Duration::from_millis(3500));
+    let times = adverts.stop();
+    assert!(k.signal(0), "the daemon died:\n{}", k.log());
+    assert_eq!(watch::last_state(&k.log()), Some("MASTER"), "{}", k.log());
+    assert!(times.len() >= 5, "too few adverts seen: {times:?}");
+    worst_deviation(&times)
+}
+
+/// Thousands of queued realtime signals (here 5,000 JSON dump requests waiting while the daemon
+/// was stopped): before, one turn read the whole queue and wrote a dump for each, the adverts
+/// waiting behind them; now a slice per turn, each signal once.
+#[test]
+fn a_queue_of_thousands_of_signals_leaves_the_adverts_on_schedule() {
+    if !netns::available() {
+        return;
+    }
+    let worst = watched("kls", 17, 87, |_, k, dir| {
+        let pid = k.pid() as i32;
+        // SAFETY: signals to the daemon, our own child (not reaped).
+        unsafe { libc::kill(pid, libc::SIGSTOP) };
+        let mut queued = 0;
+        for _ in 0..5_000 {
+            // SAFETY: as above; 37 is SIGRTMIN+2 under musl (the JSON dump).
+            if unsafe { libc::kill(pid, 37) } == 0 {
+                queued += 1;
+            }
+        }
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGCONT) };
+        assert!(queued > 1_000, "only {queued} signals queued");
+        assert!(
+            netns::wait_until(Duration::from_secs(5), || dir
+                .path()
+                .join("kalive.json")
+                .exists()),
+            "no JSON dump written:\n{}",
+            k.log()
+        );
+    });
+    eprintln!(
+        "signal queue: adverts' worst deviation {:.1} ms",
+        worst * 1e3
+    );
+    assert!(
+        worst < 0.25,
+        "an advert {:.0} ms off schedule while the signals were read",
+        worst * 1e3
+    );
+}
+
+/// A burst of 10,000 address changes on the monitored interface while the master runs: the
+/// monitor is read 16 datagrams a turn (and resynchronised after an overrun), never to the end
+/// of the burst in one turn.
+#[test]
+fn a_burst_of_address_changes_leaves_the_adverts_on_schedule() {
+    if !netns::available() {
+        return;
+    }
+    let worst = watched("klm", 18, 88, |lan, _, dir| {
+        let addr = |n: usize| format!("10.202.{}.{}/32", n / 250, n % 250 + 1);
+        let mut batch = String::new();
+        for n in 0..5_000 {
+            let _ = writeln!(batch, "addr add {} dev eth0", addr(n));
+        }
+        for n in 0..5_000 {
+            let _ = writeln!(batch, "addr del {} dev eth0", addr(n));
+        }
+        watch::ip_batch(lan.ns(0), &dir.join("burst.batch"), &batch);
+    });
+    eprintln!(
+        "address burst: adverts' worst deviation {:.1} ms",
+        worst * 1e3
+    );
+    assert!(
+        worst < 0.25,
+        "an advert {:.0} ms off schedule during the address burst",
+        worst * 1e3
+    );
+}
