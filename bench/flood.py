@@ -250,7 +250,9 @@ def run_one(args, kind, bed, cls, work, n):
     after = text.split("Entering MASTER", 1)[1] if "Entering MASTER" in text else text
     res["backup"] = "Entering BACKUP" in after
     res["log_lines"] = len(after.splitlines())
-    res["devs"], res["misses"], res["extra"] = schedule(adverts(pcap), t0, t1)
+    times = adverts(pcap)
+    res["devs"], res["misses"], res["extra"] = schedule(times, t0, t1)
+    res["seen"] = [round(t - t0, 4) for t in times if t0 - ADVERT_INT <= t <= t1 + ADVERT_INT][:12]
     os.unlink(pcap)
     return res
 
@@ -322,6 +324,8 @@ def main():
                 print(f"{cls:16} {d:10} sent {r['rate']:>10,.0f}/s rx {r['rx_rate']:>10,.0f}/s alive {r['alive']} vip {r['vip']} "
                       f"backup {r['backup']} max dev {mxs} ms misses {r['misses']} extra {r['extra']} "
                       f"cpu {r['cpu_ticks'] / 100:.2f} s busy {r['busy'] * 100:.0f}% load {r['load']}", flush=True)
+                if r["misses"]:
+                    print(f"  adverts seen (s from the flood's start): {r['seen']}", flush=True)
                 results.append(r)
     finally:
         sbs.cleanup()
