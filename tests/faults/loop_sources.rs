@@ -26,6 +26,7 @@ fn watched(
     net: u8,
     vrid: u8,
     args: &[&str],
+    conf: (&str, &str),
     flood: impl FnOnce(&Lan, &Daemon, &TempDir),
 ) -> f64 {
     let lan = Lan::new(
@@ -37,7 +38,9 @@ fn watched(
     );
     let dir = TempDir::new(prefix);
     let vip = format!("10.99.{net}.100");
-    let conf = dir.write("k.conf", &watch::instance(vrid, 200, &vip, ""));
+    let (before, inside) = conf;
+    let text = format!("{before}{}", watch::instance(vrid, 200, &vip, inside));
+    let conf = dir.write("k.conf", &text);
     let k = Daemon::kalive(lan.ns(0), dir.path(), "k")
         .conf(&conf)
         .args(args)
@@ -68,7 +71,7 @@ fn a_queue_of_thousands_of_signals_leaves_the_adverts_on_schedule() {
     if !netns::available() {
         return;
     }
-    let worst = watched("kls", 17, 87, &[], |_, k, dir| {
+    let worst = watched("kls", 17, 87, &[], ("", ""), |_, k, dir| {
         let pid = k.pid() as i32;
         // SAFETY: signals to the daemon, our own child (not reaped).
         unsafe { libc::kill(pid, libc::SIGSTOP) };
@@ -110,7 +113,7 @@ fn a_burst_of_address_changes_leaves_the_adverts_on_schedule() {
     if !netns::available() {
         return;
     }
-    let worst = watched("klm", 18, 88, &[], |lan, _, dir| {
+    let worst = watched("klm", 18, 88, &[], ("", ""), |lan, _, dir| {
         let addr = |n: usize| format!("10.202.{}.{}/32", n / 250, n % 250 + 1);
         let mut batch = String::new();
         for n in 0..5_000 {
@@ -141,7 +144,7 @@ fn a_reload_of_a_big_configuration_leaves_the_adverts_on_schedule() {
     if !netns::available() {
         return;
     }
-    let worst = watched("klr", 19, 89, &["-P"], |_, k, dir| {
+    let worst = watched("klr", 19, 89, &["-P"], ("", ""), |_, k, dir| {
         let mut big = String::new();
         let mut n = 0usize;
         while big.len() < 6 << 20 {
@@ -181,6 +184,35 @@ fn a_reload_of_a_big_configuration_leaves_the_adverts_on_schedule() {
     assert!(
         worst < 0.25,
         "an advert {:.0} ms off schedule while the configuration was read",
+        worst * 1e3
+    );
+}
+
+/// A tracked vrrp_script that writes without end (`yes`) until its timeout kills it, again every
+/// interval: its output goes to /dev/null (children have no pipe to the loop), and it runs at
+/// SCHED_OTHER (SCHED_RESET_ON_FORK), so it takes a core but not the loop's turns.
+#[test]
+fn a_script_writing_without_end_leaves_the_adverts_on_schedule() {
+    if !netns::available() {
+        return;
+    }
+    let script = "vrrp_script chatty {\n    script \"/bin/sh -c 'exec yes kalive-loop-sources-chatty'\"\n    interval 1\n    timeout 2\n    weight -10\n}\n";
+    let track = "    track_script {\n        chatty\n    }\n";
+    let worst = watched("klc", 20, 90, &[], (script, track), |_, k, _| {
+        std::thread::sleep(Duration::from_secs(5));
+        assert!(
+            k.log().contains("timed out"),
+            "the script never ran into its timeout:\n{}",
+            k.log()
+        );
+    });
+    eprintln!(
+        "endless writer: adverts' worst deviation {:.1} ms",
+        worst * 1e3
+    );
+    assert!(
+        worst < 0.25,
+        "an advert {:.0} ms off schedule while a script wrote without end",
         worst * 1e3
     );
 }
