@@ -252,6 +252,7 @@ def run_one(args, kind, bed, cls, work, n):
             )
             for _ in range(2)
         ]
+        sbs.PROCS.extend(senders)  # killed by the cleanup if the run stops half-way
         # Other realtime processes compete with kalive's SCHED_RR on CPU 0: sampled through
         # the flood (a shared machine runs other daemons' tests at SCHED_RR too).
         rt_max = 0
