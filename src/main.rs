@@ -191,7 +191,7 @@ fn run(cli: Cli) -> i32 {
         );
         return 1;
     }
-    let reload = || {
+    let reload = std::sync::Arc::new(move || {
         let l = load::load(&path, forced, &opts, &FileSources::new());
         for d in &l.diags.items {
             match d.severity {
@@ -201,10 +201,10 @@ fn run(cli: Cli) -> i32 {
             }
         }
         (!l.diags.has_errors()).then_some(l.config)
-    };
+    });
     let code = kalive::daemon::run::run(
         &loaded.config,
-        &reload,
+        reload,
         signals,
         kalive::daemon::run::RunOptions {
             keep_vips_on_stop: cli.dont_release_vrrp,

@@ -56,3 +56,6 @@ mod netlink_overrun;
 
 #[path = "faults/rlimit_as.rs"]
 mod rlimit_as;
+
+#[path = "faults/loop_sources.rs"]
+mod loop_sources;

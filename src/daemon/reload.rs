@@ -131,3 +131,78 @@ pub fn finish(reactor: &mut Reactor<'_>, carried: Vec<Carry>, starting: &[usize]
         reactor.start_instance(j);
     }
 }
+
+/// Reads and parses the configuration a SIGHUP asks for (the closure given to `run`).
+pub type ReadConfig = dyn Fn() -> Option<crate::config::Config> + Send + Sync;
+
+/// A SIGHUP's configuration is read and parsed on a helper thread, not on the loop: the largest
+/// configuration allowed (64 MiB: `sys::probe::MAX_CONFIG_TOTAL`) took 23.7 s to read and parse
+/// on the 2-core development machine (release build), and the adverts waited for it. The thread
+/// only reads files and builds the model (no socket, no address, no VRRP state); the loop applies
+/// the model once it is in, as before. A SIGHUP while a read is going on reads again after it.
+#[derive(Default)]
+pub struct Reader {
+    running: Option<std::thread::JoinHandle<Option<Config>>>,
+    /// Read on the loop because no thread could be made.
+    ready: Option<Option<Config>>,
+    again: bool,
+}
+
+/// How often the loop looks whether the read is done, while one is going on.
+pub const READ_POLL: crate::time::Duration = crate::time::Duration::from_millis(5);
+
+impl Reader {
+    /// Starts a read (or notes that another is wanted after the one going on).
+    pub fn start(&mut self, read: &std::sync::Arc<ReadConfig>) {
+        if self.running.is_some() {
+            self.again = true;
+            return;
+        }
+        let job = std::sync::Arc::clone(read);
+        let spawned = std::thread::Builder::new()
+            .name("kalive-reload".into())
+            .spawn(move || {
+                // Threads inherit SCHED_RR, and RLIMIT_RTTIME counts per thread: a long parse at
+                // SCHED_RR would take the CPU from the loop and earn the process a SIGKILL.
+                crate::sys::realtime::this_thread_in_background();
+                job().map(|mut cfg| {
+                    crate::daemon::scripts::vet_scripts(&mut cfg);
+                    cfg
+                })
+            });
+        match spawned {
+            Ok(h) => self.running = Some(h),
+            Err(e) => {
+                log::warn!(
+                    "reload: no thread to read the configuration ({e}); reading it on the loop"
+                );
+                let got = read().map(|mut cfg| {
+                    crate::daemon::scripts::vet_scripts(&mut cfg);
+                    cfg
+                });
+                self.running = None;
+                self.ready = Some(got);
+            }
+        }
+    }
+
+    /// A finished read: `Some(None)` when the configuration was refused (its errors are logged).
+    pub fn finished(&mut self, read: &std::sync::Arc<ReadConfig>) -> Option<Option<Config>> {
+        if let Some(got) = self.ready.take() {
+            return Some(got);
+        }
+        if !self.running.as_ref()?.is_finished() {
+            return None;
+        }
+        let got = self.running.take()?.join().ok().flatten();
+        if std::mem::take(&mut self.again) {
+            self.start(read);
+        }
+        Some(got)
+    }
+
+    /// When the loop must look again (a read is going on), else `None`.
+    pub fn deadline(&self, now: crate::time::Instant) -> Option<crate::time::Instant> {
+        (self.running.is_some() || self.ready.is_some()).then(|| now + READ_POLL)
+    }
+}

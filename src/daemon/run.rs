@@ -91,7 +91,7 @@ pub struct RunOptions {
 
 pub fn run(
     cfg: &Config,
-    reload: &dyn Fn() -> Option<Config>,
+    reload: std::sync::Arc<crate::daemon::reload::ReadConfig>,
     signals: SignalFd,
     opts: RunOptions,
 ) -> i32 {
@@ -194,6 +194,7 @@ pub fn run(
     // Signals, the link monitor, then the checkers' sockets: rebuilt every turn, never
     // reallocated once it has grown to the number of open checks.
     let mut polled: Vec<libc::pollfd> = Vec::with_capacity(2 + checkers.len());
+    let mut reader = crate::daemon::reload::Reader::default();
     loop {
         crate::sys::realtime::restore_if_due();
         let next_script = scripts.iter().map(|s| s.tracker.next_run()).min();
@@ -204,6 +205,7 @@ pub fn run(
             next_file,
             debounce.next_deadline(),
             checkers.next_deadline(),
+            reader.deadline(reactor.now()),
         ]
         .into_iter()
         .flatten()
@@ -224,8 +226,12 @@ pub fn run(
             lvs.on_health(reactor.now(), id, health);
         }
         let ready = |k: usize| polled.get(k).is_some_and(|p| p.revents & libc::POLLIN != 0);
-        if ready(0) {
-            while let Some(sig) = signals.read() {
+        let mut read = reader.finished(&reload);
+        if ready(0) || read.is_some() {
+            // Bounded: a slice of the queue per turn, each signal once (sys::signals); a
+            // configuration read meanwhile (SIGHUP) comes last.
+            let done = read.is_some().then_some(RELOAD_READ);
+            for sig in signals.take().chain(done) {
                 match sig {
                     libc::SIGTERM | libc::SIGINT => {
                         log::info!("Stopping");
@@ -243,12 +249,12 @@ pub fn run(
                         ops.hotplug_and_wait("shutdown");
                         return 0;
                     }
-                    libc::SIGHUP => {
-                        let Some(mut new_cfg) = reload() else {
+                    libc::SIGHUP => reader.start(&reload),
+                    RELOAD_READ => {
+                        let Some(new_cfg) = read.take().flatten() else {
                             log::error!("reload refused: the configuration has errors; the running one stays");
                             continue;
                         };
-                        crate::daemon::scripts::vet_scripts(&mut new_cfg);
                         // One rtnetlink socket for the reload's requests (the loop's own is lent
                         // to the reactor).
                         let mut nl = match Netlink::new() {
@@ -519,6 +525,9 @@ pub fn run(
         }
     }
 }
+
+/// Not a signal: the configuration a SIGHUP asked for was read (on the reload's thread).
+const RELOAD_READ: i32 = -1;
 
 /// A `track_file` and where its value goes.
 struct FileTracker {

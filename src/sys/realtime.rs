@@ -107,6 +107,15 @@ fn set_rttime(soft_us: u64) -> bool {
     unsafe { libc::setrlimit(libc::RLIMIT_RTTIME, &rl) == 0 }
 }
 
+/// The calling thread (a helper of the loop: the reload's reader) to SCHED_OTHER at nice 10, so
+/// it never competes with the loop for the CPU, nor runs into RLIMIT_RTTIME.
+pub fn this_thread_in_background() {
+    // sched_setscheduler and setpriority with 0 act on the calling thread (Linux: a thread id).
+    set_policy(libc::SCHED_OTHER, 0);
+    // SAFETY: setpriority with PRIO_PROCESS and who 0 (this thread) has no pointer argument.
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
+}
+
 /// SCHED_RR (`priority`) or SCHED_OTHER (0), always with SCHED_RESET_ON_FORK.
 fn set_policy(policy: libc::c_int, priority: u8) -> bool {
     // musl's sched_param has more fields than glibc's: start from zero, set the priority.

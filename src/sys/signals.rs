@@ -67,6 +67,44 @@ impl SignalFd {
     }
 }
 
+impl SignalFd {
+    /// The signals pending now, each once, at most [`SIGNALS_PER_TURN`] read: a queue of
+    /// thousands of realtime signals (a `kill -37` loop, a daemon that was stopped) is taken a
+    /// slice per loop turn, so the timers get theirs in between, and a request repeated while
+    /// it waited is acted on once (a dump is a snapshot: two in a row say the same).
+    pub fn take(&self) -> Pending {
+        let mut bits = 0u64;
+        for _ in 0..SIGNALS_PER_TURN {
+            match self.read() {
+                Some(sig) if (1..64).contains(&sig) => bits |= 1 << sig,
+                Some(_) => {}
+                None => break,
+            }
+        }
+        Pending(bits)
+    }
+}
+
+/// How many queued signals one loop turn reads at most.
+pub const SIGNALS_PER_TURN: usize = 64;
+
+/// Distinct pending signals: SIGTERM and SIGINT first (a stop makes the rest moot), then by number.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pending(u64);
+
+impl Iterator for Pending {
+    type Item = i32;
+
+    fn next(&mut self) -> Option<i32> {
+        let sig = [libc::SIGTERM, libc::SIGINT]
+            .into_iter()
+            .find(|&s| self.0 & (1 << s) != 0)
+            .or_else(|| (self.0 != 0).then(|| self.0.trailing_zeros() as i32))?;
+        self.0 &= !(1 << sig);
+        Some(sig)
+    }
+}
+
 impl AsFd for SignalFd {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
@@ -76,5 +114,20 @@ impl AsFd for SignalFd {
 impl AsRawFd for SignalFd {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pending;
+
+    #[test]
+    fn pending_signals_come_once_each_with_a_stop_first() {
+        let bits = [libc::SIGHUP, libc::SIGUSR1, libc::SIGTERM, 37, 63]
+            .iter()
+            .fold(0u64, |b, &s| b | 1 << s);
+        let order: Vec<i32> = Pending(bits).collect();
+        assert_eq!(order, [libc::SIGTERM, libc::SIGHUP, libc::SIGUSR1, 37, 63]);
+        assert_eq!(Pending::default().next(), None);
     }
 }

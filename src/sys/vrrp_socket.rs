@@ -133,6 +133,13 @@ impl VrrpSocket {
         })
     }
 
+    /// IPv4, multicast only: receive only what is sent to `group` (the kernel delivers a raw
+    /// packet to a bound socket only when its destination is the bound address). Sending is
+    /// unchanged: a socket bound to a multicast address keeps no source (net/ipv4/raw.c raw_bind).
+    pub fn bind_group(&self, group: std::net::Ipv4Addr) -> io::Result<()> {
+        self.sock.bind(&SockAddr::from(SocketAddrV4::new(group, 0)))
+    }
+
     /// IPv6: send from this source address (a link-local one for multicast, RFC 5798 §5.1.2.1).
     pub fn bind_source(&self, src: IpAddr) -> io::Result<()> {
         // A link-local address is tentative until DAD ends: bind to it anyway (sends fail, and

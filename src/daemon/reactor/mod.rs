@@ -74,6 +74,8 @@ struct Sock {
     ipv6: bool,
     /// `None` while the interface is missing (the instances on it are in FAULT until it appears).
     socket: Option<VrrpSocket>,
+    /// Only multicast IPv4 instances use it: bound to the group (see `Reactor::new`).
+    group_only: bool,
     packet: Option<PacketSocket>,
     mac: wire::Mac,
     /// Packets that failed to parse (checksum, length, version…): dropped and counted.
@@ -103,6 +105,7 @@ impl Sock {
             ifindex: 0,
             ipv6: e.ipv6,
             socket: None,
+            group_only: false,
             packet: None,
             mac: [0; 6],
             malformed: 0,
@@ -142,9 +145,20 @@ impl Sock {
         let socket = VrrpSocket::open(&e.interface, info.index, group, !multicast)?;
         self.packet = PacketSocket::open(info.index).ok();
         self.socket = Some(socket);
+        if let (true, IpAddr::V4(g)) = (self.group_only, group) {
+            self.bind_group(g);
+        }
         self.ifindex = info.index;
         self.mac = info.mac;
         Ok(())
+    }
+
+    /// Receive only adverts sent to the group (see `Reactor::new`). As keepalived, a failure is
+    /// said and the socket reads on, every packet then, as before.
+    fn bind_group(&self, group: std::net::Ipv4Addr) {
+        if let Some(Err(err)) = self.socket.as_ref().map(|s| s.bind_group(group)) {
+            log::info!("bind for multicast failed on {}: {err}", self.ifname);
+        }
     }
 
     /// The descriptor poll() watches: -1 (ignored by poll) while there is no socket.
@@ -237,6 +251,18 @@ impl<'a> Reactor<'a> {
                 *slot = inst_sock.len() as u16;
             }
             inst_sock.push(k);
+        }
+        // keepalived vrrp.c open_vrrp_read_socket binds a multicast instance's socket to the
+        // group, "so we only receive multicast": an advert sent unicast to this host (an
+        // off-link flood at its address) is then never read, where kalive read and dropped each
+        // (about 40 % of a core at 60,000 a second, `make bench-flood`). Only a socket no
+        // unicast instance shares, and IPv4 only (IPv6 sockets are not bound to the group yet).
+        for (k, sock) in socks.iter_mut().enumerate() {
+            let mut on_it = rt.instances.iter().zip(&inst_sock).filter(|(_, &i)| i == k);
+            if !sock.ipv6 && on_it.all(|(e, _)| e.unicast_peers.is_empty()) {
+                sock.group_only = true;
+                sock.bind_group(global.mcast_group4);
+            }
         }
         let vip4 = vips_of(&rt, |a| match a {
             IpAddr::V4(x) => Some(x),
