@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::config::model::lvs::{LbKind, VsGroupMember};
 use crate::config::model::net::RouteSpec;
-use crate::config::model::vrrp::{InitialState, OWNER_PRIORITY};
+use crate::config::model::vrrp::{Auth, InitialState, OWNER_PRIORITY};
 use crate::config::model::{
     Config, Script, VirtualServer, VirtualServerGroup, VrrpInstance, VsKey,
 };
@@ -201,6 +201,14 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
                 ),
             );
             v.auth = None;
+        }
+        // keepalived 2.2.7 sends IPsec-AH adverts (vrrp/vrrp_ipsecah.c); an instance kalive
+        // cannot authenticate that way must not advertise unauthenticated: a keepalived peer
+        // would drop its adverts (both masters) and anyone could take its addresses. Only this
+        // instance is left out; the others run.
+        if matches!(v.auth, Some(Auth::Ah(_))) {
+            c.d.advise(&at(c, "instance", &name, "authentication"), "auth_type", format!("vrrp_instance '{name}' is refused and does not run: kalive cannot do auth_type AH yet and will not advertise it without authentication (the other instances run)"));
+            continue;
         }
         // keepalived 2.2.7 vrrp/vrrp_track.c: "track script … not found, ignoring": the
         // tracker is dropped and the instance runs without it.
@@ -505,6 +513,23 @@ mod tests {
         );
     }
 
+    /// Issue 15: the AH instance is left out with a diagnostic at its `auth_type` (UCI) or
+    /// `authentication` (keepalived.conf) line; the configuration is not refused and the other
+    /// instance stays.
+    fn ah_refused_alone(l: &Loaded, line: u32) {
+        let names: Vec<&str> = l.config.instances.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["VI_2"], "{:?}", l.diags.items);
+        assert!(!l.diags.has_errors(), "{:?}", l.diags.items);
+        let d = l
+            .diags
+            .items
+            .iter()
+            .find(|d| d.message.contains("'VI_AH' is refused"))
+            .unwrap_or_else(|| panic!("no refusal: {:?}", l.diags.items));
+        assert_eq!(d.loc.line, line, "{d}");
+        assert!(d.message.contains("AH"), "{d}");
+    }
+
     #[test]
     fn broken_cases_get_the_same_verdict_in_both_syntaxes() {
         let e = "";
@@ -600,8 +625,27 @@ mod tests {
                 ),
             ),
         ];
-        for (case, k, u) in &cases {
-            let (k, ul) = (ka(k), uci::parse_text("kalive", u));
+        let ah_and_plain = "vrrp_instance VI_AH {\n interface eth0\n virtual_router_id 51\n authentication {\n  auth_type AH\n  auth_pass secret\n }\n virtual_ipaddress {\n  192.0.2.51\n }\n}\nvrrp_instance VI_2 {\n interface eth0\n virtual_router_id 52\n virtual_ipaddress {\n  192.0.2.52\n }\n}\n";
+        let ah_and_plain_uci = uci_text(
+            &[
+                (
+                    "VI_AH",
+                    Some("eth0"),
+                    Some("51"),
+                    "\toption auth_type 'AH'\n\toption auth_pass 'secret'\n",
+                    &["192.0.2.51"],
+                ),
+                ("VI_2", Some("eth0"), Some("52"), e, &["192.0.2.52"]),
+            ],
+            e,
+        );
+        let cases = cases.into_iter().chain([(
+            "AH instance beside a plain one",
+            ah_and_plain,
+            ah_and_plain_uci,
+        )]);
+        for (case, k, u) in cases {
+            let (k, ul) = (ka(k), uci::parse_text("kalive", &u));
             same_verdict(case, &k, &ul);
             // and the same reading: the model each front end leaves is the same VRRP setup
             let pick = |l: &Loaded| {
@@ -620,6 +664,10 @@ mod tests {
                     .collect::<Vec<_>>()
             };
             assert_eq!(pick(&k), pick(&ul), "{case}:\n{u}");
+            if case.starts_with("AH") {
+                ah_refused_alone(&k, 4);
+                ah_refused_alone(&ul, 8);
+            }
             let groups = |l: &Loaded| {
                 l.config
                     .sync_groups
