@@ -6,11 +6,13 @@
 //! view made with `new_unchecked` cannot panic) and a `Repr` with `parse` / `emit` into a
 //! caller's buffer. Malformed input is an [`Error`] value.
 
+pub mod ah;
 pub mod arp;
 pub mod checksum;
 pub mod ethernet;
 pub mod ipv4;
 pub mod ipv6;
+pub mod md5;
 pub mod ndisc;
 pub mod vrrp;
 

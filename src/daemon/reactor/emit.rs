@@ -243,6 +243,8 @@ pub(super) fn advert(r: &wire::vrrp::Repr, src: IpAddr, ttl: u8, unicast: bool) 
         auth: match r.auth {
             wire::vrrp::Auth::None => AuthData::None,
             wire::vrrp::Auth::Pass(p) => AuthData::Pass(p),
+            // Auth Type 2 without a verified AH before it (see `super::ah`).
+            wire::vrrp::Auth::Ah => AuthData::Other(wire::vrrp::AUTH_TYPE_AH),
         },
         addr_count: r.addrs.len().min(255) as u8,
     }
