@@ -202,13 +202,17 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
             );
             v.auth = None;
         }
-        // keepalived 2.2.7 sends IPsec-AH adverts (vrrp/vrrp_ipsecah.c); an instance kalive
-        // cannot authenticate that way must not advertise unauthenticated: a keepalived peer
-        // would drop its adverts (both masters) and anyone could take its addresses. Only this
-        // instance is left out; the others run.
+        // keepalived 2.2.7 vrrp/vrrp.c vrrp_complete_instance: AH is IPv4 only, and an AH
+        // instance must hear a peer's sequence number before it takes over, so it does not
+        // start as MASTER unless it owns the addresses.
         if matches!(v.auth, Some(Auth::Ah(_))) {
-            c.d.advise(&at(c, "instance", &name, "authentication"), "auth_type", format!("vrrp_instance '{name}' is refused and does not run: kalive cannot do auth_type AH yet and will not advertise it without authentication (the other instances run)"));
-            continue;
+            if v.is_ipv6() {
+                c.d.warn(&at(c, "instance", &name, "authentication"), "auth_type", format!("vrrp_instance '{name}': AH authentication cannot be used with IPv6; ignored, as keepalived does"));
+                v.auth = None;
+            } else if v.state == Some(InitialState::Master) && !v.is_owner() {
+                c.d.warn(&at(c, "instance", &name, "state"), "state", format!("vrrp_instance '{name}': initial state MASTER is incompatible with AH authentication; BACKUP, as keepalived does"));
+                v.state = Some(InitialState::Backup);
+            }
         }
         // keepalived 2.2.7 vrrp/vrrp_track.c: "track script … not found, ignoring": the
         // tracker is dropped and the instance runs without it.
@@ -513,21 +517,17 @@ mod tests {
         );
     }
 
-    /// Issue 15: the AH instance is left out with a diagnostic at its `auth_type` (UCI) or
-    /// `authentication` (keepalived.conf) line; the configuration is not refused and the other
-    /// instance stays.
-    fn ah_refused_alone(l: &Loaded, line: u32) {
-        let names: Vec<&str> = l.config.instances.iter().map(|i| i.name.as_str()).collect();
-        assert_eq!(names, ["VI_2"], "{:?}", l.diags.items);
+    /// Issue 15: an AH instance runs with its key, in both syntaxes, beside a plain one.
+    fn ah_kept(l: &Loaded) {
+        use crate::config::model::vrrp::Auth;
+        let auths: Vec<_> = l.config.instances.iter().map(|i| i.auth.clone()).collect();
+        assert_eq!(
+            auths,
+            [Some(Auth::Ah("secret".into())), None],
+            "{:?}",
+            l.diags.items
+        );
         assert!(!l.diags.has_errors(), "{:?}", l.diags.items);
-        let d = l
-            .diags
-            .items
-            .iter()
-            .find(|d| d.message.contains("'VI_AH' is refused"))
-            .unwrap_or_else(|| panic!("no refusal: {:?}", l.diags.items));
-        assert_eq!(d.loc.line, line, "{d}");
-        assert!(d.message.contains("AH"), "{d}");
     }
 
     #[test]
@@ -665,8 +665,8 @@ mod tests {
             };
             assert_eq!(pick(&k), pick(&ul), "{case}:\n{u}");
             if case.starts_with("AH") {
-                ah_refused_alone(&k, 4);
-                ah_refused_alone(&ul, 8);
+                ah_kept(&k);
+                ah_kept(&ul);
             }
             let groups = |l: &Loaded| {
                 l.config

@@ -15,6 +15,7 @@ use crate::vrrp::garp::Pacer;
 use crate::vrrp::{Action, Actions, State, TimerKind};
 use crate::wire;
 
+mod ah;
 mod arrival;
 mod cause;
 mod emit;
@@ -72,6 +73,8 @@ struct Sock {
     ifname: String,
     ifindex: u32,
     ipv6: bool,
+    /// IP protocol 51: the `auth_type AH` instances of the interface (their own socket).
+    ah: bool,
     /// `None` while the interface is missing (the instances on it are in FAULT until it appears).
     socket: Option<VrrpSocket>,
     packet: Option<PacketSocket>,
@@ -92,11 +95,17 @@ const NONE: u16 = u16::MAX;
 impl Sock {
     /// The socket of instance `e`'s (interface, family), on the interface `info` describes; with
     /// no interface (`None`), a closed one that `reopen` opens once the interface appears.
-    fn open(e: &InstanceEdge, global: &GlobalDefs, info: Option<Iface>) -> std::io::Result<Sock> {
+    fn open(
+        e: &InstanceEdge,
+        global: &GlobalDefs,
+        info: Option<Iface>,
+        ah: bool,
+    ) -> std::io::Result<Sock> {
         let mut sock = Sock {
             ifname: e.interface.clone(),
             ifindex: 0,
             ipv6: e.ipv6,
+            ah,
             socket: None,
             packet: None,
             mac: [0; 6],
@@ -132,7 +141,12 @@ impl Sock {
             IpAddr::V4(global.mcast_group4)
         };
         let unicast = !e.unicast_peers.is_empty();
-        let socket = VrrpSocket::open(&e.interface, info.index, group, unicast)?;
+        let protocol = if self.ah {
+            crate::sys::vrrp_socket::IPPROTO_AH
+        } else {
+            crate::sys::vrrp_socket::IPPROTO_VRRP
+        };
+        let socket = VrrpSocket::open_protocol(&e.interface, info.index, group, unicast, protocol)?;
         if let (true, Some(src)) = (e.ipv6, e.source) {
             socket.bind_source(src)?;
         }
@@ -213,14 +227,15 @@ impl<'a> Reactor<'a> {
         let n = rt.instances.len();
         let mut socks: Vec<Sock> = Vec::new();
         let mut inst_sock = Vec::with_capacity(n);
-        for e in &rt.instances {
+        for (j, e) in rt.instances.iter().enumerate() {
+            let ah = rt.router.instances.get(j).is_some_and(|x| x.params.ah);
             let pos = socks
                 .iter()
-                .position(|s| s.ifname == e.interface && s.ipv6 == e.ipv6);
+                .position(|s| s.ifname == e.interface && s.ipv6 == e.ipv6 && s.ah == ah);
             let k = match pos {
                 Some(k) => k,
                 None => {
-                    socks.push(Sock::open(e, &global, iface(&e.interface))?);
+                    socks.push(Sock::open(e, &global, iface(&e.interface), ah)?);
                     socks.len() - 1
                 }
             };
@@ -456,6 +471,8 @@ impl<'a> Reactor<'a> {
                             fingerprint(r.addrs.iter()),
                         )
                     })
+            } else if sock.ah {
+                ah::parse(data, &sock.by_vrid, &mut self.rt.router.instances)
             } else {
                 wire::vrrp::Repr::parse_ipv4(data).map(|(ip, r)| {
                     (

@@ -194,7 +194,7 @@ fn instance_fields() {
             "lower_prio_no_advert",
             "higher_prio_send_advert false",
             "check_unicast_src",
-            "auth_pass secret",
+            "auth_type AH",
             "state MASTER",
             "use_vmac",
             "accept",

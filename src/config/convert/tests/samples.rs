@@ -324,8 +324,7 @@ pub(crate) fn instance_full() -> Config {
     // state MASTER without a priority: the owner's 255 is derived, not written.
     ah.state = Some(InitialState::Master);
     ah.accept = Some(true);
-    // AH instances are refused until kalive speaks AH (issue 15): the round trip would lose it.
-    ah.auth = Some(Auth::Pass("secret".into()));
+    ah.auth = Some(Auth::Ah("secret".into()));
     ah.use_vmac = Some(Vmac::default());
     // Strict mode on its own: it forbids auth and unicast, which the others use.
     let mut strict = VrrpInstance::new("VI_strict");
