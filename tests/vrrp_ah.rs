@@ -270,3 +270,128 @@ fn two_kalive_routers_with_ah_elect_follow_sequences_across_a_restart_and_refuse
         a.log()
     );
 }
+
+fn status(dir: &std::path::Path) -> kalive::daemon::json::Value {
+    let out = Command::new(common::daemon::KALIVE)
+        .args(["status", "--json"])
+        .env("KALIVE_RUN_DIR", dir.join("run"))
+        .env("KALIVE_PID_FILE", dir.join("k.pid"))
+        .output()
+        .expect("kalive status");
+    kalive::daemon::json::parse(&String::from_utf8_lossy(&out.stdout)).expect("json")
+}
+
+/// Hostile AH adverts injected into a LAN where an AH instance is master, each claiming
+/// priority 255: a wrong key, a replayed sequence number, an SPI that is not the source, and
+/// Auth Type 0 inside a valid AH are authentication drops (counted in the instance's
+/// `dropped_auth`, logged), and the master keeps its address. A valid lower-priority one is
+/// accepted first, so the replay is one the instance has really seen.
+#[test]
+fn forged_and_replayed_ah_adverts_are_counted_drops_and_change_nothing() {
+    use kalive::wire::{ah, vrrp};
+    use std::net::{IpAddr, Ipv4Addr};
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kaj", &[("k", "10.95.0.1/24"), ("x", "10.95.0.66/24")]);
+    let dir = TempDir::new("ah-inject");
+    let conf = dir.write(
+        "k.conf",
+        &instance("VI_1", 51, 150, Some("secret12"), "10.95.0.100"),
+    );
+    let k = Daemon::kalive(lan.ns(0), dir.path(), "k")
+        .conf(&conf)
+        .env("KALIVE_RUN_DIR", dir.join("run"))
+        .start();
+    let holds = || addrs(&lan, 0).contains("10.95.0.100");
+    assert!(wait_until(Duration::from_secs(10), holds), "{}", k.log());
+    let group = Ipv4Addr::new(224, 0, 0, 18);
+    let me = Ipv4Addr::new(10, 95, 0, 66);
+    let vips = [Ipv4Addr::new(10, 95, 0, 100)];
+    let key = ah::key(b"secret12");
+    let advert = |priority: u8, seq: u32, key: &[u8; 8]| {
+        let r = vrrp::Repr {
+            version: vrrp::Version::V2,
+            vrid: 51,
+            priority,
+            interval: 100,
+            addrs: vrrp::Addrs::V4(&vips),
+            auth: vrrp::Auth::Ah,
+        };
+        let mut b = [0u8; 128];
+        let n = ah::emit_ipv4(&r, &mut b, me, group, seq as u16, seq, key, false).expect("emit");
+        b[..n].to_vec()
+    };
+    let resign = |p: &mut Vec<u8>| {
+        let icv = ah::icv(p, &key, false).expect("icv");
+        p[32..44].copy_from_slice(&icv);
+    };
+    let mut spi = advert(255, 3_000_000, &key);
+    spi[24..28].copy_from_slice(&[10, 95, 0, 1]);
+    resign(&mut spi);
+    let mut type0 = advert(255, 3_000_001, &key);
+    type0[48] = 0; // Auth Type 0 inside AH
+    type0[50..52].copy_from_slice(&[0, 0]);
+    let sum = !kalive::wire::checksum::combine(&[kalive::wire::checksum::data(&type0[44..])]);
+    type0[50..52].copy_from_slice(&sum.to_be_bytes());
+    resign(&mut type0);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("valid, lower priority", advert(100, 1_000_000, &key)),
+        ("wrong key", advert(255, 2_000_000, &ah::key(b"secret13"))),
+        ("replayed sequence number", advert(255, 1_000_000, &key)),
+        ("SPI is not the source", spi),
+        ("Auth Type 0 inside AH", type0),
+    ];
+    for (what, p) in &cases {
+        assert!(ah::parse_ipv4(p).is_ok(), "{what}");
+    }
+    let ifindex = lan.run(1, || {
+        let name = std::ffi::CString::new("eth0").unwrap();
+        // SAFETY: a valid NUL-terminated name.
+        unsafe { libc::if_nametoindex(name.as_ptr()) }
+    });
+    let sock = lan.run(1, || {
+        kalive::sys::vrrp_socket::VrrpSocket::open_protocol(
+            "eth0",
+            ifindex,
+            IpAddr::V4(group),
+            false,
+            kalive::sys::vrrp_socket::IPPROTO_AH,
+        )
+        .expect("raw AH socket")
+    });
+    let stat = |key: &str| {
+        status(dir.path())
+            .get("instances")
+            .and_then(|v| v.as_array())
+            .and_then(|a| a.first())
+            .and_then(|i| i.get("stats"))
+            .and_then(|s| s.get(key))
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0)
+    };
+    let auth_before = stat("dropped_auth");
+    for (_, p) in &cases {
+        sock.send(p, IpAddr::V4(group)).expect("send");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        wait_until(Duration::from_secs(5), || stat("dropped_auth")
+            >= auth_before + 4),
+        "dropped_auth {} after {auth_before}:\n{}",
+        stat("dropped_auth"),
+        k.log()
+    );
+    let kept = holds_for(Duration::from_secs(3), Duration::from_millis(50), holds);
+    assert!(
+        kept.is_ok(),
+        "a forged advert took the master over:\n{}",
+        k.log()
+    );
+    assert_eq!(stat("dropped_auth"), auth_before + 4, "{}", k.log());
+    assert!(
+        k.log().contains("dropped advert from 10.95.0.66: Auth"),
+        "{}",
+        k.log()
+    );
+}
