@@ -1,8 +1,8 @@
 //! Issue 15, VRRPv2 IPsec-AH authentication, on the daemon's real path in network namespaces:
 //! an `auth_type AH` instance advertises inside AH (never without authentication) with an ICV
 //! that verifies, beside a plain instance of the same file; two kalive routers with AH elect one
-//! master and follow each other's sequence numbers across a restart; a wrong password is an
-//! authentication drop, counted and logged, never a takeover.
+//! master and follow each other's sequence numbers across a restart and a reload; a wrong
+//! password is an authentication drop, counted and logged, never a takeover.
 
 mod common;
 
@@ -210,6 +210,18 @@ fn two_kalive_routers_with_ah_elect_follow_sequences_across_a_restart_and_refuse
         only(0)
     });
     assert!(stable.is_ok(), "{}\n{}", a.log(), b.log());
+    // SIGHUP keeps the master's sequence number (keepalived vrrp.c: "Keep ipsec AH
+    // seq_number"): back at 0, the backup would drop its adverts as replays and take over.
+    assert!(a.signal(libc::SIGHUP));
+    assert!(
+        a.wait_log("Reloaded", Duration::from_secs(5)),
+        "{}",
+        a.log()
+    );
+    let stable = holds_for(Duration::from_secs(5), Duration::from_millis(50), || {
+        only(0)
+    });
+    assert!(stable.is_ok(), "after a reload:\n{}\n{}", a.log(), b.log());
     assert!(
         !b.log().contains(": Auth ("),
         "no drop with the right key:\n{}",

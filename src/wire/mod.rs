@@ -32,7 +32,8 @@ pub enum Error {
     Type,
     /// The checksum does not verify.
     Checksum,
-    /// VRRPv2 authentication type unknown or unsupported (only 0 and 1), or auth with v3.
+    /// VRRPv2 authentication type unknown (0, 1 and 2 are known; 2 is checked by `ah`), or auth
+    /// with v3.
     AuthType,
     /// Address family mismatch: v2 over IPv6, or addresses of the other family.
     Family,
