@@ -296,8 +296,8 @@ fn status(dir: &std::path::Path) -> kalive::daemon::json::Value {
 /// Hostile AH adverts injected into a LAN where an AH instance is master, each claiming
 /// priority 255: a wrong key, a replayed sequence number, an SPI that is not the source, and
 /// Auth Type 0 inside a valid AH are authentication drops (counted in the instance's
-/// `dropped_auth`, logged), and the master keeps its address. A valid lower-priority one is
-/// accepted first, so the replay is one the instance has really seen.
+/// `dropped_auth`, logged), and the master keeps its address; so does a plain VRRP advert. A
+/// valid lower-priority one is accepted first, so the replay is one the instance has seen.
 #[test]
 fn forged_and_replayed_ah_adverts_are_counted_drops_and_change_nothing() {
     use kalive::wire::{ah, vrrp};
@@ -386,6 +386,25 @@ fn forged_and_replayed_ah_adverts_are_counted_drops_and_change_nothing() {
     for (_, p) in &cases {
         sock.send(p, IpAddr::V4(group)).expect("send");
         std::thread::sleep(Duration::from_millis(50));
+    }
+    // A plain VRRP advert (protocol 112, no AH) for the AH instance's VRID: keepalived's AH
+    // socket never sees it, nor does kalive's; it changes nothing either.
+    let plain = lan.run(1, || {
+        kalive::sys::vrrp_socket::VrrpSocket::open("eth0", ifindex, IpAddr::V4(group), false)
+            .expect("raw VRRP socket")
+    });
+    let r = vrrp::Repr {
+        version: vrrp::Version::V2,
+        vrid: 51,
+        priority: 255,
+        interval: 100,
+        addrs: vrrp::Addrs::V4(&vips),
+        auth: vrrp::Auth::None,
+    };
+    let mut b = [0u8; 128];
+    let n = r.emit_ipv4(&mut b, me, group, 1).expect("emit");
+    for _ in 0..3 {
+        plain.send(&b[..n], IpAddr::V4(group)).expect("send");
     }
     assert!(
         wait_until(Duration::from_secs(5), || stat("dropped_auth")

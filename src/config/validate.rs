@@ -530,6 +530,33 @@ mod tests {
         assert!(!l.diags.has_errors(), "{:?}", l.diags.items);
     }
 
+    /// keepalived 2.2.7 vrrp_complete_instance: AH is IPv4 only ("Cannot use AH authentication
+    /// with IPv6", removed) and clears an initial MASTER that does not own the addresses.
+    #[test]
+    fn ah_is_ipv4_only_and_starts_as_backup_unless_owner() {
+        use crate::config::model::vrrp::{Auth, InitialState};
+        let ah = " authentication {\n  auth_type AH\n  auth_pass pw\n }\n";
+        let l = ka(&format!("vrrp_instance A {{\n interface eth0\n virtual_router_id 1\n state MASTER\n priority 100\n{ah} virtual_ipaddress {{\n  192.0.2.1\n }}\n}}\nvrrp_instance B {{\n interface eth0\n virtual_router_id 2\n state MASTER\n priority 255\n{ah} virtual_ipaddress {{\n  192.0.2.2\n }}\n}}\nvrrp_instance C {{\n interface eth0\n virtual_router_id 3\n{ah} virtual_ipaddress {{\n  2001:db8::3/64\n }}\n}}\n"));
+        let got: Vec<_> = l
+            .config
+            .instances
+            .iter()
+            .map(|i| (i.name.as_str(), i.state, i.auth.is_some()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("A", Some(InitialState::Backup), true),
+                ("B", Some(InitialState::Master), true),
+                ("C", None, false),
+            ],
+            "{:?}",
+            l.diags.items
+        );
+        assert!(matches!(l.config.instances[0].auth, Some(Auth::Ah(_))));
+        assert!(!l.diags.has_errors());
+    }
+
     #[test]
     fn broken_cases_get_the_same_verdict_in_both_syntaxes() {
         let e = "";
