@@ -25,6 +25,8 @@ enum Mode {
     V3,
     /// VRRPv2 with `unicast_src_ip` and `unicast_peer`, no multicast.
     V2Unicast,
+    /// VRRPv2 over unicast inside IPsec AH (the TTL is left out of the ICV).
+    V2AhUnicast,
     /// VRRPv3 over IPv6 (link-local sources, ff02::12).
     V3Ipv6,
 }
@@ -32,7 +34,7 @@ enum Mode {
 impl Mode {
     fn version(self) -> u8 {
         match self {
-            Mode::V2Pass | Mode::V2Ah | Mode::V2Unicast => 2,
+            Mode::V2Pass | Mode::V2Ah | Mode::V2Unicast | Mode::V2AhUnicast => 2,
             Mode::V3 | Mode::V3Ipv6 => 3,
         }
     }
@@ -43,6 +45,7 @@ impl Mode {
             Mode::V2Ah => "a",
             Mode::V3 => "3",
             Mode::V2Unicast => "u",
+            Mode::V2AhUnicast => "au",
             Mode::V3Ipv6 => "6",
         }
     }
@@ -79,12 +82,12 @@ fn conf_with_password(
         Mode::V2Pass => format!(
             "    authentication {{\n        auth_type PASS\n        auth_pass {password}\n    }}\n"
         ),
-        Mode::V2Ah => format!(
+        Mode::V2Ah | Mode::V2AhUnicast => format!(
             "    authentication {{\n        auth_type AH\n        auth_pass {password}\n    }}\n"
         ),
         _ => String::new(),
     };
-    let unicast = if mode == Mode::V2Unicast {
+    let unicast = if matches!(mode, Mode::V2Unicast | Mode::V2AhUnicast) {
         format!(
             "    unicast_src_ip 10.88.0.{}\n    unicast_peer {{\n        10.88.0.{}\n    }}\n",
             me + 1,
@@ -383,7 +386,7 @@ fn tshark_decodes_every_kalive_packet(pcap: &std::path::Path, mac: &str, mode: M
         bad.is_empty(),
         "tshark warns about kalive's frames: {bad:?}"
     );
-    if mode == Mode::V2Ah {
+    if matches!(mode, Mode::V2Ah | Mode::V2AhUnicast) {
         let bare = tshark(&format!("{from_kalive} && vrrp && !ah"));
         assert!(bare.is_empty(), "kalive's adverts without AH: {bare:?}");
         let ah = tshark(&format!("{from_kalive} && ah && vrrp.auth_type == 2"));
@@ -461,6 +464,11 @@ fn vrrp_v2_ah_with_a_wrong_password_takes_nothing_over_on_either_side() {
         "{}",
         kalive.log()
     );
+}
+
+#[test]
+fn vrrp_v2_unicast_with_ah_auth_interoperates_with_keepalived() {
+    scenario(Mode::V2AhUnicast);
 }
 
 #[test]
