@@ -8,7 +8,7 @@
 
 use kalive::config::{keepalived, uci, LoadOptions};
 use kalive::wire::vrrp::{self, Ctx, Packet, Repr, Version};
-use kalive::wire::{arp, ndisc};
+use kalive::wire::{ah, arp, ndisc};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// What a fuzz target runs on one input.
@@ -19,6 +19,7 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("keepalived_conf", keepalived_conf),
     ("uci_conf", uci_conf),
     ("vrrp_packet", vrrp_packet),
+    ("ah_packet", ah_packet),
     ("http_response", http_response),
     ("smtp_response", smtp_response),
     ("netlink_reply", netlink_reply),
@@ -113,6 +114,37 @@ pub fn vrrp_packet(data: &[u8]) {
         let n = na.emit_icmp(&mut out, ip.src, ip.dst).expect("emit na");
         assert_eq!(ndisc::Repr::parse_icmp(&out[..n], ip.src, ip.dst), Ok(na));
     }
+}
+
+/// The IPsec-AH decoder (issue 15) must return errors, never panic, on any bytes, nor the ICV
+/// check; a VRRPv2 advert that parses must emit again inside AH, verify with the key it was
+/// signed with and not with another, and parse back to the same advert, SPI and sequence.
+pub fn ah_packet(data: &[u8]) {
+    const KEY: [u8; ah::KEY_LEN] = *b"secret12";
+    for unicast in [false, true] {
+        let _ = ah::verify(data, &KEY, unicast);
+        let _ = ah::icv(data, &KEY, unicast);
+    }
+    let Ok((ip, a, r)) = ah::parse_ipv4(data) else {
+        return;
+    };
+    if r.version != Version::V2 {
+        return;
+    }
+    let mut out = [0u8; 4200];
+    let n = ah::emit_ipv4(&r, &mut out, ip.src, ip.dst, ip.ident, a.seq, &KEY, false)
+        .expect("a parsed v2 advert must emit inside AH");
+    assert!(ah::verify(&out[..n], &KEY, false));
+    assert!(!ah::verify(&out[..n], b"secret13", false));
+    let (ip2, a2, r2) = ah::parse_ipv4(&out[..n]).expect("re-parse");
+    assert_eq!(
+        r2,
+        Repr {
+            auth: vrrp::Auth::Ah,
+            ..r
+        }
+    );
+    assert_eq!((a2.seq, a2.spi, ip2.ident), (a.seq, ip.src, ip.ident));
 }
 
 /// The first byte sets the chunk size the rest arrives in (a hostile server picks its own

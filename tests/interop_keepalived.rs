@@ -1,6 +1,8 @@
 //! kalive and keepalived 2.2.7 on one LAN (network namespaces): they elect each other, hand over
 //! on a graceful stop, and take over after a crash, in VRRPv2 with PASS authentication, in
-//! VRRPv3, in VRRPv2 over unicast and in VRRPv3 over IPv6. The addresses on the interfaces are the judge.
+//! VRRPv2 with IPsec-AH authentication, in VRRPv3, in VRRPv2 over unicast and in VRRPv3 over
+//! IPv6; with AH, a wrong password on either side takes nothing over and is a counted drop. The
+//! addresses on the interfaces are the judge.
 
 mod common;
 
@@ -17,10 +19,14 @@ use common::tempdir::TempDir;
 enum Mode {
     /// VRRPv2 over multicast with PASS authentication.
     V2Pass,
+    /// VRRPv2 over multicast inside IPsec AH (issue 15).
+    V2Ah,
     /// VRRPv3 over IPv4 multicast.
     V3,
     /// VRRPv2 with `unicast_src_ip` and `unicast_peer`, no multicast.
     V2Unicast,
+    /// VRRPv2 over unicast inside IPsec AH (the TTL is left out of the ICV).
+    V2AhUnicast,
     /// VRRPv3 over IPv6 (link-local sources, ff02::12).
     V3Ipv6,
 }
@@ -28,7 +34,7 @@ enum Mode {
 impl Mode {
     fn version(self) -> u8 {
         match self {
-            Mode::V2Pass | Mode::V2Unicast => 2,
+            Mode::V2Pass | Mode::V2Ah | Mode::V2Unicast | Mode::V2AhUnicast => 2,
             Mode::V3 | Mode::V3Ipv6 => 3,
         }
     }
@@ -36,8 +42,10 @@ impl Mode {
     fn tag(self) -> &'static str {
         match self {
             Mode::V2Pass => "2",
+            Mode::V2Ah => "a",
             Mode::V3 => "3",
             Mode::V2Unicast => "u",
+            Mode::V2AhUnicast => "au",
             Mode::V3Ipv6 => "6",
         }
     }
@@ -58,13 +66,28 @@ impl Mode {
 
 /// The config for node `me` (0: 10.88.0.1, 1: 10.88.0.2).
 fn conf(dir: &TempDir, name: &str, prio: u8, mode: Mode, me: usize) -> PathBuf {
+    conf_with_password(dir, name, prio, mode, me, "interop")
+}
+
+fn conf_with_password(
+    dir: &TempDir,
+    name: &str,
+    prio: u8,
+    mode: Mode,
+    me: usize,
+    password: &str,
+) -> PathBuf {
     let version = mode.version();
-    let auth = if mode == Mode::V2Pass {
-        "    authentication {\n        auth_type PASS\n        auth_pass interop\n    }\n"
-    } else {
-        ""
+    let auth = match mode {
+        Mode::V2Pass => format!(
+            "    authentication {{\n        auth_type PASS\n        auth_pass {password}\n    }}\n"
+        ),
+        Mode::V2Ah | Mode::V2AhUnicast => format!(
+            "    authentication {{\n        auth_type AH\n        auth_pass {password}\n    }}\n"
+        ),
+        _ => String::new(),
     };
-    let unicast = if mode == Mode::V2Unicast {
+    let unicast = if matches!(mode, Mode::V2Unicast | Mode::V2AhUnicast) {
         format!(
             "    unicast_src_ip 10.88.0.{}\n    unicast_peer {{\n        10.88.0.{}\n    }}\n",
             me + 1,
@@ -363,11 +386,89 @@ fn tshark_decodes_every_kalive_packet(pcap: &std::path::Path, mac: &str, mode: M
         bad.is_empty(),
         "tshark warns about kalive's frames: {bad:?}"
     );
+    if matches!(mode, Mode::V2Ah | Mode::V2AhUnicast) {
+        let bare = tshark(&format!("{from_kalive} && vrrp && !ah"));
+        assert!(bare.is_empty(), "kalive's adverts without AH: {bare:?}");
+        let ah = tshark(&format!("{from_kalive} && ah && vrrp.auth_type == 2"));
+        assert_eq!(ah.len(), vrrp.len(), "every advert inside AH: {all:?}");
+    }
 }
 
 #[test]
 fn vrrp_v2_with_pass_auth_interoperates_with_keepalived() {
     scenario(Mode::V2Pass);
+}
+
+#[test]
+fn vrrp_v2_with_ah_auth_interoperates_with_keepalived() {
+    scenario(Mode::V2Ah);
+}
+
+/// With AH, a router with the wrong password is never heard: the master in place (kalive, then
+/// keepalived) keeps the address while a higher priority advertises with another key, and
+/// counts and logs the drops (kalive's "dropped advert … Auth", keepalived's "IPSEC-AH :
+/// invalid IPSEC HMAC-MD5 value").
+#[test]
+fn vrrp_v2_ah_with_a_wrong_password_takes_nothing_over_on_either_side() {
+    if !common::netns::available() {
+        return;
+    }
+    let mode = Mode::V2Ah;
+    let dir = TempDir::new("interop-ah-wrong");
+    let lan = Lan::new("kiw", &[("k", "10.88.0.1/24"), ("ka", "10.88.0.2/24")]);
+    // kalive (100, right key) is master; keepalived (150, wrong key) cannot take over.
+    let kalive = start(&lan, 0, false, &conf(&dir, "kalive-in", 100, mode, 0), &dir);
+    wait_holder(&lan, 0, mode, Duration::from_secs(10));
+    let wrong = conf_with_password(&dir, "ka-wrong", 150, mode, 1, "wrongpw");
+    let keepalived = start(&lan, 1, true, &wrong, &dir);
+    if let Err(t) = holds_for(Duration::from_secs(6), Duration::from_millis(50), || {
+        holds(&lan, 0, mode)
+    }) {
+        panic!("keepalived with a wrong key took kalive's address after {t:?}");
+    }
+    assert!(
+        kalive.wait_log(
+            "dropped advert from 10.88.0.2: Auth",
+            Duration::from_secs(5)
+        ),
+        "kalive counts the drops:\n{}",
+        kalive.log()
+    );
+    drop(keepalived);
+    drop(kalive);
+    for k in 0..2 {
+        let _ = Command::new("ip")
+            .args(["-n", lan.ns(k), "addr", "del", mode.vip(), "dev", "eth0"])
+            .output();
+    }
+    // keepalived (100, right key) is master; kalive (150, wrong key) cannot take over.
+    let keepalived = start(&lan, 1, true, &conf(&dir, "ka-in", 100, mode, 1), &dir);
+    wait_holder(&lan, 1, mode, Duration::from_secs(10));
+    let wrong = conf_with_password(&dir, "kalive-wrong", 150, mode, 0, "wrongpw");
+    let kalive = start(&lan, 0, false, &wrong, &dir);
+    if let Err(t) = holds_for(Duration::from_secs(6), Duration::from_millis(50), || {
+        holds(&lan, 1, mode)
+    }) {
+        panic!("kalive with a wrong key took keepalived's address after {t:?}");
+    }
+    assert!(
+        keepalived.wait_log("invalid IPSEC HMAC-MD5", Duration::from_secs(5)),
+        "keepalived drops kalive's adverts:\n{}",
+        keepalived.log()
+    );
+    assert!(
+        kalive.wait_log(
+            "dropped advert from 10.88.0.2: Auth",
+            Duration::from_secs(5)
+        ),
+        "{}",
+        kalive.log()
+    );
+}
+
+#[test]
+fn vrrp_v2_unicast_with_ah_auth_interoperates_with_keepalived() {
+    scenario(Mode::V2AhUnicast);
 }
 
 #[test]

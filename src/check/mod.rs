@@ -12,7 +12,8 @@ use core::fmt;
 mod build;
 pub mod health;
 pub mod http;
-pub mod md5;
+/// MD5 lives in the bottom layer: VRRP's IPsec-AH (`wire::ah`) uses it too.
+pub use crate::wire::md5;
 pub mod misc;
 pub mod runner;
 pub mod schedule;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::config::model::lvs::{LbKind, VsGroupMember};
 use crate::config::model::net::RouteSpec;
-use crate::config::model::vrrp::{InitialState, OWNER_PRIORITY};
+use crate::config::model::vrrp::{Auth, InitialState, OWNER_PRIORITY};
 use crate::config::model::{
     Config, Script, VirtualServer, VirtualServerGroup, VrrpInstance, VsKey,
 };
@@ -201,6 +201,18 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
                 ),
             );
             v.auth = None;
+        }
+        // keepalived 2.2.7 vrrp/vrrp.c vrrp_complete_instance: AH is IPv4 only, and an AH
+        // instance must hear a peer's sequence number before it takes over, so it does not
+        // start as MASTER unless it owns the addresses.
+        if matches!(v.auth, Some(Auth::Ah(_))) {
+            if v.is_ipv6() {
+                c.d.warn(&at(c, "instance", &name, "authentication"), "auth_type", format!("vrrp_instance '{name}': AH authentication cannot be used with IPv6; ignored, as keepalived does"));
+                v.auth = None;
+            } else if v.state == Some(InitialState::Master) && !v.is_owner() {
+                c.d.warn(&at(c, "instance", &name, "state"), "state", format!("vrrp_instance '{name}': initial state MASTER is incompatible with AH authentication; BACKUP, as keepalived does"));
+                v.state = Some(InitialState::Backup);
+            }
         }
         // keepalived 2.2.7 vrrp/vrrp_track.c: "track script … not found, ignoring": the
         // tracker is dropped and the instance runs without it.
@@ -505,6 +517,46 @@ mod tests {
         );
     }
 
+    /// Issue 15: an AH instance runs with its key, in both syntaxes, beside a plain one.
+    fn ah_kept(l: &Loaded) {
+        use crate::config::model::vrrp::Auth;
+        let auths: Vec<_> = l.config.instances.iter().map(|i| i.auth.clone()).collect();
+        assert_eq!(
+            auths,
+            [Some(Auth::Ah("secret".into())), None],
+            "{:?}",
+            l.diags.items
+        );
+        assert!(!l.diags.has_errors(), "{:?}", l.diags.items);
+    }
+
+    /// keepalived 2.2.7 vrrp_complete_instance: AH is IPv4 only ("Cannot use AH authentication
+    /// with IPv6", removed) and clears an initial MASTER that does not own the addresses.
+    #[test]
+    fn ah_is_ipv4_only_and_starts_as_backup_unless_owner() {
+        use crate::config::model::vrrp::{Auth, InitialState};
+        let ah = " authentication {\n  auth_type AH\n  auth_pass pw\n }\n";
+        let l = ka(&format!("vrrp_instance A {{\n interface eth0\n virtual_router_id 1\n state MASTER\n priority 100\n{ah} virtual_ipaddress {{\n  192.0.2.1\n }}\n}}\nvrrp_instance B {{\n interface eth0\n virtual_router_id 2\n state MASTER\n priority 255\n{ah} virtual_ipaddress {{\n  192.0.2.2\n }}\n}}\nvrrp_instance C {{\n interface eth0\n virtual_router_id 3\n{ah} virtual_ipaddress {{\n  2001:db8::3/64\n }}\n}}\n"));
+        let got: Vec<_> = l
+            .config
+            .instances
+            .iter()
+            .map(|i| (i.name.as_str(), i.state, i.auth.is_some()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("A", Some(InitialState::Backup), true),
+                ("B", Some(InitialState::Master), true),
+                ("C", None, false),
+            ],
+            "{:?}",
+            l.diags.items
+        );
+        assert!(matches!(l.config.instances[0].auth, Some(Auth::Ah(_))));
+        assert!(!l.diags.has_errors());
+    }
+
     #[test]
     fn broken_cases_get_the_same_verdict_in_both_syntaxes() {
         let e = "";
@@ -600,8 +652,27 @@ mod tests {
                 ),
             ),
         ];
-        for (case, k, u) in &cases {
-            let (k, ul) = (ka(k), uci::parse_text("kalive", u));
+        let ah_and_plain = "vrrp_instance VI_AH {\n interface eth0\n virtual_router_id 51\n authentication {\n  auth_type AH\n  auth_pass secret\n }\n virtual_ipaddress {\n  192.0.2.51\n }\n}\nvrrp_instance VI_2 {\n interface eth0\n virtual_router_id 52\n virtual_ipaddress {\n  192.0.2.52\n }\n}\n";
+        let ah_and_plain_uci = uci_text(
+            &[
+                (
+                    "VI_AH",
+                    Some("eth0"),
+                    Some("51"),
+                    "\toption auth_type 'AH'\n\toption auth_pass 'secret'\n",
+                    &["192.0.2.51"],
+                ),
+                ("VI_2", Some("eth0"), Some("52"), e, &["192.0.2.52"]),
+            ],
+            e,
+        );
+        let cases = cases.into_iter().chain([(
+            "AH instance beside a plain one",
+            ah_and_plain,
+            ah_and_plain_uci,
+        )]);
+        for (case, k, u) in cases {
+            let (k, ul) = (ka(k), uci::parse_text("kalive", &u));
             same_verdict(case, &k, &ul);
             // and the same reading: the model each front end leaves is the same VRRP setup
             let pick = |l: &Loaded| {
@@ -620,6 +691,10 @@ mod tests {
                     .collect::<Vec<_>>()
             };
             assert_eq!(pick(&k), pick(&ul), "{case}:\n{u}");
+            if case.starts_with("AH") {
+                ah_kept(&k);
+                ah_kept(&ul);
+            }
             let groups = |l: &Loaded| {
                 l.config
                     .sync_groups

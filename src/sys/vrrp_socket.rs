@@ -1,4 +1,7 @@
-//! The VRRP sockets: IP protocol 112, bound to one interface (keepalived-semantics §4.3, §4.4).
+//! The VRRP sockets: IP protocol 112 (or 51, IPsec AH, for `auth_type AH` instances: keepalived
+//! 2.2.7 vrrp/vrrp.c opens its IPv4 socket with IPPROTO_AH for them), bound to one interface
+//! (keepalived-semantics §4.3, §4.4). There is no packet filter: the kernel delivers every
+//! packet of the socket's protocol on the interface, and the reactor sorts them by VRID.
 //!
 //! - IPv4: a raw socket with IP_HDRINCL, so kalive writes the IP header keepalived writes (TOS
 //!   0xC0, TTL 255, no options); reads return the whole IP packet, so the TTL check needs no cmsg.
@@ -18,6 +21,8 @@ use socket2::{Domain, InterfaceIndexOrAddress, MsgHdrMut, Protocol, SockAddr, So
 
 /// IANA protocol number of VRRP (RFC 5798 §5.1.1.4).
 pub const IPPROTO_VRRP: i32 = 112;
+/// IANA protocol number of the IPsec Authentication Header (RFC 2402 §2).
+pub const IPPROTO_AH: i32 = 51;
 /// The VRRP checksum field's offset in the VRRP header, for IPV6_CHECKSUM.
 const VRRP_CHECKSUM_OFFSET: libc::c_int = 6;
 
@@ -81,12 +86,23 @@ impl VrrpSocket {
         group: IpAddr,
         unicast: bool,
     ) -> io::Result<VrrpSocket> {
+        Self::open_protocol(ifname, ifindex, group, unicast, IPPROTO_VRRP)
+    }
+
+    /// [`Self::open`] for IP protocol `protocol`: [`IPPROTO_VRRP`], or [`IPPROTO_AH`] (IPv4).
+    pub fn open_protocol(
+        ifname: &str,
+        ifindex: u32,
+        group: IpAddr,
+        unicast: bool,
+        protocol: i32,
+    ) -> io::Result<VrrpSocket> {
         let ipv6 = group.is_ipv6();
         let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
         let sock = Socket::new(
             domain,
             Type::RAW.nonblocking().cloexec(),
-            Some(Protocol::from(IPPROTO_VRRP)),
+            Some(Protocol::from(protocol)),
         )?;
         sock.bind_device(Some(ifname.as_bytes()))?;
         // The software receive timestamp: the Master_Down_Timer is reset on receipt (RFC 5798
@@ -140,7 +156,9 @@ impl VrrpSocket {
         self.sock.bind(&SockAddr::from(SocketAddrV4::new(group, 0)))
     }
 
-    /// IPv6: send from this source address (a link-local one for multicast, RFC 5798 §5.1.2.1).
+    /// Send from this source address (a link-local one for IPv6 multicast, RFC 5798 §5.1.2.1).
+    /// The daemon sets each IPv6 advert's source per packet instead (instances share a socket);
+    /// a peer with a socket of its own (the tests' raw senders) binds it.
     pub fn bind_source(&self, src: IpAddr) -> io::Result<()> {
         // A link-local address is tentative until DAD ends: bind to it anyway (sends fail, and
         // are counted, until it is usable) rather than refuse to start.

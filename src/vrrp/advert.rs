@@ -10,7 +10,10 @@ pub enum AuthData {
     None,
     /// RFC 3768 §5.3.6.1: up to 8 bytes, zero-padded.
     Pass([u8; 8]),
-    /// An authentication type kalive does not speak (AH, or unknown).
+    /// IPsec AH that the edge verified (ICV, SPI and a fresh sequence number, `wire::ah`), with
+    /// its sequence number.
+    Ah(u32),
+    /// An authentication type kalive does not speak, or AH that did not verify.
     Other(u8),
 }
 

@@ -10,6 +10,7 @@ use crate::time::{Duration, Instant};
 
 use super::actions::{Action, Actions, State, TimerKind, TIMER_KINDS};
 use super::advert::{Advert, AuthData};
+use super::ah::AhSeq;
 use super::params::Params;
 use super::priority::{effective, effective_with, master_down, skew, Effective, Tracker, OWNER};
 
@@ -98,6 +99,8 @@ pub struct Instance {
     /// The master we last heard (or ourselves when master).
     pub master: Option<IpAddr>,
     pub stats: Stats,
+    /// `auth_type AH`: the sequence number sent and accepted (carried over on reload).
+    pub ah_seq: AhSeq,
 }
 
 impl Instance {
@@ -124,6 +127,7 @@ impl Instance {
             lower_answered: None,
             master: None,
             stats: Stats::default(),
+            ah_seq: AhSeq::default(),
         };
         i.recompute();
         i
@@ -294,6 +298,7 @@ impl Instance {
         }
         if p.version == 2 {
             let ok = match (p.auth, a.auth) {
+                _ if p.ah => matches!(a.auth, AuthData::Ah(_)),
                 (None, AuthData::None) => true,
                 (Some(ours), AuthData::Pass(theirs)) => ours == theirs,
                 _ => false,
@@ -405,6 +410,9 @@ impl Instance {
             self.become_backup(now, out);
             return;
         }
+        if let AuthData::Ah(seq) = a.auth {
+            self.ah_seq.sync_from_lower(seq);
+        }
         // A lower priority (or an equal one from a lower address) thinks it is master:
         // force a new election by advertising now (keepalived "forcing new election").
         // keepalived answers every such advert (vrrp.c vrrp_state_master_rx); kalive answers
@@ -482,6 +490,7 @@ impl Instance {
         self.preempt_until = None;
         self.master_adver_int = self.params.advert_int;
         self.stats.became_master += 1;
+        self.ah_seq.on_master();
         let p = self.priority;
         self.send_advert(p, out);
         out.push(self.id, Action::AddVips);

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod advert;
+pub mod ah;
 pub mod garp;
 pub mod instance;
 pub mod params;

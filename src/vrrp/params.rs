@@ -37,7 +37,10 @@ pub struct Params {
     /// `Some` = unicast: adverts go to these peers, and come only from them with `check_unicast_src`.
     pub unicast_peers: Vec<(IpAddr, Option<u8>, Option<u8>)>,
     pub check_unicast_src: bool,
+    /// The PASS password, or with `ah` the IPsec-AH key: `auth_pass` zero-padded to 8 bytes.
     pub auth: Option<[u8; 8]>,
+    /// `auth_type AH`: adverts go out and are accepted only inside IPsec AH (`wire::ah`).
+    pub ah: bool,
     pub garp: GarpParams,
     pub lower_prio_no_advert: bool,
     pub higher_prio_send_advert: bool,
@@ -49,7 +52,7 @@ impl Params {
     pub fn from_config(v: &VrrpInstance, g: &GlobalDefs, primary: Option<IpAddr>) -> Params {
         let garp = v.effective_garp(g);
         let auth = match &v.auth {
-            Some(Auth::Pass(p)) => {
+            Some(Auth::Pass(p) | Auth::Ah(p)) => {
                 let mut b = [0u8; 8];
                 for (d, s) in b.iter_mut().zip(p.bytes()) {
                     *d = s;
@@ -77,6 +80,7 @@ impl Params {
                 .collect(),
             check_unicast_src: v.check_unicast_src || g.check_unicast_src,
             auth,
+            ah: matches!(v.auth, Some(Auth::Ah(_))),
             garp: GarpParams {
                 master_repeat: garp.master_repeat,
                 master_delay: garp.master_delay.into(),

@@ -122,6 +122,41 @@ fn pass_authentication_must_match() {
     assert_eq!(i.handle_advert(Instant(5), &a, &mut out), Ok(()));
 }
 
+/// Issue 15: an `auth_type AH` instance takes only adverts the edge verified as AH; the same
+/// password as PASS, no authentication, or AH that failed the ICV are authentication drops. A
+/// master hearing a lower priority continues above that router's sequence number.
+#[test]
+fn ah_instances_take_only_verified_ah_and_sync_the_sequence_from_a_lower_priority() {
+    let mut p = Params::simple(51, 100, ip("192.0.2.1"));
+    p.auth = Some(*b"s3cret\0\0");
+    p.ah = true;
+    let mut i = Instance::new(0, p, Vec::new(), false);
+    let mut out = Actions::default();
+    i.start(Instant::ZERO, &mut out);
+    for auth in [
+        AuthData::None,
+        AuthData::Pass(*b"s3cret\0\0"),
+        AuthData::Other(2),
+    ] {
+        let mut a = advert("192.0.2.2", 150);
+        a.auth = auth;
+        assert_eq!(i.handle_advert(Instant(5), &a, &mut out), Err(Drop::Auth));
+    }
+    assert_eq!(i.stats.dropped_auth, 3);
+    let mut a = advert("192.0.2.2", 50);
+    a.auth = AuthData::Ah(7);
+    assert_eq!(i.handle_advert(Instant(5), &a, &mut out), Ok(()));
+    i.force(Instant(6), State::Master, &mut out);
+    assert_eq!(i.state(), State::Master);
+    a.auth = AuthData::Ah(40);
+    assert_eq!(i.handle_advert(Instant(7), &a, &mut out), Ok(()));
+    assert_eq!(
+        i.ah_seq.next_to_send(),
+        42,
+        "keepalived: the lower router's number + 1, then + 1"
+    );
+}
+
 #[test]
 fn unicast_source_and_ttl_window() {
     let mut p = Params::simple(51, 100, ip("192.0.2.1"));

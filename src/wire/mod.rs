@@ -6,11 +6,13 @@
 //! view made with `new_unchecked` cannot panic) and a `Repr` with `parse` / `emit` into a
 //! caller's buffer. Malformed input is an [`Error`] value.
 
+pub mod ah;
 pub mod arp;
 pub mod checksum;
 pub mod ethernet;
 pub mod ipv4;
 pub mod ipv6;
+pub mod md5;
 pub mod ndisc;
 pub mod vrrp;
 
@@ -30,7 +32,8 @@ pub enum Error {
     Type,
     /// The checksum does not verify.
     Checksum,
-    /// VRRPv2 authentication type unknown or unsupported (only 0 and 1), or auth with v3.
+    /// VRRPv2 authentication type unknown (0, 1 and 2 are known; 2 is checked by `ah`), or auth
+    /// with v3.
     AuthType,
     /// Address family mismatch: v2 over IPv6, or addresses of the other family.
     Family,

@@ -25,6 +25,8 @@ pub const AUTH_DATA_LEN: usize = 8;
 pub const TYPE_ADVERTISEMENT: u8 = 1;
 pub const AUTH_TYPE_NONE: u8 = 0;
 pub const AUTH_TYPE_PASS: u8 = 1;
+/// IPsec AH (RFC 3768 §5.3.6.3): the advert follows an AH header ([`super::ah`]).
+pub const AUTH_TYPE_AH: u8 = 2;
 pub const MCAST_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 pub const MCAST_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
 /// RFC 5798 §5.2.7: Max Adver Int is 12 bits of centiseconds.
@@ -214,12 +216,15 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     }
 }
 
-/// v2 authentication (RFC 3768 §5.3.6; keepalived also knows AH, which kalive does not).
+/// v2 authentication (RFC 3768 §5.3.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Auth {
     None,
     /// Simple text password, zero-padded to 8 bytes.
     Pass([u8; AUTH_DATA_LEN]),
+    /// Auth Type 2: the authentication is in the IPsec AH before the advert ([`super::ah`]);
+    /// the 8 authentication bytes are zero. Only the AH layer can tell whether it verifies.
+    Ah,
 }
 
 /// The addresses of an advertisement, without allocation: either borrowed from a received
@@ -377,6 +382,7 @@ impl<'a> Repr<'a> {
                 let auth = match packet.auth_type() {
                     AUTH_TYPE_NONE => Auth::None,
                     AUTH_TYPE_PASS => Auth::Pass(packet.auth_data().ok_or(Error::Truncated)?),
+                    AUTH_TYPE_AH => Auth::Ah,
                     _ => return Err(Error::AuthType),
                 };
                 (u16::from(packet.adver_int()) * 100, auth)
@@ -447,11 +453,12 @@ impl<'a> Repr<'a> {
                 let (kind, data) = match auth {
                     Auth::None => (AUTH_TYPE_NONE, [0; AUTH_DATA_LEN]),
                     Auth::Pass(d) => (AUTH_TYPE_PASS, d),
+                    Auth::Ah => (AUTH_TYPE_AH, [0; AUTH_DATA_LEN]),
                 };
                 p.set_auth_type(kind);
                 set_bytes(p.bm(), len - AUTH_DATA_LEN, &data);
             }
-            (Version::V3, Auth::Pass(_)) => return Err(Error::AuthType),
+            (Version::V3, Auth::Pass(_) | Auth::Ah) => return Err(Error::AuthType),
             (Version::V3, Auth::None) => {
                 if self.interval > MAX_V3_INTERVAL {
                     return Err(Error::Interval);

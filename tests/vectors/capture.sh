@@ -110,14 +110,41 @@ V3_V6='vrrp_instance VI_6 {
     }
 }'
 
+# IPsec AH: keepalived clears `state MASTER` with AH unless the priority is 255 (it wants a
+# peer's sequence number first), so the owner is used.
+V2_AH='vrrp_instance VI_7 {
+    state MASTER
+    interface eth0
+    virtual_router_id 55
+    priority 255
+    advert_int 1
+    authentication {
+        auth_type AH
+        auth_pass secret12
+    }
+    virtual_ipaddress {
+        10.77.0.105
+        10.77.0.106
+    }
+}'
+
+# ONLY=ah captures the AH vectors alone (the others stay as they are).
+if [ "${ONLY:-}" != ah ]; then
 run v2_pass 0 "$V2_PASS"
 run v2_noauth 0 "$V2_NOAUTH"
 run v3_ipv4 0 "$V3_V4"
 run v3_ipv6 0 "$V3_V6"
 run v3_ipv6_fwd 1 "$V3_V6"
+fi
+run v2_ah 0 "$V2_AH"
 
 first() { head -n 1; }
 last() { tail -n 1; }
+# AH over IPv4: the VRRP priority is byte 20 + 24 (AH) + 2.
+hex 'ip proto 51 and ip[46] != 0' $WORK/v2_ah.pcap | first > "$OUT/v2_ah_advert.hex"
+hex 'ip proto 51 and ip[46] != 0' $WORK/v2_ah.pcap | sed -n 2p > "$OUT/v2_ah_advert2.hex"
+hex 'ip proto 51 and ip[46] = 0' $WORK/v2_ah.pcap | first > "$OUT/v2_ah_prio0.hex"
+[ "${ONLY:-}" = ah ] && exit 0
 # VRRP over IPv4: priority is IP byte 22 (keepalived sends a 20-byte header).
 hex 'ip proto 112 and ip[22] != 0' $WORK/v2_pass.pcap | first > "$OUT/v2_pass_advert.hex"
 hex 'ip proto 112 and ip[22] != 0' $WORK/v2_pass.pcap | sed -n 2p > "$OUT/v2_pass_advert2.hex"

@@ -425,10 +425,7 @@ fn auth(c: &mut Ctx, k: &Node) -> Option<Auth> {
         }
     }
     match (kind, pass) {
-        (Some("AH"), Some(p)) => {
-            c.d.warn(&k.loc, "authentication", "AH authentication is deprecated (RFC 3768 §5.3.6.3) and kalive does not implement it; peers using AH will not accept this router's adverts");
-            Some(Auth::Ah(p))
-        }
+        (Some("AH"), Some(p)) => Some(Auth::Ah(p)),
         (Some(_), Some(p)) => Some(Auth::Pass(p)),
         (Some(_), None) => {
             c.d.warn(

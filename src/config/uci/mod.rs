@@ -85,6 +85,13 @@ fn spans(pkg: &package::Package, file: &Arc<str>) -> super::Spans {
             &Loc::new(file, s.pos.line, s.pos.col),
         );
         for o in &s.options {
+            // The checks on the model name keepalived.conf's block; UCI has the option.
+            if o.name == "auth_type" {
+                spans.put(
+                    format!("{kind}:{name}:authentication"),
+                    &Loc::new(file, o.pos.line, o.pos.col),
+                );
+            }
             spans.put(
                 format!("{kind}:{name}:{}", o.name),
                 &Loc::new(file, o.pos.line, o.pos.col),

@@ -9,6 +9,12 @@ use crate::wire;
 
 impl Reactor<'_> {
     pub(super) fn send_advert(&mut self, i: usize, priority: u8) {
+        // `auth_type AH`: one sequence number per advert, whatever the number of peers
+        // (keepalived vrrp/vrrp.c vrrp_send_adv).
+        let ah_seq = self.rt.router.instances.get_mut(i).and_then(|x| {
+            let key = x.params.auth.filter(|_| x.params.ah)?;
+            Some((x.ah_seq.next_to_send(), key))
+        });
         let (Some(e), Some(inst)) = (self.rt.instances.get(i), self.rt.router.instances.get(i))
         else {
             return;
@@ -56,9 +62,20 @@ impl Reactor<'_> {
         for &dst in dsts {
             self.ident = self.ident.wrapping_add(1);
             let res = match (e.source, dst) {
-                (Some(IpAddr::V4(src)), IpAddr::V4(d)) => {
-                    repr.emit_ipv4(&mut self.buf, src, d, self.ident).ok()
-                }
+                (Some(IpAddr::V4(src)), IpAddr::V4(d)) => match ah_seq {
+                    Some((seq, key)) => wire::ah::emit_ipv4(
+                        &repr,
+                        &mut self.buf,
+                        src,
+                        d,
+                        self.ident,
+                        seq,
+                        &key,
+                        !e.unicast_peers.is_empty(),
+                    )
+                    .ok(),
+                    None => repr.emit_ipv4(&mut self.buf, src, d, self.ident).ok(),
+                },
                 (Some(IpAddr::V6(src)), IpAddr::V6(d)) => repr
                     .emit(&mut self.buf, &wire::vrrp::Ctx::V6 { src, dst: d })
                     .ok(),
@@ -318,6 +335,8 @@ pub(super) fn advert(r: &wire::vrrp::Repr, src: IpAddr, ttl: u8, unicast: bool) 
         auth: match r.auth {
             wire::vrrp::Auth::None => AuthData::None,
             wire::vrrp::Auth::Pass(p) => AuthData::Pass(p),
+            // Auth Type 2 without a verified AH before it (see `super::ah`).
+            wire::vrrp::Auth::Ah => AuthData::Other(wire::vrrp::AUTH_TYPE_AH),
         },
         addr_count: r.addrs.len().min(255) as u8,
     }

@@ -15,6 +15,7 @@ use crate::vrrp::garp::Pacer;
 use crate::vrrp::{Action, Actions, State, TimerKind};
 use crate::wire;
 
+mod ah;
 mod arrival;
 mod cause;
 mod emit;
@@ -72,6 +73,8 @@ struct Sock {
     ifname: String,
     ifindex: u32,
     ipv6: bool,
+    /// IP protocol 51: the `auth_type AH` instances of the interface (their own socket).
+    ah: bool,
     /// `None` while the interface is missing (the instances on it are in FAULT until it appears).
     socket: Option<VrrpSocket>,
     /// Only multicast IPv4 instances use it: bound to the group (see `Reactor::new`).
@@ -99,11 +102,13 @@ impl Sock {
         global: &GlobalDefs,
         info: Option<Iface>,
         multicast: bool,
+        ah: bool,
     ) -> std::io::Result<Sock> {
         let mut sock = Sock {
             ifname: e.interface.clone(),
             ifindex: 0,
             ipv6: e.ipv6,
+            ah,
             socket: None,
             group_only: false,
             packet: None,
@@ -142,7 +147,13 @@ impl Sock {
             IpAddr::V4(global.mcast_group4)
         };
         // Not bound to a source: each instance's adverts carry their own (`send_from`).
-        let socket = VrrpSocket::open(&e.interface, info.index, group, !multicast)?;
+        let protocol = if self.ah {
+            crate::sys::vrrp_socket::IPPROTO_AH
+        } else {
+            crate::sys::vrrp_socket::IPPROTO_VRRP
+        };
+        let socket =
+            VrrpSocket::open_protocol(&e.interface, info.index, group, !multicast, protocol)?;
         self.packet = PacketSocket::open(info.index).ok();
         self.socket = Some(socket);
         if let (true, IpAddr::V4(g)) = (self.group_only, group) {
@@ -232,15 +243,16 @@ impl<'a> Reactor<'a> {
         let n = rt.instances.len();
         let mut socks: Vec<Sock> = Vec::new();
         let mut inst_sock = Vec::with_capacity(n);
-        for e in &rt.instances {
+        for (j, e) in rt.instances.iter().enumerate() {
+            let ah = rt.router.instances.get(j).is_some_and(|x| x.params.ah);
             let pos = socks
                 .iter()
-                .position(|s| s.ifname == e.interface && s.ipv6 == e.ipv6);
+                .position(|s| s.ifname == e.interface && s.ipv6 == e.ipv6 && s.ah == ah);
             let k = match pos {
                 Some(k) => k,
                 None => {
                     let multicast = joins_group(&rt.instances, &e.interface, e.ipv6);
-                    socks.push(Sock::open(e, &global, iface(&e.interface), multicast)?);
+                    socks.push(Sock::open(e, &global, iface(&e.interface), multicast, ah)?);
                     socks.len() - 1
                 }
             };
@@ -488,6 +500,8 @@ impl<'a> Reactor<'a> {
                             fingerprint(r.addrs.iter()),
                         )
                     })
+            } else if sock.ah {
+                ah::parse(data, &sock.by_vrid, &mut self.rt.router.instances)
             } else {
                 wire::vrrp::Repr::parse_ipv4(data).map(|(ip, r)| {
                     (

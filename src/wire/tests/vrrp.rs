@@ -123,7 +123,8 @@ fn rejects() {
     let mut c = b;
     c[9] ^= 1;
     assert_eq!(parse(&c[..n], &CTX4), Err(Error::Checksum));
-    // v2: auth type 2 (AH) and 3 are refused; v2 over IPv6 is a family error.
+    // v2: auth type 2 (AH) reads as `Auth::Ah` (the AH layer verifies it), 3 is refused; v2
+    // over IPv6 is a family error.
     let r2 = Repr {
         version: Version::V2,
         interval: 100,
@@ -132,6 +133,9 @@ fn rejects() {
     let mut c = [0u8; 64];
     let n2 = r2.emit(&mut c, &CTX4).unwrap();
     c[4] = 2;
+    Packet::new_unchecked(&mut c[..n2]).fill_checksum(Version::V2, &CTX4);
+    assert_eq!(parse(&c[..n2], &CTX4).map(|r| r.auth), Ok(Auth::Ah));
+    c[4] = 3;
     Packet::new_unchecked(&mut c[..n2]).fill_checksum(Version::V2, &CTX4);
     assert_eq!(parse(&c[..n2], &CTX4), Err(Error::AuthType));
     let ctx6 = Ctx::V6 {

@@ -1,5 +1,6 @@
-//! MD5 (RFC 1321), streaming, for HTTP_GET's `digest`: the body is hashed as it arrives and never
-//! stored. About 1 KB of code; a crate would bring a digest-trait stack for one function.
+//! MD5 (RFC 1321), streaming: for HTTP_GET's `digest` (the body is hashed as it arrives and never
+//! stored) and for VRRP's IPsec-AH HMAC-MD5-96 (`super::ah`). About 1 KB of code; a crate would
+//! bring a digest-trait stack for two uses.
 
 /// Per-round left rotations (RFC 1321 §3.4), four per round.
 const SHIFTS: [u32; 16] = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
