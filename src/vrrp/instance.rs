@@ -11,7 +11,9 @@ use crate::time::{Duration, Instant};
 use super::actions::{Action, Actions, State, TimerKind, TIMER_KINDS};
 use super::advert::{Advert, AuthData};
 use super::params::Params;
-use super::priority::{effective, effective_with, master_down, skew, Effective, Tracker, OWNER};
+use super::priority::{
+    effective, effective_with, master_down, skew, weighted, Effective, Tracker, OWNER,
+};
 
 /// Why a received advert was not used (each has a counter in [`Stats`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,7 +154,10 @@ impl Instance {
                 self.priority = p;
                 self.fault = !self.link_up;
             }
-            Effective::Fault => self.fault = true,
+            Effective::Fault => {
+                self.fault = true;
+                self.priority = weighted(self.params.base_priority, &self.trackers, self.in_group);
+            }
         }
     }
 

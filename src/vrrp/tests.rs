@@ -722,3 +722,43 @@ fn a_master_answers_a_lower_priority_once_an_interval() {
     assert_eq!(m.stats.dual_master, 1000, "every one is still counted");
     assert_eq!(m.state(), State::Master);
 }
+
+/// keepalived vrrp/vrrp_notify.c notify_fifo: the FAULT line and notify carry
+/// `effective_priority`, the configured priority moved by the weights, never 0.
+#[test]
+fn a_fault_is_notified_with_the_weighted_priority() {
+    let mut file = Tracker::file(2, false);
+    file.known = true;
+    file.value = 3;
+    let mut i = Instance::new(
+        0,
+        Params::simple(51, 100, ip("192.0.2.1")),
+        vec![Tracker::binary(0, false), file],
+        false,
+    );
+    let mut out = Actions::default();
+    i.start(Instant::ZERO, &mut out);
+    assert_eq!(i.state(), State::Fault);
+    assert!(actions(&mut out).contains(&Action::Notify {
+        state: State::Fault,
+        priority: 106
+    }));
+    // A script's first result says FAULT after a quiet start: the same priority.
+    let mut j = Instance::new(
+        0,
+        Params::simple(51, 100, ip("192.0.2.1")),
+        vec![Tracker::script(0, false), file],
+        false,
+    );
+    j.start(Instant::ZERO, &mut out);
+    out.clear();
+    j.set_tracker(Instant(10), 0, 0, &mut out);
+    assert_eq!(
+        actions(&mut out),
+        vec![Action::Notify {
+            state: State::Fault,
+            priority: 106
+        }]
+    );
+    assert_eq!(j.priority(), 106);
+}
