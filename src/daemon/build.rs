@@ -216,6 +216,11 @@ pub fn build(
         ));
         edges.push(edge(v, ifname, ipv6, source, group));
     }
+    // Run (and so report) the scripts in the configuration's order, as keepalived does: scripts
+    // started together report in that order, and an instance's first BACKUP notify carries the
+    // weights of those that reported before its weight-0 script (keepalived
+    // vrrp/vrrp_scheduler.c vrrp_init_script walks vrrp_data->vrrp_script in order).
+    scripts.sort_by_key(|b| cfg.scripts.iter().position(|s| s.name == b.name));
     let groups_members: Vec<Vec<u16>> = cfg
         .sync_groups
         .iter()
@@ -425,5 +430,26 @@ vrrp_sync_group G { group { A C } }
         assert_eq!(weights(0), vec![0, 0, 0]);
         // B, alone: eth1 carries its VIP, so its weight goes; eth2 keeps it.
         assert_eq!(weights(1), vec![-20, 0, 5, 1, 3]);
+    }
+
+    /// keepalived vrrp/vrrp_scheduler.c vrrp_init_script: the scripts start in the order the
+    /// configuration defines them, whatever order the instances name them in.
+    #[test]
+    fn scripts_run_in_the_configuration_order() {
+        let text = r#"
+vrrp_script chk0 { script "/bin/true" }
+vrrp_script chk1 { script "/bin/true" }
+vrrp_instance A { interface eth0
+    virtual_router_id 1
+    priority 100
+    track_script { chk1
+        chk0 }
+    virtual_ipaddress { 192.0.2.1 } }
+"#;
+        let l = keepalived::parse_text("/k.conf", text, &LoadOptions::default());
+        let rt = build(&l.config, Instant::ZERO, &|_, _| "192.0.2.10".parse().ok());
+        let names: Vec<&str> = rt.scripts.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(names, ["chk0", "chk1"]);
+        assert_eq!(rt.scripts[0].targets, vec![(0, 1)]);
     }
 }

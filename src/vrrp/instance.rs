@@ -94,6 +94,9 @@ pub struct Instance {
     /// in FAULT (`Some(quiet)`: whether that FAULT is only a wait for scripts). The group is
     /// FAULT, so the instance begins in FAULT too (keepalived vrrp/vrrp.c vrrp_complete_init).
     group_fault: Option<bool>,
+    /// In BACKUP, its down timer ran out while its sync group could not follow it to MASTER
+    /// (keepalived's wantstate MASTER in BACKUP); cleared by an advert it accepts.
+    wants_master: bool,
     /// When this master last answered a lower priority (advert, GARPs, notify): at most once an
     /// advert interval, so a flood of lower-priority adverts is never multiplied into ours.
     lower_answered: Option<Instant>,
@@ -123,6 +126,7 @@ impl Instance {
             quiet_fault: false,
             held_by_group: false,
             group_fault: None,
+            wants_master: false,
             lower_answered: None,
             master: None,
             stats: Stats::default(),
@@ -232,6 +236,7 @@ impl Instance {
         }
         out.push(self.id, Action::RemoveVips);
         self.state = State::Backup;
+        self.wants_master = false;
         self.master = None;
         let at = self.master_down_at(now);
         self.arm(TimerKind::MasterDown, at, out);
@@ -253,6 +258,20 @@ impl Instance {
     /// A weight-0 script has not reported its first result yet.
     pub fn awaits_scripts(&self) -> bool {
         self.trackers.iter().any(Tracker::holds_in_init)
+    }
+
+    /// MASTER, or a BACKUP whose down timer ran out while its sync group held it back.
+    pub fn wants_master(&self) -> bool {
+        self.state == State::Master || (self.state == State::Backup && self.wants_master)
+    }
+
+    /// The down timer ran out but the sync group cannot become MASTER yet: wait another
+    /// Master_Down_Interval, wanting MASTER (keepalived vrrp/vrrp_sync.c
+    /// vrrp_sync_can_goto_master re-arms the timer the same way).
+    pub fn wait_for_group(&mut self, now: Instant, out: &mut Actions) {
+        self.wants_master = true;
+        let at = self.master_down_at(now);
+        self.arm(TimerKind::MasterDown, at, out);
     }
 
     /// Set by the router before the instance begins (see `group_fault`).
@@ -377,6 +396,8 @@ impl Instance {
                 self.master_adver_int = a.interval;
             }
             self.master = Some(a.src);
+            // keepalived vrrp/vrrp.c vrrp_state_backup: hearing a master, it wants BACKUP.
+            self.wants_master = false;
             let at = self.master_down_at(now);
             self.arm(TimerKind::MasterDown, at, out);
         }
@@ -523,6 +544,7 @@ impl Instance {
     fn become_backup(&mut self, now: Instant, out: &mut Actions) {
         self.leave_master(out);
         self.state = State::Backup;
+        self.wants_master = false;
         self.preempt_until = None;
         let at = self.master_down_at(now);
         self.arm(TimerKind::MasterDown, at, out);

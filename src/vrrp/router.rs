@@ -183,6 +183,12 @@ impl Router {
     }
 
     pub fn handle_timer(&mut self, now: Instant, index: usize, kind: TimerKind, out: &mut Actions) {
+        if kind == TimerKind::MasterDown && self.held_back_by_group(index, now) {
+            if let Some(inst) = self.instances.get_mut(index) {
+                inst.wait_for_group(now, out);
+            }
+            return;
+        }
         if kind == TimerKind::Startup {
             // `vrrp_startup_delay` is over: the instance begins now.
             self.update_hold(index);
@@ -191,6 +197,41 @@ impl Router {
         self.with(index, now, out, |inst, now, out| {
             inst.handle_timer(now, kind, out)
         });
+    }
+
+    /// A sync-group member's down timer ran out, but another member does not want MASTER yet
+    /// (its own timer still runs, or it hears a master): the member stays BACKUP, wanting
+    /// MASTER, for another Master_Down_Interval; the group becomes MASTER when the last one's
+    /// timer runs out (keepalived vrrp/vrrp_sync.c vrrp_sync_can_goto_master, called from
+    /// vrrp/vrrp.c vrrp_state_goto_master).
+    fn held_back_by_group(&self, index: usize, now: Instant) -> bool {
+        let Some(inst) = self.instances.get(index) else {
+            return false;
+        };
+        if inst.state() != State::Backup
+            || inst
+                .deadline(TimerKind::MasterDown)
+                .is_none_or(|at| at > now)
+        {
+            return false;
+        }
+        let Some(group) = self
+            .group_of
+            .get(index)
+            .copied()
+            .flatten()
+            .and_then(|g| self.groups.get(usize::from(g)))
+        else {
+            return false;
+        };
+        group.state != State::Master
+            && group.members.iter().any(|&m| {
+                usize::from(m) != index
+                    && self
+                        .instances
+                        .get(usize::from(m))
+                        .is_some_and(|i| !i.wants_master())
+            })
     }
 
     pub fn set_link(&mut self, now: Instant, index: usize, up: bool, out: &mut Actions) {
@@ -366,6 +407,12 @@ impl Router {
         let mut all_master = true;
         let mut any = false;
         for s in states {
+            if s == State::Init {
+                // Not every member has begun (the links' first report comes before the
+                // start): the group has no state to notify yet (keepalived vrrp_init_state
+                // notifies a group once, from its members' initial states).
+                return;
+            }
             any = true;
             any_fault |= s == State::Fault;
             all_master &= s == State::Master;
