@@ -153,15 +153,17 @@ fn state_master_with_a_fresh_script_starts_as_keepalived_does() {
 }
 
 /// Runs kalive or keepalived on `conf` (written into a fresh directory with `@DIR@` replaced and
-/// files `tf_*` created from `files`) until every instance of `names` has notified, or 8 s;
-/// returns each one's notifies as "STATE PRIORITY".
-fn first_notifies(
+/// files created from `files`) until every instance or group of `names` has notified `until`
+/// ("" = anything), or 10 s; returns each one's notifies as (seconds since start,
+/// "STATE PRIORITY").
+fn notifies_until(
     keepalived: bool,
     tag: &str,
     conf: &str,
     files: &[(&str, &str)],
     names: &[&str],
-) -> Vec<Vec<String>> {
+    until: &str,
+) -> Vec<Vec<(f64, String)>> {
     let dir = TempDir::new(&format!("startprio-{tag}"));
     let lan = Lan::new(&format!("kp{tag}"), &[("a", "10.96.0.1/24")]);
     // A second interface, up with a carrier, for track_interface (a veth pair: no dummy
@@ -188,6 +190,7 @@ fn first_notifies(
         "k.conf",
         &conf.replace("@DIR@", &dir.path().display().to_string()),
     );
+    let t0 = epoch();
     let _daemon = if keepalived {
         let pid = |s: &str| dir.join(&format!("ka-{s}.pid"));
         Daemon::program(lan.ns(0), "/usr/sbin/keepalived", dir.path(), "ka")
@@ -205,7 +208,7 @@ fn first_notifies(
             .conf(&conf)
             .start()
     };
-    let seen = || -> Vec<Vec<String>> {
+    let seen = || -> Vec<Vec<(f64, String)>> {
         names
             .iter()
             .map(|n| {
@@ -214,14 +217,18 @@ fn first_notifies(
                     .lines()
                     .filter_map(|l| {
                         let w: Vec<&str> = l.split_whitespace().collect();
-                        (w.get(2) == Some(n)).then(|| w.get(3..5).unwrap_or(&[]).join(" "))
+                        let t: f64 = w.first()?.parse().ok()?;
+                        (w.get(2) == Some(n))
+                            .then(|| (t - t0, w.get(3..5).unwrap_or(&[]).join(" ")))
                     })
                     .collect()
             })
             .collect()
     };
-    wait_until(Duration::from_secs(8), || {
-        seen().iter().all(|s| !s.is_empty())
+    wait_until(Duration::from_secs(10), || {
+        seen()
+            .iter()
+            .all(|s| s.iter().any(|(_, st)| st.starts_with(until)))
     });
     seen()
 }
@@ -285,8 +292,8 @@ fn priorities_at_start_as_keepalived_does() {
     .concat();
     let files = [("tf_up3", "3\n"), ("tf_bad", "1\n")];
     let names = ["VI_1", "VI_2", "VI_3", "VI_4", "VI_5", "VI_7"];
-    let theirs = first_notifies(true, "ka", &conf, &files, &names);
-    let ours = first_notifies(false, "k", &conf, &files, &names);
+    let theirs = notifies_until(true, "ka", &conf, &files, &names, "");
+    let ours = notifies_until(false, "k", &conf, &files, &names, "");
     println!("keepalived {theirs:?}\nkalive {ours:?}");
     let want = [
         "BACKUP 106",
@@ -299,10 +306,67 @@ fn priorities_at_start_as_keepalived_does() {
     for (k, name) in names.iter().enumerate() {
         for (who, seen) in [("keepalived", &theirs), ("kalive", &ours)] {
             assert_eq!(
-                seen.get(k).and_then(|s| s.first()).map(String::as_str),
+                seen.get(k).and_then(|s| s.first()).map(|(_, s)| s.as_str()),
                 Some(want[k]),
                 "{who} {name}: the first notify: {:?}",
                 seen.get(k)
+            );
+        }
+    }
+}
+
+/// A sync group at start (keepalived vrrp/vrrp_sync.c vrrp_sync_can_goto_master): both members
+/// `state MASTER` (not address owners, so BACKUP first), priorities 200 and 100; the first
+/// member's down timer (3.22 s) runs out while the other does not want MASTER yet, so the group
+/// becomes MASTER with the second one's (3.61 s, or the script's first result and then 3.61 s
+/// for G2). Each group notifies BACKUP once, then MASTER.
+#[test]
+fn a_sync_group_starts_as_keepalived_does() {
+    if !common::netns::available() {
+        return;
+    }
+    assert!(
+        std::path::Path::new("/usr/sbin/keepalived").exists(),
+        "keepalived 2.2.7 is needed (apt-get install keepalived)"
+    );
+    let inst = |name: &str, vrid: u8, prio: u8, vip: &str| {
+        format!(
+            "vrrp_instance {name} {{\n    state MASTER\n    interface eth0\n    virtual_router_id {vrid}\n\
+             \x20   priority {prio}\n    advert_int 1\n\
+             \x20   virtual_ipaddress {{\n        {vip}\n    }}\n    notify \"@DIR@/notify.sh\"\n}}\n"
+        )
+    };
+    let conf = [
+        "global_defs {\n    script_user root\n}\n".to_string(),
+        "vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n    notify \"@DIR@/notify.sh\"\n}\n".into(),
+        inst("VI_1", 51, 200, "10.96.0.151/24"),
+        inst("VI_2", 52, 100, "10.96.0.152/24"),
+        // G2: a member waits for its weight-0 script's first result; the group is notified
+        // BACKUP once, when it comes (before, kalive notified a BACKUP at start as well).
+        "vrrp_script chk {\n    script \"/bin/true\"\n    interval 1\n}\n".into(),
+        "vrrp_sync_group G2 {\n    group {\n        VI_3\n        VI_4\n    }\n    track_script {\n        chk\n    }\n    notify \"@DIR@/notify.sh\"\n}\n".into(),
+        inst("VI_3", 53, 200, "10.96.0.153/24"),
+        inst("VI_4", 54, 100, "10.96.0.154/24"),
+    ]
+    .concat();
+    let names = ["VI_1", "VI_2", "G", "VI_3", "VI_4", "G2"];
+    let theirs = notifies_until(true, "gka", &conf, &[], &names, "MASTER");
+    let ours = notifies_until(false, "gk", &conf, &[], &names, "MASTER");
+    println!("keepalived {theirs:?}\nkalive {ours:?}");
+    for (who, seen) in [("keepalived", &theirs), ("kalive", &ours)] {
+        for (k, name) in names.iter().enumerate() {
+            let states: Vec<&str> = seen[k]
+                .iter()
+                .map(|(_, s)| s.split(' ').next().unwrap_or(""))
+                .collect();
+            assert_eq!(states, ["BACKUP", "MASTER"], "{who} {name}: {:?}", seen[k]);
+            let at = seen[k][1].0;
+            // Some slack for a loaded machine, none for the first member's 3.22 s.
+            assert!(
+                (3.5..6.0).contains(&at),
+                "{who} {name}: MASTER {at:.3} s after start, not with the last member's \
+                 Master_Down_Interval (3.61 s): {:?}",
+                seen[k]
             );
         }
     }
