@@ -153,16 +153,16 @@ fn state_master_with_a_fresh_script_starts_as_keepalived_does() {
 }
 
 /// Runs kalive or keepalived on `conf` (written into a fresh directory with `@DIR@` replaced and
-/// files created from `files`) until every instance or group of `names` has notified `until`
-/// ("" = anything), or 10 s; returns each one's notifies as (seconds since start,
-/// "STATE PRIORITY").
+/// files created from `files`) until every instance or group of `names` has notified the state
+/// `until` gives it ("" = anything, `None` = not waited for), or 10 s; returns each one's
+/// notifies as (seconds since start, "STATE PRIORITY").
 fn notifies_until(
     keepalived: bool,
     tag: &str,
     conf: &str,
     files: &[(&str, &str)],
     names: &[&str],
-    until: &str,
+    until: &[Option<&str>],
 ) -> Vec<Vec<(f64, String)>> {
     let dir = TempDir::new(&format!("startprio-{tag}"));
     let lan = Lan::new(&format!("kp{tag}"), &[("a", "10.96.0.1/24")]);
@@ -228,7 +228,8 @@ fn notifies_until(
     wait_until(Duration::from_secs(10), || {
         seen()
             .iter()
-            .all(|s| s.iter().any(|(_, st)| st.starts_with(until)))
+            .zip(until)
+            .all(|(s, u)| u.is_none_or(|u| s.iter().any(|(_, st)| st.starts_with(u))))
     });
     seen()
 }
@@ -292,8 +293,8 @@ fn priorities_at_start_as_keepalived_does() {
     .concat();
     let files = [("tf_up3", "3\n"), ("tf_bad", "1\n")];
     let names = ["VI_1", "VI_2", "VI_3", "VI_4", "VI_5", "VI_7"];
-    let theirs = notifies_until(true, "ka", &conf, &files, &names, "");
-    let ours = notifies_until(false, "k", &conf, &files, &names, "");
+    let theirs = notifies_until(true, "ka", &conf, &files, &names, &[Some(""); 6]);
+    let ours = notifies_until(false, "k", &conf, &files, &names, &[Some(""); 6]);
     println!("keepalived {theirs:?}\nkalive {ours:?}");
     let want = [
         "BACKUP 106",
@@ -347,14 +348,43 @@ fn a_sync_group_starts_as_keepalived_does() {
         "vrrp_sync_group G2 {\n    group {\n        VI_3\n        VI_4\n    }\n    track_script {\n        chk\n    }\n    notify \"@DIR@/notify.sh\"\n}\n".into(),
         inst("VI_3", 53, 200, "10.96.0.153/24"),
         inst("VI_4", 54, 100, "10.96.0.154/24"),
+        // G3: VI_5's weight-0 script fails at its first run: VI_5 and the group are notified
+        // FAULT; VI_6, which tracks it with a weight, stays in FAULT with the group without a
+        // notify (before, kalive notified it BACKUP, then FAULT).
+        "vrrp_script bad {\n    script \"/bin/false\"\n    interval 1\n    weight 0\n}\n".into(),
+        "vrrp_sync_group G3 {\n    group {\n        VI_5\n        VI_6\n    }\n    sync_group_tracking_weight\n    notify \"@DIR@/notify.sh\"\n}\n".into(),
+        inst("VI_5", 55, 100, "10.96.0.155/24").replace("advert_int 1", "advert_int 1\n    track_script {\n        bad\n    }"),
+        inst("VI_6", 56, 100, "10.96.0.156/24").replace("advert_int 1", "advert_int 1\n    track_script {\n        bad weight 10\n    }"),
     ]
     .concat();
-    let names = ["VI_1", "VI_2", "G", "VI_3", "VI_4", "G2"];
-    let theirs = notifies_until(true, "gka", &conf, &[], &names, "MASTER");
-    let ours = notifies_until(false, "gk", &conf, &[], &names, "MASTER");
+    let names = [
+        "VI_1", "VI_2", "G", "VI_3", "VI_4", "G2", "VI_5", "G3", "VI_6",
+    ];
+    let until = [
+        Some("MASTER"),
+        Some("MASTER"),
+        Some("MASTER"),
+        Some("MASTER"),
+        Some("MASTER"),
+        Some("MASTER"),
+        Some("FAULT"),
+        Some("FAULT"),
+        None,
+    ];
+    let theirs = notifies_until(true, "gka", &conf, &[], &names, &until);
+    let ours = notifies_until(false, "gk", &conf, &[], &names, &until);
     println!("keepalived {theirs:?}\nkalive {ours:?}");
     for (who, seen) in [("keepalived", &theirs), ("kalive", &ours)] {
-        for (k, name) in names.iter().enumerate() {
+        let states = |k: usize| -> Vec<&str> {
+            seen[k]
+                .iter()
+                .map(|(_, s)| s.split(' ').next().unwrap_or(""))
+                .collect()
+        };
+        assert_eq!(states(6), ["FAULT"], "{who} VI_5: {:?}", seen[6]);
+        assert_eq!(states(7), ["FAULT"], "{who} G3: {:?}", seen[7]);
+        assert!(states(8).is_empty(), "{who} VI_6: {:?}", seen[8]);
+        for (k, name) in names.iter().enumerate().take(6) {
             let states: Vec<&str> = seen[k]
                 .iter()
                 .map(|(_, s)| s.split(' ').next().unwrap_or(""))

@@ -94,6 +94,10 @@ pub struct Instance {
     /// in FAULT (`Some(quiet)`: whether that FAULT is only a wait for scripts). The group is
     /// FAULT, so the instance begins in FAULT too (keepalived vrrp/vrrp.c vrrp_complete_init).
     group_fault: Option<bool>,
+    /// Another member of its sync group is faulty itself: a FAULT this instance leaves stays a
+    /// FAULT, without a notify (keepalived vrrp/vrrp_scheduler.c try_up_instance returns while
+    /// sync->num_member_fault is not 0; the group comes up together when that member does).
+    group_faulty: bool,
     /// In BACKUP, its down timer ran out while its sync group could not follow it to MASTER
     /// (keepalived's wantstate MASTER in BACKUP); cleared by an advert it accepts.
     wants_master: bool,
@@ -127,6 +131,7 @@ impl Instance {
             held_by_group: false,
             group_fault: None,
             wants_master: false,
+            group_faulty: false,
             lower_answered: None,
             master: None,
             stats: Stats::default(),
@@ -277,6 +282,11 @@ impl Instance {
     /// Set by the router before the instance begins (see `group_fault`).
     pub fn set_group_fault(&mut self, fault: Option<bool>) {
         self.group_fault = fault;
+    }
+
+    /// Set by the router before an event: another member of the sync group is faulty itself.
+    pub fn set_group_faulty(&mut self, faulty: bool) {
+        self.group_faulty = faulty;
     }
 
     /// Set by the router while a member of the sync group awaits its scripts.
@@ -627,7 +637,7 @@ impl Instance {
                 // A script's first result (or the link) says FAULT: now it is notified.
                 self.enter_fault(false, out)
             }
-            State::Fault if !self.fault && !self.held_by_group => {
+            State::Fault if !self.fault && !self.held_by_group && !self.group_faulty => {
                 self.quiet_fault = false;
                 // keepalived vrrp_scheduler.c try_up_instance: the owner that wants MASTER
                 // takes over at once; everyone else goes through BACKUP.
@@ -697,6 +707,8 @@ impl Instance {
                 new.pending = old.pending;
             }
         }
+        // Known again at the router's next event for this instance.
+        self.group_faulty = false;
         let interval_changed = params.advert_int != self.params.advert_int;
         self.params = params;
         self.trackers = trackers;

@@ -120,6 +120,30 @@ impl Router {
         }
     }
 
+    /// Tells `index` whether another member of its sync group is faulty itself: then a FAULT it
+    /// leaves stays FAULT, unnotified, until that member recovers and brings the group up.
+    fn note_faulty_members(&mut self, index: usize) {
+        let Some(group) = self
+            .group_of
+            .get(index)
+            .copied()
+            .flatten()
+            .and_then(|g| self.groups.get(usize::from(g)))
+        else {
+            return;
+        };
+        let faulty = group.members.iter().any(|&m| {
+            usize::from(m) != index
+                && self
+                    .instances
+                    .get(usize::from(m))
+                    .is_some_and(|i| i.state() == State::Fault && i.is_faulty())
+        });
+        if let Some(inst) = self.instances.get_mut(index) {
+            inst.set_group_faulty(faulty);
+        }
+    }
+
     /// Holds every member of `index`'s sync group in FAULT while any member's weight-0 scripts
     /// have not reported (keepalived's sync->num_member_init).
     fn update_hold(&mut self, index: usize) {
@@ -235,6 +259,7 @@ impl Router {
     }
 
     pub fn set_link(&mut self, now: Instant, index: usize, up: bool, out: &mut Actions) {
+        self.note_faulty_members(index);
         self.with(index, now, out, |inst, now, out| {
             inst.set_link(now, up, out)
         });
@@ -262,6 +287,7 @@ impl Router {
             inst.record_tracker(tracker, value);
         }
         self.update_hold(index);
+        self.note_faulty_members(index);
         self.with(index, now, out, |inst, now, out| inst.reevaluate(now, out));
         self.renotify_group(index, out);
     }

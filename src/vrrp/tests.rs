@@ -851,3 +851,57 @@ fn a_sync_group_notifies_nothing_before_its_members_begin() {
         }]
     );
 }
+
+/// keepalived vrrp/vrrp_scheduler.c try_up_instance and vrrp/vrrp_sync.c vrrp_sync_fault: a
+/// group waits for member A's weight-0 script; its first result is a failure. A is notified
+/// FAULT and so is the group; member B, which tracks the same script with a weight, is released
+/// from the wait but stays in FAULT with the group, silently (before: BACKUP, then FAULT).
+/// When the script succeeds, both come up.
+#[test]
+fn a_member_released_while_another_is_faulty_stays_in_fault_silently() {
+    let member = |id: u16, weight: i32| {
+        Instance::new(
+            id,
+            Params::simple(id as u8 + 1, 100, ip("192.0.2.1")),
+            vec![Tracker::script(weight, false)],
+            false,
+        )
+    };
+    let mut r = super::Router::new(vec![member(0, 0), member(1, 20)], vec![vec![0, 1]]);
+    let mut out = Actions::default();
+    r.start_instance(Instant::ZERO, 0, &mut out);
+    r.start_instance(Instant::ZERO, 1, &mut out);
+    assert!(notifies(&actions(&mut out)).is_empty());
+    // The script fails: its result reaches A, then B.
+    r.set_tracker(Instant(10), 0, 0, 0, &mut out);
+    r.set_tracker(Instant(10), 1, 0, 0, &mut out);
+    let got: Vec<(u16, Action)> = out.drain().collect();
+    let instance_notifies: Vec<(u16, State)> = got
+        .iter()
+        .filter_map(|&(i, a)| match a {
+            Action::Notify { state, .. } => Some((i, state)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(instance_notifies, vec![(0, State::Fault)]);
+    assert_eq!(
+        count(
+            &got,
+            0,
+            Action::NotifyGroup {
+                group: 0,
+                state: State::Fault
+            }
+        ),
+        1
+    );
+    assert_eq!(r.instances[1].state(), State::Fault);
+    // The script succeeds: the group comes up together.
+    r.set_tracker(Instant(20), 0, 0, 1, &mut out);
+    r.set_tracker(Instant(20), 1, 0, 1, &mut out);
+    assert_eq!(
+        (r.instances[0].state(), r.instances[1].state()),
+        (State::Backup, State::Backup)
+    );
+    assert_eq!(r.instances[1].priority(), 120);
+}
