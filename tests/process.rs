@@ -428,3 +428,29 @@ fn signalfd_reads_a_raised_signal() {
     assert_eq!(sfd.read(), Some(libc::SIGUSR1));
     assert_eq!(sfd.read(), None);
 }
+
+/// Children that have all finished are reported in the order they started, as keepalived's
+/// waitpid(-1) returns them (the kernel keeps a process's children in fork order): scripts
+/// started together report in the configuration's order (before, a swap_remove reported the
+/// last started second).
+#[test]
+fn finished_children_are_reported_in_start_order() {
+    let _g = lock();
+    let mut c = Children::with_capacity(4);
+    for token in 0..4 {
+        c.run(&Script::new("/bin/true"), &[], None, None, token)
+            .unwrap();
+    }
+    let pids = read_pgids();
+    let end = StdInstant::now() + StdDuration::from_secs(10);
+    while !pids.iter().all(|&p| exited(p)) {
+        assert!(
+            StdInstant::now() < end,
+            "the scripts did not exit: {pids:?}"
+        );
+        std::thread::sleep(StdDuration::from_millis(10));
+    }
+    let mut order = Vec::new();
+    c.reap(|t, _| order.push(t));
+    assert_eq!(order, vec![0, 1, 2, 3]);
+}

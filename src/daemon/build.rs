@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use crate::config::model::net::{AddressSpec, RouteSpec, RuleSpec};
-use crate::config::model::vrrp::{Notify, TrackRef, Vmac};
+use crate::config::model::vrrp::{Notify, SyncGroup, TrackRef, Vmac};
 use crate::config::model::{Config, Script, VrrpInstance};
 use crate::time::Instant;
 use crate::track::script::ScriptTracker;
@@ -114,6 +114,7 @@ pub fn build(
         let mut trackers = Vec::new();
         // A sync group's trackers apply to every member (keepalived-semantics §1.5).
         let group_refs = group.and_then(|gi| cfg.sync_groups.get(gi));
+        let unweighted = Unweighted::of(v, group_refs);
         let script_refs = v.track_scripts.iter().chain(
             group_refs
                 .map(|s| s.track_scripts.as_slice())
@@ -125,6 +126,10 @@ pub fn build(
             };
             let t = trackers.len();
             let (weight, reverse) = weight_of(r, s.weight, s.weight_reverse);
+            if weight != 0 && unweighted.is_some() {
+                unweighted.warn(v, "tracked script", &s.name, "ignored");
+                continue;
+            }
             trackers.push(Tracker::script(weight, reverse));
             match scripts.iter_mut().find(|b| b.name == s.name) {
                 Some(b) => b.targets.push((idx, t)),
@@ -142,7 +147,42 @@ pub fn build(
                 .unwrap_or(&[]),
         );
         for r in iface_refs {
-            let (weight, reverse) = weight_of(r, 0, false);
+            if r.name == v.interface_name(g) {
+                // keepalived vrrp/vrrp.c vrrp_complete_instance: "Ignoring track_interface
+                // since own interface" (the instance follows its own link anyway).
+                log::warn!(
+                    "({}) track_interface {} is the instance's own interface: ignored",
+                    v.name,
+                    r.name
+                );
+                continue;
+            }
+            let (mut weight, reverse) = weight_of(r, 0, false);
+            if weight != 0 {
+                match unweighted {
+                    Some(Unweighted::Owner) => {
+                        unweighted.warn(v, "tracked interface", &r.name, "ignored");
+                        continue;
+                    }
+                    Some(Unweighted::SyncGroup) => {
+                        unweighted.warn(v, "tracked interface", &r.name, "weight ignored");
+                        weight = 0;
+                    }
+                    None if carries_tracked(v, g, &r.name) => {
+                        // keepalived vrrp/vrrp.c add_vrrp_to_interface: the interface also
+                        // carries one of the instance's addresses, routes or rules, tracked
+                        // unweighted (the instance faults when it goes down); that entry's
+                        // weight 0 wins over the track_interface weight.
+                        log::warn!(
+                            "({}) track_interface {} carries the instance's addresses, routes or rules: its weight is ignored and the instance faults when it goes down",
+                            v.name,
+                            r.name
+                        );
+                        weight = 0;
+                    }
+                    None => {}
+                }
+            }
             bind(&mut interfaces, &r.name, (idx, trackers.len()));
             trackers.push(Tracker::binary(weight, reverse));
         }
@@ -154,13 +194,33 @@ pub fn build(
             let Some(f) = cfg.track_files.iter().find(|f| f.name == r.name) else {
                 continue;
             };
-            let (weight, reverse) = weight_of(r, f.weight, f.reverse);
+            let (mut weight, reverse) = weight_of(r, f.weight, f.reverse);
+            if weight != 0 && unweighted.is_some() {
+                // keepalived vrrp/vrrp.c vrrp_complete_instance: weight 1 (the default) turns
+                // into 0, any other weight drops the file.
+                if weight != 1 {
+                    unweighted.warn(v, "tracked file", &f.name, "ignored");
+                    continue;
+                }
+                unweighted.warn(v, "tracked file", &f.name, "weight ignored");
+                weight = 0;
+            }
             bind(&mut files, &f.name, (idx, trackers.len()));
             trackers.push(crate::vrrp::priority::Tracker::file(weight, reverse));
         }
-        instances.push(Instance::new(idx as u16, params, trackers, group.is_some()));
+        instances.push(Instance::new(
+            idx as u16,
+            params,
+            trackers,
+            unweighted.is_some(),
+        ));
         edges.push(edge(v, ifname, ipv6, source, group));
     }
+    // Run (and so report) the scripts in the configuration's order, as keepalived does: scripts
+    // started together report in that order, and an instance's first BACKUP notify carries the
+    // weights of those that reported before its weight-0 script (keepalived
+    // vrrp/vrrp_scheduler.c vrrp_init_script walks vrrp_data->vrrp_script in order).
+    scripts.sort_by_key(|b| cfg.scripts.iter().position(|s| s.name == b.name));
     let groups_members: Vec<Vec<u16>> = cfg
         .sync_groups
         .iter()
@@ -188,6 +248,59 @@ pub fn build(
         files,
         groups,
     }
+}
+
+/// Why an instance's tracker weights do not count (keepalived vrrp/vrrp.c
+/// vrrp_complete_instance: "not running floating priorities" in a sync group without
+/// `sync_group_tracking_weight`, and never for the address owner).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unweighted {
+    SyncGroup,
+    Owner,
+}
+
+impl Unweighted {
+    fn of(v: &VrrpInstance, group: Option<&SyncGroup>) -> Option<Unweighted> {
+        if group.is_some_and(|s| !s.sync_group_tracking_weight) {
+            Some(Unweighted::SyncGroup)
+        } else if v.base_priority() == crate::vrrp::priority::OWNER {
+            Some(Unweighted::Owner)
+        } else {
+            None
+        }
+    }
+}
+
+trait WarnUnweighted {
+    fn warn(&self, v: &VrrpInstance, what: &str, name: &str, done: &str);
+}
+
+impl WarnUnweighted for Option<Unweighted> {
+    fn warn(&self, v: &VrrpInstance, what: &str, name: &str, done: &str) {
+        let why = match self {
+            Some(Unweighted::SyncGroup) => "its sync group (no sync_group_tracking_weight)",
+            Some(Unweighted::Owner) => "the address owner",
+            None => return,
+        };
+        log::warn!(
+            "({}) {what} {name} with a weight: {done}, due to {why}",
+            v.name
+        );
+    }
+}
+
+/// The instance puts a tracked address, route or rule on interface `name`.
+fn carries_tracked(v: &VrrpInstance, g: &crate::config::model::GlobalDefs, name: &str) -> bool {
+    let own = v.interface_name(g);
+    let on = |dev: &Option<String>| dev.as_deref().unwrap_or(own) == name;
+    let addrs = v.vips.iter().chain(&v.excluded_vips);
+    addrs.into_iter().any(|a| !a.no_track && on(&a.dev))
+        || v.routes
+            .iter()
+            .any(|r| !r.no_track && r.dev.as_deref() == Some(name))
+        || v.rules.iter().any(|r| {
+            !r.no_track && (r.iif.as_deref() == Some(name) || r.oif.as_deref() == Some(name))
+        })
 }
 
 /// A reference's own weight wins over the tracker's (keepalived-semantics §1.4).
@@ -247,7 +360,8 @@ vrrp_instance B { interface eth0
     virtual_router_id 2
     track_script { chk weight 10 }
     virtual_ipaddress { 192.0.2.2 } }
-vrrp_sync_group G { group { A B } }
+vrrp_sync_group G { group { A B }
+    sync_group_tracking_weight }
 "#;
         let l = keepalived::parse_text("/k.conf", text, &LoadOptions::default());
         assert!(!l.diags.has_errors(), "{:?}", l.diags);
@@ -264,5 +378,78 @@ vrrp_sync_group G { group { A B } }
         assert_eq!(rt.interfaces[0].targets, vec![(0, 1)]);
         assert_eq!(rt.instances[0].group, Some(0));
         assert_eq!(rt.instances[1].source, "192.0.2.10".parse().ok());
+    }
+
+    /// keepalived vrrp/vrrp.c vrrp_complete_instance and add_vrrp_to_interface: which tracker
+    /// weights count.
+    #[test]
+    fn weights_that_keepalived_ignores_are_ignored() {
+        let text = r#"
+vrrp_script chk { script "/bin/true"
+    weight -20 }
+vrrp_track_file tf { file /tmp/none }
+vrrp_instance A { interface eth0
+    virtual_router_id 1
+    priority 100
+    track_script { chk }
+    track_interface { eth1 weight 5
+        eth2 weight 5
+        eth0 weight 5 }
+    track_file { tf
+        tf weight 3 }
+    virtual_ipaddress { 192.0.2.1 }
+    virtual_routes { 198.51.100.0/24 dev eth2 } }
+vrrp_instance B { interface eth0
+    virtual_router_id 2
+    priority 100
+    track_script { chk }
+    track_interface { eth1 weight 5
+        eth2 weight 5 }
+    track_file { tf
+        tf weight 3 }
+    virtual_ipaddress { 192.0.2.2 dev eth1 } }
+vrrp_instance C { interface eth0
+    virtual_router_id 3
+    priority 100
+    virtual_ipaddress { 192.0.2.3 } }
+vrrp_sync_group G { group { A C } }
+"#;
+        let l = keepalived::parse_text("/k.conf", text, &LoadOptions::default());
+        assert!(!l.diags.has_errors(), "{:?}", l.diags);
+        let rt = build(&l.config, Instant::ZERO, &|_, _| "192.0.2.10".parse().ok());
+        let weights = |i: usize| -> Vec<i32> {
+            rt.router.instances[i]
+                .trackers()
+                .iter()
+                .map(|t| t.weight)
+                .collect()
+        };
+        // A, in a sync group without sync_group_tracking_weight: the weighted script and the
+        // file with weight 3 are dropped, the interfaces and the default-weight file turn
+        // unweighted; its own interface eth0 is not tracked.
+        assert_eq!(weights(0), vec![0, 0, 0]);
+        // B, alone: eth1 carries its VIP, so its weight goes; eth2 keeps it.
+        assert_eq!(weights(1), vec![-20, 0, 5, 1, 3]);
+    }
+
+    /// keepalived vrrp/vrrp_scheduler.c vrrp_init_script: the scripts start in the order the
+    /// configuration defines them, whatever order the instances name them in.
+    #[test]
+    fn scripts_run_in_the_configuration_order() {
+        let text = r#"
+vrrp_script chk0 { script "/bin/true" }
+vrrp_script chk1 { script "/bin/true" }
+vrrp_instance A { interface eth0
+    virtual_router_id 1
+    priority 100
+    track_script { chk1
+        chk0 }
+    virtual_ipaddress { 192.0.2.1 } }
+"#;
+        let l = keepalived::parse_text("/k.conf", text, &LoadOptions::default());
+        let rt = build(&l.config, Instant::ZERO, &|_, _| "192.0.2.10".parse().ok());
+        let names: Vec<&str> = rt.scripts.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(names, ["chk0", "chk1"]);
+        assert_eq!(rt.scripts[0].targets, vec![(0, 1)]);
     }
 }

@@ -183,13 +183,17 @@ pub fn run(
         reactor.rt.instances.len()
     );
     reactor.links_at_start(&links);
+    // The files' values count from the start, as the links' (keepalived vrrp/vrrp.c
+    // vrrp_complete_init: init_track_files before initialise_tracking_priorities): the first
+    // BACKUP notify and advert carry their weights.
+    let mut files = file_trackers(cfg, &reactor);
+    read_files(&mut files, &mut reactor);
     reactor.start();
     let mut syncd = SyncDaemons::start(cfg, &reactor.rt, !opts.vrrp_only);
     let sig_fd = signals.as_fd().as_raw_fd();
     let mon_fd = monitor.as_fd().as_raw_fd();
     let mut done: Vec<(u32, Outcome)> = Vec::with_capacity(64);
-    let mut files = file_trackers(cfg, &reactor);
-    let mut next_file_check = reactor.now();
+    let mut next_file_check = reactor.now() + crate::time::Duration::from_secs(1);
     let (mut overrun_logged, mut overruns_unlogged) = (None, 0u32);
     // Signals, the link monitor, then the checkers' sockets: rebuilt every turn, never
     // reallocated once it has grown to the number of open checks.
@@ -460,25 +464,7 @@ pub fn run(
         let now = reactor.now();
         if !files.is_empty() && now >= next_file_check {
             next_file_check = now + crate::time::Duration::from_secs(1);
-            for f in &mut files {
-                let found = crate::sys::value_file::read_value(&f.path);
-                if (found == ValueFile::NotRegular) != f.not_regular {
-                    f.not_regular = found == ValueFile::NotRegular;
-                    if f.not_regular {
-                        log::warn!(
-                            "track_file {} ({}) is not a regular file; counted as 0 until it is",
-                            f.name,
-                            f.path
-                        );
-                    }
-                }
-                let v = found.value();
-                if f.last != Some(v) {
-                    f.last = Some(v);
-                    log::info!("track_file {} ({}) now {v}", f.name, f.path);
-                    reactor.tracker_result(&f.targets, v);
-                }
-            }
+            read_files(&mut files, &mut reactor);
         }
         for (k, s) in scripts.iter_mut().enumerate() {
             if s.tracker.due(now) {
@@ -537,6 +523,29 @@ struct FileTracker {
     last: Option<i64>,
     /// The path held a FIFO, device or socket at the last read (said once per change).
     not_regular: bool,
+}
+
+/// Reads every tracked file and hands on the values that changed.
+fn read_files(files: &mut [FileTracker], reactor: &mut Reactor<'_>) {
+    for f in files {
+        let found = crate::sys::value_file::read_value(&f.path);
+        if (found == ValueFile::NotRegular) != f.not_regular {
+            f.not_regular = found == ValueFile::NotRegular;
+            if f.not_regular {
+                log::warn!(
+                    "track_file {} ({}) is not a regular file; counted as 0 until it is",
+                    f.name,
+                    f.path
+                );
+            }
+        }
+        let v = found.value();
+        if f.last != Some(v) {
+            f.last = Some(v);
+            log::info!("track_file {} ({}) now {v}", f.name, f.path);
+            reactor.tracker_result(&f.targets, v);
+        }
+    }
 }
 
 fn file_trackers(cfg: &Config, reactor: &Reactor<'_>) -> Vec<FileTracker> {

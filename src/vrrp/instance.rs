@@ -12,7 +12,9 @@ use super::actions::{Action, Actions, State, TimerKind, TIMER_KINDS};
 use super::advert::{Advert, AuthData};
 use super::ah::AhSeq;
 use super::params::Params;
-use super::priority::{effective, effective_with, master_down, skew, Effective, Tracker, OWNER};
+use super::priority::{
+    effective, effective_with, master_down, skew, weighted, Effective, Tracker, OWNER,
+};
 
 /// Why a received advert was not used (each has a counter in [`Stats`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +95,13 @@ pub struct Instance {
     /// in FAULT (`Some(quiet)`: whether that FAULT is only a wait for scripts). The group is
     /// FAULT, so the instance begins in FAULT too (keepalived vrrp/vrrp.c vrrp_complete_init).
     group_fault: Option<bool>,
+    /// Another member of its sync group is faulty itself: a FAULT this instance leaves stays a
+    /// FAULT, without a notify (keepalived vrrp/vrrp_scheduler.c try_up_instance returns while
+    /// sync->num_member_fault is not 0; the group comes up together when that member does).
+    group_faulty: bool,
+    /// In BACKUP, its down timer ran out while its sync group could not follow it to MASTER
+    /// (keepalived's wantstate MASTER in BACKUP); cleared by an advert it accepts.
+    wants_master: bool,
     /// When this master last answered a lower priority (advert, GARPs, notify): at most once an
     /// advert interval, so a flood of lower-priority adverts is never multiplied into ours.
     lower_answered: Option<Instant>,
@@ -124,6 +133,8 @@ impl Instance {
             quiet_fault: false,
             held_by_group: false,
             group_fault: None,
+            wants_master: false,
+            group_faulty: false,
             lower_answered: None,
             master: None,
             stats: Stats::default(),
@@ -156,7 +167,10 @@ impl Instance {
                 self.priority = p;
                 self.fault = !self.link_up;
             }
-            Effective::Fault => self.fault = true,
+            Effective::Fault => {
+                self.fault = true;
+                self.priority = weighted(self.params.base_priority, &self.trackers, self.in_group);
+            }
         }
     }
 
@@ -231,6 +245,7 @@ impl Instance {
         }
         out.push(self.id, Action::RemoveVips);
         self.state = State::Backup;
+        self.wants_master = false;
         self.master = None;
         let at = self.master_down_at(now);
         self.arm(TimerKind::MasterDown, at, out);
@@ -254,9 +269,28 @@ impl Instance {
         self.trackers.iter().any(Tracker::holds_in_init)
     }
 
+    /// MASTER, or a BACKUP whose down timer ran out while its sync group held it back.
+    pub fn wants_master(&self) -> bool {
+        self.state == State::Master || (self.state == State::Backup && self.wants_master)
+    }
+
+    /// The down timer ran out but the sync group cannot become MASTER yet: wait another
+    /// Master_Down_Interval, wanting MASTER (keepalived vrrp/vrrp_sync.c
+    /// vrrp_sync_can_goto_master re-arms the timer the same way).
+    pub fn wait_for_group(&mut self, now: Instant, out: &mut Actions) {
+        self.wants_master = true;
+        let at = self.master_down_at(now);
+        self.arm(TimerKind::MasterDown, at, out);
+    }
+
     /// Set by the router before the instance begins (see `group_fault`).
     pub fn set_group_fault(&mut self, fault: Option<bool>) {
         self.group_fault = fault;
+    }
+
+    /// Set by the router before an event: another member of the sync group is faulty itself.
+    pub fn set_group_faulty(&mut self, faulty: bool) {
+        self.group_faulty = faulty;
     }
 
     /// Set by the router while a member of the sync group awaits its scripts.
@@ -377,6 +411,8 @@ impl Instance {
                 self.master_adver_int = a.interval;
             }
             self.master = Some(a.src);
+            // keepalived vrrp/vrrp.c vrrp_state_backup: hearing a master, it wants BACKUP.
+            self.wants_master = false;
             let at = self.master_down_at(now);
             self.arm(TimerKind::MasterDown, at, out);
         }
@@ -527,6 +563,7 @@ impl Instance {
     fn become_backup(&mut self, now: Instant, out: &mut Actions) {
         self.leave_master(out);
         self.state = State::Backup;
+        self.wants_master = false;
         self.preempt_until = None;
         let at = self.master_down_at(now);
         self.arm(TimerKind::MasterDown, at, out);
@@ -609,7 +646,7 @@ impl Instance {
                 // A script's first result (or the link) says FAULT: now it is notified.
                 self.enter_fault(false, out)
             }
-            State::Fault if !self.fault && !self.held_by_group => {
+            State::Fault if !self.fault && !self.held_by_group && !self.group_faulty => {
                 self.quiet_fault = false;
                 // keepalived vrrp_scheduler.c try_up_instance: the owner that wants MASTER
                 // takes over at once; everyone else goes through BACKUP.
@@ -682,6 +719,8 @@ impl Instance {
                 new.pending = old.pending;
             }
         }
+        // Known again at the router's next event for this instance.
+        self.group_faulty = false;
         let interval_changed = params.advert_int != self.params.advert_int;
         self.params = params;
         self.trackers = trackers;

@@ -93,7 +93,24 @@ pub fn effective_with(
     in_group: bool,
     awaited_as_good: bool,
 ) -> Effective {
+    match evaluate(base, trackers, in_group, awaited_as_good) {
+        (_, true) => Effective::Fault,
+        (p, false) => Effective::Priority(p),
+    }
+}
+
+/// The priority the trackers' weights give, also while a tracker holds the instance in FAULT:
+/// keepalived reports it in the FAULT notify and FIFO line (vrrp/vrrp_notify.c notify_fifo
+/// takes `effective_priority`, which the weights move whatever the state,
+/// vrrp/vrrp_track.c vrrp_set_effective_priority).
+pub fn weighted(base: u8, trackers: &[Tracker], in_group: bool) -> u8 {
+    evaluate(base, trackers, in_group, false).0
+}
+
+/// (priority from the weights, whether a tracker says FAULT).
+fn evaluate(base: u8, trackers: &[Tracker], in_group: bool, awaited_as_good: bool) -> (u8, bool) {
     let mut sum: i64 = 0;
+    let mut fault = false;
     for t in trackers {
         match t.kind {
             TrackerKind::Binary if awaited_as_good && t.holds_in_init() => {}
@@ -104,9 +121,7 @@ pub fn effective_with(
                 // A weight-0 tracker without a result keeps the instance in FAULT (§2.3).
                 let good = (t.value != 0) != t.reverse;
                 if t.weight == 0 {
-                    if !t.known || !good {
-                        return Effective::Fault;
-                    }
+                    fault |= !t.known || !good;
                 } else if (t.weight > 0 && good) || (t.weight < 0 && !good) {
                     sum += i64::from(t.weight);
                 }
@@ -114,23 +129,19 @@ pub fn effective_with(
             TrackerKind::Value => {
                 let v = if t.reverse { -t.value } else { t.value };
                 if t.weight == 0 {
-                    if t.value != 0 {
-                        return Effective::Fault;
-                    }
+                    fault |= t.value != 0;
                 } else {
                     sum = sum.saturating_add(v.saturating_mul(i64::from(t.weight)));
                 }
             }
         }
     }
-    if sum < -253 {
-        return Effective::Fault;
-    }
+    fault |= sum < -253;
     if base == OWNER || in_group {
-        return Effective::Priority(base);
+        return (base, fault);
     }
     let p = (i64::from(base) + sum).clamp(1, 254);
-    Effective::Priority(p as u8)
+    (p as u8, fault)
 }
 
 /// Skew_Time for priority `p` (RFC 3768 §6.1: (256 − p) / 256 s; RFC 5798 §6.1:

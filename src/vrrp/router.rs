@@ -120,6 +120,30 @@ impl Router {
         }
     }
 
+    /// Tells `index` whether another member of its sync group is faulty itself: then a FAULT it
+    /// leaves stays FAULT, unnotified, until that member recovers and brings the group up.
+    fn note_faulty_members(&mut self, index: usize) {
+        let Some(group) = self
+            .group_of
+            .get(index)
+            .copied()
+            .flatten()
+            .and_then(|g| self.groups.get(usize::from(g)))
+        else {
+            return;
+        };
+        let faulty = group.members.iter().any(|&m| {
+            usize::from(m) != index
+                && self
+                    .instances
+                    .get(usize::from(m))
+                    .is_some_and(|i| i.state() == State::Fault && i.is_faulty())
+        });
+        if let Some(inst) = self.instances.get_mut(index) {
+            inst.set_group_faulty(faulty);
+        }
+    }
+
     /// Holds every member of `index`'s sync group in FAULT while any member's weight-0 scripts
     /// have not reported (keepalived's sync->num_member_init).
     fn update_hold(&mut self, index: usize) {
@@ -183,6 +207,12 @@ impl Router {
     }
 
     pub fn handle_timer(&mut self, now: Instant, index: usize, kind: TimerKind, out: &mut Actions) {
+        if kind == TimerKind::MasterDown && self.held_back_by_group(index, now) {
+            if let Some(inst) = self.instances.get_mut(index) {
+                inst.wait_for_group(now, out);
+            }
+            return;
+        }
         if kind == TimerKind::Startup {
             // `vrrp_startup_delay` is over: the instance begins now.
             self.update_hold(index);
@@ -193,7 +223,43 @@ impl Router {
         });
     }
 
+    /// A sync-group member's down timer ran out, but another member does not want MASTER yet
+    /// (its own timer still runs, or it hears a master): the member stays BACKUP, wanting
+    /// MASTER, for another Master_Down_Interval; the group becomes MASTER when the last one's
+    /// timer runs out (keepalived vrrp/vrrp_sync.c vrrp_sync_can_goto_master, called from
+    /// vrrp/vrrp.c vrrp_state_goto_master).
+    fn held_back_by_group(&self, index: usize, now: Instant) -> bool {
+        let Some(inst) = self.instances.get(index) else {
+            return false;
+        };
+        if inst.state() != State::Backup
+            || inst
+                .deadline(TimerKind::MasterDown)
+                .is_none_or(|at| at > now)
+        {
+            return false;
+        }
+        let Some(group) = self
+            .group_of
+            .get(index)
+            .copied()
+            .flatten()
+            .and_then(|g| self.groups.get(usize::from(g)))
+        else {
+            return false;
+        };
+        group.state != State::Master
+            && group.members.iter().any(|&m| {
+                usize::from(m) != index
+                    && self
+                        .instances
+                        .get(usize::from(m))
+                        .is_some_and(|i| !i.wants_master())
+            })
+    }
+
     pub fn set_link(&mut self, now: Instant, index: usize, up: bool, out: &mut Actions) {
+        self.note_faulty_members(index);
         self.with(index, now, out, |inst, now, out| {
             inst.set_link(now, up, out)
         });
@@ -221,6 +287,7 @@ impl Router {
             inst.record_tracker(tracker, value);
         }
         self.update_hold(index);
+        self.note_faulty_members(index);
         self.with(index, now, out, |inst, now, out| inst.reevaluate(now, out));
         self.renotify_group(index, out);
     }
@@ -366,6 +433,12 @@ impl Router {
         let mut all_master = true;
         let mut any = false;
         for s in states {
+            if s == State::Init {
+                // Not every member has begun (the links' first report comes before the
+                // start): the group has no state to notify yet (keepalived vrrp_init_state
+                // notifies a group once, from its members' initial states).
+                return;
+            }
             any = true;
             any_fault |= s == State::Fault;
             all_master &= s == State::Master;

@@ -426,8 +426,13 @@ fn every_member_of_a_big_sync_group_gets_all_its_actions() {
             r.start_instance(Instant::ZERO, k, &mut out);
             out.clear();
         }
-        // One member's down timer runs out: the whole group becomes MASTER together.
+        // Every member's down timer runs out; with the last one the whole group becomes
+        // MASTER together.
         let at = r.instances[0].deadline(TimerKind::MasterDown).unwrap();
+        for k in 1..size {
+            r.handle_timer(at, k, TimerKind::MasterDown, &mut out);
+        }
+        out.clear();
         r.handle_timer(at, 0, TimerKind::MasterDown, &mut out);
         let got: Vec<(u16, Action)> = out.drain().collect();
         for m in 0..size as u16 {
@@ -756,4 +761,182 @@ fn a_master_answers_a_lower_priority_once_an_interval() {
     assert_eq!(m.stats.lower_unanswered, 997);
     assert_eq!(m.stats.dual_master, 1000, "every one is still counted");
     assert_eq!(m.state(), State::Master);
+}
+
+/// keepalived vrrp/vrrp_notify.c notify_fifo: the FAULT line and notify carry
+/// `effective_priority`, the configured priority moved by the weights, never 0.
+#[test]
+fn a_fault_is_notified_with_the_weighted_priority() {
+    let mut file = Tracker::file(2, false);
+    file.known = true;
+    file.value = 3;
+    let mut i = Instance::new(
+        0,
+        Params::simple(51, 100, ip("192.0.2.1")),
+        vec![Tracker::binary(0, false), file],
+        false,
+    );
+    let mut out = Actions::default();
+    i.start(Instant::ZERO, &mut out);
+    assert_eq!(i.state(), State::Fault);
+    assert!(actions(&mut out).contains(&Action::Notify {
+        state: State::Fault,
+        priority: 106
+    }));
+    // A script's first result says FAULT after a quiet start: the same priority.
+    let mut j = Instance::new(
+        0,
+        Params::simple(51, 100, ip("192.0.2.1")),
+        vec![Tracker::script(0, false), file],
+        false,
+    );
+    j.start(Instant::ZERO, &mut out);
+    out.clear();
+    j.set_tracker(Instant(10), 0, 0, &mut out);
+    assert_eq!(
+        actions(&mut out),
+        vec![Action::Notify {
+            state: State::Fault,
+            priority: 106
+        }]
+    );
+    assert_eq!(j.priority(), 106);
+}
+
+/// keepalived vrrp/vrrp_sync.c vrrp_sync_can_goto_master: a member whose down timer runs out
+/// while another member does not want MASTER yet stays BACKUP for another Master_Down_Interval;
+/// the group becomes MASTER when the last member's timer runs out, not the first's.
+#[test]
+fn a_sync_group_becomes_master_when_its_last_member_times_out() {
+    let member = |id: u16, prio: u8| {
+        Instance::new(
+            id,
+            Params::simple(id as u8 + 1, prio, ip("192.0.2.1")),
+            vec![],
+            true,
+        )
+    };
+    let mut r = super::Router::new(vec![member(0, 200), member(1, 100)], vec![vec![0, 1]]);
+    let mut out = Actions::default();
+    r.start_instance(Instant::ZERO, 0, &mut out);
+    r.start_instance(Instant::ZERO, 1, &mut out);
+    out.clear();
+    // Member 0 (priority 200): Master_Down_Interval 3 + 56/256 s.
+    let first = r.instances[0].deadline(TimerKind::MasterDown).unwrap();
+    assert_eq!(first, Instant(3_218_750));
+    r.handle_timer(first, 0, TimerKind::MasterDown, &mut out);
+    assert_eq!(
+        r.instances[0].state(),
+        State::Backup,
+        "held back by member 1"
+    );
+    assert_eq!(
+        r.instances[0].deadline(TimerKind::MasterDown),
+        Some(Instant(2 * 3_218_750))
+    );
+    assert!(notifies(&actions(&mut out)).is_empty());
+    // Member 1 (priority 100) runs out at 3 + 156/256 s: the group goes MASTER then.
+    let last = r.instances[1].deadline(TimerKind::MasterDown).unwrap();
+    assert_eq!(last, Instant(3_609_375));
+    r.handle_timer(last, 1, TimerKind::MasterDown, &mut out);
+    assert_eq!(
+        (r.instances[0].state(), r.instances[1].state()),
+        (State::Master, State::Master)
+    );
+    assert_eq!(r.group_state(0), Some(State::Master));
+    // An advert heard meanwhile takes the wish back: a member that hears a master waits again.
+    let mut r = super::Router::new(vec![member(0, 200), member(1, 100)], vec![vec![0, 1]]);
+    r.start_instance(Instant::ZERO, 0, &mut out);
+    r.start_instance(Instant::ZERO, 1, &mut out);
+    r.handle_timer(first, 0, TimerKind::MasterDown, &mut out);
+    let mut heard = advert("192.0.2.9", 250);
+    heard.vrid = 1;
+    r.handle_advert(Instant(3_500_000), 0, &heard, &mut out)
+        .unwrap();
+    r.handle_timer(last, 1, TimerKind::MasterDown, &mut out);
+    assert_eq!(
+        (r.instances[0].state(), r.instances[1].state()),
+        (State::Backup, State::Backup)
+    );
+}
+
+/// The links' first report reaches the instances before they begin: a sync group of members
+/// still in INIT has no state, and notifies none (before, a group BACKUP notify came at start,
+/// then a second one).
+#[test]
+fn a_sync_group_notifies_nothing_before_its_members_begin() {
+    let mut r = group_router(2);
+    let mut out = Actions::default();
+    r.set_link(Instant::ZERO, 0, true, &mut out);
+    r.set_link(Instant::ZERO, 1, true, &mut out);
+    assert!(!actions(&mut out)
+        .iter()
+        .any(|a| matches!(a, Action::NotifyGroup { .. })));
+    r.start_instance(Instant::ZERO, 0, &mut out);
+    r.start_instance(Instant::ZERO, 1, &mut out);
+    let groups: Vec<Action> = actions(&mut out)
+        .into_iter()
+        .filter(|a| matches!(a, Action::NotifyGroup { .. }))
+        .collect();
+    assert_eq!(
+        groups,
+        vec![Action::NotifyGroup {
+            group: 0,
+            state: State::Backup
+        }]
+    );
+}
+
+/// keepalived vrrp/vrrp_scheduler.c try_up_instance and vrrp/vrrp_sync.c vrrp_sync_fault: a
+/// group waits for member A's weight-0 script; its first result is a failure. A is notified
+/// FAULT and so is the group; member B, which tracks the same script with a weight, is released
+/// from the wait but stays in FAULT with the group, silently (before: BACKUP, then FAULT).
+/// When the script succeeds, both come up.
+#[test]
+fn a_member_released_while_another_is_faulty_stays_in_fault_silently() {
+    let member = |id: u16, weight: i32| {
+        Instance::new(
+            id,
+            Params::simple(id as u8 + 1, 100, ip("192.0.2.1")),
+            vec![Tracker::script(weight, false)],
+            false,
+        )
+    };
+    let mut r = super::Router::new(vec![member(0, 0), member(1, 20)], vec![vec![0, 1]]);
+    let mut out = Actions::default();
+    r.start_instance(Instant::ZERO, 0, &mut out);
+    r.start_instance(Instant::ZERO, 1, &mut out);
+    assert!(notifies(&actions(&mut out)).is_empty());
+    // The script fails: its result reaches A, then B.
+    r.set_tracker(Instant(10), 0, 0, 0, &mut out);
+    r.set_tracker(Instant(10), 1, 0, 0, &mut out);
+    let got: Vec<(u16, Action)> = out.drain().collect();
+    let instance_notifies: Vec<(u16, State)> = got
+        .iter()
+        .filter_map(|&(i, a)| match a {
+            Action::Notify { state, .. } => Some((i, state)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(instance_notifies, vec![(0, State::Fault)]);
+    assert_eq!(
+        count(
+            &got,
+            0,
+            Action::NotifyGroup {
+                group: 0,
+                state: State::Fault
+            }
+        ),
+        1
+    );
+    assert_eq!(r.instances[1].state(), State::Fault);
+    // The script succeeds: the group comes up together.
+    r.set_tracker(Instant(20), 0, 0, 1, &mut out);
+    r.set_tracker(Instant(20), 1, 0, 1, &mut out);
+    assert_eq!(
+        (r.instances[0].state(), r.instances[1].state()),
+        (State::Backup, State::Backup)
+    );
+    assert_eq!(r.instances[1].priority(), 120);
 }

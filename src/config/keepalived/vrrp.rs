@@ -460,7 +460,7 @@ pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
     for k in n.block() {
         let kw = k.name();
         c.spans.put(format!("group:{name}:{kw}"), &k.loc);
-        if matches!(kw, "smtp_alert" | "sync_group_tracking_weight") {
+        if kw == "smtp_alert" {
             c.d.advise(&k.loc, kw, IGNORED);
         }
         if kw == "global_tracking" {

@@ -179,7 +179,7 @@ impl Children {
         let mut i = 0;
         while let Some(slot) = self.slots.get(i) {
             if let Stage::Failed(e) = slot.stage {
-                let s = self.slots.swap_remove(i);
+                let s = self.slots.remove(i);
                 f(s.token, Outcome::ExecFailed(e));
             } else {
                 i += 1;
@@ -187,7 +187,9 @@ impl Children {
         }
         // By pid, our own children only: several tables share the process (the daemon's
         // scripts, the checkers' MISC_CHECKs), and a waitpid(-1) here would take another
-        // table's child and lose its status.
+        // table's child and lose its status. In start order (`remove`, not `swap_remove`), as
+        // keepalived's waitpid(-1) returns finished children: scripts started together report
+        // in the configuration's order.
         let mut i = 0;
         while let Some(s) = self.slots.get(i) {
             let Some(pid) = Pid::from_raw(s.pid) else {
@@ -198,7 +200,7 @@ impl Children {
                 i += 1;
                 continue;
             };
-            let s = self.slots.swap_remove(i);
+            let s = self.slots.remove(i);
             let outcome = if let Stage::Termed(_) | Stage::Killed = s.stage {
                 // The leader is gone; take down whatever of its group survived the TERM.
                 kill_group(s.pid, Signal::KILL);
