@@ -321,3 +321,32 @@ fn parsed_adverts_re_emit_and_compare() {
     assert!(Addrs::Wire6(&raw).is_v6() && !Addrs::Wire4(&raw).is_v6());
     assert!(Addrs::V6(&six).is_v6() && !Addrs::V4(&VIPS).is_v6());
 }
+
+/// The raw accessors a capture reader uses: the checksum field as sent, and the address bytes
+/// for either family, cut to the count (cargo mutants).
+#[test]
+fn raw_accessors() {
+    let (b, n) = emit(&v3(), &CTX4);
+    let p = Packet::new_unchecked(&b[..n]);
+    assert_eq!(p.checksum(), u16::from_be_bytes([b[6], b[7]]));
+    assert_ne!(p.checksum(), 0);
+    let mut want = [0u8; 8];
+    want[..4].copy_from_slice(&VIPS[0].octets());
+    want[4..].copy_from_slice(&VIPS[1].octets());
+    assert_eq!(p.addrs(4), Some(&want[..]));
+    assert_eq!(
+        p.addrs(16),
+        None,
+        "2 × 16 bytes do not fit in a 16-byte message"
+    );
+    let (b, n) = emit(
+        &Repr {
+            addrs: Addrs::V4(&[VIPS[1]]),
+            ..v3()
+        },
+        &CTX4,
+    );
+    let p = Packet::new_unchecked(&b[..n]);
+    assert_eq!(p.addrs(4), Some(&VIPS[1].octets()[..]));
+    assert_eq!(Packet::new_unchecked(&b[..n + 4]).addrs(8), Some(&b[8..16]));
+}
