@@ -591,4 +591,16 @@ mod tests {
         assert_eq!(w.len(), 3);
         assert_eq!(drain(&mut w, 1000), [0, 1, 2]);
     }
+
+    /// A timer armed exactly at the wheel's time joins the wheel behind the timers already due
+    /// then, so ties still fire in arm order (cargo mutants: filing it as overdue fired it first).
+    #[test]
+    fn armed_at_the_wheel_time_fires_after_earlier_ties() {
+        let mut w = TimerWheel::with_capacity(4);
+        w.arm(Instant(100), 1).unwrap();
+        w.arm(Instant(100), 2).unwrap();
+        assert_eq!(w.poll_expired(Instant(100)).map(|(_, t)| t), Some(1));
+        w.arm(Instant(100), 3).unwrap(); // the wheel's time is now 100
+        assert_eq!(drain(&mut w, 100), [2, 3]);
+    }
 }
