@@ -144,51 +144,7 @@ mod tests {
     }
 
     /// Block keywords that hold other keywords or values (written `KW X {` … `}`).
-    const BLOCKS: &[&str] = &[
-        "global_defs",
-        "static_ipaddress",
-        "static_routes",
-        "static_rules",
-        "track_group",
-        "vrrp_sync_group",
-        "garp_group",
-        "linkbeat_interfaces",
-        "vrrp_instance",
-        "vrrp_script",
-        "vrrp_track_process",
-        "interface_up_down_delays",
-        "SSL",
-        "virtual_server_group",
-        "virtual_server",
-        "bfd_instance",
-        "track_file",
-        "vrrp_track_file",
-        "notification_email",
-        "group",
-        "authentication",
-        "virtual_ipaddress",
-        "virtual_ipaddress_excluded",
-        "virtual_routes",
-        "virtual_rules",
-        "unicast_peer",
-        "track_interface",
-        "track_script",
-        "track_process",
-        "track_bfd",
-        "real_server",
-        "TCP_CHECK",
-        "HTTP_GET",
-        "SSL_GET",
-        "SMTP_CHECK",
-        "MISC_CHECK",
-        "PING_CHECK",
-        "UDP_CHECK",
-        "DNS_CHECK",
-        "FILE_CHECK",
-        "BFD_CHECK",
-        "url",
-        "host",
-    ];
+    use crate::config::keepalived::tree::BLOCK_KEYWORDS as BLOCKS;
 
     /// The opening line of each enclosing block, chosen so the block itself is valid.
     fn header(block: &str) -> String {

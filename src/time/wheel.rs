@@ -557,4 +557,50 @@ mod tests {
             assert_eq!(w.len(), model.len());
         }
     }
+
+    /// What the wheel reports about itself: the error text, its Debug summary, capacity, length
+    /// and `expire`'s count (cargo mutants).
+    #[test]
+    fn reports_its_size_and_state() {
+        assert_eq!(Full.to_string(), "timer wheel is full");
+        let mut w = TimerWheel::with_capacity(3);
+        assert_eq!((w.capacity(), w.len(), w.is_empty()), (3, 0, true));
+        assert_eq!(
+            format!("{w:?}"),
+            "TimerWheel { len: 0, capacity: 3, next_deadline: None }"
+        );
+        let a = w.arm(Instant(40), 1).unwrap();
+        w.arm(Instant(40), 2).unwrap();
+        assert_eq!((w.len(), w.is_empty()), (2, false));
+        assert_eq!(
+            format!("{w:?}"),
+            format!(
+                "TimerWheel {{ len: 2, capacity: 3, next_deadline: {:?} }}",
+                Some(Instant(40))
+            )
+        );
+        assert_eq!(w.deadline(a), Some(Instant(40)));
+        assert_eq!(w.expire(Instant(40), |_| ()), 2);
+        assert_eq!(w.expire(Instant(41), |_| ()), 0);
+        assert_eq!((w.len(), w.deadline(a)), (0, None));
+        // every entry of the slab is usable, the last one too
+        for t in 0..3 {
+            w.arm(Instant(100 + t), t as u32).unwrap();
+        }
+        assert_eq!(w.arm(Instant(1), 9), Err(Full));
+        assert_eq!(w.len(), 3);
+        assert_eq!(drain(&mut w, 1000), [0, 1, 2]);
+    }
+
+    /// A timer armed exactly at the wheel's time joins the wheel behind the timers already due
+    /// then, so ties still fire in arm order (cargo mutants: filing it as overdue fired it first).
+    #[test]
+    fn armed_at_the_wheel_time_fires_after_earlier_ties() {
+        let mut w = TimerWheel::with_capacity(4);
+        w.arm(Instant(100), 1).unwrap();
+        w.arm(Instant(100), 2).unwrap();
+        assert_eq!(w.poll_expired(Instant(100)).map(|(_, t)| t), Some(1));
+        w.arm(Instant(100), 3).unwrap(); // the wheel's time is now 100
+        assert_eq!(drain(&mut w, 100), [2, 3]);
+    }
 }

@@ -18,3 +18,5 @@ pub use params::Params;
 pub use router::Router;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_params;

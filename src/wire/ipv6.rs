@@ -91,4 +91,41 @@ mod tests {
         b[0] = 0x4c;
         assert_eq!(Repr::parse(&b), Err(Error::Version));
     }
+
+    /// The length edges and field masks (cargo mutants).
+    #[test]
+    fn edges() {
+        let r = Repr {
+            traffic_class: 0,
+            flow_label: 0xffff_ffff, // only the low 20 bits are the flow label
+            next_header: NEXT_HEADER_ICMPV6,
+            hop_limit: 1,
+            src: Ipv6Addr::LOCALHOST,
+            dst: Ipv6Addr::UNSPECIFIED,
+            payload_len: 0,
+        };
+        let mut b = [0xffu8; HEADER_LEN];
+        assert_eq!(r.emit(&mut b), Ok(()));
+        assert_eq!(&b[..4], &[0x60, 0x0f, 0xff, 0xff]);
+        let (p, payload) = Repr::parse(&b).expect("a header alone");
+        assert!(payload.is_empty());
+        assert_eq!(p.flow_label, 0xfffff);
+        assert_eq!((p.traffic_class, p.next_header, p.hop_limit), (0, 58, 1));
+        assert_eq!(r.emit(&mut [0u8; HEADER_LEN - 1]), Err(Error::Truncated));
+        let big = Repr {
+            payload_len: usize::from(u16::MAX),
+            ..r
+        };
+        assert_eq!(big.emit(&mut b), Ok(()));
+        assert_eq!(
+            Repr::parse(&b),
+            Err(Error::Truncated),
+            "payload past the buffer"
+        );
+        let too_big = Repr {
+            payload_len: usize::from(u16::MAX) + 1,
+            ..r
+        };
+        assert_eq!(too_big.emit(&mut b), Err(Error::Length));
+    }
 }

@@ -212,4 +212,96 @@ mod tests {
         o[2..4].copy_from_slice(&c.to_be_bytes());
         assert_eq!(Repr::parse_icmp(&o, vip, ALL_NODES), Err(Error::Length));
     }
+
+    /// Rewrites the ICMPv6 checksum of `o` for `src` → ALL_NODES.
+    fn fix(o: &mut [u8], src: Ipv6Addr) {
+        o[2] = 0;
+        o[3] = 0;
+        let seed = checksum::pseudo_header_v6(src, ALL_NODES, 58, o.len() as u32);
+        let c = !checksum::combine(&[seed, checksum::data(o)]);
+        o[2..4].copy_from_slice(&c.to_be_bytes());
+    }
+
+    /// Each flag on its own, the reserved bytes, options skipped or refused, and the frame
+    /// checks (cargo mutants).
+    #[test]
+    fn flags_options_and_frame_checks() {
+        let vip: Ipv6Addr = "2001:db8::54".parse().unwrap();
+        for (router, solicited, override_) in [
+            (true, false, false),
+            (false, true, false),
+            (false, false, true),
+        ] {
+            let r = Repr {
+                router,
+                solicited,
+                override_,
+                target: vip,
+                target_mac: None,
+            };
+            let mut b = [0xffu8; NA_LEN];
+            assert_eq!(r.emit_icmp(&mut b, vip, ALL_NODES), Ok(NA_LEN));
+            assert_eq!(&b[5..8], &[0, 0, 0], "reserved bytes are zero");
+            assert_eq!(Repr::parse_icmp(&b, vip, ALL_NODES), Ok(r));
+        }
+        let r = Repr::unsolicited(vip, MAC, false);
+        assert_eq!(
+            (
+                r.buffer_len(),
+                Repr {
+                    target_mac: None,
+                    ..r
+                }
+                .buffer_len()
+            ),
+            (32, 24)
+        );
+        // type and code
+        let mut b = [0u8; ICMP_LEN];
+        r.emit_icmp(&mut b, vip, ALL_NODES).unwrap();
+        let mut t = b;
+        t[0] = 135;
+        fix(&mut t, vip);
+        assert_eq!(Repr::parse_icmp(&t, vip, ALL_NODES), Err(Error::Type));
+        let mut t = b;
+        t[1] = 1;
+        fix(&mut t, vip);
+        assert_eq!(Repr::parse_icmp(&t, vip, ALL_NODES), Err(Error::Type));
+        // a source link-layer option (type 1) is skipped, the target one after it is read
+        let mut o = [0u8; NA_LEN + 16];
+        o[..NA_LEN].copy_from_slice(&b[..NA_LEN]);
+        o[NA_LEN..NA_LEN + 2].copy_from_slice(&[1, 1]);
+        o[NA_LEN + 8..NA_LEN + 10].copy_from_slice(&[OPT_TARGET_LLADDR, 1]);
+        o[NA_LEN + 10..].copy_from_slice(&MAC);
+        fix(&mut o, vip);
+        assert_eq!(Repr::parse_icmp(&o, vip, ALL_NODES), Ok(r));
+        // a target option of 16 bytes is not a MAC
+        let mut o2 = [0u8; NA_LEN + 16];
+        o2[..NA_LEN].copy_from_slice(&b[..NA_LEN]);
+        o2[NA_LEN..NA_LEN + 2].copy_from_slice(&[OPT_TARGET_LLADDR, 2]);
+        fix(&mut o2, vip);
+        assert_eq!(
+            Repr::parse_icmp(&o2, vip, ALL_NODES).map(|p| p.target_mac),
+            Ok(None)
+        );
+        // an option longer than what is left
+        o2[NA_LEN + 1] = 3;
+        fix(&mut o2, vip);
+        assert_eq!(Repr::parse_icmp(&o2, vip, ALL_NODES), Err(Error::Length));
+
+        // frames: length, ethertype, next header
+        let mut f = [0u8; FRAME_LEN];
+        assert_eq!(
+            r.emit_frame(&mut f[..FRAME_LEN - 1], MAC),
+            Err(Error::Truncated)
+        );
+        assert_eq!(r.emit_frame(&mut f, MAC), Ok(FRAME_LEN));
+        assert_eq!(&f[..6], &[0x33, 0x33, 0, 0, 0, 1]);
+        let mut g = f;
+        g[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
+        assert_eq!(Repr::parse_frame(&g).err(), Some(Error::Type));
+        let mut g = f;
+        g[ethernet::HEADER_LEN + 6] = 17;
+        assert_eq!(Repr::parse_frame(&g).err(), Some(Error::Type));
+    }
 }

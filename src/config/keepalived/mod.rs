@@ -78,9 +78,66 @@ fn finish(path: &str, lines: &[lexer::Line], mut diags: Diagnostics) -> Loaded {
     loaded
 }
 
+/// The trackers of `owner` (a vrrp_instance or vrrp_sync_group node) whose vrrp_script or
+/// track_file comes later in the file. keepalived 2.2.7 looks the name up when it reads the
+/// `track_script` / `track_file` line (vrrp/vrrp_track.c alloc_track_script,
+/// trackers/track_file.c vrrp_alloc_track_file), so one defined further down is "not found" and
+/// the tracker ignored; kalive does the same and says so. A name defined nowhere is left to
+/// validate, which drops it with its own message.
+struct Defined<'a> {
+    nodes: &'a [Node],
+    /// The tracker blocks read so far, in file order.
+    seen: usize,
+}
+
+impl Defined<'_> {
+    fn later(&self, kinds: &[&str], name: &str) -> bool {
+        let defines = |n: &Node| kinds.contains(&n.name()) && n.arg(0) == Some(name);
+        let before = self.nodes.get(..self.seen).unwrap_or_default();
+        !before.iter().any(defines) && self.nodes.iter().any(defines)
+    }
+
+    fn drop_later(
+        &self,
+        c: &mut Ctx,
+        owner: &Node,
+        block: &str,
+        kinds: &[&str],
+        trackers: &mut Vec<crate::config::model::vrrp::TrackRef>,
+    ) {
+        let what = owner.name();
+        let owner_name = owner.arg(0).unwrap_or_default();
+        trackers.retain(|t| {
+            if !self.later(kinds, &t.name) {
+                return true;
+            }
+            let entry = owner
+                .block()
+                .iter()
+                .filter(|k| k.name() == block)
+                .flat_map(|k| k.block())
+                .find(|e| e.name() == t.name);
+            let loc = entry.map_or(&owner.loc, |e| &e.loc);
+            c.d.warn(
+                loc,
+                block,
+                format!(
+                    "{what} '{owner_name}' tracks '{}', which is defined only further down the file; keepalived 2.2.7 looks it up when it reads this line and ignores the tracker (\"not found\"), so kalive ignores it too: define it above the {what} to track it",
+                    t.name
+                ),
+            );
+            false
+        });
+    }
+}
+
+const SCRIPT_BLOCKS: &[&str] = &["vrrp_script"];
+const FILE_BLOCKS: &[&str] = &["vrrp_track_file", "track_file"];
+
 fn top_level(c: &mut Ctx, nodes: &[Node], cfg: &mut crate::config::Config) {
-    for n in nodes {
+    for (seen, n) in nodes.iter().enumerate() {
         let kw = n.name();
+        let defined = Defined { nodes, seen };
         match kw {
             "global_defs" => global::global_defs(c, n, &mut cfg.global),
             "static_ipaddress" | "static_routes" | "static_rules" | "interface_up_down_delays" => {
@@ -89,9 +146,11 @@ fn top_level(c: &mut Ctx, nodes: &[Node], cfg: &mut crate::config::Config) {
             "vrrp_script" => cfg.scripts.extend(track::vrrp_script(c, n)),
             "vrrp_track_file" | "track_file" => cfg.track_files.extend(track::track_file(c, n)),
             "vrrp_instance" => {
-                let Some(i) = vrrp::instance(c, n) else {
+                let Some(mut i) = vrrp::instance(c, n) else {
                     continue;
                 };
+                defined.drop_later(c, n, "track_script", SCRIPT_BLOCKS, &mut i.track_scripts);
+                defined.drop_later(c, n, "track_file", FILE_BLOCKS, &mut i.track_files);
                 for k in n
                     .block()
                     .iter()
@@ -106,7 +165,14 @@ fn top_level(c: &mut Ctx, nodes: &[Node], cfg: &mut crate::config::Config) {
                 }
                 cfg.instances.push(i);
             }
-            "vrrp_sync_group" => cfg.sync_groups.extend(vrrp::sync_group(c, n)),
+            "vrrp_sync_group" => {
+                let Some(mut g) = vrrp::sync_group(c, n) else {
+                    continue;
+                };
+                defined.drop_later(c, n, "track_script", SCRIPT_BLOCKS, &mut g.track_scripts);
+                defined.drop_later(c, n, "track_file", FILE_BLOCKS, &mut g.track_files);
+                cfg.sync_groups.push(g);
+            }
             "virtual_server_group" => cfg.vs_groups.extend(lvs::vs_group(c, n)),
             "virtual_server" => cfg.virtual_servers.extend(lvs::virtual_server(c, n)),
             "linkbeat_interfaces"

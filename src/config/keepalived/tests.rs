@@ -838,4 +838,62 @@ mod tolerated_like_keepalived {
             assert!(parse(body).diags.has_errors(), "{body}");
         }
     }
+
+    /// keepalived 2.2.7 lib/parser.c process_stream: a `{` alone after a keyword that takes no
+    /// block is "Unexpected '{' - ignoring"; the lines after it belong to the enclosing block and
+    /// its `}` ends that block (here the instance, so virtual_ipaddress falls to the top level).
+    #[test]
+    fn brace_on_the_next_line_after_a_value_keyword_is_read_as_keepalived_reads_it() {
+        let text = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 9\n garp_master_delay 5\n {\n  garp_master_refresh 3\n }\n virtual_ipaddress {\n  192.0.2.1/24\n }\n}\n";
+        let l = parse(text);
+        assert!(!l.diags.has_errors(), "{:?}", l.diags);
+        assert_eq!(l.diags.exit_code(), 5, "{:?}", l.diags);
+        let brace = l
+            .diags
+            .items
+            .iter()
+            .find(|d| {
+                d.message
+                    .contains("'garp_master_delay' (line 4) takes no block")
+            })
+            .unwrap_or_else(|| panic!("no warning about the '{{': {:?}", l.diags));
+        assert_eq!((brace.loc.line, brace.loc.col), (5, 2));
+        let i = &l.config.instances[0];
+        assert_eq!(i.garp.master_delay, Some(Duration::from_secs(5)));
+        assert_eq!(i.garp.master_refresh, Some(Duration::from_secs(3)));
+        assert!(i.vips.is_empty(), "{:?}", i.vips);
+        // the same at the top of global_defs: its `}` ends global_defs, the next `}` is stray
+        let l = parse(&format!("global_defs {{\n vrrp_garp_master_delay 5\n {{\n  router_id R\n }}\n}}\nvrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 9\n{VIP}}}\n"));
+        assert_eq!(l.diags.exit_code(), 5, "{:?}", l.diags);
+        assert_eq!(l.config.global.router_id.as_deref(), Some("R"));
+        assert_eq!(l.config.instances.len(), 1);
+        // a block keyword still takes its `{` from the next line
+        let l = parse("vrrp_instance VI_1\n{\n interface eth0\n virtual_router_id 9\n virtual_ipaddress\n {\n  192.0.2.1/24\n }\n}\n");
+        assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
+        assert_eq!(l.config.instances[0].vips.len(), 1);
+    }
+
+    /// keepalived 2.2.7 vrrp/vrrp_track.c alloc_track_script (and trackers/track_file.c for
+    /// track_file) looks the name up when it reads the track_script line: a vrrp_script defined
+    /// further down is "not found, ignoring...", and the instance runs untracked.
+    #[test]
+    fn a_tracker_defined_after_its_instance_is_ignored_as_in_keepalived() {
+        let text = "global_defs {\n script_user root\n enable_script_security\n}\nvrrp_script before {\n script /bin/true\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 9\n virtual_ipaddress {\n  192.0.2.1/24\n }\n track_script {\n  before\n  after\n }\n track_file {\n  tf\n }\n}\nvrrp_sync_group G {\n group {\n  VI_1\n }\n track_script {\n  after\n }\n}\nvrrp_script after {\n script /bin/false\n}\nvrrp_track_file tf {\n file /tmp/x\n}\n";
+        let l = parse(text);
+        assert!(!l.diags.has_errors(), "{:?}", l.diags);
+        assert_eq!(l.diags.exit_code(), 5, "{:?}", l.diags);
+        let i = &l.config.instances[0];
+        let names: Vec<&str> = i.track_scripts.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["before"]);
+        assert!(i.track_files.is_empty());
+        assert!(l.config.sync_groups[0].track_scripts.is_empty());
+        let later: Vec<(u32, u32)> = l
+            .diags
+            .items
+            .iter()
+            .filter(|d| d.message.contains("defined only further down the file"))
+            .map(|d| (d.loc.line, d.loc.col))
+            .collect();
+        assert_eq!(later, [(16, 3), (19, 3), (27, 3)], "{:?}", l.diags);
+    }
 }

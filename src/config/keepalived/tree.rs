@@ -1,6 +1,9 @@
 //! Lines → a tree of keyword nodes, following keepalived's brace rules:
-//! - a line ending in `{` opens a block, and so does a keyword line followed by a line that is
-//!   only `{`;
+//! - a line ending in `{` opens a block, and so does the line of a block keyword
+//!   ([`BLOCK_KEYWORDS`]) followed by a line that is only `{`. After any other keyword that `{`
+//!   is warned about and ignored, its lines are read at the keyword's own level, and its `}`
+//!   closes the enclosing block: keepalived 2.2.7 lib/parser.c process_stream opens a level only
+//!   for a keyword with a sublevel or a value block, and says "Unexpected '{' - ignoring";
 //! - `}` closes the innermost block; a stray `}` or `{` at a level where none is expected is
 //!   warned about and ignored (keepalived: "Unknown keyword '}'", "Unexpected '{'");
 //! - a block still open at the end of the file is closed there, with an error.
@@ -13,6 +16,67 @@ use crate::config::diag::{Diagnostics, Loc};
 use super::lexer::{Line, Token};
 
 const MAX_DEPTH: usize = 8;
+
+/// The keywords that take a `{ … }` block in keepalived 2.2.7: those installed with a sublevel
+/// (install_sublevel in keepalived's parsers) and those whose handler reads a value block
+/// (lib/parser.c alloc_value_block, read_value_block). Only these open a block with a `{` alone
+/// on the next line.
+pub const BLOCK_KEYWORDS: &[&str] = &[
+    "global_defs",
+    "static_ipaddress",
+    "static_routes",
+    "static_rules",
+    "track_group",
+    "vrrp_sync_group",
+    "garp_group",
+    "interfaces",
+    "linkbeat_interfaces",
+    "vrrp_instance",
+    "vrrp_script",
+    "vrrp_track_process",
+    "interface_up_down_delays",
+    "SSL",
+    "virtual_server_group",
+    "virtual_server",
+    "bfd_instance",
+    "track_file",
+    "vrrp_track_file",
+    "notification_email",
+    "group",
+    "authentication",
+    "virtual_ipaddress",
+    "virtual_ipaddress_excluded",
+    "virtual_routes",
+    "virtual_rules",
+    "unicast_peer",
+    "track_interface",
+    "track_script",
+    "track_process",
+    "track_bfd",
+    "real_server",
+    "TCP_CHECK",
+    "HTTP_GET",
+    "SSL_GET",
+    "SMTP_CHECK",
+    "MISC_CHECK",
+    "PING_CHECK",
+    "UDP_CHECK",
+    "DNS_CHECK",
+    "FILE_CHECK",
+    "BFD_CHECK",
+    "url",
+    "host",
+];
+
+/// Whether `kw` inside the block `parent` (None at the top level) takes a `{ … }` block.
+pub fn takes_block(parent: Option<&str>, kw: &str) -> bool {
+    // FILE_CHECK's `track_file NAME` names a tracker (keepalived check/check_file.c); the
+    // other `track_file`s are blocks.
+    if parent == Some("FILE_CHECK") && kw == "track_file" {
+        return false;
+    }
+    BLOCK_KEYWORDS.contains(&kw)
+}
 
 #[derive(Clone, Debug)]
 pub struct Node {
@@ -49,7 +113,7 @@ pub fn build(lines: &[Line], diags: &mut Diagnostics) -> Vec<Node> {
     let mut out = Vec::new();
     // The top level never ends early: a stray `}` there is warned about and skipped.
     while i < lines.len() {
-        level(lines, &mut i, 0, &mut out, diags);
+        level(lines, &mut i, None, 0, &mut out, diags);
     }
     out
 }
@@ -59,6 +123,7 @@ pub fn build(lines: &[Line], diags: &mut Diagnostics) -> Vec<Node> {
 fn level(
     lines: &[Line],
     i: &mut usize,
+    parent: Option<&str>,
     depth: usize,
     out: &mut Vec<Node>,
     diags: &mut Diagnostics,
@@ -93,12 +158,28 @@ fn level(
         let mut opens = args.last().is_some_and(|t| t.is("{"));
         if opens {
             args.pop();
-        } else if lines
+        } else if let Some(brace) = lines
             .get(*i)
-            .is_some_and(|l| matches!(l.tokens.as_slice(), [t] if t.is("{")))
+            .filter(|l| matches!(l.tokens.as_slice(), [t] if t.is("{")))
         {
             *i += 1;
-            opens = true;
+            if takes_block(parent, &first.text) {
+                opens = true;
+            } else {
+                let within = parent.map_or_else(
+                    || "the top level".to_string(),
+                    |p| format!("{p}, and its '}}' ends {p}"),
+                );
+                let col = brace.tokens.first().map_or(1, |t| t.col);
+                diags.warn(
+                    &brace.loc(col),
+                    "{",
+                    format!(
+                        "unexpected '{{': '{}' (line {}) takes no block; ignored, as in keepalived 2.2.7: the lines after it are read as part of {within}",
+                        first.text, line.line
+                    ),
+                );
+            }
         }
         let loc = line.loc(first.col);
         let mut node = Node {
@@ -118,7 +199,7 @@ fn level(
                 continue;
             }
             let mut children = Vec::new();
-            if !level(lines, i, depth + 1, &mut children, diags) {
+            if !level(lines, i, Some(&first.text), depth + 1, &mut children, diags) {
                 diags.warn(
                     &node.loc,
                     &node.kw.text,
@@ -166,11 +247,30 @@ mod tests {
 
     #[test]
     fn blocks_nest_and_brace_on_next_line() {
-        let (t, d) = tree("a 1 {\n b\n c\n {\n  d\n }\n}\ne\n");
+        let (t, d) = tree("a 1 {\n b\n virtual_ipaddress\n {\n  d\n }\n}\ne\n");
         assert!(d.items.is_empty(), "{d:?}");
         assert_eq!(t.len(), 2);
         assert_eq!(t[0].block().len(), 2);
         assert_eq!(t[0].block()[1].block()[0].name(), "d");
+    }
+
+    /// keepalived 2.2.7 lib/parser.c process_stream: after a keyword without a block, a `{`
+    /// alone is ignored and the `}` that follows ends the enclosing block.
+    #[test]
+    fn brace_on_next_line_after_a_keyword_without_block_is_ignored() {
+        let (t, d) = tree("a {\n b 1\n {\n  c\n }\n e\n}\n");
+        let names: Vec<&str> = t.iter().map(Node::name).collect();
+        assert_eq!(names, ["a", "e"]);
+        let inner: Vec<&str> = t[0].block().iter().map(Node::name).collect();
+        assert_eq!(inner, ["b", "c"]);
+        assert!(t[0].block()[0].children.is_none());
+        let at: Vec<(u32, u32)> = d.items.iter().map(|d| (d.loc.line, d.loc.col)).collect();
+        assert_eq!(at, [(3, 2), (7, 1)], "{d:?}");
+        // FILE_CHECK's track_file names a tracker; elsewhere track_file is a block
+        let (t, _) = tree("FILE_CHECK {\n track_file x\n {\n }\n}\n");
+        assert!(t[0].block()[0].children.is_none());
+        let (t, _) = tree("vrrp_instance V {\n track_file\n {\n  x\n }\n}\n");
+        assert_eq!(t[0].block()[0].block().len(), 1);
     }
 
     #[test]
