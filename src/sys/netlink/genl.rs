@@ -54,7 +54,7 @@ impl Netlink {
 
 #[cfg(test)]
 mod tests {
-    use super::super::golden::check;
+    use super::super::golden::{check, host_form, GENL_CTRL};
     use super::*;
 
     #[test]
@@ -64,6 +64,7 @@ mod tests {
             getfamily_msg("IPVS"),
             GENL_ID_CTRL,
             1,
+            &GENL_CTRL,
             "\\x03\\x01\\x00\\x00\\x09\\x00\\x02\\x00\\x49\\x50\\x56\\x53\\x00\\x00\\x00\\x00",
         );
     }
@@ -71,11 +72,13 @@ mod tests {
     #[test]
     fn family_id_is_read_from_the_reply() {
         // NEWFAMILY: genl header, FAMILY_NAME "IPVS", FAMILY_ID 0x25.
-        let id = 0x25u16.to_ne_bytes();
-        let reply = [
-            1u8, 2, 0, 0, 9, 0, 2, 0, b'I', b'P', b'V', b'S', 0, 0, 0, 0, 6, 0, 1, 0, id[0], id[1],
-            0, 0,
-        ];
+        let reply = host_form(
+            &GENL_CTRL,
+            &[
+                1, 2, 0, 0, 9, 0, 2, 0, b'I', b'P', b'V', b'S', 0, 0, 0, 0, 6, 0, 1, 0, 0x25, 0, 0,
+                0,
+            ],
+        );
         assert_eq!(parse_family_id(&reply), Some(0x25));
         assert_eq!(parse_family_id(&reply[..16]), None);
         assert_eq!(cmd(&reply), Some(1));

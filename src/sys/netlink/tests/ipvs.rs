@@ -2,7 +2,7 @@
 //! fills them (ipvs_nl_fill_service_attr / ipvs_nl_fill_dest_attr); replies as the kernel's
 //! ip_vs_genl_fill_service / ip_vs_genl_fill_dest write them.
 
-use super::super::golden::{check, unx};
+use super::super::golden::{check, host, IPVS};
 use super::*;
 
 const FAMILY: u16 = 0x25;
@@ -60,15 +60,15 @@ const TCP80: &str = concat!(
 #[test]
 fn new_service_tcp_v4() {
     let m = service_msg(FAMILY, IPVS_CMD_NEW_SERVICE, &tcp80());
-    check(m, FAMILY, 1, &format!("\\x01\\x01\\x00\\x00{TCP80}"));
+    check(m, FAMILY, 1, &IPVS, &format!("\\x01\\x01\\x00\\x00{TCP80}"));
 }
 
 #[test]
 fn set_and_del_service_send_the_same_nest() {
     let m = service_msg(FAMILY, IPVS_CMD_SET_SERVICE, &tcp80());
-    check(m, FAMILY, 1, &format!("\\x02\\x01\\x00\\x00{TCP80}"));
+    check(m, FAMILY, 1, &IPVS, &format!("\\x02\\x01\\x00\\x00{TCP80}"));
     let m = service_msg(FAMILY, IPVS_CMD_DEL_SERVICE, &tcp80());
-    check(m, FAMILY, 1, &format!("\\x03\\x01\\x00\\x00{TCP80}"));
+    check(m, FAMILY, 1, &IPVS, &format!("\\x03\\x01\\x00\\x00{TCP80}"));
 }
 
 #[test]
@@ -90,6 +90,7 @@ fn persistent_sh_with_flags() {
         m,
         FAMILY,
         1,
+        &IPVS,
         concat!(
             "\\x01\\x01\\x00\\x00",
             "\\x54\\x00\\x01\\x00",
@@ -122,6 +123,7 @@ fn fwmark_v6_service() {
         m,
         FAMILY,
         1,
+        &IPVS,
         concat!(
             "\\x01\\x01\\x00\\x00",
             "\\x38\\x00\\x01\\x00",
@@ -149,7 +151,13 @@ fn new_dest_nat_and_tunnel() {
         "\\x08\\x00\\x06\\x00\\x00\\x00\\x00\\x00", // L_THRESH
     );
     let m = dest_msg(FAMILY, IPVS_CMD_NEW_DEST, &tcp80(), &d);
-    check(m, FAMILY, 1, &format!("\\x05\\x01\\x00\\x00{TCP80}{dest}"));
+    check(
+        m,
+        FAMILY,
+        1,
+        &IPVS,
+        &format!("\\x05\\x01\\x00\\x00{TCP80}{dest}"),
+    );
 
     let tun = dest_of("2001:db8::5", 80, Forward::Tunnel, 0);
     let m = dest_msg(FAMILY, IPVS_CMD_SET_DEST, &tcp80(), &tun);
@@ -164,7 +172,13 @@ fn new_dest_nat_and_tunnel() {
         "\\x08\\x00\\x05\\x00\\x00\\x00\\x00\\x00",
         "\\x08\\x00\\x06\\x00\\x00\\x00\\x00\\x00",
     );
-    check(m, FAMILY, 1, &format!("\\x06\\x01\\x00\\x00{TCP80}{dest}"));
+    check(
+        m,
+        FAMILY,
+        1,
+        &IPVS,
+        &format!("\\x06\\x01\\x00\\x00{TCP80}{dest}"),
+    );
 }
 
 #[test]
@@ -173,6 +187,7 @@ fn dumps() {
         services_dump_msg(FAMILY),
         FAMILY,
         0x301,
+        &IPVS,
         "\\x04\\x01\\x00\\x00",
     );
     let key = ServiceKey::Fwmark {
@@ -183,6 +198,7 @@ fn dumps() {
         dests_dump_msg(FAMILY, &key),
         FAMILY,
         0x301,
+        &IPVS,
         concat!(
             "\\x08\\x01\\x00\\x00",
             "\\x14\\x00\\x01\\x00",
@@ -195,9 +211,7 @@ fn dumps() {
 /// A reply payload: genl header (cmd NEW_*), then the request's own nest, plus what the kernel
 /// adds (stats nests, connection counters).
 fn reply(cmd: u8, nest_hex: &str) -> Vec<u8> {
-    let mut p = vec![cmd, 1, 0, 0];
-    p.extend(unx(nest_hex));
-    p
+    host(&IPVS, &format!("\\x{cmd:02x}\\x01\\x00\\x00{nest_hex}"))
 }
 
 #[test]
@@ -306,7 +320,7 @@ fn timeouts_set_and_read_back() {
         "\\x08\\x00\\x05\\x00\\x78\\x00\\x00\\x00", // TIMEOUT_TCP_FIN 120
         "\\x08\\x00\\x06\\x00\\x2c\\x01\\x00\\x00", // TIMEOUT_UDP 300
     );
-    check(m, FAMILY, 1, &format!("\\x0c\\x01\\x00\\x00{body}"));
+    check(m, FAMILY, 1, &IPVS, &format!("\\x0c\\x01\\x00\\x00{body}"));
     // the kernel answers GET_CONFIG with the same three attributes
     let p = reply(IPVS_CMD_SET_CONFIG, body);
     assert_eq!(parse_timeouts(&p), Some(t));
@@ -333,6 +347,7 @@ fn sync_daemon_start_and_stop() {
         new_daemon_msg(FAMILY, &d),
         FAMILY,
         1,
+        &IPVS,
         &format!("\\x09\\x01\\x00\\x00\\x20\\x00\\x03\\x00{base}"),
     );
     d.maxlen = 1400;
@@ -349,12 +364,14 @@ fn sync_daemon_start_and_stop() {
         new_daemon_msg(FAMILY, &d),
         FAMILY,
         1,
+        &IPVS,
         &format!("\\x09\\x01\\x00\\x00\\x40\\x00\\x03\\x00{base}{extra}"),
     );
     check(
         del_daemon_msg(FAMILY, false, 51),
         FAMILY,
         1,
+        &IPVS,
         concat!(
             "\\x0a\\x01\\x00\\x00\\x14\\x00\\x03\\x00",
             "\\x08\\x00\\x01\\x00\\x02\\x00\\x00\\x00", // STATE backup

@@ -1,3 +1,4 @@
+use super::super::golden::{host_form, ADDR};
 use super::super::link::tests::newlink_payload;
 use super::*;
 
@@ -13,9 +14,12 @@ fn nlmsg(ty: u16, payload: &[u8]) -> Vec<u8> {
 #[test]
 fn parses_link_and_address_events_skipping_unknown_ones() {
     // RTM_DELADDR of 192.0.2.10/24 on ifindex 3 (IFA_ADDRESS, IFA_LOCAL)
-    let addr = [
-        2, 24, 0, 0, 3, 0, 0, 0, 8, 0, 1, 0, 192, 0, 2, 10, 8, 0, 2, 0, 192, 0, 2, 10,
-    ];
+    let addr = host_form(
+        &ADDR,
+        &[
+            2, 24, 0, 0, 3, 0, 0, 0, 8, 0, 1, 0, 192, 0, 2, 10, 8, 0, 2, 0, 192, 0, 2, 10,
+        ],
+    );
     let mut d = nlmsg(RTM_NEWLINK, &newlink_payload());
     d.extend(nlmsg(24, &[0; 12])); // RTM_NEWROUTE: not ours
     d.extend(nlmsg(RTM_DELADDR, &addr));

@@ -1,5 +1,10 @@
 use super::*;
 
+/// An attribute header (linux/netlink.h `struct nlattr { u16 len, type }`, host-endian).
+fn nla(len: u16, ty: u16) -> Vec<u8> {
+    [len.to_ne_bytes(), ty.to_ne_bytes()].concat()
+}
+
 #[test]
 fn attributes_are_padded_and_nests_sized() {
     let mut m = Msg::new(16, 0, &[9; 3]);
@@ -10,8 +15,8 @@ fn attributes_are_padded_and_nests_sized() {
     let b = m.finish(5).unwrap();
     assert_eq!(b.len(), 16 + 4 + 8 + 4 + 8);
     assert_eq!(&b[16..20], &[9, 9, 9, 0]);
-    assert_eq!(&b[20..28], &[7, 0, 3, 0, b'a', b'b', 0, 0]);
-    assert_eq!(&b[28..32], &[12, 0, 18, 0]);
+    assert_eq!(&b[20..28], &[&nla(7, 3)[..], b"ab\0\0"].concat()[..]);
+    assert_eq!(&b[28..32], &nla(12, 18)[..]);
     let attrs: Vec<_> = attrs(&b[16..], 3).collect();
     assert_eq!(attrs.len(), 2);
     assert_eq!(attr_str(attrs[0].1), Some("ab"));
@@ -43,12 +48,9 @@ fn messages_stop_at_garbage() {
     assert_eq!(ms.len(), 2);
     assert_eq!(ms[0].as_ref().unwrap().payload.len(), 4);
     // a length past the end, a length below the header, a short tail: one Err, then nothing
-    for bad in [
-        &[200u8, 0, 0, 0, 0, 0][..],
-        &[4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-        &[1],
-    ] {
-        let ms: Vec<_> = messages(bad).collect();
+    let header = |len: u32| [&len.to_ne_bytes()[..], &[0; 12]].concat();
+    for bad in [header(200), header(4), vec![1]] {
+        let ms: Vec<_> = messages(&bad).collect();
         assert_eq!(ms.len(), 1);
         assert!(ms[0].is_err());
     }
@@ -61,7 +63,9 @@ fn messages_stop_at_garbage() {
 #[test]
 fn attrs_stop_at_garbage() {
     // a 3-byte length (shorter than the header) and a length past the end
-    assert_eq!(attrs(&[3, 0, 1, 0, 0, 0, 0, 0], 0).count(), 0);
-    assert_eq!(attrs(&[8, 0, 1, 0, 0, 0, 0, 0, 40, 0, 1, 0], 0).count(), 1);
-    assert_eq!(attrs(&[8, 0, 1, 0], 8).count(), 0);
+    let short = [nla(3, 1), vec![0; 4]].concat();
+    assert_eq!(attrs(&short, 0).count(), 0);
+    let past_end = [nla(8, 1), vec![0; 4], nla(40, 1)].concat();
+    assert_eq!(attrs(&past_end, 0).count(), 1);
+    assert_eq!(attrs(&nla(8, 1), 8).count(), 0);
 }
