@@ -5,8 +5,11 @@ TARGET       := x86_64-unknown-linux-musl
 BIN          := target/$(TARGET)/release/kalive
 AARCH64      := aarch64-unknown-linux-musl
 AARCH64_BIN  := target/$(AARCH64)/release/kalive
-# 700 KB: the budget for the static binary without TLS (reference/crates.md expects ~530-600 KB).
-MAX_SIZE     ?= 716800
+# 736 KiB: the budget for the static binary without TLS, on every target (README "Size": it was
+# 700 KiB until the reload thread (std::thread, +24 KB), AH (+4.8 KB) and the sync-group start
+# rules (+8.8 KB) took x86_64 to 747,376 bytes; a raw pthread in sys instead of std::thread is
+# the next saving).
+MAX_SIZE     ?= 753664
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS := keepalived_conf uci_conf vrrp_packet http_response smtp_response netlink_reply json_dump
 
