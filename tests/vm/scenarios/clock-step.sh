@@ -251,8 +251,16 @@ node_conf b 100
 
 step "kalive"
 run kalive
-step "keepalived 2.2.7"
-run keepalived
+# keepalived's run is the README's measurement, not an assertion: it doubles the scenario's VM
+# time, so `make test` leaves it out; VM_APPEND=clockstep.keepalived=1 tests/vm/run.sh
+# tests/vm/scenarios/clock-step.sh runs it too.
+echo unmeasured >/tmp/keepalived.verdict
+case " $(cat /proc/cmdline) " in
+*" clockstep.keepalived=1 "*)
+	step "keepalived 2.2.7"
+	run keepalived
+	;;
+esac
 
 echo "CLOCK-STEP: kalive: $(cat /tmp/kalive.verdict); keepalived: $(cat /tmp/keepalived.verdict)"
 [ "$(cat /tmp/kalive.verdict)" = ok ] || {
