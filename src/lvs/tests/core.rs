@@ -322,3 +322,47 @@ fn events_say_what_keepalived_says() {
         "IPVS: deleted service [10.0.0.1]:tcp:80"
     );
 }
+
+/// Shutdown with omega (keepalived check_daemon.c checker_terminate_phase1 → the real servers'
+/// notify_down and the virtual server's quorum_down), and the failed-operation log line
+/// (cargo mutants: these arms and the text survived the other tests).
+#[test]
+fn shutdown_with_omega_notifies_and_failed_ops_say_what_failed() {
+    use crate::lvs::notify::{event_script, fifo_line, op_error_line};
+    let text = "virtual_server 10.0.0.1 80 {\n protocol TCP\n omega\n quorum_down /bin/qd\n real_server 1.2.3.4 80 {\n notify_down \"/bin/down x\"\n TCP_CHECK {\n }\n }\n}\n";
+    let mut ev = Vec::new();
+    let mut lvs = Lvs::start(&cfg(text), &mut ev);
+    let id = RsId { vs: 0, rs: 0 };
+    assert!(lvs.plan(id).is_some(), "the real server's plan");
+    assert!(lvs.plan(RsId { vs: 0, rs: 1 }).is_none());
+    ev.clear();
+    lvs.shutdown(&mut ev);
+    assert!(
+        ev.contains(&Event::Shutdown { id, notify: true }),
+        "omega: the alive real server leaves with its notify: {ev:?}"
+    );
+    let p = &lvs.plans;
+    let down = Event::Shutdown { id, notify: true };
+    assert_eq!(
+        event_script(p, &down).map(|s| s.cmd.as_str()),
+        Some("/bin/down x")
+    );
+    assert_eq!(
+        fifo_line(p, &down).as_deref(),
+        Some("RS [1.2.3.4]:tcp:80 [10.0.0.1]:tcp:80 DOWN\n")
+    );
+    let quorum = Event::ShutdownQuorum { vs: 0 };
+    assert_eq!(
+        event_script(p, &quorum).map(|s| s.cmd.as_str()),
+        Some("/bin/qd")
+    );
+    assert_eq!(
+        fifo_line(p, &quorum).as_deref(),
+        Some("VS [10.0.0.1]:tcp:80 DOWN\n")
+    );
+    let svc = lvs.plans[0].services[0];
+    assert_eq!(
+        op_error_line(&Op::DelService(svc), &"No such process"),
+        "IPVS: cannot delete service [10.0.0.1]:tcp:80: No such process"
+    );
+}
