@@ -148,6 +148,15 @@ pub struct Reader {
     again: bool,
 }
 
+/// One read: the configuration, its scripts vetted as at start (on the thread or, without one,
+/// on the loop).
+fn read_and_vet(read: &ReadConfig) -> Option<Config> {
+    read().map(|mut cfg| {
+        crate::daemon::scripts::vet_scripts(&mut cfg);
+        cfg
+    })
+}
+
 /// How often the loop looks whether the read is done, while one is going on.
 pub const READ_POLL: crate::time::Duration = crate::time::Duration::from_millis(5);
 
@@ -165,10 +174,7 @@ impl Reader {
                 // Threads inherit SCHED_RR, and RLIMIT_RTTIME counts per thread: a long parse at
                 // SCHED_RR would take the CPU from the loop and earn the process a SIGKILL.
                 crate::sys::realtime::this_thread_in_background();
-                job().map(|mut cfg| {
-                    crate::daemon::scripts::vet_scripts(&mut cfg);
-                    cfg
-                })
+                read_and_vet(&*job)
             });
         match spawned {
             Ok(h) => self.running = Some(h),
@@ -176,10 +182,7 @@ impl Reader {
                 log::warn!(
                     "reload: no thread to read the configuration ({e}); reading it on the loop"
                 );
-                let got = read().map(|mut cfg| {
-                    crate::daemon::scripts::vet_scripts(&mut cfg);
-                    cfg
-                });
+                let got = read_and_vet(&**read);
                 self.running = None;
                 self.ready = Some(got);
             }
