@@ -251,6 +251,10 @@ def scenario(vms, t0, results, fault_at_start):
 
     # 1b. LVS on the appliance: node 1's virtual server checks node 2's web server (IPVS in the
     # kernel, TCP_CHECK); it stops and comes back, and each change is a REAL_SERVER hotplug call.
+    # Node 2's web server answers only once node 2 has booted: its first successful check is the
+    # REAL_SERVER NOTIFY_UP call, and only after it may `kalive status` be asked to say "up"
+    # (asked earlier, the check may still be on its retry and the status say "down").
+    one.wait(r"APPLIANCE: hotplug REAL_SERVER web NOTIFY_UP", 30, 0, "web NOTIFY_UP on node 1 at start")
     one.ask("kalive status", r"192\.168\.1\.12\]?:tcp:80\s+up\b", what="kalive status: web up")
     m1 = one.mark()
     two.type("killall httpd")
