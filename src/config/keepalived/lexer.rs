@@ -1,6 +1,6 @@
 //! keepalived.conf text → lines of tokens, with includes, `@id` lines and `$macros` resolved.
 //!
-//! Rules (keepalived-semantics §1.1, §3.1), as keepalived 2.2.7 applies them:
+//! Rules, as keepalived 2.2.7 applies them (lib/parser.c `read_line`, `decomment`):
 //! - `#` and `!` start a comment anywhere outside quotes; `//` is not a comment;
 //! - `"…"` and `'…'` quote (a backslash escapes inside double quotes);
 //! - `{` and `}` are tokens of their own, and a line is split after `{` and around `}`, so
@@ -186,7 +186,9 @@ impl<'a> Lexer<'a> {
             );
             return;
         }
-        // `include` is recognised before `@` and `$` processing (keepalived-semantics §1.1).
+        // `include` is recognised here, before `@` and `$` processing. keepalived 2.2.7 strips an
+        // `@ID` and expands macros first and looks for `include` after (lib/parser.c `read_line`,
+        // `check_include`), so `@ID include F` and `include $DIR/F` are read differently.
         if first.is("include") {
             self.include(file, n, &tokens, diags);
             return;
