@@ -98,7 +98,8 @@
 //! - `src/config/keepalived/lvs.rs` (the block and its keywords) and
 //!   `src/config/keepalived/tree.rs` (the block name); `src/config/uci/map_lvs.rs` (UCI's checker
 //!   `type`);
-//! - `src/config/convert/lvs_text.rs` and `src/config/convert/uci_subset.rs` (both converters);
+//! - `src/config/convert/`: `lvs_text.rs` writes the keepalived text, `uci_subset.rs` says what
+//!   UCI can express, `uci.rs` writes a kind's own options to UCI;
 //! - `src/config/keywords.tsv`: a row per keyword (`cargo test --lib config::keywords` fails
 //!   without them);
 //! - `src/check/<protocol>.rs`: the [`check::Probe`] state machine and its unit tests, declared
@@ -108,7 +109,9 @@
 //!   socket); UDP_CHECK likewise;
 //! - `fuzz/` for a parser of the server's replies (`fuzz/entries.rs`, a target, a corpus).
 //!
-//! The daemon needs no change: `check::Checkers` hands it descriptors and health changes.
+//! The daemon needs no change for a checker over a socket: `check::Checkers` hands it
+//! descriptors and health changes (a checker running a program, as MISC_CHECK, is also judged
+//! in `src/daemon/scripts.rs`).
 //!
 //! # Adding a tracker
 //!
@@ -116,14 +119,16 @@
 //!
 //! - `src/config/model/track.rs` (the tracker) and `src/config/model/vrrp.rs` (the
 //!   `track_script` references of instances and sync groups);
-//! - `src/config/keepalived/track.rs` (the block), `src/config/keepalived/vrrp.rs` (the
-//!   references), `src/config/keepalived/tree.rs`; `src/config/uci/map_vrrp.rs`;
-//!   `src/config/validate.rs` (unknown names); `src/config/convert/` (both directions);
-//!   `src/config/keywords.tsv`;
+//! - `src/config/keepalived/track.rs` (the block), `src/config/keepalived/mod.rs` (the
+//!   top-level block and references to it written before it), `src/config/keepalived/vrrp.rs`
+//!   (the references), `src/config/keepalived/tree.rs`; `src/config/uci/mod.rs` and
+//!   `src/config/uci/map_vrrp.rs`; `src/config/validate.rs` (unknown names);
+//!   `src/config/convert/` (both directions); `src/config/keywords.tsv`;
 //! - `src/track/script.rs`: the schedule and rise/fall, pure;
 //! - `src/vrrp/priority.rs`: how a tracker's state and weight move the effective priority;
 //! - `src/daemon/build.rs` (bind trackers to instances by name), `src/daemon/run.rs` (run the
-//!   due ones, report results), `src/daemon/scripts.rs` (judge the script's user and path);
+//!   due ones, report results), `src/daemon/reactor/mod.rs` (start a run with its deadline),
+//!   `src/daemon/scripts.rs` (judge the script's user and path);
 //! - `src/sys/process/` to run it (a process tracker would add the proc connector in `sys`).
 //!
 //! track_file is read in `src/daemon/run.rs` through `src/sys/value_file.rs`, track_interface in
