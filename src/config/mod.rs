@@ -1,7 +1,7 @@
 //! One configuration model with two front ends: keepalived.conf syntax and OpenWrt UCI.
 //!
 //! Pure data in, pure data out: files are read through [`Sources`], so tests and fuzzers feed
-//! text from memory, and the checks `-t` makes against the machine go through [`probe::Probe`].
+//! text from memory, and the checks `-t` makes against the machine go through [`probe::HostFacts`].
 
 pub mod convert;
 pub mod diag;

@@ -1,15 +1,15 @@
-//! The real machine behind `config::probe::Probe`: /sys/class/net, the file system, /etc/passwd.
+//! The real machine behind `config::probe::HostFacts`: /sys/class/net, the file system, /etc/passwd.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use crate::config::probe::{Iface, Probe, ScriptFile};
+use crate::config::probe::{HostFacts, Iface, ScriptFile};
 
 const IFF_LOOPBACK: u32 = 0x8;
 
 pub struct SystemProbe;
 
-impl Probe for SystemProbe {
+impl HostFacts for SystemProbe {
     fn interface(&self, name: &str) -> Iface {
         if name.is_empty() || name.contains('/') || name == "." || name == ".." {
             return Iface::Missing;
