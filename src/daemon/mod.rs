@@ -17,3 +17,4 @@ mod statics;
 pub mod status;
 mod suspend;
 mod syncd;
+pub mod to_sys;

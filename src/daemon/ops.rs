@@ -7,6 +7,7 @@ use std::io::Write;
 use crate::config::model::{Config, Script};
 use crate::daemon::build::{GroupEdge, InstanceEdge};
 use crate::daemon::reactor::SystemOps;
+use crate::daemon::to_sys;
 use crate::sys::netlink::Netlink;
 use crate::sys::process::{lookup_user, Children, Outcome};
 use crate::time::Instant;
@@ -172,17 +173,17 @@ impl SystemOps for Ops {
         };
         for a in e.vips.iter().chain(&e.excluded_vips) {
             let idx = self.vip_index(a, own);
-            if let Err(err) = self.nl.add_address(idx, a) {
+            if let Err(err) = self.nl.add_address(idx, &to_sys::address(a)) {
                 log::error!("({}) cannot add {}: {err}", e.name, a.prefix);
             }
         }
         for r in &e.routes {
-            if let Err(err) = self.nl.add_route(r) {
+            if let Err(err) = self.nl.add_route(&to_sys::route(r)) {
                 log::error!("({}) cannot add a route: {err}", e.name);
             }
         }
         for r in &e.rules {
-            if let Err(err) = self.nl.add_rule(r) {
+            if let Err(err) = self.nl.add_rule(&to_sys::rule(r)) {
                 log::error!("({}) cannot add a rule: {err}", e.name);
             }
         }
@@ -197,14 +198,14 @@ impl SystemOps for Ops {
             return;
         };
         for r in &e.rules {
-            let _ = self.nl.del_rule(r);
+            let _ = self.nl.del_rule(&to_sys::rule(r));
         }
         for r in &e.routes {
-            let _ = self.nl.del_route(r);
+            let _ = self.nl.del_route(&to_sys::route(r));
         }
         for a in e.vips.iter().chain(&e.excluded_vips) {
             let idx = self.vip_index(a, own);
-            if let Err(err) = self.nl.del_address(idx, a) {
+            if let Err(err) = self.nl.del_address(idx, &to_sys::address(a)) {
                 log::error!("({}) cannot remove {}: {err}", e.name, a.prefix);
             }
         }
