@@ -73,7 +73,10 @@ impl Ops {
             .or_else(|| s.user.as_deref().and_then(lookup_user).or(self.user));
         let token = self.notify_token();
         let deadline = crate::daemon::reactor::now() + NOTIFY_TIMEOUT;
-        if let Err(e) = self.children.run(s, extra, user, Some(deadline), token) {
+        if let Err(e) = self
+            .children
+            .run(&s.argv(), extra, user, Some(deadline), token)
+        {
             log::warn!(
                 "cannot run '{}': {e:?} ({} notify scripts still running)",
                 s.cmd,
@@ -99,7 +102,7 @@ impl Ops {
         let token = self.notify_token();
         if let Err(e) = self
             .children
-            .run_env(&call, args, None, None, token, Some(&env))
+            .run_env(&call.argv(), args, None, None, token, Some(&env))
         {
             log::warn!("cannot run '{}': {e:?}", call.cmd);
         }
@@ -118,7 +121,7 @@ impl Ops {
         let start = crate::daemon::reactor::now();
         let deadline = start + crate::time::Duration::from_secs(10);
         if let Err(e) = self.children.run_env(
-            &call,
+            &call.argv(),
             &[],
             None,
             Some(deadline),
@@ -276,7 +279,9 @@ impl SystemOps for Ops {
             .run_as
             .or_else(|| script.user.as_deref().and_then(lookup_user).or(self.user));
         // A failure to start (a full table included) comes back from `collect` as a failed run.
-        let _ = self.checks.run(script, &[], user, Some(deadline), token);
+        let _ = self
+            .checks
+            .run(&script.argv(), &[], user, Some(deadline), token);
     }
 
     fn collect(&mut self, now: Instant, done: &mut Vec<(u32, Outcome)>) {

@@ -1,11 +1,13 @@
-//! The configuration's addresses, routes and rules in `sys`'s own terms: `sys` takes what the
+//! The configuration's addresses, routes, rules and real-time knobs in `sys`'s own terms: `sys` takes what the
 //! system call needs and knows nothing of the configuration model (the layers of the crate's
 //! docs), so the daemon, which holds both, converts here, one function per type. The results
 //! borrow the configuration's strings: a conversion allocates nothing (but a multipath route's
 //! list of nexthops).
 
+use crate::config::model::global::RealtimeKnobs;
 use crate::config::model::net::{AddressSpec, IpPrefix, NextHop, RouteSpec, RuleSpec, Scope};
 use crate::sys::netlink::{addr, route, rt_scope, rule, Prefix};
+use crate::sys::realtime;
 
 pub fn prefix(p: IpPrefix) -> Prefix {
     Prefix {
@@ -79,5 +81,15 @@ pub fn rule(r: &RuleSpec) -> rule::Rule<'_> {
         iif: r.iif.as_deref(),
         oif: r.oif.as_deref(),
         realms: r.realms,
+    }
+}
+
+/// `cpu_affinity` stays behind: `apply` pins no CPUs.
+pub fn realtime_knobs(k: &RealtimeKnobs) -> realtime::Knobs {
+    realtime::Knobs {
+        rt_priority: k.rt_priority,
+        rlimit_rttime_us: k.rlimit_rttime,
+        nice: k.nice,
+        no_swap: k.no_swap,
     }
 }
