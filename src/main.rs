@@ -15,7 +15,8 @@ use kalive::cli::{self, Cli, Command};
 use kalive::config::diag::Severity;
 use kalive::config::load::{self, Syntax};
 use kalive::config::{probe, LoadOptions, Loaded};
-use kalive::sys::probe::{FileSources, SystemProbe};
+use kalive::daemon::machine::SystemProbe;
+use kalive::sys::probe::FileSources;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -1,26 +1,12 @@
 //! The checks `-t` makes against the machine, as keepalived makes them: do the interfaces exist,
-//! can the scripts be found, are they safe to run. The machine is behind [`HostFacts`]: `sys::probe`
-//! asks the real system, tests pass a fake.
+//! can the scripts be found, are they safe to run. The machine is behind [`HostFacts`]:
+//! `daemon::machine` asks the real system through `sys::probe`, tests pass a fake.
 
 use crate::config::model::{CheckKind, Config, Script};
 use crate::config::{Loaded, Loc};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Iface {
-    Missing,
-    Loopback,
-    Present,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ScriptFile {
-    /// Found and executable, at this path.
-    Ok(String),
-    NotFound,
-    NotExecutable(String),
-    /// Found, but a user other than root could change it (file or a directory above it).
-    Insecure(String),
-}
+/// The answers are the machine's own terms (sys::probe), used here as they are.
+pub use crate::sys::probe::{Iface, ScriptFile};
 
 pub trait HostFacts {
     fn interface(&self, name: &str) -> Iface;

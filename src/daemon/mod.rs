@@ -8,6 +8,7 @@ mod fifos;
 mod ipvs_timeouts;
 pub mod json;
 pub mod lvs;
+pub mod machine;
 mod ops;
 pub mod reactor;
 pub mod reload;
