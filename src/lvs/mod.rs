@@ -1,6 +1,7 @@
 //! LVS, sans-IO: from the configuration and the health of each real server to the IPVS services
 //! and destinations the kernel should hold, and the fewest operations that get it there.
 //!
+//! - `model.rs`: the IPVS vocabulary (services, destinations, their keys and flags);
 //! - `plan.rs`: configuration → per virtual server, its kernel services and real servers, with
 //!   keepalived 2.2.7's corrections (ports, families, flags, quorum clamps);
 //! - `state.rs`: the pool's live state (alive, weights, quorum, sorry server) and its events;
@@ -14,6 +15,7 @@
 //! `sys::netlink::ipvs`, and runs the notify scripts the events name.
 
 pub mod desired;
+pub mod model;
 pub mod notify;
 pub mod plan;
 pub mod reconcile;
