@@ -75,7 +75,7 @@ impl Ops {
         let deadline = crate::daemon::reactor::now() + NOTIFY_TIMEOUT;
         if let Err(e) = self
             .children
-            .run(&s.argv(), extra, user, Some(deadline), token)
+            .run(s.argv(), extra, user, Some(deadline), token)
         {
             log::warn!(
                 "cannot run '{}': {e:?} ({} notify scripts still running)",
@@ -102,7 +102,7 @@ impl Ops {
         let token = self.notify_token();
         if let Err(e) = self
             .children
-            .run_env(&call.argv(), args, None, None, token, Some(&env))
+            .run_env(call.argv(), args, None, None, token, Some(&env))
         {
             log::warn!("cannot run '{}': {e:?}", call.cmd);
         }
@@ -121,7 +121,7 @@ impl Ops {
         let start = crate::daemon::reactor::now();
         let deadline = start + crate::time::Duration::from_secs(10);
         if let Err(e) = self.children.run_env(
-            &call.argv(),
+            call.argv(),
             &[],
             None,
             Some(deadline),
@@ -281,7 +281,7 @@ impl SystemOps for Ops {
         // A failure to start (a full table included) comes back from `collect` as a failed run.
         let _ = self
             .checks
-            .run(&script.argv(), &[], user, Some(deadline), token);
+            .run(script.argv(), &[], user, Some(deadline), token);
     }
 
     fn collect(&mut self, now: Instant, done: &mut Vec<(u32, Outcome)>) {

@@ -93,7 +93,7 @@ impl Children {
     /// both: `Err(Full)` now, and `ExecFailed(EAGAIN)` from the next reap.
     pub fn run(
         &mut self,
-        words: &[String],
+        words: Vec<String>,
         extra: &[&str],
         user: Option<(u32, u32)>,
         deadline: Option<Instant>,
@@ -105,7 +105,7 @@ impl Children {
     /// [`Children::run`] with `env`, when given, as the child's whole environment.
     pub fn run_env(
         &mut self,
-        words: &[String],
+        words: Vec<String>,
         extra: &[&str],
         user: Option<(u32, u32)>,
         deadline: Option<Instant>,

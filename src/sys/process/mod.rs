@@ -79,7 +79,7 @@ impl Spawner {
     /// is an error here, never a child that "succeeds".
     pub fn spawn(
         &self,
-        words: &[String],
+        words: Vec<String>,
         extra: &[&str],
         user: Option<(u32, u32)>,
     ) -> Result<Child, SpawnError> {
@@ -90,7 +90,7 @@ impl Spawner {
     /// OpenWrt's hotplug contract passes exactly ACTION, TYPE and NAME).
     pub fn spawn_env(
         &self,
-        words: &[String],
+        words: Vec<String>,
         extra: &[&str],
         user: Option<(u32, u32)>,
         env: Option<&[&str]>,
