@@ -159,7 +159,7 @@ fn chunked(data: &[u8]) -> (usize, &[u8]) {
 /// Plays `bytes` at a checker's protocol machine as a real server would: chunk by chunk,
 /// answering what it asks to write, reconnecting when it asks to. Any input ends in a verdict
 /// or more waiting, never a panic.
-fn play(p: &mut impl kalive::check::Probe, data: &[u8]) {
+fn play(p: &mut impl kalive::check::CheckProtocol, data: &[u8]) {
     use kalive::check::Next;
     let (size, bytes) = chunked(data);
     p.restart();

@@ -26,9 +26,9 @@
 //!   processes, signals, real-time scheduling, syslog, safe files. Every `unsafe` is here.
 //! - [`config`]: keepalived.conf and UCI text into one [`config::Config`], with every keepalived
 //!   default made explicit and every message at `file:line:col`. Pure: files come through
-//!   [`config::source::Sources`], machine checks for `-t` through [`config::probe::Probe`].
+//!   [`config::source::Sources`], machine checks for `-t` through [`config::probe::HostFacts`].
 //! - [`check`]: the health-checker protocols (TCP, HTTP, SSL, SMTP, MISC) as sans-IO machines
-//!   behind [`check::Probe`], keepalived's retry accounting and scheduling, and
+//!   behind [`check::CheckProtocol`], keepalived's retry accounting and scheduling, and
 //!   [`check::Checkers`], the edge the daemon's loop drives (it opens the sockets and starts
 //!   the MISC programs through `sys`).
 //! - [`vrrp`]: one instance's RFC 5798 machine with keepalived's rules, priorities from
@@ -42,10 +42,12 @@
 //!   pure cores ask of the system.
 //! - [`cli`] and `main.rs`: the flags and the commands (`-t`, `-d`, `convert`, `status`).
 //!
-//! Where the code does not follow the drawing yet (issue 12 removes these): `sys::netlink`'s
-//! address, route and rule requests and `sys::process` take `config` types; `lvs` takes its
-//! IPVS vocabulary (`Service`, `Dest`, …) from `sys::netlink::ipvs`; `check`'s runner opens its
-//! sockets and spawns its programs through `sys` itself.
+//! `sys` takes its own small types (`sys::netlink`'s addresses, routes and rules, a command's
+//! words for `sys::process`), converted from the model at the edge (`daemon::to_sys`); `lvs`
+//! owns the IPVS vocabulary (`lvs::model`), which `sys::netlink::ipvs` only serialises. Where
+//! the code does not follow the drawing yet: `check`'s runner (`check/runner.rs`, `stage.rs`'s
+//! `drive`) opens its sockets and spawns its programs through `sys` itself; the protocols
+//! behind [`check::CheckProtocol`] are pure.
 //!
 //! # How data flows
 //!
@@ -102,7 +104,7 @@
 //!   UCI can express, `uci.rs` writes a kind's own options to UCI;
 //! - `src/config/keywords.tsv`: a row per keyword (`cargo test --lib config::keywords` fails
 //!   without them);
-//! - `src/check/<protocol>.rs`: the [`check::Probe`] state machine and its unit tests, declared
+//! - `src/check/<protocol>.rs`: the [`check::CheckProtocol`] state machine and its unit tests, declared
 //!   in `src/check/mod.rs`; `src/check/stage.rs` (a `Proto` variant) and `src/check/build.rs`
 //!   (`CheckKind` → `Proto`, the label in log lines);
 //! - `src/sys/check_socket.rs` only for a new kind of socket (PING_CHECK: an ICMP datagram

@@ -15,7 +15,8 @@ use kalive::cli::{self, Cli, Command};
 use kalive::config::diag::Severity;
 use kalive::config::load::{self, Syntax};
 use kalive::config::{probe, LoadOptions, Loaded};
-use kalive::sys::probe::{FileSources, SystemProbe};
+use kalive::daemon::machine::SystemProbe;
+use kalive::sys::probe::FileSources;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -169,8 +170,9 @@ fn run(cli: Cli) -> i32 {
         // and takes keepalived's checker knobs.
         let g = &loaded.config.global;
         let vrrp = !loaded.config.instances.is_empty();
-        let done =
-            kalive::sys::realtime::apply(if vrrp { &g.vrrp_rt } else { &g.checker_rt }, vrrp);
+        let knobs =
+            kalive::daemon::to_sys::realtime_knobs(if vrrp { &g.vrrp_rt } else { &g.checker_rt });
+        let done = kalive::sys::realtime::apply(knobs, vrrp);
         log::info!(
             "scheduling: {}; memory {}",
             done.rt_priority

@@ -67,7 +67,7 @@ fn injected_malformed_adverts_are_dropped_counted_and_change_nothing() {
     // An advert from outside with kalive's own source address: the kernel drops it as a martian
     // before any socket sees it (net/ipv4/fib_frontend.c fib_validate_source) unless
     // accept_local=1, which VMAC sets. Set here, so the packet reaches kalive and its own check
-    // (src/vrrp/instance.rs `check`: Drop::Own, counted in dropped_other) is what drops it.
+    // (src/vrrp/instance.rs `check`: DropReason::Own, counted in dropped_other) is what drops it.
     let sysctl = Command::new("ip")
         .args(["netns", "exec", lan.ns(0), "sysctl", "-qw"])
         .arg("net.ipv4.conf.eth0.accept_local=1")

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 
 use kalive::time::{Duration, Instant};
-use kalive::vrrp::{Actions, Advert, AuthData, Drop, Instance, Params};
+use kalive::vrrp::{Actions, Advert, AuthData, DropReason, Instance, Params};
 use kalive::wire::vrrp::{Addrs, Auth, Repr, Version};
 use kalive::wire::Error;
 
@@ -42,7 +42,7 @@ fn parse(p: &[u8]) -> Result<(), Error> {
     Repr::parse_ipv4(p).map(|_| ())
 }
 
-fn core(ttl: u8, pass: [u8; 8]) -> Result<(), Drop> {
+fn core(ttl: u8, pass: [u8; 8]) -> Result<(), DropReason> {
     let mut params = Params::simple(51, 100, "192.0.2.1".parse().unwrap());
     params.auth = Some(*b"secret\0\0");
     let mut i = Instance::new(0, params, Vec::new(), false);

@@ -9,8 +9,13 @@ use std::os::unix::fs::MetadataExt;
 use std::process::Command;
 use std::time::Duration;
 
-use kalive::config::model::net::{AddressSpec, IpPrefix, NextHop, RouteSpec, RuleSpec, Scope};
+use kalive::config::model::net::IpPrefix;
+use kalive::daemon::to_sys;
+use kalive::sys::netlink::addr::Address;
+use kalive::sys::netlink::route::{NextHop, Route};
+use kalive::sys::netlink::rule::Rule;
 use kalive::sys::netlink::sysctl::{self, Knob};
+use kalive::sys::netlink::{rt_scope, Prefix};
 use kalive::sys::netlink::{vmac_mac, Error, Event, Monitor, Netlink, Outcome};
 use rustix::io::Errno;
 
@@ -93,8 +98,12 @@ fn run(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn spec(s: &str) -> AddressSpec {
-    AddressSpec::new(IpPrefix::parse(s).unwrap())
+fn prefix(s: &str) -> Option<Prefix> {
+    IpPrefix::parse(s).map(to_sys::prefix)
+}
+
+fn spec(s: &str) -> Address<'_> {
+    Address::new(prefix(s).unwrap())
 }
 
 #[test]
@@ -104,8 +113,8 @@ fn addresses_with_label_scope_brd_nodad() {
     // whose scope differs from its primary's (net/ipv4/devinet.c __inet_insert_ifa).
     let mut v4 = spec("198.51.100.10/24");
     v4.broadcast = Some("198.51.100.255".parse().unwrap());
-    v4.label = Some("v0:vip".into());
-    v4.scope = Scope::Link;
+    v4.label = Some("v0:vip");
+    v4.scope = rt_scope::LINK;
     let mut v6 = spec("2001:db8::10/64");
     v6.nodad = true;
     let idx = ns.enter(|| {
@@ -157,25 +166,25 @@ fn addresses_with_label_scope_brd_nodad() {
 #[test]
 fn routes_v4_v6_tables_types() {
     let Some(ns) = Ns::new("route") else { return };
-    let via = RouteSpec {
-        dst: IpPrefix::parse("198.51.100.0/24"),
+    let via = Route {
+        dst: prefix("198.51.100.0/24"),
         via: Some("192.0.2.254".parse().unwrap()),
-        dev: Some("v0".into()),
+        dev: Some("v0"),
         metric: Some(7),
         table: Some(1000),
-        ..RouteSpec::default()
+        ..Route::default()
     };
-    let hole = RouteSpec {
-        dst: IpPrefix::parse("2001:db8:5::/48"),
-        kind: Some("blackhole".into()),
+    let hole = Route {
+        dst: prefix("2001:db8:5::/48"),
+        kind: Some("blackhole"),
         metric: Some(5),
-        ..RouteSpec::default()
+        ..Route::default()
     };
-    let link = RouteSpec {
-        dst: IpPrefix::parse("10.1.0.0/16"),
+    let link = Route {
+        dst: prefix("10.1.0.0/16"),
         src: Some("192.0.2.1".parse().unwrap()),
-        dev: Some("v0".into()),
-        ..RouteSpec::default()
+        dev: Some("v0"),
+        ..Route::default()
     };
     ns.enter(|| {
         let mut nl = Netlink::new().unwrap();
@@ -215,11 +224,11 @@ fn rules_v4_v6() {
     let Some(ns) = Ns::new("rule") else { return };
     // The same rule as the unit test's golden bytes.
     let v4 = fixture::every_field_v4();
-    let v6 = RuleSpec {
-        to: IpPrefix::parse("2001:db8::/32"),
+    let v6 = Rule {
+        to: prefix("2001:db8::/32"),
         table: Some(1000),
         priority: Some(60),
-        ..RuleSpec::default()
+        ..Rule::default()
     };
     ns.enter(|| {
         let mut nl = Netlink::new().unwrap();
@@ -253,20 +262,20 @@ fn rules_v4_v6() {
 #[test]
 fn routes_and_rules_carry_realms() {
     let Some(ns) = Ns::new("realms") else { return };
-    let route = RouteSpec {
-        dst: IpPrefix::parse("198.51.100.0/24"),
-        dev: Some("v0".into()),
+    let route = Route {
+        dst: prefix("198.51.100.0/24"),
+        dev: Some("v0"),
         realms: Some(5 << 16 | 7),
-        ..RouteSpec::default()
+        ..Route::default()
     };
-    let rule = RuleSpec {
-        from: IpPrefix::parse("192.0.2.0/24"),
+    let rule = Rule {
+        from: prefix("192.0.2.0/24"),
         table: Some(100),
         priority: Some(70),
         realms: Some(9),
         fwmark: Some(3),
         fwmask: Some(0xff),
-        ..RuleSpec::default()
+        ..Rule::default()
     };
     ns.enter(|| {
         let mut nl = Netlink::new().unwrap();
@@ -297,14 +306,14 @@ fn multipath_routes_are_added_and_deleted() {
     ns.ip("addr add 192.0.2.9/24 dev v1");
     let hop = |via: &str, weight| NextHop {
         via: Some(via.parse().unwrap()),
-        dev: Some("v0".into()),
+        dev: Some("v0"),
         weight,
         ..NextHop::default()
     };
-    let route = RouteSpec {
-        dst: IpPrefix::parse("203.0.113.0/24"),
+    let route = Route {
+        dst: prefix("203.0.113.0/24"),
         nexthops: vec![hop("192.0.2.2", Some(2)), hop("192.0.2.3", None)],
-        ..RouteSpec::default()
+        ..Route::default()
     };
     ns.enter(|| {
         let mut nl = Netlink::new().unwrap();

@@ -69,7 +69,8 @@ fn write_script(path: &PathBuf, text: &str, mode: u32) {
 fn run_one(cmd: &str, extra: &[&str], user: Option<(u32, u32)>) -> Outcome {
     let clock = Clock::new();
     let mut c = Children::with_capacity(1);
-    c.run(&Script::new(cmd), extra, user, None, 7).unwrap();
+    c.run(Script::new(cmd).argv(), extra, user, None, 7)
+        .unwrap();
     let out = collect(&mut c, 1, &clock, StdDuration::from_secs(10));
     assert_eq!(out[0].0, 7);
     out[0].1
@@ -84,10 +85,22 @@ fn two_tables_reap_only_their_own_children() {
     let mut scripts = Children::with_capacity(1);
     let mut checks = Children::with_capacity(1);
     scripts
-        .run(&Script::new("/bin/sh -c 'exit 3'"), &[], None, None, 1)
+        .run(
+            Script::new("/bin/sh -c 'exit 3'").argv(),
+            &[],
+            None,
+            None,
+            1,
+        )
         .unwrap();
     checks
-        .run(&Script::new("/bin/sh -c 'exit 4'"), &[], None, None, 2)
+        .run(
+            Script::new("/bin/sh -c 'exit 4'").argv(),
+            &[],
+            None,
+            None,
+            2,
+        )
         .unwrap();
     // Both have exited before either table looks (waited for, not slept on: a slow machine may
     // take longer to start a shell).
@@ -152,20 +165,20 @@ fn exec_failures_are_failures() {
         Outcome::ExecFailed(libc::EACCES)
     );
     // The bare spawner reports it as an error, never as a child.
-    let s = Spawner::new().spawn(&Script::new("/nonexistent/x"), &[], None);
+    let s = Spawner::new().spawn(Script::new("/nonexistent/x").argv(), &[], None);
     assert_eq!(s, Err(SpawnError::Failed(libc::ENOENT)));
     // A failure waits in the table and asks the loop to come back at once.
     let mut c = Children::with_capacity(1);
-    c.run(&Script::new("/nonexistent/x"), &[], None, None, 1)
+    c.run(Script::new("/nonexistent/x").argv(), &[], None, None, 1)
         .unwrap();
     assert!(c.is_running(1));
     assert_eq!(c.next_deadline(), Some(Instant::ZERO));
     assert_eq!(
-        c.run(&Script::new("true"), &[], None, None, 2),
+        c.run(Script::new("true").argv(), &[], None, None, 2),
         Err(SpawnError::Full)
     );
     let mut c = Children::with_capacity(1);
-    let empty = c.run(&Script::new("  "), &[], None, None, 2);
+    let empty = c.run(Script::new("  ").argv(), &[], None, None, 2);
     assert_eq!(empty, Err(SpawnError::Empty));
     std::fs::remove_dir_all(d).unwrap();
 }
@@ -195,10 +208,10 @@ fn timeouts_kill_the_whole_group() {
     let clock = Clock::new();
     let mut c = Children::with_capacity(3);
     let at = |ms| Some(clock.now() + Duration::from_millis(ms));
-    c.run(&Script::new("sleep 30"), &[], None, at(200), 1)
+    c.run(Script::new("sleep 30").argv(), &[], None, at(200), 1)
         .unwrap();
     c.run(
-        &Script::new("/bin/sh -c \"trap '' TERM; sleep 30\""),
+        Script::new("/bin/sh -c \"trap '' TERM; sleep 30\"").argv(),
         &[],
         None,
         at(200),
@@ -206,7 +219,7 @@ fn timeouts_kill_the_whole_group() {
     )
     .unwrap();
     c.run(
-        &Script::new("/bin/sh -c 'sleep 30 & sleep 30'"),
+        Script::new("/bin/sh -c 'sleep 30 & sleep 30'").argv(),
         &[],
         None,
         at(200),
@@ -399,13 +412,14 @@ fn spawning_never_waits_for_children() {
     let mut slowest = StdDuration::ZERO;
     for t in 0..50 {
         let t1 = StdInstant::now();
-        c.run(&Script::new("sleep 1"), &[], None, None, t).unwrap();
+        c.run(Script::new("sleep 1").argv(), &[], None, None, t)
+            .unwrap();
         slowest = slowest.max(t1.elapsed());
     }
     assert!(slowest < StdDuration::from_millis(900), "{slowest:?}");
     assert_eq!(c.len(), 50);
     assert_eq!(
-        c.run(&Script::new("sleep 1"), &[], None, None, 50),
+        c.run(Script::new("sleep 1").argv(), &[], None, None, 50),
         Err(SpawnError::Full)
     );
     // The refused run is not lost: it comes back as a failure (EAGAIN), then the 50 exits.
@@ -438,7 +452,7 @@ fn finished_children_are_reported_in_start_order() {
     let _g = lock();
     let mut c = Children::with_capacity(4);
     for token in 0..4 {
-        c.run(&Script::new("/bin/true"), &[], None, None, token)
+        c.run(Script::new("/bin/true").argv(), &[], None, None, token)
             .unwrap();
     }
     let pids = read_pgids();

@@ -17,7 +17,7 @@
 //! - `Content-Length` is matched case-insensitively, in the header only (RFC 9110 §5.1).
 
 use super::md5::Md5;
-use super::{Next, Probe, Reason, Verdict};
+use super::{CheckProtocol, Next, Reason, Verdict};
 use std::net::SocketAddr;
 
 /// Longest response header accepted (keepalived reads the header into a 4 KiB buffer).
@@ -272,7 +272,7 @@ impl HttpProbe {
     }
 }
 
-impl Probe for HttpProbe {
+impl CheckProtocol for HttpProbe {
     fn restart(&mut self) {
         self.current = 0;
         self.connected = false;

@@ -1,7 +1,7 @@
 //! Health checkers for LVS real servers (keepalived 2.2.7 check/check_*.c): TCP_CHECK, HTTP_GET,
 //! SSL_GET (cargo feature `tls`), SMTP_CHECK and MISC_CHECK.
 //!
-//! Each protocol is a sans-IO machine ([`Probe`]): it is told "connected", "these bytes arrived",
+//! Each protocol is a sans-IO machine ([`CheckProtocol`]): it is told "connected", "these bytes arrived",
 //! "the peer closed" and offers the bytes it wants written; the same code runs in unit tests
 //! against byte strings and in the daemon against sockets: [`tcp`], [`http`] (keepalived's
 //! request byte for byte; the header parsed as it streams, keeping 48 bytes of each line; the body
@@ -180,21 +180,21 @@ fn errno_text(e: i32) -> &'static str {
     }
 }
 
-/// What a [`Probe`] wants next.
+/// What a [`CheckProtocol`] wants next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Next {
-    /// Write [`Probe::to_send`] if it is not empty, then wait for bytes.
+    /// Write [`CheckProtocol::to_send`] if it is not empty, then wait for bytes.
     Continue,
     /// Close this connection and open a new one (HTTP_GET's next `url`), then call
-    /// [`Probe::connected`] again.
+    /// [`CheckProtocol::connected`] again.
     Reconnect,
     /// The run is over.
     Done(Verdict),
 }
 
 /// A protocol exchange over one or more TCP connections, without I/O. Timeouts are the
-/// caller's: it fails the run with [`Reason::Timeout`] and calls [`Probe::restart`] next time.
-pub trait Probe {
+/// caller's: it fails the run with [`Reason::Timeout`] and calls [`CheckProtocol::restart`] next time.
+pub trait CheckProtocol {
     /// A new run starts (the first `url`, the greeting): forget the last run.
     fn restart(&mut self);
     /// The TCP connection is established.
@@ -205,6 +205,6 @@ pub trait Probe {
     fn closed(&mut self) -> Next;
     /// Bytes waiting to be written (empty: nothing to write).
     fn to_send(&self) -> &[u8];
-    /// `n` bytes of [`Probe::to_send`] were written.
+    /// `n` bytes of [`CheckProtocol::to_send`] were written.
     fn sent(&mut self, n: usize);
 }

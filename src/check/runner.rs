@@ -399,7 +399,7 @@ impl Checkers {
             let deadline = now + *timeout;
             match self
                 .children
-                .run(script, &[], *user, Some(deadline), ci as u32)
+                .run(script.argv(), &[], *user, Some(deadline), ci as u32)
             {
                 Ok(()) => c.stage = Stage::Script,
                 Err(e) => {

@@ -5,7 +5,7 @@
 //! keepalived 2.2.7 does not do (it takes a multi-line greeting's second line as the answer to
 //! HELO and fails).
 
-use super::{Next, Probe, Reason, Verdict};
+use super::{CheckProtocol, Next, Reason, Verdict};
 
 /// keepalived's default `helo_name`.
 pub const DEFAULT_HELO: &str = "smtpchecker.keepalived.org";
@@ -65,7 +65,7 @@ impl SmtpProbe {
     }
 }
 
-impl Probe for SmtpProbe {
+impl CheckProtocol for SmtpProbe {
     fn restart(&mut self) {
         self.phase = Phase::Greeting;
         self.sent = 0;

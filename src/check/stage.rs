@@ -11,7 +11,7 @@ use super::health::CheckerHealth;
 use super::http::HttpProbe;
 use super::smtp::SmtpProbe;
 use super::tcp::TcpProbe;
-use super::{Next, Probe, Reason, Verdict};
+use super::{CheckProtocol, Next, Reason, Verdict};
 
 /// Reads per socket per turn, so that a server streaming fast cannot starve the others.
 const READS_PER_TURN: usize = 4;
@@ -31,7 +31,7 @@ pub(super) enum Proto {
 }
 
 impl Proto {
-    pub(super) fn probe(&mut self) -> Option<&mut dyn Probe> {
+    pub(super) fn probe(&mut self) -> Option<&mut dyn CheckProtocol> {
         match self {
             Proto::Tcp(p) => Some(p),
             Proto::Http(p) => Some(p),
@@ -167,7 +167,7 @@ pub(super) fn drive(c: &mut Check, revents: i16, buf: &mut [u8]) -> Next {
 }
 
 /// Writes what the probe has waiting, as far as the socket takes it.
-fn flush(probe: &mut dyn Probe, sock: &CheckSocket) -> Next {
+fn flush(probe: &mut dyn CheckProtocol, sock: &CheckSocket) -> Next {
     // Bounded: each pass writes at least one byte or stops.
     for _ in 0..64 {
         let out = probe.to_send();

@@ -1,12 +1,12 @@
 //! TCP_CHECK: the server is up when a TCP connection to it completes within `connect_timeout`
 //! (keepalived check_tcp.c: connect, then close at once).
 
-use super::{Next, Probe, Verdict};
+use super::{CheckProtocol, Next, Verdict};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TcpProbe;
 
-impl Probe for TcpProbe {
+impl CheckProtocol for TcpProbe {
     fn restart(&mut self) {}
 
     fn connected(&mut self) -> Next {

@@ -1,5 +1,5 @@
 //! SSL_GET: HTTP_GET inside TLS (cargo feature `tls`: rustls with ring). rustls is sans-IO
-//! too, so the TLS layer sits between the socket bytes and [`HttpProbe`] as another [`Probe`].
+//! too, so the TLS layer sits between the socket bytes and [`HttpProbe`] as another [`CheckProtocol`].
 //!
 //! Like keepalived without an `SSL { ca … }` block (check_ssl.c: no verification unless a CA
 //! is configured), the server's certificate is not checked against any authority: the check is
@@ -17,7 +17,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
 
 use super::http::HttpProbe;
-use super::{Next, Probe, Reason, Verdict};
+use super::{CheckProtocol, Next, Reason, Verdict};
 
 /// Accepts any certificate; checks the handshake signatures with the provider's algorithms.
 #[derive(Debug)]
@@ -160,7 +160,7 @@ impl TlsProbe {
     }
 }
 
-impl Probe for TlsProbe {
+impl CheckProtocol for TlsProbe {
     fn restart(&mut self) {
         self.inner.restart();
         self.conn = None;

@@ -2,7 +2,7 @@
 //!
 //! Pure data in, pure data out: files are read through [`Sources`](source::Sources), so tests and
 //! fuzzers feed text from memory, and the checks `-t` makes against the machine go through
-//! [`probe::Probe`].
+//! [`probe::HostFacts`].
 //!
 //! It owns [`model`] (every keepalived default and derived value, once), [`keepalived`] (lexer,
 //! parser, one file per block), [`uci`] (libuci's syntax and OpenWrt's keepalived package's

@@ -1,28 +1,14 @@
 //! The checks `-t` makes against the machine, as keepalived makes them: do the interfaces exist,
-//! can the scripts be found, are they safe to run. The machine is behind [`Probe`]: `sys::probe`
-//! asks the real system, tests pass a fake.
+//! can the scripts be found, are they safe to run. The machine is behind [`HostFacts`]:
+//! `daemon::machine` asks the real system through `sys::probe`, tests pass a fake.
 
 use crate::config::model::{CheckKind, Config, Script};
 use crate::config::{Loaded, Loc};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Iface {
-    Missing,
-    Loopback,
-    Present,
-}
+/// The answers are the machine's own terms (sys::probe), used here as they are.
+pub use crate::sys::probe::{Iface, ScriptFile};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ScriptFile {
-    /// Found and executable, at this path.
-    Ok(String),
-    NotFound,
-    NotExecutable(String),
-    /// Found, but a user other than root could change it (file or a directory above it).
-    Insecure(String),
-}
-
-pub trait Probe {
+pub trait HostFacts {
     fn interface(&self, name: &str) -> Iface;
     /// Resolves a program name (on keepalived's PATH when it has no `/`) and checks it.
     fn script(&self, program: &str) -> ScriptFile;
@@ -106,7 +92,7 @@ fn scripts(loaded: &Loaded) -> Vec<(Script, Loc, &'static str)> {
 }
 
 /// Adds the machine's verdict on `loaded` to its diagnostics.
-pub fn check(loaded: &mut Loaded, probe: &dyn Probe) {
+pub fn check(loaded: &mut Loaded, probe: &dyn HostFacts) {
     let g = loaded.config.global.clone();
     // (loc, keyword, message, kind): 0 warn, 1 error, 2 security, 3 kalive-only warning.
     let mut add: Vec<(Loc, String, String, u8)> = Vec::new();

@@ -7,6 +7,7 @@ use std::io::Write;
 use crate::config::model::{Config, Script};
 use crate::daemon::build::{GroupEdge, InstanceEdge};
 use crate::daemon::reactor::SystemOps;
+use crate::daemon::to_sys;
 use crate::sys::netlink::Netlink;
 use crate::sys::process::{lookup_user, Children, Outcome};
 use crate::time::Instant;
@@ -72,7 +73,10 @@ impl Ops {
             .or_else(|| s.user.as_deref().and_then(lookup_user).or(self.user));
         let token = self.notify_token();
         let deadline = crate::daemon::reactor::now() + NOTIFY_TIMEOUT;
-        if let Err(e) = self.children.run(s, extra, user, Some(deadline), token) {
+        if let Err(e) = self
+            .children
+            .run(s.argv(), extra, user, Some(deadline), token)
+        {
             log::warn!(
                 "cannot run '{}': {e:?} ({} notify scripts still running)",
                 s.cmd,
@@ -98,7 +102,7 @@ impl Ops {
         let token = self.notify_token();
         if let Err(e) = self
             .children
-            .run_env(&call, args, None, None, token, Some(&env))
+            .run_env(call.argv(), args, None, None, token, Some(&env))
         {
             log::warn!("cannot run '{}': {e:?}", call.cmd);
         }
@@ -117,7 +121,7 @@ impl Ops {
         let start = crate::daemon::reactor::now();
         let deadline = start + crate::time::Duration::from_secs(10);
         if let Err(e) = self.children.run_env(
-            &call,
+            call.argv(),
             &[],
             None,
             Some(deadline),
@@ -172,17 +176,17 @@ impl SystemOps for Ops {
         };
         for a in e.vips.iter().chain(&e.excluded_vips) {
             let idx = self.vip_index(a, own);
-            if let Err(err) = self.nl.add_address(idx, a) {
+            if let Err(err) = self.nl.add_address(idx, &to_sys::address(a)) {
                 log::error!("({}) cannot add {}: {err}", e.name, a.prefix);
             }
         }
         for r in &e.routes {
-            if let Err(err) = self.nl.add_route(r) {
+            if let Err(err) = self.nl.add_route(&to_sys::route(r)) {
                 log::error!("({}) cannot add a route: {err}", e.name);
             }
         }
         for r in &e.rules {
-            if let Err(err) = self.nl.add_rule(r) {
+            if let Err(err) = self.nl.add_rule(&to_sys::rule(r)) {
                 log::error!("({}) cannot add a rule: {err}", e.name);
             }
         }
@@ -197,14 +201,14 @@ impl SystemOps for Ops {
             return;
         };
         for r in &e.rules {
-            let _ = self.nl.del_rule(r);
+            let _ = self.nl.del_rule(&to_sys::rule(r));
         }
         for r in &e.routes {
-            let _ = self.nl.del_route(r);
+            let _ = self.nl.del_route(&to_sys::route(r));
         }
         for a in e.vips.iter().chain(&e.excluded_vips) {
             let idx = self.vip_index(a, own);
-            if let Err(err) = self.nl.del_address(idx, a) {
+            if let Err(err) = self.nl.del_address(idx, &to_sys::address(a)) {
                 log::error!("({}) cannot remove {}: {err}", e.name, a.prefix);
             }
         }
@@ -276,7 +280,9 @@ impl SystemOps for Ops {
             .run_as
             .or_else(|| script.user.as_deref().and_then(lookup_user).or(self.user));
         // A failure to start (a full table included) comes back from `collect` as a failed run.
-        let _ = self.checks.run(script, &[], user, Some(deadline), token);
+        let _ = self
+            .checks
+            .run(script.argv(), &[], user, Some(deadline), token);
     }
 
     fn collect(&mut self, now: Instant, done: &mut Vec<(u32, Outcome)>) {

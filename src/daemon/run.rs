@@ -678,11 +678,13 @@ fn create_vmac(nl: &mut Netlink, e: &crate::daemon::build::InstanceEdge) -> bool
             _ => crate::sys::host::interface(&e.base_interface).map(|(_, m)| eui64_link_local(m)),
         };
         if let Some(ll) = ll {
-            let mut spec = crate::config::model::AddressSpec::new(crate::config::model::IpPrefix {
-                addr: std::net::IpAddr::V6(ll),
-                len: 64,
-            });
-            spec.preferred_forever = true;
+            let spec = crate::sys::netlink::addr::Address {
+                preferred_forever: true,
+                ..crate::sys::netlink::addr::Address::new(crate::sys::netlink::Prefix {
+                    addr: std::net::IpAddr::V6(ll),
+                    len: 64,
+                })
+            };
             if let Err(err) = nl.add_address(index, &spec) {
                 log::warn!("({}) cannot add {ll} to the VMAC {name}: {err}", e.name);
             }

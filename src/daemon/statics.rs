@@ -5,6 +5,7 @@
 //! removes them all (also with `-V`, which keeps only the instances' addresses).
 
 use crate::config::model::{AddressSpec, Config, RouteSpec, RuleSpec};
+use crate::daemon::to_sys;
 use crate::sys::netlink::Netlink;
 
 /// The static entries of one configuration.
@@ -53,7 +54,7 @@ impl Statics {
         for a in new.addresses.iter().filter(|a| !self.addresses.contains(a)) {
             match address_index(nl, a) {
                 Some(index) => {
-                    if let Err(err) = nl.add_address(index, a) {
+                    if let Err(err) = nl.add_address(index, &to_sys::address(a)) {
                         log::error!("static_ipaddress {}: cannot add it: {err}", a.prefix);
                     }
                 }
@@ -65,12 +66,12 @@ impl Statics {
             }
         }
         for r in new.routes.iter().filter(|r| !self.routes.contains(r)) {
-            if let Err(err) = nl.add_route(r) {
+            if let Err(err) = nl.add_route(&to_sys::route(r)) {
                 log::error!("static_routes: cannot add {r:?}: {err}");
             }
         }
         for r in new.rules.iter().filter(|r| !self.rules.contains(r)) {
-            if let Err(err) = nl.add_rule(r) {
+            if let Err(err) = nl.add_rule(&to_sys::rule(r)) {
                 log::error!("static_rules: cannot add {r:?}: {err}");
             }
         }
@@ -93,7 +94,7 @@ impl Statics {
     pub fn reinstate(nl: &mut Netlink, a: &AddressSpec) {
         log::info!("Restoring deleted static address {}", a.prefix);
         if let Some(index) = address_index(nl, a) {
-            if let Err(err) = nl.add_address(index, a) {
+            if let Err(err) = nl.add_address(index, &to_sys::address(a)) {
                 log::error!("static_ipaddress {}: cannot add it: {err}", a.prefix);
             }
         }
@@ -103,10 +104,10 @@ impl Statics {
     /// reverse of the order they are added in). A missing entry is no error.
     fn remove(&self, nl: &mut Netlink, keep: &Statics) {
         for r in self.rules.iter().filter(|r| !keep.rules.contains(r)) {
-            let _ = nl.del_rule(r);
+            let _ = nl.del_rule(&to_sys::rule(r));
         }
         for r in self.routes.iter().filter(|r| !keep.routes.contains(r)) {
-            let _ = nl.del_route(r);
+            let _ = nl.del_route(&to_sys::route(r));
         }
         for a in self
             .addresses
@@ -114,7 +115,7 @@ impl Statics {
             .filter(|a| !keep.addresses.contains(a))
         {
             if let Some(index) = address_index(nl, a) {
-                let _ = nl.del_address(index, a);
+                let _ = nl.del_address(index, &to_sys::address(a));
             }
         }
     }

@@ -4,7 +4,7 @@
 
 use super::plan::VsPlan;
 use super::state::Pool;
-use crate::sys::netlink::ipvs::{Dest, DestKey, Service, ServiceKey};
+use crate::lvs::model::{Dest, DestKey, Service, ServiceKey};
 
 /// One service as it should be.
 #[derive(Clone, Debug, PartialEq, Eq)]

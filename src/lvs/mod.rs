@@ -1,6 +1,8 @@
 //! LVS, sans-IO: from the configuration and the health of each real server to the IPVS services
 //! and destinations the kernel should hold, and the fewest operations that get it there.
 //!
+//! - `model.rs`: the IPVS vocabulary (services, destinations, their keys and flags), which
+//!   `sys::netlink::ipvs` serialises;
 //! - `plan.rs`: configuration → per virtual server, its kernel services and the destination each
 //!   real server becomes, with keepalived 2.2.7's corrections applied once (check/check_data.c
 //!   `validate_check_config`, check/check_parser.c, check/ipvswrapper.c): UDP without `protocol`,
@@ -31,6 +33,7 @@
 //! events name.
 
 pub mod desired;
+pub mod model;
 pub mod notify;
 pub mod plan;
 pub mod reconcile;

@@ -8,7 +8,7 @@ use super::reconcile::Op;
 use super::state::Event;
 use super::RsId;
 use crate::config::model::Script;
-use crate::sys::netlink::ipvs::{Dest, ServiceKey};
+use crate::lvs::model::{Dest, ServiceKey};
 
 fn rs_of(plans: &[VsPlan], id: RsId) -> Option<(&VsPlan, &RsPlan)> {
     let v = plans.get(usize::from(id.vs))?;

@@ -29,7 +29,7 @@ use crate::config::model::lvs::{
     VsGroupMember, VsKey, DEFAULT_PERSISTENCE_SECS, MAX_GROUP_SPAN,
 };
 use crate::config::model::{Config, Script};
-use crate::sys::netlink::ipvs::{
+use crate::lvs::model::{
     protocol_name, Dest, DestKey, Forward, SchedName, Service, ServiceKey, SVC_F_ONEPACKET,
     SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3, SVC_F_SCHED_FALLBACK,
     SVC_F_SCHED_PORT,

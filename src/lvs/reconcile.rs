@@ -12,7 +12,7 @@
 //! - Services kalive never named are never touched.
 
 use super::desired::Desired;
-use crate::sys::netlink::ipvs::{Dest, DestKey, Service, ServiceKey};
+use crate::lvs::model::{Dest, DestKey, Service, ServiceKey};
 
 /// A service as the kernel reports it, with its destinations.
 #[derive(Clone, Debug, PartialEq, Eq)]

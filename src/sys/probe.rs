@@ -1,62 +1,73 @@
-//! The real machine behind `config::probe::Probe`: /sys/class/net, the file system, /etc/passwd.
+//! What `-t` asks the machine (/sys/class/net, the file system) and the configuration files on
+//! disk. The configuration's traits over them (`config::probe::HostFacts`,
+//! `config::source::Sources`) are implemented in `daemon::machine`: `sys` imports no `config`.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use crate::config::probe::{Iface, Probe, ScriptFile};
-
 const IFF_LOOPBACK: u32 = 0x8;
 
-pub struct SystemProbe;
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Iface {
+    Missing,
+    Loopback,
+    Present,
+}
 
-impl Probe for SystemProbe {
-    fn interface(&self, name: &str) -> Iface {
-        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
-            return Iface::Missing;
-        }
-        let dir = Path::new("/sys/class/net").join(name);
-        if !dir.exists() {
-            return Iface::Missing;
-        }
-        let flags = std::fs::read_to_string(dir.join("flags")).ok();
-        let flags = flags
-            .as_deref()
-            .map(str::trim)
-            .and_then(|f| u32::from_str_radix(f.trim_start_matches("0x"), 16).ok());
-        match flags {
-            Some(f) if f & IFF_LOOPBACK != 0 => Iface::Loopback,
-            _ => Iface::Present,
-        }
-    }
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScriptFile {
+    /// Found and executable, at this path.
+    Ok(String),
+    NotFound,
+    NotExecutable(String),
+    /// Found, but a user other than root could change it (file or a directory above it).
+    Insecure(String),
+}
 
-    fn script(&self, program: &str) -> ScriptFile {
-        let path = if program.contains('/') {
-            Some(program.to_string())
-        } else {
-            // keepalived's script PATH, as the spawner uses it.
-            crate::sys::process::PATH
-                .split(':')
-                .map(|d| format!("{d}/{program}"))
-                .find(|p| Path::new(p).is_file())
-        };
-        let Some(path) = path else {
-            return ScriptFile::NotFound;
-        };
-        let Ok(meta) = std::fs::metadata(&path) else {
-            return ScriptFile::NotFound;
-        };
-        if !meta.is_file() || meta.mode() & 0o111 == 0 {
-            return ScriptFile::NotExecutable(path);
-        }
-        if !secure(Path::new(&path)) {
-            return ScriptFile::Insecure(path);
-        }
-        ScriptFile::Ok(path)
+/// Does interface `name` exist, and is it the loopback?
+pub fn interface(name: &str) -> Iface {
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        return Iface::Missing;
     }
+    let dir = Path::new("/sys/class/net").join(name);
+    if !dir.exists() {
+        return Iface::Missing;
+    }
+    let flags = std::fs::read_to_string(dir.join("flags")).ok();
+    let flags = flags
+        .as_deref()
+        .map(str::trim)
+        .and_then(|f| u32::from_str_radix(f.trim_start_matches("0x"), 16).ok());
+    match flags {
+        Some(f) if f & IFF_LOOPBACK != 0 => Iface::Loopback,
+        _ => Iface::Present,
+    }
+}
 
-    fn user_exists(&self, name: &str) -> bool {
-        crate::sys::process::lookup_user(name).is_some()
+/// Resolves a program name (on keepalived's PATH when it has no `/`) and checks it.
+pub fn script_file(program: &str) -> ScriptFile {
+    let path = if program.contains('/') {
+        Some(program.to_string())
+    } else {
+        // keepalived's script PATH, as the spawner uses it.
+        crate::sys::process::PATH
+            .split(':')
+            .map(|d| format!("{d}/{program}"))
+            .find(|p| Path::new(p).is_file())
+    };
+    let Some(path) = path else {
+        return ScriptFile::NotFound;
+    };
+    let Ok(meta) = std::fs::metadata(&path) else {
+        return ScriptFile::NotFound;
+    };
+    if !meta.is_file() || meta.mode() & 0o111 == 0 {
+        return ScriptFile::NotExecutable(path);
     }
+    if !secure(Path::new(&path)) {
+        return ScriptFile::Insecure(path);
+    }
+    ScriptFile::Ok(path)
 }
 
 /// Root owns the file and every directory above it, and no one else can write them
@@ -76,7 +87,6 @@ fn secure(path: &Path) -> bool {
     true
 }
 
-/// The file system behind `config::source::Sources`.
 /// The largest configuration file read (each file, includes too): 16 MiB, some 80,000 real
 /// servers written out in full.
 pub const MAX_CONFIG_FILE: u64 = 16 << 20;
@@ -93,15 +103,13 @@ impl FileSources {
     pub fn new() -> Self {
         Self::default()
     }
-}
 
-impl crate::config::source::Sources for FileSources {
-    /// Only a regular file of at most [`MAX_CONFIG_FILE`] bytes is read: a FIFO (`include` of
+    /// The file at `path`. Only a regular file of at most [`MAX_CONFIG_FILE`] bytes is read: a FIFO (`include` of
     /// a pipe blocked the loop until someone wrote to it) or a device (`include /dev/zero` read
     /// until memory ran out) is refused with a clear reason. Opened O_NONBLOCK, judged on the
     /// open descriptor (no window between a check and the read), and read with a bound even if
     /// the file grows meanwhile.
-    fn read(&self, path: &str) -> Result<Vec<u8>, String> {
+    pub fn read_file(&self, path: &str) -> Result<Vec<u8>, String> {
         use std::io::Read;
         use std::os::unix::fs::OpenOptionsExt;
         let file = std::fs::OpenOptions::new()
@@ -145,10 +153,6 @@ impl crate::config::source::Sources for FileSources {
         self.read_so_far.set(total);
         Ok(text)
     }
-
-    fn glob(&self, pattern: &str) -> Vec<String> {
-        glob_fs(pattern)
-    }
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -159,9 +163,9 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Expands a glob one path component at a time (musl has no GLOB_BRACE, and neither do we).
-fn glob_fs(pattern: &str) -> Vec<String> {
-    use crate::config::source::glob_match;
+/// Expands a glob one path component at a time (musl has no GLOB_BRACE, and neither do we);
+/// `glob_match(component_pattern, name)` is the configuration's matching rule.
+pub fn glob(pattern: &str, glob_match: fn(&str, &str) -> bool) -> Vec<String> {
     let absolute = pattern.starts_with('/');
     let mut current: Vec<String> = vec![if absolute { "/".into() } else { String::new() }];
     let parts: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();

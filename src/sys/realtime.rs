@@ -11,7 +11,19 @@
 use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 use std::time::Duration;
 
-use crate::config::model::global::RealtimeKnobs;
+/// What [`apply`] is asked for (keepalived's `vrrp_rt_priority`, `vrrp_rlimit_rttime`,
+/// `vrrp_priority`, `vrrp_no_swap` and their `checker_` twins).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Knobs {
+    /// SCHED_RR priority 1..99.
+    pub rt_priority: Option<u8>,
+    /// RLIMIT_RTTIME soft limit, µs.
+    pub rlimit_rttime_us: Option<u32>,
+    /// nice -20..19.
+    pub nice: Option<i8>,
+    /// mlockall even without MCL_ONFAULT.
+    pub no_swap: bool,
+}
 
 /// SCHED_RR priority when none is configured: above every ordinary process, below most
 /// real-time work a router may have.
@@ -37,12 +49,12 @@ pub struct Applied {
 /// measured in the VM with 1,000 TCP_CHECKs a second, SCHED_RR costs 30 % more CPU (28.8 s
 /// against 22.1 s a minute; it preempts the servers' side of each loopback handshake), which
 /// health checks do not need.
-pub fn apply(k: &RealtimeKnobs, rt_by_default: bool) -> Applied {
+pub fn apply(k: Knobs, rt_by_default: bool) -> Applied {
     let mut done = Applied::default();
     let rt = k
         .rt_priority
         .or(rt_by_default.then_some(DEFAULT_RT_PRIORITY));
-    let limit = k.rlimit_rttime.unwrap_or(DEFAULT_RLIMIT_RTTIME_US);
+    let limit = k.rlimit_rttime_us.unwrap_or(DEFAULT_RLIMIT_RTTIME_US);
     let limited = rt.is_some() && set_rttime(limit.into());
     if let (true, Some(rt)) = (limited, rt) {
         if set_policy(libc::SCHED_RR, rt) {

@@ -19,7 +19,7 @@ use super::priority::{
 
 /// Why a received advert was not used (each has a counter in [`Stats`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Drop {
+pub enum DropReason {
     /// Not for us: another version or VRID (the edge should not deliver these).
     Mismatch,
     /// Multicast with TTL / hop limit ≠ 255 (RFC 5798 §7.1), or outside a peer's min/max TTL.
@@ -307,13 +307,13 @@ impl Instance {
 
     /// Checks of RFC 5798 §7.1 and keepalived 2.2.7's vrrp/vrrp.c `vrrp_check_packet` that do not
     /// depend on the state.
-    fn check(&self, a: &Advert) -> Result<(), Drop> {
+    fn check(&self, a: &Advert) -> Result<(), DropReason> {
         let p = &self.params;
         if a.version != p.version || a.vrid != p.vrid {
-            return Err(Drop::Mismatch);
+            return Err(DropReason::Mismatch);
         }
         if p.primary == Some(a.src) {
-            return Err(Drop::Own);
+            return Err(DropReason::Own);
         }
         // Decided by the instance, never by the packet (keepalived vrrp.c `vrrp_check_packet`):
         // a multicast instance holds every advert to TTL / hop limit 255 (RFC 5798 §7.1), even
@@ -322,16 +322,16 @@ impl Instance {
         if !p.unicast_peers.is_empty() {
             let peer = p.unicast_peers.iter().find(|(ip, _, _)| *ip == a.src);
             match peer {
-                None if p.check_unicast_src => return Err(Drop::Source),
+                None if p.check_unicast_src => return Err(DropReason::Source),
                 Some((_, min, max))
                     if min.is_some_and(|m| a.ttl < m) || max.is_some_and(|m| a.ttl > m) =>
                 {
-                    return Err(Drop::Ttl);
+                    return Err(DropReason::Ttl);
                 }
                 _ => {}
             }
         } else if a.ttl != 255 {
-            return Err(Drop::Ttl);
+            return Err(DropReason::Ttl);
         }
         if p.version == 2 {
             let ok = match (p.auth, a.auth) {
@@ -341,10 +341,10 @@ impl Instance {
                 _ => false,
             };
             if !ok {
-                return Err(Drop::Auth);
+                return Err(DropReason::Auth);
             }
             if a.interval != p.advert_int {
-                return Err(Drop::Interval);
+                return Err(DropReason::Interval);
             }
         }
         Ok(())
@@ -356,14 +356,14 @@ impl Instance {
         now: Instant,
         a: &Advert,
         out: &mut Actions,
-    ) -> Result<(), Drop> {
+    ) -> Result<(), DropReason> {
         if let Err(d) = self.check(a) {
             let s = &mut self.stats;
             match d {
-                Drop::Ttl => s.dropped_ttl += 1,
-                Drop::Auth => s.dropped_auth += 1,
-                Drop::Interval => s.dropped_interval += 1,
-                Drop::Source => s.dropped_source += 1,
+                DropReason::Ttl => s.dropped_ttl += 1,
+                DropReason::Auth => s.dropped_auth += 1,
+                DropReason::Interval => s.dropped_interval += 1,
+                DropReason::Source => s.dropped_source += 1,
                 _ => s.dropped_other += 1,
             }
             return Err(d);
@@ -383,7 +383,7 @@ impl Instance {
             }
             _ => {
                 self.stats.dropped_other += 1;
-                Err(Drop::NotListening)
+                Err(DropReason::NotListening)
             }
         }
     }

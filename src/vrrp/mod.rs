@@ -33,7 +33,7 @@ pub mod router;
 
 pub use actions::{Action, Actions, State, TimerKind};
 pub use advert::{Advert, AuthData};
-pub use instance::{Drop, Instance, Stats};
+pub use instance::{DropReason, Instance, Stats};
 pub use params::Params;
 pub use router::Router;
 #[cfg(test)]

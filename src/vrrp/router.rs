@@ -6,7 +6,7 @@ use crate::time::Instant;
 
 use super::actions::{Action, Actions, State, TimerKind, MAX_ACTIONS_PER_INSTANCE};
 use super::advert::Advert;
-use super::instance::{Drop, Instance};
+use super::instance::{DropReason, Instance};
 use super::priority::OWNER;
 
 #[derive(Debug)]
@@ -198,7 +198,7 @@ impl Router {
         index: usize,
         a: &Advert,
         out: &mut Actions,
-    ) -> Result<(), Drop> {
+    ) -> Result<(), DropReason> {
         let mut r = Ok(());
         self.with(index, now, out, |inst, now, out| {
             r = inst.handle_advert(now, a, out)

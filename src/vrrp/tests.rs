@@ -6,7 +6,7 @@ use crate::time::{Duration, Instant};
 
 use super::actions::{Action, Actions, State, TimerKind, MAX_ACTIONS_PER_INSTANCE};
 use super::advert::{Advert, AuthData};
-use super::instance::{Drop, Instance};
+use super::instance::{DropReason, Instance};
 use super::params::Params;
 use super::priority::Tracker;
 
@@ -68,28 +68,31 @@ fn receive_checks_drop_and_count() {
     a.ttl = 254;
     assert_eq!(
         i.handle_advert(Instant(10), &a, &mut out),
-        Err(Drop::Ttl),
+        Err(DropReason::Ttl),
         "RFC 5798 §7.1: multicast TTL must be 255"
     );
     let mut a = advert("192.0.2.2", 150);
     a.auth = AuthData::Pass(*b"secret\0\0");
-    assert_eq!(i.handle_advert(Instant(10), &a, &mut out), Err(Drop::Auth));
+    assert_eq!(
+        i.handle_advert(Instant(10), &a, &mut out),
+        Err(DropReason::Auth)
+    );
     let mut a = advert("192.0.2.2", 150);
     a.interval = Duration::from_secs(2);
     assert_eq!(
         i.handle_advert(Instant(10), &a, &mut out),
-        Err(Drop::Interval),
+        Err(DropReason::Interval),
         "RFC 3768 §7.1"
     );
     let mut a = advert("192.0.2.2", 150);
     a.version = 3;
     assert_eq!(
         i.handle_advert(Instant(10), &a, &mut out),
-        Err(Drop::Mismatch)
+        Err(DropReason::Mismatch)
     );
     assert_eq!(
         i.handle_advert(Instant(10), &advert("192.0.2.1", 150), &mut out),
-        Err(Drop::Own)
+        Err(DropReason::Own)
     );
     let s = i.stats;
     assert_eq!(
@@ -115,7 +118,7 @@ fn pass_authentication_must_match() {
     let mut a = advert("192.0.2.2", 150);
     assert_eq!(
         i.handle_advert(Instant(5), &a, &mut out),
-        Err(Drop::Auth),
+        Err(DropReason::Auth),
         "no auth where PASS is configured"
     );
     a.auth = AuthData::Pass(*b"s3cret\0\0");
@@ -140,7 +143,10 @@ fn ah_instances_take_only_verified_ah_and_sync_the_sequence_from_a_lower_priorit
     ] {
         let mut a = advert("192.0.2.2", 150);
         a.auth = auth;
-        assert_eq!(i.handle_advert(Instant(5), &a, &mut out), Err(Drop::Auth));
+        assert_eq!(
+            i.handle_advert(Instant(5), &a, &mut out),
+            Err(DropReason::Auth)
+        );
     }
     assert_eq!(i.stats.dropped_auth, 3);
     let mut a = advert("192.0.2.2", 50);
@@ -167,13 +173,16 @@ fn unicast_source_and_ttl_window() {
     i.start(Instant::ZERO, &mut out);
     let mut a = advert("192.0.2.9", 150);
     a.unicast = true;
-    assert_eq!(i.handle_advert(Instant(5), &a, &mut out), Err(Drop::Source));
+    assert_eq!(
+        i.handle_advert(Instant(5), &a, &mut out),
+        Err(DropReason::Source)
+    );
     let mut a = advert("192.0.2.2", 150);
     a.unicast = true;
     a.ttl = 64;
     assert_eq!(
         i.handle_advert(Instant(5), &a, &mut out),
-        Err(Drop::Ttl),
+        Err(DropReason::Ttl),
         "below the peer's min_ttl"
     );
     a.ttl = 253;
@@ -382,7 +391,10 @@ fn the_ttl_rule_follows_the_instance_not_the_packet() {
     let mut a = advert("198.51.100.7", 200);
     a.unicast = true;
     a.ttl = 1;
-    assert_eq!(i.handle_advert(Instant(10), &a, &mut out), Err(Drop::Ttl));
+    assert_eq!(
+        i.handle_advert(Instant(10), &a, &mut out),
+        Err(DropReason::Ttl)
+    );
     assert_eq!(i.stats.dropped_ttl, 1);
     // A unicast instance is not held to 255, whatever the packet's destination.
     let mut p = Params::simple(51, 100, ip("192.0.2.1"));

@@ -174,7 +174,13 @@ impl Reactor<'_> {
     }
 
     /// One line per instance and 10 s for dropped adverts, with the count since the last line.
-    pub(super) fn log_drop(&mut self, now: Instant, i: usize, src: IpAddr, why: crate::vrrp::Drop) {
+    pub(super) fn log_drop(
+        &mut self,
+        now: Instant,
+        i: usize,
+        src: IpAddr,
+        why: crate::vrrp::DropReason,
+    ) {
         let Some(slot) = self.drop_log.get_mut(i) else {
             return;
         };

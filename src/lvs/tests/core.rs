@@ -4,8 +4,8 @@
 use super::*;
 use crate::config::keepalived::parse_text;
 use crate::config::LoadOptions;
+use crate::lvs::model::{DestKey, Forward, SchedName, Service, ServiceKey};
 use crate::lvs::reconcile::apply;
-use crate::sys::netlink::ipvs::{DestKey, Forward, SchedName, Service, ServiceKey};
 
 fn cfg(text: &str) -> Config {
     parse_text("/k.conf", text, &LoadOptions::default()).config
@@ -127,7 +127,7 @@ fn foreign_destinations_stay_and_stale_settings_are_fixed() {
     stale.flags |= 0x2; // HASHED, as the kernel reports it: not a difference
     let mut d1 = ds.dests[0];
     d1.weight = 9;
-    let foreign = crate::sys::netlink::ipvs::Dest {
+    let foreign = crate::lvs::model::Dest {
         key: DestKey {
             addr: "10.0.1.99".parse().unwrap(),
             port: 80,

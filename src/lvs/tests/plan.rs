@@ -3,7 +3,7 @@
 use super::*;
 use crate::config::keepalived::parse_text;
 use crate::config::LoadOptions;
-use crate::sys::netlink::ipvs::{SVC_F_HASHED, SVC_F_SCHED1};
+use crate::lvs::model::{SVC_F_HASHED, SVC_F_SCHED1};
 
 pub fn cfg(text: &str) -> Config {
     parse_text(

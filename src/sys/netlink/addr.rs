@@ -6,10 +6,42 @@ use std::net::IpAddr;
 use super::msg::{self, Msg};
 use super::socket::Op;
 use super::{
-    family, scope, Error, Netlink, Outcome, Result, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
-    RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR,
+    family, rt_scope, Error, Netlink, Outcome, Prefix, Result, NLM_F_CREATE, NLM_F_DUMP,
+    NLM_F_EXCL, RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR,
 };
-use crate::config::model::net::AddressSpec;
+
+/// What `ip addr add|del` says about one address (the interface is the request's ifindex).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Address<'a> {
+    pub prefix: Prefix,
+    pub broadcast: Option<IpAddr>,
+    /// [`rt_scope`].
+    pub scope: u8,
+    pub label: Option<&'a str>,
+    pub peer: Option<Prefix>,
+    pub home: bool,
+    pub nodad: bool,
+    pub noprefixroute: bool,
+    /// IPv6: preferred forever instead of deprecated (preferred lifetime 0).
+    pub preferred_forever: bool,
+}
+
+impl Address<'_> {
+    /// `prefix` alone: scope global, no flags, an IPv6 address deprecated.
+    pub fn new(prefix: Prefix) -> Self {
+        Address {
+            prefix,
+            broadcast: None,
+            scope: rt_scope::UNIVERSE,
+            label: None,
+            peer: None,
+            home: false,
+            nodad: false,
+            noprefixroute: false,
+            preferred_forever: false,
+        }
+    }
+}
 
 pub(super) const IFA_ADDRESS: u16 = 1;
 pub(super) const IFA_LOCAL: u16 = 2;
@@ -26,13 +58,13 @@ pub(super) const IFADDRMSG_LEN: usize = 8;
 
 impl Netlink {
     /// `ip addr add SPEC dev IFINDEX`.
-    pub fn add_address(&mut self, ifindex: u32, spec: &AddressSpec) -> Result<Outcome> {
+    pub fn add_address(&mut self, ifindex: u32, spec: &Address) -> Result<Outcome> {
         let m = address_msg(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, spec)?;
         self.request(m, Op::Add)
     }
 
     /// `ip addr del SPEC dev IFINDEX`; `AlreadySo` if it is not there (EADDRNOTAVAIL).
-    pub fn del_address(&mut self, ifindex: u32, spec: &AddressSpec) -> Result<Outcome> {
+    pub fn del_address(&mut self, ifindex: u32, spec: &Address) -> Result<Outcome> {
         let m = address_msg(RTM_DELADDR, 0, ifindex, spec)?;
         self.request(m, Op::Del)
     }
@@ -67,7 +99,7 @@ impl Netlink {
 /// The message for `ip addr add|del` of `spec`, its attributes in ip(8)'s order. IPv6 addresses
 /// are deprecated (preferred lifetime 0) unless `preferred_forever`; labels apply to IPv4 only.
 /// A delete names the address and prefix only, so it matches whatever label the address has.
-pub fn address_msg(ty: u16, flags: u16, ifindex: u32, spec: &AddressSpec) -> Result<Msg> {
+pub fn address_msg(ty: u16, flags: u16, ifindex: u32, spec: &Address) -> Result<Msg> {
     let a = &spec.prefix.addr;
     let v4 = a.is_ipv4();
     let add = ty == RTM_NEWADDR;
@@ -88,16 +120,7 @@ pub fn address_msg(ty: u16, flags: u16, ifindex: u32, spec: &AddressSpec) -> Res
     let i = ifindex.to_ne_bytes();
     // Flags above 0xff go in IFA_FLAGS only, as ip(8) does.
     let hflags = u8::try_from(ifa_flags).unwrap_or(0);
-    let hdr = [
-        family(a),
-        plen,
-        hflags,
-        scope(spec.scope),
-        i[0],
-        i[1],
-        i[2],
-        i[3],
-    ];
+    let hdr = [family(a), plen, hflags, spec.scope, i[0], i[1], i[2], i[3]];
     let mut m = Msg::new(ty, flags, &hdr);
     m.attr_ip(IFA_LOCAL, a);
     if let Some(p) = &spec.peer {
@@ -106,7 +129,7 @@ pub fn address_msg(ty: u16, flags: u16, ifindex: u32, spec: &AddressSpec) -> Res
     if let Some(brd) = spec.broadcast.filter(|_| v4 && add) {
         m.attr_ip(IFA_BROADCAST, &brd);
     }
-    if let Some(label) = spec.label.as_deref().filter(|_| v4 && add) {
+    if let Some(label) = spec.label.filter(|_| v4 && add) {
         check_label(label)?;
         m.attr_str(IFA_LABEL, label);
     }

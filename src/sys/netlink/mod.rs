@@ -106,15 +106,26 @@ fn family(a: &std::net::IpAddr) -> u8 {
     }
 }
 
-/// linux/rtnetlink.h RT_SCOPE_*.
-fn scope(s: crate::config::model::net::Scope) -> u8 {
-    use crate::config::model::net::Scope;
-    match s {
-        Scope::Global => 0,
-        Scope::Site => 200,
-        Scope::Link => 253,
-        Scope::Host => 254,
-        Scope::Nowhere => 255,
+/// linux/rtnetlink.h RT_SCOPE_*: an address's or a route's scope as the kernel numbers it.
+pub mod rt_scope {
+    pub const UNIVERSE: u8 = 0;
+    pub const SITE: u8 = 200;
+    pub const LINK: u8 = 253;
+    pub const HOST: u8 = 254;
+    pub const NOWHERE: u8 = 255;
+}
+
+/// An address with its prefix length, as the requests carry them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Prefix {
+    pub addr: std::net::IpAddr,
+    pub len: u8,
+}
+
+impl Prefix {
+    /// /32 or /128: one host.
+    pub fn is_host(&self) -> bool {
+        self.len == if self.addr.is_ipv4() { 32 } else { 128 }
     }
 }
 

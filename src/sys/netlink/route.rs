@@ -6,10 +6,41 @@ use std::net::{IpAddr, Ipv4Addr};
 use super::msg::Msg;
 use super::socket::Op;
 use super::{
-    family, scope, Error, Netlink, Outcome, Result, NLM_F_CREATE, NLM_F_EXCL, RTM_DELROUTE,
-    RTM_NEWROUTE, RTPROT_KEEPALIVED, RT_TABLE_MAIN,
+    family, rt_scope, Error, Netlink, Outcome, Prefix, Result, NLM_F_CREATE, NLM_F_EXCL,
+    RTM_DELROUTE, RTM_NEWROUTE, RTPROT_KEEPALIVED, RT_TABLE_MAIN,
 };
-use crate::config::model::net::RouteSpec;
+
+/// What `ip route add|del` says about one route; interfaces by name, looked up when it is sent.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Route<'a> {
+    /// `None` = `default`.
+    pub dst: Option<Prefix>,
+    pub src: Option<IpAddr>,
+    pub via: Option<IpAddr>,
+    pub dev: Option<&'a str>,
+    pub table: Option<u32>,
+    pub metric: Option<u32>,
+    /// [`rt_scope`].
+    pub scope: Option<u8>,
+    /// `blackhole`, `unreachable`, `prohibit`, `throw` or unicast (`None`).
+    pub kind: Option<&'a str>,
+    pub onlink: bool,
+    /// RTA_FLOW: FROM in the high 16 bits, TO in the low.
+    pub realms: Option<u32>,
+    /// ECMP (RTA_MULTIPATH).
+    pub nexthops: Vec<NextHop<'a>>,
+}
+
+/// One nexthop of a multipath route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct NextHop<'a> {
+    pub via: Option<IpAddr>,
+    pub dev: Option<&'a str>,
+    /// 1..=256, as written (the kernel stores weight - 1).
+    pub weight: Option<u16>,
+    pub onlink: bool,
+    pub realms: Option<u32>,
+}
 
 const RTA_DST: u16 = 1;
 const RTA_OIF: u16 = 4;
@@ -23,34 +54,33 @@ const RTA_PREFSRC: u16 = 7;
 const RTA_FLOW: u16 = 11;
 pub(super) const RTA_TABLE: u16 = 15;
 const RTN_UNICAST: u8 = 1;
-const RT_SCOPE_NOWHERE: u8 = 255;
 /// linux/rtnetlink.h RTNH_F_ONLINK, in `rtm_flags`.
 const RTNH_F_ONLINK: u32 = 4;
 
 impl Netlink {
     /// `ip route add SPEC` (proto keepalived); `dev` names are looked up first.
-    pub fn add_route(&mut self, spec: &RouteSpec) -> Result<Outcome> {
+    pub fn add_route(&mut self, spec: &Route) -> Result<Outcome> {
         let oif = self.oif(spec)?;
         let hops = self.hop_oifs(spec)?;
         self.request(multipath_route_msg(true, spec, oif, &hops)?, Op::Add)
     }
 
     /// `ip route del SPEC`; `AlreadySo` if there is no such route (ESRCH).
-    pub fn del_route(&mut self, spec: &RouteSpec) -> Result<Outcome> {
+    pub fn del_route(&mut self, spec: &Route) -> Result<Outcome> {
         let oif = self.oif(spec)?;
         let hops = self.hop_oifs(spec)?;
         self.request(multipath_route_msg(false, spec, oif, &hops)?, Op::Del)
     }
 
-    fn oif(&mut self, spec: &RouteSpec) -> Result<Option<u32>> {
-        spec.dev.as_deref().map(|d| self.ifindex(d)).transpose()
+    fn oif(&mut self, spec: &Route) -> Result<Option<u32>> {
+        spec.dev.map(|d| self.ifindex(d)).transpose()
     }
 
     /// Each nexthop's `dev` as an ifindex (0: none).
-    fn hop_oifs(&mut self, spec: &RouteSpec) -> Result<Vec<u32>> {
+    fn hop_oifs(&mut self, spec: &Route) -> Result<Vec<u32>> {
         spec.nexthops
             .iter()
-            .map(|h| h.dev.as_deref().map_or(Ok(0), |d| self.ifindex(d)))
+            .map(|h| h.dev.map_or(Ok(0), |d| self.ifindex(d)))
             .collect()
     }
 }
@@ -79,7 +109,7 @@ pub(super) fn table_byte(table: u32) -> (u8, bool) {
 /// attributes in ip(8)'s order. The family
 /// comes from the destination, else the gateway, else the source; `default` alone is IPv4.
 /// A delete matches any scope and protocol, and any type unless one is given, as ip(8)'s does.
-pub fn route_msg(add: bool, spec: &RouteSpec, oif: Option<u32>) -> Result<Msg> {
+pub fn route_msg(add: bool, spec: &Route, oif: Option<u32>) -> Result<Msg> {
     multipath_route_msg(add, spec, oif, &[])
 }
 
@@ -87,7 +117,7 @@ pub fn route_msg(add: bool, spec: &RouteSpec, oif: Option<u32>) -> Result<Msg> {
 /// `spec.nexthops`) in RTA_MULTIPATH, as `ip route add … nexthop …` sends them.
 pub fn multipath_route_msg(
     add: bool,
-    spec: &RouteSpec,
+    spec: &Route,
     oif: Option<u32>,
     hop_oifs: &[u32],
 ) -> Result<Msg> {
@@ -106,13 +136,13 @@ pub fn multipath_route_msg(
     if mixed {
         return Err(Error::Invalid("route mixes IPv4 and IPv6 addresses"));
     }
-    let rtype = route_type(spec.kind.as_deref())?;
+    let rtype = route_type(spec.kind)?;
     let table = spec.table.unwrap_or(RT_TABLE_MAIN);
     let (table_b, big_table) = table_byte(table);
     let (ty, flags, proto, rtype, scope_b) = if add {
         // keepalived 2.2.7 vrrp_iproute.c alloc_route: RT_SCOPE_UNIVERSE unless `scope` is
         // given (ip(8) would make a route without a gateway scope link; keepalived does not).
-        let s = spec.scope.map_or(0, scope);
+        let s = spec.scope.unwrap_or(rt_scope::UNIVERSE);
         (
             RTM_NEWROUTE,
             NLM_F_CREATE | NLM_F_EXCL,
@@ -122,7 +152,7 @@ pub fn multipath_route_msg(
         )
     } else {
         let t = if spec.kind.is_some() { rtype } else { 0 };
-        let s = spec.scope.map_or(RT_SCOPE_NOWHERE, scope);
+        let s = spec.scope.unwrap_or(rt_scope::NOWHERE);
         (RTM_DELROUTE, 0, 0, t, s)
     };
     let dst_len = spec.dst.map_or(0, |d| d.len);

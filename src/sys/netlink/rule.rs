@@ -6,10 +6,25 @@ use super::msg::Msg;
 use super::route::{table_byte, RTA_TABLE};
 use super::socket::Op;
 use super::{
-    family, Error, Netlink, Outcome, Result, NLM_F_CREATE, NLM_F_EXCL, RTM_DELRULE, RTM_NEWRULE,
-    RTPROT_KEEPALIVED, RT_TABLE_MAIN,
+    family, Error, Netlink, Outcome, Prefix, Result, NLM_F_CREATE, NLM_F_EXCL, RTM_DELRULE,
+    RTM_NEWRULE, RTPROT_KEEPALIVED, RT_TABLE_MAIN,
 };
-use crate::config::model::net::RuleSpec;
+
+/// What `ip rule add|del` says about one rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Rule<'a> {
+    pub from: Option<Prefix>,
+    pub to: Option<Prefix>,
+    pub table: Option<u32>,
+    pub priority: Option<u32>,
+    pub fwmark: Option<u32>,
+    /// `fwmark N/MASK`: the mask (FRA_FWMASK).
+    pub fwmask: Option<u32>,
+    pub iif: Option<&'a str>,
+    pub oif: Option<&'a str>,
+    /// FRA_FLOW: FROM in the high 16 bits, TO in the low.
+    pub realms: Option<u32>,
+}
 
 const FRA_DST: u16 = 1;
 const FRA_SRC: u16 = 2;
@@ -25,19 +40,19 @@ const FR_ACT_TO_TBL: u8 = 1;
 
 impl Netlink {
     /// `ip rule add SPEC` (proto keepalived).
-    pub fn add_rule(&mut self, spec: &RuleSpec) -> Result<Outcome> {
+    pub fn add_rule(&mut self, spec: &Rule) -> Result<Outcome> {
         self.request(rule_msg(true, spec)?, Op::Add)
     }
 
     /// `ip rule del SPEC`; `AlreadySo` if no rule matches (ENOENT).
-    pub fn del_rule(&mut self, spec: &RuleSpec) -> Result<Outcome> {
+    pub fn del_rule(&mut self, spec: &Rule) -> Result<Outcome> {
         self.request(rule_msg(false, spec)?, Op::Del)
     }
 }
 
 /// Attributes in ip(8)'s order. The family comes from `from`, else `to`; a rule with neither is IPv4. A delete matches the
 /// fields given and nothing else, as ip(8)'s does.
-pub fn rule_msg(add: bool, spec: &RuleSpec) -> Result<Msg> {
+pub fn rule_msg(add: bool, spec: &Rule) -> Result<Msg> {
     let fam = spec
         .from
         .or(spec.to)

@@ -4,7 +4,6 @@
 use rustix::process::{self as rp, Pid, Signal, WaitOptions};
 
 use super::{SpawnError, Spawner, KILL_AFTER};
-use crate::config::model::Script;
 use crate::time::Instant;
 
 /// How a run ended.
@@ -88,25 +87,25 @@ impl Children {
         self.slots.iter().any(|s| s.token == token)
     }
 
-    /// Starts `script` and tracks it under `token`; `deadline` (absolute) starts the TERM/KILL
+    /// Starts the command `words` ([`Spawner::spawn`]) and tracks it under `token`; `deadline` (absolute) starts the TERM/KILL
     /// sequence, `None` lets it run. A start failure is not an error here: it comes back from
     /// the next [`Children::reap`] as [`Outcome::ExecFailed`], like any result. A full table is
     /// both: `Err(Full)` now, and `ExecFailed(EAGAIN)` from the next reap.
     pub fn run(
         &mut self,
-        script: &Script,
+        words: Vec<String>,
         extra: &[&str],
         user: Option<(u32, u32)>,
         deadline: Option<Instant>,
         token: u32,
     ) -> Result<(), SpawnError> {
-        self.run_env(script, extra, user, deadline, token, None)
+        self.run_env(words, extra, user, deadline, token, None)
     }
 
     /// [`Children::run`] with `env`, when given, as the child's whole environment.
     pub fn run_env(
         &mut self,
-        script: &Script,
+        words: Vec<String>,
         extra: &[&str],
         user: Option<(u32, u32)>,
         deadline: Option<Instant>,
@@ -124,7 +123,7 @@ impl Children {
             });
             return Err(SpawnError::Full);
         }
-        let (pid, stage) = match self.spawner.spawn_env(script, extra, user, env) {
+        let (pid, stage) = match self.spawner.spawn_env(words, extra, user, env) {
             Ok(c) => (c.pid, Stage::Running(deadline)),
             Err(SpawnError::Failed(e)) => (0, Stage::Failed(e)),
             Err(e) => return Err(e),

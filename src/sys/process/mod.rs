@@ -13,7 +13,6 @@ use rustix::io::Errno;
 use rustix::pipe::PipeFlags;
 use rustix::process::{self as rp, Gid, Pid, Signal, Uid, WaitOptions};
 
-use crate::config::model::Script;
 use crate::time::Duration;
 
 mod children;
@@ -74,23 +73,24 @@ impl Spawner {
         Spawner { env }
     }
 
-    /// Starts `script` with `extra` appended (notify's `INSTANCE name STATE prio`), as `user`
-    /// (uid, gid) when given. Returns once the child has exec'd (or failed to): an exec failure
+    /// Starts the command `words` (its program first, found on [`PATH`] when it has no `/`)
+    /// with `extra` appended (notify's `INSTANCE name STATE prio`), as `user` (uid, gid) when
+    /// given. Returns once the child has exec'd (or failed to): an exec failure
     /// is an error here, never a child that "succeeds".
     pub fn spawn(
         &self,
-        script: &Script,
+        words: Vec<String>,
         extra: &[&str],
         user: Option<(u32, u32)>,
     ) -> Result<Child, SpawnError> {
-        self.spawn_env(script, extra, user, None)
+        self.spawn_env(words, extra, user, None)
     }
 
     /// [`Spawner::spawn`] with `env`, when given, as the child's whole environment (`env -i`:
     /// OpenWrt's hotplug contract passes exactly ACTION, TYPE and NAME).
     pub fn spawn_env(
         &self,
-        script: &Script,
+        words: Vec<String>,
         extra: &[&str],
         user: Option<(u32, u32)>,
         env: Option<&[&str]>,
@@ -106,7 +106,6 @@ impl Spawner {
             }
             None => &self.env,
         };
-        let words = script.argv();
         let first = words.first().ok_or(SpawnError::Empty)?;
         let prog = resolve(first).ok_or(SpawnError::Failed(libc::ENOENT))?;
         let mut argv = Vec::with_capacity(words.len() + extra.len() + 1);

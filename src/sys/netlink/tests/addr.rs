@@ -1,9 +1,8 @@
-use super::super::golden::{check, ADDR};
+use super::super::golden::{check, prefix, ADDR};
 use super::*;
-use crate::config::model::net::{IpPrefix, Scope};
 
-fn spec(s: &str) -> AddressSpec {
-    AddressSpec::new(IpPrefix::parse(s).unwrap())
+fn spec(s: &str) -> Address<'_> {
+    Address::new(prefix(s).unwrap())
 }
 
 #[test]
@@ -11,8 +10,8 @@ fn add_v4_with_brd_label_scope_is_what_ip_sends() {
     // ip addr add 192.0.2.10/24 brd 192.0.2.255 dev v0 label v0:vip scope link
     let mut s = spec("192.0.2.10/24");
     s.broadcast = Some("192.0.2.255".parse().unwrap());
-    s.label = Some("v0:vip".into());
-    s.scope = Scope::Link;
+    s.label = Some("v0:vip");
+    s.scope = rt_scope::LINK;
     let m = address_msg(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, 3, &s).unwrap();
     check(m, RTM_NEWADDR, 0x601, &ADDR, "\\x02\\x18\\x00\\xfd\\x03\\x00\\x00\\x00\\x08\\x00\\x02\\x00\\xc0\\x00\\x02\\x0a\\x08\\x00\\x04\\x00\\xc0\\x00\\x02\\xff\\x0b\\x00\\x03\\x00\\x76\\x30\\x3a\\x76\\x69\\x70\\x00\\x00\\x08\\x00\\x01\\x00\\xc0\\x00\\x02\\x0a");
 }
@@ -42,7 +41,7 @@ fn add_v6_noprefixroute_home_uses_ifa_flags() {
 fn add_v4_peer_is_what_ip_sends() {
     // ip addr add 10.9.9.1 peer 10.9.9.2/30 dev v0
     let mut s = spec("10.9.9.1");
-    s.peer = IpPrefix::parse("10.9.9.2/30");
+    s.peer = prefix("10.9.9.2/30");
     let m = address_msg(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, 3, &s).unwrap();
     check(m, RTM_NEWADDR, 0x601, &ADDR, "\\x02\\x1e\\x00\\x00\\x03\\x00\\x00\\x00\\x08\\x00\\x02\\x00\\x0a\\x09\\x09\\x01\\x08\\x00\\x01\\x00\\x0a\\x09\\x09\\x02");
 }
@@ -51,7 +50,7 @@ fn add_v4_peer_is_what_ip_sends() {
 fn delete_names_only_the_address() {
     // ip addr del 192.0.2.10/24 dev v0: no label or broadcast, so any label matches
     let mut s = spec("192.0.2.10/24");
-    s.label = Some("v0:vip".into());
+    s.label = Some("v0:vip");
     s.broadcast = Some("192.0.2.255".parse().unwrap());
     let m = address_msg(RTM_DELADDR, 0, 3, &s).unwrap();
     check(m, RTM_DELADDR, 1, &ADDR, "\\x02\\x18\\x00\\x00\\x03\\x00\\x00\\x00\\x08\\x00\\x02\\x00\\xc0\\x00\\x02\\x0a\\x08\\x00\\x01\\x00\\xc0\\x00\\x02\\x0a");
@@ -63,7 +62,7 @@ fn labels_longer_than_15_bytes_are_refused_before_sending() {
     assert!(check_label("v0:abcdefghijkl").is_ok());
     assert!(check_label("vip").is_ok());
     let mut s = spec("192.0.2.10/24");
-    s.label = Some("v0:abcdefghijklm".into());
+    s.label = Some("v0:abcdefghijklm");
     assert!(matches!(
         address_msg(RTM_NEWADDR, 0, 3, &s),
         Err(Error::Invalid(_))

@@ -10,6 +10,16 @@
 //! name, so a layout that does not describe its capture fails on every host, x86_64 included.
 
 use super::msg::Msg;
+use super::Prefix;
+
+/// `a.b.c.d[/len]` or `x::y[/len]` (a host prefix without `/len`).
+pub fn prefix(s: &str) -> Option<Prefix> {
+    let (a, l) = s.split_once('/').unwrap_or((s, ""));
+    let addr: std::net::IpAddr = a.parse().ok()?;
+    let host = if addr.is_ipv4() { 32 } else { 128 };
+    let len = if l.is_empty() { host } else { l.parse().ok()? };
+    Some(Prefix { addr, len })
+}
 
 /// strace's `"\x0a\x40..."` notation to bytes, as captured (little-endian).
 pub fn unx(s: &str) -> Vec<u8> {

@@ -1,6 +1,5 @@
-use super::super::golden::{check, RULE};
+use super::super::golden::{check, prefix, RULE};
 use super::*;
-use crate::config::model::net::IpPrefix;
 
 #[path = "../../../../tests/fixtures/rule.rs"]
 mod fixture;
@@ -16,11 +15,11 @@ fn add_is_what_ip_sends() {
 #[test]
 fn delete_is_what_ip_sends() {
     // ip rule del from 192.0.2.0/24 table 100 priority 50
-    let s = RuleSpec {
-        from: IpPrefix::parse("192.0.2.0/24"),
+    let s = Rule {
+        from: prefix("192.0.2.0/24"),
         table: Some(100),
         priority: Some(50),
-        ..RuleSpec::default()
+        ..Rule::default()
     };
     let m = rule_msg(false, &s).unwrap();
     check(m, RTM_DELRULE, 1, &RULE, "\\x02\\x00\\x18\\x00\\x64\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x08\\x00\\x02\\x00\\xc0\\x00\\x02\\x00\\x08\\x00\\x06\\x00\\x32\\x00\\x00\\x00");
@@ -28,10 +27,10 @@ fn delete_is_what_ip_sends() {
 
 #[test]
 fn big_tables_ipv6_and_refusals() {
-    let s = RuleSpec {
-        to: IpPrefix::parse("2001:db8::/32"),
+    let s = Rule {
+        to: prefix("2001:db8::/32"),
         table: Some(1000),
-        ..RuleSpec::default()
+        ..Rule::default()
     };
     let mut m = rule_msg(true, &s).unwrap();
     let b = m.finish(1).unwrap();
@@ -39,15 +38,15 @@ fn big_tables_ipv6_and_refusals() {
     let table = [8u16.to_ne_bytes(), 15u16.to_ne_bytes()].concat();
     let table = [table, 1000u32.to_ne_bytes().to_vec()].concat(); // FRA_TABLE 1000
     assert!(b.windows(8).any(|w| w == table));
-    let mixed = RuleSpec {
-        from: IpPrefix::parse("10.0.0.0/8"),
-        to: IpPrefix::parse("2001:db8::/32"),
-        ..RuleSpec::default()
+    let mixed = Rule {
+        from: prefix("10.0.0.0/8"),
+        to: prefix("2001:db8::/32"),
+        ..Rule::default()
     };
     assert!(matches!(rule_msg(true, &mixed), Err(Error::Invalid(_))));
-    let long = RuleSpec {
-        iif: Some("a-very-long-ifname".into()),
-        ..RuleSpec::default()
+    let long = Rule {
+        iif: Some("a-very-long-ifname"),
+        ..Rule::default()
     };
     assert!(matches!(rule_msg(true, &long), Err(Error::Invalid(_))));
 }
