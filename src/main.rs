@@ -174,12 +174,16 @@ fn run(cli: Cli) -> i32 {
             kalive::daemon::to_sys::realtime_knobs(if vrrp { &g.vrrp_rt } else { &g.checker_rt });
         let done = kalive::sys::realtime::apply(knobs, vrrp);
         log::info!(
-            "scheduling: {}; memory {}",
+            "scheduling: {}; memory {}{}",
             done.rt_priority
                 .map_or("SCHED_OTHER".to_string(), |p| format!(
                     "SCHED_RR priority {p}"
                 )),
-            if done.locked { "locked" } else { "not locked" }
+            if done.locked { "locked" } else { "not locked" },
+            done.cpus.map_or(String::new(), |cpus| {
+                let list: Vec<String> = cpus.iter().map(u16::to_string).collect();
+                format!("; CPUs {}", list.join(","))
+            })
         );
     }
     // An allocation that fails aborts the process ("memory allocation of N bytes failed",

@@ -516,3 +516,74 @@ fn no_carrier_at_start_up_means_fault_until_the_link_comes() {
         text()
     );
 }
+
+/// The CPUs `pid` may run on, from sched_getaffinity (not /proc: a sandbox may show another pid
+/// namespace's).
+fn cpus_of(pid: u32) -> Vec<usize> {
+    // SAFETY: cpu_set_t is a plain bit array; all zeroes is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: size and pointer are those of `set`, alive across the call.
+    let r = unsafe {
+        libc::sched_getaffinity(pid as i32, std::mem::size_of::<libc::cpu_set_t>(), &mut set)
+    };
+    assert_eq!(
+        r,
+        0,
+        "sched_getaffinity: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: CPU_ISSET reads bit `c` of `set`, c below the set's size.
+    (0..libc::CPU_SETSIZE as usize)
+        .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) })
+        .collect()
+}
+
+/// `vrrp_cpu_affinity` is applied to the daemon (keepalived 2.2.7 sets it on its VRRP process,
+/// lib/process.c `set_process_cpu_affinity`); one CPU that is not online leaves every CPU, with
+/// a warning, as keepalived's parser empties the set on an invalid cpu id.
+#[test]
+fn vrrp_cpu_affinity_pins_the_daemon_and_an_offline_cpu_pins_nothing() {
+    if !common::netns::available() {
+        return;
+    }
+    let all = cpus_of(std::process::id());
+    if all.len() < 2 {
+        common::strict::skip("one CPU: an affinity of CPU 0 cannot be told from none");
+        return;
+    }
+    let lan = Lan::new("kcpu", &[("a", "10.98.0.1/24")]);
+    for (cpus, want, line) in [
+        ("1", vec![1], Some("; CPUs 1")),
+        ("0 4095", all.clone(), None),
+    ] {
+        let dir = TempDir::new("cpuaff");
+        let text = format!(
+            "global_defs {{\n    vrrp_cpu_affinity {cpus}\n}}\n{}",
+            conf(67, 150, &["10.98.0.100/24"])
+        );
+        let path = dir.write("k.conf", &text);
+        let k = Daemon::kalive(lan.ns(0), dir.path(), "k")
+            .conf(&path)
+            .start();
+        assert!(
+            wait_until(Duration::from_secs(10), || k.log().contains("scheduling:")),
+            "no scheduling line:\n{}",
+            k.log()
+        );
+        assert_eq!(
+            cpus_of(k.pid()),
+            want,
+            "vrrp_cpu_affinity {cpus}:\n{}",
+            k.log()
+        );
+        match line {
+            Some(l) => assert!(k.log().contains(l), "{l:?} not logged:\n{}", k.log()),
+            None => assert!(
+                k.log()
+                    .contains("unable to set the CPU affinity: CPU 4095 is not one of the"),
+                "no warning:\n{}",
+                k.log()
+            ),
+        }
+    }
+}

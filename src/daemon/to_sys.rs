@@ -91,5 +91,6 @@ pub fn realtime_knobs(k: &RealtimeKnobs) -> realtime::Knobs {
         rlimit_rttime_us: k.rlimit_rttime,
         nice: k.nice,
         no_swap: k.no_swap,
+        cpu_affinity: k.cpu_affinity.clone(),
     }
 }

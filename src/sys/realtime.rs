@@ -13,7 +13,7 @@ use std::time::Duration;
 
 /// What [`apply`] is asked for (keepalived's `vrrp_rt_priority`, `vrrp_rlimit_rttime`,
 /// `vrrp_priority`, `vrrp_no_swap` and their `checker_` twins).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Knobs {
     /// SCHED_RR priority 1..99.
     pub rt_priority: Option<u8>,
@@ -23,6 +23,8 @@ pub struct Knobs {
     pub nice: Option<i8>,
     /// mlockall even without MCL_ONFAULT.
     pub no_swap: bool,
+    /// The CPUs the process may run on; empty: all of them.
+    pub cpu_affinity: Vec<u16>,
 }
 
 /// SCHED_RR priority when none is configured: above every ordinary process, below most
@@ -41,6 +43,8 @@ pub struct Applied {
     pub rt_priority: Option<u8>,
     pub locked: bool,
     pub nice: Option<i8>,
+    /// The CPU set applied, when one was asked for and taken.
+    pub cpus: Option<Vec<u16>>,
 }
 
 /// `rt_by_default`: SCHED_RR at [`DEFAULT_RT_PRIORITY`] when `k` sets no priority — for VRRP,
@@ -72,6 +76,12 @@ pub fn apply(k: Knobs, rt_by_default: bool) -> Applied {
         // SAFETY: PRIO_PROCESS with who 0 is this process.
         if unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, i32::from(n)) } == 0 {
             done.nice = Some(n);
+        }
+    }
+    if !k.cpu_affinity.is_empty() {
+        match set_affinity(&k.cpu_affinity) {
+            Ok(()) => done.cpus = Some(k.cpu_affinity),
+            Err(why) => log::warn!("unable to set the CPU affinity: {why}; running on every CPU"),
         }
     }
     // SAFETY: mlockall takes flags only.
@@ -209,6 +219,38 @@ pub fn policy_of(pid: u32) -> Option<u32> {
     // Field 41 (policy), counted after the command name in parentheses.
     let rest = stat.rsplit_once(')')?.1;
     rest.split_whitespace().nth(38)?.parse().ok()
+}
+
+/// `vrrp_cpu_affinity` / `checker_cpu_affinity` (keepalived 2.2.7 lib/process.c
+/// `set_process_cpu_affinity`: sched_setaffinity of the process, before any thread starts, so
+/// the reload reader inherits it). A CPU that is not online makes keepalived drop the whole set
+/// (core/global_parser.c `get_cpu_affinity` checks against _SC_NPROCESSORS_ONLN): so here.
+fn set_affinity(cpus: &[u16]) -> Result<(), String> {
+    // SAFETY: sysconf takes a constant and reads no memory of ours.
+    let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    #[allow(clippy::useless_conversion)] // c_long is i32 on the 32-bit targets
+    let online = i64::from(online);
+    let set_bits = 8 * std::mem::size_of::<libc::cpu_set_t>();
+    if let Some(cpu) = cpus
+        .iter()
+        .find(|&&c| i64::from(c) >= online || usize::from(c) >= set_bits)
+    {
+        return Err(format!("CPU {cpu} is not one of the {online} online"));
+    }
+    // SAFETY: cpu_set_t is a plain bit array; all zeroes is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    for &cpu in cpus {
+        // SAFETY: `cpu` was checked above to be below the set's size in bits.
+        unsafe { libc::CPU_SET(usize::from(cpu), &mut set) };
+    }
+    // SAFETY: pid 0 is the calling thread (the only one yet); the size and pointer are those of
+    // `set`, which lives across the call.
+    let r = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error().to_string())
+    }
 }
 
 #[cfg(test)]

@@ -303,10 +303,16 @@ fn rt_knob(c: &mut Ctx, k: &Node, kw: &str, prefix: &str, rt: &mut RealtimeKnobs
         "priority" => rt.nice = c.signed(k, 0, -20, 19).map(|v| v as i8).or(rt.nice),
         "no_swap" => rt.no_swap = true,
         "cpu_affinity" => {
+            // core/global_parser.c get_cpu_affinity: each keyword starts a new set, and the first
+            // invalid cpu id empties it (the process keeps every CPU). Whether the CPUs exist is
+            // the machine's question, asked when the set is applied (sys::realtime).
+            rt.cpu_affinity.clear();
             for i in 0..k.args.len() {
-                if let Some(cpu) = c.unsigned(k, i, 0, 4095) {
-                    rt.cpu_affinity.push(cpu as u16);
-                }
+                let Some(cpu) = c.unsigned(k, i, 0, 4095) else {
+                    rt.cpu_affinity.clear();
+                    break;
+                };
+                rt.cpu_affinity.push(cpu as u16);
             }
         }
         _ => return false,
