@@ -210,6 +210,7 @@ fn run(cli: Cli) -> i32 {
             keep_vips_on_stop: cli.dont_release_vrrp,
             keep_ipvs_on_stop: cli.dont_release_ipvs,
             vrrp_only: cli.vrrp_only,
+            as_keepalived: cli.as_keepalived,
         },
     );
     drop(pidfile);

@@ -7,6 +7,7 @@ pub mod dump;
 mod fifos;
 mod ipvs_timeouts;
 pub mod json;
+pub mod keepalived_dump;
 pub mod lvs;
 mod ops;
 pub mod reactor;
