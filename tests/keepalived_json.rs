@@ -2,8 +2,9 @@
 //! `--enable-json`), key by key, for five configurations: VRRP only, a sync group, unicast, LVS
 //! with checkers, and a VMAC. Each daemon runs alone in a fresh network namespace on the same
 //! configuration, becomes MASTER (priority 255: at once, on both), is asked for its dump
-//! (keepalived: `keepalived --signum=JSON`, 36 with glibc; kalive: 37) and writes it to its own
-//! `$TMPDIR/keepalived.json`. The two files are then compared: the same instances in the same
+//! (keepalived: `keepalived --signum=JSON`, 36 with glibc; kalive: through the kalive-keepalived
+//! package's rpcd plugin, which sends 37 and returns the file as `status`) and writes it to its
+//! own `$TMPDIR/keepalived.json`. The two files are then compared: the same instances in the same
 //! order, and for every key keepalived writes either the same value, or (the keys of
 //! [`PRESENCE`]) the same JSON type, or (the keys of [`ABSENT`]) no key at all; kalive writes no
 //! key keepalived does not. tests/keepalived_json.md explains each exception.
@@ -65,8 +66,9 @@ struct Dump {
     asked: f64,
 }
 
-/// Runs `program` on `conf` in a fresh namespace until every VIP in `vips` is up, asks for the
-/// JSON dump with `signal` and returns it.
+/// Runs keepalived or kalive on `conf` in a fresh namespace until every VIP in `vips` is up,
+/// asks for the JSON dump (keepalived: its JSON signal; kalive: through the rpcd plugin) and
+/// returns it.
 fn dump_of(tag: &str, conf: &str, vips: &[&str], keepalived: bool) -> Dump {
     let tmp = TempDir::new(&format!("kajson-{tag}"));
     let dumps = tmp.join("tmp");
@@ -121,24 +123,36 @@ fn dump_of(tag: &str, conf: &str, vips: &[&str], keepalived: bool) -> Dump {
     );
     // Every instance has entered MASTER (the VIPs are up); the dump is taken a moment later.
     std::thread::sleep(Duration::from_millis(300));
-    let signal = if keepalived {
-        keepalived_json_signal()
-    } else {
-        37
-    };
     let asked = wall_now();
     let file = run_dir_json(&dumps);
-    assert!(daemon.signal(signal), "{tag}: signal {signal}");
-    let written = wait_until(Duration::from_secs(5), || {
-        std::fs::read_to_string(&file).is_ok_and(|t| parse(&t).is_ok())
-    });
-    let text = std::fs::read_to_string(&file).unwrap_or_default();
-    assert!(
-        written,
-        "{tag}: no JSON dump at {}: {text:?}\n{}",
-        file.display(),
-        daemon.log()
-    );
+    let doc = if keepalived {
+        let signal = keepalived_json_signal();
+        assert!(daemon.signal(signal), "{tag}: signal {signal}");
+        let written = wait_until(Duration::from_secs(5), || {
+            std::fs::read_to_string(&file).is_ok_and(|t| parse(&t).is_ok())
+        });
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(
+            written,
+            "{tag}: no JSON dump at {}: {text:?}\n{}",
+            file.display(),
+            daemon.log()
+        );
+        parse(&text).unwrap_or(Value::Null)
+    } else {
+        // kalive's dump as luci-app-keepalived gets it: through the package's rpcd plugin,
+        // which finds the daemon by its pid file, sends signal 37 and answers the file as
+        // {"status": ...}; that status is what is compared.
+        let answer = common::rpcd::plugin(daemon.pid_file(), &dumps, &["call", "dump"]);
+        let status = answer.get("status").cloned().unwrap_or(Value::Null);
+        let on_disk = std::fs::read_to_string(&file).unwrap_or_default();
+        assert_eq!(
+            parse(&on_disk).ok().as_ref(),
+            Some(&status),
+            "{tag}: the plugin's status is not the file kalive wrote"
+        );
+        status
+    };
     let stats_file = dumps.join("keepalived.stats");
     let data_file = dumps.join("keepalived.data");
     assert!(daemon.signal(libc::SIGUSR2) && daemon.signal(libc::SIGUSR1));
@@ -160,7 +174,7 @@ fn dump_of(tag: &str, conf: &str, vips: &[&str], keepalived: bool) -> Dump {
     drop(daemon);
     Dump {
         stats,
-        doc: parse(&text).unwrap_or(Value::Null),
+        doc,
         started,
         asked,
     }
@@ -255,6 +269,10 @@ fn compare(ka: &Dump, kl: &Dump) -> Vec<String> {
 
 fn check(tag: &str, conf: &str, vips: &[&str]) {
     if !common::netns::available() {
+        return;
+    }
+    if !common::rpcd::available() {
+        common::strict::skip("busybox is not installed (apt-get install busybox)");
         return;
     }
     if !Path::new(KEEPALIVED).exists() {
