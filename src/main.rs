@@ -121,6 +121,12 @@ fn run(cli: Cli) -> i32 {
         );
         return if loaded.diags.has_errors() { 1 } else { 0 };
     }
+    if cli.as_keepalived && !kalive::daemon::keepalived_dump::ENABLED {
+        eprintln!(
+            "kalive: --as-keepalived: this kalive was built without the cargo feature keepalived"
+        );
+        return 1;
+    }
     start_logging(&cli);
     for d in &loaded.diags.items {
         match d.severity {

@@ -162,6 +162,9 @@ fn text(v: Option<&Value>) -> String {
 /// keepalived's schema.
 pub fn render_table(doc: &Value) -> Result<String, String> {
     if let Some(list) = doc.as_array() {
+        if !keepalived_dump::ENABLED {
+            return Err("a dump in keepalived's schema: this kalive was built without the cargo feature keepalived".into());
+        }
         return Ok(render_keepalived_table(list));
     }
     let instances = doc

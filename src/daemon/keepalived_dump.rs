@@ -12,13 +12,19 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use crate::config::model::net::{AddressSpec, RouteSpec, RuleSpec};
+use crate::config::convert::net_text;
+use crate::config::model::net::AddressSpec;
 use crate::config::model::vrrp::Auth;
 use crate::config::model::Config;
 use crate::daemon::build::Runtime;
 use crate::daemon::json::push_str;
 use crate::time::{Duration, Instant};
 use crate::vrrp::State;
+
+/// Built with the cargo feature `keepalived` (about 16 KB, which the default binary's size budget
+/// has no room for): without it `--as-keepalived` is refused at start and every use of this
+/// module below is dead code that the linker drops.
+pub const ENABLED: bool = cfg!(feature = "keepalived");
 
 pub const JSON_FILE: &str = "keepalived.json";
 pub const STATS_FILE: &str = "keepalived.stats";
@@ -89,51 +95,132 @@ pub fn state_number(s: State) -> u8 {
     }
 }
 
-/// printf's `%g` for a span in seconds (what json_writer.c jsonw_float writes): no trailing
-/// zeros, no point for whole seconds. Exact for spans under 1000 s to the microsecond.
-fn seconds_g(d: Duration) -> String {
-    let us = d.as_micros();
-    let (s, frac) = (us / 1_000_000, us % 1_000_000);
-    if frac == 0 {
-        return s.to_string();
+/// One value of the JSON dump. The dump is written from tables of (key, value) by one loop:
+/// each `write!` site costs code, and the binary has a size budget.
+enum V<'a> {
+    /// Not written (keepalived leaves the key out too).
+    Skip,
+    Num(u64),
+    Bool(bool),
+    Str(&'a str),
+    /// A span in seconds as printf's `%g` writes it (json_writer.c jsonw_float).
+    Secs(Duration),
+    /// µs as seconds with six decimals (`%f`, for last_transition).
+    Fixed(u64),
+    /// A list of strings; left out when empty, as vrrp_json.c vrrp_json_array_dump does.
+    List(&'a [String]),
+}
+
+fn push_u64(o: &mut String, n: u64) {
+    let _ = write!(o, "{n}");
+}
+
+/// `.` and the six digits of `frac` µs, trailing zeros dropped when `trim`.
+fn push_frac(o: &mut String, frac: u64, trim: bool) {
+    let mut digits = [b'0'; 6];
+    let mut f = frac;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (f % 10) as u8;
+        f /= 10;
     }
-    let f = format!("{frac:06}");
-    format!("{s}.{}", f.trim_end_matches('0'))
+    let mut n = digits.len();
+    while trim && n > 0 && digits.get(n - 1) == Some(&b'0') {
+        n -= 1;
+    }
+    if n > 0 {
+        o.push('.');
+        o.push_str(std::str::from_utf8(digits.get(..n).unwrap_or_default()).unwrap_or_default());
+    }
+}
+
+/// printf's `%g` for a span (exact for spans under 1000 s to the microsecond).
+fn seconds_g(d: Duration) -> String {
+    let mut o = String::new();
+    let us = d.as_micros();
+    push_u64(&mut o, us / 1_000_000);
+    push_frac(&mut o, us % 1_000_000, true);
+    o
+}
+
+/// Writes the (key, value) pairs as members of the object `o` is in (a comma before each but
+/// the object's first).
+fn emit(o: &mut String, fields: &[(&str, V<'_>)]) {
+    for (key, v) in fields {
+        match v {
+            V::Skip => continue,
+            V::List([]) => continue,
+            _ => {}
+        }
+        if !o.ends_with('{') {
+            o.push(',');
+        }
+        push_str(o, key);
+        o.push(':');
+        match v {
+            V::Skip => {}
+            V::Num(n) => push_u64(o, *n),
+            V::Bool(b) => o.push_str(if *b { "true" } else { "false" }),
+            V::Str(s) => push_str(o, s),
+            V::Secs(d) => o.push_str(&seconds_g(*d)),
+            V::Fixed(us) => {
+                push_u64(o, us / 1_000_000);
+                push_frac(o, us % 1_000_000, false);
+            }
+            V::List(items) => {
+                o.push('[');
+                for (k, s) in items.iter().enumerate() {
+                    if k > 0 {
+                        o.push(',');
+                    }
+                    push_str(o, s);
+                }
+                o.push(']');
+            }
+        }
+    }
 }
 
 /// A command as keepalived's cmd_str shows it: each word in single quotes.
 fn quoted_words(cmd: &str) -> String {
     let mut o = String::new();
-    for (k, w) in cmd.split_whitespace().enumerate() {
-        if k > 0 {
+    for w in cmd.split_whitespace() {
+        if !o.is_empty() {
             o.push(' ');
         }
-        let _ = write!(o, "'{w}'");
+        o.push('\'');
+        o.push_str(w);
+        o.push('\'');
     }
     o
 }
 
 /// An address as vrrp/vrrp_ipaddress.c format_ipaddress writes it (`set` while it is on).
 pub fn format_address(a: &AddressSpec, own_dev: &str, set: bool) -> String {
-    let host_len = if a.prefix.addr.is_ipv6() { 128 } else { 32 };
+    let v6 = a.prefix.addr.is_ipv6();
     let mut o = a.prefix.addr.to_string();
-    if a.prefix.len != host_len {
-        let _ = write!(o, "/{}", a.prefix.len);
+    if a.prefix.len != if v6 { 128 } else { 32 } {
+        o.push('/');
+        push_u64(&mut o, a.prefix.len.into());
     }
     if let Some(b) = a.broadcast {
-        let _ = write!(o, " brd {b}");
+        o.push_str(" brd ");
+        o.push_str(&b.to_string());
     }
-    let _ = write!(
-        o,
-        " dev {} scope {}",
-        a.dev.as_deref().unwrap_or(own_dev),
-        a.scope.name()
-    );
-    if let Some(l) = &a.label {
-        let _ = write!(o, " label {l}");
+    for (word, value) in [
+        (" dev ", Some(a.dev.as_deref().unwrap_or(own_dev))),
+        (" scope ", Some(a.scope.name())),
+        (" label ", a.label.as_deref()),
+    ] {
+        if let Some(v) = value {
+            o.push_str(word);
+            o.push_str(v);
+        }
     }
     if let Some(p) = &a.peer {
-        let _ = write!(o, " peer {}/{}", p.addr, a.prefix.len);
+        o.push_str(" peer ");
+        o.push_str(&p.addr.to_string());
+        o.push('/');
+        push_u64(&mut o, a.prefix.len.into());
     }
     for (on, word) in [
         (a.home, " home"),
@@ -141,71 +228,19 @@ pub fn format_address(a: &AddressSpec, own_dev: &str, set: bool) -> String {
         (a.noprefixroute, " noprefixroute"),
         (a.autojoin, " autojoin"),
         (a.no_track, " no_track"),
+        (v6 && a.preferred_forever, " preferred_lft forever"),
+        (v6 && !a.preferred_forever, " deprecated"),
+        (set, " set"),
     ] {
         if on {
             o.push_str(word);
         }
     }
-    if a.prefix.addr.is_ipv6() {
-        o.push_str(if a.preferred_forever {
-            " preferred_lft forever"
-        } else {
-            " deprecated"
-        });
-    }
-    if set {
-        o.push_str(" set");
-    }
     o
 }
 
-/// A virtual route in a short `ip route` form (keepalived's format_iproute differs in detail:
-/// tests/keepalived_json.md).
-fn format_route(r: &RouteSpec, own_dev: &str) -> String {
-    let mut o = String::new();
-    if let Some(k) = &r.kind {
-        let _ = write!(o, "{k} ");
-    }
-    match &r.dst {
-        Some(d) => {
-            let _ = write!(o, "{d}");
-        }
-        None => o.push_str("default"),
-    }
-    if let Some(v) = r.via {
-        let _ = write!(o, " via {v}");
-    }
-    let _ = write!(o, " dev {}", r.dev.as_deref().unwrap_or(own_dev));
-    if let Some(t) = r.table {
-        let _ = write!(o, " table {t}");
-    }
-    if let Some(m) = r.metric {
-        let _ = write!(o, " metric {m}");
-    }
-    o
-}
-
-fn format_rule(r: &RuleSpec) -> String {
-    format!("{r:?}")
-}
-
-fn array(o: &mut String, key: &str, items: &[String]) {
-    if items.is_empty() {
-        return;
-    }
-    let _ = write!(o, ",\"{key}\":[");
-    for (k, s) in items.iter().enumerate() {
-        if k > 0 {
-            o.push(',');
-        }
-        push_str(o, s);
-    }
-    o.push(']');
-}
-
-fn field_str(o: &mut String, key: &str, v: &str) {
-    let _ = write!(o, ",\"{key}\":");
-    push_str(o, v);
+fn secs(d: Duration) -> u64 {
+    d.as_micros() / 1_000_000
 }
 
 /// The JSON dump, in vrrp_json.c's keys, order and types. `wall_now_us` is the time of day now
@@ -218,149 +253,148 @@ pub fn render_json(rt: &Runtime, extras: &[Extras], wall_now_us: u64, mono_now: 
         if idx > 0 {
             o.push(',');
         }
-        let x = extras.iter().find(|x| x.name == e.name);
+        let none = Extras::default();
+        let x = extras.iter().find(|x| x.name == e.name).unwrap_or(&none);
         let p = &inst.params;
-        let state = inst.state();
-        o.push_str("{\"data\":{\"iname\":");
-        push_str(&mut o, &e.name);
-        let _ = write!(
-            o,
-            ",\"dont_track_primary\":{},\"skip_check_adv_addr\":{},\"strict_mode\":{}",
-            u8::from(e.dont_track_primary),
-            u8::from(x.is_some_and(|x| x.skip_check_adv_addr)),
-            u8::from(x.is_some_and(|x| x.strict_mode))
-        );
-        let vmac = if e.use_vmac.is_some() {
-            e.vip_interface.as_str()
-        } else {
-            ""
-        };
-        field_str(&mut o, "vmac_ifname", vmac);
-        // vrrp->ifp: the VMAC with use_vmac, else the configured interface.
-        field_str(&mut o, "ifp_ifname", &e.vip_interface);
-        let ago = mono_now.since(inst.last_transition).as_micros();
-        let at = wall_now_us.saturating_sub(ago);
-        let _ = write!(
-            o,
-            ",\"last_transition\":{}.{:06}",
-            at / 1_000_000,
-            at % 1_000_000
-        );
         let g = &p.garp;
-        let _ = write!(
-            o,
-            ",\"garp_delay\":{},\"garp_refresh\":{},\"garp_rep\":{},\"garp_refresh_rep\":{},\"garp_lower_prio_delay\":{},\"garp_lower_prio_rep\":{}",
-            seconds_g(g.master_delay),
-            g.refresh.as_micros() / 1_000_000,
-            g.master_repeat,
-            g.refresh_repeat,
-            g.lower_prio_delay.as_micros() / 1_000_000,
-            g.lower_prio_repeat
-        );
-        let _ = write!(
-            o,
-            ",\"lower_prio_no_advert\":{},\"higher_prio_send_advert\":{},\"vrid\":{},\"base_priority\":{},\"effective_priority\":{},\"vipset\":{}",
-            u8::from(p.lower_prio_no_advert),
-            u8::from(p.higher_prio_send_advert),
-            p.vrid,
-            p.base_priority,
-            inst.priority(),
-            state == State::Master
-        );
-        let _ = write!(
-            o,
-            ",\"adver_int\":{},\"master_adver_int\":{},\"accept\":{},\"nopreempt\":{},\"preempt_delay\":{}",
-            seconds_g(p.advert_int),
-            seconds_g(inst.master_adver_int()),
-            u8::from(x.is_none_or(|x| x.accept)),
-            !p.preempt,
-            p.preempt_delay.as_micros() / 1_000_000
-        );
+        let s = &inst.stats;
+        let state = inst.state();
+        let master = state == State::Master;
         let want = if state == State::Backup && inst.wants_master() {
             State::Master
         } else {
             state
         };
-        let _ = write!(
-            o,
-            ",\"state\":{},\"wantstate\":{},\"version\":{},\"smtp_alert\":false,\"notify_deleted\":{}",
-            state_number(state),
-            state_number(want),
-            p.version,
-            e.notify.deleted.is_some()
-        );
-        let n = &e.notify;
-        for (key, script) in [
-            ("script_backup", &n.backup),
-            ("script_master", &n.master),
-            ("script_fault", &n.fault),
-            ("script_stop", &n.stop),
-            ("script_deleted", &n.deleted),
-            ("script", &n.any),
-            ("script_master_rx_lower_pri", &n.master_rx_lower_pri),
-        ] {
-            if let Some(s) = script {
-                field_str(&mut o, key, &quoted_words(&s.cmd));
-            }
-        }
-        let master = state == State::Master;
+        let vmac = e.use_vmac.is_some() && e.vip_interface != e.base_interface;
         // format_ipaddress names a VMAC with its parent: `vrrp.51@eth0`.
-        let dev = if e.use_vmac.is_some() && e.vip_interface != e.base_interface {
+        let dev = if vmac {
             format!("{}@{}", e.vip_interface, e.base_interface)
         } else {
             e.vip_interface.clone()
         };
-        let dev = dev.as_str();
-        let vips: Vec<String> = e
-            .vips
-            .iter()
-            .map(|a| format_address(a, dev, master))
-            .collect();
-        array(&mut o, "vips", &vips);
-        let evips: Vec<String> = e
-            .excluded_vips
-            .iter()
-            .map(|a| format_address(a, dev, master))
-            .collect();
-        array(&mut o, "evips", &evips);
-        let routes: Vec<String> = e.routes.iter().map(|r| format_route(r, dev)).collect();
-        array(&mut o, "vroutes", &routes);
-        let rules: Vec<String> = e.rules.iter().map(format_rule).collect();
-        array(&mut o, "vrules", &rules);
-        array(
-            &mut o,
-            "track_ifp",
-            x.map(|x| x.track_interfaces.as_slice()).unwrap_or_default(),
-        );
-        let scripts: Vec<String> = rt
+        let n = &e.notify;
+        let scripts = [
+            &n.backup,
+            &n.master,
+            &n.fault,
+            &n.stop,
+            &n.deleted,
+            &n.any,
+            &n.master_rx_lower_pri,
+        ]
+        .map(|s| s.as_ref().map(|s| quoted_words(&s.cmd)));
+        let script = |k: usize| {
+            scripts
+                .get(k)
+                .and_then(Option::as_deref)
+                .map_or(V::Skip, V::Str)
+        };
+        let addrs = |l: &[AddressSpec]| -> Vec<String> {
+            l.iter().map(|a| format_address(a, &dev, master)).collect()
+        };
+        let (vips, evips) = (addrs(&e.vips), addrs(&e.excluded_vips));
+        // As keepalived.conf writes them (keepalived's format_iproute text differs in detail:
+        // tests/keepalived_json.md).
+        let routes: Vec<String> = e.routes.iter().map(net_text::route).collect();
+        let rules: Vec<String> = e.rules.iter().map(net_text::rule).collect();
+        let track_scripts: Vec<String> = rt
             .scripts
             .iter()
             .filter(|b| b.targets.iter().any(|&(i, _)| i == idx))
             .filter_map(|b| b.script.as_ref().map(|s| quoted_words(&s.cmd)))
             .collect();
-        array(&mut o, "track_script", &scripts);
-        let _ = write!(o, ",\"auth_type\":{}", x.map_or(0, |x| x.auth_type));
-        if let Some(x) = x.filter(|x| x.auth_type != 0) {
-            field_str(&mut o, "auth_data", &x.auth_data);
-        }
-        let s = &inst.stats;
+        let at = wall_now_us.saturating_sub(mono_now.since(inst.last_transition).as_micros());
+        o.push_str("{\"data\":{");
+        emit(
+            &mut o,
+            &[
+                ("iname", V::Str(&e.name)),
+                ("dont_track_primary", V::Num(e.dont_track_primary.into())),
+                ("skip_check_adv_addr", V::Num(x.skip_check_adv_addr.into())),
+                ("strict_mode", V::Num(x.strict_mode.into())),
+                (
+                    "vmac_ifname",
+                    V::Str(if vmac { &e.vip_interface } else { "" }),
+                ),
+                // vrrp->ifp: the VMAC with use_vmac, else the configured interface.
+                ("ifp_ifname", V::Str(&e.vip_interface)),
+                ("last_transition", V::Fixed(at)),
+                ("garp_delay", V::Secs(g.master_delay)),
+                ("garp_refresh", V::Num(secs(g.refresh))),
+                ("garp_rep", V::Num(g.master_repeat.into())),
+                ("garp_refresh_rep", V::Num(g.refresh_repeat.into())),
+                ("garp_lower_prio_delay", V::Num(secs(g.lower_prio_delay))),
+                ("garp_lower_prio_rep", V::Num(g.lower_prio_repeat.into())),
+                (
+                    "lower_prio_no_advert",
+                    V::Num(p.lower_prio_no_advert.into()),
+                ),
+                (
+                    "higher_prio_send_advert",
+                    V::Num(p.higher_prio_send_advert.into()),
+                ),
+                ("vrid", V::Num(p.vrid.into())),
+                ("base_priority", V::Num(p.base_priority.into())),
+                ("effective_priority", V::Num(inst.priority().into())),
+                ("vipset", V::Bool(master)),
+                ("adver_int", V::Secs(p.advert_int)),
+                ("master_adver_int", V::Secs(inst.master_adver_int())),
+                ("accept", V::Num(x.accept.into())),
+                ("nopreempt", V::Bool(!p.preempt)),
+                ("preempt_delay", V::Num(secs(p.preempt_delay))),
+                ("state", V::Num(state_number(state).into())),
+                ("wantstate", V::Num(state_number(want).into())),
+                ("version", V::Num(p.version.into())),
+                ("smtp_alert", V::Bool(false)),
+                ("notify_deleted", V::Bool(n.deleted.is_some())),
+                ("script_backup", script(0)),
+                ("script_master", script(1)),
+                ("script_fault", script(2)),
+                ("script_stop", script(3)),
+                ("script_deleted", script(4)),
+                ("script", script(5)),
+                ("script_master_rx_lower_pri", script(6)),
+                ("vips", V::List(&vips)),
+                ("evips", V::List(&evips)),
+                ("vroutes", V::List(&routes)),
+                ("vrules", V::List(&rules)),
+                ("track_ifp", V::List(&x.track_interfaces)),
+                ("track_script", V::List(&track_scripts)),
+                ("auth_type", V::Num(x.auth_type.into())),
+                (
+                    "auth_data",
+                    if x.auth_type == 0 {
+                        V::Skip
+                    } else {
+                        V::Str(&x.auth_data)
+                    },
+                ),
+            ],
+        );
+        o.push_str("},\"stats\":{");
         // Malformed packets (length, type) are dropped before their VRID is known, so no
         // instance counts them (the loop's `malformed` does); keepalived's auth errors are one
         // counter here.
-        let _ = write!(
-            o,
-            "}},\"stats\":{{\"advert_rcvd\":{},\"advert_sent\":{},\"become_master\":{},\"release_master\":{},\"packet_len_err\":0,\"advert_interval_err\":{},\"ip_ttl_err\":{},\"invalid_type_rcvd\":0,\"addr_list_err\":{},\"invalid_authtype\":0,\"authtype_mismatch\":0,\"auth_failure\":{},\"pri_zero_rcvd\":{},\"pri_zero_sent\":{}}}}}",
-            s.adverts_rx,
-            s.adverts_tx,
-            s.became_master,
-            s.released_master,
-            s.dropped_interval,
-            s.dropped_ttl,
-            s.addr_mismatch,
-            s.dropped_auth,
-            s.priority_zero_rx,
-            s.priority_zero_tx
+        emit(
+            &mut o,
+            &[
+                ("advert_rcvd", V::Num(s.adverts_rx)),
+                ("advert_sent", V::Num(s.adverts_tx)),
+                ("become_master", V::Num(s.became_master)),
+                ("release_master", V::Num(s.released_master)),
+                ("packet_len_err", V::Num(0)),
+                ("advert_interval_err", V::Num(s.dropped_interval)),
+                ("ip_ttl_err", V::Num(s.dropped_ttl)),
+                ("invalid_type_rcvd", V::Num(0)),
+                ("addr_list_err", V::Num(s.addr_mismatch)),
+                ("invalid_authtype", V::Num(0)),
+                ("authtype_mismatch", V::Num(0)),
+                ("auth_failure", V::Num(s.dropped_auth)),
+                ("pri_zero_rcvd", V::Num(s.priority_zero_rx)),
+                ("pri_zero_sent", V::Num(s.priority_zero_tx)),
+            ],
         );
+        o.push_str("}}");
     }
     o.push_str("]\n");
     o

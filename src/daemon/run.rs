@@ -192,7 +192,12 @@ pub fn run(
     // vrrp_complete_init: init_track_files before initialise_tracking_priorities): the first
     // BACKUP notify and advert carry their weights.
     let mut files = file_trackers(cfg, &reactor);
-    let mut ka_extras = keepalived_dump::extras(cfg);
+    let as_keepalived = keepalived_dump::ENABLED && opts.as_keepalived;
+    let mut ka_extras = if as_keepalived {
+        keepalived_dump::extras(cfg)
+    } else {
+        Vec::new()
+    };
     read_files(&mut files, &mut reactor);
     reactor.start();
     let mut syncd = SyncDaemons::start(cfg, &reactor.rt, !opts.vrrp_only);
@@ -331,7 +336,9 @@ pub fn run(
                             reactor.link_changed(name, *up);
                         }
                         files = file_trackers(&new_cfg, &reactor);
-                        ka_extras = keepalived_dump::extras(&new_cfg);
+                        if as_keepalived {
+                            ka_extras = keepalived_dump::extras(&new_cfg);
+                        }
                         log::info!("Reloaded: {} VRRP instance(s)", reactor.rt.instances.len());
                         syncd.reload(&new_cfg, &reactor.rt, !opts.vrrp_only);
                         if opts.vrrp_only {
@@ -358,13 +365,13 @@ pub fn run(
                             &reactor,
                             lvs_status(&lvs, &checkers, &suspender, &reactor),
                         );
-                        if opts.as_keepalived {
+                        if as_keepalived {
                             keepalived_dump::write(keepalived_dump::DATA_FILE, &text);
                         }
                     }
                     libc::SIGUSR2 => {
                         dump::write_stats(&reactor);
-                        if opts.as_keepalived {
+                        if as_keepalived {
                             let stats = keepalived_dump::render_stats(&reactor.rt);
                             keepalived_dump::write(keepalived_dump::STATS_FILE, &stats);
                         }
@@ -375,7 +382,7 @@ pub fn run(
                             &reactor,
                             lvs_status(&lvs, &checkers, &suspender, &reactor),
                         );
-                        if opts.as_keepalived {
+                        if as_keepalived {
                             let json = keepalived_dump::render_json(
                                 &reactor.rt,
                                 &ka_extras,

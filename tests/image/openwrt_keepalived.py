@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from common import cargo_version, done, expect, ok, run, shellcheck, skip
-from openwrt import (EPOCH, FILES, STUBS, check_owners_and_times, instances, make_ipk, members,
+from openwrt import (EPOCH, FILES, SDK_STUB, STUBS, check_owners_and_times, instances, make_ipk, members,
                      service_frame)
 
 PACKAGE = "kalive-keepalived"
@@ -112,6 +112,19 @@ def check_ipks(binary, tmp):
     arm = make_ipk(binary, tmp / "arm", "ARCH=aarch64", package=PACKAGE)
     check_ipk(arm, "aarch64_generic")
     ok("ARCH=aarch64 gives Architecture aarch64_generic")
+
+
+def check_features():
+    def features(*extra):
+        return run(["make", "--no-print-directory", "-C", FILES.parent,
+                    f"TOPDIR={SDK_STUB}", *extra, "print-RUST_PKG_FEATURES"]).stdout.strip()
+
+    expect(features() == "", "no cargo feature by default")
+    expect(features("CONFIG_PACKAGE_kalive-keepalived=y") == "keepalived",
+           "selecting kalive-keepalived builds kalive with the feature keepalived")
+    expect(features("CONFIG_PACKAGE_kalive-keepalived=y", "CONFIG_KALIVE_TLS=y")
+           == "tls keepalived", "both features")
+    ok("Makefile: kalive-keepalived selected -> kalive built with the cargo feature keepalived")
 
 
 def run_init(tmp, name, uci, action):
@@ -247,6 +260,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="kalive-openwrt-ka-") as t:
         tmp = Path(t)
         check_ipks(binary, tmp)
+        check_features()
         check_init(binary, tmp)
         status_dir = check_hotplug(tmp)
         check_plugin(tmp, status_dir)
