@@ -1,11 +1,11 @@
-# kalive: build, test and size checks. See README "Build and test".
+# kalive: build, test and size checks. See image/README.md "Build and test".
 
 CARGO        ?= cargo
 TARGET       := x86_64-unknown-linux-musl
 BIN          := target/$(TARGET)/release/kalive
 AARCH64      := aarch64-unknown-linux-musl
 AARCH64_BIN  := target/$(AARCH64)/release/kalive
-# 736 KiB: the budget for the static binary without TLS, on every target (README "Size": it was
+# 736 KiB: the budget for the static binary without TLS, on every target (image/README.md "Size": it was
 # 700 KiB until the reload thread (std::thread, +24 KB), AH (+4.8 KB) and the sync-group start
 # rules (+8.8 KB) took x86_64 to 747,376 bytes; a raw pthread in sys instead of std::thread is
 # the next saving).
@@ -14,7 +14,7 @@ FUZZ_SECONDS ?= 600
 FUZZ_TARGETS := keepalived_conf uci_conf vrrp_packet http_response smtp_response netlink_reply json_dump
 
 # Link with the linker rustup ships (rust-lld): no C toolchain is needed, because the musl
-# targets carry their own crt objects and libc.a. Measured on the x86_64 binary (README "Size"):
+# targets carry their own crt objects and libc.a. Measured on the x86_64 binary (image/README.md "Size"):
 #   rust-lld instead of the gcc driver                                               -9 KB
 #   --icf=all                 folds identical functions (monomorphised copies)       -4 KB
 #   -z pack-relative-relocs   RELR relocations, so static-PIE (ASLR) stays cheap, and
@@ -24,7 +24,7 @@ FUZZ_TARGETS := keepalived_conf uci_conf vrrp_packet http_response smtp_response
 LINK_FLAGS := -C link-arg=--icf=all -C link-arg=-z -C link-arg=pack-relative-relocs -C link-arg=--no-eh-frame-hdr
 # The release binary is built by nightly with std rebuilt (-Zbuild-std) and panics that abort at
 # once (panic=immediate-abort): that drops std's panic formatting and backtrace symbolizer,
-# 773,000 -> 427,360 bytes (README "Size"). kalive never panics on any input (tested, fuzzed);
+# 773,000 -> 427,360 bytes (image/README.md "Size"). kalive never panics on any input (tested, fuzzed);
 # if it did, the process ends and its supervisor (procd, init) restarts it. `make stable` builds
 # the same code with the stable toolchain and panic messages, for firmware SDKs and debugging.
 NIGHTLY      ?= nightly
@@ -40,7 +40,7 @@ all:
 		$(CARGO) +$(NIGHTLY) build --release --target $(TARGET) $(BUILD_STD)
 	@$(call check_static,$(BIN))
 
-# The same binary from the stable toolchain (bigger: std's panic machinery; see README "Size").
+# The same binary from the stable toolchain (bigger: std's panic machinery; see image/README.md "Size").
 stable:
 	CARGO_TARGET_DIR=target/stable CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$(LINK_FLAGS)" \
 		$(CARGO) build --release --target $(TARGET)
@@ -186,13 +186,13 @@ differential:
 	KALIVE_DIFFERENTIAL_N=$(N) KALIVE_DIFFERENTIAL_SEED=$(if $(SEED),$(SEED),$$(date +%s)) \
 		$(CARGO) test --test differential -- --nocapture
 
-# Each tests/vm/scenarios/*.sh in a qemu VM with the static release binary (README "VM tests").
+# Each tests/vm/scenarios/*.sh in a qemu VM with the static release binary (tests/README.md "VM tests").
 # Needs qemu-system-x86, busybox-static, linux-image-amd64, ipvsadm, keepalived; skips without
 # (fails without under KALIVE_STRICT=1 or CI, as .ci/run sets them).
 test-vm: all
 	KALIVE=$(CURDIR)/$(BIN) $(CARGO) test --test vm -- --nocapture
 
-# The initramfs appliance (README "Appliance"): busybox, the static kalive and a UCI
+# The initramfs appliance (image/README.md "Appliance"): busybox, the static kalive and a UCI
 # configuration per node for Debian's kernel, in target/appliance/.
 appliance: all
 	image/appliance/build.sh -k $(CURDIR)/$(BIN)
@@ -264,8 +264,8 @@ demo: install
 examples: all
 	tests/check_examples.sh $(BIN)
 
-# The OpenWrt .ipk (target/image/) and the Buildroot tree's checks: image/Makefile, README
-# "Packaging".
+# The OpenWrt .ipk (target/image/) and the Buildroot tree's checks: image/Makefile,
+# image/README.md "Packaging".
 image: all
 	$(MAKE) -C image image
 

@@ -402,8 +402,12 @@ def write(args, results, cmdline, runtime, load_begin):
     ]
     old = open(args.out).read() if os.path.exists(args.out) else ""
     keep = old.split(MARK, 1)[0].rstrip("\n")
+    # The sections after this one (the hand-kept summary) stay where they are.
+    rest = old.split(MARK, 1)[1] if MARK in old else ""
+    after = re.search(r"^## ", rest, re.M)
+    tail = "\n" + rest[after.start():] if after else ""
     with open(args.out, "w") as f:
-        f.write((keep + "\n\n" if keep else "") + "\n".join(section) + "\n")
+        f.write((keep + "\n\n" if keep else "") + "\n".join(section) + "\n" + tail)
     print(f"bench-flood: wrote {args.out} ({runtime:.0f} s)")
 
 

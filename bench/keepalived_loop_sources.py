@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""keepalived 2.2.7 under the four faults of tests/faults/loop_sources.rs, for README's
+"""keepalived 2.2.7 under the four faults of tests/faults/loop_sources.rs, for tests/README.md's
 "Faults and attacks" table (kalive's numbers come from the test itself).
 
 A master (priority 200, advert_int 1, `keepalived -n -l -D -P -f CONF`) in namespace tolk<pid>,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """kalive and keepalived 2.2.7 measured side by side in the same run (`make bench-live`).
 
-Topology and method follow /work/shared/reference/keepalived-baseline.md (§2, §3): for each
+Topology and method (written out in METHOD below and in bench/RESULTS.md): for each
 (daemon, VRRP variant) a "bed" of three network namespaces -- node 1 and node 2, each with an
 eth0 veth whose peer is a port of bridge br0 in a third namespace -- IPv6 off, VIP on eth0.
 Node 1 has priority 100, node 2 priority 90; both configurations are identical otherwise and the
@@ -769,8 +769,8 @@ def main():
 
 METHOD = """## Method
 
-- Topology as in keepalived-baseline.md §2, one bed per (daemon, VRRP variant): namespaces `<bed>-1`, `<bed>-2`
-  (eth0 10.77.0.1/24, 10.77.0.2/24, IPv6 off) and `<bed>-br` (bridge br0). VIP 10.77.0.100 (/32) on eth0.
+- Topology, one bed per (daemon, VRRP variant): namespaces `<bed>-1`, `<bed>-2` (eth0 10.77.0.1/24,
+  10.77.0.2/24, a veth whose peer is a port of bridge br0; IPv6 off) and `<bed>-br` (bridge br0). VIP 10.77.0.100 (/32) on eth0.
 - Identical configuration text for both daemons: `state BACKUP`, VRID 51, priority 100 (node 1) / 90 (node 2),
   no authentication, VRRPv2 advert_int 1 s, or VRRPv3 advert_int 0.1 s; no `global_defs`.
 - Commands: `ip netns exec NS kalive -n -l -G -f CONF`; `ip netns exec NS /usr/sbin/keepalived -n -l -D -f CONF
@@ -803,6 +803,11 @@ METHOD = """## Method
 """
 
 
+# The hand-kept section at the end of bench/RESULTS.md (the README's summary, the benchmarks that
+# write no file): kept by this script and by bench/flood.py.
+KEPT_MARK = "## Summary and the other benchmarks (kept by hand)"
+
+
 def write_results(args, md, notes, runtime, cmdline):
     kv = sh(args.kalive, "--version", check=False).strip().splitlines()[0]
     kav = subprocess.run([KEEPALIVED, "-v"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
@@ -824,10 +829,12 @@ def write_results(args, md, notes, runtime, cmdline):
         "",
     ]
     text = "\n".join(head) + "\n" + METHOD + "\n" + "\n".join(md) + "\n" + "\n".join(notes)
-    # bench/flood.py's section (`make bench-flood`) is kept: it is measured apart.
-    flood_mark = "## Floods (`make bench-flood`)"
-    if os.path.exists(args.out) and flood_mark in open(args.out).read():
-        text = text.rstrip("\n") + "\n\n" + flood_mark + open(args.out).read().split(flood_mark, 1)[1]
+    # bench/flood.py's section (`make bench-flood`) and the hand-kept summary after it are kept:
+    # they are measured apart.
+    old = open(args.out).read() if os.path.exists(args.out) else ""
+    kept = [old.find(m) for m in ("## Floods (`make bench-flood`)", KEPT_MARK) if m in old]
+    if kept:
+        text = text.rstrip("\n") + "\n\n" + old[min(kept):]
     if os.path.dirname(args.out):
         os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:

@@ -1,11 +1,177 @@
 //! kalive: a keepalived-compatible VRRP and LVS daemon for routers and embedded Linux.
 //!
-//! The layers (see README "Architecture"): `config` turns text into one typed model; `vrrp` and
-//! `track` are pure state machines; `wire` and `time` are the bottom layer; `sys` is the only
-//! code that makes system calls; `daemon`, `cli` and `main.rs` sit on top.
+//! This is the architecture map; the README is for users (flags, configuration, packaging,
+//! results). Each module's own documentation says what it owns.
+//!
+//! # Layers
+//!
+//! A layer uses the ones under it, never the ones above:
+//!
+//! ```text
+//!  main.rs, cli         flags (argh + a getopt normaliser), -t, -d, convert, status, --signum
+//!  daemon               build: config model -> runtime; one poll loop over sockets, signals,
+//!                       the link monitor, scripts, checkers and IPVS; reload, dumps, notify
+//!  ──────────────────────────────────────────────────────────────────────────────────────────
+//!  vrrp   track   lvs   sans-IO state machines: (now, event) -> actions; desired IPVS state
+//!  config   check       one typed model + two front ends + diagnostics; checker protocols
+//!  ──────────────────────────────────────────────────────────────────────────────────────────
+//!  wire   time   sys    packet views; typed instants + timer wheel; the only system calls
+//! ```
+//!
+//! - [`wire`]: VRRP v2/v3, IPv4, IPv6, ARP, NDISC and AH as views over `AsRef<[u8]>` with a
+//!   `Repr` that parses and emits into a caller's buffer (smoltcp's shape). Pure.
+//! - [`time`]: [`time::Instant`] and [`time::Duration`] in µs on the monotonic clock, and the
+//!   [`time::TimerWheel`] the loop sleeps on. Pure.
+//! - [`sys`]: the edge. Raw VRRP sockets and AF_PACKET, rtnetlink and IPVS over generic netlink,
+//!   processes, signals, real-time scheduling, syslog, safe files. Every `unsafe` is here.
+//! - [`config`]: keepalived.conf and UCI text into one [`config::Config`], with every keepalived
+//!   default made explicit and every message at `file:line:col`. Pure: files come through
+//!   [`config::source::Sources`], machine checks for `-t` through [`config::probe::Probe`].
+//! - [`check`]: the health-checker protocols (TCP, HTTP, SSL, SMTP, MISC) as sans-IO machines
+//!   behind [`check::Probe`], keepalived's retry accounting and scheduling, and
+//!   [`check::Checkers`], the edge the daemon's loop drives (it opens the sockets and starts
+//!   the MISC programs through `sys`).
+//! - [`vrrp`]: one instance's RFC 5798 machine with keepalived's rules, priorities from
+//!   trackers, sync groups, GARP pacing. Pure: no sockets, no clock, no allocation after
+//!   construction.
+//! - [`track`]: vrrp_script schedules and rise/fall. Pure.
+//! - [`lvs`]: virtual servers into IPVS services and destinations, the pool (alive, weights,
+//!   quorum, sorry server) and the fewest kernel operations from the kernel's state to the
+//!   desired one. Pure.
+//! - [`daemon`]: builds the runtime from the model and runs the loop; carries out what the
+//!   pure cores ask of the system.
+//! - [`cli`] and `main.rs`: the flags and the commands (`-t`, `-d`, `convert`, `status`).
+//!
+//! Where the code does not follow the drawing yet (issue 12 removes these): `sys::netlink`'s
+//! address, route and rule requests and `sys::process` take `config` types; `lvs` takes its
+//! IPVS vocabulary (`Service`, `Dest`, …) from `sys::netlink::ipvs`; `check`'s runner opens its
+//! sockets and spawns its programs through `sys` itself.
+//!
+//! # How data flows
+//!
+//! ```text
+//! config text -> config::keepalived or config::uci -> config::Config (validated)
+//!             -> daemon::build: vrrp::Router (instances, sync groups), script trackers,
+//!                checkers, LVS plans, sockets -> daemon::run's loop
+//! ```
+//!
+//! - One advert: the VRRP socket is readable → the reactor reads it with its kernel receive
+//!   time → [`wire::vrrp`] parses it from a stack buffer → the instance found by VRID in O(1)
+//!   handles it (`vrrp::Instance`) → the actions it appended (restart the master-down timer,
+//!   …) are carried out in order.
+//! - One failover: the wheel's master-down deadline passes → the instance becomes MASTER →
+//!   its actions, in keepalived's order (vrrp/vrrp.c `vrrp_state_master_tx`): send an advert,
+//!   add the addresses, routes and rules over rtnetlink, the GARP/NA burst paced per interface,
+//!   the notify scripts and FIFO line, the timers → one syslog line with the cause.
+//! - One health check: the schedule says a checker is due → `sys::check_socket` connects
+//!   without blocking → the loop's `ppoll` reports the socket → the probe is fed what arrived
+//!   and says what to write or its verdict → `check::health` applies `retry` → a change of a
+//!   real server's health goes to [`lvs::Pool`] → [`lvs::reconcile()`] gives the IPVS
+//!   operations → `sys::netlink::ipvs` sends them; notify scripts, FIFO and log lines follow.
+//!
+//! # The loop
+//!
+//! One thread and no async runtime (plus, during a reload, one thread that reads and checks the
+//! new configuration). `daemon::reactor` sleeps in `ppoll()` with a nanosecond timeout: the
+//! VRRP sockets (one per interface and family), the signalfd, the rtnetlink monitor and the
+//! checkers' sockets, or the timer wheel's next deadline, whichever comes first. Each turn
+//! handles packets and timers first and their slow consequences (netlink, scripts) after; it
+//! reads a bounded slice of each source (64 packets a VRRP socket, 64 signals, 16 monitor
+//! datagrams), so a flood on one cannot starve the timers. Nothing in the loop waits for a
+//! script, a peer or a checker.
+//! `daemon::run` adds signals (TERM/INT stop, HUP reload, the dumps), link changes, the
+//! vrrp_scripts and track_files, the checkers and LVS.
+//!
+//! # What is pure and what is the edge
+//!
+//! Pure (no system call, testable with byte strings and a virtual clock): [`wire`], [`time`],
+//! [`config`], [`vrrp`], [`track`], [`lvs`], and the protocol machines of [`check`]. The
+//! simulated LAN (`tests/sim`) runs the real [`vrrp`] core on the real wheel with a virtual
+//! clock. The edge: [`sys`], which alone makes system calls, and [`daemon`], which owns the
+//! descriptors and the clock and carries out the cores' actions.
+//!
+//! # Adding a checker
+//!
+//! Today's TCP_CHECK, from the configuration to the daemon, touches:
+//!
+//! - `src/config/model/lvs.rs`: a `CheckKind` variant, its name, its `retry` defaults;
+//! - `src/config/keepalived/lvs.rs` (the block and its keywords) and
+//!   `src/config/keepalived/tree.rs` (the block name); `src/config/uci/map_lvs.rs` (UCI's checker
+//!   `type`);
+//! - `src/config/convert/`: `lvs_text.rs` writes the keepalived text, `uci_subset.rs` says what
+//!   UCI can express, `uci.rs` writes a kind's own options to UCI;
+//! - `src/config/keywords.tsv`: a row per keyword (`cargo test --lib config::keywords` fails
+//!   without them);
+//! - `src/check/<protocol>.rs`: the [`check::Probe`] state machine and its unit tests, declared
+//!   in `src/check/mod.rs`; `src/check/stage.rs` (a `Proto` variant) and `src/check/build.rs`
+//!   (`CheckKind` → `Proto`, the label in log lines);
+//! - `src/sys/check_socket.rs` only for a new kind of socket (PING_CHECK: an ICMP datagram
+//!   socket); UDP_CHECK likewise;
+//! - `fuzz/` for a parser of the server's replies (`fuzz/entries.rs`, a target, a corpus).
+//!
+//! The daemon needs no change for a checker over a socket: `check::Checkers` hands it
+//! descriptors and health changes (a checker running a program, as MISC_CHECK, is also judged
+//! in `src/daemon/scripts.rs`).
+//!
+//! # Adding a tracker
+//!
+//! Today's vrrp_script touches:
+//!
+//! - `src/config/model/track.rs` (the tracker) and `src/config/model/vrrp.rs` (the
+//!   `track_script` references of instances and sync groups);
+//! - `src/config/keepalived/track.rs` (the block), `src/config/keepalived/mod.rs` (the
+//!   top-level block and references to it written before it), `src/config/keepalived/vrrp.rs`
+//!   (the references), `src/config/keepalived/tree.rs`; `src/config/uci/mod.rs` and
+//!   `src/config/uci/map_vrrp.rs`; `src/config/validate.rs` (unknown names);
+//!   `src/config/convert/` (both directions); `src/config/keywords.tsv`;
+//! - `src/track/script.rs`: the schedule and rise/fall, pure;
+//! - `src/vrrp/priority.rs`: how a tracker's state and weight move the effective priority;
+//! - `src/daemon/build.rs` (bind trackers to instances by name), `src/daemon/run.rs` (run the
+//!   due ones, report results), `src/daemon/reactor/mod.rs` (start a run with its deadline),
+//!   `src/daemon/scripts.rs` (judge the script's user and path);
+//! - `src/sys/process/` to run it (a process tracker would add the proc connector in `sys`).
+//!
+//! track_file is read in `src/daemon/run.rs` through `src/sys/value_file.rs`, track_interface in
+//! `src/daemon/reactor/events.rs`.
+//!
+//! # Design decisions, with the measured reason
+//!
+//! - **No syslog crate**: `sys::syslog` is a 160-line writer, 45 KB smaller, that reconnects
+//!   after a syslogd restart, which syslog 7.0 never does (image/README.md "Size").
+//! - **Link flags** in the Makefile (rust-lld, ICF, RELR): −38 KB (image/README.md "Size");
+//!   `.cargo/config.toml` is left alone so firmware builds keep their own linker.
+//! - **`-t` is stricter than keepalived in what kalive will run**, never in the exit code (the
+//!   README's configuration tables).
+//! - **IPVS entries left from before are corrected, not kept**: keepalived 2.2.7 sends
+//!   NEW_SERVICE / NEW_DEST at start and ignores EEXIST, so a service or destination that was
+//!   already there (a restart after `-I`, a crash, a hand-made entry) keeps its old scheduler,
+//!   flags or weight (`tests/vm/scenarios/ipvs-lifecycle.sh` shows it). kalive dumps IPVS first
+//!   and edits what its configuration names to what it says; like keepalived it leaves
+//!   destinations and services its configuration does not name alone, and a restart onto an
+//!   identical state changes nothing.
+//! - **No heapless**: the only fixed-capacity structures the core needs (the action buffer, the
+//!   wheel's slab, the pacer's table) are a few lines each on arrays and one preallocated `Vec`.
+//! - **No smol**: the sans-IO core needs no futures; the loop is `ppoll()` on a handful of
+//!   descriptors with the wheel's deadline as the timeout. smol's reactor also starts a helper
+//!   thread and costs about 25 KB (image/README.md "Size"). rustix (netlink, processes),
+//!   socket2 (raw sockets) and libc (the socket options neither has) are the system-call crates.
+//! - **No etherparse**: the wire formats are small views of our own, checked byte for byte
+//!   against keepalived's captures.
+//! - **Release build on nightly** with `-Zbuild-std` and `panic=immediate-abort`
+//!   (image/README.md "Size").
+//! - **A reload reads its configuration on a second thread** (`daemon::reload`'s `Reader`): the
+//!   loop is single-threaded otherwise, but the largest configuration allowed (64 MiB of
+//!   includes, 555,000 real servers) took 23.7 s and 2.5 GB to read and check (`kalive -t`,
+//!   release build, on the 2-core development machine; 4 MiB took 2.0 s), and on the loop the
+//!   adverts waited for it (tests/faults.rs `loop_sources`: 6 MiB put an advert 1.58 s off
+//!   schedule before). No bound small enough to parse within a fraction of a 10 ms advert
+//!   interval (a few KB) is usable. The thread runs at SCHED_OTHER, nice 10, only reads files
+//!   and builds the model; the loop applies it when it is in (it looks every 5 ms while a read
+//!   is going on). A SIGHUP during a read reads again after it.
 
-// No input may make kalive panic (the release binary aborts on a panic, README "Size"): clippy
-// refuses unwrap, expect, panic! and indexing outside tests; use get, iterators, let-else and `?`.
+// No input may make kalive panic (the release binary aborts on a panic, image/README.md "Size"):
+// clippy refuses unwrap, expect, panic! and indexing outside tests; use get, iterators, let-else
+// and `?`.
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -1,8 +1,8 @@
-//! The initramfs appliance (README "Appliance"): image/appliance/test.py boots two of them under
-//! qemu on a private virtual LAN and checks on their consoles the election, kalive respawned by
-//! its supervisor, failover when the master's link goes down, and failback. The appliance has no
-//! libc, so it runs the static kalive: `KALIVE` if set (`make test` sets the release binary),
-//! else target/x86_64-unknown-linux-musl/release/kalive. Skips with the reason when that binary,
+//! The initramfs appliance (image/README.md "Appliance"): image/appliance/test.py boots two of them
+//! under qemu on a private virtual LAN and checks on their consoles the election, kalive respawned
+//! by its supervisor, failover when the master's link goes down, and failback. The appliance has no
+//! libc, so it runs the static kalive: `KALIVE` if set (`make test` sets the release binary), else
+//! target/x86_64-unknown-linux-musl/release/kalive. Skips with the reason when that binary,
 //! python3, qemu, the kernel or busybox-static is missing, except under CI (KALIVE_STRICT=1 or CI
 //! set, as `.ci/run` does), where that is a failure.
 

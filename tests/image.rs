@@ -1,5 +1,5 @@
-//! Packaging (README "Packaging"): the OpenWrt package and the Buildroot br2-external tree in
-//! image/. The checks are Python scripts in tests/image/ (they drive make, tar, shellcheck,
+//! Packaging (image/README.md "Packaging"): the OpenWrt package and the Buildroot br2-external tree
+//! in image/. The checks are Python scripts in tests/image/ (they drive make, tar, shellcheck,
 //! kconfiglib and the init scripts); each test runs one with the kalive built for the tests and
 //! fails with its output. A missing tool is a printed SKIP, or a failure under
 //! KALIVE_IMAGE_STRICT=1, KALIVE_STRICT=1 or CI (all set by .ci/run).

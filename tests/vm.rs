@@ -1,8 +1,9 @@
-//! Every scenario in tests/vm/scenarios/*.sh, each in its own qemu VM (tests/vm/run.sh, README
-//! "VM tests"): IPVS and the kernel modules the host may lack. The kalive under test is `KALIVE`
-//! if set (`make test-vm` sets the static release binary), else the binary cargo just built.
-//! Skips with the reason when qemu, the kernel or a tool the initramfs needs is missing, except
-//! under CI (KALIVE_STRICT=1 or CI set, as `.ci/run` does), where that is a failure.
+//! Every scenario in tests/vm/scenarios/*.sh, each in its own qemu VM (tests/vm/run.sh,
+//! tests/README.md "VM tests"): IPVS and the kernel modules the host may lack. The kalive under
+//! test is `KALIVE` if set (`make test-vm` sets the static release binary), else the binary cargo
+//! just built. Skips with the reason when qemu, the kernel or a tool the initramfs needs is
+//! missing, except under CI (KALIVE_STRICT=1 or CI set, as `.ci/run` does), where that is a
+//! failure.
 
 #[path = "common/strict.rs"]
 mod strict;

@@ -1,22 +1,22 @@
 #!/usr/bin/env bash
-# Builds the kalive appliance (README "Appliance"): a gzip'd initramfs for Debian's
+# Builds the kalive appliance (image/README.md "Appliance"): a gzip'd initramfs for Debian's
 # linux-image-amd64 kernel holding nothing but busybox (static), the static kalive, the virtio
 # NIC driver and image/appliance/rootfs (init, supervisor, hotplug dispatcher, one UCI
-# configuration per node). Module selection and cpio building are the VM kit's
-# (tests/vm/initramfs-lib.sh).
+# configuration per node). Kernel choice, module selection and cpio building are in
+# image/initramfs-lib.sh, which the VM tests' tests/vm/build-initramfs.sh sources too.
 #
 # usage: build.sh [-o OUTDIR] [-k KALIVE]
 #   OUTDIR/initramfs.cpio.gz  the appliance (default OUTDIR: target/appliance)
 #   OUTDIR/vmlinuz            symlink to the kernel whose modules it holds
 #   KALIVE                    default target/x86_64-unknown-linux-musl/release/kalive (`make`)
 # Exit: 0 built, 1 error, 77 busybox-static or the kernel is missing (the message says which).
-# Environment: VM_KERNEL (see tests/vm/initramfs-lib.sh).
+# Environment: VM_KERNEL (see image/initramfs-lib.sh).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-# shellcheck source-path=SCRIPTDIR/../.. source=tests/vm/initramfs-lib.sh
-. "$root/tests/vm/initramfs-lib.sh"
+# shellcheck source-path=SCRIPTDIR/../.. source=image/initramfs-lib.sh
+. "$root/image/initramfs-lib.sh"
 die() {
 	echo "appliance: $*" >&2
 	exit 1

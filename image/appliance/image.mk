@@ -1,5 +1,5 @@
-# Included by image/Makefile: `make image` also builds the initramfs appliance (README
-# "Appliance") from the same binary, x86_64 only (Debian's linux-image-amd64).
+# Included by image/Makefile: `make image` also builds the initramfs appliance
+# (image/README.md "Appliance") from the same binary, x86_64 only (Debian's linux-image-amd64).
 ifeq ($(ARCH),x86_64)
 IMAGE_TARGETS += appliance
 endif

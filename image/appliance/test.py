@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Two kalive appliances on a virtual LAN (README "Appliance"): election, failover, respawn.
+"""Two kalive appliances on a virtual LAN (image/README.md "Appliance"): election, failover, respawn.
 
 Builds the appliance (image/appliance/build.sh), boots node 1 and node 2 under qemu (TCG, via the
-VM kit's tests/vm/qemu.sh) joined by a qemu `stream` netdev over a unix socket in a private
+VM kit's image/qemu.sh) joined by a qemu `stream` netdev over a unix socket in a private
 directory -- a cable between the two VMs that exists only on this machine -- and checks on their
 serial consoles, in order:
 
@@ -363,7 +363,7 @@ def main():
         for vm, server in zip(vms, ("on", "off")):
             mon = os.path.join(sockets, f"monitor-{vm.node}.sock")
             vm.start([
-                os.path.join(ROOT, "tests/vm/qemu.sh"), kernel, initrd, f"kalive.node={vm.node}",
+                os.path.join(ROOT, "image/qemu.sh"), kernel, initrd, f"kalive.node={vm.node}",
                 "-m", str(args.mem),
                 "-netdev", f"stream,id=lan,server={server},addr.type=unix,addr.path={lan}",
                 "-device", f"virtio-net-pci,netdev=lan,mac=52:54:00:00:00:0{vm.node}",

@@ -20,7 +20,8 @@
 //! The tests below feed every row to its front end and check the status against the
 //! diagnostics (a warned keyword keepalived takes silently must also keep `-t`'s exit code); they
 //! feed every string literal of the front ends' sources as a keyword in every context, so a
-//! keyword a parser learns without a row here fails them; and they check the README's summary.
+//! keyword a parser learns without a row here fails them; and they check the summary in the
+//! README and the table by block in SUPPORT.md (the README links to it).
 
 /// The warning for a keyword kalive reads and does not act on.
 pub const IGNORED: &str = "accepted; kalive does not act on it yet; ignored";
@@ -31,6 +32,7 @@ mod tests {
 
     const TABLE: &str = include_str!("keywords.tsv");
     const README: &str = include_str!("../../README.md");
+    const SUPPORT: &str = include_str!("SUPPORT.md");
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     enum Status {
@@ -457,8 +459,8 @@ mod tests {
         );
     }
 
-    /// The README's table of keywords by block, made from this table.
-    fn readme_table(rows: &[Row<'static>]) -> String {
+    /// SUPPORT.md's table of keywords by block, made from this table.
+    fn block_table(rows: &[Row<'static>]) -> String {
         let mut blocks: Vec<&str> = Vec::new();
         let block_of = |r: &Row<'static>| match r.context {
             "top" => "top level",
@@ -497,15 +499,15 @@ mod tests {
     }
 
     #[test]
-    fn readme_table_is_the_tables() {
-        let table = readme_table(&rows());
+    fn support_table_is_the_tables() {
+        let table = block_table(&rows());
         assert!(
-            README.contains(&table),
-            "README.md should hold this table:\n{table}"
+            SUPPORT.contains(&table),
+            "src/config/SUPPORT.md should hold this table:\n{table}"
         );
     }
 
-    /// The README's summary line is the table's count.
+    /// The summary line of the README and of SUPPORT.md is the table's count.
     #[test]
     fn readme_counts_are_the_tables() {
         let rows = rows();
@@ -525,5 +527,9 @@ mod tests {
             count(Status::Refused)
         );
         assert!(README.contains(&line), "README.md should say: {line}");
+        assert!(
+            SUPPORT.contains(&line),
+            "src/config/SUPPORT.md should say: {line}"
+        );
     }
 }

@@ -1,7 +1,15 @@
 //! One configuration model with two front ends: keepalived.conf syntax and OpenWrt UCI.
 //!
-//! Pure data in, pure data out: files are read through [`Sources`], so tests and fuzzers feed
-//! text from memory, and the checks `-t` makes against the machine go through [`probe::Probe`].
+//! Pure data in, pure data out: files are read through [`Sources`](source::Sources), so tests and
+//! fuzzers feed text from memory, and the checks `-t` makes against the machine go through
+//! [`probe::Probe`].
+//!
+//! It owns [`model`] (every keepalived default and derived value, once), [`keepalived`] (lexer,
+//! parser, one file per block), [`uci`] (libuci's syntax and OpenWrt's keepalived package's
+//! sections), [`validate`] (one validation after either front end), [`diag`] (file:line:col
+//! messages, warnings vs errors, `-t`'s exit code), [`convert`] (keepalived ↔ UCI, and `-d`),
+//! [`load`], and [`keywords`] with `keywords.tsv`: every keyword keepalived 2.2.7 installs and
+//! what kalive does with it. `SUPPORT.md` beside this file is the user's view of the same.
 
 pub mod convert;
 pub mod diag;

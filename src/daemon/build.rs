@@ -112,7 +112,8 @@ pub fn build(
             .or_else(|| primary(&ifname, ipv6));
         let params = Params::from_config(v, g, source);
         let mut trackers = Vec::new();
-        // A sync group's trackers apply to every member (keepalived-semantics §1.5).
+        // A sync group's trackers apply to every member (keepalived 2.2.7 vrrp/vrrp.c
+        // `sync_group_tracking_init`).
         let group_refs = group.and_then(|gi| cfg.sync_groups.get(gi));
         let unweighted = Unweighted::of(v, group_refs);
         let script_refs = v.track_scripts.iter().chain(
@@ -303,7 +304,8 @@ fn carries_tracked(v: &VrrpInstance, g: &crate::config::model::GlobalDefs, name:
         })
 }
 
-/// A reference's own weight wins over the tracker's (keepalived-semantics §1.4).
+/// A reference's own weight wins over the tracker's (keepalived 2.2.7 vrrp/vrrp_track.c
+/// `alloc_track_script`; trackers/track_file.c the same).
 fn weight_of(r: &TrackRef, default: i32, default_reverse: bool) -> (i32, bool) {
     match r.weight {
         Some(w) => (w, r.reverse),

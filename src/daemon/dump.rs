@@ -1,6 +1,7 @@
-//! The dumps (keepalived-semantics §3.2): SIGUSR1 text, SIGUSR2 statistics, SIGRTMIN+2 JSON,
-//! SIGRTMAX-1 statistics then cleared. They go to `/run/kalive` (or `$KALIVE_RUN_DIR`), written
-//! by `sys::safe_file` (no symlink following, mode 0600, atomic replace: the CVE-2018-19044 class).
+//! The dumps (keepalived 2.2.7 vrrp/vrrp_daemon.c `vrrp_signal_init`): SIGUSR1 text, SIGUSR2
+//! statistics, SIGRTMIN+2 JSON, SIGRTMAX-1 statistics then cleared. They go to `/run/kalive` (or
+//! `$KALIVE_RUN_DIR`), written by `sys::safe_file` (no symlink following, mode 0600, atomic
+//! replace: the CVE-2018-19044 class).
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

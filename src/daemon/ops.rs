@@ -18,7 +18,7 @@ const NOTIFY_TOKEN: u32 = 1 << 20;
 
 /// How long a notify script may run before its process group is stopped (TERM, then KILL 2 s
 /// later). keepalived 2.2.7 never stops one (only notify_stop, after 1 s); kalive bounds them so
-/// that hanging scripts cannot pile up without end (README "Scripts").
+/// that hanging scripts cannot pile up without end (src/config/SUPPORT.md "Running it").
 pub(super) const NOTIFY_TIMEOUT: crate::time::Duration = crate::time::Duration::from_secs(60);
 
 /// Notify scripts running at once, at most (more are refused with a log line until some end).
@@ -211,7 +211,8 @@ impl SystemOps for Ops {
     }
 
     /// keepalived's order: the state's own script, then the generic `notify` with
-    /// `INSTANCE name STATE priority`, then the FIFO line (keepalived-semantics §2.1, §2.2).
+    /// `INSTANCE name STATE priority`, then the FIFO line (keepalived 2.2.7 vrrp/vrrp_notify.c
+    /// `send_instance_notifies`).
     fn notify(&mut self, e: &InstanceEdge, state: State, priority: u8) {
         let n = &e.notify;
         if let Some(s) = own_script(n, state) {
@@ -315,7 +316,8 @@ impl SystemOps for Ops {
     }
 
     fn finish(&mut self) {
-        // notify_stop gets a second (keepalived-semantics §2.1), then its process group goes.
+        // notify_stop gets a second (keepalived 2.2.7 vrrp/vrrp_notify.c `send_instance_notifies`:
+        // TIMER_HZ), then its process group goes.
         let end = std::time::Instant::now() + std::time::Duration::from_secs(1);
         while !self.children.is_empty() && std::time::Instant::now() < end {
             self.children.reap(|_, _| {});

@@ -1,4 +1,5 @@
-//! SIGHUP: re-read the configuration and move to it without flapping (keepalived-semantics §3.2).
+//! SIGHUP: re-read the configuration and move to it without flapping (keepalived 2.2.7 vrrp/vrrp.c
+//! `clear_diff_vrrp`, instances matched by `vrrp_exist`).
 //!
 //! - a configuration with errors is refused: the running one stays, and the log says why;
 //! - instances are matched on VRID + interface + address family (not on name); a matched one

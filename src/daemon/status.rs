@@ -1,7 +1,7 @@
-//! What the dumps show (keepalived-semantics §3.2): a snapshot of the running instances, sync
-//! groups and loop counters, rendered as keepalived-like text (SIGUSR1), statistics (SIGUSR2) or
-//! JSON (SIGRTMIN+2, read back by `kalive status`). Pure: the snapshot is taken from the runtime
-//! and rendered to a string; `dump.rs` writes the files.
+//! What the dumps show (keepalived 2.2.7 vrrp/vrrp_print.c, vrrp/vrrp_json.c): a snapshot of the
+//! running instances, sync groups and loop counters, rendered as keepalived-like text (SIGUSR1),
+//! statistics (SIGUSR2) or JSON (SIGRTMIN+2, read back by `kalive status`). Pure: the snapshot is
+//! taken from the runtime and rendered to a string; `dump.rs` writes the files.
 
 use std::fmt::Write;
 use std::net::IpAddr;

@@ -1,17 +1,34 @@
 //! LVS, sans-IO: from the configuration and the health of each real server to the IPVS services
 //! and destinations the kernel should hold, and the fewest operations that get it there.
 //!
-//! - `plan.rs`: configuration → per virtual server, its kernel services and real servers, with
-//!   keepalived 2.2.7's corrections (ports, families, flags, quorum clamps);
-//! - `state.rs`: the pool's live state (alive, weights, quorum, sorry server) and its events;
-//! - `desired.rs`: plans + state → the desired services and destinations;
-//! - `reconcile.rs`: desired vs the kernel's dump → ordered add/edit/delete operations;
+//! - `plan.rs`: configuration → per virtual server, its kernel services and the destination each
+//!   real server becomes, with keepalived 2.2.7's corrections applied once (check/check_data.c
+//!   `validate_check_config`, check/check_parser.c, check/ipvswrapper.c): UDP without `protocol`,
+//!   NAT real servers without a port take the service's and DR/TUN ones always take it (0 for a
+//!   fwmark), `ops` only for UDP, `sh-*`/`mh-*` only with their scheduler, port 0 and a
+//!   granularity imply persistence (360 s), quorum lowered to the total weight and hysteresis
+//!   below it, a fwmark's family from its first non-tunnelled server, group ranges expanded
+//!   (keepalived also resets the persistence netmask there), duplicates, other-family servers and
+//!   servers-less virtual servers dropped;
+//! - `state.rs`: the pool: alive and weight per real server (up from the start unless an `alpha`
+//!   checker), the quorum with hysteresis (gained at `quorum + hysteresis`, lost at 0 or below
+//!   `quorum - hysteresis`; the start gains it, so quorum_up runs), the sorry server (in while the
+//!   quorum is lost: the alive servers leave, inhibited ones drop to weight 0), and its events;
+//! - `desired.rs`: plans + state → the services and destinations the kernel should hold, in
+//!   configuration order (the kernel lists destinations newest first, so the same order gives the
+//!   same `ipvsadm -Ln`);
+//! - `reconcile.rs`: desired vs the kernel's dump and the previous desired state: services that are
+//!   gone deleted, missing ones added, changed ones edited; per service, destinations leave before
+//!   others come in (keepalived's order when the sorry server swaps); destinations and services
+//!   nobody configured are never touched;
 //! - `notify.rs`: the log line, FIFO line and notify script of each event and operation;
 //! - `suspend.rs`: `ha_suspend`, which checkers run given the addresses this machine has;
 //! - `syncd.rs`: `lvs_sync_daemon`, which IPVS sync daemons run given an instance's state.
 //!
 //! The daemon (`daemon/lvs.rs`) dumps the kernel, applies the operations through
-//! `sys::netlink::ipvs`, and runs the notify scripts the events name.
+//! `sys::netlink::ipvs` (the IPVS genl family, resolved by `genl.rs`, with the attributes libipvs
+//! sends, checked byte for byte against linux/ip_vs.h's layout), and runs the notify scripts the
+//! events name.
 
 pub mod desired;
 pub mod notify;

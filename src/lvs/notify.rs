@@ -1,6 +1,6 @@
-//! What each event and operation tells the world: the log line (keepalived 2.2.7's wording where
-//! it has one, so log watchers written for it keep matching), the FIFO line
-//! (keepalived-semantics §2.2) and the notify script to run (ipwrapper.c `do_rs_notifies`,
+//! What each event and operation tells the world: the log line (keepalived 2.2.7's wording where it
+//! has one, so log watchers written for it keep matching), the FIFO line (check/ipwrapper.c
+//! `notify_fifo_vs`, `notify_fifo_rs`) and the notify script to run (ipwrapper.c `do_rs_notifies`,
 //! `do_vs_notifies`: the scripts get no extra arguments).
 
 use super::plan::{RsPlan, VsPlan};

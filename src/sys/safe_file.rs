@@ -1,6 +1,6 @@
-//! Files only root (or the daemon's user) can create or replace (keepalived-semantics §6,
-//! CVE-2018-19044/19045/19046: keepalived's dumps in /tmp followed symlinks, were world-readable
-//! and reused files an attacker planted).
+//! Files only root (or the daemon's user) can create or replace (keepalived 2.0.10 lib/utils.c
+//! `fopen_safe`, CVE-2018-19044/19045/19046: keepalived's dumps in /tmp followed symlinks, were
+//! world-readable and reused files an attacker planted).
 //!
 //! A file lives in a directory that is created 0700 and refused if it is a symlink, not a
 //! directory, owned by someone other than root or us, or writable by group or others. It is

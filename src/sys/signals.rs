@@ -5,9 +5,10 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, RawFd};
 
-/// What the daemon handles (keepalived-semantics §3.2): SIGCHLD for scripts, TERM/INT stop,
-/// HUP reload, USR1/USR2 dumps, musl's SIGRTMIN+2 (JSON dump) and SIGRTMAX-1 (stats + clear),
-/// and SIGXCPU, which RLIMIT_RTTIME's soft limit sends (`sys::realtime`).
+/// What the daemon handles (keepalived 2.2.7 core/main.c, vrrp/vrrp_daemon.c `vrrp_signal_init`):
+/// SIGCHLD for scripts, TERM/INT stop, HUP reload, USR1/USR2 dumps, musl's SIGRTMIN+2 (JSON dump)
+/// and SIGRTMAX-1 (stats + clear), and SIGXCPU, which RLIMIT_RTTIME's soft limit sends
+/// (`sys::realtime`).
 pub const DAEMON_SIGNALS: [i32; 9] = [
     libc::SIGCHLD,
     libc::SIGTERM,

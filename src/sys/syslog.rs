@@ -1,7 +1,7 @@
 //! A small syslog writer: RFC 3164-style datagrams to the local socket (`/dev/log`).
 //!
 //! Why not the `syslog` crate: it never reconnects after syslogd restarts, allocates per message,
-//! and pulls in `time` + `hostname` (about 50 KB of a static binary; see README "Build and test").
+//! and pulls in `time` + `hostname` (about 50 KB of a static binary; see image/README.md "Size").
 //!
 //! Wire form: `<PRI>ident[pid]: message`, with no timestamp or hostname. Both busybox syslogd and
 //! rsyslog's imuxsock accept it (each stamps the reception time when the header has no timestamp),

@@ -1,7 +1,8 @@
 //! The VRRP sockets: IP protocol 112 (or 51, IPsec AH, for `auth_type AH` instances: keepalived
 //! 2.2.7 vrrp/vrrp.c opens its IPv4 socket with IPPROTO_AH for them), bound to one interface
-//! (keepalived-semantics §4.3, §4.4). There is no packet filter: the kernel delivers every
-//! packet of the socket's protocol on the interface, and the reactor sorts them by VRID.
+//! (keepalived 2.2.7 vrrp/vrrp.c `open_vrrp_send_socket`, `open_vrrp_read_socket`). There is no
+//! packet filter: the kernel delivers every packet of the socket's protocol on the interface, and
+//! the reactor sorts them by VRID.
 //!
 //! - IPv4: a raw socket with IP_HDRINCL, so kalive writes the IP header keepalived writes (TOS
 //!   0xC0, TTL 255, no options); reads return the whole IP packet, so the TTL check needs no cmsg.

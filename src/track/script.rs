@@ -1,5 +1,5 @@
-//! vrrp_script scheduling and rise/fall accounting (keepalived-semantics §2.3), pure: the edge
-//! runs the process when [`ScriptTracker::due`] says so and reports how it ended.
+//! vrrp_script scheduling and rise/fall accounting (keepalived 2.2.7 vrrp/vrrp_scheduler.c), pure:
+//! the edge runs the process when [`ScriptTracker::due`] says so and reports how it ended.
 //!
 //! - it runs every `interval`; a run is skipped while the previous one is still running;
 //! - exit 0 is a success; a non-zero exit, a signal, a timeout or an exec failure is a failure;

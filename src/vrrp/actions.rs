@@ -64,7 +64,8 @@ pub enum Action {
     SendAdvert {
         priority: u8,
     },
-    /// Add the instance's virtual addresses, then its routes and rules (keepalived-semantics §2.12).
+    /// Add the instance's virtual addresses, then its routes and rules (keepalived 2.2.7
+    /// vrrp/vrrp.c `vrrp_state_become_master`).
     AddVips,
     /// Remove its rules, routes and virtual addresses.
     RemoveVips,

@@ -1,6 +1,6 @@
-//! Pacing of gratuitous ARPs and unsolicited NAs per interface (keepalived's
-//! `vrrp_garp_interval` / `vrrp_gna_interval`, keepalived-semantics §2.12): bursts from several
-//! instances on one interface are spread so that packets leave at least `interval` apart.
+//! Pacing of gratuitous ARPs and unsolicited NAs per interface (keepalived's `vrrp_garp_interval` /
+//! `vrrp_gna_interval`, vrrp/vrrp_arp.c, vrrp/vrrp_ndisc.c): bursts from several instances on one
+//! interface are spread so that packets leave at least `interval` apart.
 //!
 //! Pure bookkeeping: the edge asks when a burst's packets may leave, and sends them then.
 

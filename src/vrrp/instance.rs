@@ -1,5 +1,6 @@
 //! One VRRP instance: the state machine of RFC 5798 §6.4 (and RFC 3768 §6.4 for v2) with
-//! keepalived's rules (keepalived-semantics §2.4–§2.8, §2.12). Pure: `(now, event) -> actions`.
+//! keepalived's rules (keepalived 2.2.7 vrrp/vrrp.c, vrrp/vrrp_scheduler.c). Pure: `(now, event) ->
+//! actions`.
 //!
 //! Nothing here allocates after construction: actions go into a caller's fixed buffer, timers
 //! are deadlines the edge arms, and every field is fixed-size.
@@ -230,7 +231,8 @@ impl Instance {
     /// (vrrp/vrrp.c vrrp_complete_init).
     pub fn start(&mut self, now: Instant, out: &mut Actions) {
         if !self.params.startup_delay.is_zero() && self.state == State::Init {
-            // `vrrp_startup_delay`: hold everything, then begin (keepalived-semantics §2.5).
+            // `vrrp_startup_delay`: hold everything, then begin (keepalived 2.2.7
+            // vrrp/vrrp_daemon.c).
             let at = now + self.params.startup_delay;
             self.arm(TimerKind::Startup, at, out);
             return;
@@ -312,7 +314,8 @@ impl Instance {
         self.state == State::Fault && self.quiet_fault
     }
 
-    /// Checks of RFC 5798 §7.1 and keepalived-semantics §2.6 that do not depend on the state.
+    /// Checks of RFC 5798 §7.1 and keepalived 2.2.7's vrrp/vrrp.c `vrrp_check_packet` that do not
+    /// depend on the state.
     fn check(&self, a: &Advert) -> Result<(), Drop> {
         let p = &self.params;
         if a.version != p.version || a.vrid != p.vrid {
@@ -579,7 +582,8 @@ impl Instance {
         self.notify(out);
     }
 
-    /// keepalived-semantics §2.8: a master going to FAULT first resigns with priority 0.
+    /// A master going to FAULT first resigns with priority 0 (keepalived 2.2.7 vrrp/vrrp.c
+    /// `vrrp_state_leave_master`).
     fn become_fault(&mut self, _now: Instant, out: &mut Actions) {
         self.enter_fault(false, out);
     }
@@ -690,7 +694,8 @@ impl Instance {
         }
     }
 
-    /// Moves the instance to `target` because its sync group did (keepalived-semantics §1.5).
+    /// Moves the instance to `target` because its sync group did (keepalived 2.2.7
+    /// vrrp/vrrp_sync.c).
     pub fn force(&mut self, now: Instant, target: State, out: &mut Actions) {
         match (self.state, target) {
             (State::Backup, State::Master) => self.become_master(now, out),
@@ -713,7 +718,7 @@ impl Instance {
 
     /// SIGHUP with an unchanged instance (same VRID, interface, family): take the new settings
     /// without leaving the current state, so a reload never flaps an address
-    /// (keepalived-semantics §3.2). Tracker results carry over by position.
+    /// (keepalived 2.2.7 vrrp/vrrp.c `clear_diff_vrrp`). Tracker results carry over by position.
     pub fn reconfigure(
         &mut self,
         now: Instant,

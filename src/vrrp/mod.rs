@@ -1,6 +1,26 @@
 //! The VRRP engine's core: pure state machines, `(now, event) -> actions`, no I/O, no clock, no
 //! allocation after construction. The edge (sockets, netlink, timers, processes) carries out
 //! the actions; a simulated LAN (tests/sim) drives the same code with a virtual clock.
+//!
+//! It owns:
+//! - [`instance`]: one instance, RFC 5798 §6.4 (RFC 3768 for v2) with keepalived's rules: start-up
+//!   as keepalived 2.2.7 (the owner wanting MASTER at once; everyone else, `state MASTER`
+//!   included, after Master_Down_Interval; in FAULT without a notify while weight-0 scripts have
+//!   not reported), receive checks (multicast TTL 255, PASS auth, v2 interval, unicast source and
+//!   TTL window), preempt / nopreempt / preempt_delay, equal priority → higher address, a master
+//!   re-advertising at a lower priority (plus its GARP burst and MASTER_RX_LOWER_PRI), priority 0
+//!   on stop and on fault and the Skew_Time takeover it triggers, v3 learning the master's
+//!   interval, FAULT from trackers and links, reload without leaving the state. Adverts are on a
+//!   grid: the n-th advert of a mastership is due at start + n·interval.
+//! - [`priority`]: the effective priority from trackers (weights ±253, reverse, weight 0 → FAULT,
+//!   track_file values, clamp 1..254, the owner fixed at 255) and the RFC timers, in µs.
+//! - [`router`]: all instances of a router plus sync groups (a member's FAULT faults the group,
+//!   members move to MASTER and BACKUP together, group notifies).
+//! - [`garp`]: per-interface pacing of GARP / NA bursts (`vrrp_garp_interval`).
+//! - [`actions`]: what the edge must do, in order: send advert, add/remove VIPs, GARP burst,
+//!   notify, arm/cancel timer; appended to a fixed 24-slot buffer.
+//! - [`params`]: the instance's settings, computed once from the configuration model.
+//! - [`advert`] and [`ah`]: a received advert as the core sees it, and IPsec AH's sequence state.
 
 pub mod actions;
 pub mod advert;

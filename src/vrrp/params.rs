@@ -7,7 +7,8 @@ use crate::config::model::vrrp::{Auth, InitialState};
 use crate::config::model::{GlobalDefs, VrrpInstance};
 use crate::time::Duration;
 
-/// The GARP / NA schedule of keepalived-semantics §2.12, in core time units.
+/// The GARP / NA schedule (keepalived 2.2.7 vrrp/vrrp.c `vrrp_state_master_tx`), in core time
+/// units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GarpParams {
     pub master_repeat: u32,
@@ -69,7 +70,8 @@ impl Params {
             base_priority: base,
             start_as_master,
             advert_int: v.advert_int.into(),
-            // `state MASTER` and the owner clear nopreempt (keepalived-semantics §2.7).
+            // `state MASTER` and the owner clear nopreempt (keepalived 2.2.7 vrrp/vrrp.c
+            // `vrrp_complete_instance`).
             preempt: v.preempt() || start_as_master || base == 255,
             // keepalived vrrp/vrrp.c vrrp_complete_instance clears preempt_delay for `state
             // MASTER` and in strict mode (and with nopreempt: config/validate.rs).

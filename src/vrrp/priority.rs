@@ -1,4 +1,5 @@
-//! Effective priority from trackers (keepalived-semantics §2.3, §2.4).
+//! Effective priority from trackers (keepalived 2.2.7 vrrp/vrrp_track.c
+//! `vrrp_set_effective_priority`).
 //!
 //! - weight 0: a failed tracker puts the instance in FAULT (`reverse`: a good one does);
 //! - weight W > 0: +W while good; W < 0: −|W| while failed (`reverse` swaps good and failed);
@@ -80,7 +81,8 @@ pub enum Effective {
 }
 
 /// The effective priority of an instance whose configured priority is `base`. Sync-group members
-/// ignore non-zero weights (keepalived-semantics §1.5), unless `group_weights` is set.
+/// ignore non-zero weights (keepalived 2.2.7 vrrp/vrrp.c `vrrp_complete_instance`), unless
+/// `group_weights` (`sync_group_tracking_weight`) is set.
 pub fn effective(base: u8, trackers: &[Tracker], in_group: bool) -> Effective {
     effective_with(base, trackers, in_group, false)
 }

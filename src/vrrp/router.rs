@@ -1,6 +1,6 @@
-//! All the instances of one router, and the sync-group rules between them
-//! (keepalived-semantics §1.5): members move together, a member's FAULT faults the group, and the
-//! group is notified when its state changes.
+//! All the instances of one router, and the sync-group rules between them (keepalived 2.2.7
+//! vrrp/vrrp_sync.c): members move together, a member's FAULT faults the group, and the group is
+//! notified when its state changes.
 
 use crate::time::Instant;
 
@@ -73,7 +73,7 @@ impl Router {
 
     /// Room for every action one event can cause, for sizing the edge's [`Actions`] once: the
     /// instance's own, one forced transition of each member of its sync group (the instance itself
-    /// may be forced back to FAULT) and the group's notify (keepalived-semantics §1.5); and at
+    /// may be forced back to FAULT) and the group's notify (vrrp/vrrp_sync.c); and at
     /// shutdown, one STOP notify per group.
     pub fn action_capacity(&self) -> usize {
         let largest = self.groups.iter().map(|g| g.members.len()).max();

@@ -4,7 +4,12 @@
 //! The bottom layer: pure, no allocation, no panics. Each protocol has a `Packet<T>` view with
 //! checked accessors (reads outside the buffer yield 0, writes outside it are dropped, so even a
 //! view made with `new_unchecked` cannot panic) and a `Repr` with `parse` / `emit` into a
-//! caller's buffer. Malformed input is an [`Error`] value.
+//! caller's buffer (smoltcp's shape). Malformed input is an [`Error`] value.
+//!
+//! VRRPv2/v3 for IPv4 and IPv6 (exact lengths, checksums with the v3 pseudo-header, PASS auth,
+//! centisecond intervals), the IPv4 header keepalived writes (TOS 0xC0, TTL 255, IHL honoured on
+//! receive), IPsec AH with HMAC-MD5-96 ([`ah`]), the gratuitous ARP and the unsolicited NA
+//! (Override, target link-layer option, hop limit 255).
 
 pub mod ah;
 pub mod arp;

@@ -17,6 +17,66 @@ const VIP: &str = "10.99.16.100";
 /// Addresses added, then deleted, around the VIP's deletion (bounded).
 const BURST: usize = 1500;
 
+/// README "what kalive does differently while running": a master's VIP deleted by hand is put
+/// back at once, logged, with no state change (keepalived 2.2.7 leaves MASTER and takes it back
+/// after Skew_Time, core/keepalived_netlink.c `set_vrrp_backup`).
+#[test]
+fn a_vip_deleted_by_hand_is_put_back_without_a_state_change() {
+    if !netns::available() {
+        return;
+    }
+    let lan = Lan::new("kdl", &[("k", "10.99.17.1/24")]);
+    let dir = TempDir::new("vipdel");
+    let conf = dir.write("k.conf", &watch::instance(87, 150, "10.99.17.100", ""));
+    let k = Daemon::kalive(lan.ns(0), dir.path(), "k")
+        .conf(&conf)
+        .start();
+    assert!(
+        watch::wait_state(&k, "MASTER", Duration::from_secs(15)),
+        "never MASTER:\n{}",
+        k.log()
+    );
+    assert!(netns::wait_until(Duration::from_secs(2), || watch::holds(
+        lan.ns(0),
+        "10.99.17.100"
+    )));
+    let transitions = k.log().matches("Entering").count();
+    netns::ip(&[
+        "-n",
+        lan.ns(0),
+        "addr",
+        "del",
+        "10.99.17.100/24",
+        "dev",
+        "eth0",
+    ]);
+    let t0 = Instant::now();
+    assert!(
+        netns::wait_until(Duration::from_secs(3), || watch::holds(
+            lan.ns(0),
+            "10.99.17.100"
+        )),
+        "the deleted VIP was not put back:\n{}",
+        k.log()
+    );
+    let back = t0.elapsed();
+    assert!(
+        netns::wait_until(Duration::from_secs(2), || k.log().contains(
+            "virtual address 10.99.17.100 was removed from the interface; restoring it"
+        )),
+        "the restore was not logged:\n{}",
+        k.log()
+    );
+    assert_eq!(
+        k.log().matches("Entering").count(),
+        transitions,
+        "the instance changed state:\n{}",
+        k.log()
+    );
+    assert_eq!(watch::vip_count(lan.ns(0), "10.99.17.100"), 1);
+    eprintln!("vip deleted by hand: back after {back:?}");
+}
+
 #[test]
 fn a_monitor_overrun_is_logged_and_resynchronised() {
     if !netns::available() {

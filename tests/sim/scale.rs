@@ -6,7 +6,8 @@ use crate::lan::{at, Lan};
 /// Two routers with 200 instances, the configured backup (priority 90) starting first and the
 /// other (`state MASTER`, priority 100) up to 2 s later. `state MASTER` waits the full
 /// Master_Down_Interval as keepalived 2.2.7 does (vrrp/vrrp_scheduler.c vrrp_init_state), so the
-/// backup may take a VRID first, as keepalived's did for 174 of 200 (keepalived-baseline §4.6);
+/// backup may take a VRID first, as keepalived's did for 129 of 200 (87 to 200 in other runs;
+/// bench/RESULTS.md, the 200-instance race);
 /// the higher priority then takes every VRID back on its first advert, and the addresses are on
 /// both routers only for the time that advert takes to arrive.
 #[test]

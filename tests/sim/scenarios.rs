@@ -233,7 +233,8 @@ fn tracker_weights_move_mastership_both_ways_and_weight_zero_faults() {
     let b = lan.add("b", "192.0.2.2", &[(51, 90)]);
     lan.start(a);
     lan.start(b);
-    // The weight-0 script has not reported: a stays in FAULT (keepalived-semantics §2.3).
+    // The weight-0 script has not reported: a stays in FAULT (keepalived 2.2.7
+    // vrrp/vrrp_scheduler.c `vrrp_init_state`: `num_script_init`).
     lan.run_until(at(1.0));
     assert_eq!(lan.state(a, 51), State::Fault);
     lan.set_tracker(a, 0, 1, 1);
@@ -507,7 +508,8 @@ fn becoming_master_announces_with_keepalived_garp_schedule() {
         garps,
         vec![(at(0.0), 5), (at(5.0), 5), (at(65.0), 2), (at(125.0), 2)]
     );
-    // Order on becoming master (keepalived-semantics §2.12): advert, addresses, then GARPs.
+    // Order on becoming master (keepalived 2.2.7 vrrp/vrrp.c `vrrp_state_master_tx`): advert,
+    // addresses, then GARPs.
     let first: Vec<&Ev> = lan
         .trace
         .0

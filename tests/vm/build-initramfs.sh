@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the initramfs for the VM tests (README "VM tests"): a cached base archive (busybox,
+# Builds the initramfs for the VM tests (tests/README.md "VM tests"): a cached base archive (busybox,
 # iproute2's ip, ipvsadm and keepalived with their shared libraries and the loader, the kernel
 # modules for IPVS and namespaces) followed by a small archive with /init, the scenario, kalive
 # and the extra files. The kernel unpacks concatenated cpio archives in order, so a new kalive
@@ -18,8 +18,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source-path=SCRIPTDIR/../.. source=tests/vm/initramfs-lib.sh
-. "$root/tests/vm/initramfs-lib.sh"
+# shellcheck source-path=SCRIPTDIR/../.. source=image/initramfs-lib.sh
+. "$root/image/initramfs-lib.sh"
 die() {
 	echo "build-initramfs: $*" >&2
 	exit 1
@@ -80,7 +80,7 @@ absent=$(kit_missing_modules "$order")
 inputs=$( {
 	echo "$kver"
 	for p in $programs; do libs_of "$p"; done | sort -u
-	echo "$busybox" "$moddir/modules.dep" "$root/tests/vm/build-initramfs.sh" "$root/tests/vm/initramfs-lib.sh"
+	echo "$busybox" "$moddir/modules.dep" "$root/tests/vm/build-initramfs.sh" "$root/image/initramfs-lib.sh"
 	echo "$programs" | tr ' ' '\n'
 	printf '%s\n' "$order" | sed "s|^|$moddir/|"
 } | while read -r f; do [ -e "$f" ] && stat -L -c '%n %s %Y' "$f" || echo "$f"; done)

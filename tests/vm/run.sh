@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs one VM-test scenario (README "VM tests"): builds the initramfs with it
+# Runs one VM-test scenario (tests/README.md "VM tests"): builds the initramfs with it
 # (build-initramfs.sh), boots it under qemu (TCG), streams the serial console to stdout and
 # exits 0 only if the VM printed "VM-RESULT: PASS".
 #
@@ -55,7 +55,7 @@ built=$(date +%s%N)
 log=$out/console.log
 # stdin from /dev/null: qemu's -nographic monitor must not read the caller's terminal.
 # shellcheck disable=SC2086 # VM_QEMU_ARGS is a list of words
-timeout -k 5 $((timeout + 60)) "$here/qemu.sh" "$out/vmlinuz" "$out/initramfs.cpio.gz" \
+timeout -k 5 $((timeout + 60)) "$root/image/qemu.sh" "$out/vmlinuz" "$out/initramfs.cpio.gz" \
 	"vmkit.timeout=$timeout ${VM_APPEND:-}" -m "${VM_MEM:-512}" ${VM_QEMU_ARGS:-} </dev/null 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 done_at=$(date +%s%N)

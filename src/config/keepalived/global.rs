@@ -1,4 +1,5 @@
-//! `global_defs`, the `static_*` blocks and `interface_up_down_delays` (keepalived-semantics §1.2, §1.3).
+//! `global_defs`, the `static_*` blocks and `interface_up_down_delays` (keepalived 2.2.7
+//! core/global_parser.c; the other blocks in vrrp/vrrp_parser.c).
 
 use std::time::Duration;
 

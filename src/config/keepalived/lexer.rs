@@ -1,6 +1,6 @@
 //! keepalived.conf text → lines of tokens, with includes, `@id` lines and `$macros` resolved.
 //!
-//! Rules (keepalived-semantics §1.1, §3.1), as keepalived 2.2.7 applies them:
+//! Rules, as keepalived 2.2.7 applies them (lib/parser.c `read_line`, `decomment`):
 //! - `#` and `!` start a comment anywhere outside quotes; `//` is not a comment;
 //! - `"…"` and `'…'` quote (a backslash escapes inside double quotes);
 //! - `{` and `}` are tokens of their own, and a line is split after `{` and around `}`, so
@@ -186,11 +186,6 @@ impl<'a> Lexer<'a> {
             );
             return;
         }
-        // `include` is recognised before `@` and `$` processing (keepalived-semantics §1.1).
-        if first.is("include") {
-            self.include(file, n, &tokens, diags);
-            return;
-        }
         // `@ID rest` / `@^ID rest`: blank the `@ID` word out, so columns stay those of the file.
         let mut line: std::borrow::Cow<str> = std::borrow::Cow::Borrowed(raw);
         if let Some(id) = first.text.strip_prefix('@').filter(|_| !first.quoted) {
@@ -229,6 +224,13 @@ impl<'a> Lexer<'a> {
             std::borrow::Cow::Borrowed(_) => tokens,
             std::borrow::Cow::Owned(ref s) => tokenize(s),
         };
+        // `include` is looked for after the `@ID` is stripped and the macros are expanded, as
+        // keepalived 2.2.7 does (lib/parser.c `read_line` calls `check_include` on the rewritten
+        // line): `@ID include F` includes F on that router only, `include $DIR/F` expands $DIR.
+        if tokens.first().is_some_and(|t| t.is("include")) {
+            self.include(file, n, &tokens, diags);
+            return;
+        }
         self.push_split(file, n, tokens);
     }
 
@@ -378,9 +380,17 @@ impl<'a> Lexer<'a> {
                 let end = after
                     .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                     .unwrap_or(after.len());
-                (&after[..end], end)
+                // Without braces the name must end the word: keepalived 2.2.7 takes `$DIR` only
+                // before a blank, `,`, `)` or the end of the line (lib/parser.c
+                // `find_definition`), so `$DIR/x.conf` stays as written and `${DIR}/x.conf`
+                // is how a macro is joined to a path.
+                match after[end..].chars().next() {
+                    None | Some(' ' | '\t' | ',' | ')') => (&after[..end], end),
+                    Some(_) => ("", 0),
+                }
             };
-            match self.macros.get(name).filter(|_| !name.is_empty()) {
+            let starts_well = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+            match self.macros.get(name).filter(|_| starts_well) {
                 Some(v) => {
                     out.push_str(v);
                     changed = true;
@@ -498,6 +508,25 @@ mod tests {
     }
 
     #[test]
+    fn include_is_read_after_the_config_id_and_the_macros() {
+        // keepalived 2.2.7 (lib/parser.c `read_line`) strips `@ID`, expands `$NAME`, and only
+        // then asks `check_include`: each router reads its own file, a macro names the folder.
+        let fs = MemSources::default()
+            .with(
+                "/etc/k/main.conf",
+                "@a include a.conf\n@^a include not-a.conf\n$DIR=svc\ninclude ${DIR}/*.conf\n\
+                 include $DIR/*.conf\n",
+            )
+            .with("/etc/k/a.conf", "from_a\n")
+            .with("/etc/k/not-a.conf", "from_not_a\n")
+            .with("/etc/k/svc/s.conf", "from_svc\n");
+        let (lines, d) = lex(fs.clone(), "/etc/k/main.conf", "a");
+        assert_eq!(lines, [vec!["from_a"], vec!["from_svc"]], "{d:?}");
+        let (lines, d) = lex(fs, "/etc/k/main.conf", "b");
+        assert_eq!(lines, [vec!["from_not_a"], vec!["from_svc"]], "{d:?}");
+    }
+
+    #[test]
     fn config_id_lines() {
         let fs =
             MemSources::default().with("/k", "@high priority 150\n@low priority 50\n@^high x\n");
@@ -509,7 +538,7 @@ mod tests {
     fn macros_expand_and_nest() {
         let fs = MemSources::default().with(
             "/k",
-            "$IF=eth0\n$X=${IF} \\\n more\ninterface $IF\nv ${X}\nu $UNDEF\n",
+            "$IF=eth0\n$X=${IF} \\\n more\ninterface $IF\nv ${X}\nu $UNDEF\np $IF/x $IF,y\n",
         );
         let (lines, _) = lex(fs, "/k", "h");
         assert_eq!(
@@ -517,7 +546,8 @@ mod tests {
             [
                 vec!["interface", "eth0"],
                 vec!["v", "eth0", "more"],
-                vec!["u", "$UNDEF"]
+                vec!["u", "$UNDEF"],
+                vec!["p", "$IF/x", "eth0,y"]
             ]
         );
         let fs = MemSources::default().with("/k", "$A=$A$A\nx $A\n");

@@ -1,5 +1,5 @@
 //! `virtual_server_group`, `virtual_server`, `real_server` and the checkers
-//! (keepalived-semantics §1.8, §1.9).
+//! (keepalived 2.2.7 check/check_parser.c, and each checker's own check/check_*.c).
 
 use std::net::IpAddr;
 use std::time::Duration;

@@ -1,4 +1,5 @@
-//! `vrrp_script` and `vrrp_track_file` / `track_file` blocks (keepalived-semantics §1.6, §1.7).
+//! `vrrp_script` and `vrrp_track_file` / `track_file` blocks (keepalived 2.2.7 vrrp/vrrp_parser.c,
+//! trackers/track_file.c).
 
 use std::time::Duration;
 

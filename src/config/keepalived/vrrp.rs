@@ -1,4 +1,4 @@
-//! `vrrp_instance` and `vrrp_sync_group` keywords (keepalived-semantics §1.4, §1.5).
+//! `vrrp_instance` and `vrrp_sync_group` keywords (keepalived 2.2.7 vrrp/vrrp_parser.c).
 
 use std::time::Duration;
 

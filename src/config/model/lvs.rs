@@ -1,5 +1,6 @@
 //! LVS: `virtual_server_group`, `virtual_server`, `real_server` and the health checkers
-//! (keepalived-semantics §1.8, §1.9). Defaults inherit virtual server → real server → checker.
+//! (keepalived 2.2.7 check/check_parser.c). Defaults inherit virtual server → real server → checker
+//! (check/check_data.c `validate_check_config`).
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -269,7 +270,9 @@ impl CheckKind {
         }
     }
 
-    /// Per-checker defaults for `retry` and `delay_before_retry` (keepalived-semantics §1.9).
+    /// Per-checker defaults for `retry` and `delay_before_retry`: 1 and 1 s (keepalived 2.2.7
+    /// check/check_api.c), 3 s for HTTP_GET/SSL_GET (check/check_http.c), retry 0 for MISC_CHECK
+    /// (check/check_misc.c).
     pub fn default_retry(&self) -> (u32, Duration) {
         match self {
             CheckKind::Http { .. } | CheckKind::Ssl { .. } => (1, Duration::from_secs(3)),

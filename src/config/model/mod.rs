@@ -43,7 +43,7 @@ impl Script {
     }
 
     /// Shell syntax in a script string: keepalived 2.x execs the words without a shell, so these
-    /// never do what the author meant (keepalived-semantics §3.1).
+    /// never do what the author meant (keepalived 2.2.7 lib/notify.c: `execve` of the split words).
     pub fn shell_syntax(&self) -> Option<&'static str> {
         let c = self.cmd.trim_start();
         // An explicit shell (`/bin/sh -c '…'`) is the right way to write shell syntax.

@@ -1,4 +1,5 @@
-//! Trackers: `vrrp_script` and `vrrp_track_file` / `track_file` (keepalived-semantics §1.6, §1.7, §2.3).
+//! Trackers: `vrrp_script` and `vrrp_track_file` / `track_file` (keepalived 2.2.7
+//! vrrp/vrrp_parser.c, trackers/track_file.c; rise/fall in vrrp/vrrp_scheduler.c).
 
 use std::time::Duration;
 

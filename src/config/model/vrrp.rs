@@ -1,4 +1,5 @@
-//! `vrrp_instance` and `vrrp_sync_group`, with keepalived's derived defaults (keepalived-semantics §1.4, §2).
+//! `vrrp_instance` and `vrrp_sync_group`, with keepalived's derived defaults (keepalived 2.2.7
+//! vrrp/vrrp_parser.c, and vrrp/vrrp.c `vrrp_complete_instance`).
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -17,7 +18,8 @@ pub enum InitialState {
     Backup,
 }
 
-/// GARP / unsolicited NA schedule when an instance becomes master (keepalived-semantics §2.12).
+/// GARP / unsolicited NA schedule when an instance becomes master (keepalived 2.2.7 vrrp/vrrp.c
+/// `vrrp_state_master_tx`; defaults in include/vrrp.h: repeat 5, second burst after 5 s).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GarpKnobs {
     /// Second burst after this delay (5 s); zero = no second burst.

@@ -1,4 +1,5 @@
-//! UCI syntax, as libuci reads it (packaging.md §4.1–§4.3, verified against libuci).
+//! UCI syntax, as libuci reads it (openwrt/uci file.c: `uci_parse_line`, `parse_str`; verified by
+//! running libuci's `uci` on the same input).
 //!
 //! - One command per line: `config|c`, `option|o`, `list|l`, `package|p` (ignored).
 //! - A token glues bare, `'…'` (literal) and `"…"` (backslash escapes) segments until unquoted

@@ -1,6 +1,7 @@
 //! UCI sections → the [`Config`] model, with the schema of OpenWrt's keepalived package
-//! (packaging.md §1.3). Sections that others refer to are anonymous with an `option name`; lists
-//! hold those names. A name nothing defines is an error naming the list and the name.
+//! (openwrt/packages net/keepalived/files/keepalived.init). Sections that others refer to are
+//! anonymous with an `option name`; lists hold those names. A name nothing defines is an error
+//! naming the list and the name.
 //!
 //! OpenWrt's init script (`keepalived.init`, which turns UCI into keepalived.conf) has bugs. kalive
 //! takes the meaning the author plainly intended, and keeps OpenWrt's behaviour where users rely on it:

@@ -1,5 +1,6 @@
 //! The OpenWrt UCI front end: reads `/etc/config/kalive` natively, with the section and option
-//! names of OpenWrt's keepalived package (packaging.md §1.3), into the one [`Config`] model.
+//! names of OpenWrt's keepalived package (openwrt/packages net/keepalived/files/keepalived.init),
+//! into the one [`Config`](crate::config::Config) model.
 //!
 //! [`lexer`] is libuci's syntax, [`package`] its section semantics, [`mapping`] the schema.
 

@@ -1,5 +1,7 @@
 //! The UCI data model after parsing: sections with their options and lists, built with libuci's
-//! semantics (packaging.md §4.4). The lexer feeds commands in; the mapping reads sections out.
+//! semantics (openwrt/uci file.c and list.c: the last option wins, an empty value is a no-op, a
+//! repeated named section merges into the first). The lexer feeds commands in; the mapping reads
+//! sections out.
 
 /// A 1-based line and column (in characters) inside the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

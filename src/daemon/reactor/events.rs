@@ -8,7 +8,8 @@ use crate::vrrp::{State, TimerKind};
 
 impl Reactor<'_> {
     /// An address was deleted from interface `index`: if a master instance owns it, put it back
-    /// (keepalived-semantics: a VIP deleted by hand on the master comes back).
+    /// (keepalived 2.2.7 core/keepalived_netlink.c `set_vrrp_backup` brings it back too, by leaving
+    /// MASTER and taking it again after Skew_Time; kalive puts back only the address).
     pub fn address_deleted(&mut self, index: u32, addr: IpAddr) {
         for i in 0..self.rt.instances.len() {
             if self.state(i) != Some(State::Master) {

@@ -68,7 +68,8 @@ enum Token {
     LowerPrioGarp(u16),
 }
 
-/// One socket per (interface, family), shared by the instances on it (keepalived-semantics §4.2).
+/// One socket per (interface, family), shared by the instances on it (keepalived 2.2.7 pools them
+/// the same way: vrrp/vrrp_scheduler.c `already_exist_sock`).
 struct Sock {
     ifname: String,
     ifindex: u32,

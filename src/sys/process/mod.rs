@@ -1,4 +1,4 @@
-//! Running scripts the way keepalived does (keepalived-semantics §2.1, §2.3), without ever waiting
+//! Running scripts the way keepalived does (keepalived 2.2.7 lib/notify.c), without ever waiting
 //! for one: [`Spawner`] starts a child in its own process group, [`Children`] tracks the running
 //! ones, kills the groups that overrun their deadline and collects exit statuses when the daemon's
 //! signalfd reports SIGCHLD.

@@ -1,6 +1,6 @@
 #!/bin/sh
-# The realtime clock stepped forward and back (issue 11's fault suite, README "Faults and
-# attacks"). Stepping CLOCK_REALTIME is machine-wide and no namespace shifts it, so it is done
+# The realtime clock stepped forward and back (issue 11's fault suite, tests/README.md
+# "Faults and attacks"). Stepping CLOCK_REALTIME is machine-wide and no namespace shifts it, so it is done
 # here, in the VM. Two nodes in network namespaces on one veth pair: a (priority 200, the
 # master) and b (priority 100, the backup), VRRPv2 advert_int 1 (Master_Down_Interval 3.61 s),
 # first with kalive on both, then with keepalived 2.2.7 on both, under the same steps:
@@ -251,7 +251,7 @@ node_conf b 100
 
 step "kalive"
 run kalive
-# keepalived's run is the README's measurement, not an assertion: it doubles the scenario's VM
+# keepalived's run is tests/README.md's measurement, not an assertion: it doubles the scenario's VM
 # time, so `make test` leaves it out; VM_APPEND=clockstep.keepalived=1 tests/vm/run.sh
 # tests/vm/scenarios/clock-step.sh runs it too.
 echo unmeasured >/tmp/keepalived.verdict

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The acceptance test of kalive's IPVS programming (README "VM tests"): for each configuration in
+# The acceptance test of kalive's IPVS programming (tests/README.md "VM tests"): for each configuration in
 # tests/vm/scenarios/ipvs-compare/ (NAT/DR/TUN, every scheduler with the sh/mh flags, persistence
 # with granularity, fwmark, IPv6, virtual_server_group, inhibit_on_failure, sorry_server,
 # thresholds, lvs_timeouts), keepalived 2.2.7 and then kalive run it in a fresh network namespace each, and

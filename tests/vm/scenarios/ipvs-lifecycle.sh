@@ -1,5 +1,5 @@
 #!/bin/sh
-# kalive's IPVS over its life (README "VM tests"), files in tests/vm/scenarios/ipvs-lifecycle/:
+# kalive's IPVS over its life (tests/README.md "VM tests"), files in tests/vm/scenarios/ipvs-lifecycle/:
 # - start with entries already there: the configured service with a stale scheduler and weight
 #   is corrected, a destination nobody configured and a foreign service are left alone
 #   (keepalived 2.2.7, for comparison, keeps the stale scheduler and weight);
@@ -56,7 +56,7 @@ ka=$!
 wait_until 50 has "-a -t 10.0.0.1:80 -r 10.0.1.2:80 -m -w 2" || { cat /tmp/ka.log; fail "keepalived did not start"; }
 sleep 1
 save
-has "-A -t 10.0.0.1:80 -s wlc" || fail "keepalived 2.2.7 changed the stale scheduler (the README says it keeps it)"
+has "-A -t 10.0.0.1:80 -s wlc" || fail "keepalived 2.2.7 changed the stale scheduler (src/lib.rs, 'Design decisions', says it keeps it)"
 has "-a -t 10.0.0.1:80 -r 10.0.1.1:80 -m -w 7" || fail "keepalived 2.2.7 changed the stale weight"
 kill "$ka"
 wait "$ka"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The VM kit's own proof (README "VM tests"): IPVS from ipvsadm and
+# The VM kit's own proof (tests/README.md "VM tests"): IPVS from ipvsadm and
 # from keepalived, kalive -t on the same configuration, and an LVS-NAT topology in network
 # namespaces (client, director, two real servers on a bridge) carrying HTTP through the VIP.
 # /files/ipvs-smoke.conf comes from tests/vm/scenarios/ipvs-smoke/.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Health checkers driving IPVS, kalive and keepalived 2.2.7 side by side (README "VM tests";
+# Health checkers driving IPVS, kalive and keepalived 2.2.7 side by side (tests/README.md "VM tests";
 # issue #6, items 2 to 4). The lvs_lab topology plus a second director "dka" on the real
 # servers' bridge: kalive runs lvs-health/health.conf in "dir", keepalived the same file in
 # "dka", both checking the same three real servers. After every change on the real servers,

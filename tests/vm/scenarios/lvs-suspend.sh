@@ -1,5 +1,5 @@
 #!/bin/sh
-# ha_suspend (README "VM tests"): a virtual server's checkers run only while its address is on
+# ha_suspend (tests/README.md "VM tests"): a virtual server's checkers run only while its address is on
 # the director. Without 10.0.0.100 the real server, which does not listen, stays in IPVS (its
 # checker is suspended); once the address is added the checker runs and removes it; it comes
 # back when it listens; the address deleted, the checker is suspended again and a server that

@@ -1,5 +1,5 @@
 #!/bin/sh
-# lvs_sync_daemon (README "VM tests"): keepalived 2.2.7 and then kalive, each in a fresh network
+# lvs_sync_daemon (tests/README.md "VM tests"): keepalived 2.2.7 and then kalive, each in a fresh network
 # namespace alone on its link, run each configuration in tests/vm/scenarios/lvs-syncd/; once the
 # instance is MASTER `ipvsadm -L --daemon` must show the master sync daemon alone, identical for
 # both, and after SIGTERM no sync daemon may be left.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# kalive's virtual servers carrying real traffic (README "VM tests"; issue #6, items 1 and 5), in
+# kalive's virtual servers carrying real traffic (tests/README.md "VM tests"; issue #6, items 1 and 5), in
 # the lvs_lab topology: a client, the director running kalive, three real servers with busybox
 # httpd on :80 and an echo server (busybox nc) on :7000.
 # - LVS-NAT wrr 3:1: `ipvsadm -Sn` as configured, and 8 connections through the VIP split 6:2;

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # kernel and kit_error are set for the caller
-# Pieces shared by the initramfs builders: tests/vm/build-initramfs.sh (the VM tests) and
-# image/appliance/build.sh (the appliance). Sourced by bash; defines functions only.
+# Pieces shared by the initramfs builders: image/appliance/build.sh (the appliance) and
+# tests/vm/build-initramfs.sh (the VM tests). It lives under image/ so the image does not depend
+# on the test tree. Sourced by bash; defines functions only.
 
 # kit_kernel: picks the kernel and sets kernel, kver and moddir. $VM_KERNEL if set, else the
 # newest /boot/vmlinuz-* that has /lib/modules/<version>. Returns 1 with the reason in kit_error.

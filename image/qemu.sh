@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Boots a kernel and initramfs under qemu the way every VM of the kit does (README "VM tests"):
+# Boots a kernel and initramfs under qemu the way every VM does, the VM tests' (tests/vm/run.sh)
+# and the appliance's (image/appliance/test.py):
 # TCG (no KVM needed), the serial console on stdout (-nographic), no reboot (a poweroff or a
 # panic ends qemu), no network device unless the arguments add one, qboot when installed. It
 # execs qemu, so its pid is qemu's.
