@@ -85,18 +85,7 @@ fn dump_of(tag: &str, conf: &str, vips: &[&str], keepalived: bool) -> Dump {
         &["-P"]
     };
     let daemon = if keepalived {
-        let pid = |n: &str| tmp.join(n);
-        Daemon::program(lan.ns(0), KEEPALIVED, tmp.path(), "keepalived")
-            .args(["-n", "-l", "-D"])
-            .args(vrrp_only)
-            .arg("-f")
-            .arg(&path)
-            .arg("-p")
-            .arg(pid("p"))
-            .arg("-r")
-            .arg(pid("r"))
-            .arg("-c")
-            .arg(pid("c"))
+        Daemon::keepalived(lan.ns(0), tmp.path(), "keepalived", vrrp_only, &path)
             .env("TMPDIR", &dumps)
             .start()
     } else {
