@@ -74,6 +74,11 @@ pub struct Cli {
     /// print the number of the signal that makes kalive STOP, RELOAD, DATA, STATS, STATS_CLEAR or JSON
     #[argh(option, long = "signum")]
     pub signum: Option<String>,
+    /// stand in for keepalived (OpenWrt's kalive-keepalived; needs the cargo feature keepalived):
+    /// also write the dumps in keepalived's formats to $TMPDIR or /tmp (keepalived.json, .data,
+    /// .stats), and report through `hotplug-call keepalived`
+    #[argh(switch)]
+    pub as_keepalived: bool,
     /// print the version
     #[argh(switch, short = 'v', long = "version")]
     pub version: bool,

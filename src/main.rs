@@ -122,6 +122,12 @@ fn run(cli: Cli) -> i32 {
         );
         return if loaded.diags.has_errors() { 1 } else { 0 };
     }
+    if cli.as_keepalived && !kalive::daemon::keepalived_dump::ENABLED {
+        eprintln!(
+            "kalive: --as-keepalived: this kalive was built without the cargo feature keepalived"
+        );
+        return 1;
+    }
     start_logging(&cli);
     for d in &loaded.diags.items {
         match d.severity {
@@ -216,6 +222,7 @@ fn run(cli: Cli) -> i32 {
             keep_vips_on_stop: cli.dont_release_vrrp,
             keep_ipvs_on_stop: cli.dont_release_ipvs,
             vrrp_only: cli.vrrp_only,
+            as_keepalived: cli.as_keepalived,
         },
     );
     drop(pidfile);

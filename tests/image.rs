@@ -44,6 +44,13 @@ fn openwrt_package() {
     run_check("openwrt.py");
 }
 
+/// The second package, kalive-keepalived: layout, control (Provides/Conflicts keepalived),
+/// the keepalived init script, hotplug scripts and the rpcd plugin without a daemon.
+#[test]
+fn openwrt_keepalived_package() {
+    run_check("openwrt_keepalived.py");
+}
+
 /// image/buildroot: Kconfig through kconfiglib, kalive.mk through a stub harness, S50kalive
 /// (shellcheck, a dry run, and a real start/reload/stop in a private network namespace as root).
 #[test]

@@ -175,3 +175,31 @@ fn status_without_a_daemon_exits_3_and_never_signals_a_stranger() {
     std::fs::write(&pid_file, "garbage").expect("pid file");
     assert_eq!(status(&run, &pid_file, &[]).status.code(), Some(3));
 }
+
+/// A kalive built without the cargo feature `keepalived` refuses `--as-keepalived` at start,
+/// before it reads on (the OpenWrt package kalive-keepalived builds kalive with the feature).
+#[test]
+fn as_keepalived_is_refused_without_the_feature() {
+    if cfg!(feature = "keepalived") {
+        return;
+    }
+    let tmp = TempDir::new("noka");
+    // A configuration kalive would refuse too (no VRID), so that a kalive which skipped the
+    // check still starts nothing here; it would exit with another message.
+    let conf = tmp.write("kalive.conf", "vrrp_instance VI_1 {\n    interface lo\n}\n");
+    let pid_file = tmp.join("kalive.pid");
+    let out = Command::new(KALIVE)
+        .args(["--as-keepalived", "-n", "-G", "-f"])
+        .arg(&conf)
+        .env("KALIVE_PID_FILE", &pid_file)
+        .env("KALIVE_RUN_DIR", tmp.join("run"))
+        .output()
+        .expect("run kalive");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("without the cargo feature keepalived"),
+        "{err}"
+    );
+    assert!(!pid_file.exists(), "a pid file was written");
+}

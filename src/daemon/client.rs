@@ -6,11 +6,12 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::daemon::dump::{run_dir, JSON_FILE};
 use crate::daemon::json::{self, Value};
+use crate::daemon::keepalived_dump;
 
 pub const DEFAULT_PID_FILE: &str = "/run/kalive.pid";
 /// SIGRTMIN+2 on musl: what the daemon answers with a JSON dump.
@@ -19,10 +20,18 @@ pub const JSON_SIGNAL: i32 = 37;
 /// well under a millisecond); `status` returns as soon as the new dump is there.
 const WAIT: Duration = Duration::from_secs(3);
 
-/// The daemon's pid file: `$KALIVE_PID_FILE` if set, else `/run/kalive.pid`.
+/// keepalived's pid file on OpenWrt (its package configures `--runstatedir=/var/run`), which
+/// the kalive-keepalived package has kalive write.
+pub const KEEPALIVED_PID_FILE: &str = "/var/run/keepalived.pid";
+
+/// The daemon's pid file: `$KALIVE_PID_FILE` if set, else `/run/kalive.pid`, else (when that is
+/// missing and keepalived's is there) `/var/run/keepalived.pid`.
 pub fn pid_file() -> std::path::PathBuf {
     match std::env::var_os("KALIVE_PID_FILE") {
         Some(p) if !p.is_empty() => p.into(),
+        _ if !Path::new(DEFAULT_PID_FILE).exists() && Path::new(KEEPALIVED_PID_FILE).exists() => {
+            KEEPALIVED_PID_FILE.into()
+        }
         _ => DEFAULT_PID_FILE.into(),
     }
 }
@@ -57,22 +66,87 @@ fn stamp(path: &Path) -> Option<(u64, i64, i64)> {
     Some((m.ino(), m.mtime(), m.mtime_nsec()))
 }
 
-/// Signals `pid` for a JSON dump and waits (at most `WAIT`) for `path` to change.
-fn request_dump(pid: i32, path: &Path) -> bool {
-    let before = stamp(path);
+/// Signals `pid` for a JSON dump and waits (at most `WAIT`) for one of `paths` to change:
+/// the index of the first that did, looked at in order (kalive writes its own dump first).
+fn request_dump(pid: i32, paths: &[PathBuf]) -> Option<usize> {
+    let before: Vec<_> = paths.iter().map(|p| stamp(p)).collect();
     // SAFETY: kill has no memory preconditions; `pid` was checked to be a kalive process.
     if unsafe { libc::kill(pid, JSON_SIGNAL) } != 0 {
-        return false;
+        return None;
     }
     let end = Instant::now() + WAIT;
     while Instant::now() < end {
-        let now = stamp(path);
-        if now.is_some() && now != before {
-            return true;
+        for (k, (p, was)) in paths.iter().zip(&before).enumerate() {
+            let now = stamp(p);
+            if now.is_some() && now != *was {
+                return Some(k);
+            }
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    false
+    None
+}
+
+/// keepalived's state numbers (include/vrrp.h) by name.
+fn state_name(n: Option<u64>) -> &'static str {
+    match n {
+        Some(0) => "INIT",
+        Some(1) => "BACKUP",
+        Some(2) => "MASTER",
+        Some(3) => "FAULT",
+        Some(97) => "DELETED",
+        Some(98) => "STOP",
+        _ => "-",
+    }
+}
+
+/// The table for a dump in keepalived's schema (keepalived/vrrp/vrrp_json.c: a list of
+/// `{data, stats}`), as `--as-keepalived` or keepalived itself writes it.
+fn render_keepalived_table(list: &[Value]) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{:<16} {:<10} {:>4}  {:<7} {:>9}  {:>17}  {:>6}",
+        "INSTANCE", "INTERFACE", "VRID", "STATE", "PRIO", "ADVERTS RX/TX", "ERRORS"
+    );
+    for i in list {
+        let d = |key: &str| i.get("data").and_then(|d| d.get(key));
+        let st = |key: &str| {
+            i.get("stats")
+                .and_then(|s| s.get(key))
+                .and_then(Value::as_u64)
+        };
+        let errors: u64 = [
+            "packet_len_err",
+            "advert_interval_err",
+            "ip_ttl_err",
+            "invalid_type_rcvd",
+            "addr_list_err",
+            "invalid_authtype",
+            "authtype_mismatch",
+            "auth_failure",
+        ]
+        .iter()
+        .filter_map(|k| st(k))
+        .sum();
+        let count = |k: &str| st(k).map_or("-".into(), |n| n.to_string());
+        let _ = writeln!(
+            o,
+            "{:<16} {:<10} {:>4}  {:<7} {:>9}  {:>17}  {:>6}",
+            text(d("iname")),
+            text(d("ifp_ifname")),
+            text(d("vrid")),
+            state_name(d("state").and_then(Value::as_u64)),
+            format!(
+                "{}/{}",
+                text(d("effective_priority")),
+                text(d("base_priority"))
+            ),
+            format!("{}/{}", count("advert_rcvd"), count("advert_sent")),
+            errors
+        );
+    }
+    o
 }
 
 fn text(v: Option<&Value>) -> String {
@@ -84,8 +158,15 @@ fn text(v: Option<&Value>) -> String {
     }
 }
 
-/// The table `kalive status` prints, from a parsed JSON dump.
+/// The table `kalive status` prints, from a parsed JSON dump: kalive's own, or one in
+/// keepalived's schema.
 pub fn render_table(doc: &Value) -> Result<String, String> {
+    if let Some(list) = doc.as_array() {
+        if !keepalived_dump::ENABLED {
+            return Err("a dump in keepalived's schema: this kalive was built without the cargo feature keepalived".into());
+        }
+        return Ok(render_keepalived_table(list));
+    }
     let instances = doc
         .get("instances")
         .and_then(Value::as_array)
@@ -221,7 +302,11 @@ pub fn render_table(doc: &Value) -> Result<String, String> {
 
 /// `kalive status [--json]`. Returns the exit code.
 pub fn status(json_out: bool) -> i32 {
-    let path = run_dir().join(JSON_FILE);
+    // kalive's own dump, or keepalived's where `--as-keepalived` (or keepalived) writes it.
+    let paths = [
+        run_dir().join(JSON_FILE),
+        keepalived_dump::tmp_dir().join(keepalived_dump::JSON_FILE),
+    ];
     let pid = match running_pid(&pid_file()) {
         Ok(p) => p,
         Err(why) => {
@@ -229,7 +314,13 @@ pub fn status(json_out: bool) -> i32 {
             return 3;
         }
     };
-    if !request_dump(pid, &path) {
+    let fresh = request_dump(pid, &paths);
+    let chosen = fresh.or_else(|| paths.iter().position(|p| stamp(p).is_some()));
+    let path = chosen
+        .and_then(|k| paths.get(k))
+        .unwrap_or(&paths[0])
+        .clone();
+    if fresh.is_none() {
         if stamp(&path).is_none() {
             eprintln!(
                 "kalive status: kalive (pid {pid}) wrote no {} within {} s",

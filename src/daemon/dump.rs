@@ -38,9 +38,12 @@ fn snapshot(r: &Reactor<'_>, lvs: Vec<VsStatus>) -> Snapshot {
     s
 }
 
-/// SIGUSR1: the instances, sync groups and virtual servers as text.
-pub fn write_text(r: &Reactor<'_>, lvs: Vec<VsStatus>) {
-    write_logged(DATA_FILE, &render_text(&snapshot(r, lvs)));
+/// SIGUSR1: the instances, sync groups and virtual servers as text (returned, for a copy at
+/// keepalived's path with `--as-keepalived`).
+pub fn write_text(r: &Reactor<'_>, lvs: Vec<VsStatus>) -> String {
+    let text = render_text(&snapshot(r, lvs));
+    write_logged(DATA_FILE, &text);
+    text
 }
 
 /// SIGUSR2: the counters.

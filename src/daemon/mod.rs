@@ -40,6 +40,7 @@ pub mod dump;
 mod fifos;
 mod ipvs_timeouts;
 pub mod json;
+pub mod keepalived_dump;
 pub mod lvs;
 pub mod machine;
 mod ops;

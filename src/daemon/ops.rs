@@ -336,7 +336,9 @@ impl SystemOps for Ops {
 
 /// Where OpenWrt's hotplug dispatcher is: `$KALIVE_HOTPLUG_CALL` (tests), else /sbin/hotplug-call.
 /// Only for configurations that ask for the contract (UCI), and only when the program exists.
-pub(super) fn hotplug_call(cfg: &Config) -> Option<Script> {
+/// `as_keepalived`: the subsystem is `keepalived` (/etc/hotplug.d/keepalived/, as OpenWrt's
+/// keepalived init script writes the notify lines), else `kalive`.
+pub(super) fn hotplug_call(cfg: &Config, as_keepalived: bool) -> Option<Script> {
     if !cfg.global.hotplug {
         return None;
     }
@@ -345,7 +347,12 @@ pub(super) fn hotplug_call(cfg: &Config) -> Option<Script> {
         log::info!("{prog} not found: no hotplug calls");
         return None;
     }
-    Some(Script::new(&format!("'{prog}' kalive")))
+    let subsystem = if as_keepalived {
+        "keepalived"
+    } else {
+        "kalive"
+    };
+    Some(Script::new(&format!("'{prog}' {subsystem}")))
 }
 
 /// The state's own notify script (`notify_master` for MASTER, …); INIT has none.

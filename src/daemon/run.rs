@@ -12,6 +12,7 @@ use crate::daemon::build::build;
 use crate::daemon::debounce::Debounce;
 use crate::daemon::dump;
 use crate::daemon::fifos::Fifos;
+use crate::daemon::keepalived_dump;
 use crate::daemon::lvs::LvsDaemon;
 use crate::daemon::ops::{hotplug_call, Ops};
 use crate::daemon::reactor::{Iface, Reactor, SystemOps};
@@ -87,6 +88,10 @@ pub struct RunOptions {
     pub keep_ipvs_on_stop: bool,
     /// `-P` (`--vrrp`): VRRP only; IPVS is not touched.
     pub vrrp_only: bool,
+    /// `--as-keepalived`: standing in for keepalived (OpenWrt's kalive-keepalived package): the
+    /// dumps in keepalived's formats and places too (`keepalived_dump`), and `hotplug-call
+    /// keepalived` in place of `hotplug-call kalive`.
+    pub as_keepalived: bool,
 }
 
 pub fn run(
@@ -118,7 +123,7 @@ pub fn run(
         fifo_failing: false,
         fifo_buf: Vec::with_capacity(256),
         next_notify: 0,
-        hotplug: hotplug_call(cfg),
+        hotplug: hotplug_call(cfg, opts.as_keepalived),
         keep_on_stop: opts.keep_vips_on_stop,
         stopping: false,
     };
@@ -187,6 +192,12 @@ pub fn run(
     // vrrp_complete_init: init_track_files before initialise_tracking_priorities): the first
     // BACKUP notify and advert carry their weights.
     let mut files = file_trackers(cfg, &reactor);
+    let as_keepalived = keepalived_dump::ENABLED && opts.as_keepalived;
+    let mut ka_extras = if as_keepalived {
+        keepalived_dump::extras(cfg)
+    } else {
+        Vec::new()
+    };
     read_files(&mut files, &mut reactor);
     reactor.start();
     let mut syncd = SyncDaemons::start(cfg, &reactor.rt, !opts.vrrp_only);
@@ -325,6 +336,9 @@ pub fn run(
                             reactor.link_changed(name, *up);
                         }
                         files = file_trackers(&new_cfg, &reactor);
+                        if as_keepalived {
+                            ka_extras = keepalived_dump::extras(&new_cfg);
+                        }
                         log::info!("Reloaded: {} VRRP instance(s)", reactor.rt.instances.len());
                         syncd.reload(&new_cfg, &reactor.rt, !opts.vrrp_only);
                         if opts.vrrp_only {
@@ -346,16 +360,38 @@ pub fn run(
                     }
                     // A child ended: reaped below, every turn.
                     libc::SIGCHLD => {}
-                    libc::SIGUSR1 => dump::write_text(
-                        &reactor,
-                        lvs_status(&lvs, &checkers, &suspender, &reactor),
-                    ),
-                    libc::SIGUSR2 => dump::write_stats(&reactor),
+                    libc::SIGUSR1 => {
+                        let text = dump::write_text(
+                            &reactor,
+                            lvs_status(&lvs, &checkers, &suspender, &reactor),
+                        );
+                        if as_keepalived {
+                            keepalived_dump::write(keepalived_dump::DATA_FILE, &text);
+                        }
+                    }
+                    libc::SIGUSR2 => {
+                        dump::write_stats(&reactor);
+                        if as_keepalived {
+                            let stats = keepalived_dump::render_stats(&reactor.rt);
+                            keepalived_dump::write(keepalived_dump::STATS_FILE, &stats);
+                        }
+                    }
                     libc::SIGXCPU => crate::sys::realtime::on_sigxcpu(),
-                    37 => dump::write_json(
-                        &reactor,
-                        lvs_status(&lvs, &checkers, &suspender, &reactor),
-                    ),
+                    37 => {
+                        dump::write_json(
+                            &reactor,
+                            lvs_status(&lvs, &checkers, &suspender, &reactor),
+                        );
+                        if as_keepalived {
+                            let json = keepalived_dump::render_json(
+                                &reactor.rt,
+                                &ka_extras,
+                                keepalived_dump::wall_now_us(),
+                                reactor.now(),
+                            );
+                            keepalived_dump::write(keepalived_dump::JSON_FILE, &json);
+                        }
+                    }
                     63 => dump::write_stats_clear(&mut reactor),
                     other => log::info!("signal {other} ignored"),
                 }

@@ -55,9 +55,38 @@ fn create_excl(path: &Path) -> io::Result<std::fs::File> {
         .open(path)
 }
 
+/// Checks a shared directory such as /tmp, where keepalived writes its dumps (lib/utils.c
+/// set_tmp_dir): a real directory owned by root or us, and either private like [`prepare_dir`]
+/// wants or sticky (others cannot rename or remove our files there). Never created.
+pub fn check_shared_dir(dir: &Path) -> io::Result<()> {
+    let m = std::fs::symlink_metadata(dir)?;
+    if m.file_type().is_symlink() || !m.is_dir() {
+        return Err(refuse(dir, "is not a directory"));
+    }
+    let me = rustix::process::geteuid().as_raw();
+    if m.uid() != 0 && m.uid() != me {
+        return Err(refuse(dir, &format!("is owned by uid {}", m.uid())));
+    }
+    if m.mode() & 0o022 != 0 && m.mode() & 0o1000 == 0 {
+        return Err(refuse(dir, "is writable by others and not sticky"));
+    }
+    Ok(())
+}
+
+/// [`write_file`] into a shared directory checked by [`check_shared_dir`]: the same exclusive,
+/// no-follow temporary file renamed over the target.
+pub fn write_shared_file(dir: &Path, name: &str, contents: &[u8]) -> io::Result<PathBuf> {
+    check_shared_dir(dir)?;
+    write_checked(dir, name, contents)
+}
+
 /// Writes `contents` to `dir/name` atomically (temporary file, then rename). Returns the path.
 pub fn write_file(dir: &Path, name: &str, contents: &[u8]) -> io::Result<PathBuf> {
     prepare_dir(dir)?;
+    write_checked(dir, name, contents)
+}
+
+fn write_checked(dir: &Path, name: &str, contents: &[u8]) -> io::Result<PathBuf> {
     let target = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
     let mut f = match create_excl(&tmp) {

@@ -111,6 +111,9 @@ pub struct Instance {
     pub stats: Stats,
     /// `auth_type AH`: the sequence number sent and accepted (carried over on reload).
     pub ah_seq: AhSeq,
+    /// When the last state change was notified (set by the daemon as it runs the notify;
+    /// `Instant::ZERO` before any): keepalived's `last_transition` (vrrp/vrrp.c), for the dumps.
+    pub last_transition: Instant,
 }
 
 impl Instance {
@@ -140,6 +143,7 @@ impl Instance {
             master: None,
             stats: Stats::default(),
             ah_seq: AhSeq::default(),
+            last_transition: Instant::ZERO,
         };
         i.recompute();
         i
@@ -152,6 +156,11 @@ impl Instance {
     /// The priority this instance advertises now (255 for the owner).
     pub fn priority(&self) -> u8 {
         self.priority
+    }
+
+    /// Master_Adver_Interval (RFC 5798 §6.1): ours, or the current master's in v3.
+    pub fn master_adver_int(&self) -> Duration {
+        self.master_adver_int
     }
 
     pub fn deadline(&self, kind: TimerKind) -> Option<Instant> {

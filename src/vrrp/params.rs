@@ -73,7 +73,13 @@ impl Params {
             // `state MASTER` and the owner clear nopreempt (keepalived 2.2.7 vrrp/vrrp.c
             // `vrrp_complete_instance`).
             preempt: v.preempt() || start_as_master || base == 255,
-            preempt_delay: v.preempt_delay.into(),
+            // keepalived vrrp/vrrp.c vrrp_complete_instance clears preempt_delay for `state
+            // MASTER` and in strict mode (and with nopreempt: config/validate.rs).
+            preempt_delay: if start_as_master || v.strict_mode || g.vrrp_strict {
+                crate::time::Duration::ZERO
+            } else {
+                v.preempt_delay.into()
+            },
             primary,
             unicast_peers: v
                 .unicast_peers

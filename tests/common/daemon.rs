@@ -125,6 +125,28 @@ impl Daemon {
         }
     }
 
+    /// keepalived 2.2.7 (/usr/sbin/keepalived) in namespace `ns`: `-n -l -D`, then `flags`, then
+    /// `-f CONF`, with its four pid files in DIR (`NAME-p.pid`, `-r`, `-c`, `-b`): a SIGKILLed
+    /// keepalived leaves its pid files behind, and the default ones (/run/keepalived.pid,
+    /// /run/bfd.pid…) are shared with every other keepalived on the machine, which then makes
+    /// this one exit "daemon is already running" (keepalived core/pidfile.c).
+    pub fn keepalived(ns: &str, dir: &Path, name: &str, flags: &[&str], conf: &Path) -> Launch {
+        let pid = |s: &str| dir.join(format!("{name}-{s}.pid"));
+        Daemon::program(ns, "/usr/sbin/keepalived", dir, name)
+            .args(["-n", "-l", "-D"])
+            .args(flags)
+            .arg("-f")
+            .arg(conf)
+            .args(
+                ["-p", "-r", "-c", "-b"]
+                    .into_iter()
+                    .zip(["p", "r", "c", "b"])
+                    .flat_map(|(flag, s)| {
+                        [std::ffi::OsString::from(flag), pid(s).into_os_string()]
+                    }),
+            )
+    }
+
     /// The process id (`ip netns exec` execs: the daemon's own, unless detached).
     pub fn pid(&self) -> u32 {
         self.child.id()

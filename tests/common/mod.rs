@@ -1,5 +1,6 @@
 pub mod backends;
 pub mod daemon;
 pub mod netns;
+pub mod rpcd;
 pub mod strict;
 pub mod tempdir;

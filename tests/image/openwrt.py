@@ -25,12 +25,15 @@ SDK_STUB = ROOT / "image" / "openwrt" / "sdk-stub"
 EPOCH = 1700000000
 
 
-def make_ipk(binary, out, *extra):
+def make_ipk(binary, out, *extra, package="kalive"):
+    """Runs openwrt-ipk into `out`; returns the .ipk of `package` (of the two it makes:
+    kalive and kalive-keepalived)."""
     run(["make", "--no-print-directory", "-C", ROOT / "image", "openwrt-ipk",
          f"BIN={binary}", f"OUT={out}", f"SOURCE_DATE_EPOCH={EPOCH}", *extra])
     ipks = sorted(Path(out).glob("*.ipk"))
-    expect(len(ipks) == 1, f"one .ipk in {out}, found {ipks}")
-    return ipks[0]
+    names = sorted(p.name.split("_")[0] for p in ipks)
+    expect(names == ["kalive", "kalive-keepalived"], f"two .ipk in {out}, found {ipks}")
+    return next(p for p in ipks if p.name.split("_")[0] == package)
 
 
 def members(tar_bytes):

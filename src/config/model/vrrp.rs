@@ -265,15 +265,18 @@ impl VrrpInstance {
             master_refresh_repeat: o
                 .master_refresh_repeat
                 .unwrap_or(g.garp.master_refresh_repeat),
+            // Unset, they come from the global ones, which default to the global
+            // vrrp_garp_master_delay / _repeat, never the instance's (keepalived vrrp/vrrp.c
+            // vrrp_complete_instance and vrrp_complete_init).
             lower_prio_delay: Some(
                 o.lower_prio_delay
                     .or(g.garp.lower_prio_delay)
-                    .unwrap_or(master_delay),
+                    .unwrap_or(g.garp.master_delay),
             ),
             lower_prio_repeat: Some(
                 o.lower_prio_repeat
                     .or(g.garp.lower_prio_repeat)
-                    .unwrap_or(master_repeat),
+                    .unwrap_or(g.garp.master_repeat),
             ),
         }
     }

@@ -639,6 +639,9 @@ impl<'a> Reactor<'a> {
                 }
             }
             Action::Notify { state, priority } => {
+                if let Some(inst) = self.rt.router.instances.get_mut(iu) {
+                    inst.last_transition = asked;
+                }
                 if let Some(e) = self.rt.instances.get(iu) {
                     log::info!(
                         "({}) Entering {} STATE (priority {}): {}",
