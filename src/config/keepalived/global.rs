@@ -272,6 +272,8 @@ fn smtp_server(c: &mut Ctx, k: &Node, g: &mut GlobalDefs) {
 /// Read into the model (for `-d` and `convert`) and not acted on: mail, and knobs kalive has
 /// no use for yet.
 const NOT_ACTED_ON: &[&str] = &[
+    // keepalived 2.2.7 reads router_id only for its mail (core/smtp.c) and SNMP (vrrp_snmp.c)
+    "router_id",
     "smtp_server",
     "notification_email_from",
     "notification_email",
@@ -279,8 +281,6 @@ const NOT_ACTED_ON: &[&str] = &[
     "vrrp_skip_check_adv_addr",
     "vrrp_notify_priority_changes",
     "vmac_prefix",
-    "vrrp_cpu_affinity",
-    "checker_cpu_affinity",
 ];
 
 /// `vrrp_rt_priority`, `vrrp_rlimit_rttime`, `vrrp_priority`, `vrrp_no_swap`, `vrrp_cpu_affinity`

@@ -393,6 +393,13 @@ pub(super) fn sync_group(cx: &mut Ctx, sec: Sec, t: &All, pkg: &Package) -> Opti
             "global_tracking",
         ],
     );
+    for ignored in ["smtp_alert", "global_tracking"] {
+        if sec.str(ignored).is_some() {
+            let loc = cx.loc(sec.pos_of(ignored));
+            cx.diags
+                .advise(&loc, ignored, "not used by kalive; ignored");
+        }
+    }
     let name = named(cx, sec)?;
     let mut members = Vec::new();
     for (m, pos) in sec.refs("group") {
