@@ -104,7 +104,14 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
                     g.garp.master_delay = Duration::ZERO;
                 }
             }
-            "vrrp_strict" => g.vrrp_strict = true,
+            "vrrp_strict" => {
+                g.vrrp_strict = true;
+                c.d.advise(
+                    &k.loc,
+                    kw,
+                    crate::config::model::vrrp::STRICT_WITHOUT_FIREWALL,
+                );
+            }
             "vrrp_check_unicast_src" => g.check_unicast_src = true,
             "vrrp_skip_check_adv_addr" => g.skip_check_adv_addr = true,
             "vrrp_lower_prio_no_advert" => g.lower_prio_no_advert = c.flag(k, 0),

@@ -328,6 +328,12 @@ pub(super) fn instance(cx: &mut Ctx, sec: Sec, t: &All, pkg: &Package) -> Option
     }
     if sec.flag(cx, "no_accept") {
         i.accept = Some(false);
+        let loc = cx.loc(sec.pos_of("no_accept"));
+        cx.diags.advise(
+            &loc,
+            "no_accept",
+            crate::config::model::vrrp::NO_ACCEPT_UNSUPPORTED,
+        );
     }
     i.dont_track_primary = sec.flag(cx, "dont_track_primary");
     i.nopreempt = sec.flag(cx, "nopreempt");
