@@ -1,5 +1,5 @@
 //! The route and rule options keepalived 2.2.7 reads (ECMP `nexthop`, `realms`, rule
-//! `fwmark N/MASK`, `brd +`), on the daemon's real path: the same configuration run by kalive and
+//! `fwmark N/MASK`, `brd +`, address `autojoin`), on the daemon's real path: the same configuration run by kalive and
 //! then by keepalived in one network namespace, and what each put in the kernel compared, while
 //! master and after stop.
 
@@ -20,6 +20,7 @@ const CONF: &str = "vrrp_instance VI_OPT {
     advert_int 1
     virtual_ipaddress {
         10.97.0.100/24 brd + dev eth0
+        239.97.0.1/32 dev eth0 autojoin
     }
     virtual_routes {
         198.51.100.0/24 dev eth0 realms 5/7
@@ -45,7 +46,7 @@ fn ip(lan: &Lan, args: &[&str]) -> String {
 fn kernel(lan: &Lan) -> String {
     let vip: String = ip(lan, &["-4", "addr", "show", "dev", "eth0"])
         .lines()
-        .filter(|l| l.contains("10.97.0.100"))
+        .filter(|l| l.contains("10.97.0.100") || l.contains("239.97.0.1"))
         .map(|l| format!("{}\n", l.trim()))
         .collect();
     let routes = ip(lan, &["route", "show", "proto", "keepalived"]);
@@ -115,6 +116,7 @@ fn route_and_rule_options_are_what_keepalived_installs() {
         "nexthop via 10.97.0.2 dev eth0 weight 2",
         "realms 9",
         "fwmark 0x3/0xff",
+        "autojoin",
     ] {
         assert!(kalive_running.contains(want), "{want}: {kalive_running}");
     }

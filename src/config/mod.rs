@@ -22,6 +22,9 @@ pub mod source;
 pub mod uci;
 pub mod validate;
 
+#[cfg(test)]
+mod tests_unread;
+
 pub use diag::{Diagnostic, Diagnostics, Loc, Severity, Spans};
 pub use model::Config;
 

@@ -27,7 +27,7 @@ pub fn scope(s: Scope) -> u8 {
     }
 }
 
-/// `dev`, `autojoin` and `no_track` stay behind: the daemon picks the interface and tracks.
+/// `dev` and `no_track` stay behind: the daemon picks the interface and tracks.
 pub fn address(a: &AddressSpec) -> addr::Address<'_> {
     addr::Address {
         prefix: prefix(a.prefix),
@@ -38,6 +38,7 @@ pub fn address(a: &AddressSpec) -> addr::Address<'_> {
         home: a.home,
         nodad: a.nodad,
         noprefixroute: a.noprefixroute,
+        autojoin: a.autojoin,
         preferred_forever: a.preferred_forever,
     }
 }

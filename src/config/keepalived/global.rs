@@ -104,7 +104,14 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
                     g.garp.master_delay = Duration::ZERO;
                 }
             }
-            "vrrp_strict" => g.vrrp_strict = true,
+            "vrrp_strict" => {
+                g.vrrp_strict = true;
+                c.d.advise(
+                    &k.loc,
+                    kw,
+                    crate::config::model::vrrp::STRICT_WITHOUT_FIREWALL,
+                );
+            }
             "vrrp_check_unicast_src" => g.check_unicast_src = true,
             "vrrp_skip_check_adv_addr" => g.skip_check_adv_addr = true,
             "vrrp_lower_prio_no_advert" => g.lower_prio_no_advert = c.flag(k, 0),
@@ -272,6 +279,8 @@ fn smtp_server(c: &mut Ctx, k: &Node, g: &mut GlobalDefs) {
 /// Read into the model (for `-d` and `convert`) and not acted on: mail, and knobs kalive has
 /// no use for yet.
 const NOT_ACTED_ON: &[&str] = &[
+    // keepalived 2.2.7 reads router_id only for its mail (core/smtp.c) and SNMP (vrrp_snmp.c)
+    "router_id",
     "smtp_server",
     "notification_email_from",
     "notification_email",
@@ -279,8 +288,6 @@ const NOT_ACTED_ON: &[&str] = &[
     "vrrp_skip_check_adv_addr",
     "vrrp_notify_priority_changes",
     "vmac_prefix",
-    "vrrp_cpu_affinity",
-    "checker_cpu_affinity",
 ];
 
 /// `vrrp_rt_priority`, `vrrp_rlimit_rttime`, `vrrp_priority`, `vrrp_no_swap`, `vrrp_cpu_affinity`

@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use crate::config::model::vrrp::{Auth, InitialState, Notify, TrackRef, UnicastPeer, Vmac};
+use crate::config::model::vrrp::{
+    Auth, InitialState, Notify, TrackRef, UnicastPeer, Vmac, NO_ACCEPT_UNSUPPORTED,
+    STRICT_WITHOUT_FIREWALL,
+};
 use crate::config::model::{Script, SyncGroup, VrrpInstance};
 
 use super::tree::Node;
@@ -230,8 +233,16 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             "use_vmac" => v.use_vmac = Some(vmac(c, k)),
             "vmac_xmit_base" => v.vmac_xmit_base = true,
             "accept" => v.accept = Some(true),
-            "no_accept" => v.accept = Some(false),
-            "strict_mode" => v.strict_mode = c.flag(k, 0),
+            "no_accept" => {
+                c.d.advise(&k.loc, kw, NO_ACCEPT_UNSUPPORTED);
+                v.accept = Some(false);
+            }
+            "strict_mode" => {
+                v.strict_mode = c.flag(k, 0);
+                if v.strict_mode {
+                    c.d.advise(&k.loc, kw, STRICT_WITHOUT_FIREWALL);
+                }
+            }
             "authentication" => v.auth = auth(c, k),
             "garp_master_delay" => {
                 v.garp.master_delay = c.timer(k, 0, Duration::ZERO, 255).or(v.garp.master_delay)

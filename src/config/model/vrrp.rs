@@ -12,6 +12,14 @@ pub const OWNER_PRIORITY: u8 = 255;
 /// keepalived's priority when `state MASTER` is absent and none is given.
 pub const DEFAULT_PRIORITY: u8 = 100;
 
+/// `no_accept`: keepalived 2.2.7 drops traffic to a non-owner master's VIPs with firewall rules
+/// (vrrp/vrrp.c vrrp_handle_accept_mode, nftables in its Debian build); kalive sets none.
+pub const NO_ACCEPT_UNSUPPORTED: &str = "not supported: kalive sets no firewall rules, so the \
+     VIPs take traffic as with `accept` (keepalived 2.2.7 adds nftables drop rules)";
+/// Strict mode without `accept` implies no-accept (vrrp/vrrp.c); its other adjustments apply.
+pub const STRICT_WITHOUT_FIREWALL: &str = "kalive sets no firewall rules: the VIPs take traffic \
+     as with `accept` where keepalived 2.2.7 adds nftables drop rules; the other strict checks apply";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InitialState {
     Master,

@@ -328,6 +328,12 @@ pub(super) fn instance(cx: &mut Ctx, sec: Sec, t: &All, pkg: &Package) -> Option
     }
     if sec.flag(cx, "no_accept") {
         i.accept = Some(false);
+        let loc = cx.loc(sec.pos_of("no_accept"));
+        cx.diags.advise(
+            &loc,
+            "no_accept",
+            crate::config::model::vrrp::NO_ACCEPT_UNSUPPORTED,
+        );
     }
     i.dont_track_primary = sec.flag(cx, "dont_track_primary");
     i.nopreempt = sec.flag(cx, "nopreempt");
@@ -393,6 +399,13 @@ pub(super) fn sync_group(cx: &mut Ctx, sec: Sec, t: &All, pkg: &Package) -> Opti
             "global_tracking",
         ],
     );
+    for ignored in ["smtp_alert", "global_tracking"] {
+        if sec.str(ignored).is_some() {
+            let loc = cx.loc(sec.pos_of(ignored));
+            cx.diags
+                .advise(&loc, ignored, "not used by kalive; ignored");
+        }
+    }
     let name = named(cx, sec)?;
     let mut members = Vec::new();
     for (m, pos) in sec.refs("group") {

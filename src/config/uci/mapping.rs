@@ -182,8 +182,10 @@ fn globals(cx: &mut Ctx, sec: Sec, cfg: &mut Config) {
     if let Some(d) = sec.secs(cx, "vrrp_startup_delay") {
         g.startup_delay = d;
     }
-    // Read into the model (for `-d` and `convert`); kalive sends no mail.
+    // Read into the model (for `-d` and `convert`); kalive sends no mail and has no SNMP, the
+    // only readers of router_id in keepalived 2.2.7 (core/smtp.c, vrrp/vrrp_snmp.c).
     for ignored in [
+        "router_id",
         "smtp_connect_timeout",
         "linkbeat_use_polling",
         "notification_email",

@@ -22,6 +22,8 @@ pub struct Address<'a> {
     pub home: bool,
     pub nodad: bool,
     pub noprefixroute: bool,
+    /// `autojoin`: the kernel joins (and at delete leaves) the multicast group of the address.
+    pub autojoin: bool,
     /// IPv6: preferred forever instead of deprecated (preferred lifetime 0).
     pub preferred_forever: bool,
 }
@@ -38,6 +40,7 @@ impl Address<'_> {
             home: false,
             nodad: false,
             noprefixroute: false,
+            autojoin: false,
             preferred_forever: false,
         }
     }
@@ -52,6 +55,7 @@ const IFA_FLAGS: u16 = 8;
 const IFA_F_NODAD: u32 = 0x02;
 const IFA_F_HOMEADDRESS: u32 = 0x10;
 const IFA_F_NOPREFIXROUTE: u32 = 0x200;
+const IFA_F_MCAUTOJOIN: u32 = 0x400;
 /// linux/if.h; names and labels hold at most IFNAMSIZ - 1 bytes.
 pub(super) const IFNAMSIZ: usize = 16;
 pub(super) const IFADDRMSG_LEN: usize = 8;
@@ -112,6 +116,10 @@ pub fn address_msg(ty: u16, flags: u16, ifindex: u32, spec: &Address) -> Result<
     }
     if spec.noprefixroute {
         ifa_flags |= IFA_F_NOPREFIXROUTE;
+    }
+    // keepalived 2.2.7 vrrp/vrrp_ipaddress.c: `autojoin` sets IFA_F_MCAUTOJOIN.
+    if spec.autojoin {
+        ifa_flags |= IFA_F_MCAUTOJOIN;
     }
     let mut plen = spec.prefix.len;
     if let Some(p) = spec.peer.filter(|p| !p.is_host()) {
