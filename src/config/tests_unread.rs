@@ -28,6 +28,11 @@ const UNREAD: &[(&str, &[&str])] = &[
 
 const TABLE: &str = include_str!("keywords.tsv");
 
+/// Files outside src/config that only report the configuration (keepalived's JSON dump, which
+/// writes `accept` and `skip_check_adv_addr` as keepalived would): a field read there is shown,
+/// not acted on.
+const REPORTS_ONLY: &[&str] = &["daemon/keepalived_dump.rs"];
+
 #[test]
 fn no_keyword_of_an_unread_field_claims_acts() {
     let mut wrong = Vec::new();
@@ -77,7 +82,11 @@ fn the_unread_fields_are_still_unread_outside_config() {
     rust_files(&src, 0, &mut files);
     assert!(files.len() > 50, "found {} files under src", files.len());
     let mut read = Vec::new();
-    for f in files.iter().filter(|f| !f.starts_with(&config)) {
+    let reports: Vec<PathBuf> = REPORTS_ONLY.iter().map(|r| src.join(r)).collect();
+    for f in files
+        .iter()
+        .filter(|f| !f.starts_with(&config) && !reports.contains(f))
+    {
         let text = std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         for (field, _) in UNREAD.iter().filter(|(field, _)| reads(&text, field)) {
             read.push(format!("{field} in {}", f.display()));
