@@ -5,11 +5,11 @@ TARGET       := x86_64-unknown-linux-musl
 BIN          := target/$(TARGET)/release/kalive
 AARCH64      := aarch64-unknown-linux-musl
 AARCH64_BIN  := target/$(AARCH64)/release/kalive
-# 736 KiB: the budget for the static binary without TLS, on every target (image/README.md "Size": it was
-# 700 KiB until the reload thread (std::thread, +24 KB), AH (+4.8 KB) and the sync-group start
-# rules (+8.8 KB) took x86_64 to 747,376 bytes; a raw pthread in sys instead of std::thread is
-# the next saving).
-MAX_SIZE     ?= 753664
+# 700 KiB: the budget for the static binary without TLS (image/README.md "Size"). The two mips targets
+# are held to 736 KiB until their code is smaller: MIPS32 code is the largest of the five, and
+# they were 742,032 (mips) and 743,904 (mipsel) bytes on 2026-12-07 against 709,632 on x86_64.
+MAX_SIZE      ?= 716800
+MIPS_MAX_SIZE ?= 753664
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS := keepalived_conf uci_conf vrrp_packet http_response smtp_response netlink_reply json_dump
 
@@ -27,9 +27,13 @@ LINK_FLAGS := -C link-arg=--icf=all -C link-arg=-z -C link-arg=pack-relative-rel
 # 773,000 -> 427,360 bytes (image/README.md "Size"). kalive never panics on any input (tested, fuzzed);
 # if it did, the process ends and its supervisor (procd, init) restarts it. `make stable` builds
 # the same code with the stable toolchain and panic messages, for firmware SDKs and debugging.
+# std is built with its optimize_for_size feature (smaller sort, integer formatting and float
+# parsing code, same results: -13,312 bytes on x86_64), and with panics that print nothing, no
+# caller locations are kept for them (-Zlocation-detail=none: -3,328).
 NIGHTLY      ?= nightly
-BUILD_STD    := -Z build-std=std,panic_abort
-SMALL_FLAGS  := $(LINK_FLAGS) -Zunstable-options -Cpanic=immediate-abort
+BUILD_STD    := -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size
+ABORT_FLAGS  := -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none
+SMALL_FLAGS  := $(LINK_FLAGS) $(ABORT_FLAGS)
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER ?= rust-lld
 
@@ -114,7 +118,7 @@ aarch64: all
 # targets are not static by default (+crt-static). zig's driver refuses --icf and -z
 # pack-relative-relocs and always writes .eh_frame_hdr: those three link without LINK_FLAGS (they
 # are static, not static-PIE: no relocations to pack). `make cross` then tests them under qemu
-# (`make cross-test`) and prints a size table of the five binaries, MAX_SIZE each.
+# (`make cross-test`) and prints a size table of the five binaries, each against its budget.
 CROSS_TARGETS := armv7-unknown-linux-musleabihf mipsel-unknown-linux-musl mips-unknown-linux-musl
 zig_target_armv7-unknown-linux-musleabihf := arm-linux-musleabihf -mcpu=generic+v7a+vfp3d16+thumb2-neon
 zig_target_mipsel-unknown-linux-musl := mipsel-linux-musleabi -mcpu=mips32r2
@@ -136,12 +140,13 @@ $(foreach t,mipsel-unknown-linux-musl mips-unknown-linux-musl,\
 
 # Built, checked under qemu, then the size table, which fails the run when a binary is over.
 cross: cross-build cross-test
-	@set -e; over=0; printf '%-32s %10s  %s\n' target bytes "budget $(MAX_SIZE)"; \
+	@set -e; over=0; printf '%-32s %10s %10s\n' target bytes budget; \
 	for t in $(TARGET) $(AARCH64) $(CROSS_TARGETS); do \
 		size=$$(stat -c %s target/$$t/release/kalive); verdict=ok; \
-		[ "$$size" -le $(MAX_SIZE) ] || { verdict=OVER; over=1; }; \
-		printf '%-32s %10s  %s\n' $$t $$size $$verdict; \
-	done; [ $$over = 0 ] || { echo "make: a binary is over $(MAX_SIZE) bytes" >&2; exit 1; }
+		case $$t in mips*) budget=$(MIPS_MAX_SIZE);; *) budget=$(MAX_SIZE);; esac; \
+		[ "$$size" -le $$budget ] || { verdict=OVER; over=1; }; \
+		printf '%-32s %10s %10s  %s\n' $$t $$size $$budget $$verdict; \
+	done; [ $$over = 0 ] || { echo "make: a binary is over its budget" >&2; exit 1; }
 
 cross-build: aarch64
 	@$(foreach t,$(CROSS_TARGETS),$(call cross_build,$(t));)
@@ -315,7 +320,7 @@ endef
 # Builds target $(1) with zig as its linker, and says how long it took.
 define cross_build
 	set -e; start=$$(date +%s); echo "cross: $(1) (zig target $(zig_target_$(1)))"; \
-	ZIG_TARGET="$(zig_target_$(1))" RUSTFLAGS="$(ZIG_RUSTFLAGS) $(rustflags_$(1)) $(size_flags_$(1)) -Zunstable-options -Cpanic=immediate-abort" \
+	ZIG_TARGET="$(zig_target_$(1))" RUSTFLAGS="$(ZIG_RUSTFLAGS) $(rustflags_$(1)) $(size_flags_$(1)) $(ABORT_FLAGS)" \
 		$(CARGO) +$(NIGHTLY) build --release --target $(1) $(BUILD_STD); \
 	if command -v $(LLVM_OBJCOPY) >/dev/null; then $(LLVM_OBJCOPY) --strip-all target/$(1)/release/kalive; \
 	else echo "cross: no $(LLVM_OBJCOPY): MIPS's .pdr section (~100 KB) stays in target/$(1)/release/kalive"; fi; \

@@ -143,7 +143,7 @@ pub type ReadConfig = dyn Fn() -> Option<crate::config::Config> + Send + Sync;
 /// the model once it is in, as before. A SIGHUP while a read is going on reads again after it.
 #[derive(Default)]
 pub struct Reader {
-    running: Option<std::thread::JoinHandle<Option<Config>>>,
+    running: Option<crate::sys::helper_thread::Helper<Option<Config>>>,
     /// Read on the loop because no thread could be made.
     ready: Option<Option<Config>>,
     again: bool,
@@ -169,14 +169,12 @@ impl Reader {
             return;
         }
         let job = std::sync::Arc::clone(read);
-        let spawned = std::thread::Builder::new()
-            .name("kalive-reload".into())
-            .spawn(move || {
-                // Threads inherit SCHED_RR, and RLIMIT_RTTIME counts per thread: a long parse at
-                // SCHED_RR would take the CPU from the loop and earn the process a SIGKILL.
-                crate::sys::realtime::this_thread_in_background();
-                read_and_vet(&*job)
-            });
+        let spawned = crate::sys::helper_thread::spawn(c"kalive-reload", move || {
+            // Threads inherit SCHED_RR, and RLIMIT_RTTIME counts per thread: a long parse at
+            // SCHED_RR would take the CPU from the loop and earn the process a SIGKILL.
+            crate::sys::realtime::this_thread_in_background();
+            read_and_vet(&*job)
+        });
         match spawned {
             Ok(h) => self.running = Some(h),
             Err(e) => {
@@ -195,10 +193,9 @@ impl Reader {
         if let Some(got) = self.ready.take() {
             return Some(got);
         }
-        if !self.running.as_ref()?.is_finished() {
-            return None;
-        }
-        let got = self.running.take()?.join().ok().flatten();
+        // Only looks: the thread hands its result over when it is done, and is never waited for.
+        let got = self.running.as_ref()?.take()?;
+        self.running = None;
         if std::mem::take(&mut self.again) {
             self.start(read);
         }

@@ -20,6 +20,7 @@
 pub mod check_socket;
 pub mod daemonize;
 pub mod fifo;
+pub mod helper_thread;
 pub mod host;
 pub mod logger;
 pub mod netlink;
