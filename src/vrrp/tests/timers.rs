@@ -60,8 +60,14 @@ fn garp_bursts_follow_the_schedule() {
     p.garp.master_delay = Duration::from_secs(5);
     p.garp.refresh = Duration::from_secs(60);
     p.garp.refresh_repeat = 2;
-    let (mut m, start) = master(p, Vec::new());
+    let mut m = begun(p, Vec::new());
     let mut out = Actions::default();
+    let start = m.deadline(TimerKind::MasterDown).unwrap();
+    m.handle_timer(start, TimerKind::MasterDown, &mut out);
+    assert!(
+        drain(&mut out).contains(&Action::SendGarp { count: 3 }),
+        "the first burst at once"
+    );
     let second = start + Duration::from_secs(5);
     assert_eq!(m.deadline(TimerKind::Garp), Some(second));
     assert_ne!(m.deadline(TimerKind::Advert), m.deadline(TimerKind::Garp));
