@@ -21,6 +21,19 @@ fn pair(a: Instance, b: Instance) -> Router {
     Router::new(vec![a, b], vec![vec![0, 1]])
 }
 
+/// Two members without trackers, both begun (BACKUP).
+fn started_pair() -> (Router, Actions) {
+    let mut r = pair(
+        member(0, Vec::new(), Duration::ZERO),
+        member(1, Vec::new(), Duration::ZERO),
+    );
+    let mut out = Actions::default();
+    r.start_instance(Instant::ZERO, 0, &mut out);
+    r.start_instance(Instant::ZERO, 1, &mut out);
+    out.clear();
+    (r, out)
+}
+
 fn notified(got: &[(u16, Action)], who: u16) -> Vec<State> {
     got.iter()
         .filter_map(|&(i, a)| match a {
@@ -51,14 +64,7 @@ fn a_delayed_member_begins_in_the_groups_fault() {
 /// A stale (early) down-timer expiry of a member neither takes it to MASTER nor re-arms it.
 #[test]
 fn an_early_down_timer_expiry_changes_nothing_in_a_group() {
-    let mut r = pair(
-        member(0, Vec::new(), Duration::ZERO),
-        member(1, Vec::new(), Duration::ZERO),
-    );
-    let mut out = Actions::default();
-    r.start_instance(Instant::ZERO, 0, &mut out);
-    r.start_instance(Instant::ZERO, 1, &mut out);
-    out.clear();
+    let (mut r, mut out) = started_pair();
     let at = r.instances[0].deadline(TimerKind::MasterDown).unwrap();
     r.handle_timer(Instant(at.0 - 1), 0, TimerKind::MasterDown, &mut out);
     assert!(out.is_empty());
@@ -101,14 +107,7 @@ fn a_member_joining_with_a_pending_script_holds_the_group_quietly() {
 /// vrrp/vrrp_sync.c vrrp_sync_fault).
 #[test]
 fn a_real_fault_is_notified_by_every_member() {
-    let mut r = pair(
-        member(0, Vec::new(), Duration::ZERO),
-        member(1, Vec::new(), Duration::ZERO),
-    );
-    let mut out = Actions::default();
-    r.start_instance(Instant::ZERO, 0, &mut out);
-    r.start_instance(Instant::ZERO, 1, &mut out);
-    out.clear();
+    let (mut r, mut out) = started_pair();
     r.set_link(Instant(10), 0, false, &mut out);
     let got: Vec<(u16, Action)> = out.drain().collect();
     assert_eq!(notified(&got, 0), vec![State::Fault]);
