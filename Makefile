@@ -266,11 +266,19 @@ fuzz:
 # (the lib test build only: ~3 s a mutant; the integration tests need namespaces and minutes).
 # Results in target/mutants/AREA/mutants.out (caught.txt, missed.txt, timeout.txt, unviable.txt).
 MUTANTS := nice -n 10 $(CARGO) mutants -j 1 --timeout 60 --cargo-arg=--lib
+# The VRRP core uses only the configuration model and time: its mutants are built in a copy of
+# the sources whose lib.rs declares just those three modules (the same files and unit tests),
+# a rebuild of ~4 s instead of ~30 s for the whole crate on a loaded machine (the 479 mutants
+# took 15 minutes with -j 2 on two busy cores).
+VRRP_MUTANTS_TREE := target/mutants-tree/vrrp
 mutants:
 	$(MUTANTS) -o target/mutants/wire -f src/wire/vrrp.rs -f src/wire/ipv4.rs -f src/wire/ipv6.rs -f src/wire/ndisc.rs -- -- wire::
 	$(MUTANTS) -o target/mutants/time -f src/time/wheel.rs -- -- time::
 	$(MUTANTS) -o target/mutants/lvs -f 'src/lvs/*.rs' -- -- lvs::
-	$(MUTANTS) -o target/mutants/vrrp -f 'src/vrrp/*.rs' -- -- vrrp::
+	rm -rf $(VRRP_MUTANTS_TREE) && mkdir -p $(VRRP_MUTANTS_TREE)
+	cp -r src benches Cargo.toml Cargo.lock $(VRRP_MUTANTS_TREE)/
+	printf 'pub mod config {\n    pub mod model;\n}\npub mod time;\npub mod vrrp;\n' > $(VRRP_MUTANTS_TREE)/src/lib.rs
+	cd $(VRRP_MUTANTS_TREE) && $(MUTANTS) --gitignore false -o $(CURDIR)/target/mutants/vrrp -f 'src/vrrp/*.rs' -- -- vrrp::
 
 demo: install
 	$(MAKE) all

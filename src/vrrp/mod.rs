@@ -37,6 +37,24 @@ pub use instance::{DropReason, Instance, Stats};
 pub use params::Params;
 pub use router::Router;
 #[cfg(test)]
+#[path = "tests/support.rs"]
+mod test_support;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
+#[path = "tests/groups.rs"]
+mod tests_groups;
+#[cfg(test)]
 mod tests_params;
+#[cfg(test)]
+#[path = "tests/parts.rs"]
+mod tests_parts;
+#[cfg(test)]
+#[path = "tests/receive.rs"]
+mod tests_receive;
+#[cfg(test)]
+#[path = "tests/router.rs"]
+mod tests_router;
+#[cfg(test)]
+#[path = "tests/timers.rs"]
+mod tests_timers;

@@ -1,32 +1,13 @@
 //! Receive rules and transitions of one instance, event by event.
 
-use std::net::IpAddr;
-
 use crate::time::{Duration, Instant};
 
 use super::actions::{Action, Actions, State, TimerKind, MAX_ACTIONS_PER_INSTANCE};
-use super::advert::{Advert, AuthData};
+use super::advert::AuthData;
 use super::instance::{DropReason, Instance};
 use super::params::Params;
 use super::priority::Tracker;
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn advert(src: &str, priority: u8) -> Advert {
-    Advert {
-        src: ip(src),
-        version: 2,
-        vrid: 51,
-        priority,
-        interval: Duration::from_secs(1),
-        ttl: 255,
-        unicast: false,
-        auth: AuthData::None,
-        addr_count: 1,
-    }
-}
+use super::test_support::{advert, ip};
 
 fn started(priority: u8) -> (Instance, Actions) {
     let mut i = Instance::new(
