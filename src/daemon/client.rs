@@ -13,8 +13,8 @@ use crate::daemon::dump::{run_dir, JSON_FILE};
 use crate::daemon::json::{self, Value};
 
 pub const DEFAULT_PID_FILE: &str = "/run/kalive.pid";
-/// SIGRTMIN+2 on musl: what the daemon answers with a JSON dump.
-pub const JSON_SIGNAL: i32 = 37;
+/// What the daemon answers with a JSON dump (SIGRTMIN+2 on musl).
+pub const JSON_SIGNAL: i32 = crate::sys::signals::SIG_JSON;
 /// Long enough for a daemon on a loaded box (the dump is written within one loop turn, normally
 /// well under a millisecond); `status` returns as soon as the new dump is there.
 const WAIT: Duration = Duration::from_secs(3);
@@ -60,8 +60,8 @@ fn stamp(path: &Path) -> Option<(u64, i64, i64)> {
 /// Signals `pid` for a JSON dump and waits (at most `WAIT`) for `path` to change.
 fn request_dump(pid: i32, path: &Path) -> bool {
     let before = stamp(path);
-    // SAFETY: kill has no memory preconditions; `pid` was checked to be a kalive process.
-    if unsafe { libc::kill(pid, JSON_SIGNAL) } != 0 {
+    // `pid` was checked to be a kalive process (`running_pid`).
+    if crate::sys::signals::send(pid, JSON_SIGNAL).is_err() {
         return false;
     }
     let end = Instant::now() + WAIT;

@@ -20,7 +20,7 @@ use crate::daemon::suspend::Suspender;
 use crate::daemon::syncd::SyncDaemons;
 use crate::sys::netlink::{Event, Monitor, Netlink};
 use crate::sys::process::{lookup_user, Children, Outcome};
-use crate::sys::signals::SignalFd;
+use crate::sys::signals::{SignalFd, SIG_DATA, SIG_JSON, SIG_STATS, SIG_STATS_CLEAR};
 use crate::sys::value_file::ValueFile;
 use crate::time::Instant;
 use crate::track::script::RunResult;
@@ -346,17 +346,17 @@ pub fn run(
                     }
                     // A child ended: reaped below, every turn.
                     libc::SIGCHLD => {}
-                    libc::SIGUSR1 => dump::write_text(
+                    SIG_DATA => dump::write_text(
                         &reactor,
                         lvs_status(&lvs, &checkers, &suspender, &reactor),
                     ),
-                    libc::SIGUSR2 => dump::write_stats(&reactor),
+                    SIG_STATS => dump::write_stats(&reactor),
                     libc::SIGXCPU => crate::sys::realtime::on_sigxcpu(),
-                    37 => dump::write_json(
+                    SIG_JSON => dump::write_json(
                         &reactor,
                         lvs_status(&lvs, &checkers, &suspender, &reactor),
                     ),
-                    63 => dump::write_stats_clear(&mut reactor),
+                    SIG_STATS_CLEAR => dump::write_stats_clear(&mut reactor),
                     other => log::info!("signal {other} ignored"),
                 }
             }

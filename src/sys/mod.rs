@@ -6,6 +6,7 @@ pub mod fifo;
 pub mod host;
 pub mod logger;
 pub mod netlink;
+pub mod poll;
 pub mod probe;
 pub mod process;
 pub mod realtime;

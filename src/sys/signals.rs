@@ -5,6 +5,18 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, RawFd};
 
+/// The data dump (`--signum DATA`): keepalived's SIGUSR1 (core/keepalived.c).
+pub const SIG_DATA: i32 = libc::SIGUSR1;
+/// The statistics dump (`--signum STATS`): keepalived's SIGUSR2.
+pub const SIG_STATS: i32 = libc::SIGUSR2;
+/// The JSON dump (`--signum JSON`, what `kalive status` sends): keepalived's SIGRTMIN+2, which is
+/// 37 on musl (OpenWrt's rpcd plugin for keepalived sends `kill -37`). A literal, not
+/// `libc::SIGRTMIN() + 2`: glibc reserves two more realtime signals and would make it 36.
+pub const SIG_JSON: i32 = 37;
+/// The statistics dump, then every counter zeroed (`--signum STATS_CLEAR`): keepalived's
+/// SIGRTMAX-1, 63 on musl.
+pub const SIG_STATS_CLEAR: i32 = 63;
+
 /// What the daemon handles (keepalived-semantics §3.2): SIGCHLD for scripts, TERM/INT stop,
 /// HUP reload, USR1/USR2 dumps, musl's SIGRTMIN+2 (JSON dump) and SIGRTMAX-1 (stats + clear),
 /// and SIGXCPU, which RLIMIT_RTTIME's soft limit sends (`sys::realtime`).
@@ -13,10 +25,10 @@ pub const DAEMON_SIGNALS: [i32; 9] = [
     libc::SIGTERM,
     libc::SIGHUP,
     libc::SIGINT,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-    37,
-    63,
+    SIG_DATA,
+    SIG_STATS,
+    SIG_JSON,
+    SIG_STATS_CLEAR,
     libc::SIGXCPU,
 ];
 
@@ -105,6 +117,15 @@ impl Iterator for Pending {
     }
 }
 
+/// Sends signal `sig` to process `pid` (`kalive status` asking the daemon for a dump).
+pub fn send(pid: i32, sig: i32) -> io::Result<()> {
+    // SAFETY: kill(2) takes two integers and touches no memory of ours.
+    if unsafe { libc::kill(pid, sig) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 impl AsFd for SignalFd {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
@@ -119,15 +140,28 @@ impl AsRawFd for SignalFd {
 
 #[cfg(test)]
 mod tests {
-    use super::Pending;
+    use super::{Pending, SIG_JSON, SIG_STATS_CLEAR};
 
     #[test]
     fn pending_signals_come_once_each_with_a_stop_first() {
-        let bits = [libc::SIGHUP, libc::SIGUSR1, libc::SIGTERM, 37, 63]
-            .iter()
-            .fold(0u64, |b, &s| b | 1 << s);
+        let bits = [
+            libc::SIGHUP,
+            libc::SIGUSR1,
+            libc::SIGTERM,
+            SIG_JSON,
+            SIG_STATS_CLEAR,
+        ]
+        .iter()
+        .fold(0u64, |b, &s| b | 1 << s);
         let order: Vec<i32> = Pending(bits).collect();
-        assert_eq!(order, [libc::SIGTERM, libc::SIGHUP, libc::SIGUSR1, 37, 63]);
+        let want = [
+            libc::SIGTERM,
+            libc::SIGHUP,
+            libc::SIGUSR1,
+            SIG_JSON,
+            SIG_STATS_CLEAR,
+        ];
+        assert_eq!(order, want);
         assert_eq!(Pending::default().next(), None);
     }
 }

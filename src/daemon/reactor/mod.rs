@@ -374,26 +374,14 @@ impl<'a> Reactor<'a> {
             None => Duration::from_secs(1),
             Some(t) => t.since(now).min(Duration::from_secs(1)),
         };
-        let ts = libc::timespec {
-            tv_sec: (wait.as_micros() / 1_000_000) as _,
-            tv_nsec: ((wait.as_micros() % 1_000_000) * 1_000) as libc::c_long,
-        };
         self.pollfds.truncate(self.socks.len());
         self.pollfds.extend(extra.iter().map(|p| libc::pollfd {
             fd: p.fd,
             events: p.events,
             revents: 0,
         }));
-        // SAFETY: pollfds is a live, correctly sized pollfd array and ts a valid timespec for the
-        // duration of the call; a null signal mask leaves the mask unchanged.
-        let r = unsafe {
-            libc::ppoll(
-                self.pollfds.as_mut_ptr(),
-                self.pollfds.len() as libc::nfds_t,
-                &ts,
-                std::ptr::null(),
-            )
-        };
+        // An error (EINTR) is a turn with nothing ready: the timers below still run.
+        let ready = crate::sys::poll::ppoll(&mut self.pollfds, wait.as_micros()).unwrap_or(0);
         self.stats.wakeups += 1;
         for (p, q) in extra
             .iter_mut()
@@ -403,7 +391,7 @@ impl<'a> Reactor<'a> {
         }
         // Packets and timers of this turn first; their slow consequences after (see `execute`).
         self.deferring = true;
-        if r > 0 {
+        if ready > 0 {
             for k in 0..self.socks.len() {
                 if self
                     .pollfds
