@@ -207,8 +207,8 @@ fn test_file(out: &mut Vec<String>, value: Option<String>, args: &[String], i: &
 /// which is what OpenWrt's rpcd plugin for keepalived sends (`kill -37`).
 pub fn signum(name: &str) -> Option<i32> {
     Some(match name.to_ascii_uppercase().as_str() {
-        "STOP" => 15,  // SIGTERM
-        "RELOAD" => 1, // SIGHUP
+        "STOP" => libc::SIGTERM,
+        "RELOAD" => libc::SIGHUP,
         "DATA" => crate::sys::signals::SIG_DATA,
         "STATS" => crate::sys::signals::SIG_STATS,
         "JSON" => crate::sys::signals::SIG_JSON,

@@ -80,13 +80,13 @@ impl SignalFd {
 }
 
 impl SignalFd {
-    /// The signals pending now, each once, at most [`SIGNALS_PER_TURN`] read: a queue of
+    /// The signals pending now, each once, at most `max` read: a queue of
     /// thousands of realtime signals (a `kill -37` loop, a daemon that was stopped) is taken a
     /// slice per loop turn, so the timers get theirs in between, and a request repeated while
     /// it waited is acted on once (a dump is a snapshot: two in a row say the same).
-    pub fn take(&self) -> Pending {
+    pub fn take(&self, max: usize) -> Pending {
         let mut bits = 0u64;
-        for _ in 0..SIGNALS_PER_TURN {
+        for _ in 0..max {
             match self.read() {
                 Some(sig) if (1..64).contains(&sig) => bits |= 1 << sig,
                 Some(_) => {}
@@ -96,9 +96,6 @@ impl SignalFd {
         Pending(bits)
     }
 }
-
-/// How many queued signals one loop turn reads at most.
-pub const SIGNALS_PER_TURN: usize = 64;
 
 /// Distinct pending signals: SIGTERM and SIGINT first (a stop makes the rest moot), then by number.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
