@@ -5,10 +5,10 @@
 use crate::config::model::Config;
 use crate::daemon::reactor::Reactor;
 use crate::daemon::reload::ReadConfig;
+use crate::daemon::service::control::Held;
 use crate::daemon::service::vrrp::iface;
 use crate::daemon::service::{Cx, Request};
 use crate::daemon::start::{services, start};
-use crate::sys::signals::SignalFd;
 
 /// What the command line changes in how the daemon runs.
 #[derive(Clone, Copy, Debug, Default)]
@@ -23,14 +23,9 @@ pub struct RunOptions {
 
 /// Runs the daemon in the foreground until SIGTERM or SIGINT; returns the exit code. `reload`
 /// re-reads the configuration on SIGHUP (`None` when it has errors: they are logged and the
-/// running one stays). `signals` was opened (and the signals blocked) before the pid file was
-/// written.
-pub fn run(
-    cfg: &Config,
-    reload: std::sync::Arc<ReadConfig>,
-    signals: SignalFd,
-    opts: RunOptions,
-) -> i32 {
+/// running one stays). `held`: the signals, blocked before the pid file was written, and the pid
+/// file, removed when this returns.
+pub fn run(cfg: &Config, reload: std::sync::Arc<ReadConfig>, held: Held, opts: RunOptions) -> i32 {
     // Every script judged and given its user here, at start and at each reload (`reload.rs`).
     let mut vetted = cfg.clone();
     crate::daemon::scripts::vet_scripts(&mut vetted);
@@ -51,7 +46,7 @@ pub fn run(
         }
     };
     let capacity = 2 + started.checkers.len();
-    let mut services = services(cfg, opts, started, signals, reload, &mut reactor);
+    let mut services = services(cfg, opts, started, held, reload, &mut reactor);
     let mut cx = Cx::new(reactor, capacity);
     loop {
         for request in services.turn(&mut cx) {

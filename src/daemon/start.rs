@@ -11,7 +11,7 @@ use crate::daemon::ops::{hotplug_call, Ops};
 use crate::daemon::reactor::Reactor;
 use crate::daemon::reload::ReadConfig;
 use crate::daemon::run::RunOptions;
-use crate::daemon::service::control::Control;
+use crate::daemon::service::control::{Control, Held};
 use crate::daemon::service::lvs::Lvs;
 use crate::daemon::service::trackers::Trackers;
 use crate::daemon::service::vrrp::link_states;
@@ -23,7 +23,6 @@ use crate::daemon::syncd::SyncDaemons;
 use crate::daemon::vmac::create_vmacs;
 use crate::sys::netlink::{Monitor, Netlink};
 use crate::sys::process::{lookup_user, Children};
-use crate::sys::signals::SignalFd;
 use crate::time::Instant;
 use std::sync::Arc;
 
@@ -123,7 +122,7 @@ pub fn services(
     cfg: &Config,
     opts: RunOptions,
     s: Started,
-    signals: SignalFd,
+    held: Held,
     reload: Arc<ReadConfig>,
     reactor: &mut Reactor<'_>,
 ) -> Services {
@@ -139,7 +138,7 @@ pub fn services(
     let syncd = SyncDaemons::start(cfg, &reactor.rt, !opts.vrrp_only);
     let vrrp_only = opts.vrrp_only;
     Services {
-        control: Control::new(signals, reload, s.fifos, s.user),
+        control: Control::new(held, reload, s.fifos, s.user),
         vrrp: Vrrp::new(
             s.monitor,
             s.statics,

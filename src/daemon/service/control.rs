@@ -1,5 +1,6 @@
 //! The control service: signals (signalfd), the configuration SIGHUP asks for (read on its own
-//! thread, `reload::Reader`), the dumps' requests, and the notify FIFOs of the configuration.
+//! thread, `reload::Reader`), the dumps' requests, the notify FIFOs of the configuration, and
+//! the pid file (held, locked, while the daemon runs).
 
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
@@ -7,8 +8,16 @@ use std::sync::Arc;
 use super::{budget, Cx, Dump, Fatal, PollSet, Reload, Request, Service, Slots};
 use crate::daemon::fifos::Fifos;
 use crate::daemon::reload::{ReadConfig, Reader};
+use crate::sys::daemonize::PidFile;
 use crate::sys::signals::{SignalFd, SIG_DATA, SIG_JSON, SIG_STATS, SIG_STATS_CLEAR};
 use crate::time::Instant;
+
+/// What the daemon held before it started: the signals, blocked before the pid file was
+/// written (`kalive status` may signal as soon as it can read the pid), and the pid file.
+pub struct Held {
+    pub signals: SignalFd,
+    pub pid_file: PidFile,
+}
 
 pub struct Control {
     signals: SignalFd,
@@ -17,19 +26,22 @@ pub struct Control {
     reader: Reader,
     fifos: Fifos,
     user: Option<(u32, u32)>,
+    /// Dropped when the daemon returns, which removes the file: last (fields drop in their
+    /// order), after the FIFOs it made are gone.
+    _pid_file: PidFile,
 }
 
 impl Control {
-    /// `signals` was opened (and the signals blocked) before the pid file was written; `fifos`
-    /// are the configuration's, open; `user` runs their scripts by default.
+    /// `fifos` are the configuration's, open; `user` runs their scripts by default.
     pub fn new(
-        signals: SignalFd,
+        held: Held,
         read: Arc<ReadConfig>,
         fifos: Fifos,
         user: Option<(u32, u32)>,
     ) -> Control {
         Control {
-            signals,
+            signals: held.signals,
+            _pid_file: held.pid_file,
             slot: Slots::default(),
             read,
             reader: Reader::default(),

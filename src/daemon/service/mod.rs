@@ -177,12 +177,14 @@ pub trait Service<'a> {
     fn stop(&mut self, _cx: &mut Cx<'a>) {}
 }
 
-/// The services, in the order each turn handles them (and reloads and stops them).
+/// The services; `each` gives the order each turn handles them (and reloads and stops them).
+/// Control comes last among the fields (they drop in their order): its pid file goes when
+/// everything else is closed, as before the services.
 pub struct Services {
-    pub control: control::Control,
     pub vrrp: vrrp::Vrrp,
     pub trackers: trackers::Trackers,
     pub lvs: lvs::Lvs,
+    pub control: control::Control,
 }
 
 impl Services {
