@@ -347,11 +347,6 @@ impl<'a> Reactor<'a> {
         }
     }
 
-    /// Ends the loop's hold on its sockets and `ops`, handing back the runtime (for reload).
-    pub fn into_runtime(self) -> Runtime {
-        self.rt
-    }
-
     /// Closes the sockets and hands back the runtime (a reload, or the stop): no instance runs
     /// until [`Reactor::open`]; `ops` stays.
     pub fn close(&mut self) -> Runtime {
