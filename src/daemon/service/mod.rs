@@ -8,9 +8,12 @@
 //! - [`trackers::Trackers`]: vrrp_scripts and track_files (`track/`); track_interface comes
 //!   through the link monitor;
 //! - [`lvs::Lvs`]: the health checkers, IPVS and ha_suspend;
-//! - [`control::Control`]: signals, the reload's read, the dumps' requests, the notify FIFOs.
+//! - [`control::Control`]: signals, the reload's read, the dumps' requests, the notify FIFOs,
+//!   the pid file.
 //!
-//! Adding a checker touches `check/` only; a tracker, `track/` and [`trackers`].
+//! The loop's per-turn work for every source is bounded in [`budget`]. Adding a checker touches
+//! `check/` and the configuration's keywords, not the daemon; adding a tracker, `track/`, its
+//! keywords, `daemon/build.rs` (its bindings) and [`trackers`].
 
 pub mod control;
 pub mod lvs;
