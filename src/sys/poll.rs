@@ -9,7 +9,7 @@ use std::io;
 /// place in the array.
 pub fn ppoll(fds: &mut [libc::pollfd], wait_us: u64) -> io::Result<usize> {
     let ts = libc::timespec {
-        tv_sec: (wait_us / 1_000_000) as libc::time_t,
+        tv_sec: (wait_us / 1_000_000) as _,
         tv_nsec: ((wait_us % 1_000_000) * 1_000) as libc::c_long,
     };
     // SAFETY: `fds` is a live, exclusively borrowed pollfd slice of the length passed, and `ts` a
