@@ -212,12 +212,12 @@ fn test_file(out: &mut Vec<String>, value: Option<String>, args: &[String], i: &
 /// which is what OpenWrt's rpcd plugin for keepalived sends (`kill -37`).
 pub fn signum(name: &str) -> Option<i32> {
     Some(match name.to_ascii_uppercase().as_str() {
-        "STOP" => 15,        // SIGTERM
-        "RELOAD" => 1,       // SIGHUP
-        "DATA" => 10,        // SIGUSR1
-        "STATS" => 12,       // SIGUSR2
-        "JSON" => 37,        // SIGRTMIN+2 on musl
-        "STATS_CLEAR" => 63, // SIGRTMAX-1 on musl
+        "STOP" => libc::SIGTERM,
+        "RELOAD" => libc::SIGHUP,
+        "DATA" => crate::sys::signals::SIG_DATA,
+        "STATS" => crate::sys::signals::SIG_STATS,
+        "JSON" => crate::sys::signals::SIG_JSON,
+        "STATS_CLEAR" => crate::sys::signals::SIG_STATS_CLEAR,
         _ => return None,
     })
 }

@@ -81,8 +81,12 @@
 //! reads a bounded slice of each source (64 packets a VRRP socket, 64 signals, 16 monitor
 //! datagrams), so a flood on one cannot starve the timers. Nothing in the loop waits for a
 //! script, a peer or a checker.
-//! `daemon::run` adds signals (TERM/INT stop, HUP reload, the dumps), link changes, the
-//! vrrp_scripts and track_files, the checkers and LVS.
+//! Around the reactor, `daemon::service` has four services behind one small trait
+//! (descriptors to poll, next deadline, handle, prepare/reload, dump, stop), and `daemon::run`
+//! is a short loop over them: control (signals: TERM/INT stop, HUP reload, the dumps; the FIFOs
+//! and the pid file), VRRP (link changes, VMACs, static addresses), trackers (vrrp_scripts,
+//! track_files) and LVS (the checkers and IPVS). The per-turn work budget is
+//! `daemon::service::budget`.
 //!
 //! # What is pure and what is the edge
 //!
@@ -128,13 +132,14 @@
 //!   `src/config/convert/` (both directions); `src/config/keywords.tsv`;
 //! - `src/track/script.rs`: the schedule and rise/fall, pure;
 //! - `src/vrrp/priority.rs`: how a tracker's state and weight move the effective priority;
-//! - `src/daemon/build.rs` (bind trackers to instances by name), `src/daemon/run.rs` (run the
-//!   due ones, report results), `src/daemon/reactor/mod.rs` (start a run with its deadline),
+//! - `src/daemon/build.rs` (bind trackers to instances by name),
+//!   `src/daemon/service/trackers.rs` (run the due ones with their deadline, report results),
 //!   `src/daemon/scripts.rs` (judge the script's user and path);
 //! - `src/sys/process/` to run it (a process tracker would add the proc connector in `sys`).
 //!
-//! track_file is read in `src/daemon/run.rs` through `src/sys/value_file.rs`, track_interface in
-//! `src/daemon/reactor/events.rs`.
+//! track_file's logic is `src/track/file.rs` (read by the trackers service through
+//! `src/sys/value_file.rs`), track_interface's `src/track/interface.rs` (its link changes come
+//! through the VRRP service's link monitor).
 //!
 //! # Design decisions, with the measured reason
 //!

@@ -163,7 +163,8 @@ fn run(cli: Cli) -> i32 {
         .clone()
         .or_else(|| std::env::var("KALIVE_PID_FILE").ok())
         .unwrap_or_else(|| "/run/kalive.pid".to_string());
-    // Held (locked) until the daemon returns; dropping it removes the file.
+    // Held (locked) until the daemon returns (its control service holds it); dropping it
+    // removes the file.
     let pidfile = match kalive::sys::daemonize::write_pidfile(&pidfile) {
         Ok(held) => held,
         Err(e) => {
@@ -214,19 +215,20 @@ fn run(cli: Cli) -> i32 {
         }
         (!l.diags.has_errors()).then_some(l.config)
     });
-    let code = kalive::daemon::run::run(
+    kalive::daemon::run::run(
         &loaded.config,
         reload,
-        signals,
+        kalive::daemon::service::control::Held {
+            signals,
+            pid_file: pidfile,
+        },
         kalive::daemon::run::RunOptions {
             keep_vips_on_stop: cli.dont_release_vrrp,
             keep_ipvs_on_stop: cli.dont_release_ipvs,
             vrrp_only: cli.vrrp_only,
             as_keepalived: cli.as_keepalived,
         },
-    );
-    drop(pidfile);
-    code
+    )
 }
 
 fn start_logging(cli: &Cli) {

@@ -45,7 +45,7 @@ pub mod misc;
 pub mod runner;
 pub mod schedule;
 pub mod smtp;
-mod stage;
+pub(crate) mod stage;
 pub mod tcp;
 #[cfg(feature = "tls")]
 pub mod tls;

@@ -14,7 +14,7 @@ use super::tcp::TcpProbe;
 use super::{CheckProtocol, Next, Reason, Verdict};
 
 /// Reads per socket per turn, so that a server streaming fast cannot starve the others.
-const READS_PER_TURN: usize = 4;
+pub const READS_PER_TURN: usize = 4;
 
 pub(super) enum Proto {
     Tcp(TcpProbe),

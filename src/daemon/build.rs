@@ -51,12 +51,7 @@ pub struct ScriptBinding {
     pub targets: Vec<(usize, usize)>,
 }
 
-/// An interface or file tracker and where its value goes.
-#[derive(Clone, Debug)]
-pub struct Binding {
-    pub name: String,
-    pub targets: Vec<(usize, usize)>,
-}
+pub use crate::track::Binding;
 
 #[derive(Debug)]
 pub struct GroupEdge {
@@ -64,7 +59,7 @@ pub struct GroupEdge {
     pub notify: Notify,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Runtime {
     pub router: Router,
     pub instances: Vec<InstanceEdge>,

@@ -14,8 +14,8 @@ use crate::daemon::json::{self, Value};
 use crate::daemon::keepalived_dump;
 
 pub const DEFAULT_PID_FILE: &str = "/run/kalive.pid";
-/// SIGRTMIN+2 on musl: what the daemon answers with a JSON dump.
-pub const JSON_SIGNAL: i32 = 37;
+/// What the daemon answers with a JSON dump (SIGRTMIN+2 on musl).
+pub const JSON_SIGNAL: i32 = crate::sys::signals::SIG_JSON;
 /// Long enough for a daemon on a loaded box (the dump is written within one loop turn, normally
 /// well under a millisecond); `status` returns as soon as the new dump is there.
 const WAIT: Duration = Duration::from_secs(3);
@@ -70,8 +70,8 @@ fn stamp(path: &Path) -> Option<(u64, i64, i64)> {
 /// the index of the first that did, looked at in order (kalive writes its own dump first).
 fn request_dump(pid: i32, paths: &[PathBuf]) -> Option<usize> {
     let before: Vec<_> = paths.iter().map(|p| stamp(p)).collect();
-    // SAFETY: kill has no memory preconditions; `pid` was checked to be a kalive process.
-    if unsafe { libc::kill(pid, JSON_SIGNAL) } != 0 {
+    // `pid` was checked to be a kalive process (`running_pid`).
+    if crate::sys::signals::send(pid, JSON_SIGNAL).is_err() {
         return None;
     }
     let end = Instant::now() + WAIT;

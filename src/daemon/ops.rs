@@ -25,7 +25,7 @@ pub(super) const NOTIFY_TIMEOUT: crate::time::Duration = crate::time::Duration::
 /// Notify scripts running at once, at most (more are refused with a log line until some end).
 pub(super) const MAX_NOTIFY_SCRIPTS: usize = 256;
 
-pub(super) struct Ops {
+pub struct Ops {
     pub(super) nl: Netlink,
     /// Notify scripts, hotplug calls and FIFO scripts.
     pub(super) children: Children,
@@ -170,6 +170,10 @@ impl Ops {
 }
 
 impl SystemOps for Ops {
+    fn daemon_ops(&mut self) -> Option<&mut Ops> {
+        Some(self)
+    }
+
     fn add_vips(&mut self, e: &InstanceEdge) {
         let Some(own) = self.ifindex(&e.vip_interface) else {
             return;

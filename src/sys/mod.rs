@@ -24,6 +24,7 @@ pub mod helper_thread;
 pub mod host;
 pub mod logger;
 pub mod netlink;
+pub mod poll;
 pub mod probe;
 pub mod process;
 pub mod realtime;

@@ -5,6 +5,18 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, RawFd};
 
+/// The data dump (`--signum DATA`): keepalived's SIGUSR1 (core/keepalived.c).
+pub const SIG_DATA: i32 = libc::SIGUSR1;
+/// The statistics dump (`--signum STATS`): keepalived's SIGUSR2.
+pub const SIG_STATS: i32 = libc::SIGUSR2;
+/// The JSON dump (`--signum JSON`, what `kalive status` sends): keepalived's SIGRTMIN+2, which is
+/// 37 on musl (OpenWrt's rpcd plugin for keepalived sends `kill -37`). A literal, not
+/// `libc::SIGRTMIN() + 2`: glibc reserves two more realtime signals and would make it 36.
+pub const SIG_JSON: i32 = 37;
+/// The statistics dump, then every counter zeroed (`--signum STATS_CLEAR`): keepalived's
+/// SIGRTMAX-1, 63 on musl.
+pub const SIG_STATS_CLEAR: i32 = 63;
+
 /// What the daemon handles (keepalived 2.2.7 core/main.c, vrrp/vrrp_daemon.c `vrrp_signal_init`):
 /// SIGCHLD for scripts, TERM/INT stop, HUP reload, USR1/USR2 dumps, musl's SIGRTMIN+2 (JSON dump)
 /// and SIGRTMAX-1 (stats + clear), and SIGXCPU, which RLIMIT_RTTIME's soft limit sends
@@ -14,10 +26,10 @@ pub const DAEMON_SIGNALS: [i32; 9] = [
     libc::SIGTERM,
     libc::SIGHUP,
     libc::SIGINT,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-    37,
-    63,
+    SIG_DATA,
+    SIG_STATS,
+    SIG_JSON,
+    SIG_STATS_CLEAR,
     libc::SIGXCPU,
 ];
 
@@ -69,13 +81,13 @@ impl SignalFd {
 }
 
 impl SignalFd {
-    /// The signals pending now, each once, at most [`SIGNALS_PER_TURN`] read: a queue of
+    /// The signals pending now, each once, at most `max` read: a queue of
     /// thousands of realtime signals (a `kill -37` loop, a daemon that was stopped) is taken a
     /// slice per loop turn, so the timers get theirs in between, and a request repeated while
     /// it waited is acted on once (a dump is a snapshot: two in a row say the same).
-    pub fn take(&self) -> Pending {
+    pub fn take(&self, max: usize) -> Pending {
         let mut bits = 0u64;
-        for _ in 0..SIGNALS_PER_TURN {
+        for _ in 0..max {
             match self.read() {
                 Some(sig) if (1..64).contains(&sig) => bits |= 1 << sig,
                 Some(_) => {}
@@ -85,9 +97,6 @@ impl SignalFd {
         Pending(bits)
     }
 }
-
-/// How many queued signals one loop turn reads at most.
-pub const SIGNALS_PER_TURN: usize = 64;
 
 /// Distinct pending signals: SIGTERM and SIGINT first (a stop makes the rest moot), then by number.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -106,6 +115,15 @@ impl Iterator for Pending {
     }
 }
 
+/// Sends signal `sig` to process `pid` (`kalive status` asking the daemon for a dump).
+pub fn send(pid: i32, sig: i32) -> io::Result<()> {
+    // SAFETY: kill(2) takes two integers and touches no memory of ours.
+    if unsafe { libc::kill(pid, sig) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 impl AsFd for SignalFd {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
@@ -120,15 +138,28 @@ impl AsRawFd for SignalFd {
 
 #[cfg(test)]
 mod tests {
-    use super::Pending;
+    use super::{Pending, SIG_JSON, SIG_STATS_CLEAR};
 
     #[test]
     fn pending_signals_come_once_each_with_a_stop_first() {
-        let bits = [libc::SIGHUP, libc::SIGUSR1, libc::SIGTERM, 37, 63]
-            .iter()
-            .fold(0u64, |b, &s| b | 1 << s);
+        let bits = [
+            libc::SIGHUP,
+            libc::SIGUSR1,
+            libc::SIGTERM,
+            SIG_JSON,
+            SIG_STATS_CLEAR,
+        ]
+        .iter()
+        .fold(0u64, |b, &s| b | 1 << s);
         let order: Vec<i32> = Pending(bits).collect();
-        assert_eq!(order, [libc::SIGTERM, libc::SIGHUP, libc::SIGUSR1, 37, 63]);
+        let want = [
+            libc::SIGTERM,
+            libc::SIGHUP,
+            libc::SIGUSR1,
+            SIG_JSON,
+            SIG_STATS_CLEAR,
+        ];
+        assert_eq!(order, want);
         assert_eq!(Pending::default().next(), None);
     }
 }

@@ -1,7 +1,16 @@
-//! Trackers turned into priority events. It owns the vrrp_script schedule and rise/fall
-//! accounting ([`script`], pure: the edge runs the process when told and reports how it ended).
-//! Today the other trackers are read at the edge and fed to `vrrp::priority` directly:
-//! track_file in `daemon/run.rs` (through `sys::value_file`), track_interface in
-//! `daemon/reactor/events.rs`.
+//! Trackers turned into priority events, pure: vrrp_script schedules with rise/fall accounting
+//! (`script`), `track_file` values (`file`) and `track_interface` link states (`interface`).
+//! The daemon's trackers service runs the scripts, reads the files and hears the links, and
+//! hands each result to the instances through `vrrp::priority`.
 
+pub mod file;
+pub mod interface;
 pub mod script;
+
+/// A tracker (interface or file) and where its value goes: (instance index, tracker index
+/// within the instance).
+#[derive(Clone, Debug)]
+pub struct Binding {
+    pub name: String,
+    pub targets: Vec<(usize, usize)>,
+}

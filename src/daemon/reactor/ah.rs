@@ -7,7 +7,9 @@
 
 use std::net::IpAddr;
 
-use super::{advert, fingerprint, NONE};
+use super::emit::advert;
+use super::fingerprint;
+use super::sock::NONE;
 use crate::vrrp::{Advert, AuthData, Instance};
 use crate::wire;
 

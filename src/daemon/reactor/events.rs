@@ -239,15 +239,11 @@ impl Reactor<'_> {
                 self.execute(now);
             }
         }
-        let targets: Vec<(usize, usize)> = self
-            .rt
-            .interfaces
-            .iter()
-            .filter(|b| b.name == ifname)
-            .flat_map(|b| b.targets.iter().copied())
-            .filter(|&(i, _)| new(self, i))
-            .collect();
-        self.tracker_result(&targets, i64::from(up));
+        let targets: Vec<(usize, usize)> =
+            crate::track::interface::targets(&self.rt.interfaces, ifname)
+                .filter(|&(i, _)| new(self, i))
+                .collect();
+        self.tracker_result(&targets, crate::track::interface::value(up));
     }
 
     /// A tracker bound to `targets` (instance, tracker index) reported `value`.

@@ -4,11 +4,10 @@
 //! Nothing here waits on anything but poll(): scripts, netlink and logging never delay an advert.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::os::fd::{AsFd, AsRawFd};
 
 use crate::config::model::GlobalDefs;
 use crate::daemon::build::{GroupEdge, InstanceEdge, Runtime};
-use crate::sys::vrrp_socket::{PacketSocket, VrrpSocket, CMSG_SPACE};
+use crate::sys::vrrp_socket::CMSG_SPACE;
 use crate::time::{Duration, Instant, TimerId, TimerWheel};
 use crate::vrrp::actions::TIMER_KINDS;
 use crate::vrrp::garp::Pacer;
@@ -20,9 +19,12 @@ mod arrival;
 mod cause;
 mod emit;
 mod events;
+mod execute;
+mod read;
+mod sock;
 
 pub use cause::Cause;
-use emit::advert;
+use sock::Sock;
 
 /// What the loop asks of the operating system besides packets: addresses and scripts.
 pub trait SystemOps {
@@ -52,6 +54,27 @@ pub trait SystemOps {
     /// Runs a notify script with its configured arguments only (LVS notify_up/notify_down,
     /// quorum_up/quorum_down).
     fn run_notify(&mut self, _script: &crate::config::model::Script) {}
+    /// The daemon's own system side, for what only it has (its rtnetlink socket, FIFOs, child
+    /// tables); the tests' fakes have none.
+    fn daemon_ops(&mut self) -> Option<&mut crate::daemon::ops::Ops> {
+        None
+    }
+}
+
+/// Stands in for the system side between a reload's `close` and `open`: no instance runs then.
+struct Idle;
+
+impl SystemOps for Idle {
+    fn add_vips(&mut self, _e: &InstanceEdge) {}
+    fn remove_vips(&mut self, _e: &InstanceEdge) {}
+    fn notify(&mut self, _e: &InstanceEdge, _state: State, _priority: u8) {}
+    fn notify_group(&mut self, _g: &GroupEdge, _state: State) {}
+    fn run_check(&mut self, _s: &crate::config::model::Script, _deadline: Instant, _token: u32) {}
+    fn collect(&mut self, _now: Instant, _done: &mut Vec<(u32, crate::sys::process::Outcome)>) {}
+    fn next_deadline(&self) -> Option<Instant> {
+        None
+    }
+    fn finish(&mut self) {}
 }
 
 /// Timers on the wheel.
@@ -66,117 +89,6 @@ enum Token {
     },
     /// `garp_lower_prio_delay` after a master heard a lower priority: its second burst.
     LowerPrioGarp(u16),
-}
-
-/// One socket per (interface, family), shared by the instances on it (keepalived 2.2.7 pools them
-/// the same way: vrrp/vrrp_scheduler.c `already_exist_sock`).
-struct Sock {
-    ifname: String,
-    ifindex: u32,
-    ipv6: bool,
-    /// IP protocol 51: the `auth_type AH` instances of the interface (their own socket).
-    ah: bool,
-    /// `None` while the interface is missing (the instances on it are in FAULT until it appears).
-    socket: Option<VrrpSocket>,
-    /// Only multicast IPv4 instances use it: bound to the group (see `Reactor::new`).
-    group_only: bool,
-    packet: Option<PacketSocket>,
-    mac: wire::Mac,
-    /// Packets that failed to parse (checksum, length, version…): dropped and counted.
-    pub malformed: u64,
-    /// When a malformed packet was last logged (one line per 10 s per socket).
-    malformed_logged: Instant,
-    /// The instance for each VRID on this socket (`NONE` when none): O(1) per advert.
-    by_vrid: Box<[u16; 256]>,
-    /// An instant at which the queue was empty (just before a read that found nothing): no packet
-    /// still queued arrived before it (bounds the age a receive timestamp may claim).
-    empty: Instant,
-}
-
-const NONE: u16 = u16::MAX;
-
-impl Sock {
-    /// The socket of instance `e`'s (interface, family), on the interface `info` describes; with
-    /// no interface (`None`), a closed one that `reopen` opens once the interface appears.
-    fn open(
-        e: &InstanceEdge,
-        global: &GlobalDefs,
-        info: Option<Iface>,
-        multicast: bool,
-        ah: bool,
-    ) -> std::io::Result<Sock> {
-        let mut sock = Sock {
-            ifname: e.interface.clone(),
-            ifindex: 0,
-            ipv6: e.ipv6,
-            ah,
-            socket: None,
-            group_only: false,
-            packet: None,
-            mac: [0; 6],
-            malformed: 0,
-            malformed_logged: Instant::ZERO,
-            by_vrid: Box::new([NONE; 256]),
-            empty: Instant::ZERO,
-        };
-        match info {
-            Some(info) => sock.reopen(e, global, info, multicast)?,
-            None => log::warn!(
-                "({}) interface {} not found: FAULT until it appears",
-                e.name,
-                e.interface
-            ),
-        }
-        Ok(sock)
-    }
-
-    /// (Re)opens the socket on the interface `info` describes (it appeared, or was re-created
-    /// with another index); `e` is an instance on it; `multicast`: one of its instances (not
-    /// necessarily `e`) advertises to the group, which the socket then joins.
-    fn reopen(
-        &mut self,
-        e: &InstanceEdge,
-        global: &GlobalDefs,
-        info: Iface,
-        multicast: bool,
-    ) -> std::io::Result<()> {
-        self.socket = None;
-        self.packet = None;
-        let group = if e.ipv6 {
-            IpAddr::V6(global.mcast_group6)
-        } else {
-            IpAddr::V4(global.mcast_group4)
-        };
-        // Not bound to a source: each instance's adverts carry their own (`send_from`).
-        let protocol = if self.ah {
-            crate::sys::vrrp_socket::IPPROTO_AH
-        } else {
-            crate::sys::vrrp_socket::IPPROTO_VRRP
-        };
-        let socket =
-            VrrpSocket::open_protocol(&e.interface, info.index, group, !multicast, protocol)?;
-        self.packet = PacketSocket::open(info.index).ok();
-        self.socket = Some(socket);
-        if let (true, IpAddr::V4(g)) = (self.group_only, group) {
-            self.bind_group(g);
-        }
-        self.ifindex = info.index;
-        self.mac = info.mac;
-        Ok(())
-    }
-
-    /// Receive only adverts sent to the group (see `Reactor::new`). As keepalived, a failure is
-    /// said and the socket reads on, every packet then, as before.
-    fn bind_group(&self, group: std::net::Ipv4Addr) {
-        if let Some(Err(err)) = self.socket.as_ref().map(|s| s.bind_group(group)) {
-            log::info!("bind for multicast failed on {}: {err}", self.ifname);
-        }
-    }
-
-    /// The descriptor poll() watches: -1 (ignored by poll) while there is no socket.
-    fn poll_fd(&self) -> libc::c_int {
-        self.socket.as_ref().map_or(-1, |s| s.as_fd().as_raw_fd())
-    }
 }
 
 /// Counters of the whole loop, for the dumps.
@@ -375,26 +287,14 @@ impl<'a> Reactor<'a> {
             None => Duration::from_secs(1),
             Some(t) => t.since(now).min(Duration::from_secs(1)),
         };
-        let ts = libc::timespec {
-            tv_sec: (wait.as_micros() / 1_000_000) as _,
-            tv_nsec: ((wait.as_micros() % 1_000_000) * 1_000) as libc::c_long,
-        };
         self.pollfds.truncate(self.socks.len());
         self.pollfds.extend(extra.iter().map(|p| libc::pollfd {
             fd: p.fd,
             events: p.events,
             revents: 0,
         }));
-        // SAFETY: pollfds is a live, correctly sized pollfd array and ts a valid timespec for the
-        // duration of the call; a null signal mask leaves the mask unchanged.
-        let r = unsafe {
-            libc::ppoll(
-                self.pollfds.as_mut_ptr(),
-                self.pollfds.len() as libc::nfds_t,
-                &ts,
-                std::ptr::null(),
-            )
-        };
+        // An error (EINTR) is a turn with nothing ready: the timers below still run.
+        let ready = crate::sys::poll::ppoll(&mut self.pollfds, wait.as_micros()).unwrap_or(0);
         self.stats.wakeups += 1;
         for (p, q) in extra
             .iter_mut()
@@ -404,7 +304,7 @@ impl<'a> Reactor<'a> {
         }
         // Packets and timers of this turn first; their slow consequences after (see `execute`).
         self.deferring = true;
-        if r > 0 {
+        if ready > 0 {
             for k in 0..self.socks.len() {
                 if self
                     .pollfds
@@ -422,7 +322,7 @@ impl<'a> Reactor<'a> {
     fn fire_timers(&mut self) {
         let now = self.now();
         // Bounded: a timer re-armed for "now" again cannot keep this loop forever.
-        for _ in 0..10_000 {
+        for _ in 0..crate::daemon::service::budget::TIMERS {
             let Some((_, tok)) = self.wheel.poll_expired(now) else {
                 break;
             };
@@ -447,287 +347,26 @@ impl<'a> Reactor<'a> {
         }
     }
 
-    /// Reads what one socket has (at most 64 packets per turn, so one busy LAN cannot starve
-    /// the timers).
-    fn read_socket(&mut self, k: usize) {
-        // Taken before each recv: if that recv finds nothing, the queue was empty at this instant.
-        let mut before = self.now();
-        for _ in 0..64 {
-            let Some(sock) = self.socks.get(k) else {
-                return;
-            };
-            let Some(socket) = sock.socket.as_ref() else {
-                return;
-            };
-            let got = match socket.recv(&mut self.buf, &mut self.cmsg) {
-                Ok(Some(r)) => r,
-                Ok(None) => {
-                    if let Some(s) = self.socks.get_mut(k) {
-                        s.empty = before;
-                    }
-                    return;
-                }
-                Err(_) => return,
-            };
-            let now = self.now();
-            // RFC 5798 §6.4.2: the Master_Down_Timer restarts on *receipt*. The core gets the
-            // kernel's receive instant for this advert, so the loop's own delay in reading it
-            // (other sockets, a timer batch, a busy CPU) does not delay failure detection. Its
-            // timers are absolute instants, so an event dated a little earlier than the last one
-            // only arms earlier deadlines; one already past fires on this turn's timer pass,
-            // after every queued advert was read.
-            let arrived = arrival::arrival(now, arrival::wall_clock(), got.stamp, sock.empty);
-            before = now;
-            let data = self.buf.get(..got.len).unwrap_or(&[]);
-            let parsed = if sock.ipv6 {
-                let dst = match got.dst {
-                    Some(IpAddr::V6(d)) => d,
-                    _ => self.global.mcast_group6,
-                };
-                let src = match got.src {
-                    IpAddr::V6(s) => s,
-                    IpAddr::V4(_) => Ipv6Addr::UNSPECIFIED,
-                };
-                wire::vrrp::Packet::new_checked(data)
-                    .and_then(|p| wire::vrrp::Repr::parse(&p, &wire::vrrp::Ctx::V6 { src, dst }))
-                    .map(|r| {
-                        (
-                            advert(
-                                &r,
-                                IpAddr::V6(src),
-                                got.hop_limit.unwrap_or(0),
-                                !dst.is_multicast(),
-                            ),
-                            fingerprint(r.addrs.iter()),
-                        )
-                    })
-            } else if sock.ah {
-                ah::parse(data, &sock.by_vrid, &mut self.rt.router.instances)
-            } else {
-                wire::vrrp::Repr::parse_ipv4(data).map(|(ip, r)| {
-                    (
-                        advert(&r, IpAddr::V4(ip.src), ip.ttl, !ip.dst.is_multicast()),
-                        fingerprint(r.addrs.iter()),
-                    )
-                })
-            };
-            let Ok((a, fp)) = parsed else {
-                self.stats.malformed += 1;
-                if let Some(s) = self.socks.get_mut(k) {
-                    s.malformed += 1;
-                    if s.malformed_logged == Instant::ZERO
-                        || now.since(s.malformed_logged) >= Duration::from_secs(10)
-                    {
-                        s.malformed_logged = now;
-                        let why = parsed.err().map_or("?", |e| e.as_str());
-                        log::warn!(
-                            "{}: dropped a malformed VRRP packet from {}: {why} ({} in all)",
-                            s.ifname,
-                            got.src,
-                            s.malformed
-                        );
-                    }
-                }
-                continue;
-            };
-            // The instance on this socket with this VRID.
-            let idx = self
-                .socks
-                .get(k)
-                .and_then(|s| s.by_vrid.get(usize::from(a.vrid)))
-                .copied()
-                .filter(|&i| i != NONE);
-            match idx.map(usize::from) {
-                Some(i) => {
-                    self.cause = Cause::Advert {
-                        src: a.src,
-                        priority: a.priority,
-                    };
-                    match self.rt.router.handle_advert(arrived, i, &a, &mut self.out) {
-                        Err(why) => self.log_drop(now, i, a.src, why),
-                        Ok(()) if self.vip_fp.get(i) != Some(&fp) => {
-                            self.addr_mismatch(now, i, a.src)
-                        }
-                        Ok(()) => {}
-                    }
-                    self.execute(now);
-                }
-                None => self.stats.unknown_vrid += 1,
-            }
-        }
+    /// Closes the sockets and hands back the runtime (a reload, or the stop): no instance runs
+    /// until [`Reactor::open`]; `ops` stays.
+    pub fn close(&mut self) -> Runtime {
+        self.socks.clear();
+        self.pollfds.clear();
+        self.inst_sock.clear();
+        std::mem::take(&mut self.rt)
     }
 
-    /// Carries out the core's actions. Adverts and timers happen at once; the slow rest (netlink
-    /// round trips, GARP bursts, scripts, log lines) waits in `deferred` while a batch of events
-    /// is handled, so the 200th instance's advert never queues behind the first 199's addresses.
-    fn execute(&mut self, now: Instant) {
-        let n = self.out.len();
-        for k in 0..n {
-            let Some((i, a)) = self.out.get(k) else {
-                break;
-            };
-            match a {
-                Action::SendAdvert { priority } => self.send_advert(usize::from(i), priority),
-                Action::ArmTimer { kind, at } => self.arm(i, kind, at),
-                Action::CancelTimer { kind } => {
-                    if let Some(id) = self
-                        .timer_ids
-                        .get_mut(usize::from(i))
-                        .and_then(|s| s.get_mut(kind.index()))
-                        .and_then(Option::take)
-                    {
-                        self.wheel.cancel(id);
-                    }
-                }
-                slow if self.deferring => self.deferred.push((i, slow, self.cause, now)),
-                slow => self.slow(now, i, slow, self.cause),
-            }
-        }
-        self.out.clear();
-    }
-
-    /// Runs the deferred actions, in the order they were asked for.
-    fn flush_deferred(&mut self) {
-        self.deferring = false;
-        let mut list = std::mem::take(&mut self.deferred);
-        for &(i, a, cause, asked) in &list {
-            self.slow(asked, i, a, cause);
-        }
-        list.clear();
-        self.deferred = list;
-    }
-
-    /// Carries out one slow action the core asked for at `asked` (it may run later: deferred,
-    /// or behind slow netlink round trips and notify scripts).
-    fn slow(&mut self, asked: Instant, i: u16, a: Action, cause: Cause) {
-        let iu = usize::from(i);
-        match a {
-            Action::AddVips => {
-                if let Some(e) = self.rt.instances.get(iu) {
-                    log::info!("({}) adding {} virtual address(es)", e.name, e.vips.len());
-                    self.ops.add_vips(e);
-                }
-            }
-            Action::RemoveVips => {
-                if let Some(e) = self.rt.instances.get(iu) {
-                    self.ops.remove_vips(e);
-                }
-            }
-            Action::SendGarp { count } => {
-                let sent = self.now();
-                self.start_garp(sent, i, count);
-                self.garp_timer_follows_burst(i, asked, sent);
-            }
-            // keepalived vrrp/vrrp.c clear_diff_vrrp: a removed instance notifies DELETED
-            // with `notify_deleted`, else FAULT (unless it was in FAULT already), not STOP.
-            Action::Notify {
-                state: State::Stop,
-                priority,
-            } if matches!(cause, Cause::Deleted { .. }) => {
-                if let (Some(e), Cause::Deleted { was_fault }) = (self.rt.instances.get(iu), cause)
-                {
-                    if e.notify.deleted.is_some() {
-                        log::info!("({}) Entering DELETED STATE: {cause}", e.name);
-                        self.ops.notify_deleted(e, priority);
-                    } else if !was_fault {
-                        log::info!(
-                            "({}) Entering FAULT STATE (priority {priority}): {cause}",
-                            e.name
-                        );
-                        self.ops.notify(e, State::Fault, priority);
-                    }
-                }
-            }
-            Action::Notify { state, priority } => {
-                if let Some(inst) = self.rt.router.instances.get_mut(iu) {
-                    inst.last_transition = asked;
-                }
-                if let Some(e) = self.rt.instances.get(iu) {
-                    log::info!(
-                        "({}) Entering {} STATE (priority {}): {}",
-                        e.name,
-                        state.name(),
-                        priority,
-                        cause
-                    );
-                    self.ops.notify(e, state, priority);
-                }
-            }
-            Action::NotifyGroup { group, state } => {
-                if let Some(g) = self.rt.groups.get(usize::from(group)) {
-                    log::info!("VRRP_Group({}) Entering {} STATE", g.name, state.name());
-                    self.ops.notify_group(g, state);
-                }
-            }
-            Action::NotifyRxLowerPriority => {
-                if let Some(e) = self.rt.instances.get(iu) {
-                    log::info!(
-                        "({}) Received advert with lower priority; forcing a new election",
-                        e.name
-                    );
-                    let priority = self.rt.router.instances.get(iu).map_or(0, |x| x.priority());
-                    self.ops.notify_rx_lower_priority(e, priority);
-                }
-                // Its delay counts from the burst just sent, as the timers above.
-                let sent = self.now();
-                self.arm_lower_prio_garp(sent, i);
-            }
-            Action::AnnounceSource => self.announce_source(i),
-            Action::SendAdvert { .. } | Action::ArmTimer { .. } | Action::CancelTimer { .. } => {}
-        }
-    }
-
-    fn arm(&mut self, i: u16, kind: TimerKind, at: Instant) {
-        let Some(slot) = self
-            .timer_ids
-            .get_mut(usize::from(i))
-            .and_then(|s| s.get_mut(kind.index()))
-        else {
-            return;
-        };
-        if let Some(id) = *slot {
-            if self.wheel.rearm(id, at) {
-                return;
-            }
-        }
-        // The wheel holds TIMER_KINDS + 2 timers per instance, and an instance has at most one
-        // per kind here (re-armed in place) plus one GARP burst and one delayed GARP.
-        let id = self.wheel.arm(at, Token::Vrrp(i, kind));
-        let id = self.armed_or_shed(id);
-        if let Some(slot) = self
-            .timer_ids
-            .get_mut(usize::from(i))
-            .and_then(|s| s.get_mut(kind.index()))
-        {
-            *slot = id;
-        }
-    }
-
-    /// The id of a timer just armed, or, when the wheel had no room, the shed counted and
-    /// logged (at the 1st, 2nd, 4th, 8th … time, so a bug cannot flood the log).
-    fn armed_or_shed(
+    /// Runs `rt` (a reload's) with the same `ops`, on sockets opened anew.
+    pub fn open(
         &mut self,
-        armed: Result<TimerId, crate::time::wheel::Full>,
-    ) -> Option<TimerId> {
-        match armed {
-            Ok(id) => Some(id),
-            Err(_) => {
-                self.stats.timers_shed += 1;
-                if self.stats.timers_shed.is_power_of_two() {
-                    log::error!(
-                        "timer wheel full ({} timers): {} timer(s) shed; this is a bug, please report it",
-                        self.wheel.capacity(),
-                        self.stats.timers_shed
-                    );
-                }
-                None
-            }
-        }
-    }
-
-    /// Ends the loop's hold on its sockets and `ops`, handing back the runtime (for reload).
-    pub fn into_runtime(self) -> Runtime {
-        self.rt
+        rt: Runtime,
+        global: GlobalDefs,
+        iface: &dyn Fn(&str) -> Option<Iface>,
+    ) -> std::io::Result<()> {
+        // A zero-sized stand-in: leaking its box allocates and keeps nothing.
+        let ops = std::mem::replace(&mut self.ops, Box::leak(Box::new(Idle)));
+        *self = Reactor::new(rt, global, ops, iface)?;
+        Ok(())
     }
 
     pub fn ops(&mut self) -> &mut dyn SystemOps {
