@@ -243,7 +243,11 @@ impl Services {
             fifo_scripts: Vec::new(),
         };
         each!(self, |s| s.prepare(cx, &new));
-        if let Some(extras) = self.keepalived.as_mut() {
+        if let Some(extras) = self
+            .keepalived
+            .as_mut()
+            .filter(|_| crate::daemon::keepalived_dump::ENABLED)
+        {
             *extras = crate::daemon::keepalived_dump::extras(&new.cfg);
         }
         each!(self, |s| s.reload(cx, &mut new)?);
@@ -259,7 +263,12 @@ impl Services {
         if matches!(kind, Dump::Text | Dump::Json) {
             each!(self, |s| s.dump(cx, &mut lvs));
         }
-        let keepalived = self.keepalived.as_ref();
+        // `ENABLED` is a constant: without the feature the keepalived writers are dead code
+        // the linker drops (16 KB the default binary's budget has no room for).
+        let keepalived = self
+            .keepalived
+            .as_ref()
+            .filter(|_| keepalived_dump::ENABLED);
         match kind {
             Dump::Text => {
                 let text = dump::write_text(&cx.vrrp, lvs);
