@@ -243,7 +243,8 @@ fuzz:
 # Results in target/mutants/AREA/mutants.out (caught.txt, missed.txt, timeout.txt, unviable.txt).
 MUTANTS := nice -n 10 $(CARGO) mutants -j 1 --timeout 60 --cargo-arg=--lib
 mutants:
-	$(MUTANTS) -o target/mutants/wire -f src/wire/vrrp.rs -f src/wire/ipv4.rs -f src/wire/ipv6.rs -f src/wire/ndisc.rs -- -- wire::
+	$(MUTANTS) -o target/mutants/wire -f src/wire/vrrp.rs -f src/wire/ipv4.rs -f src/wire/ipv6.rs -f src/wire/ndisc.rs \
+		-f src/wire/ah.rs -f src/wire/md5.rs -- -- wire::
 	$(MUTANTS) -o target/mutants/time -f src/time/wheel.rs -- -- time::
 	$(MUTANTS) -o target/mutants/lvs -f 'src/lvs/*.rs' -- -- lvs::
 	$(MUTANTS) -o target/mutants/vrrp -f 'src/vrrp/*.rs' -- -- vrrp::
