@@ -272,7 +272,8 @@ MUTANTS := nice -n 10 $(CARGO) mutants -j 1 --timeout 60 --cargo-arg=--lib
 # took 15 minutes with -j 2 on two busy cores).
 VRRP_MUTANTS_TREE := target/mutants-tree/vrrp
 mutants:
-	$(MUTANTS) -o target/mutants/wire -f src/wire/vrrp.rs -f src/wire/ipv4.rs -f src/wire/ipv6.rs -f src/wire/ndisc.rs -- -- wire::
+	$(MUTANTS) -o target/mutants/wire -f src/wire/vrrp.rs -f src/wire/ipv4.rs -f src/wire/ipv6.rs -f src/wire/ndisc.rs \
+		-f src/wire/ah.rs -f src/wire/md5.rs -- -- wire::
 	$(MUTANTS) -o target/mutants/time -f src/time/wheel.rs -- -- time::
 	$(MUTANTS) -o target/mutants/lvs -f 'src/lvs/*.rs' -- -- lvs::
 	rm -rf $(VRRP_MUTANTS_TREE) && mkdir -p $(VRRP_MUTANTS_TREE)

@@ -130,3 +130,7 @@ pub fn desired(plans: &[VsPlan], pool: &Pool) -> Desired {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "tests/desired.rs"]
+mod tests;

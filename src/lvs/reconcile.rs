@@ -145,3 +145,7 @@ pub fn apply(kernel: &mut Kernel, op: &Op) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "tests/reconcile.rs"]
+mod tests;

@@ -326,3 +326,102 @@ fn group_prefixes_full_ranges_and_fwmark_families() {
         Some("its group has IPv4, IPv6 and a fwmark without family")
     );
 }
+
+#[test]
+fn flag_1_to_3_go_to_any_scheduler() {
+    // lbflags_handler: flag-1..3 are the raw IP_VS_SVC_F_SCHED1..3 bits, whatever the scheduler
+    for (flag, bit) in [
+        ("flag-1", SVC_F_SCHED1),
+        ("flag-2", SVC_F_SCHED2),
+        ("flag-3", SVC_F_SCHED3),
+    ] {
+        let p = only(&format!(
+            "virtual_server 10.0.0.1 80 {{\n protocol TCP\n lb_algo rr\n {flag}\n real_server 10.0.1.2 80 {{\n }}\n}}\n"
+        ));
+        assert_eq!(p.services[0].flags, bit, "{flag}");
+    }
+}
+
+fn fwmark_v6(p: &VsPlan) -> Option<bool> {
+    match p.services.last()?.key {
+        ServiceKey::Fwmark { ipv6, .. } => Some(ipv6),
+        ServiceKey::Addr { .. } => None,
+    }
+}
+
+#[test]
+fn an_all_tunnelled_fwmark_takes_the_family_its_servers_share() {
+    // vs_end_handler: the sorry server (unless tunnelled) decides, else the real servers' family
+    // if they all share it, else IPv4
+    let tun = |body: &str| {
+        only(&format!(
+            "virtual_server fwmark 7 {{\n lb_kind TUN\n{body}}}\n"
+        ))
+    };
+    let two_v6 = " real_server 2001:db8::2 {\n }\n real_server 2001:db8::3 {\n }\n";
+    assert_eq!(fwmark_v6(&tun(two_v6)), Some(true));
+    let mixed = " real_server 2001:db8::2 {\n }\n real_server 10.0.1.3 {\n }\n";
+    assert_eq!(fwmark_v6(&tun(mixed)), Some(false));
+    let mixed = " real_server 10.0.1.3 {\n }\n real_server 2001:db8::2 {\n }\n";
+    assert_eq!(fwmark_v6(&tun(mixed)), Some(false));
+    // a NAT sorry server decides, against tunnelled IPv4 servers
+    let p = tun(
+        " sorry_server 2001:db8::9 80\n sorry_server_lvs_method NAT\n real_server 10.0.1.3 {\n }\n",
+    );
+    assert_eq!(fwmark_v6(&p), Some(true));
+    // a tunnelled sorry server only joins the vote: IPv6 sorry, IPv4 servers: mixed, IPv4
+    let p = tun(" sorry_server 2001:db8::9 80\n real_server 10.0.1.3 {\n }\n");
+    assert_eq!(fwmark_v6(&p), Some(false));
+}
+
+#[test]
+fn a_group_of_tunnelled_servers_takes_its_members_family() {
+    // link_vsg_to_vs: nothing in the servers decides, so the group's members do: IPv6 members
+    // make the fwmark without family IPv6; a group of fwmarks without family is IPv4
+    let c = cfg(concat!(
+        "virtual_server_group A {\n 2001:db8::1 80\n fwmark 5\n}\n",
+        "virtual_server group A {\n protocol TCP\n lb_kind TUN\n real_server 10.0.1.2 {\n }\n}\n",
+        "virtual_server_group B {\n fwmark 6\n}\n",
+        "virtual_server group B {\n lb_kind TUN\n real_server 2001:db8:1::2 {\n }\n}\n",
+        "virtual_server_group C {\n 10.0.0.1 80\n fwmark 7\n}\n",
+        "virtual_server group C {\n protocol TCP\n lb_kind TUN\n real_server 2001:db8:1::2 {\n }\n}\n",
+    ));
+    let p = plans(&c);
+    assert!(p.iter().all(|v| v.ignored.is_none()), "{p:?}");
+    assert_eq!(fwmark_v6(&p[0]), Some(true));
+    assert_eq!(fwmark_v6(&p[1]), Some(false));
+    assert_eq!(fwmark_v6(&p[2]), Some(false));
+}
+
+#[test]
+fn a_sorry_server_that_is_a_real_server_is_a_duplicate() {
+    let with = |sorry: &str| {
+        only(&format!(
+            "virtual_server 10.0.0.1 80 {{\n protocol TCP\n sorry_server {sorry}\n real_server 10.0.1.2 80 {{\n }}\n}}\n"
+        ))
+        .sorry
+        .map(|s| s.duplicates_rs)
+    };
+    assert_eq!(with("10.0.1.2 80"), Some(true));
+    assert_eq!(with("10.0.1.2 81"), Some(false));
+    assert_eq!(with("10.0.1.3 80"), Some(false));
+}
+
+#[test]
+fn a_group_with_port_0_is_persistent_and_ops_needs_udp() {
+    let c = cfg(concat!(
+        "virtual_server_group P {\n 10.0.0.1 0\n}\n",
+        "virtual_server group P {\n protocol TCP\n lb_kind DR\n real_server 10.0.1.2 {\n }\n}\n",
+        "virtual_server_group T {\n 10.0.0.2 80\n}\n",
+        "virtual_server group T {\n protocol TCP\n ops\n real_server 10.0.1.2 80 {\n }\n}\n",
+        "virtual_server group T {\n protocol UDP\n ops\n real_server 10.0.1.2 80 {\n }\n}\n",
+    ));
+    let p = plans(&c);
+    let s = p[0].services[0];
+    assert_eq!(
+        (s.timeout, s.flags),
+        (DEFAULT_PERSISTENCE_SECS, SVC_F_PERSISTENT)
+    );
+    assert_eq!(p[1].services[0].flags, 0, "ops on TCP is reset");
+    assert_eq!(p[2].services[0].flags, SVC_F_ONEPACKET);
+}

@@ -283,3 +283,63 @@ fn reload_keeps_a_dynamic_weight_and_the_quorum_it_lost() {
     let n = Pool::reload(&p, &pool, &p, &[], &mut gone, &mut out);
     assert_eq!(n.vs[0].rs[0].weight, 3);
 }
+
+#[test]
+fn the_quorum_is_lost_below_the_threshold_while_servers_are_alive() {
+    // quorum 2, no hysteresis: one of three left (weight 1) is below it, though not 0
+    let (p, mut pool, _) = setup(&THREE.replace(" hysteresis 1\n", ""));
+    let mut ev = Vec::new();
+    pool.on_health(&p, rs(0), Health::Down, &mut ev);
+    assert!(pool.vs[0].quorum_up, "2 of 2");
+    pool.on_health(&p, rs(1), Health::Down, &mut ev);
+    assert!(!pool.vs[0].quorum_up, "1 < 2");
+    assert!(matches!(
+        ev.last(),
+        Some(Event::Quorum {
+            up: false,
+            sum: 1,
+            threshold: 2,
+            ..
+        })
+    ));
+    assert_eq!(
+        pool.rs(rs(2)),
+        Some(&RsState {
+            alive: true,
+            weight: 1,
+            reported: false
+        })
+    );
+    assert_eq!(pool.rs(rs(1)).map(|r| r.alive), Some(false));
+    assert_eq!(pool.rs(rs(3)), None);
+}
+
+#[test]
+fn reload_keeps_the_sorry_server_in_only_if_it_is_the_same_one() {
+    let text = "virtual_server 10.0.0.1 80 {\n protocol TCP\n sorry_server 10.0.9.9 80\n real_server 10.0.1.1 80 {\n TCP_CHECK {\n }\n }\n}\n";
+    let (p, mut pool, _) = setup(text);
+    let mut ev = Vec::new();
+    pool.on_health(&p, rs(0), Health::Down, &mut ev);
+    assert!(pool.vs[0].sorry_active);
+    let reload = |new: &str| {
+        let np = plans(&parse_text("/k.conf", new, &LoadOptions::default()).config);
+        let (mut gone, mut out) = (Vec::new(), Vec::new());
+        let n = Pool::reload(&p, &pool, &np, &[], &mut gone, &mut out);
+        (n.vs[0].sorry_active, out)
+    };
+    // the same sorry server: it stays in, nothing to report
+    assert_eq!(reload(text), (true, vec![]));
+    // another port: it is a new sorry server, which the start puts in
+    let (on, out) = reload(&text.replace("10.0.9.9 80", "10.0.9.9 81"));
+    assert!(on);
+    assert_eq!(out.last(), Some(&Event::Sorry { vs: 0, on: true }));
+    // another address, the same
+    let (_, out) = reload(&text.replace("10.0.9.9 80", "10.0.9.8 80"));
+    assert_eq!(out.last(), Some(&Event::Sorry { vs: 0, on: true }));
+    // the quorum up, the sorry server out: it stays out
+    let (p, pool, _) = setup(text);
+    let (mut gone, mut out) = (Vec::new(), Vec::new());
+    let n = Pool::reload(&p, &pool, &p, &[], &mut gone, &mut out);
+    assert!(n.vs[0].quorum_up && !n.vs[0].sorry_active);
+    assert!(out.is_empty(), "{out:?}");
+}

@@ -48,3 +48,22 @@ fn checkers_run_only_while_an_address_is_here() {
     s.address(2, ip("10.0.2.3"), false, &mut out);
     assert_eq!(out, [(3, true), (3, false)]);
 }
+
+#[test]
+fn forgetting_the_addresses_suspends_every_checker() {
+    let plain =
+        cfg("virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.1.1 80 {\n }\n}\n");
+    assert!(HaSuspend::new(&plain).is_empty());
+    let c = cfg("virtual_server 10.0.0.1 80 {\n protocol TCP\n ha_suspend\n real_server 10.0.1.1 80 {\n }\n}\n");
+    let mut s = HaSuspend::new(&c);
+    assert!(!s.is_empty());
+    let mut out = Vec::new();
+    s.address(2, ip("10.0.0.1"), true, &mut out);
+    assert_eq!(s.states().collect::<Vec<_>>(), [(0, true)]);
+    s.forget_addresses();
+    assert_eq!(s.states().collect::<Vec<_>>(), [(0, false)]);
+    // the dump that follows reports it again: running again
+    out.clear();
+    s.address(2, ip("10.0.0.1"), true, &mut out);
+    assert_eq!(out, [(0, true)]);
+}

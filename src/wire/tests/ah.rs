@@ -124,3 +124,37 @@ fn short_or_foreign_packets_are_errors_and_never_panic() {
     assert_eq!(key(b"secret1234"), KEY);
     assert_eq!(key(b"ab"), *b"ab\0\0\0\0\0\0");
 }
+
+#[test]
+fn each_ah_field_reads_and_writes_its_own_bytes() {
+    // 24 bytes is an AH; 23 is not
+    assert_eq!(
+        Packet::new_checked(&[0u8; HEADER_LEN - 1][..]).err(),
+        Some(Error::Truncated)
+    );
+    let mut b = [0xffu8; HEADER_LEN];
+    let mut p = Packet::new_checked(&mut b[..]).unwrap();
+    p.fill(Ipv4Addr::new(192, 0, 2, 1), 0x0102_0304);
+    p.set_icv(&[9; ICV_LEN]);
+    assert_eq!(
+        b,
+        [112, 4, 0, 0, 192, 0, 2, 1, 1, 2, 3, 4, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9]
+    );
+    let p = Packet::new_unchecked(&b[..]);
+    assert_eq!((p.next_header(), p.payload_len()), (112, 4));
+    assert_eq!(
+        (p.spi(), p.seq()),
+        (Ipv4Addr::new(192, 0, 2, 1), 0x0102_0304)
+    );
+    assert_eq!(p.icv(), [9; ICV_LEN]);
+}
+
+#[test]
+fn two_wrong_icv_bytes_do_not_cancel_out() {
+    // every byte of the ICV counts on its own: two bytes off by the same bits still fail
+    let mut dg = datagram(VECTORS[0]);
+    let at = ipv4::MIN_HEADER_LEN + field::ICV;
+    dg[at] ^= 0x01;
+    dg[at + 1] ^= 0x01;
+    assert!(!verify(&dg, &KEY, false));
+}
