@@ -217,8 +217,7 @@ pub fn render_text(s: &Snapshot) -> String {
                         c.kind,
                         up_down(c.up),
                         c.last.as_deref().unwrap_or("-"),
-                        c.latency_us
-                            .map_or_else(|| "-".into(), |us| format!("{:.1}", us as f64 / 1000.0)),
+                        c.latency_us.map_or_else(|| "-".into(), |us| millis(us, 1)),
                         c.runs,
                         c.failures
                     );
@@ -403,9 +402,7 @@ pub fn render_json(s: &Snapshot) -> String {
                 }
                 o.push_str(",\"latency_ms\":");
                 match c.latency_us {
-                    Some(us) => {
-                        let _ = write!(o, "{:.3}", us as f64 / 1000.0);
-                    }
+                    Some(us) => o.push_str(&millis(us, 3)),
                     None => o.push_str("null"),
                 }
                 let _ = write!(o, ",\"runs\":{},\"failures\":{}}}", c.runs, c.failures);
@@ -416,6 +413,20 @@ pub fn render_json(s: &Snapshot) -> String {
     }
     o.push_str("]}\n");
     o
+}
+
+/// Microseconds as milliseconds with `decimals` (1 or 3) digits, rounded half up, in integers:
+/// formatting an f64 links std's float printing (about 7 KB of the binary) for these two uses.
+pub(crate) fn millis(us: u64, decimals: u32) -> String {
+    let step = 10u64.pow(3 - decimals.min(3));
+    let units = us.saturating_add(step / 2) / step;
+    let scale = 10u64.pow(decimals.min(3));
+    format!(
+        "{}.{:0width$}",
+        units / scale,
+        units % scale,
+        width = decimals.min(3) as usize
+    )
 }
 
 #[cfg(test)]

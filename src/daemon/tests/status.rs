@@ -296,3 +296,19 @@ fn virtual_servers_in_every_dump() {
     // without virtual servers: no LVS lines at all
     assert!(!render_text(&snapshot()).contains("LVS"));
 }
+
+#[test]
+fn latencies_print_as_milliseconds_without_floats() {
+    use crate::daemon::status::millis;
+    assert_eq!(millis(73_523, 1), "73.5");
+    assert_eq!(millis(73_523, 3), "73.523");
+    assert_eq!(millis(73_550, 1), "73.6");
+    assert_eq!(millis(49, 1), "0.0");
+    assert_eq!(millis(50, 1), "0.1");
+    assert_eq!(millis(7, 3), "0.007");
+    assert_eq!(millis(1_000_000, 3), "1000.000");
+    assert_eq!(
+        millis(u64::MAX, 1),
+        format!("{}.{}", u64::MAX / 100 / 10, u64::MAX / 100 % 10)
+    );
+}
