@@ -277,7 +277,7 @@ mutants:
 	$(MUTANTS) -o target/mutants/time -f src/time/wheel.rs -- -- time::
 	$(MUTANTS) -o target/mutants/lvs -f 'src/lvs/*.rs' -- -- lvs::
 	rm -rf $(VRRP_MUTANTS_TREE) && mkdir -p $(VRRP_MUTANTS_TREE)
-	cp -r src benches Cargo.toml Cargo.lock $(VRRP_MUTANTS_TREE)/
+	cp -r src benches tests Cargo.toml Cargo.lock $(VRRP_MUTANTS_TREE)/
 	printf 'pub mod config {\n    pub mod model;\n}\npub mod time;\npub mod vrrp;\n' > $(VRRP_MUTANTS_TREE)/src/lib.rs
 	cd $(VRRP_MUTANTS_TREE) && $(MUTANTS) --gitignore false -o $(CURDIR)/target/mutants/vrrp -f 'src/vrrp/*.rs' -- -- vrrp::
 
