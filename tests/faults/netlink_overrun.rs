@@ -6,7 +6,6 @@
 //! MASTER. Before, the overrun went unsaid and the VIP stayed deleted.
 
 use super::watch;
-use crate::common::daemon::Daemon;
 use crate::common::netns::{self, Lan};
 use crate::common::tempdir::TempDir;
 use std::fmt::Write;
@@ -28,18 +27,7 @@ fn a_vip_deleted_by_hand_is_put_back_without_a_state_change() {
     let lan = Lan::new("kdl", &[("k", "10.99.17.1/24")]);
     let dir = TempDir::new("vipdel");
     let conf = dir.write("k.conf", &watch::instance(87, 150, "10.99.17.100", ""));
-    let k = Daemon::kalive(lan.ns(0), dir.path(), "k")
-        .conf(&conf)
-        .start();
-    assert!(
-        watch::wait_state(&k, "MASTER", Duration::from_secs(15)),
-        "never MASTER:\n{}",
-        k.log()
-    );
-    assert!(netns::wait_until(Duration::from_secs(2), || watch::holds(
-        lan.ns(0),
-        "10.99.17.100"
-    )));
+    let k = watch::start_master(lan.ns(0), dir.path(), &conf, Some("10.99.17.100"));
     let transitions = k.log().matches("Entering").count();
     netns::ip(&[
         "-n",
@@ -85,18 +73,7 @@ fn a_monitor_overrun_is_logged_and_resynchronised() {
     let lan = Lan::new("kov", &[("k", "10.99.16.1/24")]);
     let dir = TempDir::new("nlover");
     let conf = dir.write("k.conf", &watch::instance(86, 150, VIP, ""));
-    let k = Daemon::kalive(lan.ns(0), dir.path(), "k")
-        .conf(&conf)
-        .start();
-    assert!(
-        watch::wait_state(&k, "MASTER", Duration::from_secs(15)),
-        "never MASTER:\n{}",
-        k.log()
-    );
-    assert!(netns::wait_until(Duration::from_secs(2), || watch::holds(
-        lan.ns(0),
-        VIP
-    )));
+    let k = watch::start_master(lan.ns(0), dir.path(), &conf, Some(VIP));
     let fds0 = watch::fds(k.pid());
     let addr = |n: usize| format!("10.201.{}.{}/32", n / 250, n % 250 + 1);
     let mut batch = String::new();

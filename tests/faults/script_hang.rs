@@ -3,7 +3,6 @@
 //! [`scenario`] also drives the fork storm (tests/faults/fork_storm.rs).
 
 use super::watch;
-use crate::common::daemon::Daemon;
 use crate::common::netns::{self, Lan};
 use crate::common::tempdir::TempDir;
 use std::os::unix::fs::PermissionsExt;
@@ -40,14 +39,7 @@ pub fn scenario(tag: &str, net: u8, body: &str, marker: &str) -> Seen {
             watch::instance(net, 150, &vip, "    track_script {\n        chk\n    }\n")
         ),
     );
-    let k = Daemon::kalive(lan.ns(0), dir.path(), "k")
-        .conf(&conf)
-        .start();
-    assert!(
-        watch::wait_state(&k, "MASTER", Duration::from_secs(15)),
-        "never MASTER:\n{}",
-        k.log()
-    );
+    let k = watch::start_master(lan.ns(0), dir.path(), &conf, None);
     let fds0 = watch::fds(k.pid());
 
     std::fs::remove_file(&flag).unwrap();

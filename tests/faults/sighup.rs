@@ -3,7 +3,6 @@
 //! on the interface once, its adverts keep their schedule, no descriptor or process is left.
 
 use super::watch::{self, MASTER_DOWN};
-use crate::common::daemon::Daemon;
 use crate::common::netns::{self, Lan};
 use crate::common::tempdir::TempDir;
 use std::time::{Duration, Instant};
@@ -19,18 +18,7 @@ fn sighup_bad_good_and_a_hundred_in_a_second() {
     let lan = Lan::new("khu", &[("k", "10.99.11.1/24"), ("w", "10.99.11.9/24")]);
     let dir = TempDir::new("sighup");
     let conf = dir.write("k.conf", &watch::instance(81, 150, VIP, ""));
-    let k = Daemon::kalive(lan.ns(0), dir.path(), "k")
-        .conf(&conf)
-        .start();
-    assert!(
-        watch::wait_state(&k, "MASTER", Duration::from_secs(15)),
-        "never MASTER:\n{}",
-        k.log()
-    );
-    assert!(netns::wait_until(Duration::from_secs(2), || watch::holds(
-        lan.ns(0),
-        VIP
-    )));
+    let k = watch::start_master(lan.ns(0), dir.path(), &conf, Some(VIP));
     let fds0 = watch::fds(k.pid());
     let adverts = watch::Adverts::start(lan.ns(1), "10.99.11.1");
     let t_start = Instant::now();

@@ -153,6 +153,32 @@ pub fn wait_state(d: &crate::common::daemon::Daemon, state: &str, limit: Duratio
     crate::common::netns::wait_until(limit, || last_state(&d.log()) == Some(state))
 }
 
+/// Starts kalive in `ns` on `conf` (files in `dir`) and waits until it is MASTER and, when
+/// `vip` is given, holds it: the set-up most scenarios begin with.
+pub fn start_master(
+    ns: &str,
+    dir: &std::path::Path,
+    conf: &std::path::Path,
+    vip: Option<&str>,
+) -> crate::common::daemon::Daemon {
+    let k = crate::common::daemon::Daemon::kalive(ns, dir, "k")
+        .conf(conf)
+        .start();
+    assert!(
+        wait_state(&k, "MASTER", Duration::from_secs(15)),
+        "never MASTER:\n{}",
+        k.log()
+    );
+    if let Some(vip) = vip {
+        assert!(
+            crate::common::netns::wait_until(Duration::from_secs(2), || holds(ns, vip)),
+            "MASTER without {vip}:\n{}",
+            k.log()
+        );
+    }
+    k
+}
+
 /// Runs `ip -n NS -batch FILE` with `lines`, written to `file`: a burst as fast as iproute2
 /// sends it (it goes on past an error).
 pub fn ip_batch(ns: &str, file: &std::path::Path, lines: &str) {
