@@ -108,7 +108,11 @@ impl VrrpSocket {
         sock.bind_device(Some(ifname.as_bytes()))?;
         // The software receive timestamp: the Master_Down_Timer is reset on receipt (RFC 5798
         // §6.4.2), and a loaded host may read the packet well after it arrived.
-        setsockopt_int(&sock, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
+        // Without it (qemu-user refuses the option: ENOPROTOOPT) a packet is dated when it is
+        // read (`daemon::reactor::arrival`), as before the stamps: later under load, never wrong.
+        if let Err(e) = setsockopt_int(&sock, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1) {
+            log::warn!("{ifname}: no kernel receive time for adverts ({e}); dated when read");
+        }
         match group {
             IpAddr::V4(g) => {
                 sock.set_header_included_v4(true)?;
