@@ -45,6 +45,9 @@ mod tests;
 #[path = "tests/groups.rs"]
 mod tests_groups;
 #[cfg(test)]
+#[path = "tests/notify.rs"]
+mod tests_notify;
+#[cfg(test)]
 mod tests_params;
 #[cfg(test)]
 #[path = "tests/parts.rs"]

@@ -209,4 +209,7 @@ fn top_level(c: &mut Ctx, nodes: &[Node], cfg: &mut crate::config::Config) {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+#[path = "tests/lvs.rs"]
+mod tests_lvs;
+#[cfg(test)]
 mod tests_spellings;

@@ -1,0 +1,311 @@
+//! The checker blocks of a `real_server` (TCP_CHECK, HTTP_GET/SSL_GET, SMTP_CHECK, MISC_CHECK and
+//! the ones kalive does not run) and their options; keepalived 2.2.7 check/check_*.c.
+
+use std::time::Duration;
+
+use crate::config::keywords::IGNORED;
+use crate::config::model::lvs::{md5_digest, CheckKind, Checker, Url, NO_TLS, TLS_AVAILABLE};
+use crate::config::model::Script;
+
+use super::super::tree::Node;
+use super::super::values::{parse_u32_any, Ctx};
+use super::timing;
+
+pub(super) fn checker_kind(kw: &str) -> Option<CheckKind> {
+    Some(match kw {
+        "TCP_CHECK" => CheckKind::Tcp,
+        "HTTP_GET" => CheckKind::Http {
+            urls: Vec::new(),
+            virtualhost: None,
+            http_protocol: None,
+        },
+        "SSL_GET" => CheckKind::Ssl {
+            urls: Vec::new(),
+            virtualhost: None,
+            http_protocol: None,
+            sni_name: None,
+            enable_sni: false,
+        },
+        "SMTP_CHECK" => CheckKind::Smtp { helo_name: None },
+        "MISC_CHECK" => CheckKind::Misc {
+            path: None,
+            timeout: None,
+            dynamic: false,
+        },
+        "PING_CHECK" | "UDP_CHECK" | "DNS_CHECK" | "FILE_CHECK" | "BFD_CHECK" => {
+            CheckKind::Other(kw.into())
+        }
+        _ => return None,
+    })
+}
+
+/// One checker block; an SMTP_CHECK with `host` blocks gives one checker per host.
+pub(super) fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Vec<Checker> {
+    let mut ch = Checker::new(kind);
+    if !c.want_block(n) {
+        return vec![ch];
+    }
+    if let CheckKind::Other(k) = &ch.kind {
+        // kalive's own warning: keepalived 2.2.7 runs these checkers (`-t` 0)
+        c.d.advise(
+            &n.loc,
+            k,
+            "checker not supported by kalive yet; the real server is kept without it",
+        );
+        return vec![ch];
+    }
+    let mut hosts: Vec<&Node> = Vec::new();
+    if matches!(ch.kind, CheckKind::Ssl { .. }) && !TLS_AVAILABLE {
+        c.d.advise(&n.loc, "SSL_GET", NO_TLS);
+    }
+    // `user` may come before or after `misc_path`; it is attached to the script at the end.
+    let mut misc_user: Option<(String, Option<String>)> = None;
+    for k in n.block() {
+        let kw = k.name();
+        // keepalived 2.2.7 knows `nb_get_retry` (deprecated for `retry`) only in HTTP_GET and
+        // SSL_GET, and MISC_CHECK has no connection keywords (check_api.c
+        // install_checker_common_keywords(false)).
+        let http = matches!(ch.kind, CheckKind::Http { .. } | CheckKind::Ssl { .. });
+        let misc = matches!(ch.kind, CheckKind::Misc { .. });
+        let connection = matches!(
+            kw,
+            "connect_ip"
+                | "connect_port"
+                | "bindto"
+                | "bind_port"
+                | "bind_if"
+                | "connect_timeout"
+                | "fwmark"
+        );
+        if (kw == "nb_get_retry" && !http) || (misc && connection) {
+            c.unknown(k, ch.kind.keyword());
+            continue;
+        }
+        if kw == "nb_get_retry" {
+            // keepalived 2.2.7: "nb_get_retry is deprecated - please use 'retry'" (`-t` 5)
+            c.d.warn(&k.loc, kw, "is deprecated: use 'retry'");
+            ch.timing.retry = c.u32_in(k, 0, 0, u32::MAX).or(ch.timing.retry);
+            continue;
+        }
+        if kw == "host" && matches!(ch.kind, CheckKind::Smtp { .. }) {
+            hosts.push(k);
+            continue;
+        }
+        if timing(c, k, &mut ch.timing) {
+            continue;
+        }
+        match (kw, &mut ch.kind) {
+            ("connect_ip", _) => ch.connect_ip = c.ip(k, 0),
+            ("connect_port", _) => ch.connect_port = c.port(k, 0),
+            ("bindto", _) => ch.bindto = c.ip(k, 0),
+            ("bind_port", _) => ch.bind_port = c.port(k, 0),
+            ("bind_if", _) => ch.bind_if = c.need(k, 0).map(Into::into),
+            ("fwmark", _) => ch.fwmark = c.need(k, 0).and_then(parse_u32_any),
+            ("log_all_failures", _) => ch.log_all_failures = c.flag(k, 0),
+            ("url", CheckKind::Http { urls, .. } | CheckKind::Ssl { urls, .. }) => {
+                if let Some(u) = url(c, k) {
+                    urls.push(u);
+                }
+            }
+            (
+                "virtualhost",
+                CheckKind::Http { virtualhost, .. } | CheckKind::Ssl { virtualhost, .. },
+            ) => *virtualhost = c.need(k, 0).map(Into::into),
+            (
+                "http_protocol",
+                CheckKind::Http { http_protocol, .. } | CheckKind::Ssl { http_protocol, .. },
+            ) => *http_protocol = c.need(k, 0).map(Into::into),
+            ("sni_name", CheckKind::Ssl { sni_name, .. }) => {
+                *sni_name = c.need(k, 0).map(Into::into);
+                // a later keepalived's keyword: 2.2.7 reports it as unknown (`-t` 5)
+                c.d.warn(
+                    &k.loc,
+                    kw,
+                    "not a keepalived 2.2.7 keyword (2.2.7 reports it unknown and sends no such name); kalive sends it in SNI",
+                );
+            }
+            ("enable_sni", CheckKind::Ssl { enable_sni, .. }) => *enable_sni = c.flag(k, 0),
+            // keepalived installs it for HTTP_GET too, where it has no effect
+            ("enable_sni", CheckKind::Http { .. }) => {
+                c.d.advise(&k.loc, kw, "has no effect without TLS; ignored")
+            }
+            ("fast_recovery", CheckKind::Http { .. } | CheckKind::Ssl { .. }) => {
+                c.d.advise(&k.loc, kw, IGNORED)
+            }
+            ("helo_name", CheckKind::Smtp { helo_name }) => {
+                *helo_name = c.need(k, 0).map(Into::into)
+            }
+            ("misc_path", CheckKind::Misc { path, .. }) => {
+                if let Some(p) = c.need(k, 0) {
+                    *path = Some(Script::new(p));
+                }
+            }
+            ("misc_timeout", CheckKind::Misc { timeout, .. }) => {
+                *timeout = c
+                    .timer(k, 0, Duration::from_micros(1), 1_000_000)
+                    .or(*timeout)
+            }
+            ("misc_dynamic", CheckKind::Misc { dynamic, .. }) => *dynamic = true,
+            ("user", CheckKind::Misc { .. }) => {
+                misc_user = c
+                    .need(k, 0)
+                    .map(|u| (u.to_string(), k.arg(1).map(String::from)));
+            }
+            _ => c.unknown(k, ch.kind.keyword().to_string().as_str()),
+        }
+    }
+    if let (CheckKind::Misc { path: Some(p), .. }, Some((u, g))) = (&mut ch.kind, misc_user) {
+        p.user = Some(u);
+        p.group = g;
+    }
+    if let CheckKind::Misc { path: None, .. } = ch.kind {
+        // keepalived 2.2.7 check/check_misc.c misc_end_handler: "No script path … - skipping".
+        c.d.warn(
+            &n.loc,
+            "MISC_CHECK",
+            "MISC_CHECK without misc_path; this checker is skipped",
+        );
+    }
+    if let CheckKind::Http { urls, .. } | CheckKind::Ssl { urls, .. } = &ch.kind {
+        if urls.is_empty() {
+            c.d.warn(&n.loc, ch.kind.keyword(), "no url block: nothing to check");
+        }
+    }
+    smtp_hosts(c, ch, &hosts)
+}
+
+/// The deprecated `host { … }` blocks of an SMTP_CHECK (keepalived 2.2.7 check_smtp.c,
+/// WITH_HOST_ENTRIES): each host is one more SMTP checker of the real server, with its own
+/// connection options (connect_ip defaults to the real server) and the SMTP_CHECK's other
+/// settings; `retry`, `delay_loop` and the like written in a host apply to the whole SMTP_CHECK.
+/// The SMTP_CHECK's own connection is checked too only when it sets a connection option.
+fn smtp_hosts(c: &mut Ctx, mut ch: Checker, hosts: &[&Node]) -> Vec<Checker> {
+    if hosts.is_empty() {
+        return vec![ch];
+    }
+    let mut conns = Vec::new();
+    for h in hosts {
+        if !c.want_block(h) {
+            continue;
+        }
+        let mut conn = Checker::new(ch.kind.clone());
+        for k in h.block() {
+            let kw = k.name();
+            if kw != "connect_timeout" && timing(c, k, &mut ch.timing) {
+                continue;
+            }
+            match kw {
+                "connect_timeout" => {
+                    conn.timing.connect_timeout = c.timer(k, 0, Duration::from_micros(1), 1_000_000)
+                }
+                "connect_ip" => conn.connect_ip = c.ip(k, 0),
+                "connect_port" => conn.connect_port = c.port(k, 0),
+                "bindto" => conn.bindto = c.ip(k, 0),
+                "bind_port" => conn.bind_port = c.port(k, 0),
+                "bind_if" => conn.bind_if = c.need(k, 0).map(Into::into),
+                "fwmark" => conn.fwmark = c.need(k, 0).and_then(parse_u32_any),
+                "log_all_failures" => ch.log_all_failures = c.flag(k, 0),
+                _ => c.unknown(k, "host"),
+            }
+        }
+        conns.push(conn);
+    }
+    if let Some(first) = hosts.first() {
+        c.d.advise(
+            &first.loc,
+            "host",
+            "the SMTP_CHECK host block is deprecated (keepalived 2.2.7 says so too): each host is checked as one more SMTP_CHECK; write one SMTP_CHECK per host",
+        );
+    }
+    let own_connection = ch.connect_ip.is_some()
+        || ch.connect_port.is_some()
+        || ch.bindto.is_some()
+        || ch.bind_port.is_some()
+        || ch.bind_if.is_some()
+        || ch.fwmark.is_some()
+        || ch.timing.connect_timeout.is_some();
+    let mut out = Vec::new();
+    if own_connection || conns.is_empty() {
+        out.push(ch.clone());
+    }
+    for conn in conns {
+        let mut host = ch.clone();
+        host.connect_ip = conn.connect_ip;
+        host.connect_port = conn.connect_port;
+        host.bindto = conn.bindto;
+        host.bind_port = conn.bind_port;
+        host.bind_if = conn.bind_if;
+        host.fwmark = conn.fwmark;
+        host.timing.connect_timeout = conn.timing.connect_timeout;
+        out.push(host);
+    }
+    out
+}
+
+fn url(c: &mut Ctx, n: &Node) -> Option<Url> {
+    if !c.want_block(n) {
+        return None;
+    }
+    let mut u = Url {
+        path: String::new(),
+        digest: None,
+        status_codes: Vec::new(),
+        virtualhost: None,
+    };
+    for k in n.block() {
+        match k.name() {
+            "path" => u.path = c.need(k, 0).unwrap_or_default().into(),
+            "digest" => match c.need(k, 0).map(md5_digest) {
+                Some(Ok(d)) => u.digest = Some(d),
+                // keepalived 2.2.7 check_http.c warns and runs without the digest check.
+                Some(Err(why)) => c.d.warn(&k.arg_loc(0), "digest", format!("{why}; ignored")),
+                None => {}
+            },
+            "status_code" => {
+                for (i, a) in k.args.iter().enumerate() {
+                    match status_range(&a.text) {
+                        Some(r) => u.status_codes.push(r),
+                        None => c.d.warn(
+                            &k.arg_loc(i),
+                            "status_code",
+                            format!(
+                                "invalid HTTP status code or range '{}' (100-599); ignored",
+                                a.text
+                            ),
+                        ),
+                    }
+                }
+                if k.args.is_empty() {
+                    c.need(k, 0);
+                }
+            }
+            "virtualhost" => u.virtualhost = c.need(k, 0).map(Into::into),
+            "regex" | "regex_no_match" | "regex_options" | "regex_stack" | "regex_min_offset"
+            | "regex_max_offset" => {
+                c.d.advise(
+                    &k.loc,
+                    k.name(),
+                    "regex matching is not supported by kalive yet; ignored",
+                );
+            }
+            _ => c.unknown(k, "url"),
+        }
+    }
+    if u.path.is_empty() {
+        // keepalived 2.2.7 check/check_http.c url_check: "url has no path - ignoring".
+        c.d.warn(&n.loc, "url", "url block without a path; ignored");
+        return None;
+    }
+    Some(u)
+}
+
+fn status_range(s: &str) -> Option<(u16, u16)> {
+    let (a, b) = match s.split_once('-') {
+        Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
+        None => {
+            let v = s.parse().ok()?;
+            (v, v)
+        }
+    };
+    ((100..=599).contains(&a) && (100..=599).contains(&b) && a <= b).then_some((a, b))
+}
