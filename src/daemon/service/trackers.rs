@@ -96,8 +96,7 @@ impl<'a> Service<'a> for Trackers {
                     s.name,
                     if good { "success" } else { "failure" }
                 );
-                let targets = s.targets.clone();
-                reactor.tracker_result(&targets, i64::from(good));
+                reactor.tracker_result(&s.targets, i64::from(good));
             }
         }
     }
