@@ -418,14 +418,15 @@ pub fn render_json(s: &Snapshot) -> String {
 /// Microseconds as milliseconds with `decimals` (1 or 3) digits, rounded half up, in integers:
 /// formatting an f64 links std's float printing (about 7 KB of the binary) for these two uses.
 pub(crate) fn millis(us: u64, decimals: u32) -> String {
-    let step = 10u64.pow(3 - decimals.min(3));
+    let decimals = decimals.min(3);
+    let scale = 10u64.pow(decimals);
+    let step = 1000 / scale;
     let units = us.saturating_add(step / 2) / step;
-    let scale = 10u64.pow(decimals.min(3));
     format!(
         "{}.{:0width$}",
         units / scale,
         units % scale,
-        width = decimals.min(3) as usize
+        width = decimals as usize
     )
 }
 
