@@ -85,7 +85,7 @@ pub fn rule(r: &RuleSpec) -> rule::Rule<'_> {
     }
 }
 
-/// `cpu_affinity` stays behind: `apply` pins no CPUs.
+/// All of them: `apply` sets the scheduling, the memory lock and the CPU set.
 pub fn realtime_knobs(k: &RealtimeKnobs) -> realtime::Knobs {
     realtime::Knobs {
         rt_priority: k.rt_priority,

@@ -5,7 +5,7 @@
 //!
 //! Not std::thread: for the one thread kalive makes, its machinery (thread names and handles,
 //! spawn hooks, the RUST_MIN_STACK lookup, join packets) was 24,176 bytes of the static binary
-//! (README "Size").
+//! (image/README.md "Size").
 
 use std::ffi::{c_void, CStr};
 use std::sync::atomic::{AtomicBool, Ordering};

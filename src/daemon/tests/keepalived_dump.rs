@@ -39,7 +39,7 @@ fn doc(wall: u64, mono: Instant) -> Value {
         i.stats.addr_mismatch = 4;
         i.last_transition = Instant(2_500_000);
     }
-    // The daemon names the VMAC once it made it (run.rs create_vmacs).
+    // The daemon names the VMAC once it made it (daemon/vmac.rs create_vmacs).
     if let Some(e) = rt.instances.get_mut(1) {
         e.vip_interface = "vrrp.7".into();
     }
