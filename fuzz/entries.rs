@@ -23,6 +23,7 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("http_response", http_response),
     ("smtp_response", smtp_response),
     ("netlink_reply", netlink_reply),
+    ("proc_event", proc_event),
     ("json_dump", json_dump),
 ];
 
@@ -198,6 +199,15 @@ pub fn http_response(data: &[u8]) {
 pub fn smtp_response(data: &[u8]) {
     let mut p = kalive::check::smtp::SmtpProbe::new(Some("lb.example.org"));
     play(&mut p, data);
+}
+
+/// The process connector's parser (vrrp_track_process) must return `None`, never panic, on any
+/// datagram; what it reads must lie within it.
+pub fn proc_event(data: &[u8]) {
+    use kalive::sys::netlink::proc_connector::{parse, ProcEvent};
+    if let Some(ProcEvent::Comm { comm, .. }) = parse(data) {
+        assert!(data.windows(comm.len()).any(|w| w == comm));
+    }
 }
 
 /// Every parser of netlink replies the daemon reads from the kernel: the datagram walk, each

@@ -66,6 +66,8 @@ pub struct Runtime {
     pub scripts: Vec<ScriptBinding>,
     pub interfaces: Vec<Binding>,
     pub files: Vec<Binding>,
+    /// The `vrrp_track_process`es some instance tracks.
+    pub processes: Vec<Binding>,
     pub groups: Vec<GroupEdge>,
 }
 
@@ -97,6 +99,7 @@ pub fn build(
     let mut scripts: Vec<ScriptBinding> = Vec::new();
     let mut interfaces: Vec<Binding> = Vec::new();
     let mut files: Vec<Binding> = Vec::new();
+    let mut processes: Vec<Binding> = Vec::new();
     for (idx, v) in cfg.instances.iter().enumerate() {
         let group = group_of(&v.name);
         let ifname = v.interface_name(g).to_string();
@@ -204,6 +207,7 @@ pub fn build(
             bind(&mut files, &f.name, (idx, trackers.len()));
             trackers.push(crate::vrrp::priority::Tracker::file(weight, reverse));
         }
+        bind_processes(cfg, v, group_refs, idx, &mut trackers, &mut processes);
         instances.push(Instance::new(
             idx as u16,
             params,
@@ -242,7 +246,62 @@ pub fn build(
         scripts,
         interfaces,
         files,
+        processes,
         groups,
+    }
+}
+
+/// An instance's `track_process`es, its own then its sync group's (keepalived 2.2.7 vrrp/vrrp.c
+/// add_vrrp_to_track_process): a process tracked by both counts once, with the group's weight
+/// unless the instance's is 0; a group with an address owner tracks unweighted. A weight counts
+/// as the link's (`Tracker::binary`): quorum is "up".
+fn bind_processes(
+    cfg: &Config,
+    v: &VrrpInstance,
+    group: Option<&SyncGroup>,
+    idx: usize,
+    trackers: &mut Vec<Tracker>,
+    processes: &mut Vec<Binding>,
+) {
+    let group_refs = group.map(|s| s.track_processes.as_slice()).unwrap_or(&[]);
+    let owner_in_group = group.is_some_and(|s| {
+        cfg.instances.iter().any(|i| {
+            s.members.contains(&i.name) && i.base_priority() == crate::vrrp::priority::OWNER
+        })
+    });
+    let mut mine: Vec<(String, usize)> = Vec::new();
+    for (r, from_group) in v
+        .track_processes
+        .iter()
+        .map(|r| (r, false))
+        .chain(group_refs.iter().map(|r| (r, true)))
+    {
+        let Some(p) = cfg.track_processes.iter().find(|p| p.name == r.name) else {
+            continue;
+        };
+        let (mut weight, reverse) = weight_of(r, p.weight, p.reverse);
+        if from_group && owner_in_group && weight != 0 {
+            log::warn!(
+                "({}) track_process {} with a weight in a sync group with the address owner: weight 0",
+                v.name,
+                p.name
+            );
+            weight = 0;
+        }
+        if let Some(&(_, t)) = mine.iter().find(|(n, _)| *n == p.name) {
+            log::info!(
+                "({}) track_process {} is configured on the instance and its sync group",
+                v.name,
+                p.name
+            );
+            if let Some(x) = trackers.get_mut(t).filter(|x| x.weight != 0) {
+                *x = Tracker::binary(weight, reverse);
+            }
+            continue;
+        }
+        mine.push((p.name.clone(), trackers.len()));
+        bind(processes, &p.name, (idx, trackers.len()));
+        trackers.push(Tracker::binary(weight, reverse));
     }
 }
 
@@ -448,5 +507,35 @@ vrrp_instance A { interface eth0
         let names: Vec<&str> = rt.scripts.iter().map(|b| b.name.as_str()).collect();
         assert_eq!(names, ["chk0", "chk1"]);
         assert_eq!(rt.scripts[0].targets, vec![(0, 1)]);
+    }
+
+    /// keepalived vrrp/vrrp.c add_vrrp_to_track_process: a sync group's track_process reaches
+    /// every member, once per instance, with the group's weight over the instance's.
+    #[test]
+    fn processes_are_bound_to_instances_and_group_members() {
+        let text = r#"
+vrrp_track_process P { process a
+    weight 10 }
+vrrp_instance A { interface eth0
+    virtual_router_id 1
+    priority 100
+    track_process { P weight 5 }
+    virtual_ipaddress { 192.0.2.1 } }
+vrrp_instance B { interface eth0
+    virtual_router_id 2
+    priority 100
+    virtual_ipaddress { 192.0.2.2 } }
+vrrp_sync_group G { group { A B }
+    sync_group_tracking_weight
+    track_process { P weight -7 } }
+"#;
+        let l = keepalived::parse_text("/k.conf", text, &LoadOptions::default());
+        assert!(!l.diags.has_errors(), "{:?}", l.diags);
+        let rt = build(&l.config, Instant::ZERO, &|_, _| "192.0.2.10".parse().ok());
+        assert_eq!(rt.processes.len(), 1);
+        assert_eq!(rt.processes[0].targets, vec![(0, 0), (1, 0)]);
+        assert_eq!(rt.router.instances[0].trackers().len(), 1);
+        assert_eq!(rt.router.instances[0].trackers()[0].weight, -7);
+        assert_eq!(rt.router.instances[1].trackers()[0].weight, -7);
     }
 }

@@ -26,6 +26,7 @@ pub mod logger;
 pub mod netlink;
 pub mod poll;
 pub mod probe;
+pub mod proc_info;
 pub mod process;
 pub mod realtime;
 pub mod safe_file;

@@ -205,6 +205,7 @@ fn instance(i: &VrrpInstance, loss: &mut Losses) -> VrrpInstance {
         &[
             ("virtual_rules", !i.rules.is_empty()),
             ("track_file", !i.track_files.is_empty()),
+            ("track_process", !i.track_processes.is_empty()),
             (
                 "track_interface reverse",
                 i.track_interfaces.iter().any(|t| t.reverse),
@@ -240,6 +241,7 @@ fn sync_group(g: &SyncGroup, loss: &mut Losses) -> SyncGroup {
             ("notify scripts", g.notify != p.notify),
             ("track_interface", !g.track_interfaces.is_empty()),
             ("track_file", !g.track_files.is_empty()),
+            ("track_process", !g.track_processes.is_empty()),
             ("sync_group_tracking_weight", g.sync_group_tracking_weight),
         ],
     );
@@ -393,6 +395,7 @@ pub fn project(cfg: &Config) -> (Config, Vec<String>) {
         interface_delays: cfg.interface_delays.clone(),
         scripts: cfg.scripts.iter().map(|s| script(s, &mut loss)).collect(),
         track_files: Vec::new(),
+        track_processes: Vec::new(),
         instances: cfg
             .instances
             .iter()
@@ -418,6 +421,7 @@ pub fn project(cfg: &Config) -> (Config, Vec<String>) {
                 !cfg.static_rules.is_empty(),
             ),
             ("vrrp_track_file", !cfg.track_files.is_empty()),
+            ("vrrp_track_process", !cfg.track_processes.is_empty()),
             ("virtual_server_group", !cfg.vs_groups.is_empty()),
         ],
     );

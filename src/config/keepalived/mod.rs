@@ -8,6 +8,7 @@ pub mod lvs;
 pub mod netopts;
 pub mod tokens;
 pub mod track;
+pub mod track_process;
 pub mod tree;
 pub mod values;
 pub mod vrrp;
@@ -131,6 +132,19 @@ impl Defined<'_> {
     }
 }
 
+/// The `track_process` blocks of an instance or sync group `owner`.
+fn track_processes(
+    c: &mut Ctx,
+    owner: &Node,
+    defined: &[crate::config::model::TrackProcess],
+    out: &mut Vec<crate::config::model::vrrp::TrackRef>,
+) {
+    let name = owner.arg(0).unwrap_or_default();
+    for k in owner.block().iter().filter(|k| k.name() == "track_process") {
+        track_process::track_process_block(c, name, k, defined, out);
+    }
+}
+
 const SCRIPT_BLOCKS: &[&str] = &["vrrp_script"];
 const FILE_BLOCKS: &[&str] = &["vrrp_track_file", "track_file"];
 
@@ -145,12 +159,16 @@ fn top_level(c: &mut Ctx, nodes: &[Node], cfg: &mut crate::config::Config) {
             }
             "vrrp_script" => cfg.scripts.extend(track::vrrp_script(c, n)),
             "vrrp_track_file" | "track_file" => cfg.track_files.extend(track::track_file(c, n)),
+            "vrrp_track_process" => cfg
+                .track_processes
+                .extend(track_process::vrrp_track_process(c, n)),
             "vrrp_instance" => {
                 let Some(mut i) = vrrp::instance(c, n) else {
                     continue;
                 };
                 defined.drop_later(c, n, "track_script", SCRIPT_BLOCKS, &mut i.track_scripts);
                 defined.drop_later(c, n, "track_file", FILE_BLOCKS, &mut i.track_files);
+                track_processes(c, n, &cfg.track_processes, &mut i.track_processes);
                 for k in n
                     .block()
                     .iter()
@@ -171,6 +189,7 @@ fn top_level(c: &mut Ctx, nodes: &[Node], cfg: &mut crate::config::Config) {
                 };
                 defined.drop_later(c, n, "track_script", SCRIPT_BLOCKS, &mut g.track_scripts);
                 defined.drop_later(c, n, "track_file", FILE_BLOCKS, &mut g.track_files);
+                track_processes(c, n, &cfg.track_processes, &mut g.track_processes);
                 cfg.sync_groups.push(g);
             }
             "virtual_server_group" => cfg.vs_groups.extend(lvs::vs_group(c, n)),
@@ -178,7 +197,6 @@ fn top_level(c: &mut Ctx, nodes: &[Node], cfg: &mut crate::config::Config) {
             "linkbeat_interfaces"
             | "track_group"
             | "garp_group"
-            | "vrrp_track_process"
             | "bfd_instance" => {
                 // kalive's own warning: keepalived 2.2.7 takes these silently (`-t` 0)
                 c.d.advise(&n.loc, kw, "not supported by kalive yet; ignored");

@@ -205,7 +205,9 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             "track_interface" => track_block(c, k, &mut v.track_interfaces),
             "track_script" => track_block(c, k, &mut v.track_scripts),
             "track_file" => track_block(c, k, &mut v.track_files),
-            "track_process" | "track_bfd" => {
+            // read by the top level, which knows the vrrp_track_process blocks above
+            "track_process" => {}
+            "track_bfd" => {
                 c.d.advise(
                     &k.loc,
                     kw,
@@ -509,7 +511,9 @@ pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
             "sync_group_tracking_weight" => g.sync_group_tracking_weight = true,
             // notify_slot knows these for instances; keepalived 2.2.7 has none in a group
             "notify_deleted" | "notify_master_rx_lower_pri" => c.unknown(k, "vrrp_sync_group"),
-            "track_process" | "track_bfd" | "notify_priority_changes" => {
+            // read by the top level, which knows the vrrp_track_process blocks above
+            "track_process" => {}
+            "track_bfd" | "notify_priority_changes" => {
                 c.d.advise(
                     &k.loc,
                     kw,

@@ -10,7 +10,7 @@ pub mod vrrp;
 pub use global::GlobalDefs;
 pub use lvs::{CheckKind, Checker, RealServer, VirtualServer, VirtualServerGroup, VsKey};
 pub use net::{AddressSpec, InterfaceDelay, IpPrefix, RouteSpec, RuleSpec};
-pub use track::{TrackFile, VrrpScript};
+pub use track::{ParamMatch, TrackFile, TrackProcess, VrrpScript};
 pub use vrrp::{SyncGroup, VrrpInstance};
 
 /// A command line as configured (`script "…"`, `notify_master …`), with an optional user.
@@ -122,6 +122,7 @@ pub struct Config {
     pub interface_delays: Vec<InterfaceDelay>,
     pub scripts: Vec<VrrpScript>,
     pub track_files: Vec<TrackFile>,
+    pub track_processes: Vec<TrackProcess>,
     pub instances: Vec<VrrpInstance>,
     pub sync_groups: Vec<SyncGroup>,
     pub vs_groups: Vec<VirtualServerGroup>,

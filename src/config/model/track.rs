@@ -1,5 +1,6 @@
-//! Trackers: `vrrp_script` and `vrrp_track_file` / `track_file` (keepalived 2.2.7
-//! vrrp/vrrp_parser.c, trackers/track_file.c; rise/fall in vrrp/vrrp_scheduler.c).
+//! Trackers: `vrrp_script`, `vrrp_track_file` / `track_file` and `vrrp_track_process`
+//! (keepalived 2.2.7 vrrp/vrrp_parser.c, trackers/track_file.c, core/track_process.c; rise/fall
+//! in vrrp/vrrp_scheduler.c).
 
 use std::time::Duration;
 
@@ -70,6 +71,62 @@ impl TrackFile {
             reverse: false,
             init_file: None,
             init_overwrite: false,
+        }
+    }
+}
+
+/// How a `vrrp_track_process`'s parameters are compared with a process's (keepalived 2.2.7
+/// vrrp/vrrp_parser.c vrrp_tprocess_match_handler, core/track_process.c check_params).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ParamMatch {
+    /// Only the name is compared (no parameters given, no `param_match`).
+    #[default]
+    None,
+    /// The parameters are exactly the configured ones.
+    Exact,
+    /// The first parameters are the configured ones, whole.
+    Partial,
+    /// The parameters start with the configured text (the last one may be cut short).
+    Initial,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackProcess {
+    pub name: String,
+    /// The process name (`comm`) or, with `full_command`, the command line's first word.
+    pub process: String,
+    /// The configured parameters, each followed by a NUL, as in /proc/PID/cmdline.
+    pub params: Vec<u8>,
+    pub param_match: ParamMatch,
+    /// Compare the command line (/proc/PID/cmdline) rather than the name (/proc/PID/comm).
+    pub full_command: bool,
+    /// ±254; 0 = lost quorum puts the instance in FAULT.
+    pub weight: i32,
+    pub reverse: bool,
+    /// Fewest processes for quorum (1); 0 only with `quorum_max 0`.
+    pub quorum: u32,
+    /// Most processes for quorum (`u32::MAX`: no limit).
+    pub quorum_max: u32,
+    /// How long quorum may stay lost before it counts (0).
+    pub terminate_delay: Duration,
+    /// How long a fork must stay before its quorum counts (0).
+    pub fork_delay: Duration,
+}
+
+impl TrackProcess {
+    pub fn new(name: &str) -> Self {
+        TrackProcess {
+            name: name.into(),
+            process: String::new(),
+            params: Vec::new(),
+            param_match: ParamMatch::None,
+            full_command: false,
+            weight: 0,
+            reverse: false,
+            quorum: 1,
+            quorum_max: u32::MAX,
+            terminate_delay: Duration::ZERO,
+            fork_delay: Duration::ZERO,
         }
     }
 }

@@ -5,8 +5,8 @@
 //! - [`vrrp::Vrrp`]: the instances' edge around the reactor (the VRRP sockets and cores live in
 //!   [`Cx::vrrp`], which every service reports to): the link monitor, VMACs, static addresses,
 //!   interface delays, LVS sync daemons;
-//! - [`trackers::Trackers`]: vrrp_scripts and track_files (`track/`); track_interface comes
-//!   through the link monitor;
+//! - [`trackers::Trackers`]: vrrp_scripts, track_files and vrrp_track_processes (`track/`);
+//!   track_interface comes through the link monitor;
 //! - [`lvs::Lvs`]: the health checkers, IPVS and ha_suspend;
 //! - [`control::Control`]: signals, the reload's read, the dumps' requests, the notify FIFOs,
 //!   the pid file.
@@ -17,6 +17,7 @@
 
 pub mod control;
 pub mod lvs;
+mod processes;
 pub mod trackers;
 pub mod vrrp;
 

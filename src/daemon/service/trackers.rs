@@ -1,9 +1,10 @@
 //! The trackers service: vrrp_scripts (started when due, reaped by pid, judged with rise/fall in
-//! `track::script`) and track_files (read once a second, `track::file`). Their results go to the
-//! instances' priorities. track_interface comes through the link monitor (`service::vrrp`) and
+//! `track::script`), track_files (read once a second, `track::file`) and vrrp_track_processes
+//! (`processes`, `track::process`). Their results go to the instances' priorities. track_interface comes through the link monitor (`service::vrrp`) and
 //! `track::interface`.
 
-use super::{Cx, Fatal, Reload, Service};
+use super::processes::Processes;
+use super::{Cx, Fatal, PollSet, Reload, Service};
 use crate::config::model::Config;
 use crate::daemon::build::ScriptBinding;
 use crate::daemon::reactor::Reactor;
@@ -16,6 +17,7 @@ use crate::track::script::RunResult;
 pub struct Trackers {
     scripts: Vec<ScriptBinding>,
     files: FileTrackers,
+    processes: Processes,
     /// The runs that ended this turn (kept: it never reallocates once grown).
     done: Vec<(u32, Outcome)>,
 }
@@ -29,21 +31,28 @@ impl Trackers {
         if files.due(vrrp.now()) {
             read_files(&mut files, vrrp);
         }
+        let processes = Processes::start(cfg, vrrp);
         Trackers {
             scripts: vrrp.rt.scripts.clone(),
             files,
+            processes,
             done: Vec::with_capacity(64),
         }
     }
 }
 
 impl<'a> Service<'a> for Trackers {
+    fn poll_fds(&mut self, fds: &mut PollSet) {
+        self.processes.poll_fds(fds);
+    }
+
     fn next_deadline(&mut self, cx: &mut Cx<'a>) -> Option<Instant> {
         let next_script = self.scripts.iter().map(|s| s.tracker.next_run()).min();
         [
             next_script,
             cx.vrrp.ops().next_deadline(),
             self.files.next_deadline(),
+            self.processes.next_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -56,6 +65,7 @@ impl<'a> Service<'a> for Trackers {
         if self.files.due(now) {
             read_files(&mut self.files, reactor);
         }
+        self.processes.handle(&cx.fds, reactor);
         // vrrp_scripts: start the due ones, collect the finished ones.
         for (k, s) in self.scripts.iter_mut().enumerate() {
             if s.tracker.due(now) {
@@ -106,6 +116,7 @@ impl<'a> Service<'a> for Trackers {
     fn reload(&mut self, cx: &mut Cx<'a>, new: &mut Reload) -> Result<(), Fatal> {
         self.scripts = cx.vrrp.rt.scripts.clone();
         self.files.replace(file_trackers(&new.cfg, &cx.vrrp));
+        self.processes.reload(&new.cfg, &mut cx.vrrp);
         Ok(())
     }
 }

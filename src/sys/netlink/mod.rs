@@ -13,6 +13,7 @@ pub mod ipvs;
 pub mod link;
 pub mod monitor;
 pub mod msg;
+pub mod proc_connector;
 pub mod route;
 pub mod rule;
 pub mod socket;

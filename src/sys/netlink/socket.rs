@@ -36,7 +36,7 @@ pub(super) fn open(groups: u32, flags: SocketFlags) -> Result<OwnedFd> {
 }
 
 /// Opens a netlink socket of `protocol` (`None`: NETLINK_ROUTE) bound to `groups`.
-fn open_protocol(
+pub(super) fn open_protocol(
     protocol: Option<net::Protocol>,
     groups: u32,
     flags: SocketFlags,

@@ -380,6 +380,7 @@ pub(crate) fn sync_group() -> Config {
         track_interfaces: vec![track("wan", Some(-50), false)],
         track_scripts: vec![track("chk_plain", None, false)],
         track_files: vec![track("tf_2", Some(2), true)],
+        track_processes: Vec::new(),
         smtp_alert: true,
         global_tracking: true,
         sync_group_tracking_weight: true,
