@@ -253,8 +253,9 @@ pub fn build(
 
 /// An instance's `track_process`es, its own then its sync group's (keepalived 2.2.7 vrrp/vrrp.c
 /// add_vrrp_to_track_process): a process tracked by both counts once, with the group's weight
-/// unless the instance's is 0; a group with an address owner tracks unweighted. A weight counts
-/// as the link's (`Tracker::binary`): quorum is "up".
+/// unless the instance's is 0; a group with an address owner tracks unweighted (keepalived
+/// vrrp_complete_init "Cannot have weighted track process"). A weight counts as the link's
+/// (`Tracker::binary`): quorum is "up".
 fn bind_processes(
     cfg: &Config,
     v: &VrrpInstance,
@@ -269,39 +270,25 @@ fn bind_processes(
             s.members.contains(&i.name) && i.base_priority() == crate::vrrp::priority::OWNER
         })
     });
-    let mut mine: Vec<(String, usize)> = Vec::new();
-    for (r, from_group) in v
-        .track_processes
-        .iter()
-        .map(|r| (r, false))
-        .chain(group_refs.iter().map(|r| (r, true)))
-    {
+    let own = v.track_processes.len();
+    for (k, r) in v.track_processes.iter().chain(group_refs).enumerate() {
         let Some(p) = cfg.track_processes.iter().find(|p| p.name == r.name) else {
             continue;
         };
         let (mut weight, reverse) = weight_of(r, p.weight, p.reverse);
-        if from_group && owner_in_group && weight != 0 {
-            log::warn!(
-                "({}) track_process {} with a weight in a sync group with the address owner: weight 0",
-                v.name,
-                p.name
-            );
+        if k >= own && owner_in_group {
             weight = 0;
         }
-        if let Some(&(_, t)) = mine.iter().find(|(n, _)| *n == p.name) {
-            log::info!(
-                "({}) track_process {} is configured on the instance and its sync group",
-                v.name,
-                p.name
-            );
+        let tracker = Tracker::binary(weight, reverse);
+        let bound = processes.iter().find(|b| b.name == p.name);
+        if let Some(&(_, t)) = bound.and_then(|b| b.targets.iter().find(|(i, _)| *i == idx)) {
             if let Some(x) = trackers.get_mut(t).filter(|x| x.weight != 0) {
-                *x = Tracker::binary(weight, reverse);
+                *x = tracker;
             }
             continue;
         }
-        mine.push((p.name.clone(), trackers.len()));
         bind(processes, &p.name, (idx, trackers.len()));
-        trackers.push(Tracker::binary(weight, reverse));
+        trackers.push(tracker);
     }
 }
 

@@ -15,23 +15,12 @@ const CMDLINE_CAP: usize = 4096;
 /// More than enough for the start of /proc/PID/stat up to the state field.
 const STAT_CAP: usize = 128;
 
-/// Reusable buffers for reading processes.
+/// Reusable buffers for reading processes (grown at the first read).
+#[derive(Default)]
 pub struct ProcReader {
     path: String,
-    comm: [u8; STAT_CAP],
-    comm_len: usize,
+    comm: Vec<u8>,
     cmdline: Vec<u8>,
-}
-
-impl Default for ProcReader {
-    fn default() -> Self {
-        ProcReader {
-            path: String::with_capacity(32),
-            comm: [0; STAT_CAP],
-            comm_len: 0,
-            cmdline: Vec::with_capacity(CMDLINE_CAP),
-        }
-    }
 }
 
 /// Reads at most `buf.len()` bytes of `path` (a /proc file may come in several reads).
@@ -73,7 +62,7 @@ impl ProcReader {
         (comm, cmdline): (bool, bool),
         from_stat: bool,
     ) -> Option<Identity<'_>> {
-        self.comm_len = 0;
+        self.comm.clear();
         self.cmdline.clear();
         if cmdline {
             self.set_path(pid, "cmdline");
@@ -91,11 +80,10 @@ impl ProcReader {
             } else {
                 text.strip_suffix(b"\n").unwrap_or(text)
             };
-            self.comm_len = name.len().min(STAT_CAP);
-            self.comm.get_mut(..self.comm_len)?.copy_from_slice(name);
+            self.comm.extend_from_slice(name);
         }
         Some(Identity {
-            comm: self.comm.get(..self.comm_len).unwrap_or_default(),
+            comm: &self.comm,
             cmdline: &self.cmdline,
         })
     }

@@ -36,7 +36,6 @@ enum Via {
 /// One `vrrp_track_process` and the (instance, tracker) pairs its quorum goes to.
 #[derive(Clone, Debug)]
 pub struct ProcessTracker {
-    pub name: String,
     pub targets: Vec<(usize, usize)>,
     spec: TrackProcess,
     terminate_delay: Duration,
@@ -51,7 +50,6 @@ pub struct ProcessTracker {
 impl ProcessTracker {
     pub fn new(spec: &TrackProcess, targets: Vec<(usize, usize)>) -> ProcessTracker {
         ProcessTracker {
-            name: spec.name.clone(),
             targets,
             terminate_delay: spec.terminate_delay.into(),
             fork_delay: spec.fork_delay.into(),
@@ -68,17 +66,8 @@ impl ProcessTracker {
         u32::try_from(self.pids.len()).unwrap_or(u32::MAX)
     }
 
-    pub fn have_quorum(&self) -> bool {
-        self.have_quorum
-    }
-
-    pub fn spec(&self) -> &TrackProcess {
-        &self.spec
-    }
-
-    /// A delay is running: (fork, terminate).
-    pub fn timers(&self) -> (bool, bool) {
-        (self.fork_timer.is_some(), self.terminate_timer.is_some())
+    pub fn name(&self) -> &str {
+        &self.spec.name
     }
 
     fn in_quorum(&self, n: u32) -> bool {
@@ -149,10 +138,10 @@ impl ProcessTracker {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        [self.fork_timer, self.terminate_timer]
-            .into_iter()
-            .flatten()
-            .min()
+        match (self.fork_timer, self.terminate_timer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// A delay that has run out: the status is whatever the count says now.
@@ -198,6 +187,12 @@ pub struct ProcessTrackers {
 
 /// A status change: (tracker index, now up).
 pub type Change = (usize, bool);
+
+fn push(out: &mut Vec<Change>, k: usize, status: Option<bool>) {
+    if let Some(up) = status {
+        out.push((k, up));
+    }
+}
 
 impl ProcessTrackers {
     pub fn new(trackers: Vec<ProcessTracker>) -> ProcessTrackers {
@@ -248,10 +243,10 @@ impl ProcessTrackers {
     /// The first scan ended: every tracker's status is what its count says, all reported (the
     /// instances start with them, keepalived vrrp/vrrp_track.c
     /// initialise_process_tracking_priorities).
-    pub fn end_first_scan(&mut self, out: &mut impl FnMut(Change)) {
+    pub fn end_first_scan(&mut self, out: &mut Vec<Change>) {
         for (k, t) in self.trackers.iter_mut().enumerate() {
             t.have_quorum = t.in_quorum(t.count());
-            out((k, t.have_quorum));
+            out.push((k, t.have_quorum));
         }
     }
 
@@ -259,7 +254,7 @@ impl ProcessTrackers {
     /// quorum changes the status, a loss after `terminate_delay`. (keepalived compares with the
     /// count before the rescan, and so keeps a status whose delay the rescan dropped; kalive
     /// compares with the status.)
-    pub fn end_rescan(&mut self, now: Instant, out: &mut impl FnMut(Change)) {
+    pub fn end_rescan(&mut self, now: Instant, out: &mut Vec<Change>) {
         for (k, t) in self.trackers.iter_mut().enumerate() {
             let up = t.in_quorum(t.count());
             if up == t.have_quorum {
@@ -268,29 +263,33 @@ impl ProcessTrackers {
             if !up && !t.terminate_delay.is_zero() {
                 t.terminate_timer = Some(now + t.terminate_delay);
             } else if let Some(s) = t.set_status(up) {
-                out((k, s));
+                out.push((k, s));
             }
         }
     }
 
     /// PROC_EVENT_EXEC of process `pid`: it may have become, or stopped being, a tracked one.
-    pub fn exec(&mut self, pid: u32, id: Identity<'_>, now: Instant, out: &mut impl FnMut(Change)) {
-        for (k, t) in self.trackers.iter_mut().enumerate() {
-            let s = if t.matches(id) {
-                t.add(pid, now, Via::Change)
-            } else {
-                t.remove(pid, now, Via::Change)
-            };
-            s.into_iter().for_each(|s| out((k, s)));
-        }
+    pub fn exec(&mut self, pid: u32, id: Identity<'_>, now: Instant, out: &mut Vec<Change>) {
+        self.look(pid, id, false, now, out);
     }
 
     /// PROC_EVENT_COMM: `pid` renamed itself to `comm` (prctl PR_SET_NAME); only the trackers
     /// that compare names care (keepalived check_process_comm_change).
-    pub fn rename(&mut self, pid: u32, comm: &[u8], now: Instant, out: &mut impl FnMut(Change)) {
+    pub fn rename(&mut self, pid: u32, comm: &[u8], now: Instant, out: &mut Vec<Change>) {
         let id = Identity { comm, cmdline: &[] };
+        self.look(pid, id, true, now, out);
+    }
+
+    fn look(
+        &mut self,
+        pid: u32,
+        id: Identity<'_>,
+        names: bool,
+        now: Instant,
+        out: &mut Vec<Change>,
+    ) {
         for (k, t) in self.trackers.iter_mut().enumerate() {
-            if t.spec.full_command {
+            if names && t.spec.full_command {
                 continue;
             }
             let s = if t.matches(id) {
@@ -298,27 +297,23 @@ impl ProcessTrackers {
             } else {
                 t.remove(pid, now, Via::Change)
             };
-            s.into_iter().for_each(|s| out((k, s)));
+            push(out, k, s);
         }
     }
 
     /// PROC_EVENT_FORK of a process (not a thread): the child counts wherever the parent does.
-    pub fn fork(&mut self, parent: u32, child: u32, now: Instant, out: &mut impl FnMut(Change)) {
+    pub fn fork(&mut self, parent: u32, child: u32, now: Instant, out: &mut Vec<Change>) {
         for (k, t) in self.trackers.iter_mut().enumerate() {
             if t.has(parent) {
-                t.add(child, now, Via::Fork)
-                    .into_iter()
-                    .for_each(|s| out((k, s)));
+                push(out, k, t.add(child, now, Via::Fork));
             }
         }
     }
 
     /// PROC_EVENT_EXIT of a process (not a thread).
-    pub fn exit(&mut self, pid: u32, now: Instant, out: &mut impl FnMut(Change)) {
+    pub fn exit(&mut self, pid: u32, now: Instant, out: &mut Vec<Change>) {
         for (k, t) in self.trackers.iter_mut().enumerate() {
-            t.remove(pid, now, Via::Exit)
-                .into_iter()
-                .for_each(|s| out((k, s)));
+            push(out, k, t.remove(pid, now, Via::Exit));
         }
     }
 
@@ -333,9 +328,9 @@ impl ProcessTrackers {
     }
 
     /// The delays that ran out by `now`.
-    pub fn expire(&mut self, now: Instant, out: &mut impl FnMut(Change)) {
+    pub fn expire(&mut self, now: Instant, out: &mut Vec<Change>) {
         for (k, t) in self.trackers.iter_mut().enumerate() {
-            t.expire(now).into_iter().for_each(|s| out((k, s)));
+            push(out, k, t.expire(now));
         }
     }
 

@@ -139,9 +139,8 @@ fn track_processes(
     defined: &[crate::config::model::TrackProcess],
     out: &mut Vec<crate::config::model::vrrp::TrackRef>,
 ) {
-    let name = owner.arg(0).unwrap_or_default();
     for k in owner.block().iter().filter(|k| k.name() == "track_process") {
-        track_process::track_process_block(c, name, k, defined, out);
+        track_process::track_process_block(c, k, defined, out);
     }
 }
 

@@ -1,7 +1,7 @@
 //! `vrrp_track_process` blocks and the `track_process` lists of instances and sync groups
 //! (keepalived 2.2.7 vrrp/vrrp_parser.c vrrp_tprocess_*_handler, vrrp/vrrp_track.c
-//! alloc_track_process). Every message matches one of keepalived's `report_config_error`s, so
-//! `-t` fails where keepalived's does.
+//! alloc_track_process). Each mistake keepalived reports with `report_config_error` is a warning
+//! here too, so `-t` gives its code (5); the value is ignored as keepalived ignores it.
 
 use std::time::Duration;
 
@@ -14,40 +14,64 @@ use super::values::Ctx;
 /// keepalived reads the delays with 6 decimals, from 1 µs to an hour.
 const MAX_DELAY_SECS: u64 = 3600;
 
+/// A warning on line `k` that keepalived also gives.
+fn ignored(c: &mut Ctx, k: &Node, why: &str) {
+    c.d.warn(&k.loc, k.name(), why);
+}
+
 pub fn vrrp_track_process(c: &mut Ctx, n: &Node) -> Option<TrackProcess> {
     let name = c.need(n, 0)?;
     let mut t = TrackProcess::new(name);
-    c.spans.put(format!("process:{name}"), &n.loc);
     if !c.want_block(n) {
         return None;
     }
     for k in n.block() {
         match k.name() {
-            "process" => process(c, k, &mut t),
-            "param_match" => match k.arg(0) {
-                None => t.param_match = ParamMatch::Exact,
-                Some("initial") => t.param_match = ParamMatch::Initial,
-                Some("partial") => t.param_match = ParamMatch::Partial,
-                Some(other) => {
-                    c.d.warn(
-                        &k.arg_loc(0),
-                        "param_match",
-                        format!("invalid param_match type '{other}'; ignored"),
-                    );
-                    continue;
+            "process" if !t.process.is_empty() => ignored(c, k, "process already set; ignored"),
+            "process" => {
+                let Some(path) = c.need(k, 0) else { continue };
+                t.process = path.into();
+                // the parameters, NUL-terminated as in /proc/PID/cmdline: matched exactly
+                // unless param_match says otherwise
+                for p in k.args.get(1..).unwrap_or_default() {
+                    t.params.extend_from_slice(p.text.as_bytes());
+                    t.params.push(0);
+                    if t.param_match == ParamMatch::None {
+                        t.param_match = ParamMatch::Exact;
+                    }
                 }
-            },
-            "weight" => weight(c, k, &mut t),
+            }
+            "param_match" => {
+                t.param_match = match k.arg(0) {
+                    None => ParamMatch::Exact,
+                    Some("initial") => ParamMatch::Initial,
+                    Some("partial") => ParamMatch::Partial,
+                    Some(_) => {
+                        ignored(c, k, "invalid param_match type; ignored");
+                        continue;
+                    }
+                }
+            }
+            "weight" if k.arg(0).is_none() => ignored(c, k, "no weight specified; ignored"),
+            // keepalived tells "already set" by a non-zero weight
+            "weight" if t.weight != 0 => ignored(c, k, "weight already set; ignored"),
+            "weight" => {
+                let Some(w) = c.signed(k, 0, -254, 254) else {
+                    continue;
+                };
+                t.weight = w as i32;
+                match k.arg(1) {
+                    None => {}
+                    Some("reverse") => t.reverse = true,
+                    Some(_) => ignored(c, k, "unknown weight option; ignored"),
+                }
+            }
             "quorum" => {
                 let Some(q) = c.u32_in(k, 0, 1, 65535) else {
                     continue;
                 };
                 if q > t.quorum_max {
-                    c.d.warn(
-                        &k.loc,
-                        "quorum",
-                        "quorum is greater than quorum_max; ignored",
-                    );
+                    ignored(c, k, "quorum is greater than quorum_max; ignored");
                     continue;
                 }
                 t.quorum = q;
@@ -56,31 +80,22 @@ pub fn vrrp_track_process(c: &mut Ctx, n: &Node) -> Option<TrackProcess> {
                 let Some(q) = c.u32_in(k, 0, 0, 65535) else {
                     continue;
                 };
-                // quorum_max 0 is allowed while quorum is at most its default: the tracker is
-                // then up while no such process runs.
+                // quorum_max 0 is allowed while quorum is at most 1: up while none runs
                 if (q != 0 || t.quorum > 1) && q < t.quorum {
-                    c.d.warn(
-                        &k.loc,
-                        "quorum_max",
-                        "quorum_max is less than quorum; ignored",
-                    );
+                    ignored(c, k, "quorum_max is less than quorum; ignored");
                     continue;
                 }
                 t.quorum_max = q;
-                if q == 0 {
-                    t.quorum = 0;
-                } else if t.quorum == 0 {
-                    t.quorum = 1;
-                }
+                t.quorum = t.quorum.clamp(1, 65535).min(q);
             }
-            "delay" | "terminate_delay" | "fork_delay" => {
+            kw @ ("delay" | "terminate_delay" | "fork_delay") => {
                 let Some(d) = c.timer(k, 0, Duration::from_micros(1), MAX_DELAY_SECS) else {
                     continue;
                 };
-                if k.name() != "fork_delay" {
+                if kw != "fork_delay" {
                     t.terminate_delay = d;
                 }
-                if k.name() != "terminate_delay" {
+                if kw != "terminate_delay" {
                     t.fork_delay = d;
                 }
             }
@@ -88,95 +103,19 @@ pub fn vrrp_track_process(c: &mut Ctx, n: &Node) -> Option<TrackProcess> {
             _ => c.unknown(k, "vrrp_track_process"),
         }
     }
-    // keepalived: full_command or parameters mean the command line is read, and parameters
-    // without param_match compare exactly.
-    if t.param_match != ParamMatch::None {
-        t.full_command = true;
-    }
+    // keepalived: parameters or param_match mean the command line is compared
+    t.full_command |= t.param_match != ParamMatch::None;
     if t.process.is_empty() {
-        c.d.warn(
-            &n.loc,
-            n.name(),
-            format!("track process '{name}' process name not specified; it is removed"),
-        );
+        ignored(c, n, "process name not specified; the tracker is removed");
         return None;
     }
     Some(t)
-}
-
-/// `process NAME [PARAM…]`: the parameters are kept NUL-terminated, as /proc/PID/cmdline holds
-/// them.
-fn process(c: &mut Ctx, k: &Node, t: &mut TrackProcess) {
-    let Some(path) = c.need(k, 0) else {
-        return;
-    };
-    if !t.process.is_empty() {
-        c.d.warn(
-            &k.loc,
-            "process",
-            format!(
-                "process already set for track process {}; '{path}' ignored",
-                t.name
-            ),
-        );
-        return;
-    }
-    t.process = path.into();
-    let params = k.args.get(1..).unwrap_or_default();
-    if params.is_empty() {
-        return;
-    }
-    for p in params {
-        t.params.extend_from_slice(p.text.as_bytes());
-        t.params.push(0);
-    }
-    if t.param_match == ParamMatch::None {
-        t.param_match = ParamMatch::Exact;
-    }
-    t.full_command = true;
-}
-
-fn weight(c: &mut Ctx, k: &Node, t: &mut TrackProcess) {
-    if k.arg(0).is_none() {
-        c.d.warn(
-            &k.loc,
-            "weight",
-            format!("no weight specified for track process {}; ignored", t.name),
-        );
-        return;
-    }
-    // keepalived tells "already set" by a non-zero weight
-    if t.weight != 0 {
-        c.d.warn(
-            &k.loc,
-            "weight",
-            format!("weight already set for track process {}; ignored", t.name),
-        );
-        return;
-    }
-    let Some(w) = c.signed(k, 0, -254, 254) else {
-        return;
-    };
-    match k.arg(1) {
-        None => {}
-        Some("reverse") => t.reverse = true,
-        Some(other) => c.d.warn(
-            &k.arg_loc(1),
-            "weight",
-            format!(
-                "vrrp_track_process {} unknown weight option '{other}'; ignored",
-                t.name
-            ),
-        ),
-    }
-    t.weight = w as i32;
 }
 
 /// A `track_process { NAME [weight W [reverse|noreverse]] }` block. keepalived looks NAME up
 /// as it reads the line, so only a vrrp_track_process defined above counts (`defined`).
 pub fn track_process_block(
     c: &mut Ctx,
-    owner: &str,
     n: &Node,
     defined: &[TrackProcess],
     out: &mut Vec<TrackRef>,
@@ -186,20 +125,20 @@ pub fn track_process_block(
     }
     for e in n.block() {
         let name = e.name();
-        if !defined.iter().any(|p| p.name == name) {
-            c.d.warn(
-                &e.loc,
-                "track_process",
-                format!("({owner}) track process {name} not found (a vrrp_track_process above defines it); ignored"),
-            );
-            continue;
-        }
-        if out.iter().any(|r| r.name == name) {
-            c.d.warn(
-                &e.loc,
-                "track_process",
-                format!("({owner}) duplicate track_process {name}; ignored"),
-            );
+        let why = if !defined.iter().any(|p| p.name == name) {
+            "track process not found (define it above); ignored"
+        } else if out.iter().any(|r| r.name == name) {
+            "duplicate track_process; ignored"
+        } else {
+            match (e.arg(0), e.arg(1)) {
+                (None, _) => "",
+                (Some("weight"), None) => "weight without value; ignored",
+                (Some("weight"), Some(_)) => "",
+                (Some(_), _) => "unknown track process option; ignored",
+            }
+        };
+        if !why.is_empty() {
+            ignored(c, e, why);
             continue;
         }
         let mut r = TrackRef {
@@ -207,35 +146,12 @@ pub fn track_process_block(
             weight: None,
             reverse: false,
         };
-        match e.arg(0) {
-            None => {}
-            Some("weight") if e.arg(1).is_none() => {
-                c.d.warn(
-                    &e.loc,
-                    "track_process",
-                    format!("({owner}) weight without value specified for track process {name}; ignored"),
-                );
-                continue;
-            }
-            Some("weight") => {
-                r.weight = c.signed(e, 1, -254, 254).map(|w| w as i32);
-                match e.arg(2) {
-                    None | Some("noreverse") => {}
-                    Some("reverse") => r.reverse = true,
-                    Some(other) => c.d.warn(
-                        &e.arg_loc(2),
-                        "track_process",
-                        format!("({owner}) unknown track_process {name} weight option '{other}'; ignored"),
-                    ),
-                }
-            }
-            Some(other) => {
-                c.d.warn(
-                    &e.arg_loc(0),
-                    "track_process",
-                    format!("({owner}) unknown track process option '{other}'; ignored"),
-                );
-                continue;
+        if e.arg(1).is_some() {
+            r.weight = c.signed(e, 1, -254, 254).map(|w| w as i32);
+            match e.arg(2) {
+                None | Some("noreverse") => {}
+                Some("reverse") => r.reverse = true,
+                Some(_) => ignored(c, e, "unknown weight option; ignored"),
             }
         }
         out.push(r);

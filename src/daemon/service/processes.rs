@@ -29,19 +29,9 @@ pub struct Processes {
 impl Processes {
     /// The tracked processes of the instances in `vrrp`, counted from /proc, their quorums
     /// handed to the instances before they start (keepalived vrrp/vrrp_track.c
-    /// initialise_process_tracking_priorities).
-    pub fn start(cfg: &Config, vrrp: &mut Reactor<'_>) -> Processes {
-        let mut p = Processes::default();
-        p.take(cfg, vrrp);
-        p
-    }
-
-    /// A reload: the new trackers, counted afresh (keepalived reload_track_processes).
-    pub fn reload(&mut self, cfg: &Config, vrrp: &mut Reactor<'_>) {
-        self.take(cfg, vrrp);
-    }
-
-    fn take(&mut self, cfg: &Config, vrrp: &mut Reactor<'_>) {
+    /// initialise_process_tracking_priorities); at a reload, the new ones counted afresh
+    /// (keepalived reload_track_processes).
+    pub fn take(&mut self, cfg: &Config, vrrp: &mut Reactor<'_>) {
         let trackers = vrrp
             .rt
             .processes
@@ -60,15 +50,12 @@ impl Processes {
         if self.socket.is_none() {
             match ProcConnector::open() {
                 Ok(s) => self.socket = Some(s),
-                Err(e) => log::warn!(
-                    "track_process: cannot listen to process events ({e}: the kernel needs CONFIG_PROC_EVENTS, and sends them only in the initial network namespace): the counts stay those of the first scan"
-                ),
+                // no CONFIG_PROC_EVENTS, or not the initial network namespace
+                Err(e) => log::warn!("track_process: no process events ({e})"),
             }
         }
         self.scan();
-        let changes = &mut self.changes;
-        changes.clear();
-        self.set.end_first_scan(&mut |c| changes.push(c));
+        self.set.end_first_scan(&mut self.changes);
         self.report(vrrp);
     }
 
@@ -93,18 +80,14 @@ impl Processes {
             return;
         }
         let now = vrrp.now();
-        self.changes.clear();
         if fds.readable(self.slots) {
             self.read_events(now);
         }
         if self.set.rescan_due(now) {
-            log::info!("track_process: reading /proc again after lost process events");
             self.scan();
-            let changes = &mut self.changes;
-            self.set.end_rescan(now, &mut |c| changes.push(c));
+            self.set.end_rescan(now, &mut self.changes);
         }
-        let changes = &mut self.changes;
-        self.set.expire(now, &mut |c| changes.push(c));
+        self.set.expire(now, &mut self.changes);
         self.report(vrrp);
     }
 
@@ -121,45 +104,38 @@ impl Processes {
         };
         let mut overrun = false;
         for _ in 0..EVENTS_PER_TURN {
-            let mut out = |c| changes.push(c);
+            let out = &mut *changes;
             let read = sock.read_event(|ev| match ev {
-                ProcEvent::Ack => log::debug!("track_process: process events confirmed"),
                 // threads are not processes: only a task whose id is its process's counts
                 ProcEvent::Fork {
                     parent_tgid,
                     child_pid,
                     child_tgid,
-                } if child_pid == child_tgid => set.fork(parent_tgid, child_tgid, now, &mut out),
+                } if child_pid == child_tgid => set.fork(parent_tgid, child_tgid, now, out),
                 ProcEvent::Exec { pid, tgid } if pid == tgid => {
                     if let Some(id) = reader.read(tgid, set.needs(), false) {
-                        set.exec(tgid, id, now, &mut out);
+                        set.exec(tgid, id, now, out);
                     }
                 }
                 ProcEvent::Comm { pid, tgid, comm } if pid == tgid => {
                     let len = comm.iter().position(|&b| b == 0).unwrap_or(comm.len());
                     let name = comm.get(..len).unwrap_or_default();
-                    set.rename(tgid, name, now, &mut out);
+                    set.rename(tgid, name, now, out);
                 }
-                ProcEvent::Exit { pid, tgid } if pid == tgid => set.exit(tgid, now, &mut out),
+                ProcEvent::Exit { pid, tgid } if pid == tgid => set.exit(tgid, now, out),
                 ProcEvent::Overrun => overrun = true,
                 _ => {}
             });
             match read {
                 Ok(true) => {}
                 Ok(false) => break,
-                Err(e) => {
-                    log::warn!("track_process: process monitor read failed: {e}");
-                    break;
-                }
+                Err(_) => break,
             }
         }
         if overrun {
             set.overrun(now);
             let size = sock.grow_buffer();
-            log::warn!(
-                "track_process: process events were lost; /proc is read again in a second (receive buffer now {} bytes)",
-                size.unwrap_or(0)
-            );
+            log::warn!("track_process: process events lost; /proc read again in 1 s, receive buffer now {size}");
         }
     }
 
@@ -169,12 +145,8 @@ impl Processes {
             let Some(t) = self.set.trackers.get(k) else {
                 continue;
             };
-            log::info!(
-                "Quorum {} for tracked process {} ({} running)",
-                if up { "gained" } else { "lost" },
-                t.name,
-                t.count()
-            );
+            let what = if up { "gained" } else { "lost" };
+            log::info!("Quorum {what} for tracked process {}", t.name());
             vrrp.tracker_result(&t.targets, i64::from(up));
         }
         self.changes.clear();

@@ -31,7 +31,8 @@ impl Trackers {
         if files.due(vrrp.now()) {
             read_files(&mut files, vrrp);
         }
-        let processes = Processes::start(cfg, vrrp);
+        let mut processes = Processes::default();
+        processes.take(cfg, vrrp);
         Trackers {
             scripts: vrrp.rt.scripts.clone(),
             files,
@@ -116,7 +117,7 @@ impl<'a> Service<'a> for Trackers {
     fn reload(&mut self, cx: &mut Cx<'a>, new: &mut Reload) -> Result<(), Fatal> {
         self.scripts = cx.vrrp.rt.scripts.clone();
         self.files.replace(file_trackers(&new.cfg, &cx.vrrp));
-        self.processes.reload(&new.cfg, &mut cx.vrrp);
+        self.processes.take(&new.cfg, &mut cx.vrrp);
         Ok(())
     }
 }

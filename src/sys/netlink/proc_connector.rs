@@ -173,15 +173,13 @@ impl ProcConnector {
         }
     }
 
-    /// Doubles the receive buffer after an overrun and returns the new size (keepalived
+    /// Doubles the receive buffer after an overrun and returns the size asked for (keepalived
     /// reinitialise_track_processes does the same and logs it).
-    pub fn grow_buffer(&self) -> Option<usize> {
-        let size = net::sockopt::socket_recv_buffer_size(&self.fd).ok()?;
+    pub fn grow_buffer(&self) -> usize {
+        let size = net::sockopt::socket_recv_buffer_size(&self.fd).unwrap_or(0);
         let want = size.saturating_mul(2);
-        net::sockopt::set_socket_recv_buffer_size_force(&self.fd, want)
-            .or_else(|_| net::sockopt::set_socket_recv_buffer_size(&self.fd, want))
-            .ok()?;
-        net::sockopt::socket_recv_buffer_size(&self.fd).ok()
+        let _ = net::sockopt::set_socket_recv_buffer_size_force(&self.fd, want);
+        want
     }
 }
 

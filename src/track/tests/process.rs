@@ -41,30 +41,26 @@ impl Run {
             set.scanned(p, comm(name.as_bytes()));
         }
         let mut changes = Vec::new();
-        set.end_first_scan(&mut |c| changes.push(c));
+        set.end_first_scan(&mut changes);
         Run { set, changes }
     }
     fn take(&mut self) -> Vec<bool> {
         self.changes.drain(..).map(|(_, up)| up).collect()
     }
     fn fork(&mut self, parent: u32, child: u32, ms: u64) -> Vec<bool> {
-        let ch = &mut self.changes;
-        self.set.fork(parent, child, at(ms), &mut |c| ch.push(c));
+        self.set.fork(parent, child, at(ms), &mut self.changes);
         self.take()
     }
     fn exit(&mut self, pid: u32, ms: u64) -> Vec<bool> {
-        let ch = &mut self.changes;
-        self.set.exit(pid, at(ms), &mut |c| ch.push(c));
+        self.set.exit(pid, at(ms), &mut self.changes);
         self.take()
     }
     fn exec(&mut self, pid: u32, id: Identity<'_>, ms: u64) -> Vec<bool> {
-        let ch = &mut self.changes;
-        self.set.exec(pid, id, at(ms), &mut |c| ch.push(c));
+        self.set.exec(pid, id, at(ms), &mut self.changes);
         self.take()
     }
     fn expire(&mut self, ms: u64) -> Vec<bool> {
-        let ch = &mut self.changes;
-        self.set.expire(at(ms), &mut |c| ch.push(c));
+        self.set.expire(at(ms), &mut self.changes);
         self.take()
     }
     fn count(&self) -> u32 {
@@ -232,10 +228,10 @@ fn a_rename_moves_a_process_between_name_trackers() {
         },
     );
     let mut got = Vec::new();
-    set.end_first_scan(&mut |c| got.push(c));
+    set.end_first_scan(&mut got);
     assert_eq!(got, [(0, true), (1, false), (2, true)]);
     got.clear();
-    set.rename(7, b"b", at(0), &mut |c| got.push(c));
+    set.rename(7, b"b", at(0), &mut got);
     assert_eq!(
         got,
         [(0, false), (1, true)],
@@ -258,15 +254,13 @@ fn an_overrun_rescans_a_second_later_and_reports_what_changed() {
     assert!(!r.set.rescan_due(at(1100)), "once");
     // the process went away unheard: the loss waits for terminate_delay
     r.set.begin_scan();
-    let ch = &mut r.changes;
-    r.set.end_rescan(at(1100), &mut |c| ch.push(c));
+    r.set.end_rescan(at(1100), &mut r.changes);
     assert!(r.take().is_empty());
     assert_eq!(r.expire(2100), [false]);
     // one came back unheard: gained at once
     r.set.begin_scan();
     r.set.scanned(9, comm(b"d"));
-    let ch = &mut r.changes;
-    r.set.end_rescan(at(3000), &mut |c| ch.push(c));
+    r.set.end_rescan(at(3000), &mut r.changes);
     assert_eq!(r.take(), [true]);
     assert!(r.set.counts(9));
 }
