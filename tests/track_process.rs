@@ -1,6 +1,6 @@
 //! vrrp_track_process on the daemon's real path: the process connector, the first scan of
-//! /proc, quorum gained and lost as a process we start and kill comes and goes, and a SIGHUP
-//! reload that keeps it working.
+//! /proc, quorum gained and lost as a process we start and kill comes and goes, a SIGHUP
+//! reload that keeps it working, and the notify argv against keepalived 2.2.7's.
 //!
 //! The kernel's process connector speaks only in the initial network namespace (a socket in
 //! another one gets ECONNREFUSED on its subscription, keepalived's too), so the daemon runs in
@@ -207,5 +207,95 @@ fn quorum_2_moves_the_priority_by_the_weight() {
         wait_after(&k, mark, "Changing effective priority from 120 to 100", 5),
         "losing quorum did not take the weight away:\n{}",
         k.log()
+    );
+}
+
+/// The notify lines one daemon writes while the tracked process is away at the start, then
+/// runs, then exits: (what `launch` started, the lines).
+fn notify_sequence(tag: &str, launch: impl FnOnce(&str, &Path, &Path) -> Daemon) -> Vec<String> {
+    let host = Host::new(tag, "10.97.3.1/24");
+    let dir = TempDir::new(&format!("tpcmp{tag}"));
+    let name = format!("kp{tag}{}", std::process::id() % 1_000_000);
+    let prog = program(&dir, &name);
+    let notes = dir.join("notify.log");
+    let script = dir.write(
+        "notify.sh",
+        &format!("#!/bin/sh\necho \"$@\" >> {}\n", notes.display()),
+    );
+    let _ = Command::new("chmod").arg("755").arg(&script).status();
+    let conf = dir.write(
+        "k.conf",
+        &format!(
+            "global_defs {{\n    script_user root\n}}\n\
+             vrrp_track_process P {{\n    process {name}\n}}\n\
+             vrrp_instance VI_1 {{\n    interface {}\n    virtual_router_id 73\n    priority 150\n    advert_int 1\n    notify {}\n    track_process {{\n        P\n    }}\n    virtual_ipaddress {{\n        10.97.3.100/24\n    }}\n}}\n",
+            host.dummy,
+            script.display()
+        ),
+    );
+    let lines = || -> Vec<String> {
+        std::fs::read_to_string(&notes)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let has = |state: &str, n: usize| {
+        netns::wait_until(Duration::from_secs(10), || {
+            lines().iter().filter(|l| l.contains(state)).count() >= n
+        })
+    };
+    let mut procs = Procs(Vec::new());
+    let mut k = launch(&host.ns, dir.path(), &conf);
+    assert!(has("FAULT", 1), "{tag}: no FAULT at start:\n{}", k.log());
+    procs.start(&prog);
+    assert!(has("MASTER", 1), "{tag}: never MASTER:\n{}", k.log());
+    procs.stop_one();
+    assert!(
+        has("FAULT", 2),
+        "{tag}: no FAULT after the exit:\n{}",
+        k.log()
+    );
+    k.stop(libc::SIGTERM);
+    lines()
+        .into_iter()
+        .filter(|l| !l.contains("STOP") && !l.contains("DELETED"))
+        .collect()
+}
+
+/// keepalived 2.2.7 and kalive run the same configuration through the same process changes
+/// and run the same notify scripts with the same arguments, in the same order.
+#[test]
+fn notify_argv_matches_keepalived() {
+    if !netns::available() {
+        return;
+    }
+    let keepalived = std::env::var("KEEPALIVED").unwrap_or_else(|_| "/usr/sbin/keepalived".into());
+    if !Path::new(&keepalived).exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs keepalived 2.2.7"
+        );
+        eprintln!("skipped: no keepalived at {keepalived}");
+        return;
+    }
+    let kalive = notify_sequence("k", |ns, dir, conf| {
+        Daemon::kalive(ns, dir, "k").conf(conf).start()
+    });
+    let reference = notify_sequence("r", |ns, dir, conf| {
+        Daemon::keepalived(ns, dir, "r", &["-P"], conf).start()
+    });
+    assert_eq!(
+        kalive, reference,
+        "kalive's notify argv against keepalived's"
+    );
+    assert_eq!(
+        reference,
+        [
+            "INSTANCE VI_1 FAULT 150",
+            "INSTANCE VI_1 BACKUP 150",
+            "INSTANCE VI_1 MASTER 150",
+            "INSTANCE VI_1 FAULT 150"
+        ]
     );
 }
