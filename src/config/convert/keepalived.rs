@@ -13,7 +13,9 @@ use super::text::{quote_always, secs, secs_us, user_group, word, Out};
 use crate::config::model::global::{Fifo, RealtimeKnobs};
 use crate::config::model::net::AddressSpec;
 use crate::config::model::vrrp::{Auth, GarpKnobs, InitialState, Notify, TrackRef, VrrpInstance};
-use crate::config::model::{Config, GlobalDefs, SyncGroup, TrackFile, VrrpScript};
+use crate::config::model::{
+    Config, GlobalDefs, ParamMatch, SyncGroup, TrackFile, TrackProcess, VrrpScript,
+};
 
 /// The equivalent keepalived.conf text of `cfg`.
 pub fn to_keepalived(cfg: &Config) -> String {
@@ -44,6 +46,9 @@ impl<'a> Emitter<'a> {
         }
         for t in &self.cfg.track_files {
             self.track_file(t);
+        }
+        for t in &self.cfg.track_processes {
+            self.track_process(t);
         }
         for i in &self.cfg.instances {
             self.instance(i);
@@ -281,6 +286,43 @@ impl<'a> Emitter<'a> {
         o.close();
     }
 
+    fn track_process(&mut self, t: &TrackProcess) {
+        let full = self.full;
+        let o = &mut self.out;
+        o.gap();
+        o.open(format_args!("vrrp_track_process {}", word(&t.name)));
+        let mut line = word(&t.process).into_owned();
+        for p in t
+            .params
+            .split(|&b| b == 0)
+            .take(t.params.iter().filter(|&&b| b == 0).count())
+        {
+            line.push(' ');
+            line.push_str(&word(&String::from_utf8_lossy(p)));
+        }
+        o.line(format_args!("process {line}"));
+        match t.param_match {
+            ParamMatch::None if t.full_command => o.line(format_args!("full_command")),
+            ParamMatch::None => {}
+            ParamMatch::Exact => o.line(format_args!("param_match")),
+            ParamMatch::Partial => o.line(format_args!("param_match partial")),
+            ParamMatch::Initial => o.line(format_args!("param_match initial")),
+        }
+        if full || t.weight != 0 || t.reverse {
+            let rev = if t.reverse { " reverse" } else { "" };
+            o.line(format_args!("weight {}{rev}", t.weight));
+        }
+        o.kv_if(t.quorum > 1 || (full && t.quorum == 1), "quorum", t.quorum);
+        o.kv_if(t.quorum_max != u32::MAX, "quorum_max", t.quorum_max);
+        o.kv_if(
+            !t.terminate_delay.is_zero(),
+            "terminate_delay",
+            secs(t.terminate_delay),
+        );
+        o.kv_if(!t.fork_delay.is_zero(), "fork_delay", secs(t.fork_delay));
+        o.close();
+    }
+
     fn instance(&mut self, i: &VrrpInstance) {
         let g = &self.cfg.global;
         let full = self.full;
@@ -339,6 +381,7 @@ impl<'a> Emitter<'a> {
             secs(i.preempt_delay),
         );
         tracks(o, &i.track_interfaces, &i.track_scripts, &i.track_files);
+        track_block(o, "track_process", &i.track_processes);
         o.flag(i.dont_track_primary, "dont_track_primary");
         notify(o, &i.notify);
         o.opt("unicast_src_ip", i.unicast_src_ip);
@@ -448,6 +491,7 @@ impl<'a> Emitter<'a> {
         }
         o.close();
         tracks(o, &g.track_interfaces, &g.track_scripts, &g.track_files);
+        track_block(o, "track_process", &g.track_processes);
         notify(o, &g.notify);
         o.flag(g.smtp_alert, "smtp_alert");
         o.flag(g.global_tracking, "global_tracking");

@@ -146,3 +146,31 @@ fn bad_track_process_lines_are_ignored_as_keepalived() {
         }
     }
 }
+
+/// `kalive convert` and `-d` write the trackers back: the text reads as the same model.
+#[test]
+fn the_trackers_round_trip_through_convert() {
+    let text = format!(
+        "vrrp_track_process P {{\n process /usr/bin/python3 -m \"http server\"\n param_match partial\n weight -20 reverse\n quorum 2\n quorum_max 4\n terminate_delay 0.5\n fork_delay 2\n}}\nvrrp_track_process Q {{\n process sh\n full_command\n quorum_max 0\n}}\nvrrp_track_process R {{\n process sh x\n}}\n{INSTANCE} track_process {{\n  P weight 5 reverse\n  Q\n }}\n}}\nvrrp_sync_group G {{\n group {{\n  VI_1\n }}\n track_process {{\n  R\n }}\n}}\n"
+    );
+    let l = parse(&text);
+    assert_eq!(l.diags.exit_code(), 0, "{}", messages(&l));
+    assert_eq!(l.config.track_processes[0].params, b"-m\0http server\0");
+    for full in [false, true] {
+        let out = if full {
+            crate::config::convert::dump::dump_effective(&l.config)
+        } else {
+            crate::config::convert::keepalived::to_keepalived(&l.config)
+        };
+        let again = parse(&out);
+        assert_eq!(
+            again.config.track_processes, l.config.track_processes,
+            "{out}"
+        );
+        let refs = |c: &crate::config::Config| {
+            let i = &c.instances[0].track_processes;
+            (i.clone(), c.sync_groups[0].track_processes.clone())
+        };
+        assert_eq!(refs(&again.config), refs(&l.config), "{out}");
+    }
+}
