@@ -210,6 +210,59 @@ fn quorum_2_moves_the_priority_by_the_weight() {
     );
 }
 
+/// Process events lost while the daemon could not read them (stopped, its socket buffer
+/// overflowing with a flood of short processes) are recovered by a rescan of /proc: the
+/// tracked process started after the flood, whose exec event the kernel dropped, is counted.
+#[test]
+fn an_overrun_connector_is_recovered_by_a_rescan() {
+    if !netns::available() {
+        return;
+    }
+    let host = Host::new("c", "10.97.4.1/24");
+    let dir = TempDir::new("tproco");
+    let name = format!("kpc{}", std::process::id() % 1_000_000);
+    let prog = program(&dir, &name);
+    let conf = dir.write(
+        "k.conf",
+        &format!(
+            "vrrp_track_process P {{\n    process {name}\n}}\n\
+             vrrp_instance VI_1 {{\n    interface {}\n    virtual_router_id 74\n    priority 150\n    advert_int 1\n    track_process {{\n        P\n    }}\n    virtual_ipaddress {{\n        10.97.4.100/24\n    }}\n}}\n",
+            host.dummy
+        ),
+    );
+    let mut procs = Procs(Vec::new());
+    let k = Daemon::kalive(&host.ns, dir.path(), "k")
+        .conf(&conf)
+        .start();
+    assert!(
+        k.wait_log("Entering FAULT STATE", Duration::from_secs(10)),
+        "not FAULT without the process:\n{}",
+        k.log()
+    );
+    let mark = k.log().len();
+    k.signal(libc::SIGSTOP);
+    // three events per process (fork, exec, exit): far more than a default receive buffer holds
+    let flood_until = std::time::Instant::now() + Duration::from_secs(20);
+    for _ in 0..3000 {
+        if std::time::Instant::now() > flood_until {
+            break;
+        }
+        let _ = Command::new("/bin/true").status();
+    }
+    procs.start(&prog);
+    k.signal(libc::SIGCONT);
+    assert!(
+        wait_after(&k, mark, "process events lost", 10),
+        "no overrun was seen:\n{}",
+        k.log()
+    );
+    assert!(
+        wait_after(&k, mark, "Entering MASTER STATE", 10),
+        "the rescan did not count the process started during the overrun:\n{}",
+        k.log()
+    );
+}
+
 /// The notify lines one daemon writes while the tracked process is away at the start, then
 /// runs, then exits: (what `launch` started, the lines).
 fn notify_sequence(tag: &str, launch: impl FnOnce(&str, &Path, &Path) -> Daemon) -> Vec<String> {
