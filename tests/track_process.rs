@@ -14,7 +14,7 @@ use common::daemon::Daemon;
 use common::netns::{self, ip};
 use common::tempdir::TempDir;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// The test's namespace under a name, and a veth pair in it (the instance's link, whose peer
@@ -29,8 +29,9 @@ impl Host {
         let id = std::process::id() % 100_000;
         let ns = format!("tp{tag}{id}");
         let dummy = format!("tp{tag}{id}");
-        let _ = Command::new("ip").args(["netns", "del", &ns]).status();
-        let _ = Command::new("ip").args(["link", "del", &dummy]).status();
+        for args in [["netns", "del", &ns], ["link", "del", &dummy]] {
+            let _ = Command::new("ip").args(args).stderr(Stdio::null()).status();
+        }
         ip(&["netns", "attach", &ns, &std::process::id().to_string()]);
         let h = Host { ns, dummy };
         let peer = format!("{}p", h.dummy);
@@ -81,22 +82,64 @@ impl Drop for Procs {
     }
 }
 
-/// A copy of `sleep` named `name` (its comm) in `dir`.
-fn program(dir: &TempDir, name: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::copy("/bin/sleep", &path).expect("copy sleep");
-    path
+/// One test's world: the test's namespace with a link of its own, a directory, the tracked
+/// program (`kp` + tag + our pid: nothing else on the machine has that name) and a
+/// configuration where instance VI_1 (VRID 70 + `n`, priority `priority`) tracks
+/// `vrrp_track_process P` (with the options `opts`).
+struct Setup {
+    host: Host,
+    dir: TempDir,
+    prog: PathBuf,
+    conf: PathBuf,
 }
 
-/// The log lines after the first `from` bytes.
-fn since(k: &Daemon, from: usize) -> String {
-    k.log().get(from..).unwrap_or_default().to_string()
+fn setup(tag: &str, n: u8, opts: &str, priority: u8, notify: Option<&str>) -> Setup {
+    let host = Host::new(tag, &format!("10.97.{n}.1/24"));
+    let dir = TempDir::new(&format!("tproc{tag}"));
+    let name = format!("kp{tag}{}", std::process::id() % 1_000_000);
+    let prog = dir.join(&name);
+    std::fs::copy("/bin/sleep", &prog).expect("copy sleep");
+    let (global, notify) = match notify {
+        Some(script) => (
+            "global_defs {\n    script_user root\n}\n",
+            format!("    notify {script}\n"),
+        ),
+        None => ("", String::new()),
+    };
+    let conf = dir.write(
+        "k.conf",
+        &format!(
+            "{global}vrrp_track_process P {{\n    process {name}\n{opts}}}\n\
+             vrrp_instance VI_1 {{\n    interface {}\n    virtual_router_id {}\n    priority {priority}\n    advert_int 1\n{notify}    track_process {{\n        P\n    }}\n    virtual_ipaddress {{\n        10.97.{n}.100/24\n    }}\n}}\n",
+            host.dummy,
+            70 + u16::from(n),
+        ),
+    );
+    Setup {
+        host,
+        dir,
+        prog,
+        conf,
+    }
 }
 
-fn wait_after(k: &Daemon, from: usize, needle: &str, secs: u64) -> bool {
-    netns::wait_until(Duration::from_secs(secs), || {
-        since(k, from).contains(needle)
-    })
+impl Setup {
+    fn kalive(&self) -> Daemon {
+        Daemon::kalive(&self.host.ns, self.dir.path(), "k")
+            .conf(&self.conf)
+            .start()
+    }
+}
+
+/// Runs `action`, then waits (at most `secs`) for `needle` in what the daemon logs after it;
+/// fails the test with `what` and the log otherwise.
+fn step(k: &Daemon, action: impl FnOnce(), needle: &str, secs: u64, what: &str) {
+    let from = k.log().len();
+    action();
+    let seen = netns::wait_until(Duration::from_secs(secs), || {
+        k.log().get(from..).is_some_and(|l| l.contains(needle))
+    });
+    assert!(seen, "{what}: no '{needle}':\n{}", k.log());
 }
 
 #[test]
@@ -104,62 +147,40 @@ fn a_weight_0_process_tracker_faults_the_instance_while_the_process_is_away() {
     if !netns::available() {
         return;
     }
-    let host = Host::new("a", "10.97.1.1/24");
-    let dir = TempDir::new("tproc0");
-    let name = format!("kpa{}", std::process::id() % 1_000_000);
-    let prog = program(&dir, &name);
-    let conf = dir.write(
-        "k.conf",
-        &format!(
-            "vrrp_track_process P {{\n    process {name}\n}}\n\
-             vrrp_instance VI_1 {{\n    interface {}\n    virtual_router_id 71\n    priority 150\n    advert_int 1\n    track_process {{\n        P\n    }}\n    virtual_ipaddress {{\n        10.97.1.100/24\n    }}\n}}\n",
-            host.dummy
-        ),
-    );
+    let w = setup("a", 1, "", 150, None);
     let mut procs = Procs(Vec::new());
-    let k = Daemon::kalive(&host.ns, dir.path(), "k")
-        .conf(&conf)
-        .start();
+    let k = w.kalive();
     // none runs at the start: FAULT from the first scan
-    assert!(
-        k.wait_log("Entering FAULT STATE", Duration::from_secs(10)),
-        "not FAULT without the process:\n{}",
-        k.log()
+    step(&k, || {}, "Entering FAULT STATE", 10, "without the process");
+    let quorum = "Quorum gained for tracked process P";
+    step(&k, || procs.start(&w.prog), quorum, 5, "the exec");
+    step(&k, || {}, "Entering MASTER STATE", 10, "with the process");
+    step(
+        &k,
+        || procs.stop_one(),
+        "Entering FAULT STATE",
+        5,
+        "the exit",
     );
-    let mark = k.log().len();
-    procs.start(&prog);
-    assert!(
-        wait_after(&k, mark, "Quorum gained for tracked process P", 5),
-        "the exec was not heard:\n{}",
-        k.log()
+    // after a reload the new trackers count afresh and still hear the processes
+    let hup = || {
+        let _ = k.signal(libc::SIGHUP);
+    };
+    step(&k, hup, "Reloaded", 10, "the reload");
+    step(
+        &k,
+        || procs.start(&w.prog),
+        quorum,
+        5,
+        "the exec after the reload",
     );
-    assert!(
-        wait_after(&k, mark, "Entering MASTER STATE", 10),
-        "not MASTER with the process:\n{}",
-        k.log()
-    );
-    let mark = k.log().len();
-    procs.stop_one();
-    assert!(
-        wait_after(&k, mark, "Entering FAULT STATE", 5),
-        "the exit was not heard:\n{}",
-        k.log()
-    );
-    // a reload counts afresh and keeps listening
-    procs.start(&prog);
-    let mark = k.log().len();
-    k.signal(libc::SIGHUP);
-    assert!(
-        wait_after(&k, mark, "Reloaded", 10) && wait_after(&k, mark, "Entering MASTER STATE", 10),
-        "not MASTER after the reload with the process running:\n{}",
-        k.log()
-    );
-    let mark = k.log().len();
-    procs.stop_one();
-    assert!(
-        wait_after(&k, mark, "Entering FAULT STATE", 5),
-        "the exit after the reload was not heard:\n{}",
-        k.log()
+    step(&k, || {}, "Entering MASTER STATE", 10, "after the reload");
+    step(
+        &k,
+        || procs.stop_one(),
+        "Entering FAULT STATE",
+        5,
+        "the exit after the reload",
     );
 }
 
@@ -168,46 +189,22 @@ fn quorum_2_moves_the_priority_by_the_weight() {
     if !netns::available() {
         return;
     }
-    let host = Host::new("b", "10.97.2.1/24");
-    let dir = TempDir::new("tproc2");
-    let name = format!("kpb{}", std::process::id() % 1_000_000);
-    let prog = program(&dir, &name);
+    let w = setup("b", 2, "    quorum 2\n    weight 20\n", 100, None);
     let mut procs = Procs(Vec::new());
-    // one runs before the start: the first scan counts it
-    procs.start(&prog);
-    let conf = dir.write(
-        "k.conf",
-        &format!(
-            "vrrp_track_process Q {{\n    process {name}\n    quorum 2\n    weight 20\n}}\n\
-             vrrp_instance VI_1 {{\n    interface {}\n    virtual_router_id 72\n    priority 100\n    advert_int 1\n    track_process {{\n        Q\n    }}\n    virtual_ipaddress {{\n        10.97.2.100/24\n    }}\n}}\n",
-            host.dummy
-        ),
+    // one runs before the start: the first scan counts it, below quorum
+    procs.start(&w.prog);
+    let k = w.kalive();
+    step(
+        &k,
+        || {},
+        "Entering MASTER STATE (priority 100)",
+        10,
+        "one process",
     );
-    let k = Daemon::kalive(&host.ns, dir.path(), "k")
-        .conf(&conf)
-        .start();
-    assert!(
-        k.wait_log(
-            "Entering MASTER STATE (priority 100)",
-            Duration::from_secs(10)
-        ),
-        "one process is below quorum 2: priority 100:\n{}",
-        k.log()
-    );
-    let mark = k.log().len();
-    procs.start(&prog);
-    assert!(
-        wait_after(&k, mark, "Changing effective priority from 100 to 120", 5),
-        "the second process did not add the weight:\n{}",
-        k.log()
-    );
-    let mark = k.log().len();
-    procs.stop_one();
-    assert!(
-        wait_after(&k, mark, "Changing effective priority from 120 to 100", 5),
-        "losing quorum did not take the weight away:\n{}",
-        k.log()
-    );
+    let up = "Changing effective priority from 100 to 120";
+    step(&k, || procs.start(&w.prog), up, 5, "the second process");
+    let down = "Changing effective priority from 120 to 100";
+    step(&k, || procs.stop_one(), down, 5, "quorum lost");
 }
 
 /// Process events lost while the daemon could not read them (stopped, its socket buffer
@@ -218,74 +215,39 @@ fn an_overrun_connector_is_recovered_by_a_rescan() {
     if !netns::available() {
         return;
     }
-    let host = Host::new("c", "10.97.4.1/24");
-    let dir = TempDir::new("tproco");
-    let name = format!("kpc{}", std::process::id() % 1_000_000);
-    let prog = program(&dir, &name);
-    let conf = dir.write(
-        "k.conf",
-        &format!(
-            "vrrp_track_process P {{\n    process {name}\n}}\n\
-             vrrp_instance VI_1 {{\n    interface {}\n    virtual_router_id 74\n    priority 150\n    advert_int 1\n    track_process {{\n        P\n    }}\n    virtual_ipaddress {{\n        10.97.4.100/24\n    }}\n}}\n",
-            host.dummy
-        ),
-    );
+    let w = setup("c", 4, "", 150, None);
     let mut procs = Procs(Vec::new());
-    let k = Daemon::kalive(&host.ns, dir.path(), "k")
-        .conf(&conf)
-        .start();
-    assert!(
-        k.wait_log("Entering FAULT STATE", Duration::from_secs(10)),
-        "not FAULT without the process:\n{}",
-        k.log()
-    );
-    let mark = k.log().len();
-    k.signal(libc::SIGSTOP);
-    // three events per process (fork, exec, exit): far more than a default receive buffer holds
-    let flood_until = std::time::Instant::now() + Duration::from_secs(20);
-    for _ in 0..3000 {
-        if std::time::Instant::now() > flood_until {
-            break;
+    let k = w.kalive();
+    step(&k, || {}, "Entering FAULT STATE", 10, "without the process");
+    let flood = || {
+        k.signal(libc::SIGSTOP);
+        // three events per process (fork, exec, exit): far more than a receive buffer holds
+        let until = std::time::Instant::now() + Duration::from_secs(20);
+        for _ in 0..3000 {
+            if std::time::Instant::now() > until {
+                break;
+            }
+            let _ = Command::new("/bin/true").status();
         }
-        let _ = Command::new("/bin/true").status();
-    }
-    procs.start(&prog);
-    k.signal(libc::SIGCONT);
-    assert!(
-        wait_after(&k, mark, "process events lost", 10),
-        "no overrun was seen:\n{}",
-        k.log()
-    );
-    assert!(
-        wait_after(&k, mark, "Entering MASTER STATE", 10),
-        "the rescan did not count the process started during the overrun:\n{}",
-        k.log()
-    );
+        procs.start(&w.prog);
+        k.signal(libc::SIGCONT);
+    };
+    step(&k, flood, "process events lost", 10, "the overrun");
+    step(&k, || {}, "Entering MASTER STATE", 10, "the rescan");
 }
 
 /// The notify lines one daemon writes while the tracked process is away at the start, then
-/// runs, then exits: (what `launch` started, the lines).
-fn notify_sequence(tag: &str, launch: impl FnOnce(&str, &Path, &Path) -> Daemon) -> Vec<String> {
-    let host = Host::new(tag, "10.97.3.1/24");
-    let dir = TempDir::new(&format!("tpcmp{tag}"));
-    let name = format!("kp{tag}{}", std::process::id() % 1_000_000);
-    let prog = program(&dir, &name);
-    let notes = dir.join("notify.log");
-    let script = dir.write(
-        "notify.sh",
-        &format!("#!/bin/sh\necho \"$@\" >> {}\n", notes.display()),
-    );
+/// runs, then exits.
+fn notify_sequence(tag: &str, launch: impl FnOnce(&Setup) -> Daemon) -> Vec<String> {
+    let script = format!("/tmp/kalive-tproc-notify-{tag}-{}.sh", std::process::id());
+    let w = setup(tag, 3, "", 150, Some(&script));
+    let notes = w.dir.join("notify.log");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$@\" >> {}\n", notes.display()),
+    )
+    .expect("write the notify script");
     let _ = Command::new("chmod").arg("755").arg(&script).status();
-    let conf = dir.write(
-        "k.conf",
-        &format!(
-            "global_defs {{\n    script_user root\n}}\n\
-             vrrp_track_process P {{\n    process {name}\n}}\n\
-             vrrp_instance VI_1 {{\n    interface {}\n    virtual_router_id 73\n    priority 150\n    advert_int 1\n    notify {}\n    track_process {{\n        P\n    }}\n    virtual_ipaddress {{\n        10.97.3.100/24\n    }}\n}}\n",
-            host.dummy,
-            script.display()
-        ),
-    );
     let lines = || -> Vec<String> {
         std::fs::read_to_string(&notes)
             .unwrap_or_default()
@@ -299,17 +261,19 @@ fn notify_sequence(tag: &str, launch: impl FnOnce(&str, &Path, &Path) -> Daemon)
         })
     };
     let mut procs = Procs(Vec::new());
-    let mut k = launch(&host.ns, dir.path(), &conf);
-    assert!(has("FAULT", 1), "{tag}: no FAULT at start:\n{}", k.log());
-    procs.start(&prog);
-    assert!(has("MASTER", 1), "{tag}: never MASTER:\n{}", k.log());
-    procs.stop_one();
-    assert!(
-        has("FAULT", 2),
-        "{tag}: no FAULT after the exit:\n{}",
-        k.log()
-    );
+    let mut k = launch(&w);
+    let seen = has("FAULT", 1)
+        && {
+            procs.start(&w.prog);
+            has("MASTER", 1)
+        }
+        && {
+            procs.stop_one();
+            has("FAULT", 2)
+        };
     k.stop(libc::SIGTERM);
+    let _ = std::fs::remove_file(&script);
+    assert!(seen, "{tag}: {:?}\n{}", lines(), k.log());
     lines()
         .into_iter()
         .filter(|l| !l.contains("STOP") && !l.contains("DELETED"))
@@ -323,20 +287,18 @@ fn notify_argv_matches_keepalived() {
     if !netns::available() {
         return;
     }
-    let keepalived = std::env::var("KEEPALIVED").unwrap_or_else(|_| "/usr/sbin/keepalived".into());
-    if !Path::new(&keepalived).exists() {
+    // the path common::daemon starts keepalived from
+    if !Path::new("/usr/sbin/keepalived").exists() {
         assert!(
             std::env::var_os("CI").is_none(),
             "CI needs keepalived 2.2.7"
         );
-        eprintln!("skipped: no keepalived at {keepalived}");
+        eprintln!("skipped: no /usr/sbin/keepalived");
         return;
     }
-    let kalive = notify_sequence("k", |ns, dir, conf| {
-        Daemon::kalive(ns, dir, "k").conf(conf).start()
-    });
-    let reference = notify_sequence("r", |ns, dir, conf| {
-        Daemon::keepalived(ns, dir, "r", &["-P"], conf).start()
+    let kalive = notify_sequence("k", Setup::kalive);
+    let reference = notify_sequence("r", |w| {
+        Daemon::keepalived(&w.host.ns, w.dir.path(), "r", &["-P"], &w.conf).start()
     });
     assert_eq!(
         kalive, reference,
