@@ -32,15 +32,12 @@ impl Processes {
     /// initialise_process_tracking_priorities); at a reload, the new ones counted afresh
     /// (keepalived reload_track_processes).
     pub fn take(&mut self, cfg: &Config, vrrp: &mut Reactor<'_>) {
-        let trackers = vrrp
-            .rt
-            .processes
-            .iter()
-            .filter_map(|b| {
-                let spec = cfg.track_processes.iter().find(|p| p.name == b.name)?;
-                Some(ProcessTracker::new(spec, b.targets.clone()))
-            })
-            .collect();
+        let mut trackers = Vec::new();
+        for b in &vrrp.rt.processes {
+            if let Some(spec) = cfg.track_processes.iter().find(|p| p.name == b.name) {
+                trackers.push(ProcessTracker::new(spec, b.targets.clone()));
+            }
+        }
         self.set = ProcessTrackers::new(trackers);
         if self.set.is_empty() {
             self.socket = None;
