@@ -382,7 +382,7 @@ fn a_black_hole_mail_server_never_delays_the_adverts() {
         "kmb",
         1,
         "10.97.1.9",
-        "Timeout connecting SMTP server 10.97.1.9:25",
+        "Timeout connecting SMTP server [10.97.1.9]:25",
     );
 }
 
@@ -393,6 +393,6 @@ fn a_refusing_mail_server_is_logged_and_the_adverts_go_on() {
         "kmr",
         2,
         "10.97.2.2 2599",
-        "SMTP connection ERROR to 10.97.2.2:2599",
+        "SMTP connection ERROR to [10.97.2.2]:2599",
     );
 }

@@ -5,7 +5,6 @@
 //! failure (connect, a timeout of `smtp_connect_timeout` on the connection or on any reply, a
 //! refused command) is logged and the alert dropped, as keepalived drops it.
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 
@@ -13,7 +12,7 @@ use super::{Cx, Fatal, PollSet, Reload, Service, Slots};
 use crate::config::model::Config;
 use crate::mail::smtp::{Envelope, Session, Step};
 use crate::mail::Alert;
-use crate::sys::check_socket::{CheckSocket, Target};
+use crate::sys::check_socket::{CheckSocket, SetupError, Target};
 use crate::time::{Duration, Instant};
 
 /// Alerts waiting to be sent, at most.
@@ -25,7 +24,7 @@ pub struct Outbox {
     /// Mail is configured (`notification_email` and a usable `smtp_server`): keepalived's
     /// `smtp_alert` sends nothing without both.
     on: bool,
-    queue: VecDeque<Alert>,
+    queue: Vec<Alert>,
     dropped: u64,
 }
 
@@ -45,14 +44,16 @@ impl Outbox {
             );
             return;
         }
-        self.queue.push_back(alert);
+        self.queue.push(alert);
     }
 }
 
 /// Where and as whom the alerts go, from `global_defs`.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct Settings {
     server: SocketAddr,
+    /// `[address]:port`, as keepalived's log lines name it (core/smtp.c FMT_SMTP_HOST).
+    name: String,
     envelope: Envelope,
     router_id: String,
     timeout: Duration,
@@ -81,6 +82,7 @@ fn settings(cfg: &Config) -> Option<Settings> {
     let host = crate::sys::host::hostname();
     Some(Settings {
         server,
+        name: format!("[{}]:{}", server.ip(), server.port()),
         envelope: Envelope {
             helo: g.smtp_helo_name.clone().unwrap_or_else(|| host.clone()),
             // The daemon runs as root (keepalived: the user running it).
@@ -96,7 +98,6 @@ fn settings(cfg: &Config) -> Option<Settings> {
 struct Conn {
     sock: CheckSocket,
     session: Session,
-    settings: Settings,
     connected: bool,
     deadline: Instant,
 }
@@ -124,7 +125,7 @@ impl Mail {
 
     /// Starts sending `alert`.
     fn start(&mut self, now: Instant, alert: &Alert) {
-        let Some(s) = self.settings.clone() else {
+        let Some(s) = self.settings.as_ref() else {
             return;
         };
         let date = crate::mail::rfc5322_date(crate::sys::host::unix_secs());
@@ -141,18 +142,19 @@ impl Mail {
                     sock,
                     session: Session::new(data),
                     deadline: now + s.timeout,
-                    settings: s,
                     connected: false,
                 })
             }
-            Err(e) => log::warn!("SMTP connection ERROR to {}: {e:?}", s.server),
+            Err(SetupError::Setup(e) | SetupError::Connect(e)) => {
+                log::warn!("SMTP connection ERROR to {}: {e}", s.name)
+            }
         }
     }
 }
 
 /// Carries on with `c` after its socket reported `revents`; false when the conversation ended.
-fn drive(c: &mut Conn, now: Instant, revents: i16) -> bool {
-    let server = c.settings.server;
+fn drive(c: &mut Conn, s: &Settings, now: Instant, revents: i16) -> bool {
+    let server = &s.name;
     let ready = revents & (libc::POLLIN | libc::POLLOUT | libc::POLLERR | libc::POLLHUP) != 0;
     if !c.connected {
         if ready {
@@ -162,7 +164,7 @@ fn drive(c: &mut Conn, now: Instant, revents: i16) -> bool {
                 return false;
             }
             c.connected = true;
-            c.deadline = now + c.settings.timeout;
+            c.deadline = now + s.timeout;
         } else if now >= c.deadline {
             log::warn!("Timeout connecting SMTP server {server}");
             return false;
@@ -177,9 +179,9 @@ fn drive(c: &mut Conn, now: Instant, revents: i16) -> bool {
                 c.session.closed()
             }
             Ok(n) => {
-                c.deadline = now + c.settings.timeout;
+                c.deadline = now + s.timeout;
                 let got = buf.get(..n).unwrap_or(&[]);
-                c.session.received(&c.settings.envelope, got)
+                c.session.received(&s.envelope, got)
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Step::Continue,
             Err(e) => {
@@ -189,7 +191,7 @@ fn drive(c: &mut Conn, now: Instant, revents: i16) -> bool {
         };
     } else if c.connected && now >= c.deadline {
         log::warn!("Timeout reading data from remote SMTP server {server}");
-        c.deadline = now + c.settings.timeout;
+        c.deadline = now + s.timeout;
         step = c.session.timed_out();
     }
     match step {
@@ -253,7 +255,12 @@ impl<'a> Service<'a> for Mail {
         let now = cx.vrrp.now();
         if let Some(c) = self.conn.as_mut() {
             let revents = cx.fds.get(self.slots).first().map_or(0, |p| p.revents);
-            if !drive(c, now, revents) {
+            // A reload that turned mail off ends the conversation.
+            let going = self
+                .settings
+                .as_ref()
+                .is_some_and(|s| drive(c, s, now, revents));
+            if !going {
                 self.conn = None;
             }
         }
@@ -262,7 +269,7 @@ impl<'a> Service<'a> for Mail {
                 .vrrp
                 .ops()
                 .daemon_ops()
-                .and_then(|o| o.mail.queue.pop_front());
+                .and_then(|o| (!o.mail.queue.is_empty()).then(|| o.mail.queue.remove(0)));
             if let Some(alert) = next {
                 self.start(now, &alert);
             }
