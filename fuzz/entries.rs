@@ -22,6 +22,7 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("ah_packet", ah_packet),
     ("http_response", http_response),
     ("smtp_response", smtp_response),
+    ("mail_reply", mail_reply),
     ("netlink_reply", netlink_reply),
     ("proc_event", proc_event),
     ("json_dump", json_dump),
@@ -208,6 +209,34 @@ pub fn proc_event(data: &[u8]) {
     if let Some(ProcEvent::Comm { comm, .. }) = parse(data) {
         assert!(data.windows(comm.len()).any(|w| w == comm));
     }
+}
+
+/// The mail alerts' SMTP client: the input is what the server says, fed in pieces of varying
+/// size (its first byte picks the size); each reply must bring a step, never a panic, and the
+/// conversation must end within the input's length (every reply is at most MAX_REPLY bytes).
+pub fn mail_reply(data: &[u8]) {
+    use kalive::mail::smtp::{Envelope, Session, Step};
+    let env = Envelope {
+        helo: "lb.example.org".into(),
+        from: "kalive@example.org".into(),
+        to: vec!["a@example.org".into(), "b@example.org".into()],
+    };
+    let (split, rest) = match data.split_first() {
+        Some((s, rest)) => (usize::from(*s % 16) + 1, rest),
+        None => (1, data),
+    };
+    let mut s = Session::new(b"Subject: x\r\n\r\n.\r\n".to_vec());
+    for piece in rest.chunks(split) {
+        match s.received(&env, piece) {
+            Step::Finished { .. } => return,
+            Step::Continue | Step::Refused { .. } => {
+                let n = s.to_send().len();
+                s.sent(n);
+            }
+        }
+    }
+    let _ = s.timed_out();
+    let _ = s.closed();
 }
 
 /// Every parser of netlink replies the daemon reads from the kernel: the datagram walk, each

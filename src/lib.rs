@@ -38,6 +38,7 @@
 //! - [`lvs`]: virtual servers into IPVS services and destinations, the pool (alive, weights,
 //!   quorum, sorry server) and the fewest kernel operations from the kernel's state to the
 //!   desired one. Pure.
+//! - [`mail`]: keepalived's alert mails and the sans-IO SMTP client that sends them. Pure.
 //! - [`daemon`]: builds the runtime from the model and runs the loop; carries out what the
 //!   pure cores ask of the system.
 //! - [`cli`] and `main.rs`: the flags and the commands (`-t`, `-d`, `convert`, `status`).
@@ -200,6 +201,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod lvs;
+pub mod mail;
 pub mod sys;
 pub mod time;
 pub mod track;

@@ -6,10 +6,6 @@ use std::path::{Path, PathBuf};
 
 /// (model field, or accessor written with its `(`, the keywords that set it)
 const UNREAD: &[(&str, &[&str])] = &[
-    ("router_id", &["router_id"]),
-    ("smtp_server", &["smtp_server"]),
-    ("notification_email", &["notification_email"]),
-    ("notification_email_from", &["notification_email_from"]),
     ("vmac_prefix", &["vmac_prefix"]),
     ("dynamic_interfaces", &["dynamic_interfaces"]),
     (
@@ -19,7 +15,6 @@ const UNREAD: &[(&str, &[&str])] = &[
     ("unicast_ttl", &["unicast_ttl"]),
     ("init_file", &["init_file"]),
     ("init_overwrite", &["init_file"]),
-    ("smtp_alert", &["smtp_alert"]),
     ("global_tracking", &["global_tracking"]),
     ("notify_priority_changes", &["notify_priority_changes"]),
     ("accept", &["no_accept"]),

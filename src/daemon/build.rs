@@ -39,6 +39,8 @@ pub struct InstanceEdge {
     pub vmac_xmit_base: bool,
     pub dont_track_primary: bool,
     pub group: Option<usize>,
+    /// Its transitions are mailed (`smtp_alert`, resolved against the global defaults).
+    pub smtp_alert: bool,
 }
 
 /// A vrrp_script that some instance tracks, and where its verdict goes.
@@ -57,6 +59,7 @@ pub use crate::track::Binding;
 pub struct GroupEdge {
     pub name: String,
     pub notify: Notify,
+    pub smtp_alert: bool,
 }
 
 #[derive(Debug, Default)]
@@ -214,7 +217,9 @@ pub fn build(
             trackers,
             unweighted.is_some(),
         ));
-        edges.push(edge(v, ifname, ipv6, source, group));
+        let mut e = edge(v, ifname, ipv6, source, group);
+        e.smtp_alert = cfg.global.vrrp_mails(v.smtp_alert);
+        edges.push(e);
     }
     // Run (and so report) the scripts in the configuration's order, as keepalived does: scripts
     // started together report in that order, and an instance's first BACKUP notify carries the
@@ -238,6 +243,7 @@ pub fn build(
         .map(|s| GroupEdge {
             name: s.name.clone(),
             notify: s.notify.clone(),
+            smtp_alert: cfg.global.vrrp_mails(s.smtp_alert),
         })
         .collect();
     Runtime {
@@ -380,6 +386,7 @@ fn edge(
         vmac_xmit_base: v.vmac_xmit_base,
         dont_track_primary: v.dont_track_primary,
         group,
+        smtp_alert: false,
     }
 }
 

@@ -112,6 +112,9 @@ pub struct LvsDaemon {
     rs_names: Vec<Vec<Option<String>>>,
     /// Real server transitions for OpenWrt's hotplug: (name, up), in order.
     hotplug: Vec<(String, bool)>,
+    /// Which virtual and real servers mail (`service::mail::lvs_mails`), and their alerts.
+    mails: Vec<(bool, Vec<bool>)>,
+    alerts: Vec<crate::mail::Alert>,
 }
 
 fn names_of(cfg: &Config) -> Vec<Vec<Option<String>>> {
@@ -169,6 +172,8 @@ impl LvsDaemon {
             events: Vec::new(),
             disabled: false,
             rs_names: names_of(cfg),
+            mails: crate::daemon::service::mail::lvs_mails(cfg),
+            alerts: Vec::new(),
             hotplug: Vec::new(),
         };
         if let Some(i) = d.ipvs.as_mut() {
@@ -218,6 +223,8 @@ impl LvsDaemon {
             events: Vec::new(),
             disabled: true,
             rs_names: Vec::new(),
+            mails: Vec::new(),
+            alerts: Vec::new(),
             hotplug: Vec::new(),
         }
     }
@@ -250,6 +257,7 @@ impl LvsDaemon {
         // What was removed is reported against the old plans.
         self.report(&gone, false);
         self.rs_names = names_of(cfg);
+        self.mails = crate::daemon::service::mail::lvs_mails(cfg);
         let t = now;
         let changed = core
             .plans
@@ -357,6 +365,11 @@ impl LvsDaemon {
         std::mem::take(&mut self.scripts)
     }
 
+    /// The mail alerts events raised since the last call, in order.
+    pub fn take_alerts(&mut self) -> Vec<crate::mail::Alert> {
+        std::mem::take(&mut self.alerts)
+    }
+
     /// Real server transitions since the last call, for OpenWrt's hotplug contract: (its UCI
     /// name, up). Made where keepalived would run notify_up / notify_down.
     pub fn take_hotplug(&mut self) -> Vec<(String, bool)> {
@@ -454,6 +467,9 @@ impl LvsDaemon {
             if let Some(s) = notify::event_script(plans, ev) {
                 self.scripts.push(s.clone());
             }
+            use crate::daemon::service::mail::lvs_alert;
+            self.alerts
+                .extend(lvs_alert(plans, &self.mails, ev, stopping));
             let rs = match *ev {
                 Event::RealServer { id, up, .. } => Some((id, up)),
                 Event::Shutdown { id, notify: true } => Some((id, false)),

@@ -45,6 +45,8 @@ pub struct Ops {
     /// `-V`: addresses, routes and rules stay when the daemon stops.
     pub(super) keep_on_stop: bool,
     pub(super) stopping: bool,
+    /// Alerts for the mail service (`service::mail`), which sends them in the background.
+    pub(super) mail: crate::daemon::service::mail::Outbox,
 }
 
 impl Ops {
@@ -233,6 +235,9 @@ impl SystemOps for Ops {
         if let Some(s) = n.any.as_ref() {
             self.run_script(s, &["INSTANCE", &e.name, state.name(), &prio]);
         }
+        if e.smtp_alert {
+            self.mail.push(crate::mail::instance(&e.name, state));
+        }
         self.fifo_line(format_args!(
             "INSTANCE \"{}\" {} {}\n",
             e.name,
@@ -259,6 +264,9 @@ impl SystemOps for Ops {
         if let Some(s) = e.notify.any.as_ref() {
             self.run_script(s, &["INSTANCE", &e.name, "DELETED", &prio]);
         }
+        if e.smtp_alert {
+            self.mail.push(Some(crate::mail::instance_deleted(&e.name)));
+        }
         self.fifo_line(format_args!("INSTANCE \"{}\" DELETED {priority}\n", e.name));
     }
 
@@ -275,6 +283,9 @@ impl SystemOps for Ops {
         }
         if let Some(s) = n.any.as_ref() {
             self.run_script(s, &["GROUP", &g.name, state.name(), "0"]);
+        }
+        if g.smtp_alert {
+            self.mail.push(crate::mail::group(&g.name, state));
         }
         self.fifo_line(format_args!("GROUP \"{}\" {} 0\n", g.name, state.name()));
     }

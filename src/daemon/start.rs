@@ -13,6 +13,7 @@ use crate::daemon::reload::ReadConfig;
 use crate::daemon::run::RunOptions;
 use crate::daemon::service::control::{Control, Held};
 use crate::daemon::service::lvs::Lvs;
+use crate::daemon::service::mail::Mail;
 use crate::daemon::service::trackers::Trackers;
 use crate::daemon::service::vrrp::link_states;
 use crate::daemon::service::vrrp::Vrrp;
@@ -65,6 +66,7 @@ pub fn start(cfg: &Config, opts: RunOptions) -> Option<(Ops, Started)> {
         hotplug: hotplug_call(cfg, opts.as_keepalived),
         keep_on_stop: opts.keep_vips_on_stop,
         stopping: false,
+        mail: Default::default(),
     };
     let mut rt = build(cfg, Instant::ZERO, &|ifname, ipv6| {
         crate::sys::host::interface_address(ifname, ipv6)
@@ -134,6 +136,8 @@ pub fn services(
     reactor.links_at_start(&s.links);
     // Before the start: the files' values count from it (`Trackers::start`).
     let trackers = Trackers::start(cfg, reactor);
+    // Before the start: the instances' first transitions are mailed.
+    let mail = Mail::new(cfg, reactor.ops().daemon_ops().map(|o| &mut o.mail));
     reactor.start();
     let syncd = SyncDaemons::start(cfg, &reactor.rt, !opts.vrrp_only);
     let vrrp_only = opts.vrrp_only;
@@ -155,6 +159,7 @@ pub fn services(
             vrrp_only,
             opts.keep_ipvs_on_stop,
         ),
+        mail,
         keepalived: (crate::daemon::keepalived_dump::ENABLED && opts.as_keepalived)
             .then(|| crate::daemon::keepalived_dump::extras(cfg)),
     }

@@ -2,8 +2,72 @@
 
 /// The host name up to its first dot: keepalived's default config-id (`@id` lines) and router_id.
 pub fn short_hostname() -> String {
+    hostname().split('.').next().unwrap_or("").to_string()
+}
+
+/// The host name as the kernel has it (keepalived's `local_name` for the mail's HELO and sender).
+pub fn hostname() -> String {
     let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    name.trim().split('.').next().unwrap_or("").to_string()
+    name.trim().to_string()
+}
+
+/// The address `name` has in /etc/hosts, else the first A (then AAAA) record the name servers
+/// of /etc/resolv.conf give (each asked once, 2 s each; 127.0.0.1 without one, as the C
+/// library does), with `port`. No search domains: the name is taken as written.
+pub fn resolve(name: &str, port: u16) -> Option<std::net::SocketAddr> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+    let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+    let listed = hosts.lines().find_map(|line| {
+        let mut words = line.split('#').next()?.split_whitespace();
+        let addr: IpAddr = words.next()?.parse().ok()?;
+        words.any(|n| n.eq_ignore_ascii_case(name)).then_some(addr)
+    });
+    if let Some(a) = listed {
+        return Some(SocketAddr::new(a, port));
+    }
+    let conf = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let mut servers: Vec<IpAddr> = conf
+        .lines()
+        .filter_map(|l| l.strip_prefix("nameserver")?.trim().parse().ok())
+        .take(3)
+        .collect();
+    if servers.is_empty() {
+        servers.push(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+    let id = (unix_secs() as u16) ^ (std::process::id() as u16);
+    for server in servers {
+        for qtype in [crate::mail::dns::A, crate::mail::dns::AAAA] {
+            let query = crate::mail::dns::query(id, name, qtype)?;
+            let any = match server {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            };
+            let Ok(sock) = UdpSocket::bind(SocketAddr::new(any, 0)) else {
+                continue;
+            };
+            let asked = sock.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            let sent = sock.connect(SocketAddr::new(server, 53));
+            if asked.and(sent).and(sock.send(&query)).is_err() {
+                continue;
+            }
+            let mut buf = [0u8; 512];
+            // a few stray datagrams at most, then the timeout
+            for _ in 0..4 {
+                let Ok(n) = sock.recv(&mut buf) else { break };
+                if let Some(a) = crate::mail::dns::answer(id, buf.get(..n).unwrap_or(&[])) {
+                    return Some(SocketAddr::new(a, port));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Seconds since the Unix epoch on the wall clock.
+pub fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// The first address of `family` on interface `ifname` (IPv6: its link-local one, the source

@@ -197,11 +197,16 @@ pub struct Adverts(Child);
 
 impl Adverts {
     pub fn start(ns: &str, src: &str) -> Adverts {
+        Adverts::matching(ns, &format!("ip proto 112 and src host {src}"))
+    }
+
+    /// The packets `filter` (tcpdump's syntax) takes.
+    pub fn matching(ns: &str, filter: &str) -> Adverts {
         let child = Command::new("ip")
             .args([
                 "netns", "exec", ns, "tcpdump", "-l", "-n", "-tt", "-i", "eth0",
             ])
-            .arg(format!("ip proto 112 and src host {src}"))
+            .arg(filter)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -144,7 +144,19 @@ impl<'a> Emitter<'a> {
         o.flag(g.dynamic_interfaces, "dynamic_interfaces");
         let dt = self.show(g.down_timer_adverts != d.down_timer_adverts);
         o.kv_if(dt, "vrrp_down_timer_adverts", g.down_timer_adverts);
-        o.opt("smtp_server", g.smtp_server);
+        let host = g.smtp_server.map(|a| a.to_string());
+        if let Some(h) = host.as_deref().or(g.smtp_server_name.as_deref()) {
+            match g.smtp_port {
+                25 => o.line(format_args!("smtp_server {h}")),
+                p => o.line(format_args!("smtp_server {h} {p}")),
+            }
+        }
+        o.opt("smtp_helo_name", g.smtp_helo_name.as_deref().map(word));
+        let ct = self.show(g.smtp_connect_timeout != d.smtp_connect_timeout);
+        o.kv_if(ct, "smtp_connect_timeout", g.smtp_connect_timeout.as_secs());
+        o.boolean("smtp_alert", g.smtp_alert);
+        o.boolean("smtp_alert_vrrp", g.smtp_alert_vrrp);
+        o.boolean("smtp_alert_checker", g.smtp_alert_checker);
         if !g.notification_email.is_empty() {
             o.open(format_args!("notification_email"));
             for e in &g.notification_email {
@@ -358,6 +370,7 @@ impl<'a> Emitter<'a> {
         };
         o.opt("version", version);
         o.flag(i.native_ipv6, "native_ipv6");
+        o.boolean("smtp_alert", i.smtp_alert);
         addresses(o, "virtual_ipaddress", &i.vips);
         addresses(o, "virtual_ipaddress_excluded", &i.excluded_vips);
         if !i.routes.is_empty() {
@@ -493,7 +506,7 @@ impl<'a> Emitter<'a> {
         tracks(o, &g.track_interfaces, &g.track_scripts, &g.track_files);
         track_block(o, "track_process", &g.track_processes);
         notify(o, &g.notify);
-        o.flag(g.smtp_alert, "smtp_alert");
+        o.boolean("smtp_alert", g.smtp_alert);
         o.flag(g.global_tracking, "global_tracking");
         o.flag(g.sync_group_tracking_weight, "sync_group_tracking_weight");
         o.close();

@@ -94,6 +94,7 @@ fn virtual_server(o: &mut Out, vs: &VirtualServer, full: bool) {
     o.kv_if(full || vs.hysteresis != 0, "hysteresis", vs.hysteresis);
     o.script("quorum_up", vs.quorum_up.as_ref());
     o.script("quorum_down", vs.quorum_down.as_ref());
+    o.boolean("smtp_alert", vs.smtp_alert);
     if let Some(s) = &vs.sorry_server {
         sorry(o, s);
     }
@@ -141,6 +142,7 @@ fn real_server(o: &mut Out, vs: &VirtualServer, rs: &RealServer, full: bool) {
     o.boolean("inhibit_on_failure", inhibit);
     o.script("notify_up", rs.notify_up.as_ref());
     o.script("notify_down", rs.notify_down.as_ref());
+    o.boolean("smtp_alert", rs.smtp_alert);
     let rs_timing = if full {
         rs.timing.or(vs.effective_timing())
     } else {

@@ -217,6 +217,7 @@ impl W {
         self.flag("use_vmac", i.use_vmac.is_some());
         self.flag("vmac_xmit_base", i.vmac_xmit_base);
         self.flag("native_ipv6", i.native_ipv6);
+        self.flag("smtp_alert", i.smtp_alert == Some(true));
         for (list, names) in [
             ("virtual_ipaddress", vips),
             ("virtual_ipaddress_excluded", xvips),
@@ -336,6 +337,11 @@ pub fn to_uci(cfg: &Config) -> String {
         g.notification_email_from.as_deref(),
     );
     w.opt_some("smtp_server", g.smtp_server);
+    w.opt_some("smtp_server", g.smtp_server_name.as_deref());
+    let timeout = g.smtp_connect_timeout;
+    if timeout != crate::config::model::GlobalDefs::default().smtp_connect_timeout {
+        w.opt("smtp_connect_timeout", timeout.as_secs());
+    }
     let d = crate::config::model::GlobalDefs::default();
     if g.mcast_group4 != d.mcast_group4 {
         w.opt("vrrp_mcast_group4", g.mcast_group4);
@@ -387,7 +393,7 @@ pub fn to_uci(cfg: &Config) -> String {
         w.opt("name", &sg.name);
         sg.members.iter().for_each(|m| w.list("group", m));
         scripts.iter().for_each(|s| w.list("track_script", s));
-        w.flag("smtp_alert", sg.smtp_alert);
+        w.flag("smtp_alert", sg.smtp_alert == Some(true));
         w.flag("global_tracking", sg.global_tracking);
     }
     for v in &p.virtual_servers {

@@ -26,6 +26,8 @@ fn global(g: &GlobalDefs, loss: &mut Losses) -> GlobalDefs {
         notification_email: g.notification_email.clone(),
         notification_email_from: g.notification_email_from.clone(),
         smtp_server: g.smtp_server,
+        smtp_server_name: g.smtp_server_name.clone(),
+        smtp_connect_timeout: g.smtp_connect_timeout,
         mcast_group4: g.mcast_group4,
         mcast_group6: g.mcast_group6,
         startup_delay: g.startup_delay,
@@ -74,6 +76,14 @@ fn global(g: &GlobalDefs, loss: &mut Losses) -> GlobalDefs {
             (
                 "vrrp_down_timer_adverts",
                 g.down_timer_adverts != d.down_timer_adverts,
+            ),
+            ("smtp_server's port", g.smtp_port != d.smtp_port),
+            ("smtp_helo_name", g.smtp_helo_name.is_some()),
+            (
+                "smtp_alert, smtp_alert_vrrp, smtp_alert_checker",
+                g.smtp_alert.is_some()
+                    || g.smtp_alert_vrrp.is_some()
+                    || g.smtp_alert_checker.is_some(),
             ),
         ],
     );
@@ -200,6 +210,7 @@ fn instance(i: &VrrpInstance, loss: &mut Losses) -> VrrpInstance {
         ..i.garp
     };
     p.native_ipv6 = i.native_ipv6;
+    p.smtp_alert = i.smtp_alert.filter(|on| *on);
     loss.check(
         &what,
         &[
@@ -221,6 +232,7 @@ fn instance(i: &VrrpInstance, loss: &mut Losses) -> VrrpInstance {
                 i.higher_prio_send_advert.is_some(),
             ),
             ("check_unicast_src", i.check_unicast_src),
+            ("smtp_alert false", i.smtp_alert == Some(false)),
         ],
     );
     p
@@ -231,7 +243,7 @@ fn sync_group(g: &SyncGroup, loss: &mut Losses) -> SyncGroup {
         name: g.name.clone(),
         members: g.members.clone(),
         track_scripts: g.track_scripts.clone(),
-        smtp_alert: g.smtp_alert,
+        smtp_alert: g.smtp_alert.filter(|on| *on),
         global_tracking: g.global_tracking,
         ..SyncGroup::default()
     };
@@ -243,6 +255,7 @@ fn sync_group(g: &SyncGroup, loss: &mut Losses) -> SyncGroup {
             ("track_file", !g.track_files.is_empty()),
             ("track_process", !g.track_processes.is_empty()),
             ("sync_group_tracking_weight", g.sync_group_tracking_weight),
+            ("smtp_alert false", g.smtp_alert == Some(false)),
         ],
     );
     p

@@ -169,10 +169,22 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
                         .extend(k.block().iter().map(|e| e.name().to_string()));
                 }
             }
-            // Parsed and without effect in kalive: mail, SNMP, DBus, namespaces, buffer sizes, …
-            "smtp_connect_timeout"
-            | "smtp_helo_name"
-            | "enable_traps"
+            "smtp_helo_name" => {
+                if let Some(h) = c.want(k, 0) {
+                    g.smtp_helo_name = Some(h.into());
+                }
+            }
+            // keepalived 2.2.7: 0 is "must be greater than 0, setting to 1".
+            "smtp_connect_timeout" => {
+                if let Some(t) = c.u32_in(k, 0, 0, u32::MAX / 1_000_000) {
+                    g.smtp_connect_timeout = Duration::from_secs(u64::from(t.max(1)));
+                }
+            }
+            "smtp_alert" => g.smtp_alert = Some(c.flag(k, 0)),
+            "smtp_alert_vrrp" => g.smtp_alert_vrrp = Some(c.flag(k, 0)),
+            "smtp_alert_checker" => g.smtp_alert_checker = Some(c.flag(k, 0)),
+            // Parsed and without effect in kalive: SNMP, DBus, namespaces, buffer sizes, …
+            "enable_traps"
             | "enable_snmp_vrrp"
             | "enable_snmp_checker"
             | "enable_snmp_rfc"
@@ -216,9 +228,6 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "vrrp_garp_extra_if"
             // keepalived 2.2.7 global_parser.c keywords kalive has no use for yet
             | "lvs_process_name"
-            | "smtp_alert"
-            | "smtp_alert_vrrp"
-            | "smtp_alert_checker"
             | "disable_local_igmp"
             | "nftables_ipvs"
             | "nftables_ipvs_priority"
@@ -251,39 +260,39 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
 }
 
 /// `smtp_server ADDRESS|NAME [PORT]`: keepalived 2.2.7 (core/global_parser.c smtpserver_handler)
-/// resolves a name with DNS and warns only when that fails. kalive sends no mail and resolves no
-/// names, so a name is noted and left aside; an address that is neither is warned about.
+/// takes an address, else resolves the name with DNS when it reads the configuration; kalive
+/// keeps the name for the daemon to resolve when it loads the configuration (the parser makes
+/// no system calls). Anything that is not a host name is warned about.
 fn smtp_server(c: &mut Ctx, k: &Node, g: &mut GlobalDefs) {
     let Some(v) = c.need(k, 0) else { return };
     if let Ok(a) = v.parse() {
         g.smtp_server = Some(a);
+        g.smtp_server_name = None;
     } else if !v.is_empty()
         && v.len() <= 253
         && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
     {
-        c.d.advise(
-            &k.arg_loc(0),
-            "smtp_server",
-            format!("'{v}' is a host name; kalive does not resolve it (it sends no mail anyway); ignored"),
-        );
+        g.smtp_server = None;
+        g.smtp_server_name = Some(v.into());
     } else {
         c.d.warn(
             &k.arg_loc(0),
             "smtp_server",
             format!("invalid smtp server '{v}'; ignored"),
         );
+        return;
     }
+    g.smtp_port = if k.arg(1).is_some() {
+        c.port(k, 1).unwrap_or(25)
+    } else {
+        25
+    };
 }
 
-/// Read into the model (for `-d` and `convert`) and not acted on: mail, and knobs kalive has
-/// no use for yet.
+/// Read into the model (for `-d` and `convert`) and not acted on: knobs kalive has no use for
+/// yet.
 const NOT_ACTED_ON: &[&str] = &[
-    // keepalived 2.2.7 reads router_id only for its mail (core/smtp.c) and SNMP (vrrp_snmp.c)
-    "router_id",
-    "smtp_server",
-    "notification_email_from",
-    "notification_email",
     "dynamic_interfaces",
     "vrrp_skip_check_adv_addr",
     "vrrp_notify_priority_changes",

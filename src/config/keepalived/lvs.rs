@@ -370,7 +370,8 @@ pub fn virtual_server(c: &mut Ctx, n: &Node) -> Option<VirtualServer> {
                     vs.real_servers.push(rs);
                 }
             }
-            "ip_family" | "persistence_engine" | "smtp_alert" | "snmp_name" | "weight" => {
+            "smtp_alert" => vs.smtp_alert = Some(c.flag(k, 0)),
+            "ip_family" | "persistence_engine" | "snmp_name" | "weight" => {
                 c.d.advise(
                     &k.loc,
                     kw,
@@ -460,7 +461,8 @@ fn real_server(c: &mut Ctx, n: &Node) -> Option<RealServer> {
             // keepalived: a bad value is "Invalid real_server uthreshold - ignoring".
             "uthreshold" => rs.u_threshold = c.u32_in(k, 0, 0, u32::MAX).unwrap_or(rs.u_threshold),
             "lthreshold" => rs.l_threshold = c.u32_in(k, 0, 0, u32::MAX).unwrap_or(rs.l_threshold),
-            "smtp_alert" | "virtualhost" | "snmp_name" => {
+            "smtp_alert" => rs.smtp_alert = Some(c.flag(k, 0)),
+            "virtualhost" | "snmp_name" => {
                 c.d.advise(
                     &k.loc,
                     kw,

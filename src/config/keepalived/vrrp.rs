@@ -10,7 +10,6 @@ use crate::config::model::{Script, SyncGroup, VrrpInstance};
 
 use super::tree::Node;
 use super::values::{address_line, route_line, rule_line, Ctx};
-use crate::config::keywords::IGNORED;
 
 /// `notify_* "cmd" [user [group]]`: the command is one (quoted) word; the words after it name the
 /// user and group to run it as.
@@ -276,6 +275,7 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             "higher_prio_send_advert" => v.higher_prio_send_advert = Some(c.flag(k, 0)),
             "check_unicast_src" => v.check_unicast_src = true,
             "native_ipv6" => v.native_ipv6 = true,
+            "smtp_alert" => v.smtp_alert = Some(c.flag(k, 0)),
             // the global sync daemon, set by the caller (keepalived/mod.rs)
             "lvs_sync_daemon_interface" => {}
             // deprecated in keepalived 2.2.7, which says so (`-t` 5)
@@ -291,7 +291,6 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             ),
             // Accepted and without effect in kalive, as in keepalived (`debug` is a no-op there too).
             "debug"
-            | "smtp_alert"
             | "notify_priority_changes"
             | "promote_secondaries"
             | "garp_extra_if"
@@ -473,9 +472,6 @@ pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
     for k in n.block() {
         let kw = k.name();
         c.spans.put(format!("group:{name}:{kw}"), &k.loc);
-        if kw == "smtp_alert" {
-            c.d.advise(&k.loc, kw, IGNORED);
-        }
         if kw == "global_tracking" {
             // keepalived 2.2.7: "global_tracking is deprecated. Use track_interface/script/file
             // on the sync group" (`-t` 5)
@@ -506,7 +502,7 @@ pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
             "track_interface" => track_block(c, k, &mut g.track_interfaces),
             "track_script" => track_block(c, k, &mut g.track_scripts),
             "track_file" => track_block(c, k, &mut g.track_files),
-            "smtp_alert" => g.smtp_alert = true,
+            "smtp_alert" => g.smtp_alert = Some(c.flag(k, 0)),
             "global_tracking" => g.global_tracking = true,
             "sync_group_tracking_weight" => g.sync_group_tracking_weight = true,
             // notify_slot knows these for instances; keepalived 2.2.7 has none in a group

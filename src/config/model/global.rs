@@ -127,9 +127,23 @@ pub struct GlobalDefs {
     pub dynamic_interfaces: bool,
     /// `vrrp_down_timer_adverts` (3): Master_Down_Interval = N × advert + skew.
     pub down_timer_adverts: u8,
+    /// `smtp_server ADDRESS|NAME [PORT]` (core/global_parser.c smtpserver_handler): the
+    /// address, or the name the daemon resolves when it loads the configuration.
     pub smtp_server: Option<IpAddr>,
+    pub smtp_server_name: Option<String>,
+    pub smtp_port: u16,
     pub notification_email: Vec<String>,
+    /// `None`: keepalived's `user@local host name` (core/global_data.c set_default_email_from).
     pub notification_email_from: Option<String>,
+    /// `None`: the local host name.
+    pub smtp_helo_name: Option<String>,
+    /// `smtp_connect_timeout` (30 s): for the connection and for each reply.
+    pub smtp_connect_timeout: Duration,
+    /// `smtp_alert`, `smtp_alert_vrrp`, `smtp_alert_checker`: the defaults of the instances',
+    /// groups' and real servers' own `smtp_alert` (`None`: not written).
+    pub smtp_alert: Option<bool>,
+    pub smtp_alert_vrrp: Option<bool>,
+    pub smtp_alert_checker: Option<bool>,
     /// UCI `globals.enabled`: `false` means the operator switched the service off; the init
     /// script decides whether to start, the parser only records it.
     pub enabled: bool,
@@ -172,10 +186,35 @@ impl Default for GlobalDefs {
             dynamic_interfaces: false,
             down_timer_adverts: 3,
             smtp_server: None,
+            smtp_server_name: None,
+            smtp_port: 25,
             notification_email: Vec::new(),
             notification_email_from: None,
+            smtp_helo_name: None,
+            smtp_connect_timeout: Duration::from_secs(30),
+            smtp_alert: None,
+            smtp_alert_vrrp: None,
+            smtp_alert_checker: None,
             enabled: true,
             hotplug: false,
         }
+    }
+}
+
+impl GlobalDefs {
+    /// Whether an instance or sync group with `own` (its `smtp_alert`) mails its transitions
+    /// (keepalived 2.2.7 vrrp/vrrp.c: `smtp_alert_vrrp`, else `smtp_alert`, else no).
+    pub fn vrrp_mails(&self, own: Option<bool>) -> bool {
+        own.or(self.smtp_alert_vrrp)
+            .or(self.smtp_alert)
+            .unwrap_or(false)
+    }
+
+    /// Whether a real server or virtual server with `own` mails its events (check/check_data.c:
+    /// `smtp_alert_checker`, else `smtp_alert`, else yes, "to maintain backwards compatibility").
+    pub fn checker_mails(&self, own: Option<bool>) -> bool {
+        own.or(self.smtp_alert_checker)
+            .or(self.smtp_alert)
+            .unwrap_or(true)
     }
 }

@@ -331,6 +331,9 @@ pub struct RealServer {
     /// The UCI section's `option name` (UCI front end only): the NAME of OpenWrt's
     /// `REAL_SERVER` hotplug calls.
     pub uci_name: Option<String>,
+    /// `smtp_alert [BOOL]`; `None`: the virtual server's, else the global default
+    /// ([`super::GlobalDefs::checker_mails`]).
+    pub smtp_alert: Option<bool>,
 }
 
 impl RealServer {
@@ -343,6 +346,7 @@ impl RealServer {
             inhibit_on_failure: None,
             notify_up: None,
             notify_down: None,
+            smtp_alert: None,
             u_threshold: 0,
             l_threshold: 0,
             timing: CheckTiming::default(),
@@ -405,6 +409,8 @@ pub struct VirtualServer {
     pub hysteresis: u32,
     pub quorum_up: Option<Script>,
     pub quorum_down: Option<Script>,
+    /// `smtp_alert [BOOL]`: its quorum mails, and its real servers' default.
+    pub smtp_alert: Option<bool>,
     pub sorry_server: Option<SorryServer>,
     pub timing: CheckTiming,
     pub inhibit_on_failure: bool,
@@ -430,6 +436,7 @@ impl VirtualServer {
             hysteresis: 0,
             quorum_up: None,
             quorum_down: None,
+            smtp_alert: None,
             sorry_server: None,
             timing: CheckTiming::default(),
             inhibit_on_failure: false,

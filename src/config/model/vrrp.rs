@@ -167,6 +167,8 @@ pub struct VrrpInstance {
     pub higher_prio_send_advert: Option<bool>,
     pub check_unicast_src: bool,
     pub native_ipv6: bool,
+    /// `smtp_alert [BOOL]`; `None`: the global default ([`GlobalDefs::vrrp_mails`]).
+    pub smtp_alert: Option<bool>,
 }
 
 impl VrrpInstance {
@@ -205,6 +207,7 @@ impl VrrpInstance {
             higher_prio_send_advert: None,
             check_unicast_src: false,
             native_ipv6: false,
+            smtp_alert: None,
         }
     }
 
@@ -317,7 +320,8 @@ pub struct SyncGroup {
     pub track_scripts: Vec<TrackRef>,
     pub track_files: Vec<TrackRef>,
     pub track_processes: Vec<TrackRef>,
-    pub smtp_alert: bool,
+    /// `smtp_alert [BOOL]`; `None`: the global default ([`GlobalDefs::vrrp_mails`]).
+    pub smtp_alert: Option<bool>,
     pub global_tracking: bool,
     pub sync_group_tracking_weight: bool,
 }

@@ -351,7 +351,11 @@ pub(super) fn instance(cx: &mut Ctx, sec: Sec, t: &All, pkg: &Package) -> Option
             i.use_vmac = Some(Vmac::default());
         }
     }
-    for ignored in ["debug", "smtp_alert"] {
+    // OpenWrt's init script writes a bare `smtp_alert` when the option is true.
+    if sec.flag(cx, "smtp_alert") {
+        i.smtp_alert = Some(true);
+    }
+    for ignored in ["debug"] {
         if sec.str(ignored).is_some() {
             let loc = cx.loc(sec.pos_of(ignored));
             cx.diags
@@ -399,7 +403,7 @@ pub(super) fn sync_group(cx: &mut Ctx, sec: Sec, t: &All, pkg: &Package) -> Opti
             "global_tracking",
         ],
     );
-    for ignored in ["smtp_alert", "global_tracking"] {
+    for ignored in ["global_tracking"] {
         if sec.str(ignored).is_some() {
             let loc = cx.loc(sec.pos_of(ignored));
             cx.diags
@@ -430,7 +434,7 @@ pub(super) fn sync_group(cx: &mut Ctx, sec: Sec, t: &All, pkg: &Package) -> Opti
         name: name.into(),
         members,
         track_scripts: track_scripts(cx, sec, t, pkg),
-        smtp_alert: sec.flag(cx, "smtp_alert"),
+        smtp_alert: sec.flag(cx, "smtp_alert").then_some(true),
         global_tracking: sec.flag(cx, "global_tracking"),
         ..SyncGroup::default()
     })

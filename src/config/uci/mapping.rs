@@ -159,8 +159,15 @@ fn globals(cx: &mut Ctx, sec: Sec, cfg: &mut Config) {
     if let Some(v) = sec.str("notification_email_from") {
         g.notification_email_from = Some(v.into());
     }
-    if let Some(ip) = sec.ip(cx, "smtp_server") {
-        g.smtp_server = Some(ip);
+    // OpenWrt's init script writes `smtp_server VALUE` as is: an address or a host name.
+    if let Some(v) = sec.str("smtp_server") {
+        match v.parse() {
+            Ok(ip) => g.smtp_server = Some(ip),
+            Err(_) => g.smtp_server_name = Some(v.into()),
+        }
+    }
+    if let Some(d) = sec.secs(cx, "smtp_connect_timeout") {
+        g.smtp_connect_timeout = d.max(std::time::Duration::from_secs(1));
     }
     if let Some(v) = sec.str("router_id") {
         g.router_id = Some(v.into());
@@ -182,16 +189,7 @@ fn globals(cx: &mut Ctx, sec: Sec, cfg: &mut Config) {
     if let Some(d) = sec.secs(cx, "vrrp_startup_delay") {
         g.startup_delay = d;
     }
-    // Read into the model (for `-d` and `convert`); kalive sends no mail and has no SNMP, the
-    // only readers of router_id in keepalived 2.2.7 (core/smtp.c, vrrp/vrrp_snmp.c).
-    for ignored in [
-        "router_id",
-        "smtp_connect_timeout",
-        "linkbeat_use_polling",
-        "notification_email",
-        "notification_email_from",
-        "smtp_server",
-    ] {
+    for ignored in ["linkbeat_use_polling"] {
         if sec.str(ignored).is_some() {
             let loc = cx.loc(sec.pos_of(ignored));
             cx.diags

@@ -49,6 +49,11 @@ fn run_lvs_notifies(lvs: &mut LvsDaemon, ops: &mut dyn SystemOps) {
     for (name, up) in lvs.take_hotplug() {
         ops.hotplug_event(if up { "UP" } else { "DOWN" }, "REAL_SERVER", &name);
     }
+    if let Some(o) = ops.daemon_ops() {
+        lvs.take_alerts()
+            .into_iter()
+            .for_each(|a| o.mail.push(Some(a)));
+    }
 }
 
 impl<'a> Service<'a> for Lvs {

@@ -142,8 +142,15 @@ pub(crate) fn global() -> Config {
         dynamic_interfaces: true,
         down_timer_adverts: 4,
         smtp_server: Some(ip("192.0.2.25")),
+        smtp_server_name: None,
+        smtp_port: 2525,
         notification_email: vec!["ops@example.org".into(), "noc@example.org".into()],
         notification_email_from: Some("kalive@example.org".into()),
+        smtp_helo_name: Some("lb1.example.org".into()),
+        smtp_connect_timeout: Duration::from_secs(7),
+        smtp_alert: Some(true),
+        smtp_alert_vrrp: Some(false),
+        smtp_alert_checker: None,
     };
     Config {
         global: g,
@@ -381,7 +388,7 @@ pub(crate) fn sync_group() -> Config {
         track_scripts: vec![track("chk_plain", None, false)],
         track_files: vec![track("tf_2", Some(2), true)],
         track_processes: Vec::new(),
-        smtp_alert: true,
+        smtp_alert: Some(true),
         global_tracking: true,
         sync_group_tracking_weight: true,
     });

@@ -173,7 +173,7 @@ fn expressible() -> Config {
             weight: Some(-2),
             reverse: false,
         }],
-        smtp_alert: true,
+        smtp_alert: Some(true),
         global_tracking: true,
         ..SyncGroup::default()
     });
