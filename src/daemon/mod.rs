@@ -24,6 +24,7 @@ pub mod run;
 pub mod scripts;
 pub mod service;
 mod start;
+mod start_stop;
 mod statics;
 pub mod status;
 mod suspend;

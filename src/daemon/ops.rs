@@ -45,6 +45,8 @@ pub struct Ops {
     /// `-V`: addresses, routes and rules stay when the daemon stops.
     pub(super) keep_on_stop: bool,
     pub(super) stopping: bool,
+    /// `shutdown_script` and its timeout (seconds), from the running configuration.
+    pub(super) shutdown_script: Option<(Script, u16)>,
 }
 
 impl Ops {
@@ -116,40 +118,27 @@ impl Ops {
         let Some(call) = self.hotplug.clone() else {
             return;
         };
-        const TOKEN: u32 = u32::MAX;
         let env = format!("ACTION={action}");
-        let start = crate::daemon::reactor::now();
-        let deadline = start + crate::time::Duration::from_secs(10);
-        if let Err(e) = self.children.run_env(
+        crate::daemon::start_stop::run_and_wait(
+            &mut self.children,
             call.argv(),
-            &[],
             None,
-            Some(deadline),
-            TOKEN,
             Some(&[env.as_str()]),
-        ) {
-            log::warn!("cannot run '{}': {e:?}", call.cmd);
-            return;
-        }
-        // Bounded: the deadline, then TERM, then KILL after KILL_AFTER.
-        let limit = crate::time::Duration::from_secs(10) + crate::sys::process::KILL_AFTER;
-        while crate::daemon::reactor::now().since(start)
-            <= limit + crate::time::Duration::from_secs(1)
-        {
-            let mut done = false;
-            self.children.expire(crate::daemon::reactor::now());
-            self.children.reap(|token, outcome| {
-                if token == TOKEN {
-                    done = true;
-                    if !outcome.is_ok() {
-                        log::warn!("hotplug {action} ended {outcome:?}");
-                    }
-                }
-            });
-            if done || !self.children.is_running(TOKEN) {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
+            crate::time::Duration::from_secs(10),
+            &format!("hotplug {action}"),
+        );
+    }
+
+    /// `shutdown_script`, last of all (keepalived 2.2.7 core/main.c: after the children ended).
+    pub(super) fn shutdown_script(&mut self) {
+        if let Some((script, timeout)) = self.shutdown_script.take() {
+            crate::daemon::start_stop::run_script_and_wait(
+                &mut self.children,
+                &script,
+                timeout,
+                self.user,
+                "shutdown script",
+            );
         }
     }
 

@@ -100,6 +100,24 @@ impl<'a> Emitter<'a> {
         fifo(&mut o, "notify_fifo", g.notify_fifo.as_ref());
         fifo(&mut o, "vrrp_notify_fifo", g.vrrp_notify_fifo.as_ref());
         fifo(&mut o, "lvs_notify_fifo", g.lvs_notify_fifo.as_ref());
+        for (key, script, timeout, default) in [
+            (
+                "startup",
+                &g.startup_script,
+                g.startup_script_timeout,
+                d.startup_script_timeout,
+            ),
+            (
+                "shutdown",
+                &g.shutdown_script,
+                g.shutdown_script_timeout,
+                d.shutdown_script_timeout,
+            ),
+        ] {
+            o.script(&format!("{key}_script"), script.as_ref());
+            let t = self.show(timeout != default);
+            o.kv_if(t, &format!("{key}_script_timeout"), timeout);
+        }
         realtime(&mut o, "vrrp", &g.vrrp_rt);
         realtime(&mut o, "checker", &g.checker_rt);
         o.flag(g.lvs_flush, "lvs_flush");

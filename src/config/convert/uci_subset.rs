@@ -72,6 +72,10 @@ fn global(g: &GlobalDefs, loss: &mut Losses) -> GlobalDefs {
             ("vmac_prefix", g.vmac_prefix != d.vmac_prefix),
             ("dynamic_interfaces", g.dynamic_interfaces),
             (
+                "startup_script, shutdown_script",
+                g.startup_script.is_some() || g.shutdown_script.is_some(),
+            ),
+            (
                 "vrrp_down_timer_adverts",
                 g.down_timer_adverts != d.down_timer_adverts,
             ),

@@ -148,6 +148,14 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
                 ),
             },
             "lvs_timeouts" => lvs_timeouts(c, k, &mut g.lvs_timeouts),
+            "startup_script" => start_stop_script(c, k, &mut g.startup_script),
+            "shutdown_script" => start_stop_script(c, k, &mut g.shutdown_script),
+            "startup_script_timeout" => {
+                g.startup_script_timeout = c.u32_in(k, 0, 1, 1000).map_or(g.startup_script_timeout, |v| v as u16)
+            }
+            "shutdown_script_timeout" => {
+                g.shutdown_script_timeout = c.u32_in(k, 0, 1, 1000).map_or(g.shutdown_script_timeout, |v| v as u16)
+            }
             "lvs_sync_daemon" => lvs_sync_daemon(c, k, &mut g.lvs_sync_daemon),
             // keepalived 2.2.7 warns about these (`-t` 5)
             "vrrp_vmac_garp_intvl" => c.d.warn(&k.loc, kw, "is deprecated: keepalived's name is vrrp_garp_extra_if; ignored"),
@@ -193,10 +201,6 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "vrrp_rx_bufs_policy"
             | "vrrp_rx_bufs_multiplier"
             | "umask"
-            | "startup_script"
-            | "startup_script_timeout"
-            | "shutdown_script"
-            | "shutdown_script_timeout"
             | "max_auto_priority"
             | "min_auto_priority_delay"
             | "nftables"
@@ -289,6 +293,16 @@ const NOT_ACTED_ON: &[&str] = &[
     "vrrp_notify_priority_changes",
     "vmac_prefix",
 ];
+
+/// `startup_script` / `shutdown_script`: a second one is refused (keepalived 2.2.7
+/// core/global_parser.c `startup_shutdown_script`: "script already specified").
+fn start_stop_script(c: &mut Ctx, k: &Node, slot: &mut Option<crate::config::model::Script>) {
+    if slot.is_some() {
+        c.d.warn(&k.loc, k.name(), "script already specified; ignored");
+        return;
+    }
+    *slot = script(c, k);
+}
 
 /// `vrrp_rt_priority`, `vrrp_rlimit_rttime`, `vrrp_priority`, `vrrp_no_swap`, `vrrp_cpu_affinity`
 /// and their `checker_` twins.

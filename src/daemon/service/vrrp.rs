@@ -104,6 +104,7 @@ impl Vrrp {
             }
             self.statics.stop(&mut ops.nl);
             ops.hotplug_and_wait("shutdown");
+            ops.shutdown_script();
         }
     }
 
@@ -287,6 +288,9 @@ impl<'a> Service<'a> for Vrrp {
         let mut old_rt = cx.vrrp.close();
         if let Some(ops) = cx.vrrp.ops().daemon_ops() {
             ops.fifos = std::mem::take(&mut new.vrrp_fifos);
+            // keepalived 2.2.7 core/main.c `reload_config`: the new shutdown script (the
+            // startup script is not run again).
+            ops.shutdown_script = crate::daemon::start::shutdown_script(cfg);
             // Runs of the old configuration may still be going.
             ops.checks
                 .set_limit(cfg.scripts.len() + ops.checks.running());

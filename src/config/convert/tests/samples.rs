@@ -144,6 +144,10 @@ pub(crate) fn global() -> Config {
         smtp_server: Some(ip("192.0.2.25")),
         notification_email: vec!["ops@example.org".into(), "noc@example.org".into()],
         notification_email_from: Some("kalive@example.org".into()),
+        startup_script: Some(script("/etc/keepalived/up.sh start", None, None)),
+        startup_script_timeout: 30,
+        shutdown_script: Some(script("/etc/keepalived/down.sh", Some("nobody"), None)),
+        shutdown_script_timeout: 5,
     };
     Config {
         global: g,

@@ -1,0 +1,47 @@
+//! The small VRRP options (#13): their values and `-t` verdicts as keepalived 2.2.7 reads them.
+
+use super::tests::parse;
+
+fn warned(l: &crate::config::Loaded, what: &str) -> bool {
+    l.diags.items.iter().any(|d| d.message.contains(what))
+}
+
+#[test]
+fn startup_and_shutdown_scripts_with_their_timeouts() {
+    let l = parse(
+        "global_defs {\n startup_script \"/bin/up.sh a\"\n shutdown_script /bin/down.sh nobody\n shutdown_script_timeout 1000\n}\n",
+    );
+    let g = &l.config.global;
+    assert_eq!(
+        g.startup_script.as_ref().map(|s| s.cmd.as_str()),
+        Some("/bin/up.sh a")
+    );
+    assert_eq!(g.startup_script_timeout, 10, "keepalived's default");
+    let down = g.shutdown_script.as_ref().expect("shutdown_script");
+    assert_eq!(
+        (down.cmd.as_str(), down.user.as_deref()),
+        ("/bin/down.sh", Some("nobody"))
+    );
+    assert_eq!(g.shutdown_script_timeout, 1000);
+    assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
+}
+
+/// core/global_parser.c: a second script and a timeout outside [1, 1000] are errors (`-t` 5),
+/// the first script and the default timeout stay.
+#[test]
+fn a_second_script_and_a_bad_timeout_are_refused() {
+    let l = parse(
+        "global_defs {\n startup_script /bin/a\n startup_script /bin/b\n startup_script_timeout 0\n shutdown_script_timeout 1001\n}\n",
+    );
+    let g = &l.config.global;
+    assert_eq!(
+        g.startup_script.as_ref().map(|s| s.cmd.as_str()),
+        Some("/bin/a")
+    );
+    assert_eq!(
+        (g.startup_script_timeout, g.shutdown_script_timeout),
+        (10, 10)
+    );
+    assert!(warned(&l, "already specified"), "{:?}", l.diags);
+    assert_eq!(l.diags.exit_code(), 5);
+}

@@ -1,0 +1,164 @@
+//! keepalived 2.2.7's small VRRP options on the daemon's real path, in network namespaces:
+//! `startup_script` / `shutdown_script` with their timeouts, `unicast_ttl`, `promote_secondaries`,
+//! the periodic GARPs on extra interfaces and on VMACs, and a VMAC's IPv6 link-local.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::daemon::Daemon;
+use common::netns::{wait_until, Lan};
+use common::tempdir::TempDir;
+
+fn ip_out(ns: &str, args: &[&str]) -> String {
+    let out = Command::new("ip")
+        .args(["-n", ns])
+        .args(args)
+        .output()
+        .expect("ip");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn has_addr(ns: &str, dev: &str, addr: &str) -> bool {
+    ip_out(ns, &["addr", "show", "dev", dev]).contains(addr)
+}
+
+fn script(dir: &TempDir, name: &str, body: &str) -> std::path::PathBuf {
+    let path = dir.write(name, &format!("#!/bin/sh\n{body}\n"));
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path
+}
+
+/// The pid a script wrote into `file`, once it is there (at most 5 s).
+fn pid_in(file: &Path) -> i32 {
+    let mut pid = 0;
+    wait_until(Duration::from_secs(5), || {
+        pid = std::fs::read_to_string(file)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0);
+        pid > 0
+    });
+    pid
+}
+
+fn alive(pid: i32) -> bool {
+    // Zombies count as gone: the daemon reaps its children itself.
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !s.rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
+/// keepalived 2.2.7 core/main.c: the startup script runs and ends before VRRP starts, one that
+/// hangs is killed at `startup_script_timeout` and the daemon goes on; the shutdown script runs
+/// after the addresses were released, a hanging one killed at `shutdown_script_timeout`, and
+/// the daemon then exits.
+#[test]
+fn startup_and_shutdown_scripts_run_around_vrrp_and_hung_ones_are_killed() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kvs", &[("a", "10.98.0.1/24")]);
+    let dir = TempDir::new("startstop");
+    let d = dir.path().display();
+    let up = script(
+        &dir,
+        "up.sh",
+        &format!("echo $$ > {d}/up.pid\nexec sleep 30"),
+    );
+    let down = script(
+        &dir,
+        "down.sh",
+        &format!(
+            "ip -4 addr show dev eth0 > {d}/down.addrs\necho $$ > {d}/down.pid\nexec sleep 30"
+        ),
+    );
+    let conf = dir.write(
+        "k.conf",
+        &format!(
+            "global_defs {{
+    startup_script {up}
+    startup_script_timeout 2
+    shutdown_script {down}
+    shutdown_script_timeout 1
+}}
+vrrp_instance VI_S {{
+    interface eth0
+    state MASTER
+    virtual_router_id 72
+    priority 255
+    advert_int 1
+    virtual_ipaddress {{
+        10.98.0.100/24
+    }}
+}}
+",
+            up = up.display(),
+            down = down.display()
+        ),
+    );
+    let mut k = Daemon::kalive(lan.ns(0), dir.path(), "k")
+        .conf(&conf)
+        .start();
+    let pid = pid_in(&dir.join("up.pid"));
+    assert!(pid > 0, "the startup script never ran:\n{}", k.log());
+    let t0 = Instant::now();
+    // While it runs (bounded: it is killed at 2 s), VRRP has not started.
+    while alive(pid) && t0.elapsed() < Duration::from_secs(6) {
+        assert!(
+            !has_addr(lan.ns(0), "eth0", "10.98.0.100"),
+            "the VIP came while the startup script ran:\n{}",
+            k.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let ran = t0.elapsed();
+    assert!(!alive(pid), "the hung startup script was not killed");
+    assert!(
+        ran >= Duration::from_millis(1800),
+        "killed after {ran:?}, before its timeout of 2 s"
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || has_addr(
+            lan.ns(0),
+            "eth0",
+            "10.98.0.100"
+        )),
+        "no MASTER after the startup script's timeout:\n{}",
+        k.log()
+    );
+    assert!(k.log().contains("startup script timed out"), "{}", k.log());
+
+    let t1 = Instant::now();
+    k.signal(libc::SIGTERM);
+    let exited = k.wait_exit(Duration::from_secs(8));
+    let took = t1.elapsed();
+    assert!(
+        exited.is_some(),
+        "no exit after the shutdown script:\n{}",
+        k.log()
+    );
+    let addrs = std::fs::read_to_string(dir.join("down.addrs")).unwrap_or_default();
+    assert!(
+        addrs.contains("10.98.0.1/24") && !addrs.contains("10.98.0.100"),
+        "the shutdown script did not run after the VIP's release: {addrs:?}\n{}",
+        k.log()
+    );
+    let down_pid = pid_in(&dir.join("down.pid"));
+    assert!(
+        down_pid > 0 && !alive(down_pid),
+        "the hung shutdown script lives on"
+    );
+    assert!(
+        took >= Duration::from_millis(900),
+        "exited after {took:?}, before the shutdown script's timeout"
+    );
+    assert!(k.log().contains("shutdown script timed out"), "{}", k.log());
+}
