@@ -162,3 +162,100 @@ vrrp_instance VI_S {{
     );
     assert!(k.log().contains("shutdown script timed out"), "{}", k.log());
 }
+
+fn ifindex(lan: &Lan, k: usize) -> u32 {
+    lan.run(k, || {
+        let name = std::ffi::CString::new("eth0").expect("name");
+        // SAFETY: a valid NUL-terminated name.
+        unsafe { libc::if_nametoindex(name.as_ptr()) }
+    })
+}
+
+/// keepalived 2.2.7 vrrp/vrrp.c vrrp_build_ip4 / vrrp_build_ancillary_data: `unicast_ttl` is the
+/// TTL of the IPv4 unicast adverts and the hop limit of the IPv6 ones, as read by the peer.
+#[test]
+fn unicast_adverts_leave_with_unicast_ttl() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kvt", &[("a", "10.98.1.1/24"), ("b", "10.98.1.2/24")]);
+    lan.wait_dad(0);
+    let dir = TempDir::new("unicastttl");
+    let conf = dir.write(
+        "k.conf",
+        "vrrp_instance V4 {
+    interface eth0
+    state MASTER
+    virtual_router_id 73
+    priority 255
+    advert_int 1
+    unicast_src_ip 10.98.1.1
+    unicast_peer {
+        10.98.1.2
+    }
+    unicast_ttl 7
+    virtual_ipaddress {
+        10.98.1.100/24
+    }
+}
+vrrp_instance V6 {
+    interface eth0
+    state MASTER
+    virtual_router_id 74
+    priority 255
+    advert_int 1
+    unicast_src_ip fe80::1
+    unicast_peer {
+        fe80::2
+    }
+    unicast_ttl 9
+    virtual_ipaddress {
+        fd00:98::100/64
+    }
+}
+",
+    );
+    let ib = ifindex(&lan, 1);
+    let (s4, s6) = lan.run(1, || {
+        let v4 = kalive::sys::vrrp_socket::VrrpSocket::open(
+            "eth0",
+            ib,
+            "224.0.0.18".parse().expect("group"),
+            true,
+        );
+        let v6 = kalive::sys::vrrp_socket::VrrpSocket::open(
+            "eth0",
+            ib,
+            "ff02::12".parse().expect("group"),
+            true,
+        );
+        (v4.expect("IPv4 socket"), v6.expect("IPv6 socket"))
+    });
+    let k = Daemon::kalive(lan.ns(0), dir.path(), "k")
+        .conf(&conf)
+        .start();
+    let (mut ttl, mut hops) = (None, None);
+    let mut buf = [0u8; 1500];
+    let mut cmsg = [0u8; kalive::sys::vrrp_socket::CMSG_SPACE];
+    let t0 = Instant::now();
+    while (ttl.is_none() || hops.is_none()) && t0.elapsed() < Duration::from_secs(8) {
+        if let Ok(Some(r)) = s4.recv(&mut buf, &mut cmsg) {
+            if r.len > 20 && buf[9] == 112 && buf[21] == 73 {
+                ttl = Some(buf[8]);
+            }
+        }
+        if let Ok(Some(r)) = s6.recv(&mut buf, &mut cmsg) {
+            if r.len > 2 && buf[1] == 74 {
+                hops = r.hop_limit;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(ttl, Some(7), "IPv4 unicast advert's TTL:\n{}", k.log());
+    assert_eq!(
+        hops,
+        Some(9),
+        "IPv6 unicast advert's hop limit:\n{}",
+        k.log()
+    );
+}

@@ -16,7 +16,6 @@ const UNREAD: &[(&str, &[&str])] = &[
         "skip_check_adv_addr",
         &["vrrp_skip_check_adv_addr", "skip_check_adv_addr"],
     ),
-    ("unicast_ttl", &["unicast_ttl"]),
     ("init_file", &["init_file"]),
     ("init_overwrite", &["init_file"]),
     ("smtp_alert", &["smtp_alert"]),

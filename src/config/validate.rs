@@ -74,6 +74,19 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
             );
             continue;
         }
+        // keepalived 2.2.7 vrrp/vrrp_parser.c vrrp_end_handler: "Cannot use unicast_ttl without
+        // unicast peers - resetting" (keepalived then sends its multicast adverts with TTL 0,
+        // which every receiver drops; kalive keeps 255: README "Where kalive differs").
+        if v.unicast_ttl.is_some() && !v.is_unicast() {
+            c.d.warn(
+                &at(c, "instance", &name, "unicast_ttl"),
+                "unicast_ttl",
+                format!(
+                    "vrrp_instance '{name}': cannot use unicast_ttl without unicast peers; reset"
+                ),
+            );
+            v.unicast_ttl = None;
+        }
         if v.use_vmac.is_some() && v.is_unicast() && !v.vmac_xmit_base {
             c.d.warn(
                 &at(c, "instance", &name, "use_vmac"),

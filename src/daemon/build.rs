@@ -32,6 +32,9 @@ pub struct InstanceEdge {
     pub rules: Vec<RuleSpec>,
     pub notify: Notify,
     pub unicast_peers: Vec<IpAddr>,
+    /// `unicast_ttl`: the TTL / hop limit of the unicast adverts (keepalived 2.2.7 vrrp/vrrp.c
+    /// vrrp_build_ip4, vrrp_build_ancillary_data); `None`: 255.
+    pub unicast_ttl: Option<u8>,
     pub source: Option<IpAddr>,
     /// `source` is the configured `unicast_src_ip` / `mcast_src_ip`, not the interface's.
     pub source_configured: bool,
@@ -328,6 +331,7 @@ fn edge(
         rules: v.rules.clone(),
         notify: v.notify.clone(),
         unicast_peers: v.unicast_peers.iter().map(|p| p.addr).collect(),
+        unicast_ttl: v.unicast_ttl,
         source,
         source_configured: v.unicast_src_ip.or(v.mcast_src_ip).is_some(),
         use_vmac: v.use_vmac.clone(),

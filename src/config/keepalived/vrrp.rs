@@ -215,14 +215,8 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             "dont_track_primary" => v.dont_track_primary = true,
             "unicast_src_ip" => v.unicast_src_ip = c.sockaddr_ip(k, 0).or(v.unicast_src_ip),
             "mcast_src_ip" => v.mcast_src_ip = c.sockaddr_ip(k, 0).or(v.mcast_src_ip),
-            "unicast_ttl" => {
-                v.unicast_ttl = c.u8_in(k, 0, 1, 255).or(v.unicast_ttl);
-                c.d.advise(
-                    &k.loc,
-                    kw,
-                    "kalive sends unicast adverts with TTL 255 yet; ignored",
-                );
-            }
+            // vrrp/vrrp_parser.c vrrp_ttl_handler: [0, 255].
+            "unicast_ttl" => v.unicast_ttl = c.u8_in(k, 0, 0, 255).or(v.unicast_ttl),
             "unicast_peer" => {
                 if c.value_block(k) {
                     for p in k.block() {

@@ -45,3 +45,22 @@ fn a_second_script_and_a_bad_timeout_are_refused() {
     assert!(warned(&l, "already specified"), "{:?}", l.diags);
     assert_eq!(l.diags.exit_code(), 5);
 }
+
+/// vrrp/vrrp_parser.c: `unicast_ttl` in [0, 255]; without unicast peers it is an error and
+/// reset (vrrp_end_handler).
+#[test]
+fn unicast_ttl_range_and_peers() {
+    let inst = |body: &str| {
+        format!("vrrp_instance V {{\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {{\n 10.0.0.9\n }}\n{body}}}\n")
+    };
+    let l = parse(&inst(" unicast_peer {\n 10.0.0.2\n }\n unicast_ttl 0\n"));
+    assert_eq!(l.config.instances[0].unicast_ttl, Some(0));
+    assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
+    let l = parse(&inst(" unicast_peer {\n 10.0.0.2\n }\n unicast_ttl 256\n"));
+    assert_eq!(l.config.instances[0].unicast_ttl, None);
+    assert_eq!(l.diags.exit_code(), 5);
+    let l = parse(&inst(" unicast_ttl 7\n"));
+    assert_eq!(l.config.instances[0].unicast_ttl, None);
+    assert!(warned(&l, "without unicast peers"), "{:?}", l.diags);
+    assert_eq!(l.diags.exit_code(), 5);
+}
