@@ -259,3 +259,79 @@ vrrp_instance V6 {
         k.log()
     );
 }
+
+fn promote(ns: &str, ifname: &str) -> String {
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns, "cat"])
+        .arg(format!(
+            "/proc/sys/net/ipv4/conf/{ifname}/promote_secondaries"
+        ))
+        .output()
+        .expect("ip netns exec cat");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// keepalived 2.2.7 vrrp/vrrp_if_config.c: promote_secondaries is set on the instance's
+/// interface while the daemon runs, and put back to 0 at stop only where keepalived set it.
+#[test]
+fn promote_secondaries_is_set_while_running_and_restored() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kvp", &[("a", "10.98.2.1/24")]);
+    let ns = lan.ns(0);
+    // A veth pair inside the namespace (no dummy driver needed).
+    common::netns::ip(&[
+        "-n", ns, "link", "add", "dum0", "type", "veth", "peer", "name", "dum1",
+    ]);
+    common::netns::ip(&["-n", ns, "link", "set", "dum1", "up"]);
+    common::netns::ip(&["-n", ns, "link", "set", "dum0", "up"]);
+    common::netns::ip(&["-n", ns, "addr", "add", "10.98.3.1/24", "dev", "dum0"]);
+    let set = Command::new("ip")
+        .args(["netns", "exec", ns, "sysctl", "-qw"])
+        .arg("net.ipv4.conf.dum0.promote_secondaries=1")
+        .status()
+        .expect("sysctl");
+    assert!(set.success());
+    assert_eq!(
+        (promote(ns, "eth0").as_str(), promote(ns, "dum0").as_str()),
+        ("0", "1")
+    );
+    let dir = TempDir::new("promote");
+    let conf = dir.write(
+        "k.conf",
+        "vrrp_instance P {
+    interface eth0
+    virtual_router_id 75
+    priority 100
+    promote_secondaries
+    virtual_ipaddress {
+        10.98.2.100/24
+    }
+}
+vrrp_instance Q {
+    interface dum0
+    virtual_router_id 76
+    priority 100
+    promote_secondaries
+    virtual_ipaddress {
+        10.98.3.100/24
+    }
+}
+",
+    );
+    let mut k = Daemon::kalive(ns, dir.path(), "k").conf(&conf).start();
+    assert!(
+        wait_until(Duration::from_secs(5), || promote(ns, "eth0") == "1"),
+        "promote_secondaries not set on eth0:\n{}",
+        k.log()
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || k.log().contains("starting")),
+        "{}",
+        k.log()
+    );
+    k.stop(libc::SIGTERM);
+    assert_eq!(promote(ns, "eth0"), "0", "not put back at stop");
+    assert_eq!(promote(ns, "dum0"), "1", "it was set before: left alone");
+}

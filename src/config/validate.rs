@@ -87,6 +87,11 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
             );
             v.unicast_ttl = None;
         }
+        // keepalived 2.2.7 vrrp/vrrp.c vrrp_complete_instance.
+        if v.promote_secondaries && v.use_vmac.is_some() {
+            c.d.warn(&at(c, "instance", &name, "promote_secondaries"), "promote_secondaries", format!("vrrp_instance '{name}': promote_secondaries is automatically set for vmacs; ignored"));
+            v.promote_secondaries = false;
+        }
         if v.use_vmac.is_some() && v.is_unicast() && !v.vmac_xmit_base {
             c.d.warn(
                 &at(c, "instance", &name, "use_vmac"),

@@ -18,6 +18,7 @@ pub mod keepalived_dump;
 pub mod lvs;
 pub mod machine;
 pub mod ops;
+mod promote;
 pub mod reactor;
 pub mod reload;
 pub mod run;

@@ -47,6 +47,8 @@ pub struct Ops {
     pub(super) stopping: bool,
     /// `shutdown_script` and its timeout (seconds), from the running configuration.
     pub(super) shutdown_script: Option<(Script, u16)>,
+    /// Interfaces whose promote_secondaries kalive set (put back at stop).
+    pub(super) promoted: crate::daemon::promote::Promoted,
 }
 
 impl Ops {

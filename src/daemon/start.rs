@@ -74,6 +74,7 @@ pub fn start(cfg: &Config, opts: RunOptions) -> Option<(Ops, Started)> {
         keep_on_stop: opts.keep_vips_on_stop,
         stopping: false,
         shutdown_script: shutdown_script(cfg),
+        promoted: Default::default(),
     };
     let mut rt = build(cfg, Instant::ZERO, &|ifname, ipv6| {
         crate::sys::host::interface_address(ifname, ipv6)
@@ -99,6 +100,7 @@ pub fn start(cfg: &Config, opts: RunOptions) -> Option<(Ops, Started)> {
     let no_lvs = Config::default();
     let lvs_cfg = if opts.vrrp_only { &no_lvs } else { cfg };
     create_vmacs(&mut ops.nl, &mut rt);
+    ops.promoted.apply(cfg);
     let statics = Statics::of(cfg);
     statics.start(&mut ops.nl);
     // What the monitor heard so far is older than what is read below (ha_suspend's addresses,

@@ -376,6 +376,7 @@ impl<'a> Emitter<'a> {
             o.close();
         }
         o.opt("unicast_ttl", i.unicast_ttl);
+        o.flag(i.promote_secondaries, "promote_secondaries");
         o.opt("mcast_src_ip", i.mcast_src_ip);
         if let Some(v) = &i.use_vmac {
             let name = v.name.as_deref().map(|n| format!(" {}", word(n)));

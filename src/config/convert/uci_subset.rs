@@ -215,6 +215,7 @@ fn instance(i: &VrrpInstance, loss: &mut Losses) -> VrrpInstance {
             ),
             ("notify scripts", i.notify != p.notify),
             ("unicast_ttl", i.unicast_ttl.is_some()),
+            ("promote_secondaries", i.promote_secondaries),
             ("use_vmac name or MAC", i.use_vmac != p.use_vmac),
             ("strict_mode", i.strict_mode),
             ("garp_lower_prio_*", i.garp != p.garp),

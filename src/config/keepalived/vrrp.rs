@@ -213,6 +213,7 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
                 );
             }
             "dont_track_primary" => v.dont_track_primary = true,
+            "promote_secondaries" => v.promote_secondaries = true,
             "unicast_src_ip" => v.unicast_src_ip = c.sockaddr_ip(k, 0).or(v.unicast_src_ip),
             "mcast_src_ip" => v.mcast_src_ip = c.sockaddr_ip(k, 0).or(v.mcast_src_ip),
             // vrrp/vrrp_parser.c vrrp_ttl_handler: [0, 255].
@@ -285,7 +286,6 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             "debug"
             | "smtp_alert"
             | "notify_priority_changes"
-            | "promote_secondaries"
             | "garp_extra_if"
             | "kernel_rx_buf_size"
             | "skip_check_adv_addr"

@@ -166,6 +166,9 @@ pub struct VrrpInstance {
     pub higher_prio_send_advert: Option<bool>,
     pub check_unicast_src: bool,
     pub native_ipv6: bool,
+    /// `promote_secondaries`: net.ipv4.conf.IF.promote_secondaries set on the instance's
+    /// interface while the daemon runs (keepalived 2.2.7 vrrp/vrrp_if_config.c).
+    pub promote_secondaries: bool,
 }
 
 impl VrrpInstance {
@@ -203,6 +206,7 @@ impl VrrpInstance {
             higher_prio_send_advert: None,
             check_unicast_src: false,
             native_ipv6: false,
+            promote_secondaries: false,
         }
     }
 

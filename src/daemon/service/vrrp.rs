@@ -103,6 +103,7 @@ impl Vrrp {
                 remove_vmacs(&mut ops.nl, &rt, None);
             }
             self.statics.stop(&mut ops.nl);
+            ops.promoted.restore();
             ops.hotplug_and_wait("shutdown");
             ops.shutdown_script();
         }
@@ -291,6 +292,7 @@ impl<'a> Service<'a> for Vrrp {
             // keepalived 2.2.7 core/main.c `reload_config`: the new shutdown script (the
             // startup script is not run again).
             ops.shutdown_script = crate::daemon::start::shutdown_script(cfg);
+            ops.promoted.apply(cfg);
             // Runs of the old configuration may still be going.
             ops.checks
                 .set_limit(cfg.scripts.len() + ops.checks.running());

@@ -64,3 +64,18 @@ fn unicast_ttl_range_and_peers() {
     assert!(warned(&l, "without unicast peers"), "{:?}", l.diags);
     assert_eq!(l.diags.exit_code(), 5);
 }
+
+/// vrrp/vrrp.c vrrp_complete_instance: with a VMAC it is an error and ignored.
+#[test]
+fn promote_secondaries_and_a_vmac() {
+    let inst = |body: &str| {
+        format!("vrrp_instance V {{\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {{\n 10.0.0.9\n }}\n promote_secondaries\n{body}}}\n")
+    };
+    let l = parse(&inst(""));
+    assert!(l.config.instances[0].promote_secondaries);
+    assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
+    let l = parse(&inst(" use_vmac\n"));
+    assert!(!l.config.instances[0].promote_secondaries);
+    assert!(warned(&l, "automatically set for vmacs"), "{:?}", l.diags);
+    assert_eq!(l.diags.exit_code(), 5);
+}
