@@ -335,3 +335,79 @@ vrrp_instance Q {
     assert_eq!(promote(ns, "eth0"), "0", "not put back at stop");
     assert_eq!(promote(ns, "dum0"), "1", "it was set before: left alone");
 }
+
+/// Gratuitous ARPs for `addr` seen on `dev` of namespace `ns` during `secs` seconds.
+fn count_garps(ns: &str, dev: &str, addr: &str, secs: u32) -> usize {
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns, "timeout", &secs.to_string()])
+        .args(["tcpdump", "-i", dev, "-n", "-l", "arp"])
+        .output()
+        .expect("tcpdump");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(&format!("who-has {addr} ")) && l.contains(&format!("tell {addr},")))
+        .count()
+}
+
+/// keepalived 2.2.7 vrrp/vrrp.c vrrp_send_vmac_update: with `vrrp_garp_extra_if all 1`, a
+/// MASTER sends a gratuitous ARP every second on the other interface carrying one of its
+/// addresses; without `all` nothing goes on an interface that is not a VMAC.
+#[test]
+fn garp_extra_if_repeats_gratuitous_arps_on_the_other_interfaces() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kvg", &[("a", "10.98.4.1/24")]);
+    let ns = lan.ns(0);
+    common::netns::ip(&[
+        "-n", ns, "link", "add", "ext0", "type", "veth", "peer", "name", "ext1",
+    ]);
+    common::netns::ip(&["-n", ns, "link", "set", "ext1", "up"]);
+    common::netns::ip(&["-n", ns, "link", "set", "ext0", "up"]);
+    let conf = |global: &str| {
+        format!(
+            "global_defs {{
+{global}
+}}
+vrrp_instance G {{
+    interface eth0
+    state MASTER
+    virtual_router_id 77
+    priority 255
+    advert_int 1
+    garp_master_delay 60
+    virtual_ipaddress {{
+        10.98.4.100/24
+        10.98.5.100/24 dev ext0
+    }}
+}}
+"
+        )
+    };
+    let dir = TempDir::new("garpextra");
+    for (global, low, high) in [
+        ("    vrrp_garp_extra_if all 1", 2, 4),
+        ("    vrrp_garp_extra_if 1", 0, 0),
+    ] {
+        let path = dir.write("k.conf", &conf(global));
+        let k = Daemon::kalive(ns, dir.path(), "k").conf(&path).start();
+        assert!(
+            wait_until(Duration::from_secs(5), || has_addr(
+                ns,
+                "ext0",
+                "10.98.5.100"
+            )),
+            "no MASTER:\n{}",
+            k.log()
+        );
+        // The MASTER burst (5 GARPs at once) is over; the next one is 60 s away.
+        std::thread::sleep(Duration::from_millis(1500));
+        let n = count_garps(ns, "ext1", "10.98.5.100", 3);
+        assert!(
+            (low..=high).contains(&n),
+            "{global}: {n} gratuitous ARPs on ext0 in 3 s, not {low}..={high}:\n{}",
+            k.log()
+        );
+        drop(k);
+    }
+}

@@ -35,6 +35,8 @@ pub struct InstanceEdge {
     /// `unicast_ttl`: the TTL / hop limit of the unicast adverts (keepalived 2.2.7 vrrp/vrrp.c
     /// vrrp_build_ip4, vrrp_build_ancillary_data); `None`: 255.
     pub unicast_ttl: Option<u8>,
+    /// `garp_extra_if` / `vrrp_garp_extra_if` in effect (`daemon::garp_extra`).
+    pub garp_extra_if: Option<crate::config::model::vrrp::GarpExtraIf>,
     pub source: Option<IpAddr>,
     /// `source` is the configured `unicast_src_ip` / `mcast_src_ip`, not the interface's.
     pub source_configured: bool,
@@ -213,7 +215,13 @@ pub fn build(
             trackers,
             unweighted.is_some(),
         ));
-        edges.push(edge(v, ifname, ipv6, source, group));
+        let mut e = edge(v, ifname, ipv6, source, group);
+        // keepalived 2.2.7 vrrp/vrrp.c vrrp_complete_instance: the global value unless set here.
+        e.garp_extra_if = v
+            .garp_extra_if
+            .or(cfg.global.garp_extra_if)
+            .filter(|g| g.secs > 0);
+        edges.push(e);
     }
     // Run (and so report) the scripts in the configuration's order, as keepalived does: scripts
     // started together report in that order, and an instance's first BACKUP notify carries the
@@ -332,6 +340,7 @@ fn edge(
         notify: v.notify.clone(),
         unicast_peers: v.unicast_peers.iter().map(|p| p.addr).collect(),
         unicast_ttl: v.unicast_ttl,
+        garp_extra_if: None,
         source,
         source_configured: v.unicast_src_ip.or(v.mcast_src_ip).is_some(),
         use_vmac: v.use_vmac.clone(),

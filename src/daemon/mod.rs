@@ -12,6 +12,7 @@ pub mod client;
 mod debounce;
 pub mod dump;
 mod fifos;
+mod garp_extra;
 mod ipvs_timeouts;
 pub mod json;
 pub mod keepalived_dump;

@@ -100,6 +100,7 @@ impl<'a> Emitter<'a> {
         fifo(&mut o, "notify_fifo", g.notify_fifo.as_ref());
         fifo(&mut o, "vrrp_notify_fifo", g.vrrp_notify_fifo.as_ref());
         fifo(&mut o, "lvs_notify_fifo", g.lvs_notify_fifo.as_ref());
+        garp_extra_if(&mut o, "vrrp_garp_extra_if", g.garp_extra_if);
         for (key, script, timeout, default) in [
             (
                 "startup",
@@ -377,6 +378,7 @@ impl<'a> Emitter<'a> {
         }
         o.opt("unicast_ttl", i.unicast_ttl);
         o.flag(i.promote_secondaries, "promote_secondaries");
+        garp_extra_if(o, "garp_extra_if", i.garp_extra_if);
         o.opt("mcast_src_ip", i.mcast_src_ip);
         if let Some(v) = &i.use_vmac {
             let name = v.name.as_deref().map(|n| format!(" {}", word(n)));
@@ -547,3 +549,10 @@ fn mac_text(m: [u8; 6]) -> String {
 
 #[cfg(test)]
 mod tests;
+
+fn garp_extra_if(o: &mut Out, key: &str, g: Option<crate::config::model::vrrp::GarpExtraIf>) {
+    if let Some(g) = g {
+        let all = if g.all { " all" } else { "" };
+        o.line(format_args!("{key}{all} {}", g.secs));
+    }
+}

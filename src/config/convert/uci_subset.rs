@@ -71,6 +71,7 @@ fn global(g: &GlobalDefs, loss: &mut Losses) -> GlobalDefs {
             ("notify_priority_changes", g.notify_priority_changes),
             ("vmac_prefix", g.vmac_prefix != d.vmac_prefix),
             ("dynamic_interfaces", g.dynamic_interfaces),
+            ("vrrp_garp_extra_if", g.garp_extra_if.is_some()),
             (
                 "startup_script, shutdown_script",
                 g.startup_script.is_some() || g.shutdown_script.is_some(),
@@ -216,6 +217,7 @@ fn instance(i: &VrrpInstance, loss: &mut Losses) -> VrrpInstance {
             ("notify scripts", i.notify != p.notify),
             ("unicast_ttl", i.unicast_ttl.is_some()),
             ("promote_secondaries", i.promote_secondaries),
+            ("garp_extra_if", i.garp_extra_if.is_some()),
             ("use_vmac name or MAC", i.use_vmac != p.use_vmac),
             ("strict_mode", i.strict_mode),
             ("garp_lower_prio_*", i.garp != p.garp),

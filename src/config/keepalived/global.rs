@@ -158,7 +158,11 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             }
             "lvs_sync_daemon" => lvs_sync_daemon(c, k, &mut g.lvs_sync_daemon),
             // keepalived 2.2.7 warns about these (`-t` 5)
-            "vrrp_vmac_garp_intvl" => c.d.warn(&k.loc, kw, "is deprecated: keepalived's name is vrrp_garp_extra_if; ignored"),
+            "vrrp_garp_extra_if" | "vrrp_vmac_garp_intvl" => {
+                if let Some(x) = super::vrrp::garp_extra_if(c, k, 1) {
+                    g.garp_extra_if = Some(x);
+                }
+            }
             "vrrp_iptables" => c.d.warn(&k.loc, kw, "kalive sets no firewall rules (keepalived 2.2.7 uses nftables instead); ignored"),
             "vrrp_notify_priority_changes" => {
                 g.notify_priority_changes = c.flag(k, 0)
@@ -217,7 +221,6 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "tmp_config_directory"
             | "no_email_faults"
             | "checker_log_all_failures"
-            | "vrrp_garp_extra_if"
             // keepalived 2.2.7 global_parser.c keywords kalive has no use for yet
             | "lvs_process_name"
             | "smtp_alert"

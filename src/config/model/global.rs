@@ -144,6 +144,9 @@ pub struct GlobalDefs {
     /// `shutdown_script`: run after everything stopped, the daemon exits when it ends.
     pub shutdown_script: Option<super::Script>,
     pub shutdown_script_timeout: u16,
+    /// `vrrp_garp_extra_if [all] SECS` (or its deprecated name `vrrp_vmac_garp_intvl`): the
+    /// instances' default for `garp_extra_if`.
+    pub garp_extra_if: Option<super::vrrp::GarpExtraIf>,
 }
 
 impl Default for GlobalDefs {
@@ -188,6 +191,7 @@ impl Default for GlobalDefs {
             startup_script_timeout: 10,
             shutdown_script: None,
             shutdown_script_timeout: 10,
+            garp_extra_if: None,
         }
     }
 }

@@ -169,6 +169,18 @@ pub struct VrrpInstance {
     /// `promote_secondaries`: net.ipv4.conf.IF.promote_secondaries set on the instance's
     /// interface while the daemon runs (keepalived 2.2.7 vrrp/vrrp_if_config.c).
     pub promote_secondaries: bool,
+    /// `garp_extra_if [all] SECS` (or its deprecated name `vmac_garp_intvl`): `None` takes
+    /// global_defs' `vrrp_garp_extra_if`; `Some` with 0 seconds turns it off here.
+    pub garp_extra_if: Option<GarpExtraIf>,
+}
+
+/// Periodic gratuitous ARPs / NAs on the interfaces other than the instance's that carry its
+/// addresses, while MASTER (keepalived 2.2.7 vrrp/vrrp.c vrrp_send_vmac_update): on VMACs only,
+/// or on every such interface with `all`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GarpExtraIf {
+    pub secs: u32,
+    pub all: bool,
 }
 
 impl VrrpInstance {
@@ -207,6 +219,7 @@ impl VrrpInstance {
             check_unicast_src: false,
             native_ipv6: false,
             promote_secondaries: false,
+            garp_extra_if: None,
         }
     }
 

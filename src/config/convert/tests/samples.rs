@@ -148,6 +148,10 @@ pub(crate) fn global() -> Config {
         startup_script_timeout: 30,
         shutdown_script: Some(script("/etc/keepalived/down.sh", Some("nobody"), None)),
         shutdown_script_timeout: 5,
+        garp_extra_if: Some(vrrp::GarpExtraIf {
+            secs: 30,
+            all: true,
+        }),
     };
     Config {
         global: g,
@@ -303,6 +307,10 @@ pub(crate) fn instance_full() -> Config {
         },
     ];
     i.unicast_ttl = Some(10);
+    i.garp_extra_if = Some(vrrp::GarpExtraIf {
+        secs: 0,
+        all: false,
+    });
     i.mcast_src_ip = Some(ip("192.0.2.11"));
     i.use_vmac = Some(Vmac {
         name: Some("vrrp42".into()),

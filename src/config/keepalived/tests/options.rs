@@ -79,3 +79,37 @@ fn promote_secondaries_and_a_vmac() {
     assert!(warned(&l, "automatically set for vmacs"), "{:?}", l.diags);
     assert_eq!(l.diags.exit_code(), 5);
 }
+
+/// vrrp/vrrp_parser.c vrrp_garp_extra_if_handler, core/global_parser.c
+/// vrrp_vmac_garp_extra_if_handler: `all` anywhere, a time (global [1, 86400], instance
+/// [0, 86400]), the old names deprecated and still read.
+#[test]
+fn garp_extra_if_global_and_per_instance() {
+    use crate::config::model::vrrp::GarpExtraIf;
+    let inst = |body: &str| {
+        format!("vrrp_instance V {{\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {{\n 10.0.0.9\n }}\n{body}}}\n")
+    };
+    let l = parse(&format!(
+        "global_defs {{\n vrrp_garp_extra_if all 5\n}}\n{}",
+        inst(" garp_extra_if 0\n")
+    ));
+    let on = |secs, all| Some(GarpExtraIf { secs, all });
+    assert_eq!(l.config.global.garp_extra_if, on(5, true));
+    assert_eq!(l.config.instances[0].garp_extra_if, on(0, false));
+    assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
+    let l = parse(&inst(" vmac_garp_intvl 3 all\n"));
+    assert_eq!(l.config.instances[0].garp_extra_if, on(3, true));
+    assert!(warned(&l, "deprecated"), "{:?}", l.diags);
+    assert_eq!(l.diags.exit_code(), 5);
+    for bad in [" garp_extra_if all\n", " garp_extra_if 86401\n"] {
+        let l = parse(&inst(bad));
+        assert_eq!(l.config.instances[0].garp_extra_if, None, "{bad}");
+        assert_eq!(l.diags.exit_code(), 5, "{bad}");
+    }
+    let l = parse(&format!(
+        "global_defs {{\n vrrp_garp_extra_if 0\n}}\n{}",
+        inst("")
+    ));
+    assert_eq!(l.config.global.garp_extra_if, None);
+    assert_eq!(l.diags.exit_code(), 5);
+}
