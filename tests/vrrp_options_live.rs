@@ -411,3 +411,66 @@ vrrp_instance G {{
         drop(k);
     }
 }
+
+/// keepalived 2.2.7 vrrp/vrrp_vmac.c set_link_local_address: an IPv6 instance's VMAC gets a
+/// link-local (the parent's) and its adverts leave the VMAC from it, with the virtual MAC.
+#[test]
+fn an_ipv6_vmac_sends_its_adverts_from_its_link_local() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kvl", &[("a", "10.98.6.1/24"), ("b", "10.98.6.2/24")]);
+    lan.wait_dad(0);
+    let dir = TempDir::new("vmacll");
+    let conf = dir.write(
+        "k.conf",
+        "vrrp_instance L {
+    interface eth0
+    state MASTER
+    use_vmac
+    virtual_router_id 78
+    priority 255
+    advert_int 1
+    virtual_ipaddress {
+        fd00:98::78/64
+    }
+}
+",
+    );
+    // The parent's first link-local (the kernel's own, listed before the test's fe80::1), as
+    // keepalived takes it (the first one its address dump reports).
+    let parent = ip_out(lan.ns(0), &["-6", "addr", "show", "dev", "eth0"]);
+    let ll = parent
+        .split_whitespace()
+        .find(|w| w.starts_with("fe80"))
+        .and_then(|w| w.split('/').next())
+        .expect("a link-local on eth0")
+        .to_string();
+    let k = Daemon::kalive(lan.ns(0), dir.path(), "k")
+        .conf(&conf)
+        .start();
+    assert!(
+        wait_until(Duration::from_secs(5), || {
+            // keepalived 2.2.7 shows `inet6 LL/64 scope link nodad deprecated` there.
+            ip_out(lan.ns(0), &["-6", "addr", "show", "dev", "vrrp.78"])
+                .contains(&format!("{ll}/64 scope link nodad deprecated"))
+        }),
+        "no link-local on the VMAC:\n{}\n{}",
+        ip_out(lan.ns(0), &["-6", "addr", "show"]),
+        k.log()
+    );
+    let out = Command::new("ip")
+        .args(["netns", "exec", lan.ns(1), "timeout", "2.5"])
+        .args(["tcpdump", "-i", "eth0", "-n", "-e", "-l", "ip6 proto 112"])
+        .output()
+        .expect("tcpdump");
+    let seen = String::from_utf8_lossy(&out.stdout).into_owned();
+    let advert = seen.lines().find(|l| l.contains("vrid 78"));
+    assert!(
+        advert.is_some_and(|l| l.starts_with(|c: char| c.is_ascii_digit())
+            && l.contains("00:00:5e:00:02:4e >")
+            && l.contains(&format!("{ll} > ff02::12"))),
+        "no advert from the VMAC's MAC and link-local: {seen}\n{}",
+        k.log()
+    );
+}
