@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -473,4 +473,76 @@ fn an_ipv6_vmac_sends_its_adverts_from_its_link_local() {
         "no advert from the VMAC's MAC and link-local: {seen}\n{}",
         k.log()
     );
+}
+
+/// keepalived 2.2.7 vrrp/vrrp_track.c, vrrp/vrrp_notify.c: with `notify_priority_changes`, each
+/// change of the effective priority writes `INSTANCE "NAME" MASTER_PRIORITY|BACKUP_PRIORITY P`
+/// to the notify FIFO.
+#[test]
+fn notify_priority_changes_writes_the_fifo_line() {
+    if !common::netns::available() {
+        return;
+    }
+    let lan = Lan::new("kvf", &[("a", "10.98.7.1/24")]);
+    let dir = TempDir::new("priofifo");
+    let value = dir.write("value", "0\n");
+    let fifo = dir.join("notify.fifo");
+    let conf = dir.write(
+        "k.conf",
+        &format!(
+            "global_defs {{
+    notify_fifo {fifo}
+}}
+vrrp_track_file tf {{
+    file {value}
+    weight 1
+}}
+vrrp_instance F {{
+    interface eth0
+    state MASTER
+    virtual_router_id 79
+    priority 100
+    advert_int 1
+    notify_priority_changes
+    track_file {{
+        tf
+    }}
+    virtual_ipaddress {{
+        10.98.7.100/24
+    }}
+}}
+",
+            fifo = fifo.display(),
+            value = value.display()
+        ),
+    );
+    let k = Daemon::kalive(lan.ns(0), dir.path(), "k")
+        .conf(&conf)
+        .start();
+    assert!(
+        wait_until(Duration::from_secs(6), || has_addr(
+            lan.ns(0),
+            "eth0",
+            "10.98.7.100"
+        )),
+        "no MASTER:\n{}",
+        k.log()
+    );
+    // The daemon holds the FIFO open read-write: the lines wait in the pipe for a reader.
+    let reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo)
+        .expect("open the FIFO");
+    std::fs::write(&value, "7\n").expect("write the tracked file");
+    let mut text = String::new();
+    let want = "INSTANCE \"F\" MASTER_PRIORITY 107\n";
+    wait_until(Duration::from_secs(5), || {
+        let mut buf = [0u8; 4096];
+        if let Ok(n) = std::io::Read::read(&mut &reader, &mut buf) {
+            text.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        text.contains(want)
+    });
+    assert!(text.contains(want), "FIFO: {text:?}\n{}", k.log());
 }

@@ -20,7 +20,6 @@ const UNREAD: &[(&str, &[&str])] = &[
     ("init_overwrite", &["init_file"]),
     ("smtp_alert", &["smtp_alert"]),
     ("global_tracking", &["global_tracking"]),
-    ("notify_priority_changes", &["notify_priority_changes"]),
     ("accept", &["no_accept"]),
     ("effective_accept(", &["no_accept"]),
 ];

@@ -144,6 +144,19 @@ impl Ops {
         }
     }
 
+    /// `notify_priority_changes`: the FIFO's MASTER_PRIORITY / BACKUP_PRIORITY line (BACKUP
+    /// for any state but MASTER) at each change of the effective priority (keepalived 2.2.7
+    /// vrrp/vrrp_track.c, vrrp/vrrp_notify.c send_instance_priority_notifies).
+    pub fn notify_priority(&mut self, e: &InstanceEdge, master: bool, priority: u8) {
+        if e.notify_priority_changes {
+            let state = if master { "MASTER" } else { "BACKUP" };
+            self.fifo_line(format_args!(
+                "INSTANCE \"{}\" {state}_PRIORITY {priority}\n",
+                e.name
+            ));
+        }
+    }
+
     fn fifo_line(&mut self, line: std::fmt::Arguments<'_>) {
         if self.fifos.is_empty() {
             return;

@@ -378,6 +378,7 @@ impl<'a> Emitter<'a> {
         }
         o.opt("unicast_ttl", i.unicast_ttl);
         o.flag(i.promote_secondaries, "promote_secondaries");
+        o.boolean("notify_priority_changes", i.notify_priority_changes);
         garp_extra_if(o, "garp_extra_if", i.garp_extra_if);
         o.opt("mcast_src_ip", i.mcast_src_ip);
         if let Some(v) = &i.use_vmac {
@@ -473,6 +474,7 @@ impl<'a> Emitter<'a> {
         o.flag(g.smtp_alert, "smtp_alert");
         o.flag(g.global_tracking, "global_tracking");
         o.flag(g.sync_group_tracking_weight, "sync_group_tracking_weight");
+        o.boolean("notify_priority_changes", g.notify_priority_changes);
         o.close();
     }
 }

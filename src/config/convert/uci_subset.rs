@@ -217,6 +217,10 @@ fn instance(i: &VrrpInstance, loss: &mut Losses) -> VrrpInstance {
             ("notify scripts", i.notify != p.notify),
             ("unicast_ttl", i.unicast_ttl.is_some()),
             ("promote_secondaries", i.promote_secondaries),
+            (
+                "notify_priority_changes",
+                i.notify_priority_changes.is_some(),
+            ),
             ("garp_extra_if", i.garp_extra_if.is_some()),
             ("use_vmac name or MAC", i.use_vmac != p.use_vmac),
             ("strict_mode", i.strict_mode),
@@ -248,6 +252,10 @@ fn sync_group(g: &SyncGroup, loss: &mut Losses) -> SyncGroup {
             ("track_interface", !g.track_interfaces.is_empty()),
             ("track_file", !g.track_files.is_empty()),
             ("sync_group_tracking_weight", g.sync_group_tracking_weight),
+            (
+                "notify_priority_changes",
+                g.notify_priority_changes.is_some(),
+            ),
         ],
     );
     p

@@ -293,7 +293,6 @@ const NOT_ACTED_ON: &[&str] = &[
     "notification_email",
     "dynamic_interfaces",
     "vrrp_skip_check_adv_addr",
-    "vrrp_notify_priority_changes",
     "vmac_prefix",
 ];
 

@@ -214,6 +214,7 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             }
             "dont_track_primary" => v.dont_track_primary = true,
             "promote_secondaries" => v.promote_secondaries = true,
+            "notify_priority_changes" => v.notify_priority_changes = Some(c.flag(k, 0)),
             "unicast_src_ip" => v.unicast_src_ip = c.sockaddr_ip(k, 0).or(v.unicast_src_ip),
             "mcast_src_ip" => v.mcast_src_ip = c.sockaddr_ip(k, 0).or(v.mcast_src_ip),
             // vrrp/vrrp_parser.c vrrp_ttl_handler: [0, 255].
@@ -285,7 +286,6 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
             // Accepted and without effect in kalive, as in keepalived (`debug` is a no-op there too).
             "debug"
             | "smtp_alert"
-            | "notify_priority_changes"
             | "kernel_rx_buf_size"
             | "skip_check_adv_addr"
             | "down_timer_adverts"
@@ -502,7 +502,8 @@ pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
             "sync_group_tracking_weight" => g.sync_group_tracking_weight = true,
             // notify_slot knows these for instances; keepalived 2.2.7 has none in a group
             "notify_deleted" | "notify_master_rx_lower_pri" => c.unknown(k, "vrrp_sync_group"),
-            "track_process" | "track_bfd" | "notify_priority_changes" => {
+            "notify_priority_changes" => g.notify_priority_changes = Some(c.flag(k, 0)),
+            "track_process" | "track_bfd" => {
                 c.d.advise(
                     &k.loc,
                     kw,

@@ -172,6 +172,9 @@ pub struct VrrpInstance {
     /// `garp_extra_if [all] SECS` (or its deprecated name `vmac_garp_intvl`): `None` takes
     /// global_defs' `vrrp_garp_extra_if`; `Some` with 0 seconds turns it off here.
     pub garp_extra_if: Option<GarpExtraIf>,
+    /// `notify_priority_changes [BOOL]`: FIFO lines MASTER_PRIORITY / BACKUP_PRIORITY on each
+    /// change of the effective priority; `None` takes the group's, then global_defs'.
+    pub notify_priority_changes: Option<bool>,
 }
 
 /// Periodic gratuitous ARPs / NAs on the interfaces other than the instance's that carry its
@@ -220,6 +223,7 @@ impl VrrpInstance {
             native_ipv6: false,
             promote_secondaries: false,
             garp_extra_if: None,
+            notify_priority_changes: None,
         }
     }
 
@@ -334,4 +338,6 @@ pub struct SyncGroup {
     pub smtp_alert: bool,
     pub global_tracking: bool,
     pub sync_group_tracking_weight: bool,
+    /// `notify_priority_changes [BOOL]`: the members' default (vrrp/vrrp.c).
+    pub notify_priority_changes: Option<bool>,
 }

@@ -395,6 +395,7 @@ pub(crate) fn sync_group() -> Config {
         smtp_alert: true,
         global_tracking: true,
         sync_group_tracking_weight: true,
+        notify_priority_changes: Some(true),
     });
     cfg
 }

@@ -113,3 +113,12 @@ fn garp_extra_if_global_and_per_instance() {
     assert_eq!(l.config.global.garp_extra_if, None);
     assert_eq!(l.diags.exit_code(), 5);
 }
+
+/// vrrp/vrrp_parser.c: `notify_priority_changes [BOOL]` in an instance and a group.
+#[test]
+fn notify_priority_changes_in_instance_and_group() {
+    let l = parse("vrrp_instance V {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 10.0.0.9\n }\n notify_priority_changes false\n}\nvrrp_sync_group G {\n group {\n V\n }\n notify_priority_changes\n}\n");
+    assert_eq!(l.config.instances[0].notify_priority_changes, Some(false));
+    assert_eq!(l.config.sync_groups[0].notify_priority_changes, Some(true));
+    assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
+}
