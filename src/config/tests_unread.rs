@@ -12,11 +12,9 @@ const UNREAD: &[(&str, &[&str])] = &[
         "skip_check_adv_addr",
         &["vrrp_skip_check_adv_addr", "skip_check_adv_addr"],
     ),
-    ("unicast_ttl", &["unicast_ttl"]),
     ("init_file", &["init_file"]),
     ("init_overwrite", &["init_file"]),
     ("global_tracking", &["global_tracking"]),
-    ("notify_priority_changes", &["notify_priority_changes"]),
     ("accept", &["no_accept"]),
     ("effective_accept(", &["no_accept"]),
 ];

@@ -74,6 +74,24 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
             );
             continue;
         }
+        // keepalived 2.2.7 vrrp/vrrp_parser.c vrrp_end_handler: "Cannot use unicast_ttl without
+        // unicast peers - resetting" (keepalived then sends its multicast adverts with TTL 0,
+        // which every receiver drops; kalive keeps 255: README "Where kalive differs").
+        if v.unicast_ttl.is_some() && !v.is_unicast() {
+            c.d.warn(
+                &at(c, "instance", &name, "unicast_ttl"),
+                "unicast_ttl",
+                format!(
+                    "vrrp_instance '{name}': cannot use unicast_ttl without unicast peers; reset"
+                ),
+            );
+            v.unicast_ttl = None;
+        }
+        // keepalived 2.2.7 vrrp/vrrp.c vrrp_complete_instance.
+        if v.promote_secondaries && v.use_vmac.is_some() {
+            c.d.warn(&at(c, "instance", &name, "promote_secondaries"), "promote_secondaries", format!("vrrp_instance '{name}': promote_secondaries is automatically set for vmacs; ignored"));
+            v.promote_secondaries = false;
+        }
         if v.use_vmac.is_some() && v.is_unicast() && !v.vmac_xmit_base {
             c.d.warn(
                 &at(c, "instance", &name, "use_vmac"),

@@ -32,6 +32,13 @@ pub struct InstanceEdge {
     pub rules: Vec<RuleSpec>,
     pub notify: Notify,
     pub unicast_peers: Vec<IpAddr>,
+    /// `unicast_ttl`: the TTL / hop limit of the unicast adverts (keepalived 2.2.7 vrrp/vrrp.c
+    /// vrrp_build_ip4, vrrp_build_ancillary_data); `None`: 255.
+    pub unicast_ttl: Option<u8>,
+    /// `garp_extra_if` / `vrrp_garp_extra_if` in effect (`daemon::garp_extra`).
+    pub garp_extra_if: Option<crate::config::model::vrrp::GarpExtraIf>,
+    /// `notify_priority_changes` in effect: FIFO lines on effective priority changes.
+    pub notify_priority_changes: bool,
     pub source: Option<IpAddr>,
     /// `source` is the configured `unicast_src_ip` / `mcast_src_ip`, not the interface's.
     pub source_configured: bool,
@@ -219,6 +226,21 @@ pub fn build(
         ));
         let mut e = edge(v, ifname, ipv6, source, group);
         e.smtp_alert = cfg.global.vrrp_mails(v.smtp_alert);
+        // keepalived 2.2.7 vrrp/vrrp.c vrrp_complete_instance: the global value unless set here.
+        e.garp_extra_if = v
+            .garp_extra_if
+            .or(cfg.global.garp_extra_if)
+            .filter(|g| g.secs > 0);
+        // vrrp/vrrp.c vrrp_complete_instance: the instance's, else its group's, else global.
+        e.notify_priority_changes = v
+            .notify_priority_changes
+            .or_else(|| {
+                let mut groups = cfg.sync_groups.iter();
+                groups
+                    .find(|g| g.members.contains(&v.name))
+                    .and_then(|g| g.notify_priority_changes)
+            })
+            .unwrap_or(cfg.global.notify_priority_changes);
         edges.push(e);
     }
     // Run (and so report) the scripts in the configuration's order, as keepalived does: scripts
@@ -380,6 +402,9 @@ fn edge(
         rules: v.rules.clone(),
         notify: v.notify.clone(),
         unicast_peers: v.unicast_peers.iter().map(|p| p.addr).collect(),
+        unicast_ttl: v.unicast_ttl,
+        garp_extra_if: None,
+        notify_priority_changes: false,
         source,
         source_configured: v.unicast_src_ip.or(v.mcast_src_ip).is_some(),
         use_vmac: v.use_vmac.clone(),

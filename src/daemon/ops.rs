@@ -47,6 +47,10 @@ pub struct Ops {
     pub(super) stopping: bool,
     /// Alerts for the mail service (`service::mail`), which sends them in the background.
     pub(super) mail: crate::daemon::service::mail::Outbox,
+    /// `shutdown_script` and its timeout (seconds), from the running configuration.
+    pub(super) shutdown_script: Option<(Script, u16)>,
+    /// Interfaces whose promote_secondaries kalive set (put back at stop).
+    pub(super) promoted: crate::daemon::promote::Promoted,
 }
 
 impl Ops {
@@ -118,40 +122,40 @@ impl Ops {
         let Some(call) = self.hotplug.clone() else {
             return;
         };
-        const TOKEN: u32 = u32::MAX;
         let env = format!("ACTION={action}");
-        let start = crate::daemon::reactor::now();
-        let deadline = start + crate::time::Duration::from_secs(10);
-        if let Err(e) = self.children.run_env(
+        crate::daemon::start_stop::run_and_wait(
+            &mut self.children,
             call.argv(),
-            &[],
             None,
-            Some(deadline),
-            TOKEN,
             Some(&[env.as_str()]),
-        ) {
-            log::warn!("cannot run '{}': {e:?}", call.cmd);
-            return;
+            crate::time::Duration::from_secs(10),
+            &format!("hotplug {action}"),
+        );
+    }
+
+    /// `shutdown_script`, last of all (keepalived 2.2.7 core/main.c: after the children ended).
+    pub(super) fn shutdown_script(&mut self) {
+        if let Some((script, timeout)) = self.shutdown_script.take() {
+            crate::daemon::start_stop::run_script_and_wait(
+                &mut self.children,
+                &script,
+                timeout,
+                self.user,
+                "shutdown script",
+            );
         }
-        // Bounded: the deadline, then TERM, then KILL after KILL_AFTER.
-        let limit = crate::time::Duration::from_secs(10) + crate::sys::process::KILL_AFTER;
-        while crate::daemon::reactor::now().since(start)
-            <= limit + crate::time::Duration::from_secs(1)
-        {
-            let mut done = false;
-            self.children.expire(crate::daemon::reactor::now());
-            self.children.reap(|token, outcome| {
-                if token == TOKEN {
-                    done = true;
-                    if !outcome.is_ok() {
-                        log::warn!("hotplug {action} ended {outcome:?}");
-                    }
-                }
-            });
-            if done || !self.children.is_running(TOKEN) {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+
+    /// `notify_priority_changes`: the FIFO's MASTER_PRIORITY / BACKUP_PRIORITY line (BACKUP
+    /// for any state but MASTER) at each change of the effective priority (keepalived 2.2.7
+    /// vrrp/vrrp_track.c, vrrp/vrrp_notify.c send_instance_priority_notifies).
+    pub fn notify_priority(&mut self, e: &InstanceEdge, master: bool, priority: u8) {
+        if e.notify_priority_changes {
+            let state = if master { "MASTER" } else { "BACKUP" };
+            self.fifo_line(format_args!(
+                "INSTANCE \"{}\" {state}_PRIORITY {priority}\n",
+                e.name
+            ));
         }
     }
 

@@ -119,6 +119,9 @@ pub fn vet_scripts(cfg: &mut Config) {
             judge(what, &mut f.script);
         }
     }
+    // keepalived 2.2.7 core/main.c `check_start_stop_script_secure`: judged like the others.
+    judge("startup script", &mut gl.startup_script);
+    judge("shutdown script", &mut gl.shutdown_script);
     if as_root && !cfg.global.enable_script_security {
         log::warn!(
             "SECURITY VIOLATION - scripts are being executed but script_security not enabled.{}",

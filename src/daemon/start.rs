@@ -18,6 +18,7 @@ use crate::daemon::service::trackers::Trackers;
 use crate::daemon::service::vrrp::link_states;
 use crate::daemon::service::vrrp::Vrrp;
 use crate::daemon::service::Services;
+use crate::daemon::start_stop::run_script_and_wait;
 use crate::daemon::statics::Statics;
 use crate::daemon::suspend::Suspender;
 use crate::daemon::syncd::SyncDaemons;
@@ -44,6 +45,14 @@ pub struct Started {
 
 /// Starts everything but the VRRP sockets; `None` when the daemon cannot run (said in the log).
 pub fn start(cfg: &Config, opts: RunOptions) -> Option<(Ops, Started)> {
+    let user = cfg.global.script_user.as_deref().and_then(lookup_user);
+    let mut children = Children::with_capacity(crate::daemon::ops::MAX_NOTIFY_SCRIPTS);
+    // keepalived 2.2.7 core/main.c: the startup script runs and ends (or times out) before
+    // `start_keepalived` starts the VRRP and checker processes (which open the FIFOs).
+    if let Some(s) = &cfg.global.startup_script {
+        let timeout = cfg.global.startup_script_timeout;
+        run_script_and_wait(&mut children, s, timeout, user, "startup script");
+    }
     let (nl, mut monitor) = match (Netlink::new(), Monitor::new()) {
         (Ok(n), Ok(m)) => (n, m),
         (Err(e), _) | (_, Err(e)) => {
@@ -51,11 +60,10 @@ pub fn start(cfg: &Config, opts: RunOptions) -> Option<(Ops, Started)> {
             return None;
         }
     };
-    let user = cfg.global.script_user.as_deref().and_then(lookup_user);
     let (fifos, fifo_scripts) = Fifos::open(cfg, Fifos::default(), user);
     let mut ops = Ops {
         nl,
-        children: Children::with_capacity(crate::daemon::ops::MAX_NOTIFY_SCRIPTS),
+        children,
         // Each vrrp_script runs at most once at a time.
         checks: Children::with_capacity(cfg.scripts.len()),
         user,
@@ -67,6 +75,8 @@ pub fn start(cfg: &Config, opts: RunOptions) -> Option<(Ops, Started)> {
         keep_on_stop: opts.keep_vips_on_stop,
         stopping: false,
         mail: Default::default(),
+        shutdown_script: shutdown_script(cfg),
+        promoted: Default::default(),
     };
     let mut rt = build(cfg, Instant::ZERO, &|ifname, ipv6| {
         crate::sys::host::interface_address(ifname, ipv6)
@@ -92,6 +102,7 @@ pub fn start(cfg: &Config, opts: RunOptions) -> Option<(Ops, Started)> {
     let no_lvs = Config::default();
     let lvs_cfg = if opts.vrrp_only { &no_lvs } else { cfg };
     create_vmacs(&mut ops.nl, &mut rt);
+    ops.promoted.apply(cfg);
     let statics = Statics::of(cfg);
     statics.start(&mut ops.nl);
     // What the monitor heard so far is older than what is read below (ha_suspend's addresses,
@@ -163,4 +174,12 @@ pub fn services(
         keepalived: (crate::daemon::keepalived_dump::ENABLED && opts.as_keepalived)
             .then(|| crate::daemon::keepalived_dump::extras(cfg)),
     }
+}
+
+/// `shutdown_script` with its timeout, as `Ops` keeps it (replaced at each reload).
+pub(super) fn shutdown_script(cfg: &Config) -> Option<(crate::config::model::Script, u16)> {
+    let g = &cfg.global;
+    g.shutdown_script
+        .clone()
+        .map(|s| (s, g.shutdown_script_timeout))
 }

@@ -116,8 +116,11 @@ fn create_vmac(nl: &mut Netlink, e: &InstanceEdge) -> bool {
             _ => crate::sys::host::interface(&e.base_interface).map(|(_, m)| eui64_link_local(m)),
         };
         if let Some(ll) = ll {
+            // As keepalived adds it (vrrp_vmac.c add_link_local_address, through
+            // vrrp_ipaddress.c netlink_ipaddress): without DAD, and deprecated so that nothing
+            // but the adverts, which name it, takes it as a source.
             let spec = crate::sys::netlink::addr::Address {
-                preferred_forever: true,
+                nodad: true,
                 ..crate::sys::netlink::addr::Address::new(crate::sys::netlink::Prefix {
                     addr: std::net::IpAddr::V6(ll),
                     len: 64,

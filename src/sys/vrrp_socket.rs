@@ -204,34 +204,58 @@ impl VrrpSocket {
     /// socket bound to one source would also receive only the unicast adverts sent to it.
     /// IPv4 packets carry their source in the header kalive writes: sent as `send` does.
     pub fn send_from(&self, packet: &[u8], src: IpAddr, dst: IpAddr) -> io::Result<()> {
+        self.send_from_hops(packet, src, dst, None)
+    }
+
+    /// [`Self::send_from`], an IPv6 packet with hop limit `hops` when given (`unicast_ttl`:
+    /// keepalived 2.2.7 vrrp/vrrp.c vrrp_build_ancillary_data adds an IPV6_HOPLIMIT message);
+    /// an IPv4 packet carries its TTL in the header it comes with.
+    pub fn send_from_hops(
+        &self,
+        packet: &[u8],
+        src: IpAddr,
+        dst: IpAddr,
+        hops: Option<u8>,
+    ) -> io::Result<()> {
         let (IpAddr::V6(src), IpAddr::V6(d)) = (src, dst) else {
             return self.send(packet, dst);
         };
         let addr = SockAddr::from(SocketAddrV6::new(d, 0, 0, self.ifindex));
-        // One cmsghdr (cmsg_len as size_t, level, type, native endian, as `parse_cmsgs` reads
-        // them) and an in6_pktinfo: the address and the interface index.
+        // cmsghdrs (cmsg_len as size_t, level, type, native endian, as `parse_cmsgs` reads
+        // them): an in6_pktinfo (the address and the interface index), then the hop limit.
         let hdr = std::mem::size_of::<libc::cmsghdr>();
         let align = std::mem::size_of::<usize>();
         let len = hdr + 16 + 4;
-        let mut control = [0u8; 64];
+        let space = len.div_ceil(align) * align;
+        let hop_len = hdr + 4;
+        let hop_limit = hops.map_or(0, libc::c_int::from);
+        let mut control = [0u8; 96];
         let fields = [
             (0, &len.to_ne_bytes()[..]),
             (align, &libc::IPPROTO_IPV6.to_ne_bytes()[..]),
             (align + 4, &libc::IPV6_PKTINFO.to_ne_bytes()[..]),
             (hdr, &src.octets()[..]),
             (hdr + 16, &self.ifindex.to_ne_bytes()[..]),
+            (space, &hop_len.to_ne_bytes()[..]),
+            (space + align, &libc::IPPROTO_IPV6.to_ne_bytes()[..]),
+            (space + align + 4, &libc::IPV6_HOPLIMIT.to_ne_bytes()[..]),
+            (space + hdr, &hop_limit.to_ne_bytes()[..]),
         ];
         for (at, bytes) in fields {
             if let Some(dst) = control.get_mut(at..at + bytes.len()) {
                 dst.copy_from_slice(bytes);
             }
         }
-        let space = len.div_ceil(align) * align;
+        let used = if hops.is_some() {
+            space + hop_len.div_ceil(align) * align
+        } else {
+            space
+        };
         let iov = [io::IoSlice::new(packet)];
         let msg = socket2::MsgHdr::new()
             .with_addr(&addr)
             .with_buffers(&iov)
-            .with_control(control.get(..space).unwrap_or(&[]));
+            .with_control(control.get(..used).unwrap_or(&[]));
         let n = self.sock.sendmsg(&msg, 0)?;
         if n != packet.len() {
             return Err(io::Error::new(io::ErrorKind::WriteZero, "short send"));

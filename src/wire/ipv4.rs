@@ -205,6 +205,21 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     }
 }
 
+/// `unicast_ttl`: rewrites the TTL of the IPv4 packet in `packet` (and its header checksum);
+/// nothing for `None` or anything else than an IPv4 packet (keepalived 2.2.7 vrrp/vrrp.c
+/// vrrp_build_ip4 writes the configured TTL; AH leaves the TTL out of its ICV, RFC 4302 §3.3.3.1).
+pub fn set_ttl_in(packet: &mut [u8], ttl: Option<u8>) {
+    let Some(ttl) = ttl else {
+        return;
+    };
+    if let Ok(mut p) = Packet::new_checked(packet) {
+        if p.version() == 4 {
+            p.set_ttl(ttl);
+            p.fill_checksum();
+        }
+    }
+}
+
 /// The fields of an option-less IPv4 header as kalive sends and checks them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Repr {

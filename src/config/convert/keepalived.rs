@@ -105,6 +105,25 @@ impl<'a> Emitter<'a> {
         fifo(&mut o, "notify_fifo", g.notify_fifo.as_ref());
         fifo(&mut o, "vrrp_notify_fifo", g.vrrp_notify_fifo.as_ref());
         fifo(&mut o, "lvs_notify_fifo", g.lvs_notify_fifo.as_ref());
+        garp_extra_if(&mut o, "vrrp_garp_extra_if", g.garp_extra_if);
+        for (key, script, timeout, default) in [
+            (
+                "startup",
+                &g.startup_script,
+                g.startup_script_timeout,
+                d.startup_script_timeout,
+            ),
+            (
+                "shutdown",
+                &g.shutdown_script,
+                g.shutdown_script_timeout,
+                d.shutdown_script_timeout,
+            ),
+        ] {
+            o.script(&format!("{key}_script"), script.as_ref());
+            let t = self.show(timeout != default);
+            o.kv_if(t, &format!("{key}_script_timeout"), timeout);
+        }
         realtime(&mut o, "vrrp", &g.vrrp_rt);
         realtime(&mut o, "checker", &g.checker_rt);
         o.flag(g.lvs_flush, "lvs_flush");
@@ -414,6 +433,9 @@ impl<'a> Emitter<'a> {
             o.close();
         }
         o.opt("unicast_ttl", i.unicast_ttl);
+        o.flag(i.promote_secondaries, "promote_secondaries");
+        o.boolean("notify_priority_changes", i.notify_priority_changes);
+        garp_extra_if(o, "garp_extra_if", i.garp_extra_if);
         o.opt("mcast_src_ip", i.mcast_src_ip);
         if let Some(v) = &i.use_vmac {
             let name = v.name.as_deref().map(|n| format!(" {}", word(n)));
@@ -509,6 +531,7 @@ impl<'a> Emitter<'a> {
         o.boolean("smtp_alert", g.smtp_alert);
         o.flag(g.global_tracking, "global_tracking");
         o.flag(g.sync_group_tracking_weight, "sync_group_tracking_weight");
+        o.boolean("notify_priority_changes", g.notify_priority_changes);
         o.close();
     }
 }
@@ -585,3 +608,10 @@ fn mac_text(m: [u8; 6]) -> String {
 
 #[cfg(test)]
 mod tests;
+
+fn garp_extra_if(o: &mut Out, key: &str, g: Option<crate::config::model::vrrp::GarpExtraIf>) {
+    if let Some(g) = g {
+        let all = if g.all { " all" } else { "" };
+        o.line(format_args!("{key}{all} {}", g.secs));
+    }
+}

@@ -73,6 +73,11 @@ fn global(g: &GlobalDefs, loss: &mut Losses) -> GlobalDefs {
             ("notify_priority_changes", g.notify_priority_changes),
             ("vmac_prefix", g.vmac_prefix != d.vmac_prefix),
             ("dynamic_interfaces", g.dynamic_interfaces),
+            ("vrrp_garp_extra_if", g.garp_extra_if.is_some()),
+            (
+                "startup_script, shutdown_script",
+                g.startup_script.is_some() || g.shutdown_script.is_some(),
+            ),
             (
                 "vrrp_down_timer_adverts",
                 g.down_timer_adverts != d.down_timer_adverts,
@@ -223,6 +228,12 @@ fn instance(i: &VrrpInstance, loss: &mut Losses) -> VrrpInstance {
             ),
             ("notify scripts", i.notify != p.notify),
             ("unicast_ttl", i.unicast_ttl.is_some()),
+            ("promote_secondaries", i.promote_secondaries),
+            (
+                "notify_priority_changes",
+                i.notify_priority_changes.is_some(),
+            ),
+            ("garp_extra_if", i.garp_extra_if.is_some()),
             ("use_vmac name or MAC", i.use_vmac != p.use_vmac),
             ("strict_mode", i.strict_mode),
             ("garp_lower_prio_*", i.garp != p.garp),
@@ -256,6 +267,10 @@ fn sync_group(g: &SyncGroup, loss: &mut Losses) -> SyncGroup {
             ("track_process", !g.track_processes.is_empty()),
             ("sync_group_tracking_weight", g.sync_group_tracking_weight),
             ("smtp_alert false", g.smtp_alert == Some(false)),
+            (
+                "notify_priority_changes",
+                g.notify_priority_changes.is_some(),
+            ),
         ],
     );
     p

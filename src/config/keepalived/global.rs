@@ -148,9 +148,21 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
                 ),
             },
             "lvs_timeouts" => lvs_timeouts(c, k, &mut g.lvs_timeouts),
+            "startup_script" => start_stop_script(c, k, &mut g.startup_script),
+            "shutdown_script" => start_stop_script(c, k, &mut g.shutdown_script),
+            "startup_script_timeout" => {
+                g.startup_script_timeout = c.u32_in(k, 0, 1, 1000).map_or(g.startup_script_timeout, |v| v as u16)
+            }
+            "shutdown_script_timeout" => {
+                g.shutdown_script_timeout = c.u32_in(k, 0, 1, 1000).map_or(g.shutdown_script_timeout, |v| v as u16)
+            }
             "lvs_sync_daemon" => lvs_sync_daemon(c, k, &mut g.lvs_sync_daemon),
             // keepalived 2.2.7 warns about these (`-t` 5)
-            "vrrp_vmac_garp_intvl" => c.d.warn(&k.loc, kw, "is deprecated: keepalived's name is vrrp_garp_extra_if; ignored"),
+            "vrrp_garp_extra_if" | "vrrp_vmac_garp_intvl" => {
+                if let Some(x) = super::vrrp::garp_extra_if(c, k, 1) {
+                    g.garp_extra_if = Some(x);
+                }
+            }
             "vrrp_iptables" => c.d.warn(&k.loc, kw, "kalive sets no firewall rules (keepalived 2.2.7 uses nftables instead); ignored"),
             "vrrp_notify_priority_changes" => {
                 g.notify_priority_changes = c.flag(k, 0)
@@ -205,10 +217,6 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "vrrp_rx_bufs_policy"
             | "vrrp_rx_bufs_multiplier"
             | "umask"
-            | "startup_script"
-            | "startup_script_timeout"
-            | "shutdown_script"
-            | "shutdown_script_timeout"
             | "max_auto_priority"
             | "min_auto_priority_delay"
             | "nftables"
@@ -225,7 +233,6 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "tmp_config_directory"
             | "no_email_faults"
             | "checker_log_all_failures"
-            | "vrrp_garp_extra_if"
             // keepalived 2.2.7 global_parser.c keywords kalive has no use for yet
             | "lvs_process_name"
             | "disable_local_igmp"
@@ -295,9 +302,18 @@ fn smtp_server(c: &mut Ctx, k: &Node, g: &mut GlobalDefs) {
 const NOT_ACTED_ON: &[&str] = &[
     "dynamic_interfaces",
     "vrrp_skip_check_adv_addr",
-    "vrrp_notify_priority_changes",
     "vmac_prefix",
 ];
+
+/// `startup_script` / `shutdown_script`: a second one is refused (keepalived 2.2.7
+/// core/global_parser.c `startup_shutdown_script`: "script already specified").
+fn start_stop_script(c: &mut Ctx, k: &Node, slot: &mut Option<crate::config::model::Script>) {
+    if slot.is_some() {
+        c.d.warn(&k.loc, k.name(), "script already specified; ignored");
+        return;
+    }
+    *slot = script(c, k);
+}
 
 /// `vrrp_rt_priority`, `vrrp_rlimit_rttime`, `vrrp_priority`, `vrrp_no_swap`, `vrrp_cpu_affinity`
 /// and their `checker_` twins.

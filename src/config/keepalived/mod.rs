@@ -229,4 +229,7 @@ mod tests;
 #[path = "tests/lvs.rs"]
 mod tests_lvs;
 #[cfg(test)]
+#[path = "tests/options.rs"]
+mod tests_options;
+#[cfg(test)]
 mod tests_spellings;

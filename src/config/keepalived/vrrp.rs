@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::config::model::vrrp::{
-    Auth, InitialState, Notify, TrackRef, UnicastPeer, Vmac, NO_ACCEPT_UNSUPPORTED,
+    Auth, GarpExtraIf, InitialState, Notify, TrackRef, UnicastPeer, Vmac, NO_ACCEPT_UNSUPPORTED,
     STRICT_WITHOUT_FIREWALL,
 };
 use crate::config::model::{Script, SyncGroup, VrrpInstance};
@@ -214,16 +214,12 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
                 );
             }
             "dont_track_primary" => v.dont_track_primary = true,
+            "promote_secondaries" => v.promote_secondaries = true,
+            "notify_priority_changes" => v.notify_priority_changes = Some(c.flag(k, 0)),
             "unicast_src_ip" => v.unicast_src_ip = c.sockaddr_ip(k, 0).or(v.unicast_src_ip),
             "mcast_src_ip" => v.mcast_src_ip = c.sockaddr_ip(k, 0).or(v.mcast_src_ip),
-            "unicast_ttl" => {
-                v.unicast_ttl = c.u8_in(k, 0, 1, 255).or(v.unicast_ttl);
-                c.d.advise(
-                    &k.loc,
-                    kw,
-                    "kalive sends unicast adverts with TTL 255 yet; ignored",
-                );
-            }
+            // vrrp/vrrp_parser.c vrrp_ttl_handler: [0, 255].
+            "unicast_ttl" => v.unicast_ttl = c.u8_in(k, 0, 0, 255).or(v.unicast_ttl),
             "unicast_peer" => {
                 if c.value_block(k) {
                     for p in k.block() {
@@ -284,16 +280,13 @@ pub fn instance(c: &mut Ctx, n: &Node) -> Option<VrrpInstance> {
                 kw,
                 "is deprecated in a vrrp_instance (keepalived: use linkbeat_interfaces); ignored",
             ),
-            "vmac_garp_intvl" => c.d.warn(
-                &k.loc,
-                kw,
-                "is deprecated: keepalived's name is garp_extra_if; ignored",
-            ),
+            "garp_extra_if" | "vmac_garp_intvl" => {
+                if let Some(g) = garp_extra_if(c, k, 0) {
+                    v.garp_extra_if = Some(g);
+                }
+            }
             // Accepted and without effect in kalive, as in keepalived (`debug` is a no-op there too).
             "debug"
-            | "notify_priority_changes"
-            | "promote_secondaries"
-            | "garp_extra_if"
             | "kernel_rx_buf_size"
             | "skip_check_adv_addr"
             | "down_timer_adverts"
@@ -509,7 +502,8 @@ pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
             "notify_deleted" | "notify_master_rx_lower_pri" => c.unknown(k, "vrrp_sync_group"),
             // read by the top level, which knows the vrrp_track_process blocks above
             "track_process" => {}
-            "track_bfd" | "notify_priority_changes" => {
+            "notify_priority_changes" => g.notify_priority_changes = Some(c.flag(k, 0)),
+            "track_bfd" => {
                 c.d.advise(
                     &k.loc,
                     kw,
@@ -519,5 +513,40 @@ pub fn sync_group(c: &mut Ctx, n: &Node) -> Option<SyncGroup> {
             _ => c.unknown(k, "vrrp_sync_group"),
         }
     }
+    Some(g)
+}
+
+/// `garp_extra_if [all] SECS` and the global `vrrp_garp_extra_if` (keepalived 2.2.7
+/// vrrp/vrrp_parser.c vrrp_garp_extra_if_handler, core/global_parser.c
+/// vrrp_vmac_garp_extra_if_handler): the seconds in [`min`, 86400], `all` anywhere, the old
+/// names (`vmac_garp_intvl`, `vrrp_vmac_garp_intvl`) deprecated; a bad or missing time ignores
+/// the line.
+pub fn garp_extra_if(c: &mut Ctx, k: &Node, min: u64) -> Option<GarpExtraIf> {
+    let kw = k.name();
+    if let Some(new) = match kw {
+        "vmac_garp_intvl" => Some("garp_extra_if"),
+        "vrrp_vmac_garp_intvl" => Some("vrrp_garp_extra_if"),
+        _ => None,
+    } {
+        c.d.warn(
+            &k.loc,
+            kw,
+            format!("is deprecated; keepalived's name is {new}"),
+        );
+    }
+    let mut g = GarpExtraIf::default();
+    let mut secs = None;
+    for i in 0..k.args.len() {
+        if k.arg(i) == Some("all") {
+            g.all = true;
+        } else {
+            secs = Some(c.unsigned(k, i, min, 86400)? as u32);
+        }
+    }
+    let Some(secs) = secs else {
+        c.d.warn(&k.loc, kw, "specified without time; ignored");
+        return None;
+    };
+    g.secs = secs;
     Some(g)
 }

@@ -150,6 +150,17 @@ pub struct GlobalDefs {
     /// OpenWrt's hotplug contract: every instance, group and real server reports its transitions
     /// through `hotplug-call kalive` (ACTION / TYPE / NAME). Set by the UCI front end.
     pub hotplug: bool,
+    /// `startup_script`: run before VRRP and LVS start, waited for (keepalived 2.2.7 core/main.c
+    /// `run_startup_script`, then `start_keepalived`); not run again on reload.
+    pub startup_script: Option<super::Script>,
+    /// `startup_script_timeout` seconds, [1, 1000], 10 by default (core/global_parser.c).
+    pub startup_script_timeout: u16,
+    /// `shutdown_script`: run after everything stopped, the daemon exits when it ends.
+    pub shutdown_script: Option<super::Script>,
+    pub shutdown_script_timeout: u16,
+    /// `vrrp_garp_extra_if [all] SECS` (or its deprecated name `vrrp_vmac_garp_intvl`): the
+    /// instances' default for `garp_extra_if`.
+    pub garp_extra_if: Option<super::vrrp::GarpExtraIf>,
 }
 
 impl Default for GlobalDefs {
@@ -197,6 +208,11 @@ impl Default for GlobalDefs {
             smtp_alert_checker: None,
             enabled: true,
             hotplug: false,
+            startup_script: None,
+            startup_script_timeout: 10,
+            shutdown_script: None,
+            shutdown_script_timeout: 10,
+            garp_extra_if: None,
         }
     }
 }

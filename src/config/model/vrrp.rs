@@ -169,6 +169,24 @@ pub struct VrrpInstance {
     pub native_ipv6: bool,
     /// `smtp_alert [BOOL]`; `None`: the global default ([`GlobalDefs::vrrp_mails`]).
     pub smtp_alert: Option<bool>,
+    /// `promote_secondaries`: net.ipv4.conf.IF.promote_secondaries set on the instance's
+    /// interface while the daemon runs (keepalived 2.2.7 vrrp/vrrp_if_config.c).
+    pub promote_secondaries: bool,
+    /// `garp_extra_if [all] SECS` (or its deprecated name `vmac_garp_intvl`): `None` takes
+    /// global_defs' `vrrp_garp_extra_if`; `Some` with 0 seconds turns it off here.
+    pub garp_extra_if: Option<GarpExtraIf>,
+    /// `notify_priority_changes [BOOL]`: FIFO lines MASTER_PRIORITY / BACKUP_PRIORITY on each
+    /// change of the effective priority; `None` takes the group's, then global_defs'.
+    pub notify_priority_changes: Option<bool>,
+}
+
+/// Periodic gratuitous ARPs / NAs on the interfaces other than the instance's that carry its
+/// addresses, while MASTER (keepalived 2.2.7 vrrp/vrrp.c vrrp_send_vmac_update): on VMACs only,
+/// or on every such interface with `all`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GarpExtraIf {
+    pub secs: u32,
+    pub all: bool,
 }
 
 impl VrrpInstance {
@@ -208,6 +226,9 @@ impl VrrpInstance {
             check_unicast_src: false,
             native_ipv6: false,
             smtp_alert: None,
+            promote_secondaries: false,
+            garp_extra_if: None,
+            notify_priority_changes: None,
         }
     }
 
@@ -324,4 +345,6 @@ pub struct SyncGroup {
     pub smtp_alert: Option<bool>,
     pub global_tracking: bool,
     pub sync_group_tracking_weight: bool,
+    /// `notify_priority_changes [BOOL]`: the members' default (vrrp/vrrp.c).
+    pub notify_priority_changes: Option<bool>,
 }

@@ -82,8 +82,11 @@ impl Reactor<'_> {
                 _ => None,
             };
             let sent = match (res, e.source) {
-                (Some(len), Some(src)) => match (self.buf.get(..len), sock.socket.as_ref()) {
-                    (Some(b), Some(socket)) => Some(socket.send_from(b, src, dst)),
+                (Some(len), Some(src)) => match (self.buf.get_mut(..len), sock.socket.as_ref()) {
+                    (Some(b), Some(socket)) => {
+                        wire::ipv4::set_ttl_in(b, e.unicast_ttl);
+                        Some(socket.send_from_hops(b, src, dst, e.unicast_ttl))
+                    }
                     _ => None,
                 },
                 _ => None,

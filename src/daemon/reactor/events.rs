@@ -258,6 +258,10 @@ impl Reactor<'_> {
                 // Not before it starts: the first values are no change of anything running.
                 if a != b && self.state(i) != Some(State::Init) {
                     log::info!("({}) Changing effective priority from {b} to {a}", e.name);
+                    let master = self.state(i) == Some(State::Master);
+                    if let Some(ops) = self.ops.daemon_ops() {
+                        ops.notify_priority(e, master, a);
+                    }
                 }
             }
             self.execute(now);

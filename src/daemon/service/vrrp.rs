@@ -28,6 +28,8 @@ struct Reloading {
 
 pub struct Vrrp {
     reloading: Option<Reloading>,
+    /// `garp_extra_if`'s periodic GARPs / NAs.
+    garp_extra: crate::daemon::garp_extra::GarpExtra,
     monitor: Monitor,
     slot: Slots,
     statics: Statics,
@@ -81,6 +83,7 @@ impl Vrrp {
     ) -> Vrrp {
         Vrrp {
             reloading: None,
+            garp_extra: Default::default(),
             monitor,
             slot: Slots::default(),
             statics,
@@ -103,7 +106,9 @@ impl Vrrp {
                 remove_vmacs(&mut ops.nl, &rt, None);
             }
             self.statics.stop(&mut ops.nl);
+            ops.promoted.restore();
             ops.hotplug_and_wait("shutdown");
+            ops.shutdown_script();
         }
     }
 
@@ -178,7 +183,11 @@ impl<'a> Service<'a> for Vrrp {
     }
 
     fn next_deadline(&mut self, _cx: &mut Cx<'a>) -> Option<Instant> {
-        self.debounce.next_deadline()
+        let garp = self.garp_extra.next_deadline();
+        match (self.debounce.next_deadline(), garp) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn handle(&mut self, cx: &mut Cx<'a>) {
@@ -237,6 +246,7 @@ impl<'a> Service<'a> for Vrrp {
         for (name, up) in self.debounce.due(cx.vrrp.now()) {
             cx.vrrp.link_changed(&name, up);
         }
+        self.garp_extra.turn(&cx.vrrp);
     }
 
     /// The new runtime built, and the instances the reload removes stopped (their last
@@ -285,8 +295,13 @@ impl<'a> Service<'a> for Vrrp {
             return Ok(());
         };
         let mut old_rt = cx.vrrp.close();
+        self.garp_extra.reset();
         if let Some(ops) = cx.vrrp.ops().daemon_ops() {
             ops.fifos = std::mem::take(&mut new.vrrp_fifos);
+            // keepalived 2.2.7 core/main.c `reload_config`: the new shutdown script (the
+            // startup script is not run again).
+            ops.shutdown_script = crate::daemon::start::shutdown_script(cfg);
+            ops.promoted.apply(cfg);
             // Runs of the old configuration may still be going.
             ops.checks
                 .set_limit(cfg.scripts.len() + ops.checks.running());

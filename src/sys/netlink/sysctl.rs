@@ -12,6 +12,9 @@ pub enum Knob {
     ArpAnnounce,
     AcceptLocal,
     RpFilter,
+    /// net.ipv4.conf.IF.promote_secondaries: a secondary address becomes primary when the
+    /// primary is deleted, instead of going with it.
+    PromoteSecondaries,
     /// net.ipv6.conf.IF.accept_dad
     Ipv6AcceptDad,
     /// net.ipv6.conf.IF.disable_ipv6
@@ -34,6 +37,7 @@ impl Knob {
             Knob::ArpAnnounce => ("ipv4", "arp_announce"),
             Knob::AcceptLocal => ("ipv4", "accept_local"),
             Knob::RpFilter => ("ipv4", "rp_filter"),
+            Knob::PromoteSecondaries => ("ipv4", "promote_secondaries"),
             Knob::Ipv6AcceptDad => ("ipv6", "accept_dad"),
             Knob::Ipv6Disable => ("ipv6", "disable_ipv6"),
             Knob::Ipv6AcceptRa => ("ipv6", "accept_ra"),

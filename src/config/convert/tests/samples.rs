@@ -151,6 +151,14 @@ pub(crate) fn global() -> Config {
         smtp_alert: Some(true),
         smtp_alert_vrrp: Some(false),
         smtp_alert_checker: None,
+        startup_script: Some(script("/etc/keepalived/up.sh start", None, None)),
+        startup_script_timeout: 30,
+        shutdown_script: Some(script("/etc/keepalived/down.sh", Some("nobody"), None)),
+        shutdown_script_timeout: 5,
+        garp_extra_if: Some(vrrp::GarpExtraIf {
+            secs: 30,
+            all: true,
+        }),
     };
     Config {
         global: g,
@@ -306,6 +314,10 @@ pub(crate) fn instance_full() -> Config {
         },
     ];
     i.unicast_ttl = Some(10);
+    i.garp_extra_if = Some(vrrp::GarpExtraIf {
+        secs: 0,
+        all: false,
+    });
     i.mcast_src_ip = Some(ip("192.0.2.11"));
     i.use_vmac = Some(Vmac {
         name: Some("vrrp42".into()),
@@ -391,6 +403,7 @@ pub(crate) fn sync_group() -> Config {
         smtp_alert: Some(true),
         global_tracking: true,
         sync_group_tracking_weight: true,
+        notify_priority_changes: Some(true),
     });
     cfg
 }
