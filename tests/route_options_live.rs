@@ -121,3 +121,112 @@ fn route_and_rule_options_are_what_keepalived_installs() {
         assert!(kalive_running.contains(want), "{want}: {kalive_running}");
     }
 }
+
+/// IPv6 addresses as keepalived 2.2.7 adds them (vrrp/vrrp_ipaddress.c): without DAD unless
+/// `-nodad`, deprecated (preferred_lft 0) only for a /128 unless `preferred_lft` says otherwise.
+const CONF6: &str = "vrrp_instance VI_V6 {
+    interface eth0
+    virtual_router_id 72
+    priority 150
+    advert_int 1
+    virtual_ipaddress {
+        10.97.0.101/24 dev eth0
+    }
+    virtual_ipaddress_excluded {
+        2001:db8:97::10/64 dev eth0
+        2001:db8:97::11/128 dev eth0
+        2001:db8:97::12/64 dev eth0 -nodad
+        2001:db8:97::13/64 dev eth0 preferred_lft 300
+        2001:db8:97::14/128 dev eth0 preferred_lft forever
+    }
+}
+";
+
+/// The inet6 lines of the VIPs, without `tentative` (a DAD in progress is a matter of timing)
+/// and the preferred lifetime rounded to whether it is 0, forever or counting down.
+fn kernel6(lan: &Lan) -> String {
+    let out = ip(lan, &["-6", "addr", "show", "dev", "eth0"]);
+    let mut lines = Vec::new();
+    let mut it = out.lines().peekable();
+    while let Some(l) = it.next() {
+        if !l.contains("2001:db8:97::") {
+            continue;
+        }
+        let flags: Vec<&str> = l.split_whitespace().filter(|w| *w != "tentative").collect();
+        let lft = it.peek().map_or("", |n| {
+            if n.contains("preferred_lft forever") {
+                "preferred forever"
+            } else if n.contains("preferred_lft 0sec") {
+                "preferred 0"
+            } else {
+                "preferred counting"
+            }
+        });
+        lines.push(format!("{} {lft}\n", flags.join(" ")));
+    }
+    lines.sort();
+    lines.concat()
+}
+
+fn run6(lan: &Lan, dir: &TempDir, conf: &Path, keepalived: bool) -> String {
+    let mut d = if keepalived {
+        let pid = |s: &str| dir.join(&format!("ka6-{s}.pid"));
+        Daemon::program(lan.ns(0), "/usr/sbin/keepalived", dir.path(), "ka6")
+            .args(["-n", "-l", "-D", "-P", "-f"])
+            .arg(conf)
+            .arg("-p")
+            .arg(pid("p"))
+            .arg("-r")
+            .arg(pid("r"))
+            .arg("-c")
+            .arg(pid("c"))
+            .start()
+    } else {
+        Daemon::kalive(lan.ns(0), dir.path(), "k6")
+            .conf(conf)
+            .start()
+    };
+    let up = wait_until(Duration::from_secs(15), || {
+        kernel6(lan).lines().count() == 5
+    });
+    assert!(
+        up,
+        "never added its IPv6 VIPs: {}\n{}",
+        kernel6(lan),
+        d.log()
+    );
+    let running = kernel6(lan);
+    d.stop(libc::SIGTERM);
+    let gone = wait_until(Duration::from_secs(10), || kernel6(lan).is_empty());
+    assert!(gone, "left its IPv6 VIPs after stop: {}", kernel6(lan));
+    running
+}
+
+#[test]
+fn ipv6_vip_flags_are_what_keepalived_sets() {
+    if !common::netns::available() {
+        return;
+    }
+    assert!(
+        Path::new("/usr/sbin/keepalived").exists(),
+        "keepalived 2.2.7 is needed (apt-get install keepalived)"
+    );
+    let lan = Lan::new("kr6", &[("a", "10.97.0.1/24")]);
+    let dir = TempDir::new("routeopts6");
+    let conf = dir.write("k6.conf", CONF6);
+    let kalive = run6(&lan, &dir, &conf, false);
+    let keepalived = run6(&lan, &dir, &conf, true);
+    assert_eq!(kalive, keepalived);
+    // What keepalived 2.2.7 does, spelled out so that a change in both would show too.
+    for (vip, want) in [
+        ("2001:db8:97::10/64", "nodad preferred forever"),
+        ("2001:db8:97::11/128", "nodad deprecated preferred 0"),
+        ("2001:db8:97::13/64", "nodad preferred counting"),
+        ("2001:db8:97::14/128", "nodad preferred forever"),
+    ] {
+        let line = kalive.lines().find(|l| l.contains(vip)).unwrap_or("");
+        assert!(line.ends_with(want), "{vip}: {line}");
+    }
+    let kept = kalive.lines().find(|l| l.contains("::12/64")).unwrap_or("");
+    assert!(!kept.contains("nodad"), "-nodad keeps DAD: {kept}");
+}

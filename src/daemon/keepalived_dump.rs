@@ -224,17 +224,27 @@ pub fn format_address(a: &AddressSpec, own_dev: &str, set: bool) -> String {
     }
     for (on, word) in [
         (a.home, " home"),
-        (a.nodad, " -nodad"),
+        (a.keep_dad, " -nodad"),
         (a.noprefixroute, " noprefixroute"),
         (a.autojoin, " autojoin"),
         (a.no_track, " no_track"),
-        (v6 && a.preferred_forever, " preferred_lft forever"),
-        (v6 && !a.preferred_forever, " deprecated"),
-        (set, " set"),
     ] {
         if on {
             o.push_str(word);
         }
+    }
+    if v6 {
+        match a.preferred_lft() {
+            0 => o.push_str(" deprecated"),
+            u32::MAX => o.push_str(" preferred_lft forever"),
+            lft => {
+                o.push_str(" preferred_lft ");
+                push_u64(&mut o, lft.into());
+            }
+        }
+    }
+    if set {
+        o.push_str(" set");
     }
     o
 }

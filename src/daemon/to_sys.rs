@@ -36,10 +36,11 @@ pub fn address(a: &AddressSpec) -> addr::Address<'_> {
         label: a.label.as_deref(),
         peer: a.peer.map(prefix),
         home: a.home,
-        nodad: a.nodad,
+        // keepalived 2.2.7 vrrp/vrrp_ipaddress.c: IPv6 VIPs skip DAD unless `-nodad`.
+        nodad: !a.keep_dad,
         noprefixroute: a.noprefixroute,
         autojoin: a.autojoin,
-        preferred_forever: a.preferred_forever,
+        preferred_lft: a.preferred_lft(),
     }
 }
 

@@ -23,16 +23,23 @@ pub(crate) fn address(a: &AddressSpec) -> String {
     push_opt(&mut s, "peer", a.peer.map(|p| p.to_string()));
     for (on, kw) in [
         (a.home, "home"),
-        (a.nodad, "-nodad"),
+        (a.keep_dad, "-nodad"),
         (a.noprefixroute, "noprefixroute"),
         (a.autojoin, "autojoin"),
         (a.no_track, "no_track"),
-        (a.preferred_forever, "preferred_lft forever"),
     ] {
         if on {
             s.push(' ');
             s.push_str(kw);
         }
+    }
+    match a.preferred {
+        Some(u32::MAX) => s.push_str(" preferred_lft forever"),
+        Some(lft) => {
+            s.push_str(" preferred_lft ");
+            s.push_str(&lft.to_string());
+        }
+        None => {}
     }
     s
 }

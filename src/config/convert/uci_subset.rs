@@ -119,10 +119,10 @@ fn address(a: &AddressSpec, what: &str, loss: &mut Losses) -> AddressSpec {
             ("peer", a.peer.is_some()),
             (
                 "home, -nodad, noprefixroute, autojoin",
-                a.home || a.nodad || a.noprefixroute || a.autojoin,
+                a.home || a.keep_dad || a.noprefixroute || a.autojoin,
             ),
             ("no_track", a.no_track),
-            ("preferred_lft forever", a.preferred_forever),
+            ("preferred_lft", a.preferred.is_some()),
         ],
     );
     p

@@ -414,14 +414,22 @@ pub fn address_line(c: &mut Ctx, n: &Node) -> Option<AddressSpec> {
                     format!("invalid peer address '{}'; ignored", shorten(v)),
                 ),
             },
-            ("preferred_lft", Some(v)) => a.preferred_forever = v == "forever",
+            ("preferred_lft", Some("forever")) => a.preferred = Some(u32::MAX),
+            ("preferred_lft", Some(v)) => match v.parse::<u32>() {
+                Ok(lft) => a.preferred = Some(lft),
+                Err(_) => c.d.warn(
+                    &loc,
+                    w,
+                    format!("preferred_lft {} is invalid; ignored", shorten(v)),
+                ),
+            },
             ("track_group", Some(_)) => c.d.advise(
                 &loc,
                 w,
                 "track_group is not supported by kalive yet; ignored",
             ),
             ("home", _) => (a.home, takes) = (true, false),
-            ("-nodad", _) => (a.nodad, takes) = (true, false),
+            ("-nodad", _) => (a.keep_dad, takes) = (true, false),
             // Not keepalived 2.2.7 options: it warns "Unknown configuration entry … - ignoring"
             // and keeps the address, and so does kalive.
             ("nodad" | "mcast_autojoin" | "valid_lft", _) => {

@@ -91,15 +91,29 @@ pub struct AddressSpec {
     pub label: Option<String>,
     pub peer: Option<IpPrefix>,
     pub home: bool,
-    pub nodad: bool,
+    /// `-nodad`: keepalived then leaves the kernel's DAD on; without it every IPv6 VIP is added
+    /// with IFA_F_NODAD (keepalived 2.2.7 vrrp/vrrp_ipaddress.c netlink_ipaddress).
+    pub keep_dad: bool,
     pub noprefixroute: bool,
     pub autojoin: bool,
     pub no_track: bool,
-    /// IPv6 VIPs are deprecated (preferred_lft 0) unless `preferred_lft forever` is given.
-    pub preferred_forever: bool,
+    /// `preferred_lft N|forever` (forever = `u32::MAX`); `None`: not given, see
+    /// [`AddressSpec::preferred_lft`].
+    pub preferred: Option<u32>,
 }
 
 impl AddressSpec {
+    /// The IPv6 preferred lifetime the kernel is given (`u32::MAX`: forever). Without
+    /// `preferred_lft`, keepalived 2.2.7 keeps its old defaults (vrrp/vrrp_ipaddress.c
+    /// parse_ipaddress): a /128 is deprecated (0), any other prefix preferred forever.
+    pub fn preferred_lft(&self) -> u32 {
+        match self.preferred {
+            Some(lft) => lft,
+            None if self.prefix.len == 128 => 0,
+            None => u32::MAX,
+        }
+    }
+
     pub fn new(prefix: IpPrefix) -> Self {
         AddressSpec {
             prefix,
@@ -109,11 +123,11 @@ impl AddressSpec {
             label: None,
             peer: None,
             home: false,
-            nodad: false,
+            keep_dad: false,
             noprefixroute: false,
             autojoin: false,
             no_track: false,
-            preferred_forever: false,
+            preferred: None,
         }
     }
 }

@@ -118,7 +118,7 @@ fn the_json_has_keepalived_keys_types_and_numeric_states() {
     assert!(b.get("data").and_then(|d| d.get("auth_data")).is_none());
     assert_eq!(
         arr(b, "vips"),
-        ["2001:db8::1/64 dev vrrp.7@eth1 scope global deprecated"]
+        ["2001:db8::1/64 dev vrrp.7@eth1 scope global preferred_lft forever"]
     );
 }
 

@@ -24,8 +24,8 @@ pub struct Address<'a> {
     pub noprefixroute: bool,
     /// `autojoin`: the kernel joins (and at delete leaves) the multicast group of the address.
     pub autojoin: bool,
-    /// IPv6: preferred forever instead of deprecated (preferred lifetime 0).
-    pub preferred_forever: bool,
+    /// IPv6: the preferred lifetime in seconds (0: deprecated; `u32::MAX`: forever).
+    pub preferred_lft: u32,
 }
 
 impl Address<'_> {
@@ -41,7 +41,7 @@ impl Address<'_> {
             nodad: false,
             noprefixroute: false,
             autojoin: false,
-            preferred_forever: false,
+            preferred_lft: 0,
         }
     }
 }
@@ -101,7 +101,7 @@ impl Netlink {
 }
 
 /// The message for `ip addr add|del` of `spec`, its attributes in ip(8)'s order. IPv6 addresses
-/// are deprecated (preferred lifetime 0) unless `preferred_forever`; labels apply to IPv4 only.
+/// are given `preferred_lft` (0: deprecated; forever: no IFA_CACHEINFO); labels apply to IPv4 only.
 /// A delete names the address and prefix only, so it matches whatever label the address has.
 pub fn address_msg(ty: u16, flags: u16, ifindex: u32, spec: &Address) -> Result<Msg> {
     let a = &spec.prefix.addr;
@@ -147,9 +147,10 @@ pub fn address_msg(ty: u16, flags: u16, ifindex: u32, spec: &Address) -> Result<
     if spec.peer.is_none() {
         m.attr_ip(IFA_ADDRESS, a);
     }
-    if !v4 && add && !spec.preferred_forever {
+    if !v4 && add && spec.preferred_lft != u32::MAX {
         // struct ifa_cacheinfo { u32 ifa_prefered, ifa_valid, cstamp, tstamp }
         let mut ci = [0u8; 16];
+        ci[0..4].copy_from_slice(&spec.preferred_lft.to_ne_bytes());
         ci[4..8].copy_from_slice(&u32::MAX.to_ne_bytes()); // valid forever
         m.attr(IFA_CACHEINFO, &ci);
     }

@@ -268,8 +268,8 @@ pub(crate) fn instance_full() -> Config {
     v.no_track = true;
     i.vips = vec![v, AddressSpec::new(pfx("192.0.2.2"))];
     let mut x = AddressSpec::new(pfx("2001:db8::1/64"));
-    x.nodad = true;
-    x.preferred_forever = true;
+    x.keep_dad = true;
+    x.preferred = Some(u32::MAX);
     i.excluded_vips = vec![x];
     i.routes = vec![RouteSpec {
         dst: Some(pfx("10.9.0.0/16")),

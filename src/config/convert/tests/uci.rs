@@ -279,7 +279,7 @@ fn losses_are_announced_and_the_rest_round_trips() {
         mac: None,
     });
     i.vips[0].label = None;
-    i.vips[0].nodad = true;
+    i.vips[0].keep_dad = true;
     i.routes[0].metric = Some(10);
     i.track_interfaces[0].reverse = true;
     c.virtual_servers[0].quorum = 2;

@@ -32,7 +32,7 @@ fn add_v6_noprefixroute_home_uses_ifa_flags() {
     let mut s = spec("2001:db8::20/64");
     s.noprefixroute = true;
     s.home = true;
-    s.preferred_forever = true;
+    s.preferred_lft = u32::MAX;
     let m = address_msg(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, 3, &s).unwrap();
     check(m, RTM_NEWADDR, 0x601, &ADDR, "\\x0a\\x40\\x00\\x00\\x03\\x00\\x00\\x00\\x14\\x00\\x02\\x00\\x20\\x01\\x0d\\xb8\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x20\\x08\\x00\\x08\\x00\\x10\\x02\\x00\\x00\\x14\\x00\\x01\\x00\\x20\\x01\\x0d\\xb8\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x20");
 }
