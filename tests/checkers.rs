@@ -1,5 +1,5 @@
-//! The checkers against real servers: the runner in one network namespace ("lb"), small Rust
-//! servers in another ("srv"), on a bridge. Well-behaved TCP, HTTP (several urls, digest), SMTP
+//! The checkers against real servers: `daemon::checkers::Checkers` in one network namespace
+//! ("lb"), small Rust servers in another ("srv"), on a bridge. Well-behaved TCP, HTTP (several urls, digest), SMTP
 //! and MISC checks reach the right verdicts; hostile servers (silent, 10 MB answers, an endless
 //! header, a close mid-response, a black hole, TLS garbage) fail their checks on time and never
 //! hold up a healthy check or the loop.
@@ -13,9 +13,10 @@ use std::time::{Duration as StdDuration, Instant as StdInstant};
 
 use common::backends::{md5_hex, serve, Backend, Behaviour};
 use common::netns::{available, ip, Lan};
-use kalive::check::{Checkers, Health, Reason, RsId, Verdict};
+use kalive::check::{Health, Reason, RsId, Verdict};
 use kalive::config::keepalived::parse_text;
 use kalive::config::{LoadOptions, Severity};
+use kalive::daemon::checkers::Checkers;
 use kalive::time::Instant;
 
 const LB: &str = "10.207.0.1";

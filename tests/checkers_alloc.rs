@@ -11,9 +11,9 @@ use std::cell::Cell;
 use std::time::{Duration as StdDuration, Instant as StdInstant};
 
 use common::backends::{md5_hex, serve, Backend, Behaviour};
-use kalive::check::Checkers;
 use kalive::config::keepalived::parse_text;
 use kalive::config::{LoadOptions, Severity};
+use kalive::daemon::checkers::Checkers;
 use kalive::time::Instant;
 
 struct Counting;

@@ -5,15 +5,13 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use crate::config::model::{CheckKind, Checker, RealServer, VirtualServer, VsKey};
-use crate::sys::check_socket::Target;
-use crate::sys::process::lookup_user;
 use crate::time::{Duration, Instant};
 
 use super::health::CheckerHealth;
 use super::http::{host_header, request, HttpProbe, HttpVersion, UrlCheck};
 use super::md5;
 use super::smtp::SmtpProbe;
-use super::stage::{Check, Proto, Stage};
+use super::stage::{Check, Proto, Stage, Target};
 use super::tcp::TcpProbe;
 
 /// The `[ip]:port` keepalived prints for a service.
@@ -32,13 +30,16 @@ fn vs_label(vs: &VirtualServer) -> String {
     }
 }
 
-pub(super) fn build_check(
+/// `lookup_user` resolves a MISC_CHECK's `user` (the edge reads /etc/passwd); `script_user` is
+/// the global one, already resolved.
+pub(crate) fn build_check<S>(
     vs: &VirtualServer,
     rs: &RealServer,
     ch: &Checker,
     server: usize,
     script_user: Option<(u32, u32)>,
-) -> Option<Check> {
+    lookup_user: &dyn Fn(&str) -> Option<(u32, u32)>,
+) -> Option<Check<S>> {
     let timing = ch.timing.or(rs.timing).or(vs.effective_timing());
     let (default_retry, default_dbr) = ch.kind.default_retry();
     let delay_loop = Duration::from(

@@ -12,14 +12,16 @@
 //!
 //! [`health`] does keepalived 2.2.7's retry accounting and the real server's health (up when
 //! every checker is, weight with `misc_dynamic` offsets); [`schedule`] spreads first runs evenly
-//! over `warmup` and keeps each checker on a `delay_loop` cadence. [`runner::Checkers`] is the
-//! edge the daemon's loop drives: `poll_fds`, `next_deadline`, `handle(now, ready)`,
-//! `next_change() -> (RsId, Health)`, `statuses()`, `inherit(old)` on reload; `build.rs` makes each
-//! checker from the configuration (timings, target, probe, label) and `stage.rs` is one run's
-//! stage machine (connecting, open, script), moving bytes between the socket and the probe.
-//! Sockets are non-blocking (`sys::check_socket`), MISC_CHECK runs under `sys::process` (its own
-//! process group, TERM then KILL at `misc_timeout`). One 16 KiB read window serves every check and
-//! the steady state allocates nothing (`tests/checkers_alloc.rs`).
+//! over `warmup` and keeps each checker on a `delay_loop` cadence; `build.rs` makes each checker
+//! from the configuration (timings, [`stage::Target`], probe, label) and [`stage`] is one run's
+//! stage machine (connecting, open, script), moving bytes between a [`stage::Transport`] and the
+//! probe. Nothing here makes a system call: the sockets and processes are handed in from the
+//! edge, `daemon::checkers::Checkers`, which the daemon's loop drives (`poll_fds`,
+//! `next_deadline`, `handle(now, ready)`, `next_change() -> (RsId, Health)`, `statuses()`,
+//! `inherit(old)` on reload): it opens the non-blocking sockets (`sys::check_socket`), runs
+//! MISC_CHECK under `sys::process` (its own process group, TERM then KILL at `misc_timeout`) and
+//! owns the timer wheel. One 16 KiB read window serves every check and the steady state
+//! allocates nothing (`tests/checkers_alloc.rs`).
 //!
 //! Where kalive differs from keepalived 2.2.7 on purpose: all `url`s of an HTTP_GET in one run
 //! rather than one per `delay_loop`; the response is read only until the verdict is known; first
@@ -36,21 +38,33 @@
 
 use core::fmt;
 
-mod build;
+pub(crate) mod build;
 pub mod health;
 pub mod http;
 /// MD5 lives in the bottom layer: VRRP's IPsec-AH (`wire::ah`) uses it too.
 pub use crate::wire::md5;
 pub mod misc;
-pub mod runner;
 pub mod schedule;
 pub mod smtp;
-pub(crate) mod stage;
+pub mod stage;
 pub mod tcp;
 #[cfg(feature = "tls")]
 pub mod tls;
 
-pub use runner::{CheckStatus, Checkers};
+/// One checker's state, for the dumps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckStatus<'a> {
+    pub rs: RsId,
+    pub kind: &'static str,
+    pub label: &'a str,
+    pub up: bool,
+    /// The last run's verdict (`None` before the first).
+    pub last: Option<Verdict>,
+    /// How long the last run took.
+    pub latency: Option<crate::time::Duration>,
+    pub runs: u64,
+    pub failures: u64,
+}
 
 /// A real server: the index of its virtual server in `Config::virtual_servers` and its own index
 /// in that virtual server's `real_servers`.

@@ -13,17 +13,6 @@ use std::os::fd::{AsRawFd, RawFd};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-/// Where and how to connect.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Target {
-    pub dst: SocketAddr,
-    /// `bindto` with `bind_port` (port 0 when only `bindto` is set); `bind_port` alone binds the
-    /// unspecified address of `dst`'s family.
-    pub bind: Option<SocketAddr>,
-    pub fwmark: Option<u32>,
-    pub bind_if: Option<Box<str>>,
-}
-
 /// Why no connection attempt could be made.
 #[derive(Debug)]
 pub enum SetupError {
@@ -38,10 +27,17 @@ pub enum SetupError {
 pub struct CheckSocket(Socket);
 
 impl CheckSocket {
-    /// Starts a non-blocking connect; the socket becomes writable when it completes.
-    pub fn connect(t: &Target) -> Result<CheckSocket, SetupError> {
+    /// Starts a non-blocking connect to `dst`, with the mark `fwmark`, bound to the device
+    /// `bind_if` and to `bind` (`bind_port` alone: the unspecified address of `dst`'s family,
+    /// its port reusable); the socket becomes writable when the connect completes.
+    pub fn connect(
+        dst: SocketAddr,
+        bind: Option<SocketAddr>,
+        fwmark: Option<u32>,
+        bind_if: Option<&str>,
+    ) -> Result<CheckSocket, SetupError> {
         let setup = SetupError::Setup;
-        let domain = Domain::for_address(t.dst);
+        let domain = Domain::for_address(dst);
         let sock = Socket::new(
             domain,
             Type::STREAM.nonblocking().cloexec(),
@@ -50,19 +46,19 @@ impl CheckSocket {
         .map_err(setup)?;
         sock.set_linger(Some(std::time::Duration::ZERO))
             .map_err(setup)?;
-        if let Some(mark) = t.fwmark {
+        if let Some(mark) = fwmark {
             sock.set_mark(mark).map_err(setup)?;
         }
-        if let Some(dev) = &t.bind_if {
+        if let Some(dev) = bind_if {
             sock.bind_device(Some(dev.as_bytes())).map_err(setup)?;
         }
-        if let Some(b) = t.bind {
+        if let Some(b) = bind {
             if b.port() != 0 {
                 sock.set_reuse_address(true).map_err(setup)?;
             }
             sock.bind(&SockAddr::from(b)).map_err(setup)?;
         }
-        match sock.connect(&SockAddr::from(t.dst)) {
+        match sock.connect(&SockAddr::from(dst)) {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
             Err(e) => return Err(SetupError::Connect(e)),

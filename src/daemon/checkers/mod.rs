@@ -18,20 +18,28 @@
 //! ```
 //! SIGCHLD must wake the loop (MISC_CHECK); `handle` reaps its own children only.
 //!
-//! Each checker is built from the configuration in `build.rs`; one socket event of its run goes
-//! through the stage machine in `stage.rs`.
+//! Each checker is built from the configuration by `check/build.rs`; one socket event of its run
+//! goes through the stage machine in `check/stage.rs`, which reads and writes the socket this
+//! file opened through the [`Transport`](crate::check::stage::Transport) it implements in `edge.rs`. Everything here that is not
+//! a socket, a process or the wheel is `check`'s, pure.
+
+mod edge;
 
 use std::collections::VecDeque;
 use std::os::fd::AsRawFd;
 
-use super::build::build_check;
-use super::health::server_health;
-use super::stage::{drive, Check, Proto, Stage};
-use super::{misc, schedule, Health, Next, Reason, RsId, Verdict};
+use crate::check::build::build_check;
+use crate::check::health::server_health;
+use crate::check::stage::{drive, Proto, Stage};
+use crate::check::{misc, schedule, Health, Next, Reason, RsId, Verdict};
 use crate::config::model::Config;
 use crate::sys::check_socket::{CheckSocket, SetupError};
 use crate::sys::process::{lookup_user, Children, Outcome};
-use crate::time::{Duration, Instant, TimerWheel};
+use crate::time::{Instant, TimerWheel};
+
+pub use crate::check::CheckStatus;
+
+type Check = crate::check::stage::Check<CheckSocket>;
 
 /// The read window shared by every check.
 pub const READ_WINDOW: usize = 16 * 1024;
@@ -46,21 +54,6 @@ struct Server {
     /// keepalived then runs `notify_down` though the server was down already (ipwrapper.c
     /// `update_svr_checker_state`).
     force: bool,
-}
-
-/// One checker's state, for the dumps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CheckStatus<'a> {
-    pub rs: RsId,
-    pub kind: &'static str,
-    pub label: &'a str,
-    pub up: bool,
-    /// The last run's verdict (`None` before the first).
-    pub last: Option<Verdict>,
-    /// How long the last run took.
-    pub latency: Option<Duration>,
-    pub runs: u64,
-    pub failures: u64,
 }
 
 pub struct Checkers {
@@ -92,7 +85,9 @@ impl Checkers {
                 };
                 let first = checks.len();
                 for ch in &rs.checkers {
-                    if let Some(c) = build_check(vs, rs, ch, servers.len(), script_user) {
+                    if let Some(c) =
+                        build_check(vs, rs, ch, servers.len(), script_user, &lookup_user)
+                    {
                         checks.push(c);
                     }
                 }
@@ -235,7 +230,7 @@ impl Checkers {
                     Some(Proto::Misc { dynamic, .. }) => *dynamic,
                     _ => continue,
                 };
-                self.finish(ci, misc::verdict(outcome, dynamic), now);
+                self.finish(ci, misc::verdict(edge::outcome(outcome), dynamic), now);
             }
             self.reaped = done;
         }
@@ -431,7 +426,7 @@ impl Checkers {
         let Some(target) = &c.target else {
             return;
         };
-        match CheckSocket::connect(target) {
+        match edge::connect(target) {
             Ok(sock) => {
                 c.stage = Stage::Connecting(sock);
                 c.setup_failed = false;
