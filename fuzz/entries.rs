@@ -21,6 +21,7 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("vrrp_packet", vrrp_packet),
     ("ah_packet", ah_packet),
     ("http_response", http_response),
+    ("ping_reply", ping_reply),
     ("smtp_response", smtp_response),
     ("netlink_reply", netlink_reply),
     ("json_dump", json_dump),
@@ -198,6 +199,30 @@ pub fn http_response(data: &[u8]) {
 pub fn smtp_response(data: &[u8]) {
     let mut p = kalive::check::smtp::SmtpProbe::new(Some("lb.example.org"));
     play(&mut p, data);
+}
+
+/// PING_CHECK's reply parser: any datagram a socket hands in (with and without the raw IPv4
+/// header, both families) is a match, ignored, never a panic; the first byte picks the socket.
+pub fn ping_reply(data: &[u8]) {
+    use kalive::check::ping::{echo_reply, Family, PingProbe};
+    use kalive::check::CheckProtocol;
+    let Some((&mode, datagram)) = data.split_first() else {
+        return;
+    };
+    let family = if mode & 1 == 0 {
+        Family::V4
+    } else {
+        Family::V6
+    };
+    let ip_header = mode & 2 != 0;
+    let _ = echo_reply(datagram, family, ip_header);
+    let mut p = PingProbe::new(family);
+    p.restart();
+    p.bind(u16::from(mode), ip_header);
+    let _ = p.connected();
+    let n = p.to_send().len();
+    p.sent(n);
+    let _ = p.received(datagram);
 }
 
 /// Every parser of netlink replies the daemon reads from the kernel: the datagram walk, each

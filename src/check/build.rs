@@ -10,6 +10,7 @@ use crate::time::{Duration, Instant};
 use super::health::CheckerHealth;
 use super::http::{host_header, request, HttpProbe, HttpVersion, UrlCheck};
 use super::md5;
+use super::ping::{Family, PingProbe};
 use super::smtp::SmtpProbe;
 use super::stage::{Check, Proto, Stage, Target};
 use super::tcp::TcpProbe;
@@ -61,7 +62,13 @@ pub(crate) fn build_check<S>(
         VsKey::Addr { port, .. } => Some(port),
         _ => None,
     };
-    let port = ch.connect_port.or(rs.port).or(vs_port);
+    // ICMP has no port: a PING_CHECK always has its target.
+    let ping = matches!(ch.kind, CheckKind::Ping);
+    let port = if ping {
+        Some(0)
+    } else {
+        ch.connect_port.or(rs.port).or(vs_port)
+    };
     let dst_ip = ch.connect_ip.unwrap_or(rs.ip);
     let target = port.map(|port| {
         let dst = SocketAddr::new(dst_ip, port);
@@ -119,6 +126,10 @@ pub(crate) fn build_check<S>(
         #[cfg(not(feature = "tls"))]
         CheckKind::Ssl { .. } => Proto::Tcp(TcpProbe),
         CheckKind::Smtp { helo_name } => Proto::Smtp(SmtpProbe::new(helo_name.as_deref())),
+        CheckKind::Ping => Proto::Ping(PingProbe::new(match dst_ip {
+            IpAddr::V4(_) => Family::V4,
+            IpAddr::V6(_) => Family::V6,
+        })),
         CheckKind::Misc {
             path,
             timeout,
@@ -139,6 +150,7 @@ pub(crate) fn build_check<S>(
     };
     let shown = match (&proto, &target) {
         (Proto::Misc { script, .. }, _) => format!("'{}'", script.cmd),
+        (Proto::Ping(_), _) => addr_label(dst_ip, None),
         (_, Some(t)) => addr_label(t.dst.ip(), Some(t.dst.port())),
         (_, None) => addr_label(dst_ip, None),
     };
@@ -155,6 +167,7 @@ pub(crate) fn build_check<S>(
             CheckKind::Http { .. } => "HTTP_GET",
             CheckKind::Ssl { .. } => "SSL_GET",
             CheckKind::Smtp { .. } => "SMTP_CHECK",
+            CheckKind::Ping => "PING_CHECK",
             _ => "MISC_CHECK",
         },
         label: label.into_boxed_str(),

@@ -8,7 +8,8 @@
 //! hashed as it streams by [`md5`], an RFC 1321 MD5 checked against its test suite and 2 KB where
 //! the md5 crate is 9 KB; a header over 8 KiB or a hashed body over 8 MiB fails), [`smtp`] (220,
 //! HELO, 250, QUIT, multi-line replies), `tls` (rustls between the socket bytes and the HTTP
-//! machine; cargo feature `tls`), [`misc`] (exit status to verdict).
+//! machine; cargo feature `tls`), [`misc`] (exit status to verdict), [`ping`] (ICMP echo over a
+//! datagram socket, the reply matched by identifier and sequence).
 //!
 //! [`health`] does keepalived 2.2.7's retry accounting and the real server's health (up when
 //! every checker is, weight with `misc_dynamic` offsets); [`schedule`] spreads first runs evenly
@@ -44,6 +45,7 @@ pub mod http;
 /// MD5 lives in the bottom layer: VRRP's IPsec-AH (`wire::ah`) uses it too.
 pub use crate::wire::md5;
 pub mod misc;
+pub mod ping;
 pub mod schedule;
 pub mod smtp;
 pub mod stage;
@@ -206,7 +208,8 @@ pub enum Next {
     Done(Verdict),
 }
 
-/// A protocol exchange over one or more TCP connections, without I/O. Timeouts are the
+/// A protocol exchange over one or more TCP connections (or, for PING_CHECK, a connected
+/// datagram socket: one datagram per `received`), without I/O. Timeouts are the
 /// caller's: it fails the run with [`Reason::Timeout`] and calls [`CheckProtocol::restart`] next time.
 pub trait CheckProtocol {
     /// A new run starts (the first `url`, the greeting): forget the last run.

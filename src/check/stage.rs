@@ -11,6 +11,7 @@ use crate::time::{Duration, Instant, TimerId};
 
 use super::health::CheckerHealth;
 use super::http::HttpProbe;
+use super::ping::PingProbe;
 use super::smtp::SmtpProbe;
 use super::tcp::TcpProbe;
 use super::{CheckProtocol, Next, Reason, Verdict};
@@ -45,6 +46,7 @@ pub(crate) enum Proto {
     Smtp(SmtpProbe),
     #[cfg(feature = "tls")]
     Ssl(Box<super::tls::TlsProbe>),
+    Ping(PingProbe),
     Misc {
         script: Script,
         user: Option<(u32, u32)>,
@@ -61,6 +63,7 @@ impl Proto {
             Proto::Smtp(p) => Some(p),
             #[cfg(feature = "tls")]
             Proto::Ssl(p) => Some(&mut **p),
+            Proto::Ping(p) => Some(p),
             _ => None,
         }
     }
@@ -121,6 +124,7 @@ impl<S> Check<S> {
             Proto::Smtp(p) => !p.to_send().is_empty(),
             #[cfg(feature = "tls")]
             Proto::Ssl(p) => !p.to_send().is_empty(),
+            Proto::Ping(p) => !p.to_send().is_empty(),
             _ => false,
         };
         if pending {

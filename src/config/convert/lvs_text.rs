@@ -176,7 +176,7 @@ fn checker(o: &mut Out, c: &Checker, parent: Option<CheckTiming>) {
     o.flag(c.log_all_failures, "log_all_failures");
     let full = parent.is_some();
     match &c.kind {
-        CheckKind::Tcp | CheckKind::Other(_) => {}
+        CheckKind::Tcp | CheckKind::Ping | CheckKind::Other(_) => {}
         CheckKind::Http {
             urls,
             virtualhost,

@@ -254,7 +254,10 @@ pub enum CheckKind {
         timeout: Option<Duration>,
         dynamic: bool,
     },
-    /// A checker kalive parses but does not run yet (PING_CHECK, UDP_CHECK, DNS_CHECK, FILE_CHECK, BFD_CHECK).
+    /// ICMP echo (keepalived 2.2.7 check/check_ping.c): up when the real server answers within
+    /// `connect_timeout`.
+    Ping,
+    /// A checker kalive parses but does not run yet (UDP_CHECK, DNS_CHECK, FILE_CHECK, BFD_CHECK).
     Other(String),
 }
 
@@ -266,6 +269,7 @@ impl CheckKind {
             CheckKind::Ssl { .. } => "SSL_GET",
             CheckKind::Smtp { .. } => "SMTP_CHECK",
             CheckKind::Misc { .. } => "MISC_CHECK",
+            CheckKind::Ping => "PING_CHECK",
             CheckKind::Other(k) => k,
         }
     }

@@ -33,13 +33,13 @@ use crate::check::health::server_health;
 use crate::check::stage::{drive, Proto, Stage};
 use crate::check::{misc, schedule, Health, Next, Reason, RsId, Verdict};
 use crate::config::model::Config;
-use crate::sys::check_socket::{CheckSocket, SetupError};
+use crate::sys::check_socket::SetupError;
 use crate::sys::process::{lookup_user, Children, Outcome};
 use crate::time::{Instant, TimerWheel};
 
 pub use crate::check::CheckStatus;
 
-type Check = crate::check::stage::Check<CheckSocket>;
+type Check = crate::check::stage::Check<edge::RunSocket>;
 
 /// The read window shared by every check.
 pub const READ_WINDOW: usize = 16 * 1024;
@@ -382,7 +382,13 @@ impl Checkers {
             return;
         }
         c.run_started = now;
-        c.run_cap = now + c.delay_loop.max(c.connect_timeout);
+        // A PING_CHECK's run is its one echo: replies that are not its own (a flood of them)
+        // do not stretch it past `connect_timeout`.
+        c.run_cap = if matches!(c.proto, Proto::Ping(_)) {
+            now + c.connect_timeout
+        } else {
+            now + c.delay_loop.max(c.connect_timeout)
+        };
         c.runs += 1;
         if let Proto::Misc {
             script,
@@ -426,7 +432,7 @@ impl Checkers {
         let Some(target) = &c.target else {
             return;
         };
-        match edge::connect(target) {
+        match edge::connect(&mut c.proto, target, ci) {
             Ok(sock) => {
                 c.stage = Stage::Connecting(sock);
                 c.setup_failed = false;

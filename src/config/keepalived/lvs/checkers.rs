@@ -32,9 +32,8 @@ pub(super) fn checker_kind(kw: &str) -> Option<CheckKind> {
             timeout: None,
             dynamic: false,
         },
-        "PING_CHECK" | "UDP_CHECK" | "DNS_CHECK" | "FILE_CHECK" | "BFD_CHECK" => {
-            CheckKind::Other(kw.into())
-        }
+        "PING_CHECK" => CheckKind::Ping,
+        "UDP_CHECK" | "DNS_CHECK" | "FILE_CHECK" | "BFD_CHECK" => CheckKind::Other(kw.into()),
         _ => return None,
     })
 }
