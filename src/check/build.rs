@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use crate::config::model::{CheckKind, Checker, RealServer, VirtualServer, VsKey};
+use crate::config::model::{CheckKind, Checker, RealServer, TrackFile, VirtualServer, VsKey};
 use crate::time::{Duration, Instant};
 
 use super::health::CheckerHealth;
@@ -40,6 +40,7 @@ pub(crate) fn build_check<S>(
     server: usize,
     script_user: Option<(u32, u32)>,
     lookup_user: &dyn Fn(&str) -> Option<(u32, u32)>,
+    track_files: &[TrackFile],
 ) -> Option<Check<S>> {
     let timing = ch.timing.or(rs.timing).or(vs.effective_timing());
     let (default_retry, default_dbr) = ch.kind.default_retry();
@@ -126,6 +127,17 @@ pub(crate) fn build_check<S>(
         #[cfg(not(feature = "tls"))]
         CheckKind::Ssl { .. } => Proto::Tcp(TcpProbe),
         CheckKind::Smtp { helo_name } => Proto::Smtp(SmtpProbe::new(helo_name.as_deref())),
+        CheckKind::File { track_file, weight } => {
+            let name = track_file.as_deref()?;
+            let file = track_files.iter().find(|f| f.name == name)?;
+            // check_file.c file_end_handler: without its own `weight`, the track_file's.
+            let (weight, reverse) = weight.unwrap_or((file.weight, file.reverse));
+            Proto::File {
+                path: file.file.as_str().into(),
+                weight,
+                reverse,
+            }
+        }
         CheckKind::Ping => Proto::Ping(PingProbe::new(match dst_ip {
             IpAddr::V4(_) => Family::V4,
             IpAddr::V6(_) => Family::V6,
@@ -151,8 +163,16 @@ pub(crate) fn build_check<S>(
     let shown = match (&proto, &target) {
         (Proto::Misc { script, .. }, _) => format!("'{}'", script.cmd),
         (Proto::Ping(_), _) => addr_label(dst_ip, None),
+        (Proto::File { path, .. }, _) => format!("'{path}'"),
         (_, Some(t)) => addr_label(t.dst.ip(), Some(t.dst.port())),
         (_, None) => addr_label(dst_ip, None),
+    };
+    // A tracked file is read every second (keepalived watches it with inotify), the first time
+    // at start (`daemon::checkers`), so its next reading comes a second later.
+    let (delay_loop, warmup) = if matches!(proto, Proto::File { .. }) {
+        (crate::track::file::PERIOD, Some(crate::track::file::PERIOD))
+    } else {
+        (delay_loop, timing.warmup.map(Duration::from))
     };
     let label = format!(
         "{} {shown} (RS {}, VS {})",
@@ -168,6 +188,7 @@ pub(crate) fn build_check<S>(
             CheckKind::Ssl { .. } => "SSL_GET",
             CheckKind::Smtp { .. } => "SMTP_CHECK",
             CheckKind::Ping => "PING_CHECK",
+            CheckKind::File { .. } => "FILE_CHECK",
             _ => "MISC_CHECK",
         },
         label: label.into_boxed_str(),
@@ -184,7 +205,7 @@ pub(crate) fn build_check<S>(
             timing.retry.unwrap_or(default_retry),
             timing.alpha.unwrap_or(false),
         ),
-        warmup: timing.warmup.map(Duration::from).unwrap_or(delay_loop),
+        warmup: warmup.unwrap_or(delay_loop),
         stage: Stage::Idle,
         in_active: false,
         suspended: false,

@@ -9,7 +9,8 @@
 //! the md5 crate is 9 KB; a header over 8 KiB or a hashed body over 8 MiB fails), [`smtp`] (220,
 //! HELO, 250, QUIT, multi-line replies), `tls` (rustls between the socket bytes and the HTTP
 //! machine; cargo feature `tls`), [`misc`] (exit status to verdict), [`ping`] (ICMP echo over a
-//! datagram socket, the reply matched by identifier and sequence).
+//! datagram socket, the reply matched by identifier and sequence), [`file`](mod@file) (a `track_file`'s
+//! value to up, down or a weight).
 //!
 //! [`health`] does keepalived 2.2.7's retry accounting and the real server's health (up when
 //! every checker is, weight with `misc_dynamic` offsets); [`schedule`] spreads first runs evenly
@@ -44,6 +45,7 @@ pub mod health;
 pub mod http;
 /// MD5 lives in the bottom layer: VRRP's IPsec-AH (`wire::ah`) uses it too.
 pub use crate::wire::md5;
+pub mod file;
 pub mod misc;
 pub mod ping;
 pub mod schedule;
@@ -141,6 +143,8 @@ pub enum Reason {
     ScriptTimeout,
     /// MISC_CHECK could not be started: errno.
     Exec(i32),
+    /// FILE_CHECK: the tracked file's value means down.
+    FileValue(i64),
 }
 
 impl fmt::Display for Reason {
@@ -165,6 +169,7 @@ impl fmt::Display for Reason {
             Reason::Signal(s) => write!(f, "killed by signal {s}"),
             Reason::ScriptTimeout => write!(f, "timed out; process group killed"),
             Reason::Exec(e) => write!(f, "cannot run: {}", errno_text(e)),
+            Reason::FileValue(v) => write!(f, "tracked file value {v}"),
         }
     }
 }

@@ -47,6 +47,12 @@ pub(crate) enum Proto {
     #[cfg(feature = "tls")]
     Ssl(Box<super::tls::TlsProbe>),
     Ping(PingProbe),
+    /// FILE_CHECK: the file read, and its value's weight (check/check_file.c).
+    File {
+        path: Box<str>,
+        weight: i32,
+        reverse: bool,
+    },
     Misc {
         script: Script,
         user: Option<(u32, u32)>,

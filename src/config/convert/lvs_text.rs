@@ -156,6 +156,18 @@ fn real_server(o: &mut Out, vs: &VirtualServer, rs: &RealServer, full: bool) {
 /// `parent` is the real server's effective timing in the dump, `None` for the minimal text.
 fn checker(o: &mut Out, c: &Checker, parent: Option<CheckTiming>) {
     o.open(format_args!("{}", word(c.kind.keyword())));
+    // FILE_CHECK has no other keyword (keepalived 2.2.7 check/check_file.c).
+    if let CheckKind::File { track_file, weight } = &c.kind {
+        o.opt("track_file", track_file.as_deref().map(word));
+        if let Some((w, reverse)) = weight {
+            o.line(format_args!(
+                "weight {w}{}",
+                if *reverse { " reverse" } else { "" }
+            ));
+        }
+        o.close();
+        return;
+    }
     o.opt("connect_ip", c.connect_ip);
     o.opt("connect_port", c.connect_port);
     o.opt("bindto", c.bindto);
@@ -176,7 +188,7 @@ fn checker(o: &mut Out, c: &Checker, parent: Option<CheckTiming>) {
     o.flag(c.log_all_failures, "log_all_failures");
     let full = parent.is_some();
     match &c.kind {
-        CheckKind::Tcp | CheckKind::Ping | CheckKind::Other(_) => {}
+        CheckKind::Tcp | CheckKind::Ping | CheckKind::File { .. } | CheckKind::Other(_) => {}
         CheckKind::Http {
             urls,
             virtualhost,

@@ -257,7 +257,15 @@ pub enum CheckKind {
     /// ICMP echo (keepalived 2.2.7 check/check_ping.c): up when the real server answers within
     /// `connect_timeout`.
     Ping,
-    /// A checker kalive parses but does not run yet (UDP_CHECK, DNS_CHECK, FILE_CHECK, BFD_CHECK).
+    /// FILE_CHECK (keepalived 2.2.7 check/check_file.c): the value of the top-level
+    /// `track_file` named `track_file`, times `weight` (the track_file's own when not given;
+    /// `reverse` negates): with weight 0 a non-zero value takes the server down (reverse: a zero
+    /// one), otherwise the product is added to the server's weight.
+    File {
+        track_file: Option<String>,
+        weight: Option<(i32, bool)>,
+    },
+    /// A checker kalive parses but does not run yet (UDP_CHECK, DNS_CHECK, BFD_CHECK).
     Other(String),
 }
 
@@ -270,6 +278,7 @@ impl CheckKind {
             CheckKind::Smtp { .. } => "SMTP_CHECK",
             CheckKind::Misc { .. } => "MISC_CHECK",
             CheckKind::Ping => "PING_CHECK",
+            CheckKind::File { .. } => "FILE_CHECK",
             CheckKind::Other(k) => k,
         }
     }
@@ -280,7 +289,8 @@ impl CheckKind {
     pub fn default_retry(&self) -> (u32, Duration) {
         match self {
             CheckKind::Http { .. } | CheckKind::Ssl { .. } => (1, Duration::from_secs(3)),
-            CheckKind::Misc { .. } => (0, Duration::from_secs(1)),
+            // A tracked file's value acts at once (trackers/track_file.c), never retried.
+            CheckKind::Misc { .. } | CheckKind::File { .. } => (0, Duration::from_secs(1)),
             _ => (1, Duration::from_secs(1)),
         }
     }

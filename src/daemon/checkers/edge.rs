@@ -4,8 +4,8 @@
 
 use std::os::fd::{AsRawFd, RawFd};
 
-use crate::check::misc;
 use crate::check::stage::{Proto, Target, Transport};
+use crate::check::{misc, Verdict};
 use crate::sys::check_socket::{CheckSocket, PingSocket, SetupError};
 use crate::sys::process::Outcome;
 
@@ -64,6 +64,22 @@ pub(super) fn connect(
         return Ok(RunSocket::Ping(s));
     }
     CheckSocket::connect(t.dst, t.bind, t.fwmark, t.bind_if.as_deref()).map(RunSocket::Stream)
+}
+
+/// FILE_CHECK's verdict from its file now (`None`: not a FILE_CHECK).
+pub(super) fn file_verdict(proto: &Proto, rs_weight: u32) -> Option<Verdict> {
+    let Proto::File {
+        path,
+        weight,
+        reverse,
+    } = proto
+    else {
+        return None;
+    };
+    let value = crate::sys::value_file::read_value(path).value();
+    Some(crate::check::file::verdict(
+        value, *weight, *reverse, rs_weight,
+    ))
 }
 
 pub(super) fn outcome(o: Outcome) -> misc::Outcome {

@@ -85,14 +85,32 @@ impl Checkers {
                 };
                 let first = checks.len();
                 for ch in &rs.checkers {
-                    if let Some(c) =
-                        build_check(vs, rs, ch, servers.len(), script_user, &lookup_user)
-                    {
+                    if let Some(c) = build_check(
+                        vs,
+                        rs,
+                        ch,
+                        servers.len(),
+                        script_user,
+                        &lookup_user,
+                        &cfg.track_files,
+                    ) {
                         checks.push(c);
                     }
                 }
                 let range = first..checks.len();
                 let weight = rs.weight;
+                // A tracked file's value counts from the start (keepalived 2.2.7
+                // check_daemon.c: set_track_file_checkers_down before IPVS is set up).
+                for c in checks.get_mut(range.clone()).unwrap_or(&mut []) {
+                    if let Some(v) = edge::file_verdict(&c.proto, weight) {
+                        c.health.record(v);
+                        c.last = Some(v);
+                        c.runs = 1;
+                        if !v.passed() {
+                            c.failures = 1;
+                        }
+                    }
+                }
                 let reported = server_health(
                     weight,
                     checks
@@ -390,6 +408,11 @@ impl Checkers {
             now + c.delay_loop.max(c.connect_timeout)
         };
         c.runs += 1;
+        let weight = self.servers.get(c.server).map_or(0, |s| s.weight);
+        if let Some(v) = edge::file_verdict(&c.proto, weight) {
+            self.finish(ci, v, now);
+            return;
+        }
         if let Proto::Misc {
             script,
             user,

@@ -33,7 +33,11 @@ pub(super) fn checker_kind(kw: &str) -> Option<CheckKind> {
             dynamic: false,
         },
         "PING_CHECK" => CheckKind::Ping,
-        "UDP_CHECK" | "DNS_CHECK" | "FILE_CHECK" | "BFD_CHECK" => CheckKind::Other(kw.into()),
+        "FILE_CHECK" => CheckKind::File {
+            track_file: None,
+            weight: None,
+        },
+        "UDP_CHECK" | "DNS_CHECK" | "BFD_CHECK" => CheckKind::Other(kw.into()),
         _ => return None,
     })
 }
@@ -65,7 +69,12 @@ pub(super) fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Vec<Checker> {
         // SSL_GET, and MISC_CHECK has no connection keywords (check_api.c
         // install_checker_common_keywords(false)).
         let http = matches!(ch.kind, CheckKind::Http { .. } | CheckKind::Ssl { .. });
-        let misc = matches!(ch.kind, CheckKind::Misc { .. });
+        // FILE_CHECK has only `track_file` and `weight` (check/check_file.c).
+        let misc = matches!(ch.kind, CheckKind::Misc { .. } | CheckKind::File { .. });
+        if matches!(ch.kind, CheckKind::File { .. }) && !matches!(kw, "track_file" | "weight") {
+            c.unknown(k, "FILE_CHECK");
+            continue;
+        }
         let connection = matches!(
             kw,
             "connect_ip"
@@ -145,6 +154,16 @@ pub(super) fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Vec<Checker> {
                     .or(*timeout)
             }
             ("misc_dynamic", CheckKind::Misc { dynamic, .. }) => *dynamic = true,
+            ("track_file", CheckKind::File { track_file, .. }) => {
+                *track_file = c.need(k, 0).map(Into::into)
+            }
+            ("weight", CheckKind::File { weight, .. }) => {
+                // check_file.c track_file_weight_handler: -IPVS_WEIGHT_LIMIT..=IPVS_WEIGHT_LIMIT,
+                // then `reverse` or `noreverse`.
+                if let Some(w) = c.signed(k, 0, -i64::from(i32::MAX), i64::from(i32::MAX)) {
+                    *weight = Some((w as i32, k.arg(1) == Some("reverse")));
+                }
+            }
             ("user", CheckKind::Misc { .. }) => {
                 misc_user = c
                     .need(k, 0)
@@ -163,6 +182,17 @@ pub(super) fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Vec<Checker> {
             &n.loc,
             "MISC_CHECK",
             "MISC_CHECK without misc_path; this checker is skipped",
+        );
+    }
+    if let CheckKind::File {
+        track_file: None, ..
+    } = ch.kind
+    {
+        // keepalived 2.2.7 check/check_file.c file_end_handler.
+        c.d.warn(
+            &n.loc,
+            "FILE_CHECK",
+            "FILE_CHECK has no track_file specified - ignoring",
         );
     }
     if let CheckKind::Http { urls, .. } | CheckKind::Ssl { urls, .. } = &ch.kind {
