@@ -22,6 +22,7 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("ah_packet", ah_packet),
     ("http_response", http_response),
     ("ping_reply", ping_reply),
+    ("udp_reply", udp_reply),
     ("smtp_response", smtp_response),
     ("netlink_reply", netlink_reply),
     ("json_dump", json_dump),
@@ -223,6 +224,33 @@ pub fn ping_reply(data: &[u8]) {
     let n = p.to_send().len();
     p.sent(n);
     let _ = p.received(datagram);
+}
+
+/// UDP_CHECK's reply judge: the first byte sets the expected reply's length (0-15) and whether
+/// a reply is required, then come the expected bytes, their wildcard mask and the reply.
+pub fn udp_reply(data: &[u8]) {
+    use kalive::check::udp::{Expected, UdpProbe};
+    use kalive::check::CheckProtocol;
+    let Some((&head, rest)) = data.split_first() else {
+        return;
+    };
+    let n = usize::from(head & 0x0f).min(rest.len() / 2);
+    let (want, rest) = rest.split_at(n);
+    let (mask, reply) = rest.split_at(n);
+    let expected = (n > 0).then(|| Expected {
+        data: want.into(),
+        mask: mask.into(),
+        min_len: u16::from(head >> 6),
+        max_len: 255,
+    });
+    let mut p = UdpProbe::new(None, head & 0x10 != 0, expected);
+    p.restart();
+    let _ = p.connected();
+    let sent = p.to_send().len();
+    p.sent(sent);
+    let _ = p.received(reply);
+    let _ = p.closed();
+    let _ = p.timed_out();
 }
 
 /// Every parser of netlink replies the daemon reads from the kernel: the datagram walk, each

@@ -14,6 +14,7 @@ use super::ping::{Family, PingProbe};
 use super::smtp::SmtpProbe;
 use super::stage::{Check, Proto, Stage, Target};
 use super::tcp::TcpProbe;
+use super::udp::{Expected, UdpProbe};
 
 /// The `[ip]:port` keepalived prints for a service.
 fn addr_label(ip: IpAddr, port: Option<u16>) -> String {
@@ -138,6 +139,22 @@ pub(crate) fn build_check<S>(
                 reverse,
             }
         }
+        CheckKind::Udp {
+            payload,
+            require_reply,
+            reply,
+            min_reply_length,
+            max_reply_length,
+        } => Proto::Udp(UdpProbe::new(
+            payload.as_deref(),
+            *require_reply,
+            reply.as_ref().map(|(data, mask)| Expected {
+                data: data.as_slice().into(),
+                mask: mask.as_slice().into(),
+                min_len: min_reply_length.unwrap_or(0),
+                max_len: max_reply_length.unwrap_or(255),
+            }),
+        )),
         CheckKind::Ping => Proto::Ping(PingProbe::new(match dst_ip {
             IpAddr::V4(_) => Family::V4,
             IpAddr::V6(_) => Family::V6,
@@ -189,6 +206,7 @@ pub(crate) fn build_check<S>(
             CheckKind::Smtp { .. } => "SMTP_CHECK",
             CheckKind::Ping => "PING_CHECK",
             CheckKind::File { .. } => "FILE_CHECK",
+            CheckKind::Udp { .. } => "UDP_CHECK",
             _ => "MISC_CHECK",
         },
         label: label.into_boxed_str(),

@@ -10,7 +10,7 @@
 //! HELO, 250, QUIT, multi-line replies), `tls` (rustls between the socket bytes and the HTTP
 //! machine; cargo feature `tls`), [`misc`] (exit status to verdict), [`ping`] (ICMP echo over a
 //! datagram socket, the reply matched by identifier and sequence), [`file`](mod@file) (a `track_file`'s
-//! value to up, down or a weight).
+//! value to up, down or a weight), [`udp`] (a datagram out, the first one back judged).
 //!
 //! [`health`] does keepalived 2.2.7's retry accounting and the real server's health (up when
 //! every checker is, weight with `misc_dynamic` offsets); [`schedule`] spreads first runs evenly
@@ -54,6 +54,7 @@ pub mod stage;
 pub mod tcp;
 #[cfg(feature = "tls")]
 pub mod tls;
+pub mod udp;
 
 /// One checker's state, for the dumps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,6 +146,8 @@ pub enum Reason {
     Exec(i32),
     /// FILE_CHECK: the tracked file's value means down.
     FileValue(i64),
+    /// UDP_CHECK: the reply is not the expected one (bytes or length).
+    UdpReply,
 }
 
 impl fmt::Display for Reason {
@@ -170,6 +173,7 @@ impl fmt::Display for Reason {
             Reason::ScriptTimeout => write!(f, "timed out; process group killed"),
             Reason::Exec(e) => write!(f, "cannot run: {}", errno_text(e)),
             Reason::FileValue(v) => write!(f, "tracked file value {v}"),
+            Reason::UdpReply => write!(f, "UDP reply mismatch"),
         }
     }
 }
@@ -229,4 +233,9 @@ pub trait CheckProtocol {
     fn to_send(&self) -> &[u8];
     /// `n` bytes of [`CheckProtocol::to_send`] were written.
     fn sent(&mut self, n: usize);
+    /// Nothing decided the run within `connect_timeout` (UDP_CHECK without `require_reply`
+    /// passes).
+    fn timed_out(&self) -> Verdict {
+        Verdict::Fail(Reason::Timeout)
+    }
 }

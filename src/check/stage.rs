@@ -14,6 +14,7 @@ use super::http::HttpProbe;
 use super::ping::PingProbe;
 use super::smtp::SmtpProbe;
 use super::tcp::TcpProbe;
+use super::udp::UdpProbe;
 use super::{CheckProtocol, Next, Reason, Verdict};
 
 /// Reads per socket per turn, so that a server streaming fast cannot starve the others.
@@ -47,6 +48,7 @@ pub(crate) enum Proto {
     #[cfg(feature = "tls")]
     Ssl(Box<super::tls::TlsProbe>),
     Ping(PingProbe),
+    Udp(UdpProbe),
     /// FILE_CHECK: the file read, and its value's weight (check/check_file.c).
     File {
         path: Box<str>,
@@ -62,6 +64,11 @@ pub(crate) enum Proto {
 }
 
 impl Proto {
+    /// A check over a datagram socket: one exchange, over at `connect_timeout`.
+    pub(crate) fn datagram(&self) -> bool {
+        matches!(self, Proto::Ping(_) | Proto::Udp(_))
+    }
+
     pub(crate) fn probe(&mut self) -> Option<&mut dyn CheckProtocol> {
         match self {
             Proto::Tcp(p) => Some(p),
@@ -70,6 +77,7 @@ impl Proto {
             #[cfg(feature = "tls")]
             Proto::Ssl(p) => Some(&mut **p),
             Proto::Ping(p) => Some(p),
+            Proto::Udp(p) => Some(p),
             _ => None,
         }
     }
@@ -131,6 +139,7 @@ impl<S> Check<S> {
             #[cfg(feature = "tls")]
             Proto::Ssl(p) => !p.to_send().is_empty(),
             Proto::Ping(p) => !p.to_send().is_empty(),
+            Proto::Udp(p) => !p.to_send().is_empty(),
             _ => false,
         };
         if pending {

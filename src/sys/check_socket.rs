@@ -35,22 +35,27 @@ impl CheckSocket {
     /// Starts a non-blocking connect to `dst`, with the mark `fwmark`, bound to the device
     /// `bind_if` and to `bind` (`bind_port` alone: the unspecified address of `dst`'s family,
     /// its port reusable); the socket becomes writable when the connect completes.
+    /// `datagram`: a connected UDP socket instead (UDP_CHECK), which reads an ICMP error for the
+    /// destination, port unreachable, as ECONNREFUSED.
     pub fn connect(
         dst: SocketAddr,
         bind: Option<SocketAddr>,
         fwmark: Option<u32>,
         bind_if: Option<&str>,
+        datagram: bool,
     ) -> Result<CheckSocket, SetupError> {
         let setup = SetupError::Setup;
         let domain = Domain::for_address(dst);
-        let sock = Socket::new(
-            domain,
-            Type::STREAM.nonblocking().cloexec(),
-            Some(Protocol::TCP),
-        )
-        .map_err(setup)?;
-        sock.set_linger(Some(std::time::Duration::ZERO))
-            .map_err(setup)?;
+        let (kind, proto) = if datagram {
+            (Type::DGRAM, Protocol::UDP)
+        } else {
+            (Type::STREAM, Protocol::TCP)
+        };
+        let sock = Socket::new(domain, kind.nonblocking().cloexec(), Some(proto)).map_err(setup)?;
+        if !datagram {
+            sock.set_linger(Some(std::time::Duration::ZERO))
+                .map_err(setup)?;
+        }
         bind_and_connect(sock, dst, bind, fwmark, bind_if).map(CheckSocket)
     }
 

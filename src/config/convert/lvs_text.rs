@@ -217,6 +217,24 @@ fn checker(o: &mut Out, c: &Checker, parent: Option<CheckTiming>) {
             o.opt("sni_name", sni_name.as_deref().map(word));
             o.flag(*enable_sni, "enable_sni");
         }
+        CheckKind::Udp {
+            payload,
+            require_reply,
+            reply,
+            min_reply_length,
+            max_reply_length,
+        } => {
+            if let Some(p) = payload {
+                o.line(format_args!("payload {}", hex(p, &[])));
+            }
+            match reply {
+                Some((data, mask)) => o.line(format_args!("require_reply {}", hex(data, mask))),
+                None if *require_reply => o.line(format_args!("require_reply")),
+                None => {}
+            }
+            o.opt("min_reply_length", *min_reply_length);
+            o.opt("max_reply_length", *max_reply_length);
+        }
         CheckKind::Smtp { helo_name } => o.opt("helo_name", helo_name.as_deref().map(word)),
         CheckKind::Misc {
             path,
@@ -285,6 +303,24 @@ fn timing(o: &mut Out, t: &CheckTiming) {
     o.opt("delay_before_retry", t.delay_before_retry.map(secs));
     o.opt("warmup", t.warmup.map(secs));
     o.boolean("alpha", t.alpha);
+}
+
+/// Bytes as keepalived's hex strings (lib/parser.c `read_hex_str`), a masked nibble as `X`.
+fn hex(data: &[u8], mask: &[u8]) -> String {
+    let digit = |v: u8, masked: bool| {
+        if masked {
+            'X'
+        } else {
+            char::from_digit(u32::from(v & 0x0f), 16).unwrap_or('0')
+        }
+    };
+    let mut s = String::with_capacity(data.len() * 2);
+    for (i, &b) in data.iter().enumerate() {
+        let m = mask.get(i).copied().unwrap_or(0);
+        s.push(digit(b >> 4, m & 0xf0 != 0));
+        s.push(digit(b, m & 0x0f != 0));
+    }
+    s
 }
 
 #[cfg(test)]

@@ -265,7 +265,17 @@ pub enum CheckKind {
         track_file: Option<String>,
         weight: Option<(i32, bool)>,
     },
-    /// A checker kalive parses but does not run yet (UDP_CHECK, DNS_CHECK, BFD_CHECK).
+    /// UDP_CHECK (keepalived 2.2.7 check/check_udp.c): `payload` (bytes, from hex),
+    /// `require_reply` with its optional expected bytes and `X` wildcard mask, and the reply's
+    /// length bounds (0 and 255 by default; they apply only with expected bytes).
+    Udp {
+        payload: Option<Vec<u8>>,
+        require_reply: bool,
+        reply: Option<(Vec<u8>, Vec<u8>)>,
+        min_reply_length: Option<u16>,
+        max_reply_length: Option<u16>,
+    },
+    /// A checker kalive parses but does not run yet (DNS_CHECK, BFD_CHECK).
     Other(String),
 }
 
@@ -279,6 +289,7 @@ impl CheckKind {
             CheckKind::Misc { .. } => "MISC_CHECK",
             CheckKind::Ping => "PING_CHECK",
             CheckKind::File { .. } => "FILE_CHECK",
+            CheckKind::Udp { .. } => "UDP_CHECK",
             CheckKind::Other(k) => k,
         }
     }

@@ -9,7 +9,7 @@ use crate::check::{misc, Verdict};
 use crate::sys::check_socket::{CheckSocket, PingSocket, SetupError};
 use crate::sys::process::Outcome;
 
-/// The socket of one run.
+/// The socket of one run (UDP_CHECK's is a connected datagram `CheckSocket`).
 pub enum RunSocket {
     Stream(CheckSocket),
     Ping(PingSocket),
@@ -63,7 +63,9 @@ pub(super) fn connect(
         p.bind(s.ident(), s.ip_header());
         return Ok(RunSocket::Ping(s));
     }
-    CheckSocket::connect(t.dst, t.bind, t.fwmark, t.bind_if.as_deref()).map(RunSocket::Stream)
+    let datagram = matches!(proto, Proto::Udp(_));
+    CheckSocket::connect(t.dst, t.bind, t.fwmark, t.bind_if.as_deref(), datagram)
+        .map(RunSocket::Stream)
 }
 
 /// FILE_CHECK's verdict from its file now (`None`: not a FILE_CHECK).

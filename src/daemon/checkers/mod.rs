@@ -385,7 +385,13 @@ impl Checkers {
         match c.stage {
             Stage::Idle => self.start_run(ci, now),
             Stage::Connecting(_) => self.finish(ci, Verdict::Fail(Reason::ConnectTimeout), now),
-            Stage::Open(_) => self.finish(ci, Verdict::Fail(Reason::Timeout), now),
+            Stage::Open(_) => {
+                let v = c
+                    .proto
+                    .probe()
+                    .map_or(Verdict::Fail(Reason::Timeout), |p| p.timed_out());
+                self.finish(ci, v, now)
+            }
             Stage::Script => {}
         }
     }
@@ -400,9 +406,9 @@ impl Checkers {
             return;
         }
         c.run_started = now;
-        // A PING_CHECK's run is its one echo: replies that are not its own (a flood of them)
-        // do not stretch it past `connect_timeout`.
-        c.run_cap = if matches!(c.proto, Proto::Ping(_)) {
+        // A PING_CHECK's or UDP_CHECK's run is one exchange: datagrams that are not its own (a
+        // flood of them) do not stretch it past `connect_timeout`.
+        c.run_cap = if c.proto.datagram() {
             now + c.connect_timeout
         } else {
             now + c.delay_loop.max(c.connect_timeout)

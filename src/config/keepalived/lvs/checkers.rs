@@ -37,7 +37,14 @@ pub(super) fn checker_kind(kw: &str) -> Option<CheckKind> {
             track_file: None,
             weight: None,
         },
-        "UDP_CHECK" | "DNS_CHECK" | "BFD_CHECK" => CheckKind::Other(kw.into()),
+        "UDP_CHECK" => CheckKind::Udp {
+            payload: None,
+            require_reply: false,
+            reply: None,
+            min_reply_length: None,
+            max_reply_length: None,
+        },
+        "DNS_CHECK" | "BFD_CHECK" => CheckKind::Other(kw.into()),
         _ => return None,
     })
 }
@@ -154,6 +161,34 @@ pub(super) fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Vec<Checker> {
                     .or(*timeout)
             }
             ("misc_dynamic", CheckKind::Misc { dynamic, .. }) => *dynamic = true,
+            ("payload", CheckKind::Udp { payload, .. }) => {
+                *payload = hex_arg(c, k, false).map(|(data, _)| data)
+            }
+            (
+                "require_reply",
+                CheckKind::Udp {
+                    require_reply,
+                    reply,
+                    ..
+                },
+            ) => {
+                *require_reply = true;
+                if !k.args.is_empty() {
+                    *reply = hex_arg(c, k, true);
+                }
+            }
+            (
+                "min_reply_length",
+                CheckKind::Udp {
+                    min_reply_length, ..
+                },
+            ) => *min_reply_length = c.u32_in(k, 0, 0, 65535).map(|v| v as u16),
+            (
+                "max_reply_length",
+                CheckKind::Udp {
+                    max_reply_length, ..
+                },
+            ) => *max_reply_length = c.u32_in(k, 0, 0, 65535).map(|v| v as u16),
             ("track_file", CheckKind::File { track_file, .. }) => {
                 *track_file = c.need(k, 0).map(Into::into)
             }
@@ -337,4 +372,53 @@ fn status_range(s: &str) -> Option<(u16, u16)> {
         }
     };
     ((100..=599).contains(&a) && (100..=599).contains(&b) && a <= b).then_some((a, b))
+}
+
+/// keepalived 2.2.7 lib/parser.c `read_hex_str` over the keyword's arguments joined by spaces:
+/// pairs of hex digits (a lone digit before a space is a byte of its own), with `wildcards` an
+/// `X` nibble that matches anything. `(bytes, mask)`; an invalid or empty string is an error.
+fn hex_arg(c: &mut Ctx, k: &Node, wildcards: bool) -> Option<(Vec<u8>, Vec<u8>)> {
+    let text: Vec<&str> = k.args.iter().map(|a| a.text.as_str()).collect();
+    let parsed = parse_hex(&text.join(" "), wildcards);
+    if parsed.is_none() {
+        c.d.warn(
+            &k.loc,
+            k.name(),
+            format!("Invalid hex string for UDP_CHECK {}; ignored", k.name()),
+        );
+    }
+    parsed
+}
+
+/// The `read_hex_str` rules, pure (see [`hex_arg`]).
+pub(crate) fn parse_hex(text: &str, wildcards: bool) -> Option<(Vec<u8>, Vec<u8>)> {
+    let nibble = |ch: u8| -> Option<(u8, u8)> {
+        match ch {
+            b'X' | b'x' if wildcards => Some((0, 0x0f)),
+            _ => (ch as char).to_digit(16).map(|d| (d as u8, 0)),
+        }
+    };
+    let (mut data, mut mask) = (Vec::new(), Vec::new());
+    let mut bytes = text.bytes().peekable();
+    loop {
+        while bytes.next_if(|&b| b == b' ' || b == b'\t').is_some() {}
+        let Some(first) = bytes.next() else {
+            break;
+        };
+        let (mut v, mut m) = nibble(first)?;
+        if let Some(second) = bytes.next_if(|&b| b != b' ') {
+            let (v2, m2) = nibble(second)?;
+            v = v << 4 | v2;
+            m = m << 4 | m2;
+        }
+        data.push(v);
+        mask.push(m);
+    }
+    if data.is_empty() {
+        return None;
+    }
+    if mask.iter().all(|&m| m == 0) {
+        mask.clear();
+    }
+    Some((data, mask))
 }
