@@ -23,6 +23,7 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("http_response", http_response),
     ("ping_reply", ping_reply),
     ("udp_reply", udp_reply),
+    ("dns_reply", dns_reply),
     ("smtp_response", smtp_response),
     ("netlink_reply", netlink_reply),
     ("json_dump", json_dump),
@@ -251,6 +252,24 @@ pub fn udp_reply(data: &[u8]) {
     let _ = p.received(reply);
     let _ = p.closed();
     let _ = p.timed_out();
+}
+
+/// DNS_CHECK's response judge: the first two bytes are the query's ID, the rest a datagram;
+/// and the query builder over the same bytes as a name.
+pub fn dns_reply(data: &[u8]) {
+    use kalive::check::dns::{judge, query, DnsProbe};
+    use kalive::check::CheckProtocol;
+    let Some((id, reply)) = data.split_first_chunk::<2>() else {
+        return;
+    };
+    let _ = judge(reply, u16::from_be_bytes(*id));
+    let _ = query(&String::from_utf8_lossy(reply), u16::from_be_bytes(*id));
+    let mut p = DnsProbe::new(query("a.b", 1).unwrap_or_default(), u16::from_be_bytes(*id));
+    p.restart();
+    let _ = p.connected();
+    let n = p.to_send().len();
+    p.sent(n);
+    let _ = p.received(reply);
 }
 
 /// Every parser of netlink replies the daemon reads from the kernel: the datagram walk, each

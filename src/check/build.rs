@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use crate::config::model::{CheckKind, Checker, RealServer, TrackFile, VirtualServer, VsKey};
 use crate::time::{Duration, Instant};
 
+use super::dns::{query, DnsProbe};
 use super::health::CheckerHealth;
 use super::http::{host_header, request, HttpProbe, HttpVersion, UrlCheck};
 use super::md5;
@@ -155,6 +156,15 @@ pub(crate) fn build_check<S>(
                 max_len: max_reply_length.unwrap_or(255),
             }),
         )),
+        CheckKind::Dns { qtype, name } => Proto::Dns(DnsProbe::new(
+            // The parser kept only names with no empty label; a label over 63 bytes
+            // cannot be asked (keepalived would send it): the checker is left out.
+            query(
+                name.as_deref().unwrap_or(""),
+                qtype.unwrap_or(super::dns::DEFAULT_TYPE),
+            )?,
+            (server as u16).wrapping_mul(40503) ^ u16::from(dst_ip.is_ipv6()),
+        )),
         CheckKind::Ping => Proto::Ping(PingProbe::new(match dst_ip {
             IpAddr::V4(_) => Family::V4,
             IpAddr::V6(_) => Family::V6,
@@ -207,6 +217,7 @@ pub(crate) fn build_check<S>(
             CheckKind::Ping => "PING_CHECK",
             CheckKind::File { .. } => "FILE_CHECK",
             CheckKind::Udp { .. } => "UDP_CHECK",
+            CheckKind::Dns { .. } => "DNS_CHECK",
             _ => "MISC_CHECK",
         },
         label: label.into_boxed_str(),
@@ -214,10 +225,12 @@ pub(crate) fn build_check<S>(
         target,
         delay_loop,
         connect_timeout,
-        delay_before_retry: timing
-            .delay_before_retry
-            .map(Duration::from)
-            .unwrap_or(Duration::from(default_dbr)),
+        delay_before_retry: match (timing.delay_before_retry, &ch.kind) {
+            (Some(d), _) => Duration::from(d),
+            // check_dns.c: default_delay_before_retry 0, which means delay_loop.
+            (None, CheckKind::Dns { .. }) => delay_loop,
+            (None, _) => Duration::from(default_dbr),
+        },
         log_all_failures: ch.log_all_failures,
         health: CheckerHealth::new(
             timing.retry.unwrap_or(default_retry),

@@ -10,7 +10,8 @@
 //! HELO, 250, QUIT, multi-line replies), `tls` (rustls between the socket bytes and the HTTP
 //! machine; cargo feature `tls`), [`misc`] (exit status to verdict), [`ping`] (ICMP echo over a
 //! datagram socket, the reply matched by identifier and sequence), [`file`](mod@file) (a `track_file`'s
-//! value to up, down or a weight), [`udp`] (a datagram out, the first one back judged).
+//! value to up, down or a weight), [`udp`] (a datagram out, the first one back judged), [`dns`]
+//! (a query over UDP, the response with its ID judged by its RCODE).
 //!
 //! [`health`] does keepalived 2.2.7's retry accounting and the real server's health (up when
 //! every checker is, weight with `misc_dynamic` offsets); [`schedule`] spreads first runs evenly
@@ -41,6 +42,7 @@
 use core::fmt;
 
 pub(crate) mod build;
+pub mod dns;
 pub mod health;
 pub mod http;
 /// MD5 lives in the bottom layer: VRRP's IPsec-AH (`wire::ah`) uses it too.
@@ -148,6 +150,8 @@ pub enum Reason {
     FileValue(i64),
     /// UDP_CHECK: the reply is not the expected one (bytes or length).
     UdpReply,
+    /// DNS_CHECK: the response's RCODE.
+    DnsRcode(u8),
 }
 
 impl fmt::Display for Reason {
@@ -174,6 +178,7 @@ impl fmt::Display for Reason {
             Reason::Exec(e) => write!(f, "cannot run: {}", errno_text(e)),
             Reason::FileValue(v) => write!(f, "tracked file value {v}"),
             Reason::UdpReply => write!(f, "UDP reply mismatch"),
+            Reason::DnsRcode(c) => write!(f, "DNS rcode {c}"),
         }
     }
 }

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use crate::config::model::Script;
 use crate::time::{Duration, Instant, TimerId};
 
+use super::dns::DnsProbe;
 use super::health::CheckerHealth;
 use super::http::HttpProbe;
 use super::ping::PingProbe;
@@ -49,6 +50,7 @@ pub(crate) enum Proto {
     Ssl(Box<super::tls::TlsProbe>),
     Ping(PingProbe),
     Udp(UdpProbe),
+    Dns(DnsProbe),
     /// FILE_CHECK: the file read, and its value's weight (check/check_file.c).
     File {
         path: Box<str>,
@@ -66,7 +68,7 @@ pub(crate) enum Proto {
 impl Proto {
     /// A check over a datagram socket: one exchange, over at `connect_timeout`.
     pub(crate) fn datagram(&self) -> bool {
-        matches!(self, Proto::Ping(_) | Proto::Udp(_))
+        matches!(self, Proto::Ping(_) | Proto::Udp(_) | Proto::Dns(_))
     }
 
     pub(crate) fn probe(&mut self) -> Option<&mut dyn CheckProtocol> {
@@ -78,6 +80,7 @@ impl Proto {
             Proto::Ssl(p) => Some(&mut **p),
             Proto::Ping(p) => Some(p),
             Proto::Udp(p) => Some(p),
+            Proto::Dns(p) => Some(p),
             _ => None,
         }
     }
@@ -140,6 +143,7 @@ impl<S> Check<S> {
             Proto::Ssl(p) => !p.to_send().is_empty(),
             Proto::Ping(p) => !p.to_send().is_empty(),
             Proto::Udp(p) => !p.to_send().is_empty(),
+            Proto::Dns(p) => !p.to_send().is_empty(),
             _ => false,
         };
         if pending {

@@ -179,6 +179,11 @@ fn checker(o: &mut Out, c: &Checker, parent: Option<CheckTiming>) {
             let (retry, before) = c.kind.default_retry();
             let mut t = c.timing.or(p);
             t.retry = t.retry.or(Some(retry));
+            // DNS_CHECK's default is its delay_loop (check_dns.c).
+            let before = match c.kind {
+                CheckKind::Dns { .. } => t.delay_loop.unwrap_or(before),
+                _ => before,
+            };
             t.delay_before_retry = t.delay_before_retry.or(Some(before));
             t
         }
@@ -234,6 +239,13 @@ fn checker(o: &mut Out, c: &Checker, parent: Option<CheckTiming>) {
             }
             o.opt("min_reply_length", *min_reply_length);
             o.opt("max_reply_length", *max_reply_length);
+        }
+        CheckKind::Dns { qtype, name } => {
+            let t = crate::config::model::lvs::DNS_TYPES
+                .iter()
+                .find(|(_, v)| Some(*v) == *qtype);
+            o.opt("type", t.map(|(n, _)| *n));
+            o.opt("name", name.as_deref().map(word));
         }
         CheckKind::Smtp { helo_name } => o.opt("helo_name", helo_name.as_deref().map(word)),
         CheckKind::Misc {

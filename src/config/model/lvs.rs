@@ -230,6 +230,23 @@ pub struct Url {
     pub virtualhost: Option<String>,
 }
 
+/// DNS_CHECK's `type` names (keepalived 2.2.7 check/check_dns.c DNS_TYPE) and their RR type
+/// numbers (RFC 1035 §3.2.2, RFC 3596, RFC 4034).
+pub const DNS_TYPES: &[(&str, u16)] = &[
+    ("A", 1),
+    ("NS", 2),
+    ("CNAME", 5),
+    ("SOA", 6),
+    ("MX", 15),
+    ("TXT", 16),
+    ("AAAA", 28),
+    ("RRSIG", 46),
+    ("DNSKEY", 48),
+];
+
+/// DNS_CHECK's default `type`, SOA (check_dns.h DNS_DEFAULT_TYPE).
+pub const DEFAULT_DNS_TYPE: u16 = 6;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CheckKind {
     Tcp,
@@ -275,7 +292,13 @@ pub enum CheckKind {
         min_reply_length: Option<u16>,
         max_reply_length: Option<u16>,
     },
-    /// A checker kalive parses but does not run yet (DNS_CHECK, BFD_CHECK).
+    /// DNS_CHECK (keepalived 2.2.7 check/check_dns.c): `type` (the RR type number; SOA by
+    /// default) and `name` ("" by default: the root).
+    Dns {
+        qtype: Option<u16>,
+        name: Option<String>,
+    },
+    /// A checker kalive parses but does not run yet (BFD_CHECK).
     Other(String),
 }
 
@@ -290,6 +313,7 @@ impl CheckKind {
             CheckKind::Ping => "PING_CHECK",
             CheckKind::File { .. } => "FILE_CHECK",
             CheckKind::Udp { .. } => "UDP_CHECK",
+            CheckKind::Dns { .. } => "DNS_CHECK",
             CheckKind::Other(k) => k,
         }
     }
@@ -300,6 +324,8 @@ impl CheckKind {
     pub fn default_retry(&self) -> (u32, Duration) {
         match self {
             CheckKind::Http { .. } | CheckKind::Ssl { .. } => (1, Duration::from_secs(3)),
+            // check_dns.c: retry 3; delay_before_retry defaults to delay_loop (0 here).
+            CheckKind::Dns { .. } => (3, Duration::ZERO),
             // A tracked file's value acts at once (trackers/track_file.c), never retried.
             CheckKind::Misc { .. } | CheckKind::File { .. } => (0, Duration::from_secs(1)),
             _ => (1, Duration::from_secs(1)),

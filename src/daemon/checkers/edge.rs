@@ -63,7 +63,7 @@ pub(super) fn connect(
         p.bind(s.ident(), s.ip_header());
         return Ok(RunSocket::Ping(s));
     }
-    let datagram = matches!(proto, Proto::Udp(_));
+    let datagram = matches!(proto, Proto::Udp(_) | Proto::Dns(_));
     CheckSocket::connect(t.dst, t.bind, t.fwmark, t.bind_if.as_deref(), datagram)
         .map(RunSocket::Stream)
 }

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use crate::config::keywords::IGNORED;
-use crate::config::model::lvs::{md5_digest, CheckKind, Checker, Url, NO_TLS, TLS_AVAILABLE};
+use crate::config::model::lvs::{
+    md5_digest, CheckKind, Checker, Url, DNS_TYPES, NO_TLS, TLS_AVAILABLE,
+};
 use crate::config::model::Script;
 
 use super::super::tree::Node;
@@ -44,7 +46,11 @@ pub(super) fn checker_kind(kw: &str) -> Option<CheckKind> {
             min_reply_length: None,
             max_reply_length: None,
         },
-        "DNS_CHECK" | "BFD_CHECK" => CheckKind::Other(kw.into()),
+        "DNS_CHECK" => CheckKind::Dns {
+            qtype: None,
+            name: None,
+        },
+        "BFD_CHECK" => CheckKind::Other(kw.into()),
         _ => return None,
     })
 }
@@ -189,6 +195,28 @@ pub(super) fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Vec<Checker> {
                     max_reply_length, ..
                 },
             ) => *max_reply_length = c.u32_in(k, 0, 0, 65535).map(|v| v as u16),
+            ("type", CheckKind::Dns { qtype, .. }) => {
+                let t = c.need(k, 0).unwrap_or_default();
+                match DNS_TYPES.iter().find(|(n, _)| n.eq_ignore_ascii_case(t)) {
+                    Some(&(_, v)) => *qtype = Some(v),
+                    None => {
+                        c.d.warn(&k.loc, kw, format!("Unknown DNS check type {t} - ignoring"))
+                    }
+                }
+            }
+            ("name", CheckKind::Dns { name, .. }) => {
+                let n = c.need(k, 0).unwrap_or_default();
+                // check_dns.c dns_name_handler: no empty label ("." alone is the root).
+                if n == "." || !n.split('.').any(str::is_empty) {
+                    *name = Some(n.into());
+                } else {
+                    c.d.warn(
+                        &k.loc,
+                        kw,
+                        format!("DNS_CHECK name '{n}' has empty label - ignoring"),
+                    );
+                }
+            }
             ("track_file", CheckKind::File { track_file, .. }) => {
                 *track_file = c.need(k, 0).map(Into::into)
             }
