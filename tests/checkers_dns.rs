@@ -10,87 +10,67 @@
 
 mod common;
 
-use std::net::UdpSocket;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration as StdDuration, Instant as StdInstant};
+use std::net::{SocketAddr, UdpSocket};
+use std::time::Duration as StdDuration;
 
-use common::backends::enter_ns;
-use common::check_driver::Driver;
+use common::check_driver::{config_without_warnings, Answer, Driver, UdpServer};
 use common::netns::{available, Lan};
 use kalive::check::{Health, Reason, RsId, Verdict};
-use kalive::config::keepalived::parse_text;
-use kalive::config::{LoadOptions, Severity};
 use kalive::daemon::checkers::Checkers;
 
 const SRV: &str = "10.210.0.2";
 
-#[derive(Clone, Copy)]
-enum Answer {
-    Ok,
-    NxDomain,
-    OtherId,
-    Echo,
-    Garbage,
-    FromAnotherPort,
-    FloodThenOk,
+/// The query must be keepalived's: RD, one question: `test.lab`, type A, class IN.
+fn check_query(q: &[u8]) {
+    assert_eq!(&q[2..6], &[1, 0, 0, 1], "RD, one question");
+    assert_eq!(
+        &q[12..],
+        b"\x04test\x03lab\0\0\x01\0\x01",
+        "name, type A, class IN"
+    );
 }
 
-/// The query's question must be keepalived's: `name` and `type` (A = 1), class IN.
-fn response(query: &[u8], flags: u16) -> Vec<u8> {
-    let mut r = query.to_vec();
+/// The query back as a response with `flags` (QR set and an RCODE), and `id_xor` on its ID.
+fn response(q: &[u8], flags: u16, id_xor: u8) -> Vec<u8> {
+    check_query(q);
+    let mut r = q.to_vec();
+    r[0] ^= id_xor;
     r[2..4].copy_from_slice(&flags.to_be_bytes());
     r
 }
 
-fn responder(ns: &str, port: u16, how: Answer) -> (Arc<AtomicBool>, std::thread::JoinHandle<()>) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let ns = ns.to_string();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let handle = std::thread::spawn(move || {
-        enter_ns(&ns);
-        let sock = UdpSocket::bind((SRV, port)).expect("bind");
-        let other = UdpSocket::bind((SRV, 0)).expect("bind");
-        sock.set_read_timeout(Some(StdDuration::from_millis(50)))
-            .unwrap();
-        let _ = ready_tx.send(());
-        let end = StdInstant::now() + StdDuration::from_secs(20);
-        let mut buf = [0u8; 512];
-        while !flag.load(Ordering::Relaxed) && StdInstant::now() < end {
-            let Ok((n, from)) = sock.recv_from(&mut buf) else {
-                continue;
-            };
-            let q = &buf[..n];
-            assert_eq!(&q[2..6], &[1, 0, 0, 1], "RD, one question");
-            assert_eq!(
-                &q[12..],
-                b"\x04test\x03lab\0\0\x01\0\x01",
-                "name, type A, class IN"
-            );
-            let ok = response(q, 0x8180);
-            let mut other_id = ok.clone();
-            other_id[0] ^= 0x5a;
-            let _ = match how {
-                Answer::Ok => sock.send_to(&ok, from),
-                Answer::NxDomain => sock.send_to(&response(q, 0x8183), from),
-                Answer::OtherId => sock.send_to(&other_id, from),
-                Answer::Echo => sock.send_to(q, from),
-                Answer::Garbage => sock.send_to(b"\xff\xfe", from),
-                Answer::FromAnotherPort => other.send_to(&ok, from),
-                Answer::FloodThenOk => {
-                    for _ in 0..200 {
-                        let _ = sock.send_to(&other_id, from);
-                    }
-                    sock.send_to(&ok, from)
-                }
-            };
-        }
-    });
-    ready_rx
-        .recv_timeout(StdDuration::from_secs(5))
-        .expect("responder up");
-    (stop, handle)
+fn ok(s: &UdpSocket, _: &UdpSocket, q: &[u8], from: SocketAddr) {
+    let _ = s.send_to(&response(q, 0x8180, 0), from);
+}
+
+fn nxdomain(s: &UdpSocket, _: &UdpSocket, q: &[u8], from: SocketAddr) {
+    let _ = s.send_to(&response(q, 0x8183, 0), from);
+}
+
+fn other_id(s: &UdpSocket, _: &UdpSocket, q: &[u8], from: SocketAddr) {
+    let _ = s.send_to(&response(q, 0x8180, 0x5a), from);
+}
+
+fn echo(s: &UdpSocket, _: &UdpSocket, q: &[u8], from: SocketAddr) {
+    check_query(q);
+    let _ = s.send_to(q, from);
+}
+
+fn garbage(s: &UdpSocket, _: &UdpSocket, q: &[u8], from: SocketAddr) {
+    check_query(q);
+    let _ = s.send_to(b"\xff\xfe", from);
+}
+
+fn from_another_port(_: &UdpSocket, other: &UdpSocket, q: &[u8], from: SocketAddr) {
+    let _ = other.send_to(&response(q, 0x8180, 0), from);
+}
+
+fn flood_then_ok(s: &UdpSocket, _: &UdpSocket, q: &[u8], from: SocketAddr) {
+    let wrong = response(q, 0x8180, 0x5a);
+    for _ in 0..200 {
+        let _ = s.send_to(&wrong, from);
+    }
+    let _ = s.send_to(&response(q, 0x8180, 0), from);
 }
 
 fn rs(i: u16) -> RsId {
@@ -104,19 +84,19 @@ fn dns_checks_reach_keepalived_s_verdicts() {
     }
     let lan = Lan::new("kdns", &[("lb", "10.210.0.1/24"), ("srv", "10.210.0.2/24")]);
     let srv = lan.ns(1).to_string();
-    let answers = [
-        Answer::Ok,
-        Answer::NxDomain,
-        Answer::OtherId,
-        Answer::Echo,
-        Answer::Garbage,
-        Answer::FromAnotherPort,
-        Answer::FloodThenOk,
+    let answers: [Answer; 7] = [
+        ok,
+        nxdomain,
+        other_id,
+        echo,
+        garbage,
+        from_another_port,
+        flood_then_ok,
     ];
-    let servers: Vec<_> = answers
-        .iter()
+    let servers: Vec<UdpServer> = answers
+        .into_iter()
         .enumerate()
-        .map(|(i, &a)| responder(&srv, 5400 + i as u16, a))
+        .map(|(i, a)| UdpServer::start(&srv, SRV, 5400 + i as u16, a))
         .collect();
     // 5407: nobody listens.
     let mut text = String::from(
@@ -128,18 +108,10 @@ fn dns_checks_reach_keepalived_s_verdicts() {
         );
     }
     text += "}\n";
-    let l = parse_text("dns.conf", &text, &LoadOptions::default());
-    let problems: Vec<String> = l
-        .diags
-        .items
-        .iter()
-        .filter(|d| d.severity >= Severity::Warning)
-        .map(|d| d.to_string())
-        .collect();
-    assert!(problems.is_empty(), "{problems:?}");
+    let cfg = config_without_warnings("dns.conf", &text);
     lan.run(0, || {
         let mut d = Driver::new();
-        let mut c = Checkers::new(&l.config, d.now());
+        let mut c = Checkers::new(&cfg, d.now());
         assert_eq!(c.len(), 8);
         let down = [rs(1), rs(2), rs(3), rs(4), rs(5), rs(7)];
         let ok = d.run(&mut c, StdDuration::from_secs(6), |c, ch| {
@@ -171,8 +143,5 @@ fn dns_checks_reach_keepalived_s_verdicts() {
             d.slowest_turn
         );
     });
-    for (stop, handle) in servers {
-        stop.store(true, Ordering::Relaxed);
-        handle.join().expect("responder thread");
-    }
+    servers.into_iter().for_each(UdpServer::finish);
 }

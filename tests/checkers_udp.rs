@@ -9,70 +9,50 @@
 
 mod common;
 
-use std::net::UdpSocket;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration as StdDuration, Instant as StdInstant};
+use std::net::{SocketAddr, UdpSocket};
+use std::time::Duration as StdDuration;
 
-use common::backends::enter_ns;
-use common::check_driver::Driver;
+use common::check_driver::{config_without_warnings, Answer, Driver, UdpServer};
 use common::netns::{available, Lan};
 use kalive::check::{Health, Reason, RsId, Verdict};
-use kalive::config::keepalived::parse_text;
-use kalive::config::{LoadOptions, Severity};
 use kalive::daemon::checkers::Checkers;
 
 const SRV: &str = "10.209.0.2";
 
-#[derive(Clone, Copy)]
-enum Reply {
-    Pong,
-    Silent,
-    Garbage,
-    TooLong,
-    FromAnotherPort,
-    Flood,
+/// The servers' answers to the configured payload.
+fn expect_ping(q: &[u8]) {
+    assert_eq!(q, b"ping!", "the configured payload");
 }
 
-/// A UDP server in namespace `ns` on `port` until the returned flag is set (at most 20 s).
-fn udp_server(ns: &str, port: u16, reply: Reply) -> (Arc<AtomicBool>, std::thread::JoinHandle<()>) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let ns = ns.to_string();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let handle = std::thread::spawn(move || {
-        enter_ns(&ns);
-        let sock = UdpSocket::bind((SRV, port)).expect("bind");
-        let other = UdpSocket::bind((SRV, 0)).expect("bind");
-        sock.set_read_timeout(Some(StdDuration::from_millis(50)))
-            .unwrap();
-        let _ = ready_tx.send(());
-        let end = StdInstant::now() + StdDuration::from_secs(20);
-        let mut buf = [0u8; 2048];
-        while !flag.load(Ordering::Relaxed) && StdInstant::now() < end {
-            let Ok((n, from)) = sock.recv_from(&mut buf) else {
-                continue;
-            };
-            assert_eq!(&buf[..n], b"ping!", "the configured payload");
-            let _ = match reply {
-                Reply::Pong => sock.send_to(b"PONG", from),
-                Reply::Silent => Ok(0),
-                Reply::Garbage => sock.send_to(b"\x00garbage", from),
-                Reply::TooLong => sock.send_to(&[b'P'; 300], from),
-                Reply::FromAnotherPort => other.send_to(b"PONG", from),
-                Reply::Flood => {
-                    for _ in 0..2000 {
-                        let _ = sock.send_to(b"PONG", from);
-                    }
-                    Ok(0)
-                }
-            };
-        }
-    });
-    ready_rx
-        .recv_timeout(StdDuration::from_secs(5))
-        .expect("server up");
-    (stop, handle)
+fn pong(s: &UdpSocket, _: &UdpSocket, q: &[u8], from: SocketAddr) {
+    expect_ping(q);
+    let _ = s.send_to(b"PONG", from);
+}
+
+fn silent(_: &UdpSocket, _: &UdpSocket, q: &[u8], _: SocketAddr) {
+    expect_ping(q);
+}
+
+fn garbage(s: &UdpSocket, _: &UdpSocket, q: &[u8], from: SocketAddr) {
+    expect_ping(q);
+    let _ = s.send_to(b"\x00garbage", from);
+}
+
+fn too_long(s: &UdpSocket, _: &UdpSocket, q: &[u8], from: SocketAddr) {
+    expect_ping(q);
+    let _ = s.send_to(&[b'P'; 300], from);
+}
+
+fn from_another_port(_: &UdpSocket, other: &UdpSocket, q: &[u8], from: SocketAddr) {
+    expect_ping(q);
+    let _ = other.send_to(b"PONG", from);
+}
+
+fn flood(s: &UdpSocket, _: &UdpSocket, q: &[u8], from: SocketAddr) {
+    expect_ping(q);
+    for _ in 0..2000 {
+        let _ = s.send_to(b"PONG", from);
+    }
 }
 
 fn rs(i: u16) -> RsId {
@@ -86,18 +66,19 @@ fn udp_checks_reach_keepalived_s_verdicts() {
     }
     let lan = Lan::new("kudp", &[("lb", "10.209.0.1/24"), ("srv", "10.209.0.2/24")]);
     let srv = lan.ns(1).to_string();
-    let servers: Vec<_> = [
-        (5301, Reply::Pong),
-        (5302, Reply::Silent),
-        (5304, Reply::Garbage),
-        (5305, Reply::TooLong),
-        (5306, Reply::FromAnotherPort),
-        (5307, Reply::Flood),
-        (5308, Reply::Silent),
-    ]
-    .into_iter()
-    .map(|(port, r)| udp_server(&srv, port, r))
-    .collect();
+    let answers: [(u16, Answer); 7] = [
+        (5301, pong),
+        (5302, silent),
+        (5304, garbage),
+        (5305, too_long),
+        (5306, from_another_port),
+        (5307, flood),
+        (5308, silent),
+    ];
+    let servers: Vec<UdpServer> = answers
+        .into_iter()
+        .map(|(port, answer)| UdpServer::start(&srv, SRV, port, answer))
+        .collect();
     // 5303: nobody listens (ICMP port unreachable).
     let check = |port: u16, extra: &str| {
         format!(
@@ -116,18 +97,10 @@ fn udp_checks_reach_keepalived_s_verdicts() {
         check(5307, expect_pong),
         check(5308, "      require_reply\n"),
     );
-    let l = parse_text("udp.conf", &text, &LoadOptions::default());
-    let problems: Vec<String> = l
-        .diags
-        .items
-        .iter()
-        .filter(|d| d.severity >= Severity::Warning)
-        .map(|d| d.to_string())
-        .collect();
-    assert!(problems.is_empty(), "{problems:?}\n{text}");
+    let cfg = config_without_warnings("udp.conf", &text);
     lan.run(0, || {
         let mut d = Driver::new();
-        let mut c = Checkers::new(&l.config, d.now());
+        let mut c = Checkers::new(&cfg, d.now());
         assert_eq!(c.len(), 8);
         let down = [rs(2), rs(3), rs(4), rs(5), rs(7)];
         let ok = d.run(&mut c, StdDuration::from_secs(6), |c, ch| {
@@ -167,8 +140,5 @@ fn udp_checks_reach_keepalived_s_verdicts() {
             d.slowest_turn
         );
     });
-    for (stop, handle) in servers {
-        stop.store(true, Ordering::Relaxed);
-        handle.join().expect("server thread");
-    }
+    servers.into_iter().for_each(UdpServer::finish);
 }
