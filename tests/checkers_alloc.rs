@@ -1,8 +1,8 @@
 //! The checkers' steady state allocates nothing: TCP, HTTP (with a digest), SMTP, PING, UDP,
 //! DNS, a refused port and hostile servers (endless header, close mid-response, silence, a
-//! flood), checked every 50 ms over loopback for many rounds, with a counting global allocator watching the
-//! loop's thread. MISC_CHECK spawns a process per run (argv and environment are built per
-//! spawn, then freed), so for it the bytes held must not grow.
+//! flood), checked every 50 ms over loopback for many rounds, with a counting global allocator
+//! watching the loop's thread. MISC_CHECK spawns a process per run (argv and environment are
+//! built per spawn, then freed), so for it the bytes held must not grow.
 
 mod common;
 
