@@ -18,9 +18,9 @@ use std::os::fd::AsRawFd;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration as StdDuration, Instant as StdInstant};
 
-use kalive::check::Checkers;
 use kalive::config::keepalived::parse_text;
 use kalive::config::LoadOptions;
+use kalive::daemon::checkers::Checkers;
 use kalive::time::Instant;
 
 const BASE_PORT: u16 = 20000;

@@ -21,6 +21,9 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("vrrp_packet", vrrp_packet),
     ("ah_packet", ah_packet),
     ("http_response", http_response),
+    ("ping_reply", ping_reply),
+    ("udp_reply", udp_reply),
+    ("dns_reply", dns_reply),
     ("smtp_response", smtp_response),
     ("mail_reply", mail_reply),
     ("netlink_reply", netlink_reply),
@@ -237,6 +240,75 @@ pub fn mail_reply(data: &[u8]) {
     }
     let _ = s.timed_out();
     let _ = s.closed();
+}
+
+/// PING_CHECK's reply parser: any datagram a socket hands in (with and without the raw IPv4
+/// header, both families) is a match, ignored, never a panic; the first byte picks the socket.
+pub fn ping_reply(data: &[u8]) {
+    use kalive::check::ping::{echo_reply, Family, PingProbe};
+    use kalive::check::CheckProtocol;
+    let Some((&mode, datagram)) = data.split_first() else {
+        return;
+    };
+    let family = if mode & 1 == 0 {
+        Family::V4
+    } else {
+        Family::V6
+    };
+    let ip_header = mode & 2 != 0;
+    let _ = echo_reply(datagram, family, ip_header);
+    let mut p = PingProbe::new(family);
+    p.restart();
+    p.bind(u16::from(mode), ip_header);
+    let _ = p.connected();
+    let n = p.to_send().len();
+    p.sent(n);
+    let _ = p.received(datagram);
+}
+
+/// UDP_CHECK's reply judge: the first byte sets the expected reply's length (0-15) and whether
+/// a reply is required, then come the expected bytes, their wildcard mask and the reply.
+pub fn udp_reply(data: &[u8]) {
+    use kalive::check::udp::{Expected, UdpProbe};
+    use kalive::check::CheckProtocol;
+    let Some((&head, rest)) = data.split_first() else {
+        return;
+    };
+    let n = usize::from(head & 0x0f).min(rest.len() / 2);
+    let (want, rest) = rest.split_at(n);
+    let (mask, reply) = rest.split_at(n);
+    let expected = (n > 0).then(|| Expected {
+        data: want.into(),
+        mask: mask.into(),
+        min_len: u16::from(head >> 6),
+        max_len: 255,
+    });
+    let mut p = UdpProbe::new(None, head & 0x10 != 0, expected);
+    p.restart();
+    let _ = p.connected();
+    let sent = p.to_send().len();
+    p.sent(sent);
+    let _ = p.received(reply);
+    let _ = p.closed();
+    let _ = p.timed_out();
+}
+
+/// DNS_CHECK's response judge: the first two bytes are the query's ID, the rest a datagram;
+/// and the query builder over the same bytes as a name.
+pub fn dns_reply(data: &[u8]) {
+    use kalive::check::dns::{judge, query, DnsProbe};
+    use kalive::check::CheckProtocol;
+    let Some((id, reply)) = data.split_first_chunk::<2>() else {
+        return;
+    };
+    let _ = judge(reply, u16::from_be_bytes(*id));
+    let _ = query(&String::from_utf8_lossy(reply), u16::from_be_bytes(*id));
+    let mut p = DnsProbe::new(query("a.b", 1).unwrap_or_default(), u16::from_be_bytes(*id));
+    p.restart();
+    let _ = p.connected();
+    let n = p.to_send().len();
+    p.sent(n);
+    let _ = p.received(reply);
 }
 
 /// Every parser of netlink replies the daemon reads from the kernel: the datagram walk, each

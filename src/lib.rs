@@ -28,9 +28,8 @@
 //!   default made explicit and every message at `file:line:col`. Pure: files come through
 //!   [`config::source::Sources`], machine checks for `-t` through [`config::probe::HostFacts`].
 //! - [`check`]: the health-checker protocols (TCP, HTTP, SSL, SMTP, MISC) as sans-IO machines
-//!   behind [`check::CheckProtocol`], keepalived's retry accounting and scheduling, and
-//!   [`check::Checkers`], the edge the daemon's loop drives (it opens the sockets and starts
-//!   the MISC programs through `sys`).
+//!   behind [`check::CheckProtocol`], one run's stage machine over a socket handed in, keepalived's
+//!   retry accounting and scheduling, and each checker built from the configuration. Pure.
 //! - [`vrrp`]: one instance's RFC 5798 machine with keepalived's rules, priorities from
 //!   trackers, sync groups, GARP pacing. Pure: no sockets, no clock, no allocation after
 //!   construction.
@@ -40,15 +39,15 @@
 //!   desired one. Pure.
 //! - [`mail`]: keepalived's alert mails and the sans-IO SMTP client that sends them. Pure.
 //! - [`daemon`]: builds the runtime from the model and runs the loop; carries out what the
-//!   pure cores ask of the system.
+//!   pure cores ask of the system ([`daemon::checkers::Checkers`]: the checkers' sockets,
+//!   MISC_CHECK processes and timer wheel).
 //! - [`cli`] and `main.rs`: the flags and the commands (`-t`, `-d`, `convert`, `status`).
 //!
 //! `sys` takes its own small types (`sys::netlink`'s addresses, routes and rules, a command's
 //! words for `sys::process`), converted from the model at the edge (`daemon::to_sys`); `lvs`
-//! owns the IPVS vocabulary (`lvs::model`), which `sys::netlink::ipvs` only serialises. Where
-//! the code does not follow the drawing yet: `check`'s runner (`check/runner.rs`, `stage.rs`'s
-//! `drive`) opens its sockets and spawns its programs through `sys` itself; the protocols
-//! behind [`check::CheckProtocol`] are pure.
+//! owns the IPVS vocabulary (`lvs::model`), which `sys::netlink::ipvs` only serialises; `check`
+//! reads and writes sockets only through the `check::stage::Transport` that
+//! `daemon::checkers` implements over `sys::check_socket`.
 //!
 //! # How data flows
 //!
@@ -66,11 +65,12 @@
 //!   its actions, in keepalived's order (vrrp/vrrp.c `vrrp_state_master_tx`): send an advert,
 //!   add the addresses, routes and rules over rtnetlink, the GARP/NA burst paced per interface,
 //!   the notify scripts and FIFO line, the timers → one syslog line with the cause.
-//! - One health check: the schedule says a checker is due → `sys::check_socket` connects
-//!   without blocking → the loop's `ppoll` reports the socket → the probe is fed what arrived
-//!   and says what to write or its verdict → `check::health` applies `retry` → a change of a
-//!   real server's health goes to [`lvs::Pool`] → [`lvs::reconcile()`] gives the IPVS
-//!   operations → `sys::netlink::ipvs` sends them; notify scripts, FIFO and log lines follow.
+//! - One health check: the schedule says a checker is due → `daemon::checkers` has
+//!   `sys::check_socket` connect without blocking → the loop's `ppoll` reports the socket →
+//!   `check::stage::drive` feeds the probe what arrived and it says what to write or its
+//!   verdict → `check::health` applies `retry` → a change of a real server's health goes to
+//!   [`lvs::Pool`] → [`lvs::reconcile()`] gives the IPVS operations → `sys::netlink::ipvs`
+//!   sends them; notify scripts, FIFO and log lines follow.
 //!
 //! # The loop
 //!
@@ -112,13 +112,16 @@
 //! - `src/check/<protocol>.rs`: the [`check::CheckProtocol`] state machine and its unit tests, declared
 //!   in `src/check/mod.rs`; `src/check/stage.rs` (a `Proto` variant) and `src/check/build.rs`
 //!   (`CheckKind` → `Proto`, the label in log lines);
-//! - `src/sys/check_socket.rs` only for a new kind of socket (PING_CHECK: an ICMP datagram
-//!   socket); UDP_CHECK likewise;
+//! - only for a new kind of socket (PING_CHECK's ICMP datagram socket, UDP_CHECK's): the
+//!   socket in `src/sys/check_socket.rs`, and how `src/daemon/checkers/mod.rs` opens it for a
+//!   run (`connect`) with `src/daemon/checkers/edge.rs` handing it to `check` as a
+//!   `check::stage::Transport`;
 //! - `fuzz/` for a parser of the server's replies (`fuzz/entries.rs`, a target, a corpus).
 //!
-//! The daemon needs no change for a checker over a socket: `check::Checkers` hands it
-//! descriptors and health changes (a checker running a program, as MISC_CHECK, is also judged
-//! in `src/daemon/scripts.rs`).
+//! Nothing else in the daemon changes for a checker over a TCP socket:
+//! `daemon::checkers::Checkers` hands the LVS service (`src/daemon/service/lvs.rs`) descriptors
+//! and health changes (a checker running a program, as MISC_CHECK, is also judged in
+//! `src/daemon/scripts.rs`).
 //!
 //! # Adding a tracker
 //!

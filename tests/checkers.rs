@@ -1,5 +1,5 @@
-//! The checkers against real servers: the runner in one network namespace ("lb"), small Rust
-//! servers in another ("srv"), on a bridge. Well-behaved TCP, HTTP (several urls, digest), SMTP
+//! The checkers against real servers: `daemon::checkers::Checkers` in one network namespace
+//! ("lb"), small Rust servers in another ("srv"), on a bridge. Well-behaved TCP, HTTP (several urls, digest), SMTP
 //! and MISC checks reach the right verdicts; hostile servers (silent, 10 MB answers, an endless
 //! header, a close mid-response, a black hole, TLS garbage) fail their checks on time and never
 //! hold up a healthy check or the loop.
@@ -8,15 +8,15 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::time::{Duration as StdDuration, Instant as StdInstant};
+use std::time::Duration as StdDuration;
 
 use common::backends::{md5_hex, serve, Backend, Behaviour};
+use common::check_driver::Driver;
 use common::netns::{available, ip, Lan};
-use kalive::check::{Checkers, Health, Reason, RsId, Verdict};
+use kalive::check::{Health, Reason, RsId, Verdict};
 use kalive::config::keepalived::parse_text;
 use kalive::config::{LoadOptions, Severity};
-use kalive::time::Instant;
+use kalive::daemon::checkers::Checkers;
 
 const LB: &str = "10.207.0.1";
 const SRV: &str = "10.207.0.2";
@@ -36,63 +36,6 @@ fn config(text: &str) -> kalive::config::model::Config {
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
     l.config
-}
-
-/// The daemon's loop in miniature: poll the checkers' sockets, hand the results back, collect
-/// health changes, until `done` holds or `limit` passes. Returns the longest `handle` call.
-struct Driver {
-    t0: StdInstant,
-    fds: Vec<libc::pollfd>,
-    changes: HashMap<RsId, Health>,
-    slowest_turn: StdDuration,
-}
-
-impl Driver {
-    fn new() -> Self {
-        Driver {
-            t0: StdInstant::now(),
-            fds: Vec::new(),
-            changes: HashMap::new(),
-            slowest_turn: StdDuration::ZERO,
-        }
-    }
-
-    fn now(&self) -> Instant {
-        Instant(self.t0.elapsed().as_micros() as u64)
-    }
-
-    fn run(
-        &mut self,
-        c: &mut Checkers,
-        limit: StdDuration,
-        mut done: impl FnMut(&Checkers, &HashMap<RsId, Health>) -> bool,
-    ) -> bool {
-        let end = StdInstant::now() + limit;
-        while StdInstant::now() < end {
-            self.fds.clear();
-            c.poll_fds(&mut self.fds);
-            let now = self.now();
-            // 20 ms at most: SIGCHLD is not wired here, so MISC_CHECK results are polled.
-            // Rounded up: a deadline under a millisecond away must not become a busy poll(0).
-            let wait = c
-                .next_deadline()
-                .map(|d| d.since(now).as_micros().div_ceil(1000))
-                .unwrap_or(20)
-                .min(20) as i32;
-            // SAFETY: fds is a live pollfd array of the given length.
-            unsafe { libc::poll(self.fds.as_mut_ptr(), self.fds.len() as libc::nfds_t, wait) };
-            let t = StdInstant::now();
-            c.handle(self.now(), &self.fds);
-            self.slowest_turn = self.slowest_turn.max(t.elapsed());
-            while let Some((rs, h)) = c.next_change() {
-                self.changes.insert(rs, h);
-            }
-            if done(c, &self.changes) {
-                return true;
-            }
-        }
-        false
-    }
 }
 
 fn rs(i: u16) -> RsId {

@@ -1,8 +1,8 @@
-//! The checkers' steady state allocates nothing: TCP, HTTP (with a digest), SMTP, a refused
-//! port and hostile servers (endless header, close mid-response, silence, a flood), checked
-//! every 50 ms over loopback for many rounds, with a counting global allocator watching the
-//! loop's thread. MISC_CHECK spawns a process per run (argv and environment are built per
-//! spawn, then freed), so for it the bytes held must not grow.
+//! The checkers' steady state allocates nothing: TCP, HTTP (with a digest), SMTP, PING, UDP,
+//! DNS, a refused port and hostile servers (endless header, close mid-response, silence, a
+//! flood), checked every 50 ms over loopback for many rounds, with a counting global allocator
+//! watching the loop's thread. MISC_CHECK spawns a process per run (argv and environment are
+//! built per spawn, then freed), so for it the bytes held must not grow.
 
 mod common;
 
@@ -11,9 +11,9 @@ use std::cell::Cell;
 use std::time::{Duration as StdDuration, Instant as StdInstant};
 
 use common::backends::{md5_hex, serve, Backend, Behaviour};
-use kalive::check::Checkers;
 use kalive::config::keepalived::parse_text;
 use kalive::config::{LoadOptions, Severity};
+use kalive::daemon::checkers::Checkers;
 use kalive::time::Instant;
 
 struct Counting;
@@ -191,6 +191,84 @@ fn socket_checks_allocate_nothing_in_steady_state() {
         .count();
     assert_eq!(passes, 3, "TCP, HTTP and SMTP pass; the rest fail");
     c.shutdown();
+}
+
+/// PING_CHECK, UDP_CHECK and DNS_CHECK over loopback: an answering UDP server (the query back as
+/// a DNS response), a closed UDP port, and ICMP echo to 127.0.0.1.
+#[test]
+fn datagram_checks_allocate_nothing_in_steady_state() {
+    let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    server
+        .set_read_timeout(Some(StdDuration::from_millis(50)))
+        .unwrap();
+    let port = server.local_addr().unwrap().port();
+    let refused = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    // Its own thread: not counted.
+    let answering = std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        let end = StdInstant::now() + StdDuration::from_secs(60);
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) && StdInstant::now() < end {
+            if let Ok((n, from)) = server.recv_from(&mut buf) {
+                buf[2] = 0x81;
+                buf[3] = 0x80;
+                let _ = server.send_to(&buf[..n], from);
+            }
+        }
+    });
+    let text = format!(
+        r#"
+virtual_server 127.0.0.1 53 {{
+  delay_loop 0.05
+  connect_timeout 0.1
+  real_server 127.0.0.1 {port} {{
+    UDP_CHECK {{
+      require_reply
+    }}
+    DNS_CHECK {{
+      type A
+      name steady.test
+    }}
+    PING_CHECK {{
+    }}
+  }}
+  real_server 127.0.0.1 {refused} {{
+    UDP_CHECK {{
+    }}
+  }}
+}}
+"#
+    );
+    let mut c = checkers(&text);
+    let mut lp = Loop::new(&c);
+    assert!(run_rounds(&mut c, &mut lp, 5, StdDuration::from_secs(10)));
+    let (a0, l0) = (allocs(), live());
+    assert!(
+        run_rounds(&mut c, &mut lp, 40, StdDuration::from_secs(30)),
+        "{:?}",
+        c.statuses().map(|s| (s.label, s.runs)).collect::<Vec<_>>()
+    );
+    let (a1, l1) = (allocs(), live());
+    let runs: u64 = c.statuses().map(|s| s.runs).sum();
+    assert_eq!(a1 - a0, 0, "allocations in steady state ({runs} runs)");
+    assert_eq!(l1, l0);
+    let passed: Vec<bool> = c
+        .statuses()
+        .map(|s| s.last.is_some_and(|v| v.passed()))
+        .collect();
+    assert_eq!(
+        passed,
+        [true, true, true, false],
+        "UDP, DNS and PING pass; the closed port fails"
+    );
+    c.shutdown();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    answering.join().unwrap();
 }
 
 #[test]

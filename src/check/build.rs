@@ -4,17 +4,18 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use crate::config::model::{CheckKind, Checker, RealServer, VirtualServer, VsKey};
-use crate::sys::check_socket::Target;
-use crate::sys::process::lookup_user;
+use crate::config::model::{CheckKind, Checker, RealServer, TrackFile, VirtualServer, VsKey};
 use crate::time::{Duration, Instant};
 
+use super::dns::{query, DnsProbe};
 use super::health::CheckerHealth;
 use super::http::{host_header, request, HttpProbe, HttpVersion, UrlCheck};
 use super::md5;
+use super::ping::{Family, PingProbe};
 use super::smtp::SmtpProbe;
-use super::stage::{Check, Proto, Stage};
+use super::stage::{Check, Proto, Stage, Target};
 use super::tcp::TcpProbe;
+use super::udp::{Expected, UdpProbe};
 
 /// The `[ip]:port` keepalived prints for a service.
 fn addr_label(ip: IpAddr, port: Option<u16>) -> String {
@@ -32,13 +33,17 @@ fn vs_label(vs: &VirtualServer) -> String {
     }
 }
 
-pub(super) fn build_check(
+/// `lookup_user` resolves a MISC_CHECK's `user` (the edge reads /etc/passwd); `script_user` is
+/// the global one, already resolved.
+pub(crate) fn build_check<S>(
     vs: &VirtualServer,
     rs: &RealServer,
     ch: &Checker,
     server: usize,
     script_user: Option<(u32, u32)>,
-) -> Option<Check> {
+    lookup_user: &dyn Fn(&str) -> Option<(u32, u32)>,
+    track_files: &[TrackFile],
+) -> Option<Check<S>> {
     let timing = ch.timing.or(rs.timing).or(vs.effective_timing());
     let (default_retry, default_dbr) = ch.kind.default_retry();
     let delay_loop = Duration::from(
@@ -60,7 +65,13 @@ pub(super) fn build_check(
         VsKey::Addr { port, .. } => Some(port),
         _ => None,
     };
-    let port = ch.connect_port.or(rs.port).or(vs_port);
+    // ICMP has no port: a PING_CHECK always has its target.
+    let ping = matches!(ch.kind, CheckKind::Ping);
+    let port = if ping {
+        Some(0)
+    } else {
+        ch.connect_port.or(rs.port).or(vs_port)
+    };
     let dst_ip = ch.connect_ip.unwrap_or(rs.ip);
     let target = port.map(|port| {
         let dst = SocketAddr::new(dst_ip, port);
@@ -118,6 +129,46 @@ pub(super) fn build_check(
         #[cfg(not(feature = "tls"))]
         CheckKind::Ssl { .. } => Proto::Tcp(TcpProbe),
         CheckKind::Smtp { helo_name } => Proto::Smtp(SmtpProbe::new(helo_name.as_deref())),
+        CheckKind::File { track_file, weight } => {
+            let name = track_file.as_deref()?;
+            let file = track_files.iter().find(|f| f.name == name)?;
+            // check_file.c file_end_handler: without its own `weight`, the track_file's.
+            let (weight, reverse) = weight.unwrap_or((file.weight, file.reverse));
+            Proto::File {
+                path: file.file.as_str().into(),
+                weight,
+                reverse,
+            }
+        }
+        CheckKind::Udp {
+            payload,
+            require_reply,
+            reply,
+            min_reply_length,
+            max_reply_length,
+        } => Proto::Udp(UdpProbe::new(
+            payload.as_deref(),
+            *require_reply,
+            reply.as_ref().map(|(data, mask)| Expected {
+                data: data.as_slice().into(),
+                mask: mask.as_slice().into(),
+                min_len: min_reply_length.unwrap_or(0),
+                max_len: max_reply_length.unwrap_or(255),
+            }),
+        )),
+        CheckKind::Dns { qtype, name } => Proto::Dns(DnsProbe::new(
+            // The parser kept only names with no empty label; a label over 63 bytes
+            // cannot be asked (keepalived would send it): the checker is left out.
+            query(
+                name.as_deref().unwrap_or(""),
+                qtype.unwrap_or(super::dns::DEFAULT_TYPE),
+            )?,
+            (server as u16).wrapping_mul(40503) ^ u16::from(dst_ip.is_ipv6()),
+        )),
+        CheckKind::Ping => Proto::Ping(PingProbe::new(match dst_ip {
+            IpAddr::V4(_) => Family::V4,
+            IpAddr::V6(_) => Family::V6,
+        })),
         CheckKind::Misc {
             path,
             timeout,
@@ -138,8 +189,17 @@ pub(super) fn build_check(
     };
     let shown = match (&proto, &target) {
         (Proto::Misc { script, .. }, _) => format!("'{}'", script.cmd),
+        (Proto::Ping(_), _) => addr_label(dst_ip, None),
+        (Proto::File { path, .. }, _) => format!("'{path}'"),
         (_, Some(t)) => addr_label(t.dst.ip(), Some(t.dst.port())),
         (_, None) => addr_label(dst_ip, None),
+    };
+    // A tracked file is read every second (keepalived watches it with inotify), the first time
+    // at start (`daemon::checkers`), so its next reading comes a second later.
+    let (delay_loop, warmup) = if matches!(proto, Proto::File { .. }) {
+        (crate::track::file::PERIOD, Some(crate::track::file::PERIOD))
+    } else {
+        (delay_loop, timing.warmup.map(Duration::from))
     };
     let label = format!(
         "{} {shown} (RS {}, VS {})",
@@ -154,6 +214,10 @@ pub(super) fn build_check(
             CheckKind::Http { .. } => "HTTP_GET",
             CheckKind::Ssl { .. } => "SSL_GET",
             CheckKind::Smtp { .. } => "SMTP_CHECK",
+            CheckKind::Ping => "PING_CHECK",
+            CheckKind::File { .. } => "FILE_CHECK",
+            CheckKind::Udp { .. } => "UDP_CHECK",
+            CheckKind::Dns { .. } => "DNS_CHECK",
             _ => "MISC_CHECK",
         },
         label: label.into_boxed_str(),
@@ -161,16 +225,18 @@ pub(super) fn build_check(
         target,
         delay_loop,
         connect_timeout,
-        delay_before_retry: timing
-            .delay_before_retry
-            .map(Duration::from)
-            .unwrap_or(Duration::from(default_dbr)),
+        delay_before_retry: match (timing.delay_before_retry, &ch.kind) {
+            (Some(d), _) => Duration::from(d),
+            // check_dns.c: default_delay_before_retry 0, which means delay_loop.
+            (None, CheckKind::Dns { .. }) => delay_loop,
+            (None, _) => Duration::from(default_dbr),
+        },
         log_all_failures: ch.log_all_failures,
         health: CheckerHealth::new(
             timing.retry.unwrap_or(default_retry),
             timing.alpha.unwrap_or(false),
         ),
-        warmup: timing.warmup.map(Duration::from).unwrap_or(delay_loop),
+        warmup: warmup.unwrap_or(delay_loop),
         stage: Stage::Idle,
         in_active: false,
         suspended: false,

@@ -7,11 +7,22 @@
 //!   `misc_timeout` (default: the virtual server's `delay_loop`): down. At the timeout the whole
 //!   process group gets SIGTERM, then SIGKILL 2 s later, as keepalived does.
 //!
-//! The program runs under src/sys/process (own session and process group, stdio on /dev/null,
-//! keepalived's PATH, the script user).
+//! The program runs at the edge (`daemon::checkers` through src/sys/process: own session and
+//! process group, stdio on /dev/null, keepalived's PATH, the script user), which reports how it
+//! ended as an [`Outcome`].
 
 use super::{Reason, Verdict};
-use crate::sys::process::Outcome;
+
+/// How a MISC_CHECK program ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Exited(i32),
+    Signaled(i32),
+    /// Overran `misc_timeout`; its process group was killed.
+    TimedOut,
+    /// Could not be started: errno.
+    ExecFailed(i32),
+}
 
 pub fn verdict(outcome: Outcome, dynamic: bool) -> Verdict {
     match outcome {

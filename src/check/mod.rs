@@ -8,18 +8,23 @@
 //! hashed as it streams by [`md5`], an RFC 1321 MD5 checked against its test suite and 2 KB where
 //! the md5 crate is 9 KB; a header over 8 KiB or a hashed body over 8 MiB fails), [`smtp`] (220,
 //! HELO, 250, QUIT, multi-line replies), `tls` (rustls between the socket bytes and the HTTP
-//! machine; cargo feature `tls`), [`misc`] (exit status to verdict).
+//! machine; cargo feature `tls`), [`misc`] (exit status to verdict), [`ping`] (ICMP echo over a
+//! datagram socket, the reply matched by identifier and sequence), [`file`](mod@file) (a `track_file`'s
+//! value to up, down or a weight), [`udp`] (a datagram out, the first one back judged), [`dns`]
+//! (a query over UDP, the response with its ID judged by its RCODE).
 //!
 //! [`health`] does keepalived 2.2.7's retry accounting and the real server's health (up when
 //! every checker is, weight with `misc_dynamic` offsets); [`schedule`] spreads first runs evenly
-//! over `warmup` and keeps each checker on a `delay_loop` cadence. [`runner::Checkers`] is the
-//! edge the daemon's loop drives: `poll_fds`, `next_deadline`, `handle(now, ready)`,
-//! `next_change() -> (RsId, Health)`, `statuses()`, `inherit(old)` on reload; `build.rs` makes each
-//! checker from the configuration (timings, target, probe, label) and `stage.rs` is one run's
-//! stage machine (connecting, open, script), moving bytes between the socket and the probe.
-//! Sockets are non-blocking (`sys::check_socket`), MISC_CHECK runs under `sys::process` (its own
-//! process group, TERM then KILL at `misc_timeout`). One 16 KiB read window serves every check and
-//! the steady state allocates nothing (`tests/checkers_alloc.rs`).
+//! over `warmup` and keeps each checker on a `delay_loop` cadence; `build.rs` makes each checker
+//! from the configuration (timings, [`stage::Target`], probe, label) and [`stage`] is one run's
+//! stage machine (connecting, open, script), moving bytes between a [`stage::Transport`] and the
+//! probe. Nothing here makes a system call: the sockets and processes are handed in from the
+//! edge, `daemon::checkers::Checkers`, which the daemon's loop drives (`poll_fds`,
+//! `next_deadline`, `handle(now, ready)`, `next_change() -> (RsId, Health)`, `statuses()`,
+//! `inherit(old)` on reload): it opens the non-blocking sockets (`sys::check_socket`), runs
+//! MISC_CHECK under `sys::process` (its own process group, TERM then KILL at `misc_timeout`) and
+//! owns the timer wheel. One 16 KiB read window serves every check and the steady state
+//! allocates nothing (`tests/checkers_alloc.rs`).
 //!
 //! Where kalive differs from keepalived 2.2.7 on purpose: all `url`s of an HTTP_GET in one run
 //! rather than one per `delay_loop`; the response is read only until the verdict is known; first
@@ -36,21 +41,37 @@
 
 use core::fmt;
 
-mod build;
+pub(crate) mod build;
+pub mod dns;
 pub mod health;
 pub mod http;
 /// MD5 lives in the bottom layer: VRRP's IPsec-AH (`wire::ah`) uses it too.
 pub use crate::wire::md5;
+pub mod file;
 pub mod misc;
-pub mod runner;
+pub mod ping;
 pub mod schedule;
 pub mod smtp;
-pub(crate) mod stage;
+pub mod stage;
 pub mod tcp;
 #[cfg(feature = "tls")]
 pub mod tls;
+pub mod udp;
 
-pub use runner::{CheckStatus, Checkers};
+/// One checker's state, for the dumps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckStatus<'a> {
+    pub rs: RsId,
+    pub kind: &'static str,
+    pub label: &'a str,
+    pub up: bool,
+    /// The last run's verdict (`None` before the first).
+    pub last: Option<Verdict>,
+    /// How long the last run took.
+    pub latency: Option<crate::time::Duration>,
+    pub runs: u64,
+    pub failures: u64,
+}
 
 /// A real server: the index of its virtual server in `Config::virtual_servers` and its own index
 /// in that virtual server's `real_servers`.
@@ -125,6 +146,12 @@ pub enum Reason {
     ScriptTimeout,
     /// MISC_CHECK could not be started: errno.
     Exec(i32),
+    /// FILE_CHECK: the tracked file's value means down.
+    FileValue(i64),
+    /// UDP_CHECK: the reply is not the expected one (bytes or length).
+    UdpReply,
+    /// DNS_CHECK: the response's RCODE.
+    DnsRcode(u8),
 }
 
 impl fmt::Display for Reason {
@@ -149,6 +176,9 @@ impl fmt::Display for Reason {
             Reason::Signal(s) => write!(f, "killed by signal {s}"),
             Reason::ScriptTimeout => write!(f, "timed out; process group killed"),
             Reason::Exec(e) => write!(f, "cannot run: {}", errno_text(e)),
+            Reason::FileValue(v) => write!(f, "tracked file value {v}"),
+            Reason::UdpReply => write!(f, "UDP reply mismatch"),
+            Reason::DnsRcode(c) => write!(f, "DNS rcode {c}"),
         }
     }
 }
@@ -192,7 +222,8 @@ pub enum Next {
     Done(Verdict),
 }
 
-/// A protocol exchange over one or more TCP connections, without I/O. Timeouts are the
+/// A protocol exchange over one or more TCP connections (or, for PING_CHECK, a connected
+/// datagram socket: one datagram per `received`), without I/O. Timeouts are the
 /// caller's: it fails the run with [`Reason::Timeout`] and calls [`CheckProtocol::restart`] next time.
 pub trait CheckProtocol {
     /// A new run starts (the first `url`, the greeting): forget the last run.
@@ -207,4 +238,9 @@ pub trait CheckProtocol {
     fn to_send(&self) -> &[u8];
     /// `n` bytes of [`CheckProtocol::to_send`] were written.
     fn sent(&mut self, n: usize);
+    /// Nothing decided the run within `connect_timeout` (UDP_CHECK without `require_reply`
+    /// passes).
+    fn timed_out(&self) -> Verdict {
+        Verdict::Fail(Reason::Timeout)
+    }
 }

@@ -1,27 +1,62 @@
-//! One checker and the stage machine of its run: the protocol it speaks ([`Proto`]), where the
-//! run is ([`Stage`]: idle, connecting, open, or waiting for a MISC_CHECK program), and [`drive`],
-//! which turns one socket event into what the probe wants next. [`super::runner`] owns the
-//! checkers and their timers; this file only moves bytes between a socket and a probe.
+//! One checker and the stage machine of its run: the protocol it speaks (`Proto`), where the
+//! run is (`Stage`: idle, connecting, open, or waiting for a MISC_CHECK program), and `drive`,
+//! which turns one socket event into what the probe wants next. The socket is the edge's
+//! (`daemon::checkers` hands in `sys::check_socket`'s behind [`Transport`]), and so are the
+//! timers; this file only moves bytes between a transport and a probe.
+
+use std::net::SocketAddr;
 
 use crate::config::model::Script;
-use crate::sys::check_socket::{CheckSocket, Target};
 use crate::time::{Duration, Instant, TimerId};
 
+use super::dns::DnsProbe;
 use super::health::CheckerHealth;
 use super::http::HttpProbe;
+use super::ping::PingProbe;
 use super::smtp::SmtpProbe;
 use super::tcp::TcpProbe;
+use super::udp::UdpProbe;
 use super::{CheckProtocol, Next, Reason, Verdict};
 
 /// Reads per socket per turn, so that a server streaming fast cannot starve the others.
 pub const READS_PER_TURN: usize = 4;
 
-pub(super) enum Proto {
+/// Where and how a checker connects (keepalived layer4.c `socket_bind_connect`'s inputs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub dst: SocketAddr,
+    /// `bindto` with `bind_port` (port 0 when only `bindto` is set); `bind_port` alone binds the
+    /// unspecified address of `dst`'s family.
+    pub bind: Option<SocketAddr>,
+    pub fwmark: Option<u32>,
+    pub bind_if: Option<Box<str>>,
+}
+
+/// A connected, non-blocking byte stream as the edge hands it in.
+pub trait Transport {
+    /// After the socket became writable (or reported an error): `Err(errno)` if the connect
+    /// failed.
+    fn connect_result(&self) -> Result<(), i32>;
+    /// Ok(0) is end of stream; WouldBlock means nothing to read yet.
+    fn read(&self, buf: &mut [u8]) -> std::io::Result<usize>;
+    fn write(&self, buf: &[u8]) -> std::io::Result<usize>;
+}
+
+pub(crate) enum Proto {
     Tcp(TcpProbe),
     Http(HttpProbe),
     Smtp(SmtpProbe),
     #[cfg(feature = "tls")]
     Ssl(Box<super::tls::TlsProbe>),
+    Ping(PingProbe),
+    Udp(UdpProbe),
+    Dns(DnsProbe),
+    /// FILE_CHECK: the file read, and its value's weight (check/check_file.c).
+    File {
+        path: Box<str>,
+        weight: i32,
+        reverse: bool,
+    },
     Misc {
         script: Script,
         user: Option<(u32, u32)>,
@@ -31,27 +66,35 @@ pub(super) enum Proto {
 }
 
 impl Proto {
-    pub(super) fn probe(&mut self) -> Option<&mut dyn CheckProtocol> {
+    /// A check over a datagram socket: one exchange, over at `connect_timeout`.
+    pub(crate) fn datagram(&self) -> bool {
+        matches!(self, Proto::Ping(_) | Proto::Udp(_) | Proto::Dns(_))
+    }
+
+    pub(crate) fn probe(&mut self) -> Option<&mut dyn CheckProtocol> {
         match self {
             Proto::Tcp(p) => Some(p),
             Proto::Http(p) => Some(p),
             Proto::Smtp(p) => Some(p),
             #[cfg(feature = "tls")]
             Proto::Ssl(p) => Some(&mut **p),
+            Proto::Ping(p) => Some(p),
+            Proto::Udp(p) => Some(p),
+            Proto::Dns(p) => Some(p),
             _ => None,
         }
     }
 }
 
-pub(super) enum Stage {
+pub(crate) enum Stage<S> {
     Idle,
-    Connecting(CheckSocket),
-    Open(CheckSocket),
+    Connecting(S),
+    Open(S),
     Script,
 }
 
-impl Stage {
-    pub(super) fn socket(&self) -> Option<&CheckSocket> {
+impl<S> Stage<S> {
+    pub(crate) fn socket(&self) -> Option<&S> {
         match self {
             Stage::Connecting(s) | Stage::Open(s) => Some(s),
             _ => None,
@@ -59,45 +102,48 @@ impl Stage {
     }
 }
 
-pub(super) struct Check {
-    pub(super) server: usize,
-    pub(super) kind: &'static str,
+pub(crate) struct Check<S> {
+    pub(crate) server: usize,
+    pub(crate) kind: &'static str,
     /// `KIND [ip]:port (RS …, VS …)` for the log.
-    pub(super) label: Box<str>,
-    pub(super) proto: Proto,
-    pub(super) target: Option<Target>,
-    pub(super) delay_loop: Duration,
-    pub(super) connect_timeout: Duration,
-    pub(super) delay_before_retry: Duration,
+    pub(crate) label: Box<str>,
+    pub(crate) proto: Proto,
+    pub(crate) target: Option<Target>,
+    pub(crate) delay_loop: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) delay_before_retry: Duration,
     /// The first run comes within this of the start (spread, see `schedule`).
-    pub(super) warmup: Duration,
-    pub(super) log_all_failures: bool,
-    pub(super) health: CheckerHealth,
-    pub(super) stage: Stage,
-    pub(super) in_active: bool,
+    pub(crate) warmup: Duration,
+    pub(crate) log_all_failures: bool,
+    pub(crate) health: CheckerHealth,
+    pub(crate) stage: Stage<S>,
+    pub(crate) in_active: bool,
     /// `ha_suspend` with none of the virtual server's addresses here: due runs are skipped
     /// (the health stays as it was), as keepalived's disabled checkers do.
-    pub(super) suspended: bool,
-    pub(super) timer: Option<TimerId>,
-    pub(super) run_started: Instant,
+    pub(crate) suspended: bool,
+    pub(crate) timer: Option<TimerId>,
+    pub(crate) run_started: Instant,
     /// The whole run (every url, every step) ends by this.
-    pub(super) run_cap: Instant,
-    pub(super) setup_failed: bool,
-    pub(super) last: Option<Verdict>,
-    pub(super) latency: Option<Duration>,
-    pub(super) runs: u64,
-    pub(super) failures: u64,
+    pub(crate) run_cap: Instant,
+    pub(crate) setup_failed: bool,
+    pub(crate) last: Option<Verdict>,
+    pub(crate) latency: Option<Duration>,
+    pub(crate) runs: u64,
+    pub(crate) failures: u64,
 }
 
-impl Check {
+impl<S> Check<S> {
     /// POLLOUT when the probe has bytes waiting.
-    pub(super) fn output_events(&self) -> i16 {
+    pub(crate) fn output_events(&self) -> i16 {
         let pending = match &self.proto {
             Proto::Tcp(p) => !p.to_send().is_empty(),
             Proto::Http(p) => !p.to_send().is_empty(),
             Proto::Smtp(p) => !p.to_send().is_empty(),
             #[cfg(feature = "tls")]
             Proto::Ssl(p) => !p.to_send().is_empty(),
+            Proto::Ping(p) => !p.to_send().is_empty(),
+            Proto::Udp(p) => !p.to_send().is_empty(),
+            Proto::Dns(p) => !p.to_send().is_empty(),
             _ => false,
         };
         if pending {
@@ -109,7 +155,7 @@ impl Check {
 }
 
 /// One socket event for check `c`: what the probe wants next.
-pub(super) fn drive(c: &mut Check, revents: i16, buf: &mut [u8]) -> Next {
+pub(crate) fn drive<S: Transport>(c: &mut Check<S>, revents: i16, buf: &mut [u8]) -> Next {
     let Some(probe) = c.proto.probe() else {
         return Next::Done(Verdict::Fail(Reason::Closed));
     };
@@ -167,7 +213,7 @@ pub(super) fn drive(c: &mut Check, revents: i16, buf: &mut [u8]) -> Next {
 }
 
 /// Writes what the probe has waiting, as far as the socket takes it.
-fn flush(probe: &mut dyn CheckProtocol, sock: &CheckSocket) -> Next {
+fn flush(probe: &mut dyn CheckProtocol, sock: &impl Transport) -> Next {
     // Bounded: each pass writes at least one byte or stops.
     for _ in 0..64 {
         let out = probe.to_send();

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::config::model::lvs::{LbKind, VsGroupMember};
+use crate::config::model::lvs::{CheckKind, LbKind, VsGroupMember};
 use crate::config::model::net::RouteSpec;
 use crate::config::model::vrrp::{Auth, InitialState, OWNER_PRIORITY};
 use crate::config::model::{
@@ -386,6 +386,22 @@ fn virtual_servers(c: &mut Ctx, cfg: &mut Config) {
                 "virtual_server",
                 format!("virtual server {name} has no real servers; ignored, as keepalived does"),
             );
+        }
+    }
+    // keepalived 2.2.7 check/check_file.c: "track_file %s not found" (a configuration error)
+    // and FILE_CHECK without track_file: the checker is dropped.
+    let files: Vec<String> = cfg.track_files.iter().map(|f| f.name.clone()).collect();
+    for vs in &mut cfg.virtual_servers {
+        let loc = c.spans.get(&format!("vs:{}", vs_name(&vs.key)));
+        for rs in &mut vs.real_servers {
+            rs.checkers.retain(|ch| match &ch.kind {
+                CheckKind::File { track_file: Some(name), .. } if !files.contains(name) => {
+                    c.d.warn(&loc, "track_file", format!("FILE_CHECK: track_file {name} not found; this checker is dropped, as keepalived does"));
+                    false
+                }
+                CheckKind::File { track_file: None, .. } => false,
+                _ => true,
+            });
         }
     }
     for vs in &cfg.virtual_servers {

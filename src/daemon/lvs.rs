@@ -32,7 +32,7 @@ pub struct RsStatus {
     pub weight: Option<u32>,
     /// Seconds since its last change (since the start when it never changed).
     pub since_s: u64,
-    /// Its health checkers (filled in by the daemon from `check::Checkers`).
+    /// Its health checkers (filled in by the daemon from `daemon::checkers::Checkers`).
     pub checks: Vec<CheckLine>,
 }
 

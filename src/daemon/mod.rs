@@ -8,6 +8,7 @@
 //! `json`, `dump`, `keepalived_dump` for `--as-keepalived`) and `client.rs` (`kalive status`).
 
 pub mod build;
+pub mod checkers;
 pub mod client;
 mod debounce;
 pub mod dump;

@@ -1,9 +1,9 @@
 //! The daemon's start, up to the VRRP sockets: rtnetlink, the FIFOs and the system side (`Ops`),
 //! the runtime, IPVS and the checkers, VMACs, static addresses, ha_suspend, the links' state.
 
-use crate::check::Checkers;
 use crate::config::model::Config;
 use crate::daemon::build::{build, Runtime};
+use crate::daemon::checkers::Checkers;
 use crate::daemon::debounce::Debounce;
 use crate::daemon::fifos::Fifos;
 use crate::daemon::lvs::LvsDaemon;

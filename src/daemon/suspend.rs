@@ -4,8 +4,8 @@
 
 use std::net::IpAddr;
 
-use crate::check::Checkers;
 use crate::config::Config;
+use crate::daemon::checkers::Checkers;
 use crate::lvs::HaSuspend;
 use crate::sys::netlink::Netlink;
 

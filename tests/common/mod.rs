@@ -1,4 +1,5 @@
 pub mod backends;
+pub mod check_driver;
 pub mod daemon;
 pub mod netns;
 pub mod rpcd;

@@ -158,6 +158,18 @@ fn real_server(o: &mut Out, vs: &VirtualServer, rs: &RealServer, full: bool) {
 /// `parent` is the real server's effective timing in the dump, `None` for the minimal text.
 fn checker(o: &mut Out, c: &Checker, parent: Option<CheckTiming>) {
     o.open(format_args!("{}", word(c.kind.keyword())));
+    // FILE_CHECK has no other keyword (keepalived 2.2.7 check/check_file.c).
+    if let CheckKind::File { track_file, weight } = &c.kind {
+        o.opt("track_file", track_file.as_deref().map(word));
+        if let Some((w, reverse)) = weight {
+            o.line(format_args!(
+                "weight {w}{}",
+                if *reverse { " reverse" } else { "" }
+            ));
+        }
+        o.close();
+        return;
+    }
     o.opt("connect_ip", c.connect_ip);
     o.opt("connect_port", c.connect_port);
     o.opt("bindto", c.bindto);
@@ -169,6 +181,11 @@ fn checker(o: &mut Out, c: &Checker, parent: Option<CheckTiming>) {
             let (retry, before) = c.kind.default_retry();
             let mut t = c.timing.or(p);
             t.retry = t.retry.or(Some(retry));
+            // DNS_CHECK's default is its delay_loop (check_dns.c).
+            let before = match c.kind {
+                CheckKind::Dns { .. } => t.delay_loop.unwrap_or(before),
+                _ => before,
+            };
             t.delay_before_retry = t.delay_before_retry.or(Some(before));
             t
         }
@@ -178,7 +195,7 @@ fn checker(o: &mut Out, c: &Checker, parent: Option<CheckTiming>) {
     o.flag(c.log_all_failures, "log_all_failures");
     let full = parent.is_some();
     match &c.kind {
-        CheckKind::Tcp | CheckKind::Other(_) => {}
+        CheckKind::Tcp | CheckKind::Ping | CheckKind::File { .. } | CheckKind::Other(_) => {}
         CheckKind::Http {
             urls,
             virtualhost,
@@ -206,6 +223,31 @@ fn checker(o: &mut Out, c: &Checker, parent: Option<CheckTiming>) {
             );
             o.opt("sni_name", sni_name.as_deref().map(word));
             o.flag(*enable_sni, "enable_sni");
+        }
+        CheckKind::Udp {
+            payload,
+            require_reply,
+            reply,
+            min_reply_length,
+            max_reply_length,
+        } => {
+            if let Some(p) = payload {
+                o.line(format_args!("payload {}", hex(p, &[])));
+            }
+            match reply {
+                Some((data, mask)) => o.line(format_args!("require_reply {}", hex(data, mask))),
+                None if *require_reply => o.line(format_args!("require_reply")),
+                None => {}
+            }
+            o.opt("min_reply_length", *min_reply_length);
+            o.opt("max_reply_length", *max_reply_length);
+        }
+        CheckKind::Dns { qtype, name } => {
+            let t = crate::config::model::lvs::DNS_TYPES
+                .iter()
+                .find(|(_, v)| Some(*v) == *qtype);
+            o.opt("type", t.map(|(n, _)| *n));
+            o.opt("name", name.as_deref().map(word));
         }
         CheckKind::Smtp { helo_name } => o.opt("helo_name", helo_name.as_deref().map(word)),
         CheckKind::Misc {
@@ -275,6 +317,24 @@ fn timing(o: &mut Out, t: &CheckTiming) {
     o.opt("delay_before_retry", t.delay_before_retry.map(secs));
     o.opt("warmup", t.warmup.map(secs));
     o.boolean("alpha", t.alpha);
+}
+
+/// Bytes as keepalived's hex strings (lib/parser.c `read_hex_str`), a masked nibble as `X`.
+fn hex(data: &[u8], mask: &[u8]) -> String {
+    let digit = |v: u8, masked: bool| {
+        if masked {
+            'X'
+        } else {
+            char::from_digit(u32::from(v & 0x0f), 16).unwrap_or('0')
+        }
+    };
+    let mut s = String::with_capacity(data.len() * 2);
+    for (i, &b) in data.iter().enumerate() {
+        let m = mask.get(i).copied().unwrap_or(0);
+        s.push(digit(b >> 4, m & 0xf0 != 0));
+        s.push(digit(b, m & 0x0f != 0));
+    }
+    s
 }
 
 #[cfg(test)]

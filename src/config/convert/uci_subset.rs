@@ -307,7 +307,7 @@ fn checker(c: &Checker) -> Option<Checker> {
             timeout: None,
             dynamic: false,
         },
-        CheckKind::Other(k) if k == "PING_CHECK" => CheckKind::Other(k.clone()),
+        CheckKind::Ping => CheckKind::Ping,
         _ => return None,
     };
     let mut p = Checker::new(kind);

@@ -230,6 +230,23 @@ pub struct Url {
     pub virtualhost: Option<String>,
 }
 
+/// DNS_CHECK's `type` names (keepalived 2.2.7 check/check_dns.c DNS_TYPE) and their RR type
+/// numbers (RFC 1035 §3.2.2, RFC 3596, RFC 4034).
+pub const DNS_TYPES: &[(&str, u16)] = &[
+    ("A", 1),
+    ("NS", 2),
+    ("CNAME", 5),
+    ("SOA", 6),
+    ("MX", 15),
+    ("TXT", 16),
+    ("AAAA", 28),
+    ("RRSIG", 46),
+    ("DNSKEY", 48),
+];
+
+/// DNS_CHECK's default `type`, SOA (check_dns.h DNS_DEFAULT_TYPE).
+pub const DEFAULT_DNS_TYPE: u16 = 6;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CheckKind {
     Tcp,
@@ -254,7 +271,34 @@ pub enum CheckKind {
         timeout: Option<Duration>,
         dynamic: bool,
     },
-    /// A checker kalive parses but does not run yet (PING_CHECK, UDP_CHECK, DNS_CHECK, FILE_CHECK, BFD_CHECK).
+    /// ICMP echo (keepalived 2.2.7 check/check_ping.c): up when the real server answers within
+    /// `connect_timeout`.
+    Ping,
+    /// FILE_CHECK (keepalived 2.2.7 check/check_file.c): the value of the top-level
+    /// `track_file` named `track_file`, times `weight` (the track_file's own when not given;
+    /// `reverse` negates): with weight 0 a non-zero value takes the server down (reverse: a zero
+    /// one), otherwise the product is added to the server's weight.
+    File {
+        track_file: Option<String>,
+        weight: Option<(i32, bool)>,
+    },
+    /// UDP_CHECK (keepalived 2.2.7 check/check_udp.c): `payload` (bytes, from hex),
+    /// `require_reply` with its optional expected bytes and `X` wildcard mask, and the reply's
+    /// length bounds (0 and 255 by default; they apply only with expected bytes).
+    Udp {
+        payload: Option<Vec<u8>>,
+        require_reply: bool,
+        reply: Option<(Vec<u8>, Vec<u8>)>,
+        min_reply_length: Option<u16>,
+        max_reply_length: Option<u16>,
+    },
+    /// DNS_CHECK (keepalived 2.2.7 check/check_dns.c): `type` (the RR type number; SOA by
+    /// default) and `name` ("" by default: the root).
+    Dns {
+        qtype: Option<u16>,
+        name: Option<String>,
+    },
+    /// A checker kalive parses but does not run yet (BFD_CHECK).
     Other(String),
 }
 
@@ -266,6 +310,10 @@ impl CheckKind {
             CheckKind::Ssl { .. } => "SSL_GET",
             CheckKind::Smtp { .. } => "SMTP_CHECK",
             CheckKind::Misc { .. } => "MISC_CHECK",
+            CheckKind::Ping => "PING_CHECK",
+            CheckKind::File { .. } => "FILE_CHECK",
+            CheckKind::Udp { .. } => "UDP_CHECK",
+            CheckKind::Dns { .. } => "DNS_CHECK",
             CheckKind::Other(k) => k,
         }
     }
@@ -276,7 +324,10 @@ impl CheckKind {
     pub fn default_retry(&self) -> (u32, Duration) {
         match self {
             CheckKind::Http { .. } | CheckKind::Ssl { .. } => (1, Duration::from_secs(3)),
-            CheckKind::Misc { .. } => (0, Duration::from_secs(1)),
+            // check_dns.c: retry 3; delay_before_retry defaults to delay_loop (0 here).
+            CheckKind::Dns { .. } => (3, Duration::ZERO),
+            // A tracked file's value acts at once (trackers/track_file.c), never retried.
+            CheckKind::Misc { .. } | CheckKind::File { .. } => (0, Duration::from_secs(1)),
             _ => (1, Duration::from_secs(1)),
         }
     }

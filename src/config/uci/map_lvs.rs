@@ -135,7 +135,7 @@ fn checker(cx: &mut Ctx, sec: Sec, urls: &[(String, Url)]) -> Option<Checker> {
                     timeout: None,
                     dynamic: false,
                 },
-                "PING_CHECK" => CheckKind::Other(k.into()),
+                "PING_CHECK" => CheckKind::Ping,
                 _ => return None,
             })
         },

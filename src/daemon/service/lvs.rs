@@ -3,8 +3,8 @@
 //! monitor reports.
 
 use super::{Cx, Fatal, PollSet, Reload, Service, Slots};
-use crate::check::Checkers;
 use crate::config::model::Config;
+use crate::daemon::checkers::Checkers;
 use crate::daemon::lvs::{LvsDaemon, VsStatus};
 use crate::daemon::reactor::SystemOps;
 use crate::daemon::suspend::Suspender;

@@ -12,7 +12,7 @@ use super::{Cx, Fatal, PollSet, Reload, Service, Slots};
 use crate::config::model::Config;
 use crate::mail::smtp::{Envelope, Session, Step};
 use crate::mail::Alert;
-use crate::sys::check_socket::{CheckSocket, SetupError, Target};
+use crate::sys::check_socket::{CheckSocket, SetupError};
 use crate::time::{Duration, Instant};
 
 /// Alerts waiting to be sent, at most.
@@ -130,13 +130,7 @@ impl Mail {
         };
         let date = crate::mail::rfc5322_date(crate::sys::host::unix_secs());
         let data = crate::mail::data(&date, &s.router_id, &s.envelope.from, &s.envelope.to, alert);
-        let target = Target {
-            dst: s.server,
-            bind: None,
-            fwmark: None,
-            bind_if: None,
-        };
-        match CheckSocket::connect(&target) {
+        match CheckSocket::connect(s.server, None, None, None, false) {
             Ok(sock) => {
                 self.conn = Some(Conn {
                     sock,

@@ -7,13 +7,15 @@
 //!   interface delays, LVS sync daemons;
 //! - [`trackers::Trackers`]: vrrp_scripts, track_files and vrrp_track_processes (`track/`);
 //!   track_interface comes through the link monitor;
-//! - [`lvs::Lvs`]: the health checkers, IPVS and ha_suspend;
+//! - [`lvs::Lvs`]: the health checkers (their sockets, processes and wheel in
+//!   [`crate::daemon::checkers`], their protocols in `check/`), IPVS and ha_suspend;
 //! - [`control::Control`]: signals, the reload's read, the dumps' requests, the notify FIFOs,
 //!   the pid file;
 //! - [`mail::Mail`]: the mail alerts, sent in the background.
 //!
-//! The loop's per-turn work for every source is bounded in [`budget`]. Adding a checker touches
-//! `check/` and the configuration's keywords, not the daemon; adding a tracker, `track/`, its
+//! The loop's per-turn work for every source is bounded in [`budget`]. Adding a checker over TCP
+//! touches `check/` and the configuration's keywords, not the daemon (a new kind of socket:
+//! `daemon/checkers/` too); adding a tracker, `track/`, its
 //! keywords, `daemon/build.rs` (its bindings) and [`trackers`].
 
 pub mod control;

@@ -532,7 +532,7 @@ pub(crate) fn lvs() -> Config {
         timeout: Some(Duration::from_secs(7)),
         dynamic: true,
     });
-    let other = Checker::new(CheckKind::Other("PING_CHECK".into()));
+    let other = Checker::new(CheckKind::Ping);
     rs.checkers = vec![tcp, http, ssl, smtp, misc, other];
     vs.real_servers = vec![rs, RealServer::new(ip("10.0.0.2"), None)];
     let mut fw = VirtualServer::new(VsKey::Fwmark(3));

@@ -226,8 +226,7 @@ fn expressible() -> Config {
     vs.real_servers.push(misc);
     let mut ping = RealServer::new(ip("192.168.1.13"), Some(443));
     ping.weight = 0;
-    ping.checkers
-        .push(Checker::new(CheckKind::Other("PING_CHECK".into())));
+    ping.checkers.push(Checker::new(CheckKind::Ping));
     vs.real_servers.push(ping);
     c.virtual_servers.push(vs);
     let mut fw = VirtualServer::new(VsKey::Fwmark(66));

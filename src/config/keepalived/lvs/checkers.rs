@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use crate::config::keywords::IGNORED;
-use crate::config::model::lvs::{md5_digest, CheckKind, Checker, Url, NO_TLS, TLS_AVAILABLE};
+use crate::config::model::lvs::{
+    md5_digest, CheckKind, Checker, Url, DNS_TYPES, NO_TLS, TLS_AVAILABLE,
+};
 use crate::config::model::Script;
 
 use super::super::tree::Node;
@@ -32,9 +34,23 @@ pub(super) fn checker_kind(kw: &str) -> Option<CheckKind> {
             timeout: None,
             dynamic: false,
         },
-        "PING_CHECK" | "UDP_CHECK" | "DNS_CHECK" | "FILE_CHECK" | "BFD_CHECK" => {
-            CheckKind::Other(kw.into())
-        }
+        "PING_CHECK" => CheckKind::Ping,
+        "FILE_CHECK" => CheckKind::File {
+            track_file: None,
+            weight: None,
+        },
+        "UDP_CHECK" => CheckKind::Udp {
+            payload: None,
+            require_reply: false,
+            reply: None,
+            min_reply_length: None,
+            max_reply_length: None,
+        },
+        "DNS_CHECK" => CheckKind::Dns {
+            qtype: None,
+            name: None,
+        },
+        "BFD_CHECK" => CheckKind::Other(kw.into()),
         _ => return None,
     })
 }
@@ -66,7 +82,12 @@ pub(super) fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Vec<Checker> {
         // SSL_GET, and MISC_CHECK has no connection keywords (check_api.c
         // install_checker_common_keywords(false)).
         let http = matches!(ch.kind, CheckKind::Http { .. } | CheckKind::Ssl { .. });
-        let misc = matches!(ch.kind, CheckKind::Misc { .. });
+        // FILE_CHECK has only `track_file` and `weight` (check/check_file.c).
+        let misc = matches!(ch.kind, CheckKind::Misc { .. } | CheckKind::File { .. });
+        if matches!(ch.kind, CheckKind::File { .. }) && !matches!(kw, "track_file" | "weight") {
+            c.unknown(k, "FILE_CHECK");
+            continue;
+        }
         let connection = matches!(
             kw,
             "connect_ip"
@@ -146,6 +167,66 @@ pub(super) fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Vec<Checker> {
                     .or(*timeout)
             }
             ("misc_dynamic", CheckKind::Misc { dynamic, .. }) => *dynamic = true,
+            ("payload", CheckKind::Udp { payload, .. }) => {
+                *payload = hex_arg(c, k, false).map(|(data, _)| data)
+            }
+            (
+                "require_reply",
+                CheckKind::Udp {
+                    require_reply,
+                    reply,
+                    ..
+                },
+            ) => {
+                *require_reply = true;
+                if !k.args.is_empty() {
+                    *reply = hex_arg(c, k, true);
+                }
+            }
+            (
+                "min_reply_length",
+                CheckKind::Udp {
+                    min_reply_length, ..
+                },
+            ) => *min_reply_length = c.u32_in(k, 0, 0, 65535).map(|v| v as u16),
+            (
+                "max_reply_length",
+                CheckKind::Udp {
+                    max_reply_length, ..
+                },
+            ) => *max_reply_length = c.u32_in(k, 0, 0, 65535).map(|v| v as u16),
+            ("type", CheckKind::Dns { qtype, .. }) => {
+                let t = c.need(k, 0).unwrap_or_default();
+                match DNS_TYPES.iter().find(|(n, _)| n.eq_ignore_ascii_case(t)) {
+                    Some(&(_, v)) => *qtype = Some(v),
+                    None => {
+                        c.d.warn(&k.loc, kw, format!("Unknown DNS check type {t} - ignoring"))
+                    }
+                }
+            }
+            ("name", CheckKind::Dns { name, .. }) => {
+                let n = c.need(k, 0).unwrap_or_default();
+                // check_dns.c dns_name_handler: no empty label ("." alone is the root).
+                if n == "." || !n.split('.').any(str::is_empty) {
+                    *name = Some(n.into());
+                } else {
+                    c.d.warn(
+                        &k.loc,
+                        kw,
+                        format!("DNS_CHECK name '{n}' has empty label - ignoring"),
+                    );
+                }
+            }
+            ("track_file", CheckKind::File { track_file, .. }) => {
+                *track_file = c.need(k, 0).map(Into::into)
+            }
+            ("weight", CheckKind::File { weight, .. }) => {
+                // check_file.c track_file_weight_handler: -IPVS_WEIGHT_LIMIT..=IPVS_WEIGHT_LIMIT,
+                // then `reverse` or `noreverse`.
+                if let Some(w) = c.signed(k, 0, -i64::from(i32::MAX), i64::from(i32::MAX)) {
+                    *weight = Some((w as i32, k.arg(1) == Some("reverse")));
+                }
+            }
             ("user", CheckKind::Misc { .. }) => {
                 misc_user = c
                     .need(k, 0)
@@ -164,6 +245,17 @@ pub(super) fn checker(c: &mut Ctx, n: &Node, kind: CheckKind) -> Vec<Checker> {
             &n.loc,
             "MISC_CHECK",
             "MISC_CHECK without misc_path; this checker is skipped",
+        );
+    }
+    if let CheckKind::File {
+        track_file: None, ..
+    } = ch.kind
+    {
+        // keepalived 2.2.7 check/check_file.c file_end_handler.
+        c.d.warn(
+            &n.loc,
+            "FILE_CHECK",
+            "FILE_CHECK has no track_file specified - ignoring",
         );
     }
     if let CheckKind::Http { urls, .. } | CheckKind::Ssl { urls, .. } = &ch.kind {
@@ -308,4 +400,53 @@ fn status_range(s: &str) -> Option<(u16, u16)> {
         }
     };
     ((100..=599).contains(&a) && (100..=599).contains(&b) && a <= b).then_some((a, b))
+}
+
+/// keepalived 2.2.7 lib/parser.c `read_hex_str` over the keyword's arguments joined by spaces:
+/// pairs of hex digits (a lone digit before a space is a byte of its own), with `wildcards` an
+/// `X` nibble that matches anything. `(bytes, mask)`; an invalid or empty string is an error.
+fn hex_arg(c: &mut Ctx, k: &Node, wildcards: bool) -> Option<(Vec<u8>, Vec<u8>)> {
+    let text: Vec<&str> = k.args.iter().map(|a| a.text.as_str()).collect();
+    let parsed = parse_hex(&text.join(" "), wildcards);
+    if parsed.is_none() {
+        c.d.warn(
+            &k.loc,
+            k.name(),
+            format!("Invalid hex string for UDP_CHECK {}; ignored", k.name()),
+        );
+    }
+    parsed
+}
+
+/// The `read_hex_str` rules, pure (see [`hex_arg`]).
+pub(crate) fn parse_hex(text: &str, wildcards: bool) -> Option<(Vec<u8>, Vec<u8>)> {
+    let nibble = |ch: u8| -> Option<(u8, u8)> {
+        match ch {
+            b'X' | b'x' if wildcards => Some((0, 0x0f)),
+            _ => (ch as char).to_digit(16).map(|d| (d as u8, 0)),
+        }
+    };
+    let (mut data, mut mask) = (Vec::new(), Vec::new());
+    let mut bytes = text.bytes().peekable();
+    loop {
+        while bytes.next_if(|&b| b == b' ' || b == b'\t').is_some() {}
+        let Some(first) = bytes.next() else {
+            break;
+        };
+        let (mut v, mut m) = nibble(first)?;
+        if let Some(second) = bytes.next_if(|&b| b != b' ') {
+            let (v2, m2) = nibble(second)?;
+            v = v << 4 | v2;
+            m = m << 4 | m2;
+        }
+        data.push(v);
+        mask.push(m);
+    }
+    if data.is_empty() {
+        return None;
+    }
+    if mask.iter().all(|&m| m == 0) {
+        mask.clear();
+    }
+    Some((data, mask))
 }

@@ -322,3 +322,44 @@ fn tun_options_are_warned_as_not_applied() {
     let l = parse("virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lvs_method TUN\n real_server 10.0.1.1 80 {\n }\n}\n");
     assert_eq!(l.diags.exit_code(), 0, "{:?}", l.diags);
 }
+
+/// UDP_CHECK's hex strings as keepalived 2.2.7 lib/parser.c read_hex_str reads them: pairs,
+/// a lone digit before a space, `X` wildcard nibbles (only in require_reply); a bad string is
+/// warned and ignored.
+#[test]
+fn udp_check_reads_keepalived_s_hex_strings() {
+    use crate::config::model::CheckKind;
+    let l = parse("virtual_server 10.0.0.1 53 {\n protocol UDP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.0.2 53 {\n  UDP_CHECK {\n   payload 0a 1 ff00\n   require_reply 5X 4f xx\n   min_reply_length 2\n   max_reply_length 300\n  }\n }\n real_server 10.0.0.3 53 {\n  UDP_CHECK {\n   payload 0g\n   require_reply\n  }\n }\n}\n");
+    let udp = |i: usize| {
+        l.config.virtual_servers[0].real_servers[i].checkers[0]
+            .kind
+            .clone()
+    };
+    assert_eq!(
+        udp(0),
+        CheckKind::Udp {
+            payload: Some(vec![0x0a, 0x01, 0xff, 0x00]),
+            require_reply: true,
+            reply: Some((vec![0x50, 0x4f, 0x00], vec![0x0f, 0x00, 0xff])),
+            min_reply_length: Some(2),
+            max_reply_length: Some(300),
+        }
+    );
+    assert_eq!(
+        udp(1),
+        CheckKind::Udp {
+            payload: None,
+            require_reply: true,
+            reply: None,
+            min_reply_length: None,
+            max_reply_length: None,
+        }
+    );
+    assert!(
+        l.diags.items.iter().any(|d| d
+            .message
+            .contains("Invalid hex string for UDP_CHECK payload")),
+        "{:?}",
+        l.diags
+    );
+}

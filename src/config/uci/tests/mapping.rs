@@ -291,9 +291,9 @@ fn malformed_digest_is_warned_like_in_keepalived_syntax() {
     );
 }
 
-/// PING_CHECK is not implemented yet: the real server would stay up forever, so say so.
+/// OpenWrt's only non-TCP check: `option check PING_CHECK` is a PING_CHECK, without a warning.
 #[test]
-fn ping_check_is_never_silent() {
+fn ping_check_is_a_ping_check() {
     let l = ok("config virtual_server\n option ipaddr 10.0.0.1\n option port 80\n list real_server a\n\
         config real_server\n option name a\n option ipaddr 10.0.1.1\n option port 80\n option weight 1\n\
         option check PING_CHECK\n");
@@ -304,9 +304,8 @@ fn ping_check_is_never_silent() {
         .filter(|d| d.severity == Severity::Warning && d.loc.line == 10)
         .map(|d| d.to_string())
         .collect();
-    assert!(
-        said.iter().any(|m| m.contains("PING_CHECK is not implemented") && m.contains("without any check")),
-        "{}",
-        messages(&l)
-    );
+    assert!(said.is_empty(), "{}", messages(&l));
+    let rs = &l.config.virtual_servers[0].real_servers[0];
+    assert_eq!(rs.checkers.len(), 1);
+    assert_eq!(rs.checkers[0].kind, CheckKind::Ping);
 }

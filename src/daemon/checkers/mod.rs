@@ -18,20 +18,28 @@
 //! ```
 //! SIGCHLD must wake the loop (MISC_CHECK); `handle` reaps its own children only.
 //!
-//! Each checker is built from the configuration in `build.rs`; one socket event of its run goes
-//! through the stage machine in `stage.rs`.
+//! Each checker is built from the configuration by `check/build.rs`; one socket event of its run
+//! goes through the stage machine in `check/stage.rs`, which reads and writes the socket this
+//! file opened through the [`Transport`](crate::check::stage::Transport) it implements in `edge.rs`. Everything here that is not
+//! a socket, a process or the wheel is `check`'s, pure.
+
+mod edge;
 
 use std::collections::VecDeque;
 use std::os::fd::AsRawFd;
 
-use super::build::build_check;
-use super::health::server_health;
-use super::stage::{drive, Check, Proto, Stage};
-use super::{misc, schedule, Health, Next, Reason, RsId, Verdict};
+use crate::check::build::build_check;
+use crate::check::health::server_health;
+use crate::check::stage::{drive, Proto, Stage};
+use crate::check::{misc, schedule, Health, Next, Reason, RsId, Verdict};
 use crate::config::model::Config;
-use crate::sys::check_socket::{CheckSocket, SetupError};
+use crate::sys::check_socket::SetupError;
 use crate::sys::process::{lookup_user, Children, Outcome};
-use crate::time::{Duration, Instant, TimerWheel};
+use crate::time::{Instant, TimerWheel};
+
+pub use crate::check::CheckStatus;
+
+type Check = crate::check::stage::Check<edge::RunSocket>;
 
 /// The read window shared by every check.
 pub const READ_WINDOW: usize = 16 * 1024;
@@ -46,21 +54,6 @@ struct Server {
     /// keepalived then runs `notify_down` though the server was down already (ipwrapper.c
     /// `update_svr_checker_state`).
     force: bool,
-}
-
-/// One checker's state, for the dumps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CheckStatus<'a> {
-    pub rs: RsId,
-    pub kind: &'static str,
-    pub label: &'a str,
-    pub up: bool,
-    /// The last run's verdict (`None` before the first).
-    pub last: Option<Verdict>,
-    /// How long the last run took.
-    pub latency: Option<Duration>,
-    pub runs: u64,
-    pub failures: u64,
 }
 
 pub struct Checkers {
@@ -92,12 +85,32 @@ impl Checkers {
                 };
                 let first = checks.len();
                 for ch in &rs.checkers {
-                    if let Some(c) = build_check(vs, rs, ch, servers.len(), script_user) {
+                    if let Some(c) = build_check(
+                        vs,
+                        rs,
+                        ch,
+                        servers.len(),
+                        script_user,
+                        &lookup_user,
+                        &cfg.track_files,
+                    ) {
                         checks.push(c);
                     }
                 }
                 let range = first..checks.len();
                 let weight = rs.weight;
+                // A tracked file's value counts from the start (keepalived 2.2.7
+                // check_daemon.c: set_track_file_checkers_down before IPVS is set up).
+                for c in checks.get_mut(range.clone()).unwrap_or(&mut []) {
+                    if let Some(v) = edge::file_verdict(&c.proto, weight) {
+                        c.health.record(v);
+                        c.last = Some(v);
+                        c.runs = 1;
+                        if !v.passed() {
+                            c.failures = 1;
+                        }
+                    }
+                }
                 let reported = server_health(
                     weight,
                     checks
@@ -235,7 +248,7 @@ impl Checkers {
                     Some(Proto::Misc { dynamic, .. }) => *dynamic,
                     _ => continue,
                 };
-                self.finish(ci, misc::verdict(outcome, dynamic), now);
+                self.finish(ci, misc::verdict(edge::outcome(outcome), dynamic), now);
             }
             self.reaped = done;
         }
@@ -372,7 +385,13 @@ impl Checkers {
         match c.stage {
             Stage::Idle => self.start_run(ci, now),
             Stage::Connecting(_) => self.finish(ci, Verdict::Fail(Reason::ConnectTimeout), now),
-            Stage::Open(_) => self.finish(ci, Verdict::Fail(Reason::Timeout), now),
+            Stage::Open(_) => {
+                let v = c
+                    .proto
+                    .probe()
+                    .map_or(Verdict::Fail(Reason::Timeout), |p| p.timed_out());
+                self.finish(ci, v, now)
+            }
             Stage::Script => {}
         }
     }
@@ -387,8 +406,19 @@ impl Checkers {
             return;
         }
         c.run_started = now;
-        c.run_cap = now + c.delay_loop.max(c.connect_timeout);
+        // A PING_CHECK's or UDP_CHECK's run is one exchange: datagrams that are not its own (a
+        // flood of them) do not stretch it past `connect_timeout`.
+        c.run_cap = if c.proto.datagram() {
+            now + c.connect_timeout
+        } else {
+            now + c.delay_loop.max(c.connect_timeout)
+        };
         c.runs += 1;
+        let weight = self.servers.get(c.server).map_or(0, |s| s.weight);
+        if let Some(v) = edge::file_verdict(&c.proto, weight) {
+            self.finish(ci, v, now);
+            return;
+        }
         if let Proto::Misc {
             script,
             user,
@@ -431,7 +461,7 @@ impl Checkers {
         let Some(target) = &c.target else {
             return;
         };
-        match CheckSocket::connect(target) {
+        match edge::connect(&mut c.proto, target, ci) {
             Ok(sock) => {
                 c.stage = Stage::Connecting(sock);
                 c.setup_failed = false;
