@@ -78,7 +78,7 @@ impl Ops {
             .run(s.argv(), extra, user, Some(deadline), token)
         {
             log::warn!(
-                "cannot run '{}': {e:?} ({} notify scripts still running)",
+                "cannot run '{}': {e} ({} notify scripts still running)",
                 s.cmd,
                 self.children.running()
             );
@@ -104,7 +104,7 @@ impl Ops {
             .children
             .run_env(call.argv(), args, None, None, token, Some(&env))
         {
-            log::warn!("cannot run '{}': {e:?}", call.cmd);
+            log::warn!("cannot run '{}': {e}", call.cmd);
         }
         self.hotplug = Some(call);
     }
@@ -128,7 +128,7 @@ impl Ops {
             TOKEN,
             Some(&[env.as_str()]),
         ) {
-            log::warn!("cannot run '{}': {e:?}", call.cmd);
+            log::warn!("cannot run '{}': {e}", call.cmd);
             return;
         }
         // Bounded: the deadline, then TERM, then KILL after KILL_AFTER.
@@ -142,7 +142,7 @@ impl Ops {
                 if token == TOKEN {
                     done = true;
                     if !outcome.is_ok() {
-                        log::warn!("hotplug {action} ended {outcome:?}");
+                        log::warn!("hotplug {action} {outcome}");
                     }
                 }
             });
@@ -298,7 +298,7 @@ impl SystemOps for Ops {
             if token >= NOTIFY_TOKEN {
                 // A full table was said when the script was refused.
                 if !outcome.is_ok() && outcome != Outcome::ExecFailed(libc::EAGAIN) {
-                    log::warn!("notify script ended {outcome:?}");
+                    log::warn!("notify script {outcome}");
                 }
             } else {
                 done.push((token, outcome));
