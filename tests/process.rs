@@ -134,6 +134,13 @@ fn exit_codes_and_signals_are_reported() {
         Outcome::Signaled(libc::SIGUSR1)
     );
     assert!(Outcome::Exited(0).is_ok() && !Outcome::Exited(1).is_ok());
+    // What the daemon's log lines say of them.
+    assert_eq!(Outcome::Exited(1).to_string(), "ended with exit status 1");
+    assert_eq!(Outcome::Signaled(10).to_string(), "was killed by signal 10");
+    assert!(Outcome::ExecFailed(libc::ENOENT)
+        .to_string()
+        .starts_with("could not be started: No such file"));
+    assert_eq!(SpawnError::Full.to_string(), "too many children running");
 }
 
 #[test]

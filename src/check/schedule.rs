@@ -15,9 +15,15 @@ use crate::time::{Duration, Instant};
 
 /// The first run of checker `index` out of `count`.
 pub fn first_run(start: Instant, warmup: Duration, index: usize, count: usize) -> Instant {
-    let count = count.max(1) as u128;
-    let offset = u128::from(warmup.as_micros()) * (index as u128 % count) / count;
-    start + Duration::from_micros(u64::try_from(offset).unwrap_or(u64::MAX))
+    let n = count.max(1) as u64;
+    let i = index as u64 % n;
+    // warmup × i / n in 64 bits as q·i + r·i/n (warmup = q·n + r; r·i < n², no overflow for any
+    // real count): a 128-bit division is a library call of ~2 KB on 32-bit targets.
+    let us = warmup.as_micros();
+    let offset = (us / n)
+        .saturating_mul(i)
+        .saturating_add((us % n).saturating_mul(i) / n);
+    start + Duration::from_micros(offset)
 }
 
 /// The next run after one that started at `started` and ended at `now`.

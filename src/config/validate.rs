@@ -130,23 +130,26 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
             );
             v.version = Some(3);
         }
-        let cs = v.advert_int.as_micros() / 10_000;
+        // In u64 (a timer is at most MAX_TIMER_SECS): 128-bit division is a library call of
+        // ~2 KB on 32-bit targets.
+        let us = u64::try_from(v.advert_int.as_micros()).unwrap_or(u64::MAX);
+        let cs = us / 10_000;
         if version == 2 {
             // v2 carries whole seconds (RFC 3768 §5.3.7); keepalived rounds.
-            let rounded = ((v.advert_int.as_millis() + 500) / 1000).max(1) as u64;
+            let rounded = ((us / 1000).saturating_add(500) / 1000).max(1);
             if v.advert_int != Duration::from_secs(rounded) {
                 c.d.warn(&at(c, "instance", &name, "advert_int"), "advert_int", format!("vrrp_instance '{name}': VRRPv2 adverts carry whole seconds; advert_int rounded to {rounded}"));
                 v.advert_int = Duration::from_secs(rounded);
             }
-        } else if !(1..=4095).contains(&cs) || v.advert_int.as_micros() % 10_000 != 0 {
+        } else if !(1..=4095).contains(&cs) || us % 10_000 != 0 {
             // keepalived 2.2.7 vrrp/vrrp.c vrrp_complete_instance: 40.96 s and more become
             // 40.95 s; anything else is rounded to 10 ms.
             let rounded = if cs > 4095 {
                 4095
             } else {
-                ((v.advert_int.as_micros() + 5_000) / 10_000).clamp(1, 4095)
+                (us.saturating_add(5_000) / 10_000).clamp(1, 4095)
             };
-            let fixed = Duration::from_millis(rounded as u64 * 10);
+            let fixed = Duration::from_millis(rounded * 10);
             c.d.warn(&at(c, "instance", &name, "advert_int"), "advert_int", format!("vrrp_instance '{name}': VRRPv3 advert_int must be 0.01..40.95 s in steps of 0.01; set to {}", crate::config::keepalived::values::secs(fixed)));
             v.advert_int = fixed;
         }

@@ -84,7 +84,7 @@ impl Ops {
             .run(s.argv(), extra, user, Some(deadline), token)
         {
             log::warn!(
-                "cannot run '{}': {e:?} ({} notify scripts still running)",
+                "cannot run '{}': {e} ({} notify scripts still running)",
                 s.cmd,
                 self.children.running()
             );
@@ -110,7 +110,7 @@ impl Ops {
             .children
             .run_env(call.argv(), args, None, None, token, Some(&env))
         {
-            log::warn!("cannot run '{}': {e:?}", call.cmd);
+            log::warn!("cannot run '{}': {e}", call.cmd);
         }
         self.hotplug = Some(call);
     }
@@ -313,7 +313,7 @@ impl SystemOps for Ops {
             if token >= NOTIFY_TOKEN {
                 // A full table was said when the script was refused.
                 if !outcome.is_ok() && outcome != Outcome::ExecFailed(libc::EAGAIN) {
-                    log::warn!("notify script ended {outcome:?}");
+                    log::warn!("notify script {outcome}");
                 }
             } else {
                 done.push((token, outcome));

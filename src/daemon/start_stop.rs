@@ -22,7 +22,7 @@ pub fn run_and_wait(
 ) {
     let start = now();
     if let Err(e) = children.run_env(argv, &[], user, Some(start + timeout), TOKEN, env) {
-        log::warn!("Call of {what} failed: {e:?}");
+        log::warn!("Call of {what} failed: {e}");
         return;
     }
     // Bounded: the deadline, then TERM, then KILL after KILL_AFTER, plus a second of slack.
@@ -37,7 +37,7 @@ pub fn run_and_wait(
                     Outcome::Exited(0) => {}
                     Outcome::Exited(n) => log::info!("{what} failed, status {n}"),
                     Outcome::TimedOut => log::info!("{what} timed out"),
-                    o => log::warn!("{what} ended {o:?}"),
+                    o => log::warn!("{what} ended {o}"),
                 }
             }
         });

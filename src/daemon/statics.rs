@@ -67,12 +67,18 @@ impl Statics {
         }
         for r in new.routes.iter().filter(|r| !self.routes.contains(r)) {
             if let Err(err) = nl.add_route(&to_sys::route(r)) {
-                log::error!("static_routes: cannot add {r:?}: {err}");
+                log::error!(
+                    "static_routes: cannot add '{}': {err}",
+                    crate::config::convert::net_text::route(r)
+                );
             }
         }
         for r in new.rules.iter().filter(|r| !self.rules.contains(r)) {
             if let Err(err) = nl.add_rule(&to_sys::rule(r)) {
-                log::error!("static_rules: cannot add {r:?}: {err}");
+                log::error!(
+                    "static_rules: cannot add '{}': {err}",
+                    crate::config::convert::net_text::rule(r)
+                );
             }
         }
     }

@@ -2,7 +2,8 @@
 //! 2.2.7 vrrp/vrrp.c opens its IPv4 socket with IPPROTO_AH for them), bound to one interface
 //! (keepalived 2.2.7 vrrp/vrrp.c `open_vrrp_send_socket`, `open_vrrp_read_socket`). There is no
 //! packet filter: the kernel delivers every packet of the socket's protocol on the interface, and
-//! the reactor sorts them by VRID.
+//! the reactor sorts them by VRID. Multicast is limited to the groups the socket joined
+//! (IP_MULTICAST_ALL off); where that option is refused (qemu-user), `recv` does it instead.
 //!
 //! - IPv4: a raw socket with IP_HDRINCL, so kalive writes the IP header keepalived writes (TOS
 //!   0xC0, TTL 255, no options); reads return the whole IP packet, so the TTL check needs no cmsg.
@@ -48,6 +49,13 @@ pub struct VrrpSocket {
     sock: Socket,
     ipv6: bool,
     ifindex: u32,
+    /// `Some` when the kernel would not limit the socket to the groups it joined itself
+    /// (IP_MULTICAST_ALL / IPV6_MULTICAST_ALL off refused: qemu-user's translation answers
+    /// ENOPROTOOPT): `recv` then drops what is sent to any other multicast group. The inner
+    /// value is the group this socket joined (`None`: it joined none, all its instances unicast).
+    screen: Option<Option<IpAddr>>,
+    /// Packets `screen` dropped.
+    foreign: std::cell::Cell<u64>,
 }
 
 impl AsFd for VrrpSocket {
@@ -113,13 +121,14 @@ impl VrrpSocket {
         if let Err(e) = setsockopt_int(&sock, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1) {
             log::warn!("{ifname}: no kernel receive time for adverts ({e}); dated when read");
         }
+        let own_groups_only;
         match group {
             IpAddr::V4(g) => {
                 sock.set_header_included_v4(true)?;
                 sock.set_multicast_loop_v4(false)?;
                 sock.set_multicast_ttl_v4(255)?;
                 // Only the groups joined on this socket, not every group of the host.
-                sock.set_multicast_all_v4(false)?;
+                own_groups_only = refused(sock.set_multicast_all_v4(false), ifname)?;
                 if !unicast {
                     sock.join_multicast_v4_n(&g, &InterfaceIndexOrAddress::Index(ifindex))?;
                 }
@@ -141,7 +150,7 @@ impl VrrpSocket {
                 // A link-local source is tentative until DAD ends: send from it anyway (those
                 // sends fail, and are counted, until it is usable) rather than refuse to start.
                 sock.set_freebind_v6(true)?;
-                sock.set_multicast_all_v6(false)?;
+                own_groups_only = refused(sock.set_multicast_all_v6(false), ifname)?;
                 if !unicast {
                     sock.join_multicast_v6(&g, ifindex)?;
                 }
@@ -151,7 +160,15 @@ impl VrrpSocket {
             sock,
             ipv6,
             ifindex,
+            screen: (!own_groups_only).then_some((!unicast).then_some(group)),
+            foreign: std::cell::Cell::new(0),
         })
+    }
+
+    /// Packets dropped because they were sent to a multicast group this socket did not join
+    /// (only where the kernel could not be told to leave them out: see `open`).
+    pub fn foreign(&self) -> u64 {
+        self.foreign.get()
     }
 
     /// IPv4, multicast only: receive only what is sent to `group` (the kernel delivers a raw
@@ -266,6 +283,30 @@ impl VrrpSocket {
     /// Reads one packet into `buf`; `Ok(None)` when nothing is waiting. `cmsg` receives the
     /// control messages ([`CMSG_SPACE`] bytes hold them all).
     pub fn recv(&self, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<Option<Received>> {
+        // Bounded: a flood to a foreign group ends this call, and poll() comes back.
+        for _ in 0..64 {
+            let got = self.recv_one(buf, cmsg)?;
+            let Some(screen) = self.screen else {
+                return Ok(got);
+            };
+            let dst = match got {
+                Some(Received { dst: Some(d), .. }) => Some(d),
+                // IPv4: the destination is in the IP header the kernel hands back.
+                Some(_) => buf
+                    .get(16..20)
+                    .and_then(|a| <[u8; 4]>::try_from(a).ok())
+                    .map(|a| IpAddr::V4(Ipv4Addr::from(a))),
+                None => return Ok(None),
+            };
+            if wanted(dst, screen) {
+                return Ok(got);
+            }
+            self.foreign.set(self.foreign.get() + 1);
+        }
+        Ok(None)
+    }
+
+    fn recv_one(&self, buf: &mut [u8], cmsg: &mut [u8]) -> io::Result<Option<Received>> {
         let data = as_uninit(buf);
         let control = as_uninit(cmsg);
         let mut from = if self.ipv6 {
@@ -296,6 +337,34 @@ impl VrrpSocket {
             dst: c.dst,
             stamp: c.stamp,
         }))
+    }
+}
+
+/// IP_MULTICAST_ALL (or IPV6_MULTICAST_ALL) off was set (`Ok(true)`), or refused as unknown
+/// (`Ok(false)`: qemu-user 7.2 translates neither option and answers ENOPROTOOPT): the kernel
+/// then still delivers every group any socket of the host joined on this interface, and `recv`
+/// drops those itself. Any other error fails the open, as before.
+fn refused(set: io::Result<()>, ifname: &str) -> io::Result<bool> {
+    match set {
+        Ok(()) => Ok(true),
+        Err(e) if e.raw_os_error() == Some(libc::ENOPROTOOPT) => {
+            log::warn!(
+                "{ifname}: cannot limit the VRRP socket to its own multicast groups ({e}); \
+                 adverts to other groups are dropped when read"
+            );
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether a packet sent to `dst` is this socket's when the kernel delivers every joined group:
+/// a unicast destination is (the kernel delivers only this host's), a multicast one only if it
+/// is the group the socket joined (`joined`; `None` when it joined none). Unknown: kept.
+fn wanted(dst: Option<IpAddr>, joined: Option<IpAddr>) -> bool {
+    match dst {
+        Some(d) if d.is_multicast() => Some(d) == joined,
+        _ => true,
     }
 }
 
@@ -462,6 +531,27 @@ mod tests {
         );
         assert_eq!(c.hop_limit, Some(255));
         assert_eq!(c.dst, "ff02::12".parse().ok());
+    }
+
+    /// The screen used where IP_MULTICAST_ALL cannot be turned off (qemu-user): only the joined
+    /// group and unicast destinations pass; a unicast-only socket takes no multicast at all.
+    #[test]
+    fn without_multicast_all_off_only_the_joined_group_passes() {
+        let ip = |s: &str| s.parse::<IpAddr>().ok();
+        let group = ip("224.0.0.18");
+        assert!(wanted(ip("224.0.0.18"), group));
+        assert!(!wanted(ip("224.0.0.19"), group));
+        assert!(!wanted(ip("239.1.2.3"), group));
+        assert!(wanted(ip("192.0.2.1"), group), "unicast to this host");
+        assert!(!wanted(ip("224.0.0.18"), None), "a unicast-only socket");
+        assert!(wanted(ip("192.0.2.1"), None));
+        assert!(wanted(None, group), "no destination known: kept");
+        assert!(wanted(ip("ff02::12"), ip("ff02::12")));
+        assert!(!wanted(ip("ff02::1"), ip("ff02::12")));
+        let unknown = io::Error::from_raw_os_error(libc::ENOPROTOOPT);
+        assert!(!refused(Err(unknown), "eth0").unwrap());
+        assert!(refused(Ok(()), "eth0").unwrap());
+        assert!(refused(Err(io::Error::from_raw_os_error(libc::EPERM)), "eth0").is_err());
     }
 
     #[test]

@@ -59,8 +59,13 @@ impl Out {
     /// `key value` when the value is present.
     pub(crate) fn opt<T: fmt::Display>(&mut self, key: &str, v: Option<T>) {
         if let Some(v) = v {
-            self.line(format_args!("{key} {v}"));
+            self.kv(key, &v);
         }
+    }
+
+    /// `key value`; the generic methods call it with a reference, so its body exists once.
+    fn kv(&mut self, key: &str, v: &dyn fmt::Display) {
+        self.line(format_args!("{key} {v}"));
     }
 
     /// `key` for true, `key false` for false: keepalived's optional boolean argument.
@@ -75,7 +80,7 @@ impl Out {
     /// `key value` when `show` (the value differs from the default, or the dump wants it all).
     pub(crate) fn kv_if<T: fmt::Display>(&mut self, show: bool, key: &str, v: T) {
         if show {
-            self.line(format_args!("{key} {v}"));
+            self.kv(key, &v);
         }
     }
 

@@ -56,7 +56,11 @@ impl W {
         }
         self.out.push('\n');
     }
+    // The generic methods only take a reference: one copy of the body, not one per value type.
     fn opt(&mut self, name: &str, v: impl Display) {
+        self.opt_dyn(name, &v);
+    }
+    fn opt_dyn(&mut self, name: &str, v: &dyn Display) {
         let v = v.to_string();
         if !v.is_empty() {
             self.out
@@ -65,10 +69,13 @@ impl W {
     }
     fn opt_some<T: Display>(&mut self, name: &str, v: Option<T>) {
         if let Some(v) = v {
-            self.opt(name, v);
+            self.opt_dyn(name, &v);
         }
     }
     fn list(&mut self, name: &str, v: impl Display) {
+        self.list_dyn(name, &v);
+    }
+    fn list_dyn(&mut self, name: &str, v: &dyn Display) {
         self.out
             .push_str(&format!("\tlist {name} {}\n", quote(&v.to_string())));
     }

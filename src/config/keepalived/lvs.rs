@@ -213,7 +213,7 @@ fn group_addr(c: &mut Ctx, m: &Node) -> Option<(IpAddr, AddrSpan)> {
         c.d.stricter(
             &m.loc,
             word,
-            format!("virtual server group member '{word}' spans more than {MAX_GROUP_SPAN} addresses (one IPVS service each)"),
+            format!("virtual server group member '{word}' spans more than 65536 addresses (one IPVS service each)"),
         );
         return None;
     }

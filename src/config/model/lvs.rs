@@ -92,6 +92,7 @@ pub enum VsKey {
 
 /// The most addresses one group member may stand for (an IPv4 /16, an IPv6 /112): each is an
 /// IPVS service.
+/// Written out in keepalived/lvs.rs's message: printing a u128 links 2 KB on 32-bit targets.
 pub const MAX_GROUP_SPAN: u128 = 65536;
 
 /// How far a group member's addresses reach from its first (alloc_vsg_entry).

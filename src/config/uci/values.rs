@@ -1,7 +1,6 @@
 //! Typed reading of UCI option values, with a diagnostic for every value that does not fit.
 
 use std::net::IpAddr;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -94,26 +93,41 @@ impl<'s> Sec<'s> {
         let v = self.str(name)?;
         let r = f(v);
         if r.is_none() {
-            let loc = cx.loc(self.pos_of(name));
-            cx.diags.warn(
-                &loc,
-                name,
-                format!("invalid value '{v}': expected {expected}; ignored"),
-            );
+            self.invalid(cx, name, v, expected);
         }
         r
     }
 
-    pub fn num<T: FromStr + PartialOrd + std::fmt::Display>(
+    /// [`Self::parse`]'s warning, once in the binary rather than in each of its instances.
+    fn invalid(&self, cx: &mut Ctx, name: &str, v: &str, expected: &str) {
+        let loc = cx.loc(self.pos_of(name));
+        cx.diags.warn(
+            &loc,
+            name,
+            format!("invalid value '{v}': expected {expected}; ignored"),
+        );
+    }
+
+    /// A number in `min..=max`. Read as an i64 by one function for every `T` (u16, u32, i32);
+    /// a sign on an unsigned range is refused as `T`'s own parse refuses it.
+    pub fn num<T: Into<i64> + TryFrom<i64>>(
         &self,
         cx: &mut Ctx,
         name: &str,
         min: T,
         max: T,
     ) -> Option<T> {
+        self.num_i64(cx, name, min.into(), max.into())
+            .and_then(|n| T::try_from(n).ok())
+    }
+
+    fn num_i64(&self, cx: &mut Ctx, name: &str, min: i64, max: i64) -> Option<i64> {
         let expected = format!("a number from {min} to {max}");
         self.parse(cx, name, &expected, |s| {
-            s.parse::<T>().ok().filter(|n| *n >= min && *n <= max)
+            if min >= 0 && s.starts_with('-') {
+                return None;
+            }
+            s.parse::<i64>().ok().filter(|n| (min..=max).contains(n))
         })
     }
 

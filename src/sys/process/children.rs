@@ -17,6 +17,23 @@ pub enum Outcome {
     ExecFailed(i32),
 }
 
+/// For the logs ("notify script ended with exit status 1"): written by hand, so that no `Debug`
+/// printing is linked into the daemon (derived `Debug` costs kilobytes on 32-bit targets).
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Outcome::Exited(status) => write!(f, "ended with exit status {status}"),
+            Outcome::Signaled(signal) => write!(f, "was killed by signal {signal}"),
+            Outcome::TimedOut => f.write_str("overran its timeout and was killed"),
+            Outcome::ExecFailed(errno) => write!(
+                f,
+                "could not be started: {}",
+                std::io::Error::from_raw_os_error(errno)
+            ),
+        }
+    }
+}
+
 impl Outcome {
     /// keepalived's rule for vrrp_script: only exit 0 is OK.
     pub fn is_ok(self) -> bool {

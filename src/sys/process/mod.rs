@@ -35,6 +35,17 @@ pub enum SpawnError {
     Failed(i32),
 }
 
+/// For the logs, by hand (see `Outcome`'s Display).
+impl std::fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            SpawnError::Empty => f.write_str("empty command line"),
+            SpawnError::Full => f.write_str("too many children running"),
+            SpawnError::Failed(errno) => std::io::Error::from_raw_os_error(errno).fmt(f),
+        }
+    }
+}
+
 /// A started child: the leader of its own session and process group (pgid = pid).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Child {
