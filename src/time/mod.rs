@@ -3,10 +3,14 @@
 //! [`Instant`] and [`Duration`] are µs on the monotonic clock. [`TimerWheel`]: 11 levels × 64
 //! slots over the whole u64 µs range, a preallocated slab with intrusive lists, O(1) arm and
 //! cancel with generation-checked ids, firing exact to the µs, and `next_deadline` for the loop's
-//! `ppoll` timeout. Pure: the caller passes `now`.
+//! `ppoll` timeout. [`Deadlines`]: an indexed min-heap with one fixed slot per timer (the VRRP
+//! core's timers, the reactor's GARP pacing), which cannot be full by construction. Pure: the
+//! caller passes `now`.
 
+pub mod deadlines;
 pub mod instant;
 pub mod wheel;
 
+pub use deadlines::Deadlines;
 pub use instant::{Duration, Instant};
 pub use wheel::{Full, TimerId, TimerWheel};
