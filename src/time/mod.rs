@@ -1,4 +1,4 @@
-//! Typed instants and the timer wheel the loop sleeps on.
+//! Typed instants and the two timer indexes the loop sleeps on.
 //!
 //! [`Instant`] and [`Duration`] are µs on the monotonic clock. [`TimerWheel`]: 11 levels × 64
 //! slots over the whole u64 µs range, a preallocated slab with intrusive lists, O(1) arm and

@@ -35,7 +35,7 @@ pub struct Advert {
     pub addr_count: u8,
 }
 
-/// Why a received advert was not used (each has a counter in [`Stats`]).
+/// Why a received advert was not used (each has a counter in [`Stats`](super::Stats)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DropReason {
     /// Not for us: another version or VRID (the edge should not deliver these).
