@@ -15,7 +15,7 @@
 //!  vrrp   track   lvs   sans-IO state machines: (now, event) -> actions; desired IPVS state
 //!  config   check       one typed model + two front ends + diagnostics; checker protocols
 //!  ──────────────────────────────────────────────────────────────────────────────────────────
-//!  wire   time   sys    packet views; instants, timer wheel, deadline heap; the only syscalls
+//!  wire   time   sys    packet views; instants, timer wheel, per-slot deadlines; syscalls
 //! ```
 //!
 //! - [`wire`]: VRRP v2/v3, IPv4, IPv6, ARP, NDISC and AH as views over `AsRef<[u8]>` with a

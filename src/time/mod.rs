@@ -3,8 +3,8 @@
 //! [`Instant`] and [`Duration`] are µs on the monotonic clock. [`TimerWheel`]: 11 levels × 64
 //! slots over the whole u64 µs range, a preallocated slab with intrusive lists, O(1) arm and
 //! cancel with generation-checked ids, firing exact to the µs, and `next_deadline` for the loop's
-//! `ppoll` timeout. [`Deadlines`]: an indexed min-heap with one fixed slot per timer (the VRRP
-//! core's timers, the reactor's GARP pacing), which cannot be full by construction. Pure: the
+//! `ppoll` timeout. [`Deadlines`]: one fixed slot per timer on a wheel of exactly that capacity
+//! (the VRRP core's timers, the reactor's GARP pacing), which cannot be full by construction. Pure: the
 //! caller passes `now`.
 
 pub mod deadlines;

@@ -9,8 +9,8 @@
 //!   are on a schedule) and [`Router::poll_action`] (addresses, GARP bursts, notifies).
 //! - Time: [`Router::poll_timeout`] is the earliest deadline of any instance. The instances'
 //!   own deadlines are the only truth; the router keeps an index of them ([`Deadlines`], one
-//!   slot per instance and timer kind, preallocated), so the earliest is O(1) and a change
-//!   O(log n) whatever the instance count, and it cannot be full.
+//!   slot per instance and timer kind, preallocated), so the earliest and every change are
+//!   O(1) whatever the instance count, and it cannot be full.
 //!
 //! The queues are sized once from the configuration, so the steady state allocates nothing; a
 //! bound that was wrong makes them grow, never drop. The sync-group rules (keepalived 2.2.7
@@ -171,7 +171,7 @@ impl Router {
 
     /// When [`Router::handle_timeout`] next has work: the earliest deadline of any instance.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.peek().map(|(at, _)| at)
+        self.timers.next_deadline()
     }
 
     /// Room in the queues before a push allocates: (adverts, actions). For tests and the dumps.

@@ -5,19 +5,13 @@
 use crate::time::Instant;
 
 use super::super::actions::{Action, Actions, State, TimerKind};
-use super::Router;
+use super::{Group, Router};
 
 impl Router {
     /// Before `index` begins: tells it whether another member of its group is in FAULT, and
     /// whether quietly (waiting for scripts), so that it begins in FAULT with the group.
     pub(super) fn note_group_fault(&mut self, index: usize) {
-        let Some(group) = self
-            .group_of
-            .get(index)
-            .copied()
-            .flatten()
-            .and_then(|g| self.groups.get(usize::from(g)))
-        else {
+        let Some(group) = group_for(&self.group_of, &self.groups, index) else {
             return;
         };
         let mut fault: Option<bool> = None;
@@ -37,13 +31,7 @@ impl Router {
     /// Tells `index` whether another member of its sync group is faulty itself: then a FAULT it
     /// leaves stays FAULT, unnotified, until that member recovers and brings the group up.
     pub(super) fn note_faulty_members(&mut self, index: usize) {
-        let Some(group) = self
-            .group_of
-            .get(index)
-            .copied()
-            .flatten()
-            .and_then(|g| self.groups.get(usize::from(g)))
-        else {
+        let Some(group) = group_for(&self.group_of, &self.groups, index) else {
             return;
         };
         let faulty = group.members.iter().any(|&m| {
@@ -61,13 +49,7 @@ impl Router {
     /// Holds every member of `index`'s sync group in FAULT while any member's weight-0 scripts
     /// have not reported (keepalived's sync->num_member_init).
     pub(super) fn update_hold(&mut self, index: usize) {
-        let Some(group) = self
-            .group_of
-            .get(index)
-            .copied()
-            .flatten()
-            .and_then(|g| self.groups.get(usize::from(g)))
-        else {
+        let Some(group) = group_for(&self.group_of, &self.groups, index) else {
             return;
         };
         let instances = &mut self.instances;
@@ -99,13 +81,7 @@ impl Router {
         {
             return false;
         }
-        let Some(group) = self
-            .group_of
-            .get(index)
-            .copied()
-            .flatten()
-            .and_then(|g| self.groups.get(usize::from(g)))
-        else {
+        let Some(group) = group_for(&self.group_of, &self.groups, index) else {
             return false;
         };
         group.state != State::Master
@@ -275,4 +251,14 @@ impl Router {
             }
         }
     }
+}
+
+/// The sync group of instance `index`, if it is in one (borrowing only the group fields, so the
+/// caller may change the instances meanwhile).
+fn group_for<'a>(group_of: &[Option<u16>], groups: &'a [Group], index: usize) -> Option<&'a Group> {
+    group_of
+        .get(index)
+        .copied()
+        .flatten()
+        .and_then(|g| groups.get(usize::from(g)))
 }

@@ -266,8 +266,8 @@ impl<'a> Reactor<'a> {
         let now = self.now();
         let next = [
             self.rt.router.poll_timeout(),
-            self.garp_due.peek().map(|d| d.0),
-            self.lower_prio_due.peek().map(|d| d.0),
+            self.garp_due.next_deadline(),
+            self.lower_prio_due.next_deadline(),
             limit,
         ]
         .into_iter()
