@@ -29,7 +29,6 @@ impl Default for Deadlines {
 impl Deadlines {
     /// Room for `slots` slots (`0..slots`), all disarmed; the only allocation.
     pub fn with_slots(slots: usize) -> Deadlines {
-        let slots = slots.min(u32::MAX as usize - 1);
         Deadlines {
             wheel: TimerWheel::with_capacity(slots),
             armed: vec![None; slots],

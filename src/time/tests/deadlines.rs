@@ -8,6 +8,7 @@ fn the_earliest_comes_first_and_a_slot_moves_in_place() {
     d.set(1, Instant(20));
     d.set(2, Instant(70));
     assert_eq!(d.next_deadline(), Some(Instant(20)));
+    assert!(!d.is_empty());
     // Re-arming moves the slot: it is never in the heap twice.
     d.set(1, Instant(90));
     assert_eq!((d.next_deadline(), d.len()), (Some(Instant(50)), 3));
