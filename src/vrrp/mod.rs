@@ -60,6 +60,9 @@ mod tests_params;
 #[path = "tests/parts.rs"]
 mod tests_parts;
 #[cfg(test)]
+#[path = "tests/pull.rs"]
+mod tests_pull;
+#[cfg(test)]
 #[path = "tests/receive.rs"]
 mod tests_receive;
 #[cfg(test)]
