@@ -84,3 +84,27 @@ fn the_queues_are_sized_from_the_configuration() {
     );
     assert!(actions >= r.action_capacity());
 }
+
+#[test]
+fn reconfigure_and_a_late_garp_burst_move_the_indexed_deadlines() {
+    use crate::time::Duration;
+    let mut r = started(&[255]);
+    let second_burst = r.instances[0].deadline(TimerKind::Garp);
+    assert!(
+        second_burst.is_some(),
+        "garp_master_delay arms the second burst"
+    );
+    // The first burst left 300 ms after the core asked: the second one follows it.
+    r.handle_garp_sent(0, Instant::ZERO, Instant(300_000));
+    let moved = second_burst.map(|at| at + Duration::from_millis(300));
+    assert_eq!(r.instances[0].deadline(TimerKind::Garp), moved);
+    // A reload doubles the advert interval: the next advert is 2 s after it, in the index too.
+    let mut p = r.instances[0].params.clone();
+    p.advert_int = Duration::from_secs(2);
+    r.handle_reconfigure(Instant(500_000), 0, p, Vec::new());
+    assert_eq!(r.poll_timeout(), Some(Instant(2_500_000)).min(moved));
+    assert_eq!(
+        r.instances[0].deadline(TimerKind::Advert),
+        Some(Instant(2_500_000))
+    );
+}
