@@ -291,7 +291,7 @@ VRRP_MUTANTS_TREE := target/mutants-tree/vrrp
 mutants:
 	$(MUTANTS) -o target/mutants/wire -f src/wire/vrrp.rs -f src/wire/ipv4.rs -f src/wire/ipv6.rs -f src/wire/ndisc.rs \
 		-f src/wire/ah.rs -f src/wire/md5.rs -- -- wire::
-	$(MUTANTS) -o target/mutants/time -f src/time/wheel.rs -- -- time::
+	$(MUTANTS) -o target/mutants/time -f src/time/wheel.rs -f src/time/deadlines.rs -- -- time::
 	$(MUTANTS) -o target/mutants/lvs -f 'src/lvs/*.rs' -- -- lvs::
 	rm -rf $(VRRP_MUTANTS_TREE) && mkdir -p $(VRRP_MUTANTS_TREE)
 	cp -r src benches tests Cargo.toml Cargo.lock $(VRRP_MUTANTS_TREE)/

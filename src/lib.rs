@@ -15,13 +15,14 @@
 //!  vrrp   track   lvs   sans-IO state machines: (now, event) -> actions; desired IPVS state
 //!  config   check       one typed model + two front ends + diagnostics; checker protocols
 //!  ──────────────────────────────────────────────────────────────────────────────────────────
-//!  wire   time   sys    packet views; typed instants + timer wheel; the only system calls
+//!  wire   time   sys    packet views; instants, timer wheel, per-slot deadlines; syscalls
 //! ```
 //!
 //! - [`wire`]: VRRP v2/v3, IPv4, IPv6, ARP, NDISC and AH as views over `AsRef<[u8]>` with a
 //!   `Repr` that parses and emits into a caller's buffer (smoltcp's shape). Pure.
 //! - [`time`]: [`time::Instant`] and [`time::Duration`] in µs on the monotonic clock, and the
-//!   [`time::TimerWheel`] the loop sleeps on. Pure.
+//!   two timer indexes: [`time::Deadlines`] (one fixed slot per timer: the VRRP core's and the
+//!   reactor's GARP pacing) and [`time::TimerWheel`] (the checkers'). Pure.
 //! - [`sys`]: the edge. Raw VRRP sockets and AF_PACKET, rtnetlink and IPVS over generic netlink,
 //!   processes, signals, real-time scheduling, syslog, safe files. Every `unsafe` is here.
 //! - [`config`]: keepalived.conf and UCI text into one [`config::Config`], with every keepalived
@@ -31,8 +32,10 @@
 //!   behind [`check::CheckProtocol`], one run's stage machine over a socket handed in, keepalived's
 //!   retry accounting and scheduling, and each checker built from the configuration. Pure.
 //! - [`vrrp`]: one instance's RFC 5798 machine with keepalived's rules, priorities from
-//!   trackers, sync groups, GARP pacing. Pure: no sockets, no clock, no allocation after
-//!   construction.
+//!   trackers, sync groups, GARP pacing, behind [`vrrp::Router`]'s pull interface
+//!   (quinn-proto's shape): `handle_*(now, …)` in; `poll_transmit`, `poll_action` and
+//!   `poll_timeout` out; every VRRP timer held by its instance only. Pure: no sockets, no clock,
+//!   no allocation after construction.
 //! - [`track`]: vrrp_script schedules and rise/fall. Pure.
 //! - [`lvs`]: virtual servers into IPVS services and destinations, the pool (alive, weights,
 //!   quorum, sorry server) and the fewest kernel operations from the kernel's state to the
@@ -59,12 +62,14 @@
 //!
 //! - One advert: the VRRP socket is readable → the reactor reads it with its kernel receive
 //!   time → [`wire::vrrp`] parses it from a stack buffer → the instance found by VRID in O(1)
-//!   handles it (`vrrp::Instance`) → the actions it appended (restart the master-down timer,
-//!   …) are carried out in order.
-//! - One failover: the wheel's master-down deadline passes → the instance becomes MASTER →
-//!   its actions, in keepalived's order (vrrp/vrrp.c `vrrp_state_master_tx`): send an advert,
-//!   add the addresses, routes and rules over rtnetlink, the GARP/NA burst paced per interface,
-//!   the notify scripts and FIFO line, the timers → one syslog line with the cause.
+//!   handles it (`vrrp::Router::handle_advert`; a backup restarts its own master-down timer)
+//!   → the reactor pulls what it asks for (`poll_transmit`, then `poll_action`) and carries it
+//!   out in order.
+//! - One failover: the core's `poll_timeout` (the instance's master-down deadline) passes →
+//!   `handle_timeout` → the instance becomes MASTER → its output, in keepalived's order
+//!   (vrrp/vrrp.c `vrrp_state_master_tx`): the advert (pulled first), then the addresses,
+//!   routes and rules over rtnetlink, the GARP/NA burst paced per interface, the notify scripts
+//!   and FIFO line → one syslog line with the cause.
 //! - One health check: the schedule says a checker is due → `daemon::checkers` has
 //!   `sys::check_socket` connect without blocking → the loop's `ppoll` reports the socket →
 //!   `check::stage::drive` feeds the probe what arrived and it says what to write or its
@@ -77,7 +82,8 @@
 //! One thread and no async runtime (plus, during a reload, one thread that reads and checks the
 //! new configuration). `daemon::reactor` sleeps in `ppoll()` with a nanosecond timeout: the
 //! VRRP sockets (one per interface and family), the signalfd, the rtnetlink monitor and the
-//! checkers' sockets, or the timer wheel's next deadline, whichever comes first. Each turn
+//! checkers' sockets, or the next deadline (the VRRP core's `poll_timeout`, the GARP pacing,
+//! the services'), whichever comes first. Each turn
 //! handles packets and timers first and their slow consequences (netlink, scripts) after; it
 //! reads a bounded slice of each source (64 packets a VRRP socket, 64 signals, 16 monitor
 //! datagrams), so a flood on one cannot starve the timers. Nothing in the loop waits for a
@@ -93,8 +99,8 @@
 //!
 //! Pure (no system call, testable with byte strings and a virtual clock): [`wire`], [`time`],
 //! [`config`], [`vrrp`], [`track`], [`lvs`], and the protocol machines of [`check`]. The
-//! simulated LAN (`tests/sim`) runs the real [`vrrp`] core on the real wheel with a virtual
-//! clock. The edge: [`sys`], which alone makes system calls, and [`daemon`], which owns the
+//! simulated LAN (`tests/sim`) drives the real [`vrrp`] core through the same pull interface
+//! with a virtual clock. The edge: [`sys`], which alone makes system calls, and [`daemon`], which owns the
 //! descriptors and the clock and carries out the cores' actions.
 //!
 //! # Adding a checker

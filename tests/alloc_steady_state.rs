@@ -113,43 +113,36 @@ fn fifty_instances_decode_core_encode_allocate_nothing() {
             ]
         })
         .collect();
-    let mut out = Actions::default();
     let mut now = Instant::ZERO;
     for i in 0..n {
-        master.start_instance(now, i, &mut out);
-        backup.start_instance(now, i, &mut out);
-        out.clear();
+        master.handle_start(now, i);
+        backup.handle_start(now, i);
     }
+    while master.poll_transmit().is_some() || master.poll_action().is_some() {}
+    while backup.poll_transmit().is_some() || backup.poll_action().is_some() {}
     let mut buf = [0u8; 1500];
     let before = allocs();
     let mut adverts = 0u32;
     let mut ident = 0u16;
     while adverts < 10_000 {
-        // The master instance whose advert is due first.
-        let (at, i) = (0..n)
-            .filter_map(|i| {
-                master.instances[i]
-                    .deadline(TimerKind::Advert)
-                    .map(|t| (t, i))
-            })
-            .min()
+        // Every master instance whose advert is due first, through the core's own index.
+        now = master
+            .poll_timeout()
             .expect("every master has its advert timer armed");
-        now = at;
-        master.handle_timer(now, i, TimerKind::Advert, &mut out);
-        for (inst, a) in out.drain() {
-            let Action::SendAdvert { priority } = a else {
-                continue;
-            };
-            let k = usize::from(inst);
+        master.handle_timeout(now);
+        while let Some(t) = master.poll_transmit() {
+            let k = usize::from(t.instance);
             ident = ident.wrapping_add(1);
-            let len = encode(&mut buf, vrid(k), priority, &vips[k], ident).expect("encode");
+            let len = encode(&mut buf, vrid(k), t.priority, &vips[k], ident).expect("encode");
             let adv = decode(&buf[..len]).expect("decode");
-            let mut out2 = Actions::default();
             backup
-                .handle_advert(now, usize::from(adv.vrid) - 1, &adv, &mut out2)
+                .handle_advert(now, usize::from(adv.vrid) - 1, &adv)
                 .expect("accepted");
             adverts += 1;
         }
+        // The masters' GARP bursts (garp_master_delay) come due too: pulled, not stored.
+        while master.poll_action().is_some() {}
+        assert!(backup.poll_action().is_none() && backup.poll_transmit().is_none());
     }
     let allocs = allocs() - before;
     assert!((0..n).all(|i| backup.instances[i].state() == State::Backup

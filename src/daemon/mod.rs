@@ -1,6 +1,7 @@
 //! The daemon: wires the pure cores (vrrp, track, lvs, check) to the edge (sys) in one poll
 //! loop. `run.rs` loops over the services of `service/` (control, VRRP, trackers, LVS), which
-//! share the reactor (`reactor/`: the VRRP sockets, the timer wheel and the cores).
+//! share the reactor (`reactor/`: the VRRP sockets, the VRRP core it drives through its pull
+//! interface, and the GARP pacing).
 //!
 //! Also here: `build.rs` (the configuration model → the runtime), `to_sys.rs` (the model's
 //! addresses, routes, rules, commands and real-time knobs → `sys`'s own types), `machine.rs`

@@ -143,13 +143,12 @@ pub fn drops(s: &Stats) -> u64 {
     s.dropped_ttl + s.dropped_auth + s.dropped_interval + s.dropped_source + s.dropped_other
 }
 
-fn loop_counters(l: &LoopStats) -> [(&'static str, &'static str, u64); 5] {
+fn loop_counters(l: &LoopStats) -> [(&'static str, &'static str, u64); 4] {
     [
         ("wakeups", "Loop wakeups", l.wakeups),
         ("malformed", "Malformed packets", l.malformed),
         ("unknown_vrid", "Adverts for unknown VRIDs", l.unknown_vrid),
         ("send_errors", "Send errors", l.send_errors),
-        ("timers_shed", "Timers shed (wheel full)", l.timers_shed),
     ]
 }
 

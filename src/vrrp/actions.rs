@@ -1,11 +1,11 @@
-//! What the core asks the edge to do, and the queue it asks into.
+//! What the core asks the edge to do.
 //!
-//! The core never performs I/O: handling one event appends [`Action`]s, which the edge carries
-//! out in order (send, change addresses, run scripts, arm timers). The queue never drops one: it
-//! keeps the usual few inline and spills the rest into a list sized from the configuration, so
-//! the steady state of the VRRP path allocates nothing and a big sync group loses nothing.
-
-use crate::time::Instant;
+//! The core never performs I/O and keeps its own timers (see [`crate::vrrp::router`]): handling
+//! one event makes an instance append [`Action`]s to an [`Actions`] list, which the
+//! [`Router`](crate::vrrp::Router) moves into its own queues for the edge to pull: adverts with
+//! `poll_transmit`, the rest with `poll_action`. Nothing is dropped anywhere: [`Actions`] keeps
+//! the usual few inline and spills the rest into a list sized from the configuration, so the
+//! steady state of the VRRP path allocates nothing and a big sync group loses nothing.
 
 /// The states of RFC 5798 §6.4 plus keepalived's FAULT and STOP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -61,23 +61,16 @@ impl TimerKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Send one advertisement with this priority (0 = giving up mastership, RFC 5798 §6.4.3).
-    SendAdvert {
-        priority: u8,
-    },
+    SendAdvert { priority: u8 },
     /// Add the instance's virtual addresses, then its routes and rules (keepalived 2.2.7
     /// vrrp/vrrp.c `vrrp_state_become_master`).
     AddVips,
     /// Remove its rules, routes and virtual addresses.
     RemoveVips,
     /// Send `count` gratuitous ARPs / unsolicited NAs for each virtual address, paced per interface.
-    SendGarp {
-        count: u32,
-    },
+    SendGarp { count: u32 },
     /// The instance entered `state` with `priority`: run its notify scripts, write the FIFO line.
-    Notify {
-        state: State,
-        priority: u8,
-    },
+    Notify { state: State, priority: u8 },
     /// A master heard a lower priority (keepalived's MASTER_RX_LOWER_PRI notify).
     NotifyRxLowerPriority,
     /// A unicast instance came up from FAULT: one gratuitous ARP / unsolicited NA for its own
@@ -85,105 +78,61 @@ pub enum Action {
     /// reach us at once (keepalived vrrp/vrrp_scheduler.c try_up_instance).
     AnnounceSource,
     /// Sync group `group` entered `state` (notify arguments `GROUP name STATE 0`).
-    NotifyGroup {
-        group: u16,
-        state: State,
-    },
-    ArmTimer {
-        kind: TimerKind,
-        at: Instant,
-    },
-    CancelTimer {
-        kind: TimerKind,
-    },
+    NotifyGroup { group: u16, state: State },
 }
 
-/// Actions kept inline: what one instance's busiest event asks for, with margin (see
-/// `no_event_needs_more_than_the_per_instance_bound` in tests.rs). More spill into a growable
-/// list, so nothing is ever dropped.
-pub const ACTIONS_INLINE: usize = 24;
-
-/// The most actions one event on one instance can cause (becoming master: cancel, advert, VIPs,
-/// GARP, two timers, notify; a reload: a timer plus any transition). A sync group multiplies it
-/// by its size; [`crate::vrrp::Router::action_capacity`] sizes the queue from that.
+/// The most actions one event on one instance can cause, with margin (becoming master: advert,
+/// VIPs, GARP, notify; a master resigning: advert, VIPs, notify). A sync group multiplies it by
+/// its size; [`crate::vrrp::Router::action_capacity`] sizes the router's lists from that.
 pub const MAX_ACTIONS_PER_INSTANCE: usize = 16;
 
-/// The actions one event caused, oldest first, tagged with the instance they belong to.
+/// The actions one event caused, oldest first, tagged with the instance they belong to: what an
+/// [`crate::vrrp::Instance`] appends to (the router's scratch list, or a test's).
 ///
-/// A push never fails and never drops: the first [`ACTIONS_INLINE`] live in a fixed array, the
-/// rest in `spill`, which the owner sizes once from the configuration
-/// ([`Actions::with_capacity`]) so that the steady state allocates nothing, and which grows
+/// A push never fails and never drops: the list is sized once from the configuration
+/// ([`Actions::with_capacity`]) so that the steady state allocates nothing, and grows
 /// (allocating, never dropping) if a bound was ever wrong.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Actions {
-    inline: [(u16, Action); ACTIONS_INLINE],
-    len: usize,
-    spill: Vec<(u16, Action)>,
-}
-
-impl Default for Actions {
-    fn default() -> Self {
-        Actions {
-            inline: [(0, Action::AddVips); ACTIONS_INLINE],
-            len: 0,
-            spill: Vec::new(),
-        }
-    }
+    list: Vec<(u16, Action)>,
 }
 
 impl Actions {
     /// Room for `n` actions without allocating again.
     pub fn with_capacity(n: usize) -> Actions {
         Actions {
-            spill: Vec::with_capacity(n.saturating_sub(ACTIONS_INLINE)),
-            ..Actions::default()
+            list: Vec::with_capacity(n),
         }
     }
 
     /// How many actions fit before a push allocates.
     pub fn capacity(&self) -> usize {
-        ACTIONS_INLINE + self.spill.capacity()
+        self.list.capacity()
     }
 
     pub fn push(&mut self, instance: u16, a: Action) {
-        match self.inline.get_mut(self.len) {
-            Some(slot) => {
-                *slot = (instance, a);
-                self.len += 1;
-            }
-            None => self.spill.push((instance, a)),
-        }
+        self.list.push((instance, a));
     }
 
     /// Action `k`, oldest first.
     pub fn get(&self, k: usize) -> Option<(u16, Action)> {
-        match k.checked_sub(self.len) {
-            None => self.inline.get(k).copied(),
-            Some(s) => self.spill.get(s).copied(),
-        }
+        self.list.get(k).copied()
     }
 
     pub fn clear(&mut self) {
-        self.len = 0;
-        self.spill.clear();
+        self.list.clear();
     }
 
     pub fn len(&self) -> usize {
-        self.len + self.spill.len()
+        self.list.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0 && self.spill.is_empty()
+        self.list.is_empty()
     }
 
-    /// Removes and returns the actions, oldest first, leaving the buffer empty (and its capacity).
+    /// Removes and returns the actions, oldest first, leaving the list empty (and its capacity).
     pub fn drain(&mut self) -> impl Iterator<Item = (u16, Action)> + '_ {
-        let n = self.len;
-        self.len = 0;
-        self.inline
-            .iter()
-            .take(n)
-            .copied()
-            .chain(self.spill.drain(..))
+        self.list.drain(..)
     }
 }

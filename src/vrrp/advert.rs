@@ -34,3 +34,22 @@ pub struct Advert {
     /// How many addresses the advert lists (a mismatch with ours is only logged, as keepalived does).
     pub addr_count: u8,
 }
+
+/// Why a received advert was not used (each has a counter in [`Stats`](super::Stats)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    /// Not for us: another version or VRID (the edge should not deliver these).
+    Mismatch,
+    /// Multicast with TTL / hop limit ≠ 255 (RFC 5798 §7.1), or outside a peer's min/max TTL.
+    Ttl,
+    /// Authentication type or password differ (RFC 3768 §7.1).
+    Auth,
+    /// v2 advert interval differs from ours (RFC 3768 §7.1).
+    Interval,
+    /// Unicast from an address that is not a configured peer (`check_unicast_src`).
+    Source,
+    /// Our own advert looped back.
+    Own,
+    /// Received in INIT, FAULT or STOP: no election running.
+    NotListening,
+}

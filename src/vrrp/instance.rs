@@ -2,8 +2,9 @@
 //! keepalived's rules (keepalived 2.2.7 vrrp/vrrp.c, vrrp/vrrp_scheduler.c). Pure: `(now, event) ->
 //! actions`.
 //!
-//! Nothing here allocates after construction: actions go into a caller's fixed buffer, timers
-//! are deadlines the edge arms, and every field is fixed-size.
+//! Nothing here allocates after construction: actions go into a caller's list, timers are the
+//! instance's own deadlines (the router indexes them, see `take_timer_changes`), and every field
+//! is fixed-size.
 
 use std::net::IpAddr;
 
@@ -19,24 +20,7 @@ use super::priority::{
 #[path = "receive.rs"]
 mod receive;
 
-/// Why a received advert was not used (each has a counter in [`Stats`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DropReason {
-    /// Not for us: another version or VRID (the edge should not deliver these).
-    Mismatch,
-    /// Multicast with TTL / hop limit ≠ 255 (RFC 5798 §7.1), or outside a peer's min/max TTL.
-    Ttl,
-    /// Authentication type or password differ (RFC 3768 §7.1).
-    Auth,
-    /// v2 advert interval differs from ours (RFC 3768 §7.1).
-    Interval,
-    /// Unicast from an address that is not a configured peer (`check_unicast_src`).
-    Source,
-    /// Our own advert looped back.
-    Own,
-    /// Received in INIT, FAULT or STOP: no election running.
-    NotListening,
-}
+pub use super::advert::DropReason;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -83,6 +67,8 @@ pub struct Instance {
     /// Master_Adver_Interval: ours, or in v3 the one the current master advertises (RFC 5798 §6.4.2).
     master_adver_int: Duration,
     deadlines: [Option<Instant>; TIMER_KINDS],
+    /// Bit `kind.index()`: that deadline changed since the router last looked.
+    timers_changed: u8,
     /// The n-th advert of this mastership is due at `advert_epoch + n · advert_int` (no drift).
     advert_epoch: Instant,
     preempt_until: Option<Instant>,
@@ -133,6 +119,7 @@ impl Instance {
             fault: false,
             master_adver_int,
             deadlines: [None; TIMER_KINDS],
+            timers_changed: 0,
             advert_epoch: Instant::ZERO,
             preempt_until: None,
             garp_phase: GarpPhase::Second,
@@ -186,19 +173,39 @@ impl Instance {
         }
     }
 
-    fn arm(&mut self, kind: TimerKind, at: Instant, out: &mut Actions) {
-        if let Some(d) = self.deadlines.get_mut(kind.index()) {
-            *d = Some(at);
-        }
-        out.push(self.id, Action::ArmTimer { kind, at });
+    /// Which deadlines changed since the last call (bit `kind.index()`), for the router's index.
+    pub fn take_timer_changes(&mut self) -> u8 {
+        std::mem::take(&mut self.timers_changed)
     }
 
-    fn cancel(&mut self, kind: TimerKind, out: &mut Actions) {
+    fn arm(&mut self, kind: TimerKind, at: Instant) {
+        if let Some(d) = self.deadlines.get_mut(kind.index()) {
+            *d = Some(at);
+            self.timers_changed |= 1 << kind.index();
+        }
+    }
+
+    fn cancel(&mut self, kind: TimerKind) {
         if let Some(d) = self.deadlines.get_mut(kind.index()) {
             if d.take().is_some() {
-                out.push(self.id, Action::CancelTimer { kind });
+                self.timers_changed |= 1 << kind.index();
             }
         }
+    }
+
+    /// The GARP burst asked for at `asked` left at `sent`: the timer armed with it moves by the
+    /// lag, the delay counting from the burst (keepalived vrrp/vrrp.c vrrp_state_master_tx arms
+    /// garp_delay after the first burst left); a refresh armed long before is left alone.
+    pub fn garp_sent(&mut self, asked: Instant, sent: Instant) {
+        let lag = sent.since(asked);
+        let Some(at) = self.deadline(TimerKind::Garp) else {
+            return;
+        };
+        let g = self.params.garp;
+        if lag.is_zero() || (at != asked + g.master_delay && at != asked + g.refresh) {
+            return;
+        }
+        self.arm(TimerKind::Garp, at + lag);
     }
 
     fn send_advert(&mut self, priority: u8, out: &mut Actions) {
@@ -236,7 +243,7 @@ impl Instance {
             // `vrrp_startup_delay`: hold everything, then begin (keepalived 2.2.7
             // vrrp/vrrp_daemon.c).
             let at = now + self.params.startup_delay;
-            self.arm(TimerKind::Startup, at, out);
+            self.arm(TimerKind::Startup, at);
             return;
         }
         self.begin(now, out);
@@ -261,7 +268,7 @@ impl Instance {
         self.wants_master = false;
         self.master = None;
         let at = self.master_down_at(now);
-        self.arm(TimerKind::MasterDown, at, out);
+        self.arm(TimerKind::MasterDown, at);
         self.notify(out);
     }
 
@@ -290,10 +297,10 @@ impl Instance {
     /// The down timer ran out but the sync group cannot become MASTER yet: wait another
     /// Master_Down_Interval, wanting MASTER (keepalived vrrp/vrrp_sync.c
     /// vrrp_sync_can_goto_master re-arms the timer the same way).
-    pub fn wait_for_group(&mut self, now: Instant, out: &mut Actions) {
+    pub fn wait_for_group(&mut self, now: Instant) {
         self.wants_master = true;
         let at = self.master_down_at(now);
-        self.arm(TimerKind::MasterDown, at, out);
+        self.arm(TimerKind::MasterDown, at);
     }
 
     /// Set by the router before the instance begins (see `group_fault`).
@@ -322,9 +329,7 @@ impl Instance {
             Some(at) if at <= now => {}
             _ => return,
         }
-        if let Some(d) = self.deadlines.get_mut(kind.index()) {
-            *d = None;
-        }
+        self.cancel(kind);
         match (kind, self.state) {
             (TimerKind::Startup, State::Init) => self.begin(now, out),
             (TimerKind::MasterDown, State::Backup) => self.become_master(now, out),
@@ -336,7 +341,7 @@ impl Instance {
                 let int = self.params.advert_int.as_micros().max(1);
                 let n = now.since(self.advert_epoch).as_micros() / int + 1;
                 let at = self.advert_epoch + Duration::from_micros(n.saturating_mul(int));
-                self.arm(TimerKind::Advert, at, out);
+                self.arm(TimerKind::Advert, at);
             }
             (TimerKind::Garp, State::Master) => self.garp_fire(now, out),
             _ => {}
@@ -352,13 +357,13 @@ impl Instance {
         out.push(self.id, Action::SendGarp { count });
         if !g.refresh.is_zero() {
             self.garp_phase = GarpPhase::Refresh;
-            self.arm(TimerKind::Garp, now + g.refresh, out);
+            self.arm(TimerKind::Garp, now + g.refresh);
         }
     }
 
     /// RFC 5798 §6.4.2 "transition to Master": advertise, take the addresses, announce them.
     fn become_master(&mut self, now: Instant, out: &mut Actions) {
-        self.cancel(TimerKind::MasterDown, out);
+        self.cancel(TimerKind::MasterDown);
         self.state = State::Master;
         self.master = self.params.primary;
         self.preempt_until = None;
@@ -379,13 +384,13 @@ impl Instance {
         }
         if !g.master_delay.is_zero() {
             self.garp_phase = GarpPhase::Second;
-            self.arm(TimerKind::Garp, now + g.master_delay, out);
+            self.arm(TimerKind::Garp, now + g.master_delay);
         } else if !g.refresh.is_zero() {
             self.garp_phase = GarpPhase::Refresh;
-            self.arm(TimerKind::Garp, now + g.refresh, out);
+            self.arm(TimerKind::Garp, now + g.refresh);
         }
         self.advert_epoch = now;
-        self.arm(TimerKind::Advert, now + self.params.advert_int, out);
+        self.arm(TimerKind::Advert, now + self.params.advert_int);
         self.notify(out);
     }
 
@@ -394,8 +399,8 @@ impl Instance {
             self.stats.released_master += 1;
             out.push(self.id, Action::RemoveVips);
         }
-        self.cancel(TimerKind::Advert, out);
-        self.cancel(TimerKind::Garp, out);
+        self.cancel(TimerKind::Advert);
+        self.cancel(TimerKind::Garp);
     }
 
     fn become_backup(&mut self, now: Instant, out: &mut Actions) {
@@ -404,7 +409,7 @@ impl Instance {
         self.wants_master = false;
         self.preempt_until = None;
         let at = self.master_down_at(now);
-        self.arm(TimerKind::MasterDown, at, out);
+        self.arm(TimerKind::MasterDown, at);
         self.notify(out);
     }
 
@@ -428,8 +433,8 @@ impl Instance {
             self.send_advert(0, out);
         }
         self.leave_master(out);
-        self.cancel(TimerKind::MasterDown, out);
-        self.cancel(TimerKind::Startup, out);
+        self.cancel(TimerKind::MasterDown);
+        self.cancel(TimerKind::Startup);
         self.state = State::Fault;
         self.master = None;
         self.quiet_fault = quiet;
@@ -439,7 +444,7 @@ impl Instance {
     }
 
     /// SIGTERM: a master resigns with a priority-0 advert, then releases its addresses (§2.8).
-    pub fn shutdown(&mut self, now: Instant, out: &mut Actions) {
+    pub fn shutdown(&mut self, _now: Instant, out: &mut Actions) {
         if self.state == State::Stop {
             return;
         }
@@ -447,9 +452,8 @@ impl Instance {
             self.send_advert(0, out);
         }
         self.leave_master(out);
-        self.cancel(TimerKind::MasterDown, out);
-        self.cancel(TimerKind::Startup, out);
-        let _ = now;
+        self.cancel(TimerKind::MasterDown);
+        self.cancel(TimerKind::Startup);
         self.state = State::Stop;
         self.notify(out);
     }
@@ -508,7 +512,7 @@ impl Instance {
                     let old_skew = skew(&self.params, self.master_adver_int, old_p);
                     let new_skew = skew(&self.params, self.master_adver_int, self.priority);
                     let base = Instant(at.0.saturating_sub(old_skew.as_micros()));
-                    self.arm(TimerKind::MasterDown, base + new_skew, out);
+                    self.arm(TimerKind::MasterDown, base + new_skew);
                 }
             }
             State::Master if self.priority != old_p => {
@@ -570,7 +574,7 @@ impl Instance {
         if self.state == State::Master && interval_changed {
             self.advert_epoch = now;
             let at = now + self.params.advert_int;
-            self.arm(TimerKind::Advert, at, out);
+            self.arm(TimerKind::Advert, at);
         }
         self.reevaluate(now, out);
     }

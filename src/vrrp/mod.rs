@@ -1,6 +1,11 @@
-//! The VRRP engine's core: pure state machines, `(now, event) -> actions`, no I/O, no clock, no
-//! allocation after construction. The edge (sockets, netlink, timers, processes) carries out
-//! the actions; a simulated LAN (tests/sim) drives the same code with a virtual clock.
+//! The VRRP engine's core: pure state machines, no I/O, no clock, no allocation after
+//! construction, in quinn-proto's pull shape. The edge hands events in with
+//! [`Router`]'s `handle_*(now, …)`, then pulls what to do until `None`: adverts with
+//! [`Router::poll_transmit`] (first: they are on a schedule), everything else with
+//! [`Router::poll_action`]; and it sleeps until [`Router::poll_timeout`], the earliest deadline
+//! the instances hold, then calls [`Router::handle_timeout`]. Every VRRP timer lives in exactly
+//! one place, its instance; the router only indexes them. The daemon's reactor and a simulated
+//! LAN (tests/sim, with a virtual clock) drive the same code.
 //!
 //! It owns:
 //! - [`instance`]: one instance, RFC 5798 §6.4 (RFC 3768 for v2) with keepalived's rules: start-up
@@ -14,11 +19,13 @@
 //!   grid: the n-th advert of a mastership is due at start + n·interval.
 //! - [`priority`]: the effective priority from trackers (weights ±253, reverse, weight 0 → FAULT,
 //!   track_file values, clamp 1..254, the owner fixed at 255) and the RFC timers, in µs.
-//! - [`router`]: all instances of a router plus sync groups (a member's FAULT faults the group,
-//!   members move to MASTER and BACKUP together, group notifies).
+//! - [`router`]: all instances of a router, the pull interface, the deadline index, and sync
+//!   groups (a member's FAULT faults the group, members move to MASTER and BACKUP together,
+//!   group notifies).
 //! - [`garp`]: per-interface pacing of GARP / NA bursts (`vrrp_garp_interval`).
 //! - [`actions`]: what the edge must do, in order: send advert, add/remove VIPs, GARP burst,
-//!   notify, arm/cancel timer; appended to a fixed 24-slot buffer.
+//!   notify; an instance appends them to a list that never drops one, the router sorts them
+//!   into its two queues.
 //! - [`params`]: the instance's settings, computed once from the configuration model.
 //! - [`advert`] and [`ah`]: a received advert as the core sees it, and IPsec AH's sequence state.
 
@@ -35,7 +42,7 @@ pub use actions::{Action, Actions, State, TimerKind};
 pub use advert::{Advert, AuthData};
 pub use instance::{DropReason, Instance, Stats};
 pub use params::Params;
-pub use router::Router;
+pub use router::{Output, Router, Transmit};
 #[cfg(test)]
 #[path = "tests/support.rs"]
 mod test_support;
@@ -52,6 +59,9 @@ mod tests_params;
 #[cfg(test)]
 #[path = "tests/parts.rs"]
 mod tests_parts;
+#[cfg(test)]
+#[path = "tests/pull.rs"]
+mod tests_pull;
 #[cfg(test)]
 #[path = "tests/receive.rs"]
 mod tests_receive;

@@ -80,7 +80,7 @@ impl Instance {
         }
         match self.state {
             State::Backup => {
-                self.backup_rx(now, a, out);
+                self.backup_rx(now, a);
                 Ok(())
             }
             State::Master => {
@@ -95,11 +95,11 @@ impl Instance {
     }
 
     /// RFC 5798 §6.4.2 (Backup), with keepalived's preempt and preempt_delay rules (§2.6, §2.7).
-    fn backup_rx(&mut self, now: Instant, a: &Advert, out: &mut Actions) {
+    fn backup_rx(&mut self, now: Instant, a: &Advert) {
         if a.priority == 0 {
             // The master resigned: take over after Skew_Time only.
             let at = now + skew(&self.params, self.master_adver_int, self.priority);
-            self.arm(TimerKind::MasterDown, at, out);
+            self.arm(TimerKind::MasterDown, at);
             return;
         }
         let accept = if !self.params.preempt || a.priority >= self.priority {
@@ -123,7 +123,7 @@ impl Instance {
             // keepalived vrrp/vrrp.c vrrp_state_backup: hearing a master, it wants BACKUP.
             self.wants_master = false;
             let at = self.master_down_at(now);
-            self.arm(TimerKind::MasterDown, at, out);
+            self.arm(TimerKind::MasterDown, at);
         }
         // Otherwise the lower priority is discarded and the down timer preempts by running out.
     }
@@ -135,7 +135,7 @@ impl Instance {
             let p = self.priority;
             self.send_advert(p, out);
             self.advert_epoch = now;
-            self.arm(TimerKind::Advert, now + self.params.advert_int, out);
+            self.arm(TimerKind::Advert, now + self.params.advert_int);
             return;
         }
         // Another router advertises as master while we are: count it whoever wins.

@@ -1,13 +1,33 @@
-//! All the instances of one router, and the sync-group rules between them (keepalived 2.2.7
-//! vrrp/vrrp_sync.c): members move together, a member's FAULT faults the group, and the group is
-//! notified when its state changes.
+//! All the instances of one router: the VRRP core's one interface to the edge, in the shape of
+//! quinn-proto's `Connection`.
+//!
+//! - Inputs: `handle_*(now, …)`: [`Router::handle_start`], [`Router::handle_advert`],
+//!   [`Router::handle_timeout`], [`Router::handle_link`], [`Router::handle_tracker`],
+//!   [`Router::handle_reconfigure`], [`Router::handle_garp_sent`], [`Router::handle_shutdown`]
+//!   and [`Router::handle_shutdown_groups`].
+//! - Outputs, pulled until `None`: [`Router::poll_transmit`] (the adverts to send, first: they
+//!   are on a schedule) and [`Router::poll_action`] (addresses, GARP bursts, notifies).
+//! - Time: [`Router::poll_timeout`] is the earliest deadline of any instance. The instances'
+//!   own deadlines are the only truth; the router keeps an index of them ([`Deadlines`], one
+//!   slot per instance and timer kind, preallocated), so the earliest and every change are
+//!   O(1) whatever the instance count, and it cannot be full.
+//!
+//! The queues are sized once from the configuration, so the steady state allocates nothing; a
+//! bound that was wrong makes them grow, never drop. The sync-group rules (keepalived 2.2.7
+//! vrrp/vrrp_sync.c) are in `sync.rs`.
 
-use crate::time::Instant;
+use std::collections::VecDeque;
 
-use super::actions::{Action, Actions, State, TimerKind, MAX_ACTIONS_PER_INSTANCE};
+use crate::time::{Deadlines, Instant};
+
+use super::actions::{Action, Actions, State, TimerKind, MAX_ACTIONS_PER_INSTANCE, TIMER_KINDS};
 use super::advert::Advert;
 use super::instance::{DropReason, Instance};
-use super::priority::OWNER;
+use super::params::Params;
+use super::priority::{Tracker, OWNER};
+
+#[path = "sync.rs"]
+mod sync;
 
 #[derive(Debug)]
 struct Group {
@@ -17,16 +37,48 @@ struct Group {
     quiet: bool,
 }
 
+/// An advert to send now: `instance` with `priority` (0: giving up mastership).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    pub instance: u16,
+    pub priority: u8,
+}
+
+/// An action for the edge, from [`Router::poll_action`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Output {
+    pub instance: u16,
+    pub action: Action,
+    /// The timer whose expiry caused it (`None`: the event handed in), for the log line.
+    pub timer: Option<TimerKind>,
+}
+
+const KINDS: [TimerKind; TIMER_KINDS] = [
+    TimerKind::Advert,
+    TimerKind::MasterDown,
+    TimerKind::Garp,
+    TimerKind::Startup,
+];
+
 #[derive(Debug, Default)]
 pub struct Router {
     pub instances: Vec<Instance>,
     groups: Vec<Group>,
     /// For each instance, the index of its sync group.
     group_of: Vec<Option<u16>>,
+    /// Every instance's deadlines, slot `index · TIMER_KINDS + kind.index()`.
+    timers: Deadlines,
+    /// What the instances append to while one event is handled, then sorted into the queues.
+    scratch: Actions,
+    transmit: VecDeque<Transmit>,
+    actions: VecDeque<Output>,
+    /// The timer being handled by `handle_timeout`, tagged onto the actions it causes.
+    firing: Option<TimerKind>,
 }
 
 impl Router {
     /// `groups` lists the member indices of each sync group (an instance in at most one).
+    /// Instances may come with running timers (a reload carries them over): they are indexed.
     pub fn new(mut instances: Vec<Instance>, groups: Vec<Vec<u16>>) -> Router {
         // A group starts as MASTER only if every member is an address owner wanting MASTER;
         // otherwise every member starts as BACKUP (keepalived vrrp/vrrp.c vrrp_complete_init).
@@ -60,21 +112,31 @@ impl Router {
                 quiet: false,
             })
             .collect();
-        Router {
+        let n = instances.len();
+        let mut r = Router {
             instances,
             groups,
             group_of,
-        }
+            timers: Deadlines::with_slots(n * TIMER_KINDS),
+            ..Router::default()
+        };
+        // Per event, the busiest instance and its whole group; per `handle_timeout`, every
+        // instance's advert (all due at once) and a transition each.
+        let per_event = r.action_capacity();
+        r.scratch = Actions::with_capacity(per_event);
+        r.transmit = VecDeque::with_capacity(2 * n + per_event);
+        r.actions = VecDeque::with_capacity(4 * n + per_event);
+        r.reindex();
+        r
     }
 
     pub fn len(&self) -> usize {
         self.instances.len()
     }
 
-    /// Room for every action one event can cause, for sizing the edge's [`Actions`] once: the
-    /// instance's own, one forced transition of each member of its sync group (the instance itself
-    /// may be forced back to FAULT) and the group's notify (vrrp/vrrp_sync.c); and at
-    /// shutdown, one STOP notify per group.
+    /// Room for every action one event can cause: the instance's own, one forced transition of
+    /// each member of its sync group (the instance itself may be forced back to FAULT) and the
+    /// group's notify (vrrp/vrrp_sync.c); and at shutdown, one STOP notify per group.
     pub fn action_capacity(&self) -> usize {
         let largest = self.groups.iter().map(|g| g.members.len()).max();
         let per_event = MAX_ACTIONS_PER_INSTANCE * (largest.unwrap_or(0).max(1) + 1) + 1;
@@ -85,109 +147,70 @@ impl Router {
         self.instances.is_empty()
     }
 
-    /// Starts instance `index`. The driver starts them one by one and carries out each one's
-    /// actions before the next, so the action queue stays within [`Router::action_capacity`]
-    /// whatever the instance count.
-    pub fn start_instance(&mut self, now: Instant, index: usize, out: &mut Actions) {
+    /// Rebuilds the deadline index from every instance (after instances were swapped in from
+    /// outside, as a reload's carried-over ones are).
+    pub fn reindex(&mut self) {
+        self.timers = Deadlines::with_slots(self.instances.len() * TIMER_KINDS);
+        for index in 0..self.instances.len() {
+            if let Some(inst) = self.instances.get_mut(index) {
+                inst.take_timer_changes();
+            }
+            self.refresh_timers(index, u8::MAX);
+        }
+    }
+
+    /// The next advert to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmit.pop_front()
+    }
+
+    /// The next action to carry out, oldest first.
+    pub fn poll_action(&mut self) -> Option<Output> {
+        self.actions.pop_front()
+    }
+
+    /// When [`Router::handle_timeout`] next has work: the earliest deadline of any instance.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next_deadline()
+    }
+
+    /// Room in the queues before a push allocates: (adverts, actions). For tests and the dumps.
+    pub fn queue_capacity(&self) -> (usize, usize) {
+        (self.transmit.capacity(), self.actions.capacity())
+    }
+
+    /// Starts instance `index`.
+    pub fn handle_start(&mut self, now: Instant, index: usize) {
         self.update_hold(index);
         self.note_group_fault(index);
-        self.with(index, now, out, |inst, now, out| inst.start(now, out));
+        self.with(index, now, |inst, now, out| inst.start(now, out));
+        self.settle(index);
     }
 
-    /// Before `index` begins: tells it whether another member of its group is in FAULT, and
-    /// whether quietly (waiting for scripts), so that it begins in FAULT with the group.
-    fn note_group_fault(&mut self, index: usize) {
-        let Some(group) = self
-            .group_of
-            .get(index)
-            .copied()
-            .flatten()
-            .and_then(|g| self.groups.get(usize::from(g)))
-        else {
-            return;
-        };
-        let mut fault: Option<bool> = None;
-        for &m in &group.members {
-            match self.instances.get(usize::from(m)) {
-                Some(i) if usize::from(m) != index && i.state() == State::Fault => {
-                    fault = Some(fault.unwrap_or(true) && i.in_quiet_fault());
-                }
-                _ => {}
-            }
-        }
+    /// Stops instance `index` (SIGTERM, or a reload removed it): a master resigns with
+    /// priority 0 first.
+    pub fn handle_shutdown(&mut self, now: Instant, index: usize) {
+        let mut out = std::mem::take(&mut self.scratch);
         if let Some(inst) = self.instances.get_mut(index) {
-            inst.set_group_fault(fault);
+            inst.shutdown(now, &mut out);
         }
-    }
-
-    /// Tells `index` whether another member of its sync group is faulty itself: then a FAULT it
-    /// leaves stays FAULT, unnotified, until that member recovers and brings the group up.
-    fn note_faulty_members(&mut self, index: usize) {
-        let Some(group) = self
-            .group_of
-            .get(index)
-            .copied()
-            .flatten()
-            .and_then(|g| self.groups.get(usize::from(g)))
-        else {
-            return;
-        };
-        let faulty = group.members.iter().any(|&m| {
-            usize::from(m) != index
-                && self
-                    .instances
-                    .get(usize::from(m))
-                    .is_some_and(|i| i.state() == State::Fault && i.is_faulty())
-        });
-        if let Some(inst) = self.instances.get_mut(index) {
-            inst.set_group_faulty(faulty);
-        }
-    }
-
-    /// Holds every member of `index`'s sync group in FAULT while any member's weight-0 scripts
-    /// have not reported (keepalived's sync->num_member_init).
-    fn update_hold(&mut self, index: usize) {
-        let Some(group) = self
-            .group_of
-            .get(index)
-            .copied()
-            .flatten()
-            .and_then(|g| self.groups.get(usize::from(g)))
-        else {
-            return;
-        };
-        let instances = &mut self.instances;
-        let waiting = group.members.iter().any(|&m| {
-            instances
-                .get(usize::from(m))
-                .is_some_and(|i| i.awaits_scripts())
-        });
-        for &m in &group.members {
-            if let Some(i) = instances.get_mut(usize::from(m)) {
-                i.set_held_by_group(waiting);
-            }
-        }
-    }
-
-    /// Stops instance `index` (SIGTERM): a master resigns with priority 0 first.
-    pub fn shutdown_instance(&mut self, now: Instant, index: usize, out: &mut Actions) {
-        if let Some(inst) = self.instances.get_mut(index) {
-            inst.shutdown(now, out);
-        }
+        self.scratch = out;
+        self.settle(index);
     }
 
     /// After every instance is stopped: the groups' STOP notifies.
-    pub fn shutdown_groups(&mut self, out: &mut Actions) {
+    pub fn handle_shutdown_groups(&mut self) {
         for (g, group) in self.groups.iter_mut().enumerate() {
             group.state = State::Stop;
             if let Some(&first) = group.members.first() {
-                out.push(
-                    first,
-                    Action::NotifyGroup {
+                self.actions.push_back(Output {
+                    instance: first,
+                    action: Action::NotifyGroup {
                         group: g as u16,
                         state: State::Stop,
                     },
-                );
+                    timer: None,
+                });
             }
         }
     }
@@ -197,20 +220,40 @@ impl Router {
         now: Instant,
         index: usize,
         a: &Advert,
-        out: &mut Actions,
     ) -> Result<(), DropReason> {
         let mut r = Ok(());
-        self.with(index, now, out, |inst, now, out| {
+        self.with(index, now, |inst, now, out| {
             r = inst.handle_advert(now, a, out)
         });
+        self.settle(index);
         r
     }
 
-    pub fn handle_timer(&mut self, now: Instant, index: usize, kind: TimerKind, out: &mut Actions) {
+    /// Fires every timer due at `now`, of every instance, in deadline order (equal ones in the
+    /// order they were armed). Bounded: a timer re-armed for `now` again waits for the next call.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for _ in 0..self.timers.slots() {
+            let Some((_, slot)) = self.timers.pop_expired(now) else {
+                break;
+            };
+            let (index, k) = (slot / TIMER_KINDS, slot % TIMER_KINDS);
+            let Some(&kind) = KINDS.get(k) else {
+                continue;
+            };
+            self.firing = Some(kind);
+            self.handle_timer(now, index, kind);
+            self.firing = None;
+        }
+    }
+
+    /// Fires instance `index`'s `kind` timer if it is due (a stale one is ignored): one step of
+    /// [`Router::handle_timeout`], which the tests call directly.
+    pub(crate) fn handle_timer(&mut self, now: Instant, index: usize, kind: TimerKind) {
         if kind == TimerKind::MasterDown && self.held_back_by_group(index, now) {
             if let Some(inst) = self.instances.get_mut(index) {
-                inst.wait_for_group(now, out);
+                inst.wait_for_group(now);
             }
+            self.settle(index);
             return;
         }
         if kind == TimerKind::Startup {
@@ -218,131 +261,62 @@ impl Router {
             self.update_hold(index);
             self.note_group_fault(index);
         }
-        self.with(index, now, out, |inst, now, out| {
+        self.with(index, now, |inst, now, out| {
             inst.handle_timer(now, kind, out)
         });
+        self.settle(index);
     }
 
-    /// A sync-group member's down timer ran out, but another member does not want MASTER yet
-    /// (its own timer still runs, or it hears a master): the member stays BACKUP, wanting
-    /// MASTER, for another Master_Down_Interval; the group becomes MASTER when the last one's
-    /// timer runs out (keepalived vrrp/vrrp_sync.c vrrp_sync_can_goto_master, called from
-    /// vrrp/vrrp.c vrrp_state_goto_master).
-    fn held_back_by_group(&self, index: usize, now: Instant) -> bool {
-        let Some(inst) = self.instances.get(index) else {
-            return false;
-        };
-        if inst.state() != State::Backup
-            || inst
-                .deadline(TimerKind::MasterDown)
-                .is_none_or(|at| at > now)
-        {
-            return false;
-        }
-        let Some(group) = self
-            .group_of
-            .get(index)
-            .copied()
-            .flatten()
-            .and_then(|g| self.groups.get(usize::from(g)))
-        else {
-            return false;
-        };
-        group.state != State::Master
-            && group.members.iter().any(|&m| {
-                usize::from(m) != index
-                    && self
-                        .instances
-                        .get(usize::from(m))
-                        .is_some_and(|i| !i.wants_master())
-            })
-    }
-
-    pub fn set_link(&mut self, now: Instant, index: usize, up: bool, out: &mut Actions) {
+    /// The instance's own interface went down or came up.
+    pub fn handle_link(&mut self, now: Instant, index: usize, up: bool) {
         self.note_faulty_members(index);
-        self.with(index, now, out, |inst, now, out| {
-            inst.set_link(now, up, out)
-        });
-        self.renotify_group(index, out);
+        self.with(index, now, |inst, now, out| inst.set_link(now, up, out));
+        self.renotify(index);
+        self.settle(index);
     }
 
-    /// A member's quiet FAULT (waiting for scripts) became a real one without a state change:
-    /// the group's FAULT is notified now; the members already in FAULT stay there unnotified
-    /// (keepalived vrrp/vrrp_sync.c vrrp_sync_fault).
-    fn renotify_group(&mut self, index: usize, out: &mut Actions) {
-        if let Some(g) = self.group_of.get(index).copied().flatten() {
-            self.update_group_state(g, out);
-        }
-    }
-
-    pub fn set_tracker(
-        &mut self,
-        now: Instant,
-        index: usize,
-        tracker: usize,
-        value: i64,
-        out: &mut Actions,
-    ) {
+    /// Tracker `tracker` of instance `index` reported `value`.
+    pub fn handle_tracker(&mut self, now: Instant, index: usize, tracker: usize, value: i64) {
         if let Some(inst) = self.instances.get_mut(index) {
             inst.record_tracker(tracker, value);
         }
         self.update_hold(index);
         self.note_faulty_members(index);
-        self.with(index, now, out, |inst, now, out| inst.reevaluate(now, out));
-        self.renotify_group(index, out);
+        self.with(index, now, |inst, now, out| inst.reevaluate(now, out));
+        self.renotify(index);
+        self.settle(index);
     }
 
-    /// Moves every other member of `index`'s group to FAULT (quietly while it only waits).
-    fn fault_members(&mut self, index: usize, quiet: bool, now: Instant, out: &mut Actions) {
-        let Some(g) = self.group_of.get(index).copied().flatten() else {
-            return;
-        };
-        let count = self
-            .groups
-            .get(usize::from(g))
-            .map_or(0, |gr| gr.members.len());
-        for k in 0..count {
-            let Some(m) = self
-                .groups
-                .get(usize::from(g))
-                .and_then(|gr| gr.members.get(k))
-                .map(|&m| usize::from(m))
-            else {
-                continue;
-            };
-            if m == index {
-                continue;
-            }
-            if let Some(inst) = self.instances.get_mut(m) {
-                if quiet {
-                    inst.force_quiet_fault(out);
-                } else {
-                    inst.force(now, State::Fault, out);
-                }
-            }
+    /// A reload kept instance `index`: new settings without leaving its state
+    /// ([`Instance::reconfigure`]).
+    pub fn handle_reconfigure(
+        &mut self,
+        now: Instant,
+        index: usize,
+        params: Params,
+        trackers: Vec<Tracker>,
+    ) {
+        let mut out = std::mem::take(&mut self.scratch);
+        if let Some(inst) = self.instances.get_mut(index) {
+            inst.reconfigure(now, params, trackers, &mut out);
         }
-        self.update_group_state(g, out);
+        self.scratch = out;
+        self.settle(index);
     }
 
-    /// The earliest deadline of any instance: what the executor sleeps until.
-    pub fn next_deadline(&self) -> Option<(Instant, usize, TimerKind)> {
-        let kinds = [
-            TimerKind::Advert,
-            TimerKind::MasterDown,
-            TimerKind::Garp,
-            TimerKind::Startup,
-        ];
-        let mut best: Option<(Instant, usize, TimerKind)> = None;
-        for (i, inst) in self.instances.iter().enumerate() {
-            for k in kinds {
-                if let Some(at) = inst.deadline(k) {
-                    if best.is_none_or(|(b, _, _)| at < b) {
-                        best = Some((at, i, k));
-                    }
-                }
-            }
+    /// Instance `index`'s GARP burst asked for at `asked` only left at `sent`
+    /// ([`Instance::garp_sent`]).
+    pub fn handle_garp_sent(&mut self, index: usize, asked: Instant, sent: Instant) {
+        if let Some(inst) = self.instances.get_mut(index) {
+            inst.garp_sent(asked, sent);
         }
-        best
+        self.settle(index);
+    }
+
+    fn renotify(&mut self, index: usize) {
+        let mut out = std::mem::take(&mut self.scratch);
+        self.renotify_group(index, &mut out);
+        self.scratch = out;
     }
 
     /// Runs `f` on instance `index`, then applies the sync-group rules to what changed.
@@ -350,120 +324,80 @@ impl Router {
         &mut self,
         index: usize,
         now: Instant,
-        out: &mut Actions,
         f: impl FnOnce(&mut Instance, Instant, &mut Actions),
     ) {
-        let Some(inst) = self.instances.get_mut(index) else {
-            return;
-        };
-        let before = inst.state();
-        f(inst, now, out);
-        let after = inst.state();
-        if before != after {
-            self.sync(index, before, after, now, out);
+        let mut out = std::mem::take(&mut self.scratch);
+        if let Some(inst) = self.instances.get_mut(index) {
+            let before = inst.state();
+            f(inst, now, &mut out);
+            let after = inst.state();
+            if before != after {
+                self.sync(index, before, after, now, &mut out);
+            }
         }
+        self.scratch = out;
     }
 
-    fn sync(&mut self, index: usize, before: State, after: State, now: Instant, out: &mut Actions) {
-        let Some(g) = self.group_of.get(index).copied().flatten() else {
-            return;
-        };
-        let Some(group) = self.groups.get(usize::from(g)) else {
-            return;
-        };
-        let members: &[u16] = &group.members;
-        // A member that recovers while another is still faulty stays with the group in FAULT.
-        let other_faulty = members.iter().any(|&m| {
-            usize::from(m) != index
-                && self
-                    .instances
-                    .get(usize::from(m))
-                    .is_some_and(|i| i.is_faulty())
-        });
-        let quiet = self
-            .instances
-            .get(index)
-            .is_some_and(|i| i.in_quiet_fault());
-        let target = match (before, after) {
-            (_, State::Fault) if quiet => {
-                self.fault_members(index, true, now, out);
-                return;
-            }
-            (_, State::Fault) => Some(State::Fault),
-            (State::Fault, State::Backup | State::Master) if other_faulty => {
-                if let Some(inst) = self.instances.get_mut(index) {
-                    inst.force(now, State::Fault, out);
-                }
-                None
-            }
-            (State::Fault, State::Backup | State::Master) => Some(State::Backup),
-            (_, State::Master) => Some(State::Master),
-            (State::Master, State::Backup) => Some(State::Backup),
-            _ => None,
-        };
-        if let Some(target) = target {
-            for k in 0..members.len() {
-                let Some(&m) = self
+    /// After an event on `index`: its timers (and its sync group's, which may have moved with
+    /// it) into the index, its actions into the queues.
+    fn settle(&mut self, index: usize) {
+        self.refresh(index);
+        if let Some(g) = self.group_of.get(index).copied().flatten() {
+            let count = self
+                .groups
+                .get(usize::from(g))
+                .map_or(0, |gr| gr.members.len());
+            for k in 0..count {
+                let m = self
                     .groups
                     .get(usize::from(g))
                     .and_then(|gr| gr.members.get(k))
-                else {
-                    continue;
-                };
-                if usize::from(m) != index {
-                    if let Some(inst) = self.instances.get_mut(usize::from(m)) {
-                        inst.force(now, target, out);
-                    }
+                    .copied();
+                if let Some(m) = m {
+                    self.refresh(usize::from(m));
                 }
             }
         }
-        self.update_group_state(g, out);
+        let firing = self.firing;
+        for (instance, action) in self.scratch.drain() {
+            match action {
+                Action::SendAdvert { priority } => {
+                    self.transmit.push_back(Transmit { instance, priority })
+                }
+                action => self.actions.push_back(Output {
+                    instance,
+                    action,
+                    timer: firing,
+                }),
+            }
+        }
     }
 
-    /// The group is FAULT if any member is, MASTER when all are, BACKUP otherwise.
-    fn update_group_state(&mut self, g: u16, out: &mut Actions) {
-        let Some(group) = self.groups.get_mut(usize::from(g)) else {
+    fn refresh(&mut self, index: usize) {
+        let changed = self
+            .instances
+            .get_mut(index)
+            .map_or(0, |inst| inst.take_timer_changes());
+        if changed != 0 {
+            self.refresh_timers(index, changed);
+        }
+    }
+
+    /// Copies the deadlines of `index` whose bit is set in `kinds` into the index.
+    fn refresh_timers(&mut self, index: usize, kinds: u8) {
+        let Some(inst) = self.instances.get(index) else {
             return;
         };
-        let states = group
-            .members
-            .iter()
-            .filter_map(|&m| self.instances.get(usize::from(m)).map(|i| i.state()));
-        let mut any_fault = false;
-        let mut all_master = true;
-        let mut any = false;
-        for s in states {
-            if s == State::Init {
-                // Not every member has begun (the links' first report comes before the
-                // start): the group has no state to notify yet (keepalived vrrp_init_state
-                // notifies a group once, from its members' initial states).
-                return;
+        for kind in KINDS {
+            if kinds & (1 << kind.index()) == 0 {
+                continue;
             }
-            any = true;
-            any_fault |= s == State::Fault;
-            all_master &= s == State::Master;
-        }
-        let state = match (any, any_fault, all_master) {
-            (false, _, _) => return,
-            (_, true, _) => State::Fault,
-            (_, _, true) => State::Master,
-            _ => State::Backup,
-        };
-        // A group waiting for its members' scripts is in FAULT without a notify, as its members.
-        let quiet = state == State::Fault
-            && group.members.iter().all(|&m| {
-                self.instances
-                    .get(usize::from(m))
-                    .is_none_or(|i| i.state() != State::Fault || i.in_quiet_fault())
-            });
-        let was_quiet = std::mem::replace(&mut group.quiet, quiet);
-        if state != group.state || (was_quiet && !quiet) {
-            group.state = state;
-            if quiet {
-                return;
-            }
-            if let Some(&first) = group.members.first() {
-                out.push(first, Action::NotifyGroup { group: g, state });
+            let slot = index * TIMER_KINDS + kind.index();
+            match inst.deadline(kind) {
+                Some(at) => self.timers.set(slot, at),
+                None => {
+                    self.timers.clear(slot);
+                }
             }
         }
     }

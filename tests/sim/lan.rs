@@ -5,10 +5,9 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::IpAddr;
 
-use kalive::time::{Duration, Instant, TimerId, TimerWheel};
-use kalive::vrrp::actions::TIMER_KINDS;
+use kalive::time::{Duration, Instant};
 use kalive::vrrp::priority::Tracker;
-use kalive::vrrp::{Action, Actions, Advert, AuthData, Instance, Params, Router, State, TimerKind};
+use kalive::vrrp::{Action, Advert, AuthData, Instance, Params, Router, State, TimerKind};
 
 /// What happened, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,9 +59,6 @@ pub struct Node {
     pub groups: Vec<Vec<u16>>,
     /// Per instance: when it last sent an advert with a priority other than 0.
     pub advertised: Vec<Option<Instant>>,
-    /// The node's timers, on the same wheel the daemon uses.
-    wheel: TimerWheel<(u16, TimerKind)>,
-    ids: Vec<[Option<TimerId>; TIMER_KINDS]>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -88,12 +84,18 @@ pub struct Lan {
     pub loss_ppm: u32,
     pub dup_ppm: u32,
     pub trace: Trace,
-    actions: Actions,
     pub delivered: u64,
     pub lost: u64,
     /// Check after every event that masters hold their VIPs and nobody else does.
     pub check_vips: bool,
 }
+
+const KINDS: [TimerKind; 4] = [
+    TimerKind::Advert,
+    TimerKind::MasterDown,
+    TimerKind::Garp,
+    TimerKind::Startup,
+];
 
 pub fn ip(s: &str) -> IpAddr {
     s.parse().expect("address")
@@ -120,7 +122,6 @@ impl Lan {
             loss_ppm: 0,
             dup_ppm: 0,
             trace: Trace(Vec::new()),
-            actions: Actions::default(),
             delivered: 0,
             lost: 0,
             check_vips: false,
@@ -163,8 +164,6 @@ impl Lan {
             holds: vec![false; n],
             groups,
             advertised: vec![None; n],
-            wheel: TimerWheel::with_capacity(n * TIMER_KINDS),
-            ids: vec![[None; TIMER_KINDS]; n],
         });
         self.nodes.len() - 1
     }
@@ -190,13 +189,11 @@ impl Lan {
 
     pub fn start(&mut self, node: usize) {
         let now = self.now;
-        let mut out = std::mem::take(&mut self.actions);
         self.nodes[node].alive = true;
         for i in 0..self.nodes[node].router.len() {
-            self.nodes[node].router.start_instance(now, i, &mut out);
-            self.apply(node, &mut out);
+            self.nodes[node].router.handle_start(now, i);
+            self.apply(node);
         }
-        self.actions = out;
     }
 
     /// The node dies: no priority-0 advert, its addresses vanish with it.
@@ -216,39 +213,41 @@ impl Lan {
     /// Graceful stop (SIGTERM).
     pub fn stop(&mut self, node: usize) {
         let now = self.now;
-        let mut out = std::mem::take(&mut self.actions);
         for i in 0..self.nodes[node].router.len() {
-            self.nodes[node].router.shutdown_instance(now, i, &mut out);
-            self.apply(node, &mut out);
+            self.nodes[node].router.handle_shutdown(now, i);
+            self.apply(node);
         }
-        self.nodes[node].router.shutdown_groups(&mut out);
-        self.apply(node, &mut out);
+        self.nodes[node].router.handle_shutdown_groups();
+        self.apply(node);
         self.nodes[node].alive = false;
-        self.actions = out;
     }
 
     pub fn set_tracker(&mut self, node: usize, inst: usize, tracker: usize, value: i64) {
         let now = self.now;
-        let mut out = std::mem::take(&mut self.actions);
         self.nodes[node]
             .router
-            .set_tracker(now, inst, tracker, value, &mut out);
-        self.apply(node, &mut out);
-        self.actions = out;
+            .handle_tracker(now, inst, tracker, value);
+        self.apply(node);
     }
 
     pub fn set_link(&mut self, node: usize, inst: usize, up: bool) {
         let now = self.now;
-        let mut out = std::mem::take(&mut self.actions);
-        self.nodes[node].router.set_link(now, inst, up, &mut out);
-        self.apply(node, &mut out);
-        self.actions = out;
+        self.nodes[node].router.handle_link(now, inst, up);
+        self.apply(node);
     }
 
-    /// Carries out a node's actions: packets onto the medium, VIPs into its state, a trace line each.
-    fn apply(&mut self, node: usize, out: &mut Actions) {
+    /// Pulls and carries out a node's output as the daemon's reactor does, adverts first:
+    /// packets onto the medium, VIPs into its state, a trace line each.
+    fn apply(&mut self, node: usize) {
         let now = self.now;
-        let acts: Vec<(u16, Action)> = out.drain().collect();
+        let mut acts: Vec<(u16, Action)> = Vec::new();
+        while let Some(t) = self.nodes[node].router.poll_transmit() {
+            let priority = t.priority;
+            acts.push((t.instance, Action::SendAdvert { priority }));
+        }
+        while let Some(o) = self.nodes[node].router.poll_action() {
+            acts.push((o.instance, o.action));
+        }
         for (i, a) in acts {
             let inst = &self.nodes[node].router.instances[usize::from(i)];
             let vrid = inst.params.vrid;
@@ -306,26 +305,6 @@ impl Lan {
                 Action::NotifyGroup { group, state } => {
                     self.trace.0.push((now, Ev::Group { node, group, state }))
                 }
-                Action::ArmTimer { kind, at } => {
-                    let n = &mut self.nodes[node];
-                    let slot = &mut n.ids[usize::from(i)][kind.index()];
-                    match *slot {
-                        Some(id) if n.wheel.rearm(id, at) => {}
-                        _ => {
-                            *slot = Some(
-                                n.wheel
-                                    .arm(at, (i, kind))
-                                    .expect("wheel sized for every timer"),
-                            )
-                        }
-                    }
-                }
-                Action::CancelTimer { kind } => {
-                    let n = &mut self.nodes[node];
-                    if let Some(id) = n.ids[usize::from(i)][kind.index()].take() {
-                        n.wheel.cancel(id);
-                    }
-                }
                 Action::NotifyRxLowerPriority | Action::AnnounceSource => {}
             }
         }
@@ -379,7 +358,7 @@ impl Lan {
             .nodes
             .iter()
             .filter(|n| n.alive)
-            .filter_map(|n| n.router.next_deadline().map(|d| d.0))
+            .filter_map(|n| n.router.poll_timeout())
             .min();
         match (pkt, timer) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -411,24 +390,24 @@ impl Lan {
                 if !self.nodes[node].alive {
                     continue;
                 }
-                while let Some((_, (i, kind))) = self.nodes[node].wheel.poll_expired(t) {
-                    self.nodes[node].ids[usize::from(i)][kind.index()] = None;
-                    let mut out = std::mem::take(&mut self.actions);
-                    self.nodes[node]
-                        .router
-                        .handle_timer(t, usize::from(i), kind, &mut out);
-                    self.apply(node, &mut out);
-                    self.actions = out;
-                }
+                self.nodes[node].router.handle_timeout(t);
+                self.apply(node);
                 if self.check_vips {
                     self.assert_vips(node);
                 }
-                // The wheel and the instances agree on what is due next, to the microsecond.
+                // The router's index and the instances agree on what is due next, to the µs.
                 let n = &self.nodes[node];
+                let earliest = n
+                    .router
+                    .instances
+                    .iter()
+                    .flat_map(|i| KINDS.map(|k| i.deadline(k)))
+                    .flatten()
+                    .min();
                 assert_eq!(
-                    n.wheel.next_deadline(),
-                    n.router.next_deadline().map(|d| d.0),
-                    "wheel out of step on {}",
+                    n.router.poll_timeout(),
+                    earliest,
+                    "index out of step on {}",
                     n.name
                 );
             }
@@ -459,18 +438,19 @@ impl Lan {
         }
     }
 
-    /// The edge's view agrees with the core's on every instance of `node`: a MASTER has its
-    /// advert timer armed on the wheel (at the instance's deadline, within one interval), a
-    /// BACKUP its down timer, and nothing else runs either; only a MASTER holds its VIPs.
+    /// Every instance of `node` has the timers its state needs: a MASTER its advert timer
+    /// (within one interval), a BACKUP its down timer, and nothing else runs either; only a
+    /// MASTER holds its VIPs.
     pub fn assert_timers(&self, node: usize) {
         let n = &self.nodes[node];
         if !n.alive {
             return;
         }
         for (k, inst) in n.router.instances.iter().enumerate() {
-            let armed =
-                |kind: TimerKind| n.ids[k][kind.index()].and_then(|id| n.wheel.deadline(id));
-            let (advert, down) = (armed(TimerKind::Advert), armed(TimerKind::MasterDown));
+            let (advert, down) = (
+                inst.deadline(TimerKind::Advert),
+                inst.deadline(TimerKind::MasterDown),
+            );
             let what = format!(
                 "t={}: {} instance {k} (vrid {}) is {:?}: advert timer {advert:?}, down timer {down:?}",
                 self.now,
@@ -478,8 +458,6 @@ impl Lan {
                 inst.params.vrid,
                 inst.state()
             );
-            assert_eq!(advert, inst.deadline(TimerKind::Advert), "{what}");
-            assert_eq!(down, inst.deadline(TimerKind::MasterDown), "{what}");
             match inst.state() {
                 State::Master => {
                     let at = advert.unwrap_or_else(|| panic!("{what}"));
@@ -519,8 +497,6 @@ impl Lan {
             .collect();
         let count = insts.len();
         n.router = Router::new(insts, n.groups.clone());
-        n.wheel = TimerWheel::with_capacity(count * TIMER_KINDS);
-        n.ids = vec![[None; TIMER_KINDS]; count];
         n.holds = vec![false; count];
         n.advertised = vec![None; count];
         self.start(node);
@@ -572,12 +548,8 @@ impl Lan {
             auth: pkt.auth.map_or(AuthData::None, AuthData::Pass),
             addr_count: 1,
         };
-        let mut out = std::mem::take(&mut self.actions);
-        let _ = self.nodes[pkt.to]
-            .router
-            .handle_advert(now, index, &a, &mut out);
-        self.apply(pkt.to, &mut out);
-        self.actions = out;
+        let _ = self.nodes[pkt.to].router.handle_advert(now, index, &a);
+        self.apply(pkt.to);
     }
 
     /// The state of `vrid` on `node` now.

@@ -2,9 +2,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::{Reactor, Token};
+use super::Reactor;
 use crate::time::{Duration, Instant};
-use crate::vrrp::{Advert, AuthData, TimerKind};
+use crate::vrrp::{Advert, AuthData};
 use crate::wire;
 
 impl Reactor<'_> {
@@ -116,11 +116,11 @@ impl Reactor<'_> {
         if total == 0 {
             return;
         }
-        // One paced burst per instance at a time, so the wheel (sized for TIMER_KINDS + 1 timers
-        // per instance) can never be full: a burst asked for while one is still running takes
-        // over its unsent packets and is booked behind everything on the interface.
-        if let Some(id) = self.garp_timer.get_mut(iu).and_then(Option::take) {
-            if let Some(Token::Garp { k, total: t, .. }) = self.wheel.cancel(id) {
+        // One paced burst per instance at a time, so its one slot is enough: a burst asked for
+        // while one is still running takes over its unsent packets and is booked behind
+        // everything on the interface.
+        if self.garp_due.clear(iu).is_some() {
+            if let Some(&(k, t)) = self.garp_burst.get(iu) {
                 total = total.saturating_add(t.saturating_sub(k));
             }
         }
@@ -132,50 +132,15 @@ impl Reactor<'_> {
                 self.garp_packet(now, i, n, 0);
             }
         } else {
-            let id = self.wheel.arm(
-                burst.first,
-                Token::Garp {
-                    inst: i,
-                    k: 0,
-                    total,
-                },
-            );
-            let id = self.armed_or_shed(id);
-            if let Some(slot) = self.garp_timer.get_mut(iu) {
-                *slot = id;
-            }
+            self.next_garp_packet(iu, burst.first, 0, total);
         }
     }
 
-    /// The core armed the next burst (`garp_master_delay`'s second one, or the refresh) at
-    /// `asked` + delay, together with the burst that only left at `sent`: the delay counts
-    /// from the burst, as keepalived's does (vrrp/vrrp.c vrrp_state_master_tx adds the
-    /// garp_delay timer after vrrp_state_become_master sent the first burst, and
-    /// lib/scheduler.c thread_add_timer reads the clock then). Without this, VIPs and notify
-    /// scripts slow under load brought the two bursts closer than garp_master_delay.
-    pub(super) fn garp_timer_follows_burst(&mut self, i: u16, asked: Instant, sent: Instant) {
-        let iu = usize::from(i);
-        let lag = sent.since(asked);
-        let Some(inst) = self.rt.router.instances.get(iu) else {
-            return;
-        };
-        let Some(at) = inst.deadline(TimerKind::Garp) else {
-            return;
-        };
-        let g = inst.params.garp;
-        // Only the timer armed with this burst: not a refresh armed long before a lower
-        // priority's burst.
-        if lag.is_zero() || (at != asked + g.master_delay && at != asked + g.refresh) {
-            return;
-        }
-        if let Some(id) = self
-            .timer_ids
-            .get(iu)
-            .and_then(|s| s.get(TimerKind::Garp.index()))
-            .copied()
-            .flatten()
-        {
-            self.wheel.rearm(id, at + lag);
+    /// Packet `k` of `total` of instance `iu`'s burst leaves at `at`.
+    fn next_garp_packet(&mut self, iu: usize, at: Instant, k: u32, total: u32) {
+        if let Some(b) = self.garp_burst.get_mut(iu) {
+            *b = (k, total);
+            self.garp_due.set(iu, at);
         }
     }
 
@@ -193,26 +158,17 @@ impl Reactor<'_> {
             return;
         };
         let (repeat, delay) = (p.garp.lower_prio_repeat, p.garp.lower_prio_delay);
-        let Some(pending) = self.lower_prio_garp.get_mut(usize::from(i)) else {
-            return;
-        };
-        if repeat == 0 || delay.is_zero() || *pending {
+        let iu = usize::from(i);
+        if repeat == 0 || delay.is_zero() || self.lower_prio_due.get(iu).is_some() {
             return;
         }
-        let armed = self.wheel.arm(now + delay, Token::LowerPrioGarp(i));
-        let armed = self.armed_or_shed(armed).is_some();
-        if let Some(pending) = self.lower_prio_garp.get_mut(usize::from(i)) {
-            *pending = armed;
-        }
+        self.lower_prio_due.set(iu, now + delay);
     }
 
     /// The delayed burst is due: sent if the instance is still master (keepalived sends it
     /// whatever the state; announcing VIPs a backup does not hold would pull their traffic).
     pub(super) fn lower_prio_garp(&mut self, now: Instant, i: u16) {
         let iu = usize::from(i);
-        if let Some(pending) = self.lower_prio_garp.get_mut(iu) {
-            *pending = false;
-        }
         let Some(inst) = self.rt.router.instances.get(iu) else {
             return;
         };
@@ -225,12 +181,6 @@ impl Reactor<'_> {
     /// Sends packet `k` of a burst (cycling over the VIPs) and, when paced, arms the next one.
     pub(super) fn garp_packet(&mut self, now: Instant, i: u16, k: u32, total: u32) {
         let iu = usize::from(i);
-        if total > 0 {
-            // A paced packet: its timer just fired and is gone from the wheel.
-            if let Some(slot) = self.garp_timer.get_mut(iu) {
-                *slot = None;
-            }
-        }
         let (Some(e), Some(sock)) = (
             self.rt.instances.get(iu),
             self.inst_sock.get(iu).and_then(|&s| self.socks.get(s)),
@@ -265,18 +215,7 @@ impl Reactor<'_> {
                 }
                 _ => now + per,
             };
-            let id = self.wheel.arm(
-                at,
-                Token::Garp {
-                    inst: i,
-                    k: k + 1,
-                    total,
-                },
-            );
-            let id = self.armed_or_shed(id);
-            if let Some(slot) = self.garp_timer.get_mut(iu) {
-                *slot = id;
-            }
+            self.next_garp_packet(iu, at, k + 1, total);
         }
     }
 }

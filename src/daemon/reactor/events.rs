@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use super::{Cause, Reactor};
 use crate::time::{Duration, Instant};
-use crate::vrrp::{State, TimerKind};
+use crate::vrrp::State;
 
 impl Reactor<'_> {
     /// An address was deleted from interface `index`: if a master instance owns it, put it back
@@ -235,7 +235,7 @@ impl Reactor<'_> {
                 && new(self, i)
             {
                 self.cause = Cause::Link { up };
-                self.rt.router.set_link(now, i, up, &mut self.out);
+                self.rt.router.handle_link(now, i, up);
                 self.execute(now);
             }
         }
@@ -252,7 +252,7 @@ impl Reactor<'_> {
         for &(i, t) in targets {
             self.cause = Cause::Tracker;
             let before = self.rt.router.instances.get(i).map(|x| x.priority());
-            self.rt.router.set_tracker(now, i, t, value, &mut self.out);
+            self.rt.router.handle_tracker(now, i, t, value);
             let after = self.rt.router.instances.get(i).map(|x| x.priority());
             if let (Some(b), Some(a), Some(e)) = (before, after, self.rt.instances.get(i)) {
                 // Not before it starts: the first values are no change of anything running.
@@ -268,22 +268,10 @@ impl Reactor<'_> {
         }
     }
 
-    /// Arms the wheel from the instances' own deadlines: instances carried over by a reload keep
-    /// their running timers.
+    /// Instances carried over by a reload keep their running timers: the core indexes them
+    /// again (they were swapped into its router from the old one).
     pub fn adopt_timers(&mut self) {
-        let kinds = [
-            TimerKind::Advert,
-            TimerKind::MasterDown,
-            TimerKind::Garp,
-            TimerKind::Startup,
-        ];
-        for i in 0..self.rt.router.instances.len() {
-            for k in kinds {
-                if let Some(at) = self.rt.router.instances.get(i).and_then(|x| x.deadline(k)) {
-                    self.arm(i as u16, k, at);
-                }
-            }
-        }
+        self.rt.router.reindex();
     }
 
     /// Stops one instance (a reload removed it): priority 0 if master, addresses released.
@@ -292,14 +280,14 @@ impl Reactor<'_> {
             was_fault: self.state(i) == Some(State::Fault),
         };
         let now = self.now();
-        self.rt.router.shutdown_instance(now, i, &mut self.out);
+        self.rt.router.handle_shutdown(now, i);
         self.execute(now);
     }
 
     pub fn start_instance(&mut self, i: usize) {
         self.cause = Cause::Reload;
         let now = self.now();
-        self.rt.router.start_instance(now, i, &mut self.out);
+        self.rt.router.handle_start(now, i);
         self.execute(now);
     }
 
@@ -311,9 +299,7 @@ impl Reactor<'_> {
         trackers: Vec<crate::vrrp::priority::Tracker>,
     ) {
         let now = self.now();
-        if let Some(inst) = self.rt.router.instances.get_mut(i) {
-            inst.reconfigure(now, params, trackers, &mut self.out);
-        }
+        self.rt.router.handle_reconfigure(now, i, params, trackers);
         self.execute(now);
     }
 

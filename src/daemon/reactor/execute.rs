@@ -1,37 +1,26 @@
-//! Carrying out what the core asked for: adverts and timers at once, the slow rest deferred.
+//! Carrying out what the core asks for: adverts at once, the slow rest deferred.
 
-use super::{Cause, Reactor, Token};
-use crate::time::{Instant, TimerId};
-use crate::vrrp::{Action, State, TimerKind};
+use super::{Cause, Reactor};
+use crate::time::Instant;
+use crate::vrrp::{Action, State};
 
 impl Reactor<'_> {
-    /// Carries out the core's actions. Adverts and timers happen at once; the slow rest (netlink
-    /// round trips, GARP bursts, scripts, log lines) waits in `deferred` while a batch of events
-    /// is handled, so the 200th instance's advert never queues behind the first 199's addresses.
+    /// Pulls and carries out everything the core has for the edge. Adverts go out at once; the
+    /// slow rest (netlink round trips, GARP bursts, scripts, log lines) waits in `deferred`
+    /// while a batch of events is handled, so the 200th instance's advert never queues behind
+    /// the first 199's addresses.
     pub(super) fn execute(&mut self, now: Instant) {
-        let n = self.out.len();
-        for k in 0..n {
-            let Some((i, a)) = self.out.get(k) else {
-                break;
-            };
-            match a {
-                Action::SendAdvert { priority } => self.send_advert(usize::from(i), priority),
-                Action::ArmTimer { kind, at } => self.arm(i, kind, at),
-                Action::CancelTimer { kind } => {
-                    if let Some(id) = self
-                        .timer_ids
-                        .get_mut(usize::from(i))
-                        .and_then(|s| s.get_mut(kind.index()))
-                        .and_then(Option::take)
-                    {
-                        self.wheel.cancel(id);
-                    }
-                }
-                slow if self.deferring => self.deferred.push((i, slow, self.cause, now)),
-                slow => self.slow(now, i, slow, self.cause),
+        while let Some(t) = self.rt.router.poll_transmit() {
+            self.send_advert(usize::from(t.instance), t.priority);
+        }
+        while let Some(o) = self.rt.router.poll_action() {
+            let cause = o.timer.map_or(self.cause, Cause::Timer);
+            if self.deferring {
+                self.deferred.push((o.instance, o.action, cause, now));
+            } else {
+                self.slow(now, o.instance, o.action, cause);
             }
         }
-        self.out.clear();
     }
 
     /// Runs the deferred actions, in the order they were asked for.
@@ -64,7 +53,7 @@ impl Reactor<'_> {
             Action::SendGarp { count } => {
                 let sent = self.now();
                 self.start_garp(sent, i, count);
-                self.garp_timer_follows_burst(i, asked, sent);
+                self.rt.router.handle_garp_sent(iu, asked, sent);
             }
             // keepalived vrrp/vrrp.c clear_diff_vrrp: a removed instance notifies DELETED
             // with `notify_deleted`, else FAULT (unless it was in FAULT already), not STOP.
@@ -121,55 +110,7 @@ impl Reactor<'_> {
                 self.arm_lower_prio_garp(sent, i);
             }
             Action::AnnounceSource => self.announce_source(i),
-            Action::SendAdvert { .. } | Action::ArmTimer { .. } | Action::CancelTimer { .. } => {}
-        }
-    }
-
-    pub(super) fn arm(&mut self, i: u16, kind: TimerKind, at: Instant) {
-        let Some(slot) = self
-            .timer_ids
-            .get_mut(usize::from(i))
-            .and_then(|s| s.get_mut(kind.index()))
-        else {
-            return;
-        };
-        if let Some(id) = *slot {
-            if self.wheel.rearm(id, at) {
-                return;
-            }
-        }
-        // The wheel holds TIMER_KINDS + 2 timers per instance, and an instance has at most one
-        // per kind here (re-armed in place) plus one GARP burst and one delayed GARP.
-        let id = self.wheel.arm(at, Token::Vrrp(i, kind));
-        let id = self.armed_or_shed(id);
-        if let Some(slot) = self
-            .timer_ids
-            .get_mut(usize::from(i))
-            .and_then(|s| s.get_mut(kind.index()))
-        {
-            *slot = id;
-        }
-    }
-
-    /// The id of a timer just armed, or, when the wheel had no room, the shed counted and
-    /// logged (at the 1st, 2nd, 4th, 8th … time, so a bug cannot flood the log).
-    pub(super) fn armed_or_shed(
-        &mut self,
-        armed: Result<TimerId, crate::time::wheel::Full>,
-    ) -> Option<TimerId> {
-        match armed {
-            Ok(id) => Some(id),
-            Err(_) => {
-                self.stats.timers_shed += 1;
-                if self.stats.timers_shed.is_power_of_two() {
-                    log::error!(
-                        "timer wheel full ({} timers): {} timer(s) shed; this is a bug, please report it",
-                        self.wheel.capacity(),
-                        self.stats.timers_shed
-                    );
-                }
-                None
-            }
+            Action::SendAdvert { .. } => {}
         }
     }
 }

@@ -1,5 +1,16 @@
-//! The one loop: sleep in poll() until a socket is readable or the timer wheel's next deadline,
-//! turn what happened into events for the pure core, and carry out the actions it returns.
+//! The VRRP edge of the loop: sleep in poll() until a socket is readable or the next deadline
+//! (the core's [`Router::poll_timeout`](crate::vrrp::Router::poll_timeout) or the edge's own
+//! GARP pacing), hand what happened to the pure core (`handle_*`), then pull its output until
+//! it is empty: the adverts first (`poll_transmit`, sent at once: they are on a schedule), then
+//! the rest (`poll_action`; the slow ones wait while a batch of events is handled, see
+//! `execute`).
+//!
+//! The edge keeps no copy of a VRRP timer: the instances hold them. Its own timers are GARP
+//! pacing, one [`Deadlines`] slot per instance for its running burst's next packet and one for
+//! the delayed lower-priority burst: an instance has at most one of each (a new burst takes
+//! over the running one's unsent packets), so they cannot be full and nothing is ever shed.
+//! They stay at the edge, not in the core, because the pacing is per interface (`Pacer`) and
+//! follows when packets actually left.
 //!
 //! Nothing here waits on anything but poll(): scripts, netlink and logging never delay an advert.
 
@@ -8,10 +19,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use crate::config::model::GlobalDefs;
 use crate::daemon::build::{GroupEdge, InstanceEdge, Runtime};
 use crate::sys::vrrp_socket::CMSG_SPACE;
-use crate::time::{Duration, Instant, TimerId, TimerWheel};
-use crate::vrrp::actions::TIMER_KINDS;
+use crate::time::{Deadlines, Duration, Instant};
 use crate::vrrp::garp::Pacer;
-use crate::vrrp::{Action, Actions, State, TimerKind};
+use crate::vrrp::{Action, State};
 use crate::wire;
 
 mod ah;
@@ -77,20 +87,6 @@ impl SystemOps for Idle {
     fn finish(&mut self) {}
 }
 
-/// Timers on the wheel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Token {
-    Vrrp(u16, TimerKind),
-    /// The next paced GARP / NA packet of instance `inst`: packet `k` of `total`.
-    Garp {
-        inst: u16,
-        k: u32,
-        total: u32,
-    },
-    /// `garp_lower_prio_delay` after a master heard a lower priority: its second burst.
-    LowerPrioGarp(u16),
-}
-
 /// Counters of the whole loop, for the dumps.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LoopStats {
@@ -98,20 +94,16 @@ pub struct LoopStats {
     pub malformed: u64,
     pub unknown_vrid: u64,
     pub send_errors: u64,
-    /// Timers the wheel had no room for. The wheel is sized so that this cannot happen (one
-    /// slot per timer kind and instance, plus one GARP burst and one delayed GARP each); if it
-    /// ever does, it is counted and logged, never silent.
-    pub timers_shed: u64,
 }
 
 pub struct Reactor<'a> {
     pub rt: Runtime,
     global: GlobalDefs,
     ops: &'a mut dyn SystemOps,
-    wheel: TimerWheel<Token>,
-    timer_ids: Vec<[Option<TimerId>; TIMER_KINDS]>,
-    /// Per instance: the timer of its running GARP burst (at most one, see `start_garp`).
-    garp_timer: Vec<Option<TimerId>>,
+    /// Per instance: when its running GARP burst's next packet leaves (one burst at most, see
+    /// `start_garp`), and that burst as (next packet, total).
+    garp_due: Deadlines,
+    garp_burst: Vec<(u32, u32)>,
     socks: Vec<Sock>,
     inst_sock: Vec<usize>,
     /// Each instance's IPv4 / IPv6 VIPs as the advert lists them (built once).
@@ -120,7 +112,6 @@ pub struct Reactor<'a> {
     /// Each instance's VIP list as (count, order-free sum): an advert listing other addresses is
     /// counted and logged (keepalived only logs it) without allocating.
     vip_fp: Vec<(usize, u64)>,
-    out: Actions,
     pacer: Pacer,
     ident: u16,
     buf: Vec<u8>,
@@ -134,9 +125,9 @@ pub struct Reactor<'a> {
     deferring: bool,
     /// Per instance: when a dropped advert was last logged, and how many since (rate limit).
     drop_log: Vec<(Instant, u64)>,
-    /// Per instance: a `LowerPrioGarp` is pending (one at most: a flood of lower-priority
-    /// adverts cannot fill the wheel).
-    lower_prio_garp: Vec<bool>,
+    /// Per instance: when its delayed lower-priority GARP burst is due (one at most: a flood
+    /// of lower-priority adverts re-arms nothing).
+    lower_prio_due: Deadlines,
 }
 
 /// Facts about an interface the loop needs: index and MAC.
@@ -210,21 +201,17 @@ impl<'a> Reactor<'a> {
             .iter()
             .map(|e| fingerprint(e.vips.iter().map(|a| a.prefix.addr)))
             .collect();
-        let rt_action_capacity = rt.router.action_capacity();
         Ok(Reactor {
             rt,
             global,
             ops,
-            wheel: TimerWheel::with_capacity(n * (TIMER_KINDS + 2) + 8),
-            timer_ids: vec![[None; TIMER_KINDS]; n],
-            garp_timer: vec![None; n],
+            garp_due: Deadlines::with_slots(n),
+            garp_burst: vec![(0, 0); n],
             socks,
             inst_sock,
             vip4,
             vip6,
             vip_fp: rt_vip_fp,
-            // Sized from the configuration (its largest sync group): no event allocates.
-            out: Actions::with_capacity(rt_action_capacity),
             pacer: Pacer::default(),
             ident: 0,
             buf: vec![0u8; 65536],
@@ -235,7 +222,7 @@ impl<'a> Reactor<'a> {
             deferred: Vec::with_capacity(n * 8 + 16),
             deferring: false,
             drop_log: vec![(Instant::ZERO, 0); n],
-            lower_prio_garp: vec![false; n],
+            lower_prio_due: Deadlines::with_slots(n),
         })
     }
 
@@ -252,7 +239,7 @@ impl<'a> Reactor<'a> {
         let now = self.now();
         self.deferring = true;
         for i in 0..self.rt.router.len() {
-            self.rt.router.start_instance(now, i, &mut self.out);
+            self.rt.router.handle_start(now, i);
             self.execute(now);
         }
         self.flush_deferred();
@@ -264,10 +251,10 @@ impl<'a> Reactor<'a> {
         self.ops.begin_stop();
         for i in 0..self.rt.router.len() {
             let now = self.now();
-            self.rt.router.shutdown_instance(now, i, &mut self.out);
+            self.rt.router.handle_shutdown(now, i);
             self.execute(now);
         }
-        self.rt.router.shutdown_groups(&mut self.out);
+        self.rt.router.handle_shutdown_groups();
         let now = self.now();
         self.execute(now);
     }
@@ -277,10 +264,15 @@ impl<'a> Reactor<'a> {
     /// the events it wants; their revents are filled in.
     pub fn turn(&mut self, extra: &mut [libc::pollfd], limit: Option<Instant>) {
         let now = self.now();
-        let next = match (self.wheel.next_deadline(), limit) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let next = [
+            self.rt.router.poll_timeout(),
+            self.garp_due.next_deadline(),
+            self.lower_prio_due.next_deadline(),
+            limit,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         // ppoll takes nanoseconds: the loop wakes on the deadline's microsecond, not a rounded
         // millisecond. With nothing scheduled it still wakes once a second.
         let wait = match next {
@@ -319,31 +311,24 @@ impl<'a> Reactor<'a> {
         self.flush_deferred();
     }
 
+    /// Everything due now: the core's timers (their adverts go out at once), then the GARP
+    /// pacing's. Each loop is bounded by its slots: one re-armed for `now` waits a turn.
     fn fire_timers(&mut self) {
         let now = self.now();
-        // Bounded: a timer re-armed for "now" again cannot keep this loop forever.
-        for _ in 0..crate::daemon::service::budget::TIMERS {
-            let Some((_, tok)) = self.wheel.poll_expired(now) else {
+        self.rt.router.handle_timeout(now);
+        self.execute(now);
+        for _ in 0..self.garp_due.slots() {
+            let Some((_, i)) = self.garp_due.pop_expired(now) else {
                 break;
             };
-            match tok {
-                Token::Vrrp(i, kind) => {
-                    if let Some(slot) = self
-                        .timer_ids
-                        .get_mut(usize::from(i))
-                        .and_then(|s| s.get_mut(kind.index()))
-                    {
-                        *slot = None;
-                    }
-                    self.cause = Cause::Timer(kind);
-                    self.rt
-                        .router
-                        .handle_timer(now, usize::from(i), kind, &mut self.out);
-                    self.execute(now);
-                }
-                Token::Garp { inst, k, total } => self.garp_packet(now, inst, k, total),
-                Token::LowerPrioGarp(i) => self.lower_prio_garp(now, i),
-            }
+            let (k, total) = self.garp_burst.get(i).copied().unwrap_or((0, 0));
+            self.garp_packet(now, i as u16, k, total);
+        }
+        for _ in 0..self.lower_prio_due.slots() {
+            let Some((_, i)) = self.lower_prio_due.pop_expired(now) else {
+                break;
+            };
+            self.lower_prio_garp(now, i as u16);
         }
     }
 

@@ -105,7 +105,7 @@ impl Reactor<'_> {
                         src: a.src,
                         priority: a.priority,
                     };
-                    match self.rt.router.handle_advert(arrived, i, &a, &mut self.out) {
+                    match self.rt.router.handle_advert(arrived, i, &a) {
                         Err(why) => self.log_drop(now, i, a.src, why),
                         Ok(()) if self.vip_fp.get(i) != Some(&fp) => {
                             self.addr_mismatch(now, i, a.src)

@@ -36,7 +36,6 @@ fn snapshot() -> Snapshot {
         malformed: 4,
         unknown_vrid: 5,
         send_errors: 6,
-        timers_shed: 0,
     };
     Snapshot::from_runtime(&rt, loops, 61)
 }

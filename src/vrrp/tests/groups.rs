@@ -2,6 +2,7 @@
 //! with a script still to report, a real FAULT's notifies, a member down before it begins
 //! (cargo mutants found these untested).
 
+use super::test_support::Collect;
 use crate::time::{Duration, Instant};
 
 use super::actions::{Action, Actions, State, TimerKind};
@@ -54,9 +55,9 @@ fn a_delayed_member_begins_in_the_groups_fault() {
     r.start_instance(Instant::ZERO, 0, &mut out);
     r.start_instance(Instant::ZERO, 1, &mut out);
     let end = Instant(10_000_000);
-    r.handle_timer(end, 0, TimerKind::Startup, &mut out);
+    r.timer_into(end, 0, TimerKind::Startup, &mut out);
     assert_eq!(r.instances[0].state(), State::Fault);
-    r.handle_timer(end, 1, TimerKind::Startup, &mut out);
+    r.timer_into(end, 1, TimerKind::Startup, &mut out);
     assert_eq!(r.instances[1].state(), State::Fault);
     assert_eq!(r.group_state(0), Some(State::Fault));
 }
@@ -66,7 +67,7 @@ fn a_delayed_member_begins_in_the_groups_fault() {
 fn an_early_down_timer_expiry_changes_nothing_in_a_group() {
     let (mut r, mut out) = started_pair();
     let at = r.instances[0].deadline(TimerKind::MasterDown).unwrap();
-    r.handle_timer(Instant(at.0 - 1), 0, TimerKind::MasterDown, &mut out);
+    r.timer_into(Instant(at.0 - 1), 0, TimerKind::MasterDown, &mut out);
     assert!(out.is_empty());
     assert_eq!(r.instances[0].deadline(TimerKind::MasterDown), Some(at));
     assert!(!r.instances[0].wants_master());

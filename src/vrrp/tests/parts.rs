@@ -4,7 +4,10 @@
 
 use crate::time::{Duration, Instant};
 
-use super::actions::{Action, Actions, State, TimerKind, ACTIONS_INLINE};
+use super::actions::{Action, Actions, State, TimerKind};
+
+/// More than the old fixed inline part held (24): nothing is bounded by it any more.
+const ACTIONS_INLINE: usize = 24;
 use super::ah::AhSeq;
 use super::garp::{Pacer, MAX_INTERFACES};
 use super::priority::{effective, weighted, Effective, Tracker};
@@ -89,8 +92,8 @@ fn clearing_empties_both_parts() {
 }
 
 #[test]
-fn the_capacity_is_the_inline_part_plus_the_sized_spill() {
-    assert_eq!(Actions::default().capacity(), ACTIONS_INLINE);
+fn the_capacity_is_the_one_sized_from_the_configuration() {
+    assert_eq!(Actions::default().capacity(), 0);
     let n = 100;
     let mut out = Actions::with_capacity(n);
     let capacity = out.capacity();

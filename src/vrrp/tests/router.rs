@@ -1,6 +1,7 @@
 //! The router's own bookkeeping around its instances: sizes, the next deadline, shutdown of
 //! instances and groups, counters (cargo mutants found these untested).
 
+use super::test_support::Collect;
 use crate::time::{Duration, Instant};
 
 use super::actions::{Action, Actions, State, TimerKind};
@@ -56,32 +57,20 @@ fn the_action_capacity_follows_the_largest_group() {
     assert_eq!(r.action_capacity(), 40, "one STOP notify per group");
 }
 
-/// What the executor sleeps until: the earliest deadline of all, the first instance on a tie.
+/// What the edge sleeps until: the earliest deadline of all.
 #[test]
 fn the_next_deadline_is_the_earliest() {
-    assert_eq!(Router::new(Vec::new(), Vec::new()).next_deadline(), None);
+    assert_eq!(Router::new(Vec::new(), Vec::new()).poll_timeout(), None);
     let (r, _) = started(&[100, 200, 200], Vec::new());
     // 3 s + (256 - 200) / 256 s for both 200s: the first of them.
-    assert_eq!(
-        r.next_deadline(),
-        Some((Instant(3_218_750), 1, TimerKind::MasterDown))
-    );
+    assert_eq!(r.poll_timeout(), Some(Instant(3_218_750)));
     let (mut r, mut out) = started(&[255, 100], Vec::new());
-    assert_eq!(
-        r.next_deadline(),
-        Some((Instant(1_000_000), 0, TimerKind::Advert))
-    );
-    r.handle_timer(Instant(1_000_000), 0, TimerKind::Advert, &mut out);
-    assert_eq!(
-        r.next_deadline(),
-        Some((Instant(2_000_000), 0, TimerKind::Advert))
-    );
-    r.handle_timer(Instant(2_000_000), 0, TimerKind::Advert, &mut out);
-    r.handle_timer(Instant(3_000_000), 0, TimerKind::Advert, &mut out);
-    assert_eq!(
-        r.next_deadline(),
-        Some((Instant(3_609_375), 1, TimerKind::MasterDown))
-    );
+    assert_eq!(r.poll_timeout(), Some(Instant(1_000_000)));
+    r.timer_into(Instant(1_000_000), 0, TimerKind::Advert, &mut out);
+    assert_eq!(r.poll_timeout(), Some(Instant(2_000_000)));
+    r.timer_into(Instant(2_000_000), 0, TimerKind::Advert, &mut out);
+    r.timer_into(Instant(3_000_000), 0, TimerKind::Advert, &mut out);
+    assert_eq!(r.poll_timeout(), Some(Instant(3_609_375)));
 }
 
 /// SIGTERM: each instance stops (a master resigning), then every group is notified STOP once,
@@ -126,12 +115,12 @@ fn adverts_reach_their_instance_and_stats_clear() {
     bad.vrid = 52;
     bad.ttl = 1;
     assert_eq!(
-        r.handle_advert(Instant(10), 1, &bad, &mut out),
+        r.advert_into(Instant(10), 1, &bad, &mut out),
         Err(DropReason::Ttl)
     );
     let mut good = advert("192.0.2.2", 150);
     good.vrid = 52;
-    assert_eq!(r.handle_advert(Instant(20), 1, &good, &mut out), Ok(()));
+    assert_eq!(r.advert_into(Instant(20), 1, &good, &mut out), Ok(()));
     assert_eq!(
         r.instances[1].deadline(TimerKind::MasterDown),
         Some(Instant(20) + Duration(3_609_375))
@@ -147,13 +136,13 @@ fn adverts_reach_their_instance_and_stats_clear() {
 fn a_member_stepping_down_takes_the_group_to_backup() {
     let (mut r, mut out) = started(&[100, 100], vec![vec![0, 1]]);
     let at = r.instances[0].deadline(TimerKind::MasterDown).unwrap();
-    r.handle_timer(at, 1, TimerKind::MasterDown, &mut out);
-    r.handle_timer(at, 0, TimerKind::MasterDown, &mut out);
+    r.timer_into(at, 1, TimerKind::MasterDown, &mut out);
+    r.timer_into(at, 0, TimerKind::MasterDown, &mut out);
     assert_eq!(r.group_state(0), Some(State::Master));
     out.clear();
     let mut higher = advert("192.0.2.9", 200);
     higher.vrid = 51;
-    r.handle_advert(at + Duration(10), 0, &higher, &mut out)
+    r.advert_into(at + Duration(10), 0, &higher, &mut out)
         .unwrap();
     assert_eq!(
         (r.instances[0].state(), r.instances[1].state()),

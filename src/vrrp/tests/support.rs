@@ -55,3 +55,81 @@ pub fn master(p: Params, trackers: Vec<Tracker>) -> (Instance, Instant) {
 pub fn drain(out: &mut Actions) -> Vec<Action> {
     out.drain().map(|(_, a)| a).collect()
 }
+
+/// Drives a [`Router`](super::Router) through its pull interface and collects what it asks for
+/// into a list, adverts first (the order the edge pulls them in), as the instance-level tests
+/// read an [`Actions`].
+pub trait Collect {
+    fn start_instance(&mut self, now: Instant, index: usize, out: &mut Actions);
+    fn shutdown_instance(&mut self, now: Instant, index: usize, out: &mut Actions);
+    fn shutdown_groups(&mut self, out: &mut Actions);
+    fn set_link(&mut self, now: Instant, index: usize, up: bool, out: &mut Actions);
+    fn set_tracker(&mut self, now: Instant, index: usize, t: usize, v: i64, out: &mut Actions);
+    fn advert_into(
+        &mut self,
+        now: Instant,
+        index: usize,
+        a: &Advert,
+        out: &mut Actions,
+    ) -> Result<(), super::DropReason>;
+    fn timer_into(&mut self, now: Instant, index: usize, kind: super::TimerKind, out: &mut Actions);
+}
+
+/// Pulls everything the router has: adverts, then the other actions.
+pub fn pull(r: &mut super::Router, out: &mut Actions) {
+    while let Some(t) = r.poll_transmit() {
+        out.push(
+            t.instance,
+            Action::SendAdvert {
+                priority: t.priority,
+            },
+        );
+    }
+    while let Some(o) = r.poll_action() {
+        out.push(o.instance, o.action);
+    }
+}
+
+impl Collect for super::Router {
+    fn start_instance(&mut self, now: Instant, index: usize, out: &mut Actions) {
+        self.handle_start(now, index);
+        pull(self, out);
+    }
+    fn shutdown_instance(&mut self, now: Instant, index: usize, out: &mut Actions) {
+        self.handle_shutdown(now, index);
+        pull(self, out);
+    }
+    fn shutdown_groups(&mut self, out: &mut Actions) {
+        self.handle_shutdown_groups();
+        pull(self, out);
+    }
+    fn set_link(&mut self, now: Instant, index: usize, up: bool, out: &mut Actions) {
+        self.handle_link(now, index, up);
+        pull(self, out);
+    }
+    fn set_tracker(&mut self, now: Instant, index: usize, t: usize, v: i64, out: &mut Actions) {
+        self.handle_tracker(now, index, t, v);
+        pull(self, out);
+    }
+    fn advert_into(
+        &mut self,
+        now: Instant,
+        index: usize,
+        a: &Advert,
+        out: &mut Actions,
+    ) -> Result<(), super::DropReason> {
+        let r = self.handle_advert(now, index, a);
+        pull(self, out);
+        r
+    }
+    fn timer_into(
+        &mut self,
+        now: Instant,
+        index: usize,
+        kind: super::TimerKind,
+        out: &mut Actions,
+    ) {
+        self.handle_timer(now, index, kind);
+        pull(self, out);
+    }
+}

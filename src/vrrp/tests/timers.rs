@@ -16,15 +16,10 @@ fn adverts_keep_to_their_grid() {
     let sec = Duration::from_secs(1);
     assert_eq!(m.deadline(TimerKind::Advert), Some(start + sec));
     m.handle_timer(start + sec, TimerKind::Advert, &mut out);
+    assert_eq!(drain(&mut out), vec![Action::SendAdvert { priority: 100 }]);
     assert_eq!(
-        drain(&mut out),
-        vec![
-            Action::SendAdvert { priority: 100 },
-            Action::ArmTimer {
-                kind: TimerKind::Advert,
-                at: start + Duration::from_secs(2)
-            }
-        ]
+        m.deadline(TimerKind::Advert),
+        Some(start + Duration::from_secs(2))
     );
     // 0.5 s late: the next one is still on the grid.
     m.handle_timer(start + Duration(2_500_000), TimerKind::Advert, &mut out);
@@ -73,26 +68,13 @@ fn garp_bursts_follow_the_schedule() {
     assert_ne!(m.deadline(TimerKind::Advert), m.deadline(TimerKind::Garp));
     m.handle_timer(second, TimerKind::Garp, &mut out);
     let refresh = second + Duration::from_secs(60);
-    assert_eq!(
-        drain(&mut out),
-        vec![
-            Action::SendGarp { count: 3 },
-            Action::ArmTimer {
-                kind: TimerKind::Garp,
-                at: refresh
-            }
-        ]
-    );
+    assert_eq!(drain(&mut out), vec![Action::SendGarp { count: 3 }]);
+    assert_eq!(m.deadline(TimerKind::Garp), Some(refresh));
     m.handle_timer(refresh, TimerKind::Garp, &mut out);
+    assert_eq!(drain(&mut out), vec![Action::SendGarp { count: 2 }]);
     assert_eq!(
-        drain(&mut out),
-        vec![
-            Action::SendGarp { count: 2 },
-            Action::ArmTimer {
-                kind: TimerKind::Garp,
-                at: refresh + Duration::from_secs(60)
-            }
-        ]
+        m.deadline(TimerKind::Garp),
+        Some(refresh + Duration::from_secs(60))
     );
     // No refresh configured: the second burst is the last.
     let mut p = params(100);
@@ -122,10 +104,7 @@ fn becoming_master_without_a_burst_or_a_second_one() {
         "{a:?}"
     );
     let refresh = at + Duration::from_secs(60);
-    assert!(a.contains(&Action::ArmTimer {
-        kind: TimerKind::Garp,
-        at: refresh
-    }));
+    assert_eq!(b.deadline(TimerKind::Garp), Some(refresh));
     b.handle_timer(refresh, TimerKind::Garp, &mut out);
     assert!(drain(&mut out).contains(&Action::SendGarp { count: 4 }));
     // Neither a second burst nor a refresh: no GARP timer.
@@ -148,12 +127,6 @@ fn shutdown_resigns_a_master_and_stops_a_backup() {
         vec![
             Action::SendAdvert { priority: 0 },
             Action::RemoveVips,
-            Action::CancelTimer {
-                kind: TimerKind::Advert
-            },
-            Action::CancelTimer {
-                kind: TimerKind::Garp
-            },
             Action::Notify {
                 state: State::Stop,
                 priority: 100
@@ -167,15 +140,10 @@ fn shutdown_resigns_a_master_and_stops_a_backup() {
     b.shutdown(Instant(5), &mut out);
     assert_eq!(
         drain(&mut out),
-        vec![
-            Action::CancelTimer {
-                kind: TimerKind::MasterDown
-            },
-            Action::Notify {
-                state: State::Stop,
-                priority: 100
-            }
-        ]
+        vec![Action::Notify {
+            state: State::Stop,
+            priority: 100
+        }]
     );
     assert_eq!(b.deadline(TimerKind::MasterDown), None);
 }
@@ -189,8 +157,9 @@ fn a_fault_cancels_the_down_timer() {
     b.set_link(Instant(10), false, &mut out);
     let a = drain(&mut out);
     assert_eq!(b.state(), State::Fault);
-    assert!(a.contains(&Action::CancelTimer {
-        kind: TimerKind::MasterDown
+    assert!(a.contains(&Action::Notify {
+        state: State::Fault,
+        priority: 100
     }));
     assert_eq!(b.deadline(TimerKind::MasterDown), None);
     b.handle_timer(at, TimerKind::MasterDown, &mut out);
