@@ -1,5 +1,6 @@
 pub mod backends;
 pub mod daemon;
+pub mod fifo;
 pub mod netns;
 pub mod rpcd;
 pub mod strict;
