@@ -387,3 +387,38 @@ fn the_ttl_rule_follows_the_instance_not_the_packet() {
     a.ttl = 64;
     assert_eq!(u.handle_advert(Instant(5), &a, &mut out), Ok(()));
 }
+
+/// Issue 12: instances that become master at the same instant advertise in GRID_SLOTS bursts an
+/// interval, not one: instance `id`'s grid is `id mod GRID_SLOTS` slots earlier, so only its
+/// first interval is shorter; every later one is advert_int exactly, and none is longer.
+#[test]
+fn masters_of_one_instant_spread_their_adverts_over_the_interval() {
+    use super::instance::GRID_SLOTS;
+    let int = 1_000_000u64;
+    let slot = int / GRID_SLOTS;
+    for id in [0u16, 1, 7, 19, 20, 27, 999] {
+        let mut i = Instance::new(
+            id,
+            Params::simple(51, 100, ip("192.0.2.1")),
+            Vec::new(),
+            false,
+        );
+        let mut out = Actions::default();
+        i.start(Instant::ZERO, &mut out);
+        let down = Instant(3_609_375);
+        i.handle_timer(down, TimerKind::MasterDown, &mut out);
+        assert_eq!(i.state(), State::Master);
+        assert!(actions(&mut out).contains(&Action::SendAdvert { priority: 100 }));
+        let phase = slot * (u64::from(id) % GRID_SLOTS);
+        let first = i.deadline(TimerKind::Advert);
+        assert_eq!(first, Some(Instant(down.0 + int - phase)), "instance {id}");
+        let mut at = first.unwrap_or(down);
+        for _ in 0..3 {
+            i.handle_timer(at, TimerKind::Advert, &mut out);
+            assert!(actions(&mut out).contains(&Action::SendAdvert { priority: 100 }));
+            let next = i.deadline(TimerKind::Advert).unwrap_or(at);
+            assert_eq!(next.since(at), Duration::from_micros(int), "instance {id}");
+            at = next;
+        }
+    }
+}
