@@ -404,6 +404,8 @@ fn a_reload_of_30000_real_servers_is_one_edit_and_not_quadratic() {
     let new = old.reload(&new_cfg, &[], &mut gone, &mut out);
     let o = ops(&k, &prev, &new.desired());
     let took = t0.elapsed();
+    assert!(gone.is_empty(), "{} servers reported gone", gone.len());
+    assert!(out.is_empty(), "{} events", out.len());
     assert_eq!(
         o.iter().map(dest).collect::<Vec<_>>(),
         [Some((b'~', "10.1.117.47", 2))]
