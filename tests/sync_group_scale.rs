@@ -62,18 +62,6 @@ fn vips_on(lan: &Lan, k: usize) -> usize {
         .count()
 }
 
-fn mac_of(lan: &Lan, k: usize) -> String {
-    let out = Command::new("ip")
-        .args(["-n", lan.ns(k), "-br", "link", "show", "dev", "eth0"])
-        .output()
-        .expect("ip");
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .nth(2)
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// tcpdump -tt -e on the bridge (adverts and ARP) until `finish`, bounded by `timeout`; its
 /// output read as it comes (a full pipe would stall tcpdump and lose frames).
 struct Capture {
@@ -299,7 +287,7 @@ fn sync_group_of_64_and_255_vrids_lose_no_garp_notification_or_advert() {
     );
     assert_eq!(vips_on(&lan, 0), 0, "a kept VIPs after its stop");
     std::thread::sleep(Duration::from_secs(3));
-    let (mac_a, mac_b) = (mac_of(&lan, 0), mac_of(&lan, 1));
+    let (mac_a, mac_b) = (lan.mac(0), lan.mac(1));
     let wire = parse(&capture.finish());
     let mut readers = readers.into_iter();
     let fifo_a = readers.next().map(FifoReader::finish).unwrap_or_default();
