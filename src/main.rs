@@ -215,8 +215,17 @@ fn run(cli: Cli) -> i32 {
         }
         (!l.diags.has_errors()).then_some(l.config)
     });
+    // Only the configuration goes on: the diagnostics and the spans of every keyword are done
+    // with, and the loop never reads them (they would stay until the daemon ends).
+    let kalive::config::Loaded {
+        config,
+        diags,
+        spans,
+        removed_scripts,
+    } = loaded;
+    drop((diags, spans, removed_scripts));
     kalive::daemon::run::run(
-        &loaded.config,
+        config,
         reload,
         kalive::daemon::service::control::Held {
             signals,

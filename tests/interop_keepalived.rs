@@ -241,7 +241,7 @@ fn scenario(mode: Mode) {
     std::thread::sleep(Duration::from_millis(1500));
     let mut kalive = kalive;
     kalive.stop(libc::SIGTERM);
-    let mac = mac_of(&lan, 0);
+    let mac = lan.mac(0);
     let zero = format!("eth.src == {mac} && vrrp.prio == 0");
     assert!(
         wait_until(Duration::from_secs(5), || !tshark_frames(
@@ -303,18 +303,6 @@ impl Drop for Pcap {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn mac_of(lan: &Lan, k: usize) -> String {
-    let out = Command::new("ip")
-        .args(["-n", lan.ns(k), "-br", "link", "show", "dev", "eth0"])
-        .output()
-        .expect("ip");
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .nth(2)
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// tshark's frame number and summary line for each frame of `pcap` that `filter` selects, whether

@@ -16,6 +16,8 @@
 
 use crate::config::model::{Config, Script};
 use crate::daemon::ipvs_timeouts::IpvsTimeouts;
+use crate::lvs::index::Index;
+use crate::lvs::plan::VsPlan;
 use crate::lvs::{notify, reconcile, Desired, Event, Health, Kernel, KernelService, Lvs, Op, RsId};
 use crate::sys::fifo::FifoWriter;
 use crate::sys::netlink::ipvs::{Ipvs, ServiceKey};
@@ -259,21 +261,31 @@ impl LvsDaemon {
         self.rs_names = names_of(cfg);
         self.mails = crate::daemon::service::mail::lvs_mails(cfg);
         let t = now;
+        // Each kept server keeps its change time: the old servers of the same identity looked
+        // up by (address, port) through an index (a search per server was quadratic: issue 12).
         let changed = core
             .plans
             .iter()
             .map(|p| {
+                let old: Vec<(&VsPlan, &Vec<Instant>)> = self
+                    .core
+                    .plans
+                    .iter()
+                    .zip(&self.changed)
+                    .filter(|(o, _)| o.identity == p.identity)
+                    .collect();
+                let times: Vec<(&crate::lvs::plan::RsPlan, &Instant)> = old
+                    .iter()
+                    .flat_map(|(o, c)| o.real.iter().zip(c.iter()))
+                    .collect();
+                let index = Index::new(times.iter().map(|(o, _)| (o.addr, o.port)));
                 p.real
                     .iter()
                     .map(|r| {
-                        self.core
-                            .plans
-                            .iter()
-                            .zip(&self.changed)
-                            .filter(|(o, _)| o.identity == p.identity)
-                            .flat_map(|(o, c)| o.real.iter().zip(c))
-                            .find(|(o, _)| o.addr == r.addr && o.port == r.port)
-                            .map_or(t, |(_, c)| *c)
+                        index
+                            .first(&(r.addr, r.port))
+                            .and_then(|i| times.get(i))
+                            .map_or(t, |(_, c)| **c)
                     })
                     .collect()
             })

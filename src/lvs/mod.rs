@@ -23,6 +23,7 @@
 //!   gone deleted, missing ones added, changed ones edited; per service, destinations leave before
 //!   others come in (keepalived's order when the sorry server swaps); destinations and services
 //!   nobody configured are never touched;
+//! - `index.rs`: lookups by key in lists of thousands of real servers, without a map;
 //! - `notify.rs`: the log line, FIFO line and notify script of each event and operation;
 //! - `suspend.rs`: `ha_suspend`, which checkers run given the addresses this machine has;
 //! - `syncd.rs`: `lvs_sync_daemon`, which IPVS sync daemons run given an instance's state.
@@ -33,6 +34,7 @@
 //! events name.
 
 pub mod desired;
+pub mod index;
 pub mod model;
 pub mod notify;
 pub mod plan;

@@ -12,6 +12,7 @@
 //! - Services kalive never named are never touched.
 
 use super::desired::Desired;
+use super::index::Index;
 use crate::lvs::model::{Dest, DestKey, Service, ServiceKey};
 
 /// A service as the kernel reports it, with its destinations.
@@ -93,18 +94,26 @@ pub fn reconcile(kernel: &Kernel, old: &Desired, new: &Desired, out: &mut Vec<Op
         if !have.service.same_settings(&svc) {
             out.push(Op::EditService(svc));
         }
-        let was_managed = |k: &DestKey| {
-            want.managed.contains(k) || old.get(key).is_some_and(|o| o.managed.contains(k))
-        };
+        // Searched by key in n log n: thousands of destinations a service (issue 12).
+        let wanted = Index::new(want.dests.iter().map(|d| d.key));
+        let had = Index::new(have.dests.iter().map(|d| d.key));
+        let managed = Index::new(want.managed.iter().copied());
+        let old_managed = Index::new(
+            old.get(key)
+                .into_iter()
+                .flat_map(|o| o.managed.iter().copied()),
+        );
+        let was_managed = |k: &DestKey| managed.contains(k) || old_managed.contains(k);
         for d in &have.dests {
-            if want.dest(&d.key).is_none() && was_managed(&d.key) {
+            if !wanted.contains(&d.key) && was_managed(&d.key) {
                 out.push(Op::DelDest(svc, *d));
             }
         }
+        let have_dest = |k: &DestKey| had.first(k).and_then(|i| have.dests.get(i));
         // Take out before putting in: lowered weights, then the other edits, then additions.
         for lowering in [true, false] {
             for d in &want.dests {
-                if let Some(h) = have.dest(&d.key) {
+                if let Some(h) = have_dest(&d.key) {
                     if !h.same_settings(d) && (d.weight < h.weight) == lowering {
                         out.push(Op::EditDest(svc, *d));
                     }
@@ -112,7 +121,7 @@ pub fn reconcile(kernel: &Kernel, old: &Desired, new: &Desired, out: &mut Vec<Op
             }
         }
         for d in &want.dests {
-            if have.dest(&d.key).is_none() {
+            if !had.contains(&d.key) {
                 out.push(Op::AddDest(svc, *d));
             }
         }

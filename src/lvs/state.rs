@@ -18,6 +18,7 @@
 //! - On shutdown, only with `omega`: `notify_down` for each alive real server, then
 //!   `quorum_down` for each virtual server.
 
+use super::index::Index;
 use super::plan::{RsPlan, VsPlan};
 use super::{Health, RsId};
 
@@ -159,10 +160,13 @@ impl Pool {
                 _ => false,
             };
             ns.sorry_active = os.sorry_active && same_sorry;
+            // Real servers matched by (not ignored, address, port) through an index: a search
+            // per server was quadratic (issue 12's 10,000).
+            let key = |q: &RsPlan| (q.ignored.is_none(), q.addr, q.port);
+            let old_rs = Index::new(op.real.iter().take(os.rs.len()).map(key));
+            let new_rs = Index::new(p.real.iter().map(key));
             for (r, np) in p.real.iter().enumerate() {
-                let found = op.real.iter().zip(&os.rs).position(|(q, _)| {
-                    q.addr == np.addr && q.port == np.port && q.ignored.is_none()
-                });
+                let found = old_rs.first(&(true, np.addr, np.port));
                 let (Some(f), Some(nr)) = (found, ns.rs.get_mut(r)) else {
                     continue;
                 };
@@ -178,10 +182,7 @@ impl Pool {
             }
             // Removed real servers of a kept virtual server: down notifies (omega forced on).
             for (r, (q, s)) in op.real.iter().zip(&os.rs).enumerate() {
-                let still = p
-                    .real
-                    .iter()
-                    .any(|np| np.addr == q.addr && np.port == q.port && np.ignored.is_none());
+                let still = new_rs.contains(&(true, q.addr, q.port));
                 if !still && s.alive {
                     gone.push(Event::Shutdown {
                         id: RsId {

@@ -184,6 +184,19 @@ impl Lan {
         &self.names[k]
     }
 
+    /// Host `k`'s eth0 MAC address as `ip -br link` shows it (aa:bb:cc:dd:ee:ff).
+    pub fn mac(&self, k: usize) -> String {
+        let out = Command::new("ip")
+            .args(["-n", self.ns(k), "-br", "link", "show", "dev", "eth0"])
+            .output()
+            .expect("ip");
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .nth(2)
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// The namespace holding the bridge `br0` (for captures that see every frame on the LAN).
     pub fn bridge(&self) -> &str {
         &self.bridge

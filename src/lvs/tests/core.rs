@@ -366,3 +366,49 @@ fn shutdown_with_omega_notifies_and_failed_ops_say_what_failed() {
         "IPVS: cannot delete service [10.0.0.1]:tcp:80: No such process"
     );
 }
+
+/// Issue 12: 30,000 real servers in one virtual server, reloaded with one weight changed: one
+/// edit, in time that grows as n log n (each of plan, desired, reload and reconcile searched
+/// the servers once per server: 69 s here in the debug build, 2.5 s after).
+#[test]
+fn a_reload_of_30000_real_servers_is_one_edit_and_not_quadratic() {
+    const N: usize = 30_000;
+    let text = |last_weight: u32| {
+        let mut t = String::from("virtual_server 10.0.0.1 80 {\n lb_kind NAT\n protocol TCP\n");
+        for i in 0..N {
+            let w = if i == N - 1 { last_weight } else { 1 };
+            t.push_str(&format!(
+                " real_server 10.{}.{}.{} 80 {{\n  weight {w}\n }}\n",
+                1 + i / 65536,
+                (i / 256) % 256,
+                i % 256
+            ));
+        }
+        t.push_str("}\n");
+        t
+    };
+    let (old_cfg, new_cfg) = (cfg(&text(1)), cfg(&text(2)));
+    let t0 = std::time::Instant::now();
+    let mut ev = Vec::new();
+    let old = Lvs::start(&old_cfg, &mut ev);
+    let prev = old.desired();
+    let mut k = Kernel::new();
+    for s in prev.iter() {
+        k.insert(KernelService {
+            service: s.service,
+            dests: s.dests.clone(),
+        });
+    }
+    assert_eq!(k.iter().map(|s| s.dests.len()).sum::<usize>(), N);
+    let (mut gone, mut out) = (Vec::new(), Vec::new());
+    let new = old.reload(&new_cfg, &[], &mut gone, &mut out);
+    let o = ops(&k, &prev, &new.desired());
+    let took = t0.elapsed();
+    assert!(gone.is_empty(), "{} servers reported gone", gone.len());
+    assert!(out.is_empty(), "{} events", out.len());
+    assert_eq!(
+        o.iter().map(dest).collect::<Vec<_>>(),
+        [Some((b'~', "10.1.117.47", 2))]
+    );
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+}

@@ -1,0 +1,118 @@
+#!/bin/sh
+# shellcheck shell=sh
+# Runs inside the VM (tests/vm/run.sh; `make bench-scale-lvs`): issue 12's 10,000 real servers,
+# 10 virtual servers of 1,000 real servers each, TCP_CHECK at delay_loop 10 s (1,000 checks a
+# second), kalive's daemon and then keepalived 2.2.7 (-C, its checker) on the same configuration
+# and kernel (IPVS). For each: time from launch until every destination is in IPVS
+# (/proc/net/ip_vs), time from a SIGHUP that changes one real server's weight until the kernel
+# shows it, CPU over WINDOW s and RSS (peak too) of the checking process. The listeners are the
+# checkers bench's `--serve` (accept and close, one process, ports 20000..). A kernel argument
+# scale.only=kalive or scale.only=keepalived (VM_APPEND) runs one of them.
+# vm-timeout: 1500
+# shellcheck source=tests/vm/lib.sh
+. /vmkit.sh
+
+PER_VS=${PER_VS:-1000}
+VSS=${VSS:-10}
+WINDOW=${WINDOW:-30}
+N=$((PER_VS * VSS))
+
+conf=/tmp/scale.conf
+# write_conf WEIGHT: the configuration, the last real server with weight WEIGHT.
+write_conf() {
+	awk -v vss="$VSS" -v per="$PER_VS" -v last_weight="$1" 'BEGIN {
+		print "global_defs {\n    router_id bench\n}"
+		for (v = 0; v < vss; v++) {
+			printf "virtual_server 10.0.0.%d 80 {\n    protocol TCP\n    lb_algo rr\n    lb_kind NAT\n    delay_loop 10\n", v + 1
+			for (i = 0; i < per; i++) {
+				w = (v == vss - 1 && i == per - 1) ? last_weight : 1
+				printf "    real_server 127.0.0.1 %d {\n        weight %d\n        TCP_CHECK {\n            connect_timeout 3\n        }\n    }\n", 20000 + v * per + i, w
+			}
+			print "}"
+		}
+	}' >"$conf"
+}
+
+# shellcheck disable=SC3045 # dash has ulimit -n
+ulimit -n 65536
+mkfifo /tmp/serve.in
+/files/checkers --serve --servers "$N" </tmp/serve.in >/tmp/serve.out &
+exec 3>/tmp/serve.in
+wait_until 300 grep -q ready /tmp/serve.out || fail "the listeners did not start"
+
+dests() {
+	grep -c '^  ->' /proc/net/ip_vs
+}
+# The changed real server (the last) with weight $1 in the kernel: /proc/net/ip_vs lists
+# "  -> 7F000001:PORT Masq WEIGHT ...".
+last_port=$(printf '%04X' $((20000 + N - 1)))
+last_has_weight() {
+	grep -q "^  -> 7F000001:$last_port *Masq *$1 " /proc/net/ip_vs
+}
+cpu_ticks() {
+	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+rss_kb() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+hwm_kb() {
+	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"
+}
+hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+# measure NAME MAINPID CHECKPID T0 LOG: all destinations, the window, the SIGHUP.
+measure() {
+	wait_until 1500 sh -c "[ \$(grep -c '^  ->' /proc/net/ip_vs) -ge $N ]" || {
+		echo "BENCH: $1: only $(dests) of $N destinations"
+		tail -5 "$5" | sed 's/^/BENCH: log: /'
+		return
+	}
+	up=$(($(now_ms) - $4))
+	sleep 5
+	c0=$(cpu_ticks "$3")
+	sleep "$WINDOW"
+	c1=$(cpu_ticks "$3")
+	echo "BENCH: $1: start -> all $N destinations in IPVS ${up} ms; cpu $(((c1 - c0) * 1000 / hz)) ms in ${WINDOW} s; rss $(rss_kb "$3") kB (peak $(hwm_kb "$3") kB)"
+	write_conf 2
+	t0=$(now_ms)
+	kill -HUP "$2"
+	if ! wait_until 300 last_has_weight 2; then
+		echo "BENCH: $1: the SIGHUP's weight did not reach the kernel in $(($(now_ms) - t0)) ms: $(grep "^  -> 7F000001:$last_port " /proc/net/ip_vs)"
+		tail -5 "$5" | sed 's/^/BENCH: log: /'
+		return
+	fi
+	hup=$(($(now_ms) - t0))
+	sleep 3
+	echo "BENCH: $1: SIGHUP (one real server's weight 1 -> 2) -> in the kernel ${hup} ms; rss after $(rss_kb "$3") kB (peak $(hwm_kb "$3") kB); $(dests) destinations"
+}
+
+# `VM_APPEND=scale.only=keepalived` (or kalive) on the host runs one of the two.
+only=$(sed -n 's/.*scale\.only=\([a-z]*\).*/\1/p' /proc/cmdline)
+if [ "$only" != keepalived ]; then
+	step "kalive: $N TCP_CHECK real servers, delay_loop 10 s"
+	write_conf 1
+	t0=$(now_ms)
+	kalive -n -G -f "$conf" -p /tmp/kalive.pid >/tmp/kalive.log 2>&1 &
+	kpid=$!
+	measure kalive "$kpid" "$kpid" "$t0" /tmp/kalive.log
+	kill -TERM "$kpid"
+	if ! wait_until 300 sh -c "! kill -0 $kpid"; then
+		echo "BENCH: kalive did not stop within 60 s of SIGTERM: killed"
+		kill -KILL "$kpid"
+	fi
+	ipvsadm -C
+fi
+[ "$only" = kalive ] && exit 0
+
+step "keepalived 2.2.7 (checker only, -C): the same configuration"
+write_conf 1
+t0=$(now_ms)
+keepalived -n -l -C -f "$conf" -p /tmp/ka.pid -c /tmp/ka_c.pid >/tmp/ka.log 2>&1 &
+apid=$!
+wait_until 300 test -s /tmp/ka_c.pid || { tail -20 /tmp/ka.log; fail "no keepalived checker process"; }
+cpid=$(cat /tmp/ka_c.pid)
+measure "keepalived checker" "$apid" "$cpid" "$t0" /tmp/ka.log
+echo "BENCH: keepalived parent pid $apid: rss $(rss_kb "$apid") kB"
+kill -TERM "$apid"
+wait_until 300 sh -c "! kill -0 $apid" || fail "keepalived did not stop"
+exec 3>&-
