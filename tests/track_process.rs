@@ -207,6 +207,31 @@ fn quorum_2_moves_the_priority_by_the_weight() {
     step(&k, || procs.stop_one(), down, 5, "quorum lost");
 }
 
+/// `weight 20 reverse` negates the weight, as keepalived 2.2.7's weight_multiplier
+/// (vrrp/vrrp_track.c): 0 while the process is away, −20 while it runs. keepalived 2.2.7 ran
+/// this configuration at priority 150 without the process (kalive said 170 when it read
+/// `reverse` as swapping up and down).
+#[test]
+fn a_reversed_weight_is_negated_not_swapped() {
+    if !netns::available() {
+        return;
+    }
+    let w = setup("e", 5, "    weight 20 reverse\n", 150, None);
+    let mut procs = Procs(Vec::new());
+    let k = w.kalive();
+    step(
+        &k,
+        || {},
+        "Entering MASTER STATE (priority 150)",
+        10,
+        "no process",
+    );
+    let up = "Changing effective priority from 150 to 130";
+    step(&k, || procs.start(&w.prog), up, 5, "the process");
+    let down = "Changing effective priority from 130 to 150";
+    step(&k, || procs.stop_one(), down, 5, "the process gone");
+}
+
 /// Process events lost while the daemon could not read them (stopped, its socket buffer
 /// overflowing with a flood of short processes) are recovered by a rescan of /proc: the
 /// tracked process started after the flood, whose exec event the kernel dropped, is counted.

@@ -2,8 +2,10 @@
 //! `vrrp_set_effective_priority`).
 //!
 //! - weight 0: a failed tracker puts the instance in FAULT (`reverse`: a good one does);
-//! - weight W > 0: +W while good; W < 0: −|W| while failed (`reverse` swaps good and failed);
-//! - a track_file adds value × weight; with weight 0 a non-zero value means FAULT;
+//! - weight W > 0: +W while up; W < 0: −|W| while down; `reverse` negates the weight (−W while
+//!   up, +|W| while down), as keepalived's weight_multiplier;
+//! - a track_file adds value × weight (× −1 reversed); with weight 0 a non-zero value means
+//!   FAULT (reversed: a zero value);
 //! - the sum is clamped to 1..254 and below −253 means FAULT;
 //! - the address owner (255) never changes, and trackers never raise anyone to 255.
 
@@ -121,17 +123,23 @@ fn evaluate(base: u8, trackers: &[Tracker], in_group: bool, awaited_as_good: boo
             TrackerKind::Binary if t.pending && t.weight != 0 => {}
             TrackerKind::Binary => {
                 // A weight-0 tracker without a result keeps the instance in FAULT (§2.3).
-                let good = (t.value != 0) != t.reverse;
+                let up = t.value != 0;
                 if t.weight == 0 {
-                    fault |= !t.known || !good;
-                } else if (t.weight > 0 && good) || (t.weight < 0 && !good) {
-                    sum += i64::from(t.weight);
+                    fault |= !t.known || up == t.reverse;
+                } else if (t.weight > 0 && up) || (t.weight < 0 && !up) {
+                    // keepalived 2.2.7 vrrp/vrrp_track.c (initialise_*_tracking_priorities,
+                    // process_update_track_process_status): `reverse` negates the weight
+                    // (weight_multiplier −1); it does not swap up and down.
+                    let w = i64::from(t.weight);
+                    sum += if t.reverse { -w } else { w };
                 }
             }
             TrackerKind::Value => {
                 let v = if t.reverse { -t.value } else { t.value };
                 if t.weight == 0 {
-                    fault |= t.value != 0;
+                    // vrrp/vrrp_track.c initialise_vrrp_file_tracking_priorities: reversed,
+                    // a zero value is the fault.
+                    fault |= (t.value != 0) != t.reverse;
                 } else {
                     sum = sum.saturating_add(v.saturating_mul(i64::from(t.weight)));
                 }
@@ -220,8 +228,36 @@ mod tests {
         );
         let rev = known(Tracker::binary(0, true), 1);
         assert_eq!(effective(100, &[rev], false), Effective::Fault);
+        // keepalived 2.2.7 vrrp/vrrp_track.c: reverse negates the weight; it does not swap up
+        // and down. Measured against keepalived 2.2.7 with track_process (priority 150, weight
+        // 20 reverse, no process: keepalived 150; kalive said 170 before this).
         let rev_up = known(Tracker::binary(-20, true), 1);
-        assert_eq!(effective(100, &[rev_up], false), Effective::Priority(80));
+        assert_eq!(effective(100, &[rev_up], false), Effective::Priority(100));
+        let rev_down = known(Tracker::binary(-20, true), 0);
+        assert_eq!(effective(100, &[rev_down], false), Effective::Priority(120));
+        let plus_rev_up = known(Tracker::binary(20, true), 1);
+        assert_eq!(
+            effective(100, &[plus_rev_up], false),
+            Effective::Priority(80)
+        );
+        let plus_rev_down = known(Tracker::binary(20, true), 0);
+        assert_eq!(
+            effective(150, &[plus_rev_down], false),
+            Effective::Priority(150)
+        );
+    }
+
+    #[test]
+    fn a_reversed_weight_zero_file_faults_on_zero() {
+        let f = |v: i64| {
+            let mut t = Tracker::file(0, true);
+            t.value = v;
+            t.known = true;
+            t.pending = false;
+            t
+        };
+        assert_eq!(effective(100, &[f(0)], false), Effective::Fault);
+        assert_eq!(effective(100, &[f(3)], false), Effective::Priority(100));
     }
 
     #[test]
