@@ -58,10 +58,12 @@ fn kernel(lan: &Lan) -> String {
     format!("{vip}{routes}{rules}")
 }
 
-fn run(lan: &Lan, dir: &TempDir, conf: &Path, keepalived: bool) -> (String, String) {
-    let mut d = if keepalived {
-        let pid = |s: &str| dir.join(&format!("ka-{s}.pid"));
-        Daemon::program(lan.ns(0), "/usr/sbin/keepalived", dir.path(), "ka")
+/// keepalived 2.2.7 (its pid files under `dir`, named by `tag`) or kalive on `conf`.
+fn launch(lan: &Lan, dir: &TempDir, conf: &Path, keepalived: bool, tag: &str) -> Daemon {
+    if keepalived {
+        let pid = |s: &str| dir.join(&format!("ka{tag}-{s}.pid"));
+        let name = format!("ka{tag}");
+        Daemon::program(lan.ns(0), "/usr/sbin/keepalived", dir.path(), &name)
             .args(["-n", "-l", "-D", "-P", "-f"])
             .arg(conf)
             .arg("-p")
@@ -72,10 +74,15 @@ fn run(lan: &Lan, dir: &TempDir, conf: &Path, keepalived: bool) -> (String, Stri
             .arg(pid("c"))
             .start()
     } else {
-        Daemon::kalive(lan.ns(0), dir.path(), "k")
+        let name = format!("k{tag}");
+        Daemon::kalive(lan.ns(0), dir.path(), &name)
             .conf(conf)
             .start()
-    };
+    }
+}
+
+fn run(lan: &Lan, dir: &TempDir, conf: &Path, keepalived: bool) -> (String, String) {
+    let mut d = launch(lan, dir, conf, keepalived, "");
     let master = wait_until(Duration::from_secs(15), || {
         kernel(lan).contains("nexthop") && kernel(lan).contains("51:")
     });
@@ -169,23 +176,7 @@ fn kernel6(lan: &Lan) -> String {
 }
 
 fn run6(lan: &Lan, dir: &TempDir, conf: &Path, keepalived: bool) -> String {
-    let mut d = if keepalived {
-        let pid = |s: &str| dir.join(&format!("ka6-{s}.pid"));
-        Daemon::program(lan.ns(0), "/usr/sbin/keepalived", dir.path(), "ka6")
-            .args(["-n", "-l", "-D", "-P", "-f"])
-            .arg(conf)
-            .arg("-p")
-            .arg(pid("p"))
-            .arg("-r")
-            .arg(pid("r"))
-            .arg("-c")
-            .arg(pid("c"))
-            .start()
-    } else {
-        Daemon::kalive(lan.ns(0), dir.path(), "k6")
-            .conf(conf)
-            .start()
-    };
+    let mut d = launch(lan, dir, conf, keepalived, "6");
     let up = wait_until(Duration::from_secs(15), || {
         kernel6(lan).lines().count() == 5
     });
