@@ -118,7 +118,14 @@ mod tests {
         assert_eq!(stat_comm(b")("), None);
     }
 
+    // Under qemu-user (the cross targets' test runner) /proc/PID of the emulated process is
+    // partly qemu's own (comm "qemu-mips-stati" through a directory handle, the program's name
+    // through a path), so the scan cannot find the same comm: the real kernel only.
     #[test]
+    #[cfg_attr(
+        not(target_arch = "x86_64"),
+        ignore = "qemu-user shows its own /proc entries"
+    )]
     fn this_process_is_read_and_found_by_the_scan() {
         let me = std::process::id();
         let mut r = ProcReader::default();

@@ -87,7 +87,8 @@ fn other_messages_and_short_ones_are_none() {
         "uid change"
     );
     let mut err = exec.clone();
-    err[4] = 2;
+    // nlmsg_type (host order: the big-endian build reads the other byte)
+    err[4..6].copy_from_slice(&2u16.to_ne_bytes());
     assert_eq!(parse(&err), None, "NLMSG_ERROR");
     let mut long = exec.clone();
     long[0] = 255;
