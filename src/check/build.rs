@@ -209,17 +209,7 @@ pub(crate) fn build_check<S>(
     );
     Some(Check {
         server,
-        kind: match ch.kind {
-            CheckKind::Tcp => "TCP_CHECK",
-            CheckKind::Http { .. } => "HTTP_GET",
-            CheckKind::Ssl { .. } => "SSL_GET",
-            CheckKind::Smtp { .. } => "SMTP_CHECK",
-            CheckKind::Ping => "PING_CHECK",
-            CheckKind::File { .. } => "FILE_CHECK",
-            CheckKind::Udp { .. } => "UDP_CHECK",
-            CheckKind::Dns { .. } => "DNS_CHECK",
-            _ => "MISC_CHECK",
-        },
+        kind: ch.kind.run_keyword(),
         label: label.into_boxed_str(),
         proto,
         target,

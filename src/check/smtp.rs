@@ -21,15 +21,66 @@ enum Phase {
     Quit,
 }
 
+/// What a reply's bytes came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reply {
+    /// The last line of a reply ended; its code (0: not three digits).
+    Code(u16),
+    /// The reply went over the length allowed.
+    TooLong,
+}
+
+/// Reads replies byte by byte, keeping only each line's first 4 bytes, to the last line of a
+/// multi-line reply (RFC 5321 §4.2.1). SMTP_CHECK's and the mail alerts' (`mail::smtp`).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ReplyReader {
+    head: [u8; 4],
+    col: usize,
+    len: usize,
+}
+
+impl ReplyReader {
+    /// Takes byte `b` of a reply at most `max` bytes long: `None` while the reply goes on.
+    pub(crate) fn push(&mut self, b: u8, max: usize) -> Option<Reply> {
+        if let Some(h) = self.head.get_mut(self.col) {
+            *h = b;
+        }
+        self.col = self.col.saturating_add(1);
+        self.len = self.len.saturating_add(1);
+        if self.len > max {
+            *self = ReplyReader::default();
+            return Some(Reply::TooLong);
+        }
+        if b != b'\n' {
+            return None;
+        }
+        // Take the line's first bytes and clear them, so a line shorter than 4 bytes is judged
+        // on its own bytes, never on what the previous line left behind.
+        let [d0, d1, d2, sep] = std::mem::take(&mut self.head);
+        let more = self.col > 4 && sep == b'-';
+        self.col = 0;
+        if more {
+            return None;
+        }
+        self.len = 0;
+        let digits = [d0, d1, d2];
+        Some(Reply::Code(if digits.iter().all(u8::is_ascii_digit) {
+            digits
+                .iter()
+                .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'))
+        } else {
+            0
+        }))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct SmtpProbe {
     helo: Box<[u8]>,
     phase: Phase,
     /// Bytes of the current command already written; the command follows from the phase.
     sent: usize,
-    head: [u8; 4],
-    col: usize,
-    reply_bytes: usize,
+    reader: ReplyReader,
 }
 
 impl SmtpProbe {
@@ -39,9 +90,7 @@ impl SmtpProbe {
             helo: format!("HELO {name}\r\n").into_bytes().into_boxed_slice(),
             phase: Phase::Greeting,
             sent: 0,
-            head: [0; 4],
-            col: 0,
-            reply_bytes: 0,
+            reader: ReplyReader::default(),
         }
     }
 
@@ -69,9 +118,7 @@ impl CheckProtocol for SmtpProbe {
     fn restart(&mut self) {
         self.phase = Phase::Greeting;
         self.sent = 0;
-        self.head = [0; 4];
-        self.col = 0;
-        self.reply_bytes = 0;
+        self.reader = ReplyReader::default();
     }
 
     fn connected(&mut self) -> Next {
@@ -81,33 +128,10 @@ impl CheckProtocol for SmtpProbe {
 
     fn received(&mut self, data: &[u8]) -> Next {
         for &b in data {
-            if let Some(h) = self.head.get_mut(self.col) {
-                *h = b;
-            }
-            self.col += 1;
-            self.reply_bytes += 1;
-            if self.reply_bytes > MAX_REPLY {
-                return Next::Done(Verdict::Fail(Reason::SmtpTooLong));
-            }
-            if b != b'\n' {
-                continue;
-            }
-            // Take the line's first bytes and clear them, so a line shorter than 4 bytes is judged
-            // on its own bytes, never on what the previous line left behind.
-            let [a, b2, c, sep] = std::mem::take(&mut self.head);
-            let more = self.col > 4 && sep == b'-';
-            self.col = 0;
-            if more {
-                continue;
-            }
-            self.reply_bytes = 0;
-            let digits = [a, b2, c];
-            let code = if digits.iter().all(u8::is_ascii_digit) {
-                digits
-                    .iter()
-                    .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'))
-            } else {
-                0
+            let code = match self.reader.push(b, MAX_REPLY) {
+                None => continue,
+                Some(Reply::TooLong) => return Next::Done(Verdict::Fail(Reason::SmtpTooLong)),
+                Some(Reply::Code(code)) => code,
             };
             if let done @ Next::Done(_) = self.reply(code) {
                 return done;
@@ -232,11 +256,11 @@ mod tests {
         let mut p = SmtpProbe::new(None);
         assert_eq!(p.connected(), Next::Continue);
         assert_eq!(p.received(b"220-first\r\n"), Next::Continue);
-        assert_eq!(p.head, [0; 4]);
+        assert_eq!(p.reader.head, [0; 4]);
         assert_eq!(
             p.received(b"2\n"),
             Next::Done(Verdict::Fail(Reason::SmtpBanner(0)))
         );
-        assert_eq!(p.head, [0; 4]);
+        assert_eq!(p.reader.head, [0; 4]);
     }
 }

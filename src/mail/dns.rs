@@ -11,34 +11,29 @@ pub const AAAA: u16 = 28;
 /// A recursive query (RD) with `id` for `qtype` records of `name`; `None` when the name is not
 /// a host name (a label longer than 63 bytes, or an empty one).
 pub fn query(id: u16, name: &str, qtype: u16) -> Option<Vec<u8>> {
-    let mut q = Vec::with_capacity(name.len() + 18);
-    q.extend_from_slice(&id.to_be_bytes());
-    // flags RD; one question, no answers, authorities or additionals
-    q.extend_from_slice(&[1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
-    for label in name.trim_end_matches('.').split('.') {
-        let len = u8::try_from(label.len())
-            .ok()
-            .filter(|l| (1..64).contains(l))?;
-        q.push(len);
-        q.extend_from_slice(label.as_bytes());
+    // DNS_CHECK's query builder (check/dns.rs), which takes "" as the root: a host name has
+    // at least one label.
+    let name = name.trim_end_matches('.');
+    if name.is_empty() {
+        return None;
     }
-    q.push(0);
-    q.extend_from_slice(&qtype.to_be_bytes());
-    q.extend_from_slice(&[0, 1]); // class IN
+    let mut q = crate::check::dns::query(name, qtype)?;
+    crate::wire::set16(&mut q, 0, id);
     Some(q)
 }
 
 /// The first A or AAAA record of `reply` to query `id`: `None` when it is not that query's
 /// answer, says an error, or holds none.
 pub fn answer(id: u16, reply: &[u8]) -> Option<IpAddr> {
-    let header = reply.get(..12)?;
     let word = |at: usize| -> Option<usize> {
         let b = reply.get(at..at + 2)?;
         Some(usize::from(u16::from_be_bytes([*b.first()?, *b.get(1)?])))
     };
-    // its id, a response (QR), RCODE 0
-    let flags = word(2)?;
-    if header.get(..2)? != id.to_be_bytes() || flags & 0x8000 == 0 || flags & 0xf != 0 {
+    // its id, a response (QR), RCODE 0: what DNS_CHECK passes (check/dns.rs)
+    if !matches!(
+        crate::check::dns::judge(reply, id),
+        Some(crate::check::Verdict::Pass)
+    ) {
         return None;
     }
     let (questions, answers) = (word(4)?, word(6)?);

@@ -5,6 +5,8 @@
 //! A reply is read to its last line (`250-…` lines continue it, RFC 5321 §4.2.1); a reply
 //! longer than [`MAX_REPLY`] or a line without three digits counts as a wrong code.
 
+use crate::check::smtp::{Reply, ReplyReader};
+
 /// Longest reply taken (keepalived's read buffer is 1024 bytes).
 pub const MAX_REPLY: usize = 1024;
 
@@ -48,10 +50,8 @@ pub struct Session {
     /// What to write next, and how much of it went.
     out: Vec<u8>,
     sent: usize,
-    /// The current reply line's first four bytes, its length, the reply's length so far.
-    head: [u8; 4],
-    col: usize,
-    reply_len: usize,
+    /// The reply read so far.
+    reader: ReplyReader,
     delivered: bool,
 }
 
@@ -62,9 +62,7 @@ impl Session {
             message,
             out: Vec::new(),
             sent: 0,
-            head: [0; 4],
-            col: 0,
-            reply_len: 0,
+            reader: ReplyReader::default(),
             delivered: false,
         }
     }
@@ -84,37 +82,10 @@ impl Session {
     /// overwritten by the next before it was written.
     pub fn received(&mut self, env: &Envelope, bytes: &[u8]) -> Step {
         for &b in bytes {
-            if let Some(h) = self.head.get_mut(self.col) {
-                *h = b;
-            }
-            self.col = self.col.saturating_add(1);
-            self.reply_len = self.reply_len.saturating_add(1);
-            let code = if self.reply_len > MAX_REPLY {
-                Some(0)
-            } else if b == b'\n' {
-                let [d0, d1, d2, sep] = std::mem::take(&mut self.head);
-                let more = self.col > 4 && sep == b'-';
-                self.col = 0;
-                if more {
-                    None
-                } else {
-                    let digits = [d0, d1, d2];
-                    Some(if digits.iter().all(u8::is_ascii_digit) {
-                        digits
-                            .iter()
-                            .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'))
-                    } else {
-                        0
-                    })
-                }
-            } else {
-                None
-            };
-            if let Some(code) = code {
-                self.head = [0; 4];
-                self.col = 0;
-                self.reply_len = 0;
-                return self.reply(env, code);
+            match self.reader.push(b, MAX_REPLY) {
+                None => {}
+                Some(Reply::Code(code)) => return self.reply(env, code),
+                Some(Reply::TooLong) => return self.reply(env, 0),
             }
         }
         Step::Continue

@@ -306,16 +306,24 @@ pub enum CheckKind {
 impl CheckKind {
     pub fn keyword(&self) -> &str {
         match self {
+            CheckKind::Other(k) => k,
+            run => run.run_keyword(),
+        }
+    }
+
+    /// The keyword of a checker kalive runs ("MISC_CHECK" for [`CheckKind::Other`], which
+    /// never runs): the `&'static` name a running check keeps.
+    pub fn run_keyword(&self) -> &'static str {
+        match self {
             CheckKind::Tcp => "TCP_CHECK",
             CheckKind::Http { .. } => "HTTP_GET",
             CheckKind::Ssl { .. } => "SSL_GET",
             CheckKind::Smtp { .. } => "SMTP_CHECK",
-            CheckKind::Misc { .. } => "MISC_CHECK",
             CheckKind::Ping => "PING_CHECK",
             CheckKind::File { .. } => "FILE_CHECK",
             CheckKind::Udp { .. } => "UDP_CHECK",
             CheckKind::Dns { .. } => "DNS_CHECK",
-            CheckKind::Other(k) => k,
+            CheckKind::Misc { .. } | CheckKind::Other(_) => "MISC_CHECK",
         }
     }
 
