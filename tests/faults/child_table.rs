@@ -1,5 +1,5 @@
 //! Hanging notify scripts and a link that flaps: before, 256 of them filled the one child table,
-//! the vrrp_script logged "cannot run …: Full" once and never ran again, and when its check
+//! the vrrp_script logged "cannot run …: too many children running" once and never ran again, and when its check
 //! then failed the instance stayed MASTER.
 
 use crate::common::daemon::Daemon;
@@ -49,7 +49,7 @@ fn hanging_notify_scripts_never_starve_a_tracker() {
         }
     }
     assert!(
-        k.wait_log(": Full", Duration::from_secs(10)),
+        k.wait_log(": too many children running", Duration::from_secs(10)),
         "the notify budget was never reached (the test did not test anything):\n{}",
         k.log()
     );
