@@ -18,15 +18,19 @@ impl Reactor<'_> {
             let Some(e) = self.rt.instances.get(i) else {
                 continue;
             };
-            // Where its addresses are: the VMAC, also with `vmac_xmit_base` (socket on the parent).
-            let on_iface =
-                crate::sys::host::interface(&e.vip_interface).is_some_and(|(ix, _)| ix == index);
-            if on_iface
-                && e.vips
-                    .iter()
-                    .chain(&e.excluded_vips)
-                    .any(|a| a.prefix.addr == addr && a.dev.is_none())
+            // The address first, the interface only then: looking an interface up costs system
+            // calls and a file read, and the 1,000 addresses a big takeover removes were each
+            // looked up for every master (seconds without a poll, issue 12's race).
+            if !e
+                .vips
+                .iter()
+                .chain(&e.excluded_vips)
+                .any(|a| a.prefix.addr == addr && a.dev.is_none())
             {
+                continue;
+            }
+            // Where its addresses are: the VMAC, also with `vmac_xmit_base` (socket on the parent).
+            if crate::sys::host::interface(&e.vip_interface).is_some_and(|(ix, _)| ix == index) {
                 log::warn!(
                     "({}) virtual address {addr} was removed from the interface; restoring it",
                     e.name
@@ -149,8 +153,20 @@ impl Reactor<'_> {
     /// [`Reactor::address_deleted`] does.
     pub fn restore_missing_vips(&mut self, present: &[(u32, IpAddr)]) {
         let mut missing = Vec::new();
+        // An instance whose address change is still queued (`execute`) is not missing anything.
+        let mut pending = vec![false; self.rt.instances.len()];
+        for &(i, a, _, _) in &self.deferred {
+            if matches!(
+                a,
+                crate::vrrp::Action::AddVips | crate::vrrp::Action::RemoveVips
+            ) {
+                if let Some(p) = pending.get_mut(usize::from(i)) {
+                    *p = true;
+                }
+            }
+        }
         for i in 0..self.rt.instances.len() {
-            if self.state(i) != Some(State::Master) {
+            if self.state(i) != Some(State::Master) || pending.get(i) == Some(&true) {
                 continue;
             }
             let index = self

@@ -1,37 +1,48 @@
 //! Carrying out what the core asks for: adverts at once, the slow rest deferred.
 
 use super::{Cause, Reactor};
-use crate::time::Instant;
+use crate::time::{Duration, Instant};
 use crate::vrrp::{Action, State};
 
 impl Reactor<'_> {
     /// Pulls and carries out everything the core has for the edge. Adverts go out at once; the
     /// slow rest (netlink round trips, GARP bursts, scripts, log lines) waits in `deferred`
     /// while a batch of events is handled, so the 200th instance's advert never queues behind
-    /// the first 199's addresses.
+    /// the first 199's addresses; a turn then runs it in time slices (`flush_deferred`). An
+    /// event from outside a turn (a link, a tracker, a reload) first finishes what is still
+    /// queued: slow work runs in the order it was asked for.
     pub(super) fn execute(&mut self, now: Instant) {
         while let Some(t) = self.rt.router.poll_transmit() {
             self.send_advert(usize::from(t.instance), t.priority);
         }
+        if !self.deferring && !self.deferred.is_empty() {
+            self.flush_deferred(None);
+        }
         while let Some(o) = self.rt.router.poll_action() {
             let cause = o.timer.map_or(self.cause, Cause::Timer);
             if self.deferring {
-                self.deferred.push((o.instance, o.action, cause, now));
+                self.deferred.push_back((o.instance, o.action, cause, now));
             } else {
                 self.slow(now, o.instance, o.action, cause);
             }
         }
     }
 
-    /// Runs the deferred actions, in the order they were asked for.
-    pub(super) fn flush_deferred(&mut self) {
+    /// Runs the deferred actions in the order they were asked for: all of them, or (`slice`)
+    /// those that fit in it, the rest on the next turns. 1,000 instances taking over at once
+    /// ask for 1,000 address changes, GARP bursts and notifies (~0.1 s, more on a loaded host):
+    /// run at once, they kept the loop from its sockets and timers that long, the adverts
+    /// queued up unread and master-down timers ran out (issue 12's race); in slices, the loop
+    /// reads and sends between them. At least one action a call, so the queue always moves.
+    pub(super) fn flush_deferred(&mut self, slice: Option<Duration>) {
         self.deferring = false;
-        let mut list = std::mem::take(&mut self.deferred);
-        for &(i, a, cause, asked) in &list {
+        let start = self.now();
+        while let Some((i, a, cause, asked)) = self.deferred.pop_front() {
             self.slow(asked, i, a, cause);
+            if slice.is_some_and(|s| self.now().since(start) >= s) {
+                break;
+            }
         }
-        list.clear();
-        self.deferred = list;
     }
 
     /// Carries out one slow action the core asked for at `asked` (it may run later: deferred,

@@ -18,6 +18,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::config::model::GlobalDefs;
 use crate::daemon::build::{GroupEdge, InstanceEdge, Runtime};
+use crate::daemon::service::budget;
 use crate::sys::vrrp_socket::CMSG_SPACE;
 use crate::time::{Deadlines, Duration, Instant};
 use crate::vrrp::garp::Pacer;
@@ -119,9 +120,9 @@ pub struct Reactor<'a> {
     pollfds: Vec<libc::pollfd>,
     pub stats: LoopStats,
     cause: Cause,
-    /// Slow actions held back while a batch of events is handled (see `execute`), with the
-    /// time the core asked for each.
-    deferred: Vec<(u16, Action, Cause, Instant)>,
+    /// Slow actions held back while a batch of events is handled, and those a turn's time
+    /// slice did not reach (see `execute`), oldest first, with the time the core asked for each.
+    deferred: std::collections::VecDeque<(u16, Action, Cause, Instant)>,
     deferring: bool,
     /// Per instance: when a dropped advert was last logged, and how many since (rate limit).
     drop_log: Vec<(Instant, u64)>,
@@ -219,7 +220,7 @@ impl<'a> Reactor<'a> {
             pollfds,
             stats: LoopStats::default(),
             cause: Cause::Start,
-            deferred: Vec::with_capacity(n * 8 + 16),
+            deferred: std::collections::VecDeque::with_capacity(n * 8 + 16),
             deferring: false,
             drop_log: vec![(Instant::ZERO, 0); n],
             lower_prio_due: Deadlines::with_slots(n),
@@ -242,11 +243,12 @@ impl<'a> Reactor<'a> {
             self.rt.router.handle_start(now, i);
             self.execute(now);
         }
-        self.flush_deferred();
+        self.flush_deferred(None);
     }
 
     /// SIGTERM: every master resigns with priority 0 and releases its addresses.
     pub fn shutdown(&mut self) {
+        self.flush_deferred(None);
         self.cause = Cause::Stop;
         self.ops.begin_stop();
         for i in 0..self.rt.router.len() {
@@ -263,11 +265,13 @@ impl<'a> Reactor<'a> {
     /// `extra`: the caller's descriptors polled with ours (signals, netlink, health checks), with
     /// the events it wants; their revents are filled in.
     pub fn turn(&mut self, extra: &mut [libc::pollfd], limit: Option<Instant>) {
-        let now = self.now();
+        let start = self.now();
         let next = [
             self.rt.router.poll_timeout(),
             self.garp_due.next_deadline(),
             self.lower_prio_due.next_deadline(),
+            // Slow work left from the last turn: only a look at the descriptors first.
+            (!self.deferred.is_empty()).then_some(start),
             limit,
         ]
         .into_iter()
@@ -277,7 +281,7 @@ impl<'a> Reactor<'a> {
         // millisecond. With nothing scheduled it still wakes once a second.
         let wait = match next {
             None => Duration::from_secs(1),
-            Some(t) => t.since(now).min(Duration::from_secs(1)),
+            Some(t) => t.since(start).min(Duration::from_secs(1)),
         };
         self.pollfds.truncate(self.socks.len());
         self.pollfds.extend(extra.iter().map(|p| libc::pollfd {
@@ -286,7 +290,7 @@ impl<'a> Reactor<'a> {
             revents: 0,
         }));
         // An error (EINTR) is a turn with nothing ready: the timers below still run.
-        let ready = crate::sys::poll::ppoll(&mut self.pollfds, wait.as_micros()).unwrap_or(0);
+        let polled = crate::sys::poll::ppoll(&mut self.pollfds, wait.as_micros());
         self.stats.wakeups += 1;
         for (p, q) in extra
             .iter_mut()
@@ -294,29 +298,43 @@ impl<'a> Reactor<'a> {
         {
             p.revents = q.revents;
         }
+        // A socket poll() did not report was empty when it last looked: after `start`, and
+        // after the whole wait when nothing at all was ready (the kernel looks once more when
+        // the wait is over). No advert that arrived before then can still be queued.
+        if let Ok(ready) = polled {
+            let seen = if ready == 0 { start + wait } else { start };
+            for (s, p) in self.socks.iter_mut().zip(&self.pollfds) {
+                if p.revents & libc::POLLIN == 0 {
+                    s.read_to = s.read_to.max(seen);
+                }
+            }
+        }
         // Packets and timers of this turn first; their slow consequences after (see `execute`).
         self.deferring = true;
-        if ready > 0 {
+        if polled.is_ok_and(|n| n > 0) {
             for k in 0..self.socks.len() {
                 if self
                     .pollfds
                     .get(k)
                     .is_some_and(|p| p.revents & libc::POLLIN != 0)
                 {
-                    self.read_socket(k);
+                    self.read_socket(k, budget::PACKETS_PER_SOCKET, None);
                 }
             }
         }
         self.fire_timers();
-        self.flush_deferred();
+        self.flush_deferred(Some(budget::SLOW_WORK));
     }
 
     /// Everything due now: the core's timers (their adverts go out at once), then the GARP
     /// pacing's. Each loop is bounded by its slots: one re-armed for `now` waits a turn.
     fn fire_timers(&mut self) {
         let now = self.now();
-        self.rt.router.handle_timeout(now);
-        self.execute(now);
+        if let Some(due) = self.rt.router.poll_timeout().filter(|&d| d <= now) {
+            let at = self.read_before(due, now);
+            self.rt.router.handle_timeout(at);
+            self.execute(at);
+        }
         for _ in 0..self.garp_due.slots() {
             let Some((_, i)) = self.garp_due.pop_expired(now) else {
                 break;
@@ -332,9 +350,39 @@ impl<'a> Reactor<'a> {
         }
     }
 
+    /// Before VRRP timers fire (the earliest is due at `due`): every advert that arrived before
+    /// them is read first, so it wins over them. RFC 5798 §6.4.2/§6.4.3: a backup that heard
+    /// its master before the Master_Down_Timer ran out stays backup, and a master that heard a
+    /// higher priority before its Adver_Timer ran out sends no more adverts. The loop reads each
+    /// socket only `PACKETS_PER_SOCKET` a turn, and a backlog builds up behind slow work (1,000
+    /// instances changing their addresses): without this, the timers of the instances whose
+    /// adverts were still queued fired, and two nodes took every VRID from each other for as
+    /// long as the backlog lasted (issue 12's race). Returns the instant the timers may fire
+    /// at: `now`, or earlier where a socket is known read only that far (the later ones wait a
+    /// turn, whose poll() looks again); bounded per socket by `PACKETS_BEFORE_TIMERS`, so a
+    /// flood's backlog delays the timers due at `due` by that much at most, never starves them.
+    fn read_before(&mut self, due: Instant, now: Instant) -> Instant {
+        let mut at = now;
+        for k in 0..self.socks.len() {
+            if self
+                .socks
+                .get(k)
+                .is_some_and(|s| s.socket.is_some() && s.read_to < due)
+            {
+                self.read_socket(k, budget::PACKETS_BEFORE_TIMERS, Some(now));
+            }
+            if let Some(s) = self.socks.get(k).filter(|s| s.socket.is_some()) {
+                at = at.min(s.read_to.max(due));
+            }
+        }
+        at
+    }
+
     /// Closes the sockets and hands back the runtime (a reload, or the stop): no instance runs
     /// until [`Reactor::open`]; `ops` stays.
     pub fn close(&mut self) -> Runtime {
+        // Slow work still queued names instances by their index in this runtime.
+        self.flush_deferred(None);
         self.socks.clear();
         self.pollfds.clear();
         self.inst_sock.clear();

@@ -9,15 +9,18 @@ use crate::time::{Duration, Instant};
 use crate::wire;
 
 impl Reactor<'_> {
-    /// Reads what one socket has (at most 64 packets per turn, so one busy LAN cannot starve
-    /// the timers).
-    pub(super) fn read_socket(&mut self, k: usize) {
+    /// Reads at most `limit` packets of socket `k`, and stops early once every packet that
+    /// arrived before `until` has been read (`None`: until the queue is empty).
+    pub(super) fn read_socket(&mut self, k: usize, limit: usize, until: Option<Instant>) {
         // Taken before each recv: if that recv finds nothing, the queue was empty at this instant.
         let mut before = self.now();
-        for _ in 0..crate::daemon::service::budget::PACKETS_PER_SOCKET {
+        for _ in 0..limit {
             let Some(sock) = self.socks.get(k) else {
                 return;
             };
+            if until.is_some_and(|t| sock.read_to >= t) {
+                return;
+            }
             let Some(socket) = sock.socket.as_ref() else {
                 return;
             };
@@ -25,7 +28,7 @@ impl Reactor<'_> {
                 Ok(Some(r)) => r,
                 Ok(None) => {
                     if let Some(s) = self.socks.get_mut(k) {
-                        s.empty = before;
+                        s.read_to = s.read_to.max(before);
                     }
                     return;
                 }
@@ -36,10 +39,16 @@ impl Reactor<'_> {
             // kernel's receive instant for this advert, so the loop's own delay in reading it
             // (other sockets, a timer batch, a busy CPU) does not delay failure detection. Its
             // timers are absolute instants, so an event dated a little earlier than the last one
-            // only arms earlier deadlines; one already past fires on this turn's timer pass,
-            // after every queued advert was read.
-            let arrived = arrival::arrival(now, arrival::wall_clock(), got.stamp, sock.empty);
+            // only arms earlier deadlines; and none fires while an advert that arrived before it
+            // is still queued (`Reactor::read_before`).
+            let arrived = arrival::arrival(now, arrival::wall_clock(), got.stamp, sock.read_to);
+            if let Some(s) = self.socks.get_mut(k) {
+                s.read_to = s.read_to.max(arrived);
+            }
             before = now;
+            let Some(sock) = self.socks.get(k) else {
+                return;
+            };
             let data = self.buf.get(..got.len).unwrap_or(&[]);
             let parsed = if sock.ipv6 {
                 let dst = match got.dst {

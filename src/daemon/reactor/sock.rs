@@ -30,9 +30,12 @@ pub(super) struct Sock {
     pub(super) malformed_logged: Instant,
     /// The instance for each VRID on this socket (`NONE` when none): O(1) per advert.
     pub(super) by_vrid: Box<[u16; 256]>,
-    /// An instant at which the queue was empty (just before a read that found nothing): no packet
-    /// still queued arrived before it (bounds the age a receive timestamp may claim).
-    pub(super) empty: Instant,
+    /// No packet still queued arrived before this instant: the queue was seen empty then (a
+    /// read that found nothing, or poll() not reporting the socket), or the packet read last
+    /// arrived then (the queue is in arrival order). It bounds the age a receive timestamp may
+    /// claim, and a VRRP timer due before it cannot lose to an advert still queued
+    /// (`Reactor::read_before`).
+    pub(super) read_to: Instant,
 }
 
 pub(super) const NONE: u16 = u16::MAX;
@@ -59,7 +62,7 @@ impl Sock {
             malformed: 0,
             malformed_logged: Instant::ZERO,
             by_vrid: Box::new([NONE; 256]),
-            empty: Instant::ZERO,
+            read_to: Instant::ZERO,
         };
         match info {
             Some(info) => sock.reopen(e, global, info, multicast)?,

@@ -43,6 +43,13 @@ pub mod budget {
     pub const NETLINK_DATAGRAMS: usize = 16;
     /// Adverts read from one VRRP socket.
     pub const PACKETS_PER_SOCKET: usize = 64;
+    /// Before VRRP timers fire, adverts read from one VRRP socket that arrived before them
+    /// (`daemon/reactor` `read_before`): more than a socket's share of 200 instances' backlog
+    /// after a slow turn, and a flood's backlog read in about a millisecond.
+    pub const PACKETS_BEFORE_TIMERS: usize = 1_024;
+    /// Slow VRRP work (addresses, GARP bursts, notifies) run per turn, then the loop polls
+    /// its descriptors again (one action at least: a notify script's start is not cut).
+    pub const SLOW_WORK: crate::time::Duration = crate::time::Duration::from_millis(1);
     /// Timers fired (a timer re-armed for "now" cannot keep the loop).
     pub const TIMERS: usize = 10_000;
     /// Reads of one health checker's socket (`check/stage.rs`, which owns it).
