@@ -69,8 +69,11 @@ pub struct Instance {
     deadlines: [Option<Instant>; TIMER_KINDS],
     /// Bit `kind.index()`: that deadline changed since the router last looked.
     timers_changed: u8,
-    /// The n-th advert of this mastership is due at `advert_epoch + n · advert_int` (no drift).
+    /// A point of this mastership's grid: its adverts are due at `advert_epoch + n · advert_int`
+    /// (no drift).
     advert_epoch: Instant,
+    /// (slot, slots): where this instance's grid lies in the router's spread (`Router::new`).
+    pub(super) grid: (u16, u16),
     preempt_until: Option<Instant>,
     garp_phase: GarpPhase,
     /// In FAULT without having notified it: only waiting for weight-0 scripts' first results
@@ -121,6 +124,7 @@ impl Instance {
             deadlines: [None; TIMER_KINDS],
             timers_changed: 0,
             advert_epoch: Instant::ZERO,
+            grid: (0, 1),
             preempt_until: None,
             garp_phase: GarpPhase::Second,
             quiet_fault: false,
@@ -389,8 +393,11 @@ impl Instance {
             self.garp_phase = GarpPhase::Refresh;
             self.arm(TimerKind::Garp, now + g.refresh);
         }
-        self.advert_epoch = now;
-        self.arm(TimerKind::Advert, now + self.params.advert_int);
+        // Its slot in the router's spread: the first interval shorter by up to a quarter.
+        let (slot, slots) = (u64::from(self.grid.0), u64::from(self.grid.1.max(1)));
+        let int = self.params.advert_int.as_micros();
+        self.advert_epoch = now + Duration::from_micros(int - int / 4 / slots * slot);
+        self.arm(TimerKind::Advert, self.advert_epoch);
         self.notify(out);
     }
 

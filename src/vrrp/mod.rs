@@ -16,7 +16,9 @@
 //!   re-advertising at a lower priority (plus its GARP burst and MASTER_RX_LOWER_PRI), priority 0
 //!   on stop and on fault and the Skew_Time takeover it triggers, v3 learning the master's
 //!   interval, FAULT from trackers and links, reload without leaving the state. Adverts are on a
-//!   grid: the n-th advert of a mastership is due at start + n·interval.
+//!   grid: the n-th advert of a mastership is due at start + n·interval (with 100 instances or
+//!   more, masters of one instant spread their grids over a quarter interval: `router.rs`
+//!   GRID_BURST).
 //! - [`priority`]: the effective priority from trackers (weights ±253, reverse, weight 0 → FAULT,
 //!   track_file values, clamp 1..254, the owner fixed at 255) and the RFC timers, in µs.
 //! - [`router`]: all instances of a router, the pull interface, the deadline index, and sync

@@ -108,3 +108,47 @@ fn reconfigure_and_a_late_garp_burst_move_the_indexed_deadlines() {
         Some(Instant(2_500_000))
     );
 }
+
+/// Issue 12: 1,000 instances that become master at one instant advertise in 20 bursts of 50
+/// spread over the first quarter interval, not in one burst of 1,000. Only the first interval
+/// of the mastership is shorter (by a quarter at most: never later than advert_int, and a
+/// backup that started just before the real master hears it before its second advert); every
+/// later one is advert_int exactly. Up to 99 instances keep the plain grid (the tests above).
+#[test]
+fn masters_of_one_instant_spread_their_grids_over_a_quarter_interval() {
+    let insts = (0..1000u16)
+        .map(|k| {
+            let params = Params::simple((k % 200 + 1) as u8, 255, ip("192.0.2.1"));
+            Instance::new(k, params, Vec::new(), false)
+        })
+        .collect();
+    let mut r = Router::new(insts, Vec::new());
+    for k in 0..1000 {
+        r.handle_start(Instant::ZERO, k);
+    }
+    assert_eq!(std::iter::from_fn(|| r.poll_transmit()).count(), 1000);
+    let sec = 1_000_000u64;
+    let first: Vec<u64> = (0..1000)
+        .map(|k| r.instances[k].deadline(TimerKind::Advert).unwrap().0)
+        .collect();
+    let mut slots = first.clone();
+    slots.sort_unstable();
+    slots.dedup();
+    assert_eq!(slots.len(), 20, "{slots:?}");
+    for &at in &slots {
+        assert!((sec * 3 / 4..=sec).contains(&at), "first advert at {at} µs");
+        assert_eq!(first.iter().filter(|&&t| t == at).count(), 50, "at {at}");
+    }
+    // From then on, every advert_int exactly.
+    for round in 0..3u64 {
+        for &at in &slots {
+            let now = Instant(at + round * sec);
+            r.handle_timeout(now);
+            assert_eq!(std::iter::from_fn(|| r.poll_transmit()).count(), 50);
+        }
+    }
+    for (k, (inst, &at)) in r.instances.iter().zip(&first).enumerate() {
+        let next = inst.deadline(TimerKind::Advert).unwrap().0;
+        assert_eq!(next, at + 3 * sec, "instance {k}");
+    }
+}
