@@ -9,7 +9,8 @@
 //! The time is bounded: regex-lite's engines take O(pattern × text) time, whatever the pattern
 //! and the text (no backtracking blow-up), the text searched at each scan is at most
 //! [`KEEP`] + [`SCAN_EVERY`] bytes, a scan runs once per [`SCAN_EVERY`] new bytes (or at the end
-//! of the body), and the body is capped by the HTTP machine (`MAX_BODY`). A match has to fit in
+//! of the body), and the body is capped by the HTTP machine (`MAX_BODY`, 8 MiB: a longer body
+//! whose verdict has not settled fails the run, as one with a `digest` does). A match has to fit in
 //! [`KEEP`] bytes to be found across scans, as keepalived keeps at most its 4 KiB read buffer of
 //! a partial match ("Regex partial match preserve too large - discarding").
 //!

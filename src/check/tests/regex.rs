@@ -183,3 +183,46 @@ fn a_hostile_pattern_and_body_take_linear_time() {
     body.push(b'!');
     assert!(!matches(&r, &body, 4096));
 }
+
+#[test]
+fn streaming_agrees_with_one_search_over_the_whole_body() {
+    // Random bodies over a small alphabet, random read sizes: the streamed verdict is the one a
+    // single search of the whole body gives (patterns whose match fits in KEEP, no `$`).
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let patterns = [
+        "ab{6}a",
+        "a[ab]{20}b",
+        "(ba)+c",
+        "^b",
+        r"\bab{3}\b",
+        "c.{100}c",
+    ];
+    for round in 0..40 {
+        let len = (next() % (5 * SCAN_EVERY as u64)) as usize;
+        let body: Vec<u8> = (0..len)
+            .map(|_| match next() % 9 {
+                0 => b'c',
+                1 => b' ',
+                n if n % 2 == 0 => b'a',
+                _ => b'b',
+            })
+            .collect();
+        let split = 1 + (next() % 9000) as usize;
+        for p in patterns {
+            let r = re(p);
+            let text: String = body.iter().map(|&b| char::from(b)).collect();
+            let whole = Regex::new(p).unwrap().is_match(&text);
+            assert_eq!(
+                matches(&r, &body, split),
+                whole,
+                "round {round} {p} split {split}"
+            );
+        }
+    }
+}

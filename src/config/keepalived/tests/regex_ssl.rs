@@ -88,3 +88,22 @@ fn the_ssl_block_is_read_and_warned_without_tls() {
     // No SSL_GET: the files are not read (they do not exist), nothing is refused.
     assert!(errors(&l).is_empty(), "{:?}", errors(&l));
 }
+
+#[cfg(feature = "regex")]
+#[test]
+fn regex_and_the_ssl_block_survive_convert() {
+    let text = format!(
+        "SSL {{\n password \"two words\"\n certificate /etc/c.pem\n key /etc/c.key\n}}\n{}",
+        url_with("    regex \"a b|\\\\d+\"\n    regex_no_match\n    regex_options caseless dotall\n    regex_min_offset 2\n    regex_max_offset 9\n")
+    );
+    let l = parse(&text);
+    assert!(errors(&l).is_empty(), "{:?}", errors(&l));
+    let out = crate::config::convert::keepalived::to_keepalived(&l.config);
+    let back = parse(&out);
+    assert!(errors(&back).is_empty(), "{out}\n{:?}", errors(&back));
+    assert_eq!(back.config.global.ssl, l.config.global.ssl, "{out}");
+    assert_eq!(
+        back.config.virtual_servers, l.config.virtual_servers,
+        "{out}"
+    );
+}
