@@ -80,11 +80,12 @@ keepalived:
 	@$(call check_static,$(KEEPALIVED_BIN))
 	@echo "$(KEEPALIVED_BIN): $$(stat -c %s $(KEEPALIVED_BIN)) bytes"
 
-# The TLS parts of the suite: the SSL_GET machine and SSL_GET against openssl s_server.
+# The TLS parts of the suite: the SSL_GET machine and SSL_GET against openssl s_server, the SSL
+# block's client certificates and HTTP_GET/SSL_GET `regex` (tests/checkers_tls.rs).
 test-tls:
 	$(CARGO) clippy --all-targets --features tls -- -D warnings
-	$(CARGO) test --features tls --lib check::
-	$(CARGO) test --features tls --test checkers
+	$(CARGO) test --features tls --lib -- check:: config::keepalived::tests_regex_ssl
+	$(CARGO) test --features tls --test checkers --test checkers_tls
 
 # The cargo feature keepalived (`--as-keepalived`, OpenWrt's kalive-keepalived): the dumps compared
 # with keepalived 2.2.7's and the rpcd plugin against a live kalive (tests/keepalived_json.md).

@@ -187,15 +187,30 @@ fn play(p: &mut impl kalive::check::CheckProtocol, data: &[u8]) {
 }
 
 /// HTTP_GET's response parser against a hostile real server: status lines, headers,
-/// Content-Length, chunking and the MD5 of the body, two urls (one with a digest).
+/// Content-Length, chunking and the MD5 of the body, three urls (one with a digest, one with a
+/// regex and offsets where the build has a regex engine: the fuzz crate turns it on).
 pub fn http_response(data: &[u8]) {
     use kalive::check::http::{HttpProbe, UrlCheck};
-    let url = |digest| UrlCheck {
+    use kalive::config::model::lvs::UrlRegex;
+    let regex = kalive::check::regex::compile(&UrlRegex {
+        pattern: r"(a|b\w)+c$|^x.{2,}?y".into(),
+        no_match: false,
+        options: vec!["caseless".into(), "multiline".into()],
+        min_offset: 3,
+        max_offset: Some(20_000),
+    })
+    .ok();
+    let url = |digest, regex| UrlCheck {
         request: Box::from(&b"GET / HTTP/1.0\r\nHost: 10.0.0.1\r\n\r\n"[..]),
         codes: Box::from([(200u16, 299u16)]),
         digest,
+        regex,
     };
-    let mut p = HttpProbe::new(vec![url(None), url(Some([0x5a; 16]))]);
+    let mut p = HttpProbe::new(vec![
+        url(None, None),
+        url(Some([0x5a; 16]), None),
+        url(None, regex),
+    ]);
     play(&mut p, data);
 }
 

@@ -302,8 +302,7 @@ virtual_server 10.207.0.100 80 {{
 #[cfg(feature = "tls")]
 #[test]
 fn ssl_get_against_openssl_s_server() {
-    use common::netns::{wait_until, Kill};
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     if !available() {
         return;
     }
@@ -333,26 +332,8 @@ fn ssl_get_against_openssl_s_server() {
         "{}",
         String::from_utf8_lossy(&gen.stderr)
     );
-    let _server = Kill(
-        Command::new("ip")
-            .args([
-                "netns", "exec", &srv, "openssl", "s_server", "-quiet", "-WWW",
-            ])
-            .args(["-accept", "9443", "-cert", "cert.pem", "-key", "key.pem"])
-            .current_dir(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("openssl s_server"),
-    );
-    assert!(wait_until(StdDuration::from_secs(5), || {
-        let out = Command::new("ip")
-            .args(["netns", "exec", &srv, "ss", "-ltn"])
-            .output()
-            .expect("ss");
-        String::from_utf8_lossy(&out.stdout).contains(":9443")
-    }));
+    let _server =
+        common::s_server::s_server(&srv, &dir, 9443, &["-cert", "cert.pem", "-key", "key.pem"]);
     let digest: String = md5_hex(page);
     let other = "1".repeat(32);
     let cfg = config(&format!(

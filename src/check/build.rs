@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use crate::config::model::{CheckKind, Checker, RealServer, TrackFile, VirtualServer, VsKey};
+use crate::config::model::{CheckKind, Checker, Config, RealServer, VirtualServer, VsKey};
 use crate::time::{Duration, Instant};
 
 use super::dns::{query, DnsProbe};
@@ -34,7 +34,7 @@ fn vs_label(vs: &VirtualServer) -> String {
 }
 
 /// `lookup_user` resolves a MISC_CHECK's `user` (the edge reads /etc/passwd); `script_user` is
-/// the global one, already resolved.
+/// the global one, already resolved; `cfg` is the configuration `vs` belongs to.
 pub(crate) fn build_check<S>(
     vs: &VirtualServer,
     rs: &RealServer,
@@ -42,8 +42,10 @@ pub(crate) fn build_check<S>(
     server: usize,
     script_user: Option<(u32, u32)>,
     lookup_user: &dyn Fn(&str) -> Option<(u32, u32)>,
-    track_files: &[TrackFile],
+    cfg: &Config,
 ) -> Option<Check<S>> {
+    // The top-level parts some checkers use: track_file blocks, the SSL block.
+    let (track_files, ssl) = (&cfg.track_files, cfg.global.ssl.as_ref());
     let timing = ch.timing.or(rs.timing).or(vs.effective_timing());
     let (default_retry, default_dbr) = ch.kind.default_retry();
     let delay_loop = Duration::from(
@@ -123,11 +125,17 @@ pub(crate) fn build_check<S>(
                         .or(vs.virtualhost.as_deref())
                 })
                 .flatten();
-            Proto::Ssl(Box::new(super::tls::TlsProbe::new(inner, sni, dst_ip)))
+            let config = super::tls::client_config(ssl).ok();
+            Proto::Ssl(Box::new(super::tls::TlsProbe::new(
+                inner, config, sni, dst_ip,
+            )))
         }
         // Without TLS, a TCP connect to the same target (see NO_TLS in config/model/lvs.rs).
         #[cfg(not(feature = "tls"))]
-        CheckKind::Ssl { .. } => Proto::Tcp(TcpProbe),
+        CheckKind::Ssl { .. } => {
+            let _ = ssl; // no TLS context to make
+            Proto::Tcp(TcpProbe)
+        }
         CheckKind::Smtp { helo_name } => Proto::Smtp(SmtpProbe::new(helo_name.as_deref())),
         CheckKind::File { track_file, weight } => {
             let name = track_file.as_deref()?;
@@ -265,6 +273,8 @@ fn http_probe(
                 request: request(&u.path, version, &host_header(vhost, dst)).into_boxed_slice(),
                 codes: u.status_codes.clone().into_boxed_slice(),
                 digest: u.digest.as_deref().and_then(md5::parse_hex),
+                // Compiled at load too, where what cannot compile was refused.
+                regex: u.regex.as_ref().and_then(|r| super::regex::compile(r).ok()),
             }
         })
         .collect();

@@ -1,6 +1,6 @@
 //! HTTP_GET (and, under TLS, SSL_GET): for each `url`, one connection, a `GET path`, and a
 //! response whose status is in `status_code` (default 200-299) and, with `digest`, whose body
-//! has that MD5 (keepalived check_http.c).
+//! has that MD5 and, with `regex`, matches it (keepalived check_http.c; src/check/regex.rs).
 //!
 //! The response is parsed as it streams: the header line by line keeping only a short prefix of
 //! each line (enough for the status line and `Content-Length`), the body straight into MD5. A
@@ -17,6 +17,7 @@
 //! - `Content-Length` is matched case-insensitively, in the header only (RFC 9110 §5.1).
 
 use super::md5::Md5;
+use super::regex::{BodyRegex, Scan};
 use super::{CheckProtocol, Next, Reason, Verdict};
 use std::net::SocketAddr;
 
@@ -76,6 +77,8 @@ pub struct UrlCheck {
     /// Accepted status ranges; empty = 200-299.
     pub codes: Box<[(u16, u16)]>,
     pub digest: Option<[u8; 16]>,
+    /// `regex` and its options (src/check/regex.rs); the body is read until it settles.
+    pub regex: Option<BodyRegex>,
 }
 
 impl UrlCheck {
@@ -107,6 +110,7 @@ struct Response {
     content_length: Option<u64>,
     body: u64,
     md5: Md5,
+    scan: Scan,
 }
 
 impl Response {
@@ -120,6 +124,7 @@ impl Response {
             content_length: None,
             body: 0,
             md5: Md5::new(),
+            scan: Scan::new(),
         }
     }
 }
@@ -206,7 +211,7 @@ impl HttpProbe {
         if !url.accepts(status) {
             return Step::UrlDone(Err(Reason::Status(status)));
         }
-        if url.digest.is_none() {
+        if url.digest.is_none() && url.regex.is_none() {
             return Step::UrlDone(Ok(()));
         }
         self.resp.phase = Phase::Body;
@@ -216,11 +221,17 @@ impl HttpProbe {
         Step::More
     }
 
+    /// The body has ended: the digest, then the regex (keepalived's order, http_handle_response).
     fn body_end(&mut self) -> Step {
-        let want = self.url().and_then(|u| u.digest);
+        let Some(url) = self.urls.get(self.current) else {
+            return Step::UrlDone(Ok(()));
+        };
         let got = core::mem::take(&mut self.resp.md5).finish();
-        match want {
-            Some(d) if d != got => Step::UrlDone(Err(Reason::Digest)),
+        if url.digest.is_some_and(|d| d != got) {
+            return Step::UrlDone(Err(Reason::Digest));
+        }
+        match &url.regex {
+            Some(re) if !re.passes(self.resp.scan.finish(re)) => Step::UrlDone(Err(Reason::Regex)),
             _ => Step::UrlDone(Ok(())),
         }
     }
@@ -264,7 +275,21 @@ impl HttpProbe {
         if self.resp.body > MAX_BODY {
             return Step::UrlDone(Err(Reason::BodyTooLong));
         }
-        self.resp.md5.update(chunk);
+        let Some(url) = self.urls.get(self.current) else {
+            return Step::More;
+        };
+        if url.digest.is_some() {
+            self.resp.md5.update(chunk);
+        }
+        if let Some(re) = &url.regex {
+            // Settled before the end: without a digest to finish, the verdict is known.
+            if let (Some(matched), None) = (self.resp.scan.feed(re, chunk), url.digest) {
+                return match re.passes(matched) {
+                    true => Step::UrlDone(Ok(())),
+                    false => Step::UrlDone(Err(Reason::Regex)),
+                };
+            }
+        }
         if self.resp.content_length == Some(self.resp.body) {
             return self.body_end();
         }

@@ -45,6 +45,11 @@ pub(crate) mod build;
 pub mod dns;
 pub mod health;
 pub mod http;
+#[cfg(feature = "regex")]
+pub mod regex;
+#[cfg(not(feature = "regex"))]
+#[path = "regex_none.rs"]
+pub mod regex;
 /// MD5 lives in the bottom layer: VRRP's IPsec-AH (`wire::ah`) uses it too.
 pub use crate::wire::md5;
 pub mod file;
@@ -56,6 +61,8 @@ pub mod stage;
 pub mod tcp;
 #[cfg(feature = "tls")]
 pub mod tls;
+#[cfg(feature = "tls")]
+pub mod tls_keys;
 pub mod udp;
 
 /// One checker's state, for the dumps.
@@ -130,6 +137,8 @@ pub enum Reason {
     BodyTooLong,
     /// The body's MD5 is not the configured `digest`.
     Digest,
+    /// The body does not match `regex` (or matches it, with `regex_no_match`).
+    Regex,
     /// The SMTP greeting is not 220 (0: not a reply line).
     SmtpBanner(u16),
     /// The answer to HELO is not 250.
@@ -168,6 +177,8 @@ impl fmt::Display for Reason {
             Reason::HeaderTooLong => write!(f, "HTTP header too long"),
             Reason::BodyTooLong => write!(f, "HTTP body too long"),
             Reason::Digest => write!(f, "MD5 digest mismatch"),
+            // keepalived 2.2.7 check_http.c http_handle_response
+            Reason::Regex => write!(f, "Regex match failed"),
             Reason::SmtpBanner(c) => write!(f, "SMTP greeting {c}, not 220"),
             Reason::SmtpHelo(c) => write!(f, "SMTP HELO answered {c}, not 250"),
             Reason::SmtpTooLong => write!(f, "SMTP reply too long"),

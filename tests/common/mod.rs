@@ -4,5 +4,6 @@ pub mod daemon;
 pub mod fifo;
 pub mod netns;
 pub mod rpcd;
+pub mod s_server;
 pub mod strict;
 pub mod tempdir;

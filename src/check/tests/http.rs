@@ -13,6 +13,7 @@ fn url(codes: &[(u16, u16)], digest: Option<[u8; 16]>) -> UrlCheck {
         request: request("/health", HttpVersion::V10, "10.0.0.1:80").into(),
         codes: codes.into(),
         digest,
+        regex: None,
     }
 }
 

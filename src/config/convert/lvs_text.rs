@@ -12,6 +12,15 @@ use crate::config::model::{
 };
 
 pub(crate) fn emit(e: &mut Emitter<'_>) {
+    if let Some(ssl) = &e.cfg.global.ssl {
+        let o = &mut e.out;
+        o.open(format_args!("SSL"));
+        o.opt("password", ssl.password.as_deref().map(word));
+        o.opt("ca", ssl.ca.as_deref().map(word));
+        o.opt("certificate", ssl.certificate.as_deref().map(word));
+        o.opt("key", ssl.key.as_deref().map(word));
+        o.close();
+    }
     for g in &e.cfg.vs_groups {
         vs_group(&mut e.out, g);
     }
@@ -299,6 +308,21 @@ fn http(o: &mut Out, urls: &[Url], vhost: Option<&str>, proto: Option<&str>, ful
             o.line(format_args!("status_code 200-299"));
         }
         o.opt("virtualhost", u.virtualhost.as_deref().map(word));
+        if let Some(r) = &u.regex {
+            o.line(format_args!("regex {}", word(&r.pattern)));
+            if r.no_match {
+                o.line(format_args!("regex_no_match"));
+            }
+            if !r.options.is_empty() {
+                o.line(format_args!("regex_options {}", r.options.join(" ")));
+            }
+            if r.min_offset > 0 {
+                o.line(format_args!("regex_min_offset {}", r.min_offset));
+            }
+            if let Some(max) = r.max_offset {
+                o.line(format_args!("regex_max_offset {max}"));
+            }
+        }
         o.close();
     }
     o.opt("virtualhost", vhost.map(word));

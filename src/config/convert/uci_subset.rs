@@ -74,6 +74,7 @@ fn global(g: &GlobalDefs, loss: &mut Losses) -> GlobalDefs {
             ("vmac_prefix", g.vmac_prefix != d.vmac_prefix),
             ("dynamic_interfaces", g.dynamic_interfaces),
             ("vrrp_garp_extra_if", g.garp_extra_if.is_some()),
+            ("SSL", g.ssl.is_some()),
             (
                 "startup_script, shutdown_script",
                 g.startup_script.is_some() || g.shutdown_script.is_some(),
@@ -285,6 +286,7 @@ fn checker(c: &Checker) -> Option<Checker> {
                 digest: u.digest.clone(),
                 status_codes: Vec::new(),
                 virtualhost: None,
+                regex: None,
             })
             .collect()
     };

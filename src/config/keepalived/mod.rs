@@ -6,6 +6,7 @@ pub mod global;
 pub mod lexer;
 pub mod lvs;
 pub mod netopts;
+pub mod ssl;
 pub mod tokens;
 pub mod track;
 pub mod track_process;
@@ -31,7 +32,7 @@ pub fn parse_path(path: &str, opts: &LoadOptions, sources: &dyn Sources) -> Load
             ..Default::default()
         };
     }
-    finish(path, &lx.lines, diags)
+    finish(path, &lx.lines, diags, sources)
 }
 
 /// Reads configuration text held in memory; `include` finds nothing (used by fuzzing and tests).
@@ -40,7 +41,12 @@ pub fn parse_text(name: &str, text: &str, opts: &LoadOptions) -> Loaded {
     parse_path(name, opts, &mem)
 }
 
-fn finish(path: &str, lines: &[lexer::Line], mut diags: Diagnostics) -> Loaded {
+fn finish(
+    path: &str,
+    lines: &[lexer::Line],
+    mut diags: Diagnostics,
+    sources: &dyn Sources,
+) -> Loaded {
     let nodes = tree::build(lines, &mut diags);
     let mut loaded = Loaded {
         diags,
@@ -56,6 +62,7 @@ fn finish(path: &str, lines: &[lexer::Line], mut diags: Diagnostics) -> Loaded {
         spans: &mut loaded.spans,
     };
     top_level(&mut c, &nodes, &mut loaded.config);
+    ssl::load(&mut c, &nodes, &mut loaded.config, sources);
     let cfg = &loaded.config;
     if cfg.instances.is_empty()
         && cfg.virtual_servers.is_empty()
@@ -212,12 +219,7 @@ fn top_level(c: &mut Ctx, nodes: &[Node], cfg: &mut crate::config::Config) {
             "net_namespace_ipvs" | "use_pid_dir" | "child_wait_time" | "linkbeat_use_polling" => {
                 c.d.advise(&n.loc, kw, "accepted; kalive does not act on it; ignored");
             }
-            // The SSL_GET client credentials; kalive's TLS checks do not verify certificates.
-            "SSL" => c.d.advise(
-                &n.loc,
-                kw,
-                "accepted; kalive's SSL_GET does not use client certificates; ignored",
-            ),
+            "SSL" => ssl::block(c, n, &mut cfg.global.ssl),
             _ => c.unknown(n, "the top level"),
         }
     }
@@ -231,5 +233,8 @@ mod tests_lvs;
 #[cfg(test)]
 #[path = "tests/options.rs"]
 mod tests_options;
+#[cfg(test)]
+#[path = "tests/regex_ssl.rs"]
+mod tests_regex_ssl;
 #[cfg(test)]
 mod tests_spellings;

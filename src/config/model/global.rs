@@ -161,6 +161,8 @@ pub struct GlobalDefs {
     /// `vrrp_garp_extra_if [all] SECS` (or its deprecated name `vrrp_vmac_garp_intvl`): the
     /// instances' default for `garp_extra_if`.
     pub garp_extra_if: Option<super::vrrp::GarpExtraIf>,
+    /// The top-level `SSL` block: SSL_GET's client credentials.
+    pub ssl: Option<super::lvs::SslFiles>,
 }
 
 impl Default for GlobalDefs {
@@ -213,6 +215,7 @@ impl Default for GlobalDefs {
             shutdown_script: None,
             shutdown_script_timeout: 10,
             garp_extra_if: None,
+            ssl: None,
         }
     }
 }

@@ -82,6 +82,24 @@ pub const TLS_AVAILABLE: bool = cfg!(feature = "tls");
 pub const NO_TLS: &str =
     "this kalive is built without TLS: SSL_GET runs as a TCP connect check on the same address and port (no TLS handshake, no HTTP request, no status or digest check); build it with `make tls` (cargo feature `tls`) for the full check";
 
+/// The top-level `SSL` block (keepalived 2.2.7 check_parser.c ssl_handler, check_ssl.c
+/// build_ssl_ctx): the files SSL_GET's one TLS context is made from, and their bytes, read at
+/// load (src/config/keepalived/ssl.rs) only when an SSL_GET needs them, as keepalived does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SslFiles {
+    /// Decrypts an encrypted `key`.
+    pub password: Option<String>,
+    /// Loaded and checked, but the server's certificate is not verified against it: keepalived
+    /// never asks OpenSSL to verify (no SSL_CTX_set_verify, so SSL_VERIFY_NONE).
+    pub ca: Option<String>,
+    /// The client certificate chain, sent when the server asks for one (with `key`).
+    pub certificate: Option<String>,
+    pub key: Option<String>,
+    pub ca_pem: Vec<u8>,
+    pub cert_pem: Vec<u8>,
+    pub key_pem: Vec<u8>,
+}
+
 /// What a virtual server listens on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VsKey {
@@ -229,7 +247,51 @@ pub struct Url {
     /// Accepted status ranges; empty = 200-299.
     pub status_codes: Vec<(u16, u16)>,
     pub virtualhost: Option<String>,
+    /// `regex` and its options; the body must match it (src/check/regex.rs).
+    pub regex: Option<UrlRegex>,
 }
+
+/// A url's `regex` block of keywords (keepalived 2.2.7 check_http.c, PCRE2 there).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UrlRegex {
+    pub pattern: String,
+    /// `regex_no_match`: a match fails the check.
+    pub no_match: bool,
+    /// `regex_options`: the words kalive honours or that change nothing (src/check/regex.rs).
+    pub options: Vec<String>,
+    /// `regex_min_offset`: the first body offset a match may start at.
+    pub min_offset: u64,
+    /// `regex_max_offset`: the last body offset a match may start at.
+    pub max_offset: Option<u64>,
+}
+
+/// `regex_options`' words (keepalived 2.2.7 check_http.c `regex_options[]`, PCRE2's names).
+pub const REGEX_OPTIONS: &[&str] = &[
+    "allow_empty_class",
+    "alt_bsux",
+    "auto_callout",
+    "caseless",
+    "dollar_endonly",
+    "dotall",
+    "dupnames",
+    "extended",
+    "firstline",
+    "match_unset_backref",
+    "multiline",
+    "never_ucp",
+    "never_utf",
+    "no_auto_capture",
+    "no_auto_possess",
+    "no_dotstar_anchor",
+    "no_start_optimize",
+    "ucp",
+    "ungreedy",
+    "utf",
+    "never_backslash_c",
+    "alt_circumflex",
+    "alt_verbnames",
+    "use_offset_limit",
+];
 
 /// DNS_CHECK's `type` names (keepalived 2.2.7 check/check_dns.c DNS_TYPE) and their RR type
 /// numbers (RFC 1035 §3.2.2, RFC 3596, RFC 4034).

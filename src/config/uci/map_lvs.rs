@@ -56,6 +56,7 @@ fn url(cx: &mut Ctx, sec: Sec) -> Option<Url> {
         digest,
         status_codes: Vec::new(),
         virtualhost: None,
+        regex: None,
     })
 }
 

@@ -85,15 +85,9 @@ impl Checkers {
                 };
                 let first = checks.len();
                 for ch in &rs.checkers {
-                    if let Some(c) = build_check(
-                        vs,
-                        rs,
-                        ch,
-                        servers.len(),
-                        script_user,
-                        &lookup_user,
-                        &cfg.track_files,
-                    ) {
+                    if let Some(c) =
+                        build_check(vs, rs, ch, servers.len(), script_user, &lookup_user, cfg)
+                    {
                         checks.push(c);
                     }
                 }

@@ -159,6 +159,13 @@ pub(crate) fn global() -> Config {
             secs: 30,
             all: true,
         }),
+        ssl: Some(crate::config::model::lvs::SslFiles {
+            password: Some("pass word".into()),
+            ca: Some("/etc/keepalived/ca.pem".into()),
+            certificate: Some("/etc/keepalived/client.pem".into()),
+            key: Some("/etc/keepalived/client.key".into()),
+            ..Default::default()
+        }),
     };
     Config {
         global: g,
@@ -499,6 +506,7 @@ pub(crate) fn lvs() -> Config {
         digest: None,
         status_codes: Vec::new(),
         virtualhost: None,
+        regex: None,
     };
     let http = Checker::new(CheckKind::Http {
         urls: vec![
@@ -507,6 +515,7 @@ pub(crate) fn lvs() -> Config {
                 digest: Some("9b3a0c85a887a256d6939da88aabd8cd".into()),
                 status_codes: vec![(200, 200), (300, 399)],
                 virtualhost: Some("health.example.org".into()),
+                regex: None,
             },
             url("/"),
         ],

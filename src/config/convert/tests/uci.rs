@@ -205,6 +205,7 @@ fn expressible() -> Config {
             digest: Some("9f86d081884c7d659a2feaa0c55ad015".into()),
             status_codes: Vec::new(),
             virtualhost: None,
+            regex: None,
         }],
         virtualhost: None,
         http_protocol: None,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::config::keywords::IGNORED;
 use crate::config::model::lvs::{
-    md5_digest, CheckKind, Checker, Url, DNS_TYPES, NO_TLS, TLS_AVAILABLE,
+    md5_digest, CheckKind, Checker, Url, UrlRegex, DNS_TYPES, NO_TLS, REGEX_OPTIONS, TLS_AVAILABLE,
 };
 use crate::config::model::Script;
 
@@ -343,7 +343,9 @@ fn url(c: &mut Ctx, n: &Node) -> Option<Url> {
         digest: None,
         status_codes: Vec::new(),
         virtualhost: None,
+        regex: None,
     };
+    let mut re = RegexKeywords::default();
     for k in n.block() {
         match k.name() {
             "path" => u.path = c.need(k, 0).unwrap_or_default().into(),
@@ -373,22 +375,131 @@ fn url(c: &mut Ctx, n: &Node) -> Option<Url> {
             }
             "virtualhost" => u.virtualhost = c.need(k, 0).map(Into::into),
             "regex" | "regex_no_match" | "regex_options" | "regex_stack" | "regex_min_offset"
-            | "regex_max_offset" => {
-                c.d.advise(
-                    &k.loc,
-                    k.name(),
-                    "regex matching is not supported by kalive yet; ignored",
-                );
-            }
+            | "regex_max_offset" => regex_keyword(c, k, &mut re),
             _ => c.unknown(k, "url"),
         }
     }
+    u.regex = url_regex(c, n, re);
     if u.path.is_empty() {
         // keepalived 2.2.7 check/check_http.c url_check: "url has no path - ignoring".
         c.d.warn(&n.loc, "url", "url block without a path; ignored");
         return None;
     }
     Some(u)
+}
+
+/// A url's regex keywords as read, before the checks at the end of the url block.
+#[derive(Default)]
+struct RegexKeywords {
+    pattern: Option<String>,
+    no_match: bool,
+    options: Vec<String>,
+    min_offset: u64,
+    max_offset: Option<u64>,
+    /// Where `regex_stack` was.
+    stack: Option<crate::config::Loc>,
+    /// Where `regex` was, for the refusals.
+    at: Option<crate::config::Loc>,
+}
+
+/// keepalived 2.2.7 check_http.c regex_handler and its neighbours: their complaints are plain
+/// log lines (`-t` 0), so kalive's are advice.
+fn regex_keyword(c: &mut Ctx, k: &Node, re: &mut RegexKeywords) {
+    let kw = k.name();
+    match kw {
+        "regex" => match (k.arg(0), k.args.len()) {
+            (Some(p), 1) => {
+                re.pattern = Some(p.into());
+                re.at = Some(k.loc.clone());
+            }
+            _ => {
+                c.d.advise(&k.loc, kw, "regex missing or too many fields; ignored")
+            }
+        },
+        "regex_no_match" => re.no_match = true,
+        "regex_options" => {
+            for (i, a) in k.args.iter().enumerate() {
+                if REGEX_OPTIONS.contains(&a.text.as_str()) {
+                    re.options.push(a.text.clone());
+                } else {
+                    // keepalived skips an unknown word silently
+                    c.d.advise(
+                        &k.arg_loc(i),
+                        kw,
+                        format!("unknown regex option '{}'; ignored", a.text),
+                    );
+                }
+            }
+        }
+        "regex_min_offset" | "regex_max_offset" => {
+            let v = match (k.arg(0), k.args.len()) {
+                (Some(v), 1) => v.parse::<u64>().ok(),
+                _ => None,
+            };
+            let Some(v) = v else {
+                c.d.advise(&k.loc, kw, "invalid or missing offset; ignored");
+                return;
+            };
+            if kw == "regex_min_offset" {
+                re.min_offset = v;
+            } else {
+                re.max_offset = Some(v);
+            }
+        }
+        _ => re.stack = Some(k.loc.clone()),
+    }
+}
+
+/// The url's regex at the end of its block (check_http.c url_check), compiled once here so
+/// that a pattern or option kalive cannot run is refused at its line.
+fn url_regex(c: &mut Ctx, n: &Node, re: RegexKeywords) -> Option<UrlRegex> {
+    let Some(pattern) = re.pattern else {
+        if re.no_match
+            || !re.options.is_empty()
+            || re.min_offset > 0
+            || re.max_offset.is_some()
+            || re.stack.is_some()
+        {
+            c.d.advise(
+                &n.loc,
+                "regex",
+                "regex parameters specified without regex; ignored",
+            );
+        }
+        return None;
+    };
+    let at = re.at.unwrap_or_else(|| n.loc.clone());
+    if let Some(stack) = &re.stack {
+        // PCRE2's JIT stack sizes: regex-lite has no JIT and no such stack.
+        c.d.advise(
+            stack,
+            "regex_stack",
+            "no effect: kalive's regex engine needs no JIT stack; ignored",
+        );
+    }
+    let (mut min_offset, mut max_offset) = (re.min_offset, re.max_offset);
+    if max_offset.is_some_and(|max| min_offset > max) {
+        c.d.advise(
+            &at,
+            "regex_min_offset",
+            "regex min offset > regex_max_offset - ignoring both",
+        );
+        (min_offset, max_offset) = (0, None);
+    }
+    let r = UrlRegex {
+        pattern,
+        no_match: re.no_match,
+        options: re.options,
+        min_offset,
+        max_offset,
+    };
+    match crate::check::regex::compile(&r) {
+        Ok(_) => Some(r),
+        Err(why) => {
+            c.d.stricter(&at, "regex", why);
+            None
+        }
+    }
 }
 
 fn status_range(s: &str) -> Option<(u16, u16)> {
