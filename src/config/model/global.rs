@@ -234,7 +234,7 @@ impl GlobalDefs {
             .unwrap_or(false)
     }
 
-    /// Whether a real server or virtual server with `own` mails its events (check/check_data.c:
+    /// Whether a real server with `own` mails its checkers' events (check/check_data.c:
     /// `smtp_alert_checker`, else `smtp_alert`, else yes, "to maintain backwards compatibility").
     pub fn checker_mails(&self, own: Option<bool>) -> bool {
         own.or(self.smtp_alert_checker)

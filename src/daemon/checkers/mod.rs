@@ -131,7 +131,7 @@ impl Checkers {
                     checks: range,
                     reported,
                     queued: false,
-                    mails: cfg.global.checker_mails(rs.smtp_alert.or(vs.smtp_alert)),
+                    mails: cfg.global.checker_mails(rs.smtp_alert),
                     force: false,
                 });
             }

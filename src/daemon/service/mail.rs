@@ -362,16 +362,19 @@ pub fn lvs_alert(
     }
 }
 
-/// Which virtual and real servers mail (`smtp_alert`: the real server's, else the virtual
-/// server's, else the global defaults), indexed like the configuration.
+/// Which virtual and real servers mail, indexed like the configuration: each its own
+/// `smtp_alert`, else `smtp_alert_checker`, else `smtp_alert`, else no for a virtual server and
+/// yes for a real server (keepalived 2.2.7 check/check_data.c; a real server does not take its
+/// virtual server's).
 pub fn lvs_mails(cfg: &Config) -> Vec<(bool, Vec<bool>)> {
     let g = &cfg.global;
+    let vs_default = g.smtp_alert_checker.or(g.smtp_alert).unwrap_or(false);
     cfg.virtual_servers
         .iter()
         .map(|v| {
             let rs = v.real_servers.iter();
-            let each = rs.map(|r| g.checker_mails(r.smtp_alert.or(v.smtp_alert)));
-            (g.checker_mails(v.smtp_alert), each.collect())
+            let each = rs.map(|r| g.checker_mails(r.smtp_alert));
+            (v.smtp_alert.unwrap_or(vs_default), each.collect())
         })
         .collect()
 }

@@ -13,15 +13,21 @@ const LVS: &str = "virtual_server 10.0.0.1 80 {\n protocol TCP\n quorum 2\n smtp
 
 #[test]
 fn real_servers_mail_by_default_and_their_own_smtp_alert_wins() {
-    // keepalived 2.2.7 check/check_data.c: a real server without smtp_alert takes its virtual
-    // server's, then smtp_alert_checker, then smtp_alert, then yes.
-    assert_eq!(lvs_mails(&config(LVS)), [(false, vec![true, false])]);
+    // keepalived 2.2.7 check/check_data.c: a real server without smtp_alert takes
+    // smtp_alert_checker, then smtp_alert, then yes (not its virtual server's); a virtual server
+    // the same, then no. The VM scenario lvs-checks saw keepalived send no quorum mail by default.
+    assert_eq!(lvs_mails(&config(LVS)), [(false, vec![true, true])]);
     let c = config(&format!(
         "global_defs {{\n smtp_alert_checker false\n}}\n{}",
         LVS.replace(" smtp_alert false\n", "")
     ));
     assert_eq!(lvs_mails(&c), [(false, vec![true, false])]);
-    let c = config(&LVS.replace(" smtp_alert false\n", ""));
+    let c = config(&LVS.replace(" smtp_alert false\n", " smtp_alert\n"));
+    assert_eq!(lvs_mails(&c), [(true, vec![true, true])]);
+    let c = config(&format!(
+        "global_defs {{\n smtp_alert\n}}\n{}",
+        LVS.replace(" smtp_alert false\n", "")
+    ));
     assert_eq!(lvs_mails(&c), [(true, vec![true, true])]);
 }
 
