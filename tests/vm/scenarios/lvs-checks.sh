@@ -7,9 +7,11 @@
 # change (the servers answer wrongly, fall silent, stop; and come back) kalive's `ipvsadm -Sn`
 # must become the expected table, then keepalived's, and both `ipvsadm -Ln` must be the same;
 # the notify scripts' argv and the mails (envelope, headers but Date, body) of each change must
-# be the same from both.
-# About 60 s alone under TCG:
-# vm-timeout: 360
+# be the same from both. Then both again on lvs-checks/quiet.conf (`no_checker_emails`, a real
+# server checked by PING_CHECK and UDP_CHECK): only the changes that move it mail, as
+# keepalived's.
+# 87-99 s of VM time under TCG without the second part, 239 s with it under the load of other work:
+# vm-timeout: 480
 # shellcheck source=tests/vm/lib.sh
 . /vmkit.sh
 
@@ -211,6 +213,56 @@ ns rs2 sysctl -qw net.ipv4.icmp_echo_ignore_all=0 || fail "echo_ignore_all in rs
 all_up
 converge "back"
 compare "back" 20 21
+
+# logged_both KALIVE-TEXT KEEPALIVED-TEXT: each daemon logged its text (bounded wait).
+logged_both() {
+	wait_until 50 grep -qF -- "$1" "$log" || show_fail "kalive did not log: $1"
+	wait_until 50 grep -qF -- "$2" "$kalog" || show_fail "keepalived did not log: $2"
+}
+
+step "no_checker_emails (quiet.conf): both daemons again, rs2 checked by PING_CHECK and UDP_CHECK"
+kill "$kl" "$ka"
+wait "$kl"
+wait "$ka"
+wait_until 25 ipvs_empty dir || show_fail "kalive left services behind"
+wait_until 25 ipvs_empty dka || show_fail "keepalived left services behind"
+log=/tmp/kalive-quiet.log
+kalog=/tmp/keepalived-quiet.log
+ip netns exec dka keepalived -n -l -D -f /files/quiet.conf -p /run/ka.pid -c /run/kac.pid \
+	-r /run/kav.pid >"$kalog" 2>&1 &
+ka=$!
+ip netns exec dir kalive -n -l -f /files/quiet.conf -p /run/kl.pid >"$log" 2>&1 &
+kl=$!
+quiet_up() {
+	table "-A -u 10.0.0.10:5301 -s rr" "$(rs -u 5301 10.0.1.12:5300 1)"
+}
+quiet_up
+converge "quiet start"
+udp_label="UDP_CHECK [10.0.1.12]:5300 (RS [10.0.1.12]:5300, VS [10.0.0.10]:5301)"
+ping_label="PING_CHECK [10.0.1.12] (RS [10.0.1.12]:5300, VS [10.0.0.10]:5301)"
+logged_both "$udp_label: success" "UDP connection to [10.0.1.12]:udp:5300 success."
+compare "quiet start" 20 21
+
+step "rs2 ignores pings: out, mailed"
+ns rs2 sysctl -qw net.ipv4.icmp_echo_ignore_all=1 || fail "echo_ignore_all in rs2"
+table "-A -u 10.0.0.10:5301 -s rr"
+converge "quiet: pings ignored"
+compare "quiet: pings ignored" 21 22
+
+step "no UDP reply while rs2 is out: its UDP_CHECK fails, no mail"
+rm /tmp/udp-reply
+logged_both "$udp_label: timeout; checker down" "UDP_CHECK on service [10.0.1.12]:udp:5300 failed after 1 retries."
+step "pings answered while UDP fails: its PING_CHECK passes, rs2 stays out, no mail"
+ns rs2 sysctl -qw net.ipv4.icmp_echo_ignore_all=0 || fail "echo_ignore_all in rs2"
+logged_both "$ping_label: success; checker up" "ICMP connection to [10.0.1.12]:udp:5300 success."
+sleep 1
+compare "quiet: one of two checkers" 21 22
+
+step "the UDP reply back: rs2 in, mailed"
+printf pong >/tmp/udp-reply
+quiet_up
+converge "quiet: back"
+compare "quiet: back" 22 23
 
 step "the mails as kalive sent them (envelope and headers as the first one's)"
 set -- /tmp/mail/10.0.1.1-*.eml
