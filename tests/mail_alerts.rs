@@ -161,6 +161,27 @@ fn vrrp(vrid: u8, net: &str, flag: &Path) -> String {
     )
 }
 
+/// kalive (or keepalived) in namespace `ns` as `name` on `global` and [`vrrp`]'s sync group
+/// (vrids from `vrid`, VIPs in `net`); returns the daemon and its tracked file.
+fn start(
+    dir: &TempDir,
+    global: &str,
+    (ns, name, vrid, net): (&str, &str, u8, &str),
+    keepalived: bool,
+) -> (Daemon, PathBuf) {
+    let flag = dir.write(&format!("{name}.flag"), "0\n");
+    let conf = dir.write(
+        &format!("{name}.conf"),
+        &format!("{global}{}", vrrp(vrid, net, &flag)),
+    );
+    let d = if keepalived {
+        Daemon::keepalived(ns, dir.path(), name, &[], &conf).start()
+    } else {
+        Daemon::kalive(ns, dir.path(), name).conf(&conf).start()
+    };
+    (d, flag)
+}
+
 const EXPECTED: [(&str, &str); 6] = [
     (
         "[lbtest] VRRP Instance VI_1 - Entering MASTER state",
@@ -212,21 +233,12 @@ fn vrrp_transitions_are_mailed_as_keepalived_mails_them() {
         Resolver::new(lan.ns(0), "10.97.0.2"),
         Resolver::new(lan.ns(2), "10.97.0.2"),
     ];
-    let timeout = "    smtp_connect_timeout 5\n    smtp_alert\n";
+    let global = global_defs(
+        "mail.kalive.test 2525",
+        "    smtp_connect_timeout 5\n    smtp_alert\n",
+    );
     let run = |ns: &str, name: &str, vrid: u8, net: &str, keepalived: bool| {
-        let flag = dir.write(&format!("{name}.flag"), "0\n");
-        let text = format!(
-            "{}{}",
-            global_defs("mail.kalive.test 2525", timeout),
-            vrrp(vrid, net, &flag)
-        );
-        let conf = dir.write(&format!("{name}.conf"), &text);
-        let d = if keepalived {
-            Daemon::keepalived(ns, dir.path(), name, &[], &conf).start()
-        } else {
-            Daemon::kalive(ns, dir.path(), name).conf(&conf).start()
-        };
-        (d, flag)
+        start(&dir, &global, (ns, name, vrid, net), keepalived)
     };
     let (k, k_flag) = run(lan.ns(0), "k", 71, "10.97.10", false);
     let keepalived = Path::new("/usr/sbin/keepalived").exists();
@@ -395,4 +407,81 @@ fn a_refusing_mail_server_is_logged_and_the_adverts_go_on() {
         "10.97.2.2 2599",
         "SMTP connection ERROR to [10.97.2.2]:2599",
     );
+}
+
+/// `no_email_faults` (keepalived 2.2.7 vrrp/vrrp_notify.c): the same MASTER, FAULT, MASTER run
+/// as above mails no FAULT, and kalive sends the very alerts keepalived 2.2.7 sends, as many.
+#[test]
+fn no_email_faults_mails_no_fault_as_keepalived() {
+    if !netns::available() || !aiosmtpd() {
+        return;
+    }
+    let lan = Lan::new(
+        "kmf",
+        &[
+            ("k", "10.97.3.1/24"),
+            ("s", "10.97.3.2/24"),
+            ("q", "10.97.3.3/24"),
+        ],
+    );
+    let dir = TempDir::new("mailfaults");
+    let out = dir.join("mails");
+    let _sink = sink(lan.ns(1), "10.97.3.2", 2525, &out, None);
+    let extra = "    smtp_connect_timeout 5\n    smtp_alert\n    no_email_faults\n";
+    let global = global_defs("10.97.3.2 2525", extra);
+    let run = |ns: &str, name: &str, vrid: u8, net: &str, keepalived: bool| {
+        start(&dir, &global, (ns, name, vrid, net), keepalived)
+    };
+    let keepalived = Path::new("/usr/sbin/keepalived").exists();
+    let mut daemons = vec![run(lan.ns(0), "k", 73, "10.97.30", false)];
+    if keepalived {
+        daemons.push(run(lan.ns(2), "q", 83, "10.97.40", true));
+    }
+    let peers = ["10.97.3.1", "10.97.3.3"];
+    let of = |peer: &str| -> Vec<(String, String)> {
+        let mut m: Vec<_> = mails(&out)
+            .iter()
+            .filter(|m| m.peer == peer)
+            .map(Mail::subject_body)
+            .collect();
+        m.sort();
+        m
+    };
+    let group_master = "[lbtest] VRRP Group G - Entering MASTER state";
+    let wait_masters = |n: usize| {
+        let ok = wait_until(Duration::from_secs(20), || {
+            peers[..daemons.len()]
+                .iter()
+                .all(|p| of(p).iter().filter(|(s, _)| s == group_master).count() >= n)
+        });
+        assert!(ok, "no mail '{group_master}' (#{n}): {:#?}", mails(&out));
+    };
+    wait_masters(1);
+    for (d, flag) in &daemons {
+        std::fs::write(flag, "1\n").unwrap();
+        assert!(
+            d.wait_log("Entering FAULT", Duration::from_secs(10)),
+            "no FAULT:\n{}",
+            d.log()
+        );
+    }
+    // FAULT mails nothing: the next mails are BACKUP, then MASTER.
+    for (_, flag) in &daemons {
+        std::fs::write(flag, "0\n").unwrap();
+    }
+    wait_masters(2);
+    std::thread::sleep(Duration::from_secs(2));
+    let ours = of(peers[0]);
+    assert!(
+        ours.iter().all(|(s, _)| !s.contains("FAULT")),
+        "kalive mailed a FAULT: {ours:#?}"
+    );
+    assert!(
+        ours.iter()
+            .any(|(s, _)| s.contains("Group G - Entering BACKUP")),
+        "{ours:#?}"
+    );
+    if keepalived {
+        assert_eq!(ours, of(peers[1]), "kalive's alerts, then keepalived's");
+    }
 }

@@ -339,3 +339,52 @@ fn notify_argv_matches_keepalived() {
         ]
     );
 }
+
+/// A member of a sync group without `sync_group_tracking_weight` keeps its own track_process's
+/// weight: keepalived 2.2.7's vrrp_complete_instance (vrrp/vrrp.c) drops or clears the weights of
+/// the member's scripts, interfaces, files and BFDs but leaves its processes', and keepalived
+/// moves the priority by it; the group's own trackers keep their weights too (added after it,
+/// vrrp.c sync_group_tracking_init): a group track_file of weight 5. Both daemons, one after
+/// the other, on the same configuration.
+#[test]
+fn a_sync_group_member_keeps_its_track_process_weight() {
+    if !netns::available() {
+        return;
+    }
+    let w = setup("g", 6, "    weight 20\n", 100, None);
+    let text = std::fs::read_to_string(&w.conf).expect("read the configuration");
+    let value = w.dir.join("value");
+    let conf = w.dir.write(
+        "g.conf",
+        &format!(
+            "{text}vrrp_track_file F {{\n    file {}\n    weight 5\n}}\nvrrp_instance VI_2 {{\n    interface {}\n    virtual_router_id 90\n    priority 100\n    advert_int 1\n    virtual_ipaddress {{\n        10.97.6.101/24\n    }}\n}}\nvrrp_sync_group G {{\n    group {{\n        VI_1\n        VI_2\n    }}\n    track_file {{\n        F\n    }}\n}}\n",
+            value.display(),
+            w.host.dummy
+        ),
+    );
+    let run = |mut d: Daemon| {
+        let mut procs = Procs(Vec::new());
+        step(&d, || {}, "Entering MASTER STATE", 15, "the start");
+        let up = "(VI_1) Changing effective priority from 100 to 120";
+        step(&d, || procs.start(&w.prog), up, 5, "the process");
+        let down = "(VI_1) Changing effective priority from 120 to 100";
+        step(&d, || procs.stop_one(), down, 5, "the process gone");
+        let write = || std::fs::write(&value, "2\n").expect("write the tracked file");
+        let file = "(VI_2) Changing effective priority from 100 to 110";
+        step(&d, write, file, 5, "the group's file");
+        d.stop(libc::SIGTERM);
+        std::fs::write(&value, "0\n").expect("reset the tracked file");
+    };
+    std::fs::write(&value, "0\n").expect("write the tracked file");
+    run(Daemon::kalive(&w.host.ns, w.dir.path(), "k")
+        .conf(&conf)
+        .start());
+    if !Path::new("/usr/sbin/keepalived").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs keepalived 2.2.7"
+        );
+        return;
+    }
+    run(Daemon::keepalived(&w.host.ns, w.dir.path(), "r", &["-P"], &conf).start());
+}

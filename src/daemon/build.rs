@@ -124,18 +124,26 @@ pub fn build(
         // `sync_group_tracking_init`).
         let group_refs = group.and_then(|gi| cfg.sync_groups.get(gi));
         let unweighted = Unweighted::of(v, group_refs);
+        // keepalived 2.2.7 vrrp/vrrp.c: vrrp_complete_instance drops or clears the weights of
+        // the instance's own trackers only (`unweighted`); the group's trackers are added
+        // after it (sync_group_tracking_init) with their weights, cleared only when a member
+        // is the address owner.
+        let group_owner = owner_in_group(cfg, group_refs);
+        let own = v.track_scripts.len();
         let script_refs = v.track_scripts.iter().chain(
             group_refs
                 .map(|s| s.track_scripts.as_slice())
                 .unwrap_or(&[]),
         );
-        for r in script_refs {
+        for (k, r) in script_refs.enumerate() {
             let Some(s) = cfg.script(&r.name) else {
                 continue;
             };
             let t = trackers.len();
-            let (weight, reverse) = weight_of(r, s.weight, s.weight_reverse);
-            if weight != 0 && unweighted.is_some() {
+            let (mut weight, reverse) = weight_of(r, s.weight, s.weight_reverse);
+            if k >= own {
+                weight = if group_owner { 0 } else { weight };
+            } else if weight != 0 && unweighted.is_some() {
                 unweighted.warn(v, "tracked script", &s.name, "ignored");
                 continue;
             }
@@ -150,12 +158,13 @@ pub fn build(
                 }),
             }
         }
+        let own = v.track_interfaces.len();
         let iface_refs = v.track_interfaces.iter().chain(
             group_refs
                 .map(|s| s.track_interfaces.as_slice())
                 .unwrap_or(&[]),
         );
-        for r in iface_refs {
+        for (k, r) in iface_refs.enumerate() {
             if r.name == v.interface_name(g) {
                 // keepalived vrrp/vrrp.c vrrp_complete_instance: "Ignoring track_interface
                 // since own interface" (the instance follows its own link anyway).
@@ -167,6 +176,10 @@ pub fn build(
                 continue;
             }
             let (mut weight, reverse) = weight_of(r, 0, false);
+            let unweighted = if k >= own { None } else { unweighted };
+            if k >= own && group_owner {
+                weight = 0;
+            }
             if weight != 0 {
                 match unweighted {
                     Some(Unweighted::Owner) => {
@@ -199,12 +212,15 @@ pub fn build(
             .track_files
             .iter()
             .chain(group_refs.map(|s| s.track_files.as_slice()).unwrap_or(&[]));
-        for r in file_refs {
+        let own = v.track_files.len();
+        for (k, r) in file_refs.enumerate() {
             let Some(f) = cfg.track_files.iter().find(|f| f.name == r.name) else {
                 continue;
             };
             let (mut weight, reverse) = weight_of(r, f.weight, f.reverse);
-            if weight != 0 && unweighted.is_some() {
+            if k >= own {
+                weight = if group_owner { 0 } else { weight };
+            } else if weight != 0 && unweighted.is_some() {
                 // keepalived vrrp/vrrp.c vrrp_complete_instance: weight 1 (the default) turns
                 // into 0, any other weight drops the file.
                 if weight != 1 {
@@ -218,12 +234,10 @@ pub fn build(
             trackers.push(crate::vrrp::priority::Tracker::file(weight, reverse));
         }
         bind_processes(cfg, v, group_refs, idx, &mut trackers, &mut processes);
-        instances.push(Instance::new(
-            idx as u16,
-            params,
-            trackers,
-            unweighted.is_some(),
-        ));
+        // What keepalived ignores is dropped or cleared above; the weights left count, also
+        // in a sync group: its own track_process's (vrrp_complete_instance leaves those) and
+        // the group's trackers'. The address owner's priority never moves (priority.rs).
+        instances.push(Instance::new(idx as u16, params, trackers, false));
         let mut e = edge(v, ifname, ipv6, source, group);
         e.smtp_alert = cfg.global.vrrp_mails(v.smtp_alert);
         // keepalived 2.2.7 vrrp/vrrp.c vrrp_complete_instance: the global value unless set here.
@@ -293,11 +307,7 @@ fn bind_processes(
     processes: &mut Vec<Binding>,
 ) {
     let group_refs = group.map(|s| s.track_processes.as_slice()).unwrap_or(&[]);
-    let owner_in_group = group.is_some_and(|s| {
-        cfg.instances.iter().any(|i| {
-            s.members.contains(&i.name) && i.base_priority() == crate::vrrp::priority::OWNER
-        })
-    });
+    let owner_in_group = owner_in_group(cfg, group);
     let own = v.track_processes.len();
     for (k, r) in v.track_processes.iter().chain(group_refs).enumerate() {
         let Some(p) = cfg.track_processes.iter().find(|p| p.name == r.name) else {
@@ -320,7 +330,17 @@ fn bind_processes(
     }
 }
 
-/// Why an instance's tracker weights do not count (keepalived vrrp/vrrp.c
+/// A member of sync group `group` is the address owner: the group's trackers count unweighted
+/// (keepalived 2.2.7 vrrp/vrrp.c sync_group_tracking_init, "Cannot have weighted track ...").
+fn owner_in_group(cfg: &Config, group: Option<&SyncGroup>) -> bool {
+    group.is_some_and(|s| {
+        cfg.instances.iter().any(|i| {
+            s.members.contains(&i.name) && i.base_priority() == crate::vrrp::priority::OWNER
+        })
+    })
+}
+
+/// Why an instance's own tracker weights do not count (keepalived vrrp/vrrp.c
 /// vrrp_complete_instance: "not running floating priorities" in a sync group without
 /// `sync_group_tracking_weight`, and never for the address owner).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -416,145 +436,5 @@ fn edge(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::{keepalived, LoadOptions};
-
-    #[test]
-    fn trackers_are_bound_by_name_with_reference_weights() {
-        let text = r#"
-vrrp_script chk { script "/bin/true"
-    weight -20 }
-vrrp_instance A { interface eth0
-    virtual_router_id 1
-    priority 100
-    track_script { chk }
-    track_interface { eth1 weight -30 }
-    virtual_ipaddress { 192.0.2.1 } }
-vrrp_instance B { interface eth0
-    virtual_router_id 2
-    track_script { chk weight 10 }
-    virtual_ipaddress { 192.0.2.2 } }
-vrrp_sync_group G { group { A B }
-    sync_group_tracking_weight }
-"#;
-        let l = keepalived::parse_text("/k.conf", text, &LoadOptions::default());
-        assert!(!l.diags.has_errors(), "{:?}", l.diags);
-        let rt = build(&l.config, Instant::ZERO, &|_, _| "192.0.2.10".parse().ok());
-        assert_eq!(rt.scripts.len(), 1);
-        assert_eq!(rt.scripts[0].targets, vec![(0, 0), (1, 0)]);
-        assert_eq!(rt.router.instances[0].trackers()[0].weight, -20);
-        assert_eq!(
-            rt.router.instances[1].trackers()[0].weight,
-            10,
-            "the reference's weight wins"
-        );
-        assert_eq!(rt.interfaces[0].name, "eth1");
-        assert_eq!(rt.interfaces[0].targets, vec![(0, 1)]);
-        assert_eq!(rt.instances[0].group, Some(0));
-        assert_eq!(rt.instances[1].source, "192.0.2.10".parse().ok());
-    }
-
-    /// keepalived vrrp/vrrp.c vrrp_complete_instance and add_vrrp_to_interface: which tracker
-    /// weights count.
-    #[test]
-    fn weights_that_keepalived_ignores_are_ignored() {
-        let text = r#"
-vrrp_script chk { script "/bin/true"
-    weight -20 }
-vrrp_track_file tf { file /tmp/none }
-vrrp_instance A { interface eth0
-    virtual_router_id 1
-    priority 100
-    track_script { chk }
-    track_interface { eth1 weight 5
-        eth2 weight 5
-        eth0 weight 5 }
-    track_file { tf
-        tf weight 3 }
-    virtual_ipaddress { 192.0.2.1 }
-    virtual_routes { 198.51.100.0/24 dev eth2 } }
-vrrp_instance B { interface eth0
-    virtual_router_id 2
-    priority 100
-    track_script { chk }
-    track_interface { eth1 weight 5
-        eth2 weight 5 }
-    track_file { tf
-        tf weight 3 }
-    virtual_ipaddress { 192.0.2.2 dev eth1 } }
-vrrp_instance C { interface eth0
-    virtual_router_id 3
-    priority 100
-    virtual_ipaddress { 192.0.2.3 } }
-vrrp_sync_group G { group { A C } }
-"#;
-        let l = keepalived::parse_text("/k.conf", text, &LoadOptions::default());
-        assert!(!l.diags.has_errors(), "{:?}", l.diags);
-        let rt = build(&l.config, Instant::ZERO, &|_, _| "192.0.2.10".parse().ok());
-        let weights = |i: usize| -> Vec<i32> {
-            rt.router.instances[i]
-                .trackers()
-                .iter()
-                .map(|t| t.weight)
-                .collect()
-        };
-        // A, in a sync group without sync_group_tracking_weight: the weighted script and the
-        // file with weight 3 are dropped, the interfaces and the default-weight file turn
-        // unweighted; its own interface eth0 is not tracked.
-        assert_eq!(weights(0), vec![0, 0, 0]);
-        // B, alone: eth1 carries its VIP, so its weight goes; eth2 keeps it.
-        assert_eq!(weights(1), vec![-20, 0, 5, 1, 3]);
-    }
-
-    /// keepalived vrrp/vrrp_scheduler.c vrrp_init_script: the scripts start in the order the
-    /// configuration defines them, whatever order the instances name them in.
-    #[test]
-    fn scripts_run_in_the_configuration_order() {
-        let text = r#"
-vrrp_script chk0 { script "/bin/true" }
-vrrp_script chk1 { script "/bin/true" }
-vrrp_instance A { interface eth0
-    virtual_router_id 1
-    priority 100
-    track_script { chk1
-        chk0 }
-    virtual_ipaddress { 192.0.2.1 } }
-"#;
-        let l = keepalived::parse_text("/k.conf", text, &LoadOptions::default());
-        let rt = build(&l.config, Instant::ZERO, &|_, _| "192.0.2.10".parse().ok());
-        let names: Vec<&str> = rt.scripts.iter().map(|b| b.name.as_str()).collect();
-        assert_eq!(names, ["chk0", "chk1"]);
-        assert_eq!(rt.scripts[0].targets, vec![(0, 1)]);
-    }
-
-    /// keepalived vrrp/vrrp.c add_vrrp_to_track_process: a sync group's track_process reaches
-    /// every member, once per instance, with the group's weight over the instance's.
-    #[test]
-    fn processes_are_bound_to_instances_and_group_members() {
-        let text = r#"
-vrrp_track_process P { process a
-    weight 10 }
-vrrp_instance A { interface eth0
-    virtual_router_id 1
-    priority 100
-    track_process { P weight 5 }
-    virtual_ipaddress { 192.0.2.1 } }
-vrrp_instance B { interface eth0
-    virtual_router_id 2
-    priority 100
-    virtual_ipaddress { 192.0.2.2 } }
-vrrp_sync_group G { group { A B }
-    sync_group_tracking_weight
-    track_process { P weight -7 } }
-"#;
-        let l = keepalived::parse_text("/k.conf", text, &LoadOptions::default());
-        assert!(!l.diags.has_errors(), "{:?}", l.diags);
-        let rt = build(&l.config, Instant::ZERO, &|_, _| "192.0.2.10".parse().ok());
-        assert_eq!(rt.processes.len(), 1);
-        assert_eq!(rt.processes[0].targets, vec![(0, 0), (1, 0)]);
-        assert_eq!(rt.router.instances[0].trackers().len(), 1);
-        assert_eq!(rt.router.instances[0].trackers()[0].weight, -7);
-        assert_eq!(rt.router.instances[1].trackers()[0].weight, -7);
-    }
-}
+#[path = "build_tests.rs"]
+mod tests;

@@ -240,7 +240,8 @@ impl SystemOps for Ops {
             self.run_script(s, &["INSTANCE", &e.name, state.name(), &prio]);
         }
         if e.smtp_alert {
-            self.mail.push(crate::mail::instance(&e.name, state));
+            let alert = crate::mail::instance(&e.name, state);
+            self.mail.push_state(false, &e.name, state, alert);
         }
         self.fifo_line(format_args!(
             "INSTANCE \"{}\" {} {}\n",
@@ -289,7 +290,8 @@ impl SystemOps for Ops {
             self.run_script(s, &["GROUP", &g.name, state.name(), "0"]);
         }
         if g.smtp_alert {
-            self.mail.push(crate::mail::group(&g.name, state));
+            let alert = crate::mail::group(&g.name, state);
+            self.mail.push_state(true, &g.name, state, alert);
         }
         self.fifo_line(format_args!("GROUP \"{}\" {} 0\n", g.name, state.name()));
     }

@@ -55,18 +55,49 @@ pub fn group(name: &str, state: State) -> Option<Alert> {
     })
 }
 
-/// A real server `rs` of virtual server `vs` (keepalived's `[addr]:proto:port` names) came up
-/// or went down (check/check_*.c, `SMTP_MSG_RS`); `shutdown`: it leaves as the daemon stops
-/// (check/ipwrapper.c `clear_service_rs`, `SMTP_MSG_RS_SHUT`).
-pub fn real_server(rs: &str, vs: &str, up: bool, shutdown: bool) -> Alert {
-    let body = match (up, shutdown) {
-        (_, true) => "=> Shutting down <=",
-        (true, false) => "=> CHECK succeed on service <=",
-        (false, false) => "=> CHECK failed on service <=",
-    };
+/// A checker of real server `rs` of virtual server `vs` (keepalived's `[addr]:proto:port`
+/// names) changed (check/check_*.c, `SMTP_MSG_RS`): the subject tells the real server's state
+/// after it (`alive`: core/smtp.c takes `rs->alive`), the body the checker's `words`.
+pub fn checker(rs: &str, vs: &str, alive: bool, words: &str) -> Alert {
     Alert {
-        subject: format!("Realserver {rs} of virtual server {vs} - {}", up_down(up)),
-        body: body.into(),
+        subject: format!(
+            "Realserver {rs} of virtual server {vs} - {}",
+            up_down(alive)
+        ),
+        body: words.into(),
+    }
+}
+
+/// What a checker of kind `kind` (its keyword) says in its mail when it goes up or down
+/// (`timed_out`: a MISC_CHECK's script overran), in keepalived 2.2.7's words
+/// (check/check_tcp.c, check_ping.c, check_udp.c, check_dns.c, check_http.c, check_smtp.c,
+/// check_misc.c). FILE_CHECK (check_file.c) mails nothing.
+pub fn checker_words(kind: &str, up: bool, timed_out: bool) -> Option<&'static str> {
+    Some(match (kind, up) {
+        ("TCP_CHECK", true) => "=> TCP CHECK succeed on service <=",
+        ("TCP_CHECK", false) => "=> TCP CHECK failed on service <=",
+        ("PING_CHECK", true) => "=> ICMP CHECK succeed on service <=",
+        ("PING_CHECK", false) => "=> ICMP CHECK failed on service <=",
+        ("UDP_CHECK", true) => "=> UDP CHECK succeed on service <=",
+        ("UDP_CHECK", false) => "=> UDP CHECK failed on service <=",
+        ("DNS_CHECK", true) => "=> DNS_CHECK: succeed on service <=",
+        ("DNS_CHECK", false) => "=> DNS_CHECK: failed on service <=",
+        ("HTTP_GET" | "SSL_GET", false) => "=> CHECK failed on service : HTTP request failed <=",
+        ("MISC_CHECK", true) => "=> MISC CHECK succeeded on service <=",
+        ("MISC_CHECK", false) if timed_out => "=> MISC CHECK timed out on service <=",
+        ("MISC_CHECK", false) => "=> MISC CHECK failed on service <=",
+        ("FILE_CHECK", _) => return None,
+        (_, true) => "=> CHECK succeed on service <=",
+        (_, false) => "=> CHECK failed on service <=",
+    })
+}
+
+/// A real server `rs` of virtual server `vs` leaves as the daemon stops (check/ipwrapper.c
+/// `clear_service_rs`, `SMTP_MSG_RS_SHUT`).
+pub fn real_server_shutdown(rs: &str, vs: &str) -> Alert {
+    Alert {
+        subject: format!("Realserver {rs} of virtual server {vs} - DOWN"),
+        body: "=> Shutting down <=".into(),
     }
 }
 

@@ -180,12 +180,45 @@ fn subjects_and_bodies_are_keepalived_s() {
         instance_deleted("VI_2").body,
         "=> VRRP Deleted at reload <="
     );
-    let a = real_server("[10.0.0.2]:tcp:80", "[10.0.0.1]:tcp:80", false, false);
+    let words = checker_words("PING_CHECK", false, false).unwrap();
+    let a = checker("[10.0.0.2]:tcp:80", "[10.0.0.1]:tcp:80", false, words);
     assert_eq!(
         a.subject,
         "Realserver [10.0.0.2]:tcp:80 of virtual server [10.0.0.1]:tcp:80 - DOWN"
     );
-    assert_eq!(a.body, "=> CHECK failed on service <=");
+    assert_eq!(a.body, "=> ICMP CHECK failed on service <=");
+    let words = |kind, up, timed_out| checker_words(kind, up, timed_out).unwrap_or("none");
+    assert_eq!(
+        words("TCP_CHECK", true, false),
+        "=> TCP CHECK succeed on service <="
+    );
+    assert_eq!(
+        words("UDP_CHECK", false, false),
+        "=> UDP CHECK failed on service <="
+    );
+    assert_eq!(
+        words("DNS_CHECK", true, false),
+        "=> DNS_CHECK: succeed on service <="
+    );
+    assert_eq!(
+        words("HTTP_GET", false, false),
+        "=> CHECK failed on service : HTTP request failed <="
+    );
+    assert_eq!(
+        words("SSL_GET", true, false),
+        "=> CHECK succeed on service <="
+    );
+    assert_eq!(
+        words("MISC_CHECK", false, true),
+        "=> MISC CHECK timed out on service <="
+    );
+    assert_eq!(
+        words("MISC_CHECK", true, false),
+        "=> MISC CHECK succeeded on service <="
+    );
+    assert_eq!(words("FILE_CHECK", false, false), "none");
+    let a = real_server_shutdown("[10.0.0.2]:tcp:80", "[10.0.0.1]:tcp:80");
+    assert!(a.subject.ends_with(" - DOWN") && a.body == "=> Shutting down <=");
     let a = quorum("[10.0.0.1]:tcp:80", true, "Gained quorum", (2, 1, 3, 4));
     assert_eq!(a.subject, "Virtualserver [10.0.0.1]:tcp:80 - UP");
     assert_eq!(a.body, "=> Gained quorum 2+1=3 <= 4 <=");

@@ -82,9 +82,10 @@ pub enum Effective {
     Fault,
 }
 
-/// The effective priority of an instance whose configured priority is `base`. Sync-group members
-/// ignore non-zero weights (keepalived 2.2.7 vrrp/vrrp.c `vrrp_complete_instance`), unless
-/// `group_weights` (`sync_group_tracking_weight`) is set.
+/// The effective priority of an instance whose configured priority is `base`. `in_group` true
+/// ignores every weight; the daemon passes false: daemon/build.rs already dropped or cleared the
+/// weights keepalived 2.2.7 ignores in a sync group (vrrp/vrrp.c `vrrp_complete_instance`: the
+/// member's own scripts, interfaces, files, not its processes, nor the group's trackers).
 pub fn effective(base: u8, trackers: &[Tracker], in_group: bool) -> Effective {
     effective_with(base, trackers, in_group, false)
 }

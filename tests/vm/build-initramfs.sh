@@ -55,11 +55,22 @@ ip_vs_fo ip_vs_ovf ip_vs_mh ${VM_EXTRA_MODULES:-}"
 # `netns` and cannot create veth pairs. dash as /bin/sh: Debian's busybox runs its own applets
 # before any PATH search (its sh, and the programs it starts by name), so under busybox sh
 # `ip` would always be busybox's.
-programs="/usr/sbin/ip /usr/sbin/ipvsadm /usr/sbin/keepalived /bin/dash /usr/bin/tcpdump"
+programs="/usr/sbin/ip /usr/sbin/ipvsadm /usr/sbin/keepalived /bin/dash /usr/bin/tcpdump /usr/bin/python3"
+# Python's standard modules the scenarios' small servers import (UDP, DNS and SMTP responders,
+# e.g. tests/vm/scenarios/lvs-checks/servers.py, run as `python3 -S`), found by importing them
+# here: the library's few files, not all of it.
+pymodules="socket socketserver struct select threading time os sys encodings.ascii encodings.latin_1"
 
 busybox=/bin/busybox
 [ -x "$busybox" ] || missing "no $busybox (apt-get install busybox-static)"
-for p in $programs; do [ -x "$p" ] || missing "no $p (apt-get install iproute2 ipvsadm keepalived dash tcpdump)"; done
+for p in $programs; do [ -x "$p" ] || missing "no $p (apt-get install iproute2 ipvsadm keepalived dash tcpdump python3)"; done
+# shellcheck disable=SC2086 # pymodules is a list of words
+pyfiles=$(/usr/bin/python3 -S -c "
+import importlib, sys
+for m in sys.argv[1:]: importlib.import_module(m)
+print('\n'.join(sorted({getattr(m, '__file__', None) or '' for m in sys.modules.values()} - {''})))
+" $pymodules) || missing "python3 cannot import $pymodules"
+pylib=$(/usr/bin/python3 -S -c 'import os; print(os.path.dirname(os.__file__))')
 
 kit_kernel || missing "$kit_error"
 
@@ -82,6 +93,7 @@ inputs=$( {
 	for p in $programs; do libs_of "$p"; done | sort -u
 	echo "$busybox" "$moddir/modules.dep" "$root/tests/vm/build-initramfs.sh" "$root/image/initramfs-lib.sh"
 	echo "$programs" | tr ' ' '\n'
+	echo "$pyfiles"
 	printf '%s\n' "$order" | sed "s|^|$moddir/|"
 } | while read -r f; do [ -e "$f" ] && stat -L -c '%n %s %Y' "$f" || echo "$f"; done)
 key=$(printf '%s\n' "$inputs" | cksum | cut -d' ' -f1)
@@ -97,6 +109,12 @@ if [ ! -s "$base" ]; then
 		cp "$busybox" bin/busybox
 		kit_busybox_links bin ip sh
 		ln -s dash bin/sh
+		for f in $pyfiles; do
+			mkdir -p "./${f%/*}"
+			cp -L "$f" "./$f"
+		done
+		# python3 looks for its platform library directory at start.
+		mkdir -p "./$pylib/lib-dynload"
 		for p in $programs; do
 			cp -L "$p" "./$p"
 			for l in $(libs_of "$p"); do

@@ -179,6 +179,8 @@ impl<'a> Emitter<'a> {
         o.boolean("smtp_alert", g.smtp_alert);
         o.boolean("smtp_alert_vrrp", g.smtp_alert_vrrp);
         o.boolean("smtp_alert_checker", g.smtp_alert_checker);
+        o.flag(g.no_email_faults, "no_email_faults");
+        o.flag(g.no_checker_emails, "no_checker_emails");
         if !g.notification_email.is_empty() {
             o.open(format_args!("notification_email"));
             for e in &g.notification_email {

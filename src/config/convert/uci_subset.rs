@@ -91,6 +91,10 @@ fn global(g: &GlobalDefs, loss: &mut Losses) -> GlobalDefs {
                     || g.smtp_alert_vrrp.is_some()
                     || g.smtp_alert_checker.is_some(),
             ),
+            (
+                "no_email_faults, no_checker_emails",
+                g.no_email_faults || g.no_checker_emails,
+            ),
         ],
     );
     p

@@ -195,6 +195,10 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             "smtp_alert" => g.smtp_alert = Some(c.flag(k, 0)),
             "smtp_alert_vrrp" => g.smtp_alert_vrrp = Some(c.flag(k, 0)),
             "smtp_alert_checker" => g.smtp_alert_checker = Some(c.flag(k, 0)),
+            // keepalived 2.2.7 global_parser.c: no_email_faults takes no value,
+            // no_checker_emails an optional true/false.
+            "no_email_faults" => g.no_email_faults = true,
+            "no_checker_emails" => g.no_checker_emails = c.flag(k, 0),
             // Parsed and without effect in kalive: SNMP, DBus, namespaces, buffer sizes, …
             "enable_traps"
             | "enable_snmp_vrrp"
@@ -231,7 +235,6 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "config_save_dir"
             | "data_use_instance"
             | "tmp_config_directory"
-            | "no_email_faults"
             | "checker_log_all_failures"
             // keepalived 2.2.7 global_parser.c keywords kalive has no use for yet
             | "lvs_process_name"
@@ -254,7 +257,6 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             | "lvs_netlink_cmd_rcv_bufs_force"
             | "lvs_netlink_monitor_rcv_bufs_force"
             | "rs_init_notifies"
-            | "no_checker_emails"
             | "log_unknown_vrids"
             | "vmac_addr_prefix"
             | "include_check" => {

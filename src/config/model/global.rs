@@ -144,6 +144,12 @@ pub struct GlobalDefs {
     pub smtp_alert: Option<bool>,
     pub smtp_alert_vrrp: Option<bool>,
     pub smtp_alert_checker: Option<bool>,
+    /// `no_email_faults`: no mail for an instance or group entering FAULT (keepalived 2.2.7
+    /// vrrp/vrrp_notify.c vrrp_smtp_notifier).
+    pub no_email_faults: bool,
+    /// `no_checker_emails`: a checker's change mails only when it moves its real server in or
+    /// out of the pool (keepalived 2.2.7 check/check_*.c).
+    pub no_checker_emails: bool,
     /// UCI `globals.enabled`: `false` means the operator switched the service off; the init
     /// script decides whether to start, the parser only records it.
     pub enabled: bool,
@@ -208,6 +214,8 @@ impl Default for GlobalDefs {
             smtp_alert: None,
             smtp_alert_vrrp: None,
             smtp_alert_checker: None,
+            no_email_faults: false,
+            no_checker_emails: false,
             enabled: true,
             hotplug: false,
             startup_script: None,
@@ -229,7 +237,7 @@ impl GlobalDefs {
             .unwrap_or(false)
     }
 
-    /// Whether a real server or virtual server with `own` mails its events (check/check_data.c:
+    /// Whether a real server with `own` mails its checkers' events (check/check_data.c:
     /// `smtp_alert_checker`, else `smtp_alert`, else yes, "to maintain backwards compatibility").
     pub fn checker_mails(&self, own: Option<bool>) -> bool {
         own.or(self.smtp_alert_checker)

@@ -24,6 +24,9 @@
 //! a socket, a process or the wheel is `check`'s, pure.
 
 mod edge;
+mod mails;
+
+pub use mails::CheckerMail;
 
 use std::collections::VecDeque;
 use std::os::fd::AsRawFd;
@@ -50,6 +53,8 @@ struct Server {
     checks: std::ops::Range<usize>,
     reported: Health,
     queued: bool,
+    /// It mails its checkers' changes (`smtp_alert` resolved).
+    mails: bool,
     /// Report the health even if unchanged: an `alpha` checker's first run failed, and
     /// keepalived then runs `notify_down` though the server was down already (ipwrapper.c
     /// `update_svr_checker_state`).
@@ -67,6 +72,7 @@ pub struct Checkers {
     children: Children,
     reaped: Vec<(u32, Outcome)>,
     buf: Box<[u8]>,
+    mails: mails::Mails,
 }
 
 impl Checkers {
@@ -119,6 +125,7 @@ impl Checkers {
                     checks: range,
                     reported,
                     queued: false,
+                    mails: cfg.global.checker_mails(rs.smtp_alert),
                     force: false,
                 });
             }
@@ -142,6 +149,7 @@ impl Checkers {
             servers,
             wheel,
             buf: vec![0u8; READ_WINDOW].into_boxed_slice(),
+            mails: mails::Mails::new(cfg.global.no_checker_emails, n),
         }
     }
 
@@ -275,6 +283,11 @@ impl Checkers {
             }
         }
         None
+    }
+
+    /// The next mail alert of a checker that changed (`mails.rs`), in order.
+    pub fn next_mail(&mut self) -> Option<CheckerMail> {
+        self.mails.next()
     }
 
     /// A real server's health now (`None`: no such server).
@@ -503,6 +516,8 @@ impl Checkers {
 
     /// The run is over: close, account, log, schedule the next run, note a server change.
     fn finish(&mut self, ci: usize, v: Verdict, now: Instant) {
+        let alive = |s: &Self, si| matches!(s.server_health(si), Some(Health::Up { .. }));
+        let was_alive = self.checks.get(ci).is_some_and(|c| alive(self, c.server));
         let Some(c) = self.checks.get_mut(ci) else {
             return;
         };
@@ -545,7 +560,19 @@ impl Checkers {
         );
         let si = c.server;
         let alpha_first_failure = first && !v.passed() && j.change.is_none();
+        let (kind, rs, mails) = (c.kind, server.id, server.mails);
         self.arm(ci, at);
+        let alive = alive(self, si);
+        self.mails.note(mails::Change {
+            rs,
+            mails,
+            kind,
+            verdict: v,
+            change: j.change,
+            first,
+            was_alive,
+            alive,
+        });
         if j.change.is_some() || j.weight_changed || alpha_first_failure {
             if let Some(s) = self.servers.get_mut(si) {
                 s.force |= alpha_first_failure;

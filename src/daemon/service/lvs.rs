@@ -71,6 +71,13 @@ impl<'a> Service<'a> for Lvs {
         while let Some((id, health)) = self.checkers.next_change() {
             self.lvs.on_health(now, id, health);
         }
+        // After the quorum's alerts, as keepalived's checkers mail after
+        // update_svr_checker_state.
+        let plans = &self.lvs.core().plans;
+        let mut mails = Vec::new();
+        while let Some(m) = self.checkers.next_mail() {
+            mails.extend(crate::daemon::service::mail::checker_alert(plans, &m));
+        }
         for &(index, addr, added) in &cx.addresses {
             self.suspender
                 .address(index, addr, added, &mut self.checkers);
@@ -81,6 +88,9 @@ impl<'a> Service<'a> for Lvs {
             }
         }
         run_lvs_notifies(&mut self.lvs, cx.vrrp.ops());
+        if let Some(o) = cx.vrrp.ops().daemon_ops() {
+            mails.into_iter().for_each(|a| o.mail.push(Some(a)));
+        }
     }
 
     fn reload(&mut self, cx: &mut Cx<'a>, new: &mut Reload) -> Result<(), Fatal> {

@@ -14,6 +14,7 @@ use crate::mail::smtp::{Envelope, Session, Step};
 use crate::mail::Alert;
 use crate::sys::check_socket::{CheckSocket, SetupError};
 use crate::time::{Duration, Instant};
+use crate::vrrp::State;
 
 /// Alerts waiting to be sent, at most.
 pub const QUEUE: usize = 32;
@@ -26,6 +27,11 @@ pub struct Outbox {
     on: bool,
     queue: Vec<Alert>,
     dropped: u64,
+    /// `no_email_faults`.
+    no_faults: bool,
+    /// With `no_email_faults`: the state each instance's (false) and group's (true) last mail
+    /// told, keepalived's `last_email_state`, which a FAULT does not move.
+    told: Vec<(bool, String, State)>,
 }
 
 impl Outbox {
@@ -45,6 +51,25 @@ impl Outbox {
             return;
         }
         self.queue.push(alert);
+    }
+
+    /// Queues the alert of instance (or `group`) `name` entering `state`, as keepalived 2.2.7's
+    /// vrrp/vrrp_notify.c vrrp_smtp_notifier / vrrp_sync_smtp_notifier: with `no_email_faults`
+    /// a FAULT mails nothing, and neither does a return to the state the last mail told
+    /// (MASTER, FAULT, MASTER mails once).
+    pub fn push_state(&mut self, group: bool, name: &str, state: State, alert: Option<Alert>) {
+        if self.no_faults && self.on && alert.is_some() {
+            if state == State::Fault {
+                return;
+            }
+            let last = self.told.iter_mut().find(|t| t.0 == group && t.1 == name);
+            match last {
+                Some(t) if t.2 == state => return,
+                Some(t) => t.2 = state,
+                None => self.told.push((group, name.into(), state)),
+            }
+        }
+        self.push(alert);
     }
 }
 
@@ -115,6 +140,7 @@ impl Mail {
         let settings = settings(cfg);
         if let Some(o) = outbox {
             o.on = settings.is_some();
+            o.no_faults = cfg.global.no_email_faults;
         }
         Mail {
             settings,
@@ -279,10 +305,20 @@ impl<'a> Service<'a> for Mail {
     }
 }
 
+/// The alert of a checker's change (`Checkers::next_mail`, which has applied `smtp_alert` and
+/// `no_checker_emails`), with keepalived's names of its real and virtual server.
+pub fn checker_alert(
+    plans: &[crate::lvs::VsPlan],
+    m: &crate::daemon::checkers::CheckerMail,
+) -> Option<Alert> {
+    let v = plans.get(usize::from(m.rs.vs))?;
+    let r = v.real.get(usize::from(m.rs.rs))?;
+    Some(crate::mail::checker(&r.name, &v.name, m.alive, m.words))
+}
+
 /// The alert of an LVS event, when its virtual or real server mails (`mails`: per virtual
-/// server, its own `smtp_alert` resolved and each real server's, indexed like the plans).
-/// keepalived mails per checker (check/check_*.c) with the checker's words; kalive per real
-/// server, with the words HTTP_GET and SMTP_CHECK use (src/config/SUPPORT.md).
+/// server, its own `smtp_alert` resolved and each real server's, indexed like the plans). A
+/// real server's checkers mail their own changes ([`checker_alert`]); its shutdown mails here.
 pub fn lvs_alert(
     plans: &[crate::lvs::VsPlan],
     mails: &[(bool, Vec<bool>)],
@@ -297,13 +333,8 @@ pub fn lvs_alert(
         Some((v.real.get(rs)?, v)).filter(|_| on)
     };
     match *ev {
-        Event::RealServer {
-            id,
-            up,
-            changed: true,
-        } => rs(id).map(|(r, v)| crate::mail::real_server(&r.name, &v.name, up, false)),
         Event::Shutdown { id, .. } => rs(id).map(|(r, v)| {
-            let mut a = crate::mail::real_server(&r.name, &v.name, false, true);
+            let mut a = crate::mail::real_server_shutdown(&r.name, &v.name);
             if !stopping {
                 a.body = "=> Removing <=".into();
             }
@@ -331,16 +362,19 @@ pub fn lvs_alert(
     }
 }
 
-/// Which virtual and real servers mail (`smtp_alert`: the real server's, else the virtual
-/// server's, else the global defaults), indexed like the configuration.
+/// Which virtual and real servers mail, indexed like the configuration: each its own
+/// `smtp_alert`, else `smtp_alert_checker`, else `smtp_alert`, else no for a virtual server and
+/// yes for a real server (keepalived 2.2.7 check/check_data.c; a real server does not take its
+/// virtual server's).
 pub fn lvs_mails(cfg: &Config) -> Vec<(bool, Vec<bool>)> {
     let g = &cfg.global;
+    let vs_default = g.smtp_alert_checker.or(g.smtp_alert).unwrap_or(false);
     cfg.virtual_servers
         .iter()
         .map(|v| {
             let rs = v.real_servers.iter();
-            let each = rs.map(|r| g.checker_mails(r.smtp_alert.or(v.smtp_alert)));
-            (g.checker_mails(v.smtp_alert), each.collect())
+            let each = rs.map(|r| g.checker_mails(r.smtp_alert));
+            (v.smtp_alert.unwrap_or(vs_default), each.collect())
         })
         .collect()
 }

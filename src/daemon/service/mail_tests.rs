@@ -13,15 +13,21 @@ const LVS: &str = "virtual_server 10.0.0.1 80 {\n protocol TCP\n quorum 2\n smtp
 
 #[test]
 fn real_servers_mail_by_default_and_their_own_smtp_alert_wins() {
-    // keepalived 2.2.7 check/check_data.c: a real server without smtp_alert takes its virtual
-    // server's, then smtp_alert_checker, then smtp_alert, then yes.
-    assert_eq!(lvs_mails(&config(LVS)), [(false, vec![true, false])]);
+    // keepalived 2.2.7 check/check_data.c: a real server without smtp_alert takes
+    // smtp_alert_checker, then smtp_alert, then yes (not its virtual server's); a virtual server
+    // the same, then no. The VM scenario lvs-checks saw keepalived send no quorum mail by default.
+    assert_eq!(lvs_mails(&config(LVS)), [(false, vec![true, true])]);
     let c = config(&format!(
         "global_defs {{\n smtp_alert_checker false\n}}\n{}",
         LVS.replace(" smtp_alert false\n", "")
     ));
     assert_eq!(lvs_mails(&c), [(false, vec![true, false])]);
-    let c = config(&LVS.replace(" smtp_alert false\n", ""));
+    let c = config(&LVS.replace(" smtp_alert false\n", " smtp_alert\n"));
+    assert_eq!(lvs_mails(&c), [(true, vec![true, true])]);
+    let c = config(&format!(
+        "global_defs {{\n smtp_alert\n}}\n{}",
+        LVS.replace(" smtp_alert false\n", "")
+    ));
     assert_eq!(lvs_mails(&c), [(true, vec![true, true])]);
 }
 
@@ -42,21 +48,24 @@ fn lvs_events_become_keepalived_s_alerts() {
     let c = config(LVS);
     let plans = crate::lvs::plans(&c);
     let mails = lvs_mails(&c);
+    // A real server's transitions: its checkers mail them (checker_alert), not the pool.
     let rs = |rs: u16, up: bool| Event::RealServer {
         id: RsId { vs: 0, rs },
         up,
         changed: true,
     };
-    let a = lvs_alert(&plans, &mails, &rs(0, false), false).unwrap();
+    assert_eq!(lvs_alert(&plans, &mails, &rs(0, false), false), None);
+    let m = crate::daemon::checkers::CheckerMail {
+        rs: RsId { vs: 0, rs: 0 },
+        alive: false,
+        words: "=> TCP CHECK failed on service <=",
+    };
+    let a = checker_alert(&plans, &m).unwrap();
     assert_eq!(
         a.subject,
         "Realserver [10.0.0.2]:tcp:80 of virtual server [10.0.0.1]:tcp:80 - DOWN"
     );
-    assert_eq!(a.body, "=> CHECK failed on service <=");
-    let a = lvs_alert(&plans, &mails, &rs(0, true), false).unwrap();
-    assert!(a.subject.ends_with(" - UP") && a.body == "=> CHECK succeed on service <=");
-    // smtp_alert off for the second real server and for the virtual server's quorum.
-    assert_eq!(lvs_alert(&plans, &mails, &rs(1, false), false), None);
+    assert_eq!(a.body, "=> TCP CHECK failed on service <=");
     let quorum = Event::Quorum {
         vs: 0,
         up: false,
@@ -77,13 +86,6 @@ fn lvs_events_become_keepalived_s_alerts() {
         lvs_alert(&plans, &mails, &gone, true).unwrap().body,
         "=> Shutting down <="
     );
-    // An alpha server's first failure was never up: no mail (keepalived: checker_was_up).
-    let first = Event::RealServer {
-        id: RsId { vs: 0, rs: 0 },
-        up: false,
-        changed: false,
-    };
-    assert_eq!(lvs_alert(&plans, &mails, &first, false), None);
 }
 
 #[test]
@@ -106,6 +108,41 @@ fn the_outbox_is_bounded_and_off_without_mail_settings() {
         o.push(alert());
     }
     assert_eq!((o.queue.len(), o.dropped), (QUEUE, 5));
+}
+
+/// keepalived 2.2.7 vrrp/vrrp_notify.c vrrp_smtp_notifier: with no_email_faults a FAULT mails
+/// nothing and a return to the state the last mail told mails nothing either.
+#[test]
+fn no_email_faults_mails_no_fault_and_no_return_to_the_told_state() {
+    let subjects = |global: &str| {
+        let c = config(&format!(
+            "global_defs {{\n notification_email {{\n  a@example.org\n }}\n smtp_server 192.0.2.1\n{global}}}\n"
+        ));
+        let mut o = Outbox::default();
+        let _m = Mail::new(&c, Some(&mut o));
+        let states = [State::Backup, State::Master, State::Fault, State::Master];
+        for s in states {
+            o.push_state(false, "VI_1", s, crate::mail::instance("VI_1", s));
+            o.push_state(true, "G", s, crate::mail::group("G", s));
+        }
+        let q = o.queue.iter().map(|a| a.subject.as_str());
+        q.map(|s| s.rsplit(" - ").next().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+    };
+    let each = |s: &[&str]| {
+        s.iter()
+            .flat_map(|x| [x.to_string(), x.to_string()])
+            .collect::<Vec<_>>()
+    };
+    let all = [
+        "Entering BACKUP state",
+        "Entering MASTER state",
+        "Entering FAULT state",
+        "Entering MASTER state",
+    ];
+    assert_eq!(subjects(""), each(&all));
+    let told = ["Entering BACKUP state", "Entering MASTER state"];
+    assert_eq!(subjects(" no_email_faults\n"), each(&told));
 }
 
 #[test]

@@ -151,6 +151,8 @@ pub(crate) fn global() -> Config {
         smtp_alert: Some(true),
         smtp_alert_vrrp: Some(false),
         smtp_alert_checker: None,
+        no_email_faults: true,
+        no_checker_emails: true,
         startup_script: Some(script("/etc/keepalived/up.sh start", None, None)),
         startup_script_timeout: 30,
         shutdown_script: Some(script("/etc/keepalived/down.sh", Some("nobody"), None)),
