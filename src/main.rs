@@ -87,6 +87,14 @@ fn run(cli: Cli) -> i32 {
         Some(Command::Status(s)) => return status(s.json),
         None => {}
     }
+    // Refused for -t too: the test of a command line that would not start must not pass
+    // (OpenWrt's kalive-keepalived package is checked this way, tests/image/openwrt_keepalived.py).
+    if cli.as_keepalived && !kalive::daemon::keepalived_dump::ENABLED {
+        eprintln!(
+            "kalive: --as-keepalived: this kalive was built without the cargo feature keepalived"
+        );
+        return 1;
+    }
     let path = cli
         .config_test_file
         .clone()
@@ -121,12 +129,6 @@ fn run(cli: Cli) -> i32 {
             kalive::config::convert::dump::dump_effective(&loaded.config)
         );
         return if loaded.diags.has_errors() { 1 } else { 0 };
-    }
-    if cli.as_keepalived && !kalive::daemon::keepalived_dump::ENABLED {
-        eprintln!(
-            "kalive: --as-keepalived: this kalive was built without the cargo feature keepalived"
-        );
-        return 1;
     }
     start_logging(&cli);
     for d in &loaded.diags.items {

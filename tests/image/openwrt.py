@@ -27,9 +27,10 @@ EPOCH = 1700000000
 
 def make_ipk(binary, out, *extra, package="kalive"):
     """Runs openwrt-ipk into `out`; returns the .ipk of `package` (of the two it makes:
-    kalive and kalive-keepalived)."""
+    kalive and kalive-keepalived). kalive-keepalived gets `binary` too unless `extra` sets
+    KEEPALIVED_BIN."""
     run(["make", "--no-print-directory", "-C", ROOT / "image", "openwrt-ipk",
-         f"BIN={binary}", f"OUT={out}", f"SOURCE_DATE_EPOCH={EPOCH}", *extra])
+         f"BIN={binary}", f"KEEPALIVED_BIN={binary}", f"OUT={out}", f"SOURCE_DATE_EPOCH={EPOCH}", *extra])
     ipks = sorted(Path(out).glob("*.ipk"))
     names = sorted(p.name.split("_")[0] for p in ipks)
     expect(names == ["kalive", "kalive-keepalived"], f"two .ipk in {out}, found {ipks}")
@@ -41,6 +42,16 @@ def members(tar_bytes):
     with tarfile.open(fileobj=io.BytesIO(tar_bytes), mode="r:gz") as t:
         return [(m.name, m, t.extractfile(m).read() if m.isfile() else None)
                 for m in t.getmembers()]
+
+
+def extract(ipk, name, into):
+    """Extracts member `name` of the .ipk's data.tar.gz under `into`; returns its path."""
+    into.mkdir(exist_ok=True)
+    with tarfile.open(ipk, "r:gz") as outer:
+        data = outer.extractfile("./data.tar.gz").read()
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as t:
+        t.extract(name, into)
+    return into / name
 
 
 def check_owners_and_times(what, items):
@@ -146,13 +157,7 @@ def check_ipks(binary, tmp):
     ok("reproducible: two builds are byte for byte the same")
 
     # The binary inside runs and reports the package version (OpenWrt's CI checks this).
-    x = tmp / "x"
-    x.mkdir()
-    with tarfile.open(ipk, "r:gz") as outer:
-        data = outer.extractfile("./data.tar.gz").read()
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as t:
-        t.extract("./usr/sbin/kalive", x)
-    v = run([x / "usr/sbin/kalive", "--version"]).stdout
+    v = run([extract(ipk, "./usr/sbin/kalive", tmp / "x"), "--version"]).stdout
     expect(cargo_version() in v, f"kalive --version prints {cargo_version()}: {v!r}")
     ok("the packaged binary runs: kalive --version names the package version")
 
@@ -167,7 +172,11 @@ def check_ipks(binary, tmp):
              f"BIN={tmp}/none", f"OUT={tmp}/none-out"], check=False)
     expect(p.returncode != 0 and "no kalive binary" in p.stderr,
            f"a missing BIN fails with a message: {p.returncode} {p.stderr!r}")
-    ok("a missing binary stops openwrt-ipk with a message")
+    p = run(["make", "--no-print-directory", "-C", ROOT / "image", "openwrt-ipk",
+             f"BIN={binary}", f"KEEPALIVED_BIN={tmp}/none", f"OUT={tmp}/none-out"], check=False)
+    expect(p.returncode != 0 and "feature keepalived" in p.stderr,
+           f"a missing KEEPALIVED_BIN fails with a message: {p.returncode} {p.stderr!r}")
+    ok("a missing binary (BIN or KEEPALIVED_BIN) stops openwrt-ipk with a message")
 
 
 def check_makefile_variables():

@@ -3,12 +3,17 @@
 standing in for keepalived): the .ipk that `make -C image openwrt-ipk` assembles (file list,
 modes, owners, control fields with Provides and Conflicts, conffiles, reproducibility), its procd
 init script through the stand-ins in tests/image/openwrt-stubs (the command procd gets, and that
-kalive accepts it), the hotplug scripts (01-user hands the event to /etc/keepalived.user, 02-status
+kalive accepts it), the packed binary (/usr/sbin/keepalived, built with the cargo feature
+keepalived: it passes `--as-keepalived -t`, which kalive's own package's binary refuses), the
+Makefile's two cargo builds through the SDK stub, the hotplug scripts (01-user hands the event to /etc/keepalived.user, 02-status
 records it for the rpcd `status` method), the rpcd plugin without a daemon (`list`, `call status`,
 `call dump` answering {}) under busybox sh, and shellcheck. The plugin against a live kalive is
 tests/rpcd_keepalived.rs.
 
-usage: openwrt_keepalived.py --bin KALIVE   (any kalive binary; tests/image.rs passes the test build)
+usage: openwrt_keepalived.py --bin KALIVE --keepalived-bin KALIVE_WITH_FEATURE
+  --bin: a kalive without the feature keepalived, for kalive's .ipk; --keepalived-bin: one with it
+  (tests/image.rs passes `make keepalived`'s binary or a test build with the feature); without
+  --keepalived-bin the .ipk and the binary are not checked (SKIP; a failure under CI).
 """
 
 import argparse
@@ -19,9 +24,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from common import cargo_version, done, expect, ok, run, shellcheck, skip
-from openwrt import (EPOCH, FILES, SDK_STUB, STUBS, check_owners_and_times, instances, make_ipk, members,
-                     service_frame)
+from common import ROOT, cargo_version, done, expect, ok, run, shellcheck, skip
+from openwrt import (EPOCH, FILES, SDK_STUB, STUBS, check_owners_and_times, extract, instances, make_ipk,
+                     members, service_frame)
 
 PACKAGE = "kalive-keepalived"
 
@@ -46,10 +51,12 @@ DATA = {
     "./usr/libexec": (0o755, None),
     "./usr/libexec/rpcd": (0o755, None),
     "./usr/libexec/rpcd/keepalived": (0o755, FILES / "keepalived.rpcd"),
+    "./usr/sbin": (0o755, None),
+    "./usr/sbin/keepalived": (0o755, "KEEPALIVED_BIN"),
 }
 
 
-def check_ipk(ipk, arch):
+def check_ipk(ipk, arch, ka_binary):
     raw = ipk.read_bytes()
     outer = members(raw)
     expect([n for n, _, _ in outer] == ["./debian-binary", "./data.tar.gz", "./control.tar.gz"],
@@ -65,12 +72,14 @@ def check_ipk(ipk, arch):
         mode, source = DATA[name]
         expect(m.mode == mode, f"{name}: mode {oct(m.mode)}, expected {oct(mode)}")
         expect(m.isdir() == (content is None), f"{name}: wrong type")
-        if source is not None:
+        if source == "KEEPALIVED_BIN":
+            expect(content == Path(ka_binary).read_bytes(), f"{name} is the binary given as KEEPALIVED_BIN")
+        elif source is not None:
             expect(content == source.read_bytes(), f"{name} differs from {source}")
     keep = dict((n, c) for n, _, c in data)["./lib/upgrade/keep.d/kalive-keepalived"]
     expect(keep == b"/etc/keepalived/\n", f"keep.d lists the conffile not shipped: {keep}")
-    ok("data.tar.gz: init, UCI file, keepalived.user, hotplug 01-user and 02-status, rpcd "
-       "plugin; no binary (it comes from kalive)")
+    ok("data.tar.gz: /usr/sbin/keepalived (KEEPALIVED_BIN), init, UCI file, keepalived.user, "
+       "hotplug 01-user and 02-status, rpcd plugin")
 
     control = members(parts["./control.tar.gz"])
     check_owners_and_times("control.tar.gz", control)
@@ -86,7 +95,7 @@ def check_ipk(ipk, arch):
     want = {
         "Package": PACKAGE,
         "Version": f"{cargo_version()}-r1",
-        "Depends": "libc, kalive",
+        "Depends": "libc, kmod-nf-ipvs, kmod-macvlan",
         "Provides": "keepalived",
         "Conflicts": "keepalived",
         "Section": "net",
@@ -102,29 +111,62 @@ def check_ipk(ipk, arch):
     ok(f"control: {', '.join(f'{k} {v}' for k, v in want.items())}; conffiles")
 
 
-def check_ipks(binary, tmp):
-    ipk = make_ipk(binary, tmp / "a", package=PACKAGE)
+def check_ipks(binary, ka_binary, tmp):
+    ka = f"KEEPALIVED_BIN={ka_binary}"
+    ipk = make_ipk(binary, tmp / "a", ka, package=PACKAGE)
     expect(ipk.name == f"{PACKAGE}_{cargo_version()}-r1_x86_64.ipk", f"file name {ipk.name}")
-    check_ipk(ipk, "x86_64")
-    again = make_ipk(binary, tmp / "b", package=PACKAGE)
+    check_ipk(ipk, "x86_64", ka_binary)
+    again = make_ipk(binary, tmp / "b", ka, package=PACKAGE)
     expect(ipk.read_bytes() == again.read_bytes(), "two builds give the same bytes")
     ok("reproducible: two builds are byte for byte the same")
-    arm = make_ipk(binary, tmp / "arm", "ARCH=aarch64", package=PACKAGE)
-    check_ipk(arm, "aarch64_generic")
+    arm = make_ipk(binary, tmp / "arm", "ARCH=aarch64", ka, package=PACKAGE)
+    check_ipk(arm, "aarch64_generic", ka_binary)
     ok("ARCH=aarch64 gives Architecture aarch64_generic")
+    check_packed_binaries(tmp / "a", tmp / "x")
 
 
-def check_features():
-    def features(*extra):
-        return run(["make", "--no-print-directory", "-C", FILES.parent,
-                    f"TOPDIR={SDK_STUB}", *extra, "print-RUST_PKG_FEATURES"]).stdout.strip()
+def check_packed_binaries(out, x):
+    """The binary in each .ipk of `out`, run as each package runs it: kalive-keepalived's passes
+    `--as-keepalived -t` (UCI and keepalived.conf), kalive's refuses it (no feature keepalived)."""
+    ka = extract(next(out.glob(f"{PACKAGE}_*.ipk")), "./usr/sbin/keepalived", x)
+    plain = extract(next(out.glob("kalive_*.ipk")), "./usr/sbin/kalive", x)
+    for args in (["--uci", "-t", "-f", ROOT / "config/openwrt-keepalived.uci"],
+                 ["-t", "-f", ROOT / "config/master.conf"]):
+        p = run([ka, "--as-keepalived", *args], check=False)
+        expect(p.returncode == 0 and "0 error(s)" in p.stderr,
+               f"packed keepalived --as-keepalived {args}: exit {p.returncode}: {p.stderr}")
+        p = run([plain, "--as-keepalived", *args], check=False)
+        expect(p.returncode == 1 and "without the cargo feature keepalived" in p.stderr,
+               f"kalive's own binary refuses --as-keepalived {args}: exit {p.returncode}: {p.stderr}")
+    ok("the packed /usr/sbin/keepalived passes --as-keepalived -t on a UCI file and a "
+       "keepalived.conf; kalive's /usr/sbin/kalive refuses --as-keepalived")
 
-    expect(features() == "", "no cargo feature by default")
-    expect(features("CONFIG_PACKAGE_kalive-keepalived=y") == "keepalived",
-           "selecting kalive-keepalived builds kalive with the feature keepalived")
-    expect(features("CONFIG_PACKAGE_kalive-keepalived=y", "CONFIG_KALIVE_TLS=y")
-           == "tls keepalived", "both features")
-    ok("Makefile: kalive-keepalived selected -> kalive built with the cargo feature keepalived")
+
+def check_compile(tmp):
+    """The feed Makefile's Build/Compile through the SDK stub's cargo install: one build for
+    kalive, a second with the feature keepalived when kalive-keepalived is selected."""
+    plain, with_ka = tmp / "plain", tmp / "with-ka"
+    plain.write_text("plain\n")
+    with_ka.write_text("keepalived\n")
+
+    def compile_(*extra):
+        inst = tmp / "install"
+        run(["make", "--no-print-directory", "-C", FILES.parent, f"TOPDIR={SDK_STUB}",
+             f"STUB_BIN={plain}", f"STUB_KEEPALIVED_BIN={with_ka}", f"PKG_INSTALL_DIR={inst}",
+             *extra, "compile"])
+        bins = {p.name: p.read_text() for p in sorted((inst / "bin").iterdir())}
+        return (inst / "cargo-features").read_text().splitlines(), bins
+
+    alone = compile_()
+    expect(alone == (["features="], {"kalive": "plain\n"}), f"kalive alone: one build, no feature: {alone}")
+    both = compile_("CONFIG_PACKAGE_kalive-keepalived=y")
+    expect(both == (["features=", "features=keepalived"],
+                    {"kalive": "plain\n", "kalive-keepalived": "keepalived\n"}),
+           f"with kalive-keepalived: a second build with the feature, each binary by name: {both}")
+    tls = compile_("CONFIG_PACKAGE_kalive-keepalived=y", "CONFIG_KALIVE_TLS=y")
+    expect(tls[0] == ["features=tls", "features=tls keepalived"], f"KALIVE_TLS in both: {tls}")
+    ok("Makefile: kalive built without the feature keepalived; kalive-keepalived selected -> a "
+       "second build with it, packed as kalive-keepalived's binary; KALIVE_TLS adds tls to both")
 
 
 def run_init(tmp, name, uci, action):
@@ -144,7 +186,13 @@ def run_init(tmp, name, uci, action):
     return calls, init, uci_path
 
 
-def check_init(binary, tmp):
+ENABLED_UCI = ("config globals 'globals'\n\toption enabled '1'\n\n"
+               "config ipaddress\n\toption name 'v'\n\toption address '192.168.1.1/24'\n\n"
+               "config vrrp_instance\n\toption name 'LAN'\n\toption interface 'br-lan'\n"
+               "\toption virtual_router_id '51'\n\tlist virtual_ipaddress 'v'\n")
+
+
+def check_init(ka_binary, tmp):
     calls, init, _ = run_init(tmp, "shipped", (FILES / "keepalived.config").read_text(), "start")
     expect(calls[0] == ("procd_open_service", "keepalived", str(init)), f"service: {calls}")
     expect(("config_load keepalived",) in calls, f"reads /etc/config/keepalived: {calls}")
@@ -152,22 +200,20 @@ def check_init(binary, tmp):
     expect(("procd_add_reload_trigger", "keepalived") in calls, f"uci commit keepalived: {calls}")
     ok("init start with the shipped (disabled) /etc/config/keepalived: no instance")
 
-    uci = ("config globals 'globals'\n\toption enabled '1'\n\n"
-           "config ipaddress\n\toption name 'v'\n\toption address '192.168.1.1/24'\n\n"
-           "config vrrp_instance\n\toption name 'LAN'\n\toption interface 'br-lan'\n"
-           "\toption virtual_router_id '51'\n\tlist virtual_ipaddress 'v'\n")
-    calls, init, uci_path = run_init(tmp, "enabled", uci, "start")
+    calls, init, uci_path = run_init(tmp, "enabled", ENABLED_UCI, "start")
     service_frame_keepalived(calls, init)
     inst = instances(calls)
     expect(len(inst) == 1, f"one instance: {calls}")
     argv, params = inst[0]
-    expect(argv == ["/usr/sbin/kalive", "-n", "--as-keepalived", "-p", "/var/run/keepalived.pid",
+    expect(argv == ["/usr/sbin/keepalived", "-n", "--as-keepalived", "-p", "/var/run/keepalived.pid",
                     "--uci", "-f", str(uci_path)], f"command: {argv}")
     expect(params == {"file": [str(uci_path)], "reload_signal": ["HUP"], "respawn": [],
                       "stderr": ["1"]}, f"params: {params}")
-    ok("init start: kalive -n --as-keepalived -p /var/run/keepalived.pid --uci -f "
+    ok("init start: /usr/sbin/keepalived -n --as-keepalived -p /var/run/keepalived.pid --uci -f "
        "/etc/config/keepalived; reload_signal HUP, respawn")
-    real = [str(binary)] + ["-d" if a == "-n" else a for a in argv[1:]
+    if ka_binary is None:
+        return
+    real = [str(ka_binary)] + ["-d" if a == "-n" else a for a in argv[1:]
                             if a not in ("-p", "/var/run/keepalived.pid")]
     out = run(real).stdout
     expect("vrrp_instance LAN" in out, f"kalive reads the file through that command: {out}")
@@ -255,13 +301,19 @@ def check_plugin(tmp, status_dir):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True, type=Path)
+    ap.add_argument("--keepalived-bin", type=Path)
     args = ap.parse_args()
     binary = args.bin.resolve()
+    ka_binary = args.keepalived_bin.resolve() if args.keepalived_bin else None
     with tempfile.TemporaryDirectory(prefix="kalive-openwrt-ka-") as t:
         tmp = Path(t)
-        check_ipks(binary, tmp)
-        check_features()
-        check_init(binary, tmp)
+        if ka_binary is None:
+            skip("no kalive built with the feature keepalived (make keepalived; tests/image.rs reads "
+                 "KALIVE_KEEPALIVED): the .ipk and its binary not checked")
+        else:
+            check_ipks(binary, ka_binary, tmp)
+        check_compile(tmp)
+        check_init(ka_binary, tmp)
         status_dir = check_hotplug(tmp)
         check_plugin(tmp, status_dir)
     shellcheck([FILES / "keepalived.init", FILES / "keepalived.rpcd", FILES / "keepalived.user",

@@ -1,6 +1,7 @@
-# Stand-in for OpenWrt's include/package.mk. BuildPackage defines `stage-NAME` for each package,
-# which does what OpenWrt does before ipkg-build: put the binary where `cargo install --root
-# $(PKG_INSTALL_DIR)` would, run the package's install section into $(IDIR), and write
+# Stand-in for OpenWrt's include/package.mk. `compile` runs the package's Build/Compile (the
+# stub's cargo install: ../feeds/packages/lang/rust/rust-package.mk) into a fresh
+# $(PKG_INSTALL_DIR). BuildPackage defines `stage-NAME` for each package, which does what OpenWrt
+# does before ipkg-build: compile, run the package's install section into $(IDIR), and write
 # $(IDIR)/CONTROL: control (Depends with +libc added and @conditions dropped, Provides and
 # Conflicts when set, Version PKG_VERSION-rPKG_RELEASE, Installed-Size filled in later),
 # conffiles, and the default postinst/prerm that call default_postinst/default_prerm from
@@ -9,6 +10,12 @@
 
 PKGARCH ?= x86_64
 STUB_BIN ?=
+STUB_KEEPALIVED_BIN ?=
+
+.PHONY: compile
+compile:
+	rm -rf $(PKG_INSTALL_DIR)
+	$(Build/Compile)
 
 stub_empty :=
 stub_space := $(stub_empty) $(stub_empty)
@@ -33,10 +40,9 @@ stage: stage-$(firstword $(STUB_PACKAGES) $(1))
 stage-$(1): export STUB_DESCRIPTION = $$(Package/$(1)/description)
 stage-$(1): export STUB_CONFFILES = $$(Package/$(1)/conffiles)
 stage-$(1):
-	@[ -n "$$(STUB_BIN)" ] && [ -f "$$(STUB_BIN)" ] || { echo "stage: STUB_BIN is not a file: '$$(STUB_BIN)'" >&2; exit 1; }
 	rm -rf $$(IDIR) $$(PKG_INSTALL_DIR)
-	$$(INSTALL_DIR) $$(PKG_INSTALL_DIR)/bin $$(IDIR)
-	$$(INSTALL_BIN) $$(STUB_BIN) $$(PKG_INSTALL_DIR)/bin/$$(PKG_NAME)
+	$$(Build/Compile)
+	$$(INSTALL_DIR) $$(IDIR)
 	$$(call Package/$(1)/install,$$(IDIR))
 	for f in $$$$STUB_CONFFILES; do \
 		[ -f "$$(IDIR)$$$$f" ] && continue; \
