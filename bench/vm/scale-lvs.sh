@@ -12,8 +12,15 @@
 # shellcheck source=tests/vm/lib.sh
 . /vmkit.sh
 
+# Smaller runs (VM_APPEND="scale.per_vs=200 scale.vss=5 scale.window=5") for a quick look.
+arg() {
+	sed -n "s/.*scale\.$1=\([0-9a-z]*\).*/\1/p" /proc/cmdline
+}
+PER_VS=$(arg per_vs)
 PER_VS=${PER_VS:-1000}
+VSS=$(arg vss)
 VSS=${VSS:-10}
+WINDOW=$(arg window)
 WINDOW=${WINDOW:-30}
 N=$((PER_VS * VSS))
 
@@ -41,7 +48,7 @@ exec 3>/tmp/serve.in
 wait_until 300 grep -q ready /tmp/serve.out || fail "the listeners did not start"
 
 dests() {
-	grep -c '^  ->' /proc/net/ip_vs
+	grep -c '^  -> [0-9A-F]' /proc/net/ip_vs
 }
 # The changed real server (the last) with weight $1 in the kernel: /proc/net/ip_vs lists
 # "  -> 7F000001:PORT Masq WEIGHT ...".
@@ -60,9 +67,22 @@ hwm_kb() {
 }
 hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
+# debug_log LOG LINES (scale.debug=1): what the log says after its first LINES lines.
+debug_log() {
+	tail -n +"$(($2 + 1))" "$1" | grep -n . | grep -v -e ': success$' -e 'checker down$' -e 'checker up$' -e ': Removing' -e ': Adding' -e 'IPVS: added' -e 'IPVS: deleted' | head -150 | sed 's/^/BENCH: log: /'
+	sed 's/^/BENCH: softnet_stat: /' /proc/net/softnet_stat
+	cat /proc/net/netstat /proc/net/snmp | awk '$1 == last { for (i = 2; i <= NF; i++) if ($i != 0) printf "BENCH: netstat: %s%s %s\n", $1, name[i], $i; next } { last = $1; for (i = 2; i <= NF; i++) name[i] = $i }' | grep -i -e listen -e drop -e overflow -e retrans -e prune -e syn -e timeout
+	for what in 'checker down$' 'checker up$' 'Removing' 'Adding'; do
+		echo "BENCH: log: '$what' first and last at $(tail -n +"$(($2 + 1))" "$1" | grep -n "$what" | sed -n '1p;$p' | cut -d: -f1 | tr '\n' ' ')"
+	done
+	for what in 'checker down' 'checker up' 'Removing' 'Adding' 'connect timeout' 'IPVS sync' 'success$'; do
+		echo "BENCH: log: $(tail -n +"$(($2 + 1))" "$1" | grep -c "$what") lines with '$what'"
+	done
+}
+
 # measure NAME MAINPID CHECKPID T0 LOG: all destinations, the window, the SIGHUP.
 measure() {
-	wait_until 1500 sh -c "[ \$(grep -c '^  ->' /proc/net/ip_vs) -ge $N ]" || {
+	wait_until 1500 sh -c "[ \$(grep -c '^  -> [0-9A-F]' /proc/net/ip_vs) -ge $N ]" || {
 		echo "BENCH: $1: only $(dests) of $N destinations"
 		tail -5 "$5" | sed 's/^/BENCH: log: /'
 		return
@@ -75,24 +95,27 @@ measure() {
 	echo "BENCH: $1: start -> all $N destinations in IPVS ${up} ms; cpu $(((c1 - c0) * 1000 / hz)) ms in ${WINDOW} s; rss $(rss_kb "$3") kB (peak $(hwm_kb "$3") kB)"
 	write_conf 2
 	t0=$(now_ms)
+	lines=$(wc -l <"$5")
 	kill -HUP "$2"
 	if ! wait_until 300 last_has_weight 2; then
 		echo "BENCH: $1: the SIGHUP's weight did not reach the kernel in $(($(now_ms) - t0)) ms: $(grep "^  -> 7F000001:$last_port " /proc/net/ip_vs)"
-		tail -5 "$5" | sed 's/^/BENCH: log: /'
+		debug_log "$5" "$lines"
 		return
 	fi
 	hup=$(($(now_ms) - t0))
 	sleep 3
+	[ -n "$(arg debug)" ] && debug_log "$5" "$lines"
 	echo "BENCH: $1: SIGHUP (one real server's weight 1 -> 2) -> in the kernel ${hup} ms; rss after $(rss_kb "$3") kB (peak $(hwm_kb "$3") kB); $(dests) destinations"
 }
 
 # `VM_APPEND=scale.only=keepalived` (or kalive) on the host runs one of the two.
-only=$(sed -n 's/.*scale\.only=\([a-z]*\).*/\1/p' /proc/cmdline)
+only=$(arg only)
 if [ "$only" != keepalived ]; then
 	step "kalive: $N TCP_CHECK real servers, delay_loop 10 s"
 	write_conf 1
 	t0=$(now_ms)
-	kalive -n -G -f "$conf" -p /tmp/kalive.pid >/tmp/kalive.log 2>&1 &
+	debug=$(arg debug)
+	kalive -n -G ${debug:+-D} -f "$conf" -p /tmp/kalive.pid >/tmp/kalive.log 2>&1 &
 	kpid=$!
 	measure kalive "$kpid" "$kpid" "$t0" /tmp/kalive.log
 	kill -TERM "$kpid"

@@ -18,74 +18,18 @@ use crate::config::model::{Config, Script};
 use crate::daemon::ipvs_timeouts::IpvsTimeouts;
 use crate::lvs::index::Index;
 use crate::lvs::plan::VsPlan;
-use crate::lvs::{notify, reconcile, Desired, Event, Health, Kernel, KernelService, Lvs, Op, RsId};
+use crate::lvs::{
+    notify, reconcile, reconcile_service, Desired, Event, Health, Kernel, KernelService, Lvs, Op,
+    RsId,
+};
 use crate::sys::fifo::FifoWriter;
 use crate::sys::netlink::ipvs::{Ipvs, ServiceKey};
 use crate::sys::netlink::{Error, Outcome};
 use crate::time::Instant;
 
-/// One real server as the dumps show it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RsStatus {
-    pub id: RsId,
-    pub name: String,
-    pub up: bool,
-    /// The weight it has in the kernel now (0 when inhibited), `None` when not in the pool.
-    pub weight: Option<u32>,
-    /// Seconds since its last change (since the start when it never changed).
-    pub since_s: u64,
-    /// Its health checkers (filled in by the daemon from `daemon::checkers::Checkers`).
-    pub checks: Vec<CheckLine>,
-}
-
-/// One health checker of a real server, for the dumps.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CheckLine {
-    pub kind: &'static str,
-    pub up: bool,
-    /// The last run's verdict as text (`success`, `connect timeout`, …); `None` before the first.
-    pub last: Option<String>,
-    pub latency_us: Option<u64>,
-    pub runs: u64,
-    pub failures: u64,
-}
-
-/// Adds each checker's state to its real server's status.
-pub fn add_checks<'a>(
-    status: &mut [VsStatus],
-    checks: impl Iterator<Item = crate::check::CheckStatus<'a>>,
-) {
-    for c in checks {
-        let rs = status
-            .iter_mut()
-            .flat_map(|v| v.real.iter_mut())
-            .find(|r| r.id == c.rs);
-        if let Some(r) = rs {
-            r.checks.push(CheckLine {
-                kind: c.kind,
-                up: c.up,
-                last: c.last.map(|v| v.to_string()),
-                latency_us: c.latency.map(|d| d.as_micros()),
-                runs: c.runs,
-                failures: c.failures,
-            });
-        }
-    }
-}
-
-/// One virtual server as the dumps show it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VsStatus {
-    pub name: String,
-    pub quorum_up: bool,
-    /// `Some(true)` while the sorry server is in the pool; `None` without a sorry server.
-    pub sorry_in: Option<bool>,
-    /// Why it is not programmed (keepalived ignores it too).
-    pub ignored: Option<&'static str>,
-    /// With `ha_suspend`: whether its checkers are suspended now (none of its addresses here).
-    pub suspended: Option<bool>,
-    pub real: Vec<RsStatus>,
-}
+#[path = "lvs_status.rs"]
+mod status;
+pub use status::{add_checks, CheckLine, RsStatus, VsStatus};
 
 pub struct LvsDaemon {
     core: Lvs,
@@ -107,7 +51,10 @@ pub struct LvsDaemon {
     timeouts: IpvsTimeouts,
     /// When each real server last changed, indexed like the plans.
     changed: Vec<Vec<Instant>>,
+    /// The events of this turn's health reports, reported at [`LvsDaemon::flush`].
     events: Vec<Event>,
+    /// The virtual servers those reports changed.
+    dirty: Vec<u16>,
     /// `-P`: LVS is off for the daemon's whole life (reloads included).
     disabled: bool,
     /// Each real server's UCI name (OpenWrt's hotplug NAME), indexed like the configuration.
@@ -172,6 +119,7 @@ impl LvsDaemon {
             flush_on_stop: cfg.global.lvs_flush_on_stop,
             timeouts: IpvsTimeouts::default(),
             events: Vec::new(),
+            dirty: Vec::new(),
             disabled: false,
             rs_names: names_of(cfg),
             mails: crate::daemon::service::mail::lvs_mails(cfg),
@@ -223,6 +171,7 @@ impl LvsDaemon {
             timeouts: IpvsTimeouts::default(),
             changed: Vec::new(),
             events: Vec::new(),
+            dirty: Vec::new(),
             disabled: true,
             rs_names: Vec::new(),
             mails: Vec::new(),
@@ -232,19 +181,37 @@ impl LvsDaemon {
     }
 
     /// A real server's health from its checkers (`id` indexes `Config::virtual_servers` and
-    /// their `real_servers`). Reports that change nothing cost nothing.
+    /// their `real_servers`). Reports that change nothing cost nothing; the kernel and the
+    /// notifies follow at [`LvsDaemon::flush`], once for all the reports of a loop turn.
     pub fn on_health(&mut self, now: Instant, id: RsId, health: Health) {
-        let mut events = std::mem::take(&mut self.events);
-        events.clear();
-        self.core.on_health(id, health, &mut events);
-        if events.is_empty() {
-            self.events = events;
+        let before = self.events.len();
+        self.core.on_health(id, health, &mut self.events);
+        if self.events.len() == before {
             return;
         }
-        self.touch(now, id, &events);
-        self.sync();
+        let events = std::mem::take(&mut self.events);
+        self.touch(now, id, events.get(before..).unwrap_or(&[]));
+        self.events = events;
+        if !self.dirty.contains(&id.vs) {
+            self.dirty.push(id.vs);
+        }
+    }
+
+    /// After a turn's health reports: the services of the virtual servers they changed (and
+    /// those alone: issue 12's 10,000 servers made a whole recompute per report ~1 s under
+    /// qemu) brought to the kernel, then the events' notifies.
+    pub fn flush(&mut self) {
+        if self.events.is_empty() {
+            return;
+        }
+        let dirty = std::mem::take(&mut self.dirty);
+        self.sync_part(&dirty);
+        self.dirty = dirty;
+        self.dirty.clear();
+        let events = std::mem::take(&mut self.events);
         self.report(&events, false);
         self.events = events;
+        self.events.clear();
     }
 
     /// SIGHUP with a new configuration: the pool moves to it and hears `health`, what the
@@ -388,57 +355,14 @@ impl LvsDaemon {
         std::mem::take(&mut self.hotplug)
     }
 
-    /// The virtual servers and their real servers, for the dumps and `kalive status`.
-    pub fn status(&self, now: Instant) -> Vec<VsStatus> {
-        self.core
-            .plans
-            .iter()
-            .zip(&self.core.pool.vs)
-            .zip(&self.changed)
-            .enumerate()
-            .map(|(vi, ((p, st), changed))| {
-                let in_kernel = |r: &crate::lvs::RsPlan| {
-                    p.services.first().and_then(|s| {
-                        let key = r.dest_for(&s.key, 0).key;
-                        self.applied.get(&s.key)?.dest(&key).map(|d| d.weight)
-                    })
-                };
-                VsStatus {
-                    name: p.name.clone(),
-                    quorum_up: st.quorum_up,
-                    sorry_in: p.sorry.as_ref().map(|_| st.sorry_active),
-                    ignored: p.ignored,
-                    suspended: None,
-                    real: p
-                        .real
-                        .iter()
-                        .zip(&st.rs)
-                        .zip(changed)
-                        .enumerate()
-                        .filter(|(_, ((r, _), _))| r.ignored.is_none())
-                        .map(|(ri, ((r, s), c))| RsStatus {
-                            id: RsId {
-                                vs: vi as u16,
-                                rs: ri as u16,
-                            },
-                            name: r.name.clone(),
-                            up: s.alive,
-                            weight: in_kernel(r),
-                            since_s: now.since(*c).as_micros() / 1_000_000,
-                            checks: Vec::new(),
-                        })
-                        .collect(),
-                }
-            })
-            .collect()
-    }
-
     /// Brings the kernel to the desired state: a fresh dump when needed, then the operations.
     fn sync(&mut self) {
         let Some(ipvs) = self.ipvs.as_mut() else {
             return;
         };
+        let t0 = now();
         let want = self.core.desired();
+        let (mut dumped, mut done) = (t0, 0);
         // Two passes at most: a failed operation means the kernel is not what we thought;
         // the second pass starts from a fresh dump.
         for _ in 0..2 {
@@ -448,6 +372,7 @@ impl LvsDaemon {
                     Ok(k) => {
                         self.kernel = k;
                         self.resync = false;
+                        dumped = now();
                     }
                     Err(e) => {
                         log::error!("IPVS: cannot read the kernel's services: {e}");
@@ -461,12 +386,43 @@ impl LvsDaemon {
             for op in &ops {
                 failed |= !run(ipvs, &mut self.kernel, op);
             }
+            done += ops.len();
             if !failed {
                 break;
             }
             self.resync = true;
         }
         self.applied = want;
+        let t = now();
+        log::debug!(
+            "IPVS sync: desired and dump {} ms, {done} operation(s) {} ms",
+            dumped.since(t0).as_millis(),
+            t.since(dumped).as_millis()
+        );
+    }
+
+    /// Brings the services of `vss` to the kernel: what [`LvsDaemon::sync`] does, for their
+    /// services alone. The whole state when the kernel must be read again first.
+    fn sync_part(&mut self, vss: &[u16]) {
+        let Some(ipvs) = self.ipvs.as_mut() else {
+            return;
+        };
+        if self.resync {
+            return self.sync();
+        }
+        let want = self.core.desired_of(vss);
+        let mut ops = Vec::new();
+        for w in want.iter() {
+            reconcile_service(&self.kernel, self.applied.get(&w.service.key), w, &mut ops);
+        }
+        let mut failed = false;
+        for op in &ops {
+            failed |= !run(ipvs, &mut self.kernel, op);
+        }
+        if failed || !self.applied.update(want) {
+            self.resync = true;
+            self.sync();
+        }
     }
 
     /// Log lines, notify scripts and FIFO lines for `events` (indexed by the current plans).

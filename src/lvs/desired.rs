@@ -62,6 +62,30 @@ impl Desired {
         self.services.is_empty()
     }
 
+    /// Takes `part`'s services in place of those with their keys, where they stand (a health
+    /// change adds or removes no service). False, and nothing changed, when one of them is not
+    /// here.
+    pub fn update(&mut self, part: Desired) -> bool {
+        let at: Option<Vec<usize>> = part
+            .services
+            .iter()
+            .map(|p| {
+                self.services
+                    .iter()
+                    .position(|s| s.service.key == p.service.key)
+            })
+            .collect();
+        let Some(at) = at else {
+            return false;
+        };
+        for (i, p) in at.into_iter().zip(part.services) {
+            if let Some(slot) = self.services.get_mut(i) {
+                *slot = p;
+            }
+        }
+        true
+    }
+
     fn entry(&mut self, svc: &Service) -> Option<&mut DesiredService> {
         let n = match self.services.iter().position(|s| s.service.key == svc.key) {
             Some(n) => n,
@@ -81,12 +105,31 @@ impl Desired {
 /// The desired kernel state. A service several virtual servers produce (two sharing a group's
 /// fwmark) gets the union of their destinations, with the first one's settings.
 pub fn desired(plans: &[VsPlan], pool: &Pool) -> Desired {
+    desired_where(plans, pool, &|_| true)
+}
+
+/// The desired state of the services of the virtual servers `vss` alone (with what other
+/// virtual servers sharing one of them add to it): all that health changes of their real
+/// servers can change, since the quorum and the sorry server are per virtual server. Each
+/// service is what [`desired`] says of it: the same computation, restricted to these services.
+pub fn desired_of(plans: &[VsPlan], pool: &Pool, vss: &[u16]) -> Desired {
+    let keys: Vec<ServiceKey> = vss
+        .iter()
+        .filter_map(|&v| plans.get(usize::from(v)))
+        .filter(|p| p.ignored.is_none())
+        .flat_map(|p| p.services.iter().map(|s| s.key))
+        .collect();
+    desired_where(plans, pool, &|k| keys.contains(k))
+}
+
+/// The services `pick` keeps, in configuration order.
+fn desired_where(plans: &[VsPlan], pool: &Pool, pick: &dyn Fn(&ServiceKey) -> bool) -> Desired {
     let mut out = Desired::new();
     for (plan, st) in plans.iter().zip(&pool.vs) {
         if plan.ignored.is_some() {
             continue;
         }
-        for svc in &plan.services {
+        for svc in plan.services.iter().filter(|s| pick(&s.key)) {
             let Some(entry) = out.entry(svc) else {
                 continue;
             };

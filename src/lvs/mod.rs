@@ -47,7 +47,7 @@ use crate::config::model::Config;
 
 pub use desired::{desired, Desired, DesiredService};
 pub use plan::{plans, RsPlan, VsPlan};
-pub use reconcile::{reconcile, Kernel, KernelService, Op};
+pub use reconcile::{reconcile, reconcile_service, Kernel, KernelService, Op};
 pub use state::{Event, Pool};
 pub use suspend::HaSuspend;
 
@@ -96,6 +96,12 @@ impl Lvs {
 
     pub fn desired(&self) -> Desired {
         desired(&self.plans, &self.pool)
+    }
+
+    /// What [`Lvs::desired`] says of the services of the virtual servers `vss` (those whose
+    /// real servers' health changed).
+    pub fn desired_of(&self, vss: &[u16]) -> Desired {
+        desired::desired_of(&self.plans, &self.pool, vss)
     }
 
     pub fn plan(&self, id: RsId) -> Option<(&VsPlan, &RsPlan)> {

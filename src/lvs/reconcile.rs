@@ -11,7 +11,7 @@
 //!   alone, as keepalived leaves them.
 //! - Services kalive never named are never touched.
 
-use super::desired::Desired;
+use super::desired::{Desired, DesiredService};
 use super::index::Index;
 use crate::lvs::model::{Dest, DestKey, Service, ServiceKey};
 
@@ -84,46 +84,54 @@ pub fn reconcile(kernel: &Kernel, old: &Desired, new: &Desired, out: &mut Vec<Op
         }
     }
     for want in new.iter() {
-        let svc = want.service;
-        let key = &svc.key;
-        let Some(have) = kernel.get(key) else {
-            out.push(Op::AddService(svc));
-            out.extend(want.dests.iter().map(|d| Op::AddDest(svc, *d)));
-            continue;
-        };
-        if !have.service.same_settings(&svc) {
-            out.push(Op::EditService(svc));
+        reconcile_service(kernel, old.get(&want.service.key), want, out);
+    }
+}
+
+/// Appends to `out` the operations that take `kernel`'s service `want.service` to `want`; `old`
+/// is what was desired of it before. [`reconcile`] does this for every desired service; a
+/// health change needs it for the services of one virtual server only.
+pub fn reconcile_service(
+    kernel: &Kernel,
+    old: Option<&DesiredService>,
+    want: &DesiredService,
+    out: &mut Vec<Op>,
+) {
+    let svc = want.service;
+    let key = &svc.key;
+    let Some(have) = kernel.get(key) else {
+        out.push(Op::AddService(svc));
+        out.extend(want.dests.iter().map(|d| Op::AddDest(svc, *d)));
+        return;
+    };
+    if !have.service.same_settings(&svc) {
+        out.push(Op::EditService(svc));
+    }
+    // Searched by key in n log n: thousands of destinations a service (issue 12).
+    let wanted = Index::new(want.dests.iter().map(|d| d.key));
+    let had = Index::new(have.dests.iter().map(|d| d.key));
+    let managed = Index::new(want.managed.iter().copied());
+    let old_managed = Index::new(old.into_iter().flat_map(|o| o.managed.iter().copied()));
+    let was_managed = |k: &DestKey| managed.contains(k) || old_managed.contains(k);
+    for d in &have.dests {
+        if !wanted.contains(&d.key) && was_managed(&d.key) {
+            out.push(Op::DelDest(svc, *d));
         }
-        // Searched by key in n log n: thousands of destinations a service (issue 12).
-        let wanted = Index::new(want.dests.iter().map(|d| d.key));
-        let had = Index::new(have.dests.iter().map(|d| d.key));
-        let managed = Index::new(want.managed.iter().copied());
-        let old_managed = Index::new(
-            old.get(key)
-                .into_iter()
-                .flat_map(|o| o.managed.iter().copied()),
-        );
-        let was_managed = |k: &DestKey| managed.contains(k) || old_managed.contains(k);
-        for d in &have.dests {
-            if !wanted.contains(&d.key) && was_managed(&d.key) {
-                out.push(Op::DelDest(svc, *d));
-            }
-        }
-        let have_dest = |k: &DestKey| had.first(k).and_then(|i| have.dests.get(i));
-        // Take out before putting in: lowered weights, then the other edits, then additions.
-        for lowering in [true, false] {
-            for d in &want.dests {
-                if let Some(h) = have_dest(&d.key) {
-                    if !h.same_settings(d) && (d.weight < h.weight) == lowering {
-                        out.push(Op::EditDest(svc, *d));
-                    }
+    }
+    let have_dest = |k: &DestKey| had.first(k).and_then(|i| have.dests.get(i));
+    // Take out before putting in: lowered weights, then the other edits, then additions.
+    for lowering in [true, false] {
+        for d in &want.dests {
+            if let Some(h) = have_dest(&d.key) {
+                if !h.same_settings(d) && (d.weight < h.weight) == lowering {
+                    out.push(Op::EditDest(svc, *d));
                 }
             }
         }
-        for d in &want.dests {
-            if !had.contains(&d.key) {
-                out.push(Op::AddDest(svc, *d));
-            }
+    }
+    for d in &want.dests {
+        if !had.contains(&d.key) {
+            out.push(Op::AddDest(svc, *d));
         }
     }
 }

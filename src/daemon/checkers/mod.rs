@@ -135,21 +135,34 @@ impl Checkers {
             .iter()
             .filter(|c| matches!(c.proto, Proto::Misc { .. }))
             .count();
-        let mut wheel = TimerWheel::with_capacity(n.max(1));
-        for (i, c) in checks.iter_mut().enumerate() {
-            let at = schedule::first_run(now, c.warmup, i, n);
-            c.timer = wheel.arm(at, i as u32).ok();
-        }
-        Checkers {
+        let mut checkers = Checkers {
             active: Vec::with_capacity(n),
             changed: VecDeque::with_capacity(servers.len()),
             children: Children::with_capacity(misc),
             reaped: Vec::with_capacity(misc),
             checks,
             servers,
-            wheel,
+            wheel: TimerWheel::with_capacity(n.max(1)),
             buf: vec![0u8; READ_WINDOW].into_boxed_slice(),
             mails: mails::Mails::new(cfg.global.no_checker_emails, n),
+        };
+        checkers.spread_first_runs(now);
+        checkers
+    }
+
+    /// Every checker's next run at its first, spread over its `warmup` from `now`. A reload
+    /// calls it again once its work is done: with 10,000 servers that work takes seconds
+    /// under qemu, and the runs spread from before it would all fall due at once after it
+    /// (issue 12: thousands of connects in one turn, on a loopback whose backlog drops them,
+    /// and the servers went down).
+    pub fn spread_first_runs(&mut self, now: Instant) {
+        let n = self.checks.len();
+        for i in 0..n {
+            let Some(c) = self.checks.get(i) else {
+                continue;
+            };
+            let at = schedule::first_run(now, c.warmup, i, n);
+            self.arm(i, at);
         }
     }
 

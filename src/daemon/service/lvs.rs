@@ -16,6 +16,7 @@ pub struct Lvs {
     checkers: Checkers,
     suspender: Suspender,
     slots: Slots,
+    polled: Instant,
     /// `-P`: VRRP only, no checker runs and IPVS is not touched.
     vrrp_only: bool,
     /// `-I`: the IPVS services stay on stop.
@@ -35,6 +36,7 @@ impl Lvs {
             checkers,
             suspender,
             slots: Slots::default(),
+            polled: Instant::ZERO,
             vrrp_only,
             keep_on_stop,
         }
@@ -59,6 +61,7 @@ fn run_lvs_notifies(lvs: &mut LvsDaemon, ops: &mut dyn SystemOps) {
 impl<'a> Service<'a> for Lvs {
     fn poll_fds(&mut self, fds: &mut PollSet) {
         self.slots = fds.add_with(|v| self.checkers.poll_fds(v));
+        self.polled = crate::daemon::reactor::now();
     }
 
     fn next_deadline(&mut self, _cx: &mut Cx<'a>) -> Option<Instant> {
@@ -68,8 +71,21 @@ impl<'a> Service<'a> for Lvs {
     fn handle(&mut self, cx: &mut Cx<'a>) {
         let now = cx.vrrp.now();
         self.checkers.handle(now, cx.fds.get(self.slots));
+        let checked = cx.vrrp.now();
+        let mut changes = 0;
         while let Some((id, health)) = self.checkers.next_change() {
             self.lvs.on_health(now, id, health);
+            changes += 1;
+        }
+        self.lvs.flush();
+        let end = cx.vrrp.now();
+        if end.since(now).as_millis() >= 200 {
+            log::debug!(
+                "LVS turn: checkers {} ms, {changes} change(s) {} ms; {} ms since the poll",
+                checked.since(now).as_millis(),
+                end.since(checked).as_millis(),
+                now.since(self.polled).as_millis()
+            );
         }
         // After the quorum's alerts, as keepalived's checkers mail after
         // update_svr_checker_state.
@@ -106,12 +122,20 @@ impl<'a> Service<'a> for Lvs {
         fresh.inherit(&self.checkers);
         self.checkers.shutdown();
         self.checkers = fresh;
+        let built = cx.vrrp.now();
         let all: Vec<_> = self.checkers.servers().collect();
-        self.lvs.reload(&new.cfg, now, &all);
+        self.lvs.reload(&new.cfg, built, &all);
         while self.checkers.next_change().is_some() {}
         // Always rebuilt: the old one names the old configuration's servers.
         let mut nl = Netlink::new().ok();
         self.suspender = Suspender::start(&new.cfg, nl.as_mut(), &mut self.checkers);
+        let end = cx.vrrp.now();
+        self.checkers.spread_first_runs(end);
+        log::debug!(
+            "LVS reload: checkers {} ms, pool and IPVS {} ms",
+            built.since(now).as_millis(),
+            end.since(built).as_millis()
+        );
         Ok(())
     }
 

@@ -412,3 +412,73 @@ fn a_reload_of_30000_real_servers_is_one_edit_and_not_quadratic() {
     );
     assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
 }
+
+/// Issue 12: a health change recomputes and reconciles only the services of its virtual server
+/// (`Lvs::desired_of`, `reconcile_service`). After each of 400 reports in a pseudo-random order
+/// (up at several weights, down; inhibited servers, quorum with hysteresis and sorry servers, a
+/// group fwmark two virtual servers share, an alpha server), the state updated with those
+/// services alone equals the whole recompute, and so do the operations.
+#[test]
+fn a_health_change_recomputes_only_its_services_and_equals_the_whole() {
+    let text = concat!(
+        "virtual_server_group G {\n fwmark 3\n}\n",
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n quorum 3\n hysteresis 1\n",
+        " sorry_server 10.0.9.9 80\n sorry_server_inhibit\n",
+        " real_server 10.0.1.1 80 {\n weight 2\n TCP_CHECK {\n }\n }\n",
+        " real_server 10.0.1.2 80 {\n inhibit_on_failure\n TCP_CHECK {\n }\n }\n",
+        " real_server 10.0.1.3 80 {\n TCP_CHECK {\n }\n }\n}\n",
+        "virtual_server group G {\n protocol TCP\n lb_kind DR\n",
+        " real_server 10.0.2.1 80 {\n TCP_CHECK {\n }\n }\n",
+        " real_server 10.0.2.2 80 {\n inhibit_on_failure\n TCP_CHECK {\n }\n }\n}\n",
+        "virtual_server group G {\n protocol UDP\n lb_kind DR\n quorum 2\n sorry_server 10.0.9.8 53\n",
+        " real_server 10.0.2.1 53 {\n TCP_CHECK {\n }\n }\n",
+        " real_server 10.0.3.1 53 {\n TCP_CHECK {\n alpha\n }\n }\n}\n",
+        "virtual_server 10.0.0.2 80 {\n protocol TCP\n",
+        " real_server 10.0.4.1 80 {\n TCP_CHECK {\n }\n }\n}\n",
+    );
+    let mut ev = Vec::new();
+    let mut lvs = Lvs::start(&cfg(text), &mut ev);
+    let sizes: Vec<usize> = lvs.plans.iter().map(|p| p.real.len()).collect();
+    assert_eq!(sizes, [3, 2, 2, 1]);
+    let mut k = Kernel::new();
+    let mut whole = lvs.desired();
+    converge(&mut k, &Desired::new(), &whole);
+    let mut part_state = whole.clone();
+    let mut seed: u64 = 12;
+    let mut next = |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    let mut changed = 0;
+    for _ in 0..400 {
+        let vs = next(4) as u16;
+        let rs = next(sizes[usize::from(vs)] as u64) as u16;
+        let h = match next(4) {
+            0 | 1 => Health::Down,
+            w => Health::Up {
+                weight: w as u32 - 1,
+            },
+        };
+        ev.clear();
+        lvs.on_health(RsId { vs, rs }, h, &mut ev);
+        let new_whole = lvs.desired();
+        let part = lvs.desired_of(&[vs]);
+        let mut part_ops = Vec::new();
+        for w in part.iter() {
+            reconcile_service(&k, part_state.get(&w.service.key), w, &mut part_ops);
+        }
+        assert!(part_state.update(part));
+        assert_eq!(part_state, new_whole, "after {vs}/{rs} {h:?}");
+        assert_eq!(
+            part_ops,
+            ops(&k, &whole, &new_whole),
+            "after {vs}/{rs} {h:?}"
+        );
+        changed += usize::from(!part_ops.is_empty());
+        converge(&mut k, &whole, &new_whole);
+        whole = new_whole;
+    }
+    assert!(changed > 100, "only {changed} reports changed the kernel");
+}
