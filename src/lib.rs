@@ -209,6 +209,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod hash;
 pub mod lvs;
 pub mod mail;
 pub mod sys;

@@ -60,7 +60,7 @@ pub struct Package {
     /// Sections allocated so far; libuci numbers anonymous sections with it.
     allocated: u32,
     /// Named sections by name, so a file with many sections stays linear.
-    by_name: std::collections::HashMap<String, usize>,
+    by_name: crate::hash::Map<String, usize>,
 }
 
 /// libuci's anonymous section name: `cfg` + ordinal (`%02x`) + djb hash of the type (`%04x`).

@@ -337,8 +337,8 @@ impl Checkers {
     /// The servers' starting health is then what [`Checkers::servers`] says; `old` should be
     /// shut down.
     pub fn inherit(&mut self, old: &Checkers) {
-        let mut by_label: std::collections::HashMap<&str, VecDeque<&Check>> =
-            std::collections::HashMap::with_capacity(old.checks.len());
+        let mut by_label: crate::hash::Map<&str, VecDeque<&Check>> =
+            crate::hash::Map::with_capacity_and_hasher(old.checks.len(), Default::default());
         for c in &old.checks {
             by_label.entry(&c.label).or_default().push_back(c);
         }
