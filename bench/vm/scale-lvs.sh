@@ -88,6 +88,7 @@ measure() {
 		return
 	}
 	up=$(($(now_ms) - $4))
+	[ -n "$(arg debug)" ] && grep -m 4 -e 'LVS start' -e 'IPVS sync' -e 'health checker' "$5" | sed 's/^/BENCH: start: /'
 	sleep 5
 	c0=$(cpu_ticks "$3")
 	sleep "$WINDOW"
@@ -100,11 +101,21 @@ measure() {
 	if ! wait_until 300 last_has_weight 2; then
 		echo "BENCH: $1: the SIGHUP's weight did not reach the kernel in $(($(now_ms) - t0)) ms: $(grep "^  -> 7F000001:$last_port " /proc/net/ip_vs)"
 		debug_log "$5" "$lines"
+		[ "$1" = kalive ] && fail "kalive: the SIGHUP's weight did not reach the kernel"
 		return
 	fi
 	hup=$(($(now_ms) - t0))
 	sleep 3
 	[ -n "$(arg debug)" ] && debug_log "$5" "$lines"
+	# kalive (its log names each IPVS operation): the SIGHUP is exactly one operation, the
+	# weight's, and no server left the pool.
+	if [ "$1" = kalive ]; then
+		ops=$(tail -n +"$((lines + 1))" "$5" | grep -c 'IPVS: \(added\|changed\|deleted\)')
+		removed=$(tail -n +"$((lines + 1))" "$5" | grep -c 'Removing service')
+		echo "BENCH: kalive: after the SIGHUP $ops IPVS operation(s), $removed real server(s) removed"
+		[ "$ops" -eq 1 ] && [ "$removed" -eq 0 ] && [ "$(dests)" -eq "$N" ] ||
+			fail "the SIGHUP that changed one weight made $ops IPVS operations and removed $removed servers ($(dests) of $N left)"
+	fi
 	echo "BENCH: $1: SIGHUP (one real server's weight 1 -> 2) -> in the kernel ${hup} ms; rss after $(rss_kb "$3") kB (peak $(hwm_kb "$3") kB); $(dests) destinations"
 }
 

@@ -85,8 +85,10 @@ impl LvsDaemon {
     /// Programs IPVS for `cfg`. `Err` (fatal, as in keepalived) when virtual servers are
     /// configured and IPVS cannot be opened.
     pub fn start(cfg: &Config, fifos: Vec<FifoWriter>) -> Result<LvsDaemon, String> {
+        let t0 = now();
         let mut events = Vec::new();
         let core = Lvs::start(cfg, &mut events);
+        log::debug!("LVS start: plans {} ms", now().since(t0).as_millis());
         for p in core.plans.iter() {
             if let Some(why) = p.ignored {
                 log::warn!("Virtual server {} ignored: {why}", p.name);
@@ -362,7 +364,8 @@ impl LvsDaemon {
         };
         let t0 = now();
         let want = self.core.desired();
-        let (mut dumped, mut done) = (t0, 0);
+        let computed = now();
+        let (mut dumped, mut done) = (computed, 0);
         // Two passes at most: a failed operation means the kernel is not what we thought;
         // the second pass starts from a fresh dump.
         for _ in 0..2 {
@@ -395,8 +398,9 @@ impl LvsDaemon {
         self.applied = want;
         let t = now();
         log::debug!(
-            "IPVS sync: desired and dump {} ms, {done} operation(s) {} ms",
-            dumped.since(t0).as_millis(),
+            "IPVS sync: desired {} ms, dump {} ms, {done} operation(s) {} ms",
+            computed.since(t0).as_millis(),
+            dumped.since(computed).as_millis(),
             t.since(dumped).as_millis()
         );
     }

@@ -52,6 +52,8 @@ pub mod budget {
     pub const SLOW_WORK: crate::time::Duration = crate::time::Duration::from_millis(1);
     /// Timers fired (a timer re-armed for "now" cannot keep the loop).
     pub const TIMERS: usize = 10_000;
+    /// Health checks started or timed out (`daemon/checkers/`).
+    pub const CHECK_TIMERS: usize = crate::daemon::checkers::TIMERS_PER_TURN;
     /// Reads of one health checker's socket (`check/stage.rs`, which owns it).
     pub const CHECK_READS: usize = crate::check::stage::READS_PER_TURN;
 }
