@@ -2,8 +2,9 @@
 //! (the core's [`Router::poll_timeout`](crate::vrrp::Router::poll_timeout) or the edge's own
 //! GARP pacing), hand what happened to the pure core (`handle_*`), then pull its output until
 //! it is empty: the adverts first (`poll_transmit`, sent at once: they are on a schedule), then
-//! the rest (`poll_action`; the slow ones wait while a batch of events is handled, see
-//! `execute`).
+//! the rest (`poll_action`; the slow ones wait while a batch of events is handled and then run
+//! in time slices between polls, see `execute`). No VRRP timer fires while an advert that
+//! arrived before it is still queued (`read_before`).
 //!
 //! The edge keeps no copy of a VRRP timer: the instances hold them. Its own timers are GARP
 //! pacing, one [`Deadlines`] slot per instance for its running burst's next packet and one for
