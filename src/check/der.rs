@@ -1,6 +1,8 @@
-//! Just enough DER (ITU-T X.690 §8, §10) to find a certificate's public key and to read a PKCS#8
-//! encrypted key (src/check/tls_keys.rs): elements with definite lengths of at most 4 bytes.
-//! The input is a file of the configuration; still, any bytes give `None`, never a panic.
+//! Just enough DER (ITU-T X.690 §8, §10) to find a certificate's public key (the SSL_GET
+//! server's, untrusted: fuzz target `tls_certificate`) and to read a PKCS#8 encrypted key
+//! (src/check/tls_keys.rs): elements with definite lengths of at most 4 bytes. Any bytes give
+//! `None`, never a panic. Compiled in every build (the fuzz crate has no TLS); linked only with
+//! `tls`.
 
 /// ASN.1 tags used here.
 pub const SEQUENCE: u8 = 0x30;
@@ -64,6 +66,35 @@ pub fn small_uint(contents: &[u8]) -> Option<u32> {
         .and_then(|v| u32::try_from(v).ok())
 }
 
+/// The SubjectPublicKeyInfo of an X.509 certificate (RFC 5280 §4.1: the seventh field of
+/// tbsCertificate, the sixth when the optional `[0] version` is absent, as in v1).
+pub fn certificate_spki(cert: &[u8]) -> Option<&[u8]> {
+    let (cert, _) = expect(cert, SEQUENCE)?;
+    let (mut fields, _) = expect(cert, SEQUENCE)?;
+    if element(fields)?.tag == CONTEXT_0 {
+        fields = element(fields)?.rest;
+    }
+    // serial number, signature, issuer, validity, subject
+    for _ in 0..5 {
+        fields = element(fields)?.rest;
+    }
+    let spki = element(fields)?;
+    (spki.tag == SEQUENCE).then_some(spki.whole)
+}
+
+/// A certificate's public key: its algorithm identifier's contents (as
+/// `SignatureVerificationAlgorithm::public_key_alg_id` gives them) and the key's bits.
+pub fn certificate_key(cert: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (spki, _) = expect(certificate_spki(cert)?, SEQUENCE)?;
+    let (alg, rest) = expect(spki, SEQUENCE)?;
+    let (bits, _) = expect(rest, BIT_STRING)?;
+    // The first byte counts the unused bits of the last one: a key has none.
+    match bits.split_first()? {
+        (0, key) => Some((alg, key)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +125,22 @@ mod tests {
         ] {
             assert!(element(bad).is_none(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_certificate_s_key_v1_and_v3() {
+        // openssl's DER of tests/fixtures/tls: client.pem is X.509 v1, ca.pem v3.
+        for der in [
+            &include_bytes!("../../fuzz/corpus/tls_certificate/client.der")[..],
+            &include_bytes!("../../fuzz/corpus/tls_certificate/ca.der")[..],
+        ] {
+            let (alg, key) = certificate_key(der).unwrap();
+            // id-ecPublicKey with prime256v1; an uncompressed point of 65 bytes.
+            assert!(alg.starts_with(&[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]));
+            assert_eq!((key.len(), key.first()), (65, Some(&4)));
+        }
+        assert!(
+            certificate_key(include_bytes!("../../fuzz/corpus/tls_certificate/cut.der")).is_none()
+        );
     }
 }

@@ -52,7 +52,6 @@ pub mod regex;
 pub mod regex;
 /// MD5 lives in the bottom layer: VRRP's IPsec-AH (`wire::ah`) uses it too.
 pub use crate::wire::md5;
-#[cfg(feature = "tls")]
 pub mod der;
 pub mod file;
 pub mod misc;

@@ -191,34 +191,7 @@ pub fn private_key(pem: &[u8], password: Option<&str>) -> Result<PrivateKeyDer<'
         .map_err(|e| ("key", format!("no PEM private key in the file: {e}")))
 }
 
-/// The SubjectPublicKeyInfo of an X.509 certificate (RFC 5280 §4.1: the seventh field of
-/// tbsCertificate, the sixth when the optional `[0] version` is absent, as in v1).
-pub fn certificate_spki(cert: &[u8]) -> Option<&[u8]> {
-    let (cert, _) = der::expect(cert, der::SEQUENCE)?;
-    let (mut fields, _) = der::expect(cert, der::SEQUENCE)?;
-    if der::element(fields)?.tag == der::CONTEXT_0 {
-        fields = der::element(fields)?.rest;
-    }
-    // serial number, signature, issuer, validity, subject
-    for _ in 0..5 {
-        fields = der::element(fields)?.rest;
-    }
-    let spki = der::element(fields)?;
-    (spki.tag == der::SEQUENCE).then_some(spki.whole)
-}
-
-/// A certificate's public key: its algorithm identifier's contents (as
-/// `SignatureVerificationAlgorithm::public_key_alg_id` gives them) and the key's bits.
-pub fn certificate_key(cert: &[u8]) -> Option<(&[u8], &[u8])> {
-    let (spki, _) = der::expect(certificate_spki(cert)?, der::SEQUENCE)?;
-    let (alg, rest) = der::expect(spki, der::SEQUENCE)?;
-    let (bits, _) = der::expect(rest, der::BIT_STRING)?;
-    // The first byte counts the unused bits of the last one: a key has none.
-    match bits.split_first()? {
-        (0, key) => Some((alg, key)),
-        _ => None,
-    }
-}
+pub use super::der::{certificate_key, certificate_spki};
 
 /// The client certificate and key to send, if the block gives both; every file it names is
 /// checked either way.
