@@ -13,7 +13,7 @@ AARCH64_BIN  := target/$(AARCH64)/release/kalive
 MAX_SIZE      ?= 716800
 MIPS_MAX_SIZE ?= 786432
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS := keepalived_conf uci_conf vrrp_packet http_response smtp_response mail_reply ping_reply udp_reply dns_reply netlink_reply proc_event json_dump
+FUZZ_TARGETS := keepalived_conf uci_conf vrrp_packet http_response tls_certificate smtp_response mail_reply ping_reply udp_reply dns_reply netlink_reply proc_event json_dump
 
 # Link with the linker rustup ships (rust-lld): no C toolchain is needed, because the musl
 # targets carry their own crt objects and libc.a. Measured on the x86_64 binary (image/README.md "Size"):

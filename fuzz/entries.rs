@@ -21,6 +21,7 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("vrrp_packet", vrrp_packet),
     ("ah_packet", ah_packet),
     ("http_response", http_response),
+    ("tls_certificate", tls_certificate),
     ("ping_reply", ping_reply),
     ("udp_reply", udp_reply),
     ("dns_reply", dns_reply),
@@ -212,6 +213,14 @@ pub fn http_response(data: &[u8]) {
         url(None, regex),
     ]);
     play(&mut p, data);
+}
+
+/// The DER reader SSL_GET runs on the server's certificate (src/check/der.rs): any bytes give a
+/// key that lies within them, or none.
+pub fn tls_certificate(data: &[u8]) {
+    if let Some((alg, key)) = kalive::check::der::certificate_key(data) {
+        assert!(alg.len() + key.len() <= data.len());
+    }
 }
 
 /// SMTP_CHECK's reply parser: greetings, multi-line replies, floods, short lines.

@@ -52,6 +52,7 @@ pub mod regex;
 pub mod regex;
 /// MD5 lives in the bottom layer: VRRP's IPsec-AH (`wire::ah`) uses it too.
 pub use crate::wire::md5;
+pub mod der;
 pub mod file;
 pub mod misc;
 pub mod ping;

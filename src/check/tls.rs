@@ -94,8 +94,8 @@ impl AnyCertificate {
         let mapping = self.0.signature_verification_algorithms.mapping;
         let (_, algs) = mapping.iter().find(|(s, _)| *s == dss.scheme).ok_or(())?;
         algs.iter()
-            .filter(|a| a.public_key_alg_id().as_ref() == alg_id.as_slice())
-            .any(|a| a.verify_signature(&key, message, dss.signature()).is_ok())
+            .filter(|a| a.public_key_alg_id().as_ref() == alg_id)
+            .any(|a| a.verify_signature(key, message, dss.signature()).is_ok())
             .then(HandshakeSignatureValid::assertion)
             .ok_or(())
     }

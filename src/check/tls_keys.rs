@@ -5,7 +5,7 @@
 //!   certificate); the pair is sent when the server asks for a client certificate. One of them
 //!   without the other sends none (OpenSSL has no complete pair to offer).
 //! - `password` decrypts an encrypted `key` (keepalived's PEM password callback). kalive reads
-//!   PKCS#8 `ENCRYPTED PRIVATE KEY` (PBES2: PBKDF2 or scrypt, AES-CBC), what OpenSSL 3 writes
+//!   PKCS#8 `ENCRYPTED PRIVATE KEY` (PBES2: PBKDF2 with HMAC-SHA-1/2, AES-CBC), what OpenSSL 3 writes
 //!   (`openssl genpkey -aes256`, `openssl pkcs8 -topk8`); the legacy `Proc-Type: 4,ENCRYPTED`
 //!   form is refused with the command that converts it.
 //! - `ca` is loaded (SSL_CTX_load_verify_locations: a file without a certificate fails) but
@@ -17,9 +17,12 @@
 //! Initialize SSL, ctx Instance", KEEPALIVED_EXIT_FATAL); kalive refuses the configuration at
 //! the keyword's line instead (src/config/keepalived/ssl.rs).
 
+use cbc::cipher::block_padding::Pkcs7;
+use cbc::cipher::{BlockDecryptMut, KeyIvInit};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
+use super::der;
 use crate::config::model::lvs::SslFiles;
 
 /// Why a file was refused: the keyword it came from, and the reason.
@@ -53,6 +56,118 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// The base64 between a PEM block's armour lines (RFC 7468 §2), decoded.
+fn base64_body(block: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(block).ok()?;
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for line in text.lines().filter(|l| !l.starts_with("-----")) {
+        for c in line.trim().bytes().take_while(|&c| c != b'=') {
+            let v = match c {
+                b'A'..=b'Z' => c - b'A',
+                b'a'..=b'z' => c - b'a' + 26,
+                b'0'..=b'9' => c - b'0' + 52,
+                b'+' => 62,
+                b'/' => 63,
+                _ => return None,
+            };
+            acc = (acc << 6) | u32::from(v);
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// PKCS#5 v2 (RFC 8018 §6.2) PBES2 with PBKDF2 (HMAC-SHA-1/256/384/512, ring's) and
+/// AES-128/192/256-CBC: the forms OpenSSL writes. Anything else is refused by name.
+fn pbes2_decrypt(info: &[u8], password: &[u8]) -> Result<Vec<u8>, Refusal> {
+    const PBES2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0d];
+    const PBKDF2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0c];
+    const HMAC: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02];
+    const AES: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01];
+    let unsupported = || {
+        (
+            "key",
+            "an encrypted key kalive does not read: PKCS#8 with PBES2, PBKDF2 and AES-CBC is read (`openssl pkcs8 -topk8 -v2 aes-256-cbc` writes it)".to_string(),
+        )
+    };
+    let parsed = (|| {
+        let (info, _) = der::expect(info, der::SEQUENCE)?;
+        let (alg, rest) = der::expect(info, der::SEQUENCE)?;
+        let (data, _) = der::expect(rest, der::OCTET_STRING)?;
+        let (oid, params) = der::expect(alg, der::OID)?;
+        let (params, _) = der::expect(params, der::SEQUENCE)?;
+        let (kdf, enc) = der::expect(params, der::SEQUENCE)?;
+        let (enc, _) = der::expect(enc, der::SEQUENCE)?;
+        let (kdf_oid, kdf_params) = der::expect(kdf, der::OID)?;
+        let (kdf_params, _) = der::expect(kdf_params, der::SEQUENCE)?;
+        let (salt, rest) = der::expect(kdf_params, der::OCTET_STRING)?;
+        let (iterations, mut rest) = der::expect(rest, der::INTEGER)?;
+        if der::element(rest).is_some_and(|e| e.tag == der::INTEGER) {
+            rest = der::element(rest)?.rest; // keyLength: the cipher's says it
+        }
+        // prf: hmacWithSHA1 by default (RFC 8018 appendix A.2)
+        let prf = match der::expect(rest, der::SEQUENCE) {
+            Some((prf, _)) => der::expect(prf, der::OID)?.0,
+            None => &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x07][..],
+        };
+        let (cipher, iv) = der::expect(enc, der::OID)?;
+        let (iv, _) = der::expect(iv, der::OCTET_STRING)?;
+        let ok = oid == PBES2 && kdf_oid == PBKDF2;
+        ok.then_some((prf, salt, der::small_uint(iterations)?, cipher, iv, data))
+    })();
+    let (prf, salt, iterations, cipher, iv, data) = parsed.ok_or_else(unsupported)?;
+    let prf = match prf.strip_prefix(HMAC) {
+        Some([7]) => ring::pbkdf2::PBKDF2_HMAC_SHA1,
+        Some([9]) => ring::pbkdf2::PBKDF2_HMAC_SHA256,
+        Some([10]) => ring::pbkdf2::PBKDF2_HMAC_SHA384,
+        Some([11]) => ring::pbkdf2::PBKDF2_HMAC_SHA512,
+        _ => return Err(unsupported()),
+    };
+    let key_len = match cipher.strip_prefix(AES) {
+        Some([2]) => 16,
+        Some([22]) => 24,
+        Some([42]) => 32,
+        _ => return Err(unsupported()),
+    };
+    let iterations = std::num::NonZeroU32::new(iterations).ok_or_else(unsupported)?;
+    let mut key = [0u8; 32];
+    let key = key.get_mut(..key_len).unwrap_or_default();
+    ring::pbkdf2::derive(prf, iterations, salt, password, key);
+    let mut buf = data.to_vec();
+    let wrong = || {
+        (
+            "password",
+            "cannot decrypt the key: wrong password".to_string(),
+        )
+    };
+    let n = match key_len {
+        16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(key, iv)
+            .map_err(|_| unsupported())?
+            .decrypt_padded_mut::<Pkcs7>(&mut buf)
+            .map_err(|_| wrong())?
+            .len(),
+        24 => cbc::Decryptor::<aes::Aes192>::new_from_slices(key, iv)
+            .map_err(|_| unsupported())?
+            .decrypt_padded_mut::<Pkcs7>(&mut buf)
+            .map_err(|_| wrong())?
+            .len(),
+        _ => cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv)
+            .map_err(|_| unsupported())?
+            .decrypt_padded_mut::<Pkcs7>(&mut buf)
+            .map_err(|_| wrong())?
+            .len(),
+    };
+    buf.truncate(n);
+    // A wrong password that happens to leave valid padding leaves no PKCS#8 structure.
+    der::expect(&buf, der::SEQUENCE).ok_or_else(wrong)?;
+    Ok(buf)
+}
+
 /// The private key of a PEM file, decrypted with `password` when it is encrypted.
 pub fn private_key(pem: &[u8], password: Option<&str>) -> Result<PrivateKeyDer<'static>, Refusal> {
     if let Some(block) = pem_block(pem, "ENCRYPTED PRIVATE KEY") {
@@ -62,19 +177,9 @@ pub fn private_key(pem: &[u8], password: Option<&str>) -> Result<PrivateKeyDer<'
                 "the key is encrypted and the SSL block has no password".into(),
             ));
         };
-        let (_, der) = pkcs8::der::pem::decode_vec(block)
-            .map_err(|e| ("key", format!("bad PEM encrypted key: {e}")))?;
-        let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der.as_slice())
-            .map_err(|e| ("key", format!("bad PKCS#8 encrypted key: {e}")))?;
-        let doc = info.decrypt(password).map_err(|e| {
-            (
-                "password",
-                format!("cannot decrypt the key: a wrong password, or a cipher kalive does not read (PBES2 with AES-CBC is read): {e}"),
-            )
-        })?;
-        return Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-            doc.as_bytes().to_vec(),
-        )));
+        let der = base64_body(block).ok_or(("key", "bad PEM encrypted key".to_string()))?;
+        let plain = pbes2_decrypt(&der, password.as_bytes())?;
+        return Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(plain)));
     }
     if find(pem, b"Proc-Type: 4,ENCRYPTED").is_some() {
         return Err((
@@ -86,44 +191,7 @@ pub fn private_key(pem: &[u8], password: Option<&str>) -> Result<PrivateKeyDer<'
         .map_err(|e| ("key", format!("no PEM private key in the file: {e}")))
 }
 
-/// The SubjectPublicKeyInfo of an X.509 certificate (RFC 5280 §4.1: the seventh field of
-/// tbsCertificate, the sixth when the optional `[0] version` is absent, as in v1).
-pub fn certificate_spki(cert: &[u8]) -> Option<Vec<u8>> {
-    use pkcs8::der::asn1::AnyRef;
-    use pkcs8::der::{Decode, Encode, Reader, SliceReader, Tag, TagNumber, Tagged};
-    let cert = AnyRef::from_der(cert).ok()?;
-    let mut outer = SliceReader::new(cert.value()).ok()?;
-    let tbs: AnyRef<'_> = outer.decode().ok()?;
-    let mut fields = SliceReader::new(tbs.value()).ok()?;
-    let mut field: AnyRef<'_> = fields.decode().ok()?;
-    let version = Tag::ContextSpecific {
-        constructed: true,
-        number: TagNumber::N0,
-    };
-    if field.tag() == version {
-        field = fields.decode().ok()?;
-    }
-    // `field` is the serial number: then signature, issuer, validity, subject.
-    let _ = field;
-    for _ in 0..4 {
-        let _: AnyRef<'_> = fields.decode().ok()?;
-    }
-    let spki: AnyRef<'_> = fields.decode().ok()?;
-    spki.to_der().ok()
-}
-
-/// A certificate's public key: its algorithm identifier's contents (as
-/// `SignatureVerificationAlgorithm::public_key_alg_id` gives them) and the key's bits.
-pub fn certificate_key(cert: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
-    use pkcs8::der::asn1::{AnyRef, BitStringRef};
-    use pkcs8::der::{Decode, Reader, SliceReader};
-    let spki = certificate_spki(cert)?;
-    let spki = AnyRef::from_der(&spki).ok()?;
-    let mut r = SliceReader::new(spki.value()).ok()?;
-    let alg: AnyRef<'_> = r.decode().ok()?;
-    let bits: BitStringRef<'_> = r.decode().ok()?;
-    Some((alg.value().to_vec(), bits.as_bytes()?.to_vec()))
-}
+pub use super::der::{certificate_key, certificate_spki};
 
 /// The client certificate and key to send, if the block gives both; every file it names is
 /// checked either way.
