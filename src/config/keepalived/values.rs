@@ -188,17 +188,20 @@ impl Ctx<'_> {
 
     pub fn ip(&mut self, n: &Node, i: usize) -> Option<IpAddr> {
         let s = self.need(n, i)?;
-        match s.parse::<IpAddr>() {
-            Ok(a) => Some(a),
-            Err(_) => {
-                self.d.warn(
-                    &n.arg_loc(i),
-                    n.name(),
-                    format!("invalid IP address '{}'; ignored", shorten(s)),
-                );
-                None
-            }
+        self.parse_ip(n, i, s, s)
+    }
+
+    /// `addr` (all or the start of argument `i`, which is `written`) as an address, or a warning.
+    fn parse_ip(&mut self, n: &Node, i: usize, addr: &str, written: &str) -> Option<IpAddr> {
+        let parsed = addr.parse::<IpAddr>().ok();
+        if parsed.is_none() {
+            self.d.warn(
+                &n.arg_loc(i),
+                n.name(),
+                format!("invalid IP address '{}'; ignored", shorten(written)),
+            );
         }
+        parsed
     }
 
     /// An address as keepalived's `inet_stosockaddr` (lib/utils.c) reads it: anything from the
@@ -209,29 +212,18 @@ impl Ctx<'_> {
             Some(k) => (s.get(..k).unwrap_or(s), s.get(k..).unwrap_or("")),
             None => (s, ""),
         };
-        match addr.parse::<IpAddr>() {
-            Ok(a) => {
-                if !rest.is_empty() {
-                    self.d.advise(
-                        &n.arg_loc(i),
-                        n.name(),
-                        format!(
-                            "'{}' ignored after the address {a}, as keepalived does",
-                            shorten(rest)
-                        ),
-                    );
-                }
-                Some(a)
-            }
-            Err(_) => {
-                self.d.warn(
-                    &n.arg_loc(i),
-                    n.name(),
-                    format!("invalid IP address '{}'; ignored", shorten(s)),
-                );
-                None
-            }
+        let a = self.parse_ip(n, i, addr, s)?;
+        if !rest.is_empty() {
+            self.d.advise(
+                &n.arg_loc(i),
+                n.name(),
+                format!(
+                    "'{}' ignored after the address {a}, as keepalived does",
+                    shorten(rest)
+                ),
+            );
         }
+        Some(a)
     }
 
     pub fn port(&mut self, n: &Node, i: usize) -> Option<u16> {
