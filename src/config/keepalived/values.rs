@@ -90,55 +90,36 @@ impl Ctx<'_> {
         let s = self.need(n, i)?;
         match s.parse::<u64>() {
             Ok(v) if (min..=max).contains(&v) => Some(v),
-            Ok(_) | Err(_) if is_i128(s) => {
-                self.d.warn(
-                    &n.arg_loc(i),
-                    n.name(),
-                    format!(
-                        "number '{}' outside range [{min}, {max}]; ignored",
-                        shorten(s)
-                    ),
-                );
-                None
-            }
             _ => {
-                self.d.warn(
-                    &n.arg_loc(i),
-                    n.name(),
-                    format!(
-                        "invalid number '{}' (expected {min}..{max}); ignored",
-                        shorten(s)
-                    ),
-                );
+                self.bad_number(n, i, s, is_i128(s), min.into(), max.into());
                 None
             }
         }
+    }
+
+    /// The warning for argument `i`, `s`, not a number in `min..=max`: out of range when it is
+    /// `numeric`, invalid otherwise.
+    fn bad_number(&mut self, n: &Node, i: usize, s: &str, numeric: bool, min: i128, max: i128) {
+        let message = if numeric {
+            format!(
+                "number '{}' outside range [{min}, {max}]; ignored",
+                shorten(s)
+            )
+        } else {
+            format!(
+                "invalid number '{}' (expected {min}..{max}); ignored",
+                shorten(s)
+            )
+        };
+        self.d.warn(&n.arg_loc(i), n.name(), message);
     }
 
     pub fn signed(&mut self, n: &Node, i: usize, min: i64, max: i64) -> Option<i64> {
         let s = self.need(n, i)?;
         match s.parse::<i64>() {
             Ok(v) if (min..=max).contains(&v) => Some(v),
-            Ok(_) => {
-                self.d.warn(
-                    &n.arg_loc(i),
-                    n.name(),
-                    format!(
-                        "number '{}' outside range [{min}, {max}]; ignored",
-                        shorten(s)
-                    ),
-                );
-                None
-            }
-            Err(_) => {
-                self.d.warn(
-                    &n.arg_loc(i),
-                    n.name(),
-                    format!(
-                        "invalid number '{}' (expected {min}..{max}); ignored",
-                        shorten(s)
-                    ),
-                );
+            parsed => {
+                self.bad_number(n, i, s, parsed.is_ok(), min.into(), max.into());
                 None
             }
         }
