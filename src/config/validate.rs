@@ -20,6 +20,12 @@ fn at(c: &Ctx, kind: &str, name: &str, kw: &str) -> Loc {
     c.spans.get(&format!("{kind}:{name}:{kw}"))
 }
 
+/// A warning about keyword `kw` of vrrp_instance `name`, which names the instance.
+fn warn_instance(c: &mut Ctx, name: &str, kw: &str, what: &str) {
+    let loc = at(c, "instance", name, kw);
+    c.d.warn(&loc, kw, format!("vrrp_instance '{name}': {what}"));
+}
+
 /// Returns the scripts of the blocks it removed (see `Loaded::removed_scripts`).
 pub fn validate(c: &mut Ctx, cfg: &mut Config) -> Vec<(Script, Loc)> {
     statics(c, cfg);
@@ -78,25 +84,30 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
         // unicast peers - resetting" (keepalived then sends its multicast adverts with TTL 0,
         // which every receiver drops; kalive keeps 255: README "Where kalive differs").
         if v.unicast_ttl.is_some() && !v.is_unicast() {
-            c.d.warn(
-                &at(c, "instance", &name, "unicast_ttl"),
+            warn_instance(
+                c,
+                &name,
                 "unicast_ttl",
-                format!(
-                    "vrrp_instance '{name}': cannot use unicast_ttl without unicast peers; reset"
-                ),
+                "cannot use unicast_ttl without unicast peers; reset",
             );
             v.unicast_ttl = None;
         }
         // keepalived 2.2.7 vrrp/vrrp.c vrrp_complete_instance.
         if v.promote_secondaries && v.use_vmac.is_some() {
-            c.d.warn(&at(c, "instance", &name, "promote_secondaries"), "promote_secondaries", format!("vrrp_instance '{name}': promote_secondaries is automatically set for vmacs; ignored"));
+            warn_instance(
+                c,
+                &name,
+                "promote_secondaries",
+                "promote_secondaries is automatically set for vmacs; ignored",
+            );
             v.promote_secondaries = false;
         }
         if v.use_vmac.is_some() && v.is_unicast() && !v.vmac_xmit_base {
-            c.d.warn(
-                &at(c, "instance", &name, "use_vmac"),
+            warn_instance(
+                c,
+                &name,
                 "use_vmac",
-                format!("vrrp_instance '{name}': unicast with use_vmac needs vmac_xmit_base; set"),
+                "unicast with use_vmac needs vmac_xmit_base; set",
             );
             v.vmac_xmit_base = true;
         }
@@ -118,16 +129,12 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
             let before = v.vips.len();
             v.vips.retain(|a| a.prefix.addr.is_ipv4() == first);
             if v.vips.len() != before {
-                c.d.warn(&at(c, "instance", &name, "virtual_ipaddress"), "virtual_ipaddress", format!("vrrp_instance '{name}': IPv4 and IPv6 addresses mixed; the {} address(es) of the other family than the first are dropped, as keepalived does (put them in virtual_ipaddress_excluded or another instance)", before - v.vips.len()));
+                warn_instance(c, &name, "virtual_ipaddress", &format!("IPv4 and IPv6 addresses mixed; the {} address(es) of the other family than the first are dropped, as keepalived does (put them in virtual_ipaddress_excluded or another instance)", before - v.vips.len()));
             }
         }
         let version = v.effective_version(&g);
         if v.is_ipv6() && v.version == Some(2) {
-            c.d.warn(
-                &at(c, "instance", &name, "version"),
-                "version",
-                format!("vrrp_instance '{name}': IPv6 needs VRRP version 3; using 3"),
-            );
+            warn_instance(c, &name, "version", "IPv6 needs VRRP version 3; using 3");
             v.version = Some(3);
         }
         // In u64 (a timer is at most MAX_TIMER_SECS): 128-bit division is a library call of
@@ -138,7 +145,12 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
             // v2 carries whole seconds (RFC 3768 §5.3.7); keepalived rounds.
             let rounded = ((us / 1000).saturating_add(500) / 1000).max(1);
             if v.advert_int != Duration::from_secs(rounded) {
-                c.d.warn(&at(c, "instance", &name, "advert_int"), "advert_int", format!("vrrp_instance '{name}': VRRPv2 adverts carry whole seconds; advert_int rounded to {rounded}"));
+                warn_instance(
+                    c,
+                    &name,
+                    "advert_int",
+                    &format!("VRRPv2 adverts carry whole seconds; advert_int rounded to {rounded}"),
+                );
                 v.advert_int = Duration::from_secs(rounded);
             }
         } else if !(1..=4095).contains(&cs) || us % 10_000 != 0 {
@@ -150,7 +162,15 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
                 (us.saturating_add(5_000) / 10_000).clamp(1, 4095)
             };
             let fixed = Duration::from_millis(rounded * 10);
-            c.d.warn(&at(c, "instance", &name, "advert_int"), "advert_int", format!("vrrp_instance '{name}': VRRPv3 advert_int must be 0.01..40.95 s in steps of 0.01; set to {}", crate::config::keepalived::values::secs(fixed)));
+            warn_instance(
+                c,
+                &name,
+                "advert_int",
+                &format!(
+                    "VRRPv3 advert_int must be 0.01..40.95 s in steps of 0.01; set to {}",
+                    crate::config::keepalived::values::secs(fixed)
+                ),
+            );
             v.advert_int = fixed;
         }
         let dup = kept.iter().find(|k| {
@@ -172,11 +192,21 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
         if v.nopreempt
             && (v.state == Some(InitialState::Master) || v.priority == Some(OWNER_PRIORITY))
         {
-            c.d.warn(&at(c, "instance", &name, "nopreempt"), "nopreempt", format!("vrrp_instance '{name}': nopreempt does not work with state MASTER or priority 255; cleared"));
+            warn_instance(
+                c,
+                &name,
+                "nopreempt",
+                "nopreempt does not work with state MASTER or priority 255; cleared",
+            );
             v.nopreempt = false;
         }
         if v.nopreempt && !v.preempt_delay.is_zero() {
-            c.d.warn(&at(c, "instance", &name, "preempt_delay"), "preempt_delay", format!("vrrp_instance '{name}': preempt_delay has no effect with nopreempt; reset to 0"));
+            warn_instance(
+                c,
+                &name,
+                "preempt_delay",
+                "preempt_delay has no effect with nopreempt; reset to 0",
+            );
             v.preempt_delay = Duration::ZERO;
         }
         // keepalived 2.2.7 vrrp/vrrp.c vrrp_complete_instance: "No VIP specified" (a warning; for
@@ -190,11 +220,21 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
         }
         if g.vrrp_strict || v.strict_mode {
             if v.state == Some(InitialState::Master) && !v.is_owner() {
-                c.d.warn(&at(c, "instance", &name, "state"), "state", format!("vrrp_instance '{name}': strict mode starts only the address owner as MASTER; state set to BACKUP"));
+                warn_instance(
+                    c,
+                    &name,
+                    "state",
+                    "strict mode starts only the address owner as MASTER; state set to BACKUP",
+                );
                 v.state = Some(InitialState::Backup);
             }
             if v.auth.take().is_some() {
-                c.d.warn(&at(c, "instance", &name, "authentication"), "authentication", format!("vrrp_instance '{name}': strict mode forbids authentication (RFC 5798 §9); removed"));
+                warn_instance(
+                    c,
+                    &name,
+                    "authentication",
+                    "strict mode forbids authentication (RFC 5798 §9); removed",
+                );
             }
             if v.is_unicast() {
                 c.d.refuse(
@@ -214,12 +254,11 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
             }
         }
         if version == 3 && v.auth.is_some() {
-            c.d.warn(
-                &at(c, "instance", &name, "authentication"),
+            warn_instance(
+                c,
+                &name,
                 "authentication",
-                format!(
-                    "vrrp_instance '{name}': VRRPv3 has no authentication (RFC 5798 §9); removed"
-                ),
+                "VRRPv3 has no authentication (RFC 5798 §9); removed",
             );
             v.auth = None;
         }
@@ -231,7 +270,7 @@ fn instances(c: &mut Ctx, cfg: &mut Config) {
                 c.d.warn(&at(c, "instance", &name, "authentication"), "auth_type", format!("vrrp_instance '{name}': AH authentication cannot be used with IPv6; ignored, as keepalived does"));
                 v.auth = None;
             } else if v.state == Some(InitialState::Master) && !v.is_owner() {
-                c.d.warn(&at(c, "instance", &name, "state"), "state", format!("vrrp_instance '{name}': initial state MASTER is incompatible with AH authentication; BACKUP, as keepalived does"));
+                warn_instance(c, &name, "state", "initial state MASTER is incompatible with AH authentication; BACKUP, as keepalived does");
                 v.state = Some(InitialState::Backup);
             }
         }

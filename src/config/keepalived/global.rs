@@ -1,6 +1,7 @@
 //! `global_defs`, the `static_*` blocks and `interface_up_down_delays` (keepalived 2.2.7
 //! core/global_parser.c; the other blocks in vrrp/vrrp_parser.c).
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::config::model::global::{Fifo, LvsSyncDaemon, LvsTimeouts, RealtimeKnobs};
@@ -40,24 +41,19 @@ pub fn global_defs(c: &mut Ctx, n: &Node, g: &mut GlobalDefs) {
             }
             "enable_script_security" => g.enable_script_security = true,
             "vrrp_version" => g.vrrp_version = c.u8_in(k, 0, 2, 3).unwrap_or(g.vrrp_version),
-            "vrrp_mcast_group4" => match c.ip(k, 0) {
-                Some(std::net::IpAddr::V4(a)) if a.is_multicast() => g.mcast_group4 = a,
-                Some(a) => c.d.warn(
-                    &k.arg_loc(0),
-                    kw,
-                    format!("'{a}' is not an IPv4 multicast address; ignored"),
-                ),
-                None => {}
-            },
-            "vrrp_mcast_group6" => match c.ip(k, 0) {
-                Some(std::net::IpAddr::V6(a)) if a.is_multicast() => g.mcast_group6 = a,
-                Some(a) => c.d.warn(
-                    &k.arg_loc(0),
-                    kw,
-                    format!("'{a}' is not an IPv6 multicast address; ignored"),
-                ),
-                None => {}
-            },
+            "vrrp_mcast_group4" | "vrrp_mcast_group6" => {
+                let family = if kw == "vrrp_mcast_group4" { 4 } else { 6 };
+                match c.ip(k, 0) {
+                    Some(IpAddr::V4(a)) if family == 4 && a.is_multicast() => g.mcast_group4 = a,
+                    Some(IpAddr::V6(a)) if family == 6 && a.is_multicast() => g.mcast_group6 = a,
+                    Some(a) => c.d.warn(
+                        &k.arg_loc(0),
+                        kw,
+                        format!("'{a}' is not an IPv{family} multicast address; ignored"),
+                    ),
+                    None => {}
+                }
+            }
             "vrrp_garp_master_delay" => {
                 g.garp.master_delay = c
                     .timer(k, 0, Duration::ZERO, 255)

@@ -90,55 +90,36 @@ impl Ctx<'_> {
         let s = self.need(n, i)?;
         match s.parse::<u64>() {
             Ok(v) if (min..=max).contains(&v) => Some(v),
-            Ok(_) | Err(_) if is_i128(s) => {
-                self.d.warn(
-                    &n.arg_loc(i),
-                    n.name(),
-                    format!(
-                        "number '{}' outside range [{min}, {max}]; ignored",
-                        shorten(s)
-                    ),
-                );
-                None
-            }
             _ => {
-                self.d.warn(
-                    &n.arg_loc(i),
-                    n.name(),
-                    format!(
-                        "invalid number '{}' (expected {min}..{max}); ignored",
-                        shorten(s)
-                    ),
-                );
+                self.bad_number(n, i, s, is_i128(s), min.into(), max.into());
                 None
             }
         }
+    }
+
+    /// The warning for argument `i`, `s`, not a number in `min..=max`: out of range when it is
+    /// `numeric`, invalid otherwise.
+    fn bad_number(&mut self, n: &Node, i: usize, s: &str, numeric: bool, min: i128, max: i128) {
+        let message = if numeric {
+            format!(
+                "number '{}' outside range [{min}, {max}]; ignored",
+                shorten(s)
+            )
+        } else {
+            format!(
+                "invalid number '{}' (expected {min}..{max}); ignored",
+                shorten(s)
+            )
+        };
+        self.d.warn(&n.arg_loc(i), n.name(), message);
     }
 
     pub fn signed(&mut self, n: &Node, i: usize, min: i64, max: i64) -> Option<i64> {
         let s = self.need(n, i)?;
         match s.parse::<i64>() {
             Ok(v) if (min..=max).contains(&v) => Some(v),
-            Ok(_) => {
-                self.d.warn(
-                    &n.arg_loc(i),
-                    n.name(),
-                    format!(
-                        "number '{}' outside range [{min}, {max}]; ignored",
-                        shorten(s)
-                    ),
-                );
-                None
-            }
-            Err(_) => {
-                self.d.warn(
-                    &n.arg_loc(i),
-                    n.name(),
-                    format!(
-                        "invalid number '{}' (expected {min}..{max}); ignored",
-                        shorten(s)
-                    ),
-                );
+            parsed => {
+                self.bad_number(n, i, s, parsed.is_ok(), min.into(), max.into());
                 None
             }
         }
@@ -188,17 +169,20 @@ impl Ctx<'_> {
 
     pub fn ip(&mut self, n: &Node, i: usize) -> Option<IpAddr> {
         let s = self.need(n, i)?;
-        match s.parse::<IpAddr>() {
-            Ok(a) => Some(a),
-            Err(_) => {
-                self.d.warn(
-                    &n.arg_loc(i),
-                    n.name(),
-                    format!("invalid IP address '{}'; ignored", shorten(s)),
-                );
-                None
-            }
+        self.parse_ip(n, i, s, s)
+    }
+
+    /// `addr` (all or the start of argument `i`, which is `written`) as an address, or a warning.
+    fn parse_ip(&mut self, n: &Node, i: usize, addr: &str, written: &str) -> Option<IpAddr> {
+        let parsed = addr.parse::<IpAddr>().ok();
+        if parsed.is_none() {
+            self.d.warn(
+                &n.arg_loc(i),
+                n.name(),
+                format!("invalid IP address '{}'; ignored", shorten(written)),
+            );
         }
+        parsed
     }
 
     /// An address as keepalived's `inet_stosockaddr` (lib/utils.c) reads it: anything from the
@@ -209,29 +193,18 @@ impl Ctx<'_> {
             Some(k) => (s.get(..k).unwrap_or(s), s.get(k..).unwrap_or("")),
             None => (s, ""),
         };
-        match addr.parse::<IpAddr>() {
-            Ok(a) => {
-                if !rest.is_empty() {
-                    self.d.advise(
-                        &n.arg_loc(i),
-                        n.name(),
-                        format!(
-                            "'{}' ignored after the address {a}, as keepalived does",
-                            shorten(rest)
-                        ),
-                    );
-                }
-                Some(a)
-            }
-            Err(_) => {
-                self.d.warn(
-                    &n.arg_loc(i),
-                    n.name(),
-                    format!("invalid IP address '{}'; ignored", shorten(s)),
-                );
-                None
-            }
+        let a = self.parse_ip(n, i, addr, s)?;
+        if !rest.is_empty() {
+            self.d.advise(
+                &n.arg_loc(i),
+                n.name(),
+                format!(
+                    "'{}' ignored after the address {a}, as keepalived does",
+                    shorten(rest)
+                ),
+            );
         }
+        Some(a)
     }
 
     pub fn port(&mut self, n: &Node, i: usize) -> Option<u16> {

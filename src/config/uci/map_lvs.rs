@@ -34,9 +34,7 @@ fn disabled(cx: &mut Ctx, sec: Sec) -> bool {
 fn url(cx: &mut Ctx, sec: Sec) -> Option<Url> {
     sec.check_known(cx, &["name", "path", "digest"]);
     let Some(path) = sec.str("path") else {
-        let loc = cx.loc(sec.0.pos);
-        cx.diags
-            .warn(&loc, "path", "url section without 'option path'; ignored");
+        sec.warn(cx, "path", "url section without 'option path'; ignored");
         return None;
     };
     // The same judgement as the keepalived front end's (keepalived 2.2.7 check_http.c): a
@@ -178,9 +176,8 @@ fn real_server(cx: &mut Ctx, sec: Sec, urls: &[(String, Url)]) -> Option<Option<
     }
     let Some(ip) = sec.ip(cx, "ipaddr") else {
         if sec.str("ipaddr").is_none() {
-            let loc = cx.loc(sec.0.pos);
-            cx.diags.warn(
-                &loc,
+            sec.warn(
+                cx,
                 "ipaddr",
                 "real_server section without 'option ipaddr'; ignored",
             );
@@ -189,20 +186,15 @@ fn real_server(cx: &mut Ctx, sec: Sec, urls: &[(String, Url)]) -> Option<Option<
     };
     let port = sec.num::<u16>(cx, "port", 0, 65535);
     if sec.str("port").is_none() {
-        let loc = cx.loc(sec.0.pos);
-        cx.diags.warn(
-            &loc,
-            "port",
-            "no 'option port': the virtual server's port is used (OpenWrt's script drops this server)",
-        );
+        sec.warn(cx, "port",
+            "no 'option port': the virtual server's port is used (OpenWrt's script drops this server)");
     }
     let mut rs = RealServer::new(ip, port);
     match sec.num::<u32>(cx, "weight", 0, 65535) {
         Some(w) => rs.weight = w,
         None if sec.str("weight").is_none() => {
-            let loc = cx.loc(sec.0.pos);
-            cx.diags.warn(
-                &loc,
+            sec.warn(
+                cx,
                 "weight",
                 "no 'option weight': weight 1 (OpenWrt's script drops this server)",
             );
@@ -263,12 +255,8 @@ fn key(cx: &mut Ctx, sec: Sec) -> Option<VsKey> {
         (None, None) if fwmark.is_some() => fwmark.map(VsKey::Fwmark),
         (ip, _) => {
             let missing = if ip.is_some() { "port" } else { "ipaddr" };
-            let loc = cx.loc(sec.0.pos);
-            cx.diags.warn(
-                &loc,
-                missing,
-                "virtual_server needs 'option ipaddr' and 'option port' (or only 'option fwmark'); ignored",
-            );
+            sec.warn(cx, missing,
+                "virtual_server needs 'option ipaddr' and 'option port' (or only 'option fwmark'); ignored");
             None
         }
     }

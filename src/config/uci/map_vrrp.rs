@@ -44,9 +44,8 @@ fn direction(cx: &mut Ctx, sec: Sec) -> bool {
 fn required<'s>(cx: &mut Ctx, sec: Sec<'s>, opt: &str) -> Option<&'s str> {
     let v = sec.str(opt);
     if v.is_none() {
-        let loc = cx.loc(sec.0.pos);
-        cx.diags.warn(
-            &loc,
+        sec.warn(
+            cx,
             opt,
             format!("{} section without 'option {opt}'; ignored", sec.0.ty),
         );
@@ -102,9 +101,8 @@ fn bfd(cx: &mut Ctx, sec: Sec) -> Option<()> {
             "weight",
         ],
     );
-    let loc = cx.loc(sec.0.pos);
-    cx.diags.warn(
-        &loc,
+    sec.warn(
+        cx,
         "bfd_instance",
         "BFD is not supported yet; the section is ignored",
     );
@@ -260,9 +258,8 @@ fn auth(cx: &mut Ctx, sec: Sec) -> Option<Auth> {
             } else {
                 "auth_type"
             };
-            let loc = cx.loc(sec.0.pos);
-            cx.diags.warn(
-                &loc,
+            sec.warn(
+                cx,
                 missing,
                 "auth_type and auth_pass go together; authentication is off",
             );
@@ -422,9 +419,8 @@ pub(super) fn sync_group(cx: &mut Ctx, sec: Sec, t: &All, pkg: &Package) -> Opti
         members.push(m.to_string());
     }
     if members.is_empty() {
-        let loc = cx.loc(sec.0.pos);
-        cx.diags.warn(
-            &loc,
+        sec.warn(
+            cx,
             "group",
             "vrrp_sync_group without members ('list group'); the group is removed",
         );

@@ -100,9 +100,8 @@ pub(super) fn unresolved(cx: &mut Ctx, pos: Pos, list: &str, name: &str, target:
 pub(super) fn named<'s>(cx: &mut Ctx, sec: Sec<'s>) -> Option<&'s str> {
     let name = sec.name();
     if name.is_none() {
-        let loc = cx.loc(sec.0.pos);
-        cx.diags.warn(
-            &loc,
+        sec.warn(
+            cx,
             &sec.0.ty,
             "section without 'option name': nothing can refer to it; ignored",
         );
@@ -208,9 +207,8 @@ fn ipaddress(cx: &mut Ctx, sec: Sec) -> Option<AddressSpec> {
     );
     let Some(prefix) = prefix else {
         if sec.str("address").is_none() {
-            let loc = cx.loc(sec.0.pos);
-            cx.diags.warn(
-                &loc,
+            sec.warn(
+                cx,
                 "address",
                 "ipaddress section without 'option address'; ignored",
             );
@@ -267,9 +265,8 @@ fn route(cx: &mut Ctx, sec: Sec) -> Option<RouteSpec> {
         ],
     );
     let Some(addr) = sec.str("address") else {
-        let loc = cx.loc(sec.0.pos);
-        cx.diags.warn(
-            &loc,
+        sec.warn(
+            cx,
             "address",
             "route section without 'option address'; ignored",
         );
@@ -314,9 +311,8 @@ fn route(cx: &mut Ctx, sec: Sec) -> Option<RouteSpec> {
 fn interface_delay(cx: &mut Ctx, sec: Sec) -> Option<InterfaceDelay> {
     sec.check_known(cx, &["device", "down_delay", "up_delay"]);
     let Some(dev) = sec.str("device") else {
-        let loc = cx.loc(sec.0.pos);
-        cx.diags.warn(
-            &loc,
+        sec.warn(
+            cx,
             "device",
             "interface_up_down_delays without 'option device'; ignored",
         );
@@ -324,9 +320,8 @@ fn interface_delay(cx: &mut Ctx, sec: Sec) -> Option<InterfaceDelay> {
     };
     let Some(down) = sec.num::<u8>(cx, "down_delay", 0, 255) else {
         if sec.str("down_delay").is_none() {
-            let loc = cx.loc(sec.0.pos);
-            cx.diags.warn(
-                &loc,
+            sec.warn(
+                cx,
                 "down_delay",
                 "interface_up_down_delays without 'option down_delay'; ignored",
             );

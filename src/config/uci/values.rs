@@ -183,6 +183,12 @@ impl<'s> Sec<'s> {
             .collect()
     }
 
+    /// A warning about the section as a whole (a missing option), at its header.
+    pub fn warn(&self, cx: &mut Ctx, keyword: &str, message: impl Into<String>) {
+        let loc = cx.loc(self.0.pos);
+        cx.diags.warn(&loc, keyword, message);
+    }
+
     /// The section's `option name`, which other sections refer to.
     pub fn name(&self) -> Option<&'s str> {
         self.str("name")

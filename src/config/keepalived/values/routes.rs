@@ -88,16 +88,12 @@ fn route_opts(
 ) -> Option<RouteSpec> {
     let mut installable = true;
     while let Some((w, loc)) = words.get(i).map(|(w, loc)| (*w, loc)) {
-        match netopts::route_option(c, loc, words, i, &mut r) {
-            Taken::Words(n) => {
-                i += n;
-                continue;
-            }
-            Taken::Unsupported(n) => {
-                (installable, i) = (false, i + n);
-                continue;
-            }
-            Taken::No => {}
+        if took(
+            netopts::route_option(c, loc, words, i, &mut r),
+            &mut i,
+            &mut installable,
+        ) {
+            continue;
         }
         let v = words.get(i + 1).map(|x| x.0);
         let mut takes = true;
@@ -142,17 +138,7 @@ fn route_opts(
             },
             ("onlink", _) => (r.onlink, takes) = (true, false),
             ("no_track", _) => (r.no_track, takes) = (true, false),
-            _ => {
-                c.d.warn(
-                    loc,
-                    w,
-                    format!(
-                        "unknown or incomplete option '{}' in route; the route is skipped",
-                        shorten(w)
-                    ),
-                );
-                ok = false;
-            }
+            _ => ok = skip_unknown(c, loc, w, "route"),
         }
         if !ok {
             return None;
@@ -173,16 +159,12 @@ pub fn rule_line(c: &mut Ctx, n: &Node) -> Option<RuleSpec> {
     let mut i = 0;
     let mut installable = true;
     while let Some((w, loc)) = words.get(i).map(|(w, loc)| (*w, loc)) {
-        match netopts::rule_option(c, loc, &words, i, &mut r) {
-            Taken::Words(n) => {
-                i += n;
-                continue;
-            }
-            Taken::Unsupported(n) => {
-                (installable, i) = (false, i + n);
-                continue;
-            }
-            Taken::No => {}
+        if took(
+            netopts::rule_option(c, loc, &words, i, &mut r),
+            &mut i,
+            &mut installable,
+        ) {
+            continue;
         }
         let v = words.get(i + 1).map(|x| x.0);
         let mut takes = true;
@@ -221,17 +203,7 @@ pub fn rule_line(c: &mut Ctx, n: &Node) -> Option<RuleSpec> {
             ("iif" | "dev", Some(v)) => r.iif = Some(v.into()),
             ("oif", Some(v)) => r.oif = Some(v.into()),
             ("no_track", _) => (r.no_track, takes) = (true, false),
-            _ => {
-                c.d.warn(
-                    loc,
-                    w,
-                    format!(
-                        "unknown or incomplete option '{}' in rule; the rule is skipped",
-                        shorten(w)
-                    ),
-                );
-                ok = false;
-            }
+            _ => ok = skip_unknown(c, loc, w, "rule"),
         }
         if !ok {
             return None;
@@ -239,6 +211,31 @@ pub fn rule_line(c: &mut Ctx, n: &Node) -> Option<RuleSpec> {
         i += if takes { 2 } else { 1 };
     }
     installable.then_some(r)
+}
+
+/// Steps `i` over the words netopts took for the option at `i` (an unsupported one makes the
+/// line not `installable`); false when it took none.
+fn took(taken: Taken, i: &mut usize, installable: &mut bool) -> bool {
+    match taken {
+        Taken::Words(n) => *i += n,
+        Taken::Unsupported(n) => (*installable, *i) = (false, *i + n),
+        Taken::No => return false,
+    }
+    true
+}
+
+/// An option a route or rule (`line`) does not have, or one missing its value, drops the line
+/// whole, as a bad value does. Returns false for the caller's `ok`.
+fn skip_unknown(c: &mut Ctx, loc: &crate::config::Loc, w: &str, line: &str) -> bool {
+    c.d.warn(
+        loc,
+        w,
+        format!(
+            "unknown or incomplete option '{}' in {line}; the {line} is skipped",
+            shorten(w)
+        ),
+    );
+    false
 }
 
 /// A rule with a bad value is dropped whole, as keepalived 2.2.7 does (vrrp/vrrp_iprule.c
