@@ -182,9 +182,9 @@
 //!   release build, on the 2-core development machine; 4 MiB took 2.0 s), and on the loop the
 //!   adverts waited for it (tests/faults.rs `loop_sources`: 6 MiB put an advert 1.58 s off
 //!   schedule before). No bound small enough to parse within a fraction of a 10 ms advert
-//!   interval (a few KB) is usable. The thread runs at SCHED_OTHER, nice 10, only reads files
-//!   and builds the model; the loop applies it when it is in (it looks every 5 ms while a read
-//!   is going on). A SIGHUP during a read reads again after it.
+//!   interval (a few KB) is usable. The thread runs at SCHED_OTHER (below a SCHED_RR loop;
+//!   beside a SCHED_OTHER one, at its nice), only reads files and builds the model; the loop
+//!   applies it when it is in (it looks every 5 ms while a read is going on). A SIGHUP during a read reads again after it.
 
 // No input may make kalive panic (the release binary aborts on a panic, image/README.md "Size"):
 // clippy refuses unwrap, expect, panic! and indexing outside tests; use get, iterators, let-else
