@@ -16,7 +16,6 @@
 
 log=/tmp/kalive.log
 kalog=/tmp/keepalived.log
-want=/tmp/want
 pki=/tmp/pki
 
 show_fail() {
@@ -35,42 +34,10 @@ show_fail() {
 	fail "$@"
 }
 
-# table LINE...: the expected `ipvsadm -Sn`, sorted, in $want.
-table() {
-	printf '%s\n' "$@" | LC_ALL=C sort >"$want"
-}
 # rs SERVICE-PORT RS-ADDR:PORT: a real server's line of 10.0.0.10.
 rs() {
 	echo "-a -t 10.0.0.10:$1 -r $2 -m -w 1"
 }
-is_table() {
-	[ "$(ipvs_save "$1" | LC_ALL=C sort)" = "$(cat "$want")" ]
-}
-same_listing() {
-	[ "$(ipvs_listing dir)" = "$(ipvs_listing dka)" ]
-}
-
-# converge WHAT: kalive's IPVS becomes $want, then keepalived's, then both listings agree.
-converge() {
-	cv_t0=$(now_ms)
-	wait_until 100 is_table dir || {
-		ipvs_save dir | LC_ALL=C sort | diff -u "$want" -
-		show_fail "kalive: $1 (- expected, + kalive)"
-	}
-	cv_kl=$(($(now_ms) - cv_t0))
-	wait_until 100 is_table dka || {
-		ipvs_save dka | LC_ALL=C sort | diff -u "$want" -
-		show_fail "keepalived: $1 (- expected, + keepalived)"
-	}
-	cv_ka=$(($(now_ms) - cv_t0))
-	wait_until 25 same_listing || {
-		ipvs_listing dka >/tmp/listing.ka
-		ipvs_listing dir | diff -u /tmp/listing.ka -
-		show_fail "$1: ipvsadm -Ln differs (- keepalived, + kalive)"
-	}
-	echo "$1: kalive ${cv_kl} ms, keepalived ${cv_ka} ms"
-}
-
 notifies_of() {
 	LC_ALL=C sort "/tmp/notify-$1.log" 2>/dev/null
 }
