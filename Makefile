@@ -90,11 +90,14 @@ keepalived: all
 		{ echo "make: $(BIN) is the keepalived build: cargo did not put make's binary back" >&2; exit 1; } || true
 
 # The TLS parts of the suite: the SSL_GET machine and SSL_GET against openssl s_server, the SSL
-# block's client certificates and HTTP_GET/SSL_GET `regex` (tests/checkers_tls.rs).
+# block's client certificates and HTTP_GET/SSL_GET `regex` (tests/checkers_tls.rs); then both
+# beside keepalived 2.2.7 in a qemu VM with the `make tls` binary (tests/vm/scenarios/lvs-tls.sh,
+# ~40 s; a missing binary fails it). `make test` runs it after `make tls` in .ci/run.
 test-tls:
 	$(CARGO) clippy --all-targets --features tls -- -D warnings
 	$(CARGO) test --features tls --lib -- check:: config::keepalived::tests_regex_ssl
 	$(CARGO) test --features tls --test checkers --test checkers_tls
+	KALIVE_TLS=$(CURDIR)/$(TLS_BIN) KALIVE_VM_ONLY=lvs-tls $(CARGO) test --features tls --test vm -- --nocapture
 
 # The cargo feature keepalived (`--as-keepalived`, OpenWrt's kalive-keepalived): the dumps compared
 # with keepalived 2.2.7's and the rpcd plugin against a live kalive (tests/keepalived_json.md).
@@ -244,8 +247,10 @@ differential:
 # Each tests/vm/scenarios/*.sh in a qemu VM with the static release binary (tests/README.md "VM tests").
 # Needs qemu-system-x86, busybox-static, linux-image-amd64, ipvsadm, keepalived; skips without
 # (fails without under KALIVE_STRICT=1 or CI, as .ci/run sets them).
+# lvs-tls.sh runs only if `make tls` has built its binary (make test-tls always runs it).
 test-vm: all
-	KALIVE=$(CURDIR)/$(BIN) $(CARGO) test --test vm -- --nocapture
+	KALIVE=$(CURDIR)/$(BIN) $(if $(wildcard $(TLS_BIN)),KALIVE_TLS=$(CURDIR)/$(TLS_BIN)) \
+		$(CARGO) test --test vm -- --nocapture
 
 # The initramfs appliance (image/README.md "Appliance"): busybox, the static kalive and a UCI
 # configuration per node for Debian's kernel, in target/appliance/.

@@ -3,7 +3,10 @@
 //! test is `KALIVE` if set (`make test-vm` sets the static release binary), else the binary cargo
 //! just built. Skips with the reason when qemu, the kernel or a tool the initramfs needs is
 //! missing, except under CI (KALIVE_STRICT=1 or CI set, as `.ci/run` does), where that is a
-//! failure.
+//! failure. A scenario with a line `# vm-kalive: VAR` runs the binary named by the environment
+//! variable VAR instead (lvs-tls.sh: KALIVE_TLS, the `make tls` build, which `make test-tls`
+//! passes) and is left out, said so, when VAR is unset; a VAR naming no binary fails it.
+//! `KALIVE_VM_ONLY=NAME[,NAME...]` runs only those scenarios (names without `.sh`).
 
 #[path = "common/strict.rs"]
 mod strict;
@@ -19,10 +22,17 @@ const SKIP: i32 = 77;
 const PARALLEL: usize = 2;
 
 fn scenarios(root: &Path) -> Vec<PathBuf> {
+    let only = std::env::var("KALIVE_VM_ONLY").ok();
+    let chosen = |p: &Path| {
+        only.as_deref().is_none_or(|only| {
+            let name = p.file_stem().map(|s| s.to_string_lossy().into_owned());
+            only.split(',').any(|o| Some(o.trim()) == name.as_deref())
+        })
+    };
     let mut found: Vec<PathBuf> = std::fs::read_dir(root.join("tests/vm/scenarios"))
         .map(|dir| {
             dir.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "sh"))
+                .filter(|p| p.extension().is_some_and(|x| x == "sh") && chosen(p))
                 .collect()
         })
         .unwrap_or_default();
@@ -33,13 +43,30 @@ fn scenarios(root: &Path) -> Vec<PathBuf> {
 enum Outcome {
     Pass,
     Skip(String),
+    /// Needs a binary its `# vm-kalive: VAR` names, and VAR is unset: not run here.
+    NotRun(String),
     Fail(String),
 }
 
+/// The variable of the scenario's `# vm-kalive: VAR` line, if it has one.
+fn binary_variable(scenario: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(scenario).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("# vm-kalive:"))
+        .map(|v| v.trim().to_string())
+}
+
 fn run(root: &Path, kalive: &str, scenario: &Path) -> Outcome {
+    let kalive = match binary_variable(scenario) {
+        None => kalive.to_string(),
+        Some(var) => match std::env::var(&var) {
+            Ok(path) => path,
+            Err(_) => return Outcome::NotRun(format!("{var} is unset")),
+        },
+    };
     let out = Command::new(root.join("tests/vm/run.sh"))
         .arg(scenario)
-        .env("KALIVE", kalive)
+        .env("KALIVE", &kalive)
         .output();
     let out = match out {
         Ok(out) => out,
@@ -95,6 +122,9 @@ fn vm_scenarios() {
     for (scenario, outcome) in &results {
         match outcome {
             Outcome::Pass => {}
+            Outcome::NotRun(why) => {
+                println!("vm: not run {} ({why})", scenario.display());
+            }
             Outcome::Skip(why) if strict => {
                 println!(
                     "vm: FAILED {} (qemu, the kernel or a VM tool is missing; KALIVE_STRICT=1 or CI set: no skips):\n{why}",

@@ -54,8 +54,9 @@ ip_vs_fo ip_vs_ovf ip_vs_mh ${VM_EXTRA_MODULES:-}"
 # Programs copied with the libraries ldd lists for them. iproute2's ip: busybox's ip has no
 # `netns` and cannot create veth pairs. dash as /bin/sh: Debian's busybox runs its own applets
 # before any PATH search (its sh, and the programs it starts by name), so under busybox sh
-# `ip` would always be busybox's.
-programs="/usr/sbin/ip /usr/sbin/ipvsadm /usr/sbin/keepalived /bin/dash /usr/bin/tcpdump /usr/bin/python3"
+# `ip` would always be busybox's. openssl: certificates and s_server for SSL_GET's client
+# certificates (tests/vm/scenarios/lvs-tls.sh).
+programs="/usr/sbin/ip /usr/sbin/ipvsadm /usr/sbin/keepalived /bin/dash /usr/bin/tcpdump /usr/bin/python3 /usr/bin/openssl"
 # Python's standard modules the scenarios' small servers import (UDP, DNS and SMTP responders,
 # e.g. tests/vm/scenarios/lvs-checks/servers.py, run as `python3 -S`), found by importing them
 # here: the library's few files, not all of it.
@@ -63,7 +64,7 @@ pymodules="socket socketserver struct select threading time os sys encodings.asc
 
 busybox=/bin/busybox
 [ -x "$busybox" ] || missing "no $busybox (apt-get install busybox-static)"
-for p in $programs; do [ -x "$p" ] || missing "no $p (apt-get install iproute2 ipvsadm keepalived dash tcpdump python3)"; done
+for p in $programs; do [ -x "$p" ] || missing "no $p (apt-get install iproute2 ipvsadm keepalived dash tcpdump python3 openssl)"; done
 # shellcheck disable=SC2086 # pymodules is a list of words
 pyfiles=$(/usr/bin/python3 -S -c "
 import importlib, sys

@@ -235,3 +235,39 @@ ipvs_reload() {
 	ir_changes=$(diff -u /tmp/reload.before /tmp/reload.after | grep '^[-+]-[aA] ')
 	[ "$ir_changes" = "$4" ] || { echo "ipvsadm shows other changes: $ir_changes"; return 1; }
 }
+
+# Side by side: kalive's director in "dir", keepalived 2.2.7's in "dka", one configuration
+# (lvs-checks.sh, lvs-tls.sh). The scenario defines show_fail MESSAGE (print its state, fail).
+
+# table LINE...: the expected `ipvsadm -Sn`, sorted, in /tmp/want.
+table() {
+	printf '%s\n' "$@" | LC_ALL=C sort >/tmp/want
+}
+# is_table NS: NS's `ipvsadm -Sn` is /tmp/want.
+is_table() {
+	[ "$(ipvs_save "$1" | LC_ALL=C sort)" = "$(cat /tmp/want)" ]
+}
+same_listing() {
+	[ "$(ipvs_listing dir)" = "$(ipvs_listing dka)" ]
+}
+
+# converge WHAT: kalive's IPVS becomes /tmp/want, then keepalived's, then both listings agree.
+converge() {
+	cv_t0=$(now_ms)
+	wait_until 100 is_table dir || {
+		ipvs_save dir | LC_ALL=C sort | diff -u /tmp/want -
+		show_fail "kalive: $1 (- expected, + kalive)"
+	}
+	cv_kl=$(($(now_ms) - cv_t0))
+	wait_until 100 is_table dka || {
+		ipvs_save dka | LC_ALL=C sort | diff -u /tmp/want -
+		show_fail "keepalived: $1 (- expected, + keepalived)"
+	}
+	cv_ka=$(($(now_ms) - cv_t0))
+	wait_until 25 same_listing || {
+		ipvs_listing dka >/tmp/listing.ka
+		ipvs_listing dir | diff -u /tmp/listing.ka -
+		show_fail "$1: ipvsadm -Ln differs (- keepalived, + kalive)"
+	}
+	echo "$1: kalive ${cv_kl} ms, keepalived ${cv_ka} ms"
+}

@@ -17,7 +17,6 @@
 
 log=/tmp/kalive.log
 kalog=/tmp/keepalived.log
-want=/tmp/want
 
 show_fail() {
 	echo "--- kalive: ipvsadm -Sn"
@@ -35,43 +34,10 @@ show_fail() {
 	fail "$@"
 }
 
-# table LINE...: the expected `ipvsadm -Sn`, sorted, in $want.
-table() {
-	printf '%s\n' "$@" | LC_ALL=C sort >"$want"
-}
 # rs PROTO-FLAG SERVICE-PORT RS-ADDR:PORT WEIGHT: a real server's line of 10.0.0.10.
 rs() {
 	echo "-a $1 10.0.0.10:$2 -r $3 -m -w $4"
 }
-# is_table NS: NS's `ipvsadm -Sn` is $want.
-is_table() {
-	[ "$(ipvs_save "$1" | LC_ALL=C sort)" = "$(cat "$want")" ]
-}
-same_listing() {
-	[ "$(ipvs_listing dir)" = "$(ipvs_listing dka)" ]
-}
-
-# converge WHAT: kalive's IPVS becomes $want, then keepalived's, then both listings agree.
-converge() {
-	cv_t0=$(now_ms)
-	wait_until 100 is_table dir || {
-		ipvs_save dir | LC_ALL=C sort | diff -u "$want" -
-		show_fail "kalive: $1 (- expected, + kalive)"
-	}
-	cv_kl=$(($(now_ms) - cv_t0))
-	wait_until 100 is_table dka || {
-		ipvs_save dka | LC_ALL=C sort | diff -u "$want" -
-		show_fail "keepalived: $1 (- expected, + keepalived)"
-	}
-	cv_ka=$(($(now_ms) - cv_t0))
-	wait_until 25 same_listing || {
-		ipvs_listing dka >/tmp/listing.ka
-		ipvs_listing dir | diff -u /tmp/listing.ka -
-		show_fail "$1: ipvsadm -Ln differs (- keepalived, + kalive)"
-	}
-	echo "$1: kalive ${cv_kl} ms, keepalived ${cv_ka} ms"
-}
-
 # mails_of PEER: every mail PEER sent so far, one line per mail (the file's lines joined by
 # '|', the Date header left out: the two daemons send at different seconds), sorted.
 mails_of() {
