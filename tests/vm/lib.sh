@@ -239,6 +239,18 @@ ipvs_reload() {
 # Side by side: kalive's director in "dir", keepalived 2.2.7's in "dka", one configuration
 # (lvs-checks.sh, lvs-tls.sh). The scenario defines show_fail MESSAGE (print its state, fail).
 
+# start_directors CONF [KALIVE_CONF]: keepalived 2.2.7 in dka on CONF (log $kalog) and kalive in dir
+# on KALIVE_CONF, CONF by default (log $log); their pids in ka and kl. The scenario names the logs
+# and uses the pids.
+# shellcheck disable=SC2034,SC2154
+start_directors() {
+	ip netns exec dka keepalived -n -l -D -f "$1" -p /run/ka.pid -c /run/kac.pid \
+		-r /run/kav.pid >"$kalog" 2>&1 &
+	ka=$!
+	ip netns exec dir kalive -n -l -f "${2:-$1}" -p /run/kl.pid >"$log" 2>&1 &
+	kl=$!
+}
+
 # table LINE...: the expected `ipvsadm -Sn`, sorted, in /tmp/want.
 table() {
 	printf '%s\n' "$@" | LC_ALL=C sort >/tmp/want

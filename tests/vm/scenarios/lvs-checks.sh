@@ -108,11 +108,7 @@ all_up() {
 }
 
 step "keepalived in dka and kalive in dir on checks.conf"
-ip netns exec dka keepalived -n -l -D -f /files/checks.conf -p /run/ka.pid -c /run/kac.pid \
-	-r /run/kav.pid >"$kalog" 2>&1 &
-ka=$!
-ip netns exec dir kalive -n -l -f /files/checks.conf -p /run/kl.pid >"$log" 2>&1 &
-kl=$!
+start_directors /files/checks.conf
 all_up
 converge "start"
 # Every checker's first verdict is in (FILE_CHECK's, read at start, is not logged) and changed nothing.
@@ -194,11 +190,7 @@ wait_until 25 ipvs_empty dir || show_fail "kalive left services behind"
 wait_until 25 ipvs_empty dka || show_fail "keepalived left services behind"
 log=/tmp/kalive-quiet.log
 kalog=/tmp/keepalived-quiet.log
-ip netns exec dka keepalived -n -l -D -f /files/quiet.conf -p /run/ka.pid -c /run/kac.pid \
-	-r /run/kav.pid >"$kalog" 2>&1 &
-ka=$!
-ip netns exec dir kalive -n -l -f /files/quiet.conf -p /run/kl.pid >"$log" 2>&1 &
-kl=$!
+start_directors /files/quiet.conf
 quiet_up() {
 	table "-A -u 10.0.0.10:5301 -s rr" "$(rs -u 5301 10.0.1.12:5300 1)"
 }

@@ -165,13 +165,9 @@ mkdir -p /tmp/misc
 for m in d1 d2 e1 e2; do echo 0 >"/tmp/misc/$m"; done
 
 step "keepalived in dka and kalive in dir on health.conf"
-ip netns exec dka keepalived -n -l -D -f /files/health.conf -p /run/ka.pid -c /run/kac.pid \
-	-r /run/kav.pid >"$kalog" 2>&1 &
-ka=$!
 conf=/tmp/kalive.conf
 cp /files/health.conf "$conf"
-ip netns exec dir kalive -n -l -f "$conf" -p /run/kl.pid >"$log" 2>&1 &
-kl=$!
+start_directors /files/health.conf "$conf"
 : >"$want"
 for n in 1 2 3; do
 	want_add "$(dest 80 "10.0.1.1$n:80" 1)"

@@ -124,11 +124,7 @@ all_up() {
 }
 
 step "keepalived in dka and kalive in dir on tls.conf"
-ip netns exec dka keepalived -n -l -D -f /files/tls.conf -p /run/ka.pid -c /run/kac.pid \
-	-r /run/kav.pid >"$kalog" 2>&1 &
-ka=$!
-ip netns exec dir kalive -n -l -f /files/tls.conf -p /run/kl.pid >"$log" 2>&1 &
-kl=$!
+start_directors /files/tls.conf
 all_up
 converge "start"
 wait_until 50 sh -c "[ \$(grep -c ': success' $log) -ge 4 ]" || show_fail "not every checker passed"
